@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# test.sh - everything CI checks, in order; exits non-zero on the first failure.
+#  1. source checks: banned functions, cppcheck (warnings are errors)
+#  2. coverage build (-Werror) + the whole ctest suite + gcovr line coverage floor
+#  3. ASan + UBSan build + the whole ctest suite
+#  4. libFuzzer targets for a bounded time (clang), when RR_FUZZ_SECONDS > 0
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=$(nproc)
+COVERAGE_FLOOR=${RR_COVERAGE_FLOOR:-85}
+FUZZ_SECONDS=${RR_FUZZ_SECONDS:-60}
+
+echo "== source checks"
+scripts/check-source.sh
+
+echo "== coverage build + tests"
+cmake -S . -B build-cov -DCMAKE_BUILD_TYPE=Debug -DRR_WERROR=ON -DRR_COVERAGE=ON >/dev/null
+cmake --build build-cov -j "$JOBS"
+find build-cov -name '*.gcda' -delete
+(cd build-cov && ctest --output-on-failure -j "$JOBS")
+gcovr --root . --filter 'src/' --exclude 'src/cli/' --print-summary --fail-under-line "$COVERAGE_FLOOR" build-cov >build-cov/coverage.txt
+tail -n 3 build-cov/coverage.txt
+
+echo "== ASan + UBSan build + tests"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRR_WERROR=ON -DRR_SANITIZE=ON >/dev/null
+cmake --build build-asan -j "$JOBS"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+if [ "$FUZZ_SECONDS" -gt 0 ] && command -v clang >/dev/null; then
+  echo "== libFuzzer targets, ${FUZZ_SECONDS}s each"
+  CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRR_SANITIZE=ON -DRR_FUZZ=ON >/dev/null
+  cmake --build build-fuzz -j "$JOBS"
+  for f in build-fuzz/fuzz_*; do
+    [ -x "$f" ] || continue
+    name=$(basename "$f")
+    mkdir -p build-fuzz/corpus-"$name"
+    "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=4096 build-fuzz/corpus-"$name" tests/fuzz/corpus/"$name" 2>&1 | tail -n 2
+  done
+fi
+# Last: its closing line is the one CI reads.
+(cd build-asan && ctest --output-on-failure -j "$JOBS")

@@ -1,0 +1,57 @@
+/*
+ * decode.h - decode untrusted video files and images to RGB frames (FFmpeg libav*).
+ *
+ * Hardened for hostile input (../shared/docs/reliability.md "Untrusted input"): the container is
+ * sniffed by content and only mp4/mov/webm-class demuxers (and, for images, jpeg/png) are
+ * allowed; only h264/hevc/vp9/av1 video decoders (mjpeg/png for images); no network protocols
+ * (only "file"); limits on file size, pixels (4K), streams, decoded duration. Rotation metadata is
+ * honoured (frames come out upright); timestamps are real presentation times (variable frame
+ * rate safe).
+ *
+ * Ownership: struct video owns the FFmpeg contexts and one RGB frame buffer; the rr_image
+ * returned by video_next() stays valid until the next call or video_close().
+ * Errors: RR_ERR_NOTFOUND / RR_ERR_IO (cannot open), RR_ERR_UNSUPPORTED (format or codec not
+ * allowed, no video stream), RR_ERR_TOOBIG (a limit), RR_ERR_CORRUPT (undecodable), RR_ERR_EOF
+ * (end of stream); `msg` gets a one-line reason.
+ * Thread-safety: one struct video per thread.
+ */
+#ifndef RR_VIDEO_DECODE_H
+#define RR_VIDEO_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../base/rr_image.h"
+
+struct video_limits {
+    int64_t max_file_bytes;   /* default 512 MiB */
+    int max_width, max_height;/* default 4096 x 4096 (before rotation) */
+    int max_streams;          /* default 4 */
+    int64_t max_duration_us;  /* default 600 s */
+};
+struct video_limits video_limits_default(void);
+
+struct video_info {
+    int width, height;   /* output size, after rotation */
+    int rotation;        /* degrees clockwise applied: 0, 90, 180, 270 */
+    double fps;          /* average frame rate (informational) */
+    int64_t duration_us; /* container duration, or 0 if unknown */
+    int64_t frames;      /* frame count if the container knows it, else 0 */
+    char codec[32];
+    char container[32];
+};
+
+struct video;
+
+int video_open(const char *path, const struct video_limits *lim, struct video **out, char *msg,
+               size_t msg_len);
+const struct video_info *video_get_info(const struct video *v);
+/* Next frame, upright RGB, and its presentation time in microseconds from the stream start.
+ * Returns 0, RR_ERR_EOF at the end, or another RR_ERR_* on failure. */
+int video_next(struct video *v, struct rr_image *frame, int64_t *t_us, char *msg, size_t msg_len);
+void video_close(struct video *v);
+
+/* Decode a still image (JPEG or PNG, sniffed by content) into out (RGB). */
+int image_load(const char *path, struct rr_rgbbuf *out, char *msg, size_t msg_len);
+
+#endif
