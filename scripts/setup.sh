@@ -13,7 +13,7 @@ MODEL_DIR=${REPRIGHT_MODEL_DIR:-${HOME:-/root}/.cache/repright/models}
 BUILD_PKGS=(build-essential cmake pkg-config git ca-certificates
   libxnnpack-dev libpthreadpool-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
-  libjansson-dev libsodium-dev libcmocka-dev
+  libjansson-dev libsodium-dev libcmocka-dev libfreetype-dev fonts-dejavu-core
   nodejs npm opencv-doc)
 TEST_PKGS=(clang libclang-rt-14-dev cppcheck gcovr python3 ffmpeg)
 
