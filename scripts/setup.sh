@@ -14,12 +14,18 @@ BUILD_PKGS=(build-essential cmake pkg-config git ca-certificates
   libxnnpack-dev libpthreadpool-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   libjansson-dev libsodium-dev libcmocka-dev libfreetype-dev fonts-dejavu-core
-  nodejs npm opencv-doc)
+  opencv-doc)
 TEST_PKGS=(clang libclang-rt-14-dev cppcheck gcovr python3 ffmpeg)
 
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" = "--test" ]; then
   want+=("${TEST_PKGS[@]}")
+fi
+
+# npm fetches the models; a machine may already have Node.js from elsewhere (Debian's npm
+# package would then conflict), so only ask apt for it when there is no npm at all.
+if ! command -v npm >/dev/null 2>&1; then
+  want+=(nodejs npm)
 fi
 
 missing=()
