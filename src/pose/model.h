@@ -8,6 +8,15 @@
  * constants, so those ops never appear in `ops`. Any other op outside enum model_op_kind is
  * refused with its builtin name in the message.
  *
+ * Guarantees after a successful load (so backends need not re-check; details in
+ * docs/internals/model-loader.md): constants (data != NULL, fp32) appear only as CONV2D/DWCONV2D
+ * filter and bias; every other op input, every op output and every subgraph input/output is an
+ * activation (data == NULL) that is a subgraph input or the output of exactly one earlier op;
+ * output shapes match the op (TF SAME/VALID sizes, same-shape ADD, CONCAT sums, PAD, ...);
+ * strides, dilations, pool windows and blocks are in [1, 1024]. inputs[] slots past n_inputs
+ * are -1. Tensors that only fed folded ops (fp16/sparse sources, int32 shape constants) are
+ * dropped, so tensor indices differ from the file's.
+ *
  * Ownership: struct model owns every tensor, constant and name; it is immutable after
  * model_load*() returns and may be shared by any number of threads and sessions.
  * model_free(NULL) is a no-op.
@@ -25,6 +34,9 @@
 #define MODEL_MAX_TENSORS 4096
 #define MODEL_MAX_OPS 4096
 #define MODEL_MAX_TENSOR_ELEMS ((size_t)1 << 26)
+/* Sum of the element counts of all tensors of the IR, and of all fp32 constants materialised
+ * while loading (512 MiB of floats); heavy needs ~14 M constants + activations. */
+#define MODEL_MAX_TOTAL_ELEMS ((size_t)1 << 27)
 
 enum model_op_kind {
     MODEL_OP_CONV2D,          /* in: x, filter [O,KH,KW,I], bias [O] */
