@@ -1,0 +1,35 @@
+/*
+ * commands.h - the `repright` sub-commands: one function per command, one file per command
+ * (cmd_<name>.c), registered in the table in main.c.
+ *
+ * Each command gets argv with argv[0] = the command name and returns the process exit status:
+ * 0 ok, 2 unreadable or unsupported input, 3 no person found, 64 bad usage (EX_USAGE),
+ * 70 internal failure (EX_SOFTWARE). Commands print results on stdout and one-line reasons on
+ * stderr. Not thread-safe (process-level entry points).
+ */
+#ifndef RR_CLI_COMMANDS_H
+#define RR_CLI_COMMANDS_H
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_INPUT 2
+#define CLI_EXIT_NOPOSE 3
+#define CLI_EXIT_USAGE 64
+#define CLI_EXIT_SOFTWARE 70
+
+struct cli_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+    void (*usage)(void); /* prints this command's usage on stderr; may be NULL */
+};
+
+int cmd_analyze(int argc, char **argv); /* cmd_analyze.c */
+void cmd_analyze_usage(void);
+int cmd_pose(int argc, char **argv); /* cmd_pose.c */
+void cmd_pose_usage(void);
+
+/* Table lookup (NULL when unknown) and the whole table, for help text. */
+const struct cli_command *cli_command_find(const char *name);
+const struct cli_command *cli_commands(int *count);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * frameconv.h - decoded AVFrame -> upright packed RGB24 (internal to src/video).
+ *
+ * libswscale with SWS_BILINEAR | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT; full-range sources
+ * (yuvj* formats or color_range = JPEG) and the frame's colour matrix (BT.601/709/2020) are
+ * honoured; output is always full-range RGB. Rotation by 90/180/270 degrees clockwise happens
+ * after conversion. The scaler and the scratch buffer are cached and only rebuilt when the source
+ * size or format changes, so steady-state frames allocate nothing.
+ * Ownership: struct frameconv owns the SwsContext and scratch buffer; the output rr_rgbbuf belongs
+ * to the caller. Errors: RR_ERR_INVAL (bad frame / rotation), RR_ERR_TOOBIG (past
+ * RR_IMAGE_MAX_SIDE), RR_ERR_NOMEM, RR_ERR_UNSUPPORTED (pixel format swscale cannot read).
+ * Thread-safety: one struct per thread.
+ */
+#ifndef RR_VIDEO_FRAMECONV_H
+#define RR_VIDEO_FRAMECONV_H
+
+#include "../base/rr_image.h"
+
+struct AVFrame;
+struct SwsContext;
+
+struct frameconv {
+    struct SwsContext *sws;
+    int src_w, src_h, src_fmt, src_full_range, src_space; /* what sws was built for */
+    struct rr_rgbbuf scratch;                            /* unrotated RGB when rotating */
+};
+
+/* Zero-initialise (a zeroed struct is also valid). */
+void frameconv_init(struct frameconv *c);
+/* Convert fr, rotated clockwise by `rotation` (0, 90, 180, 270), into out (resized as needed). */
+int frameconv_run(struct frameconv *c, const struct AVFrame *fr, int rotation, struct rr_rgbbuf *out);
+void frameconv_release(struct frameconv *c);
+
+/* Rotate packed RGB src (w x h, stride 3*w) clockwise into dst (already sized: h x w for 90/270). */
+void frameconv_rotate(const uint8_t *src, int w, int h, int rotation, uint8_t *dst);
+
+#endif
