@@ -1,0 +1,273 @@
+/*
+ * cmd_analyze.c - `repright analyze VIDEO`: the per-rep form report of a workout video.
+ *
+ * Runs the shared pipeline (src/pipeline/analyze.h) and prints a readable report (per rep: time,
+ * verdict, score, cue) or, with --json, the versioned report document (docs/report-schema.md).
+ * A progress bar goes to stderr when stderr is a terminal.
+ */
+#include "commands.h"
+
+#include "analysis/analysis.h"
+#include "base/rr_error.h"
+#include "pipeline/analyze.h"
+#include "pipeline/report_json.h"
+#include "pose/blazepose.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ANALYZE_MAX_THREADS 64
+
+struct analyze_args {
+    const char *file;
+    const char *models_dir;
+    const char *model_name;
+    enum pose_model_kind model;
+    const char *exercise;
+    const char *overlay;
+    const char *thumbs;
+    int json;
+    int threads;
+    enum net_backend backend;
+};
+
+void cmd_analyze_usage(void)
+{
+    const char *const *names = NULL;
+    int n = analysis_exercises(&names);
+    fprintf(stderr,
+            "usage: repright analyze VIDEO [--exercise E] [--model lite|full|heavy] [--json]\n"
+            "                        [--overlay OUT.mp4] [--thumbs DIR] [--threads N]\n"
+            "                        [--backend xnnpack|reference] [--models DIR]\n"
+            "  --exercise  one of:");
+    for (int i = 0; i < n; i++)
+        fprintf(stderr, " %s", names[i]);
+    fprintf(stderr,
+            " (default: recognised)\n"
+            "  --model     landmark model (default full)\n"
+            "  --json      the report as JSON (schema repright.report/1)\n"
+            "  --overlay   write an H.264 video with the skeleton, green/red reps and cues\n"
+            "  --thumbs    write best.jpg and worst.jpg (best and worst rep) into DIR\n"
+            "  --threads   inference threads, 1..%d (default 2)\n"
+            "exit status: 0 ok, 2 unreadable or unsupported input, 3 no person found, 64 bad usage\n",
+            ANALYZE_MAX_THREADS);
+}
+
+static int usage_error(const char *what, const char *arg)
+{
+    fprintf(stderr, "repright analyze: %s%s%s\n", what, arg ? ": " : "", arg ? arg : "");
+    cmd_analyze_usage();
+    return CLI_EXIT_USAGE;
+}
+
+static int known_exercise(const char *e)
+{
+    const char *const *names = NULL;
+    int n = analysis_exercises(&names);
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], e) == 0)
+            return 1;
+    return 0;
+}
+
+static int parse(int argc, char **argv, struct analyze_args *a)
+{
+    static const struct option longopts[] = {
+        {"exercise", required_argument, NULL, 'e'}, {"model", required_argument, NULL, 'm'},
+        {"json", no_argument, NULL, 'j'},           {"overlay", required_argument, NULL, 'o'},
+        {"thumbs", required_argument, NULL, 'T'},   {"threads", required_argument, NULL, 't'},
+        {"backend", required_argument, NULL, 'b'},  {"models", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    memset(a, 0, sizeof *a);
+    a->model = POSE_MODEL_FULL;
+    a->model_name = "full";
+    a->threads = 2;
+    a->backend = NET_BACKEND_XNN;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'e':
+            if (!known_exercise(optarg))
+                return usage_error("unknown exercise", optarg);
+            a->exercise = optarg;
+            break;
+        case 'm':
+            if (pose_model_kind_parse(optarg, &a->model) < 0)
+                return usage_error("unknown model", optarg);
+            a->model_name = optarg;
+            break;
+        case 'j':
+            a->json = 1;
+            break;
+        case 'o':
+            a->overlay = optarg;
+            break;
+        case 'T':
+            a->thumbs = optarg;
+            break;
+        case 't': {
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10);
+            if (!end || *end || v < 1 || v > ANALYZE_MAX_THREADS)
+                return usage_error("--threads wants 1..64", optarg);
+            a->threads = (int)v;
+            break;
+        }
+        case 'b':
+            if (strcmp(optarg, "xnnpack") == 0)
+                a->backend = NET_BACKEND_XNN;
+            else if (strcmp(optarg, "reference") == 0)
+                a->backend = NET_BACKEND_REF;
+            else
+                return usage_error("unknown backend", optarg);
+            break;
+        case 'd':
+            a->models_dir = optarg;
+            break;
+        case 'h':
+            cmd_analyze_usage();
+            return CLI_EXIT_OK;
+        case ':':
+            return usage_error("option needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return usage_error(optind >= argc ? "missing VIDEO" : "too many arguments", NULL);
+    a->file = argv[optind];
+    return -1;
+}
+
+static void progress_bar(void *ud, const char *stage, double f)
+{
+    (void)ud;
+    int width = 30, fill = (int)(f * width + 0.5);
+    fprintf(stderr, "\r%-9s [", stage);
+    for (int i = 0; i < width; i++)
+        fputc(i < fill ? '#' : '.', stderr);
+    fprintf(stderr, "] %3d%%", (int)(f * 100 + 0.5));
+    if (strcmp(stage, "done") == 0)
+        fprintf(stderr, "\r%60s\r", "");
+    fflush(stderr);
+}
+
+static void print_check(const struct analysis_check *c)
+{
+    printf("      %-20s %-11s %8.2f %-5s (limit %s %.2f)%s%s\n", c->name,
+           analysis_outcome_name(c->outcome), (double)c->value, c->unit, c->above ? ">" : "<",
+           (double)c->threshold, c->outcome == ANALYSIS_FAULT ? "  -> " : "",
+           c->outcome == ANALYSIS_FAULT ? c->cue : "");
+}
+
+static void print_text(const struct analyze_args *a, const struct pipeline_result *res)
+{
+    const struct analysis_report *r = res->report;
+    printf("file      %s (%dx%d, %.1f s, %zu frames, person in %zu)\n", a->file, res->info.width,
+           res->info.height, (double)r->duration_s, res->n_frames, res->stats.frames_with_pose);
+    if (!r->exercise) {
+        printf("exercise  none recognised\n");
+        return;
+    }
+    printf("exercise  %s (%s, confidence %.2f), view %s\n", r->exercise,
+           r->exercise_given ? "given" : "recognised", (double)r->confidence,
+           analysis_view_name(r->view));
+    if (r->is_hold) {
+        printf("hold      %.1f s, good form %.1f s, score %.0f\n", (double)r->hold.hold_s,
+               (double)r->hold.good_form_s, (double)r->hold.mean_score);
+        for (int c = 0; c < r->hold.n_checks; c++)
+            print_check(&r->hold.checks[c]);
+        return;
+    }
+    printf("reps      %d (good %d, bad %d, cannot judge %d), mean score %.0f\n", r->set.reps,
+           r->set.good, r->set.bad, r->set.cannot_judge, (double)r->set.mean_score);
+    if (r->set.top_fault)
+        printf("top fault %s (%d reps)\n", r->set.top_fault, r->set.top_fault_reps);
+    for (size_t k = 0; k < r->n_reps; k++) {
+        const struct analysis_rep *rep = &r->reps[k];
+        const char *cue = NULL;
+        for (int c = 0; c < rep->n_checks && !cue; c++)
+            if (rep->checks[c].outcome == ANALYSIS_FAULT)
+                cue = rep->checks[c].cue;
+        printf("  rep %2d  %6.2f-%6.2f s  %-12s score %3.0f  %s\n", rep->index,
+               (double)rep->t_start_us / 1e6, (double)rep->t_end_us / 1e6,
+               analysis_verdict_name(rep->verdict), (double)rep->score,
+               cue ? cue : rep->verdict == ANALYSIS_GOOD ? "good rep" : "");
+        for (int c = 0; c < rep->n_checks; c++)
+            print_check(&rep->checks[c]);
+    }
+}
+
+static int exit_for(int rc)
+{
+    switch (rc) {
+    case RR_ERR_NOPOSE:
+        return CLI_EXIT_NOPOSE;
+    case RR_ERR_NOTFOUND:
+    case RR_ERR_IO:
+    case RR_ERR_UNSUPPORTED:
+    case RR_ERR_CORRUPT:
+    case RR_ERR_TOOBIG:
+    case RR_ERR_EOF:
+        return CLI_EXIT_INPUT;
+    default:
+        return CLI_EXIT_SOFTWARE;
+    }
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+    struct analyze_args a;
+    int st = parse(argc, argv, &a);
+    if (st >= 0)
+        return st;
+    char dir[4096], msg[512] = "";
+    if (!a.models_dir)
+        a.models_dir = pose_model_dir_default(dir, sizeof dir);
+    struct pose_models *models = NULL;
+    int rc = pose_models_load(a.models_dir, a.model, &models, msg, sizeof msg);
+    if (rc < 0) {
+        fprintf(stderr, "repright analyze: cannot load the %s model from %s: %s\n", a.model_name,
+                a.models_dir, msg[0] ? msg : rr_strerror(rc));
+        return CLI_EXIT_SOFTWARE;
+    }
+    struct pipeline_opts o = pipeline_opts_default();
+    o.backend = a.backend;
+    o.threads = a.threads;
+    o.exercise = a.exercise;
+    o.overlay_path = a.overlay;
+    o.thumbs_dir = a.thumbs;
+    if (isatty(STDERR_FILENO))
+        o.progress = progress_bar;
+    struct pipeline_result res;
+    rc = pipeline_analyze(a.file, models, &o, &res, msg, sizeof msg);
+    if (rc < 0) {
+        if (o.progress)
+            fprintf(stderr, "\n");
+        fprintf(stderr, "repright analyze: %s\n", msg[0] ? msg : rr_strerror(rc));
+        pipeline_result_release(&res);
+        pose_models_free(models);
+        return exit_for(rc);
+    }
+    if (a.json) {
+        rc = report_json_print(stdout, a.file, a.model_name, &res);
+        if (rc < 0)
+            fprintf(stderr, "repright analyze: cannot write JSON: %s\n", rr_strerror(rc));
+    } else {
+        print_text(&a, &res);
+        if (a.overlay)
+            printf("overlay   %s\n", a.overlay);
+        if (res.has_thumbs)
+            printf("thumbs    %s %s\n", res.thumb_best, res.thumb_worst);
+    }
+    pipeline_result_release(&res);
+    pose_models_free(models);
+    return rc < 0 ? CLI_EXIT_SOFTWARE : CLI_EXIT_OK;
+}

@@ -1,0 +1,64 @@
+/*
+ * analyze.h - the one place that wires decode -> pose -> analysis -> report, thumbnails and
+ * overlay. `repright analyze` and (later) the job worker both call pipeline_analyze(); there is
+ * no second copy of this wiring.
+ *
+ * Decoding runs on its own thread, a few frames ahead of pose inference, so both cores work.
+ * Overlay video and thumbnails take a second decoding pass (frames are not kept in memory).
+ *
+ * Ownership: the caller owns `models` (shared, read-only, may serve many pipelines at once) and
+ * the result; pipeline_result_release() frees what the result holds.
+ * Errors: whatever the stages return (RR_ERR_NOTFOUND/IO/UNSUPPORTED/CORRUPT/TOOBIG from
+ * decoding, RR_ERR_NOPOSE when no frame holds a person, RR_ERR_INVAL for bad options); `msg`
+ * names the stage and the reason. Thread-safety: reentrant; one call per thread.
+ */
+#ifndef RR_PIPELINE_ANALYZE_H
+#define RR_PIPELINE_ANALYZE_H
+
+#include <stddef.h>
+
+#include "../analysis/analysis.h"
+#include "../pose/blazepose.h"
+#include "../video/decode.h"
+
+struct pipeline_opts {
+    enum net_backend backend;  /* NET_BACKEND_XNN */
+    int threads;               /* inference threads, >= 1 */
+    const char *exercise;      /* NULL: recognise */
+    const char *overlay_path;  /* NULL: no overlay video */
+    const char *thumbs_dir;    /* NULL: no thumbnails; else best.jpg and worst.jpg inside */
+    struct video_limits limits;
+    /* Called from the calling thread: stage ("pose", "analysis", "overlay"), fraction 0..1. */
+    void (*progress)(void *ud, const char *stage, double fraction);
+    void *progress_ud;
+};
+struct pipeline_opts pipeline_opts_default(void);
+
+struct pipeline_stats {
+    double wall_ms;        /* whole call */
+    double pose_wall_ms;   /* decode + pose pass */
+    double pose_busy_ms;   /* time inside pose_session_run */
+    double decode_busy_ms; /* time inside the decoder thread's video_next */
+    double analysis_ms;
+    double render_ms;      /* overlay + thumbnails pass */
+    size_t frames;
+    size_t frames_with_pose;
+    double fps;            /* frames / pose_wall */
+};
+
+struct pipeline_result {
+    struct video_info info;
+    size_t n_frames;
+    struct rr_pose_frame *frames; /* n_frames, owned */
+    struct analysis_report *report;
+    struct pipeline_stats stats;
+    int has_thumbs;
+    char thumb_best[4096], thumb_worst[4096];
+};
+
+int pipeline_analyze(const char *video_path, const struct pose_models *models,
+                     const struct pipeline_opts *opts, struct pipeline_result *out, char *msg,
+                     size_t msg_len);
+void pipeline_result_release(struct pipeline_result *r);
+
+#endif

@@ -1,0 +1,189 @@
+/*
+ * render.c - overlay video and thumbnails (see render.h).
+ *
+ * Colour code: skeleton green during a good rep, red during a bad one, grey when the rep could
+ * not be judged, white between reps. The top bar shows the exercise and the rep counter; after
+ * a rep ends its verdict and first cue stay on screen for CUE_SECONDS.
+ */
+#include "render.h"
+
+#include "../base/rr_error.h"
+#include "../video/draw.h"
+#include "../video/encode.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define CUE_SECONDS 2.5
+
+int render_rep_at(const struct analysis_report *r, size_t i)
+{
+    for (size_t k = 0; r && k < r->n_reps; k++)
+        if (i >= r->reps[k].frame_start && i <= r->reps[k].frame_end)
+            return (int)k;
+    return -1;
+}
+
+static struct draw_color verdict_color(enum analysis_verdict v)
+{
+    return v == ANALYSIS_GOOD ? DRAW_GREEN : v == ANALYSIS_BAD ? DRAW_RED : DRAW_GREY;
+}
+
+static const char *first_cue(const struct analysis_rep *rep)
+{
+    for (int c = 0; c < rep->n_checks; c++)
+        if (rep->checks[c].outcome == ANALYSIS_FAULT)
+            return rep->checks[c].cue;
+    return NULL;
+}
+
+/* Skeleton colour and HUD text for frame i. */
+static void decorate(struct draw_canvas *cv, struct draw_font *font, const struct pipeline_result *res,
+                     size_t i)
+{
+    const struct analysis_report *r = res->report;
+    const struct rr_pose_frame *f = &res->frames[i];
+    int k = render_rep_at(r, i);
+    struct draw_color col = DRAW_WHITE;
+    if (k >= 0)
+        col = verdict_color(r->reps[k].verdict);
+    if (f->has_pose)
+        draw_skeleton(cv, f->image, col, 0.5f);
+    if (!font)
+        return;
+    int done = 0;
+    const struct analysis_rep *last = NULL;
+    for (size_t q = 0; q < r->n_reps; q++)
+        if (r->reps[q].frame_end <= i) {
+            done++;
+            last = &r->reps[q];
+        }
+    int bar = cv->height / 12 < 24 ? 24 : cv->height / 12;
+    draw_box(cv, 0, 0, cv->width, bar, DRAW_BLACK, 0.55f);
+    char line[256];
+    if (r->is_hold)
+        snprintf(line, sizeof line, "%s  hold %.1f s", r->exercise ? r->exercise : "no exercise",
+                 (double)(f->t_us - res->frames[0].t_us) / 1e6);
+    else
+        snprintf(line, sizeof line, "%s  reps %d", r->exercise ? r->exercise : "no exercise",
+                 done);
+    draw_text(cv, font, bar / 4, bar / 6, line, DRAW_WHITE);
+    if (last && (double)(f->t_us - last->t_end_us) / 1e6 < CUE_SECONDS) {
+        const char *cue = first_cue(last);
+        snprintf(line, sizeof line, "rep %d: %s", last->index,
+                 last->verdict == ANALYSIS_GOOD ? "good" : cue ? cue : "cannot judge");
+        int y = cv->height - bar - bar / 4;
+        draw_box(cv, 0, y, cv->width, bar, DRAW_BLACK, 0.55f);
+        draw_text(cv, font, bar / 4, y + bar / 6, line, verdict_color(last->verdict));
+    }
+}
+
+/* The reps with the highest and lowest score among judged ones (-1 when none). */
+static void best_worst(const struct analysis_report *r, int *best, int *worst)
+{
+    *best = *worst = -1;
+    for (size_t k = 0; k < r->n_reps; k++) {
+        if (r->reps[k].verdict == ANALYSIS_CANNOT_JUDGE)
+            continue;
+        if (*best < 0 || r->reps[k].score > r->reps[*best].score)
+            *best = (int)k;
+        if (*worst < 0 || r->reps[k].score < r->reps[*worst].score)
+            *worst = (int)k;
+    }
+}
+
+/* Write dir/name.jpg when `now`; 0 when nothing to do or written. */
+static int write_thumb(const char *dir, const char *name, int now, const struct rr_image *im,
+                       char *path, size_t path_len, char *msg, size_t msg_len)
+{
+    if (!now)
+        return 0;
+    char m[256] = "";
+    snprintf(path, path_len, "%s/%s.jpg", dir, name);
+    int rc = jpeg_write(path, im, 88, m, sizeof m);
+    if (rc < 0)
+        snprintf(msg, msg_len, "thumbnail %s: %s", path, m);
+    return rc;
+}
+
+int render_pass(const char *video_path, const struct pipeline_opts *o,
+                struct pipeline_result *res, char *msg, size_t msg_len)
+{
+    struct video *v = NULL;
+    struct video_writer *w = NULL;
+    struct draw_font *font = NULL;
+    struct rr_rgbbuf canvas = {0};
+    char m[256] = "";
+    int best = -1, worst = -1;
+    best_worst(res->report, &best, &worst);
+    size_t best_frame = best >= 0 ? res->report->reps[best].frame_turn : (size_t)-1;
+    size_t worst_frame = worst >= 0 ? res->report->reps[worst].frame_turn : (size_t)-1;
+    int rc = video_open(video_path, &o->limits, &v, m, sizeof m);
+    if (rc < 0) {
+        snprintf(msg, msg_len, "overlay: cannot decode %s: %s", video_path, m);
+        return rc;
+    }
+    const struct video_info *info = video_get_info(v);
+    int fpx = info->height / 24 < 14 ? 14 : info->height / 24 > 96 ? 96 : info->height / 24;
+    if (draw_font_open(NULL, fpx, &font) < 0)
+        font = NULL; /* no font installed: skeleton only */
+    if (o->overlay_path) {
+        double fps = info->fps > 0 && info->fps <= 240 ? info->fps : 30.0;
+        rc = video_writer_open(o->overlay_path, info->width, info->height, fps, &w, m, sizeof m);
+        if (rc < 0) {
+            snprintf(msg, msg_len, "overlay %s: %s", o->overlay_path, m);
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < res->n_frames; i++) {
+        struct rr_image fr;
+        int64_t t;
+        rc = video_next(v, &fr, &t, m, sizeof m);
+        if (rc < 0) {
+            snprintf(msg, msg_len, "overlay: second decoding pass failed at frame %zu: %s", i,
+                     m[0] ? m : rr_strerror(rc));
+            goto out;
+        }
+        rc = rr_rgbbuf_reserve(&canvas, fr.width, fr.height);
+        if (rc < 0)
+            goto out;
+        for (int y = 0; y < fr.height; y++)
+            memcpy(canvas.data + (size_t)y * (size_t)fr.width * 3, fr.rgb + (size_t)y * fr.stride,
+                   (size_t)fr.width * 3);
+        struct draw_canvas cv = {canvas.data, fr.width, fr.height, (size_t)fr.width * 3};
+        decorate(&cv, font, res, i);
+        struct rr_image out_im = rr_rgbbuf_view(&canvas);
+        if (w) {
+            rc = video_writer_write(w, &out_im, t, m, sizeof m);
+            if (rc < 0) {
+                snprintf(msg, msg_len, "overlay: %s", m);
+                goto out;
+            }
+        }
+        if (o->thumbs_dir) {
+            rc = write_thumb(o->thumbs_dir, "best", i == best_frame, &out_im, res->thumb_best,
+                             sizeof res->thumb_best, msg, msg_len);
+            if (rc == 0)
+                rc = write_thumb(o->thumbs_dir, "worst", i == worst_frame, &out_im,
+                                 res->thumb_worst, sizeof res->thumb_worst, msg, msg_len);
+            if (rc < 0)
+                goto out;
+            res->has_thumbs |= i == best_frame || i == worst_frame;
+        }
+        if (o->progress && i % 10 == 0)
+            o->progress(o->progress_ud, "overlay", (double)i / (double)res->n_frames);
+    }
+    if (w) {
+        struct video_writer *tmp = w;
+        w = NULL;
+        rc = video_writer_close(tmp, m, sizeof m);
+        if (rc < 0)
+            snprintf(msg, msg_len, "overlay: %s", m);
+    }
+out:
+    video_writer_abort(w);
+    draw_font_free(font);
+    rr_rgbbuf_release(&canvas);
+    video_close(v);
+    return rc;
+}

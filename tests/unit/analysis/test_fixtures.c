@@ -1,0 +1,71 @@
+/* test_fixtures.c - recorded keypoint series in tests/fixtures/analysis/ (derived from real
+ * clips) must produce the report data listed in tests/fixtures/analysis/index.json: exercise
+ * (recognised), rep count, camera view and labelled faults. A regression case is a data file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/analysis.h"
+#include "series_load.h"
+
+#define FIXDIR RR_SOURCE_DIR "/tests/fixtures/analysis"
+
+static int has_fault(const struct analysis_report *r, const char *name)
+{
+    for (size_t k = 0; k < r->n_reps; k++)
+        for (int j = 0; j < r->reps[k].n_checks; j++)
+            if (r->reps[k].checks[j].outcome == ANALYSIS_FAULT &&
+                strcmp(r->reps[k].checks[j].name, name) == 0)
+                return 1;
+    return 0;
+}
+
+static void fixtures__recorded_series_give_their_expected_reports(void **state)
+{
+    (void)state;
+    json_error_t jerr;
+    json_t *index = json_load_file(FIXDIR "/index.json", 0, &jerr);
+    assert_non_null(index);
+    json_t *cases = json_object_get(index, "cases");
+    assert_true(json_array_size(cases) >= 3);
+    for (size_t i = 0; i < json_array_size(cases); i++) {
+        json_t *c = json_array_get(cases, i);
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", FIXDIR,
+                 json_string_value(json_object_get(c, "series")));
+        size_t n = 0;
+        struct rr_pose_frame *fr = series_load(path, &n);
+        assert_non_null(fr);
+        assert_true(n > 10 && n <= 400);
+        struct analysis_report *r = NULL;
+        assert_int_equal(analysis_run(fr, n, NULL, &r), 0);
+        printf("%s: %s reps %zu view %s\n", path, r->exercise ? r->exercise : "none", r->n_reps,
+               analysis_view_name(r->view));
+        assert_non_null(r->exercise);
+        assert_string_equal(r->exercise, json_string_value(json_object_get(c, "exercise")));
+        assert_int_equal((int)r->n_reps, (int)json_integer_value(json_object_get(c, "reps")));
+        assert_string_equal(analysis_view_name(r->view),
+                            json_string_value(json_object_get(c, "view")));
+        json_t *faults = json_object_get(c, "faults");
+        for (size_t k = 0; k < json_array_size(faults); k++)
+            assert_true(has_fault(r, json_string_value(json_array_get(faults, k))));
+        analysis_report_free(r);
+        free(fr);
+    }
+    json_decref(index);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fixtures__recorded_series_give_their_expected_reports),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
