@@ -74,6 +74,23 @@ static int known_exercise(const char *e)
     return 0;
 }
 
+/* 1 when files can be created in `dir` (or in the directory part of a file path). */
+static int dir_writable(const char *path, int is_file)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    if (is_file) {
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+            snprintf(dir, sizeof dir, ".");
+        else if (slash == dir)
+            dir[1] = 0;
+        else
+            *slash = 0;
+    }
+    return access(dir, W_OK | X_OK) == 0;
+}
+
 static int parse(int argc, char **argv, struct analyze_args *a)
 {
     static const struct option longopts[] = {
@@ -143,6 +160,12 @@ static int parse(int argc, char **argv, struct analyze_args *a)
     if (optind != argc - 1)
         return usage_error(optind >= argc ? "missing VIDEO" : "too many arguments", NULL);
     a->file = argv[optind];
+    /* refuse unwritable outputs now, not after minutes of analysis */
+    if (a->overlay && !dir_writable(a->overlay, 1))
+        return usage_error("cannot write the overlay there", a->overlay);
+    if (a->thumbs && !dir_writable(a->thumbs, 0))
+        return usage_error("cannot write thumbnails into (missing or read-only directory)",
+                           a->thumbs);
     return -1;
 }
 
