@@ -362,6 +362,9 @@ static int bench_row(const struct pose_models *models, enum net_backend backend,
     r->pp_med = percentile(sm->pp, sm->n_pp, 0.5);
     r->calls_frames = c->count;
     r->det_static_med = -1.0;
+    /* One session (one thread pool) alive at a time. */
+    pose_session_free(trk);
+    trk = NULL;
     if (backend == NET_BACKEND_XNN) {
         o.static_mode = 1;
         rc = pose_session_new(models, &o, &st, msg, sizeof msg);
@@ -426,6 +429,7 @@ int main(int argc, char **argv)
     else
         pose_model_dir_default(dir, sizeof dir);
 
+    setvbuf(stdout, NULL, _IOLBF, 0); /* rows appear as they finish, also when piped */
     /* Self-check: a malloc the compiler cannot elide must move the counter. */
     long before = atomic_load(&bench_calls);
     void *volatile probe = malloc(16);
@@ -473,6 +477,11 @@ int main(int argc, char **argv)
             base = p + 1;
     printf("pose_session_run on %s: %d frames %dx%d decoded up-front (%.0f MiB), models from %s\n",
            base, c.count, c.width, c.height, (double)c.bytes / (1024.0 * 1024.0), dir);
+    double load[3] = {0, 0, 0};
+    if (getloadavg(load, 3) < 0)
+        load[0] = -1;
+    printf("load average at start: %.2f (2-thread rows are only meaningful on idle cores)\n",
+           load[0]);
     printf("tracking = video mode, smoothing on, %d warm-up frames then reset; det static = "
            "median of %d static-mode frames\n", WARMUP_FRAMES, STATIC_RUNS);
     printf("allocs/frame = malloc/calloc/realloc/free calls per frame in the timed loops (%s); "
