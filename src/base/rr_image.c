@@ -10,7 +10,7 @@ int rr_rgbbuf_reserve(struct rr_rgbbuf *b, int width, int height)
         return RR_ERR_INVAL;
     if (width > RR_IMAGE_MAX_SIDE || height > RR_IMAGE_MAX_SIDE)
         return RR_ERR_TOOBIG;
-    size_t need = (size_t)width * (size_t)height * 3u;
+    size_t need = (size_t)width * (size_t)height * 3u + RR_RGBBUF_SLACK;
     if (need > b->cap) {
         uint8_t *p = realloc(b->data, need);
         if (!p)

@@ -30,7 +30,11 @@ struct rr_rgbbuf {
     int height;
 };
 
-/* Make room for width x height RGB (stride = 3*width). Returns 0, RR_ERR_INVAL for a
+/* Bytes allocated past the last pixel: SIMD converters (swscale's fast yuv2rgb) may store a few
+ * pixels beyond the end of a row, which only matters after the last row. */
+#define RR_RGBBUF_SLACK 1024
+
+/* Make room for width x height RGB (stride = 3*width), plus RR_RGBBUF_SLACK bytes. Returns 0, RR_ERR_INVAL for a
  * non-positive size, RR_ERR_TOOBIG past RR_IMAGE_MAX_SIDE, RR_ERR_NOMEM. */
 int rr_rgbbuf_reserve(struct rr_rgbbuf *b, int width, int height);
 struct rr_image rr_rgbbuf_view(const struct rr_rgbbuf *b);

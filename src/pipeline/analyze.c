@@ -66,22 +66,9 @@ static void *decoder_main(void *arg)
         pthread_mutex_unlock(&r->mu);
         if (stop)
             break;
-        struct rr_image fr;
-        int64_t t = 0;
-        double t0 = now_ms();
-        int rc = video_next(r->v, &fr, &t, r->msg, sizeof r->msg);
         struct slot *s = &r->slots[r->head % RING];
-        if (rc == 0) {
-            rc = rr_rgbbuf_reserve(&s->buf, fr.width, fr.height);
-            if (rc == 0) {
-                for (int y = 0; y < fr.height; y++)
-                    memcpy(s->buf.data + (size_t)y * (size_t)fr.width * 3,
-                           fr.rgb + (size_t)y * fr.stride, (size_t)fr.width * 3);
-                s->t_us = t;
-            } else {
-                snprintf(r->msg, sizeof r->msg, "frame buffer: %s", rr_strerror(rc));
-            }
-        }
+        double t0 = now_ms();
+        int rc = video_next_into(r->v, &s->buf, &s->t_us, r->msg, sizeof r->msg);
         r->decode_ms += now_ms() - t0;
         pthread_mutex_lock(&r->mu);
         if (rc == 0) {

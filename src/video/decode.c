@@ -163,7 +163,7 @@ int video_open(const char *path, const struct video_limits *lim, struct video **
         snprintf(msg, msg_len, "out of memory");
         return RR_ERR_NOMEM;
     }
-    frameconv_init(&v->conv);
+    frameconv_init(&v->conv, 1);
     v->lim = lim ? *lim : video_limits_default();
     if (!video_limits_valid(&v->lim)) {
         snprintf(msg, msg_len, "invalid video limits");
@@ -400,7 +400,8 @@ static int64_t video_frame_time(struct video *v, const AVFrame *f)
     return t;
 }
 
-static int video_emit(struct video *v, struct rr_image *frame, int64_t *t_us, char *msg, size_t msg_len)
+static int video_emit(struct video *v, struct rr_rgbbuf *dst, int64_t *t_us, char *msg,
+                      size_t msg_len)
 {
     const AVFrame *f = v->frame;
     if (f->width <= 0 || f->height <= 0 || f->width > v->lim.max_width ||
@@ -419,16 +420,15 @@ static int video_emit(struct video *v, struct rr_image *frame, int64_t *t_us, ch
                  (double)v->lim.max_duration_us / 1e6);
         return RR_ERR_TOOBIG;
     }
-    int ret = frameconv_run(&v->conv, f, v->info.rotation, &v->rgb);
+    int ret = frameconv_run(&v->conv, f, v->info.rotation, dst);
     if (ret < 0) {
         snprintf(msg, msg_len, "cannot convert frame to RGB: %s", rr_strerror(ret));
         return ret;
     }
     v->last_t_us = t;
     v->frames_out++;
-    v->info.width = v->rgb.width;
-    v->info.height = v->rgb.height;
-    *frame = rr_rgbbuf_view(&v->rgb);
+    v->info.width = dst->width;
+    v->info.height = dst->height;
     if (t_us)
         *t_us = t;
     return 0;
@@ -436,11 +436,25 @@ static int video_emit(struct video *v, struct rr_image *frame, int64_t *t_us, ch
 
 int video_next(struct video *v, struct rr_image *frame, int64_t *t_us, char *msg, size_t msg_len)
 {
+    if (!v || !frame) {
+        if (msg && msg_len)
+            snprintf(msg, msg_len, "invalid argument");
+        return RR_ERR_INVAL;
+    }
+    int ret = video_next_into(v, &v->rgb, t_us, msg, msg_len);
+    if (ret == 0)
+        *frame = rr_rgbbuf_view(&v->rgb);
+    return ret;
+}
+
+int video_next_into(struct video *v, struct rr_rgbbuf *dst, int64_t *t_us, char *msg,
+                    size_t msg_len)
+{
     char err[AV_ERROR_MAX_STRING_SIZE];
     int ret;
     if (msg && msg_len)
         msg[0] = '\0';
-    if (!v || !frame) {
+    if (!v || !dst) {
         snprintf(msg, msg_len, "invalid argument");
         return RR_ERR_INVAL;
     }
@@ -451,7 +465,7 @@ int video_next(struct video *v, struct rr_image *frame, int64_t *t_us, char *msg
     for (;;) {
         int averr = avcodec_receive_frame(v->dec, v->frame);
         if (averr == 0) {
-            ret = video_emit(v, frame, t_us, msg, msg_len);
+            ret = video_emit(v, dst, t_us, msg, msg_len);
             av_frame_unref(v->frame);
             goto out;
         }

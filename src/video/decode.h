@@ -49,6 +49,10 @@ const struct video_info *video_get_info(const struct video *v);
 /* Next frame, upright RGB, and its presentation time in microseconds from the stream start.
  * Returns 0, RR_ERR_EOF at the end, or another RR_ERR_* on failure. */
 int video_next(struct video *v, struct rr_image *frame, int64_t *t_us, char *msg, size_t msg_len);
+/* Same as video_next(), but converts into the caller's buffer (resized as needed), so a
+ * pipeline can decode straight into its own ring of frames without a copy. */
+int video_next_into(struct video *v, struct rr_rgbbuf *dst, int64_t *t_us, char *msg,
+                    size_t msg_len);
 void video_close(struct video *v);
 
 /* Decode a still image (JPEG or PNG, sniffed by content) into out (RGB). */

@@ -1,7 +1,8 @@
 /*
  * frameconv.h - decoded AVFrame -> upright packed RGB24 (internal to src/video).
  *
- * libswscale with SWS_BILINEAR | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT; full-range sources
+ * libswscale: exact (SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT) for still images, the fast SIMD path
+ * for video frames (`fast`, chosen at init); full-range sources
  * (yuvj* formats or color_range = JPEG) and the frame's colour matrix (BT.601/709/2020) are
  * honoured; output is always full-range RGB. Rotation by 90/180/270 degrees clockwise happens
  * after conversion. The scaler and the scratch buffer are cached and only rebuilt when the source
@@ -21,12 +22,13 @@ struct SwsContext;
 
 struct frameconv {
     struct SwsContext *sws;
-    int src_w, src_h, src_fmt, src_full_range, src_space; /* what sws was built for */
+    int fast;                                            /* 1: fast SIMD conversion */
+    int src_w, src_h, src_fmt, src_full_range, src_space, src_flags; /* what sws was built for */
     struct rr_rgbbuf scratch;                            /* unrotated RGB when rotating */
 };
 
-/* Zero-initialise (a zeroed struct is also valid). */
-void frameconv_init(struct frameconv *c);
+/* Zero-initialise; fast = 1 selects the fast conversion (a zeroed struct is exact). */
+void frameconv_init(struct frameconv *c, int fast);
 /* Convert fr, rotated clockwise by `rotation` (0, 90, 180, 270), into out (resized as needed). */
 int frameconv_run(struct frameconv *c, const struct AVFrame *fr, int rotation, struct rr_rgbbuf *out);
 void frameconv_release(struct frameconv *c);

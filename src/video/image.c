@@ -145,7 +145,7 @@ int image_load(const char *path, struct rr_rgbbuf *out, char *msg, size_t msg_le
     uint8_t *data = NULL;
     size_t len = 0;
 
-    frameconv_init(&conv);
+    frameconv_init(&conv, 0);
     if (msg && msg_len)
         msg[0] = '\0';
     if (!out) {
