@@ -14,8 +14,9 @@ BUILD_PKGS=(build-essential cmake pkg-config git ca-certificates
   libxnnpack-dev libpthreadpool-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   libjansson-dev libsodium-dev libcmocka-dev libfreetype-dev fonts-dejavu-core
+  libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev
   opencv-doc)
-TEST_PKGS=(clang libclang-rt-14-dev cppcheck gcovr python3 ffmpeg)
+TEST_PKGS=(clang libclang-rt-14-dev cppcheck gcovr python3 ffmpeg wrk)
 
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" = "--test" ]; then

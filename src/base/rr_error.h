@@ -20,7 +20,13 @@
     XX(BACKEND, -8, "compute backend failure")                                                     \
     XX(NOPOSE, -9, "no person found")                                                              \
     XX(EOF, -10, "end of stream")                                                                  \
-    XX(INTERNAL, -11, "internal error")
+    XX(INTERNAL, -11, "internal error")                                                            \
+    XX(CONFLICT, -12, "conflict with the current state")                                           \
+    XX(UNAUTHENTICATED, -13, "authentication required")                                            \
+    XX(FORBIDDEN, -14, "not allowed")                                                              \
+    XX(RATELIMITED, -15, "too many requests")                                                      \
+    XX(BUSY, -16, "resource busy, try again")                                                      \
+    XX(TIMEOUT, -17, "timed out")
 
 enum rr_err {
 #define RR__ERR_ENUM(name, code, text) RR_ERR_##name = (code),
