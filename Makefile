@@ -2,6 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 IMAGE ?= /usr/share/doc/opencv-doc/examples/data/messi5.jpg
+VIDEO ?= $(wildcard ../shared/media/videos/squat_side_BAD_heels_k_i002.mp4)
 
 .PHONY: all setup setup-test build run test ci clean
 
@@ -17,9 +18,15 @@ build: setup
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The main job: find the person in a photo that a Debian package ships and print the landmarks.
+# The main job: the per-rep form report of a workout video (make run VIDEO=my_squats.mp4).
+# Without a video at hand it shows the pose engine on a photo that a Debian package ships.
 run: build
+ifneq ($(strip $(VIDEO)),)
+	$(BUILD)/repright analyze $(VIDEO)
+else
+	@echo "no VIDEO given (make run VIDEO=path/to/clip.mp4): showing the pose engine on $(IMAGE)"
 	$(BUILD)/repright pose $(IMAGE)
+endif
 
 # Everything CI runs: unit + media tests, sanitizer build, static checks, coverage.
 test: setup-test
