@@ -1,0 +1,139 @@
+/*
+ * migrations.c - the schema, as an ordered table of migrations embedded in the binary.
+ *
+ * DESIGN: one entry per version, never edited once released: a schema change is a new entry.
+ * store_migrate() applies each pending entry in its own transaction and records it in
+ * schema_version. The SQL sticks to what SQLite and PostgreSQL share where it can (TEXT ids,
+ * BIGINT-compatible INTEGER milliseconds, lower(email) unique index, ON DELETE CASCADE) so the
+ * PostgreSQL dialect can mirror it line by line. docs/internals/store.md lists the versions.
+ */
+#include "store_internal.h"
+
+static const char m001_init[] =
+    "CREATE TABLE users ("
+    "  id TEXT PRIMARY KEY,"
+    "  email TEXT NOT NULL,"
+    "  password_hash TEXT NOT NULL,"
+    "  role TEXT NOT NULL DEFAULT 'user',"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX users_email_ci ON users(lower(email));"
+
+    "CREATE TABLE refresh_tokens ("
+    "  id TEXT PRIMARY KEY,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  family_id TEXT NOT NULL,"
+    "  token_hash TEXT NOT NULL UNIQUE,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  used_at INTEGER,"
+    "  revoked_at INTEGER);"
+    "CREATE INDEX refresh_tokens_family ON refresh_tokens(family_id);"
+    "CREATE INDEX refresh_tokens_user ON refresh_tokens(user_id);"
+
+    "CREATE TABLE videos ("
+    "  id TEXT PRIMARY KEY,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  blob_key TEXT NOT NULL,"
+    "  sha256 TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  duration_ms INTEGER NOT NULL DEFAULT 0,"
+    "  status TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX videos_user_page ON videos(user_id, created_at, id);"
+
+    "CREATE TABLE jobs ("
+    "  id TEXT PRIMARY KEY,"
+    "  user_id TEXT REFERENCES users(id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL,"
+    "  payload TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('queued','running','done','dead')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  max_attempts INTEGER NOT NULL,"
+    "  run_after INTEGER NOT NULL,"
+    "  lease_until INTEGER,"
+    "  lease_owner TEXT,"
+    "  progress REAL NOT NULL DEFAULT 0,"
+    "  stage TEXT NOT NULL DEFAULT '',"
+    "  error TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE INDEX jobs_runnable ON jobs(state, run_after, created_at);"
+    "CREATE INDEX jobs_lease ON jobs(state, lease_until);"
+    "CREATE INDEX jobs_user_page ON jobs(user_id, created_at, id);"
+
+    "CREATE TABLE workouts ("
+    "  id TEXT PRIMARY KEY,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  video_id TEXT UNIQUE REFERENCES videos(id) ON DELETE SET NULL,"
+    "  exercise TEXT NOT NULL,"
+    "  started_at INTEGER NOT NULL,"
+    "  duration_ms INTEGER NOT NULL DEFAULT 0,"
+    "  score REAL NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX workouts_user_page ON workouts(user_id, created_at, id);"
+
+    "CREATE TABLE sets ("
+    "  id TEXT PRIMARY KEY,"
+    "  workout_id TEXT NOT NULL REFERENCES workouts(id) ON DELETE CASCADE,"
+    "  idx INTEGER NOT NULL,"
+    "  exercise TEXT NOT NULL,"
+    "  reps INTEGER NOT NULL DEFAULT 0,"
+    "  score REAL NOT NULL DEFAULT 0,"
+    "  load_kg REAL NOT NULL DEFAULT 0,"
+    "  hold_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX sets_workout ON sets(workout_id, idx);"
+
+    "CREATE TABLE reps ("
+    "  id TEXT PRIMARY KEY,"
+    "  set_id TEXT NOT NULL REFERENCES sets(id) ON DELETE CASCADE,"
+    "  idx INTEGER NOT NULL,"
+    "  t_start INTEGER NOT NULL,"
+    "  t_end INTEGER NOT NULL,"
+    "  metrics TEXT NOT NULL DEFAULT '{}',"
+    "  faults TEXT NOT NULL DEFAULT '[]',"
+    "  score REAL NOT NULL DEFAULT 0);"
+    "CREATE INDEX reps_set ON reps(set_id, idx);"
+
+    "CREATE TABLE analytics_daily ("
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  day TEXT NOT NULL,"
+    "  exercise TEXT NOT NULL,"
+    "  sessions INTEGER NOT NULL DEFAULT 0,"
+    "  reps INTEGER NOT NULL DEFAULT 0,"
+    "  volume REAL NOT NULL DEFAULT 0,"
+    "  score_sum REAL NOT NULL DEFAULT 0,"
+    "  score_n INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (user_id, day, exercise));"
+
+    "CREATE TABLE uploads ("
+    "  id TEXT PRIMARY KEY,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  length INTEGER NOT NULL,"
+    "  upload_offset INTEGER NOT NULL DEFAULT 0,"
+    "  metadata TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL);"
+    "CREATE INDEX uploads_expiry ON uploads(expires_at);"
+
+    "CREATE TABLE rate_counters ("
+    "  key TEXT PRIMARY KEY,"
+    "  window_start INTEGER NOT NULL,"
+    "  count INTEGER NOT NULL);"
+    "CREATE INDEX rate_counters_window ON rate_counters(window_start);"
+
+    "CREATE TABLE idempotency_keys ("
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  client_id TEXT NOT NULL,"
+    "  resource_id TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, client_id));";
+
+static const struct store_migration sqlite_migrations[] = {
+    {1, "init", m001_init},
+};
+
+const struct store_migration *store__sqlite_migrations(size_t *n)
+{
+    *n = sizeof sqlite_migrations / sizeof sqlite_migrations[0];
+    return sqlite_migrations;
+}

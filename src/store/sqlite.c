@@ -1,0 +1,1428 @@
+/*
+ * sqlite.c - the SQLite backend of the store (see store.h, docs/internals/store.md).
+ *
+ * DESIGN: a fixed pool of POOL_SIZE connections opened at store_open(), handed out under a
+ * mutex + condition variable, so any number of threads can call the store; a connection is used
+ * by one thread at a time (SQLITE_OPEN_NOMUTEX is then safe). Every connection runs WAL,
+ * synchronous=FULL (a COMMIT that returned is on disk), foreign_keys=ON and a busy_timeout.
+ * Writes run inside BEGIN IMMEDIATE, which takes the database's write lock up front: two
+ * writers never deadlock upgrading from read to write, and a read-modify-write such as
+ * job_claim is atomic against other processes. Within this process, writers also queue on
+ * write_mu first, so they wait on a mutex rather than spinning in SQLite's busy handler.
+ * Statements are prepared per call (cheap next to the fsync of a FULL commit) and bound through
+ * a small argument array so every error path funnels through q_open()/q_step().
+ */
+#include "store_internal.h"
+
+#include "../base/rr_error.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define POOL_SIZE 4
+#define BUSY_TIMEOUT_MS 10000
+
+struct sq {
+    struct store base; /* first: a struct store * is a struct sq * */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_mutex_t write_mu;
+    sqlite3 *db[POOL_SIZE];
+    bool in_use[POOL_SIZE];
+};
+
+struct conn {
+    struct sq *sq;
+    sqlite3 *db;
+    int slot;
+    bool in_tx;
+};
+
+static struct sq *sq_of(struct store *s)
+{
+    return (struct sq *)s;
+}
+
+static int map_rc(int rc)
+{
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return RR_ERR_NOTFOUND; /* a referenced row (user, video, ...) does not exist */
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return RR_ERR_BUSY;
+    case SQLITE_CONSTRAINT:
+        return RR_ERR_CONFLICT;
+    case SQLITE_NOMEM:
+        return RR_ERR_NOMEM;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return RR_ERR_CORRUPT;
+    case SQLITE_TOOBIG:
+        return RR_ERR_TOOBIG;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+        return RR_ERR_IO;
+    default:
+        return RR_ERR_INTERNAL;
+    }
+}
+
+/* ---- connections and transactions ---------------------------------------------------------- */
+
+static void conn_get(struct store *s, struct conn *c)
+{
+    struct sq *sq = sq_of(s);
+    pthread_mutex_lock(&sq->mu);
+    for (;;) {
+        for (int i = 0; i < POOL_SIZE; i++) {
+            if (!sq->in_use[i]) {
+                sq->in_use[i] = true;
+                pthread_mutex_unlock(&sq->mu);
+                *c = (struct conn){sq, sq->db[i], i, false};
+                return;
+            }
+        }
+        pthread_cond_wait(&sq->cv, &sq->mu);
+    }
+}
+
+static void conn_put(struct conn *c)
+{
+    pthread_mutex_lock(&c->sq->mu);
+    c->sq->in_use[c->slot] = false;
+    pthread_cond_signal(&c->sq->cv);
+    pthread_mutex_unlock(&c->sq->mu);
+}
+
+static int tx_begin(struct conn *c)
+{
+    pthread_mutex_lock(&c->sq->write_mu);
+    int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        pthread_mutex_unlock(&c->sq->write_mu);
+        return map_rc(rc);
+    }
+    c->in_tx = true;
+    return 0;
+}
+
+/* COMMIT when err == 0, else ROLLBACK; returns err or the COMMIT failure. */
+static int tx_end(struct conn *c, int err)
+{
+    if (!c->in_tx)
+        return err;
+    if (!err) {
+        int rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            err = map_rc(rc);
+    }
+    if (err && !sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    c->in_tx = false;
+    pthread_mutex_unlock(&c->sq->write_mu);
+    return err;
+}
+
+/* ---- statements ------------------------------------------------------------------------------ */
+
+struct arg {
+    char type; /* 's' text (NULL binds SQL NULL), 'i' int64, 'd' double */
+    const char *s;
+    int64_t i;
+    double d;
+};
+
+static struct arg arg_s(const char *s)
+{
+    return (struct arg){'s', s, 0, 0.0};
+}
+
+static struct arg arg_i(int64_t i)
+{
+    return (struct arg){'i', NULL, i, 0.0};
+}
+
+static struct arg arg_d(double d)
+{
+    return (struct arg){'d', NULL, 0, d};
+}
+
+#define NARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* Empty text binds as NULL: optional ids (user_id of a system job, video_id) are "" in records. */
+static int q_open(struct conn *c, const char *sql, const struct arg *a, int na, sqlite3_stmt **st)
+{
+    int rc = sqlite3_prepare_v2(c->db, sql, -1, st, NULL);
+    for (int i = 0; rc == SQLITE_OK && i < na; i++) {
+        if (a[i].type == 's' && a[i].s && a[i].s[0])
+            rc = sqlite3_bind_text(*st, i + 1, a[i].s, -1, SQLITE_TRANSIENT);
+        else if (a[i].type == 's')
+            rc = sqlite3_bind_null(*st, i + 1);
+        else if (a[i].type == 'i')
+            rc = sqlite3_bind_int64(*st, i + 1, a[i].i);
+        else
+            rc = sqlite3_bind_double(*st, i + 1, a[i].d);
+    }
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(*st);
+        *st = NULL;
+        return map_rc(rc);
+    }
+    return 0;
+}
+
+/* 1 = a row is ready, 0 = done, < 0 = error. */
+static int q_step(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    return map_rc(sqlite3_extended_errcode(sqlite3_db_handle(st)));
+}
+
+/* Run a statement to completion; returns the number of rows changed or an error. */
+static int q_exec(struct conn *c, const char *sql, const struct arg *a, int na)
+{
+    sqlite3_stmt *st;
+    int err = q_open(c, sql, a, na, &st);
+    if (err)
+        return err;
+    do
+        err = q_step(st);
+    while (err == 1);
+    sqlite3_finalize(st);
+    return err ? err : sqlite3_changes(c->db);
+}
+
+static void col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    size_t len = t ? strlen((const char *)t) : 0;
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(dst, t ? (const char *)t : "", len);
+    dst[len] = '\0';
+}
+
+/* One write statement in its own transaction; returns rows changed or an error. */
+static int write1(struct store *s, const char *sql, const struct arg *a, int na)
+{
+    struct conn c;
+    conn_get(s, &c);
+    int n = 0;
+    int err = tx_begin(&c);
+    if (!err) {
+        n = q_exec(&c, sql, a, na);
+        if (n < 0)
+            err = n;
+    }
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err ? err : n;
+}
+
+/* A write that must touch a row: 0 changes = NOTFOUND. */
+static int write_row(struct store *s, const char *sql, const struct arg *a, int na)
+{
+    int n = write1(s, sql, a, na);
+    if (n < 0)
+        return n;
+    return n == 0 ? RR_ERR_NOTFOUND : 0;
+}
+
+typedef void (*row_fn)(sqlite3_stmt *st, void *item);
+
+/* Read the first row into item (NOTFOUND when there is none). */
+static int q_one(struct conn *c, const char *sql, const struct arg *a, int na, row_fn fn,
+                 void *item)
+{
+    sqlite3_stmt *st;
+    int err = q_open(c, sql, a, na, &st);
+    if (err)
+        return err;
+    err = q_step(st);
+    if (err == 1)
+        fn(st, item);
+    sqlite3_finalize(st);
+    return err == 1 ? 0 : err == 0 ? RR_ERR_NOTFOUND : err;
+}
+
+static int read_one(struct store *s, const char *sql, const struct arg *a, int na, row_fn fn,
+                    void *item)
+{
+    struct conn c;
+    conn_get(s, &c);
+    int err = q_one(&c, sql, a, na, fn, item);
+    conn_put(&c);
+    return err;
+}
+
+/* Read up to max rows into a malloc'd array of item_size records. */
+static int q_list(struct conn *c, const char *sql, const struct arg *a, int na, size_t item_size,
+                  size_t max, row_fn fn, void **items, size_t *n)
+{
+    sqlite3_stmt *st;
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+    *items = NULL;
+    *n = 0;
+    int err = q_open(c, sql, a, na, &st);
+    if (err)
+        return err;
+    while (*n < max) {
+        err = q_step(st);
+        if (err != 1)
+            break;
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            if (ncap > max)
+                ncap = max;
+            unsigned char *nb = realloc(buf, ncap * item_size);
+            if (!nb) {
+                err = RR_ERR_NOMEM;
+                break;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        memset(buf + *n * item_size, 0, item_size);
+        fn(st, buf + *n * item_size);
+        (*n)++;
+    }
+    sqlite3_finalize(st);
+    if (err < 0) {
+        free(buf);
+        *n = 0;
+        return err;
+    }
+    *items = buf;
+    return 0;
+}
+
+static int read_list(struct store *s, const char *sql, const struct arg *a, int na,
+                     size_t item_size, size_t max, row_fn fn, void **items, size_t *n)
+{
+    struct conn c;
+    conn_get(s, &c);
+    int err = q_list(&c, sql, a, na, item_size, max, fn, items, n);
+    conn_put(&c);
+    return err;
+}
+
+/* ---- open / close / migrate ------------------------------------------------------------------ */
+
+static const struct store_ops sqlite_ops;
+
+static void sq_close(struct store *s)
+{
+    struct sq *sq = sq_of(s);
+    for (int i = 0; i < POOL_SIZE; i++)
+        sqlite3_close(sq->db[i]); /* NULL is a no-op */
+    pthread_mutex_destroy(&sq->mu);
+    pthread_cond_destroy(&sq->cv);
+    pthread_mutex_destroy(&sq->write_mu);
+    free(sq);
+}
+
+static int open_one(const char *path, sqlite3 **db, char *msg, size_t msg_len)
+{
+    static const char setup[] = "PRAGMA journal_mode=WAL;"
+                                "PRAGMA synchronous=FULL;"
+                                "PRAGMA foreign_keys=ON;"
+                                "PRAGMA trusted_schema=OFF;";
+    int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                           SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_extended_result_codes(*db, 1);
+        sqlite3_busy_timeout(*db, BUSY_TIMEOUT_MS);
+        rc = sqlite3_exec(*db, setup, NULL, NULL, NULL);
+        /* switching a new file to WAL can report BUSY without calling the busy handler when
+         * several processes open it at once: retry for up to the busy timeout */
+        for (int waited = 0; (rc & 0xff) == SQLITE_BUSY && waited < BUSY_TIMEOUT_MS;
+             waited += 10) {
+            usleep(10000);
+            rc = sqlite3_exec(*db, setup, NULL, NULL, NULL);
+        }
+    }
+    if (rc != SQLITE_OK) {
+        store__msg(msg, msg_len, "cannot open database %s: %s", path,
+                   *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
+        return map_rc(rc);
+    }
+    return 0;
+}
+
+int store__sqlite_open(const char *path, struct store **out, char *msg, size_t msg_len)
+{
+    if (!path[0] || strcmp(path, ":memory:") == 0) {
+        /* every pooled connection would see its own empty database */
+        store__msg(msg, msg_len, "sqlite url needs a file path");
+        return RR_ERR_INVAL;
+    }
+    if (!sqlite3_threadsafe()) {
+        store__msg(msg, msg_len, "sqlite library built without thread support");
+        return RR_ERR_UNSUPPORTED;
+    }
+    struct sq *sq = calloc(1, sizeof *sq);
+    if (!sq)
+        return RR_ERR_NOMEM;
+    sq->base.ops = &sqlite_ops;
+    store_set_clock(&sq->base, NULL, NULL);
+    pthread_mutex_init(&sq->mu, NULL);
+    pthread_cond_init(&sq->cv, NULL);
+    pthread_mutex_init(&sq->write_mu, NULL);
+    int err = 0;
+    for (int i = 0; i < POOL_SIZE && !err; i++)
+        err = open_one(path, &sq->db[i], msg, msg_len);
+    if (err) {
+        sq_close(&sq->base);
+        return err;
+    }
+    *out = &sq->base;
+    return 0;
+}
+
+static void row_int(sqlite3_stmt *st, void *item)
+{
+    *(int *)item = sqlite3_column_int(st, 0);
+}
+
+static int sq_schema_version_c(struct conn *c, int *version)
+{
+    static const char has[] =
+        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_version'";
+    int n = 0;
+    *version = 0;
+    int err = q_one(c, has, NULL, 0, row_int, &n);
+    if (!err && n > 0)
+        err = q_one(c, "SELECT coalesce(max(version), 0) FROM schema_version", NULL, 0, row_int,
+                    version);
+    return err;
+}
+
+static int sq_schema_version(struct store *s, int *version)
+{
+    struct conn c;
+    conn_get(s, &c);
+    int err = sq_schema_version_c(&c, version);
+    conn_put(&c);
+    return err;
+}
+
+static int sq_migrate(struct store *s, int *applied, char *msg, size_t msg_len)
+{
+    static const char create[] = "CREATE TABLE IF NOT EXISTS schema_version ("
+                                 " version INTEGER PRIMARY KEY,"
+                                 " name TEXT NOT NULL,"
+                                 " applied_at INTEGER NOT NULL)";
+    size_t nm;
+    const struct store_migration *m = store__sqlite_migrations(&nm);
+    int known = m[nm - 1].version;
+    struct conn c;
+    int err = 0;
+    *applied = 0;
+    conn_get(s, &c);
+    for (size_t i = 0; i < nm && !err; i++) {
+        int current = 0;
+        /* each version in its own write transaction: a second process waits on the lock, then
+         * sees the version already recorded and skips it */
+        err = tx_begin(&c);
+        if (!err)
+            err = q_exec(&c, create, NULL, 0);
+        if (err >= 0)
+            err = sq_schema_version_c(&c, &current);
+        if (!err && current > known) {
+            store__msg(msg, msg_len,
+                       "database schema version %d is newer than this binary knows (%d): "
+                       "upgrade repright",
+                       current, known);
+            err = RR_ERR_UNSUPPORTED;
+        }
+        if (!err && current < m[i].version) {
+            char *emsg = NULL;
+            int rc = sqlite3_exec(c.db, m[i].sql, NULL, NULL, &emsg);
+            if (rc != SQLITE_OK) {
+                store__msg(msg, msg_len, "migration %d (%s) failed: %s", m[i].version,
+                           m[i].name, emsg ? emsg : sqlite3_errstr(rc));
+                err = map_rc(rc);
+            }
+            sqlite3_free(emsg);
+            if (!err) {
+                struct arg a[] = {arg_i(m[i].version), arg_s(m[i].name), arg_i(store_now(s))};
+                err = q_exec(&c, "INSERT INTO schema_version VALUES (?1, ?2, ?3)", a, NARGS(a));
+            }
+            if (err >= 0) {
+                err = 0;
+                (*applied)++;
+            }
+        }
+        err = tx_end(&c, err);
+    }
+    conn_put(&c);
+    if (err && msg && msg_len && !msg[0])
+        store__msg(msg, msg_len, "migration failed: %s", rr_strerror(err));
+    return err;
+}
+
+static void row_text0(sqlite3_stmt *st, void *item)
+{
+    col_text(st, 0, item, 256);
+}
+
+static int sq_check(struct store *s, char *msg, size_t msg_len)
+{
+    char result[256];
+    int err = read_one(s, "PRAGMA integrity_check", NULL, 0, row_text0, result);
+    if (!err && strcmp(result, "ok") != 0) {
+        store__msg(msg, msg_len, "integrity check: %s", result);
+        return RR_ERR_CORRUPT;
+    }
+    if (err)
+        store__msg(msg, msg_len, "integrity check failed: %s", rr_strerror(err));
+    return err;
+}
+
+/* ---- users ----------------------------------------------------------------------------------- */
+
+#define USER_COLS "id, email, password_hash, role, created_at"
+
+static void row_user(sqlite3_stmt *st, void *item)
+{
+    struct store_user *u = item;
+    col_text(st, 0, u->id, sizeof u->id);
+    col_text(st, 1, u->email, sizeof u->email);
+    col_text(st, 2, u->password_hash, sizeof u->password_hash);
+    col_text(st, 3, u->role, sizeof u->role);
+    u->created_at = sqlite3_column_int64(st, 4);
+}
+
+static int sq_user_create(struct store *s, const char *email, const char *hash, const char *role,
+                          struct store_user *out)
+{
+    memset(out, 0, sizeof *out);
+    store_new_id(out->id);
+    store__copy(out->email, sizeof out->email, email);
+    store__copy(out->password_hash, sizeof out->password_hash, hash);
+    store__copy(out->role, sizeof out->role, role);
+    out->created_at = store_now(s);
+    struct arg a[] = {arg_s(out->id), arg_s(email), arg_s(hash), arg_s(role),
+                      arg_i(out->created_at)};
+    int n = write1(s, "INSERT INTO users (" USER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)", a,
+                   NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static int sq_user_get(struct store *s, const char *id, const char *email,
+                       struct store_user *out)
+{
+    struct arg a[] = {arg_s(id ? id : email)};
+    return read_one(s,
+                    id ? "SELECT " USER_COLS " FROM users WHERE id = ?1"
+                       : "SELECT " USER_COLS " FROM users WHERE lower(email) = lower(?1)",
+                    a, NARGS(a), row_user, out);
+}
+
+static int sq_user_set_password(struct store *s, const char *id, const char *hash)
+{
+    struct arg a[] = {arg_s(id), arg_s(hash)};
+    return write_row(s, "UPDATE users SET password_hash = ?2 WHERE id = ?1", a, NARGS(a));
+}
+
+static int sq_user_delete(struct store *s, const char *id)
+{
+    struct arg a[] = {arg_s(id)};
+    return write_row(s, "DELETE FROM users WHERE id = ?1", a, NARGS(a));
+}
+
+/* ---- refresh tokens -------------------------------------------------------------------------- */
+
+#define REFRESH_COLS                                                                               \
+    "id, user_id, family_id, token_hash, created_at, expires_at, coalesce(used_at, 0), "           \
+    "coalesce(revoked_at, 0)"
+
+static void row_refresh(sqlite3_stmt *st, void *item)
+{
+    struct store_refresh *r = item;
+    col_text(st, 0, r->id, sizeof r->id);
+    col_text(st, 1, r->user_id, sizeof r->user_id);
+    col_text(st, 2, r->family_id, sizeof r->family_id);
+    col_text(st, 3, r->token_hash, sizeof r->token_hash);
+    r->created_at = sqlite3_column_int64(st, 4);
+    r->expires_at = sqlite3_column_int64(st, 5);
+    r->used_at = sqlite3_column_int64(st, 6);
+    r->revoked_at = sqlite3_column_int64(st, 7);
+}
+
+static int refresh_insert(struct conn *c, int64_t now, const char *user_id, const char *family_id,
+                          const char *hash, int64_t expires_at, struct store_refresh *out)
+{
+    memset(out, 0, sizeof *out);
+    store_new_id(out->id);
+    store__copy(out->user_id, sizeof out->user_id, user_id);
+    if (family_id)
+        store__copy(out->family_id, sizeof out->family_id, family_id);
+    else
+        store_new_id(out->family_id);
+    store__copy(out->token_hash, sizeof out->token_hash, hash);
+    out->created_at = now;
+    out->expires_at = expires_at;
+    struct arg a[] = {arg_s(out->id), arg_s(user_id),   arg_s(out->family_id),
+                      arg_s(hash),    arg_i(now),       arg_i(expires_at)};
+    int n = q_exec(c,
+                   "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, created_at, "
+                   "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static int sq_refresh_create(struct store *s, const char *user_id, const char *family_id,
+                             const char *token_hash, int64_t expires_at,
+                             struct store_refresh *out)
+{
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err)
+        err = refresh_insert(&c, store_now(s), user_id, family_id, token_hash, expires_at, out);
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
+}
+
+static int sq_refresh_get(struct store *s, const char *token_hash, struct store_refresh *out)
+{
+    struct arg a[] = {arg_s(token_hash)};
+    return read_one(s, "SELECT " REFRESH_COLS " FROM refresh_tokens WHERE token_hash = ?1", a,
+                    NARGS(a), row_refresh, out);
+}
+
+static int sq_refresh_rotate(struct store *s, const char *old_hash, const char *new_hash,
+                             int64_t new_expires_at, struct store_refresh *out_new)
+{
+    struct store_refresh old;
+    int64_t now = store_now(s);
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (err)
+        goto out;
+    struct arg a[] = {arg_s(old_hash)};
+    err = q_one(&c, "SELECT " REFRESH_COLS " FROM refresh_tokens WHERE token_hash = ?1", a,
+                NARGS(a), row_refresh, &old);
+    if (err)
+        goto out;
+    if (old.revoked_at) {
+        err = RR_ERR_UNAUTHENTICATED;
+        goto out;
+    }
+    if (old.used_at) {
+        /* reuse of a spent token: someone holds a copy, end the whole family (RFC 9700) */
+        struct arg r[] = {arg_s(old.family_id), arg_i(now)};
+        err = q_exec(&c,
+                     "UPDATE refresh_tokens SET revoked_at = ?2 "
+                     "WHERE family_id = ?1 AND revoked_at IS NULL",
+                     r, NARGS(r));
+        if (err >= 0)
+            err = tx_end(&c, 0);
+        if (!err)
+            err = RR_ERR_CONFLICT;
+        goto out;
+    }
+    if (old.expires_at <= now) {
+        err = RR_ERR_UNAUTHENTICATED;
+        goto out;
+    }
+    struct arg u[] = {arg_s(old.id), arg_i(now)};
+    err = q_exec(&c, "UPDATE refresh_tokens SET used_at = ?2 WHERE id = ?1", u, NARGS(u));
+    if (err >= 0)
+        err = refresh_insert(&c, now, old.user_id, old.family_id, new_hash, new_expires_at,
+                             out_new);
+out:
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
+}
+
+static int sq_refresh_revoke(struct store *s, const char *family_id, const char *user_id)
+{
+    struct arg a[] = {arg_s(family_id ? family_id : user_id), arg_i(store_now(s))};
+    int n = write1(s,
+                   family_id ? "UPDATE refresh_tokens SET revoked_at = ?2 "
+                               "WHERE family_id = ?1 AND revoked_at IS NULL"
+                             : "UPDATE refresh_tokens SET revoked_at = ?2 "
+                               "WHERE user_id = ?1 AND revoked_at IS NULL",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+/* ---- videos ---------------------------------------------------------------------------------- */
+
+/* Lists: first two columns are always id, created_at (the cursor). Rows after the cursor
+ * (t, id) in newest-first order. */
+#define PAGE_WHERE "user_id = ?1 AND (created_at < ?2 OR (created_at = ?2 AND id < ?3))"
+#define PAGE_ORDER " ORDER BY created_at DESC, id DESC LIMIT ?4"
+#define VIDEO_COLS "id, created_at, user_id, blob_key, sha256, size, duration_ms, status"
+
+static void row_video(sqlite3_stmt *st, void *item)
+{
+    struct store_video *v = item;
+    col_text(st, 0, v->id, sizeof v->id);
+    v->created_at = sqlite3_column_int64(st, 1);
+    col_text(st, 2, v->user_id, sizeof v->user_id);
+    col_text(st, 3, v->blob_key, sizeof v->blob_key);
+    col_text(st, 4, v->sha256, sizeof v->sha256);
+    v->size = sqlite3_column_int64(st, 5);
+    v->duration_ms = sqlite3_column_int64(st, 6);
+    col_text(st, 7, v->status, sizeof v->status);
+}
+
+static int sq_video_create(struct store *s, const struct store_video *v)
+{
+    struct arg a[] = {arg_s(v->id),   arg_i(v->created_at), arg_s(v->user_id),
+                      arg_s(v->blob_key), arg_s(v->sha256),
+                      arg_i(v->size), arg_i(v->duration_ms), arg_s(v->status)};
+    int n = write1(s,
+                   "INSERT INTO videos (" VIDEO_COLS ") "
+                   "VALUES (?1, ?2, ?3, ?4, coalesce(?5, ''), ?6, ?7, ?8)",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static int sq_video_get(struct store *s, const char *user_id, const char *id,
+                        struct store_video *out)
+{
+    struct arg a[] = {arg_s(id), arg_s(user_id)};
+    return read_one(s,
+                    "SELECT " VIDEO_COLS " FROM videos WHERE id = ?1 "
+                    "AND (?2 IS NULL OR user_id = ?2)",
+                    a, NARGS(a), row_video, out);
+}
+
+static int sq_video_set_status(struct store *s, const char *id, const char *status,
+                               int64_t duration_ms)
+{
+    struct arg a[] = {arg_s(id), arg_s(status), arg_i(duration_ms)};
+    return write_row(s,
+                     "UPDATE videos SET status = ?2, duration_ms = "
+                     "CASE WHEN ?3 >= 0 THEN ?3 ELSE duration_ms END WHERE id = ?1",
+                     a, NARGS(a));
+}
+
+static int sq_video_delete(struct store *s, const char *user_id, const char *id)
+{
+    struct arg a[] = {arg_s(id), arg_s(user_id)};
+    return write_row(s, "DELETE FROM videos WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)", a,
+                     NARGS(a));
+}
+
+static int sq_video_list(struct store *s, const char *user_id, int64_t after_t,
+                         const char *after_id, int limit, struct store_video **items, size_t *n)
+{
+    struct arg a[] = {arg_s(user_id), arg_i(after_t), arg_s(after_id), arg_i(limit)};
+    /* "" would bind NULL and match nothing: the first page compares against an id below all */
+    if (!after_id[0])
+        a[2] = arg_s("~");
+    return read_list(s, "SELECT " VIDEO_COLS " FROM videos WHERE " PAGE_WHERE PAGE_ORDER, a,
+                     NARGS(a), sizeof **items, (size_t)limit, row_video, (void **)items, n);
+}
+
+/* ---- jobs ------------------------------------------------------------------------------------ */
+
+#define JOB_COLS                                                                                   \
+    "id, created_at, coalesce(user_id, ''), kind, payload, state, attempts, max_attempts, "        \
+    "run_after, coalesce(lease_until, 0), coalesce(lease_owner, ''), progress, stage, error, "     \
+    "updated_at"
+
+static enum store_job_state job_state_parse(const char *t)
+{
+    if (strcmp(t, "running") == 0)
+        return STORE_JOB_RUNNING;
+    if (strcmp(t, "done") == 0)
+        return STORE_JOB_DONE;
+    if (strcmp(t, "dead") == 0)
+        return STORE_JOB_DEAD;
+    return STORE_JOB_QUEUED;
+}
+
+static void row_job(sqlite3_stmt *st, void *item)
+{
+    struct store_job *j = item;
+    char state[16];
+    col_text(st, 0, j->id, sizeof j->id);
+    j->created_at = sqlite3_column_int64(st, 1);
+    col_text(st, 2, j->user_id, sizeof j->user_id);
+    col_text(st, 3, j->kind, sizeof j->kind);
+    col_text(st, 4, j->payload, sizeof j->payload);
+    col_text(st, 5, state, sizeof state);
+    j->state = job_state_parse(state);
+    j->attempts = sqlite3_column_int(st, 6);
+    j->max_attempts = sqlite3_column_int(st, 7);
+    j->run_after = sqlite3_column_int64(st, 8);
+    j->lease_until = sqlite3_column_int64(st, 9);
+    col_text(st, 10, j->lease_owner, sizeof j->lease_owner);
+    j->progress = sqlite3_column_double(st, 11);
+    col_text(st, 12, j->stage, sizeof j->stage);
+    col_text(st, 13, j->error, sizeof j->error);
+    j->updated_at = sqlite3_column_int64(st, 14);
+}
+
+static int sq_job_enqueue(struct store *s, const struct store_job *j)
+{
+    struct arg a[] = {arg_s(j->id),         arg_i(j->created_at), arg_s(j->user_id),
+                      arg_s(j->kind),       arg_s(j->payload),    arg_i(j->max_attempts),
+                      arg_i(j->run_after)};
+    int n = write1(s,
+                   "INSERT INTO jobs (id, created_at, user_id, kind, payload, state, "
+                   "max_attempts, run_after, updated_at) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?2)",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static void row_id(sqlite3_stmt *st, void *item)
+{
+    col_text(st, 0, item, STORE_ID_LEN + 1);
+}
+
+static int sq_job_claim(struct store *s, const char *owner, int64_t lease_ms,
+                        struct store_job *out)
+{
+    int64_t now = store_now(s);
+    char id[STORE_ID_LEN + 1];
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (err)
+        goto out;
+    /* a worker that died on the last attempt (e.g. a poison video) leaves an expired lease:
+     * dead-letter it rather than running it once more than allowed */
+    struct arg d[] = {arg_i(now)};
+    err = q_exec(&c,
+                 "UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_until = NULL, "
+                 "error = 'lease expired on the last attempt', updated_at = ?1 "
+                 "WHERE state = 'running' AND lease_until <= ?1 AND attempts >= max_attempts",
+                 d, NARGS(d));
+    if (err < 0)
+        goto out;
+    err = q_one(&c,
+                "SELECT id, created_at FROM jobs WHERE state = 'queued' AND run_after <= ?1 "
+                "UNION ALL "
+                "SELECT id, created_at FROM jobs WHERE state = 'running' AND lease_until <= ?1 "
+                "ORDER BY 2, 1 LIMIT 1",
+                d, NARGS(d), row_id, id);
+    if (err == RR_ERR_NOTFOUND) /* nothing to run; keep any dead-lettering done above */
+        err = tx_end(&c, 0) ? RR_ERR_INTERNAL : RR_ERR_NOTFOUND;
+    if (err)
+        goto out;
+    struct arg u[] = {arg_s(id), arg_s(owner), arg_i(now), arg_i(now + lease_ms)};
+    err = q_exec(&c,
+                 "UPDATE jobs SET state = 'running', lease_owner = ?2, lease_until = ?4, "
+                 "attempts = attempts + 1, updated_at = ?3 WHERE id = ?1",
+                 u, NARGS(u));
+    if (err >= 0)
+        err = q_one(&c, "SELECT " JOB_COLS " FROM jobs WHERE id = ?1", u, 1, row_job, out);
+out:
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
+}
+
+/* An update that only the current lease owner may make: NOTFOUND for an unknown job,
+ * CONFLICT when the job is not running under this owner. */
+static int owner_write(struct store *s, const char *sql, const struct arg *a, int na,
+                       const char *id)
+{
+    struct conn c;
+    char found[STORE_ID_LEN + 1];
+    conn_get(s, &c);
+    int n = 0;
+    int err = tx_begin(&c);
+    if (!err) {
+        n = q_exec(&c, sql, a, na);
+        if (n < 0)
+            err = n;
+    }
+    if (!err && n == 0) {
+        struct arg q[] = {arg_s(id)};
+        err = q_one(&c, "SELECT id FROM jobs WHERE id = ?1", q, NARGS(q), row_id, found);
+        if (!err)
+            err = RR_ERR_CONFLICT;
+    }
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
+}
+
+#define OWNER_WHERE " WHERE id = ?1 AND state = 'running' AND lease_owner = ?2"
+
+static int sq_job_heartbeat(struct store *s, const char *id, const char *owner, int64_t lease_ms)
+{
+    int64_t now = store_now(s);
+    struct arg a[] = {arg_s(id), arg_s(owner), arg_i(now), arg_i(now + lease_ms)};
+    return owner_write(s, "UPDATE jobs SET lease_until = ?4, updated_at = ?3" OWNER_WHERE, a,
+                       NARGS(a), id);
+}
+
+static int sq_job_progress(struct store *s, const char *id, const char *owner, double progress,
+                           const char *stage)
+{
+    struct arg a[] = {arg_s(id), arg_s(owner), arg_i(store_now(s)), arg_d(progress),
+                      arg_s(stage)};
+    return owner_write(s,
+                       "UPDATE jobs SET progress = ?4, stage = coalesce(?5, stage), "
+                       "updated_at = ?3" OWNER_WHERE,
+                       a, NARGS(a), id);
+}
+
+static int sq_job_complete(struct store *s, const char *id, const char *owner)
+{
+    struct arg a[] = {arg_s(id), arg_s(owner), arg_i(store_now(s))};
+    return owner_write(s,
+                       "UPDATE jobs SET state = 'done', progress = 1, lease_owner = NULL, "
+                       "lease_until = NULL, error = '', updated_at = ?3" OWNER_WHERE,
+                       a, NARGS(a), id);
+}
+
+static int sq_job_release(struct store *s, const char *id, const char *owner)
+{
+    struct arg a[] = {arg_s(id), arg_s(owner), arg_i(store_now(s))};
+    return owner_write(s,
+                       "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, "
+                       "attempts = max(attempts - 1, 0), run_after = ?3, updated_at = ?3"
+                       OWNER_WHERE,
+                       a, NARGS(a), id);
+}
+
+static int64_t backoff_ms(int attempts)
+{
+    int64_t d = STORE_JOB_BACKOFF_BASE_MS;
+    for (int i = 1; i < attempts && d < STORE_JOB_BACKOFF_CAP_MS; i++)
+        d *= 2;
+    return d < STORE_JOB_BACKOFF_CAP_MS ? d : STORE_JOB_BACKOFF_CAP_MS;
+}
+
+static int sq_job_fail(struct store *s, const char *id, const char *owner, const char *error,
+                       bool permanent, enum store_job_state *state_out)
+{
+    int64_t now = store_now(s);
+    struct store_job *j = malloc(sizeof *j);
+    if (!j)
+        return RR_ERR_NOMEM;
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (err)
+        goto out;
+    struct arg a[] = {arg_s(id)};
+    err = q_one(&c, "SELECT " JOB_COLS " FROM jobs WHERE id = ?1", a, NARGS(a), row_job, j);
+    if (err)
+        goto out;
+    if (j->state != STORE_JOB_RUNNING || strcmp(j->lease_owner, owner) != 0) {
+        err = RR_ERR_CONFLICT;
+        goto out;
+    }
+    bool dead = permanent || j->attempts >= j->max_attempts;
+    *state_out = dead ? STORE_JOB_DEAD : STORE_JOB_QUEUED;
+    struct arg u[] = {arg_s(id), arg_s(store_job_state_name(*state_out)), arg_s(error),
+                      arg_i(now), arg_i(dead ? now : now + backoff_ms(j->attempts))};
+    err = q_exec(&c,
+                 "UPDATE jobs SET state = ?2, error = coalesce(?3, ''), lease_owner = NULL, "
+                 "lease_until = NULL, run_after = ?5, updated_at = ?4 WHERE id = ?1",
+                 u, NARGS(u));
+out:
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    free(j);
+    return err;
+}
+
+static int sq_job_get(struct store *s, const char *user_id, const char *id, struct store_job *out)
+{
+    struct arg a[] = {arg_s(id), arg_s(user_id)};
+    return read_one(s,
+                    "SELECT " JOB_COLS " FROM jobs WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)",
+                    a, NARGS(a), row_job, out);
+}
+
+static int sq_job_list(struct store *s, const char *user_id, int64_t after_t,
+                       const char *after_id, int limit, struct store_job **items, size_t *n)
+{
+    struct arg a[] = {arg_s(user_id), arg_i(after_t), arg_s(after_id[0] ? after_id : "~"),
+                      arg_i(limit)};
+    return read_list(s, "SELECT " JOB_COLS " FROM jobs WHERE " PAGE_WHERE PAGE_ORDER, a,
+                     NARGS(a), sizeof **items, (size_t)limit, row_job, (void **)items, n);
+}
+
+struct state_count {
+    char state[16];
+    int64_t n;
+};
+
+static void row_state_count(sqlite3_stmt *st, void *item)
+{
+    struct state_count *sc = item;
+    col_text(st, 0, sc->state, sizeof sc->state);
+    sc->n = sqlite3_column_int64(st, 1);
+}
+
+static int sq_job_counts(struct store *s, struct store_job_counts *out)
+{
+    struct state_count *rows;
+    size_t n;
+    memset(out, 0, sizeof *out);
+    int err = read_list(s, "SELECT state, count(*) FROM jobs GROUP BY state", NULL, 0,
+                        sizeof *rows, 8, row_state_count, (void **)&rows, &n);
+    if (err)
+        return err;
+    for (size_t i = 0; i < n; i++) {
+        int64_t *dst[] = {&out->queued, &out->running, &out->done, &out->dead};
+        *dst[job_state_parse(rows[i].state)] = rows[i].n;
+    }
+    free(rows);
+    return 0;
+}
+
+/* ---- workouts -------------------------------------------------------------------------------- */
+
+#define WORKOUT_COLS                                                                               \
+    "id, created_at, user_id, coalesce(video_id, ''), exercise, started_at, duration_ms, score"
+
+static void row_workout(sqlite3_stmt *st, void *item)
+{
+    struct store_workout *w = item;
+    col_text(st, 0, w->id, sizeof w->id);
+    w->created_at = sqlite3_column_int64(st, 1);
+    col_text(st, 2, w->user_id, sizeof w->user_id);
+    col_text(st, 3, w->video_id, sizeof w->video_id);
+    col_text(st, 4, w->exercise, sizeof w->exercise);
+    w->started_at = sqlite3_column_int64(st, 5);
+    w->duration_ms = sqlite3_column_int64(st, 6);
+    w->score = sqlite3_column_double(st, 7);
+}
+
+static int workout_insert(struct conn *c, struct store_workout *w, struct store_set *sets,
+                          size_t nsets, struct store_rep *reps, size_t nreps)
+{
+    struct arg a[] = {arg_s(w->id),         arg_i(w->created_at), arg_s(w->user_id),
+                      arg_s(w->video_id),   arg_s(w->exercise),   arg_i(w->started_at),
+                      arg_i(w->duration_ms), arg_d(w->score)};
+    int err = q_exec(c, "INSERT INTO workouts (id, created_at, user_id, video_id, exercise, "
+                        "started_at, duration_ms, score) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+                     a, NARGS(a));
+    for (size_t i = 0; i < nsets && err >= 0; i++) {
+        struct store_set *st = &sets[i];
+        store_new_id(st->id);
+        memcpy(st->workout_id, w->id, sizeof st->workout_id);
+        struct arg b[] = {arg_s(st->id),  arg_s(w->id),     arg_i(st->idx),    arg_s(st->exercise),
+                          arg_i(st->reps), arg_d(st->score), arg_d(st->load_kg), arg_i(st->hold_ms)};
+        err = q_exec(c,
+                     "INSERT INTO sets (id, workout_id, idx, exercise, reps, score, load_kg, "
+                     "hold_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+                     b, NARGS(b));
+    }
+    for (size_t i = 0; i < nreps && err >= 0; i++) {
+        struct store_rep *r = &reps[i];
+        store_new_id(r->id);
+        memcpy(r->set_id, sets[r->set_idx].id, sizeof r->set_id);
+        struct arg b[] = {arg_s(r->id),      arg_s(r->set_id),   arg_i(r->idx),
+                          arg_i(r->t_start_ms), arg_i(r->t_end_ms), arg_s(r->metrics[0] ? r->metrics : "{}"),
+                          arg_s(r->faults[0] ? r->faults : "[]"), arg_d(r->score)};
+        err = q_exec(c,
+                     "INSERT INTO reps (id, set_id, idx, t_start, t_end, metrics, faults, score) "
+                     "VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+                     b, NARGS(b));
+    }
+    return err < 0 ? err : 0;
+}
+
+static int sq_workout_put(struct store *s, struct store_workout *w, struct store_set *sets,
+                          size_t nsets, struct store_rep *reps, size_t nreps,
+                          const char *client_id)
+{
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (err)
+        goto out;
+    if (client_id) {
+        char earlier[STORE_ID_LEN + 1];
+        struct arg a[] = {arg_s(w->user_id), arg_s(client_id)};
+        err = q_one(&c,
+                    "SELECT resource_id FROM idempotency_keys WHERE user_id = ?1 AND client_id = ?2",
+                    a, NARGS(a), row_id, earlier);
+        if (!err) {
+            memcpy(w->id, earlier, sizeof w->id);
+            err = RR_ERR_CONFLICT;
+            goto out;
+        }
+        if (err != RR_ERR_NOTFOUND)
+            goto out;
+    }
+    if (w->video_id[0]) {
+        /* results are upserted per video: a re-run of the analysis replaces the old rows */
+        struct arg a[] = {arg_s(w->video_id), arg_s(w->user_id)};
+        err = q_exec(&c, "DELETE FROM workouts WHERE video_id = ?1 AND user_id = ?2", a,
+                     NARGS(a));
+        if (err < 0)
+            goto out;
+    }
+    store_new_id(w->id);
+    w->created_at = store_now(s);
+    err = workout_insert(&c, w, sets, nsets, reps, nreps);
+    if (!err && client_id) {
+        struct arg a[] = {arg_s(w->user_id), arg_s(client_id), arg_s(w->id),
+                          arg_i(w->created_at)};
+        err = q_exec(&c,
+                     "INSERT INTO idempotency_keys (user_id, client_id, resource_id, created_at) "
+                     "VALUES (?1, ?2, ?3, ?4)",
+                     a, NARGS(a));
+    }
+out:
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    return err;
+}
+
+static int sq_workout_get(struct store *s, const char *user_id, const char *id,
+                          const char *video_id, struct store_workout *out)
+{
+    struct arg a[] = {arg_s(id ? id : video_id), arg_s(user_id)};
+    return read_one(s,
+                    id ? "SELECT " WORKOUT_COLS " FROM workouts WHERE id = ?1 "
+                         "AND (?2 IS NULL OR user_id = ?2)"
+                       : "SELECT " WORKOUT_COLS " FROM workouts WHERE video_id = ?1 "
+                         "AND (?2 IS NULL OR user_id = ?2)",
+                    a, NARGS(a), row_workout, out);
+}
+
+static int sq_workout_delete(struct store *s, const char *user_id, const char *id)
+{
+    struct arg a[] = {arg_s(id), arg_s(user_id)};
+    return write_row(s, "DELETE FROM workouts WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)", a,
+                     NARGS(a));
+}
+
+static int sq_workout_list(struct store *s, const char *user_id,
+                           const struct store_workout_filter *f, int64_t after_t,
+                           const char *after_id, int limit, struct store_workout **items,
+                           size_t *n)
+{
+    struct arg a[] = {arg_s(user_id),  arg_i(after_t), arg_s(after_id[0] ? after_id : "~"),
+                      arg_i(limit),    arg_s(f->exercise), arg_i(f->from), arg_i(f->to)};
+    return read_list(s,
+                     "SELECT " WORKOUT_COLS " FROM workouts WHERE " PAGE_WHERE
+                     " AND (?5 IS NULL OR exercise = ?5) AND (?6 = 0 OR started_at >= ?6)"
+                     " AND (?7 = 0 OR started_at < ?7)" PAGE_ORDER,
+                     a, NARGS(a), sizeof **items, (size_t)limit, row_workout, (void **)items, n);
+}
+
+static void row_set(sqlite3_stmt *st, void *item)
+{
+    struct store_set *x = item;
+    col_text(st, 0, x->id, sizeof x->id);
+    col_text(st, 1, x->workout_id, sizeof x->workout_id);
+    x->idx = sqlite3_column_int(st, 2);
+    col_text(st, 3, x->exercise, sizeof x->exercise);
+    x->reps = sqlite3_column_int(st, 4);
+    x->score = sqlite3_column_double(st, 5);
+    x->load_kg = sqlite3_column_double(st, 6);
+    x->hold_ms = sqlite3_column_int64(st, 7);
+}
+
+static void row_rep(sqlite3_stmt *st, void *item)
+{
+    struct store_rep *r = item;
+    col_text(st, 0, r->id, sizeof r->id);
+    col_text(st, 1, r->set_id, sizeof r->set_id);
+    r->set_idx = sqlite3_column_int(st, 2);
+    r->idx = sqlite3_column_int(st, 3);
+    r->t_start_ms = sqlite3_column_int64(st, 4);
+    r->t_end_ms = sqlite3_column_int64(st, 5);
+    col_text(st, 6, r->metrics, sizeof r->metrics);
+    col_text(st, 7, r->faults, sizeof r->faults);
+    r->score = sqlite3_column_double(st, 8);
+}
+
+/* Children of a workout, in one read transaction so the ownership check and the rows agree. */
+static int workout_children(struct store *s, const char *user_id, const char *workout_id,
+                            const char *sql, size_t item_size, size_t max, row_fn fn,
+                            void **items, size_t *n)
+{
+    struct conn c;
+    char found[STORE_ID_LEN + 1];
+    struct arg a[] = {arg_s(workout_id), arg_s(user_id)};
+    conn_get(s, &c);
+    int rc = sqlite3_exec(c.db, "BEGIN", NULL, NULL, NULL);
+    int err = rc == SQLITE_OK ? 0 : map_rc(rc);
+    if (!err)
+        err = q_one(&c, "SELECT id FROM workouts WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)",
+                    a, NARGS(a), row_id, found);
+    if (!err)
+        err = q_list(&c, sql, a, 1, item_size, max, fn, items, n);
+    if (!sqlite3_get_autocommit(c.db))
+        sqlite3_exec(c.db, "COMMIT", NULL, NULL, NULL);
+    conn_put(&c);
+    return err;
+}
+
+static int sq_workout_sets(struct store *s, const char *user_id, const char *workout_id,
+                           struct store_set **items, size_t *n)
+{
+    return workout_children(s, user_id, workout_id,
+                            "SELECT id, workout_id, idx, exercise, reps, score, load_kg, hold_ms "
+                            "FROM sets WHERE workout_id = ?1 ORDER BY idx, id",
+                            sizeof **items, STORE_SETS_MAX, row_set, (void **)items, n);
+}
+
+static int sq_workout_reps(struct store *s, const char *user_id, const char *workout_id,
+                           struct store_rep **items, size_t *n)
+{
+    return workout_children(s, user_id, workout_id,
+                            "SELECT r.id, r.set_id, s.idx, r.idx, r.t_start, r.t_end, r.metrics, "
+                            "r.faults, r.score FROM reps r JOIN sets s ON s.id = r.set_id "
+                            "WHERE s.workout_id = ?1 ORDER BY s.idx, r.idx, r.id",
+                            sizeof **items, STORE_REPS_MAX, row_rep, (void **)items, n);
+}
+
+/* ---- analytics ------------------------------------------------------------------------------- */
+
+static int sq_analytics_add(struct store *s, const char *user_id, const char *day,
+                            const char *exercise, int64_t sessions, int64_t reps, double volume,
+                            double score_sum, int64_t score_n)
+{
+    struct arg a[] = {arg_s(user_id), arg_s(day),       arg_s(exercise), arg_i(sessions),
+                      arg_i(reps),    arg_d(volume),    arg_d(score_sum), arg_i(score_n)};
+    int n = write1(s,
+                   "INSERT INTO analytics_daily (user_id, day, exercise, sessions, reps, volume, "
+                   "score_sum, score_n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                   "ON CONFLICT (user_id, day, exercise) DO UPDATE SET "
+                   "sessions = sessions + excluded.sessions, reps = reps + excluded.reps, "
+                   "volume = volume + excluded.volume, score_sum = score_sum + excluded.score_sum, "
+                   "score_n = score_n + excluded.score_n",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static void row_analytics(sqlite3_stmt *st, void *item)
+{
+    struct store_analytics_day *d = item;
+    col_text(st, 0, d->day, sizeof d->day);
+    col_text(st, 1, d->exercise, sizeof d->exercise);
+    d->sessions = sqlite3_column_int64(st, 2);
+    d->reps = sqlite3_column_int64(st, 3);
+    d->volume = sqlite3_column_double(st, 4);
+    d->mean_score = sqlite3_column_double(st, 5);
+}
+
+static int sq_analytics_range(struct store *s, const char *user_id, const char *from_day,
+                              const char *to_day, const char *exercise,
+                              struct store_analytics_day **items, size_t *n)
+{
+    struct arg a[] = {arg_s(user_id), arg_s(from_day), arg_s(to_day), arg_s(exercise)};
+    return read_list(s,
+                     "SELECT day, exercise, sessions, reps, volume, "
+                     "CASE WHEN score_n > 0 THEN score_sum / score_n ELSE 0 END "
+                     "FROM analytics_daily WHERE user_id = ?1 AND day >= ?2 AND day <= ?3 "
+                     "AND (?4 IS NULL OR exercise = ?4) ORDER BY day, exercise",
+                     a, NARGS(a), sizeof **items, STORE_ANALYTICS_MAX, row_analytics,
+                     (void **)items, n);
+}
+
+/* ---- uploads --------------------------------------------------------------------------------- */
+
+#define UPLOAD_COLS "id, user_id, length, upload_offset, metadata, created_at, expires_at"
+
+static void row_upload(sqlite3_stmt *st, void *item)
+{
+    struct store_upload *u = item;
+    col_text(st, 0, u->id, sizeof u->id);
+    col_text(st, 1, u->user_id, sizeof u->user_id);
+    u->length = sqlite3_column_int64(st, 2);
+    u->offset = sqlite3_column_int64(st, 3);
+    col_text(st, 4, u->metadata, sizeof u->metadata);
+    u->created_at = sqlite3_column_int64(st, 5);
+    u->expires_at = sqlite3_column_int64(st, 6);
+}
+
+static int sq_upload_create(struct store *s, const struct store_upload *u)
+{
+    struct arg a[] = {arg_s(u->id),         arg_s(u->user_id),    arg_i(u->length),
+                      arg_s(u->metadata),   arg_i(u->created_at), arg_i(u->expires_at)};
+    int n = write1(s,
+                   "INSERT INTO uploads (" UPLOAD_COLS ") "
+                   "VALUES (?1, ?2, ?3, 0, coalesce(?4, ''), ?5, ?6)",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static int sq_upload_get(struct store *s, const char *user_id, const char *id,
+                         struct store_upload *out)
+{
+    struct arg a[] = {arg_s(id), arg_s(user_id)};
+    return read_one(s,
+                    "SELECT " UPLOAD_COLS " FROM uploads WHERE id = ?1 "
+                    "AND (?2 IS NULL OR user_id = ?2)",
+                    a, NARGS(a), row_upload, out);
+}
+
+static int sq_upload_advance(struct store *s, const char *user_id, const char *id, int64_t from,
+                             int64_t to)
+{
+    struct store_upload *u = malloc(sizeof *u);
+    if (!u)
+        return RR_ERR_NOMEM;
+    struct conn c;
+    conn_get(s, &c);
+    struct arg a[] = {arg_s(id), arg_s(user_id), arg_i(from), arg_i(to)};
+    int err = tx_begin(&c);
+    if (!err)
+        err = q_one(&c,
+                    "SELECT " UPLOAD_COLS " FROM uploads WHERE id = ?1 "
+                    "AND (?2 IS NULL OR user_id = ?2)",
+                    a, 2, row_upload, u);
+    if (!err && to > u->length)
+        err = RR_ERR_INVAL;
+    else if (!err && u->offset != from)
+        err = RR_ERR_CONFLICT;
+    if (!err)
+        err = q_exec(&c, "UPDATE uploads SET upload_offset = ?4 WHERE id = ?1", a, NARGS(a));
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    free(u);
+    return err;
+}
+
+static int sq_upload_delete(struct store *s, const char *user_id, const char *id)
+{
+    struct arg a[] = {arg_s(id), arg_s(user_id)};
+    return write_row(s, "DELETE FROM uploads WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)", a,
+                     NARGS(a));
+}
+
+static int sq_upload_expired(struct store *s, char (*ids)[STORE_ID_LEN + 1], size_t max,
+                             size_t *n)
+{
+    char(*rows)[STORE_ID_LEN + 1];
+    struct arg a[] = {arg_i(store_now(s)), arg_i(max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max)};
+    int err = read_list(s,
+                        "SELECT id FROM uploads WHERE expires_at <= ?1 "
+                        "ORDER BY expires_at, id LIMIT ?2",
+                        a, NARGS(a), sizeof *rows, max, row_id, (void **)&rows, n);
+    if (err)
+        return err;
+    if (*n)
+        memcpy(ids, rows, *n * sizeof *rows);
+    free(rows);
+    return 0;
+}
+
+/* ---- rate counters --------------------------------------------------------------------------- */
+
+struct rate_row {
+    int64_t count, window_start;
+};
+
+static void row_rate(sqlite3_stmt *st, void *item)
+{
+    struct rate_row *r = item;
+    r->count = sqlite3_column_int64(st, 0);
+    r->window_start = sqlite3_column_int64(st, 1);
+}
+
+static int sq_rate_hit(struct store *s, const char *key, int64_t window_ms, int64_t *count,
+                       int64_t *window_start)
+{
+    struct rate_row r = {0, 0};
+    struct arg a[] = {arg_s(key), arg_i(store_now(s)), arg_i(window_ms)};
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err)
+        /* SET expressions all see the old row, so both CASEs test the old window */
+        err = q_exec(&c,
+                     "INSERT INTO rate_counters (key, window_start, count) VALUES (?1, ?2, 1) "
+                     "ON CONFLICT (key) DO UPDATE SET "
+                     "count = CASE WHEN window_start + ?3 <= ?2 THEN 1 ELSE count + 1 END, "
+                     "window_start = CASE WHEN window_start + ?3 <= ?2 THEN ?2 "
+                     "ELSE window_start END",
+                     a, NARGS(a));
+    if (err >= 0)
+        err = q_one(&c, "SELECT count, window_start FROM rate_counters WHERE key = ?1", a, 1,
+                    row_rate, &r);
+    err = tx_end(&c, err);
+    conn_put(&c);
+    *count = r.count;
+    *window_start = r.window_start;
+    return err;
+}
+
+static int sq_rate_reset(struct store *s, const char *key)
+{
+    struct arg a[] = {arg_s(key)};
+    int n = write1(s, "DELETE FROM rate_counters WHERE key = ?1", a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static int sq_rate_purge(struct store *s, int64_t before, int64_t *deleted)
+{
+    struct arg a[] = {arg_i(before)};
+    int n = write1(s, "DELETE FROM rate_counters WHERE window_start < ?1", a, NARGS(a));
+    *deleted = n < 0 ? 0 : n;
+    return n < 0 ? n : 0;
+}
+
+static const struct store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .migrate = sq_migrate,
+    .schema_version = sq_schema_version,
+    .check = sq_check,
+    .user_create = sq_user_create,
+    .user_get = sq_user_get,
+    .user_set_password = sq_user_set_password,
+    .user_delete = sq_user_delete,
+    .refresh_create = sq_refresh_create,
+    .refresh_get = sq_refresh_get,
+    .refresh_rotate = sq_refresh_rotate,
+    .refresh_revoke = sq_refresh_revoke,
+    .video_create = sq_video_create,
+    .video_get = sq_video_get,
+    .video_set_status = sq_video_set_status,
+    .video_delete = sq_video_delete,
+    .video_list = sq_video_list,
+    .job_enqueue = sq_job_enqueue,
+    .job_claim = sq_job_claim,
+    .job_heartbeat = sq_job_heartbeat,
+    .job_progress = sq_job_progress,
+    .job_complete = sq_job_complete,
+    .job_fail = sq_job_fail,
+    .job_release = sq_job_release,
+    .job_get = sq_job_get,
+    .job_list = sq_job_list,
+    .job_counts = sq_job_counts,
+    .workout_put = sq_workout_put,
+    .workout_get = sq_workout_get,
+    .workout_delete = sq_workout_delete,
+    .workout_list = sq_workout_list,
+    .workout_sets = sq_workout_sets,
+    .workout_reps = sq_workout_reps,
+    .analytics_add = sq_analytics_add,
+    .analytics_range = sq_analytics_range,
+    .upload_create = sq_upload_create,
+    .upload_get = sq_upload_get,
+    .upload_advance = sq_upload_advance,
+    .upload_delete = sq_upload_delete,
+    .upload_expired = sq_upload_expired,
+    .rate_hit = sq_rate_hit,
+    .rate_reset = sq_rate_reset,
+    .rate_purge = sq_rate_purge,
+};

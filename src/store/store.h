@@ -1,0 +1,427 @@
+/*
+ * store.h - RepRight's persistence layer: typed operations on the data model behind a vtable.
+ *
+ * Callers never write SQL: they call the store_*() functions below, which validate their
+ * arguments once and dispatch through `struct store_ops` to a backend. Today the backend is
+ * SQLite (src/store/sqlite.c, URL "sqlite:PATH"); a PostgreSQL backend can be added later by
+ * filling another store_ops table and one line in store_open()'s backend table, without touching
+ * callers. See docs/internals/store.md for the schema, migrations and the queue semantics.
+ *
+ * Records are plain structs with fixed-size text fields (bounds below); inputs longer than a
+ * bound are refused with RR_ERR_TOOBIG, never truncated. Ids are 128-bit random values rendered
+ * as 32 lowercase hex characters (store_new_id), never sequential. Times are int64 milliseconds
+ * since the Unix epoch, read from the store's clock (store_set_clock, for tests).
+ *
+ * Ownership: store_open() returns a heap object the caller frees with store_close(). Output
+ * records are caller-owned storage filled by the store. List functions return a malloc'd array
+ * the caller releases with free(); *n is its length (the array is NULL when *n == 0).
+ * Owner scoping: functions taking `user_id` only see that user's rows; another user's id answers
+ * RR_ERR_NOTFOUND exactly like an unknown id (no existence leak). Where documented, user_id NULL
+ * means "system access" (workers, garbage collection): no owner filter.
+ *
+ * Errors (negative RR_ERR_*): INVAL (bad argument, malformed cursor), TOOBIG (a text field over
+ * its bound), NOTFOUND (no such row, malformed id), CONFLICT (unique key taken, lease not yours,
+ * upload offset mismatch, refresh-token reuse), UNAUTHENTICATED (refresh token expired/revoked),
+ * BUSY (database locked past busy_timeout), UNSUPPORTED (unknown URL scheme, database schema newer
+ * than this binary), CORRUPT (integrity check failed), IO / NOMEM / INTERNAL (backend failure).
+ * Functions with `msg` put a one-line lowercase reason there.
+ *
+ * Thread-safety: one struct store is shared by all threads of a process. Every store_*()
+ * function except store_close() and store_set_clock() may be called concurrently from any thread
+ * (the SQLite backend keeps a small pool of connections guarded by a mutex, and serialises this
+ * process's writers on a second mutex; other processes are handled by BEGIN IMMEDIATE and
+ * busy_timeout). store_set_clock() must be called before the store is shared; store_close()
+ * after every other call has returned. store_new_id() is thread-safe. After fork() the child
+ * must not use the parent's store: it opens its own.
+ */
+#ifndef RR_STORE_STORE_H
+#define RR_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_ID_LEN 32          /* hex characters in an id */
+#define STORE_EMAIL_MAX 254      /* RFC 5321 path limit */
+#define STORE_HASH_MAX 255       /* password hash string, token hash */
+#define STORE_ROLE_MAX 15
+#define STORE_NAME_MAX 31        /* job kind, stage, video status, exercise */
+#define STORE_OWNER_MAX 63       /* job lease owner (worker id) */
+#define STORE_KEY_MAX 255        /* blob key, rate-counter key */
+#define STORE_CLIENT_ID_MAX 64   /* device-sync idempotency key */
+#define STORE_PAYLOAD_MAX 4096   /* job payload JSON */
+#define STORE_ERROR_MAX 511      /* job error text (longer text is cut, this one field only) */
+#define STORE_METRICS_MAX 1024   /* rep metrics JSON */
+#define STORE_FAULTS_MAX 512     /* rep faults JSON */
+#define STORE_METADATA_MAX 4096  /* tus Upload-Metadata */
+#define STORE_CURSOR_MAX 64      /* opaque pagination cursor, NUL included */
+#define STORE_PAGE_MAX 100       /* largest page a list call returns */
+#define STORE_SETS_MAX 1000      /* sets per workout */
+#define STORE_REPS_MAX 5000      /* reps per workout */
+#define STORE_ANALYTICS_MAX 5000 /* rows per analytics range query */
+#define STORE_JOB_BACKOFF_BASE_MS 2000
+#define STORE_JOB_BACKOFF_CAP_MS (3600 * 1000)
+#define STORE_JOB_ATTEMPTS_MAX 100
+
+struct store;
+
+struct store_user {
+    char id[STORE_ID_LEN + 1];
+    char email[STORE_EMAIL_MAX + 1];
+    char password_hash[STORE_HASH_MAX + 1];
+    char role[STORE_ROLE_MAX + 1];
+    int64_t created_at;
+};
+
+/* One refresh token; the token itself is never stored, only its hash (computed by auth/). */
+struct store_refresh {
+    char id[STORE_ID_LEN + 1];
+    char user_id[STORE_ID_LEN + 1];
+    char family_id[STORE_ID_LEN + 1];
+    char token_hash[STORE_HASH_MAX + 1];
+    int64_t created_at, expires_at;
+    int64_t used_at, revoked_at; /* 0 = not used / not revoked */
+};
+
+struct store_video {
+    char id[STORE_ID_LEN + 1]; /* empty on create = generate */
+    char user_id[STORE_ID_LEN + 1];
+    char blob_key[STORE_KEY_MAX + 1];
+    char sha256[65];
+    int64_t size;
+    int64_t duration_ms;
+    char status[STORE_NAME_MAX + 1]; /* e.g. "uploaded", "processing", "done", "failed" */
+    int64_t created_at;
+};
+
+enum store_job_state { STORE_JOB_QUEUED, STORE_JOB_RUNNING, STORE_JOB_DONE, STORE_JOB_DEAD };
+
+struct store_job {
+    char id[STORE_ID_LEN + 1];
+    char user_id[STORE_ID_LEN + 1]; /* empty for system jobs */
+    char kind[STORE_NAME_MAX + 1];
+    char payload[STORE_PAYLOAD_MAX + 1];
+    enum store_job_state state;
+    int attempts, max_attempts;
+    int64_t run_after;
+    int64_t lease_until; /* 0 when not leased */
+    char lease_owner[STORE_OWNER_MAX + 1];
+    double progress; /* 0..1 */
+    char stage[STORE_NAME_MAX + 1];
+    char error[STORE_ERROR_MAX + 1];
+    int64_t created_at, updated_at;
+};
+
+struct store_job_counts {
+    int64_t queued, running, done, dead;
+};
+
+struct store_workout {
+    char id[STORE_ID_LEN + 1]; /* filled by store_workout_put */
+    char user_id[STORE_ID_LEN + 1];
+    char video_id[STORE_ID_LEN + 1]; /* empty when not from a video */
+    char exercise[STORE_NAME_MAX + 1];
+    int64_t started_at;
+    int64_t duration_ms;
+    double score;
+    int64_t created_at;
+};
+
+struct store_set {
+    char id[STORE_ID_LEN + 1]; /* filled by store_workout_put */
+    char workout_id[STORE_ID_LEN + 1];
+    int idx; /* position in the workout */
+    char exercise[STORE_NAME_MAX + 1];
+    int reps;
+    double score;
+    double load_kg;
+    int64_t hold_ms; /* plank */
+};
+
+struct store_rep {
+    char id[STORE_ID_LEN + 1];     /* filled by store_workout_put */
+    char set_id[STORE_ID_LEN + 1]; /* filled by store_workout_put / lists */
+    int set_idx;                   /* input: index into the sets array passed to put */
+    int idx;                       /* position in the set */
+    int64_t t_start_ms, t_end_ms;
+    char metrics[STORE_METRICS_MAX + 1]; /* JSON object text */
+    char faults[STORE_FAULTS_MAX + 1];   /* JSON array text */
+    double score;
+};
+
+struct store_workout_filter {
+    const char *exercise; /* NULL = any */
+    int64_t from, to;     /* started_at range [from, to); 0 = open */
+};
+
+struct store_analytics_day {
+    char day[11]; /* YYYY-MM-DD */
+    char exercise[STORE_NAME_MAX + 1];
+    int64_t sessions, reps;
+    double volume;
+    double mean_score; /* 0 when no scored reps */
+};
+
+/* tus upload state. */
+struct store_upload {
+    char id[STORE_ID_LEN + 1]; /* empty on create = generate */
+    char user_id[STORE_ID_LEN + 1];
+    int64_t length, offset;
+    char metadata[STORE_METADATA_MAX + 1];
+    int64_t created_at, expires_at;
+};
+
+/* ---- lifecycle ---------------------------------------------------------------------------- */
+
+/* Open the backend named by url ("sqlite:PATH"; the file is created if absent). Does not
+ * migrate: call store_migrate() next. UNSUPPORTED for an unknown scheme. */
+int store_open(const char *url, struct store **out, char *msg, size_t msg_len);
+/* Close and free; NULL is a no-op. */
+void store_close(struct store *s);
+/* "sqlite", ... */
+const char *store_backend_name(const struct store *s);
+/* Replace the clock (milliseconds); NULL restores the real clock. Not thread-safe (see top). */
+void store_set_clock(struct store *s, int64_t (*now_ms)(void *ctx), void *ctx);
+int64_t store_now(const struct store *s);
+
+/* 32 lowercase hex characters from 128 random bits (libsodium) + NUL. Never fails. */
+void store_new_id(char out[STORE_ID_LEN + 1]);
+
+/* Apply pending migrations, each in its own BEGIN IMMEDIATE transaction, safe when several
+ * processes start together. *applied (may be NULL) = how many ran. UNSUPPORTED when the
+ * database's version is newer than this binary knows. */
+int store_migrate(struct store *s, int *applied, char *msg, size_t msg_len);
+/* Highest applied migration (0 for an empty database). */
+int store_schema_version(struct store *s, int *version);
+/* The highest migration this binary carries. */
+int store_schema_known(void);
+/* Full integrity check; 0 when healthy, CORRUPT with the first problem in msg. */
+int store_check(struct store *s, char *msg, size_t msg_len);
+
+/* ---- users -------------------------------------------------------------------------------- */
+
+/* Email unique case-insensitively (CONFLICT); role e.g. "user"/"admin". out may be NULL. */
+int store_user_create(struct store *s, const char *email, const char *password_hash,
+                      const char *role, struct store_user *out);
+int store_user_get(struct store *s, const char *id, struct store_user *out);
+int store_user_get_by_email(struct store *s, const char *email, struct store_user *out);
+int store_user_set_password(struct store *s, const char *id, const char *password_hash);
+/* Deletes the user and everything they own (cascade). */
+int store_user_delete(struct store *s, const char *id);
+
+/* ---- refresh tokens (RFC 9700 rotation) --------------------------------------------------- */
+
+/* New token in family_id, or a new family when family_id is NULL. out may be NULL. */
+int store_refresh_create(struct store *s, const char *user_id, const char *family_id,
+                         const char *token_hash, int64_t expires_at, struct store_refresh *out);
+int store_refresh_get(struct store *s, const char *token_hash, struct store_refresh *out);
+/* Atomically: spend old_hash and issue new_hash in the same family. NOTFOUND unknown token;
+ * UNAUTHENTICATED expired or revoked; CONFLICT when old_hash was already used - reuse, so the
+ * whole family is revoked (and that revocation is committed) before returning. */
+int store_refresh_rotate(struct store *s, const char *old_hash, const char *new_hash,
+                         int64_t new_expires_at, struct store_refresh *out_new);
+int store_refresh_revoke_family(struct store *s, const char *family_id);
+/* Logout everywhere / password change. */
+int store_refresh_revoke_user(struct store *s, const char *user_id);
+
+/* ---- videos ------------------------------------------------------------------------------- */
+
+/* Fills v->id (if empty) and v->created_at. */
+int store_video_create(struct store *s, struct store_video *v);
+/* user_id NULL = system access. */
+int store_video_get(struct store *s, const char *user_id, const char *id, struct store_video *out);
+/* duration_ms < 0 keeps the current value. System access. */
+int store_video_set_status(struct store *s, const char *id, const char *status,
+                           int64_t duration_ms);
+int store_video_delete(struct store *s, const char *user_id, const char *id);
+/* Newest first. cursor NULL or "" = first page; limit 1..STORE_PAGE_MAX; next_cursor "" at end. */
+int store_video_list(struct store *s, const char *user_id, const char *cursor, int limit,
+                     struct store_video **items, size_t *n, char next_cursor[STORE_CURSOR_MAX]);
+
+/* ---- jobs: the durable queue's storage ----------------------------------------------------- */
+
+const char *store_job_state_name(enum store_job_state st);
+/* payload: JSON text ("{}" when NULL). max_attempts 1..STORE_JOB_ATTEMPTS_MAX. Runnable after
+ * delay_ms. user_id may be NULL. id_out may be NULL. */
+int store_job_enqueue(struct store *s, const char *kind, const char *user_id,
+                      const char *payload, int max_attempts, int64_t delay_ms,
+                      char id_out[STORE_ID_LEN + 1]);
+/* Atomically take the oldest runnable job: queued with run_after <= now, or running with an
+ * expired lease. Sets lease_owner = owner, lease_until = now + lease_ms, attempts += 1.
+ * Expired-lease jobs that already used all attempts are moved to dead instead. NOTFOUND when
+ * nothing is runnable. */
+int store_job_claim(struct store *s, const char *owner, int64_t lease_ms, struct store_job *out);
+/* Extend the lease to now + lease_ms; CONFLICT unless owner still holds the running job. */
+int store_job_heartbeat(struct store *s, const char *id, const char *owner, int64_t lease_ms);
+/* progress 0..1, stage may be NULL (unchanged). Owner only (CONFLICT). */
+int store_job_progress(struct store *s, const char *id, const char *owner, double progress,
+                       const char *stage);
+/* Owner only (CONFLICT): state done, lease cleared, progress 1. */
+int store_job_complete(struct store *s, const char *id, const char *owner);
+/* Owner only (CONFLICT): error saved; dead when permanent or attempts >= max_attempts, else
+ * queued again with run_after = now + min(BASE * 2^(attempts-1), CAP). *state_out may be NULL. */
+int store_job_fail(struct store *s, const char *id, const char *owner, const char *error,
+                   bool permanent, enum store_job_state *state_out);
+/* Owner only (CONFLICT): give the job back without spending an attempt (graceful shutdown). */
+int store_job_release(struct store *s, const char *id, const char *owner);
+/* user_id NULL = system access. */
+int store_job_get(struct store *s, const char *user_id, const char *id, struct store_job *out);
+int store_job_list(struct store *s, const char *user_id, const char *cursor, int limit,
+                   struct store_job **items, size_t *n, char next_cursor[STORE_CURSOR_MAX]);
+int store_job_counts(struct store *s, struct store_job_counts *out);
+
+/* ---- workouts, sets, reps ------------------------------------------------------------------ */
+
+/* Save a whole workout in one transaction. Fills ids (workout, sets, reps) and created_at.
+ * Results are upserted per video: a workout with the same non-empty video_id is replaced.
+ * client_id (device sync, may be NULL): when (user, client_id) was seen before nothing is
+ * written, w->id is set to the earlier workout and CONFLICT is returned. reps[i].set_idx must
+ * index sets[]. */
+int store_workout_put(struct store *s, struct store_workout *w, struct store_set *sets,
+                      size_t nsets, struct store_rep *reps, size_t nreps, const char *client_id);
+int store_workout_get(struct store *s, const char *user_id, const char *id,
+                      struct store_workout *out);
+/* System access: the workout saved for a video. */
+int store_workout_get_by_video(struct store *s, const char *video_id, struct store_workout *out);
+int store_workout_delete(struct store *s, const char *user_id, const char *id);
+/* Newest first (created_at, id); filter may be NULL. */
+int store_workout_list(struct store *s, const char *user_id,
+                       const struct store_workout_filter *filter, const char *cursor, int limit,
+                       struct store_workout **items, size_t *n,
+                       char next_cursor[STORE_CURSOR_MAX]);
+/* All sets of a workout (by idx), all reps of a workout (by set idx, rep idx). */
+int store_workout_sets(struct store *s, const char *user_id, const char *workout_id,
+                       struct store_set **items, size_t *n);
+int store_workout_reps(struct store *s, const char *user_id, const char *workout_id,
+                       struct store_rep **items, size_t *n);
+
+/* ---- analytics ----------------------------------------------------------------------------- */
+
+/* Add to the (user, day, exercise) row, creating it. score_sum/score_n feed the mean. */
+int store_analytics_add(struct store *s, const char *user_id, const char *day,
+                        const char *exercise, int64_t sessions, int64_t reps, double volume,
+                        double score_sum, int64_t score_n);
+/* Days in [from_day, to_day] (inclusive, YYYY-MM-DD), by day then exercise; exercise NULL = all. */
+int store_analytics_range(struct store *s, const char *user_id, const char *from_day,
+                          const char *to_day, const char *exercise,
+                          struct store_analytics_day **items, size_t *n);
+
+/* ---- uploads (tus) -------------------------------------------------------------------------- */
+
+/* Fills u->id (if empty), offset = 0, created_at. length >= 0; expires_at absolute. */
+int store_upload_create(struct store *s, struct store_upload *u);
+int store_upload_get(struct store *s, const char *user_id, const char *id,
+                     struct store_upload *out);
+/* Move the offset from `from` to `to` atomically: CONFLICT when the stored offset is not `from`
+ * (a concurrent PATCH won), INVAL when to < from or to > length. */
+int store_upload_advance(struct store *s, const char *user_id, const char *id, int64_t from,
+                         int64_t to);
+/* user_id NULL = system access. */
+int store_upload_delete(struct store *s, const char *user_id, const char *id);
+/* Up to max ids of uploads with expires_at <= now (garbage collection). */
+int store_upload_expired(struct store *s, char (*ids)[STORE_ID_LEN + 1], size_t max, size_t *n);
+
+/* ---- rate counters (login throttling, per-IP limits) -------------------------------------- */
+
+/* Count one hit on key in a fixed window of window_ms: a window older than window_ms restarts
+ * at now with count 1. *count / *window_start (may be NULL) = state after the hit. */
+int store_rate_hit(struct store *s, const char *key, int64_t window_ms, int64_t *count,
+                   int64_t *window_start);
+int store_rate_reset(struct store *s, const char *key);
+/* Delete counters whose window started before `before`; *deleted may be NULL. */
+int store_rate_purge(struct store *s, int64_t before, int64_t *deleted);
+
+/* ---- backend interface ---------------------------------------------------------------------- */
+
+/* A backend fills one of these; arguments arrive already validated by the store_*() wrappers
+ * (ids well-formed, text within bounds, limits in range, cursors decoded). */
+struct store_ops {
+    const char *name;
+    void (*close)(struct store *s);
+    int (*migrate)(struct store *s, int *applied, char *msg, size_t msg_len);
+    int (*schema_version)(struct store *s, int *version);
+    int (*check)(struct store *s, char *msg, size_t msg_len);
+
+    int (*user_create)(struct store *s, const char *email, const char *hash, const char *role,
+                       struct store_user *out);
+    int (*user_get)(struct store *s, const char *id, const char *email, struct store_user *out);
+    int (*user_set_password)(struct store *s, const char *id, const char *hash);
+    int (*user_delete)(struct store *s, const char *id);
+
+    int (*refresh_create)(struct store *s, const char *user_id, const char *family_id,
+                          const char *token_hash, int64_t expires_at, struct store_refresh *out);
+    int (*refresh_get)(struct store *s, const char *token_hash, struct store_refresh *out);
+    int (*refresh_rotate)(struct store *s, const char *old_hash, const char *new_hash,
+                          int64_t new_expires_at, struct store_refresh *out_new);
+    int (*refresh_revoke)(struct store *s, const char *family_id, const char *user_id);
+
+    int (*video_create)(struct store *s, const struct store_video *v);
+    int (*video_get)(struct store *s, const char *user_id, const char *id,
+                     struct store_video *out);
+    int (*video_set_status)(struct store *s, const char *id, const char *status,
+                            int64_t duration_ms);
+    int (*video_delete)(struct store *s, const char *user_id, const char *id);
+    int (*video_list)(struct store *s, const char *user_id, int64_t after_t,
+                      const char *after_id, int limit, struct store_video **items, size_t *n);
+
+    int (*job_enqueue)(struct store *s, const struct store_job *j);
+    int (*job_claim)(struct store *s, const char *owner, int64_t lease_ms,
+                     struct store_job *out);
+    int (*job_heartbeat)(struct store *s, const char *id, const char *owner, int64_t lease_ms);
+    int (*job_progress)(struct store *s, const char *id, const char *owner, double progress,
+                        const char *stage);
+    int (*job_complete)(struct store *s, const char *id, const char *owner);
+    int (*job_fail)(struct store *s, const char *id, const char *owner, const char *error,
+                    bool permanent, enum store_job_state *state_out);
+    int (*job_release)(struct store *s, const char *id, const char *owner);
+    int (*job_get)(struct store *s, const char *user_id, const char *id, struct store_job *out);
+    int (*job_list)(struct store *s, const char *user_id, int64_t after_t, const char *after_id,
+                    int limit, struct store_job **items, size_t *n);
+    int (*job_counts)(struct store *s, struct store_job_counts *out);
+
+    int (*workout_put)(struct store *s, struct store_workout *w, struct store_set *sets,
+                       size_t nsets, struct store_rep *reps, size_t nreps,
+                       const char *client_id);
+    int (*workout_get)(struct store *s, const char *user_id, const char *id,
+                       const char *video_id, struct store_workout *out);
+    int (*workout_delete)(struct store *s, const char *user_id, const char *id);
+    int (*workout_list)(struct store *s, const char *user_id,
+                        const struct store_workout_filter *f, int64_t after_t,
+                        const char *after_id, int limit, struct store_workout **items,
+                        size_t *n);
+    int (*workout_sets)(struct store *s, const char *user_id, const char *workout_id,
+                        struct store_set **items, size_t *n);
+    int (*workout_reps)(struct store *s, const char *user_id, const char *workout_id,
+                        struct store_rep **items, size_t *n);
+
+    int (*analytics_add)(struct store *s, const char *user_id, const char *day,
+                         const char *exercise, int64_t sessions, int64_t reps, double volume,
+                         double score_sum, int64_t score_n);
+    int (*analytics_range)(struct store *s, const char *user_id, const char *from_day,
+                           const char *to_day, const char *exercise,
+                           struct store_analytics_day **items, size_t *n);
+
+    int (*upload_create)(struct store *s, const struct store_upload *u);
+    int (*upload_get)(struct store *s, const char *user_id, const char *id,
+                      struct store_upload *out);
+    int (*upload_advance)(struct store *s, const char *user_id, const char *id, int64_t from,
+                          int64_t to);
+    int (*upload_delete)(struct store *s, const char *user_id, const char *id);
+    int (*upload_expired)(struct store *s, char (*ids)[STORE_ID_LEN + 1], size_t max,
+                          size_t *n);
+
+    int (*rate_hit)(struct store *s, const char *key, int64_t window_ms, int64_t *count,
+                    int64_t *window_start);
+    int (*rate_reset)(struct store *s, const char *key);
+    int (*rate_purge)(struct store *s, int64_t before, int64_t *deleted);
+};
+
+/* The common head of every backend object (backends embed it first). Callers treat it as
+ * opaque and use the functions above. */
+struct store {
+    const struct store_ops *ops;
+    int64_t (*now_ms)(void *ctx);
+    void *now_ctx;
+};
+
+#endif
