@@ -16,7 +16,7 @@ BUILD_PKGS=(build-essential cmake pkg-config git ca-certificates
   libjansson-dev libsodium-dev libcmocka-dev libfreetype-dev fonts-dejavu-core
   libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev
   opencv-doc)
-TEST_PKGS=(clang libclang-rt-14-dev cppcheck gcovr python3 ffmpeg wrk)
+TEST_PKGS=(clang libclang-rt-14-dev cppcheck gcovr python3 python3-pytest python3-requests ffmpeg wrk)
 
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" = "--test" ]; then

@@ -1,0 +1,116 @@
+/*
+ * openapi.c - build the OpenAPI 3.1 JSON document from the route table.
+ */
+#include "openapi.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "validate.h"
+
+static json_t *error_schema(void)
+{
+    return json_pack(
+        "{s:s, s:[s], s:{s:{s:s, s:[s,s,s,s], s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s, s:{s:s, "
+        "s:{s:{s:s}, s:{s:s}}}}}}}}",
+        "type", "object", "required", "error", "properties", "error", "type", "object",
+        "required", "code", "message", "request_id", "details", "properties", "code", "type",
+        "string", "message", "type", "string", "request_id", "type", "string", "details", "type",
+        "array", "items", "type", "object", "properties", "field", "type", "string", "problem",
+        "type", "string");
+}
+
+static json_t *path_params(const char *pattern)
+{
+    json_t *arr = json_array();
+    const char *p = pattern;
+    while (arr && (p = strchr(p, '{')) != NULL) {
+        const char *end = strchr(p, '}');
+        if (!end)
+            break;
+        json_t *name = json_stringn(p + 1, (size_t)(end - p - 1));
+        json_array_append_new(arr, json_pack("{s:o, s:s, s:b, s:{s:s}}", "name", name, "in",
+                                             "path", "required", 1, "schema", "type", "string"));
+        p = end + 1;
+    }
+    return arr;
+}
+
+static json_t *operation(const struct http_route *r, json_t *schemas)
+{
+    json_t *op = json_pack("{s:s, s:s, s:{s:{s:s}, s:{s:s}}}", "operationId", r->name, "summary",
+                           r->summary ? r->summary : "", "responses", "200", "description", "OK",
+                           "default", "$ref", "#/components/responses/Error");
+    if (!op)
+        return NULL;
+    json_t *params = path_params(r->pattern);
+    if (json_array_size(params) > 0)
+        json_object_set(op, "parameters", params);
+    json_decref(params);
+    if (r->auth == HTTP_AUTH_REQUIRED)
+        json_object_set_new(op, "security", json_pack("[{s:[]}]", "bearerAuth"));
+    if (r->body == HTTP_BODY_JSON) {
+        json_t *schema;
+        if (r->schema && r->schema->name) {
+            if (!json_object_get(schemas, r->schema->name))
+                json_object_set_new(schemas, r->schema->name, validate_to_json_schema(r->schema));
+            char ref[160];
+            snprintf(ref, sizeof ref, "#/components/schemas/%s", r->schema->name);
+            schema = json_pack("{s:s}", "$ref", ref);
+        } else if (r->schema) {
+            schema = validate_to_json_schema(r->schema);
+        } else {
+            schema = json_pack("{s:s}", "type", "object");
+        }
+        json_object_set_new(op, "requestBody",
+                            json_pack("{s:b, s:{s:{s:o}}}", "required", 1, "content",
+                                      "application/json", "schema", schema));
+    } else if (r->body == HTTP_BODY_STREAM) {
+        json_object_set_new(op, "requestBody",
+                            json_pack("{s:b, s:{s:{s:{s:s, s:s}}}}", "required", 1, "content",
+                                      "application/octet-stream", "schema", "type", "string",
+                                      "format", "binary"));
+    }
+    return op;
+}
+
+json_t *openapi_build(const struct http_route *routes, size_t n, const char *title,
+                      const char *version)
+{
+    json_t *paths = json_object(), *schemas = json_object();
+    json_t *doc = NULL;
+    if (!paths || !schemas)
+        goto out;
+    json_object_set_new(schemas, "Error", error_schema());
+    for (size_t i = 0; i < n; i++) {
+        const struct http_route *r = &routes[i];
+        json_t *item = json_object_get(paths, r->pattern);
+        if (!item) {
+            item = json_object();
+            json_object_set_new(paths, r->pattern, item);
+        }
+        char m[16];
+        const char *name = http_method_name(r->method);
+        size_t k = 0;
+        for (; name[k] && k + 1 < sizeof m; k++)
+            m[k] = (char)tolower((unsigned char)name[k]);
+        m[k] = '\0';
+        json_t *op = operation(r, schemas);
+        if (!op)
+            goto out;
+        json_object_set_new(item, m, op);
+    }
+    doc = json_pack("{s:s, s:{s:s, s:s}, s:O, s:{s:O, s:{s:{s:s, s:{s:{s:{s:s}}}}}, "
+                    "s:{s:{s:s, s:s, s:s}}}}",
+                    "openapi", "3.1.0", "info", "title", title ? title : "RepRight API",
+                    "version", version ? version : "0", "paths", paths, "components", "schemas",
+                    schemas, "responses", "Error", "description",
+                    "error (the one error format)", "content", "application/json", "schema",
+                    "$ref", "#/components/schemas/Error", "securitySchemes", "bearerAuth",
+                    "type", "http", "scheme", "bearer", "bearerFormat", "JWT");
+out:
+    json_decref(paths);
+    json_decref(schemas);
+    return doc;
+}

@@ -1,0 +1,719 @@
+/*
+ * server.c - libmicrohttpd glue: request lifecycle, body handling, limits, metrics, access
+ * logs, built-in routes and graceful shutdown.
+ *
+ * DESIGN: MHD calls on_request() several times per request: once when the headers are in (we
+ * build the struct http_request, match, authenticate and decide about the body; an early answer
+ * is queued right away and MHD discards the body and closes), once per body chunk (counted,
+ * kept, streamed or discarded; never answered there: MHD forbids it), and once when the
+ * request is complete (parse, validate, run the handler, queue the staged response).
+ * on_completed() records metrics and the access log line and frees the request. The URL
+ * reaches us raw (a no-op unescape callback), so the router does the only percent-decoding and
+ * can refuse %00, %2F and "..". In-flight requests are counted from the first call to the
+ * completion callback; http_server_stop() waits for that count to drop to zero.
+ */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/rr_error.h"
+#include "log.h"
+#include "metrics.h"
+#include "openapi.h"
+#include "request_int.h"
+#include "validate.h"
+
+/* Past a limit we keep reading (and dropping) at most this much so the client can read our
+ * 413; beyond it the connection is closed. */
+#define DRAIN_MAX (1u << 20)
+#define N_CLASSES 5
+
+static const double latency_bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                        0.25,  0.5,   1.0,  2.5,   5.0,  10.0};
+
+struct route_stats {
+    struct metrics_counter *by_class[N_CLASSES]; /* 1xx..5xx */
+    struct metrics_histogram *latency;
+};
+
+struct http_server {
+    struct http_config cfg;
+    char *bind_addr;
+    struct MHD_Daemon *daemon;
+    struct router *router;
+    struct http_route *routes;
+    size_t n_routes;
+    void *app;
+    struct metrics *metrics;
+    struct route_stats *stats; /* n_routes + 1: the last is "unmatched" */
+    struct metrics_gauge *in_flight_gauge;
+    atomic_int in_flight;
+    atomic_int stopping;
+    char *openapi;
+    size_t openapi_len;
+    uint16_t port;
+};
+
+void http_config_defaults(struct http_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->bind_addr = "127.0.0.1";
+    cfg->port = 8080;
+    cfg->threads = 4;
+    cfg->max_connections = 512;
+    cfg->max_per_ip = 32;
+    cfg->header_limit = 16 * 1024;
+    cfg->json_limit = 1024 * 1024;
+    cfg->upload_limit = 512ull * 1024 * 1024;
+    cfg->idle_timeout_s = 30;
+    cfg->drain_timeout_ms = 25000;
+    cfg->api_title = "RepRight API";
+    cfg->api_version = "1";
+}
+
+/* ---- built-in routes ---- */
+
+static int builtin_healthz(struct http_request *req, void *app)
+{
+    (void)app;
+    return http_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static int builtin_metrics(struct http_request *req, void *app)
+{
+    (void)app;
+    char *text = NULL;
+    size_t len = 0;
+    int err = metrics_render(req->server->metrics, &text, &len);
+    if (err == 0)
+        err = http_reply_bytes(req, 200, text, len, "text/plain; version=0.0.4; charset=utf-8");
+    free(text);
+    return err;
+}
+
+static int builtin_openapi(struct http_request *req, void *app)
+{
+    (void)app;
+    return http_reply_bytes(req, 200, req->server->openapi, req->server->openapi_len,
+                            "application/json");
+}
+
+static const struct http_route builtin_routes[] = {
+    {HTTP_GET, "/healthz", builtin_healthz, HTTP_AUTH_NONE, HTTP_BODY_NONE, "healthz",
+     "liveness: 200 while the process serves", NULL, NULL},
+    {HTTP_GET, "/metrics", builtin_metrics, HTTP_AUTH_NONE, HTTP_BODY_NONE, "metrics",
+     "Prometheus metrics (text format 0.0.4)", NULL, NULL},
+    {HTTP_GET, "/openapi.json", builtin_openapi, HTTP_AUTH_NONE, HTTP_BODY_NONE, "openapi",
+     "this API's OpenAPI 3.1 document", NULL, NULL},
+};
+
+/* ---- helpers ---- */
+
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char buf[256];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    size_t n = strlen(buf);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    log_event(LOG_LEVEL_WARN, "libmicrohttpd", json_pack("{s:s}", "detail", buf));
+}
+#pragma GCC diagnostic pop
+
+struct header_sum {
+    size_t total;
+};
+
+static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    struct header_sum *h = cls;
+    h->total += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+    return MHD_YES;
+}
+
+static int parse_content_length(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!s || !*s)
+        return 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return 0;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return 0;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 1;
+}
+
+static int is_json_type(const char *ct)
+{
+    static const char want[] = "application/json";
+    if (!ct || strncasecmp(ct, want, sizeof want - 1) != 0)
+        return 0;
+    char next = ct[sizeof want - 1];
+    return next == '\0' || next == ';' || next == ' ';
+}
+
+static void fill_request_id(struct http_request *req)
+{
+    const char *given = http_request_header(req, "X-Request-Id");
+    if (http_request_id_ok(given)) {
+        snprintf(req->request_id, sizeof req->request_id, "%s", given);
+        return;
+    }
+    unsigned char rnd[8];
+    randombytes_buf(rnd, sizeof rnd);
+    sodium_bin2hex(req->request_id, sizeof req->request_id, rnd, sizeof rnd);
+}
+
+static void fill_client_ip(struct http_request *req)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(req->client_ip, sizeof req->client_ip, "unknown");
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+                  req->client_ip, sizeof req->client_ip);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                  req->client_ip, sizeof req->client_ip);
+}
+
+/* ---- request phases ---- */
+
+enum body_state { BODY_NONE_EXPECTED, BODY_JSON, BODY_STREAM };
+
+static void reply_too_big(struct http_request *req, uint64_t limit)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "request body exceeds the limit of %llu bytes",
+             (unsigned long long)limit);
+    http_reply_error(req, 413, "too_large", msg, NULL);
+}
+
+static void begin(struct http_server *s, struct http_request *req, const char *url,
+                  const char *method)
+{
+    struct header_sum hs = {strlen(method) + strlen(url) + 12};
+    req->server = s;
+    req->method = http_request_strdup(req, method);
+    req->path = http_request_strdup(req, url);
+    if (!req->method || !req->path) {
+        req->method = req->method ? req->method : "?";
+        req->path = "?";
+        http_reply_errcode(req, RR_ERR_NOMEM, NULL);
+        return;
+    }
+    fill_request_id(req);
+    fill_client_ip(req);
+
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, sum_header, &hs);
+    if (hs.total > s->cfg.header_limit) {
+        http_reply_error(req, 431, "headers_too_large", "request headers exceed the limit", NULL);
+        return;
+    }
+
+    int rc = router_match(s->router, method, url, &req->match);
+    if (rc == RR_ERR_NOTFOUND) {
+        http_reply_error(req, 404, "not_found", "no such resource", NULL);
+        return;
+    }
+    if (rc == RR_ERR_UNSUPPORTED) {
+        char allow[96];
+        http_allow_format(req->match.allow, allow, sizeof allow);
+        http_reply_error(req, 405, "method_not_allowed", "method not allowed for this resource",
+                         NULL);
+        http_reply_header(req, "Allow", allow);
+        return;
+    }
+    if (rc == RR_ERR_TOOBIG) {
+        http_reply_error(req, 414, "uri_too_long", "request path too long", NULL);
+        return;
+    }
+    if (rc < 0) {
+        http_reply_error(req, 400, "bad_path", "malformed request path", NULL);
+        return;
+    }
+    const struct http_route *rt = req->match.route;
+
+    if (rt->auth == HTTP_AUTH_REQUIRED) {
+        rc = s->cfg.authenticate ? s->cfg.authenticate(req, s->app) : RR_ERR_UNAUTHENTICATED;
+        if (rc < 0 && !req->resp)
+            http_reply_errcode(req, rc, NULL);
+        if (req->resp)
+            return;
+    }
+
+    uint64_t cl = 0;
+    const char *cl_s = http_request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    int has_cl = parse_content_length(cl_s, &cl);
+    int has_body = (has_cl && cl > 0) ||
+                   http_request_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+    switch (rt->body) {
+    case HTTP_BODY_NONE:
+        req->body_state = BODY_NONE_EXPECTED;
+        if (has_body)
+            http_reply_error(req, 400, "body_not_allowed", "this resource takes no request body",
+                             NULL);
+        return;
+    case HTTP_BODY_JSON:
+        req->body_state = BODY_JSON;
+        if (has_body && !is_json_type(http_request_header(req, "Content-Type"))) {
+            http_reply_error(req, 415, "unsupported_media_type",
+                             "the request body must be application/json", NULL);
+            return;
+        }
+        if (has_cl && cl > s->cfg.json_limit) {
+            if (cl - s->cfg.json_limit > DRAIN_MAX)
+                reply_too_big(req, s->cfg.json_limit);
+            else
+                req->body_err = RR_ERR_TOOBIG; /* drain, then answer */
+        }
+        return;
+    case HTTP_BODY_STREAM:
+        req->body_state = BODY_STREAM;
+        if (has_cl && cl > s->cfg.upload_limit) {
+            reply_too_big(req, s->cfg.upload_limit);
+            return;
+        }
+        rc = rt->sink_open(req, s->app, &req->sink);
+        if (rc < 0 && !req->resp)
+            http_reply_errcode(req, rc, NULL);
+        if (req->resp) {
+            if (rc == 0 && req->sink.abort) /* opened, then refused: give it back */
+                req->sink.abort(req->sink.ctx);
+            return;
+        }
+        if (!req->sink.write) {
+            http_reply_errcode(req, RR_ERR_INTERNAL, NULL);
+            return;
+        }
+        req->sink_open = 1;
+        return;
+    }
+}
+
+static enum MHD_Result on_body(struct http_server *s, struct http_request *req, const char *data,
+                               size_t n)
+{
+    req->body_bytes += n;
+    if (req->body_err == 0) {
+        if (req->body_state == BODY_JSON) {
+            if (req->json_len + n > s->cfg.json_limit) {
+                req->body_err = RR_ERR_TOOBIG;
+                free(req->json_buf);
+                req->json_buf = NULL;
+                req->json_len = req->json_cap = 0;
+            } else {
+                if (req->json_len + n > req->json_cap) {
+                    size_t cap = req->json_cap ? req->json_cap : 4096;
+                    while (cap < req->json_len + n)
+                        cap *= 2;
+                    if (cap > s->cfg.json_limit)
+                        cap = s->cfg.json_limit;
+                    char *nb = realloc(req->json_buf, cap);
+                    if (!nb) {
+                        req->body_err = RR_ERR_NOMEM;
+                        return MHD_YES;
+                    }
+                    req->json_buf = nb;
+                    req->json_cap = cap;
+                }
+                memcpy(req->json_buf + req->json_len, data, n);
+                req->json_len += n;
+                return MHD_YES;
+            }
+        } else if (req->body_state == BODY_STREAM) {
+            if (req->body_bytes > s->cfg.upload_limit) {
+                req->body_err = RR_ERR_TOOBIG;
+            } else {
+                int rc = req->sink.write(req->sink.ctx, data, n);
+                if (rc < 0)
+                    req->body_err = rc;
+                return MHD_YES;
+            }
+        } else {
+            req->body_err = RR_ERR_INVAL;
+        }
+    }
+    req->discarded += n;
+    /* A JSON body over the limit may be read to json_limit + DRAIN_MAX so the client sees our
+     * 413; anything else refused mid-body gets DRAIN_MAX more bytes. */
+    if (req->body_state == BODY_JSON && req->body_err == RR_ERR_TOOBIG)
+        return req->body_bytes > s->cfg.json_limit + DRAIN_MAX ? MHD_NO : MHD_YES;
+    return req->discarded > DRAIN_MAX ? MHD_NO : MHD_YES;
+}
+
+static void finish(struct http_server *s, struct http_request *req)
+{
+    const struct http_route *rt = req->match.route;
+    if (req->body_err == RR_ERR_TOOBIG) {
+        reply_too_big(req, req->body_state == BODY_STREAM ? s->cfg.upload_limit
+                                                           : s->cfg.json_limit);
+        return;
+    }
+    if (req->body_err < 0) {
+        http_reply_errcode(req, req->body_err, NULL);
+        return;
+    }
+    if (req->body_state == BODY_JSON) {
+        json_error_t jerr;
+        if (req->json_len == 0) {
+            http_reply_error(req, 400, "missing_body", "a JSON request body is required", NULL);
+            return;
+        }
+        req->json = json_loadb(req->json_buf, req->json_len, JSON_REJECT_DUPLICATES, &jerr);
+        free(req->json_buf);
+        req->json_buf = NULL;
+        if (!req->json) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "invalid JSON at line %d column %d: %s", jerr.line,
+                     jerr.column, jerr.text);
+            http_reply_error(req, 400, "malformed_json", msg, NULL);
+            return;
+        }
+        if (rt->schema) {
+            json_t *details = NULL;
+            int rc = validate_json(rt->schema, req->json, &details);
+            if (rc == RR_ERR_INVAL) {
+                http_reply_error(req, 400, "unknown_field",
+                                 "the request body has unknown fields or is not an object",
+                                 details);
+                return;
+            }
+            if (rc == RR_ERR_CORRUPT) {
+                http_reply_error(req, 422, "validation_failed",
+                                 "the request body failed validation", details);
+                return;
+            }
+            json_decref(details);
+            if (rc < 0) {
+                http_reply_errcode(req, rc, NULL);
+                return;
+            }
+        }
+    }
+    req->sink_open = 0; /* from here the handler owns the sink context */
+    int rc = rt->handler(req, s->app);
+    if (rc < 0) {
+        http_request__drop_response(req);
+        req->n_headers = 0;
+        http_reply_errcode(req, rc, NULL);
+    } else if (!req->resp) {
+        http_reply_errcode(req, RR_ERR_INTERNAL, NULL);
+        log_event(LOG_LEVEL_ERROR, "handler returned without a response",
+                  json_pack("{s:s, s:s}", "request_id", req->request_id, "route", rt->name));
+    }
+}
+
+static enum MHD_Result queue(struct http_server *s, struct http_request *req)
+{
+    enum MHD_Result ret;
+    if (!req->resp) {
+        /* staging the error itself failed (out of memory): a bare 500 */
+        req->resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        req->status = 500;
+        if (!req->resp)
+            return MHD_NO;
+    }
+    for (size_t i = 0; i < req->n_headers; i++)
+        MHD_add_response_header(req->resp, req->hdr_name[i], req->hdr_value[i]);
+    MHD_add_response_header(req->resp, "X-Request-Id", req->request_id);
+    MHD_add_response_header(req->resp, "Cache-Control", "no-store");
+    MHD_add_response_header(req->resp, "X-Content-Type-Options", "nosniff");
+    if (atomic_load(&s->stopping))
+        MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    ret = MHD_queue_response(req->conn, req->status, req->resp);
+    MHD_destroy_response(req->resp);
+    req->resp = NULL;
+    req->queued = 1;
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    struct http_server *s = cls;
+    struct http_request *req = *con_cls;
+    if (!req) {
+        req = calloc(1, sizeof *req);
+        if (!req)
+            return MHD_NO;
+        *con_cls = req;
+        atomic_fetch_add(&s->in_flight, 1);
+        metrics_gauge_add(s->in_flight_gauge, 1);
+        req->t_start_ns = http__now_ns();
+        req->conn = conn;
+        begin(s, req, url, method);
+        return req->resp ? queue(s, req) : MHD_YES;
+    }
+    if (req->queued)
+        return MHD_YES;
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        return on_body(s, req, upload_data, n);
+    }
+    finish(s, req);
+    return queue(s, req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    struct http_server *s = cls;
+    struct http_request *req = *con_cls;
+    if (!req)
+        return;
+    *con_cls = NULL;
+    double secs = (double)(http__now_ns() - req->t_start_ns) / 1e9;
+    const struct http_route *rt = req->match.route;
+    struct route_stats *st = &s->stats[rt ? req->match.route_index : s->n_routes];
+    unsigned cls_i = req->status / 100;
+    if (cls_i >= 1 && cls_i <= N_CLASSES)
+        metrics_counter_add(st->by_class[cls_i - 1], 1);
+    metrics_histogram_observe(st->latency, secs);
+
+    json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:s, s:I}", "request_id",
+                          req->request_id, "method", req->method ? req->method : "?", "path",
+                          req->path ? req->path : "?", "route", rt ? rt->name : "unmatched",
+                          "status", (int)req->status, "ms", secs * 1000.0, "ip", req->client_ip, "bytes_in",
+                          (json_int_t)req->body_bytes);
+    if (f && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        json_object_set_new(f, "termination",
+                            json_string(toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout"
+                                        : toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN
+                                            ? "shutdown"
+                                            : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT
+                                                  ? "client_abort"
+                                                  : "error"));
+    log_event(req->status >= 500 || req->status == 0 ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, "request",
+              f);
+
+    http_request__release(req);
+    free(req);
+    metrics_gauge_add(s->in_flight_gauge, -1);
+    atomic_fetch_sub(&s->in_flight, 1);
+}
+
+/* ---- lifecycle ---- */
+
+static void server_free(struct http_server *s)
+{
+    if (!s)
+        return;
+    router_free(s->router);
+    metrics_free(s->metrics);
+    free(s->stats);
+    free(s->routes);
+    free(s->openapi);
+    free(s->bind_addr);
+    free(s);
+}
+
+static int make_stats(struct http_server *s)
+{
+    s->stats = calloc(s->n_routes + 1, sizeof *s->stats);
+    if (!s->stats)
+        return RR_ERR_NOMEM;
+    s->in_flight_gauge = metrics_gauge(s->metrics, "http_requests_in_flight",
+                                       "requests being handled now", NULL);
+    if (!s->in_flight_gauge)
+        return RR_ERR_NOMEM;
+    for (size_t i = 0; i <= s->n_routes; i++) {
+        const char *name = i < s->n_routes ? s->routes[i].name : "unmatched";
+        const char *method = i < s->n_routes ? http_method_name(s->routes[i].method) : "";
+        char labels[256];
+        for (unsigned c = 0; c < N_CLASSES; c++) {
+            char klass[4] = {(char)('1' + c), 'x', 'x', '\0'};
+            if (!metrics_labels(labels, sizeof labels, "route", name, "method", method, "class",
+                                klass, (const char *)NULL))
+                return RR_ERR_INVAL;
+            s->stats[i].by_class[c] = metrics_counter(
+                s->metrics, "http_requests_total", "HTTP requests by route and status class",
+                labels);
+            if (!s->stats[i].by_class[c])
+                return RR_ERR_NOMEM;
+        }
+        if (!metrics_labels(labels, sizeof labels, "route", name, (const char *)NULL))
+            return RR_ERR_INVAL;
+        s->stats[i].latency = metrics_histogram(
+            s->metrics, "http_request_duration_seconds", "HTTP request latency by route", labels,
+            latency_bounds, sizeof latency_bounds / sizeof latency_bounds[0]);
+        if (!s->stats[i].latency)
+            return RR_ERR_NOMEM;
+    }
+    return 0;
+}
+
+int http_server_start(const struct http_config *cfg, const struct http_route *routes, size_t n,
+                      void *app, struct http_server **out, char *msg, size_t msg_len)
+{
+    int err = 0;
+    struct http_server *s = NULL;
+    union {
+        struct sockaddr_in v4;
+        struct sockaddr_in6 v6;
+    } addr;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
+    *out = NULL;
+    if (msg_len)
+        msg[0] = '\0';
+    if (!cfg || (n > 0 && !routes) || n > 4096 || cfg->threads == 0 || cfg->threads > 256 ||
+        cfg->header_limit < 1024 || cfg->header_limit > (1u << 20) || cfg->json_limit == 0 ||
+        cfg->json_limit > (256u << 20) || cfg->max_connections == 0) {
+        snprintf(msg, msg_len, "invalid http config");
+        return RR_ERR_INVAL;
+    }
+    if (sodium_init() < 0) {
+        snprintf(msg, msg_len, "libsodium init failed");
+        return RR_ERR_INTERNAL;
+    }
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return RR_ERR_NOMEM;
+    s->cfg = *cfg;
+    s->app = app;
+    s->bind_addr = strdup(cfg->bind_addr ? cfg->bind_addr : "127.0.0.1");
+    size_t nb = cfg->no_builtin_routes ? 0 : sizeof builtin_routes / sizeof builtin_routes[0];
+    s->n_routes = n + nb;
+    s->routes = calloc(s->n_routes ? s->n_routes : 1, sizeof *s->routes);
+    s->metrics = metrics_new();
+    if (!s->bind_addr || !s->routes || !s->metrics) {
+        err = RR_ERR_NOMEM;
+        goto out;
+    }
+    s->cfg.bind_addr = s->bind_addr;
+    if (n)
+        memcpy(s->routes, routes, n * sizeof *routes);
+    if (nb)
+        memcpy(s->routes + n, builtin_routes, nb * sizeof *routes);
+    err = router_new(s->routes, s->n_routes, &s->router, msg, msg_len);
+    if (err < 0)
+        goto out;
+    err = make_stats(s);
+    if (err < 0)
+        goto out;
+    json_t *doc = openapi_build(s->routes, s->n_routes, cfg->api_title, cfg->api_version);
+    s->openapi = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(doc);
+    if (!s->openapi) {
+        err = RR_ERR_NOMEM;
+        goto out;
+    }
+    s->openapi_len = strlen(s->openapi);
+
+    memset(&addr, 0, sizeof addr);
+    if (inet_pton(AF_INET, s->bind_addr, &addr.v4.sin_addr) == 1) {
+        addr.v4.sin_family = AF_INET;
+        addr.v4.sin_port = htons(cfg->port);
+    } else if (inet_pton(AF_INET6, s->bind_addr, &addr.v6.sin6_addr) == 1) {
+        addr.v6.sin6_family = AF_INET6;
+        addr.v6.sin6_port = htons(cfg->port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(msg, msg_len, "bind address is not an IP literal: %s", s->bind_addr);
+        err = RR_ERR_INVAL;
+        goto out;
+    }
+    /* MHD's pool holds the read buffer, the parsed headers and the reply headers: room for
+     * twice the header limit keeps our own (JSON) 431 in charge for most oversize requests. */
+    size_t pool = cfg->header_limit * 2 + 8192;
+    s->daemon = MHD_start_daemon(
+        flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
+        s, MHD_OPTION_SOCK_ADDR,
+        (const struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        cfg->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_END);
+    if (!s->daemon) {
+        snprintf(msg, msg_len, "cannot listen on %s:%u", s->bind_addr, (unsigned)cfg->port);
+        err = RR_ERR_IO;
+        goto out;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (di && getsockname(di->listen_fd, (struct sockaddr *)&ss, &sl) == 0)
+        s->port = ntohs(ss.ss_family == AF_INET6
+                            ? ((struct sockaddr_in6 *)(void *)&ss)->sin6_port
+                            : ((struct sockaddr_in *)(void *)&ss)->sin_port);
+    log_event(LOG_LEVEL_INFO, "http server listening",
+              json_pack("{s:s, s:i, s:i}", "addr", s->bind_addr, "port", (int)s->port, "routes",
+                        (int)s->n_routes));
+    *out = s;
+    s = NULL;
+out:
+    server_free(s);
+    return err;
+}
+
+uint16_t http_server_port(const struct http_server *s) { return s->port; }
+struct metrics *http_server_metrics(struct http_server *s) { return s->metrics; }
+int http_server_in_flight(const struct http_server *s)
+{
+    return atomic_load(&((struct http_server *)s)->in_flight);
+}
+
+int http_server_stop(struct http_server *s)
+{
+    int err = 0;
+    if (!s)
+        return 0;
+    atomic_store(&s->stopping, 1);
+    MHD_socket lfd = MHD_quiesce_daemon(s->daemon);
+    uint64_t deadline = http__now_ns() + (uint64_t)s->cfg.drain_timeout_ms * 1000000u;
+    while (atomic_load(&s->in_flight) > 0 && http__now_ns() < deadline) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    int left = atomic_load(&s->in_flight);
+    if (left > 0) {
+        err = RR_ERR_TIMEOUT;
+        log_event(LOG_LEVEL_WARN, "http drain timeout; cutting requests off",
+                  json_pack("{s:i}", "in_flight", left));
+    }
+    MHD_stop_daemon(s->daemon);
+    if (lfd != MHD_INVALID_SOCKET)
+        close(lfd);
+    log_event(LOG_LEVEL_INFO, "http server stopped", NULL);
+    server_free(s);
+    return err;
+}

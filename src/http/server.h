@@ -1,0 +1,76 @@
+/*
+ * server.h - RepRight's HTTP server: libmicrohttpd (internal epoll thread pool) + the route
+ * table, with limits, metrics, JSON access logs and graceful shutdown.
+ *
+ * http_server_start() compiles the routes (plus the built-ins GET /healthz, GET /metrics and
+ * GET /openapi.json unless turned off), starts MHD on cfg->bind_addr:cfg->port (port 0 = any
+ * free port; http_server_port() tells which) and returns. For every request the server, before
+ * any handler code runs: assigns a request id (echoed as X-Request-Id), refuses headers over
+ * header_limit (431), matches the route (404 / 405 + Allow / 400 bad path / 414), runs the
+ * authenticate hook on HTTP_AUTH_REQUIRED routes (no hook = 401, fail closed), and handles the
+ * body by kind: JSON is counted as it arrives, kept up to json_limit (over it: 413, the rest
+ * discarded, the connection closed if the excess passes 1 MiB), must be application/json (415),
+ * is parsed with JSON_REJECT_DUPLICATES (400) and checked against the route's schema (400/422);
+ * stream bodies go chunk by chunk to the route's sink (never buffered; over upload_limit: 413).
+ * A Content-Length already over the limit is answered at once (413) without reading the body.
+ * Handlers run on MHD's pool threads; a slow handler holds one of `threads` workers.
+ *
+ * http_server_stop() is graceful: stop accepting (MHD_quiesce_daemon), let in-flight requests
+ * finish (responses then carry Connection: close) for up to drain_timeout_ms, then stop MHD.
+ * Slow clients: idle_timeout_s closes a connection that sends or reads nothing for that long;
+ * connection caps total and per IP refuse the extra connections at accept (closed unanswered).
+ *
+ * Ownership: the server copies the config (and bind address) and the route array; route
+ * patterns/names/schemas and `app` must outlive it. The server owns its metrics registry
+ * (http_server_metrics: add app series to it freely).
+ * Errors: start: RR_ERR_INVAL (bad config or route table; `msg` says which), RR_ERR_IO (bind
+ * or MHD start failed), RR_ERR_NOMEM. stop: 0, or RR_ERR_TIMEOUT when requests were still
+ * running at the drain deadline (they are cut off).
+ * Thread-safety: start/stop from one controlling thread; handlers and the authenticate hook
+ * are called concurrently from the pool threads and must be thread-safe.
+ */
+#ifndef RR_HTTP_SERVER_H
+#define RR_HTTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "request.h"
+#include "router.h"
+
+struct metrics;
+
+struct http_config {
+    const char *bind_addr;      /* "127.0.0.1"; IPv6 literals allowed */
+    uint16_t port;              /* 8080; 0 = pick a free port */
+    unsigned threads;           /* 4 worker threads (MHD thread pool, epoll each) */
+    unsigned max_connections;   /* 512 total */
+    unsigned max_per_ip;        /* 32 per client address (0 = no cap) */
+    size_t header_limit;        /* 16 KiB of request line + headers -> 431 above */
+    size_t json_limit;          /* 1 MiB JSON body -> 413 above */
+    uint64_t upload_limit;      /* 512 MiB stream body -> 413 above */
+    unsigned idle_timeout_s;    /* 30 s without traffic closes a connection */
+    unsigned drain_timeout_ms;  /* 25 s for in-flight requests at stop */
+    int no_builtin_routes;      /* 1: do not add /healthz, /metrics, /openapi.json */
+    const char *api_title;      /* OpenAPI info */
+    const char *api_version;
+    /* Called for HTTP_AUTH_REQUIRED routes before the body is read: return 0 to let the request
+     * through (attach the principal with http_request_set_principal) or a negative RR_ERR_*
+     * (UNAUTHENTICATED -> 401). It may reply itself (e.g. with Retry-After). */
+    int (*authenticate)(struct http_request *req, void *app);
+};
+
+struct http_server;
+
+void http_config_defaults(struct http_config *cfg);
+
+int http_server_start(const struct http_config *cfg, const struct http_route *routes, size_t n,
+                      void *app, struct http_server **out, char *msg, size_t msg_len);
+uint16_t http_server_port(const struct http_server *s);
+struct metrics *http_server_metrics(struct http_server *s);
+/* Requests currently between their first byte of handling and their completion. */
+int http_server_in_flight(const struct http_server *s);
+/* Graceful stop and free; NULL is a no-op. */
+int http_server_stop(struct http_server *s);
+
+#endif
