@@ -43,6 +43,9 @@ struct app_config {
     int page_max;              /* 100 */
     struct http_config http;   /* REPRIGHT_BIND, REPRIGHT_PORT, REPRIGHT_HTTP_THREADS, limits */
     char bind_buf[64];         /* storage for http.bind_addr */
+    int login_account_limit;   /* REPRIGHT_LOGIN_ACCOUNT_LIMIT failed logins/min; 0 = auth policy */
+    int login_ip_limit;        /* REPRIGHT_LOGIN_IP_LIMIT login attempts/min; 0 = auth policy */
+    int log_level;             /* REPRIGHT_LOG_LEVEL debug|info|warn|error (enum log_level) */
 };
 
 struct app {

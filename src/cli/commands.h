@@ -27,6 +27,10 @@ int cmd_analyze(int argc, char **argv); /* cmd_analyze.c */
 void cmd_analyze_usage(void);
 int cmd_pose(int argc, char **argv); /* cmd_pose.c */
 void cmd_pose_usage(void);
+int cmd_serve(int argc, char **argv); /* cmd_serve.c */
+void cmd_serve_usage(void);
+int cmd_migrate(int argc, char **argv); /* cmd_migrate.c */
+void cmd_migrate_usage(void);
 
 /* Table lookup (NULL when unknown) and the whole table, for help text. */
 const struct cli_command *cli_command_find(const char *name);

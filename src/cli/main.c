@@ -21,9 +21,9 @@ static int cli_not_implemented(int argc, char **argv)
 static const struct cli_command cli_table[] = {
     {"analyze", "per-rep form report for a workout video", cmd_analyze, cmd_analyze_usage},
     {"pose", "33 body landmarks per image or video frame", cmd_pose, cmd_pose_usage},
-    {"serve", "API, dashboard and embedded workers", cli_not_implemented, NULL},
+    {"serve", "API, dashboard and embedded workers", cmd_serve, cmd_serve_usage},
     {"worker", "job workers only (scale-out)", cli_not_implemented, NULL},
-    {"migrate", "apply database schema migrations", cli_not_implemented, NULL},
+    {"migrate", "apply database schema migrations", cmd_migrate, cmd_migrate_usage},
 };
 
 const struct cli_command *cli_commands(int *count)

@@ -1221,6 +1221,8 @@ static void row_analytics(sqlite3_stmt *st, void *item)
     d->reps = sqlite3_column_int64(st, 3);
     d->volume = sqlite3_column_double(st, 4);
     d->mean_score = sqlite3_column_double(st, 5);
+    d->score_sum = sqlite3_column_double(st, 6);
+    d->score_n = sqlite3_column_int64(st, 7);
 }
 
 static int sq_analytics_range(struct store *s, const char *user_id, const char *from_day,
@@ -1230,11 +1232,63 @@ static int sq_analytics_range(struct store *s, const char *user_id, const char *
     struct arg a[] = {arg_s(user_id), arg_s(from_day), arg_s(to_day), arg_s(exercise)};
     return read_list(s,
                      "SELECT day, exercise, sessions, reps, volume, "
-                     "CASE WHEN score_n > 0 THEN score_sum / score_n ELSE 0 END "
+                     "CASE WHEN score_n > 0 THEN score_sum / score_n ELSE 0 END, score_sum, score_n "
                      "FROM analytics_daily WHERE user_id = ?1 AND day >= ?2 AND day <= ?3 "
                      "AND (?4 IS NULL OR exercise = ?4) ORDER BY day, exercise",
                      a, NARGS(a), sizeof **items, STORE_ANALYTICS_MAX, row_analytics,
                      (void **)items, n);
+}
+
+static int sq_analytics_set(struct store *s, const char *user_id, const char *day,
+                            const char *exercise, int64_t sessions, int64_t reps, double volume,
+                            double score_sum, int64_t score_n)
+{
+    if (sessions == 0) {
+        struct arg d[] = {arg_s(user_id), arg_s(day), arg_s(exercise)};
+        int n = write1(s, "DELETE FROM analytics_daily WHERE user_id = ?1 AND day = ?2 "
+                          "AND exercise = ?3", d, NARGS(d));
+        return n < 0 ? n : 0;
+    }
+    struct arg a[] = {arg_s(user_id), arg_s(day),       arg_s(exercise), arg_i(sessions),
+                      arg_i(reps),    arg_d(volume),    arg_d(score_sum), arg_i(score_n)};
+    int n = write1(s,
+                   "INSERT INTO analytics_daily (user_id, day, exercise, sessions, reps, volume, "
+                   "score_sum, score_n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                   "ON CONFLICT (user_id, day, exercise) DO UPDATE SET "
+                   "sessions = excluded.sessions, reps = excluded.reps, "
+                   "volume = excluded.volume, score_sum = excluded.score_sum, "
+                   "score_n = excluded.score_n",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+struct day_span {
+    char first[11], last[11];
+    int any;
+};
+
+static void row_span(sqlite3_stmt *st, void *item)
+{
+    struct day_span *d = item;
+    d->any = sqlite3_column_type(st, 0) != SQLITE_NULL;
+    col_text(st, 0, d->first, sizeof d->first);
+    col_text(st, 1, d->last, sizeof d->last);
+}
+
+static int sq_analytics_span(struct store *s, const char *user_id, char first_day[11],
+                             char last_day[11])
+{
+    struct arg a[] = {arg_s(user_id)};
+    struct day_span d = {{0}, {0}, 0};
+    int err = read_one(s, "SELECT min(day), max(day) FROM analytics_daily WHERE user_id = ?1", a,
+                       NARGS(a), row_span, &d);
+    if (err)
+        return err;
+    if (!d.any)
+        return RR_ERR_NOTFOUND;
+    memcpy(first_day, d.first, sizeof d.first);
+    memcpy(last_day, d.last, sizeof d.last);
+    return 0;
 }
 
 /* ---- uploads --------------------------------------------------------------------------------- */
@@ -1425,4 +1479,6 @@ static const struct store_ops sqlite_ops = {
     .rate_hit = sq_rate_hit,
     .rate_reset = sq_rate_reset,
     .rate_purge = sq_rate_purge,
+    .analytics_set = sq_analytics_set,
+    .analytics_span = sq_analytics_span,
 };

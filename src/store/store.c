@@ -676,6 +676,31 @@ int store_analytics_range(struct store *s, const char *user_id, const char *from
                                    exercise && exercise[0] ? exercise : NULL, items, n);
 }
 
+int store_analytics_set(struct store *s, const char *user_id, const char *day,
+                        const char *exercise, int64_t sessions, int64_t reps, double volume,
+                        double score_sum, int64_t score_n)
+{
+    int err = text_ok(exercise, STORE_NAME_MAX);
+    if (err)
+        return err;
+    if (!is_id(user_id) || !is_day(day) || sessions < 0 || reps < 0 || score_n < 0)
+        return RR_ERR_INVAL;
+    return s->ops->analytics_set(s, user_id, day, exercise, sessions, reps, volume, score_sum,
+                                 score_n);
+}
+
+int store_analytics_span(struct store *s, const char *user_id, char first_day[11],
+                         char last_day[11])
+{
+    if (!first_day || !last_day)
+        return RR_ERR_INVAL;
+    first_day[0] = '\0';
+    last_day[0] = '\0';
+    if (!is_id(user_id))
+        return RR_ERR_INVAL;
+    return s->ops->analytics_span(s, user_id, first_day, last_day);
+}
+
 /* ---- uploads --------------------------------------------------------------------------------- */
 
 int store_upload_create(struct store *s, struct store_upload *u)

@@ -160,6 +160,8 @@ struct store_analytics_day {
     int64_t sessions, reps;
     double volume;
     double mean_score; /* 0 when no scored reps */
+    double score_sum;  /* the mean's parts, so callers can combine days into weeks/months */
+    int64_t score_n;
 };
 
 /* tus upload state. */
@@ -301,10 +303,19 @@ int store_workout_reps(struct store *s, const char *user_id, const char *workout
 int store_analytics_add(struct store *s, const char *user_id, const char *day,
                         const char *exercise, int64_t sessions, int64_t reps, double volume,
                         double score_sum, int64_t score_n);
-/* Days in [from_day, to_day] (inclusive, YYYY-MM-DD), by day then exercise; exercise NULL = all. */
+/* Days in [from_day, to_day] (inclusive, YYYY-MM-DD), by day then exercise; exercise NULL = all.
+ * At most STORE_ANALYTICS_MAX rows (the earliest ones); query shorter ranges for more. */
 int store_analytics_range(struct store *s, const char *user_id, const char *from_day,
                           const char *to_day, const char *exercise,
                           struct store_analytics_day **items, size_t *n);
+/* Replace the (user, day, exercise) row with these totals (recomputation, so re-running it never
+ * double counts); sessions == 0 deletes the row. */
+int store_analytics_set(struct store *s, const char *user_id, const char *day,
+                        const char *exercise, int64_t sessions, int64_t reps, double volume,
+                        double score_sum, int64_t score_n);
+/* Earliest and latest day that has an analytics row for the user; NOTFOUND when none. */
+int store_analytics_span(struct store *s, const char *user_id, char first_day[11],
+                         char last_day[11]);
 
 /* ---- uploads (tus) -------------------------------------------------------------------------- */
 
@@ -414,6 +425,13 @@ struct store_ops {
                     int64_t *window_start);
     int (*rate_reset)(struct store *s, const char *key);
     int (*rate_purge)(struct store *s, int64_t before, int64_t *deleted);
+
+    /* added with the analytics aggregator (recomputation) */
+    int (*analytics_set)(struct store *s, const char *user_id, const char *day,
+                         const char *exercise, int64_t sessions, int64_t reps, double volume,
+                         double score_sum, int64_t score_n);
+    int (*analytics_span)(struct store *s, const char *user_id, char first_day[11],
+                          char last_day[11]);
 };
 
 /* The common head of every backend object (backends embed it first). Callers treat it as

@@ -1,0 +1,412 @@
+/*
+ * auth.c - accounts and sessions: register, login, refresh, logout, me, change password.
+ *
+ * DESIGN (docs/reliability.md "Accounts and tokens"):
+ *  - Passwords: policy first (8..128 code points, common passwords refused, length bounded before
+ *    any hashing), Argon2id via auth/password.h; a stored hash with old parameters is replaced at
+ *    the next successful login.
+ *  - Login answers exactly the same for an unknown email and a wrong password: same status, same
+ *    body, and the same work (password_verify_dummy burns one Argon2id verify at the current
+ *    parameters when the user does not exist).
+ *  - Throttling: every login attempt counts on two fixed-window counters kept in the store
+ *    (store_rate_hit, so several server processes share them): per client IP and per account
+ *    (keyed by a peppered hash of the lowercase email, so the table holds no addresses). Limits
+ *    and window come from the auth module's login policy (ratelimit_login_ip/_account), or from
+ *    the configuration. Over the limit -> 429 + Retry-After = the rest of the window. A
+ *    successful login clears the account counter. Nothing locks out for longer than a window.
+ *  - Access tokens: HS256 JWT, 15 minutes, iss/aud/typ=access, key derived from the server
+ *    secret. Refresh tokens: 256 random bits, stored only as HMAC(pepper), single use: every
+ *    refresh rotates the token inside its family; presenting a spent token revokes the whole
+ *    family (RFC 9700 §4.14.2). Logout revokes the family; a password change revokes every family
+ *    of the user. Access tokens already issued stay valid until they expire (at most 15 min).
+ *  - Bodies are validated by schemas (unknown fields such as "role" -> 400); responses never
+ *    carry a hash.
+ */
+#include "app.h"
+
+#include "../auth/jwt.h"
+#include "../auth/password.h"
+#include "../auth/ratelimit.h"
+#include "../auth/token.h"
+#include "../base/rr_error.h"
+#include "../http/log.h"
+#include "../http/validate.h"
+#include "../store/store.h"
+
+#include <ctype.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define AUTH_ACCESS_TTL_S 900
+#define AUTH_REFRESH_TTL_S (30LL * 24 * 3600)
+#define AUTH_REFRESH_MAX 128 /* a refresh token is 43 base64url characters */
+
+/* ---- schemas ------------------------------------------------------------------------------ */
+
+static const struct validate_field register_fields[] = {
+    {.name = "email", .type = VALIDATE_STRING, .required = 1, .pattern = VALIDATE_EMAIL,
+     .has_max = 1, .max = STORE_EMAIL_MAX, .description = "login name, unique"},
+    {.name = "password", .type = VALIDATE_STRING, .required = 1, .has_max = 1, .max = 4096,
+     .description = "8..128 characters, not a common password"},
+};
+static const struct validate_schema register_schema = {"RegisterRequest", register_fields, 2};
+
+static const struct validate_field login_fields[] = {
+    {.name = "email", .type = VALIDATE_STRING, .required = 1, .has_max = 1,
+     .max = STORE_EMAIL_MAX},
+    {.name = "password", .type = VALIDATE_STRING, .required = 1, .has_max = 1, .max = 4096},
+};
+static const struct validate_schema login_schema = {"LoginRequest", login_fields, 2};
+
+static const struct validate_field refresh_fields[] = {
+    {.name = "refresh_token", .type = VALIDATE_STRING, .required = 1, .has_min = 1, .min = 1,
+     .has_max = 1, .max = AUTH_REFRESH_MAX},
+};
+static const struct validate_schema refresh_schema = {"RefreshRequest", refresh_fields, 1};
+static const struct validate_schema logout_schema = {"LogoutRequest", refresh_fields, 1};
+
+static const struct validate_field password_fields[] = {
+    {.name = "current_password", .type = VALIDATE_STRING, .required = 1, .has_max = 1,
+     .max = 4096},
+    {.name = "new_password", .type = VALIDATE_STRING, .required = 1, .has_max = 1, .max = 4096,
+     .description = "8..128 characters, not a common password"},
+};
+static const struct validate_schema password_schema = {"ChangePasswordRequest", password_fields,
+                                                       2};
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static const char *auth_str(struct http_request *req, const char *name, size_t *len)
+{
+    json_t *v = json_object_get(http_request_json(req), name);
+    *len = json_string_length(v);
+    return json_string_value(v);
+}
+
+/* Lowercase ASCII copy of an email; RR_ERR_TOOBIG beyond the store's bound. */
+static int auth_email_norm(const char *in, char out[STORE_EMAIL_MAX + 1])
+{
+    size_t n = strlen(in);
+    if (n > STORE_EMAIL_MAX)
+        return RR_ERR_TOOBIG;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)tolower((unsigned char)in[i]);
+    out[n] = '\0';
+    return 0;
+}
+
+static int auth_policy_reply(struct http_request *req, const char *field, enum password_verdict v)
+{
+    static const char *const problems[] = {
+        [PASSWORD_TOO_SHORT] = "must be at least 8 characters",
+        [PASSWORD_TOO_LONG] = "must be at most 128 characters",
+        [PASSWORD_BAD_ENCODING] = "must be valid UTF-8 without NUL",
+        [PASSWORD_COMMON] = "is too common, choose another",
+    };
+    const char *problem = (v > 0 && (size_t)v < sizeof problems / sizeof problems[0] &&
+                           problems[v])
+                              ? problems[v]
+                              : "is not acceptable";
+    json_t *d = json_pack("[{s:s,s:s,s:s}]", "field", field, "problem", problem, "reason",
+                          password_verdict_name(v));
+    return http_reply_error(req, 422, "validation_failed", "the password policy refused it", d);
+}
+
+static json_t *auth_user_json(const struct store_user *u)
+{
+    return json_pack("{s:s,s:s,s:s,s:I}", "id", u->id, "email", u->email, "role", u->role,
+                     "created_at", (json_int_t)u->created_at);
+}
+
+/* Mint an access JWT for user_id into out. */
+static int auth_access_token(const struct app *a, const char *user_id, char *out, size_t cap)
+{
+    struct jwt_claims c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.iss, sizeof c.iss, "%s", a->jwt_issuer);
+    snprintf(c.aud, sizeof c.aud, "%s", a->jwt_audience);
+    snprintf(c.sub, sizeof c.sub, "%s", user_id);
+    if (token_random(TOKEN_HEX, 16, c.jti, sizeof c.jti) < 0)
+        return RR_ERR_INTERNAL;
+    c.typ = JWT_TYP_ACCESS;
+    c.iat = (int64_t)time(NULL);
+    c.nbf = c.iat;
+    c.exp = c.iat + AUTH_ACCESS_TTL_S;
+    int n = jwt_sign(&c, a->jwt_key, sizeof a->jwt_key, out, cap);
+    return n < 0 ? n : 0;
+}
+
+/* New refresh token text + its stored hash. */
+static int auth_refresh_new(const struct app *a, char tok[AUTH_REFRESH_MAX],
+                            char hash[TOKEN_HASH_HEX_SIZE])
+{
+    int n = token_random(TOKEN_BASE64URL, TOKEN_BYTES, tok, AUTH_REFRESH_MAX);
+    if (n < 0)
+        return n;
+    return token_hash_hex(a->token_pepper, sizeof a->token_pepper, tok, (size_t)n, hash);
+}
+
+static int auth_reply_tokens(struct http_request *req, const struct app *a, const char *user_id,
+                             const char *refresh, unsigned status)
+{
+    char access[JWT_MAX_TOKEN];
+    int err = auth_access_token(a, user_id, access, sizeof access);
+    if (err < 0)
+        return err;
+    json_t *body = json_pack("{s:s,s:s,s:i,s:s,s:I,s:s}", "access_token", access, "token_type",
+                             "Bearer", "expires_in", AUTH_ACCESS_TTL_S, "refresh_token", refresh,
+                             "refresh_expires_in", (json_int_t)AUTH_REFRESH_TTL_S, "user_id",
+                             user_id);
+    sodium_memzero(access, sizeof access);
+    if (!body)
+        return RR_ERR_NOMEM;
+    return http_reply_json(req, status, body);
+}
+
+/* Count one attempt on a rate key; RR_ERR_RATELIMITED (Retry-After staged) when over limit. */
+static int auth_throttle(struct http_request *req, struct app *a, const char *key, uint32_t limit,
+                         uint32_t window_s)
+{
+    int64_t count = 0, start = 0;
+    int64_t window_ms = (int64_t)window_s * 1000;
+    int err = store_rate_hit(a->store, key, window_ms, &count, &start);
+    if (err < 0)
+        return err;
+    if (count <= (int64_t)limit)
+        return 0;
+    int64_t left_ms = start + window_ms - store_now(a->store);
+    unsigned retry = left_ms <= 0 ? 1u : (unsigned)((left_ms + 999) / 1000);
+    http_reply_retry_after(req, retry);
+    return RR_ERR_RATELIMITED;
+}
+
+/* ---- handlers ----------------------------------------------------------------------------- */
+
+static int auth_register(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    size_t elen = 0, plen = 0;
+    const char *email = auth_str(req, "email", &elen);
+    const char *pw = auth_str(req, "password", &plen);
+    char norm[STORE_EMAIL_MAX + 1];
+    char hash[PASSWORD_HASH_MAX];
+    struct store_user u;
+    int err = 0;
+
+    if (auth_email_norm(email, norm) < 0)
+        return RR_ERR_INVAL;
+    enum password_verdict v = password_check_policy(pw, plen);
+    if (v != PASSWORD_OK)
+        return auth_policy_reply(req, "password", v);
+    err = password_hash(pw, plen, hash);
+    if (err < 0)
+        goto out;
+    err = store_user_create(a->store, norm, hash, "user", &u);
+    if (err == RR_ERR_CONFLICT) {
+        err = http_reply_error(req, 409, "email_taken", "this email is already registered", NULL);
+        goto out;
+    }
+    if (err < 0)
+        goto out;
+    err = http_reply_json(req, 201, auth_user_json(&u));
+out:
+    sodium_memzero(hash, sizeof hash);
+    sodium_memzero(&u, sizeof u);
+    return err;
+}
+
+static int auth_login(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    size_t elen = 0, plen = 0;
+    const char *email = auth_str(req, "email", &elen);
+    const char *pw = auth_str(req, "password", &plen);
+    char norm[STORE_EMAIL_MAX + 1];
+    char key[STORE_KEY_MAX + 1];
+    char ehash[TOKEN_HASH_HEX_SIZE];
+    char refresh[AUTH_REFRESH_MAX], rhash[TOKEN_HASH_HEX_SIZE];
+    struct store_user u;
+    int err = 0;
+    memset(&u, 0, sizeof u);
+
+    if (auth_email_norm(email, norm) < 0)
+        return RR_ERR_INVAL;
+    uint32_t ip_limit = a->cfg.login_ip_limit > 0 ? (uint32_t)a->cfg.login_ip_limit
+                                                  : ratelimit_login_ip.limit;
+    uint32_t acct_limit = a->cfg.login_account_limit > 0 ? (uint32_t)a->cfg.login_account_limit
+                                                         : ratelimit_login_account.limit;
+    snprintf(key, sizeof key, "login:ip:%.200s", http_request_client_ip(req));
+    err = auth_throttle(req, a, key, ip_limit, ratelimit_login_ip.window_s);
+    if (err < 0)
+        goto out;
+    err = token_hash_hex(a->token_pepper, sizeof a->token_pepper, norm, strlen(norm), ehash);
+    if (err < 0)
+        goto out;
+    snprintf(key, sizeof key, "login:acct:%s", ehash);
+    err = auth_throttle(req, a, key, acct_limit, ratelimit_login_account.window_s);
+    if (err < 0)
+        goto out;
+
+    err = store_user_get_by_email(a->store, norm, &u);
+    if (err == RR_ERR_NOTFOUND) {
+        password_verify_dummy(pw, plen);
+        err = RR_ERR_UNAUTHENTICATED;
+    } else if (err == 0) {
+        err = password_verify(u.password_hash, pw, plen);
+        if (err == RR_ERR_CORRUPT) {
+            log_event(LOG_LEVEL_ERROR, "stored password hash unreadable",
+                      json_pack("{s:s,s:s}", "request_id", http_request_id(req), "user_id", u.id));
+            err = RR_ERR_UNAUTHENTICATED;
+        }
+    }
+    if (err == RR_ERR_UNAUTHENTICATED) {
+        err = http_reply_error(req, 401, "invalid_credentials", "email or password is incorrect",
+                               NULL);
+        goto out;
+    }
+    if (err < 0)
+        goto out;
+
+    store_rate_reset(a->store, key);
+    if (password_needs_rehash(u.password_hash)) {
+        char nh[PASSWORD_HASH_MAX];
+        if (password_hash(pw, plen, nh) == 0 && store_user_set_password(a->store, u.id, nh) == 0)
+            log_event(LOG_LEVEL_INFO, "password re-hashed",
+                      json_pack("{s:s,s:s}", "request_id", http_request_id(req), "user_id", u.id));
+        sodium_memzero(nh, sizeof nh);
+    }
+    err = auth_refresh_new(a, refresh, rhash);
+    if (err < 0)
+        goto out;
+    err = store_refresh_create(a->store, u.id, NULL, rhash,
+                               store_now(a->store) + AUTH_REFRESH_TTL_S * 1000, NULL);
+    if (err < 0)
+        goto out;
+    err = auth_reply_tokens(req, a, u.id, refresh, 200);
+out:
+    sodium_memzero(refresh, sizeof refresh);
+    sodium_memzero(&u, sizeof u);
+    return err;
+}
+
+static int auth_refresh(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    size_t len = 0;
+    const char *old = auth_str(req, "refresh_token", &len);
+    char old_hash[TOKEN_HASH_HEX_SIZE];
+    char refresh[AUTH_REFRESH_MAX], rhash[TOKEN_HASH_HEX_SIZE];
+    struct store_refresh fresh;
+    int err = token_hash_hex(a->token_pepper, sizeof a->token_pepper, old, len, old_hash);
+    if (err < 0)
+        return RR_ERR_UNAUTHENTICATED;
+    err = auth_refresh_new(a, refresh, rhash);
+    if (err < 0)
+        goto out;
+    err = store_refresh_rotate(a->store, old_hash, rhash,
+                               store_now(a->store) + AUTH_REFRESH_TTL_S * 1000, &fresh);
+    if (err == RR_ERR_CONFLICT)
+        log_event(LOG_LEVEL_WARN, "refresh token reuse: family revoked",
+                  json_pack("{s:s}", "request_id", http_request_id(req)));
+    if (err == RR_ERR_NOTFOUND || err == RR_ERR_UNAUTHENTICATED || err == RR_ERR_CONFLICT) {
+        err = http_reply_error(req, 401, "invalid_refresh_token",
+                               "the refresh token is invalid, expired or already used", NULL);
+        goto out;
+    }
+    if (err < 0)
+        goto out;
+    err = auth_reply_tokens(req, a, fresh.user_id, refresh, 200);
+out:
+    sodium_memzero(refresh, sizeof refresh);
+    return err;
+}
+
+static int auth_logout(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    size_t len = 0;
+    const char *tok = auth_str(req, "refresh_token", &len);
+    char hash[TOKEN_HASH_HEX_SIZE];
+    struct store_refresh r;
+    /* Always 204: logout never tells whether a token was known. */
+    if (token_hash_hex(a->token_pepper, sizeof a->token_pepper, tok, len, hash) == 0 &&
+        store_refresh_get(a->store, hash, &r) == 0) {
+        int err = store_refresh_revoke_family(a->store, r.family_id);
+        if (err < 0)
+            return err;
+    }
+    return http_reply_bytes(req, 204, "", 0, NULL);
+}
+
+static int auth_me(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    const struct api_principal *p = api_principal(req);
+    struct store_user u;
+    int err = store_user_get(a->store, p->user_id, &u);
+    if (err == RR_ERR_NOTFOUND)
+        return RR_ERR_UNAUTHENTICATED; /* the account is gone */
+    if (err < 0)
+        return err;
+    err = http_reply_json(req, 200, auth_user_json(&u));
+    sodium_memzero(&u, sizeof u);
+    return err;
+}
+
+static int auth_change_password(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    const struct api_principal *p = api_principal(req);
+    size_t clen = 0, nlen = 0;
+    const char *cur = auth_str(req, "current_password", &clen);
+    const char *npw = auth_str(req, "new_password", &nlen);
+    char hash[PASSWORD_HASH_MAX] = "";
+    struct store_user u;
+    int err = store_user_get(a->store, p->user_id, &u);
+    if (err == RR_ERR_NOTFOUND)
+        return RR_ERR_UNAUTHENTICATED;
+    if (err < 0)
+        return err;
+    if (password_verify(u.password_hash, cur, clen) != 0) {
+        err = http_reply_error(req, 403, "wrong_password", "the current password is incorrect",
+                               NULL);
+        goto out;
+    }
+    enum password_verdict v = password_check_policy(npw, nlen);
+    if (v != PASSWORD_OK) {
+        err = auth_policy_reply(req, "new_password", v);
+        goto out;
+    }
+    err = password_hash(npw, nlen, hash);
+    if (err < 0)
+        goto out;
+    err = store_user_set_password(a->store, u.id, hash);
+    if (err < 0)
+        goto out;
+    err = store_refresh_revoke_user(a->store, u.id);
+    if (err < 0)
+        goto out;
+    err = http_reply_bytes(req, 204, "", 0, NULL);
+out:
+    sodium_memzero(hash, sizeof hash);
+    sodium_memzero(&u, sizeof u);
+    return err;
+}
+
+const struct http_route api_auth_routes[] = {
+    {HTTP_POST, "/v1/auth/register", auth_register, HTTP_AUTH_NONE, HTTP_BODY_JSON,
+     "auth.register", "create an account", &register_schema, NULL},
+    {HTTP_POST, "/v1/auth/login", auth_login, HTTP_AUTH_NONE, HTTP_BODY_JSON, "auth.login",
+     "exchange email and password for an access and a refresh token", &login_schema, NULL},
+    {HTTP_POST, "/v1/auth/refresh", auth_refresh, HTTP_AUTH_NONE, HTTP_BODY_JSON, "auth.refresh",
+     "rotate a refresh token into a new token pair", &refresh_schema, NULL},
+    {HTTP_POST, "/v1/auth/logout", auth_logout, HTTP_AUTH_NONE, HTTP_BODY_JSON, "auth.logout",
+     "end the session (refresh token family)", &logout_schema, NULL},
+    {HTTP_GET, "/v1/me", auth_me, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE, "me.get",
+     "the caller's account", NULL, NULL},
+    {HTTP_POST, "/v1/me/password", auth_change_password, HTTP_AUTH_REQUIRED, HTTP_BODY_JSON,
+     "me.password", "change the password; ends every session", &password_schema, NULL},
+};
+const size_t api_auth_routes_n = sizeof api_auth_routes / sizeof api_auth_routes[0];

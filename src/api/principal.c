@@ -1,0 +1,66 @@
+/*
+ * principal.c - who is calling: the http_config.authenticate hook that turns an
+ * "Authorization: Bearer <access JWT>" header into a struct api_principal.
+ *
+ * Fail closed: no header, another scheme, an over-long or malformed token, a token of the wrong
+ * type (a refresh token), a bad signature, wrong issuer/audience, expired or not yet valid -> 401
+ * with the one error body and "WWW-Authenticate: Bearer". Why it failed goes to the debug log
+ * (jwt_reason_name), never to the client. The principal lives in the request arena.
+ */
+#include "app.h"
+
+#include "../auth/jwt.h"
+#include "../base/rr_error.h"
+#include "../http/log.h"
+#include "../store/store.h"
+
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static int principal_refuse(struct http_request *req, const char *why)
+{
+    log_event(LOG_LEVEL_DEBUG, "authentication refused",
+              json_pack("{s:s,s:s}", "request_id", http_request_id(req), "reason", why));
+    http_reply_error(req, 401, "unauthenticated", "a valid access token is required", NULL);
+    http_reply_header(req, "WWW-Authenticate", "Bearer");
+    return RR_ERR_UNAUTHENTICATED;
+}
+
+int api_authenticate(struct http_request *req, void *app)
+{
+    const struct app *a = app;
+    const char *h = http_request_header(req, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return principal_refuse(req, "no_bearer");
+    const char *tok = h + 7;
+    while (*tok == ' ')
+        tok++;
+    size_t len = strnlen(tok, JWT_MAX_TOKEN + 1);
+    if (len == 0 || len > JWT_MAX_TOKEN)
+        return principal_refuse(req, "too_long");
+
+    struct jwt_claims claims;
+    enum jwt_reason reason = JWT_OK;
+    struct jwt_expect expect = {a->jwt_issuer, a->jwt_audience, JWT_TYP_ACCESS};
+    int rc = jwt_verify(tok, len, a->jwt_key, sizeof a->jwt_key, &expect, (int64_t)time(NULL),
+                        &claims, &reason);
+    if (rc < 0)
+        return principal_refuse(req, jwt_reason_name(reason));
+    size_t sl = strlen(claims.sub);
+    if (sl != STORE_ID_LEN)
+        return principal_refuse(req, "bad_subject");
+
+    struct api_principal *p = http_request_alloc(req, sizeof *p);
+    if (!p)
+        return RR_ERR_NOMEM;
+    memset(p, 0, sizeof *p);
+    memcpy(p->user_id, claims.sub, sl + 1);
+    http_request_set_principal(req, p, NULL);
+    return 0;
+}
+
+const struct api_principal *api_principal(const struct http_request *req)
+{
+    return http_request_principal(req);
+}

@@ -1,0 +1,48 @@
+/*
+ * routes.c - the server's whole route table: the per-resource tables declared in app.h joined
+ * once, in a fixed order, into static storage (the router keeps pointers into it).
+ */
+#include "app.h"
+
+#include "../http/log.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#define ROUTES_MAX 256
+
+static struct http_route routes_all[ROUTES_MAX];
+static size_t routes_n;
+static pthread_once_t routes_once = PTHREAD_ONCE_INIT;
+
+static void routes_add(const struct http_route *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!t[i].pattern) /* placeholder tables hold one all-zero row */
+            continue;
+        if (routes_n == ROUTES_MAX) {
+            log_event(LOG_LEVEL_ERROR, "route table full: route dropped",
+                      json_pack("{s:s}", "route", t[i].name ? t[i].name : t[i].pattern));
+            continue;
+        }
+        routes_all[routes_n++] = t[i];
+    }
+}
+
+static void routes_build(void)
+{
+    routes_add(api_auth_routes, api_auth_routes_n);
+    routes_add(api_uploads_routes, api_uploads_routes_n);
+    routes_add(api_videos_routes, api_videos_routes_n);
+    routes_add(api_jobs_routes, api_jobs_routes_n);
+    routes_add(api_workouts_routes, api_workouts_routes_n);
+    routes_add(api_analytics_routes, api_analytics_routes_n);
+    routes_add(api_ops_routes, api_ops_routes_n);
+}
+
+const struct http_route *api_routes(size_t *n)
+{
+    pthread_once(&routes_once, routes_build);
+    *n = routes_n;
+    return routes_all;
+}

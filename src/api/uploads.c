@@ -1,0 +1,384 @@
+/*
+ * uploads.c - video uploads: tus 1.0 resumable uploads (/v1/uploads, over src/blob/tus.h) and
+ * the plain single-request upload (POST /v1/videos). Bodies stream straight to disk (bounded
+ * memory); a finished upload becomes a video row and an analyze_video job.
+ *
+ * tus: OPTIONS /v1/uploads (capabilities, no auth), POST /v1/uploads (create; Location
+ * /v1/uploads/{id}), HEAD /v1/uploads/{id} (offset), PATCH /v1/uploads/{id} (stream route: the
+ * sink feeds tus_patch_begin/chunk/end, so an interrupted PATCH still persists what arrived),
+ * DELETE /v1/uploads/{id}. GET /v1/uploads/{id} answers the same as HEAD plus a JSON body. The
+ * tus owner is the caller's user id: another user's upload id answers 404 (BOLA).
+ * When an upload completes, the video id IS the upload id: finishing is idempotent (a crash
+ * between the blob and the row is repaired by the next HEAD/GET/PATCH on the upload), and the
+ * final PATCH / a HEAD afterwards carry X-Video-Id and X-Job-Id headers.
+ *
+ * Single upload: POST /v1/videos with Content-Type video/... and the raw bytes; size limited by
+ * the server's upload limit; SHA-256 computed while streaming; temp -> fsync -> rename (blob
+ * commit) before the database row. 201 {"video_id","job_id","size","sha256"}.
+ */
+#include "app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../base/rr_error.h"
+#include "../blob/blob.h"
+#include "../blob/tus.h"
+#include "../http/log.h"
+#include "../queue/queue.h"
+#include "../store/store.h"
+
+static const char *caller(const struct http_request *req)
+{
+    const struct api_principal *p = api_principal(req);
+    return p ? p->user_id : NULL;
+}
+
+static void tus_headers_from(const struct http_request *req, struct tus_headers *h)
+{
+    h->tus_resumable = http_request_header(req, "Tus-Resumable");
+    h->upload_length = http_request_header(req, "Upload-Length");
+    h->upload_defer_length = http_request_header(req, "Upload-Defer-Length");
+    h->upload_offset = http_request_header(req, "Upload-Offset");
+    h->upload_metadata = http_request_header(req, "Upload-Metadata");
+    h->content_type = http_request_header(req, "Content-Type");
+    h->content_length = http_request_header(req, "Content-Length");
+}
+
+static const char *tus_code(int status)
+{
+    switch (status) {
+    case 400: return "bad_request";
+    case 404: return "not_found";
+    case 409: return "offset_mismatch";
+    case 410: return "gone";
+    case 412: return "precondition_failed";
+    case 413: return "too_large";
+    case 415: return "unsupported_media_type";
+    case 423: return "locked";
+    default: return "internal";
+    }
+}
+
+/* Send what a tus decision says. */
+static int tus_send(struct http_request *req, const struct tus_reply *r)
+{
+    int rc;
+    if (r->err < 0 || r->status >= 400) {
+        rc = http_reply_error(req, (unsigned)r->status, tus_code(r->status),
+                              r->status >= 500 ? "the upload could not be stored"
+                              : r->reason      ? r->reason
+                                               : "upload refused",
+                              NULL);
+    } else {
+        rc = http_reply_bytes(req, (unsigned)r->status, NULL, 0, NULL);
+    }
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (strcasecmp(r->headers[i].name, "Cache-Control") != 0)
+            http_reply_header(req, r->headers[i].name, r->headers[i].value);
+    if (r->has_metadata && r->metadata[0])
+        http_reply_header(req, "Upload-Metadata", r->metadata);
+    return rc;
+}
+
+/* The analyze_video job of a video, when one exists (newest first scan of the caller's jobs). */
+static int find_job_for(struct app *a, const char *user_id, const char *video_id,
+                        char job_id[STORE_ID_LEN + 1])
+{
+    char cursor[STORE_CURSOR_MAX] = "", next[STORE_CURSOR_MAX];
+    char needle[64];
+    snprintf(needle, sizeof needle, "\"%s\"", video_id);
+    for (int page = 0; page < 10; page++) {
+        struct store_job *items = NULL;
+        size_t n = 0;
+        int rc = store_job_list(a->store, user_id, cursor, STORE_PAGE_MAX, &items, &n, next);
+        if (rc < 0)
+            return rc;
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(items[i].kind, "analyze_video") == 0 && strstr(items[i].payload, needle)) {
+                memcpy(job_id, items[i].id, STORE_ID_LEN + 1);
+                free(items);
+                return 0;
+            }
+        }
+        free(items);
+        if (!next[0])
+            break;
+        memcpy(cursor, next, sizeof cursor);
+    }
+    return RR_ERR_NOTFOUND;
+}
+
+/* Make the video row and its analyze_video job for a finished blob (idempotent when id is
+ * given: an existing row is reused and its job looked up, or enqueued when missing). */
+static int video_finish(struct app *a, const char *user_id, const char *id, const char *key,
+                        int64_t size, const char *sha256, char video_id[STORE_ID_LEN + 1],
+                        char job_id[STORE_ID_LEN + 1])
+{
+    struct store_video v;
+    memset(&v, 0, sizeof v);
+    if (id)
+        snprintf(v.id, sizeof v.id, "%s", id);
+    snprintf(v.user_id, sizeof v.user_id, "%s", user_id);
+    snprintf(v.blob_key, sizeof v.blob_key, "%s", key);
+    snprintf(v.sha256, sizeof v.sha256, "%s", sha256 ? sha256 : "");
+    v.size = size;
+    snprintf(v.status, sizeof v.status, "uploaded");
+    int rc = store_video_create(a->store, &v);
+    int existed = 0;
+    if (rc == RR_ERR_CONFLICT && id) {
+        rc = store_video_get(a->store, user_id, id, &v);
+        existed = 1;
+    }
+    if (rc < 0)
+        return rc;
+    memcpy(video_id, v.id, STORE_ID_LEN + 1);
+    if (existed && find_job_for(a, user_id, v.id, job_id) == 0)
+        return 0;
+    char payload[80];
+    snprintf(payload, sizeof payload, "{\"video_id\":\"%s\"}", v.id);
+    return queue_submit(a, "analyze_video", user_id, payload, job_id);
+}
+
+/* A complete tus upload: ensure its video + job and add their ids as headers. */
+static int tus_finish(struct http_request *req, struct app *a, const struct tus_upload *u)
+{
+    char vid[STORE_ID_LEN + 1], jid[STORE_ID_LEN + 1];
+    int rc = video_finish(a, u->owner, u->id, u->key, u->length, u->sha256, vid, jid);
+    if (rc < 0) {
+        log_event(LOG_LEVEL_ERROR, "upload finished but the video row failed",
+                  json_pack("{s:s,s:s,s:s}", "request_id", http_request_id(req), "upload_id",
+                            u->id, "error", rr_strerror(rc)));
+        return rc;
+    }
+    http_reply_header(req, "X-Video-Id", vid);
+    http_reply_header(req, "X-Job-Id", jid);
+    return 0;
+}
+
+/* ---- tus routes ---------------------------------------------------------------------------- */
+
+static int uploads_options(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    struct tus_reply r;
+    tus_options(a->tus, &r);
+    return tus_send(req, &r);
+}
+
+static int uploads_create(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    struct tus_headers h;
+    struct tus_reply r;
+    struct tus_upload u;
+    tus_headers_from(req, &h);
+    int rc = tus_create(a->tus, caller(req), &h, &r, &u);
+    tus_send(req, &r);
+    if (rc < 0)
+        return 0;
+    char loc[64];
+    snprintf(loc, sizeof loc, "/v1/uploads/%s", u.id);
+    http_reply_header(req, "Location", loc);
+    if (u.complete)
+        return tus_finish(req, a, &u);
+    return 0;
+}
+
+/* HEAD (headers only) and GET (same headers + a JSON body). */
+static int uploads_head(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    struct tus_headers h;
+    struct tus_reply r;
+    struct tus_upload u;
+    tus_headers_from(req, &h);
+    int is_get = strcmp(http_request_method(req), "GET") == 0;
+    if (is_get && !h.tus_resumable)
+        h.tus_resumable = TUS_VERSION; /* plain GET clients need not speak tus */
+    int rc = tus_head(a->tus, caller(req), http_request_param(req, "id"), &h, &r, &u);
+    if (rc < 0 || !is_get) {
+        tus_send(req, &r);
+        if (rc == 0 && u.complete)
+            return tus_finish(req, a, &u);
+        return 0;
+    }
+    json_t *body = json_pack("{s:s, s:I, s:I, s:b}", "id", u.id, "offset", (json_int_t)u.offset,
+                             "length", (json_int_t)u.length, "complete", u.complete);
+    if (!body)
+        return RR_ERR_NOMEM;
+    if (u.complete) {
+        char vid[STORE_ID_LEN + 1], jid[STORE_ID_LEN + 1];
+        rc = video_finish(a, u.owner, u.id, u.key, u.length, u.sha256, vid, jid);
+        if (rc < 0) {
+            json_decref(body);
+            return rc;
+        }
+        json_object_set_new(body, "video_id", json_string(vid));
+        json_object_set_new(body, "job_id", json_string(jid));
+    }
+    rc = http_reply_json(req, 200, body);
+    for (size_t i = 0; i < r.nheaders; i++)
+        if (strcasecmp(r.headers[i].name, "Cache-Control") != 0)
+            http_reply_header(req, r.headers[i].name, r.headers[i].value);
+    return rc;
+}
+
+static int tus_sink_write(void *ctx, const void *data, size_t len)
+{
+    return tus_patch_chunk(ctx, data, len);
+}
+
+/* The client went away (or the body failed): persist the durable prefix. */
+static void tus_sink_abort(void *ctx)
+{
+    struct tus_reply r;
+    tus_patch_end(ctx, &r, NULL);
+}
+
+static int uploads_patch_open(struct http_request *req, void *app, struct http_sink *sink)
+{
+    struct app *a = app;
+    struct tus_headers h;
+    struct tus_reply r;
+    struct tus_patch *p = NULL;
+    tus_headers_from(req, &h);
+    int rc = tus_patch_begin(a->tus, caller(req), http_request_param(req, "id"), &h, &r, &p);
+    if (rc < 0) {
+        tus_send(req, &r);
+        return rc;
+    }
+    sink->write = tus_sink_write;
+    sink->abort = tus_sink_abort;
+    sink->ctx = p;
+    return 0;
+}
+
+static int uploads_patch(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    struct tus_reply r;
+    struct tus_upload u;
+    int rc = tus_patch_end(http_request_sink_ctx(req), &r, &u);
+    tus_send(req, &r);
+    if (rc == 0 && u.complete)
+        return tus_finish(req, a, &u);
+    return 0;
+}
+
+static int uploads_delete(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    struct tus_headers h;
+    struct tus_reply r;
+    tus_headers_from(req, &h);
+    tus_delete(a->tus, caller(req), http_request_param(req, "id"), &h, &r);
+    return tus_send(req, &r);
+}
+
+/* ---- single-request upload ----------------------------------------------------------------- */
+
+struct single_upload {
+    struct blob_writer *w;
+    char id[STORE_ID_LEN + 1];
+    char key[BLOB_KEY_MAX + 1];
+};
+
+static int single_write(void *ctx, const void *data, size_t len)
+{
+    struct single_upload *s = ctx;
+    return blob_writer_write(s->w, data, len);
+}
+
+static void single_abort(void *ctx)
+{
+    struct single_upload *s = ctx;
+    blob_writer_abort(s->w);
+    free(s);
+}
+
+static int is_video_type(const char *ct)
+{
+    if (!ct || strncasecmp(ct, "video/", 6) != 0)
+        return 0;
+    const char *sub = ct + 6;
+    return sub[0] && sub[0] != ';' && sub[0] != ' ';
+}
+
+static int videos_upload_open(struct http_request *req, void *app, struct http_sink *sink)
+{
+    struct app *a = app;
+    if (!is_video_type(http_request_header(req, "Content-Type"))) {
+        http_reply_error(req, 415, "unsupported_media_type",
+                         "the request body must be a video (Content-Type: video/...)", NULL);
+        return RR_ERR_UNSUPPORTED;
+    }
+    struct single_upload *s = calloc(1, sizeof *s);
+    if (!s)
+        return RR_ERR_NOMEM;
+    store_new_id(s->id);
+    snprintf(s->key, sizeof s->key, "videos/%s/original", s->id);
+    int rc = blob_writer_begin(a->blob, s->key, &s->w);
+    if (rc < 0) {
+        free(s);
+        return rc;
+    }
+    sink->write = single_write;
+    sink->abort = single_abort;
+    sink->ctx = s;
+    return 0;
+}
+
+static int videos_upload(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    struct single_upload *s = http_request_sink_ctx(req);
+    int rc;
+    if (blob_writer_size(s->w) == 0) {
+        single_abort(s);
+        return http_reply_error(req, 400, "empty_body", "the upload has no bytes", NULL);
+    }
+    struct blob_info info;
+    rc = blob_writer_commit(s->w, &info); /* frees the writer whatever the outcome */
+    s->w = NULL;
+    if (rc < 0)
+        goto out;
+    char vid[STORE_ID_LEN + 1], jid[STORE_ID_LEN + 1];
+    rc = video_finish(a, caller(req), s->id, s->key, info.size, info.sha256, vid, jid);
+    if (rc < 0) {
+        blob_delete(a->blob, s->key); /* no row points at it */
+        goto out;
+    }
+    json_t *body = json_pack("{s:s, s:s, s:I, s:s, s:s}", "video_id", vid, "job_id", jid, "size",
+                             (json_int_t)info.size, "sha256", info.sha256, "status", "uploaded");
+    if (!body) {
+        rc = RR_ERR_NOMEM;
+        goto out;
+    }
+    char loc[64];
+    snprintf(loc, sizeof loc, "/v1/videos/%s", vid);
+    rc = http_reply_json(req, 201, body);
+    http_reply_header(req, "Location", loc);
+out:
+    free(s);
+    return rc;
+}
+
+const struct http_route api_uploads_routes[] = {
+    {HTTP_OPTIONS, "/v1/uploads", uploads_options, HTTP_AUTH_NONE, HTTP_BODY_NONE,
+     "uploads.options", "tus capabilities (versions, extensions, max size)", NULL, NULL},
+    {HTTP_POST, "/v1/uploads", uploads_create, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
+     "uploads.create", "create a resumable (tus 1.0) upload", NULL, NULL},
+    {HTTP_GET, "/v1/uploads/{id}", uploads_head, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
+     "uploads.get", "upload offset (HEAD for tus; GET adds a JSON body)", NULL, NULL},
+    {HTTP_PATCH, "/v1/uploads/{id}", uploads_patch, HTTP_AUTH_REQUIRED, HTTP_BODY_STREAM,
+     "uploads.patch", "append bytes at Upload-Offset", NULL, uploads_patch_open},
+    {HTTP_DELETE, "/v1/uploads/{id}", uploads_delete, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
+     "uploads.delete", "terminate an unfinished upload", NULL, NULL},
+    {HTTP_POST, "/v1/videos", videos_upload, HTTP_AUTH_REQUIRED, HTTP_BODY_STREAM,
+     "videos.upload", "upload a whole video in one request (Content-Type video/*)", NULL,
+     videos_upload_open},
+};
+const size_t api_uploads_routes_n = sizeof api_uploads_routes / sizeof api_uploads_routes[0];

@@ -1,0 +1,239 @@
+/*
+ * videos.c - the /v1/videos resource: list (cursor pagination), get (with the analysis report
+ * when analysed), delete (row, then every blob of the video), and media downloads with HTTP
+ * Range: /original, /overlay, /thumbs/{best|worst}. (Uploading is in uploads.c.)
+ *
+ * Every id route is owner-scoped: another user's id answers 404 exactly like an unknown one.
+ * Deleting a video keeps its workout (history survives; the store sets workout.video_id NULL).
+ */
+#include "app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../base/rr_error.h"
+#include "../blob/blob.h"
+#include "../blob/tus.h"
+#include "../queue/queue.h"
+#include "../store/store.h"
+
+#define REPORT_MAX_BYTES (1 << 20)
+#define PAGE_DEFAULT 20
+
+static const char *caller(const struct http_request *req)
+{
+    const struct api_principal *p = api_principal(req);
+    return p ? p->user_id : NULL;
+}
+
+static json_t *video_json(const struct store_video *v)
+{
+    char base[64];
+    snprintf(base, sizeof base, "/v1/videos/%s", v->id);
+    json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:I, s:I}", "id", v->id, "status", v->status,
+                          "size", (json_int_t)v->size, "sha256", v->sha256, "duration_ms",
+                          (json_int_t)v->duration_ms, "created_at", (json_int_t)v->created_at);
+    if (!o)
+        return NULL;
+    char link[96];
+    json_t *links = json_object();
+    if (links) {
+        snprintf(link, sizeof link, "%s/original", base);
+        json_object_set_new(links, "original", json_string(link));
+        if (strcmp(v->status, "analysed") == 0) {
+            snprintf(link, sizeof link, "%s/overlay", base);
+            json_object_set_new(links, "overlay", json_string(link));
+            snprintf(link, sizeof link, "%s/thumbs/best", base);
+            json_object_set_new(links, "thumb_best", json_string(link));
+            snprintf(link, sizeof link, "%s/thumbs/worst", base);
+            json_object_set_new(links, "thumb_worst", json_string(link));
+        }
+        json_object_set_new(o, "links", links);
+    }
+    return o;
+}
+
+/* limit query parameter: default PAGE_DEFAULT, 1..page_max; -1 when invalid. */
+static int page_limit(struct http_request *req, const struct app *a)
+{
+    const char *s = http_request_query(req, "limit");
+    int max = a->cfg.page_max > 0 && a->cfg.page_max <= STORE_PAGE_MAX ? a->cfg.page_max
+                                                                       : STORE_PAGE_MAX;
+    if (!s)
+        return PAGE_DEFAULT < max ? PAGE_DEFAULT : max;
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (!s[0] || !end || *end || v < 1 || v > max)
+        return -1;
+    return (int)v;
+}
+
+static int videos_list(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    int limit = page_limit(req, a);
+    if (limit < 0)
+        return http_reply_error(req, 400, "invalid_limit", "limit must be an integer 1..100",
+                                NULL);
+    const char *cursor = http_request_query(req, "cursor");
+    struct store_video *items = NULL;
+    size_t n = 0;
+    char next[STORE_CURSOR_MAX];
+    int rc = store_video_list(a->store, caller(req), cursor, limit, &items, &n, next);
+    if (rc == RR_ERR_INVAL)
+        return http_reply_error(req, 400, "invalid_cursor", "the cursor is malformed", NULL);
+    if (rc < 0)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        json_array_append_new(arr, video_json(&items[i]));
+    free(items);
+    json_t *body = json_pack("{s:o, s:s?}", "items", arr ? arr : json_array(), "next_cursor",
+                             next[0] ? next : NULL);
+    if (!body)
+        return RR_ERR_NOMEM;
+    return http_reply_json(req, 200, body);
+}
+
+/* The stored report JSON of a video, or NULL. */
+static json_t *load_report(struct app *a, const char *video_id)
+{
+    char key[BLOB_KEY_MAX + 1];
+    struct blob_reader *r = NULL;
+    if (!queue_video_key(video_id, "report", key, sizeof key) || blob_get(a->blob, key, &r) < 0)
+        return NULL;
+    json_t *out = NULL;
+    int64_t size = blob_reader_size(r);
+    char *buf = size > 0 && size <= REPORT_MAX_BYTES ? malloc((size_t)size) : NULL;
+    if (buf && blob_reader_read(r, buf, (size_t)size) == size)
+        out = json_loadb(buf, (size_t)size, 0, NULL);
+    free(buf);
+    blob_reader_close(r);
+    return out;
+}
+
+static int videos_get(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    struct store_video v;
+    int rc = store_video_get(a->store, caller(req), http_request_param(req, "id"), &v);
+    if (rc < 0)
+        return rc;
+    json_t *body = video_json(&v);
+    if (!body)
+        return RR_ERR_NOMEM;
+    if (strcmp(v.status, "analysed") == 0) {
+        struct store_workout w;
+        if (store_workout_get_by_video(a->store, v.id, &w) == 0)
+            json_object_set_new(body, "workout_id", json_string(w.id));
+        json_t *report = load_report(a, v.id);
+        if (report)
+            json_object_set_new(body, "report", report);
+    }
+    return http_reply_json(req, 200, body);
+}
+
+static int videos_delete(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    struct store_video v;
+    const char *uid = caller(req);
+    int rc = store_video_get(a->store, uid, http_request_param(req, "id"), &v);
+    if (rc < 0)
+        return rc;
+    rc = store_video_delete(a->store, uid, v.id);
+    if (rc < 0)
+        return rc;
+    /* The row is gone, so nothing points at the blobs any more; a failure here only leaves
+     * unreachable bytes (logged by the blob layer's caller, swept later). */
+    blob_delete(a->blob, v.blob_key);
+    const char *which[] = {"overlay", "best", "worst", "report"};
+    for (size_t i = 0; i < sizeof which / sizeof which[0]; i++) {
+        char key[BLOB_KEY_MAX + 1];
+        if (queue_video_key(v.id, which[i], key, sizeof key))
+            blob_delete(a->blob, key);
+    }
+    /* a tus upload that became this video: drop its record so a later HEAD cannot revive it */
+    struct tus_reply tr;
+    struct tus_headers th = {.tus_resumable = TUS_VERSION};
+    tus_delete(a->tus, uid, v.id, &th, &tr);
+    return http_reply_bytes(req, 204, NULL, 0, NULL);
+}
+
+static int send_blob(struct http_request *req, struct app *a, const char *key,
+                     const char *content_type)
+{
+    struct blob_reader *r = NULL;
+    int rc = blob_get(a->blob, key, &r);
+    if (rc < 0)
+        return rc;
+    int fd = blob_reader_fd(r);
+    uint64_t size = (uint64_t)blob_reader_size(r);
+    int dfd = fd >= 0 ? dup(fd) : -1;
+    blob_reader_close(r);
+    if (dfd < 0)
+        return fd >= 0 ? RR_ERR_IO : RR_ERR_UNSUPPORTED;
+    return http_reply_file(req, dfd, size, content_type); /* takes dfd */
+}
+
+static int owned_video(struct http_request *req, struct app *a, struct store_video *v)
+{
+    return store_video_get(a->store, caller(req), http_request_param(req, "id"), v);
+}
+
+static int videos_original(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    struct store_video v;
+    int rc = owned_video(req, a, &v);
+    if (rc < 0)
+        return rc;
+    return send_blob(req, a, v.blob_key, "application/octet-stream");
+}
+
+static int videos_overlay(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    struct store_video v;
+    char key[BLOB_KEY_MAX + 1];
+    int rc = owned_video(req, a, &v);
+    if (rc < 0)
+        return rc;
+    if (!queue_video_key(v.id, "overlay", key, sizeof key))
+        return RR_ERR_NOTFOUND;
+    return send_blob(req, a, key, "video/mp4");
+}
+
+static int videos_thumb(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    struct store_video v;
+    char key[BLOB_KEY_MAX + 1];
+    const char *which = http_request_param(req, "which");
+    if (!which || (strcmp(which, "best") != 0 && strcmp(which, "worst") != 0))
+        return http_reply_error(req, 404, "not_found", "thumbnails are best or worst", NULL);
+    int rc = owned_video(req, a, &v);
+    if (rc < 0)
+        return rc;
+    if (!queue_video_key(v.id, which, key, sizeof key))
+        return RR_ERR_NOTFOUND;
+    return send_blob(req, a, key, "image/jpeg");
+}
+
+const struct http_route api_videos_routes[] = {
+    {HTTP_GET, "/v1/videos", videos_list, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE, "videos.list",
+     "the caller's videos, newest first (cursor, limit <= 100)", NULL, NULL},
+    {HTTP_GET, "/v1/videos/{id}", videos_get, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE, "videos.get",
+     "one video with its status and, once analysed, the report", NULL, NULL},
+    {HTTP_DELETE, "/v1/videos/{id}", videos_delete, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
+     "videos.delete", "delete a video and its media (the workout stays)", NULL, NULL},
+    {HTTP_GET, "/v1/videos/{id}/original", videos_original, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
+     "videos.original", "the uploaded file (Range supported)", NULL, NULL},
+    {HTTP_GET, "/v1/videos/{id}/overlay", videos_overlay, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
+     "videos.overlay", "the annotated overlay video (Range supported)", NULL, NULL},
+    {HTTP_GET, "/v1/videos/{id}/thumbs/{which}", videos_thumb, HTTP_AUTH_REQUIRED,
+     HTTP_BODY_NONE, "videos.thumb", "best or worst rep thumbnail (JPEG)", NULL, NULL},
+};
+const size_t api_videos_routes_n = sizeof api_videos_routes / sizeof api_videos_routes[0];

@@ -1,0 +1,647 @@
+/*
+ * workouts.c - the training history resource: list (cursor pages, filters), detail, delete,
+ * device sync and export of the caller's workouts.
+ *
+ * DESIGN:
+ *  - Every query is scoped to the authenticated user through the store (owner filter); someone
+ *    else's workout id answers 404 exactly like an unknown one (BOLA).
+ *  - POST /v1/sync is idempotent on (user, client_id): the store keeps the key, so a retried
+ *    upload from a phone answers 200 with the first workout's id and writes nothing. The body is
+ *    checked by a schema (unknown fields -> 400), and each rep by the rep schema with the same
+ *    rules, reported as "reps[3].score". Arrays are bounded (reps <= SYNC_REPS_MAX, faults per rep
+ *    <= SYNC_FAULTS_MAX) so a sync costs bounded memory.
+ *  - Analytics are recomputed (analytics_recompute, idempotent) after a sync and a delete.
+ *  - Export writes the whole history to an unlinked temporary file, then serves it with
+ *    http_reply_file: memory stays bounded whatever the history size (capped at
+ *    ANALYTICS_SCAN_MAX workouts -> 413 beyond).
+ *  - Deleting a workout recorded from a video also deletes that video's row and its blobs (the
+ *    upload, report, overlay, thumbnails); blob deletion is best effort after the rows are gone
+ *    (an orphan blob is harmless, a row pointing at a missing blob is not).
+ */
+#include "app.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../analytics/analytics.h"
+#include "../base/rr_error.h"
+#include "../blob/blob.h"
+#include "../http/request.h"
+#include "../http/validate.h"
+#include "../queue/queue.h"
+#include "../store/store.h"
+#include "history.h"
+
+#define SYNC_REPS_MAX 1000
+#define SYNC_FAULTS_MAX 8
+#define SYNC_FAULT_LEN 48
+#define SYNC_SECONDS_MAX 86400.0
+
+/* ---- schemas -------------------------------------------------------------------------------- */
+
+static const char *const verdicts[] = {"good", "bad", "cannot_judge", NULL};
+
+static const struct validate_field rep_fields[] = {
+    {.name = "t_start", .type = VALIDATE_NUMBER, .required = 1, .has_min = 1, .min = 0,
+     .has_max = 1, .max = SYNC_SECONDS_MAX, .description = "seconds from the session start"},
+    {.name = "t_end", .type = VALIDATE_NUMBER, .required = 1, .has_min = 1, .min = 0,
+     .has_max = 1, .max = SYNC_SECONDS_MAX, .description = "seconds, >= t_start"},
+    {.name = "score", .type = VALIDATE_NUMBER, .required = 1, .has_min = 1, .min = 0,
+     .has_max = 1, .max = 100},
+    {.name = "verdict", .type = VALIDATE_STRING, .pattern = VALIDATE_ENUM,
+     .enum_values = verdicts},
+    {.name = "faults", .type = VALIDATE_ARRAY, .has_max = 1, .max = SYNC_FAULTS_MAX,
+     .description = "fault names, [a-z0-9_]{1,48}"},
+};
+static const struct validate_schema rep_schema = {"SyncRep", rep_fields,
+                                                  sizeof rep_fields / sizeof rep_fields[0]};
+
+static const struct validate_field sync_fields[] = {
+    {.name = "client_id", .type = VALIDATE_STRING, .required = 1, .has_min = 1, .min = 1,
+     .has_max = 1, .max = STORE_CLIENT_ID_MAX,
+     .description = "device-chosen idempotency key of the session"},
+    {.name = "started_at", .type = VALIDATE_STRING, .required = 1, .has_max = 1, .max = 40,
+     .description = "RFC 3339 time, e.g. 2026-03-01T10:00:00Z"},
+    {.name = "exercise", .type = VALIDATE_STRING, .required = 1, .pattern = VALIDATE_ENUM,
+     .enum_values = history_exercises},
+    {.name = "duration_ms", .type = VALIDATE_INT, .has_min = 1, .min = 0, .has_max = 1,
+     .max = SYNC_SECONDS_MAX * 1000},
+    {.name = "load_kg", .type = VALIDATE_NUMBER, .has_min = 1, .min = 0, .has_max = 1,
+     .max = 1000, .description = "external load; volume = load_kg x reps"},
+    {.name = "hold_ms", .type = VALIDATE_INT, .has_min = 1, .min = 0, .has_max = 1,
+     .max = SYNC_SECONDS_MAX * 1000, .description = "plank hold"},
+    {.name = "score", .type = VALIDATE_NUMBER, .has_min = 1, .min = 0, .has_max = 1, .max = 100,
+     .description = "set score; default the mean rep score"},
+    {.name = "reps", .type = VALIDATE_ARRAY, .required = 1, .has_max = 1, .max = SYNC_REPS_MAX,
+     .description = "SyncRep objects: {t_start, t_end, score, verdict?, faults?}"},
+};
+static const struct validate_schema sync_schema = {"SyncRequest", sync_fields,
+                                                   sizeof sync_fields / sizeof sync_fields[0]};
+
+/* ---- JSON views ----------------------------------------------------------------------------- */
+
+static json_t *time_json(int64_t ms)
+{
+    char t[32];
+    history_time_format(ms, t);
+    return json_string(t);
+}
+
+static json_t *workout_json(const struct store_workout *w)
+{
+    return json_pack("{s:s,s:s,s:o,s:I,s:f,s:o,s:s,s:o}", "id", w->id, "exercise", w->exercise,
+                     "started_at", time_json(w->started_at), "duration_ms",
+                     (json_int_t)w->duration_ms, "score", w->score, "video_id",
+                     w->video_id[0] ? json_string(w->video_id) : json_null(), "source",
+                     w->video_id[0] ? "video" : "device", "created_at", time_json(w->created_at));
+}
+
+static json_t *rep_json(const struct store_rep *r)
+{
+    json_t *metrics = json_loads(r->metrics, 0, NULL);
+    json_t *faults = json_loads(r->faults, 0, NULL);
+    if (!json_is_object(metrics)) {
+        json_decref(metrics);
+        metrics = json_object();
+    }
+    if (!json_is_array(faults)) {
+        json_decref(faults);
+        faults = json_array();
+    }
+    json_t *verdict = json_object_get(metrics, "verdict");
+    return json_pack("{s:i,s:f,s:f,s:f,s:O,s:o,s:o}", "idx", r->idx, "t_start",
+                     (double)r->t_start_ms / 1000.0, "t_end", (double)r->t_end_ms / 1000.0,
+                     "score", r->score, "verdict", json_is_string(verdict) ? verdict : json_null(),
+                     "metrics", metrics, "faults", faults);
+}
+
+static json_t *set_json(const struct store_set *s)
+{
+    return json_pack("{s:i,s:s,s:i,s:f,s:f,s:I,s:[]}", "idx", s->idx, "exercise", s->exercise,
+                     "rep_count", s->reps, "score", s->score, "load_kg", s->load_kg, "hold_ms",
+                     (json_int_t)s->hold_ms, "reps");
+}
+
+/* The workout with its sets, each holding its reps. NULL on allocation failure. */
+static int workout_full_json(struct store *st, const char *user_id, const struct store_workout *w,
+                             json_t **out)
+{
+    struct store_set *sets = NULL;
+    struct store_rep *reps = NULL;
+    size_t ns = 0, nr = 0;
+    json_t *o = NULL, *arr = NULL;
+    int err = store_workout_sets(st, user_id, w->id, &sets, &ns);
+    if (!err)
+        err = store_workout_reps(st, user_id, w->id, &reps, &nr);
+    if (err)
+        goto out;
+    err = RR_ERR_NOMEM;
+    o = workout_json(w);
+    arr = json_array();
+    if (!o || !arr)
+        goto out;
+    for (size_t i = 0; i < ns; i++) {
+        json_t *sj = set_json(&sets[i]);
+        if (!sj || json_array_append_new(arr, sj) != 0)
+            goto out;
+        json_t *rl = json_object_get(sj, "reps");
+        for (size_t j = 0; j < nr; j++) {
+            if (strcmp(reps[j].set_id, sets[i].id) != 0)
+                continue;
+            if (json_array_append_new(rl, rep_json(&reps[j])) != 0)
+                goto out;
+        }
+    }
+    if (json_object_set(o, "sets", arr) != 0)
+        goto out;
+    *out = o;
+    o = NULL;
+    err = 0;
+out:
+    json_decref(o);
+    json_decref(arr);
+    free(sets);
+    free(reps);
+    return err;
+}
+
+/* ---- list ----------------------------------------------------------------------------------- */
+
+/* Optional positive integer query parameter in [1, max]; 1 after replying 422. */
+static int query_limit(struct http_request *req, int max, int *limit)
+{
+    const char *v = http_request_query(req, "limit");
+    if (!v)
+        return 0;
+    int n = 0, len = 0;
+    for (; v[len] && len < 4; len++) {
+        if (v[len] < '0' || v[len] > '9')
+            break;
+        n = n * 10 + (v[len] - '0');
+    }
+    if (len == 0 || v[len] != '\0' || n < 1 || n > max) {
+        char problem[64];
+        snprintf(problem, sizeof problem, "must be an integer from 1 to %d", max);
+        history_reply_invalid(req, "limit", problem);
+        return 1;
+    }
+    *limit = n;
+    return 0;
+}
+
+static int workouts_list(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    const struct api_principal *p = api_principal(req);
+    int page_max = a->cfg.page_max > 0 && a->cfg.page_max <= STORE_PAGE_MAX ? a->cfg.page_max
+                                                                            : STORE_PAGE_MAX;
+    int limit = page_max < 20 ? page_max : 20, has_from, has_to;
+    int64_t from, to;
+    if (query_limit(req, page_max, &limit) || history_query_day(req, "from", &from, &has_from) ||
+        history_query_day(req, "to", &to, &has_to))
+        return 0;
+    const char *exercise = http_request_query(req, "exercise");
+    if (exercise && !history_exercise_ok(exercise))
+        return history_reply_invalid(req, "exercise", "must be one of the known exercises");
+    if (has_from && has_to && to < from)
+        return history_reply_invalid(req, "to", "must not be before from");
+    const char *cursor = http_request_query(req, "cursor");
+    if (cursor && strlen(cursor) >= STORE_CURSOR_MAX)
+        return history_reply_invalid(req, "cursor", "malformed cursor");
+
+    struct store_workout_filter f = {exercise, has_from ? from : 0,
+                                     has_to ? to + ANALYTICS_DAY_MS : 0};
+    struct store_workout *items = NULL;
+    size_t n = 0;
+    char next[STORE_CURSOR_MAX] = "";
+    int err = store_workout_list(a->store, p->user_id, &f, cursor, limit, &items, &n, next);
+    if (err == RR_ERR_INVAL)
+        return history_reply_invalid(req, "cursor", "malformed cursor");
+    if (err)
+        return err;
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        if (json_array_append_new(arr, workout_json(&items[i])) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    free(items);
+    if (!arr)
+        return RR_ERR_NOMEM;
+    json_t *body = json_pack("{s:o,s:o}", "items", arr, "next_cursor",
+                             next[0] ? json_string(next) : json_null());
+    if (!body)
+        return RR_ERR_NOMEM;
+    return http_reply_json(req, 200, body);
+}
+
+/* ---- detail / delete ------------------------------------------------------------------------ */
+
+static int workouts_get(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    const struct api_principal *p = api_principal(req);
+    struct store_workout w;
+    int err = store_workout_get(a->store, p->user_id, http_request_param(req, "id"), &w);
+    if (err)
+        return err;
+    json_t *o = NULL;
+    err = workout_full_json(a->store, p->user_id, &w, &o);
+    if (err)
+        return err;
+    return http_reply_json(req, 200, o);
+}
+
+static void delete_video_blobs(struct app *a, const struct store_video *v)
+{
+    static const char *const derived[] = {"overlay", "best", "worst", "report"};
+    char key[STORE_KEY_MAX + 1];
+    if (v->blob_key[0])
+        (void)blob_delete(a->blob, v->blob_key); /* best effort: the rows are already gone */
+    for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++)
+        if (queue_video_key(v->id, derived[i], key, sizeof key))
+            (void)blob_delete(a->blob, key);
+}
+
+static int workouts_delete(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    const struct api_principal *p = api_principal(req);
+    struct store_workout w;
+    struct store_video v;
+    int has_video = 0;
+    int err = store_workout_get(a->store, p->user_id, http_request_param(req, "id"), &w);
+    if (err)
+        return err;
+    if (w.video_id[0] && store_video_get(a->store, p->user_id, w.video_id, &v) == 0)
+        has_video = 1;
+    err = store_workout_delete(a->store, p->user_id, w.id);
+    if (err)
+        return err;
+    char day[11];
+    analytics_day_of(w.started_at, day);
+    err = analytics_recompute(a->store, p->user_id, day, w.exercise);
+    if (err)
+        return err;
+    if (has_video) {
+        err = store_video_delete(a->store, p->user_id, v.id);
+        if (err && err != RR_ERR_NOTFOUND)
+            return err;
+        delete_video_blobs(a, &v);
+    }
+    return http_reply_bytes(req, 204, "", 0, NULL);
+}
+
+/* ---- sync ----------------------------------------------------------------------------------- */
+
+static int fault_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > SYNC_FAULT_LEN)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return 0;
+    return 1;
+}
+
+static int add_detail(json_t *details, const char *field, const char *problem)
+{
+    return json_array_append_new(details, json_pack("{s:s,s:s}", "field", field, "problem",
+                                                    problem));
+}
+
+/* Check every rep; problems go to details with "reps[i]." names; *unknown set when a rep had a
+ * field the schema does not know. */
+static int check_reps(json_t *reps, json_t *details, int *unknown)
+{
+    size_t i;
+    json_t *r;
+    char field[96];
+    json_array_foreach(reps, i, r) {
+        json_t *d = NULL;
+        if (!json_is_object(r)) {
+            snprintf(field, sizeof field, "reps[%zu]", i);
+            add_detail(details, field, "must be of type object");
+            continue;
+        }
+        int rc = validate_json(&rep_schema, r, &d);
+        if (rc == RR_ERR_NOMEM) {
+            json_decref(d);
+            return rc;
+        }
+        if (rc == RR_ERR_INVAL)
+            *unknown = 1;
+        size_t k;
+        json_t *item;
+        json_array_foreach(d, k, item) {
+            const char *f = json_string_value(json_object_get(item, "field"));
+            const char *pr = json_string_value(json_object_get(item, "problem"));
+            snprintf(field, sizeof field, "reps[%zu]%s%s", i, f && f[0] ? "." : "", f ? f : "");
+            add_detail(details, field, pr ? pr : "invalid");
+        }
+        json_decref(d);
+        if (rc != 0)
+            continue;
+        if (json_number_value(json_object_get(r, "t_end")) <
+            json_number_value(json_object_get(r, "t_start"))) {
+            snprintf(field, sizeof field, "reps[%zu].t_end", i);
+            add_detail(details, field, "must not be before t_start");
+        }
+        size_t j;
+        json_t *fv;
+        json_array_foreach(json_object_get(r, "faults"), j, fv) {
+            if (!json_is_string(fv) || !fault_name_ok(json_string_value(fv))) {
+                snprintf(field, sizeof field, "reps[%zu].faults[%zu]", i, j);
+                add_detail(details, field, "must be a fault name [a-z0-9_]{1,48}");
+            }
+        }
+    }
+    return 0;
+}
+
+static double num_or(json_t *body, const char *name, double dflt)
+{
+    json_t *v = json_object_get(body, name);
+    return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+static int sync_build(json_t *body, struct store_rep *reps, size_t n, struct store_set *set)
+{
+    json_t *arr = json_object_get(body, "reps");
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *r = json_array_get(arr, i);
+        struct store_rep *sr = &reps[i];
+        memset(sr, 0, sizeof *sr);
+        sr->set_idx = 0;
+        sr->idx = (int)i;
+        sr->t_start_ms = (int64_t)(json_number_value(json_object_get(r, "t_start")) * 1000.0);
+        sr->t_end_ms = (int64_t)(json_number_value(json_object_get(r, "t_end")) * 1000.0);
+        sr->score = json_number_value(json_object_get(r, "score"));
+        sum += sr->score;
+        json_t *verdict = json_object_get(r, "verdict");
+        json_t *faults = json_object_get(r, "faults");
+        json_t *m = verdict ? json_pack("{s:O}", "verdict", verdict) : json_object();
+        char *mt = m ? json_dumps(m, JSON_COMPACT) : NULL;
+        char *ft = faults ? json_dumps(faults, JSON_COMPACT) : NULL;
+        json_decref(m);
+        int bad = !mt || (faults && !ft) || strlen(mt) > STORE_METRICS_MAX ||
+                  (ft && strlen(ft) > STORE_FAULTS_MAX);
+        if (!bad) {
+            snprintf(sr->metrics, sizeof sr->metrics, "%s", mt);
+            snprintf(sr->faults, sizeof sr->faults, "%s", ft ? ft : "[]");
+        }
+        free(mt);
+        free(ft);
+        if (bad)
+            return RR_ERR_NOMEM; /* sizes are bounded by the schema: only allocation fails */
+    }
+    set->reps = (int)n;
+    set->score = num_or(body, "score", n ? sum / (double)n : 0);
+    set->load_kg = num_or(body, "load_kg", 0);
+    set->hold_ms = (int64_t)num_or(body, "hold_ms", 0);
+    return 0;
+}
+
+static int workouts_sync(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    const struct api_principal *p = api_principal(req);
+    json_t *body = http_request_json(req);
+    json_t *details = json_array();
+    struct store_rep *reps = NULL;
+    struct store_workout w;
+    struct store_set set;
+    int unknown = 0, err, created = 0;
+    int64_t started = 0;
+    memset(&w, 0, sizeof w);
+    memset(&set, 0, sizeof set);
+    if (!details)
+        return RR_ERR_NOMEM;
+    json_t *rarr = json_object_get(body, "reps");
+    size_t n = json_array_size(rarr);
+    err = check_reps(rarr, details, &unknown);
+    if (err)
+        goto out;
+    if (history_time_parse(json_string_value(json_object_get(body, "started_at")), &started) != 0)
+        add_detail(details, "started_at", "must be an RFC 3339 time such as 2026-03-01T10:00:00Z");
+    if (json_array_size(details) > 0) {
+        err = http_reply_error(req, unknown ? 400 : 422,
+                               unknown ? "unknown_field" : "validation_failed",
+                               unknown ? "the request has fields this endpoint does not accept"
+                                       : "the request body is invalid",
+                               details);
+        details = NULL;
+        goto out;
+    }
+
+    reps = n ? calloc(n, sizeof *reps) : NULL;
+    err = RR_ERR_NOMEM;
+    if (n && !reps)
+        goto out;
+    err = sync_build(body, reps, n, &set);
+    if (err)
+        goto out;
+    const char *exercise = json_string_value(json_object_get(body, "exercise"));
+    snprintf(w.user_id, sizeof w.user_id, "%s", p->user_id);
+    snprintf(w.exercise, sizeof w.exercise, "%s", exercise);
+    snprintf(set.exercise, sizeof set.exercise, "%s", exercise);
+    w.started_at = started;
+    int64_t span = n ? reps[n - 1].t_end_ms : set.hold_ms;
+    w.duration_ms = (int64_t)num_or(body, "duration_ms", (double)span);
+    w.score = set.score;
+    const char *client_id = json_string_value(json_object_get(body, "client_id"));
+    err = store_workout_put(a->store, &w, &set, 1, reps, n, client_id);
+    created = err == 0;
+    if (err && err != RR_ERR_CONFLICT)
+        goto out;
+    /* recompute also on a repeat: it is idempotent and repairs a crash between put and update */
+    err = analytics_update_for_workout(a->store, p->user_id, w.id);
+    if (err == RR_ERR_NOTFOUND && !created) {
+        /* the earlier workout was deleted since: the key still holds, nothing comes back */
+        err = http_reply_json(req, 200, json_pack("{s:s,s:b,s:n}", "workout_id", w.id,
+                                                  "created", 0, "workout"));
+        goto out;
+    }
+    if (err)
+        goto out;
+    err = store_workout_get(a->store, p->user_id, w.id, &w);
+    if (err)
+        goto out;
+    err = http_reply_json(req, created ? 201 : 200,
+                          json_pack("{s:s,s:b,s:o}", "workout_id", w.id, "created", created,
+                                    "workout", workout_json(&w)));
+out:
+    json_decref(details);
+    free(reps);
+    return err;
+}
+
+/* ---- export --------------------------------------------------------------------------------- */
+
+static const char *const csv_header[] = {
+    "workout_id", "started_at", "exercise", "duration_ms", "workout_score", "source", "set_idx",
+    "load_kg",    "hold_ms",    "rep_idx",  "t_start",     "t_end",         "rep_score", "verdict",
+    "faults"};
+#define CSV_COLS (sizeof csv_header / sizeof csv_header[0])
+
+static void csv_row(FILE *fp, const struct store_workout *w, const struct store_set *s,
+                    const struct store_rep *r)
+{
+    char buf[CSV_COLS][64];
+    char faults[STORE_FAULTS_MAX + 1] = "";
+    memset(buf, 0, sizeof buf);
+    snprintf(buf[0], 64, "%s", w->id);
+    history_time_format(w->started_at, buf[1]);
+    snprintf(buf[2], 64, "%s", w->exercise);
+    snprintf(buf[3], 64, "%lld", (long long)w->duration_ms);
+    snprintf(buf[4], 64, "%.2f", w->score);
+    snprintf(buf[5], 64, "%s", w->video_id[0] ? "video" : "device");
+    if (s) {
+        snprintf(buf[6], 64, "%d", s->idx);
+        snprintf(buf[7], 64, "%g", s->load_kg);
+        snprintf(buf[8], 64, "%lld", (long long)s->hold_ms);
+    }
+    if (r) {
+        snprintf(buf[9], 64, "%d", r->idx);
+        snprintf(buf[10], 64, "%.3f", (double)r->t_start_ms / 1000.0);
+        snprintf(buf[11], 64, "%.3f", (double)r->t_end_ms / 1000.0);
+        snprintf(buf[12], 64, "%.2f", r->score);
+        json_t *m = json_loads(r->metrics, 0, NULL);
+        const char *v = json_string_value(json_object_get(m, "verdict"));
+        snprintf(buf[13], 64, "%s", v ? v : "");
+        json_decref(m);
+        json_t *fa = json_loads(r->faults, 0, NULL);
+        size_t i, used = 0;
+        json_t *fv;
+        json_array_foreach(fa, i, fv) {
+            const char *fs = json_string_value(fv);
+            if (!fs)
+                continue;
+            int k = snprintf(faults + used, sizeof faults - used, "%s%s", used ? ";" : "", fs);
+            if (k < 0 || (size_t)k >= sizeof faults - used)
+                break;
+            used += (size_t)k;
+        }
+        json_decref(fa);
+    }
+    for (size_t c = 0; c + 1 < CSV_COLS; c++)
+        history_csv_field(fp, buf[c], 0);
+    history_csv_field(fp, faults, 1);
+}
+
+static int export_one(struct store *st, const char *user_id, const struct store_workout *w,
+                      FILE *fp, int csv, int first)
+{
+    if (!csv) {
+        json_t *o = NULL;
+        int err = workout_full_json(st, user_id, w, &o);
+        if (err == RR_ERR_NOTFOUND)
+            return 0; /* deleted meanwhile */
+        if (err)
+            return err;
+        if (!first)
+            fputc(',', fp);
+        err = json_dumpf(o, fp, JSON_COMPACT) == 0 ? 0 : RR_ERR_IO;
+        json_decref(o);
+        return err;
+    }
+    struct store_set *sets = NULL;
+    struct store_rep *reps = NULL;
+    size_t ns = 0, nr = 0;
+    int err = store_workout_sets(st, user_id, w->id, &sets, &ns);
+    if (!err)
+        err = store_workout_reps(st, user_id, w->id, &reps, &nr);
+    if (err == RR_ERR_NOTFOUND)
+        err = 0;
+    if (!err && ns == 0)
+        csv_row(fp, w, NULL, NULL);
+    for (size_t i = 0; !err && i < ns; i++) {
+        int any = 0;
+        for (size_t j = 0; j < nr; j++)
+            if (strcmp(reps[j].set_id, sets[i].id) == 0) {
+                csv_row(fp, w, &sets[i], &reps[j]);
+                any = 1;
+            }
+        if (!any)
+            csv_row(fp, w, &sets[i], NULL);
+    }
+    free(sets);
+    free(reps);
+    return err;
+}
+
+static int workouts_export(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    const struct api_principal *p = api_principal(req);
+    const char *format = http_request_query(req, "format");
+    if (!format)
+        format = "json";
+    int csv = strcmp(format, "csv") == 0;
+    if (!csv && strcmp(format, "json") != 0)
+        return history_reply_invalid(req, "format", "must be csv or json");
+    FILE *fp = tmpfile();
+    if (!fp)
+        return RR_ERR_IO;
+    int err = 0;
+    if (csv) {
+        for (size_t c = 0; c < CSV_COLS; c++)
+            history_csv_field(fp, csv_header[c], c + 1 == CSV_COLS);
+    } else {
+        fputs("{\"workouts\":[", fp);
+    }
+    char cursor[STORE_CURSOR_MAX] = "";
+    size_t seen = 0;
+    do {
+        struct store_workout *items = NULL;
+        size_t n = 0;
+        err = store_workout_list(a->store, p->user_id, NULL, cursor, STORE_PAGE_MAX, &items, &n,
+                                 cursor);
+        for (size_t i = 0; !err && i < n; i++, seen++)
+            err = seen >= ANALYTICS_SCAN_MAX
+                      ? RR_ERR_TOOBIG
+                      : export_one(a->store, p->user_id, &items[i], fp, csv, seen == 0);
+        free(items);
+    } while (!err && cursor[0]);
+    if (!err && !csv)
+        fputs("]}\n", fp);
+    if (!err && (fflush(fp) != 0 || ferror(fp)))
+        err = RR_ERR_IO;
+    long size = err ? 0 : ftell(fp);
+    int fd = err || size < 0 ? -1 : dup(fileno(fp));
+    fclose(fp);
+    if (err)
+        return err;
+    if (fd < 0 || lseek(fd, 0, SEEK_SET) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return RR_ERR_IO;
+    }
+    http_reply_header(req, "Content-Disposition",
+                      csv ? "attachment; filename=\"workouts.csv\""
+                          : "attachment; filename=\"workouts.json\"");
+    return http_reply_file(req, fd, (uint64_t)size,
+                           csv ? "text/csv; charset=utf-8" : "application/json");
+}
+
+const struct http_route api_workouts_routes[] = {
+    {HTTP_GET, "/v1/workouts", workouts_list, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
+     "workouts.list",
+     "the caller's workouts, newest first (cursor, limit <= 100, exercise, from, to)", NULL,
+     NULL},
+    {HTTP_GET, "/v1/workouts/export", workouts_export, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
+     "workouts.export", "all of the caller's workouts and reps (format=csv|json)", NULL, NULL},
+    {HTTP_GET, "/v1/workouts/{id}", workouts_get, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
+     "workouts.get", "one workout with its sets, reps, metrics and faults", NULL, NULL},
+    {HTTP_DELETE, "/v1/workouts/{id}", workouts_delete, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
+     "workouts.delete", "delete a workout (and its video) and update analytics", NULL, NULL},
+    {HTTP_POST, "/v1/sync", workouts_sync, HTTP_AUTH_REQUIRED, HTTP_BODY_JSON, "workouts.sync",
+     "idempotent device sync of a recorded session (same client_id -> same workout)",
+     &sync_schema, NULL},
+};
+const size_t api_workouts_routes_n = sizeof api_workouts_routes / sizeof api_workouts_routes[0];

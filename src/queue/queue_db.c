@@ -1,0 +1,164 @@
+/*
+ * queue_db.c - the "db" queue backend: the durable job queue kept in the store's jobs table
+ * (store_job_*), plus the backend-independent queue_*() dispatch.
+ */
+#include "queue.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/rr_error.h"
+
+struct queue_db {
+    struct queue base; /* first */
+    struct store *store;
+};
+
+static struct store *db_store(struct queue *q)
+{
+    return ((struct queue_db *)q)->store;
+}
+
+static void db_close(struct queue *q)
+{
+    free(q);
+}
+
+static int db_enqueue(struct queue *q, const char *kind, const char *user_id, const char *payload,
+                      int max_attempts, int64_t delay_ms, char id_out[STORE_ID_LEN + 1])
+{
+    return store_job_enqueue(db_store(q), kind, user_id, payload, max_attempts, delay_ms, id_out);
+}
+
+static int db_claim(struct queue *q, const char *owner, int64_t lease_ms, struct store_job *out)
+{
+    return store_job_claim(db_store(q), owner, lease_ms, out);
+}
+
+static int db_heartbeat(struct queue *q, const char *id, const char *owner, int64_t lease_ms)
+{
+    return store_job_heartbeat(db_store(q), id, owner, lease_ms);
+}
+
+static int db_progress(struct queue *q, const char *id, const char *owner, double fraction,
+                       const char *stage)
+{
+    return store_job_progress(db_store(q), id, owner, fraction, stage);
+}
+
+static int db_complete(struct queue *q, const char *id, const char *owner)
+{
+    return store_job_complete(db_store(q), id, owner);
+}
+
+static int db_fail(struct queue *q, const char *id, const char *owner, const char *error,
+                   bool permanent, enum store_job_state *state_out)
+{
+    return store_job_fail(db_store(q), id, owner, error, permanent, state_out);
+}
+
+static int db_release(struct queue *q, const char *id, const char *owner)
+{
+    return store_job_release(db_store(q), id, owner);
+}
+
+static const struct queue_ops queue_db_ops = {
+    .name = "db",
+    .close = db_close,
+    .enqueue = db_enqueue,
+    .claim = db_claim,
+    .heartbeat = db_heartbeat,
+    .progress = db_progress,
+    .complete = db_complete,
+    .fail = db_fail,
+    .release = db_release,
+};
+
+int queue_open(const char *url, struct store *s, struct queue **out, char *msg, size_t msg_len)
+{
+    if (msg && msg_len)
+        msg[0] = 0;
+    if (!s || !out)
+        return RR_ERR_INVAL;
+    *out = NULL;
+    if (url && url[0] && strcmp(url, "db") != 0) {
+        if (msg && msg_len)
+            snprintf(msg, msg_len, "unsupported queue url (only \"db\" is built in)");
+        return RR_ERR_UNSUPPORTED;
+    }
+    struct queue_db *q = calloc(1, sizeof *q);
+    if (!q)
+        return RR_ERR_NOMEM;
+    q->base.ops = &queue_db_ops;
+    q->store = s;
+    *out = &q->base;
+    return 0;
+}
+
+void queue_close(struct queue *q)
+{
+    if (q)
+        q->ops->close(q);
+}
+
+const char *queue_backend_name(const struct queue *q)
+{
+    return q ? q->ops->name : "none";
+}
+
+int queue_enqueue(struct queue *q, const char *kind, const char *user_id, const char *payload,
+                  int max_attempts, int64_t delay_ms, char id_out[STORE_ID_LEN + 1])
+{
+    if (!q || !kind)
+        return RR_ERR_INVAL;
+    return q->ops->enqueue(q, kind, user_id, payload, max_attempts, delay_ms, id_out);
+}
+
+int queue_claim(struct queue *q, const char *owner, int64_t lease_ms, struct store_job *out)
+{
+    if (!q || !owner || !out || lease_ms <= 0)
+        return RR_ERR_INVAL;
+    return q->ops->claim(q, owner, lease_ms, out);
+}
+
+int queue_heartbeat(struct queue *q, const char *id, const char *owner, int64_t lease_ms)
+{
+    if (!q || !id || !owner || lease_ms <= 0)
+        return RR_ERR_INVAL;
+    return q->ops->heartbeat(q, id, owner, lease_ms);
+}
+
+int queue_progress(struct queue *q, const char *id, const char *owner, double fraction,
+                   const char *stage)
+{
+    if (!q || !id || !owner)
+        return RR_ERR_INVAL;
+    if (!(fraction >= 0))
+        fraction = 0;
+    if (fraction > 1)
+        fraction = 1;
+    return q->ops->progress(q, id, owner, fraction, stage);
+}
+
+int queue_complete(struct queue *q, const char *id, const char *owner)
+{
+    if (!q || !id || !owner)
+        return RR_ERR_INVAL;
+    return q->ops->complete(q, id, owner);
+}
+
+int queue_fail(struct queue *q, const char *id, const char *owner, const char *error,
+               bool permanent, enum store_job_state *state_out)
+{
+    if (!q || !id || !owner)
+        return RR_ERR_INVAL;
+    return q->ops->fail(q, id, owner, error ? error : "failed", permanent, state_out);
+}
+
+int queue_release(struct queue *q, const char *id, const char *owner)
+{
+    if (!q || !id || !owner)
+        return RR_ERR_INVAL;
+    return q->ops->release(q, id, owner);
+}

@@ -1,0 +1,404 @@
+/*
+ * worker.c - the worker pool: claim -> run -> complete/fail loops on N threads, a heartbeat
+ * thread that keeps the leases of running jobs, lazily loaded shared pose models, and a
+ * graceful stop that releases leases of jobs still running at the drain deadline.
+ */
+#include "worker.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../api/app.h"
+#include "../base/rr_error.h"
+#include "../pose/blazepose.h"
+#include "queue.h"
+
+#define IDLE_POLL_MS 200
+#define BACKOFF_MAX_MS 5000
+#define HEARTBEAT_TICK_MS 250
+#define PROGRESS_MIN_MS 250
+
+struct worker_slot {
+    struct worker_pool *pool;
+    pthread_t th;
+    int started;
+    char owner[STORE_OWNER_MAX + 1];
+    /* guarded by pool->mu */
+    int running;
+    int released; /* the lease was given back at the drain deadline */
+    char job_id[STORE_ID_LEN + 1];
+    int64_t lease_ms;
+    int64_t last_beat_ms;
+};
+
+struct worker_pool {
+    struct app *app;
+    struct queue *queue;
+    int n;
+    struct worker_slot *slots;
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* stop, job end */
+    int stopping;
+    int64_t drain_ms;
+    atomic_llong finished;
+    pthread_t hb_th;
+    int hb_started;
+
+    pthread_mutex_t models_mu;
+    struct pose_models *models;
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Absolute CLOCK_REALTIME deadline ms from now for pthread_cond_timedwait. */
+static struct timespec deadline_in(int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+/* One JSON log line on stderr (the server's log format; queue does not link the http module). */
+static void wlog(const char *level, const char *event, const char *job_id, const char *detail)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "level", level, "msg", event, "job_id",
+                          job_id ? job_id : "", "detail", detail ? detail : "");
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (s)
+        fprintf(stderr, "%s\n", s);
+    free(s);
+    json_decref(o);
+}
+
+/* Sleep up to ms or until stop; returns 1 when stopping. */
+static int pool_wait(struct worker_pool *p, int64_t ms)
+{
+    pthread_mutex_lock(&p->mu);
+    if (!p->stopping) {
+        struct timespec ts = deadline_in(ms);
+        pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+    }
+    int st = p->stopping;
+    pthread_mutex_unlock(&p->mu);
+    return st;
+}
+
+static int64_t kind_lease_ms(const struct worker_pool *p, const struct job_kind *k)
+{
+    int s = k && k->lease_s > 0 ? k->lease_s : p->app->cfg.job_lease_s;
+    if (s <= 0)
+        s = 60;
+    return (int64_t)s * 1000;
+}
+
+void job_progress(struct job_ctx *ctx, const char *stage, double fraction)
+{
+    if (!ctx || !ctx->queue || !ctx->job)
+        return;
+    int64_t now = mono_ms();
+    int same_stage = stage && strncmp(stage, ctx->last_stage, sizeof ctx->last_stage) == 0;
+    if (same_stage && now - ctx->last_progress_ms < PROGRESS_MIN_MS && fraction < 1)
+        return;
+    ctx->last_progress_ms = now;
+    if (stage)
+        snprintf(ctx->last_stage, sizeof ctx->last_stage, "%s", stage);
+    int rc = queue_progress(ctx->queue, ctx->job->id, ctx->owner, fraction, stage);
+    if (rc < 0 && rc != RR_ERR_CONFLICT)
+        wlog("warn", "job progress not saved", ctx->job->id, rr_strerror(rc));
+}
+
+static void run_one(struct worker_slot *w, const struct store_job *job)
+{
+    struct worker_pool *p = w->pool;
+    const struct job_kind *k = queue_kind_find(job->kind);
+    char err[STORE_ERROR_MAX + 1] = "";
+    int rc, permanent = 0;
+    if (!k) {
+        snprintf(err, sizeof err, "unknown job kind \"%s\"", job->kind);
+        rc = RR_ERR_UNSUPPORTED;
+        permanent = 1;
+    } else {
+        int64_t lease_ms = kind_lease_ms(p, k);
+        pthread_mutex_lock(&p->mu);
+        w->running = 1;
+        w->released = 0;
+        snprintf(w->job_id, sizeof w->job_id, "%s", job->id);
+        w->lease_ms = lease_ms;
+        w->last_beat_ms = mono_ms();
+        pthread_mutex_unlock(&p->mu);
+        queue_heartbeat(p->queue, job->id, w->owner, lease_ms);
+        struct job_ctx ctx = {.app = p->app, .queue = p->queue, .pool = p, .job = job,
+                              .owner = w->owner};
+        queue_progress(p->queue, job->id, w->owner, 0, "started");
+        rc = k->run(&ctx, err, sizeof err);
+        permanent = ctx.permanent;
+        pthread_mutex_lock(&p->mu);
+        w->running = 0;
+        int released = w->released;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        if (released) {
+            wlog("warn", "job lease released at shutdown; it will run again", job->id, NULL);
+            return;
+        }
+    }
+    int frc;
+    if (rc == 0) {
+        frc = queue_complete(p->queue, job->id, w->owner);
+        if (frc == 0)
+            wlog("info", "job done", job->id, job->kind);
+    } else {
+        if (!err[0])
+            snprintf(err, sizeof err, "%s", rr_strerror(rc));
+        enum store_job_state st = STORE_JOB_QUEUED;
+        frc = queue_fail(p->queue, job->id, w->owner, err, permanent != 0, &st);
+        if (frc == 0)
+            wlog(st == STORE_JOB_DEAD ? "error" : "warn",
+                 st == STORE_JOB_DEAD ? "job dead" : "job failed, will retry", job->id, err);
+    }
+    if (frc < 0)
+        wlog("error", frc == RR_ERR_CONFLICT ? "job lease lost before its outcome was saved"
+                                             : "job outcome not saved",
+             job->id, rr_strerror(frc));
+    atomic_fetch_add(&p->finished, 1);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker_slot *w = arg;
+    struct worker_pool *p = w->pool;
+    int64_t backoff = IDLE_POLL_MS;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        int stop = p->stopping;
+        pthread_mutex_unlock(&p->mu);
+        if (stop)
+            break;
+        struct store_job job;
+        int rc = queue_claim(p->queue, w->owner, (int64_t)p->app->cfg.job_lease_s > 0
+                                                     ? (int64_t)p->app->cfg.job_lease_s * 1000
+                                                     : 60000,
+                             &job);
+        if (rc == 0) {
+            backoff = IDLE_POLL_MS;
+            run_one(w, &job);
+            continue;
+        }
+        if (rc == RR_ERR_NOTFOUND) {
+            backoff = IDLE_POLL_MS;
+            if (pool_wait(p, IDLE_POLL_MS))
+                break;
+            continue;
+        }
+        wlog("warn", "job claim failed", NULL, rr_strerror(rc));
+        if (pool_wait(p, backoff))
+            break;
+        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+    }
+    return NULL;
+}
+
+/* Extends the lease of every running job every lease/3. */
+static void *heartbeat_main(void *arg)
+{
+    struct worker_pool *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        int any = 0;
+        for (int i = 0; i < p->n; i++)
+            any |= p->slots[i].running;
+        if (p->stopping && !any)
+            break;
+        int64_t now = mono_ms();
+        for (int i = 0; i < p->n; i++) {
+            struct worker_slot *w = &p->slots[i];
+            if (!w->running || w->released || now - w->last_beat_ms < w->lease_ms / 3)
+                continue;
+            char id[STORE_ID_LEN + 1];
+            int64_t lease = w->lease_ms;
+            memcpy(id, w->job_id, sizeof id);
+            w->last_beat_ms = now;
+            pthread_mutex_unlock(&p->mu);
+            int rc = queue_heartbeat(p->queue, id, w->owner, lease);
+            if (rc < 0)
+                wlog("warn", "job heartbeat failed", id, rr_strerror(rc));
+            pthread_mutex_lock(&p->mu);
+        }
+        struct timespec ts = deadline_in(HEARTBEAT_TICK_MS);
+        pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+int worker_pool_models(struct worker_pool *p, const struct pose_models **out, char *msg,
+                       size_t msg_len)
+{
+    if (!p || !out)
+        return RR_ERR_INVAL;
+    int rc = 0;
+    pthread_mutex_lock(&p->models_mu);
+    if (!p->models) {
+        char dirbuf[1024];
+        const char *dir = p->app->cfg.model_dir[0] ? p->app->cfg.model_dir
+                                                    : pose_model_dir_default(dirbuf, sizeof dirbuf);
+        rc = pose_models_load(dir, p->app->cfg.model, &p->models, msg, msg_len);
+    }
+    *out = p->models;
+    pthread_mutex_unlock(&p->models_mu);
+    return rc;
+}
+
+static void make_owner(char *buf, size_t len, int i)
+{
+    char host[32] = "host";
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "host");
+    host[sizeof host - 1] = 0;
+    char rnd[STORE_ID_LEN + 1];
+    store_new_id(rnd);
+    rnd[8] = 0;
+    snprintf(buf, len, "%s:%ld:w%d:%s", host, (long)getpid(), i, rnd);
+}
+
+int worker_pool_start(struct app *a, int n, struct worker_pool **out, char *msg, size_t msg_len)
+{
+    char dummy[8];
+    if (!msg || !msg_len) {
+        msg = dummy;
+        msg_len = sizeof dummy;
+    }
+    msg[0] = 0;
+    if (!out)
+        return RR_ERR_INVAL;
+    *out = NULL;
+    if (!a || !a->store || n < 1 || n > WORKER_POOL_MAX) {
+        snprintf(msg, msg_len, "workers: need an app with a store and 1..%d threads",
+                 WORKER_POOL_MAX);
+        return RR_ERR_INVAL;
+    }
+    int rc = 0;
+    struct worker_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return RR_ERR_NOMEM;
+    p->app = a;
+    p->n = n;
+    p->drain_ms = WORKER_DRAIN_MS_DEFAULT;
+    atomic_init(&p->finished, 0);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    pthread_mutex_init(&p->models_mu, NULL);
+    p->slots = calloc((size_t)n, sizeof *p->slots);
+    if (!p->slots) {
+        rc = RR_ERR_NOMEM;
+        goto out;
+    }
+    rc = queue_open(a->cfg.queue_url, a->store, &p->queue, msg, msg_len);
+    if (rc < 0)
+        goto out;
+    for (int i = 0; i < n; i++) {
+        p->slots[i].pool = p;
+        make_owner(p->slots[i].owner, sizeof p->slots[i].owner, i);
+    }
+    if (pthread_create(&p->hb_th, NULL, heartbeat_main, p) != 0) {
+        snprintf(msg, msg_len, "workers: cannot start the heartbeat thread");
+        rc = RR_ERR_INTERNAL;
+        goto out;
+    }
+    p->hb_started = 1;
+    for (int i = 0; i < n; i++) {
+        if (pthread_create(&p->slots[i].th, NULL, worker_main, &p->slots[i]) != 0) {
+            snprintf(msg, msg_len, "workers: cannot start worker thread %d", i);
+            rc = RR_ERR_INTERNAL;
+            goto out;
+        }
+        p->slots[i].started = 1;
+    }
+out:
+    if (rc < 0) {
+        worker_pool_stop(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+void worker_pool_set_drain_ms(struct worker_pool *p, int64_t ms)
+{
+    if (p)
+        p->drain_ms = ms < 0 ? 0 : ms;
+}
+
+int64_t worker_pool_jobs_finished(struct worker_pool *p)
+{
+    return p ? (int64_t)atomic_load(&p->finished) : 0;
+}
+
+void worker_pool_stop(struct worker_pool *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stopping = 1;
+    pthread_cond_broadcast(&p->cv);
+    int64_t deadline = mono_ms() + p->drain_ms;
+    for (;;) {
+        int any = 0;
+        for (int i = 0; p->slots && i < p->n; i++)
+            any |= p->slots[i].running;
+        int64_t left = deadline - mono_ms();
+        if (!any || left <= 0)
+            break;
+        struct timespec ts = deadline_in(left < 100 ? left : 100);
+        pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+    }
+    /* Past the deadline: give back the leases of jobs still running. */
+    for (int i = 0; p->slots && i < p->n; i++) {
+        struct worker_slot *w = &p->slots[i];
+        if (!w->running || w->released)
+            continue;
+        w->released = 1;
+        char id[STORE_ID_LEN + 1];
+        memcpy(id, w->job_id, sizeof id);
+        pthread_mutex_unlock(&p->mu);
+        int rc = queue_release(p->queue, id, w->owner);
+        wlog(rc == 0 ? "warn" : "error",
+             rc == 0 ? "job lease released at shutdown" : "job lease release failed", id,
+             rc == 0 ? NULL : rr_strerror(rc));
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; p->slots && i < p->n; i++)
+        if (p->slots[i].started)
+            pthread_join(p->slots[i].th, NULL);
+    pthread_mutex_lock(&p->mu);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    if (p->hb_started)
+        pthread_join(p->hb_th, NULL);
+    queue_close(p->queue);
+    pose_models_free(p->models);
+    pthread_mutex_destroy(&p->models_mu);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p->slots);
+    free(p);
+}
