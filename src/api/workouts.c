@@ -177,7 +177,7 @@ static int query_limit(struct http_request *req, int max, int *limit)
     if (!v)
         return 0;
     int n = 0, len = 0;
-    for (; v[len] && len < 4; len++) {
+    for (; len < 4 && v[len]; len++) {
         if (v[len] < '0' || v[len] > '9')
             break;
         n = n * 10 + (v[len] - '0');
