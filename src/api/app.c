@@ -307,7 +307,8 @@ static void app_msg(char *msg, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
-int app_open(const struct app_config *cfg, int serve, struct app **out, char *msg, size_t msg_len)
+int app_open(const struct app_config *cfg, enum app_run run, struct app **out, char *msg,
+             size_t msg_len)
 {
     char path[1200];
     char sub[256] = "";
@@ -368,7 +369,7 @@ int app_open(const struct app_config *cfg, int serve, struct app **out, char *ms
         app_msg(msg, msg_len, "secret: key derivation failed");
         goto out;
     }
-    if (!serve)
+    if (run == APP_RUN_NONE)
         goto out;
 
 #ifdef APP_HAVE_WORKERS
@@ -380,6 +381,8 @@ int app_open(const struct app_config *cfg, int serve, struct app **out, char *ms
         }
     }
 #endif
+    if (run == APP_RUN_WORKERS)
+        goto out;
 
     a->cfg.http.authenticate = api_authenticate;
     size_t nroutes = 0;

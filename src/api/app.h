@@ -63,8 +63,15 @@ struct app {
 
 /* Defaults, then REPRIGHT_* environment, then flags (argv from the command, argv[0] = name). */
 int app_config_load(struct app_config *cfg, int argc, char **argv, char *msg, size_t msg_len);
-/* Open services and run migrations; `serve` = 1 also starts HTTP and the embedded workers. */
-int app_open(const struct app_config *cfg, int serve, struct app **out, char *msg, size_t msg_len);
+/* What app_open() starts besides the services (store, blob, uploads, secret). */
+enum app_run {
+    APP_RUN_NONE = 0,    /* services only (migrate, tests) */
+    APP_RUN_SERVE = 1,   /* HTTP + the embedded workers (cfg.workers threads) */
+    APP_RUN_WORKERS = 2, /* workers only: `repright worker` (scale-out) */
+};
+/* Open services and run migrations, then start what `run` says. */
+int app_open(const struct app_config *cfg, enum app_run run, struct app **out, char *msg,
+             size_t msg_len);
 /* Graceful: stop accepting, drain, release job leases, close. NULL is a no-op. */
 void app_close(struct app *a);
 

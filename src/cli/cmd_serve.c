@@ -1,23 +1,12 @@
 /*
- * cmd_serve.c - `repright serve`: the API server with its embedded workers, in the foreground.
- *
- * SIGTERM / SIGINT are blocked before any thread starts (so every thread inherits the mask) and
- * taken synchronously with sigwait() by the main thread, which then runs the graceful app_close():
- * stop accepting, let requests in flight finish, release job leases, close the services.
- * At start one JSON log line says where the server listens ("msg":"listening", "port": N), so
- * callers that asked for port 0 learn the port.
+ * cmd_serve.c - `repright serve`: the API server with its embedded workers, in the foreground
+ * (the process life cycle is in daemon.c, shared with `repright worker`).
  */
 #include "commands.h"
 
 #include "api/app.h"
-#include "base/rr_error.h"
-#include "http/log.h"
-#include "store/store.h"
 
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
-#include <string.h>
 
 void cmd_serve_usage(void)
 {
@@ -33,53 +22,7 @@ void cmd_serve_usage(void)
             "flags win. SIGTERM or SIGINT shut down gracefully.\n");
 }
 
-static int serve_wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return 1;
-    return 0;
-}
-
 int cmd_serve(int argc, char **argv)
 {
-    struct app_config cfg;
-    struct app *a = NULL;
-    char msg[512];
-    if (serve_wants_help(argc, argv)) {
-        cmd_serve_usage();
-        return CLI_EXIT_OK;
-    }
-    if (app_config_load(&cfg, argc, argv, msg, sizeof msg) < 0) {
-        fprintf(stderr, "repright serve: %s\n", msg);
-        cmd_serve_usage();
-        return CLI_EXIT_USAGE;
-    }
-
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    int err = app_open(&cfg, 1, &a, msg, sizeof msg);
-    if (err < 0) {
-        log_event(LOG_LEVEL_ERROR, "start failed",
-                  json_pack("{s:s,s:s}", "error", msg, "code", rr_strerror(err)));
-        return CLI_EXIT_SOFTWARE;
-    }
-    log_event(LOG_LEVEL_INFO, "listening",
-              json_pack("{s:s,s:i,s:s,s:s,s:i}", "bind", a->cfg.http.bind_addr, "port",
-                        (int)http_server_port(a->http), "data_dir", a->cfg.data_dir, "store",
-                        store_backend_name(a->store), "workers", a->workers ? a->cfg.workers : 0));
-
-    int sig = 0;
-    while (sigwait(&set, &sig) != 0)
-        ;
-    log_event(LOG_LEVEL_INFO, "shutting down", json_pack("{s:s}", "signal",
-                                                         sig == SIGINT ? "SIGINT" : "SIGTERM"));
-    app_close(a);
-    log_event(LOG_LEVEL_INFO, "stopped", NULL);
-    return CLI_EXIT_OK;
+    return cli_run_daemon("serve", APP_RUN_SERVE, argc, argv, cmd_serve_usage);
 }

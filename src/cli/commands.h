@@ -27,6 +27,15 @@ int cmd_analyze(int argc, char **argv); /* cmd_analyze.c */
 void cmd_analyze_usage(void);
 int cmd_pose(int argc, char **argv); /* cmd_pose.c */
 void cmd_pose_usage(void);
+int cmd_worker(int argc, char **argv);
+void cmd_worker_usage(void);
+
+enum app_run;
+/* The foreground life cycle of serve and worker (daemon.c): load config, open the app in `run`
+ * mode, wait for SIGTERM/SIGINT, close gracefully. Returns the exit status. */
+int cli_run_daemon(const char *name, enum app_run run, int argc, char **argv,
+                   void (*usage)(void));
+
 int cmd_serve(int argc, char **argv); /* cmd_serve.c */
 void cmd_serve_usage(void);
 int cmd_migrate(int argc, char **argv); /* cmd_migrate.c */

@@ -11,18 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
-static int cli_not_implemented(int argc, char **argv)
-{
-    (void)argc;
-    fprintf(stderr, "repright %s: not implemented yet\n", argv[0]);
-    return CLI_EXIT_INPUT;
-}
-
 static const struct cli_command cli_table[] = {
     {"analyze", "per-rep form report for a workout video", cmd_analyze, cmd_analyze_usage},
     {"pose", "33 body landmarks per image or video frame", cmd_pose, cmd_pose_usage},
     {"serve", "API, dashboard and embedded workers", cmd_serve, cmd_serve_usage},
-    {"worker", "job workers only (scale-out)", cli_not_implemented, NULL},
+    {"worker", "job workers only (scale-out)", cmd_worker, cmd_worker_usage},
     {"migrate", "apply database schema migrations", cmd_migrate, cmd_migrate_usage},
 };
 

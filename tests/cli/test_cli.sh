@@ -16,9 +16,10 @@ expect "--help lists the commands" 0 "pose" "$BIN" --help
 expect "--version prints the version" 0 "repright 0." "$BIN" --version
 expect "no arguments is a usage error" 64 "usage:" "$BIN"
 expect "unknown command is a usage error" 64 "unknown command 'frobnicate'" "$BIN" frobnicate
-for c in serve worker migrate; do
-  expect "$c is not implemented yet" 2 "not implemented yet" "$BIN" "$c"
-done
+expect "serve --help" 0 "--port" "$BIN" serve --help
+expect "worker --help" 0 "--workers" "$BIN" worker --help
+expect "migrate --help" 0 "usage" "$BIN" migrate --help
+expect "worker --workers 0 is a usage error" 64 "at least 1" "$BIN" worker --workers 0 --data-dir "$TMP/w0"
 expect "pose --help" 0 "--model" "$BIN" pose --help
 expect "pose without a file" 64 "missing IMAGE or VIDEO" "$BIN" pose
 expect "pose with an unknown flag" 64 "unknown option '--frobnicate'" "$BIN" pose x.jpg --frobnicate

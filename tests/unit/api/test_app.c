@@ -195,7 +195,7 @@ static void app__open_without_serving_migrates_and_closes(void **state)
     char msg[256];
     char *argv[] = {"serve", argdir, NULL};
     assert_int_equal(app_config_load(&c, 2, argv, msg, sizeof msg), 0);
-    assert_int_equal(app_open(&c, 0, &a, msg, sizeof msg), 0);
+    assert_int_equal(app_open(&c, APP_RUN_NONE, &a, msg, sizeof msg), 0);
     assert_non_null(a->store);
     assert_non_null(a->blob);
     assert_non_null(a->tus);
@@ -210,7 +210,7 @@ static void app__open_without_serving_migrates_and_closes(void **state)
     memcpy(key1, a->jwt_key, 32);
     app_close(a);
     /* the persisted secret gives the same key next time */
-    assert_int_equal(app_open(&c, 0, &a, msg, sizeof msg), 0);
+    assert_int_equal(app_open(&c, APP_RUN_NONE, &a, msg, sizeof msg), 0);
     assert_memory_equal(a->jwt_key, key1, 32);
     app_close(a);
     app_close(NULL);
@@ -222,20 +222,20 @@ static void app__open_without_serving_migrates_and_closes(void **state)
     assert_non_null(f);
     fclose(f);
     snprintf(c.data_dir, sizeof c.data_dir, "%s", file);
-    assert_true(app_open(&c, 0, &a, msg, sizeof msg) < 0);
+    assert_true(app_open(&c, APP_RUN_NONE, &a, msg, sizeof msg) < 0);
     assert_null(a);
     assert_non_null(strstr(msg, "data dir"));
     snprintf(c.data_dir, sizeof c.data_dir, "%s", data);
     snprintf(c.database_url, sizeof c.database_url, "nosuch:x");
-    assert_true(app_open(&c, 0, &a, msg, sizeof msg) < 0);
+    assert_true(app_open(&c, APP_RUN_NONE, &a, msg, sizeof msg) < 0);
     assert_non_null(strstr(msg, "store"));
     snprintf(c.database_url, sizeof c.database_url, "sqlite:%s/repright.db", data);
     snprintf(c.blob_url, sizeof c.blob_url, "nosuch:x");
-    assert_true(app_open(&c, 0, &a, msg, sizeof msg) < 0);
+    assert_true(app_open(&c, APP_RUN_NONE, &a, msg, sizeof msg) < 0);
     assert_non_null(strstr(msg, "blob"));
     snprintf(c.blob_url, sizeof c.blob_url, "file:%s/blobs", data);
     setenv("REPRIGHT_JWT_SECRET", "abcd", 1); /* too short: refused, never stretched */
-    assert_true(app_open(&c, 0, &a, msg, sizeof msg) < 0);
+    assert_true(app_open(&c, APP_RUN_NONE, &a, msg, sizeof msg) < 0);
     assert_non_null(strstr(msg, "secret"));
     unsetenv("REPRIGHT_JWT_SECRET");
 

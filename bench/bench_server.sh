@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# bench_server.sh - HTTP throughput, latency and memory of `repright serve`: wrk against
+# GET /healthz, an authenticated GET /v1/workouts?limit=20 and a write (POST /v1/sync with
+# unique client ids), then one 1 GiB streamed POST /v1/videos (MB/s and server RSS growth).
+#
+# usage: bench/bench_server.sh [REPRIGHT_BIN]
+#   REPRIGHT_BIN  the binary (default: ./build/repright); also read from $REPRIGHT_BIN
+#   BENCH_DURATION wrk seconds per endpoint (default 10), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
+#   BENCH_UPLOAD_MB size of the upload (default 1024), BENCH_WORKOUTS synced before the read (200)
+# Needs: wrk, curl, jq. The server runs with REPRIGHT_WORKERS=0 (no analysis), on a temp data dir
+# removed at the end; it is stopped with SIGTERM. Prints one table; exits non-zero only when the
+# server cannot be started or set up, or when the upload grows server RSS by more than 16 MiB.
+set -euo pipefail
+
+BIN=${1:-${REPRIGHT_BIN:-./build/repright}}
+DURATION=${BENCH_DURATION:-10}
+CONNS=${BENCH_CONNECTIONS:-64}
+THREADS=${BENCH_THREADS:-2}
+UPLOAD_MB=${BENCH_UPLOAD_MB:-1024}
+NWORKOUTS=${BENCH_WORKOUTS:-200}
+RSS_GROWTH_MAX_KB=$((16 * 1024))
+
+for tool in wrk curl jq; do
+    command -v "$tool" >/dev/null || { echo "bench_server: $tool is not installed" >&2; exit 2; }
+done
+[ -x "$BIN" ] || { echo "bench_server: $BIN is not an executable repright binary" >&2; exit 2; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/repright-bench.XXXXXX")
+PID=""
+cleanup() {
+    if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
+        kill -TERM "$PID" 2>/dev/null || true
+        for _ in $(seq 1 300); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$PID" 2>/dev/null || true
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# ---- start the server -------------------------------------------------------------------------
+# Only the REPRIGHT_* settings below apply (the caller's environment could change the result).
+for v in $(env | sed -n 's/^\(REPRIGHT_[A-Z_]*\)=.*/\1/p'); do
+    [ "$v" = REPRIGHT_BIN ] || unset "$v"
+done
+REPRIGHT_WORKERS=0 \
+REPRIGHT_UPLOAD_LIMIT=$(( (UPLOAD_MB + 64) * 1024 * 1024 )) \
+REPRIGHT_MAX_PER_IP=$((CONNS * 2)) \
+REPRIGHT_MAX_CONNECTIONS=$((CONNS * 4)) \
+    "$BIN" serve --port 0 --data-dir "$TMP/data" >/dev/null 2>"$TMP/server.log" &
+PID=$!
+
+PORT=""
+for _ in $(seq 1 300); do
+    kill -0 "$PID" 2>/dev/null || { echo "bench_server: server exited:" >&2; cat "$TMP/server.log" >&2; exit 1; }
+    PORT=$(grep -h '"listening"' "$TMP/server.log" 2>/dev/null | head -n1 | jq -r '.port // empty' \
+        2>/dev/null || true)
+    [ -n "$PORT" ] && break
+    sleep 0.1
+done
+[ -n "$PORT" ] || { echo "bench_server: no 'listening' log line" >&2; cat "$TMP/server.log" >&2; exit 1; }
+URL="http://127.0.0.1:$PORT"
+export NO_PROXY='*' no_proxy='*'
+
+for _ in $(seq 1 100); do
+    curl -fsS "$URL/healthz" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
+# ---- account and data -------------------------------------------------------------------------
+EMAIL="bench-$$-$RANDOM@example.com"
+PASS="correct horse battery staple"
+curl -fsS -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$EMAIL\",\"password\":\"$PASS\"}" "$URL/v1/auth/register" >/dev/null
+TOKEN=$(curl -fsS -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$EMAIL\",\"password\":\"$PASS\"}" "$URL/v1/auth/login" | jq -r .access_token)
+[ -n "$TOKEN" ] && [ "$TOKEN" != null ] || { echo "bench_server: login failed" >&2; exit 1; }
+
+sync_body() { # $1 = client id, $2 = day of month
+    printf '{"client_id":"%s","started_at":"2026-03-%02dT10:00:00Z","exercise":"squat","reps":[' "$1" "$2"
+    printf '{"t_start":0,"t_end":1.5,"score":80,"verdict":"good","faults":[]},'
+    printf '{"t_start":2,"t_end":3.5,"score":60,"verdict":"bad","faults":["knee_valgus"]}]}'
+}
+for i in $(seq 1 "$NWORKOUTS"); do
+    sync_body "seed$i" $(( i % 28 + 1 )) >"$TMP/body.json"
+    curl -fsS -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+        --data-binary @"$TMP/body.json" "$URL/v1/sync" >/dev/null
+done
+NLIST=$(curl -fsS -H "Authorization: Bearer $TOKEN" "$URL/v1/workouts?limit=20" | jq '.items | length')
+
+# ---- wrk scripts ------------------------------------------------------------------------------
+cat >"$TMP/auth.lua" <<EOF
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+EOF
+cat >"$TMP/sync.lua" <<EOF
+-- unique client ids: one Lua state per wrk thread, each with its own id prefix and counter
+local next_id = 1
+local counter = 0
+local prefix = "t0"
+function setup(thread)
+    thread:set("tid", next_id)
+    next_id = next_id + 1
+end
+function init(args)
+    prefix = "t" .. tostring(tid) .. "x" .. tostring(os.time())
+end
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+wrk.headers["Content-Type"] = "application/json"
+function request()
+    counter = counter + 1
+    local body = '{"client_id":"' .. prefix .. "n" .. counter ..
+        '","started_at":"2026-04-01T10:00:00Z","exercise":"squat","reps":[' ..
+        '{"t_start":0,"t_end":1.5,"score":80,"verdict":"good","faults":[]}]}'
+    return wrk.format(nil, nil, nil, body)
+end
+EOF
+
+# ---- memory -----------------------------------------------------------------------------------
+status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$PID/status"; }
+reset_peak() { echo 5 >"/proc/$PID/clear_refs" 2>/dev/null || true; } # VmHWM := VmRSS
+mb() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
+
+RSS_REST=$(status_kb VmRSS)
+
+# ---- wrk runs ---------------------------------------------------------------------------------
+ROWS=()
+run_wrk() { # $1 = label, $2 = path, $3 = lua script or ""
+    local label=$1 path=$2 script=$3 out rps p50 p99 non2xx sockerr peak
+    local args=(-t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency)
+    [ -n "$script" ] && args+=(-s "$script")
+    reset_peak
+    out=$(wrk "${args[@]}" "$URL$path")
+    peak=$(status_kb VmHWM)
+    echo "$out" >"$TMP/wrk-${label//[^A-Za-z0-9]/_}.txt"
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+    p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
+    p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+    non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' <<<"$out")
+    sockerr=$(awk '/Socket errors:/ { s = 0; for (i = 3; i <= NF; i += 2) s += $(i + 1); print s }' \
+        <<<"$out" | tr -d ',')
+    ROWS+=("$(printf '%-32s %10s %9s %9s %8s %8s %10s' "$label" "$rps" "$p50" "$p99" \
+        "${non2xx:-0}" "${sockerr:-0}" "$(mb "$peak")")")
+}
+run_wrk "GET /healthz" "/healthz" ""
+run_wrk "GET /v1/workouts?limit=20" "/v1/workouts?limit=20" "$TMP/auth.lua"
+run_wrk "POST /v1/sync (new workout)" "/v1/sync" "$TMP/sync.lua"
+RSS_AFTER_WRK=$(status_kb VmRSS)
+
+# ---- 1 GiB upload -----------------------------------------------------------------------------
+# A sparse file: curl streams it with a Content-Length, the client reads zeros without disk I/O.
+truncate -s "${UPLOAD_MB}M" "$TMP/upload.bin"
+RSS_BEFORE_UP=$(status_kb VmRSS)
+reset_peak
+UP_OUT=$(curl -sS -o "$TMP/upload.json" -w '%{http_code} %{time_total} %{size_upload}' \
+    -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: video/mp4' \
+    -T "$TMP/upload.bin" "$URL/v1/videos")
+PEAK_UP=$(status_kb VmHWM)
+rm -f "$TMP/upload.bin"
+read -r UP_CODE UP_TIME UP_SIZE <<<"$UP_OUT"
+UP_MBS=$(awk -v b="$UP_SIZE" -v t="$UP_TIME" 'BEGIN { printf "%.0f", t > 0 ? b / 1048576 / t : 0 }')
+UP_GROWTH=$((PEAK_UP - RSS_BEFORE_UP))
+
+# ---- report -----------------------------------------------------------------------------------
+echo "repright serve bench: $BIN, $(nproc) cores, wrk -t$THREADS -c$CONNS -d${DURATION}s," \
+    "$NWORKOUTS workouts synced (list page: $NLIST items), REPRIGHT_WORKERS=0"
+printf '%-32s %10s %9s %9s %8s %8s %10s\n' endpoint req/s p50 p99 non-2xx sock-err "peak MiB"
+for row in "${ROWS[@]}"; do echo "$row"; done
+echo
+echo "server RSS: at rest $(mb "$RSS_REST") MiB, after the wrk runs $(mb "$RSS_AFTER_WRK") MiB"
+echo "upload ${UPLOAD_MB} MiB POST /v1/videos: HTTP $UP_CODE, ${UP_TIME}s, $UP_MBS MiB/s," \
+    "server RSS $(mb "$RSS_BEFORE_UP") -> peak $(mb "$PEAK_UP") MiB (growth $(mb "$UP_GROWTH") MiB," \
+    "limit 16)"
+
+STATUS=0
+if [ "$UP_CODE" != 201 ]; then
+    echo "bench_server: upload answered HTTP $UP_CODE: $(head -c 300 "$TMP/upload.json")" >&2
+    STATUS=1
+fi
+if [ "$UP_GROWTH" -gt "$RSS_GROWTH_MAX_KB" ]; then
+    echo "bench_server: the upload grew server RSS by more than 16 MiB" >&2
+    STATUS=1
+fi
+
+# ---- stop -------------------------------------------------------------------------------------
+kill -TERM "$PID"
+for _ in $(seq 1 300); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$PID" 2>/dev/null; then
+    echo "bench_server: server still running 30 s after SIGTERM" >&2
+    STATUS=1
+else
+    wait "$PID" || { echo "bench_server: server exited with status $? at SIGTERM" >&2; STATUS=1; }
+fi
+PID=""
+exit $STATUS
