@@ -18,6 +18,8 @@ cmake -S . -B build-cov -DCMAKE_BUILD_TYPE=Debug -DRR_WERROR=ON -DRR_COVERAGE=ON
 cmake --build build-cov -j "$JOBS"
 find build-cov -name '*.gcda' -delete
 (cd build-cov && ctest --output-on-failure -j "$JOBS")
+# The accuracy tables the real-media tests print (CTest keeps passing tests' output in its log).
+scripts/print-measurements.sh build-cov/Testing/Temporary/LastTest.log
 gcovr --root . --filter 'src/' --exclude 'src/cli/' --print-summary --fail-under-line "$COVERAGE_FLOOR" build-cov >build-cov/coverage.txt
 tail -n 3 build-cov/coverage.txt
 
