@@ -124,6 +124,7 @@ RSS_REST=$(status_kb VmRSS)
 
 # ---- wrk runs ---------------------------------------------------------------------------------
 ROWS=()
+NOTES=()
 run_wrk() { # $1 = label, $2 = path, $3 = lua script or ""
     local label=$1 path=$2 script=$3 out rps p50 p99 non2xx sockerr peak
     local args=(-t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency)
@@ -138,6 +139,7 @@ run_wrk() { # $1 = label, $2 = path, $3 = lua script or ""
     non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' <<<"$out")
     sockerr=$(awk '/Socket errors:/ { s = 0; for (i = 3; i <= NF; i += 2) s += $(i + 1); print s }' \
         <<<"$out" | tr -d ',')
+    grep -q 'Socket errors:' <<<"$out" && NOTES+=("$label: $(grep 'Socket errors:' <<<"$out" | sed 's/^ *//')")
     ROWS+=("$(printf '%-32s %10s %9s %9s %8s %8s %10s' "$label" "$rps" "$p50" "$p99" \
         "${non2xx:-0}" "${sockerr:-0}" "$(mb "$peak")")")
 }
@@ -157,7 +159,7 @@ UP_OUT=$(curl -sS -o "$TMP/upload.json" -w '%{http_code} %{time_total} %{size_up
 PEAK_UP=$(status_kb VmHWM)
 rm -f "$TMP/upload.bin"
 read -r UP_CODE UP_TIME UP_SIZE <<<"$UP_OUT"
-UP_MBS=$(awk -v b="$UP_SIZE" -v t="$UP_TIME" 'BEGIN { printf "%.0f", t > 0 ? b / 1048576 / t : 0 }')
+UP_MBS=$(awk -v b="$UP_SIZE" -v t="$UP_TIME" 'BEGIN { printf "%.0f", (t > 0) ? b / 1048576 / t : 0 }')
 UP_GROWTH=$((PEAK_UP - RSS_BEFORE_UP))
 
 # ---- report -----------------------------------------------------------------------------------
@@ -165,6 +167,7 @@ echo "repright serve bench: $BIN, $(nproc) cores, wrk -t$THREADS -c$CONNS -d${DU
     "$NWORKOUTS workouts synced (list page: $NLIST items), REPRIGHT_WORKERS=0"
 printf '%-32s %10s %9s %9s %8s %8s %10s\n' endpoint req/s p50 p99 non-2xx sock-err "peak MiB"
 for row in "${ROWS[@]}"; do echo "$row"; done
+for note in "${NOTES[@]+"${NOTES[@]}"}"; do echo "  $note"; done
 echo
 echo "server RSS: at rest $(mb "$RSS_REST") MiB, after the wrk runs $(mb "$RSS_AFTER_WRK") MiB"
 echo "upload ${UPLOAD_MB} MiB POST /v1/videos: HTTP $UP_CODE, ${UP_TIME}s, $UP_MBS MiB/s," \
