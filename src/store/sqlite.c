@@ -17,6 +17,7 @@
 #include "../base/rr_error.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,21 @@
 #define POOL_SIZE 4
 #define BUSY_TIMEOUT_MS 10000
 
+/* Prepared statements kept per connection, keyed by SQL text (hash + strcmp: some SQL is built
+ * in stack buffers, so the pointer alone proves nothing). Re-preparing on every call cost ~20 %
+ * of an authenticated list request. A statement already running on this connection (a nested
+ * query with the same text) is never handed out twice: that caller gets a fresh, uncached one. */
+#define STMT_CACHE 64
+struct stmt_entry {
+    uint64_t hash;
+    char *sql;
+    sqlite3_stmt *st;
+    bool busy;
+};
+struct stmt_cache {
+    struct stmt_entry e[STMT_CACHE];
+};
+
 struct sq {
     struct store base; /* first: a struct store * is a struct sq * */
     pthread_mutex_t mu;
@@ -32,6 +48,7 @@ struct sq {
     pthread_mutex_t write_mu;
     sqlite3 *db[POOL_SIZE];
     bool in_use[POOL_SIZE];
+    struct stmt_cache cache[POOL_SIZE]; /* prepared statements of each pooled connection */
 };
 
 struct conn {
@@ -156,10 +173,76 @@ static struct arg arg_d(double d)
 
 #define NARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+static uint64_t sql_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* A cached statement for sql on this connection, preparing and caching it when there is room;
+ * *cached = false means the caller owns a fresh statement that q_close() will finalize. */
+static int stmt_get(struct conn *c, const char *sql, sqlite3_stmt **st, bool *cached)
+{
+    struct stmt_cache *sc = &c->sq->cache[c->slot];
+    uint64_t h = sql_hash(sql);
+    struct stmt_entry *free_slot = NULL;
+    *cached = false;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        struct stmt_entry *e = &sc->e[i];
+        if (!e->sql) {
+            if (!free_slot)
+                free_slot = e;
+            continue;
+        }
+        if (e->hash == h && !e->busy && strcmp(e->sql, sql) == 0) {
+            e->busy = true;
+            *st = e->st;
+            *cached = true;
+            return SQLITE_OK;
+        }
+    }
+    int rc = sqlite3_prepare_v3(c->db, sql, -1, free_slot ? SQLITE_PREPARE_PERSISTENT : 0, st,
+                                NULL);
+    if (rc != SQLITE_OK || !free_slot)
+        return rc;
+    char *copy = strdup(sql);
+    if (!copy)
+        return SQLITE_OK; /* still usable, just not cached */
+    *free_slot = (struct stmt_entry){h, copy, *st, true};
+    *cached = true;
+    return SQLITE_OK;
+}
+
+/* Done with a statement from q_open(): reset a cached one for its next use, finalize others. */
+static void q_close(struct conn *c, sqlite3_stmt *st)
+{
+    struct stmt_cache *sc = &c->sq->cache[c->slot];
+    for (int i = 0; i < STMT_CACHE; i++)
+        if (sc->e[i].st == st && sc->e[i].busy) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            sc->e[i].busy = false;
+            return;
+        }
+    sqlite3_finalize(st);
+}
+
+static void stmt_cache_clear(struct stmt_cache *sc)
+{
+    for (int i = 0; i < STMT_CACHE; i++) {
+        sqlite3_finalize(sc->e[i].st);
+        free(sc->e[i].sql);
+        sc->e[i] = (struct stmt_entry){0};
+    }
+}
+
 /* Empty text binds as NULL: optional ids (user_id of a system job, video_id) are "" in records. */
 static int q_open(struct conn *c, const char *sql, const struct arg *a, int na, sqlite3_stmt **st)
 {
-    int rc = sqlite3_prepare_v2(c->db, sql, -1, st, NULL);
+    bool cached = false;
+    int rc = stmt_get(c, sql, st, &cached);
     for (int i = 0; rc == SQLITE_OK && i < na; i++) {
         if (a[i].type == 's' && a[i].s && a[i].s[0])
             rc = sqlite3_bind_text(*st, i + 1, a[i].s, -1, SQLITE_TRANSIENT);
@@ -171,7 +254,10 @@ static int q_open(struct conn *c, const char *sql, const struct arg *a, int na, 
             rc = sqlite3_bind_double(*st, i + 1, a[i].d);
     }
     if (rc != SQLITE_OK) {
-        sqlite3_finalize(*st);
+        if (*st && cached)
+            q_close(c, *st);
+        else
+            sqlite3_finalize(*st); /* NULL when prepare failed */
         *st = NULL;
         return map_rc(rc);
     }
@@ -199,7 +285,7 @@ static int q_exec(struct conn *c, const char *sql, const struct arg *a, int na)
     do
         err = q_step(st);
     while (err == 1);
-    sqlite3_finalize(st);
+    q_close(c, st);
     return err ? err : sqlite3_changes(c->db);
 }
 
@@ -252,7 +338,7 @@ static int q_one(struct conn *c, const char *sql, const struct arg *a, int na, r
     err = q_step(st);
     if (err == 1)
         fn(st, item);
-    sqlite3_finalize(st);
+    q_close(c, st);
     return err == 1 ? 0 : err == 0 ? RR_ERR_NOTFOUND : err;
 }
 
@@ -298,7 +384,7 @@ static int q_list(struct conn *c, const char *sql, const struct arg *a, int na, 
         fn(st, buf + *n * item_size);
         (*n)++;
     }
-    sqlite3_finalize(st);
+    q_close(c, st);
     if (err < 0) {
         free(buf);
         *n = 0;
@@ -325,8 +411,10 @@ static const struct store_ops sqlite_ops;
 static void sq_close(struct store *s)
 {
     struct sq *sq = sq_of(s);
-    for (int i = 0; i < POOL_SIZE; i++)
+    for (int i = 0; i < POOL_SIZE; i++) {
+        stmt_cache_clear(&sq->cache[i]);
         sqlite3_close(sq->db[i]); /* NULL is a no-op */
+    }
     pthread_mutex_destroy(&sq->mu);
     pthread_cond_destroy(&sq->cv);
     pthread_mutex_destroy(&sq->write_mu);
