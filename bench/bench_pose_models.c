@@ -7,10 +7,9 @@
  * speed-up of XNNPACK over the reference backend, how many heap allocations (and how many bytes
  * stay allocated) across all timed runs, and the process's peak RSS after each model.
  *
- * Allocation counting: this program defines malloc/calloc/realloc/free/posix_memalign/
- * aligned_alloc/memalign, counts calls and forwards to glibc's __libc_* entry points (symbol
- * interposition of the executable; no LD_PRELOAD). Under AddressSanitizer, which owns malloc,
- * counting is off and only mallinfo2's in-use byte delta is reported ("n/a" for the count).
+ * Allocation counting: heap calls (malloc and friends, and free) are counted by bench/alloc_count.h.
+ * Under AddressSanitizer, which owns malloc, counting is off and only mallinfo2's in-use byte
+ * delta is reported ("n/a" for the count).
  */
 #include <malloc.h>
 #include <stdatomic.h>
@@ -23,74 +22,7 @@
 #include "pose/model.h"
 #include "pose/net.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define BENCH_COUNT_ALLOCS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
-#define BENCH_COUNT_ALLOCS 0
-#endif
-#endif
-#ifndef BENCH_COUNT_ALLOCS
-#define BENCH_COUNT_ALLOCS 1
-#endif
-
-static atomic_long bench_allocs;
-static int bench_counting; /* set once the counter is seen to work */
-
-#if BENCH_COUNT_ALLOCS
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t n);
-extern void *__libc_memalign(size_t align, size_t n);
-extern void __libc_free(void *p);
-
-void *malloc(size_t n)
-{
-    atomic_fetch_add_explicit(&bench_allocs, 1, memory_order_relaxed);
-    return __libc_malloc(n);
-}
-
-void *calloc(size_t n, size_t size)
-{
-    atomic_fetch_add_explicit(&bench_allocs, 1, memory_order_relaxed);
-    return __libc_calloc(n, size);
-}
-
-void *realloc(void *p, size_t n)
-{
-    atomic_fetch_add_explicit(&bench_allocs, 1, memory_order_relaxed);
-    return __libc_realloc(p, n);
-}
-
-void *memalign(size_t align, size_t n)
-{
-    atomic_fetch_add_explicit(&bench_allocs, 1, memory_order_relaxed);
-    return __libc_memalign(align, n);
-}
-
-void *aligned_alloc(size_t align, size_t n)
-{
-    atomic_fetch_add_explicit(&bench_allocs, 1, memory_order_relaxed);
-    return __libc_memalign(align, n);
-}
-
-int posix_memalign(void **out, size_t align, size_t n)
-{
-    atomic_fetch_add_explicit(&bench_allocs, 1, memory_order_relaxed);
-    if (align < sizeof(void *) || (align & (align - 1)) != 0)
-        return 22; /* EINVAL */
-    void *p = __libc_memalign(align, n);
-    if (!p)
-        return 12; /* ENOMEM */
-    *out = p;
-    return 0;
-}
-
-void free(void *p)
-{
-    __libc_free(p);
-}
-#endif
+#include "alloc_count.h"
 
 struct bench_row {
     const char *label;
@@ -157,7 +89,7 @@ static int bench_one(const struct model *m, const struct bench_row *r, int runs,
     if (rc < 0)
         goto out;
     struct mallinfo2 mi0 = mallinfo2();
-    long a0 = atomic_load(&bench_allocs);
+    long a0 = atomic_load(&bench_calls);
     for (int i = 0; i < runs; i++) {
         double t0 = now_ms();
         rc = net_run(n);
@@ -165,7 +97,7 @@ static int bench_one(const struct model *m, const struct bench_row *r, int runs,
         if (rc < 0)
             goto out;
     }
-    long a1 = atomic_load(&bench_allocs);
+    long a1 = atomic_load(&bench_calls);
     struct mallinfo2 mi1 = mallinfo2();
     qsort(times, (size_t)runs, sizeof *times, cmp_double);
     res->median = runs % 2 ? times[runs / 2] : (times[runs / 2 - 1] + times[runs / 2]) / 2;
@@ -203,11 +135,7 @@ int main(int argc, char **argv)
         else
             snprintf(dir, sizeof dir, "%s/.cache/repright/models", home ? home : "/root");
     }
-    /* Self-check: a malloc the compiler cannot elide must move the counter. */
-    long before = atomic_load(&bench_allocs);
-    void *volatile probe = malloc(16);
-    free(probe);
-    bench_counting = BENCH_COUNT_ALLOCS && atomic_load(&bench_allocs) > before;
+    bench_alloc_probe();
 
     int max_runs = runs > ref_runs ? runs : ref_runs;
     double *times = calloc((size_t)max_runs, sizeof *times);

@@ -37,17 +37,6 @@
 #include "pose/blazepose.h"
 #include "video/decode.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define BENCH_COUNT_ALLOCS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
-#define BENCH_COUNT_ALLOCS 0
-#endif
-#endif
-#ifndef BENCH_COUNT_ALLOCS
-#define BENCH_COUNT_ALLOCS 1
-#endif
-
 #define DEFAULT_CLIP RR_SHARED_DIR "/media/videos/squat_front_bodyweight_dark_rj.mp4"
 #define DEFAULT_FRAMES 200
 #define MAX_FRAMES 1000
@@ -56,65 +45,7 @@
 #define REF_FRAMES 10
 #define FRAME_STORE_LIMIT ((size_t)4 << 30) /* refuse to hold more than 4 GiB of frames */
 
-static atomic_long bench_calls;
-static int bench_counting; /* set once the counter is seen to work */
-
-#if BENCH_COUNT_ALLOCS
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t n);
-extern void *__libc_memalign(size_t align, size_t n);
-extern void __libc_free(void *p);
-
-void *malloc(size_t n)
-{
-    atomic_fetch_add_explicit(&bench_calls, 1, memory_order_relaxed);
-    return __libc_malloc(n);
-}
-
-void *calloc(size_t n, size_t size)
-{
-    atomic_fetch_add_explicit(&bench_calls, 1, memory_order_relaxed);
-    return __libc_calloc(n, size);
-}
-
-void *realloc(void *p, size_t n)
-{
-    atomic_fetch_add_explicit(&bench_calls, 1, memory_order_relaxed);
-    return __libc_realloc(p, n);
-}
-
-void *memalign(size_t align, size_t n)
-{
-    atomic_fetch_add_explicit(&bench_calls, 1, memory_order_relaxed);
-    return __libc_memalign(align, n);
-}
-
-void *aligned_alloc(size_t align, size_t n)
-{
-    atomic_fetch_add_explicit(&bench_calls, 1, memory_order_relaxed);
-    return __libc_memalign(align, n);
-}
-
-int posix_memalign(void **out, size_t align, size_t n)
-{
-    atomic_fetch_add_explicit(&bench_calls, 1, memory_order_relaxed);
-    if (align < sizeof(void *) || (align & (align - 1)) != 0)
-        return 22; /* EINVAL */
-    void *p = __libc_memalign(align, n);
-    if (!p)
-        return 12; /* ENOMEM */
-    *out = p;
-    return 0;
-}
-
-void free(void *p)
-{
-    if (p)
-        atomic_fetch_add_explicit(&bench_calls, 1, memory_order_relaxed);
-    __libc_free(p);
-}
-#endif
+#include "alloc_count.h"
 
 /* The clip, decoded once: packed RGB frames (stride = 3 * width) and their timestamps. */
 struct clip {
@@ -430,11 +361,7 @@ int main(int argc, char **argv)
         pose_model_dir_default(dir, sizeof dir);
 
     setvbuf(stdout, NULL, _IOLBF, 0); /* rows appear as they finish, also when piped */
-    /* Self-check: a malloc the compiler cannot elide must move the counter. */
-    long before = atomic_load(&bench_calls);
-    void *volatile probe = malloc(16);
-    free(probe);
-    bench_counting = BENCH_COUNT_ALLOCS && atomic_load(&bench_calls) > before;
+    bench_alloc_probe();
 
     int status = 0;
     struct clip c;
