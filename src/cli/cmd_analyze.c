@@ -129,20 +129,12 @@ static int parse(int argc, char **argv, struct analyze_args *a)
         case 'T':
             a->thumbs = optarg;
             break;
-        case 't': {
-            char *end = NULL;
-            long v = strtol(optarg, &end, 10);
-            if (!end || *end || v < 1 || v > ANALYZE_MAX_THREADS)
+        case 't':
+            if (cli_parse_int(optarg, 1, ANALYZE_MAX_THREADS, &a->threads) < 0)
                 return usage_error("--threads wants 1..64", optarg);
-            a->threads = (int)v;
             break;
-        }
         case 'b':
-            if (strcmp(optarg, "xnnpack") == 0)
-                a->backend = NET_BACKEND_XNN;
-            else if (strcmp(optarg, "reference") == 0)
-                a->backend = NET_BACKEND_REF;
-            else
+            if (cli_parse_backend(optarg, &a->backend) < 0)
                 return usage_error("unknown backend", optarg);
             break;
         case 'd':

@@ -102,21 +102,13 @@ static int pose_parse(int argc, char **argv, struct pose_args *a)
         case 'j':
             a->json = 1;
             break;
-        case 't': {
-            char *end = NULL;
-            long n = strtol(optarg, &end, 10);
-            if (!end || end == optarg || *end != '\0' || n < 1 || n > POSE_MAX_THREADS)
+        case 't':
+            if (cli_parse_int(optarg, 1, POSE_MAX_THREADS, &a->threads) < 0)
                 return pose_usage_error("--threads wants a number from 1 to %d, not '%s'",
                                         POSE_MAX_THREADS, optarg);
-            a->threads = (int)n;
             break;
-        }
         case 'b':
-            if (strcmp(optarg, "xnnpack") == 0)
-                a->backend = NET_BACKEND_XNN;
-            else if (strcmp(optarg, "reference") == 0)
-                a->backend = NET_BACKEND_REF;
-            else
+            if (cli_parse_backend(optarg, &a->backend) < 0)
                 return pose_usage_error("unknown backend '%s' (xnnpack or reference)", optarg);
             break;
         case 'd':

@@ -25,6 +25,13 @@ struct cli_command {
 
 int cmd_analyze(int argc, char **argv); /* cmd_analyze.c */
 void cmd_analyze_usage(void);
+#include "pose/net.h"
+
+/* Flag values (options.c): 0 and *out set, or -1 when s is not valid. */
+int cli_parse_int(const char *s, int min, int max, int *out);
+/* "xnnpack" | "reference" */
+int cli_parse_backend(const char *s, enum net_backend *out);
+
 int cmd_pose(int argc, char **argv); /* cmd_pose.c */
 void cmd_pose_usage(void);
 int cmd_worker(int argc, char **argv);
