@@ -24,49 +24,8 @@
 static char g_model_dir[1024];
 static char g_media[1024];
 
-/* --- zero-allocation check: count heap calls while a flag is set (not under ASan) --------- */
-#if defined(__SANITIZE_ADDRESS__)
-#define COUNT_ALLOCS 0
-#else
-#define COUNT_ALLOCS 1
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t a, size_t b);
-extern void *__libc_realloc(void *p, size_t n);
-extern void *__libc_memalign(size_t al, size_t n);
-static volatile int g_counting;
-static volatile long g_allocs;
-void *malloc(size_t n)
-{
-    if (g_counting)
-        g_allocs++;
-    return __libc_malloc(n);
-}
-void *calloc(size_t a, size_t b)
-{
-    if (g_counting)
-        g_allocs++;
-    return __libc_calloc(a, b);
-}
-void *realloc(void *p, size_t n)
-{
-    if (g_counting)
-        g_allocs++;
-    return __libc_realloc(p, n);
-}
-int posix_memalign(void **p, size_t al, size_t n)
-{
-    if (g_counting)
-        g_allocs++;
-    *p = __libc_memalign(al, n);
-    return *p ? 0 : 12;
-}
-void *aligned_alloc(size_t al, size_t n)
-{
-    if (g_counting)
-        g_allocs++;
-    return __libc_memalign(al, n);
-}
-#endif
+/* zero-allocation check: heap calls counted by an interposed allocator (off under ASan) */
+#include "alloc_count.h"
 
 static const char *media(const char *rel)
 {
@@ -376,6 +335,9 @@ static void blazepose__squats_video_mode_tracks_within_tfjs_tolerance(void **sta
     double sum = 0, mx = 0, wsum = 0, wmx = 0, pre_post = 0, pre_post_max = 0;
     long count = 0, frames = 0;
     long allocs = 0;
+    bench_alloc_probe();
+    /* the counter must really count where it can, or "0 heap calls" would prove nothing */
+    assert_int_equal(bench_counting, BENCH_COUNT_ALLOCS);
     for (int i = 0;; i++) {
         struct rr_image img;
         int64_t t;
@@ -384,15 +346,9 @@ static void blazepose__squats_video_mode_tracks_within_tfjs_tolerance(void **sta
             break;
         assert_int_equal(rc, 0);
         assert_true((size_t)i < json_array_size(px));
-#if COUNT_ALLOCS
-        g_allocs = 0;
-        g_counting = 1;
-#endif
+        long calls0 = atomic_load(&bench_calls);
         rc = pose_session_run(s, &img, (int64_t)i * 33333, &f);
-#if COUNT_ALLOCS
-        g_counting = 0;
-        allocs += g_allocs;
-#endif
+        allocs += atomic_load(&bench_calls) - calls0;
         assert_int_equal(rc, 0);
         assert_int_equal(f.has_pose, 1);
         struct pose_timing tm;
@@ -423,7 +379,7 @@ static void blazepose__squats_video_mode_tracks_within_tfjs_tolerance(void **sta
            "mean %.4f max %.4f (tol 0.24) | pre/post mean %.3f ms max %.3f ms | heap calls in "
            "run %ld%s\n",
            frames, sum / (double)count, mx, wsum / (double)count, wmx, pre_post / (double)frames,
-           pre_post_max, allocs, COUNT_ALLOCS ? "" : " (not counted under ASan)");
+           pre_post_max, allocs, bench_counting ? "" : " (not counted under ASan)");
     assert_int_equal(frames, (long)json_array_size(px));
     assert_true(mx < 31.0);
     assert_true(wmx < 0.24);

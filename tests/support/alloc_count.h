@@ -1,6 +1,6 @@
 /*
- * alloc_count.h - heap-call counting for the benchmarks (include in exactly one file of a bench
- * program: it defines malloc and friends).
+ * alloc_count.h - heap-call counting for benchmarks and the zero-allocation test (include in
+ * exactly one file of a program: it defines malloc and friends).
  *
  * malloc/calloc/realloc/memalign/aligned_alloc/posix_memalign/free are interposed by the
  * executable (no LD_PRELOAD), counted in bench_calls and forwarded to glibc's __libc_* entry
@@ -11,6 +11,7 @@
 #ifndef RR_BENCH_ALLOC_COUNT_H
 #define RR_BENCH_ALLOC_COUNT_H
 
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
