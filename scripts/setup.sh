@@ -15,8 +15,8 @@ BUILD_PKGS=(build-essential cmake pkg-config git ca-certificates
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   libjansson-dev libsodium-dev libcmocka-dev libfreetype-dev fonts-dejavu-core
   libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev
-  opencv-doc)
-TEST_PKGS=(clang libclang-rt-14-dev cppcheck gcovr python3 python3-pytest python3-requests ffmpeg wrk)
+  opencv-doc emscripten)
+TEST_PKGS=(clang libclang-rt-14-dev cppcheck gcovr python3 python3-pytest python3-requests ffmpeg wrk chromium)
 
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" = "--test" ]; then
@@ -80,9 +80,18 @@ if ! models_ok; then
     install -m 0644 "$src" "$MODEL_DIR/$f.part"
     mv "$MODEL_DIR/$f.part" "$MODEL_DIR/$f"
   done
-  # keep the MediaPipe web build for the live page (later), same verified tarball
-  mkdir -p "$MODEL_DIR/mediapipe-pose"
-  cp -r "$tmp/package/." "$MODEL_DIR/mediapipe-pose/"
   models_ok || { echo "setup: model sha256 mismatch after extraction" >&2; exit 1; }
 fi
-echo "setup: ok (models in $MODEL_DIR)"
+
+# The web app's npm packages (web/package.json): @mediapipe/pose (served to browsers by the live
+# page) and playwright-core (browser tests). package-lock.json pins every version with its sha512;
+# `npm ci` verifies them. Skipped when node_modules was installed from this exact lock file.
+WEB_DIR="$(cd "$(dirname "$0")/.." && pwd)/web"
+lock_sum=$(sha256sum "$WEB_DIR/package-lock.json" | cut -d' ' -f1)
+stamp="$WEB_DIR/node_modules/.repright-lock.sha256"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
+  echo "setup: npm ci in $WEB_DIR"
+  (cd "$WEB_DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  echo "$lock_sum" >"$stamp"
+fi
+echo "setup: ok (models in $MODEL_DIR, web packages in $WEB_DIR/node_modules)"

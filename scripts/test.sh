@@ -2,7 +2,8 @@
 # test.sh - everything CI checks, in order; exits non-zero on the first failure.
 #  1. source checks: banned functions, cppcheck (warnings are errors)
 #  2. coverage build (-Werror) + the whole ctest suite + gcovr line coverage floor
-#  3. ASan + UBSan build + the whole ctest suite
+#  3. ASan + UBSan build + the whole ctest suite but the browser tests (label "browser": they
+#     drive Chromium against the server and ran once already in step 2)
 #  4. libFuzzer targets for a bounded time (clang), when RR_FUZZ_SECONDS > 0
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ cmake -S . -B build-cov -DCMAKE_BUILD_TYPE=Debug -DRR_WERROR=ON -DRR_COVERAGE=ON
 cmake --build build-cov -j "$JOBS"
 find build-cov -name '*.gcda' -delete
 (cd build-cov && ctest --output-on-failure -j "$JOBS")
+echo "browser test screenshots: build-cov/test-artifacts/screenshots"
 # The accuracy tables the real-media tests print (CTest keeps passing tests' output in its log).
 scripts/print-measurements.sh build-cov/Testing/Temporary/LastTest.log
 gcovr --root . --filter 'src/' --exclude 'src/cli/' --print-summary --fail-under-line "$COVERAGE_FLOOR" build-cov >build-cov/coverage.txt
@@ -39,4 +41,4 @@ if [ "$FUZZ_SECONDS" -gt 0 ] && command -v clang >/dev/null; then
   done
 fi
 # Last: its closing line is the one CI reads.
-(cd build-asan && ctest --output-on-failure -j "$JOBS")
+(cd build-asan && ctest --output-on-failure -j "$JOBS" -LE browser)
