@@ -18,14 +18,23 @@ build: setup
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The main job: the per-rep form report of a workout video (make run VIDEO=my_squats.mp4).
+PORT ?= 8080
+DATA_DIR ?= repright-data
+
+# The main job: the per-rep form report of a workout video (make run VIDEO=my_squats.mp4), then
+# the RepRight server with the web app on http://127.0.0.1:$(PORT)/ until Ctrl-C (SERVE=0 skips it).
 # Without a video at hand it shows the pose engine on a photo that a Debian package ships.
+SERVE ?= 1
 run: build
 ifneq ($(strip $(VIDEO)),)
 	$(BUILD)/repright analyze $(VIDEO)
 else
 	@echo "no VIDEO given (make run VIDEO=path/to/clip.mp4): showing the pose engine on $(IMAGE)"
 	$(BUILD)/repright pose $(IMAGE)
+endif
+ifeq ($(SERVE),1)
+	@echo "serving the web app and API on http://127.0.0.1:$(PORT)/ (data in $(DATA_DIR)/; Ctrl-C stops)"
+	$(BUILD)/repright serve --port $(PORT) --data-dir $(DATA_DIR)
 endif
 
 # Everything CI runs: unit + media tests, sanitizer build, static checks, coverage.
