@@ -19,9 +19,9 @@
  * Thread-safety: analysis_run() is reentrant (no global mutable state); the exercise registry
  * is read-only.
  *
- * Streaming: rep segmentation (reps.h) is a push-one-sample state machine, so an incremental
- * API (feed frames one by one, receive rep events) can wrap the same pieces; only the batch API
- * is public today.
+ * Streaming: live.h feeds frames one by one and announces reps as they complete; its report is
+ * always analysis_run() of the frames so far. report_write.h renders a report as JSON without a
+ * JSON library (used natively by src/pipeline/report_json.c and by the WebAssembly build).
  */
 #ifndef RR_ANALYSIS_H
 #define RR_ANALYSIS_H

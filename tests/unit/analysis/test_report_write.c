@@ -1,0 +1,166 @@
+/* test_report_write.c - the dependency-free report writer (src/analysis/report_write.h): the
+ * repright.report/1 fields and types (reals stay reals, NAN is null, strings are escaped), the
+ * plank hold block, an empty report, and the buffer's sticky size error. jansson parses the
+ * output here; tests/unit/pipeline/test_report_json.c covers the same text through
+ * report_json.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/analysis.h"
+#include "analysis/report_write.h"
+#include "base/rr_error.h"
+
+static json_t *parse(const char *s)
+{
+    json_error_t err;
+    json_t *o = json_loads(s, 0, &err);
+    if (!o)
+        fail_msg("not JSON (%s): %s", err.text, s);
+    return o;
+}
+
+static void report_write__writes_every_field_with_its_type(void **state)
+{
+    (void)state;
+    struct analysis_rep rep = {.index = 1, .frame_start = 3, .frame_turn = 30, .frame_end = 60,
+                               .t_start_us = 100000, .t_turn_us = 1000000, .t_end_us = 2000000,
+                               .rom = 90.0f, .rom_unit = "deg", .depth = NAN, .depth_name = "d",
+                               .concentric_s = 1.0f, .eccentric_s = NAN, .symmetry_deg = 2.5f,
+                               .score = 64.0f, .verdict = ANALYSIS_BAD, .n_checks = 2, .n_faults = 1};
+    rep.checks[0] = (struct analysis_check){.name = "heels_rise", .cue = "say \"heels\\down\"\n",
+                                            .unit = "shin", .value = 0.25f, .threshold = 0.1f,
+                                            .above = 1, .severity = ANALYSIS_SEV_MODERATE,
+                                            .outcome = ANALYSIS_FAULT};
+    rep.checks[1] = (struct analysis_check){.name = "knee_valgus", .cue = NULL, .unit = NULL,
+                                            .value = NAN, .threshold = 0.8f, .above = 0,
+                                            .severity = ANALYSIS_SEV_MAJOR,
+                                            .outcome = ANALYSIS_NOT_JUDGED};
+    struct analysis_report r = {.exercise = "squat", .exercise_given = 0, .confidence = 1.0f,
+                                .n_candidates = 1, .view = ANALYSIS_VIEW_SIDE, .n_frames = 61,
+                                .n_frames_used = 60, .duration_s = 2.0f, .n_reps = 1, .reps = &rep};
+    r.candidates[0] = (struct analysis_candidate){"squat", 1.0f};
+    r.set = (struct analysis_set){.reps = 1, .bad = 1, .mean_score = 64.0f,
+                                  .top_fault = "heels_rise", .top_fault_reps = 1,
+                                  .time_under_tension_s = 1.9f};
+    char *s = analysis_report_json(&r);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "\"confidence\":1.0,")); /* a real stays a real */
+    assert_non_null(strstr(s, "\"index\":1,"));        /* an integer stays an integer */
+    json_t *o = parse(s);
+    free(s);
+    assert_string_equal(json_string_value(json_object_get(o, "schema")), ANALYSIS_REPORT_SCHEMA);
+    assert_true(json_is_real(json_object_get(o, "confidence")));
+    assert_true(json_is_false(json_object_get(o, "is_hold")));
+    assert_true(json_is_null(json_object_get(o, "hold")));
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "frames"), "used")), 60);
+    json_t *p = json_array_get(json_object_get(o, "reps"), 0);
+    assert_int_equal(json_integer_value(json_object_get(p, "frame_end")), 60);
+    assert_float_equal(json_real_value(json_object_get(p, "t_start_s")), 0.1, 1e-12);
+    assert_float_equal(json_real_value(json_object_get(p, "symmetry_deg")), 2.5, 0.0);
+    assert_true(json_is_null(json_object_get(json_object_get(p, "depth"), "value")));
+    assert_true(json_is_null(json_object_get(json_object_get(p, "tempo"), "eccentric_s")));
+    assert_string_equal(json_string_value(json_object_get(p, "verdict")), "bad");
+    json_t *faults = json_object_get(p, "faults");
+    assert_int_equal(json_array_size(faults), 1);
+    assert_string_equal(json_string_value(json_array_get(faults, 0)), "heels_rise");
+    json_t *c0 = json_array_get(json_object_get(p, "checks"), 0);
+    assert_string_equal(json_string_value(json_object_get(c0, "cue")), "say \"heels\\down\"\n");
+    assert_float_equal(json_real_value(json_object_get(c0, "value")), (double)0.25f, 0.0);
+    assert_string_equal(json_string_value(json_object_get(c0, "fault_when")), "above");
+    json_t *c1 = json_array_get(json_object_get(p, "checks"), 1);
+    assert_true(json_is_null(json_object_get(c1, "cue")));
+    assert_true(json_is_null(json_object_get(c1, "value")));
+    assert_string_equal(json_string_value(json_object_get(c1, "fault_when")), "below");
+    assert_string_equal(json_string_value(json_object_get(c1, "outcome")), "not_judged");
+    /* A float value is written so that it parses back to exactly the same number. */
+    assert_true((float)json_real_value(json_object_get(json_object_get(o, "set"),
+                                                       "time_under_tension_s")) == 1.9f);
+    json_decref(o);
+}
+
+static void report_write__writes_a_hold_and_an_empty_report(void **state)
+{
+    (void)state;
+    struct analysis_hold_window w[2] = {{0, 1000000, 100.0f, ANALYSIS_GOOD, NULL},
+                                        {1000000, 2000000, NAN, ANALYSIS_CANNOT_JUDGE, "hip_sag"}};
+    struct analysis_report r = {.exercise = "plank", .exercise_given = 1, .confidence = 1.0f,
+                                .is_hold = 1};
+    r.set.mean_score = NAN;
+    r.hold = (struct analysis_hold){.hold_s = 2.0f, .good_form_s = 1.0f, .mean_score = 100.0f,
+                                    .n_windows = 2, .windows = w};
+    char *s = analysis_report_json(&r);
+    json_t *o = parse(s);
+    free(s);
+    assert_string_equal(json_string_value(json_object_get(o, "exercise_source")), "given");
+    json_t *h = json_object_get(o, "hold");
+    assert_float_equal(json_real_value(json_object_get(h, "hold_s")), 2.0, 0.0);
+    assert_int_equal(json_array_size(json_object_get(h, "checks")), 0);
+    json_t *w1 = json_array_get(json_object_get(h, "windows"), 1);
+    assert_string_equal(json_string_value(json_object_get(w1, "fault")), "hip_sag");
+    assert_true(json_is_null(json_object_get(w1, "score")));
+    assert_true(json_is_null(json_object_get(json_array_get(json_object_get(h, "windows"), 0), "fault")));
+    json_decref(o);
+
+    struct analysis_report empty;
+    memset(&empty, 0, sizeof empty);
+    empty.set.mean_score = NAN;
+    s = analysis_report_json(&empty);
+    o = parse(s);
+    free(s);
+    assert_true(json_is_null(json_object_get(o, "exercise")));
+    assert_int_equal(json_array_size(json_object_get(o, "reps")), 0);
+    assert_int_equal(json_array_size(json_object_get(o, "candidates")), 0);
+    json_decref(o);
+    assert_null(analysis_report_json(NULL));
+}
+
+static void report_write__buffer_errors_stick(void **state)
+{
+    (void)state;
+    struct rr_jbuf jb;
+    jbuf_init(&jb);
+    char *s = jbuf_release(&jb); /* nothing written: "" */
+    assert_non_null(s);
+    assert_string_equal(s, "");
+    free(s);
+    jbuf_int(&jb, -42);
+    jbuf_real(&jb, (double)INFINITY); /* -> null */
+    jbuf_real(&jb, -0.5);
+    jbuf_real(&jb, 1e20);
+    jbuf_str(&jb, "\x01");
+    assert_string_equal(jb.s, "-42null-0.51e+20\"\\u0001\"");
+    jbuf_free(&jb);
+    /* Past RR_JBUF_MAX: TOOBIG, later writes are no-ops, release gives NULL. */
+    size_t chunk = (size_t)1 << 20;
+    char *big = malloc(chunk + 1);
+    assert_non_null(big);
+    memset(big, 'x', chunk);
+    big[chunk] = '\0';
+    for (size_t k = 0; k <= RR_JBUF_MAX / chunk && !jb.err; k++)
+        jbuf_raw(&jb, big);
+    free(big);
+    assert_int_equal(jb.err, RR_ERR_TOOBIG);
+    size_t len = jb.len;
+    jbuf_raw(&jb, "more");
+    assert_int_equal(jb.len, len);
+    assert_null(jbuf_release(&jb));
+    assert_null(jb.s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(report_write__writes_every_field_with_its_type),
+        cmocka_unit_test(report_write__writes_a_hold_and_an_empty_report),
+        cmocka_unit_test(report_write__buffer_errors_stick),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
