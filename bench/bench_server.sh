@@ -7,6 +7,8 @@
 #   REPRIGHT_BIN  the binary (default: ./build/repright); also read from $REPRIGHT_BIN
 #   BENCH_DURATION wrk seconds per endpoint (default 10), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
 #   BENCH_UPLOAD_MB size of the upload (default 1024), BENCH_WORKOUTS synced before the read (200)
+# The load average before and after the wrk runs is printed with the table (a shared machine).
+# For a deterministic cost of the list route see bench/instr_per_request.sh (callgrind).
 # Needs: wrk, curl, jq. The server runs with REPRIGHT_WORKERS=0 (no analysis), on a temp data dir
 # removed at the end; it is stopped with SIGTERM. Prints one table; exits non-zero only when the
 # server cannot be started or set up, or when the upload grows server RSS by more than 16 MiB.
@@ -143,10 +145,13 @@ run_wrk() { # $1 = label, $2 = path, $3 = lua script or ""
     ROWS+=("$(printf '%-32s %10s %9s %9s %8s %8s %10s' "$label" "$rps" "$p50" "$p99" \
         "${non2xx:-0}" "${sockerr:-0}" "$(mb "$peak")")")
 }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+LOAD_START=$(loadavg)
 run_wrk "GET /healthz" "/healthz" ""
 run_wrk "GET /v1/workouts?limit=20" "/v1/workouts?limit=20" "$TMP/auth.lua"
 run_wrk "POST /v1/sync (new workout)" "/v1/sync" "$TMP/sync.lua"
 RSS_AFTER_WRK=$(status_kb VmRSS)
+LOAD_END=$(loadavg)
 
 # ---- 1 GiB upload -----------------------------------------------------------------------------
 # A sparse file: curl streams it with a Content-Length, the client reads zeros without disk I/O.
@@ -168,6 +173,8 @@ echo "repright serve bench: $BIN, $(nproc) cores, wrk -t$THREADS -c$CONNS -d${DU
 printf '%-32s %10s %9s %9s %8s %8s %10s\n' endpoint req/s p50 p99 non-2xx sock-err "peak MiB"
 for row in "${ROWS[@]}"; do echo "$row"; done
 for note in "${NOTES[@]+"${NOTES[@]}"}"; do echo "  $note"; done
+echo "load average (1/5/15 min): $LOAD_START before the wrk runs, $LOAD_END after" \
+    "(the machine is shared: req/s scale with what else runs)"
 echo
 echo "server RSS: at rest $(mb "$RSS_REST") MiB, after the wrk runs $(mb "$RSS_AFTER_WRK") MiB"
 echo "upload ${UPLOAD_MB} MiB POST /v1/videos: HTTP $UP_CODE, ${UP_TIME}s, $UP_MBS MiB/s," \

@@ -8,6 +8,7 @@
  * half-opened app is closed by the same app_close() path.
  */
 #include "app.h"
+#include "web.h"
 
 #include "../auth/secret.h"
 #include "../base/rr_error.h"
@@ -148,6 +149,24 @@ static int app_set(struct app_config *cfg, const char *key, const char *val, int
         cfg->http.idle_timeout_s = (unsigned)v;
         return 0;
     }
+    if (strcmp(key, "HEADER_TIMEOUT_S") == 0) {
+        if (app_parse_int(val, 0, 3600, &v) < 0)
+            return RR_ERR_INVAL;
+        cfg->http.header_timeout_s = (unsigned)v;
+        return 0;
+    }
+    if (strcmp(key, "BODY_MIN_RATE") == 0) {
+        if (app_parse_int(val, 0, 1LL << 30, &v) < 0)
+            return RR_ERR_INVAL;
+        cfg->http.body_min_rate = (unsigned)v;
+        return 0;
+    }
+    if (strcmp(key, "BODY_GRACE_S") == 0) {
+        if (app_parse_int(val, 0, 3600, &v) < 0)
+            return RR_ERR_INVAL;
+        cfg->http.body_grace_s = (unsigned)v;
+        return 0;
+    }
     if (strcmp(key, "DRAIN_TIMEOUT_MS") == 0) {
         if (app_parse_int(val, 0, 600000, &v) < 0)
             return RR_ERR_INVAL;
@@ -166,6 +185,26 @@ static int app_set(struct app_config *cfg, const char *key, const char *val, int
         cfg->login_ip_limit = (int)v;
         return 0;
     }
+    if (strcmp(key, "LOGIN_WINDOW_S") == 0) {
+        if (app_parse_int(val, 1, 86400, &v) < 0)
+            return RR_ERR_INVAL;
+        cfg->login_window_s = (int)v;
+        return 0;
+    }
+    if (strcmp(key, "LOGIN_BACKOFF_S") == 0) {
+        if (app_parse_int(val, 1, 86400, &v) < 0)
+            return RR_ERR_INVAL;
+        cfg->login_backoff_s = (int)v;
+        return 0;
+    }
+    if (strcmp(key, "LOGIN_BACKOFF_MAX_S") == 0) {
+        if (app_parse_int(val, 1, 86400, &v) < 0) /* the purge horizon is a day */
+            return RR_ERR_INVAL;
+        cfg->login_backoff_max_s = (int)v;
+        return 0;
+    }
+    if (strcmp(key, "WEB_DIR") == 0)
+        return app_copy(cfg->web_dir, sizeof cfg->web_dir, val) < 0 ? RR_ERR_INVAL : 0;
     if (strcmp(key, "LOG_LEVEL") == 0) {
         int lv = log_level_parse(val);
         if (lv < 0)
@@ -182,7 +221,8 @@ static const char *const app_env_keys[] = {
     "MODEL",        "BIND",             "PORT",            "WORKERS",           "HTTP_THREADS",
     "JOB_MAX_ATTEMPTS", "JOB_LEASE_S",  "UPLOAD_LIMIT",    "JSON_LIMIT",        "HEADER_LIMIT",
     "MAX_CONNECTIONS", "MAX_PER_IP",    "IDLE_TIMEOUT_S",  "DRAIN_TIMEOUT_MS",
-    "LOGIN_ACCOUNT_LIMIT", "LOGIN_IP_LIMIT", "LOG_LEVEL",
+    "LOGIN_ACCOUNT_LIMIT", "LOGIN_IP_LIMIT", "LOG_LEVEL", "LOGIN_WINDOW_S", "LOGIN_BACKOFF_S",
+    "LOGIN_BACKOFF_MAX_S", "WEB_DIR", "HEADER_TIMEOUT_S", "BODY_MIN_RATE", "BODY_GRACE_S",
 };
 
 /* Command-line flags -> setting names. */
@@ -192,7 +232,7 @@ static const struct {
 } app_flags[] = {
     {"--port", "PORT"},       {"--bind", "BIND"},   {"--data-dir", "DATA_DIR"},
     {"--workers", "WORKERS"}, {"--model", "MODEL"}, {"--database-url", "DATABASE_URL"},
-    {"--blob-url", "BLOB_URL"},
+    {"--blob-url", "BLOB_URL"}, {"--web-dir", "WEB_DIR"},
 };
 
 int app_config_load(struct app_config *cfg, int argc, char **argv, char *msg, size_t msg_len)
@@ -217,6 +257,10 @@ int app_config_load(struct app_config *cfg, int argc, char **argv, char *msg, si
     cfg->login_account_limit = 0; /* 0 = the auth module's policy */
     cfg->login_ip_limit = 0;
     cfg->log_level = LOG_LEVEL_INFO;
+#ifdef RR_DEFAULT_WEB_DIR
+    if (app_copy(cfg->web_dir, sizeof cfg->web_dir, RR_DEFAULT_WEB_DIR) < 0)
+        cfg->web_dir[0] = '\0';
+#endif
 
     for (size_t i = 0; i < sizeof app_env_keys / sizeof app_env_keys[0]; i++) {
         snprintf(name, sizeof name, "REPRIGHT_%s", app_env_keys[i]);
@@ -384,6 +428,9 @@ int app_open(const struct app_config *cfg, enum app_run run, struct app **out, c
     if (run == APP_RUN_WORKERS)
         goto out;
 
+    if (web_dir_check(a->cfg.web_dir) < 0)
+        log_event(LOG_LEVEL_WARN, "web app directory missing: static pages answer 404",
+                  json_pack("{s:s}", "web_dir", a->cfg.web_dir));
     a->cfg.http.authenticate = api_authenticate;
     size_t nroutes = 0;
     const struct http_route *routes = api_routes(&nroutes);

@@ -43,9 +43,14 @@ struct app_config {
     int page_max;              /* 100 */
     struct http_config http;   /* REPRIGHT_BIND, REPRIGHT_PORT, REPRIGHT_HTTP_THREADS, limits */
     char bind_buf[64];         /* storage for http.bind_addr */
-    int login_account_limit;   /* REPRIGHT_LOGIN_ACCOUNT_LIMIT failed logins/min; 0 = auth policy */
-    int login_ip_limit;        /* REPRIGHT_LOGIN_IP_LIMIT login attempts/min; 0 = auth policy */
+    int login_account_limit;   /* REPRIGHT_LOGIN_ACCOUNT_LIMIT failed logins/window; 0 = auth policy */
+    int login_ip_limit;        /* REPRIGHT_LOGIN_IP_LIMIT failed logins/window; 0 = auth policy */
+    int login_window_s;        /* REPRIGHT_LOGIN_WINDOW_S sliding window; 0 = auth policy (60) */
+    int login_backoff_s;       /* REPRIGHT_LOGIN_BACKOFF_S first account block; 0 = policy (60) */
+    int login_backoff_max_s;   /* REPRIGHT_LOGIN_BACKOFF_MAX_S block cap; 0 = policy (900) */
     int log_level;             /* REPRIGHT_LOG_LEVEL debug|info|warn|error (enum log_level) */
+    char web_dir[1024];        /* REPRIGHT_WEB_DIR, --web-dir: the web app served at /; default
+                                  RR_DEFAULT_WEB_DIR (the build's web dir); "" = none */
 };
 
 struct app {
@@ -99,6 +104,8 @@ extern const struct http_route api_analytics_routes[];
 extern const size_t api_analytics_routes_n;
 extern const struct http_route api_ops_routes[];       /* /readyz, /docs */
 extern const size_t api_ops_routes_n;
+extern const struct http_route api_web_routes[];       /* static web app, fallback "/{path*}" */
+extern const size_t api_web_routes_n;
 
 /* All routes joined (built once, static storage); *n gets the count. */
 const struct http_route *api_routes(size_t *n);

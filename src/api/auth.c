@@ -8,12 +8,17 @@
  *  - Login answers exactly the same for an unknown email and a wrong password: same status, same
  *    body, and the same work (password_verify_dummy burns one Argon2id verify at the current
  *    parameters when the user does not exist).
- *  - Throttling: every login attempt counts on two fixed-window counters kept in the store
- *    (store_rate_hit, so several server processes share them): per client IP and per account
- *    (keyed by a peppered hash of the lowercase email, so the table holds no addresses). Limits
- *    and window come from the auth module's login policy (ratelimit_login_ip/_account), or from
- *    the configuration. Over the limit -> 429 + Retry-After = the rest of the window. A
- *    successful login clears the account counter. Nothing locks out for longer than a window.
+ *  - Throttling (auth/ratelimit.h arithmetic, state in the store so several server processes
+ *    share it): two sliding-window keys, the client IP and the account (a peppered hash of the
+ *    lowercase email, so the table holds no addresses, and unknown emails are throttled exactly
+ *    like known ones). Before the password is checked both keys are peeked in one store
+ *    transaction: either denied -> 429 + Retry-After (the longer wait) with the JSON error body.
+ *    Only failures count: a wrong password or unknown email hits both keys (one transaction);
+ *    the account key has exponential back-off (the window filling blocks it for base seconds,
+ *    every further failure while strikes are remembered doubles the block up to the cap). A
+ *    successful login clears the account key and leaves the IP key untouched (it neither spends
+ *    nor refunds IP budget). Nothing locks out for good. Limits, window and back-off come from
+ *    the auth module's login policy or the configuration (REPRIGHT_LOGIN_*).
  *  - Access tokens: HS256 JWT, 15 minutes, iss/aud/typ=access, key derived from the server
  *    secret. Refresh tokens: 256 random bits, stored only as HMAC(pepper), single use: every
  *    refresh rotates the token inside its family; presenting a spent token revokes the whole
@@ -165,21 +170,110 @@ static int auth_reply_tokens(struct http_request *req, const struct app *a, cons
     return http_reply_json(req, status, body);
 }
 
-/* Count one attempt on a rate key; RR_ERR_RATELIMITED (Retry-After staged) when over limit. */
-static int auth_throttle(struct http_request *req, struct app *a, const char *key, uint32_t limit,
-                         uint32_t window_s)
+/* ---- login throttling ----------------------------------------------------------------------- */
+
+enum { AUTH_KEY_IP = 0, AUTH_KEY_ACCOUNT = 1 };
+
+struct auth_rate_ctx {
+    struct ratelimit_rule rules[2]; /* [AUTH_KEY_IP], [AUTH_KEY_ACCOUNT] */
+    int64_t now;                    /* seconds */
+    enum { AUTH_RATE_CHECK, AUTH_RATE_FAILED, AUTH_RATE_SUCCEEDED } op;
+    struct ratelimit_decision decision; /* CHECK: the combined verdict */
+};
+
+static void auth_rate_from_store(struct ratelimit_state *d, const struct store_rate_state *s)
 {
-    int64_t count = 0, start = 0;
-    int64_t window_ms = (int64_t)window_s * 1000;
-    int err = store_rate_hit(a->store, key, window_ms, &count, &start);
+    d->window_start = s->window_start;
+    d->prev = s->prev;
+    d->cur = s->cur;
+    d->strikes = s->strikes;
+    d->blocked_until = s->blocked_until;
+    d->last_hit = s->last_hit;
+}
+
+static void auth_rate_to_store(struct store_rate_state *d, const struct ratelimit_state *s)
+{
+    d->window_start = s->window_start;
+    d->prev = s->prev;
+    d->cur = s->cur;
+    d->strikes = s->strikes;
+    d->blocked_until = s->blocked_until;
+    d->last_hit = s->last_hit;
+}
+
+/* store_rate_fn: states[0] is the IP key, states[1] the account key. */
+static int auth_rate_apply(void *ctx, struct store_rate_state *states, size_t n)
+{
+    struct auth_rate_ctx *c = ctx;
+    int err = 0;
+    if (n != 2)
+        return RR_ERR_INTERNAL;
+    c->decision = (struct ratelimit_decision){1, 0, UINT32_MAX};
+    for (size_t i = 0; i < 2 && !err; i++) {
+        struct ratelimit_state st;
+        struct ratelimit_decision d;
+        auth_rate_from_store(&st, &states[i]);
+        if (c->op == AUTH_RATE_CHECK) {
+            /* on a copy: a peek only rolls windows, which the next read recomputes, so the
+             * check writes nothing (no extra commit, whether or not the account exists) */
+            err = ratelimit_peek(&c->rules[i], &st, c->now, &d);
+            if (!err) {
+                c->decision.allowed = c->decision.allowed && d.allowed;
+                if (d.retry_after > c->decision.retry_after)
+                    c->decision.retry_after = d.retry_after;
+                if (d.remaining < c->decision.remaining)
+                    c->decision.remaining = d.remaining;
+            }
+            continue;
+        } else if (c->op == AUTH_RATE_FAILED) {
+            err = ratelimit_hit(&c->rules[i], &st, c->now, NULL);
+        } else if (i == AUTH_KEY_ACCOUNT) {
+            ratelimit_reset(&st); /* success: the account's failures are forgiven */
+        }
+        auth_rate_to_store(&states[i], &st);
+    }
+    return err;
+}
+
+/* The login rules: the auth module's policy, with the configuration's overrides. */
+static void auth_rate_rules(const struct app *a, struct ratelimit_rule rules[2])
+{
+    const struct app_config *cfg = &a->cfg;
+    rules[AUTH_KEY_IP] = ratelimit_login_ip;
+    rules[AUTH_KEY_ACCOUNT] = ratelimit_login_account;
+    if (cfg->login_ip_limit > 0)
+        rules[AUTH_KEY_IP].limit = (uint32_t)cfg->login_ip_limit;
+    if (cfg->login_account_limit > 0)
+        rules[AUTH_KEY_ACCOUNT].limit = (uint32_t)cfg->login_account_limit;
+    if (cfg->login_window_s > 0)
+        rules[AUTH_KEY_IP].window_s = rules[AUTH_KEY_ACCOUNT].window_s =
+            (uint32_t)cfg->login_window_s;
+    if (cfg->login_backoff_s > 0)
+        rules[AUTH_KEY_ACCOUNT].backoff_base_s = (uint32_t)cfg->login_backoff_s;
+    if (cfg->login_backoff_max_s > 0)
+        rules[AUTH_KEY_ACCOUNT].backoff_max_s = (uint32_t)cfg->login_backoff_max_s;
+    if (rules[AUTH_KEY_ACCOUNT].backoff_max_s < rules[AUTH_KEY_ACCOUNT].backoff_base_s)
+        rules[AUTH_KEY_ACCOUNT].backoff_max_s = rules[AUTH_KEY_ACCOUNT].backoff_base_s;
+}
+
+/* Run one throttling step on the (ip, account) keys. CHECK: RR_ERR_RATELIMITED with
+ * Retry-After staged when either key is denied. */
+static int auth_rate_step(struct http_request *req, struct app *a, const char *const keys[2],
+                          int op)
+{
+    struct auth_rate_ctx c;
+    memset(&c, 0, sizeof c);
+    auth_rate_rules(a, c.rules);
+    c.now = store_now(a->store) / 1000;
+    c.op = op;
+    int err = store_ratelimit_apply(a->store, keys, 2, auth_rate_apply, &c);
     if (err < 0)
         return err;
-    if (count <= (int64_t)limit)
-        return 0;
-    int64_t left_ms = start + window_ms - store_now(a->store);
-    unsigned retry = left_ms <= 0 ? 1u : (unsigned)((left_ms + 999) / 1000);
-    http_reply_retry_after(req, retry);
-    return RR_ERR_RATELIMITED;
+    if (op == AUTH_RATE_CHECK && !c.decision.allowed) {
+        http_reply_retry_after(req, c.decision.retry_after ? c.decision.retry_after : 1u);
+        return RR_ERR_RATELIMITED;
+    }
+    return 0;
 }
 
 /* ---- handlers ----------------------------------------------------------------------------- */
@@ -224,28 +318,22 @@ static int auth_login(struct http_request *req, void *app)
     const char *email = auth_str(req, "email", &elen);
     const char *pw = auth_str(req, "password", &plen);
     char norm[STORE_EMAIL_MAX + 1];
-    char key[STORE_KEY_MAX + 1];
+    char ipkey[STORE_KEY_MAX + 1], acctkey[STORE_KEY_MAX + 1];
+    const char *const keys[2] = {ipkey, acctkey}; /* [AUTH_KEY_IP], [AUTH_KEY_ACCOUNT] */
     char ehash[TOKEN_HASH_HEX_SIZE];
-    char refresh[AUTH_REFRESH_MAX], rhash[TOKEN_HASH_HEX_SIZE];
+    char refresh[AUTH_REFRESH_MAX] = "", rhash[TOKEN_HASH_HEX_SIZE];
     struct store_user u;
     int err = 0;
     memset(&u, 0, sizeof u);
 
     if (auth_email_norm(email, norm) < 0)
         return RR_ERR_INVAL;
-    uint32_t ip_limit = a->cfg.login_ip_limit > 0 ? (uint32_t)a->cfg.login_ip_limit
-                                                  : ratelimit_login_ip.limit;
-    uint32_t acct_limit = a->cfg.login_account_limit > 0 ? (uint32_t)a->cfg.login_account_limit
-                                                         : ratelimit_login_account.limit;
-    snprintf(key, sizeof key, "login:ip:%.200s", http_request_client_ip(req));
-    err = auth_throttle(req, a, key, ip_limit, ratelimit_login_ip.window_s);
-    if (err < 0)
-        goto out;
     err = token_hash_hex(a->token_pepper, sizeof a->token_pepper, norm, strlen(norm), ehash);
     if (err < 0)
         goto out;
-    snprintf(key, sizeof key, "login:acct:%s", ehash);
-    err = auth_throttle(req, a, key, acct_limit, ratelimit_login_account.window_s);
+    snprintf(ipkey, sizeof ipkey, "login:ip:%.200s", http_request_client_ip(req));
+    snprintf(acctkey, sizeof acctkey, "login:acct:%s", ehash);
+    err = auth_rate_step(req, a, keys, AUTH_RATE_CHECK);
     if (err < 0)
         goto out;
 
@@ -262,6 +350,9 @@ static int auth_login(struct http_request *req, void *app)
         }
     }
     if (err == RR_ERR_UNAUTHENTICATED) {
+        err = auth_rate_step(req, a, keys, AUTH_RATE_FAILED);
+        if (err < 0)
+            goto out;
         err = http_reply_error(req, 401, "invalid_credentials", "email or password is incorrect",
                                NULL);
         goto out;
@@ -269,7 +360,9 @@ static int auth_login(struct http_request *req, void *app)
     if (err < 0)
         goto out;
 
-    store_rate_reset(a->store, key);
+    err = auth_rate_step(req, a, keys, AUTH_RATE_SUCCEEDED);
+    if (err < 0)
+        goto out;
     if (password_needs_rehash(u.password_hash)) {
         char nh[PASSWORD_HASH_MAX];
         if (password_hash(pw, plen, nh) == 0 && store_user_set_password(a->store, u.id, nh) == 0)

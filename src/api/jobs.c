@@ -116,6 +116,8 @@ static int jobs_list(struct http_request *req, void *app)
 
 struct sse {
     struct app *app;
+    struct http_server *server; /* for http__park */
+    struct MHD_Connection *conn;
     char user_id[STORE_ID_LEN + 1];
     char job_id[STORE_ID_LEN + 1];
     struct timespec deadline;
@@ -186,11 +188,12 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* MHD calls this on its pool thread whenever the socket can take more. It never returns 0 (MHD
- * would spin) and never sleeps longer than SSE_SLICE_MS, so the other connections served by the
- * same pool thread wait at most that long: between store polls it sends a one-byte-line SSE
- * comment (":"), which clients ignore. A client that stops reading fills the socket buffer and
- * MHD stops calling until it drains. */
+/* MHD calls this on its pool thread whenever the socket can take more. Between store polls
+ * (every SSE_POLL_MS) it has nothing to say: it parks the connection (http__park: suspended,
+ * resumed by the server's timer thread within ~100 ms) and returns 0, so no pool thread waits
+ * for a subscriber. If parking is unavailable it falls back to sleeping at most SSE_SLICE_MS and
+ * sending an SSE comment line (":"); while the server stops it ends the stream. A client that
+ * stops reading fills the socket buffer and MHD stops calling until it drains. */
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
@@ -200,6 +203,11 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
             return MHD_CONTENT_READER_END_OF_STREAM;
         int64_t now = mono_ms();
         if (s->polls > 0 && now - s->last_poll_ms < SSE_POLL_MS) {
+            int rc = http__park(s->server, s->conn);
+            if (rc == 0)
+                return 0; /* suspended: MHD calls again after the resume */
+            if (rc == RR_ERR_BUSY)
+                return MHD_CONTENT_READER_END_OF_STREAM; /* shutting down: client reconnects */
             struct timespec ts = {0, SSE_SLICE_MS * 1000000L};
             nanosleep(&ts, NULL);
             s->out_len = (size_t)snprintf(s->out, sizeof s->out, ":\n");
@@ -243,6 +251,8 @@ static int jobs_events(struct http_request *req, void *app)
     if (!s)
         return RR_ERR_NOMEM;
     s->app = a;
+    s->server = req->server;
+    s->conn = req->conn;
     memcpy(s->user_id, caller(req), STORE_ID_LEN + 1);
     memcpy(s->job_id, j.id, STORE_ID_LEN + 1);
     clock_gettime(CLOCK_MONOTONIC, &s->deadline);

@@ -38,6 +38,7 @@ static void routes_build(void)
     routes_add(api_workouts_routes, api_workouts_routes_n);
     routes_add(api_analytics_routes, api_analytics_routes_n);
     routes_add(api_ops_routes, api_ops_routes_n);
+    routes_add(api_web_routes, api_web_routes_n); /* a fallback: only paths no route above has */
 }
 
 const struct http_route *api_routes(size_t *n)

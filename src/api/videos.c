@@ -1,7 +1,9 @@
 /*
  * videos.c - the /v1/videos resource: list (cursor pagination), get (with the analysis report
  * when analysed), delete (row, then every blob of the video), and media downloads with HTTP
- * Range: /original, /overlay, /thumbs/{best|worst}. (Uploading is in uploads.c.)
+ * Range: /original, /overlay, /thumbs/{best|worst}; the analysis outputs as stored JSON:
+ * /report (repright.report/1) and /landmarks (repright.landmarks/1, the skeleton track the
+ * dashboard draws over the replay; pipeline/landmarks_json.h). (Uploading is in uploads.c.)
  *
  * Every id route is owner-scoped: another user's id answers 404 exactly like an unknown one.
  * Deleting a video keeps its workout (history survives; the store sets workout.video_id NULL).
@@ -37,6 +39,8 @@ static json_t *video_json(const struct store_video *v)
                           (json_int_t)v->duration_ms, "created_at", (json_int_t)v->created_at);
     if (!o)
         return NULL;
+    if (strcmp(v->status, "failed") == 0) /* why: the job's reason, dead-letters included */
+        json_object_set_new(o, "error", json_string(v->error[0] ? v->error : "analysis failed"));
     char link[96];
     json_t *links = json_object();
     if (links) {
@@ -49,6 +53,10 @@ static json_t *video_json(const struct store_video *v)
             json_object_set_new(links, "thumb_best", json_string(link));
             snprintf(link, sizeof link, "%s/thumbs/worst", base);
             json_object_set_new(links, "thumb_worst", json_string(link));
+            snprintf(link, sizeof link, "%s/report", base);
+            json_object_set_new(links, "report", json_string(link));
+            snprintf(link, sizeof link, "%s/landmarks", base);
+            json_object_set_new(links, "landmarks", json_string(link));
         }
         json_object_set_new(o, "links", links);
     }
@@ -149,7 +157,7 @@ static int videos_delete(struct http_request *req, void *app)
     /* The row is gone, so nothing points at the blobs any more; a failure here only leaves
      * unreachable bytes (logged by the blob layer's caller, swept later). */
     blob_delete(a->blob, v.blob_key);
-    const char *which[] = {"overlay", "best", "worst", "report"};
+    const char *which[] = {"overlay", "best", "worst", "report", "landmarks"};
     for (size_t i = 0; i < sizeof which / sizeof which[0]; i++) {
         char key[BLOB_KEY_MAX + 1];
         if (queue_video_key(v.id, which[i], key, sizeof key))
@@ -222,6 +230,29 @@ static int videos_thumb(struct http_request *req, void *app)
     return send_blob(req, a, key, "image/jpeg");
 }
 
+/* A stored JSON output of the analysis ("report", "landmarks"): 404 until analysed. */
+static int videos_json_blob(struct http_request *req, struct app *a, const char *which)
+{
+    struct store_video v;
+    char key[BLOB_KEY_MAX + 1];
+    int rc = owned_video(req, a, &v);
+    if (rc < 0)
+        return rc;
+    if (!queue_video_key(v.id, which, key, sizeof key))
+        return RR_ERR_NOTFOUND;
+    return send_blob(req, a, key, "application/json");
+}
+
+static int videos_report(struct http_request *req, void *app)
+{
+    return videos_json_blob(req, app, "report");
+}
+
+static int videos_landmarks(struct http_request *req, void *app)
+{
+    return videos_json_blob(req, app, "landmarks");
+}
+
 const struct http_route api_videos_routes[] = {
     {HTTP_GET, "/v1/videos", videos_list, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE, "videos.list",
      "the caller's videos, newest first (cursor, limit <= 100)", NULL, NULL},
@@ -235,5 +266,10 @@ const struct http_route api_videos_routes[] = {
      "videos.overlay", "the annotated overlay video (Range supported)", NULL, NULL},
     {HTTP_GET, "/v1/videos/{id}/thumbs/{which}", videos_thumb, HTTP_AUTH_REQUIRED,
      HTTP_BODY_NONE, "videos.thumb", "best or worst rep thumbnail (JPEG)", NULL, NULL},
+    {HTTP_GET, "/v1/videos/{id}/report", videos_report, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
+     "videos.report", "the analysis report (repright.report/1) once analysed", NULL, NULL},
+    {HTTP_GET, "/v1/videos/{id}/landmarks", videos_landmarks, HTTP_AUTH_REQUIRED,
+     HTTP_BODY_NONE, "videos.landmarks",
+     "the pose landmark track for replay (repright.landmarks/1) once analysed", NULL, NULL},
 };
 const size_t api_videos_routes_n = sizeof api_videos_routes / sizeof api_videos_routes[0];

@@ -29,6 +29,7 @@
 #include "../analytics/analytics.h"
 #include "../base/rr_error.h"
 #include "../blob/blob.h"
+#include "../http/json_out.h"
 #include "../http/request.h"
 #include "../http/validate.h"
 #include "../queue/queue.h"
@@ -168,7 +169,34 @@ out:
     return err;
 }
 
+/* The list item, written directly (the hot path of GET /v1/workouts): the same bytes as
+ * json_dumps(workout_json(w), JSON_COMPACT), without building a json_t tree. */
+static void workout_out(struct json_out *o, const struct store_workout *w)
+{
+    json_out_object_begin(o);
+    JSON_OUT_KEY(o, "id");
+    json_out_string(o, w->id);
+    JSON_OUT_KEY(o, "exercise");
+    json_out_string(o, w->exercise);
+    JSON_OUT_KEY(o, "started_at");
+    json_out_time_ms(o, w->started_at);
+    JSON_OUT_KEY(o, "duration_ms");
+    json_out_int(o, w->duration_ms);
+    JSON_OUT_KEY(o, "score");
+    json_out_real(o, w->score, 0);
+    JSON_OUT_KEY(o, "video_id");
+    json_out_string(o, w->video_id[0] ? w->video_id : NULL);
+    JSON_OUT_KEY(o, "source");
+    json_out_string(o, w->video_id[0] ? "video" : "device");
+    JSON_OUT_KEY(o, "created_at");
+    json_out_time_ms(o, w->created_at);
+    json_out_object_end(o);
+}
+
 /* ---- list ----------------------------------------------------------------------------------- */
+
+#define LIST_STACK_BYTES 8192     /* a 20-item page is ~4.3 KB: no heap on the common path */
+#define LIST_MAX_BYTES (1u << 20) /* 100 items are ~30 KB */
 
 /* Optional positive integer query parameter in [1, max]; 1 after replying 422. */
 static int query_limit(struct http_request *req, int max, int *limit)
@@ -222,20 +250,26 @@ static int workouts_list(struct http_request *req, void *app)
         return history_reply_invalid(req, "cursor", "malformed cursor");
     if (err)
         return err;
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++)
-        if (json_array_append_new(arr, workout_json(&items[i])) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
+    char stack[LIST_STACK_BYTES];
+    struct json_out o;
+    json_out_init(&o, stack, sizeof stack, LIST_MAX_BYTES);
+    json_out_object_begin(&o);
+    JSON_OUT_KEY(&o, "items");
+    json_out_array_begin(&o);
+    for (size_t i = 0; i < n; i++)
+        workout_out(&o, &items[i]);
+    json_out_array_end(&o);
     free(items);
-    if (!arr)
-        return RR_ERR_NOMEM;
-    json_t *body = json_pack("{s:o,s:o}", "items", arr, "next_cursor",
-                             next[0] ? json_string(next) : json_null());
-    if (!body)
-        return RR_ERR_NOMEM;
-    return http_reply_json(req, 200, body);
+    JSON_OUT_KEY(&o, "next_cursor");
+    json_out_string(&o, next[0] ? next : NULL);
+    json_out_object_end(&o);
+    err = json_out_error(&o);
+    if (err && err != RR_ERR_NOMEM)
+        err = RR_ERR_INTERNAL; /* a stored value JSON cannot carry (bad UTF-8, NaN): 500 */
+    if (!err)
+        err = http_reply_bytes(req, 200, json_out_data(&o), json_out_len(&o), "application/json");
+    json_out_free(&o);
+    return err;
 }
 
 /* ---- detail / delete ------------------------------------------------------------------------ */
@@ -257,7 +291,7 @@ static int workouts_get(struct http_request *req, void *app)
 
 static void delete_video_blobs(struct app *a, const struct store_video *v)
 {
-    static const char *const derived[] = {"overlay", "best", "worst", "report"};
+    static const char *const derived[] = {"overlay", "best", "worst", "report", "landmarks"};
     char key[STORE_KEY_MAX + 1];
     if (v->blob_key[0])
         (void)blob_delete(a->blob, v->blob_key); /* best effort: the rows are already gone */

@@ -377,13 +377,19 @@ int jwt_verify(const char *token, size_t len, const uint8_t *secret, size_t secr
         goto out;
     }
 
-    if (b64url_decode(token, (size_t)(dot1 - token), buf, sizeof buf, &n) != 0) {
-        r = JWT_MALFORMED;
-        goto out;
+    /* The header we mint is one fixed string: when the token carries exactly it, it is known
+     * good and is not decoded into a json_t (no allocation on the hot path). Any other header
+     * goes through the strict check below. */
+    if ((size_t)(dot1 - token) != sizeof header_b64 - 1 ||
+        memcmp(token, header_b64, sizeof header_b64 - 1) != 0) { /* cmp-ok: public header */
+        if (b64url_decode(token, (size_t)(dot1 - token), buf, sizeof buf, &n) != 0) {
+            r = JWT_MALFORMED;
+            goto out;
+        }
+        r = check_header(buf, n);
+        if (r != JWT_OK)
+            goto out;
     }
-    r = check_header(buf, n);
-    if (r != JWT_OK)
-        goto out;
 
     if (b64url_decode(dot2 + 1, (size_t)(token + len - dot2 - 1), sig, sizeof sig, &sig_len) != 0 ||
         sig_len != SIG_BYTES) {

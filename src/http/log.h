@@ -8,7 +8,8 @@
  * name looks secret (authorization, cookie, password, secret, token, api_key) are written as
  * "[redacted]".
  * Ownership: log_event steals the `fields` reference (may be NULL).
- * Errors: logging never fails the caller; a line that cannot be built or written is dropped.
+ * Errors: logging never fails the caller; a line that cannot be built (text that is not UTF-8,
+ * a line over 1 MiB, out of memory) or written is dropped.
  * Thread-safety: all functions are thread-safe; a line is written with one write() under a
  * mutex, so lines from different threads never interleave.
  */

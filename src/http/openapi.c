@@ -29,7 +29,10 @@ static json_t *path_params(const char *pattern)
         const char *end = strchr(p, '}');
         if (!end)
             break;
-        json_t *name = json_stringn(p + 1, (size_t)(end - p - 1));
+        size_t nl = (size_t)(end - p - 1);
+        if (nl > 0 && p[nl] == '*') /* a rest parameter "{path*}" is documented as {path} */
+            nl--;
+        json_t *name = json_stringn(p + 1, nl);
         json_array_append_new(arr, json_pack("{s:o, s:s, s:b, s:{s:s}}", "name", name, "in",
                                              "path", "required", 1, "schema", "type", "string"));
         p = end + 1;
@@ -85,10 +88,16 @@ json_t *openapi_build(const struct http_route *routes, size_t n, const char *tit
     json_object_set_new(schemas, "Error", error_schema());
     for (size_t i = 0; i < n; i++) {
         const struct http_route *r = &routes[i];
-        json_t *item = json_object_get(paths, r->pattern);
+        char key[ROUTER_MAX_PATH];
+        size_t kl = 0;
+        for (const char *c = r->pattern; *c && kl + 1 < sizeof key; c++)
+            if (!(c[0] == '*' && c[1] == '}')) /* OpenAPI paths have no rest parameters */
+                key[kl++] = *c;
+        key[kl] = '\0';
+        json_t *item = json_object_get(paths, key);
         if (!item) {
             item = json_object();
-            json_object_set_new(paths, r->pattern, item);
+            json_object_set_new(paths, key, item);
         }
         char m[16];
         const char *name = http_method_name(r->method);

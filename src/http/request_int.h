@@ -68,5 +68,11 @@ void http_request__drop_response(struct http_request *req);
 void http_request__release(struct http_request *req);
 /* Current time in nanoseconds (CLOCK_MONOTONIC). */
 uint64_t http__now_ns(void);
+/* For a streaming response's content-reader callback (and only there) that has nothing to send
+ * yet: suspend the connection (MHD_suspend_connection) until the server's timer thread resumes
+ * it, within ~100 ms, so no pool thread waits for it; then return 0 from the callback. 0 when
+ * parked; RR_ERR_BUSY when the server is stopping (end the stream); RR_ERR_UNSUPPORTED /
+ * RR_ERR_NOMEM when parking is unavailable (the caller may wait briefly itself). server.c. */
+int http__park(struct http_server *s, struct MHD_Connection *conn);
 
 #endif

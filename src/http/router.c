@@ -14,14 +14,17 @@
 
 #include "base/rr_error.h"
 
+enum { SEG_LITERAL = 0, SEG_PARAM = 1, SEG_REST = 2 };
+
 struct route_seg {
     const char *text; /* literal text or parameter name (points into the pattern copy) */
-    int is_param;
+    int is_param;     /* SEG_LITERAL, SEG_PARAM or SEG_REST ("{name*}", last segment only) */
 };
 
 struct compiled_route {
     const struct http_route *route;
     size_t n_segs;
+    int has_rest; /* the last segment is a rest parameter: a fallback route */
     struct route_seg segs[ROUTER_MAX_SEGMENTS];
     char *copy; /* pattern copy split into NUL-terminated pieces */
 };
@@ -157,14 +160,17 @@ static int compile_one(const struct http_route *rt, struct compiled_route *c, ch
         }
         struct route_seg *seg = &c->segs[c->n_segs++];
         if (s[0] == '{') {
-            if (len < 3 || s[len - 1] != '}' || !valid_name(s + 1, len - 2, 0) ||
-                n_params == ROUTER_MAX_PARAMS) {
+            int rest = len >= 4 && s[len - 2] == '*';
+            size_t name_len = len - 2 - (rest ? 1 : 0);
+            if (len < 3 || s[len - 1] != '}' || !valid_name(s + 1, name_len, 0) ||
+                n_params == ROUTER_MAX_PARAMS || (rest && slash)) {
                 snprintf(msg, msg_len, "bad parameter '%s' in route %s", s, p);
                 return RR_ERR_INVAL;
             }
-            s[len - 1] = '\0';
+            s[1 + name_len] = '\0';
             seg->text = s + 1;
-            seg->is_param = 1;
+            seg->is_param = rest ? SEG_REST : SEG_PARAM;
+            c->has_rest = rest;
             for (size_t k = 0; k + 1 < c->n_segs; k++) {
                 if (c->segs[k].is_param && strcmp(c->segs[k].text, seg->text) == 0) {
                     snprintf(msg, msg_len, "duplicate parameter '%s' in route %s", seg->text, p);
@@ -298,9 +304,13 @@ static int seg_matches(const struct compiled_route *c, const char **segs, size_t
                        uint32_t *score)
 {
     uint32_t sc = 0;
-    if (c->n_segs != n)
+    size_t fixed = c->has_rest ? c->n_segs - 1 : c->n_segs;
+    if (c->has_rest ? n < fixed : n != fixed)
         return 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = fixed; i < n; i++) /* the rest: every segment non-empty */
+        if (segs[i][0] == '\0')
+            return 0;
+    for (size_t i = 0; i < fixed; i++) {
         size_t len = strlen(segs[i]);
         if (c->segs[i].is_param) {
             if (len == 0 || len > ROUTER_MAX_PARAM_LEN)
@@ -334,16 +344,22 @@ int router_match(const struct router *r, const char *method, const char *path,
     const struct compiled_route *best = NULL;
     size_t best_i = 0;
     uint32_t best_score = 0;
-    for (size_t i = 0; i < r->n; i++) {
-        const struct compiled_route *c = &r->routes[i];
-        uint32_t score;
-        if (!seg_matches(c, segs, (size_t)n, &score))
-            continue;
-        m->allow |= (unsigned)c->route->method;
-        if ((unsigned)c->route->method == want && (!best || score > best_score)) {
-            best = c;
-            best_i = i;
-            best_score = score;
+    /* Pass 0: ordinary routes. Pass 1 (only when no ordinary pattern matched the path at all):
+     * rest routes, as fallbacks; they never add to Allow, so an unknown path with another method
+     * stays a 404. */
+    for (int pass = 0; pass < 2 && !best && !m->allow; pass++) {
+        for (size_t i = 0; i < r->n; i++) {
+            const struct compiled_route *c = &r->routes[i];
+            uint32_t score;
+            if (c->has_rest != pass || !seg_matches(c, segs, (size_t)n, &score))
+                continue;
+            if (!pass)
+                m->allow |= (unsigned)c->route->method;
+            if ((unsigned)c->route->method == want && (!best || score > best_score)) {
+                best = c;
+                best_i = i;
+                best_score = score;
+            }
         }
     }
     if (m->allow & HTTP_GET)
@@ -356,7 +372,19 @@ int router_match(const struct router *r, const char *method, const char *path,
         if (!best->segs[i].is_param)
             continue;
         m->names[m->n_params] = best->segs[i].text;
-        m->values[m->n_params] = segs[i];
+        if (best->segs[i].is_param == SEG_REST) {
+            /* The rest segments lie one after another in m->buf, each NUL-terminated: join
+             * them with '/' in place ("" when there are none). */
+            if ((size_t)n <= i) {
+                m->values[m->n_params] = "";
+            } else {
+                for (size_t k = i; k + 1 < (size_t)n; k++)
+                    m->buf[(size_t)(segs[k] - m->buf) + strlen(segs[k])] = '/';
+                m->values[m->n_params] = segs[i];
+            }
+        } else {
+            m->values[m->n_params] = segs[i];
+        }
         m->n_params++;
     }
     return 0;

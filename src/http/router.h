@@ -15,7 +15,12 @@
  *  - a literal segment beats a parameter at the same position ("/v1/workouts/export" wins over
  *    "/v1/workouts/{id}"), whatever the table order;
  *  - a path that matches some route but not with this method -> RR_ERR_UNSUPPORTED (405) and
- *    the Allow set; HEAD is answered by the GET route of the same path.
+ *    the Allow set; HEAD is answered by the GET route of the same path;
+ *  - a rest parameter "{name*}" (last segment only, e.g. "/{path*}" for static files) matches
+ *    zero or more non-empty segments, each decoded and checked as above; its value is those
+ *    segments joined by '/' ("" for none). A route with a rest parameter is a FALLBACK: it is
+ *    tried only when no ordinary pattern matches the path, and never adds to Allow (another
+ *    method on an unknown path stays 404).
  * Ownership: the router keeps pointers into the caller's route array and pattern strings, which
  * must outlive it. struct router_match owns its decoded parameter storage (no allocation).
  * Errors: router_new: RR_ERR_INVAL (bad pattern, duplicate route; `msg` names it), RR_ERR_NOMEM.

@@ -11,6 +11,17 @@
  * reaches us raw (a no-op unescape callback), so the router does the only percent-decoding and
  * can refuse %00, %2F and "..". In-flight requests are counted from the first call to the
  * completion callback; http_server_stop() waits for that count to drop to zero.
+ *
+ * Slow clients: MHD 0.9.75 only has an idle timeout, and header bytes never reach us before the
+ * headers are complete. So every connection gets a tracker (MHD_OPTION_NOTIFY_CONNECTION) with
+ * its phase (headers / body / handling) and when the phase began; on_request moves it along and
+ * counts body bytes. A reaper thread scans the trackers every REAP_INTERVAL_MS and shuts down
+ * (shutdown(2), never close: MHD owns the descriptor) a connection still waiting for complete
+ * headers header_timeout_s after it was accepted or its previous response finished, or whose
+ * body averages less than body_min_rate bytes/s once body_grace_s have passed; MHD then sees
+ * EOF and closes it. A tracker leaves the list in the CLOSED notification, which MHD sends
+ * before it closes the socket, under the same lock, so the reaper never touches a reused fd.
+ * The body rate is also checked as chunks arrive (MHD_NO closes at once).
  */
 #include "server.h"
 
@@ -18,6 +29,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -40,6 +52,27 @@
  * 413; beyond it the connection is closed. */
 #define DRAIN_MAX (1u << 20)
 #define N_CLASSES 5
+#define REAP_INTERVAL_MS 100
+
+/* Per-connection slow-client tracker (see the file comment). phase/since/body_bytes are written
+ * by the connection's MHD thread and read by the reaper; links and `fd` are guarded by
+ * track_mu. */
+enum conn_phase { PHASE_HEADERS, PHASE_BODY, PHASE_HANDLING };
+enum slow_reason { SLOW_NONE, SLOW_HEADERS, SLOW_BODY };
+
+struct parked {
+    struct parked *next;
+    struct MHD_Connection *conn;
+};
+
+struct conn_track {
+    struct conn_track *prev, *next;
+    MHD_socket fd;
+    atomic_int phase;
+    _Atomic uint64_t since_ms;   /* monotonic start of the current phase */
+    _Atomic uint64_t body_bytes; /* this request's body bytes so far */
+    atomic_int reason;           /* enum slow_reason once we shut it down */
+};
 
 static const double latency_bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
                                         0.25,  0.5,   1.0,  2.5,   5.0,  10.0};
@@ -65,6 +98,18 @@ struct http_server {
     char *openapi;
     size_t openapi_len;
     uint16_t port;
+    /* slow clients */
+    pthread_mutex_t track_mu;
+    pthread_cond_t track_cv;
+    struct conn_track *tracks; /* every open connection */
+    int reaper_stop;           /* under track_mu */
+    int reaper_started;
+    pthread_t reaper;
+    struct metrics_counter *slow_closed[2]; /* [SLOW_HEADERS - 1], [SLOW_BODY - 1] */
+    /* parked streaming connections (http__park), resumed by the reaper every tick */
+    pthread_mutex_t park_mu;
+    struct parked *parked; /* under park_mu */
+    int parking_closed;    /* under park_mu */
 };
 
 void http_config_defaults(struct http_config *cfg)
@@ -79,6 +124,9 @@ void http_config_defaults(struct http_config *cfg)
     cfg->json_limit = 1024 * 1024;
     cfg->upload_limit = 512ull * 1024 * 1024;
     cfg->idle_timeout_s = 30;
+    cfg->header_timeout_s = 10;
+    cfg->body_min_rate = 1024;
+    cfg->body_grace_s = 10;
     cfg->drain_timeout_ms = 25000;
     cfg->api_title = "RepRight API";
     cfg->api_version = "1";
@@ -210,6 +258,175 @@ static void fill_client_ip(struct http_request *req)
                   req->client_ip, sizeof req->client_ip);
 }
 
+/* ---- slow clients ---- */
+
+static uint64_t now_ms(void) { return http__now_ns() / 1000000u; }
+
+static struct conn_track *track_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void track_phase(struct conn_track *t, enum conn_phase phase)
+{
+    if (!t)
+        return;
+    atomic_store(&t->since_ms, now_ms());
+    atomic_store(&t->body_bytes, 0);
+    atomic_store(&t->phase, (int)phase);
+}
+
+/* Slower than the minimum body rate, once the grace period is over? */
+static int body_too_slow(const struct http_config *cfg, uint64_t bytes, uint64_t elapsed_ms)
+{
+    if (cfg->body_min_rate == 0 || elapsed_ms <= (uint64_t)cfg->body_grace_s * 1000u)
+        return 0;
+    return bytes * 1000u < (uint64_t)cfg->body_min_rate * elapsed_ms;
+}
+
+static void slow_closed(struct http_server *s, struct conn_track *t, enum slow_reason why,
+                        uint64_t elapsed_ms)
+{
+    atomic_store(&t->reason, (int)why);
+    metrics_counter_add(s->slow_closed[why - 1], 1);
+    log_event(LOG_LEVEL_WARN, "slow client closed",
+              json_pack("{s:s, s:I, s:I}", "reason",
+                        why == SLOW_HEADERS ? "header_deadline" : "body_rate", "elapsed_ms",
+                        (json_int_t)elapsed_ms, "body_bytes",
+                        (json_int_t)atomic_load(&t->body_bytes)));
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *s = cls;
+    struct conn_track *t = *socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        t = calloc(1, sizeof *t);
+        if (!t || !ci) { /* untracked: only MHD's idle timeout applies to it */
+            free(t);
+            return;
+        }
+        t->fd = ci->connect_fd;
+        track_phase(t, PHASE_HEADERS);
+        pthread_mutex_lock(&s->track_mu);
+        t->next = s->tracks;
+        if (s->tracks)
+            s->tracks->prev = t;
+        s->tracks = t;
+        pthread_mutex_unlock(&s->track_mu);
+        *socket_context = t;
+        return;
+    }
+    if (!t) /* MHD_CONNECTION_NOTIFY_CLOSED of an untracked connection */
+        return;
+    pthread_mutex_lock(&s->track_mu);
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        s->tracks = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    pthread_mutex_unlock(&s->track_mu);
+    *socket_context = NULL;
+    free(t);
+}
+
+/* Shut down connections past a deadline. Called with track_mu held. */
+static void reap(struct http_server *s)
+{
+    uint64_t now = now_ms();
+    uint64_t header_ms = (uint64_t)s->cfg.header_timeout_s * 1000u;
+    for (struct conn_track *t = s->tracks; t; t = t->next) {
+        if (atomic_load(&t->reason) != SLOW_NONE)
+            continue;
+        int phase = atomic_load(&t->phase);
+        uint64_t since = atomic_load(&t->since_ms);
+        uint64_t elapsed = now > since ? now - since : 0;
+        enum slow_reason why = SLOW_NONE;
+        if (phase == PHASE_HEADERS && header_ms > 0 && elapsed > header_ms)
+            why = SLOW_HEADERS;
+        else if (phase == PHASE_BODY && body_too_slow(&s->cfg, atomic_load(&t->body_bytes),
+                                                      elapsed))
+            why = SLOW_BODY;
+        if (why == SLOW_NONE)
+            continue;
+        slow_closed(s, t, why, elapsed); /* counted before the client can see the close */
+        (void)shutdown(t->fd, SHUT_RDWR); /* MHD sees EOF and closes; the fd is still MHD's */
+    }
+}
+
+int http__park(struct http_server *s, struct MHD_Connection *conn)
+{
+    if (!s || !conn)
+        return RR_ERR_INVAL;
+    struct parked *p = malloc(sizeof *p);
+    if (!p)
+        return RR_ERR_NOMEM;
+    int err = 0;
+    /* suspend under park_mu so the reaper cannot resume before the suspend; no MHD callback
+     * takes park_mu, so holding it across the MHD call cannot deadlock */
+    pthread_mutex_lock(&s->park_mu);
+    if (atomic_load(&s->stopping) || s->parking_closed) {
+        err = RR_ERR_BUSY;
+    } else if (!s->reaper_started) {
+        err = RR_ERR_UNSUPPORTED;
+    } else {
+        p->conn = conn;
+        p->next = s->parked;
+        s->parked = p;
+        MHD_suspend_connection(conn);
+    }
+    pthread_mutex_unlock(&s->park_mu);
+    if (err)
+        free(p);
+    return err;
+}
+
+/* Resume every parked connection (they re-enter MHD's loop and call their reader again). */
+static void unpark_all(struct http_server *s)
+{
+    pthread_mutex_lock(&s->park_mu);
+    while (s->parked) {
+        struct parked *p = s->parked;
+        s->parked = p->next;
+        MHD_resume_connection(p->conn);
+        free(p);
+    }
+    pthread_mutex_unlock(&s->park_mu);
+}
+
+static void *reaper_main(void *arg)
+{
+    struct http_server *s = arg;
+    pthread_mutex_lock(&s->track_mu);
+    while (!s->reaper_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += REAP_INTERVAL_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        (void)pthread_cond_timedwait(&s->track_cv, &s->track_mu, &ts);
+        if (!s->reaper_stop)
+            reap(s);
+        pthread_mutex_unlock(&s->track_mu); /* MHD calls are made without track_mu */
+        unpark_all(s);
+        pthread_mutex_lock(&s->track_mu);
+    }
+    pthread_mutex_unlock(&s->track_mu);
+    pthread_mutex_lock(&s->park_mu);
+    s->parking_closed = 1; /* nobody resumes after this */
+    pthread_mutex_unlock(&s->park_mu);
+    unpark_all(s);
+    return NULL;
+}
+
 /* ---- request phases ---- */
 
 enum body_state { BODY_NONE_EXPECTED, BODY_JSON, BODY_STREAM };
@@ -328,6 +545,16 @@ static enum MHD_Result on_body(struct http_server *s, struct http_request *req, 
                                size_t n)
 {
     req->body_bytes += n;
+    struct conn_track *t = track_of(req->conn);
+    if (t) {
+        uint64_t bytes = atomic_fetch_add(&t->body_bytes, n) + n;
+        uint64_t now = now_ms(), since = atomic_load(&t->since_ms);
+        uint64_t elapsed = now > since ? now - since : 0;
+        if (atomic_load(&t->reason) == SLOW_NONE && body_too_slow(&s->cfg, bytes, elapsed)) {
+            slow_closed(s, t, SLOW_BODY, elapsed);
+            return MHD_NO;
+        }
+    }
     if (req->body_err == 0) {
         if (req->body_state == BODY_JSON) {
             if (req->json_len + n > s->cfg.json_limit) {
@@ -450,8 +677,10 @@ static enum MHD_Result queue(struct http_server *s, struct http_request *req)
     for (size_t i = 0; i < req->n_headers; i++)
         MHD_add_response_header(req->resp, req->hdr_name[i], req->hdr_value[i]);
     MHD_add_response_header(req->resp, "X-Request-Id", req->request_id);
-    MHD_add_response_header(req->resp, "Cache-Control", "no-store");
-    MHD_add_response_header(req->resp, "X-Content-Type-Options", "nosniff");
+    if (!MHD_get_response_header(req->resp, "Cache-Control")) /* static files set their own */
+        MHD_add_response_header(req->resp, "Cache-Control", "no-store");
+    if (!MHD_get_response_header(req->resp, "X-Content-Type-Options"))
+        MHD_add_response_header(req->resp, "X-Content-Type-Options", "nosniff");
     if (atomic_load(&s->stopping))
         MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CONNECTION, "close");
     ret = MHD_queue_response(req->conn, req->status, req->resp);
@@ -479,6 +708,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->t_start_ns = http__now_ns();
         req->conn = conn;
         begin(s, req, url, method);
+        track_phase(track_of(conn), req->resp ? PHASE_HANDLING : PHASE_BODY);
         return req->resp ? queue(s, req) : MHD_YES;
     }
     if (req->queued)
@@ -488,16 +718,38 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return on_body(s, req, upload_data, n);
     }
+    track_phase(track_of(conn), PHASE_HANDLING);
     finish(s, req);
     return queue(s, req);
+}
+
+static const char *termination_name(enum MHD_RequestTerminationCode toe, int slow)
+{
+    if (slow == SLOW_HEADERS)
+        return "header_deadline";
+    if (slow == SLOW_BODY)
+        return "body_rate";
+    switch (toe) {
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
+        return "timeout";
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
+        return "shutdown";
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT:
+        return "client_abort";
+    default:
+        return "error";
+    }
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     struct http_server *s = cls;
     struct http_request *req = *con_cls;
+    struct conn_track *t = track_of(conn);
+    int slow = t ? atomic_load(&t->reason) : SLOW_NONE;
+    /* a keep-alive connection now waits for its next request: the header deadline restarts */
+    track_phase(t, PHASE_HEADERS);
     if (!req)
         return;
     *con_cls = NULL;
@@ -515,13 +767,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                           "status", (int)req->status, "ms", secs * 1000.0, "ip", req->client_ip, "bytes_in",
                           (json_int_t)req->body_bytes);
     if (f && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        json_object_set_new(f, "termination",
-                            json_string(toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout"
-                                        : toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN
-                                            ? "shutdown"
-                                            : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT
-                                                  ? "client_abort"
-                                                  : "error"));
+        json_object_set_new(f, "termination", json_string(termination_name(toe, slow)));
     log_event(req->status >= 500 || req->status == 0 ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, "request",
               f);
 
@@ -533,10 +779,31 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* ---- lifecycle ---- */
 
+static void reaper_stop(struct http_server *s)
+{
+    if (!s->reaper_started)
+        return;
+    pthread_mutex_lock(&s->track_mu);
+    s->reaper_stop = 1;
+    pthread_cond_signal(&s->track_cv);
+    pthread_mutex_unlock(&s->track_mu);
+    pthread_join(s->reaper, NULL);
+    s->reaper_started = 0;
+}
+
 static void server_free(struct http_server *s)
 {
     if (!s)
         return;
+    reaper_stop(s);
+    while (s->tracks) { /* MHD closed every connection; anything left was never notified */
+        struct conn_track *t = s->tracks;
+        s->tracks = t->next;
+        free(t);
+    }
+    pthread_mutex_destroy(&s->track_mu);
+    pthread_cond_destroy(&s->track_cv);
+    pthread_mutex_destroy(&s->park_mu);
     router_free(s->router);
     metrics_free(s->metrics);
     free(s->stats);
@@ -555,6 +822,16 @@ static int make_stats(struct http_server *s)
                                        "requests being handled now", NULL);
     if (!s->in_flight_gauge)
         return RR_ERR_NOMEM;
+    static const char *const reasons[2] = {"header_deadline", "body_rate"};
+    for (unsigned r = 0; r < 2; r++) {
+        char labels[64];
+        if (!metrics_labels(labels, sizeof labels, "reason", reasons[r], (const char *)NULL))
+            return RR_ERR_INVAL;
+        s->slow_closed[r] = metrics_counter(s->metrics, "http_slow_clients_closed_total",
+                                            "connections closed for missing a deadline", labels);
+        if (!s->slow_closed[r])
+            return RR_ERR_NOMEM;
+    }
     for (size_t i = 0; i <= s->n_routes; i++) {
         const char *name = i < s->n_routes ? s->routes[i].name : "unmatched";
         const char *method = i < s->n_routes ? http_method_name(s->routes[i].method) : "";
@@ -591,13 +868,14 @@ int http_server_start(const struct http_config *cfg, const struct http_route *ro
         struct sockaddr_in6 v6;
     } addr;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     *out = NULL;
     if (msg_len)
         msg[0] = '\0';
     if (!cfg || (n > 0 && !routes) || n > 4096 || cfg->threads == 0 || cfg->threads > 256 ||
         cfg->header_limit < 1024 || cfg->header_limit > (1u << 20) || cfg->json_limit == 0 ||
-        cfg->json_limit > (256u << 20) || cfg->max_connections == 0) {
+        cfg->json_limit > (256u << 20) || cfg->max_connections == 0 ||
+        cfg->header_timeout_s > 86400 || cfg->body_grace_s > 86400) {
         snprintf(msg, msg_len, "invalid http config");
         return RR_ERR_INVAL;
     }
@@ -608,6 +886,9 @@ int http_server_start(const struct http_config *cfg, const struct http_route *ro
     s = calloc(1, sizeof *s);
     if (!s)
         return RR_ERR_NOMEM;
+    pthread_mutex_init(&s->track_mu, NULL);
+    pthread_cond_init(&s->track_cv, NULL);
+    pthread_mutex_init(&s->park_mu, NULL);
     s->cfg = *cfg;
     s->app = app;
     s->bind_addr = strdup(cfg->bind_addr ? cfg->bind_addr : "127.0.0.1");
@@ -652,6 +933,13 @@ int http_server_start(const struct http_config *cfg, const struct http_route *ro
         err = RR_ERR_INVAL;
         goto out;
     }
+    /* the timer thread (slow-client deadlines, resuming parked streams), before any request */
+    if (pthread_create(&s->reaper, NULL, reaper_main, s) == 0)
+        s->reaper_started = 1;
+    else
+        log_event(LOG_LEVEL_ERROR, "cannot start the server's timer thread: no header deadline "
+                  "or parked streams; the idle timeout and the body-rate check on arriving "
+                  "chunks still apply", NULL);
     /* MHD's pool holds the read buffer, the parsed headers and the reply headers: room for
      * twice the header limit keeps our own (JSON) 431 in charge for most oversize requests. */
     size_t pool = cfg->header_limit * 2 + 8192;
@@ -662,7 +950,8 @@ int http_server_start(const struct http_config *cfg, const struct http_route *ro
         MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         cfg->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK,
+        no_unescape, NULL, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(msg, msg_len, "cannot listen on %s:%u", s->bind_addr, (unsigned)cfg->port);
         err = RR_ERR_IO;
@@ -710,6 +999,7 @@ int http_server_stop(struct http_server *s)
         log_event(LOG_LEVEL_WARN, "http drain timeout; cutting requests off",
                   json_pack("{s:i}", "in_flight", left));
     }
+    reaper_stop(s); /* resumes anything still parked; parking is refused from here */
     MHD_stop_daemon(s->daemon);
     if (lfd != MHD_INVALID_SOCKET)
         close(lfd);

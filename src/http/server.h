@@ -18,7 +18,11 @@
  * http_server_stop() is graceful: stop accepting (MHD_quiesce_daemon), let in-flight requests
  * finish (responses then carry Connection: close) for up to drain_timeout_ms, then stop MHD.
  * Slow clients: idle_timeout_s closes a connection that sends or reads nothing for that long;
- * connection caps total and per IP refuse the extra connections at accept (closed unanswered).
+ * header_timeout_s closes one whose request headers are not complete that long after it was
+ * accepted or its previous response was sent (so it also bounds idle keep-alive); a request body
+ * averaging less than body_min_rate bytes/s after body_grace_s is cut off; connection caps total
+ * and per IP refuse the extra connections at accept (closed unanswered). Closes for a deadline
+ * count in http_slow_clients_closed_total{reason} and are logged ("slow client closed").
  *
  * Ownership: the server copies the config (and bind address) and the route array; route
  * patterns/names/schemas and `app` must outlive it. The server owns its metrics registry
@@ -50,6 +54,10 @@ struct http_config {
     size_t json_limit;          /* 1 MiB JSON body -> 413 above */
     uint64_t upload_limit;      /* 512 MiB stream body -> 413 above */
     unsigned idle_timeout_s;    /* 30 s without traffic closes a connection */
+    unsigned header_timeout_s;  /* 10 s from accept / the previous response to complete headers
+                                 * (also the idle keep-alive limit); 0 = none */
+    unsigned body_min_rate;     /* 1024 bytes/s average body rate, checked after ... (0 = none) */
+    unsigned body_grace_s;      /* ... 10 s of body */
     unsigned drain_timeout_ms;  /* 25 s for in-flight requests at stop */
     int no_builtin_routes;      /* 1: do not add /healthz, /metrics, /openapi.json */
     const char *api_title;      /* OpenAPI info */

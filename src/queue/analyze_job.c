@@ -19,6 +19,7 @@
 #include "../base/rr_error.h"
 #include "../blob/blob.h"
 #include "../pipeline/analyze.h"
+#include "../pipeline/landmarks_json.h"
 #include "../pipeline/report_json.h"
 #include "queue.h"
 #include "worker.h"
@@ -55,6 +56,8 @@ const char *queue_video_key(const char *video_id, const char *which, char *buf, 
         tail = "thumbs/worst.jpg";
     else if (strcmp(which, "report") == 0)
         tail = "report.json";
+    else if (strcmp(which, "landmarks") == 0)
+        tail = "landmarks.json";
     if (!tail)
         return NULL;
     int n = snprintf(buf, len, "videos/%s/%s", video_id, tail);
@@ -160,14 +163,16 @@ static int save_workout(struct store *s, const struct store_video *v,
     return rc;
 }
 
-static int put_report(struct blob *b, const char *video_id, const struct analysis_report *rep)
+/* Store `text` (taken, freed) under the video's derived key `which`. */
+static int put_text(struct blob *b, const char *video_id, const char *which, char *text)
 {
     char key[BLOB_KEY_MAX + 1];
-    if (!queue_video_key(video_id, "report", key, sizeof key))
-        return RR_ERR_INVAL;
-    char *text = report_json_dumps(rep);
     if (!text)
         return RR_ERR_NOMEM;
+    if (!queue_video_key(video_id, which, key, sizeof key)) {
+        free(text);
+        return RR_ERR_INVAL;
+    }
     struct blob_writer *w = NULL;
     int rc = blob_writer_begin(b, key, &w);
     if (rc == 0)
@@ -321,7 +326,11 @@ int job_analyze_video(struct job_ctx *ctx, char *err, size_t err_len)
         goto out;
     }
     job_progress(ctx, "store", 0.96);
-    rc = put_report(a->blob, v.id, res.report);
+    rc = put_text(a->blob, v.id, "report", report_json_dumps(res.report));
+    if (rc == 0) /* the skeleton track the dashboard draws over the replay */
+        rc = put_text(a->blob, v.id, "landmarks",
+                      landmarks_json_dumps(res.frames, res.n_frames, res.info.fps,
+                                           res.info.width, res.info.height));
     if (rc == 0)
         rc = put_file_if_any(a->blob, v.id, "overlay", overlay);
     if (rc == 0 && res.has_thumbs)
@@ -352,7 +361,7 @@ int job_analyze_video(struct job_ctx *ctx, char *err, size_t err_len)
         snprintf(err, err_len, "cannot mark the video analysed: %s", rr_strerror(rc));
 out:
     if (rc < 0 && vid && id_ok(vid) && (ctx->permanent || job->attempts >= job->max_attempts))
-        store_video_set_status(a->store, vid, "failed", -1);
+        store_video_fail(a->store, vid, err[0] ? err : rr_strerror(rc));
     if (have_res)
         pipeline_result_release(&res);
     if (copy_fd >= 0)
@@ -362,4 +371,19 @@ out:
         rm_tree_flat(tmpdir);
     json_decref(pl);
     return rc;
+}
+
+/* Dead-lettered without the handler deciding it (the lease ran out on the last attempt: the
+ * worker crashed or hung every time): the video fails with the job's reason. */
+void job_analyze_video_dead(struct app *a, const struct store_job *job)
+{
+    json_t *pl = json_loads(job->payload, 0, NULL);
+    const char *vid = pl ? json_string_value(json_object_get(pl, "video_id")) : NULL;
+    if (vid && id_ok(vid)) {
+        char msg[STORE_ERROR_MAX + 32]; /* the store cuts it to STORE_ERROR_MAX */
+        snprintf(msg, sizeof msg, "analysis failed: %s",
+                 job->error[0] ? job->error : "the job was dead-lettered");
+        store_video_fail(a->store, vid, msg);
+    }
+    json_decref(pl);
 }

@@ -9,7 +9,8 @@
 #include "queue.h"
 
 const struct job_kind queue_kinds[] = {
-    {.name = "analyze_video", .run = job_analyze_video, .max_attempts = 0, .lease_s = 0},
+    {.name = "analyze_video", .run = job_analyze_video, .max_attempts = 0, .lease_s = 0,
+     .dead = job_analyze_video_dead},
 };
 const size_t queue_kinds_n = sizeof queue_kinds / sizeof queue_kinds[0];
 

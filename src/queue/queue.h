@@ -43,6 +43,7 @@ struct queue_ops {
     int (*fail)(struct queue *q, const char *id, const char *owner, const char *error,
                 bool permanent, enum store_job_state *state_out);
     int (*release)(struct queue *q, const char *id, const char *owner);
+    int (*reap_expired)(struct queue *q, char (*ids)[STORE_ID_LEN + 1], size_t max, size_t *n);
 };
 
 /* Common head of every backend object. */
@@ -65,6 +66,10 @@ int queue_complete(struct queue *q, const char *id, const char *owner);
 int queue_fail(struct queue *q, const char *id, const char *owner, const char *error,
                bool permanent, enum store_job_state *state_out);
 int queue_release(struct queue *q, const char *id, const char *owner);
+/* Dead-letter up to max jobs whose lease expired after their last allowed attempt (a worker
+ * crashed or hung on every attempt) and return their ids (*n), so the caller can run each kind's
+ * `dead` hook. A claim would dead-letter them too, but silently. */
+int queue_reap_expired(struct queue *q, char (*ids)[STORE_ID_LEN + 1], size_t max, size_t *n);
 
 /* ---- job kinds --------------------------------------------------------------------------- */
 
@@ -88,6 +93,10 @@ struct job_kind {
     job_handler_fn run;
     int max_attempts;     /* 0: app->cfg.job_max_attempts */
     int lease_s;          /* 0: app->cfg.job_lease_s */
+    /* Optional: called by the worker pool for a job dead-lettered without its handler deciding
+     * it (lease expired on the last attempt; job->error says so), to settle what the job was
+     * about (analyze_video: the video becomes "failed" with the reason). */
+    void (*dead)(struct app *a, const struct store_job *job);
 };
 
 /* The kind table (kinds.c) and lookup by name (NULL when unknown). */
@@ -106,11 +115,13 @@ void job_progress(struct job_ctx *ctx, const char *stage, double fraction);
 
 /* The analyze_video handler (analyze_job.c). Payload {"video_id": "<32 hex>"}. */
 int job_analyze_video(struct job_ctx *ctx, char *err, size_t err_len);
+/* Its dead hook: the video named by the payload becomes "failed" with the job's error. */
+void job_analyze_video_dead(struct app *a, const struct store_job *job);
 
 /* Blob keys of a video's derived objects (analyze_job.c): "videos/<id>/overlay.mp4",
- * "videos/<id>/thumbs/best.jpg", ".../worst.jpg", "videos/<id>/report.json". Fills buf and
- * returns it; NULL when id is malformed or buf too small. which: "overlay", "best", "worst",
- * "report". */
+ * "videos/<id>/thumbs/best.jpg", ".../worst.jpg", "videos/<id>/report.json",
+ * "videos/<id>/landmarks.json" (pipeline/landmarks_json.h). Fills buf and returns it; NULL when
+ * id is malformed or buf too small. which: "overlay", "best", "worst", "report", "landmarks". */
 const char *queue_video_key(const char *video_id, const char *which, char *buf, size_t len);
 
 #endif

@@ -63,6 +63,11 @@ static int db_release(struct queue *q, const char *id, const char *owner)
     return store_job_release(db_store(q), id, owner);
 }
 
+static int db_reap_expired(struct queue *q, char (*ids)[STORE_ID_LEN + 1], size_t max, size_t *n)
+{
+    return store_job_reap_expired(db_store(q), ids, max, n);
+}
+
 static const struct queue_ops queue_db_ops = {
     .name = "db",
     .close = db_close,
@@ -73,6 +78,7 @@ static const struct queue_ops queue_db_ops = {
     .complete = db_complete,
     .fail = db_fail,
     .release = db_release,
+    .reap_expired = db_reap_expired,
 };
 
 int queue_open(const char *url, struct store *s, struct queue **out, char *msg, size_t msg_len)
@@ -161,4 +167,12 @@ int queue_release(struct queue *q, const char *id, const char *owner)
     if (!q || !id || !owner)
         return RR_ERR_INVAL;
     return q->ops->release(q, id, owner);
+}
+
+int queue_reap_expired(struct queue *q, char (*ids)[STORE_ID_LEN + 1], size_t max, size_t *n)
+{
+    if (!q || !ids || !n || max == 0)
+        return RR_ERR_INVAL;
+    *n = 0;
+    return q->ops->reap_expired(q, ids, max, n);
 }

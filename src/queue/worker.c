@@ -180,6 +180,25 @@ static void run_one(struct worker_slot *w, const struct store_job *job)
     atomic_fetch_add(&p->finished, 1);
 }
 
+/* Settle jobs whose lease ran out on their last attempt: dead-letter them here (not silently in
+ * the next claim) and run their kind's dead hook, so e.g. their video ends "failed". */
+static void reap_expired(struct worker_pool *p)
+{
+    char ids[8][STORE_ID_LEN + 1];
+    size_t n = 0;
+    if (queue_reap_expired(p->queue, ids, sizeof ids / sizeof ids[0], &n) < 0)
+        return; /* the next claim dead-letters them anyway; we retry next loop */
+    for (size_t i = 0; i < n; i++) {
+        struct store_job job;
+        if (store_job_get(p->app->store, NULL, ids[i], &job) < 0)
+            continue;
+        wlog("error", "job dead", job.id, job.error);
+        const struct job_kind *k = queue_kind_find(job.kind);
+        if (k && k->dead)
+            k->dead(p->app, &job);
+    }
+}
+
 static void *worker_main(void *arg)
 {
     struct worker_slot *w = arg;
@@ -192,6 +211,7 @@ static void *worker_main(void *arg)
         if (stop)
             break;
         struct store_job job;
+        reap_expired(p);
         int rc = queue_claim(p->queue, w->owner, (int64_t)p->app->cfg.job_lease_s > 0
                                                      ? (int64_t)p->app->cfg.job_lease_s * 1000
                                                      : 60000,

@@ -128,8 +128,25 @@ static const char m001_init[] =
     "  created_at INTEGER NOT NULL,"
     "  PRIMARY KEY (user_id, client_id));";
 
+/* Sliding-window + back-off state per key (store_ratelimit_apply); rate_counters stays for
+ * store_rate_hit. updated_at (ms) drives store_rate_purge. Plus videos.error. */
+static const char m002_rate_limits[] =
+    "CREATE TABLE rate_limits ("
+    "  key TEXT PRIMARY KEY,"
+    "  window_start INTEGER NOT NULL,"
+    "  prev INTEGER NOT NULL,"
+    "  cur INTEGER NOT NULL,"
+    "  strikes INTEGER NOT NULL,"
+    "  blocked_until INTEGER NOT NULL,"
+    "  last_hit INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE INDEX rate_limits_updated ON rate_limits(updated_at);"
+    /* why a video failed (store_video_fail), e.g. its job was dead-lettered */
+    "ALTER TABLE videos ADD COLUMN error TEXT NOT NULL DEFAULT '';";
+
 static const struct store_migration sqlite_migrations[] = {
     {1, "init", m001_init},
+    {2, "rate_limits", m002_rate_limits},
 };
 
 const struct store_migration *store__sqlite_migrations(size_t *n)

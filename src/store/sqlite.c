@@ -771,6 +771,7 @@ static void row_video(sqlite3_stmt *st, void *item)
     v->size = sqlite3_column_int64(st, 5);
     v->duration_ms = sqlite3_column_int64(st, 6);
     col_text(st, 7, v->status, sizeof v->status);
+    col_text(st, 8, v->error, sizeof v->error); /* every SELECT adds ", error" */
 }
 
 static int sq_video_create(struct store *s, const struct store_video *v)
@@ -790,7 +791,7 @@ static int sq_video_get(struct store *s, const char *user_id, const char *id,
 {
     struct arg a[] = {arg_s(id), arg_s(user_id)};
     return read_one(s,
-                    "SELECT " VIDEO_COLS " FROM videos WHERE id = ?1 "
+                    "SELECT " VIDEO_COLS ", error FROM videos WHERE id = ?1 "
                     "AND (?2 IS NULL OR user_id = ?2)",
                     a, NARGS(a), row_video, out);
 }
@@ -800,8 +801,16 @@ static int sq_video_set_status(struct store *s, const char *id, const char *stat
 {
     struct arg a[] = {arg_s(id), arg_s(status), arg_i(duration_ms)};
     return write_row(s,
-                     "UPDATE videos SET status = ?2, duration_ms = "
+                     "UPDATE videos SET status = ?2, error = '', duration_ms = "
                      "CASE WHEN ?3 >= 0 THEN ?3 ELSE duration_ms END WHERE id = ?1",
+                     a, NARGS(a));
+}
+
+static int sq_video_fail(struct store *s, const char *id, const char *error)
+{
+    struct arg a[] = {arg_s(id), arg_s(error)};
+    return write_row(s, "UPDATE videos SET status = 'failed', error = coalesce(?2, '') "
+                        "WHERE id = ?1",
                      a, NARGS(a));
 }
 
@@ -819,7 +828,7 @@ static int sq_video_list(struct store *s, const char *user_id, int64_t after_t,
     /* "" would bind NULL and match nothing: the first page compares against an id below all */
     if (!after_id[0])
         a[2] = arg_s("~");
-    return read_list(s, "SELECT " VIDEO_COLS " FROM videos WHERE " PAGE_WHERE PAGE_ORDER, a,
+    return read_list(s, "SELECT " VIDEO_COLS ", error FROM videos WHERE " PAGE_WHERE PAGE_ORDER, a,
                      NARGS(a), sizeof **items, (size_t)limit, row_video, (void **)items, n);
 }
 
@@ -921,6 +930,47 @@ static int sq_job_claim(struct store *s, const char *owner, int64_t lease_ms,
 out:
     err = tx_end(&c, err);
     conn_put(&c);
+    return err;
+}
+
+static int sq_job_reap_expired(struct store *s, char (*ids)[STORE_ID_LEN + 1], size_t max,
+                               size_t *n)
+{
+    char(*rows)[STORE_ID_LEN + 1] = NULL;
+    size_t found = 0;
+    int64_t now = store_now(s);
+    struct arg a[] = {arg_i(now), arg_i((int64_t)max)};
+    /* a plain read first: the usual answer is "none", and that needs no write lock */
+    int err = read_list(s,
+                        "SELECT id FROM jobs WHERE state = 'running' AND lease_until <= ?1 "
+                        "AND attempts >= max_attempts ORDER BY lease_until, id LIMIT ?2",
+                        a, NARGS(a), sizeof *rows, max, row_id, (void **)&rows, &found);
+    if (err || found == 0) {
+        free(rows);
+        return err;
+    }
+    struct conn c;
+    conn_get(s, &c);
+    err = tx_begin(&c);
+    for (size_t i = 0; !err && i < found; i++) {
+        /* re-checked under the write lock: another process may have reaped or claimed it */
+        struct arg u[] = {arg_s(rows[i]), arg_i(now)};
+        int k = q_exec(&c,
+                       "UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_until = NULL, "
+                       "error = 'lease expired on the last attempt', updated_at = ?2 "
+                       "WHERE id = ?1 AND state = 'running' AND lease_until <= ?2 "
+                       "AND attempts >= max_attempts",
+                       u, NARGS(u));
+        if (k < 0)
+            err = k;
+        else if (k == 1)
+            memcpy(ids[(*n)++], rows[i], sizeof rows[i]);
+    }
+    err = tx_end(&c, err);
+    conn_put(&c);
+    if (err)
+        *n = 0;
+    free(rows);
     return err;
 }
 
@@ -1518,8 +1568,84 @@ static int sq_rate_purge(struct store *s, int64_t before, int64_t *deleted)
 {
     struct arg a[] = {arg_i(before)};
     int n = write1(s, "DELETE FROM rate_counters WHERE window_start < ?1", a, NARGS(a));
-    *deleted = n < 0 ? 0 : n;
+    int m = n < 0 ? 0 : write1(s, "DELETE FROM rate_limits WHERE updated_at < ?1", a, NARGS(a));
+    *deleted = (n < 0 ? 0 : n) + (m < 0 ? 0 : m);
+    return n < 0 ? n : m < 0 ? m : 0;
+}
+
+#define RATE_COLS "window_start, prev, cur, strikes, blocked_until, last_hit"
+
+static void row_rate_state(sqlite3_stmt *st, void *item)
+{
+    struct store_rate_state *r = item;
+    r->window_start = sqlite3_column_int64(st, 0);
+    r->prev = (uint32_t)sqlite3_column_int64(st, 1);
+    r->cur = (uint32_t)sqlite3_column_int64(st, 2);
+    r->strikes = (uint32_t)sqlite3_column_int64(st, 3);
+    r->blocked_until = sqlite3_column_int64(st, 4);
+    r->last_hit = sqlite3_column_int64(st, 5);
+}
+
+static int rate_state_zero(const struct store_rate_state *r)
+{
+    return r->window_start == 0 && r->prev == 0 && r->cur == 0 && r->strikes == 0 &&
+           r->blocked_until == 0 && r->last_hit == 0;
+}
+
+static int rate_state_same(const struct store_rate_state *a, const struct store_rate_state *b)
+{
+    return a->window_start == b->window_start && a->prev == b->prev && a->cur == b->cur &&
+           a->strikes == b->strikes && a->blocked_until == b->blocked_until &&
+           a->last_hit == b->last_hit;
+}
+
+/* Write back one changed state: delete when zeroed, else upsert. */
+static int rate_state_put(struct conn *c, const char *key, const struct store_rate_state *r,
+                          int64_t now)
+{
+    if (rate_state_zero(r)) {
+        struct arg a[] = {arg_s(key)};
+        int n = q_exec(c, "DELETE FROM rate_limits WHERE key = ?1", a, NARGS(a));
+        return n < 0 ? n : 0;
+    }
+    struct arg a[] = {arg_s(key),           arg_i(r->window_start),  arg_i(r->prev),
+                      arg_i(r->cur),        arg_i(r->strikes),       arg_i(r->blocked_until),
+                      arg_i(r->last_hit),   arg_i(now)};
+    int n = q_exec(c,
+                   "INSERT INTO rate_limits (key, " RATE_COLS ", updated_at) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (key) DO UPDATE SET "
+                   "window_start = ?2, prev = ?3, cur = ?4, strikes = ?5, blocked_until = ?6, "
+                   "last_hit = ?7, updated_at = ?8",
+                   a, NARGS(a));
     return n < 0 ? n : 0;
+}
+
+static int sq_ratelimit_apply(struct store *s, const char *const *keys, size_t n,
+                              store_rate_fn fn, void *ctx)
+{
+    struct store_rate_state old[STORE_RATE_KEYS_MAX], cur[STORE_RATE_KEYS_MAX];
+    struct conn c;
+    memset(old, 0, sizeof old);
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    for (size_t i = 0; !err && i < n; i++) {
+        struct arg a[] = {arg_s(keys[i])};
+        err = q_one(&c, "SELECT " RATE_COLS " FROM rate_limits WHERE key = ?1", a, NARGS(a),
+                    row_rate_state, &old[i]);
+        if (err == RR_ERR_NOTFOUND)
+            err = 0;
+    }
+    if (!err) {
+        memcpy(cur, old, sizeof cur);
+        err = fn(ctx, cur, n);
+    }
+    int64_t now = store_now(s);
+    for (size_t i = 0; !err && i < n; i++)
+        if (!rate_state_same(&old[i], &cur[i]))
+            err = rate_state_put(&c, keys[i], &cur[i], now);
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
 }
 
 static const struct store_ops sqlite_ops = {
@@ -1569,4 +1695,7 @@ static const struct store_ops sqlite_ops = {
     .rate_purge = sq_rate_purge,
     .analytics_set = sq_analytics_set,
     .analytics_span = sq_analytics_span,
+    .ratelimit_apply = sq_ratelimit_apply,
+    .video_fail = sq_video_fail,
+    .job_reap_expired = sq_job_reap_expired,
 };

@@ -365,6 +365,15 @@ int store_video_set_status(struct store *s, const char *id, const char *status,
     return s->ops->video_set_status(s, id, status, duration_ms);
 }
 
+int store_video_fail(struct store *s, const char *id, const char *error)
+{
+    char text[STORE_ERROR_MAX + 1];
+    if (!is_id(id))
+        return RR_ERR_NOTFOUND;
+    snprintf(text, sizeof text, "%s", error ? error : ""); /* cut, like a job's error */
+    return s->ops->video_fail(s, id, text);
+}
+
 int store_video_delete(struct store *s, const char *user_id, const char *id)
 {
     if (!is_id(id) || (user_id && !is_id(user_id)))
@@ -495,6 +504,14 @@ int store_job_fail(struct store *s, const char *id, const char *owner, const cha
     /* the one field that is cut rather than refused: an error must always be recorded */
     snprintf(text, sizeof text, "%s", error ? error : "");
     return s->ops->job_fail(s, id, owner, text, permanent, state_out ? state_out : &tmp);
+}
+
+int store_job_reap_expired(struct store *s, char (*ids)[STORE_ID_LEN + 1], size_t max, size_t *n)
+{
+    if (!ids || !n || max == 0 || max > 1000)
+        return RR_ERR_INVAL;
+    *n = 0;
+    return s->ops->job_reap_expired(s, ids, max, n);
 }
 
 int store_job_release(struct store *s, const char *id, const char *owner)
@@ -769,6 +786,22 @@ int store_rate_reset(struct store *s, const char *key)
 {
     int err = text_ok(key, STORE_KEY_MAX);
     return err ? err : s->ops->rate_reset(s, key);
+}
+
+int store_ratelimit_apply(struct store *s, const char *const *keys, size_t n, store_rate_fn fn,
+                          void *ctx)
+{
+    if (!keys || !fn || n == 0 || n > STORE_RATE_KEYS_MAX)
+        return RR_ERR_INVAL;
+    for (size_t i = 0; i < n; i++) {
+        int err = text_ok(keys[i], STORE_KEY_MAX);
+        if (err)
+            return err;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(keys[i], keys[j]) == 0)
+                return RR_ERR_INVAL; /* one key twice would lose an update */
+    }
+    return s->ops->ratelimit_apply(s, keys, n, fn, ctx);
 }
 
 int store_rate_purge(struct store *s, int64_t before, int64_t *deleted)

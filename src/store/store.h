@@ -92,6 +92,7 @@ struct store_video {
     int64_t duration_ms;
     char status[STORE_NAME_MAX + 1]; /* e.g. "uploaded", "processing", "done", "failed" */
     int64_t created_at;
+    char error[STORE_ERROR_MAX + 1]; /* why it failed (store_video_fail); "" otherwise */
 };
 
 enum store_job_state { STORE_JOB_QUEUED, STORE_JOB_RUNNING, STORE_JOB_DONE, STORE_JOB_DEAD };
@@ -232,9 +233,11 @@ int store_refresh_revoke_user(struct store *s, const char *user_id);
 int store_video_create(struct store *s, struct store_video *v);
 /* user_id NULL = system access. */
 int store_video_get(struct store *s, const char *user_id, const char *id, struct store_video *out);
-/* duration_ms < 0 keeps the current value. System access. */
+/* duration_ms < 0 keeps the current value; clears the error. System access. */
 int store_video_set_status(struct store *s, const char *id, const char *status,
                            int64_t duration_ms);
+/* status "failed" with a reason (cut to STORE_ERROR_MAX bytes, never refused). System access. */
+int store_video_fail(struct store *s, const char *id, const char *error);
 int store_video_delete(struct store *s, const char *user_id, const char *id);
 /* Newest first. cursor NULL or "" = first page; limit 1..STORE_PAGE_MAX; next_cursor "" at end. */
 int store_video_list(struct store *s, const char *user_id, const char *cursor, int limit,
@@ -253,6 +256,10 @@ int store_job_enqueue(struct store *s, const char *kind, const char *user_id,
  * Expired-lease jobs that already used all attempts are moved to dead instead. NOTFOUND when
  * nothing is runnable. */
 int store_job_claim(struct store *s, const char *owner, int64_t lease_ms, struct store_job *out);
+/* Dead-letter (error "lease expired on the last attempt") up to max running jobs whose lease
+ * expired after their last allowed attempt, in one transaction, and return their ids so the
+ * caller can finish their bookkeeping (store_job_claim does the same silently). *n = 0.. max. */
+int store_job_reap_expired(struct store *s, char (*ids)[STORE_ID_LEN + 1], size_t max, size_t *n);
 /* Extend the lease to now + lease_ms; CONFLICT unless owner still holds the running job. */
 int store_job_heartbeat(struct store *s, const char *id, const char *owner, int64_t lease_ms);
 /* progress 0..1, stage may be NULL (unchanged). Owner only (CONFLICT). */
@@ -339,8 +346,33 @@ int store_upload_expired(struct store *s, char (*ids)[STORE_ID_LEN + 1], size_t 
 int store_rate_hit(struct store *s, const char *key, int64_t window_ms, int64_t *count,
                    int64_t *window_start);
 int store_rate_reset(struct store *s, const char *key);
-/* Delete counters whose window started before `before`; *deleted may be NULL. */
+/* Delete counters whose window started before `before`, and rate-limit states
+ * (store_ratelimit_apply) last written before it; *deleted (may be NULL) counts both. */
 int store_rate_purge(struct store *s, int64_t before, int64_t *deleted);
+
+/* ---- rate-limit states (sliding window + back-off; the arithmetic is auth/ratelimit.h) ------- */
+
+/* The stored state of one rate-limit key: the same six integers as struct ratelimit_state (the
+ * store sits below the auth module, so callers copy field by field). All zero = never seen. */
+struct store_rate_state {
+    int64_t window_start;
+    uint32_t prev, cur, strikes;
+    int64_t blocked_until;
+    int64_t last_hit;
+};
+#define STORE_RATE_KEYS_MAX 4
+
+/* Called by store_ratelimit_apply inside its write transaction with the current states of the
+ * n keys (in the order given). It may change them (pure arithmetic, no I/O, no store calls);
+ * return 0 to keep the changes, a negative RR_ERR_* to roll back and fail with it. */
+typedef int (*store_rate_fn)(void *ctx, struct store_rate_state *states, size_t n);
+
+/* Read-modify-write of 1..STORE_RATE_KEYS_MAX rate-limit states in one transaction, so every
+ * process sharing the database sees one consistent sequence of updates. Changed states are
+ * written (stamped with the store clock for purging); a state changed to all zero is deleted.
+ * Errors: INVAL (bad key, n out of range, fn NULL), whatever fn returns, store errors. */
+int store_ratelimit_apply(struct store *s, const char *const *keys, size_t n, store_rate_fn fn,
+                          void *ctx);
 
 /* ---- backend interface ---------------------------------------------------------------------- */
 
@@ -432,6 +464,14 @@ struct store_ops {
                          double score_sum, int64_t score_n);
     int (*analytics_span)(struct store *s, const char *user_id, char first_day[11],
                           char last_day[11]);
+
+    /* added with sliding-window login throttling (migration 2) */
+    int (*ratelimit_apply)(struct store *s, const char *const *keys, size_t n, store_rate_fn fn,
+                           void *ctx);
+    /* added with dead-letter bookkeeping (migration 2: videos.error) */
+    int (*video_fail)(struct store *s, const char *id, const char *error);
+    int (*job_reap_expired)(struct store *s, char (*ids)[STORE_ID_LEN + 1], size_t max,
+                            size_t *n);
 };
 
 /* The common head of every backend object (backends embed it first). Callers treat it as

@@ -43,6 +43,9 @@ ROWS = {
     "videos.overlay": {"setup": new_video, "owner_status": {200, 404}},
     "videos.thumb": {"setup": lambda o: dict(new_video(o), which="best"),
                      "owner_status": {200, 404}},
+    # report / landmark track exist only after a successful analysis (same as overlay)
+    "videos.report": {"setup": new_video, "owner_status": {200, 404}},
+    "videos.landmarks": {"setup": new_video, "owner_status": {200, 404}},
     "jobs.get": {"setup": new_job, "owner_status": {200}},
     "jobs.events": {"setup": new_job, "request": lambda p: {"stream": True, "timeout": 60},
                     "owner_status": {200}},

@@ -1,6 +1,8 @@
 """Accounts and tokens (docs reliability.md): register, login, refresh, logout, me, password
 change; the password policy; unknown user vs wrong password; login throttling; refresh-token
 rotation and reuse detection; the bad-token corpus against every authenticated route."""
+import http.client
+import json
 import statistics
 import time
 import uuid
@@ -116,22 +118,98 @@ def test_unknown_user_and_wrong_password_look_identical(server, user):
     assert abs(mu - mw) < 5.0, (mu, mw)
 
 
+def login_from(srv, source_ip, email, password=DEFAULT_PASSWORD):
+    """POST /v1/auth/login from a given loopback source address (127.0.0.2 is a second client
+    IP on Linux's 127/8); returns (status, headers, parsed body)."""
+    host, port = srv.url.rsplit("/", 1)[1].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30, source_address=(source_ip, 0))
+    try:
+        conn.request("POST", "/v1/auth/login", body=json.dumps({"email": email,
+                                                                 "password": password}),
+                     headers={"Content-Type": "application/json"})
+        r = conn.getresponse()
+        return r.status, dict(r.getheaders()), json.loads(r.read() or b"null")
+    finally:
+        conn.close()
+
+
+def assert_throttled(resp, low, high):
+    """429 with the JSON error body and low <= Retry-After <= high; returns Retry-After."""
+    assert_error(resp, 429, "rate_limited")
+    ra = int(resp.headers["Retry-After"])
+    assert low <= ra <= high, (ra, low, high)
+    return ra
+
+
 def test_login_is_throttled_per_account_and_per_ip(server_factory):
-    srv = server_factory()  # the default policy: 5 per account, 20 per IP per minute
+    srv = server_factory()  # the default policy: 5 failures per account, 20 per IP per minute
     email = unique_email("throttle")
     assert register(srv, email).status_code == 201
     for i in range(5):
         assert_error(login(srv, email, "bad password %d" % i), 401)
-    r = login(srv, email)  # even the right password waits
-    assert_error(r, 429)
-    ra = int(r.headers["Retry-After"])
-    assert 1 <= ra <= 60
-    # another account from the same address still gets through until the IP budget is spent
-    for i in range(14):  # attempts 7..20 from this IP
+    # the 5th failure filled the account window: blocked for the first back-off step (60 s),
+    # or longer if the sliding window itself needs longer (5 hits in one window: <= 72 s)
+    assert_throttled(login(srv, email), 58, 72)  # even the right password waits
+    # the account key is independent of the address: blocked from 127.0.0.2 as well
+    status, headers, body = login_from(srv, "127.0.0.2", email)
+    assert status == 429 and body["error"]["code"] == "rate_limited"
+    assert 58 <= int(headers["Retry-After"]) <= 72
+    # another account from the same address gets through until the IP budget (20) is spent;
+    # the refused attempts above did not count
+    for i in range(15):  # failures 6..20 from this IP
         assert_error(login(srv, unique_email("probe")), 401)
-    r = login(srv, unique_email("probe"))
-    assert_error(r, 429)
-    assert 1 <= int(r.headers["Retry-After"]) <= 60
+    ra = assert_throttled(login(srv, unique_email("probe")), 1, 63)
+    # the IP key is independent of the account: another address is not throttled
+    status, _, body = login_from(srv, "127.0.0.2", unique_email("probe"))
+    assert status == 401 and body["error"]["code"] == "invalid_credentials"
+    print("IP Retry-After after 20 failures: %d s" % ra)
+
+
+def test_login_backoff_doubles_up_to_the_cap(server_factory):
+    # one failure per 1 s window fills it; blocks of 2 s, 4 s, then the 6 s cap
+    srv = server_factory({"REPRIGHT_LOGIN_ACCOUNT_LIMIT": "1", "REPRIGHT_LOGIN_WINDOW_S": "1",
+                          "REPRIGHT_LOGIN_BACKOFF_S": "2", "REPRIGHT_LOGIN_BACKOFF_MAX_S": "6"})
+    email = unique_email("backoff")
+    assert register(srv, email).status_code == 201
+    seen = []
+    for block in (2, 4, 6):
+        assert_error(login(srv, email, "wrong password!"), 401)
+        # the second boundary may pass between the failure and this check: block - 1 or block
+        ra = assert_throttled(login(srv, email), block - 1, block)
+        seen.append(ra)
+        time.sleep(ra + 0.3)
+    print("back-off Retry-After sequence: %s" % seen)
+    # waited out: the owner gets in (no permanent lockout) and that clears the strikes
+    assert login(srv, email).status_code == 200
+    assert_error(login(srv, email, "wrong password!"), 401)
+    assert_throttled(login(srv, email), 1, 2)  # first step again, not the cap
+
+
+def test_successful_login_clears_the_account_failures(server_factory):
+    srv = server_factory({"REPRIGHT_LOGIN_ACCOUNT_LIMIT": "2"})
+    email = unique_email("clear")
+    assert register(srv, email).status_code == 201
+    assert_error(login(srv, email, "wrong password!"), 401)
+    assert login(srv, email).status_code == 200  # forgets the failure above
+    assert_error(login(srv, email, "wrong password!"), 401)
+    assert login(srv, email).status_code == 200  # only one failure counted: still allowed
+    assert_error(login(srv, email, "wrong password!"), 401)
+    assert_error(login(srv, email, "wrong password!"), 401)  # fills the window
+    assert_throttled(login(srv, email), 58, 90)  # 60 s block, or the window's own wait
+
+
+def test_successful_logins_do_not_spend_the_ip_budget(server_factory):
+    srv = server_factory({"REPRIGHT_LOGIN_IP_LIMIT": "3"})
+    email = unique_email("ipbudget")
+    assert register(srv, email).status_code == 201
+    for _ in range(10):
+        assert login(srv, email).status_code == 200
+    for i in range(3):  # three failures on three accounts: the IP window is full
+        assert_error(login(srv, unique_email("guess%d" % i)), 401)
+    assert_throttled(login(srv, unique_email("guess")), 1, 80)
+    assert_throttled(login(srv, email), 1, 80)  # the IP key denies even the owner here
+    status, _, _ = login_from(srv, "127.0.0.2", email)
+    assert status == 200  # from another address the owner is fine
 
 
 # ---- refresh tokens --------------------------------------------------------------------------

@@ -1,0 +1,243 @@
+/*
+ * web.c - the web app's static files (dashboard, live page, vendored MediaPipe, the WASM
+ * analysis core) served by `repright serve` from the configured web directory
+ * (--web-dir / REPRIGHT_WEB_DIR, default the build's web dir). docs/internals/web.md.
+ *
+ * One public fallback route, GET/HEAD "/{path*}": tried only when no API route matches the path
+ * (router.h), so the API always wins and a stray /v1/... path is a JSON 404 like before.
+ *
+ * DESIGN / POLICY:
+ *  - "/" is index.html. Only regular files are served; a directory, device, FIFO or socket is a
+ *    404. Files are streamed from the descriptor (http_reply_file: sendfile, Range), never read
+ *    into memory, and bounded by WEB_FILE_MAX.
+ *  - Path safety in layers: the router has already percent-decoded each segment and refused
+ *    NUL, control bytes, an encoded '/', "." and ".." (400). Here a backslash or a segment
+ *    starting with '.' (hidden files, "..." tricks) is refused (404), and the file is opened one
+ *    component at a time with openat(O_NOFOLLOW) from the web directory: no symlink below the
+ *    web directory is ever followed, so nothing outside it can be reached (the directory itself
+ *    may be a symlink).
+ *  - Caching: ETag = "<size hex>-<mtime ns hex>" (strong; the build replaces files wholesale);
+ *    If-None-Match (list or *) -> 304. Cache-Control: no-cache for HTML, the service worker and
+ *    the manifest (always revalidated, so a deploy is seen at once); a day for vendor/ and wasm/
+ *    (pinned content, still revalidated with the ETag after that); an hour for the rest.
+ *  - Security headers on every static answer: X-Content-Type-Options nosniff, Referrer-Policy
+ *    no-referrer, X-Frame-Options DENY and a Content-Security-Policy allowing only this origin,
+ *    plus what WebAssembly needs ('wasm-unsafe-eval': MediaPipe and the analysis core compile
+ *    their modules; checked in headless Chromium: neither needs 'unsafe-eval' nor inline
+ *    scripts), blob: workers/media, mediastream: for the camera, data:/blob: images.
+ * Errors: 404 not_found (missing, hidden, not a regular file, symlink, no web dir), 413 when a
+ * file is over WEB_FILE_MAX, 400 from the router for malformed paths; all in the JSON format.
+ * Thread-safety: stateless; the directory is opened per request (a rebuild may replace it).
+ */
+#include "web.h"
+
+#include "app.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../base/rr_error.h"
+
+#define WEB_FILE_MAX (256LL * 1024 * 1024)
+#define WEB_PATH_MAX 1024
+
+const char web_csp[] =
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
+    "worker-src 'self' blob:; connect-src 'self' blob: data:; img-src 'self' blob: data:; "
+    "media-src 'self' blob: mediastream:; style-src 'self'; font-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+static const struct {
+    const char *ext;
+    const char *type;
+} web_types[] = {
+    {"html", "text/html; charset=utf-8"},
+    {"js", "text/javascript; charset=utf-8"},
+    {"mjs", "text/javascript; charset=utf-8"},
+    {"css", "text/css; charset=utf-8"},
+    {"json", "application/json"},
+    {"webmanifest", "application/manifest+json"},
+    {"wasm", "application/wasm"},
+    {"png", "image/png"},
+    {"svg", "image/svg+xml"},
+    {"ico", "image/x-icon"},
+    {"txt", "text/plain; charset=utf-8"},
+    {"data", "application/octet-stream"},
+    {"binarypb", "application/octet-stream"},
+    {"tflite", "application/octet-stream"},
+};
+
+const char *web_content_type(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(slash ? slash + 1 : path, '.');
+    if (dot)
+        for (size_t i = 0; i < sizeof web_types / sizeof web_types[0]; i++)
+            if (strcmp(dot + 1, web_types[i].ext) == 0)
+                return web_types[i].type;
+    return "application/octet-stream";
+}
+
+const char *web_cache_control(const char *path)
+{
+    const char *type = web_content_type(path);
+    if (strncmp(type, "text/html", 9) == 0 || strcmp(path, "sw.js") == 0 ||
+        strcmp(path, "manifest.webmanifest") == 0)
+        return "no-cache";
+    if (strncmp(path, "vendor/", 7) == 0 || strncmp(path, "wasm/", 5) == 0)
+        return "public, max-age=86400";
+    return "public, max-age=3600";
+}
+
+int web_path_ok(const char *rel)
+{
+    size_t n = strlen(rel);
+    if (n == 0 || n > WEB_PATH_MAX || strchr(rel, '\\'))
+        return RR_ERR_INVAL;
+    for (const char *s = rel;; s++) {
+        if (*s == '.' || *s == '/' || *s == '\0')
+            return RR_ERR_INVAL; /* hidden segment or empty segment */
+        s = strchr(s, '/');
+        if (!s)
+            return 0;
+    }
+}
+
+/* Open `rel` below the directory `dirfd` one component at a time, never following a symlink.
+ * Returns a descriptor of a regular file (st filled) or a negative RR_ERR_*. */
+static int web_open(int dirfd, const char *rel, struct stat *st)
+{
+    char part[WEB_PATH_MAX + 1];
+    int cur = dirfd;
+    const char *s = rel;
+    for (;;) {
+        const char *slash = strchr(s, '/');
+        size_t len = slash ? (size_t)(slash - s) : strlen(s);
+        memcpy(part, s, len);
+        part[len] = '\0';
+        int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (slash ? O_DIRECTORY : O_NONBLOCK);
+        int fd = openat(cur, part, flags);
+        if (cur != dirfd)
+            close(cur);
+        if (fd < 0)
+            return RR_ERR_NOTFOUND; /* ENOENT, ELOOP (symlink), ENOTDIR, EACCES ... */
+        if (!slash) {
+            if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+                close(fd);
+                return RR_ERR_NOTFOUND;
+            }
+            return fd;
+        }
+        cur = fd;
+        s = slash + 1;
+    }
+}
+
+/* Does an If-None-Match header list `etag`? ("*", strong or weak forms.) */
+int web_etag_matches(const char *header, const char *etag)
+{
+    if (!header)
+        return 0;
+    size_t el = strlen(etag);
+    const char *p = header;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (*p == '*')
+            return 1;
+        if (p[0] == 'W' && p[1] == '/')
+            p += 2;
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len == el && memcmp(p, etag, el) == 0)
+            return 1;
+        if (!end)
+            break;
+        p = end;
+    }
+    return 0;
+}
+
+static int web_headers(struct http_request *req, const char *rel, const char *etag)
+{
+    int err = http_reply_header(req, "X-Content-Type-Options", "nosniff");
+    if (err == 0)
+        err = http_reply_header(req, "Referrer-Policy", "no-referrer");
+    if (err == 0)
+        err = http_reply_header(req, "X-Frame-Options", "DENY");
+    if (err == 0)
+        err = http_reply_header(req, "Content-Security-Policy", web_csp);
+    if (err == 0 && rel)
+        err = http_reply_header(req, "Cache-Control", web_cache_control(rel));
+    if (err == 0 && etag)
+        err = http_reply_header(req, "ETag", etag);
+    return err;
+}
+
+static int web_not_found(struct http_request *req)
+{
+    int err = http_reply_error(req, 404, "not_found", "no such resource", NULL);
+    return err == 0 ? web_headers(req, NULL, NULL) : err;
+}
+
+static int web_get(struct http_request *req, void *app)
+{
+    const struct app *a = app;
+    const char *rel = http_request_param(req, "path");
+    if (!rel || !rel[0])
+        rel = "index.html";
+    if (strncmp(rel, "v1/", 3) == 0 || web_path_ok(rel) < 0 || !a->cfg.web_dir[0])
+        return web_not_found(req);
+    int dirfd = open(a->cfg.web_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        return web_not_found(req);
+    struct stat st;
+    int fd = web_open(dirfd, rel, &st);
+    close(dirfd);
+    if (fd < 0)
+        return web_not_found(req);
+    if (st.st_size > WEB_FILE_MAX) {
+        close(fd);
+        return http_reply_error(req, 413, "too_large", "file too large to serve", NULL);
+    }
+    char etag[64];
+    snprintf(etag, sizeof etag, "\"%" PRIx64 "-%" PRIx64 "\"", (uint64_t)st.st_size,
+             (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec);
+    int err;
+    if (web_etag_matches(http_request_header(req, "If-None-Match"), etag)) {
+        close(fd);
+        err = http_reply_bytes(req, 304, NULL, 0, NULL);
+    } else {
+        err = http_reply_file(req, fd, (uint64_t)st.st_size, web_content_type(rel));
+    }
+    if (err == 0)
+        err = web_headers(req, rel, etag);
+    return err;
+}
+
+int web_dir_check(const char *dir)
+{
+    struct stat st;
+    if (!dir || !dir[0] || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return RR_ERR_NOTFOUND;
+    char index[1200];
+    int n = snprintf(index, sizeof index, "%s/index.html", dir);
+    if (n < 0 || (size_t)n >= sizeof index || stat(index, &st) != 0 || !S_ISREG(st.st_mode))
+        return RR_ERR_NOTFOUND;
+    return 0;
+}
+
+const struct http_route api_web_routes[] = {
+    {HTTP_GET, "/{path*}", web_get, HTTP_AUTH_NONE, HTTP_BODY_NONE, "web.static",
+     "the web app's public static files (/ is the dashboard); tried only when no API route "
+     "matches",
+     NULL, NULL},
+};
+const size_t api_web_routes_n = sizeof api_web_routes / sizeof api_web_routes[0];
