@@ -1,17 +1,20 @@
 /*
  * analyze.c - decode -> pose -> analysis -> renders (see analyze.h).
  *
- * DESIGN: a decoder thread fills a small ring of RGB slots; the calling thread runs the pose
+ * DESIGN: a decoder thread fills a small ring of slots; the calling thread runs the pose
  * session on each slot in order and hands it back. The ring has RING slots, so at most RING
- * decoded frames exist at once whatever the clip length. Pose results (small, ~1.4 KB per frame)
- * are kept for the whole clip, bounded by ANALYSIS_MAX_FRAMES, because analysis looks at the
- * whole series. A second pass re-decodes the clip to draw the overlay and thumbnails from the
+ * decoded frames exist at once whatever the clip length. A slot holds the decoder's own picture
+ * by reference: 8-bit YUV 4:2:0 (all usual phone video) goes to the pose crops as planes, with
+ * no whole-frame RGB conversion; anything else is converted to RGB on the decoder thread. Pose
+ * results (small, ~1.4 KB per frame) are kept for the whole clip, bounded by
+ * ANALYSIS_MAX_FRAMES, because analysis looks at the whole series. A second pass re-decodes the clip to draw the overlay and thumbnails from the
  * stored landmarks and the report.
  */
 #include "analyze.h"
 #include "render.h"
 
 #include "../base/rr_error.h"
+#include "../pose/crop.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -38,9 +41,32 @@ struct pipeline_opts pipeline_opts_default(void)
 }
 
 struct slot {
-    struct rr_rgbbuf buf;
+    struct video_frame *frame; /* the decoded picture, by reference */
+    int is_yuv;                /* 1: yuv is a view of frame; 0: rgb holds the converted frame */
+    struct crop_yuv yuv;
+    struct rr_rgbbuf rgb;
     int64_t t_us;
 };
+
+/* Decoder thread: next frame into s, as a YUV view when possible, else as RGB. */
+static int slot_fill(struct video *v, struct slot *s, char *msg, size_t msg_len)
+{
+    int rc = video_next_frame(v, s->frame, &s->t_us, msg, msg_len);
+    if (rc < 0)
+        return rc;
+    struct video_yuv y;
+    s->is_yuv = video_frame_yuv(s->frame, &y) == 0;
+    if (s->is_yuv) {
+        struct crop_yuv c = {y.width, y.height, y.y, y.u, y.v, y.y_stride, y.uv_stride,
+                             y.rotation, y.full_range, (int)y.matrix};
+        s->yuv = c;
+        return 0;
+    }
+    rc = video_frame_rgb(v, s->frame, &s->rgb);
+    if (rc < 0)
+        snprintf(msg, msg_len, "cannot convert frame to RGB: %s", rr_strerror(rc));
+    return rc;
+}
 
 struct ring {
     pthread_mutex_t mu;
@@ -68,7 +94,7 @@ static void *decoder_main(void *arg)
             break;
         struct slot *s = &r->slots[r->head % RING];
         double t0 = now_ms();
-        int rc = video_next_into(r->v, &s->buf, &s->t_us, r->msg, sizeof r->msg);
+        int rc = slot_fill(r->v, s, r->msg, sizeof r->msg);
         r->decode_ms += now_ms() - t0;
         pthread_mutex_lock(&r->mu);
         if (rc == 0) {
@@ -134,6 +160,14 @@ static int pose_pass(const char *path, const struct pose_models *models,
     }
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.cv, NULL);
+    for (int i = 0; i < RING; i++) {
+        r.slots[i].frame = video_frame_new();
+        if (!r.slots[i].frame) {
+            rc = RR_ERR_NOMEM;
+            snprintf(msg, msg_len, "out of memory");
+            goto out_nothread;
+        }
+    }
     pthread_t th;
     if (pthread_create(&th, NULL, decoder_main, &r) != 0) {
         rc = RR_ERR_NOMEM;
@@ -152,10 +186,14 @@ static int pose_pass(const char *path, const struct pose_models *models,
         if (!have)
             break;
         struct slot *s = &r.slots[r.tail % RING];
-        struct rr_image im = rr_rgbbuf_view(&s->buf);
         struct rr_pose_frame f;
         double t0 = now_ms();
-        rc = pose_session_run(ps, &im, s->t_us, &f);
+        if (s->is_yuv) {
+            rc = pose_session_run_yuv(ps, &s->yuv, s->t_us, &f);
+        } else {
+            struct rr_image im = rr_rgbbuf_view(&s->rgb);
+            rc = pose_session_run(ps, &im, s->t_us, &f);
+        }
         out->stats.pose_busy_ms += now_ms() - t0;
         if (rc == 0)
             rc = frames_push(out, &cap, &f);
@@ -186,8 +224,10 @@ static int pose_pass(const char *path, const struct pose_models *models,
 out_nothread:
     pthread_mutex_destroy(&r.mu);
     pthread_cond_destroy(&r.cv);
-    for (int i = 0; i < RING; i++)
-        rr_rgbbuf_release(&r.slots[i].buf);
+    for (int i = 0; i < RING; i++) {
+        rr_rgbbuf_release(&r.slots[i].rgb);
+        video_frame_free(r.slots[i].frame);
+    }
     pose_session_free(ps);
     video_close(r.v);
     return rc;

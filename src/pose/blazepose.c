@@ -311,14 +311,30 @@ static int image_ok(const struct rr_image *img)
            img->stride >= (size_t)img->width * 3;
 }
 
+/* A frame to run on: packed RGB, or YUV 4:2:0 planes sampled directly (no RGB conversion). */
+struct pose_input {
+    int width, height; /* upright */
+    const struct rr_image *rgb;
+    const struct crop_yuv *yuv;
+};
+
+static void input_crop(const struct pose_input *in, const struct crop_rect *r, int ow, int oh,
+                       enum crop_border border, float lo, float hi, float *out)
+{
+    if (in->yuv)
+        crop_rotated_yuv(in->yuv, r, ow, oh, border, lo, hi, out);
+    else
+        crop_rotated(in->rgb, r, ow, oh, border, lo, hi, out);
+}
+
 /* Detector on the whole image: letterboxed crop, net, decode, NMS, letterbox removal. Returns
  * the number of detections in s->nms (best first) or RR_ERR_BACKEND. */
-static int run_detector(struct pose_session *s, const struct rr_image *img, int max)
+static int run_detector(struct pose_session *s, const struct pose_input *img, int max)
 {
     struct crop_rect r = {0.5f * (float)img->width, 0.5f * (float)img->height, (float)img->width,
                           (float)img->height, 0.0f};
     struct letterbox pad = letterbox_pad(DET_SIZE, DET_SIZE, &r.w, &r.h);
-    crop_rotated(img, &r, DET_SIZE, DET_SIZE, CROP_BORDER_ZERO, -1.0f, 1.0f, s->det_in);
+    input_crop(img, &r, DET_SIZE, DET_SIZE, CROP_BORDER_ZERO, -1.0f, 1.0f, s->det_in);
     double t1 = now_ms();
     if (net_run(s->det_net) < 0)
         return RR_ERR_BACKEND;
@@ -343,7 +359,8 @@ int pose_session_detect(struct pose_session *s, const struct rr_image *img,
         return RR_ERR_INVAL;
     memset(&s->timing, 0, sizeof s->timing);
     double t0 = now_ms();
-    int k = run_detector(s, img, max);
+    struct pose_input in = {img->width, img->height, img, NULL};
+    int k = run_detector(s, &in, max);
     if (k < 0)
         return k;
     for (int i = 0; i < k; i++) {
@@ -402,11 +419,31 @@ static void lose_pose(struct pose_session *s)
     reset_filters(s);
 }
 
+static int session_run(struct pose_session *s, const struct pose_input *img, int64_t t_us,
+                       struct rr_pose_frame *out);
+
 int pose_session_run(struct pose_session *s, const struct rr_image *img, int64_t t_us,
                      struct rr_pose_frame *out)
 {
     if (!s || !image_ok(img) || !out)
         return RR_ERR_INVAL;
+    struct pose_input in = {img->width, img->height, img, NULL};
+    return session_run(s, &in, t_us, out);
+}
+
+int pose_session_run_yuv(struct pose_session *s, const struct crop_yuv *img, int64_t t_us,
+                         struct rr_pose_frame *out)
+{
+    if (!s || !crop_yuv_valid(img) || !out)
+        return RR_ERR_INVAL;
+    struct pose_input in = {0, 0, NULL, img};
+    crop_yuv_upright(img, &in.width, &in.height);
+    return session_run(s, &in, t_us, out);
+}
+
+static int session_run(struct pose_session *s, const struct pose_input *img, int64_t t_us,
+                       struct rr_pose_frame *out)
+{
     memset(&s->timing, 0, sizeof s->timing);
     double t0 = now_ms();
     int rc = 0;
@@ -438,7 +475,7 @@ int pose_session_run(struct pose_session *s, const struct rr_image *img, int64_t
     struct crop_rect cr = {roi.xc * (float)W, roi.yc * (float)H, roi.w * (float)W,
                            roi.h * (float)H, roi.rotation};
     struct letterbox pad = letterbox_pad(LM_SIZE, LM_SIZE, &cr.w, &cr.h);
-    crop_rotated(img, &cr, LM_SIZE, LM_SIZE, CROP_BORDER_REPLICATE, 0.0f, 1.0f, s->lm_in);
+    input_crop(img, &cr, LM_SIZE, LM_SIZE, CROP_BORDER_REPLICATE, 0.0f, 1.0f, s->lm_in);
     double t1 = now_ms();
     if (net_run(s->lm_net) < 0) {
         rc = RR_ERR_BACKEND;

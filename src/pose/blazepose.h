@@ -61,6 +61,13 @@ void pose_session_reset(struct pose_session *s);
 int pose_session_run(struct pose_session *s, const struct rr_image *img, int64_t t_us,
                      struct rr_pose_frame *out);
 
+/* Same as pose_session_run() on a YUV 4:2:0 picture (crop.h), sampled directly by the crops: a
+ * video pipeline skips the whole-frame RGB conversion. Landmarks are normalised to the upright
+ * picture. */
+struct crop_yuv;
+int pose_session_run_yuv(struct pose_session *s, const struct crop_yuv *img, int64_t t_us,
+                         struct rr_pose_frame *out);
+
 /* A detector result after NMS, normalised to the image (letterbox removed). */
 struct pose_detection {
     float score;

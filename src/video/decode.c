@@ -62,6 +62,11 @@ struct video {
     int sticky; /* error returned once is returned again */
 };
 
+struct video_frame {
+    AVFrame *av;  /* a reference to the decoder's picture */
+    int rotation; /* clockwise degrees to show it upright */
+};
+
 struct video_codec_allow {
     enum AVCodecID id;
     const char *decoders[3]; /* tried in order; only software decoders we trust */
@@ -400,8 +405,8 @@ static int64_t video_frame_time(struct video *v, const AVFrame *f)
     return t;
 }
 
-static int video_emit(struct video *v, struct rr_rgbbuf *dst, int64_t *t_us, char *msg,
-                      size_t msg_len)
+/* Checks the frame in v->frame against the limits and stamps it; 0 or an RR_ERR_* with msg. */
+static int video_accept(struct video *v, int64_t *t_out, char *msg, size_t msg_len)
 {
     const AVFrame *f = v->frame;
     if (f->width <= 0 || f->height <= 0 || f->width > v->lim.max_width ||
@@ -420,17 +425,50 @@ static int video_emit(struct video *v, struct rr_rgbbuf *dst, int64_t *t_us, cha
                  (double)v->lim.max_duration_us / 1e6);
         return RR_ERR_TOOBIG;
     }
-    int ret = frameconv_run(&v->conv, f, v->info.rotation, dst);
+    *t_out = t;
+    return 0;
+}
+
+/* The frame was handed out: advance the clock and the count. */
+static void video_commit(struct video *v, int64_t t, int64_t *t_us)
+{
+    int swap = v->info.rotation == 90 || v->info.rotation == 270;
+    v->last_t_us = t;
+    v->frames_out++;
+    v->info.width = swap ? v->frame->height : v->frame->width;
+    v->info.height = swap ? v->frame->width : v->frame->height;
+    if (t_us)
+        *t_us = t;
+}
+
+static int video_emit(struct video *v, struct rr_rgbbuf *dst, int64_t *t_us, char *msg,
+                      size_t msg_len)
+{
+    int64_t t;
+    int ret = video_accept(v, &t, msg, msg_len);
+    if (ret < 0)
+        return ret;
+    ret = frameconv_run(&v->conv, v->frame, v->info.rotation, dst);
     if (ret < 0) {
         snprintf(msg, msg_len, "cannot convert frame to RGB: %s", rr_strerror(ret));
         return ret;
     }
-    v->last_t_us = t;
-    v->frames_out++;
-    v->info.width = dst->width;
-    v->info.height = dst->height;
-    if (t_us)
-        *t_us = t;
+    video_commit(v, t, t_us);
+    return 0;
+}
+
+/* Hand the decoder's frame over by reference (no conversion). */
+static int video_emit_ref(struct video *v, struct video_frame *dst, int64_t *t_us, char *msg,
+                          size_t msg_len)
+{
+    int64_t t;
+    int ret = video_accept(v, &t, msg, msg_len);
+    if (ret < 0)
+        return ret;
+    video_commit(v, t, t_us);
+    av_frame_unref(dst->av);
+    av_frame_move_ref(dst->av, v->frame);
+    dst->rotation = v->info.rotation;
     return 0;
 }
 
@@ -447,17 +485,12 @@ int video_next(struct video *v, struct rr_image *frame, int64_t *t_us, char *msg
     return ret;
 }
 
-int video_next_into(struct video *v, struct rr_rgbbuf *dst, int64_t *t_us, char *msg,
-                    size_t msg_len)
+/* The decode loop shared by video_next_into() (rgb) and video_next_frame() (ref). */
+static int video_next_any(struct video *v, struct rr_rgbbuf *rgb, struct video_frame *ref,
+                          int64_t *t_us, char *msg, size_t msg_len)
 {
     char err[AV_ERROR_MAX_STRING_SIZE];
     int ret;
-    if (msg && msg_len)
-        msg[0] = '\0';
-    if (!v || !dst) {
-        snprintf(msg, msg_len, "invalid argument");
-        return RR_ERR_INVAL;
-    }
     if (v->sticky < 0) {
         snprintf(msg, msg_len, "%s", v->sticky == RR_ERR_EOF ? "end of stream" : "decoder stopped after an error");
         return v->sticky;
@@ -465,7 +498,8 @@ int video_next_into(struct video *v, struct rr_rgbbuf *dst, int64_t *t_us, char 
     for (;;) {
         int averr = avcodec_receive_frame(v->dec, v->frame);
         if (averr == 0) {
-            ret = video_emit(v, dst, t_us, msg, msg_len);
+            ret = rgb ? video_emit(v, rgb, t_us, msg, msg_len)
+                      : video_emit_ref(v, ref, t_us, msg, msg_len);
             av_frame_unref(v->frame);
             goto out;
         }
@@ -535,6 +569,94 @@ out:
     if (ret < 0)
         v->sticky = ret;
     return ret;
+}
+
+int video_next_into(struct video *v, struct rr_rgbbuf *dst, int64_t *t_us, char *msg,
+                    size_t msg_len)
+{
+    if (msg && msg_len)
+        msg[0] = '\0';
+    if (!v || !dst) {
+        snprintf(msg, msg_len, "invalid argument");
+        return RR_ERR_INVAL;
+    }
+    return video_next_any(v, dst, NULL, t_us, msg, msg_len);
+}
+
+int video_next_frame(struct video *v, struct video_frame *dst, int64_t *t_us, char *msg,
+                     size_t msg_len)
+{
+    if (msg && msg_len)
+        msg[0] = '\0';
+    if (!v || !dst) {
+        snprintf(msg, msg_len, "invalid argument");
+        return RR_ERR_INVAL;
+    }
+    return video_next_any(v, NULL, dst, t_us, msg, msg_len);
+}
+
+struct video_frame *video_frame_new(void)
+{
+    struct video_frame *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->av = av_frame_alloc();
+    if (!f->av) {
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+void video_frame_free(struct video_frame *f)
+{
+    if (!f)
+        return;
+    av_frame_free(&f->av);
+    free(f);
+}
+
+int video_frame_yuv(const struct video_frame *f, struct video_yuv *out)
+{
+    if (!f || !out || !f->av->data[0])
+        return RR_ERR_INVAL;
+    const AVFrame *a = f->av;
+    int full = a->color_range == AVCOL_RANGE_JPEG || a->format == AV_PIX_FMT_YUVJ420P;
+    if ((a->format != AV_PIX_FMT_YUV420P && a->format != AV_PIX_FMT_YUVJ420P) || a->width < 1 ||
+        a->height < 1 || a->width > RR_IMAGE_MAX_SIDE || a->height > RR_IMAGE_MAX_SIDE ||
+        !a->data[1] || !a->data[2] || a->linesize[0] < a->width ||
+        a->linesize[1] < (a->width + 1) / 2 || a->linesize[2] != a->linesize[1])
+        return RR_ERR_UNSUPPORTED;
+    memset(out, 0, sizeof *out);
+    out->width = a->width;
+    out->height = a->height;
+    out->y = a->data[0];
+    out->u = a->data[1];
+    out->v = a->data[2];
+    out->y_stride = (size_t)a->linesize[0];
+    out->uv_stride = (size_t)a->linesize[1];
+    out->rotation = f->rotation;
+    out->full_range = full;
+    switch (a->colorspace) {
+    case AVCOL_SPC_BT709:
+        out->matrix = VIDEO_YUV_BT709;
+        break;
+    case AVCOL_SPC_BT2020_NCL:
+    case AVCOL_SPC_BT2020_CL:
+        out->matrix = VIDEO_YUV_BT2020;
+        break;
+    default: /* BT.601 and unknown, as frameconv does */
+        out->matrix = VIDEO_YUV_BT601;
+        break;
+    }
+    return 0;
+}
+
+int video_frame_rgb(struct video *v, const struct video_frame *f, struct rr_rgbbuf *dst)
+{
+    if (!v || !f || !dst || !f->av->data[0])
+        return RR_ERR_INVAL;
+    return frameconv_run(&v->conv, f->av, f->rotation, dst);
 }
 
 void video_close(struct video *v)

@@ -55,6 +55,33 @@ int video_next_into(struct video *v, struct rr_rgbbuf *dst, int64_t *t_us, char 
                     size_t msg_len);
 void video_close(struct video *v);
 
+/* Zero-copy access for inference: a decoded picture held by reference, and a view of its 8-bit
+ * YUV 4:2:0 planes (what H.264/HEVC/VP9/AV1 phone videos decode to), so a consumer can sample
+ * only the pixels it needs instead of converting whole frames to RGB. A video_frame keeps the
+ * decoder's buffer alive until it is reused or freed; it may be read on another thread than the
+ * one decoding (the buffer is not written again while referenced). */
+struct video_frame;
+struct video_frame *video_frame_new(void); /* NULL when out of memory */
+void video_frame_free(struct video_frame *f);
+/* Next frame by reference (any earlier content of f is released); *t_us as video_next(). */
+int video_next_frame(struct video *v, struct video_frame *f, int64_t *t_us, char *msg,
+                     size_t msg_len);
+
+enum video_yuv_matrix { VIDEO_YUV_BT601 = 0, VIDEO_YUV_BT709 = 1, VIDEO_YUV_BT2020 = 2 };
+struct video_yuv {
+    int width, height;           /* stored (luma) size, before rotation */
+    const uint8_t *y, *u, *v;    /* chroma planes are (width+1)/2 x (height+1)/2 */
+    size_t y_stride, uv_stride;  /* bytes between rows */
+    int rotation;                /* clockwise degrees that show it upright: 0, 90, 180, 270 */
+    int full_range;              /* 1: 0..255 (JPEG range), 0: 16..235 / 16..240 */
+    enum video_yuv_matrix matrix;
+};
+/* View of f's planes (valid while f holds the picture): 0, or RR_ERR_UNSUPPORTED when the
+ * picture is not 8-bit 4:2:0 (10-bit, 4:2:2, ...): use video_frame_rgb() then. */
+int video_frame_yuv(const struct video_frame *f, struct video_yuv *out);
+/* Convert f to upright RGB like video_next_into() would have; call on v's thread. */
+int video_frame_rgb(struct video *v, const struct video_frame *f, struct rr_rgbbuf *dst);
+
 /* Decode a still image (JPEG or PNG, sniffed by content) into out (RGB). */
 int image_load(const char *path, struct rr_rgbbuf *out, char *msg, size_t msg_len);
 

@@ -6,10 +6,13 @@
  * decoder sees it, a small walk over the JPEG segments / PNG chunks reads the declared size
  * (refused past RR_IMAGE_MAX_SIDE before any pixel allocation) and insists on the end marker
  * (EOI / IEND), so a truncated upload is an error instead of a half-grey picture.
+ * The same walk picks up the first EXIF APP1 segment's orientation (exif.c); the decoded pixels
+ * are turned upright accordingly, so a phone's portrait photo comes out portrait.
  */
 #include "decode.h"
 
 #include "../base/rr_error.h"
+#include "exif.h"
 #include "fdio.h"
 #include "frameconv.h"
 #include "sniff.h"
@@ -66,9 +69,12 @@ static int image_check_png(const uint8_t *d, size_t n, int *w, int *h, char *msg
 }
 
 /* JPEG: walk marker segments up to the first SOS, read the frame size from SOFn, then require an
- * EOI marker after the scan (scan data never contains FF D9: 0xFF bytes are stuffed). */
-static int image_check_jpeg(const uint8_t *d, size_t n, int *w, int *h, char *msg, size_t msg_len)
+ * EOI marker after the scan (scan data never contains FF D9: 0xFF bytes are stuffed). The first
+ * APP1 segment that carries EXIF gives *orientation (0 when none or malformed). */
+static int image_check_jpeg(const uint8_t *d, size_t n, int *w, int *h, int *orientation,
+                            char *msg, size_t msg_len)
 {
+    int seen_exif = 0;
     size_t pos = 2;
     int have_sof = 0;
     for (;;) {
@@ -118,6 +124,10 @@ static int image_check_jpeg(const uint8_t *d, size_t n, int *w, int *h, char *ms
             *h = jh;
             have_sof = 1;
         }
+        if (marker == 0xE1 && !seen_exif && len >= 8 && memcmp(d + pos + 4, "Exif\0\0", 6) == 0) {
+            seen_exif = 1;
+            *orientation = exif_orientation(d + pos + 4, len - 2);
+        }
         pos += 2 + len;
         if (marker == 0xDA)
             break; /* start of scan */
@@ -139,6 +149,7 @@ int image_load(const char *path, struct rr_rgbbuf *out, char *msg, size_t msg_le
     char err[AV_ERROR_MAX_STRING_SIZE];
     struct fdio io = {0};
     struct frameconv conv;
+    struct rr_rgbbuf raw = {0};
     AVCodecContext *dec = NULL;
     AVPacket *pkt = NULL;
     AVFrame *frame = NULL;
@@ -173,11 +184,11 @@ int image_load(const char *path, struct rr_rgbbuf *out, char *msg, size_t msg_le
         snprintf(msg, msg_len, "cannot read %s: %s", path, rr_strerror(ret));
         goto out;
     }
-    int w = 0, h = 0;
+    int w = 0, h = 0, orientation = 0;
     if (sn.kind == SNIFF_PNG)
         ret = image_check_png(data, len, &w, &h, msg, msg_len);
     else
-        ret = image_check_jpeg(data, len, &w, &h, msg, msg_len);
+        ret = image_check_jpeg(data, len, &w, &h, &orientation, msg, msg_len);
     if (ret < 0)
         goto out;
     if (!sn.demuxer) {
@@ -240,12 +251,22 @@ int image_load(const char *path, struct rr_rgbbuf *out, char *msg, size_t msg_le
         ret = RR_ERR_CORRUPT;
         goto out;
     }
-    ret = frameconv_run(&conv, frame, 0, out);
+    int upright = orientation <= 1;
+    ret = frameconv_run(&conv, frame, 0, upright ? out : &raw);
     if (ret < 0) {
         snprintf(msg, msg_len, "cannot convert %s to RGB: %s", path, rr_strerror(ret));
         goto out;
     }
+    if (!upright) {
+        ret = exif_orient(raw.data, raw.width, raw.height, orientation, out);
+        if (ret < 0) {
+            snprintf(msg, msg_len, "cannot apply the EXIF orientation of %s: %s", path,
+                     rr_strerror(ret));
+            goto out;
+        }
+    }
 out:
+    rr_rgbbuf_release(&raw);
     av_free(data);
     av_frame_free(&frame);
     av_packet_free(&pkt);

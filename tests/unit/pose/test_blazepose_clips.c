@@ -5,6 +5,8 @@
  * file time + 800 ms). Prints per clip the share of frames where both find a pose, the share of
  * frames where they agree on presence, and the mean landmark distance as % of the image
  * diagonal and of max(width, height). At most CLIP_MAX_FRAMES frames per clip keep it fast.
+ * Built with CLIPS_YUV defined (tests/unit/pipeline/test_pipeline_pose_yuv.c), the frames go to
+ * pose_session_run_yuv() as the decoder's YUV planes, the analyze pipeline's input path.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +24,9 @@
 #include "pose/blazepose.h"
 #include "rrtest.h"
 #include "video/decode.h"
+#ifdef CLIPS_YUV
+#include "pose/crop.h"
+#endif
 
 #define CLIP_MAX_FRAMES 150
 #define CLIP_MAX 64
@@ -80,21 +85,41 @@ static int run_clip(const struct pose_models *m, const char *name, struct clip_r
     memset(r, 0, sizeof *r);
     join3(r->name, sizeof r->name, name, "", "");
     static struct rr_pose_frame f;
+#ifdef CLIPS_YUV
+    struct video_frame *vf = video_frame_new();
+    assert_non_null(vf);
+#endif
     double sum_diag = 0, sum_max = 0, ms = 0;
     int ts_mismatch = 0;
     size_t n = json_array_size(frames);
     for (size_t i = 0; i < n && i < CLIP_MAX_FRAMES; i++) {
         struct rr_image img;
         int64_t t;
+#ifdef CLIPS_YUV
+        rc = video_next_frame(v, vf, &t, msg, sizeof msg);
+        if (rc == RR_ERR_EOF)
+            break;
+        assert_int_equal(rc, 0);
+        struct video_yuv y;
+        assert_int_equal(video_frame_yuv(vf, &y), 0); /* every shared clip is 8-bit 4:2:0 */
+        struct crop_yuv cy = {y.width, y.height, y.y, y.u, y.v, y.y_stride, y.uv_stride,
+                              y.rotation, y.full_range, (int)y.matrix};
+        crop_yuv_upright(&cy, &img.width, &img.height);
+#else
         rc = video_next(v, &img, &t, msg, sizeof msg);
         if (rc == RR_ERR_EOF)
             break;
         assert_int_equal(rc, 0);
+#endif
         json_t *fr = json_array_get(frames, i);
         double ref_ms = json_number_value(json_object_get(fr, "t_ms"));
         if (fabs((double)t / 1000.0 - ref_ms) > 1.0)
             ts_mismatch++;
+#ifdef CLIPS_YUV
+        assert_int_equal(pose_session_run_yuv(s, &cy, t + CLIP_TS_OFFSET_US, &f), 0);
+#else
         assert_int_equal(pose_session_run(s, &img, t + CLIP_TS_OFFSET_US, &f), 0);
+#endif
         struct pose_timing tm;
         pose_session_last_timing(s, &tm);
         ms += tm.total_ms;
@@ -128,6 +153,9 @@ static int run_clip(const struct pose_models *m, const char *name, struct clip_r
     r->mean_pct_max = r->both ? sum_max / r->both : 0;
     r->ms_per_frame = r->frames ? ms / r->frames : 0;
     pose_session_free(s);
+#ifdef CLIPS_YUV
+    video_frame_free(vf);
+#endif
     video_close(v);
     json_decref(j);
     return 1;
