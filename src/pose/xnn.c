@@ -856,7 +856,7 @@ static int xnn_create(const struct model *m, int threads, void **state, char *ms
             goto out;
         }
     }
-    st = xnn_create_runtime_v2(b.sg, s->pool, 0, &s->runtime);
+    st = xnn_create_runtime_v2(b.sg, s->pool, XNN_FLAG_YIELD_WORKERS, &s->runtime);
     if (st != xnn_status_success) {
         rc = xnn_status_fail(&b, "xnn_create_runtime_v2", st);
         goto out;
