@@ -45,7 +45,7 @@ export function render(root, params) {
           h('a', { href: `#/workouts/${w.id}`, 'data-testid': 'workout-link' },
             h('span', { class: 'w-ex' }, exerciseLabel(w.exercise)),
             h('span', { class: 'w-date' }, fmtDate(w.started_at)),
-            h('span', { class: 'w-meta' }, `${fmtDuration(w.duration_ms)} · ${w.source === 'live' ? 'live' : 'video'}`),
+            h('span', { class: 'w-meta' }, `${fmtDuration(w.duration_ms)} · ${w.source === 'video' ? 'video' : 'live coach'}`),
             h('span', { class: `score score-${verdictClass(w.score)}`, 'aria-label': `score ${fmtNum(w.score)}` }, fmtNum(w.score)))));
       }
       cursor = page.next_cursor;
