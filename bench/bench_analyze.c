@@ -61,10 +61,11 @@ int main(int argc, char **argv)
                    size, res.n_frames, res.stats.wall_ms / 1e3, res.stats.fps,
                    res.stats.fps / native, 100.0 * (double)res.stats.frames_with_pose / (double)(res.n_frames ? res.n_frames : 1),
                    peak_rss_mb());
-            printf("    pose busy %.1f ms/frame, decode busy %.1f ms/frame, analysis %.1f ms\n",
+            printf("    pose busy %.1f ms/frame, decode busy %.1f ms/frame, analysis %.1f ms, "
+                   "detector on %zu of %zu frames\n",
                    res.stats.pose_busy_ms / (double)(res.n_frames ? res.n_frames : 1),
                    res.stats.decode_busy_ms / (double)(res.n_frames ? res.n_frames : 1),
-                   res.stats.analysis_ms);
+                   res.stats.analysis_ms, res.stats.detector_runs, res.n_frames);
             pipeline_result_release(&res);
         }
         pose_models_free(models);

@@ -195,6 +195,9 @@ static int pose_pass(const char *path, const struct pose_models *models,
             rc = pose_session_run(ps, &im, s->t_us, &f);
         }
         out->stats.pose_busy_ms += now_ms() - t0;
+        struct pose_timing tm;
+        pose_session_last_timing(ps, &tm);
+        out->stats.detector_runs += tm.ran_detector ? 1u : 0u;
         if (rc == 0)
             rc = frames_push(out, &cap, &f);
         pthread_mutex_lock(&r.mu);

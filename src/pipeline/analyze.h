@@ -43,6 +43,7 @@ struct pipeline_stats {
     double render_ms;      /* overlay + thumbnails pass */
     size_t frames;
     size_t frames_with_pose;
+    size_t detector_runs;  /* frames on which the person detector ran (not tracked) */
     double fps;            /* frames / pose_wall */
 };
 
