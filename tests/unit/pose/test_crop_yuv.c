@@ -2,7 +2,8 @@
  * test_crop_yuv.c - crop_rotated_yuv() (crops straight from YUV 4:2:0 planes) against
  * crop_rotated() on an RGB image converted here with textbook formulas: same geometry for every
  * rotation of the stored picture, both borders, limited and full range, BT.601 / 709 / 2020;
- * exact black and white; the double path for far-away rects; argument checks.
+ * exact black and white; the double path for far-away rects; argument checks; the batched
+ * interior path bit-identical to plain per-pixel sampling on random pictures and rects.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -245,6 +246,141 @@ static void crop_yuv__refuses_bad_arguments(void **state)
     assert_false(crop_yuv_valid(NULL));
 }
 
+/* ---- every pixel the careful way: the batched interior path must give the same bits ---- */
+
+static int clampi_t(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* One pixel at 1/32-pixel stored point (X, Y), written plainly: per-neighbour borders, chroma
+ * with replicated edges, the documented float conversion and 8-bit rounding. */
+static void careful_pixel(const struct crop_yuv *c, int X, int Y, int border, float lo, float scale,
+                          float *o)
+{
+    static const float kr[3] = {0.299f, 0.2126f, 0.2627f}, kb[3] = {0.114f, 0.0722f, 0.0593f};
+    float r = kr[c->matrix], b = kb[c->matrix], g = 1.0f - r - b;
+    float ky = c->full_range ? 1.0f / 1024.0f : 255.0f / 219.0f / 1024.0f;
+    float yoff = c->full_range ? 0.0f : 16.0f;
+    float kc = c->full_range ? 1.0f / 1024.0f : 255.0f / 224.0f / 1024.0f;
+    int sx = X >> 5, sy = Y >> 5, fx = X & 31, fy = Y & 31;
+    int ws[4] = {(32 - fx) * (32 - fy), fx * (32 - fy), (32 - fx) * fy, fx * fy};
+    int ysum = 0, wsum = 0, any = 0;
+    for (int j = 0; j < 4; j++) {
+        int x = sx + (j & 1), y = sy + (j >> 1);
+        int in = x >= 0 && x < c->width && y >= 0 && y < c->height;
+        any |= in;
+        if (!in && border == CROP_BORDER_ZERO)
+            continue;
+        x = clampi_t(x, 0, c->width - 1);
+        y = clampi_t(y, 0, c->height - 1);
+        ysum += c->y[(size_t)y * c->y_stride + (size_t)x] * ws[j];
+        wsum += ws[j];
+    }
+    if (!any && border == CROP_BORDER_ZERO) {
+        o[0] = o[1] = o[2] = lo;
+        return;
+    }
+    int CX = X >> 1, CY = (Y >> 1) - 8, cw = (c->width + 1) / 2, ch = (c->height + 1) / 2;
+    int gx = CX & 31, gy = CY & 31, cu = 0, cv = 0;
+    int cwt[4] = {(32 - gx) * (32 - gy), gx * (32 - gy), (32 - gx) * gy, gx * gy};
+    for (int j = 0; j < 4; j++) {
+        int x = clampi_t((CX >> 5) + (j & 1), 0, cw - 1),
+            y = clampi_t((CY >> 5) + (j >> 1), 0, ch - 1);
+        cu += c->u[(size_t)y * c->uv_stride + (size_t)x] * cwt[j];
+        cv += c->v[(size_t)y * c->uv_stride + (size_t)x] * cwt[j];
+    }
+    float fw = (float)wsum * (1.0f / 1024.0f);
+    float yy = ((float)ysum - yoff * (float)wsum) * ky + 384.5f;
+    float uu = ((float)cu - 131072.0f) * kc * fw, vv = ((float)cv - 131072.0f) * kc * fw;
+    float t[3] = {yy + 2.0f * (1.0f - r) * vv,
+                  yy - 2.0f * b * (1.0f - b) / g * uu - 2.0f * r * (1.0f - r) / g * vv,
+                  yy + 2.0f * (1.0f - b) * uu};
+    for (int k = 0; k < 3; k++) {
+        int q = clampi_t(clampi_t((int)t[k], 0, 1023) - 384, 0, 255);
+        o[k] = (float)q * scale + lo;
+    }
+}
+
+/* The whole crop pixel by pixel (rows within +-2^20 px: 48.16 fixed-point steps). */
+static void careful_crop(const struct crop_yuv *c, const struct crop_rect *rc, int ow, int oh,
+                         int border, float lo, float hi, float *out)
+{
+    double m[6], n[6];
+    crop_affine(rc, ow, oh, m);
+    double w1 = c->width - 1, h1 = c->height - 1;
+    switch (c->rotation) {
+    case 90:
+        n[0] = m[3], n[1] = m[4], n[2] = m[5], n[3] = -m[0], n[4] = -m[1], n[5] = h1 - m[2];
+        break;
+    case 180:
+        n[0] = -m[0], n[1] = -m[1], n[2] = w1 - m[2], n[3] = -m[3], n[4] = -m[4], n[5] = h1 - m[5];
+        break;
+    case 270:
+        n[0] = -m[3], n[1] = -m[4], n[2] = w1 - m[5], n[3] = m[0], n[4] = m[1], n[5] = m[2];
+        break;
+    default:
+        memcpy(n, m, sizeof n);
+        break;
+    }
+    const double F = 65536.0, B = 70368744177664.0; /* 2^46 */
+    for (int v = 0; v < oh; v++) {
+        double x0 = n[1] * v + n[2], y0 = n[4] * v + n[5];
+        int64_t xf = (int64_t)(x0 * 32.0 * F + B + 0.5 * F),
+                yf = (int64_t)(y0 * 32.0 * F + B + 0.5 * F);
+        int64_t dx = (int64_t)(n[0] * 32.0 * F), dy = (int64_t)(n[3] * 32.0 * F);
+        for (int u = 0; u < ow; u++)
+            careful_pixel(c, (int)(((xf + dx * u) >> 16) - ((int64_t)1 << 30)),
+                          (int)(((yf + dy * u) >> 16) - ((int64_t)1 << 30)), border, lo,
+                          (hi - lo) / 255.0f, out + ((size_t)v * (size_t)ow + (size_t)u) * 3);
+    }
+}
+
+#define BW 97
+#define BH 64
+static uint8_t bigY[BH][BW + 5], bigU[(BH + 1) / 2][(BW + 1) / 2 + 2],
+    bigV[(BH + 1) / 2][(BW + 1) / 2 + 2];
+static float fast[70 * 70 * 3], slow[70 * 70 * 3];
+
+static void crop_yuv__interior_batches_match_pixel_by_pixel_sampling(void **state)
+{
+    (void)state;
+    srand(12345);
+    for (size_t i = 0; i < sizeof bigY; i++)
+        (&bigY[0][0])[i] = (uint8_t)(rand() & 255);
+    for (size_t i = 0; i < sizeof bigU; i++) {
+        (&bigU[0][0])[i] = (uint8_t)(rand() & 255);
+        (&bigV[0][0])[i] = (uint8_t)(rand() & 255);
+    }
+    int checked = 0;
+    for (int t = 0; t < 400; t++) {
+        struct crop_yuv c = {BW,          BH,        &bigY[0][0],      &bigU[0][0],
+                             &bigV[0][0], BW + 5,    (BW + 1) / 2 + 2, (rand() % 4) * 90,
+                             rand() % 2,  rand() % 3};
+        int uw, uh;
+        crop_yuv_upright(&c, &uw, &uh);
+        /* mostly inside, some hanging over an edge or a corner, some wholly outside */
+        float spread = t % 4 == 0 ? 1.6f : 0.6f;
+        struct crop_rect rc = {
+            (0.5f + spread * ((float)rand() / (float)RAND_MAX - 0.5f)) * (float)uw,
+            (0.5f + spread * ((float)rand() / (float)RAND_MAX - 0.5f)) * (float)uh,
+            5.0f + (float)(rand() % 60), 5.0f + (float)(rand() % 60),
+            6.3f * (float)rand() / (float)RAND_MAX - 3.15f};
+        int ow = 1 + rand() % 70, oh = 1 + rand() % 70;
+        int border = rand() % 2;
+        float lo = t % 3 == 0 ? -1.0f : 0.0f, hi = 1.0f;
+        assert_int_equal(crop_rotated_yuv(&c, &rc, ow, oh, (enum crop_border)border, lo, hi, fast),
+                         0);
+        careful_crop(&c, &rc, ow, oh, border, lo, hi, slow);
+        for (int i = 0; i < ow * oh * 3; i++)
+            if (memcmp(&fast[i], &slow[i], sizeof(float)) != 0)
+                fail_msg("case %d (rot %d, %dx%d out, border %d): value %d is %.6f, want %.6f", t,
+                         c.rotation, ow, oh, border, i, (double)fast[i], (double)slow[i]);
+        checked += ow * oh;
+    }
+    printf("  %d pixels identical to pixel-by-pixel sampling\n", checked);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +388,7 @@ int main(void)
         cmocka_unit_test(crop_yuv__limits_are_black_and_white),
         cmocka_unit_test(crop_yuv__far_away_rects_take_the_double_path),
         cmocka_unit_test(crop_yuv__refuses_bad_arguments),
+        cmocka_unit_test(crop_yuv__interior_batches_match_pixel_by_pixel_sampling),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
