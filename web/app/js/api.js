@@ -118,9 +118,13 @@ export async function apiFetch(path, { method = 'GET', json, body, headers = {},
     }
     return { method, headers: h, body: b, signal };
   };
+  const sentToken = session.accessToken;
   let res = await fetch(path, build());
   if (res.status === 401 && !path.startsWith('/v1/auth/') && session.refreshToken) {
-    if (await refreshOnce()) res = await fetch(path, build());
+    // A concurrent caller may have refreshed while this request was in flight: then retry with
+    // the new token instead of spending the rotated refresh token on a second refresh.
+    const renewed = session.accessToken && session.accessToken !== sentToken;
+    if (renewed || await refreshOnce()) res = await fetch(path, build());
   }
   if (raw) {
     if (!res.ok && res.status !== 304) throw await errorFrom(res);
