@@ -904,11 +904,24 @@ static const float *xnn_output(void *state, int i)
     return i >= 0 && i < s->n_outputs ? s->outputs[i] : NULL;
 }
 
+static void xnn_noop_task(void *ctx, size_t i)
+{
+    (void)ctx;
+    (void)i;
+}
+
 static int xnn_run(void *state)
 {
     struct xnn_state *s = state;
     if (xnn_invoke_runtime(s->runtime) != xnn_status_success)
         return RR_ERR_BACKEND;
+    /* Put the workers to sleep now. Without this they spin (up to 10^6 pause loops) waiting for
+     * the next command while this thread crops, post-processes and the decoder needs the core:
+     * XNN_FLAG_YIELD_WORKERS alone does not reach the pool in this XNNPACK. */
+    if (s->pool)
+        pthreadpool_parallelize_1d(s->pool, xnn_noop_task, NULL,
+                                   pthreadpool_get_threads_count(s->pool),
+                                   PTHREADPOOL_FLAG_YIELD_WORKERS);
     for (int c = 0; c < s->n_copies; c++) {
         const struct xnn_copy *cp = &s->copies[c];
         for (size_t r = 0; r < cp->rows; r++)
