@@ -239,7 +239,11 @@ int pose_session_new(const struct pose_models *models, const struct pose_session
     rc = net_new(models->det, o.backend, o.threads, &s->det_net, msg, msg_len);
     if (rc < 0)
         goto out;
-    rc = net_new(models->lm, o.backend, o.threads, &s->lm_net, msg, msg_len);
+    /* The segmentation head (output 2) is never read: leave its ops out. */
+    rc = net_new_outputs(models->lm, o.backend, o.threads,
+                         1u << LM_OUT_LANDMARKS | 1u << LM_OUT_FLAG | 1u << LM_OUT_HEATMAP |
+                             1u << LM_OUT_WORLD,
+                         &s->lm_net, msg, msg_len);
     if (rc < 0)
         goto out;
     s->det_in = net_input(s->det_net, 0);

@@ -27,11 +27,21 @@ struct net;
 /* Returns 0 and *out, or RR_ERR_NOMEM / RR_ERR_UNSUPPORTED / RR_ERR_BACKEND (msg says why). */
 int net_new(const struct model *m, enum net_backend backend, int threads, struct net **out,
             char *msg, size_t msg_len);
+/* Every output: the set net_new() computes. */
+#define NET_ALL_OUTPUTS 0xffffffffu
+
+/* As net_new(), but computes only the outputs whose bit is set in `outputs` (bit i = output i;
+ * outputs past the 32nd are kept only with NET_ALL_OUTPUTS). Ops that feed no kept output are
+ * never run, so a model's unused heads cost nothing (BlazePose's segmentation head is 16 % of
+ * the lite landmark model's FLOPs); the kept outputs are exactly those of the whole net.
+ * net_output() returns NULL for an output left out. RR_ERR_INVAL when no output is kept. */
+int net_new_outputs(const struct model *m, enum net_backend backend, int threads,
+                    unsigned outputs, struct net **out, char *msg, size_t msg_len);
 void net_free(struct net *n);
 
 /* Writable input buffer of subgraph input i (count floats, see model_input(m, i)->count). */
 float *net_input(struct net *n, int i);
-/* Output i after net_run() (model_output(m, i)->count floats). */
+/* Output i after net_run() (model_output(m, i)->count floats); NULL for an output left out. */
 const float *net_output(const struct net *n, int i);
 /* Run once. 0 or RR_ERR_BACKEND. */
 int net_run(struct net *n);
@@ -40,7 +50,9 @@ const char *net_backend_name(enum net_backend b);
 
 /* --- backend vtable (internal to pose/; net.c dispatches) --- */
 struct net_ops {
-    int (*create)(const struct model *m, int threads, void **state, char *msg, size_t msg_len);
+    /* live[k] != 0: op k feeds a kept output and must run (m->n_ops entries, never NULL). */
+    int (*create)(const struct model *m, int threads, const unsigned char *live, void **state,
+                  char *msg, size_t msg_len);
     float *(*input)(void *state, int i);
     const float *(*output)(void *state, int i);
     int (*run)(void *state);

@@ -13,6 +13,8 @@
  *     version has no node for: each concat input becomes an external output that XNNPACK writes
  *     straight into the right byte offset of the final output buffer (zero copy) when all dims
  *     before the axis are 1; otherwise it gets its own buffer and run() does a strided copy.
+ * Ops that feed no kept output (net_new_outputs) are not defined at all, and an output left out
+ * gets no buffer, so XNNPACK never sees them.
  * SAME padding is turned into explicit TF padding (total = max((out-1)*s + (k-1)*d + 1 - in, 0),
  * before = total/2), so stride-2 SAME on even sizes is asymmetric exactly as in TensorFlow.
  * The runtime, the thread pool (NULL for threads == 1) and the external buffers (with
@@ -74,6 +76,7 @@ struct xnn_tinfo {
 
 struct xnn_build {
     const struct model *m;
+    const unsigned char *live; /* live[k]: op k feeds a kept output */
     struct xnn_tinfo *ti;
     xnn_subgraph_t sg;
     int op;            /* op being checked or defined, for messages */
@@ -709,6 +712,8 @@ static int plan_externals(struct xnn_build *b, struct xnn_state *s, uint32_t *n_
     for (int i = 0; i < m->n_outputs; i++) {
         int t = m->outputs[i];
         struct xnn_tinfo *ti = &b->ti[t];
+        if (!b->live[ti->producer])
+            continue; /* left out: s->outputs[i] stays NULL */
         s->outputs[i] = buf_new(s, model_output(m, i)->count);
         if (!s->outputs[i])
             return RR_ERR_NOMEM;
@@ -720,7 +725,7 @@ static int plan_externals(struct xnn_build *b, struct xnn_state *s, uint32_t *n_
     }
     for (int k = 0; k < m->n_ops; k++) {
         const struct model_op *op = &m->ops[k];
-        if (op->kind != MODEL_OP_CONCAT)
+        if (op->kind != MODEL_OP_CONCAT || !b->live[k])
             continue;
         const struct model_tensor *y = T(b, op->output);
         float *out = s->outputs[b->ti[op->output].model_output];
@@ -774,15 +779,16 @@ static void xnn_destroy(void *state)
     free(s);
 }
 
-static int xnn_create(const struct model *m, int threads, void **state, char *msg, size_t msg_len)
+static int xnn_create(const struct model *m, int threads, const unsigned char *live, void **state,
+                      char *msg, size_t msg_len)
 {
-    struct xnn_build b = { .m = m, .msg = msg, .msg_len = msg_len, .op = -1 };
+    struct xnn_build b = { .m = m, .live = live, .msg = msg, .msg_len = msg_len, .op = -1 };
     struct xnn_state *s = NULL;
     struct xnn_external_value *ext = NULL;
     uint32_t n_ext = 0;
     int rc;
 
-    if (!m || !state || threads < 1)
+    if (!m || !live || !state || threads < 1)
         return RR_ERR_INVAL;
     if (threads > XNN_MAX_THREADS)
         threads = XNN_MAX_THREADS;
@@ -806,7 +812,7 @@ static int xnn_create(const struct model *m, int threads, void **state, char *ms
         goto out;
     int n_concat_inputs = 0;
     for (int k = 0; k < m->n_ops; k++) {
-        if (m->ops[k].kind != MODEL_OP_CONCAT)
+        if (m->ops[k].kind != MODEL_OP_CONCAT || !live[k])
             continue;
         rc = check_concat(&b, k);
         if (rc < 0)
@@ -841,6 +847,8 @@ static int xnn_create(const struct model *m, int threads, void **state, char *ms
             goto out;
     }
     for (int k = 0; k < m->n_ops; k++) {
+        if (!live[k])
+            continue; /* feeds no kept output */
         b.op = k;
         rc = xnn_definers[m->ops[k].kind](&b, &m->ops[k]);
         if (rc < 0)

@@ -50,6 +50,7 @@ struct ref_step {
 struct ref_net {
     const struct model *m;
     struct ref_step *steps;
+    unsigned char *live; /* per op: feeds a kept output (else never run) */
     float **tptr;   /* per tensor: constant data, arena slice, or NULL (unused) */
     float *arena;
     float *packed;  /* repacked conv filters */
@@ -496,13 +497,15 @@ static void ref_destroy(void *state)
     if (!r)
         return;
     free(r->steps);
+    free(r->live);
     free(r->tptr);
     free(r->arena);
     free(r->packed);
     free(r);
 }
 
-static int ref_create(const struct model *m, int threads, void **state, char *msg, size_t len)
+static int ref_create(const struct model *m, int threads, const unsigned char *live, void **state,
+                      char *msg, size_t len)
 {
     (void)threads; /* the reference backend is single-threaded by design */
     int rc = 0;
@@ -515,7 +518,7 @@ static int ref_create(const struct model *m, int threads, void **state, char *ms
     if (msg && len)
         msg[0] = '\0';
 
-    if (!m || !state || m->n_tensors < 0 || m->n_tensors > MODEL_MAX_TENSORS || m->n_ops < 0 ||
+    if (!m || !live || !state || m->n_tensors < 0 || m->n_tensors > MODEL_MAX_TENSORS || m->n_ops < 0 ||
         m->n_ops > MODEL_MAX_OPS || m->n_inputs < 0 || m->n_outputs < 0 ||
         (m->n_tensors && !m->tensors) || (m->n_ops && !m->ops) ||
         (m->n_inputs && !m->inputs) || (m->n_outputs && !m->outputs)) {
@@ -533,16 +536,18 @@ static int ref_create(const struct model *m, int threads, void **state, char *ms
     if (r) {
         r->m = m;
         r->steps = calloc((size_t)nops + 1, sizeof *r->steps);
+        r->live = malloc((size_t)nops + 1);
         r->tptr = calloc((size_t)nt + 1, sizeof *r->tptr);
     }
     if (!r || !prod || !root || !buf_of || !is_input || !bufs || !scratch || !r->steps ||
-        !r->tptr) {
+        !r->tptr || !r->live) {
         rc = fail(msg, len, RR_ERR_NOMEM, "out of memory planning the reference net");
         goto out;
     }
     rc = check_graph(m, prod, is_input, msg, len);
     if (rc < 0)
         goto out;
+    memcpy(r->live, live, (size_t)nops);
 
     size_t packed_total = 0;
     for (int i = 0; i < nops; i++) {
@@ -653,7 +658,7 @@ static const float *ref_output(void *state, int i)
     struct ref_net *r = state;
     if (!r || i < 0 || i >= r->m->n_outputs)
         return NULL;
-    return r->tptr[r->m->outputs[i]];
+    return r->tptr[r->m->outputs[i]]; /* net.c hides outputs left out */
 }
 
 static int ref_run(void *state)
@@ -663,6 +668,8 @@ static int ref_run(void *state)
         return RR_ERR_INVAL;
     for (int i = 0; i < r->m->n_ops; i++) {
         const struct ref_step *s = &r->steps[i];
+        if (!r->live[i])
+            continue; /* feeds no kept output */
         switch (s->kind) {
         case MODEL_OP_CONV2D:
             ref_conv2d(s->in[0], s->xd, s->w, s->bias, s->out, s->yd, &s->win, s->act);

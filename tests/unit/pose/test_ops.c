@@ -502,6 +502,93 @@ static void ops__chained_block_matches_reference(void **state)
     oc_free(&c);
 }
 
+/* ---- outputs left out (net_new_outputs) ------------------------------------------------------ */
+
+/* Three heads on one input: out 0 = conv, out 1 = concat of two logistic branches (the XNNPACK
+ * backend's aliasing path), out 2 = add(conv, x), which shares out 0's conv. */
+static void three_heads(struct opcase *c)
+{
+    oc_init(c, 1500);
+    int x = oc_input(c, 4, (int[]){ 1, 6, 6, 4 });
+    int a = oc_conv(c, x, 0, 4, 3, 3, 1, 1, MODEL_ACT_NONE);
+    oc_output(c, a);
+    int l1 = oc_tensor(c, 4, (int[]){ 1, 6, 6, 4 });
+    int l2 = oc_tensor(c, 4, (int[]){ 1, 6, 6, 4 });
+    oc_op(c, MODEL_OP_LOGISTIC, l1, 1, (int[]){ x });
+    oc_op(c, MODEL_OP_LOGISTIC, l2, 1, (int[]){ a });
+    int r1 = oc_reshape(c, l1, 3, (int[]){ 1, 36, 4 });
+    int r2 = oc_reshape(c, l2, 3, (int[]){ 1, 36, 4 });
+    int cat = oc_tensor(c, 3, (int[]){ 1, 72, 4 });
+    oc_op(c, MODEL_OP_CONCAT, cat, 2, (int[]){ r1, r2 })->opt.axis = 1;
+    oc_output(c, cat);
+    int s = oc_tensor(c, 4, (int[]){ 1, 6, 6, 4 });
+    oc_op(c, MODEL_OP_ADD, s, 2, (int[]){ a, x });
+    oc_output(c, s);
+}
+
+static struct net *net_with(const struct model *m, enum net_backend be, int threads,
+                            unsigned outputs)
+{
+    char msg[256] = "";
+    struct net *n = NULL;
+    int rc = net_new_outputs(m, be, threads, outputs, &n, msg, sizeof msg);
+    if (rc < 0)
+        fail_msg("net_new_outputs(%s, %d threads, mask %#x): %d %s", net_backend_name(be),
+                 threads, outputs, rc, msg);
+    fill_inputs(n, m, 7, -2.0f, 2.0f);
+    assert_int_equal(net_run(n), 0);
+    return n;
+}
+
+static void net__left_out_outputs_are_null_and_kept_ones_unchanged(void **state)
+{
+    (void)state;
+    static const unsigned masks[] = { 1u << 0, 1u << 1, 1u << 2, 1u << 0 | 1u << 2, 1u << 1 | 1u << 2 };
+    static const struct { enum net_backend be; int threads; } cfg[] = {
+        { NET_BACKEND_REF, 1 }, { NET_BACKEND_XNN, 1 }, { NET_BACKEND_XNN, 2 } };
+    struct opcase c;
+    three_heads(&c);
+    const struct model *m = &c.m;
+    for (size_t k = 0; k < sizeof cfg / sizeof cfg[0]; k++) {
+        struct net *all = net_with(m, cfg[k].be, cfg[k].threads, NET_ALL_OUTPUTS);
+        for (size_t j = 0; j < sizeof masks / sizeof masks[0]; j++) {
+            struct net *part = net_with(m, cfg[k].be, cfg[k].threads, masks[j]);
+            for (int o = 0; o < m->n_outputs; o++) {
+                const float *want = net_output(all, o), *got = net_output(part, o);
+                assert_non_null(want);
+                if (!(masks[j] >> o & 1u)) {
+                    assert_null(got);
+                    continue;
+                }
+                if (!got)
+                    fail_msg("%s/%d threads, mask %#x: output %d is NULL",
+                             net_backend_name(cfg[k].be), cfg[k].threads, masks[j], o);
+                assert_memory_equal(got, want, model_output(m, o)->count * sizeof(float));
+            }
+            net_free(part);
+        }
+        net_free(all);
+    }
+    oc_free(&c);
+}
+
+static void net__asking_for_no_output_is_refused(void **state)
+{
+    (void)state;
+    struct opcase c;
+    three_heads(&c);
+    char msg[256] = "";
+    struct net *n = NULL;
+    assert_int_equal(net_new_outputs(&c.m, NET_BACKEND_XNN, 1, 0, &n, msg, sizeof msg),
+                     RR_ERR_INVAL);
+    assert_null(n);
+    assert_non_null(strstr(msg, "no output"));
+    /* bits past the model's outputs ask for nothing either */
+    assert_int_equal(net_new_outputs(&c.m, NET_BACKEND_REF, 1, 1u << 5, &n, msg, sizeof msg),
+                     RR_ERR_INVAL);
+    oc_free(&c);
+}
+
 /* ---- XNNPACK-specific behaviour -------------------------------------------------------------- */
 
 static void expect_refused(struct opcase *c, const char *needle)
@@ -1051,6 +1138,8 @@ int main(void)
         cmocka_unit_test(ops__concat_axis1_of_three_inputs_matches_reference),
         cmocka_unit_test(ops__concat_on_inner_axis_matches_reference),
         cmocka_unit_test(ops__chained_block_matches_reference),
+        cmocka_unit_test(net__left_out_outputs_are_null_and_kept_ones_unchanged),
+        cmocka_unit_test(net__asking_for_no_output_is_refused),
         cmocka_unit_test(xnn__refuses_conv_whose_filter_channels_do_not_match),
         cmocka_unit_test(xnn__refuses_output_shape_that_disagrees_with_the_op),
         cmocka_unit_test(xnn__refuses_resize_with_align_corners_and_half_pixel),
