@@ -3,7 +3,8 @@
  * and peak RSS for a 720p and a 1080p clip with the lite and full models.
  *
  * usage: bench_analyze [CLIP ...]   (default: a 720p and a 1080p clip from ../shared/media)
- * Threads: REPRIGHT_BENCH_THREADS (default 2). Prints one table; no assertions.
+ * Threads: REPRIGHT_BENCH_THREADS (default: pipeline_default_threads(), as `repright analyze`).
+ * Prints one table; no assertions.
  */
 #include "pipeline/analyze.h"
 #include "base/rr_error.h"
@@ -27,7 +28,11 @@ int main(int argc, char **argv)
     };
     const char **clips = argc > 1 ? (const char **)argv + 1 : defaults;
     int n_clips = argc > 1 ? argc - 1 : 2;
-    int threads = getenv("REPRIGHT_BENCH_THREADS") ? (int)strtol(getenv("REPRIGHT_BENCH_THREADS"), NULL, 10) : 2;
+    int threads = getenv("REPRIGHT_BENCH_THREADS")
+                      ? (int)strtol(getenv("REPRIGHT_BENCH_THREADS"), NULL, 10)
+                      : pipeline_default_threads();
+    printf("inference threads: %d%s\n", threads,
+           getenv("REPRIGHT_BENCH_THREADS") ? " (REPRIGHT_BENCH_THREADS)" : " (the analyze default)");
     static const enum pose_model_kind kinds[] = {POSE_MODEL_LITE, POSE_MODEL_FULL};
     static const char *kind_names[] = {"lite", "full"};
     char dir[4096], msg[512];

@@ -52,9 +52,9 @@ void cmd_analyze_usage(void)
             "  --json      the report as JSON (schema repright.report/1)\n"
             "  --overlay   write an H.264 video with the skeleton, green/red reps and cues\n"
             "  --thumbs    write best.jpg and worst.jpg (best and worst rep) into DIR\n"
-            "  --threads   inference threads, 1..%d (default 2)\n"
+            "  --threads   inference threads, 1..%d (default: cores - 1, at most 4; here %d)\n"
             "exit status: 0 ok, 2 unreadable or unsupported input, 3 no person found, 64 bad usage\n",
-            ANALYZE_MAX_THREADS);
+            ANALYZE_MAX_THREADS, pipeline_default_threads());
 }
 
 static int usage_error(const char *what, const char *arg)
@@ -103,7 +103,7 @@ static int parse(int argc, char **argv, struct analyze_args *a)
     memset(a, 0, sizeof *a);
     a->model = POSE_MODEL_FULL;
     a->model_name = "full";
-    a->threads = 2;
+    a->threads = pipeline_default_threads();
     a->backend = NET_BACKEND_XNN;
     optind = 1;
     opterr = 0;

@@ -34,6 +34,12 @@ struct pipeline_opts {
 };
 struct pipeline_opts pipeline_opts_default(void);
 
+/* Inference threads for one analysis on this machine: the online cores minus one (left to the
+ * decoder thread), clamped to 1..4; so 1 on a 2-core machine. More threads than that make every
+ * operator's fork-join barrier wait for whichever pose thread the decoder or another process
+ * preempted (docs/internals/pipeline.md). */
+int pipeline_default_threads(void);
+
 struct pipeline_stats {
     double wall_ms;        /* whole call */
     double pose_wall_ms;   /* decode + pose pass */
