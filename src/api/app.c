@@ -409,6 +409,8 @@ int app_open(const struct app_config *cfg, enum app_run run, struct app **out, c
     err = secret_derive(&sec, "jwt", a->jwt_key);
     if (err >= 0)
         err = secret_derive(&sec, "token-pepper", a->token_pepper);
+    if (err >= 0)
+        err = secret_derive(&sec, "media-url", a->media_key);
     if (err < 0) {
         app_msg(msg, msg_len, "secret: key derivation failed");
         goto out;
@@ -469,6 +471,7 @@ void app_close(struct app *a)
     blob_close(a->blob);
     store_close(a->store);
     sodium_memzero(a->jwt_key, sizeof a->jwt_key);
+    sodium_memzero(a->media_key, sizeof a->media_key);
     sodium_memzero(a->token_pepper, sizeof a->token_pepper);
     free(a);
 }

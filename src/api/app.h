@@ -62,6 +62,7 @@ struct app {
     struct http_server *http;
     uint8_t jwt_key[32];         /* derived from the server secret, label "jwt" */
     uint8_t token_pepper[32];    /* label "token-pepper" */
+    uint8_t media_key[32];       /* label "media-url": signed media links (auth/media_sig.h) */
     const char *jwt_issuer;      /* "repright" */
     const char *jwt_audience;    /* "repright-api" */
 };

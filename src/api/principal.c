@@ -1,6 +1,10 @@
 /*
  * principal.c - who is calling: the http_config.authenticate hook that turns an
  * "Authorization: Bearer <access JWT>" header into a struct api_principal.
+ * Without that header, a GET or HEAD under /v1/videos/ may instead carry a signed link's
+ * uid/exp/sig query (auth/media_sig.h, minted by GET /v1/videos/{id}/media-links): the link
+ * proves its user for that one path until it expires, so a <video> element can stream the
+ * original with Range requests. Handlers still scope every id to that user.
  *
  * Fail closed: no header, another scheme, an over-long or malformed token, a token of the wrong
  * type (a refresh token), a bad signature, wrong issuer/audience, expired or not yet valid -> 401
@@ -10,6 +14,7 @@
 #include "app.h"
 
 #include "../auth/jwt.h"
+#include "../auth/media_sig.h"
 #include "../base/rr_error.h"
 #include "../http/log.h"
 #include "../store/store.h"
@@ -27,10 +32,42 @@ static int principal_refuse(struct http_request *req, const char *why)
     return RR_ERR_UNAUTHENTICATED;
 }
 
+static int set_principal(struct http_request *req, const char *uid, size_t len)
+{
+    struct api_principal *p = http_request_alloc(req, sizeof *p);
+    if (!p)
+        return RR_ERR_NOMEM;
+    memset(p, 0, sizeof *p);
+    memcpy(p->user_id, uid, len);
+    p->user_id[len] = '\0';
+    http_request_set_principal(req, p, NULL);
+    return 0;
+}
+
+/* A signed media link: GET/HEAD under /v1/videos/ with uid, exp and sig in the query. */
+static int signed_link(struct http_request *req, const struct app *a, const char *sig)
+{
+    const char *method = http_request_method(req);
+    const char *path = http_request_path(req);
+    const char *uid = http_request_query(req, "uid");
+    if (!method || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) || !path ||
+        strncmp(path, "/v1/videos/", 11) != 0)
+        return principal_refuse(req, "link_not_for_this_request");
+    if (!uid || strlen(uid) != STORE_ID_LEN)
+        return principal_refuse(req, "link_bad_subject");
+    if (media_sig_check(a->media_key, path, uid, http_request_query(req, "exp"), sig,
+                        (int64_t)time(NULL)) < 0)
+        return principal_refuse(req, "link_invalid_or_expired");
+    return set_principal(req, uid, STORE_ID_LEN);
+}
+
 int api_authenticate(struct http_request *req, void *app)
 {
     const struct app *a = app;
     const char *h = http_request_header(req, "Authorization");
+    const char *sig = h ? NULL : http_request_query(req, "sig");
+    if (sig)
+        return signed_link(req, a, sig);
     if (!h || strncasecmp(h, "Bearer ", 7) != 0)
         return principal_refuse(req, "no_bearer");
     const char *tok = h + 7;
@@ -51,13 +88,7 @@ int api_authenticate(struct http_request *req, void *app)
     if (sl != STORE_ID_LEN)
         return principal_refuse(req, "bad_subject");
 
-    struct api_principal *p = http_request_alloc(req, sizeof *p);
-    if (!p)
-        return RR_ERR_NOMEM;
-    memset(p, 0, sizeof *p);
-    memcpy(p->user_id, claims.sub, sl + 1);
-    http_request_set_principal(req, p, NULL);
-    return 0;
+    return set_principal(req, claims.sub, sl);
 }
 
 const struct api_principal *api_principal(const struct http_request *req)

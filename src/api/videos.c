@@ -5,6 +5,8 @@
  * /report (repright.report/1) and /landmarks (repright.landmarks/1, the skeleton track the
  * dashboard draws over the replay; pipeline/landmarks_json.h). (Uploading is in uploads.c.)
  *
+ * /media-links returns signed, expiring links to the media (auth/media_sig.h; accepted by
+ * principal.c without a Bearer header), because a <video> element cannot send one.
  * Every id route is owner-scoped: another user's id answers 404 exactly like an unknown one.
  * Deleting a video keeps its workout (history survives; the store sets workout.video_id NULL).
  */
@@ -13,8 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "../auth/media_sig.h"
 #include "../base/rr_error.h"
 #include "../blob/blob.h"
 #include "../blob/tus.h"
@@ -253,6 +257,51 @@ static int videos_landmarks(struct http_request *req, void *app)
     return videos_json_blob(req, app, "landmarks");
 }
 
+/* One signed link (auth/media_sig.h) to `base` + `tail` into links[name]. */
+static int add_signed(struct app *a, json_t *links, const char *name, const char *base,
+                      const char *tail, const char *uid, int64_t exp)
+{
+    char path[MEDIA_SIG_PATH_MAX + 1], sig[MEDIA_SIG_HEX_SIZE], url[MEDIA_SIG_PATH_MAX + 192];
+    snprintf(path, sizeof path, "%s%s", base, tail);
+    int rc = media_sig_make(a->media_key, path, uid, exp, sig);
+    if (rc < 0)
+        return rc;
+    snprintf(url, sizeof url, "%s?uid=%s&exp=%lld&sig=%s", path, uid, (long long)exp, sig);
+    return json_object_set_new(links, name, json_string(url)) == 0 ? 0 : RR_ERR_NOMEM;
+}
+
+/* Links that carry their own proof, for <video src> and <img src>, which cannot send a Bearer
+ * header: the original always, the overlay and thumbnails once analysed. */
+static int videos_media_links(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    struct store_video v;
+    const char *uid = caller(req);
+    int rc = owned_video(req, a, &v);
+    if (rc < 0)
+        return rc;
+    int64_t exp = (int64_t)time(NULL) + MEDIA_SIG_TTL_S;
+    char base[64];
+    snprintf(base, sizeof base, "/v1/videos/%s", v.id);
+    json_t *body = json_pack("{s:I, s:i}", "expires_at", (json_int_t)exp, "ttl_s", MEDIA_SIG_TTL_S);
+    if (!body)
+        return RR_ERR_NOMEM;
+    rc = add_signed(a, body, "original", base, "/original", uid, exp);
+    if (rc == 0 && strcmp(v.status, "analysed") == 0) {
+        rc = add_signed(a, body, "overlay", base, "/overlay", uid, exp);
+        if (rc == 0)
+            rc = add_signed(a, body, "thumb_best", base, "/thumbs/best", uid, exp);
+        if (rc == 0)
+            rc = add_signed(a, body, "thumb_worst", base, "/thumbs/worst", uid, exp);
+    }
+    if (rc < 0) {
+        json_decref(body);
+        return rc;
+    }
+    http_reply_header(req, "Cache-Control", "no-store");
+    return http_reply_json(req, 200, body);
+}
+
 const struct http_route api_videos_routes[] = {
     {HTTP_GET, "/v1/videos", videos_list, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE, "videos.list",
      "the caller's videos, newest first (cursor, limit <= 100)", NULL, NULL},
@@ -260,6 +309,10 @@ const struct http_route api_videos_routes[] = {
      "one video with its status and, once analysed, the report", NULL, NULL},
     {HTTP_DELETE, "/v1/videos/{id}", videos_delete, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
      "videos.delete", "delete a video and its media (the workout stays)", NULL, NULL},
+    {HTTP_GET, "/v1/videos/{id}/media-links", videos_media_links, HTTP_AUTH_REQUIRED,
+     HTTP_BODY_NONE, "videos.media_links",
+     "signed links (2 h) to the original, overlay and thumbnails, for <video>/<img> elements",
+     NULL, NULL},
     {HTTP_GET, "/v1/videos/{id}/original", videos_original, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
      "videos.original", "the uploaded file (Range supported)", NULL, NULL},
     {HTTP_GET, "/v1/videos/{id}/overlay", videos_overlay, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,

@@ -37,6 +37,7 @@ ROWS = {
     "videos.get": {"setup": new_video, "owner_status": {200}},
     "videos.delete": {"setup": new_video, "owner_status": {204}},
     "videos.original": {"setup": new_video, "owner_status": {200}},
+    "videos.media_links": {"setup": new_video, "owner_status": {200}},
     # overlay / thumbnails exist only after a successful analysis; the upload here is not a
     # video, so the owner may see 404 too: the row still proves other users and anonymous
     # callers are refused.

@@ -94,6 +94,9 @@ await run('dashboard', async () => {
   await page.click('[data-testid="job-open-workout"]');
   await page.waitForSelector('[data-testid="detail-screen"][data-loaded="1"]', { timeout: 60000 });
   await page.waitForFunction(() => document.querySelector('[data-testid="detail-video"]').readyState >= 2, null, { timeout: 30000 });
+  // streamed from a signed link (no Bearer header, no download into a blob first)
+  const src = await page.$eval('[data-testid="detail-video"]', (v) => v.currentSrc);
+  assert.match(src, /\/v1\/videos\/[0-9a-f]+\/original\?uid=[0-9a-f]+&exp=\d+&sig=[0-9a-f]{64}$/, src);
   const chips = await page.$$eval('[data-testid="rep-chip"]', (els) => els.map((e) => ({ verdict: e.dataset.verdict, t0: Number(e.dataset.t0) })));
   assert.equal(chips.length, report.reps.length, 'one chip per reported rep');
   assert.deepEqual(chips.map((c) => c.verdict), report.reps.map((r) => r.verdict));

@@ -3,15 +3,16 @@
  * with playback, a per-rep timeline of chips (green good, red bad, grey cannot judge; a click
  * seeks to the rep), and the selected rep's metrics and cue.
  *
- * The video needs the Bearer token, which a <video src> cannot send, and the server has no
- * media cookie: the original is fetched with apiFetch into a blob URL when it is at most
- * VIDEO_BLOB_MAX bytes; a larger one is not played here (the report and timeline still are).
+ * A <video src> cannot send the Bearer token, so the view asks for signed links
+ * (GET /v1/videos/{id}/media-links, 2 h) and streams the original from its link with the
+ * browser's own Range requests: any size plays and seeks without downloading it first. A link
+ * that expired while the page stayed open fails the element's next request; the view then asks
+ * for fresh links once and resumes at the same time.
  */
 import { apiFetch, ApiError } from '../api.js';
 import { h, clear, notice, errorText, fmtDate, fmtDuration, fmtNum, exerciseLabel } from '../dom.js';
 import { syncSkeleton } from '../skeleton.js';
 
-const VIDEO_BLOB_MAX = 100 * 1024 * 1024;
 const COLORS = { good: '#35e07d', bad: '#ff5a5f', cannot_judge: '#b8bcc6', none: '#4db3ff' };
 
 /* One rep in one shape, from the video report (rich) or the stored workout (sync/live). */
@@ -57,7 +58,6 @@ function verdictLabel(v) {
 export function render(root, params) {
   const ctrl = new AbortController();
   let stopSkeleton = null;
-  let blobUrl = null;
   const msg = h('div', {});
   const section = h('section', { 'data-testid': 'detail-screen' }, h('p', { class: 'hint' }, 'Loading…'));
   root.appendChild(section);
@@ -125,21 +125,28 @@ export function render(root, params) {
       if (reps.length) select(0, false);
 
       if (video) {
-        const canPlay = video.size <= VIDEO_BLOB_MAX;
+        const links = () => apiFetch(`/v1/videos/${w.video_id}/media-links`, { signal: ctrl.signal });
         const [media, lm] = await Promise.all([
-          canPlay ? apiFetch(`/v1/videos/${w.video_id}/original`, { raw: true, signal: ctrl.signal }).then((r) => r.blob()) : null,
+          links(),
           apiFetch(`/v1/videos/${w.video_id}/landmarks`, { signal: ctrl.signal }).catch((e) => {
             if (e instanceof ApiError && e.status === 404) return null;
             throw e;
           }),
         ]);
         track = lm;
-        if (media) {
-          blobUrl = URL.createObjectURL(new Blob([media], { type: 'video/mp4' }));
-          vid.src = blobUrl;
-        } else {
-          msg.appendChild(notice('info', `This video is larger than ${VIDEO_BLOB_MAX / 1048576} MB and is not played in the browser.`, 'detail-video-too-big'));
-        }
+        vid.src = media.original;
+        let renewedAt = Date.now();
+        vid.addEventListener('error', async () => {
+          if (ctrl.signal.aborted || Date.now() - renewedAt < 60000) return; /* not an expiry */
+          renewedAt = Date.now();
+          const at = vid.currentTime;
+          try {
+            vid.src = (await links()).original;
+            vid.currentTime = at;
+          } catch (e) {
+            if (!ctrl.signal.aborted) msg.appendChild(notice('error', errorText(e), 'detail-video-error'));
+          }
+        });
         if (track && Array.isArray(track.frames)) {
           const colorAt = (t) => {
             const r = reps.find((x) => t >= x.t0 && t <= x.t1);
@@ -161,6 +168,5 @@ export function render(root, params) {
   return () => {
     ctrl.abort();
     if (stopSkeleton) stopSkeleton();
-    if (blobUrl) URL.revokeObjectURL(blobUrl);
   };
 }
