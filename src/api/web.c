@@ -20,6 +20,11 @@
  *    If-None-Match (list or *) -> 304. Cache-Control: no-cache for HTML, the service worker and
  *    the manifest (always revalidated, so a deploy is seen at once); a day for vendor/ and wasm/
  *    (pinned content, still revalidated with the ETag after that); an hour for the rest.
+ *  - Compression: the build stores FILE.gz beside each compressible file (web/gzip.cmake). A
+ *    request whose Accept-Encoding takes gzip and that has no Range header gets the .gz (opened
+ *    with the same rules) with Content-Encoding: gzip, its own ETag ("...-gz") and the
+ *    original's Content-Type, provided the .gz is not older than the original (an edited file
+ *    is never shadowed by a stale .gz). Every answer says Vary: Accept-Encoding.
  *  - Security headers on every static answer: X-Content-Type-Options nosniff, Referrer-Policy
  *    no-referrer, X-Frame-Options DENY and a Content-Security-Policy allowing only this origin,
  *    plus what WebAssembly needs ('wasm-unsafe-eval': MediaPipe and the analysis core compile
@@ -38,6 +43,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -165,6 +171,45 @@ int web_etag_matches(const char *header, const char *etag)
     return 0;
 }
 
+/* Is token `tok` (length n) listed in a comma-separated header, with a q other than 0? */
+static int header_lists(const char *header, const char *tok, size_t n)
+{
+    const char *p = header;
+    while (p && *p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *semi = memchr(p, ';', len);
+        size_t name = semi ? (size_t)(semi - p) : len;
+        while (name > 0 && (p[name - 1] == ' ' || p[name - 1] == '\t'))
+            name--;
+        if (name == n && strncasecmp(p, tok, n) == 0) {
+            if (!semi)
+                return 1;
+            const char *q = semi + 1;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            if ((q[0] != 'q' && q[0] != 'Q') || q[1] != '=')
+                return 1;
+            q += 2;
+            /* q=0, q=0.0, q=0.000 mean "not acceptable" */
+            if (*q != '0')
+                return 1;
+            for (q++; *q == '.' || *q == '0'; q++)
+                ;
+            return *q >= '1' && *q <= '9';
+        }
+        p = end;
+    }
+    return 0;
+}
+
+int web_accepts_gzip(const char *header)
+{
+    return header && (header_lists(header, "gzip", 4) || header_lists(header, "x-gzip", 6));
+}
+
 static int web_headers(struct http_request *req, const char *rel, const char *etag)
 {
     int err = http_reply_header(req, "X-Content-Type-Options", "nosniff");
@@ -178,7 +223,32 @@ static int web_headers(struct http_request *req, const char *rel, const char *et
         err = http_reply_header(req, "Cache-Control", web_cache_control(rel));
     if (err == 0 && etag)
         err = http_reply_header(req, "ETag", etag);
+    if (err == 0 && rel)
+        err = http_reply_header(req, "Vary", "Accept-Encoding");
     return err;
+}
+
+/* The precompressed sibling of `rel` when the request takes gzip, has no Range, and the .gz is
+ * a regular file, smaller and not older than the original; else -1. */
+static int web_open_gz(struct http_request *req, int dirfd, const char *rel,
+                       const struct stat *orig, struct stat *st)
+{
+    char gz[WEB_PATH_MAX + 4];
+    if (!web_accepts_gzip(http_request_header(req, "Accept-Encoding")) ||
+        http_request_header(req, "Range") ||
+        (size_t)snprintf(gz, sizeof gz, "%s.gz", rel) >= sizeof gz)
+        return -1;
+    int fd = web_open(dirfd, gz, st);
+    if (fd < 0)
+        return -1;
+    int newer = st->st_mtim.tv_sec > orig->st_mtim.tv_sec ||
+                (st->st_mtim.tv_sec == orig->st_mtim.tv_sec &&
+                 st->st_mtim.tv_nsec >= orig->st_mtim.tv_nsec);
+    if (!newer || st->st_size >= orig->st_size) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 static int web_not_found(struct http_request *req)
@@ -198,18 +268,25 @@ static int web_get(struct http_request *req, void *app)
     int dirfd = open(a->cfg.web_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0)
         return web_not_found(req);
-    struct stat st;
+    struct stat st, gst;
     int fd = web_open(dirfd, rel, &st);
+    int gfd = fd >= 0 ? web_open_gz(req, dirfd, rel, &st, &gst) : -1;
     close(dirfd);
     if (fd < 0)
         return web_not_found(req);
+    if (gfd >= 0) { /* serve the compressed twin under the original's type */
+        close(fd);
+        fd = gfd;
+        st = gst;
+    }
     if (st.st_size > WEB_FILE_MAX) {
         close(fd);
         return http_reply_error(req, 413, "too_large", "file too large to serve", NULL);
     }
     char etag[64];
-    snprintf(etag, sizeof etag, "\"%" PRIx64 "-%" PRIx64 "\"", (uint64_t)st.st_size,
-             (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec);
+    snprintf(etag, sizeof etag, "\"%" PRIx64 "-%" PRIx64 "%s\"", (uint64_t)st.st_size,
+             (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec,
+             gfd >= 0 ? "-gz" : "");
     int err;
     if (web_etag_matches(http_request_header(req, "If-None-Match"), etag)) {
         close(fd);
@@ -219,6 +296,8 @@ static int web_get(struct http_request *req, void *app)
     }
     if (err == 0)
         err = web_headers(req, rel, etag);
+    if (err == 0 && gfd >= 0)
+        err = http_reply_header(req, "Content-Encoding", "gzip");
     return err;
 }
 

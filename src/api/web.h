@@ -19,6 +19,9 @@ const char *web_cache_control(const char *path);
 int web_path_ok(const char *rel);
 /* 1 when an If-None-Match header value lists `etag` (or is "*"), else 0; header may be NULL. */
 int web_etag_matches(const char *header, const char *etag);
+/* 1 when an Accept-Encoding header value accepts gzip ("gzip" or "x-gzip" listed without
+ * q=0), else 0; header may be NULL. */
+int web_accepts_gzip(const char *header);
 /* 0 when `dir` is a directory holding index.html, else RR_ERR_NOTFOUND. */
 int web_dir_check(const char *dir);
 

@@ -4,6 +4,7 @@ security headers (CSP, nosniff), Range, the path-traversal corpus (dot segments 
 encoded slashes and backslashes, NUL, hidden files, symlinks out of the dir, FIFOs and
 directories), a large file streamed, the API still winning over the fallback, and a missing web
 dir (warning logged, JSON 404 for pages, API unaffected)."""
+import gzip
 import http.client
 import json
 import os
@@ -202,3 +203,47 @@ def test_web_dir_from_the_environment(tmp_path, server_factory):
     (root / "index.html").write_bytes(b"from env")
     srv = server_factory({"REPRIGHT_WEB_DIR": str(root)})
     assert srv.get("/").content == b"from env"
+
+
+def test_precompressed_twin_is_sent_to_gzip_clients(web):
+    srv, root = web
+    body = b"export const rows = [" + b"1, 2, 3, 4, 5, 6, 7, 8, 9, 10, " * 400 + b"];\n"
+    (root / "js" / "big.js").write_bytes(body)
+    packed = gzip.compress(body, 9)
+    (root / "js" / "big.js.gz").write_bytes(packed)
+    # a .gz that is not smaller than its file is never used
+    (root / "js" / "app.js.gz").write_bytes(gzip.compress(FILES["js/app.js"][0]))
+
+    st, h, b = raw(srv, "GET", "/js/big.js", {"Accept-Encoding": "gzip, deflate"})
+    assert st == 200 and h["content-encoding"] == "gzip" and b == packed
+    assert gzip.decompress(b) == body
+    assert h["content-type"].startswith("text/javascript")
+    assert h["vary"] == "Accept-Encoding" and h["etag"].endswith('-gz"')
+    assert int(h["content-length"]) == len(packed)
+    gz_etag = h["etag"]
+    st, h, b = raw(srv, "HEAD", "/js/big.js", {"Accept-Encoding": "gzip"})
+    assert st == 200 and h["content-encoding"] == "gzip" and b == b""
+    assert int(h["content-length"]) == len(packed)
+    st, h, b = raw(srv, "GET", "/js/big.js", {"Accept-Encoding": "gzip", "If-None-Match": gz_etag})
+    assert st == 304 and b == b""
+
+    for enc in (None, "identity", "br", "gzip;q=0"):
+        st, h, b = raw(srv, "GET", "/js/big.js", {"Accept-Encoding": enc} if enc else {})
+        assert st == 200 and b == body and "content-encoding" not in h, enc
+        assert h["vary"] == "Accept-Encoding" and not h["etag"].endswith('-gz"')
+    # Range always gets the file itself
+    st, h, b = raw(srv, "GET", "/js/big.js", {"Accept-Encoding": "gzip", "Range": "bytes=0-5"})
+    assert st == 206 and b == body[:6] and "content-encoding" not in h
+    st, h, b = raw(srv, "GET", "/js/app.js", {"Accept-Encoding": "gzip"})
+    assert st == 200 and b == FILES["js/app.js"][0] and "content-encoding" not in h
+    # a .gz older than its file (the file was edited) is stale: not used
+    old = time.time() - 3600
+    os.utime(root / "js" / "big.js.gz", (old, old))
+    st, h, b = raw(srv, "GET", "/js/big.js", {"Accept-Encoding": "gzip"})
+    assert st == 200 and b == body and "content-encoding" not in h
+    # a .gz that is a symlink is refused like any symlink
+    os.remove(root / "js" / "big.js.gz")
+    (root / "elsewhere.gz").write_bytes(packed)
+    os.symlink(str(root / "elsewhere.gz"), str(root / "js" / "big.js.gz"))
+    st, h, b = raw(srv, "GET", "/js/big.js", {"Accept-Encoding": "gzip"})
+    assert st == 200 and b == body and "content-encoding" not in h

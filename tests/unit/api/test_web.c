@@ -86,6 +86,24 @@ static void web__etag_matching(void **state)
     assert_int_equal(web_etag_matches(" , ,", e), 0);
 }
 
+static void web__accept_encoding(void **state)
+{
+    (void)state;
+    static const char *const yes[] = {"gzip", "GZIP", "gzip, deflate, br", "br;q=1.0, gzip;q=0.8",
+                                      "deflate , gzip ; q=0.001", "x-gzip", "gzip;q=1",
+                                      "gzip;level=9", "br, gzip;q=0.5", NULL};
+    static const char *const no[] = {"", "identity", "br", "deflate, br", "gzip;q=0",
+                                     "gzip; q=0.000", "gzip;Q=0", "gzipx", "xgzip, br",
+                                     "*", "gzip-ish;q=1", NULL};
+    for (int i = 0; yes[i]; i++)
+        if (!web_accepts_gzip(yes[i]))
+            fail_msg("should accept gzip: \"%s\"", yes[i]);
+    for (int i = 0; no[i]; i++)
+        if (web_accepts_gzip(no[i]))
+            fail_msg("should not accept gzip: \"%s\"", no[i]);
+    assert_int_equal(web_accepts_gzip(NULL), 0);
+}
+
 static void web__dir_check(void **state)
 {
     (void)state;
@@ -135,6 +153,7 @@ int main(void)
         cmocka_unit_test(web__content_types), cmocka_unit_test(web__cache_control),
         cmocka_unit_test(web__path_rules),    cmocka_unit_test(web__etag_matching),
         cmocka_unit_test(web__dir_check),     cmocka_unit_test(web__config),
+        cmocka_unit_test(web__accept_encoding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,33 @@
+# gzip.cmake - store FILE.gz beside each compressible file of the built web app, for
+# `repright serve` to send to clients that accept gzip (src/api/web.c). Run as
+#   cmake -DDIR=<built web dir> -P gzip.cmake
+# gzip -9 -n (no name or time in the header: the same input gives the same bytes). A .gz that
+# saves less than 10 % is removed again (the server then sends the file as it is).
+if(NOT DIR OR NOT IS_DIRECTORY "${DIR}")
+  message(FATAL_ERROR "gzip.cmake: DIR is not a directory: ${DIR}")
+endif()
+find_program(GZIP gzip REQUIRED)
+file(GLOB_RECURSE files "${DIR}/*")
+set(saved 0)
+set(n 0)
+foreach(f ${files})
+  if(NOT f MATCHES "\\.(html|js|mjs|css|json|webmanifest|wasm|svg|txt|ico|data|binarypb)$")
+    continue()
+  endif()
+  execute_process(COMMAND "${GZIP}" -9 -n -c "${f}" OUTPUT_FILE "${f}.gz" RESULT_VARIABLE rc)
+  file(SIZE "${f}" plain)
+  if(rc EQUAL 0)
+    file(SIZE "${f}.gz" packed)
+  else()
+    set(packed ${plain})
+  endif()
+  math(EXPR limit "${plain} * 9 / 10")
+  if(packed GREATER_EQUAL limit)
+    file(REMOVE "${f}.gz")
+  else()
+    math(EXPR saved "${saved} + ${plain} - ${packed}")
+    math(EXPR n "${n} + 1")
+  endif()
+endforeach()
+math(EXPR saved_kb "${saved} / 1024")
+message(STATUS "web: ${n} files precompressed, ${saved_kb} KiB saved")
