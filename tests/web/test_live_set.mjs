@@ -5,7 +5,12 @@
 // with 201, and a repeat of it answers 200 with the same workout (idempotent on client_id).
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { webcrypto } from 'node:crypto';
 import { run, startServer, registerAndLogin, api } from '../browser/lib/harness.mjs';
+
+// The app runs in browsers, where `crypto` is a global; Node 18 (Debian 12's) only has it as
+// node:crypto's webcrypto.
+if (!globalThis.crypto) globalThis.crypto = webcrypto;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const set = await import(path.join(here, '..', '..', 'web', 'app', 'js', 'live-set.js'));
