@@ -69,7 +69,8 @@ int media_sig_check(const uint8_t key[MEDIA_SIG_KEY_BYTES], const char *path, co
     uint8_t want[crypto_auth_hmacsha256_BYTES], got[crypto_auth_hmacsha256_BYTES];
     if (!key || !path || !uid)
         return RR_ERR_INVAL;
-    if (parse_exp(exp_s, &exp) < 0 || !sig || strnlen(sig, MEDIA_SIG_HEX_SIZE) != MEDIA_SIG_HEX_SIZE - 1)
+    if (parse_exp(exp_s, &exp) < 0 || !sig ||
+        strnlen(sig, MEDIA_SIG_HEX_SIZE) != MEDIA_SIG_HEX_SIZE - 1)
         return RR_ERR_UNAUTHENTICATED;
     if (exp < now || exp - now > MEDIA_SIG_TTL_MAX_S)
         return RR_ERR_UNAUTHENTICATED;

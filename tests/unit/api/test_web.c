@@ -48,7 +48,8 @@ static void web__cache_control(void **state)
     assert_string_equal(web_cache_control("live.html"), "no-cache");
     assert_string_equal(web_cache_control("sw.js"), "no-cache");
     assert_string_equal(web_cache_control("manifest.webmanifest"), "no-cache");
-    assert_string_equal(web_cache_control("vendor/mediapipe-pose/pose.js"), "public, max-age=86400");
+    assert_string_equal(web_cache_control("vendor/mediapipe-pose/pose.js"),
+                        "public, max-age=86400");
     assert_string_equal(web_cache_control("wasm/rr_analysis.wasm"), "public, max-age=86400");
     assert_string_equal(web_cache_control("js/sw.js"), "public, max-age=3600");
     assert_string_equal(web_cache_control("js/app.js"), "public, max-age=3600");

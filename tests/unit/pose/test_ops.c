@@ -543,7 +543,8 @@ static struct net *net_with(const struct model *m, enum net_backend be, int thre
 static void net__left_out_outputs_are_null_and_kept_ones_unchanged(void **state)
 {
     (void)state;
-    static const unsigned masks[] = { 1u << 0, 1u << 1, 1u << 2, 1u << 0 | 1u << 2, 1u << 1 | 1u << 2 };
+    static const unsigned masks[] = {1u << 0, 1u << 1, 1u << 2, 1u << 0 | 1u << 2,
+                                     1u << 1 | 1u << 2};
     static const struct { enum net_backend be; int threads; } cfg[] = {
         { NET_BACKEND_REF, 1 }, { NET_BACKEND_XNN, 1 }, { NET_BACKEND_XNN, 2 } };
     struct opcase c;
