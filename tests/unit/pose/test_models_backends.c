@@ -79,18 +79,30 @@ static void fill_random(struct net *n, const struct model *m, float lo, float hi
 }
 
 static struct net *make_net(const struct model *m, enum net_backend be, int threads,
-                            const struct model_case *mc, double *ms)
+                            unsigned outputs, const struct model_case *mc, double *ms)
 {
     char msg[256] = "";
     struct net *n = NULL;
     double t0 = now_ms();
-    int rc = net_new(m, be, threads, &n, msg, sizeof msg);
+    int rc = net_new_outputs(m, be, threads, outputs, &n, msg, sizeof msg);
     if (rc < 0)
-        fail_msg("%s: net_new(%s, %d threads): %d %s", mc->file, net_backend_name(be), threads, rc,
-                 msg);
+        fail_msg("%s: net_new_outputs(%s, %d threads, mask %#x): %d %s", mc->file,
+                 net_backend_name(be), threads, outputs, rc, msg);
     *ms = now_ms() - t0;
     fill_random(n, m, mc->in_lo, mc->in_hi);
     return n;
+}
+
+/* Best of three net_run() wall times, in ms. */
+static double best_run_ms(struct net *n)
+{
+    double best = 1e30;
+    for (int i = 0; i < 3; i++) {
+        double t0 = now_ms();
+        assert_int_equal(net_run(n), 0);
+        best = fmin(best, now_ms() - t0);
+    }
+    return best;
 }
 
 /* Compares every output of `b` against `a`; returns the number of outputs out of tolerance. */
@@ -136,22 +148,14 @@ static void run_model(const struct model_case *mc)
     assert_int_equal(m->n_outputs, mc->n_outputs);
 
     double new_ref, new_x1, new_x2;
-    struct net *ref = make_net(m, NET_BACKEND_REF, 1, mc, &new_ref);
-    struct net *x1 = make_net(m, NET_BACKEND_XNN, 1, mc, &new_x1);
-    struct net *x2 = make_net(m, NET_BACKEND_XNN, 2, mc, &new_x2);
+    struct net *ref = make_net(m, NET_BACKEND_REF, 1, NET_ALL_OUTPUTS, mc, &new_ref);
+    struct net *x1 = make_net(m, NET_BACKEND_XNN, 1, NET_ALL_OUTPUTS, mc, &new_x1);
+    struct net *x2 = make_net(m, NET_BACKEND_XNN, 2, NET_ALL_OUTPUTS, mc, &new_x2);
 
     t0 = now_ms();
     assert_int_equal(net_run(ref), 0);
     double ref_ms = now_ms() - t0;
-    double x1_ms = 1e30, x2_ms = 1e30;
-    for (int i = 0; i < 3; i++) {
-        t0 = now_ms();
-        assert_int_equal(net_run(x1), 0);
-        x1_ms = fmin(x1_ms, now_ms() - t0);
-        t0 = now_ms();
-        assert_int_equal(net_run(x2), 0);
-        x2_ms = fmin(x2_ms, now_ms() - t0);
-    }
+    double x1_ms = best_run_ms(x1), x2_ms = best_run_ms(x2);
     printf("  %s: run ms: reference %.1f, xnnpack 1 thread %.2f, 2 threads %.2f "
            "(net_new ms: %.1f / %.1f / %.1f)\n",
            mc->file, ref_ms, x1_ms, x2_ms, new_ref, new_x1, new_x2);
@@ -160,24 +164,10 @@ static void run_model(const struct model_case *mc)
     failed += compare(m, mc, ref, x2, "xnn 2 threads");
     if (m->n_outputs > 2) {
         /* As the pose session builds it: output 2 (segmentation) left out, the rest unchanged. */
-        const unsigned no_seg = NET_ALL_OUTPUTS & ~(1u << 2);
-        struct net *p = NULL;
-        char pmsg[256] = "";
-        int prc = net_new_outputs(m, NET_BACKEND_XNN, 2, no_seg, &p, pmsg, sizeof pmsg);
-        if (prc < 0)
-            fail_msg("%s: net_new_outputs: %d %s", mc->file, prc, pmsg);
-        fill_random(p, m, mc->in_lo, mc->in_hi);
-        double full_ms = 1e30, part_ms = 1e30;
-        for (int i = 0; i < 3; i++) {
-            t0 = now_ms();
-            assert_int_equal(net_run(x2), 0);
-            full_ms = fmin(full_ms, now_ms() - t0);
-            t0 = now_ms();
-            assert_int_equal(net_run(p), 0);
-            part_ms = fmin(part_ms, now_ms() - t0);
-        }
+        double new_p;
+        struct net *p = make_net(m, NET_BACKEND_XNN, 2, NET_ALL_OUTPUTS & ~(1u << 2), mc, &new_p);
         printf("  %s: without output 2: %.2f ms, all outputs %.2f ms (2 threads)\n", mc->file,
-               part_ms, full_ms);
+               best_run_ms(p), x2_ms);
         assert_null(net_output(p, 2));
         for (int o = 0; o < m->n_outputs; o++)
             if (o != 2)
