@@ -144,29 +144,40 @@ static int web_open(int dirfd, const char *rel, struct stat *st)
     }
 }
 
+/* The next item of a comma-separated header value at *p: its start, with leading blanks and
+ * commas skipped and its length (trailing blanks trimmed) in *len; *p moves past it. NULL at the
+ * end. */
+static const char *list_item(const char **p, size_t *len)
+{
+    const char *s = *p;
+    while (*s == ' ' || *s == '\t' || *s == ',')
+        s++;
+    if (!*s)
+        return NULL;
+    const char *end = strchr(s, ',');
+    size_t n = end ? (size_t)(end - s) : strlen(s);
+    *p = s + n;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    *len = n;
+    return s;
+}
+
 /* Does an If-None-Match header list `etag`? ("*", strong or weak forms.) */
 int web_etag_matches(const char *header, const char *etag)
 {
     if (!header)
         return 0;
-    size_t el = strlen(etag);
-    const char *p = header;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (*p == '*')
+    size_t el = strlen(etag), len;
+    for (const char *p = header, *it; (it = list_item(&p, &len)) != NULL;) {
+        if (*it == '*')
             return 1;
-        if (p[0] == 'W' && p[1] == '/')
-            p += 2;
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-            len--;
-        if (len == el && memcmp(p, etag, el) == 0)
+        if (len >= 2 && it[0] == 'W' && it[1] == '/') {
+            it += 2;
+            len -= 2;
+        }
+        if (len == el && memcmp(it, etag, el) == 0)
             return 1;
-        if (!end)
-            break;
-        p = end;
     }
     return 0;
 }
@@ -174,33 +185,28 @@ int web_etag_matches(const char *header, const char *etag)
 /* Is token `tok` (length n) listed in a comma-separated header, with a q other than 0? */
 static int header_lists(const char *header, const char *tok, size_t n)
 {
-    const char *p = header;
-    while (p && *p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        const char *semi = memchr(p, ';', len);
-        size_t name = semi ? (size_t)(semi - p) : len;
-        while (name > 0 && (p[name - 1] == ' ' || p[name - 1] == '\t'))
+    size_t len;
+    for (const char *p = header, *it; (it = list_item(&p, &len)) != NULL;) {
+        const char *semi = memchr(it, ';', len);
+        size_t name = semi ? (size_t)(semi - it) : len;
+        while (name > 0 && (it[name - 1] == ' ' || it[name - 1] == '\t'))
             name--;
-        if (name == n && strncasecmp(p, tok, n) == 0) {
-            if (!semi)
-                return 1;
-            const char *q = semi + 1;
-            while (*q == ' ' || *q == '\t')
-                q++;
-            if ((q[0] != 'q' && q[0] != 'Q') || q[1] != '=')
-                return 1;
-            q += 2;
-            /* q=0, q=0.0, q=0.000 mean "not acceptable" */
-            if (*q != '0')
-                return 1;
-            for (q++; *q == '.' || *q == '0'; q++)
-                ;
-            return *q >= '1' && *q <= '9';
-        }
-        p = end;
+        if (name != n || strncasecmp(it, tok, n) != 0)
+            continue;
+        if (!semi)
+            return 1;
+        const char *q = semi + 1;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if ((q[0] != 'q' && q[0] != 'Q') || q[1] != '=')
+            return 1;
+        q += 2;
+        /* q=0, q=0.0, q=0.000 mean "not acceptable" */
+        if (*q != '0')
+            return 1;
+        for (q++; *q == '.' || *q == '0'; q++)
+            ;
+        return *q >= '1' && *q <= '9';
     }
     return 0;
 }
