@@ -518,10 +518,10 @@ static int ref_create(const struct model *m, int threads, const unsigned char *l
     if (msg && len)
         msg[0] = '\0';
 
-    if (!m || !live || !state || m->n_tensors < 0 || m->n_tensors > MODEL_MAX_TENSORS || m->n_ops < 0 ||
-        m->n_ops > MODEL_MAX_OPS || m->n_inputs < 0 || m->n_outputs < 0 ||
-        (m->n_tensors && !m->tensors) || (m->n_ops && !m->ops) ||
-        (m->n_inputs && !m->inputs) || (m->n_outputs && !m->outputs)) {
+    if (!m || !live || !state || m->n_tensors < 0 || m->n_tensors > MODEL_MAX_TENSORS ||
+        m->n_ops < 0 || m->n_ops > MODEL_MAX_OPS || m->n_inputs < 0 || m->n_outputs < 0 ||
+        (m->n_tensors && !m->tensors) || (m->n_ops && !m->ops) || (m->n_inputs && !m->inputs) ||
+        (m->n_outputs && !m->outputs)) {
         rc = fail(msg, len, RR_ERR_INVAL, "malformed model structure");
         goto out;
     }
