@@ -16,7 +16,8 @@ BUILD_PKGS=(build-essential cmake pkg-config git ca-certificates
   libjansson-dev libsodium-dev libcmocka-dev libfreetype-dev fonts-dejavu-core
   libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev
   opencv-doc emscripten)
-TEST_PKGS=(clang libclang-rt-14-dev cppcheck gcovr python3 python3-pytest python3-requests ffmpeg wrk chromium)
+TEST_PKGS=(clang libclang-rt-14-dev cppcheck gcovr python3 python3-numpy python3-pytest python3-requests
+  ffmpeg wrk chromium)
 
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" = "--test" ]; then
