@@ -457,6 +457,7 @@ static int session_run(struct pose_session *s, const struct pose_input *img, int
     out->width = W;
     out->height = H;
     out->has_pose = 0;
+    out->flags = 0;
     out->score = 0.0f;
 
     struct roi_rect roi;
