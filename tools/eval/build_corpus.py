@@ -184,6 +184,12 @@ def build_repcount(ctx):
         for s, e in pairs:
             if e < s:
                 notes.append("%s: rep [%d, %d] ends before it starts" % (vid, s, e))
+        zero = [s for s, e in pairs if e == s]
+        if zero:
+            notes.append("%s (%s): %d zero-length reps (start == end, frames %s)" % (
+                vid, r["type"], len(zero), ",".join(str(z) for z in sorted(set(zero)))))
+        if count == 0:
+            notes.append("%s (%s): count 0" % (vid, r["type"]))
         npy = os.path.join(root, "test_poses", vid + ".npy")
         item = {
             "source": "repcount-a", "set": "repcount", "id": vid,
