@@ -2,7 +2,7 @@
 """Build the evaluation corpus: labelled landmark series in repright.pose/1 plus two manifests.
 
 Sets (all read from ../shared or $RR_SHARED_DIR in place; nothing is copied into the project):
-  repcount       RepCount-A test set (152 videos, PoseRAC landmarks, rep boundaries): EVALUATION ONLY
+  repcount       RepCount-A test set (152 videos, PoseRAC landmarks, rep bounds): EVALUATION ONLY
   dev            the dev clips of media/ground_truth.json + more_clips.json, landmarks from our own
                  engine (REPRIGHT_BIN analyze VIDEO --save-landmarks OUT --json, or the fallback
                  REPRIGHT_BIN pose VIDEO --json while --save-landmarks does not exist), cached
@@ -32,7 +32,6 @@ import glob
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
