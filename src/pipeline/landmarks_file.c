@@ -1,0 +1,1344 @@
+/*
+ * landmarks_file.c - reader and writer of landmark files (landmarks_file.h,
+ * docs/landmarks-format.md).
+ *
+ * DESIGN: reading takes two passes over the text and never holds more than one frame as a
+ * jansson tree.
+ *  1. A syntax scan (scan_*) checks the whole document is one JSON object, notes where the
+ *     top-level members the format knows sit (slices of the text), and counts the frames,
+ *     refusing more than ANALYSIS_MAX_FRAMES or a frame over MAX_FRAME_BYTES before anything is
+ *     allocated. Member values the format does not know are checked for syntax only.
+ *  2. The variant (pose/1, series/1, MediaPipe dump) is read from the root members, the frame
+ *     array is allocated at its final size, and each frame's slice is decoded with jansson (so
+ *     strings, escapes, numbers and duplicate keys follow one JSON implementation) and turned
+ *     into a struct rr_pose_frame by the variant's frame reader. Flags that depend on the whole
+ *     file (frames without a pose, frames where no landmark was found) are settled at the end.
+ * Writing is by hand into one growing buffer, like landmarks_json.c: a 10-minute series is
+ * ~2.4 million numbers, far cheaper as text than as a jansson tree.
+ */
+#include "landmarks_file.h"
+
+#include "../analysis/analysis.h"
+#include "../base/rr_error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_DEPTH 64                        /* nesting the syntax scan accepts */
+#define MAX_FRAME_BYTES ((size_t)1 << 20)   /* one frame's JSON text */
+#define MAX_MEMBER_BYTES ((size_t)64 << 10) /* a decoded top-level member (schema, fps, ...) */
+#define PENDING_VIS 0x80000000u             /* frame flag while parsing: no landmark found */
+#define FLOAT_LIMIT 0x1.ffffffp127          /* doubles below this round to a finite float */
+
+typedef char label_t[LANDMARKS_FILE_LABEL_MAX + 1];
+
+/* --- messages ------------------------------------------------------------------------------ */
+
+struct ctx {
+    const char *text;
+    size_t len;
+    char *msg;
+    size_t msg_len;
+    long frame; /* frame index named in messages, -1 outside the frame array */
+};
+
+__attribute__((format(printf, 3, 4))) static int fail(struct ctx *c, int err, const char *fmt, ...)
+{
+    char what[384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (c->frame >= 0)
+        snprintf(c->msg, c->msg_len, "frame %ld: %s", c->frame, what);
+    else
+        snprintf(c->msg, c->msg_len, "%s", what);
+    return err;
+}
+
+/* A syntax error at p: "invalid JSON at line L, column C: why". */
+static int fail_at(struct ctx *c, const char *p, const char *why)
+{
+    size_t line = 1, col = 1;
+    for (const char *q = c->text; q < p; q++) {
+        if (*q == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+    }
+    if (p >= c->text + c->len)
+        return fail(c, RR_ERR_CORRUPT,
+                    "unexpected end of the file at line %zu, column %zu (truncated?)", line, col);
+    return fail(c, RR_ERR_CORRUPT, "invalid JSON at line %zu, column %zu: %s", line, col, why);
+}
+
+/* A string from the file, shortened and with control bytes replaced, for messages. */
+static void printable(const char *s, char *out, size_t cap)
+{
+    size_t i = 0;
+    for (; s[i] && i + 4 < cap && i < 40; i++)
+        out[i] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
+    if (s[i] && i + 4 <= cap) {
+        memcpy(out + i, "...", 3);
+        i += 3;
+    }
+    out[i] = '\0';
+}
+
+/* --- pass 1: syntax scan -------------------------------------------------------------------- */
+
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+static int is_hex(char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+}
+
+static int scan_string(struct ctx *c, const char **pp)
+{
+    const char *p = *pp + 1, *end = c->text + c->len;
+    for (;;) {
+        if (p >= end)
+            return fail_at(c, p, "");
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '"')
+            break;
+        if (ch < 0x20)
+            return fail_at(c, p, "control character in a string");
+        if (ch == '\\') {
+            p++;
+            if (p >= end)
+                return fail_at(c, p, "");
+            if (*p == 'u') {
+                for (int k = 1; k <= 4; k++) {
+                    if (p + k >= end)
+                        return fail_at(c, end, "");
+                    if (!is_hex(p[k]))
+                        return fail_at(c, p + k, "bad \\u escape");
+                }
+                p += 4;
+            } else if (!strchr("\"\\/bfnrt", *p) || *p == '\0') {
+                return fail_at(c, p, "bad escape in a string");
+            }
+        }
+        p++;
+    }
+    *pp = p + 1;
+    return 0;
+}
+
+static const char *digits(const char *p, const char *end)
+{
+    while (p < end && *p >= '0' && *p <= '9')
+        p++;
+    return p;
+}
+
+static int scan_number(struct ctx *c, const char **pp)
+{
+    const char *p = *pp, *end = c->text + c->len, *q;
+    if (p < end && *p == '-')
+        p++;
+    if (p < end && *p == '0') {
+        p++;
+    } else {
+        q = digits(p, end);
+        if (q == p)
+            return fail_at(c, p, "not a JSON value");
+        p = q;
+    }
+    if (p < end && *p == '.') {
+        q = digits(p + 1, end);
+        if (q == p + 1)
+            return fail_at(c, q, "digits expected after '.'");
+        p = q;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        q = digits(p, end);
+        if (q == p)
+            return fail_at(c, q, "digits expected in the exponent");
+        p = q;
+    }
+    *pp = p;
+    return 0;
+}
+
+static int scan_value(struct ctx *c, const char **pp, int depth);
+
+static int scan_array(struct ctx *c, const char **pp, int depth)
+{
+    const char *p = *pp + 1, *end = c->text + c->len;
+    p = skip_ws(p, end);
+    if (p < end && *p == ']') {
+        *pp = p + 1;
+        return 0;
+    }
+    for (;;) {
+        int rc = scan_value(c, &p, depth + 1);
+        if (rc < 0)
+            return rc;
+        p = skip_ws(p, end);
+        if (p < end && *p == ']')
+            break;
+        if (p >= end || *p != ',')
+            return fail_at(c, p, "',' or ']' expected");
+        p = skip_ws(p + 1, end);
+    }
+    *pp = p + 1;
+    return 0;
+}
+
+/* Object members; each key slice (quotes included) and value go to `member` when not NULL. */
+typedef int (*member_fn)(struct ctx *c, void *ud, const char *key, size_t key_len, const char **pp,
+                         int depth);
+
+static int scan_object(struct ctx *c, const char **pp, int depth, member_fn member, void *ud)
+{
+    const char *p = *pp + 1, *end = c->text + c->len;
+    p = skip_ws(p, end);
+    if (p < end && *p == '}') {
+        *pp = p + 1;
+        return 0;
+    }
+    for (;;) {
+        if (p >= end || *p != '"')
+            return fail_at(c, p, "a key (string) expected");
+        const char *key = p;
+        int rc = scan_string(c, &p);
+        if (rc < 0)
+            return rc;
+        size_t key_len = (size_t)(p - key);
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return fail_at(c, p, "':' expected");
+        p = skip_ws(p + 1, end);
+        rc = member ? member(c, ud, key, key_len, &p, depth + 1) : scan_value(c, &p, depth + 1);
+        if (rc < 0)
+            return rc;
+        p = skip_ws(p, end);
+        if (p < end && *p == '}')
+            break;
+        if (p >= end || *p != ',')
+            return fail_at(c, p, "',' or '}' expected");
+        p = skip_ws(p + 1, end);
+    }
+    *pp = p + 1;
+    return 0;
+}
+
+static int scan_value(struct ctx *c, const char **pp, int depth)
+{
+    const char *p = skip_ws(*pp, c->text + c->len), *end = c->text + c->len;
+    *pp = p;
+    if (depth > MAX_DEPTH)
+        return fail_at(c, p, "nested more than 64 levels deep");
+    if (p >= end)
+        return fail_at(c, p, "");
+    switch (*p) {
+    case '{':
+        return scan_object(c, pp, depth, NULL, NULL);
+    case '[':
+        return scan_array(c, pp, depth);
+    case '"':
+        return scan_string(c, pp);
+    case 't':
+    case 'f':
+    case 'n': {
+        const char *lit = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
+        size_t n = strlen(lit), left = (size_t)(end - p);
+        if (left >= n && memcmp(p, lit, n) == 0) {
+            *pp = p + n;
+            return 0;
+        }
+        /* a literal cut by the end of the file is a truncation, not a bad value */
+        return fail_at(c, left < n && memcmp(p, lit, left) == 0 ? end : p, "not a JSON value");
+    }
+    default:
+        return scan_number(c, pp);
+    }
+}
+
+/* --- the top level -------------------------------------------------------------------------- */
+
+struct slice {
+    const char *p; /* NULL: member absent */
+    size_t n;
+};
+
+struct root {
+    struct slice schema, format, tool, width, height, fps, model, file, frames, input, options;
+    size_t n_frames;
+};
+
+static const struct root_key {
+    const char *name;
+    size_t off;
+} root_keys[] = {
+    {"schema", offsetof(struct root, schema)},   {"format", offsetof(struct root, format)},
+    {"tool", offsetof(struct root, tool)},       {"width", offsetof(struct root, width)},
+    {"height", offsetof(struct root, height)},   {"fps", offsetof(struct root, fps)},
+    {"model", offsetof(struct root, model)},     {"file", offsetof(struct root, file)},
+    {"frames", offsetof(struct root, frames)},   {"input", offsetof(struct root, input)},
+    {"options", offsetof(struct root, options)},
+};
+
+/* The known key a key slice (with quotes) spells, or NULL. */
+static const struct root_key *root_key_find(const char *key, size_t key_len)
+{
+    char name[32];
+    size_t n = key_len - 2;
+    if (memchr(key, '\\', key_len)) {
+        if (key_len > 200) /* an escaped spelling of a known key is never that long */
+            return NULL;
+        json_t *s = json_loadb(key, key_len, JSON_DECODE_ANY, NULL);
+        const char *v = json_string_value(s);
+        n = v ? json_string_length(s) : sizeof name;
+        if (n < sizeof name)
+            memcpy(name, v, n);
+        json_decref(s);
+        if (n >= sizeof name)
+            return NULL;
+    } else {
+        if (n >= sizeof name)
+            return NULL;
+        memcpy(name, key + 1, n);
+    }
+    for (size_t i = 0; i < sizeof root_keys / sizeof root_keys[0]; i++)
+        if (strlen(root_keys[i].name) == n && memcmp(root_keys[i].name, name, n) == 0)
+            return &root_keys[i];
+    return NULL;
+}
+
+/* The frame array: syntax, count and per-frame size, with the frame index in messages. */
+static int scan_frames(struct ctx *c, const char **pp, size_t *count)
+{
+    const char *p = *pp + 1, *end = c->text + c->len;
+    size_t n = 0;
+    p = skip_ws(p, end);
+    if (p < end && *p == ']') {
+        *pp = p + 1;
+        *count = 0;
+        return 0;
+    }
+    for (;;) {
+        c->frame = (long)n;
+        if (n >= ANALYSIS_MAX_FRAMES)
+            return fail(c, RR_ERR_TOOBIG, "more than %d frames (the limit)", ANALYSIS_MAX_FRAMES);
+        const char *start = p;
+        int rc = scan_value(c, &p, 2);
+        if (rc < 0)
+            return rc;
+        if ((size_t)(p - start) > MAX_FRAME_BYTES)
+            return fail(c, RR_ERR_TOOBIG, "more than %zu bytes of JSON", MAX_FRAME_BYTES);
+        n++;
+        p = skip_ws(p, end);
+        if (p < end && *p == ']')
+            break;
+        if (p >= end || *p != ',')
+            return fail_at(c, p, "',' or ']' expected after a frame");
+        p = skip_ws(p + 1, end);
+    }
+    c->frame = -1;
+    *pp = p + 1;
+    *count = n;
+    return 0;
+}
+
+static int root_member(struct ctx *c, void *ud, const char *key, size_t key_len, const char **pp,
+                       int depth)
+{
+    struct root *r = ud;
+    const struct root_key *k = root_key_find(key, key_len);
+    const char *start = *pp;
+    int rc;
+    if (k && strcmp(k->name, "frames") == 0 && start < c->text + c->len && *start == '[')
+        rc = scan_frames(c, pp, &r->n_frames);
+    else
+        rc = scan_value(c, pp, depth);
+    if (rc < 0 || !k)
+        return rc;
+    struct slice *s = (struct slice *)((char *)r + k->off);
+    if (s->p)
+        return fail(c, RR_ERR_CORRUPT, "duplicate key \"%s\"", k->name);
+    s->p = start;
+    s->n = (size_t)(*pp - start);
+    return 0;
+}
+
+static int scan_root(struct ctx *c, struct root *r)
+{
+    const char *end = c->text + c->len;
+    const char *p = skip_ws(c->text, end);
+    if (p >= end)
+        return fail(c, RR_ERR_CORRUPT, "the file is empty");
+    if (*p != '{')
+        return fail(c, RR_ERR_CORRUPT, "not a JSON object (a landmark file is {\"schema\": ...})");
+    int rc = scan_object(c, &p, 1, root_member, r);
+    if (rc < 0)
+        return rc;
+    p = skip_ws(p, end);
+    if (p < end)
+        return fail_at(c, p, "data after the end of the document");
+    return 0;
+}
+
+/* --- pass 2: values ------------------------------------------------------------------------- */
+
+/* Decode a top-level member; *out NULL when absent. */
+static int member_decode(struct ctx *c, struct slice s, const char *name, json_t **out)
+{
+    *out = NULL;
+    if (!s.p)
+        return 0;
+    if (s.n > MAX_MEMBER_BYTES)
+        return fail(c, RR_ERR_TOOBIG, "\"%s\" is longer than %zu bytes", name, MAX_MEMBER_BYTES);
+    json_error_t e;
+    *out = json_loadb(s.p, s.n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
+    if (!*out)
+        return fail(c, RR_ERR_CORRUPT, "\"%s\": %s", name, e.text);
+    return 0;
+}
+
+/* 1 number (*v set), 0 absent or null, -1 anything else. */
+static int get_number(const json_t *j, double *v)
+{
+    if (!j || json_is_null(j))
+        return 0;
+    if (!json_is_number(j))
+        return -1;
+    *v = json_number_value(j);
+    return 1;
+}
+
+/* A float-sized number: 1 number, 0 absent/null, or an error. */
+static int get_float(struct ctx *c, const json_t *j, const char *what, float *out)
+{
+    double v = 0;
+    int got = get_number(j, &v);
+    if (got < 0)
+        return fail(c, RR_ERR_CORRUPT, "%s must be a number", what);
+    if (got == 0)
+        return 0;
+    if (!(fabs(v) < FLOAT_LIMIT))
+        return fail(c, RR_ERR_CORRUPT, "%s is out of range (%g)", what, v);
+    *out = (float)v;
+    return 1;
+}
+
+static int get_size(struct ctx *c, const json_t *j, const char *what, int *out)
+{
+    double v = 0;
+    int got = get_number(j, &v);
+    if (got == 0)
+        return 0;
+    if (got < 0 || !(v >= 0 && v <= LANDMARKS_FILE_MAX_SIZE) || v != floor(v))
+        return fail(c, RR_ERR_CORRUPT, "%s must be an integer from 0 to %d", what,
+                    LANDMARKS_FILE_MAX_SIZE);
+    *out = (int)v;
+    return 0;
+}
+
+/* A string member into a fixed buffer, cut on a UTF-8 character boundary. */
+static int get_string(struct ctx *c, const json_t *j, const char *what, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (!j || json_is_null(j))
+        return 0;
+    if (!json_is_string(j))
+        return fail(c, RR_ERR_CORRUPT, "%s must be a string", what);
+    const char *s = json_string_value(j);
+    size_t n = strlen(s);
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return 0;
+}
+
+static void lm_not_found(struct rr_landmark *l)
+{
+    l->x = l->y = l->z = NAN;
+    l->visibility = l->presence = 0.0f;
+}
+
+/* What one frame's parse learnt besides the frame itself. */
+struct frame_meta {
+    int world;   /* world landmarks present */
+    int found;   /* some image or world landmark found */
+    int vis;     /* some found landmark carries a visibility */
+    char *label; /* LANDMARKS_FILE_LABEL_MAX + 1 bytes */
+};
+
+/* One landmark from its five fields: have[k] 0 absent, 1 null, 2 number (v[k]). */
+static void lm_set(struct rr_landmark *l, const int have[5], const float v[5], struct frame_meta *m)
+{
+    if (have[0] != 2 || have[1] != 2) {
+        lm_not_found(l);
+        return;
+    }
+    l->x = v[0];
+    l->y = v[1];
+    l->z = have[2] == 2 ? v[2] : NAN;
+    l->visibility = have[3] == 2 ? v[3] : have[3] == 1 ? NAN : 1.0f;
+    l->presence = have[4] == 2 ? v[4] : have[4] == 1 ? NAN : 1.0f;
+    m->found = 1;
+    if (have[3])
+        m->vis = 1;
+}
+
+static const char *const lm_fields[5] = {"x", "y", "z", "visibility", "presence"};
+
+/* One item of a landmark list: an object, an array of 2..5 numbers, or null. */
+static int lm_item(struct ctx *c, const json_t *it, const char *key, int k, struct rr_landmark *l,
+                   struct frame_meta *m)
+{
+    int have[5] = {0};
+    float v[5] = {0};
+    char what[64];
+    if (json_is_null(it)) {
+        lm_not_found(l);
+        return 0;
+    }
+    if (json_is_array(it)) {
+        size_t len = json_array_size(it);
+        if (len < 2 || len > 5)
+            return fail(c, RR_ERR_CORRUPT, "%s[%d] must have 2 to 5 numbers, not %zu", key, k, len);
+        for (size_t f = 0; f < len; f++) {
+            snprintf(what, sizeof what, "%s[%d][%zu]", key, k, f);
+            int got = get_float(c, json_array_get(it, f), what, &v[f]);
+            if (got < 0)
+                return got;
+            have[f] = got ? 2 : 1;
+        }
+    } else if (json_is_object(it)) {
+        for (int f = 0; f < 5; f++) {
+            const json_t *j = json_object_get(it, lm_fields[f]);
+            snprintf(what, sizeof what, "%s[%d].%s", key, k, lm_fields[f]);
+            if (!j && f < 2)
+                return fail(c, RR_ERR_CORRUPT, "%s is missing", what);
+            int got = get_float(c, j, what, &v[f]);
+            if (got < 0)
+                return got;
+            have[f] = got ? 2 : j ? 1 : 0;
+        }
+    } else {
+        return fail(c, RR_ERR_CORRUPT, "%s[%d] must be an object, an array or null", key, k);
+    }
+    lm_set(l, have, v, m);
+    return 0;
+}
+
+static int lm_list(struct ctx *c, const json_t *arr, const char *key, struct rr_landmark *out,
+                   struct frame_meta *m)
+{
+    if (!json_is_array(arr))
+        return fail(c, RR_ERR_CORRUPT, "%s must be an array of %d items", key, RR_NUM_LANDMARKS);
+    if (json_array_size(arr) != RR_NUM_LANDMARKS)
+        return fail(c, RR_ERR_CORRUPT, "%s must have %d items, not %zu", key, RR_NUM_LANDMARKS,
+                    json_array_size(arr));
+    for (int k = 0; k < RR_NUM_LANDMARKS; k++) {
+        int rc = lm_item(c, json_array_get(arr, (size_t)k), key, k, &out[k], m);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* series/1: 33 x [x, y, z, visibility] flattened, every value a number. */
+static int lm_flat(struct ctx *c, const json_t *arr, const char *key, struct rr_landmark *out,
+                   struct frame_meta *m)
+{
+    if (!json_is_array(arr) || json_array_size(arr) != 4 * RR_NUM_LANDMARKS)
+        return fail(c, RR_ERR_CORRUPT, "%s must be an array of %d numbers", key,
+                    4 * RR_NUM_LANDMARKS);
+    for (int k = 0; k < RR_NUM_LANDMARKS; k++) {
+        int have[5] = {2, 2, 2, 2, 0};
+        float v[5] = {0};
+        char what[48];
+        for (int f = 0; f < 4; f++) {
+            snprintf(what, sizeof what, "%s[%d]", key, 4 * k + f);
+            int got = get_float(c, json_array_get(arr, (size_t)(4 * k + f)), what, &v[f]);
+            if (got < 0)
+                return got;
+            if (got == 0)
+                return fail(c, RR_ERR_CORRUPT, "%s must be a number", what);
+        }
+        lm_set(&out[k], have, v, m);
+    }
+    return 0;
+}
+
+static int get_time(struct ctx *c, const json_t *fo, const char *key, struct rr_pose_frame *f)
+{
+    double t = 0;
+    int got = get_number(json_object_get(fo, key), &t);
+    if (got == 0)
+        return fail(c, RR_ERR_CORRUPT, "%s is missing", key);
+    if (got < 0)
+        return fail(c, RR_ERR_CORRUPT, "%s must be a number", key);
+    if (!(t >= 0 && t <= LANDMARKS_FILE_MAX_T_MS))
+        return fail(c, RR_ERR_CORRUPT, "%s must be from 0 to %.0f, not %g", key,
+                    LANDMARKS_FILE_MAX_T_MS, t);
+    f->t_us = (int64_t)llround(t * 1000.0);
+    return 0;
+}
+
+/* "pose" / "detected": 1 true, 0 false, -1 absent or null; or an error. */
+static int get_bool(struct ctx *c, const json_t *j, const char *what, int *out)
+{
+    *out = -1;
+    if (!j || json_is_null(j))
+        return 0;
+    if (!json_is_boolean(j))
+        return fail(c, RR_ERR_CORRUPT, "%s must be true or false", what);
+    *out = json_is_true(j);
+    return 0;
+}
+
+/* Shared by the variants: presence, image and world landmarks under the given keys. */
+static int frame_landmarks(struct ctx *c, const json_t *fo, const char *pose_key,
+                           const char *image_key, const char *world_key, struct rr_pose_frame *f,
+                           struct frame_meta *m)
+{
+    int pose;
+    int rc = get_bool(c, json_object_get(fo, pose_key), pose_key, &pose);
+    if (rc < 0)
+        return rc;
+    const json_t *im = json_object_get(fo, image_key);
+    if (json_is_null(im))
+        im = NULL;
+    f->has_pose = pose >= 0 ? pose : im != NULL;
+    if (!f->has_pose)
+        return 0;
+    if (!im)
+        return fail(c, RR_ERR_CORRUPT, "%s is true but %s is missing", pose_key, image_key);
+    rc = lm_list(c, im, image_key, f->image, m);
+    if (rc < 0)
+        return rc;
+    const json_t *w = json_object_get(fo, world_key);
+    if (w && !json_is_null(w)) {
+        m->world = 1;
+        return lm_list(c, w, world_key, f->world, m);
+    }
+    return 0;
+}
+
+static int frame_pose1(struct ctx *c, const json_t *fo, struct rr_pose_frame *f,
+                       struct frame_meta *m)
+{
+    int rc = get_time(c, fo, "t_ms", f);
+    if (rc == 0)
+        rc = get_size(c, json_object_get(fo, "width"), "width", &f->width);
+    if (rc == 0)
+        rc = get_size(c, json_object_get(fo, "height"), "height", &f->height);
+    if (rc == 0)
+        rc = frame_landmarks(c, fo, "pose", "landmarks", "world_landmarks", f, m);
+    if (rc < 0)
+        return rc;
+    if (f->has_pose) {
+        const json_t *s = json_object_get(fo, "score");
+        rc = get_float(c, s, "score", &f->score);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            f->score = s ? NAN : 1.0f;
+    }
+    const json_t *label = json_object_get(fo, "label");
+    if (label && !json_is_null(label)) {
+        if (!json_is_string(label))
+            return fail(c, RR_ERR_CORRUPT, "label must be a string");
+        size_t n = json_string_length(label);
+        if (n > LANDMARKS_FILE_LABEL_MAX)
+            return fail(c, RR_ERR_TOOBIG, "label is longer than %d bytes",
+                        LANDMARKS_FILE_LABEL_MAX);
+        if (memchr(json_string_value(label), '\0', n))
+            return fail(c, RR_ERR_CORRUPT, "label contains a NUL character");
+        memcpy(m->label, json_string_value(label), n + 1);
+    }
+    return 0;
+}
+
+static int frame_mediapipe(struct ctx *c, const json_t *fo, struct rr_pose_frame *f,
+                           struct frame_meta *m)
+{
+    int rc = get_time(c, fo, "t_ms", f);
+    if (rc == 0)
+        rc = get_size(c, json_object_get(fo, "width"), "width", &f->width);
+    if (rc == 0)
+        rc = get_size(c, json_object_get(fo, "height"), "height", &f->height);
+    if (rc == 0)
+        rc = frame_landmarks(c, fo, "detected", "landmarks", "worldLandmarks", f, m);
+    if (rc == 0 && f->has_pose)
+        f->score = 1.0f;
+    return rc;
+}
+
+static int frame_series(struct ctx *c, const json_t *fo, struct rr_pose_frame *f,
+                        struct frame_meta *m)
+{
+    int rc = get_time(c, fo, "t", f);
+    if (rc < 0)
+        return rc;
+    const json_t *im = json_object_get(fo, "i"), *w = json_object_get(fo, "w");
+    f->has_pose = im && !json_is_null(im);
+    if (!f->has_pose)
+        return 0;
+    f->score = 1.0f;
+    rc = lm_flat(c, im, "i", f->image, m);
+    if (rc == 0 && w && !json_is_null(w)) {
+        m->world = 1;
+        rc = lm_flat(c, w, "w", f->world, m);
+    }
+    return rc;
+}
+
+enum variant { V_POSE1, V_SERIES1, V_MEDIAPIPE };
+
+static const struct variant_def {
+    const char *schema;
+    int (*frame)(struct ctx *c, const json_t *fo, struct rr_pose_frame *f, struct frame_meta *m);
+} variants[] = {
+    [V_POSE1] = {LANDMARKS_FILE_SCHEMA, frame_pose1},
+    [V_SERIES1] = {"repright.series/1", frame_series},
+    [V_MEDIAPIPE] = {"mediapipe.mpref", frame_mediapipe},
+};
+
+/* The first frame of the array as a jansson object (NULL when there is none or on error). */
+static json_t *first_frame(const struct root *r)
+{
+    if (!r->frames.p || r->n_frames == 0)
+        return NULL;
+    const char *end = r->frames.p + r->frames.n;
+    const char *p = skip_ws(r->frames.p + 1, end);
+    return json_loadb(p, (size_t)(end - p), JSON_DISABLE_EOF_CHECK, NULL);
+}
+
+static int string_is(const json_t *j, const char *s)
+{
+    return json_is_string(j) && strcmp(json_string_value(j), s) == 0;
+}
+
+/* Which variant the root members say; fills the file-level info. */
+static int read_header(struct ctx *c, const struct root *r, enum variant *v,
+                       struct landmarks_file_info *info)
+{
+    json_t *schema = NULL, *format = NULL, *tool = NULL, *j = NULL;
+    char shown[48];
+    int rc = member_decode(c, r->schema, "schema", &schema);
+    if (rc == 0)
+        rc = member_decode(c, r->format, "format", &format);
+    if (rc == 0)
+        rc = member_decode(c, r->tool, "tool", &tool);
+    if (rc < 0)
+        goto out;
+    if (schema) {
+        if (!string_is(schema, LANDMARKS_FILE_SCHEMA)) {
+            printable(json_is_string(schema) ? json_string_value(schema) : "(not a string)", shown,
+                      sizeof shown);
+            rc = fail(c, RR_ERR_CORRUPT, "unknown schema \"%s\" (expected \"%s\")", shown,
+                      LANDMARKS_FILE_SCHEMA);
+            goto out;
+        }
+        *v = V_POSE1;
+    } else if (format) {
+        if (!string_is(format, "repright.series/1")) {
+            printable(json_is_string(format) ? json_string_value(format) : "(not a string)", shown,
+                      sizeof shown);
+            rc = fail(c, RR_ERR_CORRUPT, "unknown format \"%s\" (expected \"repright.series/1\")",
+                      shown);
+            goto out;
+        }
+        *v = V_SERIES1;
+    } else {
+        json_t *f0 = string_is(tool, "mpref") ? NULL : first_frame(r);
+        int mp = string_is(tool, "mpref") ||
+                 (json_object_get(f0, "detected") && json_object_get(f0, "t_ms"));
+        json_decref(f0);
+        if (!mp) {
+            rc = fail(c, RR_ERR_CORRUPT, "missing \"schema\": \"%s\"", LANDMARKS_FILE_SCHEMA);
+            goto out;
+        }
+        *v = V_MEDIAPIPE;
+    }
+    if (!r->frames.p) {
+        rc = fail(c, RR_ERR_CORRUPT, "missing \"frames\"");
+        goto out;
+    }
+    if (*r->frames.p != '[') {
+        rc = fail(c, RR_ERR_CORRUPT, "\"frames\" must be an array");
+        goto out;
+    }
+    snprintf(info->schema, sizeof info->schema, "%s", variants[*v].schema);
+    if (*v == V_MEDIAPIPE) {
+        /* input.fps, input.path, options.modelComplexity (0 lite, 1 full, 2 heavy) */
+        static const char *const models[] = {"lite", "full", "heavy"};
+        double d = 0;
+        rc = member_decode(c, r->input, "input", &j);
+        if (rc < 0)
+            goto out;
+        if (get_number(json_object_get(j, "fps"), &d) > 0 && d > 0 && d <= 1e6)
+            info->fps = d;
+        if (json_is_string(json_object_get(j, "path")))
+            get_string(c, json_object_get(j, "path"), "input.path", info->file, sizeof info->file);
+        json_decref(j);
+        rc = member_decode(c, r->options, "options", &j);
+        if (rc < 0)
+            goto out;
+        if (get_number(json_object_get(j, "modelComplexity"), &d) > 0 &&
+            (d == 0 || d == 1 || d == 2))
+            snprintf(info->model, sizeof info->model, "%s", models[(int)d]);
+        goto out;
+    }
+    rc = member_decode(c, r->width, "width", &j);
+    if (rc == 0)
+        rc = get_size(c, j, "width", &info->width);
+    json_decref(j);
+    j = NULL;
+    if (rc == 0)
+        rc = member_decode(c, r->height, "height", &j);
+    if (rc == 0)
+        rc = get_size(c, j, "height", &info->height);
+    if (rc < 0 || *v != V_POSE1)
+        goto out;
+    json_decref(j);
+    rc = member_decode(c, r->fps, "fps", &j);
+    if (rc < 0)
+        goto out;
+    double fps = 0;
+    int got = get_number(j, &fps);
+    if (got < 0 || (got > 0 && !(fps >= 0 && fps <= 1e6))) {
+        rc = fail(c, RR_ERR_CORRUPT, "fps must be a number from 0 to 1000000");
+        goto out;
+    }
+    info->fps = fps;
+    json_decref(j);
+    rc = member_decode(c, r->model, "model", &j);
+    if (rc == 0)
+        rc = get_string(c, j, "model", info->model, sizeof info->model);
+    json_decref(j);
+    j = NULL;
+    if (rc == 0)
+        rc = member_decode(c, r->file, "file", &j);
+    if (rc == 0)
+        rc = get_string(c, j, "file", info->file, sizeof info->file);
+out:
+    json_decref(j);
+    json_decref(schema);
+    json_decref(format);
+    json_decref(tool);
+    return rc;
+}
+
+/* Pass 2 over the frame array: decode every frame. */
+static int read_frames(struct ctx *c, const struct root *r, enum variant v,
+                       struct landmarks_file_info *info, struct rr_pose_frame *frames,
+                       label_t **labels_out)
+{
+    const char *p = r->frames.p + 1, *end = r->frames.p + r->frames.n;
+    label_t *labels = NULL;
+    char label[LANDMARKS_FILE_LABEL_MAX + 1];
+    int rc = 0;
+    for (size_t i = 0; i < r->n_frames; i++) {
+        c->frame = (long)i;
+        p = skip_ws(p, end);
+        const char *start = p;
+        rc = scan_value(c, &p, 2); /* already checked in pass 1: only finds the end */
+        if (rc < 0)
+            break;
+        const char *next = skip_ws(p, end);
+        if (next < end && *next == ',')
+            next++;
+        if (*start != '{') {
+            rc = fail(c, RR_ERR_CORRUPT, "a frame must be an object");
+            break;
+        }
+        json_error_t e;
+        json_t *fo = json_loadb(start, (size_t)(p - start), JSON_REJECT_DUPLICATES, &e);
+        if (!fo) {
+            rc = fail(c, RR_ERR_CORRUPT, "%s", e.text);
+            break;
+        }
+        struct rr_pose_frame *f = &frames[i];
+        struct frame_meta m = {0, 0, 0, label};
+        label[0] = '\0';
+        f->width = info->width;
+        f->height = info->height;
+        rc = variants[v].frame(c, fo, f, &m);
+        json_decref(fo);
+        p = next;
+        if (rc < 0)
+            break;
+        if (i > 0 && f->t_us < frames[i - 1].t_us) {
+            rc = fail(c, RR_ERR_CORRUPT, "time goes backwards (%.3f ms after %.3f ms)",
+                      (double)f->t_us / 1000.0, (double)frames[i - 1].t_us / 1000.0);
+            break;
+        }
+        if (label[0] && !labels) {
+            labels = calloc(r->n_frames, sizeof *labels);
+            if (!labels) {
+                rc = fail(c, RR_ERR_NOMEM, "out of memory");
+                break;
+            }
+        }
+        if (labels)
+            memcpy(labels[i], label, sizeof label);
+        if (!f->has_pose)
+            continue;
+        info->n_with_pose++;
+        if (m.world)
+            info->has_world = 1;
+        else
+            f->flags |= RR_POSE_NO_WORLD;
+        if (m.vis)
+            info->has_visibility = 1;
+        else
+            f->flags |= m.found ? RR_POSE_NO_VISIBILITY : PENDING_VIS;
+        if (!m.world)
+            for (int k = 0; k < RR_NUM_LANDMARKS; k++)
+                lm_not_found(&f->world[k]);
+    }
+    c->frame = -1;
+    if (rc < 0) {
+        free(labels);
+        return rc;
+    }
+    /* Flags nothing in the frame itself could settle. */
+    unsigned file_flags = (info->has_world ? 0u : RR_POSE_NO_WORLD) |
+                          (info->has_visibility ? 0u : RR_POSE_NO_VISIBILITY);
+    for (size_t i = 0; i < r->n_frames; i++) {
+        struct rr_pose_frame *f = &frames[i];
+        if (!f->has_pose) {
+            f->flags = file_flags;
+            f->score = 0.0f;
+            for (int k = 0; k < RR_NUM_LANDMARKS; k++) {
+                lm_not_found(&f->image[k]);
+                lm_not_found(&f->world[k]);
+            }
+        } else if (f->flags & PENDING_VIS) {
+            f->flags = (f->flags & ~PENDING_VIS) | (file_flags & RR_POSE_NO_VISIBILITY);
+        }
+    }
+    *labels_out = labels;
+    return 0;
+}
+
+int landmarks_file_parse(const char *text, size_t len, struct rr_pose_frame **frames, size_t *n,
+                         char (**labels)[LANDMARKS_FILE_LABEL_MAX + 1],
+                         struct landmarks_file_info *info, char *msg, size_t msg_len)
+{
+    char dummy[8];
+    struct ctx c = {text, len, msg && msg_len ? msg : dummy,
+                    msg && msg_len ? msg_len : sizeof dummy, -1};
+    struct landmarks_file_info inf;
+    struct root r;
+    struct rr_pose_frame *fr = NULL;
+    label_t *lab = NULL;
+    enum variant v = V_POSE1;
+    c.msg[0] = '\0';
+    memset(&inf, 0, sizeof inf);
+    memset(&r, 0, sizeof r);
+    if (frames)
+        *frames = NULL;
+    if (n)
+        *n = 0;
+    if (labels)
+        *labels = NULL;
+    if (info)
+        memset(info, 0, sizeof *info);
+    if ((!text && len > 0) || !frames || !n)
+        return fail(&c, RR_ERR_INVAL, "invalid argument");
+    if (len > LANDMARKS_FILE_MAX_BYTES)
+        return fail(&c, RR_ERR_TOOBIG, "more than %zu MiB", LANDMARKS_FILE_MAX_BYTES >> 20);
+    if (!text)
+        c.text = ""; /* len is 0 */
+    int rc = scan_root(&c, &r);
+    if (rc == 0)
+        rc = read_header(&c, &r, &v, &inf);
+    if (rc < 0)
+        return rc;
+    if (r.n_frames > 0) {
+        fr = calloc(r.n_frames, sizeof *fr);
+        if (!fr)
+            return fail(&c, RR_ERR_NOMEM, "out of memory for %zu frames", r.n_frames);
+    }
+    rc = read_frames(&c, &r, v, &inf, fr, &lab);
+    if (rc < 0) {
+        free(fr);
+        return rc;
+    }
+    if (v == V_MEDIAPIPE && r.n_frames > 0) {
+        inf.width = fr[0].width;
+        inf.height = fr[0].height;
+    }
+    inf.n_frames = r.n_frames;
+    *frames = fr;
+    *n = r.n_frames;
+    if (labels)
+        *labels = lab;
+    else
+        free(lab);
+    if (info)
+        *info = inf;
+    return 0;
+}
+
+int landmarks_file_load(const char *path, struct rr_pose_frame **frames, size_t *n,
+                        char (**labels)[LANDMARKS_FILE_LABEL_MAX + 1],
+                        struct landmarks_file_info *info, char *msg, size_t msg_len)
+{
+    char dummy[8];
+    if (!msg || !msg_len) {
+        msg = dummy;
+        msg_len = sizeof dummy;
+    }
+    msg[0] = '\0';
+    if (frames)
+        *frames = NULL;
+    if (n)
+        *n = 0;
+    if (labels)
+        *labels = NULL;
+    if (info)
+        memset(info, 0, sizeof *info);
+    if (!path || !frames || !n) {
+        snprintf(msg, msg_len, "invalid argument");
+        return RR_ERR_INVAL;
+    }
+    /* O_NONBLOCK: a FIFO must not block the open; it is then refused as not a regular file */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(msg, msg_len, "cannot open: %s", strerror(e));
+        return e == ENOENT || e == ENOTDIR ? RR_ERR_NOTFOUND : RR_ERR_IO;
+    }
+    struct stat st;
+    char *buf = NULL;
+    int rc = 0;
+    if (fstat(fd, &st) != 0) {
+        snprintf(msg, msg_len, "cannot stat: %s", strerror(errno));
+        rc = RR_ERR_IO;
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(msg, msg_len, "not a regular file");
+        rc = RR_ERR_IO;
+        goto out;
+    }
+    if (st.st_size < 0 || (uintmax_t)st.st_size > LANDMARKS_FILE_MAX_BYTES) {
+        snprintf(msg, msg_len, "the file is %jd bytes, more than the %zu MiB limit",
+                 (intmax_t)st.st_size, LANDMARKS_FILE_MAX_BYTES >> 20);
+        rc = RR_ERR_TOOBIG;
+        goto out;
+    }
+    size_t size = (size_t)st.st_size, got = 0;
+    buf = malloc(size ? size : 1);
+    if (!buf) {
+        snprintf(msg, msg_len, "out of memory for %zu bytes", size);
+        rc = RR_ERR_NOMEM;
+        goto out;
+    }
+    while (got < size) { /* a file that shrinks meanwhile is parsed as far as it goes */
+        ssize_t r = read(fd, buf + got, size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            snprintf(msg, msg_len, "cannot read: %s", strerror(errno));
+            rc = RR_ERR_IO;
+            goto out;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    rc = landmarks_file_parse(buf, got, frames, n, labels, info, msg, msg_len);
+out:
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+/* --- writer --------------------------------------------------------------------------------- */
+
+struct buf {
+    char *p;
+    size_t len, cap;
+    int failed;
+};
+
+static void buf_reserve(struct buf *b, size_t more)
+{
+    if (b->failed || b->len + more + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more + 1) {
+        if (cap > SIZE_MAX / 2) {
+            b->failed = 1;
+            return;
+        }
+        cap *= 2;
+    }
+    char *p = realloc(b->p, cap);
+    if (!p) {
+        b->failed = 1;
+        return;
+    }
+    b->p = p;
+    b->cap = cap;
+}
+
+static void buf_put(struct buf *b, const char *s, size_t n)
+{
+    buf_reserve(b, n);
+    if (b->failed)
+        return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void buf_lit(struct buf *b, const char *s)
+{
+    buf_put(b, s, strlen(s));
+}
+
+__attribute__((format(printf, 2, 3))) static void buf_fmt(struct buf *b, const char *fmt, ...)
+{
+    char t[128];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t, sizeof t, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof t) {
+        b->failed = 1;
+        return;
+    }
+    buf_put(b, t, (size_t)n);
+}
+
+/* "%.9g" reads back as the same float; -0 is written "-0.0" (a JSON "-0" is the integer 0). */
+static void buf_float(struct buf *b, float v)
+{
+    if (!isfinite(v))
+        buf_put(b, "null", 4);
+    else if (v == 0.0f && signbit(v))
+        buf_put(b, "-0.0", 4);
+    else
+        buf_fmt(b, "%.9g", (double)v);
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
+    if (len == 0 || s[0] >= 0xF5 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) ||
+        (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F))
+        return 0; /* overlong, surrogate or past U+10FFFF */
+    return len;
+}
+
+/* A JSON string of s[0..max) up to its NUL; bytes that are not UTF-8 become '?'. */
+static void buf_str(struct buf *b, const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+    buf_put(b, "\"", 1);
+    for (size_t i = 0; i < n;) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\') {
+            char e[2] = {'\\', (char)ch};
+            buf_put(b, e, 2);
+            i++;
+        } else if (ch < 0x20) {
+            buf_fmt(b, "\\u%04x", ch);
+            i++;
+        } else if (ch < 0x80) {
+            buf_put(b, s + i, 1);
+            i++;
+        } else {
+            size_t l = utf8_len((const unsigned char *)s + i, n - i);
+            buf_put(b, l ? s + i : "?", l ? l : 1);
+            i += l ? l : 1;
+        }
+    }
+    buf_put(b, "\"", 1);
+}
+
+static void buf_landmarks(struct buf *b, const struct rr_landmark *lm, int with_vis)
+{
+    buf_put(b, "[", 1);
+    for (int k = 0; k < RR_NUM_LANDMARKS; k++) {
+        const struct rr_landmark *l = &lm[k];
+        if (k)
+            buf_put(b, ",", 1);
+        if (!isfinite(l->x) || !isfinite(l->y)) {
+            buf_put(b, "null", 4);
+            continue;
+        }
+        buf_put(b, "[", 1);
+        buf_float(b, l->x);
+        buf_put(b, ",", 1);
+        buf_float(b, l->y);
+        if (with_vis || isfinite(l->z)) {
+            buf_put(b, ",", 1);
+            buf_float(b, l->z);
+        }
+        if (with_vis) {
+            buf_put(b, ",", 1);
+            buf_float(b, l->visibility);
+            buf_put(b, ",", 1);
+            buf_float(b, l->presence);
+        }
+        buf_put(b, "]", 1);
+    }
+    buf_put(b, "]", 1);
+}
+
+static void buf_time(struct buf *b, int64_t t_us)
+{
+    uint64_t a = t_us < 0 ? (uint64_t)0 - (uint64_t)t_us : (uint64_t)t_us;
+    buf_fmt(b, "%s%" PRIu64 ".%03u", t_us < 0 ? "-" : "", a / 1000u, (unsigned)(a % 1000u));
+}
+
+char *landmarks_file_write(const struct rr_pose_frame *frames, size_t n,
+                           const char (*labels)[LANDMARKS_FILE_LABEL_MAX + 1],
+                           const struct landmarks_file_info *info)
+{
+    struct buf b = {0};
+    if (!frames && n > 0)
+        return NULL;
+    int W = info ? info->width : n ? frames[0].width : 0;
+    int H = info ? info->height : n ? frames[0].height : 0;
+    buf_reserve(&b, 256 + n * 64);
+    buf_lit(&b, "{\"schema\":\"" LANDMARKS_FILE_SCHEMA "\"");
+    if (info && info->file[0]) {
+        buf_lit(&b, ",\"file\":");
+        buf_str(&b, info->file, sizeof info->file);
+    }
+    buf_fmt(&b, ",\"width\":%d,\"height\":%d", W, H);
+    if (info && info->model[0]) {
+        buf_lit(&b, ",\"model\":");
+        buf_str(&b, info->model, sizeof info->model);
+    }
+    if (info && isfinite(info->fps) && info->fps > 0)
+        buf_fmt(&b, ",\"fps\":%.17g", info->fps);
+    buf_lit(&b, ",\"frames\":[");
+    for (size_t i = 0; i < n && !b.failed; i++) {
+        const struct rr_pose_frame *f = &frames[i];
+        buf_lit(&b, i ? ",\n{\"t_ms\":" : "\n{\"t_ms\":");
+        buf_time(&b, f->t_us);
+        if (f->width != W || f->height != H)
+            buf_fmt(&b, ",\"width\":%d,\"height\":%d", f->width, f->height);
+        if (f->has_pose) {
+            int with_vis = !(f->flags & RR_POSE_NO_VISIBILITY);
+            buf_reserve(&b, (size_t)RR_NUM_LANDMARKS * 2 * 80 + 128);
+            buf_lit(&b, ",\"pose\":true,\"score\":");
+            buf_float(&b, f->score);
+            buf_lit(&b, ",\"landmarks\":");
+            buf_landmarks(&b, f->image, with_vis);
+            if (!(f->flags & RR_POSE_NO_WORLD)) {
+                buf_lit(&b, ",\"world_landmarks\":");
+                buf_landmarks(&b, f->world, with_vis);
+            }
+        } else {
+            buf_lit(&b, ",\"pose\":false");
+        }
+        if (labels && labels[i][0]) {
+            buf_lit(&b, ",\"label\":");
+            buf_str(&b, labels[i], LANDMARKS_FILE_LABEL_MAX);
+        }
+        buf_put(&b, "}", 1);
+    }
+    buf_lit(&b, "\n]}\n");
+    if (b.failed) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}
+
+int landmarks_file_save(const char *path, const struct rr_pose_frame *frames, size_t n,
+                        const char (*labels)[LANDMARKS_FILE_LABEL_MAX + 1],
+                        const struct landmarks_file_info *info, char *msg, size_t msg_len)
+{
+    char dummy[8], part[4200];
+    if (!msg || !msg_len) {
+        msg = dummy;
+        msg_len = sizeof dummy;
+    }
+    msg[0] = '\0';
+    if (!path || (!frames && n > 0)) {
+        snprintf(msg, msg_len, "invalid argument");
+        return RR_ERR_INVAL;
+    }
+    if ((size_t)snprintf(part, sizeof part, "%s.part", path) >= sizeof part) {
+        snprintf(msg, msg_len, "path too long");
+        return RR_ERR_INVAL;
+    }
+    char *text = landmarks_file_write(frames, n, labels, info);
+    if (!text) {
+        snprintf(msg, msg_len, "out of memory");
+        return RR_ERR_NOMEM;
+    }
+    int rc = 0;
+    int fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        snprintf(msg, msg_len, "cannot create %s: %s", part, strerror(errno));
+        free(text);
+        return RR_ERR_IO;
+    }
+    size_t len = strlen(text), done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, text + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            snprintf(msg, msg_len, "cannot write %s: %s", part, strerror(errno));
+            rc = RR_ERR_IO;
+            break;
+        }
+        done += (size_t)w;
+    }
+    if (rc == 0 && fsync(fd) != 0) {
+        snprintf(msg, msg_len, "cannot write %s: %s", part, strerror(errno));
+        rc = RR_ERR_IO;
+    }
+    if (close(fd) != 0 && rc == 0) {
+        snprintf(msg, msg_len, "cannot write %s: %s", part, strerror(errno));
+        rc = RR_ERR_IO;
+    }
+    if (rc == 0 && rename(part, path) != 0) {
+        snprintf(msg, msg_len, "cannot rename %s to %s: %s", part, path, strerror(errno));
+        rc = RR_ERR_IO;
+    }
+    if (rc < 0)
+        unlink(part);
+    free(text);
+    return rc;
+}
