@@ -3,13 +3,16 @@
  *
  * Runs the shared pipeline (src/pipeline/analyze.h) and prints a readable report (per rep: time,
  * verdict, score, cue) or, with --json, the versioned report document (docs/report-schema.md).
- * A progress bar goes to stderr when stderr is a terminal.
+ * A progress bar goes to stderr when stderr is a terminal. `--landmarks FILE` analyses a landmark
+ * file (docs/landmarks-format.md) instead of a video, with no models; `--save-landmarks FILE`
+ * writes the series the analysis used, so the same report can be made again from it.
  */
 #include "commands.h"
 
 #include "analysis/analysis.h"
 #include "base/rr_error.h"
 #include "pipeline/analyze.h"
+#include "pipeline/landmarks_file.h"
 #include "pipeline/report_json.h"
 #include "pose/blazepose.h"
 
@@ -23,7 +26,9 @@
 #define ANALYZE_MAX_THREADS 64
 
 struct analyze_args {
-    const char *file;
+    const char *file; /* the video, or the landmark file with --landmarks */
+    int from_landmarks;
+    const char *save_landmarks;
     const char *models_dir;
     const char *model_name;
     enum pose_model_kind model;
@@ -41,8 +46,10 @@ void cmd_analyze_usage(void)
     int n = analysis_exercises(&names);
     fprintf(stderr,
             "usage: repright analyze VIDEO [--exercise E] [--model lite|full|heavy] [--json]\n"
-            "                        [--overlay OUT.mp4] [--thumbs DIR] [--threads N]\n"
-            "                        [--backend xnnpack|reference] [--models DIR]\n"
+            "                        [--overlay OUT.mp4] [--thumbs DIR] [--save-landmarks FILE]\n"
+            "                        [--threads N] [--backend xnnpack|reference] [--models DIR]\n"
+            "       repright analyze --landmarks FILE [--exercise E] [--json]\n"
+            "                        [--save-landmarks FILE]\n"
             "  --exercise  one of:");
     for (int i = 0; i < n; i++)
         fprintf(stderr, " %s", names[i]);
@@ -52,6 +59,12 @@ void cmd_analyze_usage(void)
             "  --json      the report as JSON (schema repright.report/1)\n"
             "  --overlay   write an H.264 video with the skeleton, green/red reps and cues\n"
             "  --thumbs    write best.jpg and worst.jpg (best and worst rep) into DIR\n"
+            "  --landmarks FILE  analyse a landmark file instead of a video, with no models\n"
+            "              (repright.pose/1 as `repright pose --json` prints it, or a MediaPipe\n"
+            "              dump: docs/landmarks-format.md); --model, --threads, --backend and\n"
+            "              --models are then ignored\n"
+            "  --save-landmarks FILE  also write the landmarks the analysis used\n"
+            "              (repright.pose/1): `analyze --landmarks FILE` gives the same report\n"
             "  --threads   inference threads, 1..%d (default: cores - 1, at most 4; here %d)\n"
             "exit status: 0 ok, 2 unreadable or unsupported input, 3 no person found, 64 bad usage\n",
             ANALYZE_MAX_THREADS, pipeline_default_threads());
@@ -98,7 +111,9 @@ static int parse(int argc, char **argv, struct analyze_args *a)
         {"json", no_argument, NULL, 'j'},           {"overlay", required_argument, NULL, 'o'},
         {"thumbs", required_argument, NULL, 'T'},   {"threads", required_argument, NULL, 't'},
         {"backend", required_argument, NULL, 'b'},  {"models", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},           {"landmarks", required_argument, NULL, 'L'},
+        {"save-landmarks", required_argument, NULL, 'S'},
+        {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
     a->model = POSE_MODEL_FULL;
@@ -140,6 +155,13 @@ static int parse(int argc, char **argv, struct analyze_args *a)
         case 'd':
             a->models_dir = optarg;
             break;
+        case 'L':
+            a->file = optarg;
+            a->from_landmarks = 1;
+            break;
+        case 'S':
+            a->save_landmarks = optarg;
+            break;
         case 'h':
             cmd_analyze_usage();
             return CLI_EXIT_OK;
@@ -149,15 +171,26 @@ static int parse(int argc, char **argv, struct analyze_args *a)
             return usage_error("unknown option", argv[optind - 1]);
         }
     }
-    if (optind != argc - 1)
-        return usage_error(optind >= argc ? "missing VIDEO" : "too many arguments", NULL);
-    a->file = argv[optind];
+    if (a->from_landmarks) {
+        if (optind < argc)
+            return usage_error("give a VIDEO or --landmarks FILE, not both", argv[optind]);
+        if (a->overlay || a->thumbs)
+            return usage_error("--overlay and --thumbs need a video, not --landmarks", NULL);
+    } else {
+        if (optind != argc - 1)
+            return usage_error(optind >= argc ? "missing VIDEO (or --landmarks FILE)"
+                                              : "too many arguments",
+                               NULL);
+        a->file = argv[optind];
+    }
     /* refuse unwritable outputs now, not after minutes of analysis */
     if (a->overlay && !dir_writable(a->overlay, 1))
         return usage_error("cannot write the overlay there", a->overlay);
     if (a->thumbs && !dir_writable(a->thumbs, 0))
         return usage_error("cannot write thumbnails into (missing or read-only directory)",
                            a->thumbs);
+    if (a->save_landmarks && !dir_writable(a->save_landmarks, 1))
+        return usage_error("cannot write the landmarks there", a->save_landmarks);
     return -1;
 }
 
@@ -185,8 +218,18 @@ static void print_check(const struct analysis_check *c)
 static void print_text(const struct analyze_args *a, const struct pipeline_result *res)
 {
     const struct analysis_report *r = res->report;
-    printf("file      %s (%dx%d, %.1f s, %zu frames, person in %zu)\n", a->file, res->info.width,
-           res->info.height, (double)r->duration_s, res->n_frames, res->stats.frames_with_pose);
+    if (res->from_landmarks) {
+        char size[32] = "size unknown";
+        if (res->info.width > 0 && res->info.height > 0)
+            snprintf(size, sizeof size, "%dx%d", res->info.width, res->info.height);
+        printf("landmarks %s (%s, %s, %.1f s, %zu frames, person in %zu)\n", a->file,
+               res->landmarks.schema, size, (double)r->duration_s, res->n_frames,
+               res->stats.frames_with_pose);
+    } else {
+        printf("file      %s (%dx%d, %.1f s, %zu frames, person in %zu)\n", a->file,
+               res->info.width, res->info.height, (double)r->duration_s, res->n_frames,
+               res->stats.frames_with_pose);
+    }
     if (!r->exercise) {
         printf("exercise  none recognised\n");
         return;
@@ -237,6 +280,30 @@ static int exit_for(int rc)
     }
 }
 
+/* --save-landmarks: the series the report was made from, with the video's size, fps and model
+ * (or what the landmark file said). */
+static int save_landmarks(const struct analyze_args *a, const struct pipeline_result *res)
+{
+    struct landmarks_file_info info;
+    char msg[512] = "";
+    if (res->from_landmarks) {
+        info = res->landmarks;
+    } else {
+        memset(&info, 0, sizeof info);
+        info.width = res->info.width;
+        info.height = res->info.height;
+        info.fps = res->info.fps;
+        snprintf(info.model, sizeof info.model, "%s", a->model_name);
+        snprintf(info.file, sizeof info.file, "%s", a->file);
+    }
+    int rc = landmarks_file_save(a->save_landmarks, res->frames, res->n_frames, NULL, &info, msg,
+                                 sizeof msg);
+    if (rc < 0)
+        fprintf(stderr, "repright analyze: cannot save the landmarks: %s\n",
+                msg[0] ? msg : rr_strerror(rc));
+    return rc;
+}
+
 int cmd_analyze(int argc, char **argv)
 {
     struct analyze_args a;
@@ -244,14 +311,17 @@ int cmd_analyze(int argc, char **argv)
     if (st >= 0)
         return st;
     char dir[4096], msg[512] = "";
-    if (!a.models_dir)
-        a.models_dir = pose_model_dir_default(dir, sizeof dir);
     struct pose_models *models = NULL;
-    int rc = pose_models_load(a.models_dir, a.model, &models, msg, sizeof msg);
-    if (rc < 0) {
-        fprintf(stderr, "repright analyze: cannot load the %s model from %s: %s\n", a.model_name,
-                a.models_dir, msg[0] ? msg : rr_strerror(rc));
-        return CLI_EXIT_SOFTWARE;
+    int rc;
+    if (!a.from_landmarks) {
+        if (!a.models_dir)
+            a.models_dir = pose_model_dir_default(dir, sizeof dir);
+        rc = pose_models_load(a.models_dir, a.model, &models, msg, sizeof msg);
+        if (rc < 0) {
+            fprintf(stderr, "repright analyze: cannot load the %s model from %s: %s\n",
+                    a.model_name, a.models_dir, msg[0] ? msg : rr_strerror(rc));
+            return CLI_EXIT_SOFTWARE;
+        }
     }
     struct pipeline_opts o = pipeline_opts_default();
     o.backend = a.backend;
@@ -262,7 +332,10 @@ int cmd_analyze(int argc, char **argv)
     if (isatty(STDERR_FILENO))
         o.progress = progress_bar;
     struct pipeline_result res;
-    rc = pipeline_analyze(a.file, models, &o, &res, msg, sizeof msg);
+    if (a.from_landmarks)
+        rc = pipeline_analyze_landmarks(a.file, &o, &res, msg, sizeof msg);
+    else
+        rc = pipeline_analyze(a.file, models, &o, &res, msg, sizeof msg);
     if (rc < 0) {
         if (o.progress)
             fprintf(stderr, "\n");
@@ -271,8 +344,13 @@ int cmd_analyze(int argc, char **argv)
         pose_models_free(models);
         return exit_for(rc);
     }
-    if (a.json) {
-        rc = report_json_print(stdout, a.file, a.model_name, &res);
+    /* the landmarks first: a report is only printed when every output was written */
+    if (a.save_landmarks && save_landmarks(&a, &res) < 0) {
+        rc = -1;
+    } else if (a.json) {
+        const char *model =
+            a.from_landmarks ? (res.landmarks.model[0] ? res.landmarks.model : NULL) : a.model_name;
+        rc = report_json_print(stdout, a.file, model, &res);
         if (rc < 0)
             fprintf(stderr, "repright analyze: cannot write JSON: %s\n", rr_strerror(rc));
     } else {

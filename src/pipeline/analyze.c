@@ -245,6 +245,23 @@ out_nothread:
     return rc;
 }
 
+/* The series in out->frames -> out->report; shared by videos and landmark files. */
+static int analysis_pass(const struct pipeline_opts *o, struct pipeline_result *out, char *msg,
+                         size_t msg_len)
+{
+    if (o->progress)
+        o->progress(o->progress_ud, "analysis", 0);
+    double ta = now_ms();
+    struct analysis_opts ao = analysis_opts_default();
+    ao.exercise = o->exercise;
+    int rc = analysis_run(out->frames, out->n_frames, &ao, &out->report);
+    out->stats.analysis_ms = now_ms() - ta;
+    if (rc < 0)
+        snprintf(msg, msg_len, "analysis: %s%s", rr_strerror(rc),
+                 rc == RR_ERR_INVAL && o->exercise ? " (unknown exercise?)" : "");
+    return rc;
+}
+
 int pipeline_analyze(const char *video_path, const struct pose_models *models,
                      const struct pipeline_opts *opts, struct pipeline_result *out, char *msg,
                      size_t msg_len)
@@ -280,18 +297,9 @@ int pipeline_analyze(const char *video_path, const struct pose_models *models,
         snprintf(msg, msg_len, "no person found in %s", video_path);
         goto out;
     }
-    if (o.progress)
-        o.progress(o.progress_ud, "analysis", 0);
-    double ta = now_ms();
-    struct analysis_opts ao = analysis_opts_default();
-    ao.exercise = o.exercise;
-    rc = analysis_run(out->frames, out->n_frames, &ao, &out->report);
-    out->stats.analysis_ms = now_ms() - ta;
-    if (rc < 0) {
-        snprintf(msg, msg_len, "analysis: %s%s", rr_strerror(rc),
-                 rc == RR_ERR_INVAL && o.exercise ? " (unknown exercise?)" : "");
+    rc = analysis_pass(&o, out, msg, msg_len);
+    if (rc < 0)
         goto out;
-    }
     if (o.overlay_path || o.thumbs_dir) {
         double tr = now_ms();
         rc = render_pass(video_path, &o, out, msg, msg_len);
@@ -300,6 +308,49 @@ int pipeline_analyze(const char *video_path, const struct pose_models *models,
             goto out;
     }
     if (o.progress)
+        o.progress(o.progress_ud, "done", 1);
+out:
+    out->stats.wall_ms = now_ms() - t0;
+    return rc;
+}
+
+int pipeline_analyze_landmarks(const char *path, const struct pipeline_opts *opts,
+                               struct pipeline_result *out, char *msg, size_t msg_len)
+{
+    char dummy[8], lmsg[384] = "";
+    if (!msg || !msg_len) {
+        msg = dummy;
+        msg_len = sizeof dummy;
+    }
+    msg[0] = 0;
+    if (!path || !out)
+        return RR_ERR_INVAL;
+    memset(out, 0, sizeof *out);
+    struct pipeline_opts o = opts ? *opts : pipeline_opts_default();
+    if (o.overlay_path || o.thumbs_dir) {
+        snprintf(msg, msg_len, "an overlay or thumbnails need the video, not landmarks");
+        return RR_ERR_INVAL;
+    }
+    double t0 = now_ms();
+    out->from_landmarks = 1;
+    int rc = landmarks_file_load(path, &out->frames, &out->n_frames, NULL, &out->landmarks, lmsg,
+                                 sizeof lmsg);
+    if (rc < 0) {
+        snprintf(msg, msg_len, "cannot read landmarks %s: %s", path, lmsg);
+        goto out;
+    }
+    out->info.width = out->landmarks.width;
+    out->info.height = out->landmarks.height;
+    out->info.fps = out->landmarks.fps;
+    out->stats.frames = out->n_frames;
+    out->stats.frames_with_pose = out->landmarks.n_with_pose;
+    if (out->stats.frames_with_pose == 0) {
+        rc = RR_ERR_NOPOSE;
+        snprintf(msg, msg_len, "no person found in %s (no frame has a pose)", path);
+        goto out;
+    }
+    rc = analysis_pass(&o, out, msg, msg_len);
+    if (rc == 0 && o.progress)
         o.progress(o.progress_ud, "done", 1);
 out:
     out->stats.wall_ms = now_ms() - t0;

@@ -6,11 +6,15 @@
  * Decoding runs on its own thread, a few frames ahead of pose inference, so both cores work.
  * Overlay video and thumbnails take a second decoding pass (frames are not kept in memory).
  *
+ * pipeline_analyze_landmarks() runs the same analysis on a landmark file (landmarks_file.h)
+ * instead of a video: no models, no decoding, no renders.
+ *
  * Ownership: the caller owns `models` (shared, read-only, may serve many pipelines at once) and
  * the result; pipeline_result_release() frees what the result holds.
  * Errors: whatever the stages return (RR_ERR_NOTFOUND/IO/UNSUPPORTED/CORRUPT/TOOBIG from
- * decoding, RR_ERR_NOPOSE when no frame holds a person, RR_ERR_INVAL for bad options); `msg`
- * names the stage and the reason. Thread-safety: reentrant; one call per thread.
+ * decoding or reading the landmark file, RR_ERR_NOPOSE when no frame holds a person,
+ * RR_ERR_INVAL for bad options); `msg` names the stage and the reason.
+ * Thread-safety: reentrant; one call per thread.
  */
 #ifndef RR_PIPELINE_ANALYZE_H
 #define RR_PIPELINE_ANALYZE_H
@@ -20,6 +24,7 @@
 #include "../analysis/analysis.h"
 #include "../pose/blazepose.h"
 #include "../video/decode.h"
+#include "landmarks_file.h"
 
 struct pipeline_opts {
     enum net_backend backend;  /* NET_BACKEND_XNN */
@@ -54,7 +59,9 @@ struct pipeline_stats {
 };
 
 struct pipeline_result {
-    struct video_info info;
+    int from_landmarks;                   /* 1: pipeline_analyze_landmarks() */
+    struct landmarks_file_info landmarks; /* the landmark file, when from_landmarks */
+    struct video_info info;               /* width, height, fps (of the file when from_landmarks) */
     size_t n_frames;
     struct rr_pose_frame *frames; /* n_frames, owned */
     struct analysis_report *report;
@@ -66,6 +73,12 @@ struct pipeline_result {
 int pipeline_analyze(const char *video_path, const struct pose_models *models,
                      const struct pipeline_opts *opts, struct pipeline_result *out, char *msg,
                      size_t msg_len);
+/* The analysis of a landmark file: opts->exercise and opts->progress are used, overlay_path and
+ * thumbs_dir must be NULL (RR_ERR_INVAL: they need the video). out->frames holds the file's
+ * frames, out->landmarks what the file said about itself. Errors as landmarks_file_load(), and
+ * RR_ERR_NOPOSE when no frame has a pose (an empty file included). */
+int pipeline_analyze_landmarks(const char *path, const struct pipeline_opts *opts,
+                               struct pipeline_result *out, char *msg, size_t msg_len);
 void pipeline_result_release(struct pipeline_result *r);
 
 #endif

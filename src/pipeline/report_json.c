@@ -61,6 +61,23 @@ int report_json_print(FILE *out, const char *file, const char *model,
         goto out;
     }
     int bad = 0;
+    if (res->from_landmarks) {
+        /* no video: the landmark file and what it said about itself */
+        const struct landmarks_file_info *lm = &res->landmarks;
+        bad |= set(src, "landmarks", str_or_null(file));
+        bad |= set(src, "format", json_string(lm->schema));
+        bad |= set(src, "model", str_or_null(model));
+        bad |= set(src, "video", lm->file[0] ? json_string(lm->file) : json_null());
+        bad |= set(src, "width", json_integer(res->info.width));
+        bad |= set(src, "height", json_integer(res->info.height));
+        bad |= set(src, "fps", res->info.fps > 0 ? num(res->info.fps) : json_null());
+        bad |= set(src, "frames", json_integer((json_int_t)res->stats.frames));
+        bad |= set(src, "frames_with_pose", json_integer((json_int_t)res->stats.frames_with_pose));
+        bad |= set(src, "has_world", json_boolean(lm->has_world));
+        bad |= set(src, "has_visibility", json_boolean(lm->has_visibility));
+        bad |= set(src, "wall_ms", num(res->stats.wall_ms));
+        goto done;
+    }
     bad |= set(src, "file", str_or_null(file));
     bad |= set(src, "model", str_or_null(model));
     bad |= set(src, "width", json_integer(res->info.width));
@@ -71,6 +88,7 @@ int report_json_print(FILE *out, const char *file, const char *model,
     bad |= set(src, "frames_with_pose", json_integer((json_int_t)res->stats.frames_with_pose));
     bad |= set(src, "pose_fps", num(res->stats.fps));
     bad |= set(src, "wall_ms", num(res->stats.wall_ms));
+done:
     bad |= json_object_set(o, "source", src);
     if (bad) {
         err = RR_ERR_NOMEM;

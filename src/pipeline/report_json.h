@@ -29,7 +29,9 @@ json_t *report_json_build(const struct analysis_report *r);
 char *report_json_dumps(const struct analysis_report *r);
 
 /* Write the report of a pipeline run, with a "source" block (file, model, video geometry,
- * frame counts, timings), indented, followed by a newline. `file` and `model` may be NULL. */
+ * frame counts, timings; for a run on a landmark file, res->from_landmarks, the file, its format
+ * and what it carries instead), indented, followed by a newline. `file` and `model` may be
+ * NULL. */
 int report_json_print(FILE *out, const char *file, const char *model,
                       const struct pipeline_result *res);
 
