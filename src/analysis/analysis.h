@@ -66,6 +66,8 @@ struct analysis_check {
     int above;             /* 1: fault when value > threshold; 0: when value < threshold */
     enum analysis_severity severity;
     enum analysis_outcome outcome;
+    float confidence;      /* 0.5 at the threshold .. 1 far from it; NAN when not judged */
+    const char *reason;    /* not judged: "hidden" (landmarks hidden or out of frame), NULL else */
 };
 
 struct analysis_rep {
@@ -79,15 +81,25 @@ struct analysis_rep {
     float concentric_s;        /* duration of the working (lifting) phase */
     float eccentric_s;         /* duration of the lowering phase; NAN when cut by the clip */
     float symmetry_deg;        /* mean |left - right| of the main joint angle; NAN if one side hidden */
-    float score;               /* 0-100 */
+    float score;               /* 0-100; < 70 when bad, >= 70 when good, NAN when cannot judge */
     enum analysis_verdict verdict;
+    float confidence;          /* confidence in the verdict 0.5..1, NAN when cannot judge */
+    const char *cannot_judge_reason; /* static string when cannot judge, else NULL */
     int n_checks;
     struct analysis_check checks[ANALYSIS_MAX_CHECKS];
     int n_faults;              /* checks with outcome ANALYSIS_FAULT */
 };
 
+/* A movement towards the far end that fell short of a rep: reported, never counted. */
+struct analysis_partial {
+    size_t frame_start, frame_turn;
+    int64_t t_start_us, t_turn_us;
+    float reached;             /* share of the athlete's typical range of motion reached, 0..1 */
+};
+
 struct analysis_set {
     int reps;
+    int partial_reps;          /* movements that fell short of a rep */
     int good, bad, cannot_judge;
     float mean_score;          /* over judged reps; NAN when none */
     const char *top_fault;     /* most frequent fault, NULL when none */
@@ -132,11 +144,19 @@ struct analysis_report {
     struct analysis_set set;
     size_t n_reps;
     struct analysis_rep *reps;
+    size_t n_partials;
+    struct analysis_partial *partials;
     struct analysis_hold hold;
+    float camera_roll_deg;     /* estimated camera tilt corrected for (0 when unknown) */
+    int people;                /* distinct people the pose engine followed */
+    int athlete;               /* which of them is the athlete (0-based), -1 when none */
 };
+
+struct analysis_params;
 
 struct analysis_opts {
     const char *exercise;      /* registry name ("squat", ...) or NULL to recognise */
+    const struct analysis_params *params; /* NULL: the shipped parameters (params.h) */
 };
 
 /* Default options: recognise the exercise. */

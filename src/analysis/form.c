@@ -1,6 +1,8 @@
 /* form.c - form-rule engine and the per-frame measures the rule tables use (form.h). */
 #include "form.h"
 
+#include "posture.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +23,6 @@ static int cmp_float(const void *a, const void *b)
 float form_reduce(const struct rule_ctx *c, size_t a, size_t b, form_frame_fn fn,
                   enum form_reduce how)
 {
-    if (b >= c->n)
-        b = c->n - 1;
     if (a > b)
         return NAN;
     size_t len = b - a + 1;
@@ -31,8 +31,8 @@ float form_reduce(const struct rule_ctx *c, size_t a, size_t b, form_frame_fn fn
     size_t nb = 0, valid = 0, measured = 0;
     float lo = INFINITY, hi = -INFINITY;
     for (size_t i = a; i <= b; i++) {
-        const struct geom_frame *g = &c->frames[i];
-        if (!g->valid)
+        const struct geom_frame *g = ctx_frame(c, i);
+        if (!g)
             continue;
         valid++;
         float v = fn(g, c->side);
@@ -71,6 +71,8 @@ float form_over_rep(const struct rule_ctx *c, form_frame_fn fn, enum form_reduce
 
 float form_over_turn(const struct rule_ctx *c, form_frame_fn fn, enum form_reduce how)
 {
+    if (c->turn < c->start || c->end < c->turn)
+        return NAN;
     size_t a = c->turn - (c->turn - c->start) / 3;
     size_t b = c->turn + (c->end - c->turn) / 3;
     return form_reduce(c, a, b, fn, how);
@@ -83,6 +85,8 @@ float form_over_outer(const struct rule_ctx *c, form_frame_fn fn, enum form_redu
 
 float form_over_start(const struct rule_ctx *c, form_frame_fn fn, enum form_reduce how)
 {
+    if (c->end < c->start)
+        return NAN;
     size_t b = c->start + (c->end - c->start) / 6;
     return form_reduce(c, c->start, b, fn, how);
 }
@@ -104,9 +108,17 @@ int form_evaluate(const struct exercise_def *ex, const struct rule_ctx *c,
         k->above = r->above;
         k->severity = r->severity;
         k->value = r->measure(c);
+        k->confidence = NAN;
         if (isnan(k->value)) {
             k->outcome = ANALYSIS_NOT_JUDGED;
-        } else if (r->above ? k->value > r->threshold : k->value < r->threshold) {
+            k->reason = "hidden";
+            continue;
+        }
+        /* Margin past the threshold in units of the measure's noise: positive = fault side. */
+        float noise = r->noise > 0.0f ? r->noise : 1e-3f;
+        float margin = (r->above ? k->value - r->threshold : r->threshold - k->value) / noise;
+        k->confidence = 1.0f / (1.0f + expf(-2.0f * fabsf(margin)));
+        if (margin > 0.0f) {
             k->outcome = ANALYSIS_FAULT;
             faults++;
         } else {
@@ -121,54 +133,77 @@ static float severity_weight(enum analysis_severity s)
 {
     switch (s) {
     case ANALYSIS_SEV_MINOR:
-        return 8.0f;
+        return 10.0f;
     case ANALYSIS_SEV_MODERATE:
-        return 18.0f;
+        return 20.0f;
     case ANALYSIS_SEV_MAJOR:
-        return 30.0f;
+        return 35.0f;
     }
     return 10.0f;
 }
 
-float form_score(const struct analysis_check *checks, int n)
+enum analysis_verdict form_verdict(const struct analysis_check *checks, int n, const char **reason)
 {
-    float score = 100.0f;
-    int judged = 0;
-    for (int i = 0; i < n; i++) {
-        const struct analysis_check *k = &checks[i];
-        if (k->outcome == ANALYSIS_NOT_JUDGED)
-            continue;
-        judged++;
-        if (k->outcome != ANALYSIS_FAULT)
-            continue;
-        /* Penalty grows from 60 % to 100 % of the weight as the value goes 25 % past the
-         * threshold. */
-        float scale = fabsf(k->threshold) * 0.25f;
-        if (scale < 1e-3f)
-            scale = 1e-3f;
-        float excess = fabsf(k->value - k->threshold) / scale;
-        if (excess > 1.0f)
-            excess = 1.0f;
-        score -= severity_weight(k->severity) * (0.6f + 0.4f * excess);
-    }
-    if (judged == 0)
-        return NAN;
-    return score < 0.0f ? 0.0f : score;
-}
-
-enum analysis_verdict form_verdict(const struct analysis_check *checks, int n, float score)
-{
-    int judged = 0;
+    int judged = 0, faults = 0;
     for (int i = 0; i < n; i++) {
         if (checks[i].outcome == ANALYSIS_NOT_JUDGED)
             continue;
         judged++;
-        if (checks[i].outcome == ANALYSIS_FAULT && checks[i].severity >= ANALYSIS_SEV_MODERATE)
-            return ANALYSIS_BAD;
+        faults += checks[i].outcome == ANALYSIS_FAULT;
     }
-    if (judged == 0 || judged * 2 < n || isnan(score))
+    if (reason)
+        *reason = NULL;
+    if (faults > 0)
+        return ANALYSIS_BAD;
+    if (n == 0 || judged * 2 < n) {
+        if (reason)
+            *reason = n == 0 ? "no_checks_for_view" : "landmarks_hidden";
         return ANALYSIS_CANNOT_JUDGE;
-    return score < 70.0f ? ANALYSIS_BAD : ANALYSIS_GOOD;
+    }
+    return ANALYSIS_GOOD;
+}
+
+float form_score(const struct analysis_check *checks, int n, enum analysis_verdict v)
+{
+    if (v == ANALYSIS_CANNOT_JUDGE)
+        return NAN;
+    float score = 100.0f;
+    for (int i = 0; i < n; i++) {
+        const struct analysis_check *k = &checks[i];
+        if (k->outcome == ANALYSIS_FAULT) {
+            /* Penalty grows from 60 % to 100 % of the weight with the confidence. */
+            float conf = isnan(k->confidence) ? 0.5f : k->confidence;
+            score -= severity_weight(k->severity) * (0.6f + 0.8f * (conf - 0.5f));
+        } else if (k->outcome == ANALYSIS_PASS && !isnan(k->confidence)) {
+            /* A pass close to the threshold costs a little (at most 5 points per check). */
+            score -= 10.0f * (1.0f - k->confidence);
+        }
+    }
+    /* Verdict and score agree: a rep with a fault is below 70, a good rep at or above. */
+    if (v == ANALYSIS_BAD)
+        return fminf(fmaxf(score, 0.0f), 69.0f);
+    return fmaxf(score, 70.0f);
+}
+
+float form_confidence(const struct analysis_check *checks, int n, enum analysis_verdict v)
+{
+    float conf = v == ANALYSIS_BAD ? 0.0f : 1.0f;
+    int judged = 0;
+    for (int i = 0; i < n; i++) {
+        const struct analysis_check *k = &checks[i];
+        if (k->outcome == ANALYSIS_NOT_JUDGED || isnan(k->confidence))
+            continue;
+        judged++;
+        if (v == ANALYSIS_BAD && k->outcome == ANALYSIS_FAULT)
+            conf = fmaxf(conf, k->confidence); /* the surest fault */
+        else if (v == ANALYSIS_GOOD)
+            conf = fminf(conf, k->confidence); /* the closest call */
+    }
+    if (v == ANALYSIS_CANNOT_JUDGE || judged == 0)
+        return NAN;
+    if (v == ANALYSIS_GOOD && n > 0)
+        conf *= (float)judged / (float)n; /* unjudged checks lower the confidence */
+    return conf;
 }
 
 /* ---------------------------------------------------------------- per-frame measures */
@@ -288,10 +323,8 @@ float form_hip_line_offset(const struct geom_frame *g, int side)
 
 static float shin_len(const struct geom_frame *g, int side)
 {
-    float k[2], a[2];
-    geom_img(g, RR_LM_LEFT_KNEE + side, k);
-    geom_img(g, RR_LM_LEFT_ANKLE + side, a);
-    return hypotf(k[0] - a[0], k[1] - a[1]);
+    return hypotf(g->x[RR_LM_LEFT_KNEE + side] - g->x[RR_LM_LEFT_ANKLE + side],
+                  g->y[RR_LM_LEFT_KNEE + side] - g->y[RR_LM_LEFT_ANKLE + side]);
 }
 
 float form_heel_lift(const struct geom_frame *g, int side)
@@ -337,7 +370,7 @@ float form_knee_track_ratio(const struct geom_frame *g, int side)
     geom_img(g, RR_LM_LEFT_ANKLE, la);
     geom_img(g, RR_LM_RIGHT_ANKLE, ra);
     float ankles = fabsf(la[0] - ra[0]);
-    if (ankles < 0.25f * g->torso_img)
+    if (!g->iso || !(ankles >= 0.25f * g->torso_img))
         return NAN; /* feet together: the ratio is meaningless */
     return fabsf(lk[0] - rk[0]) / ankles;
 }
@@ -375,7 +408,7 @@ static float wrist_y(const struct geom_frame *g, int need_trusted)
     for (int s = 0; s < 2; s++) {
         int id = RR_LM_LEFT_WRIST + s;
         if (need_trusted ? geom_trusted(g, id) : geom_usable(g, id)) {
-            sum += g->src->image[id].y;
+            sum += g->y[id];
             n++;
         }
     }
@@ -388,16 +421,14 @@ float form_chin_over_hands(const struct geom_frame *g, int side)
     if (!geom_trusted(g, RR_LM_NOSE))
         return NAN;
     float w = wrist_y(g, 1);
-    return (w - g->src->image[RR_LM_NOSE].y) / g->torso_img;
+    return (w - g->y[RR_LM_NOSE]) / fabsf(pos_torso_y(g));
 }
 
 float form_wrist_over_shoulder(const struct geom_frame *g, int side)
 {
     (void)side;
     float w = wrist_y(g, 1);
-    float s[2];
-    geom_img_mid(g, RR_LM_LEFT_SHOULDER, s);
-    return (s[1] - w) / g->torso_img;
+    return (pos_y(g, RR_LM_LEFT_SHOULDER) - w) / fabsf(pos_torso_y(g));
 }
 
 float form_hip_over_knee(const struct geom_frame *g, int side)
@@ -434,14 +465,4 @@ float form_ankle_spread(const struct geom_frame *g, int side)
     geom_world(g, RR_LM_RIGHT_SHOULDER, rs);
     float sw = hypotf(ls[0] - rs[0], ls[2] - rs[2]);
     return sw > 1e-3f ? hypotf(la[0] - ra[0], la[2] - ra[2]) / sw : NAN;
-}
-
-int form_posture_upright(const struct geom_frame *g)
-{
-    return g->incl_deg <= 70.0f;
-}
-
-int form_posture_horizontal(const struct geom_frame *g)
-{
-    return g->incl_deg >= 40.0f;
 }

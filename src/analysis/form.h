@@ -29,14 +29,19 @@ float form_over_outer(const struct rule_ctx *c, form_frame_fn fn, enum form_redu
 /* Same over the first / last sixth of the rep (the rest position at start / end). */
 float form_over_start(const struct rule_ctx *c, form_frame_fn fn, enum form_reduce how);
 
-/* Evaluate ex's rules on c into checks[0..*n_checks); returns the number of faults. */
+/* Evaluate ex's rules on c into checks[0..*n_checks); returns the number of faults. Each
+ * measured check carries a confidence: 0.5 at the threshold, towards 1 as the value moves away
+ * from it in units of the rule's noise. */
 int form_evaluate(const struct exercise_def *ex, const struct rule_ctx *c,
                   struct analysis_check *checks, int *n_checks);
-/* 0-100 score from checks (100 minus severity-weighted penalties). */
-float form_score(const struct analysis_check *checks, int n);
-/* Verdict: cannot judge when fewer than half of the checks were judged, bad when a moderate or
- * major fault (or score < 70), else good. */
-enum analysis_verdict form_verdict(const struct analysis_check *checks, int n, float score);
+/* Verdict: bad when any check is a fault; cannot judge when fewer than half of the checks were
+ * measured (*reason says why, static string); else good. */
+enum analysis_verdict form_verdict(const struct analysis_check *checks, int n, const char **reason);
+/* 0-100 score consistent with the verdict: NAN for cannot judge, below 70 for bad, at least 70
+ * for good (100 minus severity-weighted penalties and small costs for near misses). */
+float form_score(const struct analysis_check *checks, int n, enum analysis_verdict v);
+/* Confidence in the verdict, 0.5..1 (NAN for cannot judge). */
+float form_confidence(const struct analysis_check *checks, int n, enum analysis_verdict v);
 
 /* --- per-frame measures shared by the rule tables (degrees unless said) --- */
 float form_knee_angle(const struct geom_frame *g, int side);     /* 3-D, side or mean (-1) */
@@ -72,9 +77,5 @@ float form_wrist_over_shoulder(const struct geom_frame *g, int side);
 float form_hip_over_knee(const struct geom_frame *g, int side);
 /* Ankle distance over shoulder width (world, horizontal plane). */
 float form_ankle_spread(const struct geom_frame *g, int side);
-
-/* Posture gates shared by exercises. */
-int form_posture_upright(const struct geom_frame *g);    /* torso within 70 deg of vertical */
-int form_posture_horizontal(const struct geom_frame *g); /* torso at least 40 deg from vertical */
 
 #endif

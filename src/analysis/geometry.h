@@ -1,18 +1,26 @@
 /*
- * geometry.h - body geometry from one pose frame: joint angles in 3-D (world landmarks, metres)
- * and in 2-D (image landmarks, aspect-corrected), torso inclination, body yaw and camera view,
- * and visibility gating.
+ * geometry.h - body geometry of one pose frame, in a camera corrected for roll: image
+ * coordinates (isotropic when the image size is known), world landmarks (metres) when measured,
+ * 3-D joint angles, torso inclination, body yaw and camera view, and landmark gating.
  *
- * Gating: a landmark is "usable" when it lies inside the image (small margin) and its
- * visibility is at least GEOM_VIS_SIGNAL; "trusted" when visibility is at least GEOM_VIS_RULE.
- * Signals (rep counting) need usable landmarks; form rules need trusted ones. An angle whose
- * landmarks are not all usable is NAN: callers turn NAN into "cannot judge", never a guess.
+ * Coordinates: x to the right, y DOWN (image convention), both rotated by -roll so that gravity
+ * points along +y (roll is the camera's tilt estimated by track.c). With a known image size, x
+ * is scaled by width/height so image distances are isotropic ("iso"); without it (landmark files
+ * whose x and y were normalised per axis) only ratios along one axis mean anything, and the
+ * exercise signals are written so that they use nothing else.
+ *
+ * Gating: a landmark is "usable" when its coordinates are finite, it lies inside the image
+ * (small margin; not checked without a known image size) and its visibility is at least
+ * GEOM_VIS_SIGNAL (any visibility counts when the source has none); "trusted" at GEOM_VIS_RULE.
+ * Signals need usable landmarks; form rules need trusted ones. Anything that cannot be measured
+ * is NAN: callers turn NAN into "cannot judge", never a guess.
  *
  * Internal to src/analysis. Pure functions, no allocation, thread-safe.
  */
 #ifndef RR_ANALYSIS_GEOMETRY_H
 #define RR_ANALYSIS_GEOMETRY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../base/rr_landmarks.h"
@@ -24,32 +32,38 @@
 
 enum { GEOM_LEFT = 0, GEOM_RIGHT = 1 };
 
-/* Per-frame features, computed once per input frame. */
+/* Per-frame geometry, self-contained (no pointer to the input frame). */
 struct geom_frame {
     int64_t t_us;
-    int valid;                  /* pose present, torso visible and not upside down */
-    float aspect;               /* width / height, for isotropic image coordinates */
+    size_t index;               /* index of the input frame */
+    int valid;                  /* pose present, a shoulder and a hip usable, not upside down */
+    int iso;                    /* image size known: x and y in one unit (image height = 1) */
+    int has_world;              /* world landmarks measured */
     uint64_t usable;            /* bit i: landmark i usable */
     uint64_t trusted;           /* bit i: landmark i trusted */
-    float incl_deg;             /* torso from vertical (world): 0 upright, 90 lying */
-    float yaw_deg;              /* body yaw vs camera: 0 facing camera, +-90 side, 180 back */
-    float knee[2], hip[2], elbow[2], shoulder[2]; /* 3-D joint angles, deg; NAN when not usable */
-    float torso_img;            /* shoulder-to-hip distance in image units (height = 1) */
-    const struct rr_pose_frame *src;
+    float x[RR_NUM_LANDMARKS], y[RR_NUM_LANDMARKS];    /* corrected image coordinates */
+    float wx[RR_NUM_LANDMARKS], wy[RR_NUM_LANDMARKS], wz[RR_NUM_LANDMARKS]; /* corrected world */
+    float vis[RR_NUM_LANDMARKS];
+    float incl_deg;             /* torso from vertical: 0 upright, 90 lying (NAN unknown) */
+    float yaw_deg;              /* body yaw vs camera: 0 facing, +-90 side, 180 back (world) */
+    float knee[2], hip[2], elbow[2], shoulder[2]; /* joint angles, deg; NAN when not usable */
+    float torso_img;            /* shoulder-to-hip distance, image units (iso only, else NAN) */
+    int track;                  /* identity the frame was assigned to (track.c), -1 none */
 };
 
 /* Angle ABC in degrees (0..180) between BA and BC; NAN when a vector has zero length. */
 float geom_angle3(const float a[3], const float b[3], const float c[3]);
 float geom_angle2(const float a[2], const float b[2], const float c[2]);
 
-/* Fill g from f (pure). */
-void geom_frame_compute(const struct rr_pose_frame *f, struct geom_frame *g);
+/* Fill g from f, rotating image and world coordinates by -roll_deg (pure). */
+void geom_frame_compute(const struct rr_pose_frame *f, size_t index, float roll_deg,
+                        struct geom_frame *g);
 
 /* 1 when landmark id is usable / trusted in this frame. */
 int geom_usable(const struct geom_frame *g, int id);
 int geom_trusted(const struct geom_frame *g, int id);
 
-/* World position (metres) and aspect-corrected image position of a landmark. */
+/* World position (metres) and corrected image position of a landmark. */
 void geom_world(const struct geom_frame *g, int id, float out[3]);
 void geom_img(const struct geom_frame *g, int id, float out[2]);
 
@@ -57,10 +71,11 @@ void geom_img(const struct geom_frame *g, int id, float out[2]);
 void geom_world_mid(const struct geom_frame *g, int left_id, float out[3]);
 void geom_img_mid(const struct geom_frame *g, int left_id, float out[2]);
 
-/* Side (GEOM_LEFT/RIGHT) whose landmarks `ids` (left-side ids, -1 terminated) are better seen:
- * the side with the higher minimum visibility. Returns -1 when neither side has all of them
- * at least `min_vis` and in frame. */
-int geom_best_side(const struct geom_frame *g, const int *left_ids, float min_vis);
+/* Image y of a left/right pair: mean of the usable sides; NAN when neither is usable. */
+float geom_pair_y(const struct geom_frame *g, int left_id);
+/* Lower (larger y) / higher (smaller y) of the usable sides of a pair; NAN when neither. */
+float geom_pair_ymax(const struct geom_frame *g, int left_id);
+float geom_pair_ymin(const struct geom_frame *g, int left_id);
 
 /* Mean of the usable sides of a left/right angle pair; NAN when neither side is usable. */
 float geom_pair_mean(const float v[2]);

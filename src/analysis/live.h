@@ -4,16 +4,14 @@
  * frames pushed so far.
  *
  * INVARIANT: after pushing frames f[0..n), analysis_live_report() equals analysis_run(f, n)
- * with the session's options, field for field (it IS that call, on the session's copy of the
- * frames, cached until the next push). Reps announced by analysis_live_push() come from such a
+ * with the session's options, field for field: both are a report of the same analysis stream
+ * (stream.h) after the same pushes. Reps announced by analysis_live_push() come from such a
  * report too, so the live page and an uploaded analysis of the same landmarks agree.
  *
- * Cost: the batch analysis is O(n log n) per call (whole-series recognition, view, athlete
- * tracking), too slow to run on every frame of a long session. A push therefore does a cheap
- * step (per-frame geometry and one streaming rep tracker per candidate exercise: O(1)) and
- * re-runs the batch analysis only when a tracker counts a rep (a rep may have closed: any
- * candidate's tracker while no exercise is known yet, then the current exercise's) or when `stride` frames have arrived since the last run (stride grows with the
- * session, LIVE_MIN_STRIDE..LIVE_MAX_STRIDE frames, so the amortised cost stays bounded).
+ * Cost: a push is one stream push (O(1)). A report is made only when a rep of the session's
+ * exercise has been judged (announced) or when asked for; its cost is one copy of the reps.
+ * A rep is announced once its movement has ended (back at rest, the next rep began, or two
+ * seconds passed), with its final verdict; `reps` counts a rep as soon as it is counted.
  * docs/internals/wasm.md has the measured costs.
  *
  * Ownership: analysis_live_new() allocates the session, analysis_live_free() frees it. Frames
@@ -31,10 +29,6 @@
 
 #include "analysis.h"
 
-/* Re-run stride bounds, in frames (0.5 s .. 5 s at 30 fps). */
-#define LIVE_MIN_STRIDE 15
-#define LIVE_MAX_STRIDE 150
-
 /* Where the athlete is in the current rep of the session's exercise (its rep signal is low at
  * rest and high at the far end: bottom of a squat, top of a curl). */
 enum analysis_live_phase {
@@ -49,10 +43,10 @@ struct analysis_live;
 struct analysis_live_status {
     const struct analysis_report *report; /* latest computed report (may predate this frame) */
     size_t first_new, n_new;  /* report->reps[first_new .. first_new + n_new) are new */
-    int reps;                 /* rep count of `report` */
+    int reps;                 /* reps counted so far (a rep still being judged included) */
     const char *exercise;     /* report's exercise (or the given one), NULL when none yet */
     enum analysis_live_phase phase;
-    int reran;                /* 1 when this push re-ran the batch analysis */
+    int reran;                /* 1 when this push made a new report */
     size_t n_frames;          /* frames in the session */
 };
 

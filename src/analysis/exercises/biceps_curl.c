@@ -1,22 +1,51 @@
-/* biceps_curl.c - biceps curl: elbow-flexion signal, counted at the top; torso swing, elbow
- * drift, range and balance. */
+/* biceps_curl.c - biceps curl (both arms, one arm or alternating): the hand's height over the
+ * elbow in upper-arm lengths, for the arm that is higher, counted at the top; torso swing,
+ * elbow drift, range, balance. */
 #include <math.h>
 
 #include "../form.h"
-#include "../recognise.h"
+#include "../posture.h"
+
+/* One arm: (elbow - wrist) / (elbow - shoulder), about -1 hanging, up to +1 curled; NAN when
+ * the elbow is not below the shoulder (arm raised: not a curl). */
+static float arm(const struct geom_frame *g, int s)
+{
+    int sh = RR_LM_LEFT_SHOULDER + s, el = RR_LM_LEFT_ELBOW + s, wr = RR_LM_LEFT_WRIST + s;
+    if (!geom_usable(g, sh) || !geom_usable(g, el) || !geom_usable(g, wr))
+        return NAN;
+    float upper = g->y[el] - g->y[sh];
+    if (!(upper > 0.0f))
+        return NAN;
+    return pos_ratio(g->y[el] - g->y[wr], upper);
+}
 
 static float signal(const struct geom_frame *g)
 {
-    float e = geom_pair_mean(g->elbow);
-    return isnan(e) ? NAN : 180.0f - e;
+    return fmaxf(arm(g, 0), arm(g, 1)); /* fmaxf ignores one NAN */
 }
 
-static float recognise(const struct series_features *f)
+static int envelope(const struct geom_frame *g)
 {
-    /* Standing, elbows bend a lot, hands stay below the head, legs and upper arms quiet. */
-    return recognise_ramp(f->incl_med, 45.0f, 25.0f) * recognise_ramp(f->elbow_range, 30.0f, 50.0f) *
-           recognise_ramp(f->overhead_frac, 0.2f, 0.05f) * recognise_ramp(f->knee_range, 35.0f, 20.0f) *
-           recognise_ramp(f->shoulder_range, 70.0f, 45.0f) * recognise_ramp(f->hip_travel, 0.3f, 0.15f);
+    float s = pos_y(g, RR_LM_LEFT_SHOULDER), h = pos_y(g, RR_LM_LEFT_HIP);
+    return s < h && (!g->iso || isnan(g->incl_deg) || g->incl_deg < 60.0f);
+}
+
+/* Arms down: the hand below the elbow. */
+static int rest_pose(const struct geom_frame *g)
+{
+    return signal(g) < -0.3f;
+}
+
+/* Top: the hand above the elbow while the elbow stays down by the torso (not a front raise). */
+static int far_pose(const struct geom_frame *g)
+{
+    for (int s = 0; s < 2; s++) {
+        float v = arm(g, s);
+        float drop = g->y[RR_LM_LEFT_ELBOW + s] - g->y[RR_LM_LEFT_SHOULDER + s];
+        if (v > 0.2f && drop > 0.3f * pos_torso_y(g))
+            return 1;
+    }
+    return 0;
 }
 
 static float depth(const struct rule_ctx *c)
@@ -41,23 +70,23 @@ static float uneven(const struct rule_ctx *c)
 
 static const struct form_rule rules[] = {
     {"torso_swing", swing, 15.0f, 1, ANALYSIS_SEV_MODERATE, VIEWS_ALL, "deg",
-     "stand still: no swinging, let the arms do the work"},
+     "stand still: no swinging, let the arms do the work", 4.0f},
     {"elbow_drift", drift, 60.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_ALL, "deg",
-     "keep your elbows pinned to your sides"},
+     "keep your elbows pinned to your sides", 6.0f},
     {"partial_range", depth, 95.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_ALL, "deg",
-     "curl all the way up"},
+     "curl all the way up", 6.0f},
     {"uneven_sides", uneven, 20.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "deg",
-     "lift evenly with both arms"},
+     "lift evenly with both arms", 5.0f},
 };
 
 const struct exercise_def exercise_biceps_curl = {
     .name = "biceps_curl",
     .signal = signal,
-    .signal_unit = "deg",
-    .seg = {.min_range = 45.0f, .hyst = 10.0f, .return_frac = 0.6f, .lead_in = 9.0f,
-            .min_rep_s = 0.4f, .max_gap_s = 1.0f, .smooth_s = 0.08f, .count_at_peak = 1},
-    .posture = form_posture_upright,
-    .recognise = recognise,
+    .signal_unit = "upper_arm",
+    .seg = {.amp0 = 1.2f, .floor = 0.12f, .count_at_far = 1},
+    .envelope = envelope,
+    .rest_pose = rest_pose,
+    .far_pose = far_pose,
     .depth = depth,
     .depth_name = "min_elbow_angle_deg",
     .sym_joint = EX_JOINT_ELBOW,

@@ -1,22 +1,43 @@
-/* deadlift.c - deadlift: hip-extension signal, counted at lockout; back rounding, lockout,
- * balance. */
+/* deadlift.c - deadlift (conventional, sumo, Romanian): how far the shoulders have come down
+ * towards the hips' height, counted when the athlete stands tall again; back rounding,
+ * lockout, balance. */
 #include <math.h>
 
 #include "../form.h"
-#include "../recognise.h"
+#include "../posture.h"
 
+/* -(ankle - shoulder) / (ankle - hip): about -1.7 standing, towards -1 at the bottom. */
 static float signal(const struct geom_frame *g)
 {
-    return geom_pair_mean(g->hip);
+    float a = pos_y(g, RR_LM_LEFT_ANKLE), h = pos_y(g, RR_LM_LEFT_HIP);
+    float s = pos_y(g, RR_LM_LEFT_SHOULDER);
+    return -pos_ratio(a - s, a - h);
 }
 
-static float recognise(const struct series_features *f)
+/* On the feet: hips above the ankles, shoulders above the hips. */
+static int envelope(const struct geom_frame *g)
 {
-    /* A big hip hinge with the torso well forward at the bottom, straight arms and the hands
-     * hanging far below the hips. */
-    return recognise_ramp(f->hip_range, 25.0f, 45.0f) * recognise_ramp(f->incl_at_deepest, 30.0f, 45.0f) *
-           recognise_ramp(f->hang_depth, 0.35f, 0.6f) * recognise_ramp(f->elbow_min, 110.0f, 135.0f) *
-           recognise_ramp(f->incl_med, 75.0f, 60.0f);
+    float a = pos_y(g, RR_LM_LEFT_ANKLE), h = pos_y(g, RR_LM_LEFT_HIP);
+    float s = pos_y(g, RR_LM_LEFT_SHOULDER);
+    return h < a && s < h;
+}
+
+/* Standing tall, hands hanging at or below the hips. */
+static int rest_pose(const struct geom_frame *g)
+{
+    float h = pos_y(g, RR_LM_LEFT_HIP), w = pos_y(g, RR_LM_LEFT_WRIST);
+    float t = pos_torso_y(g);
+    return pos_upright(g) && w > h - 0.3f * t && (!g->iso || g->incl_deg < 35.0f);
+}
+
+/* Bottom: hands down at the knees or lower, hips still above the knees (a hinge, not a
+ * squat). */
+static int far_pose(const struct geom_frame *g)
+{
+    float h = pos_y(g, RR_LM_LEFT_HIP), k = pos_y(g, RR_LM_LEFT_KNEE);
+    float a = pos_y(g, RR_LM_LEFT_ANKLE), w = pos_y(g, RR_LM_LEFT_WRIST);
+    float shin = a - k;
+    return w > k - 0.3f * shin && k - h > 0.3f * shin;
 }
 
 static float depth(const struct rule_ctx *c)
@@ -26,14 +47,14 @@ static float depth(const struct rule_ctx *c)
 
 static float rounded(const struct rule_ctx *c)
 {
-    /* Upper back and head flexed while the bar leaves the floor: the first half of the pull. */
-    size_t mid = c->start + (c->turn - c->start) / 2;
-    return form_reduce(c, c->start, mid, form_neck_flexion, FORM_MEDIAN);
+    /* Upper back and head flexed at the bottom and on the way up (the pull). */
+    return form_reduce(c, c->turn, c->turn + (c->end - c->turn) / 2, form_neck_flexion,
+                       FORM_MEDIAN);
 }
 
 static float lockout(const struct rule_ctx *c)
 {
-    return form_over_turn(c, form_hip_mean, FORM_MAX);
+    return form_over_outer(c, form_hip_mean, FORM_MAX);
 }
 
 static float uneven(const struct rule_ctx *c)
@@ -43,21 +64,21 @@ static float uneven(const struct rule_ctx *c)
 
 static const struct form_rule rules[] = {
     {"rounded_back", rounded, 38.0f, 1, ANALYSIS_SEV_MAJOR, VIEWS_SIDEWAYS, "deg",
-     "keep your back flat: chest up, shoulders back, neutral neck"},
+     "keep your back flat: chest up, shoulders back, neutral neck", 6.0f},
     {"incomplete_lockout", lockout, 150.0f, 0, ANALYSIS_SEV_MINOR, VIEWS_ALL, "deg",
-     "finish tall: hips fully through at the top"},
+     "finish tall: hips fully through at the top", 6.0f},
     {"uneven_sides", uneven, 20.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "deg",
-     "push the floor evenly with both legs"},
+     "push the floor evenly with both legs", 5.0f},
 };
 
 const struct exercise_def exercise_deadlift = {
     .name = "deadlift",
     .signal = signal,
-    .signal_unit = "deg",
-    .seg = {.min_range = 40.0f, .hyst = 10.0f, .return_frac = 0.6f, .lead_in = 8.0f,
-            .min_rep_s = 0.4f, .max_gap_s = 1.0f, .smooth_s = 0.08f, .count_at_peak = 1},
-    .posture = NULL,
-    .recognise = recognise,
+    .signal_unit = "height",
+    .seg = {.amp0 = 0.4f, .floor = 0.05f, .count_at_far = 0},
+    .envelope = envelope,
+    .rest_pose = rest_pose,
+    .far_pose = far_pose,
     .depth = depth,
     .depth_name = "min_hip_angle_deg",
     .sym_joint = EX_JOINT_HIP,

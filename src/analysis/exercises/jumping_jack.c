@@ -1,20 +1,33 @@
-/* jumping_jack.c - jumping jack: arm-abduction signal, counted when the arms are back down;
- * arm and leg range. */
+/* jumping_jack.c - jumping jack: the hands' height over the shoulders in torso lengths,
+ * counted when arms and feet are back together; arm range, stance width, balance. */
 #include <math.h>
 
 #include "../form.h"
-#include "../recognise.h"
+#include "../posture.h"
 
+/* (shoulder - hand) / torso: about -1 with the arms down, +1 overhead. */
 static float signal(const struct geom_frame *g)
 {
-    return geom_pair_mean(g->shoulder);
+    float s = pos_y(g, RR_LM_LEFT_SHOULDER), w = pos_y(g, RR_LM_LEFT_WRIST);
+    return pos_ratio(s - w, pos_torso_y(g));
 }
 
-static float recognise(const struct series_features *f)
+static int envelope(const struct geom_frame *g)
 {
-    /* Arms sweep from the sides to overhead while the feet jump apart. */
-    return recognise_ramp(f->incl_med, 45.0f, 25.0f) * recognise_ramp(f->shoulder_range, 60.0f, 100.0f) *
-           recognise_ramp(f->ankle_spread_range, 0.3f, 0.6f) * recognise_ramp(f->shoulder_travel, 0.8f, 0.5f);
+    return pos_upright(g);
+}
+
+/* Arms down by the sides. */
+static int rest_pose(const struct geom_frame *g)
+{
+    return signal(g) < -0.3f;
+}
+
+/* Arms overhead with the feet apart (wider than the shoulders). */
+static int far_pose(const struct geom_frame *g)
+{
+    float feet = pos_spread(g, RR_LM_LEFT_ANKLE), sh = pos_spread(g, RR_LM_LEFT_SHOULDER);
+    return signal(g) > 0.2f && feet > 1.1f * sh;
 }
 
 static float arms(const struct rule_ctx *c)
@@ -34,21 +47,21 @@ static float uneven(const struct rule_ctx *c)
 
 static const struct form_rule rules[] = {
     {"incomplete_range", arms, 130.0f, 0, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "deg",
-     "bring your hands all the way overhead"},
+     "bring your hands all the way overhead", 6.0f},
     {"narrow_stance", legs, 1.2f, 0, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "shoulders",
-     "jump your feet wider than your shoulders"},
+     "jump your feet wider than your shoulders", 0.1f},
     {"uneven_sides", uneven, 25.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "deg",
-     "raise both arms together"},
+     "raise both arms together", 5.0f},
 };
 
 const struct exercise_def exercise_jumping_jack = {
     .name = "jumping_jack",
     .signal = signal,
-    .signal_unit = "deg",
-    .seg = {.min_range = 60.0f, .hyst = 15.0f, .return_frac = 0.6f, .lead_in = 10.0f,
-            .min_rep_s = 0.3f, .max_gap_s = 1.0f, .smooth_s = 0.05f, .count_at_peak = 0},
-    .posture = form_posture_upright,
-    .recognise = recognise,
+    .signal_unit = "torso",
+    .seg = {.amp0 = 1.5f, .floor = 0.12f, .count_at_far = 0},
+    .envelope = envelope,
+    .rest_pose = rest_pose,
+    .far_pose = far_pose,
     .depth = arms,
     .depth_name = "max_arm_abduction_deg",
     .sym_joint = EX_JOINT_SHOULDER,

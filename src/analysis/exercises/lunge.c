@@ -1,25 +1,35 @@
-/* lunge.c - lunge (static or walking): flexion of the more bent knee, counted when the athlete
- * is back up; depth, torso lean, front knee over toes. */
+/* lunge.c - lunge (static or walking): the hips' height over the front foot as a share of the
+ * shoulders', counted when the athlete is back up; depth, torso lean, front knee over toes. */
 #include <math.h>
 
 #include "../form.h"
-#include "../recognise.h"
+#include "../posture.h"
 
+/* 1 - (front ankle - hip) / (front ankle - shoulder), the front ankle being the lower one. */
 static float signal(const struct geom_frame *g)
 {
-    float l = g->knee[0], r = g->knee[1];
-    float k = isnan(l) ? r : (isnan(r) ? l : (l < r ? l : r));
-    return isnan(k) ? NAN : 180.0f - k;
+    float a = pos_ylow(g, RR_LM_LEFT_ANKLE), h = pos_y(g, RR_LM_LEFT_HIP);
+    float s = pos_y(g, RR_LM_LEFT_SHOULDER);
+    return 1.0f - pos_ratio(a - h, a - s);
 }
 
-static float recognise(const struct series_features *f)
+static int envelope(const struct geom_frame *g)
 {
-    /* Deep knee bends with the feet split front to back (or the legs working unevenly). */
-    float split = recognise_ramp(f->stagger, 0.3f, 0.55f);
-    float uneven = recognise_ramp(f->knee_asym, 25.0f, 45.0f);
-    return recognise_ramp(f->incl_med, 60.0f, 35.0f) * recognise_ramp(f->knee_range, 25.0f, 45.0f) *
-           recognise_ramp(f->knee_min, 115.0f, 95.0f) * recognise_ramp(f->hip_travel, 0.15f, 0.3f) *
-           (split > uneven ? split : uneven);
+    return pos_upright(g);
+}
+
+/* Standing: hips a thigh's length above the knees. */
+static int rest_pose(const struct geom_frame *g)
+{
+    float h = pos_y(g, RR_LM_LEFT_HIP), k = pos_yhigh(g, RR_LM_LEFT_KNEE);
+    return k - h > 0.5f * pos_torso_y(g);
+}
+
+/* Bottom: one knee (the back one) well below the other. */
+static int far_pose(const struct geom_frame *g)
+{
+    float klo = pos_ylow(g, RR_LM_LEFT_KNEE), khi = pos_yhigh(g, RR_LM_LEFT_KNEE);
+    return klo - khi > 0.35f * pos_torso_y(g);
 }
 
 static float front_knee(const struct geom_frame *g, int side)
@@ -30,7 +40,7 @@ static float front_knee(const struct geom_frame *g, int side)
         return r;
     if (isnan(r))
         return l;
-    return l < r ? l : r;
+    return l > r ? l : r;
 }
 
 static float depth(const struct rule_ctx *c)
@@ -61,21 +71,21 @@ static float knees_toes(const struct rule_ctx *c)
 
 static const struct form_rule rules[] = {
     {"shallow_depth", depth, 110.0f, 1, ANALYSIS_SEV_MODERATE, VIEWS_ALL, "deg",
-     "step long and lower your back knee towards the floor"},
+     "step long and lower your back knee towards the floor", 6.0f},
     {"forward_lean", lean, 35.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_ALL, "deg",
-     "keep your torso upright"},
+     "keep your torso upright", 5.0f},
     {"knees_past_toes", knees_toes, 0.45f, 1, ANALYSIS_SEV_MINOR, VIEWS_SIDEWAYS, "shin",
-     "keep your front knee above your ankle"},
+     "keep your front knee above your ankle", 0.08f},
 };
 
 const struct exercise_def exercise_lunge = {
     .name = "lunge",
     .signal = signal,
-    .signal_unit = "deg",
-    .seg = {.min_range = 35.0f, .hyst = 10.0f, .return_frac = 0.6f, .lead_in = 8.0f,
-            .min_rep_s = 0.4f, .max_gap_s = 1.0f, .smooth_s = 0.08f, .count_at_peak = 0},
-    .posture = form_posture_upright,
-    .recognise = recognise,
+    .signal_unit = "height",
+    .seg = {.amp0 = 0.2f, .floor = 0.03f, .count_at_far = 0},
+    .envelope = envelope,
+    .rest_pose = rest_pose,
+    .far_pose = far_pose,
     .depth = depth,
     .depth_name = "min_front_knee_angle_deg",
     .sym_joint = -1, /* one leg leads: symmetry is not meaningful per rep */

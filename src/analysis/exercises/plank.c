@@ -1,21 +1,14 @@
-/* plank.c - plank (hold): time in position and body line over time. */
+/* plank.c - plank (hold, on hands or forearms): time in position and body line over time. */
 #include <math.h>
 
 #include "../form.h"
-#include "../recognise.h"
+#include "../posture.h"
 
-/* In the hold position: body horizontal and legs straight. */
-static int posture(const struct geom_frame *g)
+/* In the hold position: lying face down on hands or forearms, legs straight. */
+static int hold_pose(const struct geom_frame *g)
 {
     float k = geom_pair_mean(g->knee);
-    return g->incl_deg >= 55.0f && (isnan(k) || k >= 140.0f);
-}
-
-static float recognise(const struct series_features *f)
-{
-    /* Horizontal and still: little elbow or hip movement. */
-    return recognise_ramp(f->incl_med, 45.0f, 65.0f) * recognise_ramp(f->elbow_range, 25.0f, 12.0f) *
-           recognise_ramp(f->hip_travel, 0.4f, 0.2f) * recognise_ramp(f->duration_s, 1.0f, 2.0f);
+    return pos_prone(g) && (isnan(k) || k >= 140.0f);
 }
 
 static float hip_line(const struct rule_ctx *c)
@@ -30,21 +23,19 @@ static float head(const struct rule_ctx *c)
 
 static const struct form_rule rules[] = {
     {"hip_sag", hip_line, 0.2f, 1, ANALYSIS_SEV_MODERATE, VIEWS_SIDEWAYS, "torso",
-     "squeeze your glutes and brace: hips up in line"},
+     "squeeze your glutes and brace: hips up in line", 0.05f},
     {"hips_high", hip_line, -0.25f, 0, ANALYSIS_SEV_MODERATE, VIEWS_SIDEWAYS, "torso",
-     "lower your hips: one straight line from head to heels"},
+     "lower your hips: one straight line from head to heels", 0.05f},
     {"head_drop", head, 35.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_SIDEWAYS, "deg",
-     "keep your neck neutral: eyes on the floor just ahead of your hands"},
+     "keep your neck neutral: eyes on the floor just ahead of your hands", 6.0f},
 };
 
 const struct exercise_def exercise_plank = {
     .name = "plank",
     .signal = NULL,
     .signal_unit = NULL,
-    .seg = {.max_gap_s = 1.0f},
     .is_hold = 1,
-    .posture = posture,
-    .recognise = recognise,
+    .envelope = hold_pose,
     .depth = NULL,
     .depth_name = NULL,
     .sym_joint = -1,

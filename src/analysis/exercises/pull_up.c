@@ -1,29 +1,48 @@
-/* pull_up.c - pull-up / chin-up: shoulder height relative to the hands, counted at the top;
- * chin over the bar, full hang, swinging. */
+/* pull_up.c - pull-up / chin-up: how close the shoulders come to the hands, in torso lengths,
+ * counted at the top; chin over the bar, full hang, kipping. */
 #include <math.h>
 
 #include "../form.h"
-#include "../recognise.h"
+#include "../posture.h"
 
+/* -(shoulder - hand) / torso, the hand being the higher one: about -1 hanging, -0.3 at the
+ * top. */
 static float signal(const struct geom_frame *g)
 {
-    float sum = 0.0f;
-    int n = 0;
-    for (int s = 0; s < 2; s++) {
-        if (geom_usable(g, RR_LM_LEFT_WRIST + s) && geom_usable(g, RR_LM_LEFT_SHOULDER + s)) {
-            sum += g->src->image[RR_LM_LEFT_WRIST + s].y - g->src->image[RR_LM_LEFT_SHOULDER + s].y;
-            n++;
-        }
-    }
-    return n ? sum / (float)n / g->torso_img : NAN;
+    float s = pos_y(g, RR_LM_LEFT_SHOULDER), w = pos_yhigh(g, RR_LM_LEFT_WRIST);
+    return -pos_ratio(s - w, pos_torso_y(g));
 }
 
-static float recognise(const struct series_features *f)
+/* Hanging from the hands: hands above the shoulders, shoulders above the hips. */
+static int envelope(const struct geom_frame *g)
 {
-    /* Hands overhead most of the time while the whole body moves up and down under them. */
-    return recognise_ramp(f->incl_med, 45.0f, 25.0f) * recognise_ramp(f->overhead_frac, 0.2f, 0.4f) *
-           recognise_ramp(f->shoulder_travel, 0.3f, 0.6f) * recognise_ramp(f->wrist_rise_range, 0.3f, 0.5f) *
-           recognise_ramp(f->wrist_travel, 0.5f, 0.25f) * recognise_ramp(f->knee_range, 60.0f, 35.0f);
+    float s = pos_y(g, RR_LM_LEFT_SHOULDER), h = pos_y(g, RR_LM_LEFT_HIP);
+    float w = pos_yhigh(g, RR_LM_LEFT_WRIST);
+    return w < s && s < h;
+}
+
+/* Hang: hands an arm's length above the shoulders. */
+static int rest_pose(const struct geom_frame *g)
+{
+    return signal(g) < -0.7f;
+}
+
+/* Top: shoulders up close to the hands. */
+static int far_pose(const struct geom_frame *g)
+{
+    return signal(g) > -0.5f;
+}
+
+/* The hips move, the hands stay (a press moves the hands). */
+static int cycle_check(const struct geom_frame *r, const struct geom_frame *f)
+{
+    if (!r->iso || !f->iso)
+        return 1;
+    float dh = fabsf(pos_y(f, RR_LM_LEFT_HIP) - pos_y(r, RR_LM_LEFT_HIP));
+    float dw = fabsf(pos_yhigh(f, RR_LM_LEFT_WRIST) - pos_yhigh(r, RR_LM_LEFT_WRIST));
+    if (isnan(dh) || isnan(dw))
+        return 1;
+    return dh > dw;
 }
 
 static float chin(const struct rule_ctx *c)
@@ -48,21 +67,22 @@ static float depth(const struct rule_ctx *c)
 
 static const struct form_rule rules[] = {
     {"shallow_depth", chin, 0.0f, 0, ANALYSIS_SEV_MODERATE, VIEWS_ALL, "torso",
-     "pull until your chin is over the bar"},
+     "pull until your chin is over the bar", 0.08f},
     {"incomplete_lockout", hang, 150.0f, 0, ANALYSIS_SEV_MINOR, VIEWS_ALL, "deg",
-     "lower all the way to straight arms"},
+     "lower all the way to straight arms", 6.0f},
     {"torso_swing", swing, 25.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_ALL, "deg",
-     "stay tight: no kipping or swinging"},
+     "stay tight: no kipping or swinging", 5.0f},
 };
 
 const struct exercise_def exercise_pull_up = {
     .name = "pull_up",
     .signal = signal,
     .signal_unit = "torso",
-    .seg = {.min_range = 0.4f, .hyst = 0.1f, .return_frac = 0.6f, .lead_in = 0.08f,
-            .min_rep_s = 0.4f, .max_gap_s = 1.0f, .smooth_s = 0.08f, .count_at_peak = 1},
-    .posture = form_posture_upright,
-    .recognise = recognise,
+    .seg = {.amp0 = 0.6f, .floor = 0.06f, .count_at_far = 1},
+    .envelope = envelope,
+    .rest_pose = rest_pose,
+    .far_pose = far_pose,
+    .cycle_check = cycle_check,
     .depth = depth,
     .depth_name = "min_elbow_angle_deg",
     .sym_joint = EX_JOINT_ELBOW,

@@ -1,20 +1,34 @@
-/* push_up.c - push-up: elbow-flexion signal, counted when the arms are straight again; depth,
- * body line (sag / pike), head position, elbow flare, lockout and balance. */
+/* push_up.c - push-up: how far the shoulders have come down to the elbows' height (the elbow's
+ * height between hands and shoulders), counted when the arms are straight again; depth, body
+ * line (sag / pike), head position, elbow flare, lockout and balance. */
 #include <math.h>
 
 #include "../form.h"
-#include "../recognise.h"
+#include "../posture.h"
 
+/* (hand - elbow) / (hand - shoulder): 0.5 with straight arms, towards 1 at the bottom. */
 static float signal(const struct geom_frame *g)
 {
-    float e = geom_pair_mean(g->elbow);
-    return isnan(e) ? NAN : 180.0f - e;
+    float w = pos_y(g, RR_LM_LEFT_WRIST), e = pos_y(g, RR_LM_LEFT_ELBOW);
+    float s = pos_y(g, RR_LM_LEFT_SHOULDER);
+    return pos_ratio(w - e, w - s);
 }
 
-static float recognise(const struct series_features *f)
+static int envelope(const struct geom_frame *g)
 {
-    /* Body horizontal, elbows bend and straighten. */
-    return recognise_ramp(f->incl_med, 40.0f, 60.0f) * recognise_ramp(f->elbow_range, 25.0f, 45.0f);
+    return pos_prone(g);
+}
+
+static int rest_pose(const struct geom_frame *g)
+{
+    float v = signal(g);
+    return v < 0.75f;
+}
+
+static int far_pose(const struct geom_frame *g)
+{
+    float v = signal(g);
+    return v >= 0.75f;
 }
 
 static float depth(const struct rule_ctx *c)
@@ -49,29 +63,29 @@ static float uneven(const struct rule_ctx *c)
 
 static const struct form_rule rules[] = {
     {"shallow_depth", depth, 110.0f, 1, ANALYSIS_SEV_MODERATE, VIEWS_ALL, "deg",
-     "go lower: chest towards the floor"},
+     "go lower: chest towards the floor", 6.0f},
     {"hip_sag", hip_sag, 0.25f, 1, ANALYSIS_SEV_MODERATE, VIEWS_SIDEWAYS, "torso",
-     "squeeze your glutes: keep your hips in line"},
+     "squeeze your glutes: keep your hips in line", 0.06f},
     {"hips_high", hip_sag, -0.30f, 0, ANALYSIS_SEV_MODERATE, VIEWS_SIDEWAYS, "torso",
-     "lower your hips: body in one straight line"},
+     "lower your hips: body in one straight line", 0.06f},
     {"head_drop", head_drop, 40.0f, 1, ANALYSIS_SEV_MODERATE, VIEWS_SIDEWAYS, "deg",
-     "keep your neck neutral: look slightly ahead of your hands"},
+     "keep your neck neutral: look slightly ahead of your hands", 6.0f},
     {"elbow_flare", flare, 80.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_ALL, "deg",
-     "tuck your elbows to about 45 degrees"},
+     "tuck your elbows to about 45 degrees", 6.0f},
     {"incomplete_lockout", lockout, 150.0f, 0, ANALYSIS_SEV_MINOR, VIEWS_ALL, "deg",
-     "push all the way up"},
+     "push all the way up", 6.0f},
     {"uneven_sides", uneven, 20.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "deg",
-     "push evenly with both arms"},
+     "push evenly with both arms", 5.0f},
 };
 
 const struct exercise_def exercise_push_up = {
     .name = "push_up",
     .signal = signal,
-    .signal_unit = "deg",
-    .seg = {.min_range = 35.0f, .hyst = 10.0f, .return_frac = 0.6f, .lead_in = 8.0f,
-            .min_rep_s = 0.4f, .max_gap_s = 1.0f, .smooth_s = 0.08f, .count_at_peak = 0},
-    .posture = form_posture_horizontal,
-    .recognise = recognise,
+    .signal_unit = "ratio",
+    .seg = {.amp0 = 0.35f, .floor = 0.04f, .count_at_far = 0},
+    .envelope = envelope,
+    .rest_pose = rest_pose,
+    .far_pose = far_pose,
     .depth = depth,
     .depth_name = "min_elbow_angle_deg",
     .sym_joint = EX_JOINT_ELBOW,

@@ -39,6 +39,14 @@ const struct exercise_def *exercise_find(const char *name)
     return NULL;
 }
 
+int exercise_index(const struct exercise_def *ex)
+{
+    for (int i = 0; i < exercise_count(); i++)
+        if (registry[i] == ex)
+            return i;
+    return -1;
+}
+
 int analysis_exercises(const char *const **out)
 {
     *out = names;

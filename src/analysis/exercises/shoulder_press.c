@@ -1,30 +1,53 @@
-/* shoulder_press.c - overhead / shoulder press (incl. Arnold press): hand height over the
- * shoulders, counted at the top; lockout, back arch, balance. */
+/* shoulder_press.c - overhead press (standing or seated, barbell or dumbbells): the hands'
+ * height over the shoulders in torso lengths, counted at lockout; lockout, back arch,
+ * balance. */
 #include <math.h>
 
 #include "../form.h"
-#include "../recognise.h"
+#include "../posture.h"
 
+/* (shoulder - hand) / torso: about 0.1 at the shoulders, 0.8-1 at lockout. */
 static float signal(const struct geom_frame *g)
 {
-    float sum = 0.0f;
-    int n = 0;
-    for (int s = 0; s < 2; s++) {
-        if (geom_usable(g, RR_LM_LEFT_WRIST + s) && geom_usable(g, RR_LM_LEFT_SHOULDER + s)) {
-            sum += g->src->image[RR_LM_LEFT_SHOULDER + s].y - g->src->image[RR_LM_LEFT_WRIST + s].y;
-            n++;
-        }
-    }
-    return n ? sum / (float)n / g->torso_img : NAN;
+    float s = pos_y(g, RR_LM_LEFT_SHOULDER), w = pos_y(g, RR_LM_LEFT_WRIST);
+    return pos_ratio(s - w, pos_torso_y(g));
 }
 
-static float recognise(const struct series_features *f)
+/* Upright, hands above the elbows (holding the weight up). */
+static int envelope(const struct geom_frame *g)
 {
-    /* Standing, hands travel from shoulder height to overhead, the body itself stays put
-     * (a pull-up moves the body under fixed hands). */
-    return recognise_ramp(f->incl_med, 45.0f, 25.0f) * recognise_ramp(f->wrist_rise_range, 0.4f, 0.7f) *
-           recognise_ramp(f->overhead_frac, 0.05f, 0.2f) * recognise_ramp(f->shoulder_travel, 0.5f, 0.25f) *
-           recognise_ramp(f->ankle_spread_range, 1.0f, 0.6f) * recognise_ramp(f->elbow_range, 25.0f, 40.0f);
+    float s = pos_y(g, RR_LM_LEFT_SHOULDER), h = pos_y(g, RR_LM_LEFT_HIP);
+    float w = pos_y(g, RR_LM_LEFT_WRIST), e = pos_y(g, RR_LM_LEFT_ELBOW);
+    return s < h && w < e && (!g->iso || isnan(g->incl_deg) || g->incl_deg < 45.0f);
+}
+
+/* Racked: hands about shoulder to head height, elbows not above the shoulders. */
+static int rest_pose(const struct geom_frame *g)
+{
+    float s = pos_y(g, RR_LM_LEFT_SHOULDER), e = pos_y(g, RR_LM_LEFT_ELBOW);
+    float v = signal(g), t = pos_torso_y(g);
+    return v < 0.5f && v > -0.3f && e > s - 0.1f * t;
+}
+
+/* Lockout: hands well above the head, elbows above the shoulders. */
+static int far_pose(const struct geom_frame *g)
+{
+    float s = pos_y(g, RR_LM_LEFT_SHOULDER), e = pos_y(g, RR_LM_LEFT_ELBOW);
+    float w = pos_y(g, RR_LM_LEFT_WRIST), n = pos_nose_y(g), t = pos_torso_y(g);
+    float head = isnan(n) ? s - 0.35f * t : n;
+    return w < head - 0.2f * t && e < s;
+}
+
+/* The hands move, the hips stay (a pull-up moves the hips to fixed hands). */
+static int cycle_check(const struct geom_frame *r, const struct geom_frame *f)
+{
+    if (!r->iso || !f->iso)
+        return 1;
+    float dh = fabsf(pos_y(f, RR_LM_LEFT_HIP) - pos_y(r, RR_LM_LEFT_HIP));
+    float dw = fabsf(pos_y(f, RR_LM_LEFT_WRIST) - pos_y(r, RR_LM_LEFT_WRIST));
+    if (isnan(dh) || isnan(dw))
+        return 1;
+    return dw > dh;
 }
 
 static float lockout(const struct rule_ctx *c)
@@ -49,21 +72,22 @@ static float depth(const struct rule_ctx *c)
 
 static const struct form_rule rules[] = {
     {"incomplete_lockout", lockout, 150.0f, 0, ANALYSIS_SEV_MODERATE, VIEWS_ALL, "deg",
-     "press all the way up: straight arms overhead"},
+     "press all the way up: straight arms overhead", 6.0f},
     {"back_arch", arch, 20.0f, 1, ANALYSIS_SEV_MODERATE, VIEWS_SIDEWAYS, "deg",
-     "brace your core: ribs down, no leaning back"},
+     "brace your core: ribs down, no leaning back", 4.0f},
     {"uneven_sides", uneven, 25.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "deg",
-     "press evenly with both arms"},
+     "press evenly with both arms", 5.0f},
 };
 
 const struct exercise_def exercise_shoulder_press = {
     .name = "shoulder_press",
     .signal = signal,
     .signal_unit = "torso",
-    .seg = {.min_range = 0.45f, .hyst = 0.12f, .return_frac = 0.6f, .lead_in = 0.1f,
-            .min_rep_s = 0.4f, .max_gap_s = 1.0f, .smooth_s = 0.08f, .count_at_peak = 1},
-    .posture = form_posture_upright,
-    .recognise = recognise,
+    .seg = {.amp0 = 0.7f, .floor = 0.08f, .count_at_far = 1},
+    .envelope = envelope,
+    .rest_pose = rest_pose,
+    .far_pose = far_pose,
+    .cycle_check = cycle_check,
     .depth = depth,
     .depth_name = "max_hands_over_shoulders_torso",
     .sym_joint = EX_JOINT_ELBOW,

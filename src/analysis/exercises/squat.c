@@ -1,23 +1,41 @@
-/* squat.c - squat: knee-flexion signal, counted when the athlete is back up; depth, knee
- * tracking, torso lean, heels, knees over toes and left/right balance. */
+/* squat.c - squat: the hips' height over the ankles as a share of the shoulders' height, counted
+ * when the athlete is back up; depth, knee tracking, torso lean, heels, knees over toes and
+ * left/right balance. */
 #include <math.h>
 
 #include "../form.h"
-#include "../recognise.h"
+#include "../posture.h"
 
+/* 1 - (ankle - hip) / (ankle - shoulder): about 0.45 standing, 0.7+ at the bottom. */
 static float signal(const struct geom_frame *g)
 {
-    float k = geom_pair_mean(g->knee);
-    return isnan(k) ? NAN : 180.0f - k;
+    float a = pos_y(g, RR_LM_LEFT_ANKLE), h = pos_y(g, RR_LM_LEFT_HIP);
+    float s = pos_y(g, RR_LM_LEFT_SHOULDER);
+    return 1.0f - pos_ratio(a - h, a - s);
 }
 
-static float recognise(const struct series_features *f)
+static int envelope(const struct geom_frame *g)
 {
-    /* Both knees and hips bend a lot, the hips travel down, the torso stays fairly upright,
-     * the feet stay side by side and the hands do not hang to the shins (deadlift). */
-    return recognise_ramp(f->incl_med, 60.0f, 35.0f) * recognise_ramp(f->knee_range, 25.0f, 45.0f) *
-           recognise_ramp(f->hip_range, 20.0f, 40.0f) * recognise_ramp(f->hip_travel, 0.15f, 0.35f) *
-           recognise_ramp(f->stagger, 0.55f, 0.35f) * (isnan(f->hang_depth) ? 1.0f : recognise_ramp(f->hang_depth, 0.6f, 0.35f));
+    return pos_upright(g);
+}
+
+/* Standing: thighs closer to vertical than to horizontal (hips well above the knees). */
+static int rest_pose(const struct geom_frame *g)
+{
+    float h = pos_y(g, RR_LM_LEFT_HIP), k = pos_y(g, RR_LM_LEFT_KNEE);
+    float a = pos_y(g, RR_LM_LEFT_ANKLE);
+    return k - h > 0.5f * (a - k);
+}
+
+/* Bottom: hips down towards the knees, knees level (not a lunge), hands above the knees (not
+ * a deadlift). */
+static int far_pose(const struct geom_frame *g)
+{
+    float h = pos_y(g, RR_LM_LEFT_HIP), a = pos_y(g, RR_LM_LEFT_ANKLE);
+    float k = pos_y(g, RR_LM_LEFT_KNEE), w = pos_y(g, RR_LM_LEFT_WRIST);
+    float klo = pos_ylow(g, RR_LM_LEFT_KNEE), khi = pos_yhigh(g, RR_LM_LEFT_KNEE);
+    float shin = a - k;
+    return k - h <= 0.5f * shin && !(klo - khi > 0.4f * shin) && !(w > k);
 }
 
 static float depth(const struct rule_ctx *c)
@@ -59,27 +77,27 @@ static float uneven(const struct rule_ctx *c)
 
 static const struct form_rule rules[] = {
     {"shallow_depth", shallow, 0.35f, 1, ANALYSIS_SEV_MODERATE, VIEWS_ALL, "thigh",
-     "squat deeper: hips down to knee height"},
+     "squat deeper: hips down to knee height", 0.08f},
     {"knee_valgus", valgus, 0.75f, 0, ANALYSIS_SEV_MODERATE, VIEWS_FRONTAL, "ratio",
-     "push your knees out over your toes"},
+     "push your knees out over your toes", 0.08f},
     {"forward_lean", lean, 55.0f, 1, ANALYSIS_SEV_MODERATE, VIEWS_ALL, "deg",
-     "keep your chest up"},
+     "keep your chest up", 5.0f},
     {"heels_rise", heels, 0.10f, 1, ANALYSIS_SEV_MODERATE, VIEWS_SIDEWAYS, "shin",
-     "keep your heels on the floor"},
+     "keep your heels on the floor", 0.03f},
     {"knees_past_toes", knees_toes, 0.35f, 1, ANALYSIS_SEV_MINOR, VIEWS_SIDEWAYS, "shin",
-     "sit back: send your hips back, not your knees forward"},
+     "sit back: send your hips back, not your knees forward", 0.08f},
     {"uneven_sides", uneven, 20.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "deg",
-     "spread your weight evenly on both legs"},
+     "spread your weight evenly on both legs", 5.0f},
 };
 
 const struct exercise_def exercise_squat = {
     .name = "squat",
     .signal = signal,
-    .signal_unit = "deg",
-    .seg = {.min_range = 35.0f, .hyst = 10.0f, .return_frac = 0.6f, .lead_in = 8.0f,
-            .min_rep_s = 0.4f, .max_gap_s = 1.0f, .smooth_s = 0.08f, .count_at_peak = 0},
-    .posture = form_posture_upright,
-    .recognise = recognise,
+    .signal_unit = "height",
+    .seg = {.amp0 = 0.25f, .floor = 0.03f, .count_at_far = 0},
+    .envelope = envelope,
+    .rest_pose = rest_pose,
+    .far_pose = far_pose,
     .depth = depth,
     .depth_name = "min_knee_angle_deg",
     .sym_joint = EX_JOINT_KNEE,

@@ -1,0 +1,58 @@
+/* params.c - the shipped analysis constants and named access to them (params.h). */
+#include "params.h"
+
+#include <stddef.h>
+#include <string.h>
+
+static const struct analysis_params defaults = {
+    .counter = {.tau_s = 0.1f,
+                .h_frac = 0.35f,
+                .keep_frac = 0.5f,
+                .ret_frac = 0.6f,
+                .gap_s = 2.0f,
+                .min_cycle_s = 0.25f},
+    .valid_frac = 0.5f,
+    .min_cycles = 1.0f,
+    .hold_min_s = 2.0f,
+    .edge_frac = 0.15f,
+};
+
+const struct analysis_params *analysis_params_default(void)
+{
+    return &defaults;
+}
+
+struct field {
+    const char *name;
+    size_t offset;
+};
+
+#define F(n) {#n, offsetof(struct analysis_params, n)}
+static const struct field fields[] = {
+    F(counter.tau_s),   F(counter.h_frac), F(counter.keep_frac), F(counter.ret_frac),
+    F(counter.gap_s),   F(counter.min_cycle_s), F(valid_frac), F(min_cycles),
+    F(hold_min_s),      F(edge_frac),
+};
+#undef F
+
+float *analysis_params_field(struct analysis_params *p, const char *name)
+{
+    if (!p || !name)
+        return NULL;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (strcmp(fields[i].name, name) == 0)
+            return (float *)(void *)((char *)p + fields[i].offset);
+    return NULL;
+}
+
+const char *const *analysis_params_names(void)
+{
+    static const char *const names[] = {
+        "counter.tau_s",  "counter.h_frac",      "counter.keep_frac", "counter.ret_frac",
+        "counter.gap_s",  "counter.min_cycle_s", "valid_frac",        "min_cycles",
+        "hold_min_s",     "edge_frac",           NULL,
+    };
+    _Static_assert(sizeof names / sizeof names[0] == sizeof fields / sizeof fields[0] + 1,
+                   "names and fields disagree");
+    return names;
+}

@@ -1,0 +1,956 @@
+/*
+ * stream.c - the streaming analysis core (stream.h).
+ *
+ * DESIGN
+ * - State per person (identity from track.c): one slot per exercise holding its counter
+ *   (counter.c), the reps it has counted and judged, the partial reps, a rep still open, and
+ *   how many of its cycles went from its rest pose to its far pose ("valid": the recognition
+ *   evidence); the plank hold; yaw and side statistics for the camera view.
+ * - A rep is counted by its counter, then judged when its movement has ended (back near rest,
+ *   the next movement began, or REP_END_S passed): start and end are where the filtered signal
+ *   is within edge_frac of the rep's amplitude of rest; the rules see the ring of recent frames.
+ * - A report never changes the stream: open reps are closed on the report's copy. So a report
+ *   after n pushes is exactly the batch analysis of those n frames.
+ * - Capacity for one more rep, partial and hold window is reserved before a push changes
+ *   anything, so a failed allocation leaves the stream as it was.
+ */
+#include "stream.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/rr_error.h"
+#include "exercise.h"
+#include "form.h"
+#include "params.h"
+#include "track.h"
+
+#define MAX_EX ANALYSIS_MAX_EXERCISES
+#define REP_END_S 2.0
+#define HOLD_GAP_S 1.0
+#define HOLD_WINDOW_S 1.0
+#define POSE_VOTE 2 /* frames either side voting on a pose */
+#define YAW_BINS 37 /* 5-degree bins of |yaw| over 0..180 */
+
+struct pending {
+    int active;
+    struct counter_event ev;
+    size_t low_i;
+    float low;
+};
+
+struct slot {
+    struct counter ctr;
+    int cycles, valid;
+    struct pending pend;
+    struct analysis_rep *reps;
+    size_t n_reps, cap_reps;
+    struct analysis_partial *parts;
+    size_t n_parts, cap_parts;
+};
+
+struct window_rec {
+    struct analysis_hold_window w;
+    int n_checks;
+    struct analysis_check checks[ANALYSIS_MAX_CHECKS];
+};
+
+struct hold_run {
+    int active;
+    size_t start, last, win_start;
+    int64_t t_start, t_last;
+    struct window_rec *win;
+    size_t n_win, cap_win;
+};
+
+struct person {
+    struct slot slot[MAX_EX];
+    struct hold_run run, best;
+    size_t frames;
+    uint32_t yaw_hist[YAW_BINS];
+    uint32_t yaw_n;
+    double vis_side[2];
+};
+
+struct analysis_stream {
+    struct analysis_opts opts;
+    struct analysis_params params;
+    const struct exercise_def *given;
+    int n_ex;
+    const struct exercise_def *ex[MAX_EX];
+    struct tracker tr;
+    struct geom_frame *ring;
+    float *ring_y; /* ring_y[e * STREAM_RING + i % STREAM_RING]: filtered signal of exercise e */
+    size_t n;
+    int64_t t_first, t_last;
+    struct person person[TRACK_MAX];
+};
+
+static double secs(int64_t a, int64_t b)
+{
+    return (double)(b - a) * 1e-6;
+}
+
+/* ------------------------------------------------------------------ lifecycle */
+
+int analysis_stream_new(const struct analysis_opts *opts, struct analysis_stream **out)
+{
+    if (!out)
+        return RR_ERR_INVAL;
+    *out = NULL;
+    const struct exercise_def *given = NULL;
+    if (opts && opts->exercise) {
+        given = exercise_find(opts->exercise);
+        if (!given)
+            return RR_ERR_INVAL;
+    }
+    struct analysis_stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return RR_ERR_NOMEM;
+    s->opts = opts ? *opts : analysis_opts_default();
+    s->opts.exercise = given ? given->name : NULL;
+    s->params = opts && opts->params ? *opts->params : *analysis_params_default();
+    s->opts.params = NULL;
+    s->given = given;
+    if (given) {
+        s->ex[s->n_ex++] = given;
+    } else {
+        for (int i = 0; i < exercise_count() && s->n_ex < MAX_EX; i++)
+            s->ex[s->n_ex++] = exercise_at(i);
+    }
+    s->ring = calloc(STREAM_RING, sizeof *s->ring);
+    s->ring_y = malloc((size_t)s->n_ex * STREAM_RING * sizeof *s->ring_y);
+    if (!s->ring || !s->ring_y) {
+        analysis_stream_free(s);
+        return RR_ERR_NOMEM;
+    }
+    tracker_init(&s->tr);
+    for (int p = 0; p < TRACK_MAX; p++)
+        for (int e = 0; e < s->n_ex; e++)
+            if (!s->ex[e]->is_hold)
+                counter_init(&s->person[p].slot[e].ctr, &s->params.counter, &s->ex[e]->seg);
+    *out = s;
+    return 0;
+}
+
+void analysis_stream_free(struct analysis_stream *s)
+{
+    if (!s)
+        return;
+    for (int p = 0; p < TRACK_MAX; p++) {
+        for (int e = 0; e < MAX_EX; e++) {
+            free(s->person[p].slot[e].reps);
+            free(s->person[p].slot[e].parts);
+        }
+        free(s->person[p].run.win);
+        free(s->person[p].best.win);
+    }
+    free(s->ring);
+    free(s->ring_y);
+    free(s);
+}
+
+size_t analysis_stream_frames(const struct analysis_stream *s)
+{
+    return s ? s->n : 0;
+}
+
+/* ------------------------------------------------------------------ ring access */
+
+static size_t ring_first(const struct analysis_stream *s)
+{
+    return s->n > STREAM_RING ? s->n - STREAM_RING : 0;
+}
+
+static const struct geom_frame *frame_at(const struct analysis_stream *s, size_t i)
+{
+    if (i < ring_first(s) || i >= s->n)
+        return NULL;
+    return &s->ring[i % STREAM_RING];
+}
+
+static float y_at(const struct analysis_stream *s, int e, size_t i)
+{
+    if (i < ring_first(s) || i >= s->n)
+        return NAN;
+    return s->ring_y[(size_t)e * STREAM_RING + i % STREAM_RING];
+}
+
+/* ------------------------------------------------------------------ view and side */
+
+static enum analysis_view person_view(const struct person *p)
+{
+    if (p->yaw_n == 0)
+        return ANALYSIS_VIEW_UNKNOWN;
+    uint32_t half = (p->yaw_n + 1) / 2, acc = 0;
+    for (int b = 0; b < YAW_BINS; b++) {
+        acc += p->yaw_hist[b];
+        if (acc >= half)
+            return geom_view_from_yaw((float)b * 5.0f);
+    }
+    return ANALYSIS_VIEW_UNKNOWN;
+}
+
+static int person_side(const struct person *p)
+{
+    return p->vis_side[GEOM_RIGHT] > p->vis_side[GEOM_LEFT] ? GEOM_RIGHT : GEOM_LEFT;
+}
+
+static void person_stats(struct person *p, const struct geom_frame *g)
+{
+    static const int ids[] = {RR_LM_LEFT_SHOULDER, RR_LM_LEFT_ELBOW, RR_LM_LEFT_WRIST,
+                              RR_LM_LEFT_HIP,      RR_LM_LEFT_KNEE,  RR_LM_LEFT_ANKLE,
+                              RR_LM_LEFT_HEEL,     RR_LM_LEFT_FOOT_INDEX, RR_LM_LEFT_EAR};
+    p->frames++;
+    if (!isnan(g->yaw_deg)) {
+        int b = (int)lrintf(fabsf(g->yaw_deg) / 5.0f);
+        if (b >= 0 && b < YAW_BINS) {
+            p->yaw_hist[b]++;
+            p->yaw_n++;
+        }
+    }
+    for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++)
+        for (int sd = 0; sd < 2; sd++)
+            p->vis_side[sd] += (double)g->vis[ids[k] + sd];
+}
+
+/* ------------------------------------------------------------------ reps */
+
+static struct rule_ctx make_ctx(const struct analysis_stream *s, int track, size_t start,
+                                size_t turn, size_t end)
+{
+    const struct person *p = &s->person[track];
+    struct rule_ctx c = {.ring = s->ring, .ring_cap = STREAM_RING, .ring_first = ring_first(s),
+                         .ring_next = s->n, .track = track, .start = start, .turn = turn,
+                         .end = end, .outer_start = start, .outer_end = end,
+                         .view = person_view(p), .side = person_side(p)};
+    return c;
+}
+
+/* Majority of the person's frames within POSE_VOTE of i satisfy fn. */
+static int pose_vote(const struct analysis_stream *s, int track, size_t i, frame_pose_fn fn)
+{
+    if (!fn)
+        return 1;
+    int yes = 0, all = 0;
+    size_t a = i > POSE_VOTE ? i - POSE_VOTE : 0;
+    for (size_t k = a; k <= i + POSE_VOTE; k++) {
+        const struct geom_frame *g = frame_at(s, k);
+        if (!g || g->track != track || !g->valid)
+            continue;
+        all++;
+        yes += fn(g) ? 1 : 0;
+    }
+    return all > 0 && yes * 2 > all;
+}
+
+/* A cycle from its rest pose to its far pose, moving like the exercise. */
+static int cycle_valid(const struct analysis_stream *s, int track, const struct exercise_def *ex,
+                       const struct counter_event *ev)
+{
+    if (!ev->from_far && !pose_vote(s, track, ev->i_rest, ex->rest_pose))
+        return 0;
+    if (!pose_vote(s, track, ev->i_far, ex->far_pose))
+        return 0;
+    if (ex->cycle_check && !ev->from_far) {
+        const struct geom_frame *r = frame_at(s, ev->i_rest), *f = frame_at(s, ev->i_far);
+        if (r && f && r->track == track && f->track == track && !ex->cycle_check(r, f))
+            return 0;
+    }
+    return 1;
+}
+
+static float symmetry(const struct exercise_def *ex, const struct rule_ctx *c)
+{
+    if (ex->sym_joint < 0)
+        return NAN;
+    double sum = 0.0;
+    size_t m = 0, valid = 0;
+    for (size_t i = c->start; i <= c->end; i++) {
+        const struct geom_frame *g = ctx_frame(c, i);
+        if (!g)
+            continue;
+        valid++;
+        float v[2];
+        for (int sd = 0; sd < 2; sd++) {
+            switch (ex->sym_joint) {
+            case EX_JOINT_KNEE:
+                v[sd] = g->knee[sd];
+                break;
+            case EX_JOINT_HIP:
+                v[sd] = g->hip[sd];
+                break;
+            case EX_JOINT_ELBOW:
+                v[sd] = g->elbow[sd];
+                break;
+            default:
+                v[sd] = g->shoulder[sd];
+                break;
+            }
+        }
+        if (isnan(v[0]) || isnan(v[1]))
+            continue;
+        sum += fabs((double)v[0] - (double)v[1]);
+        m++;
+    }
+    return (m > 0 && m * 2 >= valid) ? (float)(sum / (double)m) : NAN;
+}
+
+static int64_t time_at(const struct analysis_stream *s, size_t i)
+{
+    const struct geom_frame *g = frame_at(s, i);
+    return g ? g->t_us : s->t_last;
+}
+
+/* Judge the open rep of slot (track, e), ending at frame `end`: a pure function of the stream. */
+static void close_rep(const struct analysis_stream *s, int track, int e, const struct pending *pd,
+                      size_t end, int index, struct analysis_rep *rep)
+{
+    const struct exercise_def *ex = s->ex[e];
+    const struct counter_event *ev = &pd->ev;
+    float amp = ev->v_far - ev->v_rest;
+    float edge = ev->v_rest + s->params.edge_frac * amp;
+    size_t first = ring_first(s);
+    size_t turn = ev->i_far < first ? first : ev->i_far;
+    size_t start = ev->i_rest < first ? first : ev->i_rest;
+    if (!ev->from_far) {
+        for (size_t i = turn; i > start; i--) {
+            float y = y_at(s, e, i);
+            if (!isnan(y) && y <= edge) {
+                start = i;
+                break;
+            }
+        }
+    }
+    if (turn >= s->n)
+        turn = s->n - 1;
+    if (start > turn)
+        start = turn;
+    if (end < turn)
+        end = turn;
+    if (end >= s->n)
+        end = s->n - 1;
+    memset(rep, 0, sizeof *rep);
+    rep->index = index;
+    rep->frame_start = start;
+    rep->frame_turn = turn;
+    rep->frame_end = end;
+    rep->t_start_us = time_at(s, start);
+    rep->t_turn_us = time_at(s, turn);
+    rep->t_end_us = time_at(s, end);
+    rep->rom = amp;
+    rep->rom_unit = ex->signal_unit;
+    float to_turn = (float)secs(rep->t_start_us, rep->t_turn_us);
+    float from_turn = (float)secs(rep->t_turn_us, rep->t_end_us);
+    float y_end = y_at(s, e, end);
+    int returned = !isnan(y_end) && y_end <= ev->v_far - s->params.counter.ret_frac * amp;
+    if (ex->seg.count_at_far) {
+        rep->concentric_s = to_turn;
+        rep->eccentric_s = returned ? from_turn : NAN;
+    } else {
+        rep->eccentric_s = ev->from_far ? NAN : to_turn;
+        rep->concentric_s = from_turn;
+    }
+    struct rule_ctx c = make_ctx(s, track, start, turn, end);
+    const struct slot *sl = &s->person[track].slot[e];
+    size_t prev_end = sl->n_reps > 0 ? sl->reps[sl->n_reps - 1].frame_end : first;
+    c.outer_start = prev_end < start ? prev_end : start;
+    if (c.outer_start < first)
+        c.outer_start = first;
+    rep->depth = ex->depth ? ex->depth(&c) : NAN;
+    rep->depth_name = ex->depth_name;
+    rep->symmetry_deg = symmetry(ex, &c);
+    rep->n_faults = form_evaluate(ex, &c, rep->checks, &rep->n_checks);
+    rep->verdict = form_verdict(rep->checks, rep->n_checks, &rep->cannot_judge_reason);
+    rep->score = form_score(rep->checks, rep->n_checks, rep->verdict);
+    rep->confidence = form_confidence(rep->checks, rep->n_checks, rep->verdict);
+}
+
+static int reserve(void **arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 16;
+    void *p = realloc(*arr, nc * elem);
+    if (!p)
+        return RR_ERR_NOMEM;
+    *arr = p;
+    *cap = nc;
+    return 0;
+}
+
+/* Room for one more rep, partial and window everywhere a push may add one. */
+static int reserve_all(struct analysis_stream *s)
+{
+    for (int p = 0; p < s->tr.n_ids + (s->tr.n_ids < TRACK_MAX); p++) {
+        struct person *pr = &s->person[p];
+        for (int e = 0; e < s->n_ex; e++) {
+            struct slot *sl = &pr->slot[e];
+            if (reserve((void **)&sl->reps, &sl->cap_reps, sl->n_reps, sizeof *sl->reps) ||
+                reserve((void **)&sl->parts, &sl->cap_parts, sl->n_parts, sizeof *sl->parts))
+                return RR_ERR_NOMEM;
+        }
+        if (reserve((void **)&pr->run.win, &pr->run.cap_win, pr->run.n_win, sizeof *pr->run.win))
+            return RR_ERR_NOMEM;
+    }
+    return 0;
+}
+
+static void finish_pending(struct analysis_stream *s, int track, int e, size_t end)
+{
+    struct slot *sl = &s->person[track].slot[e];
+    if (!sl->pend.active)
+        return;
+    close_rep(s, track, e, &sl->pend, end, (int)sl->n_reps + 1, &sl->reps[sl->n_reps]);
+    sl->n_reps++;
+    sl->pend.active = 0;
+}
+
+/* One sample of exercise e for person `track` at frame index s->n (already in the ring). */
+static void slot_push(struct analysis_stream *s, int track, int e, size_t idx,
+                      const struct geom_frame *g)
+{
+    const struct exercise_def *ex = s->ex[e];
+    struct slot *sl = &s->person[track].slot[e];
+    float v = (!ex->envelope || ex->envelope(g)) ? ex->signal(g) : NAN;
+    struct counter_event ev;
+    int got = counter_push(&sl->ctr, idx, g->t_us, v, &ev);
+    float y = isnan(v) ? NAN : counter_value(&sl->ctr);
+    s->ring_y[(size_t)e * STREAM_RING + idx % STREAM_RING] = y;
+
+    struct pending *pd = &sl->pend;
+    if (pd->active && !isnan(y)) {
+        const struct counter *c = &sl->ctr;
+        /* The far end of a rep counted on the way out goes on rising. */
+        if (c->phase == COUNTER_OUT && c->rest_i == pd->ev.i_rest && c->hi_i > pd->ev.i_far &&
+            c->hi > pd->ev.v_far) {
+            pd->ev.i_far = c->hi_i;
+            pd->ev.v_far = c->hi;
+        }
+        if (idx > pd->ev.i_far && y < pd->low) {
+            pd->low = y;
+            pd->low_i = idx;
+        }
+        float amp = pd->ev.v_far - pd->ev.v_rest;
+        float edge = pd->ev.v_rest + s->params.edge_frac * amp;
+        size_t end = SIZE_MAX;
+        if (c->phase != COUNTER_OUT && idx > pd->ev.i_far && y <= edge)
+            end = idx; /* back near rest */
+        else if (c->phase == COUNTER_OUT && c->rest_known && c->rest_i > pd->ev.i_far)
+            end = c->rest_i; /* the next movement began */
+        else if (secs(time_at(s, pd->ev.i_event), g->t_us) > REP_END_S)
+            end = pd->low_i > pd->ev.i_far ? pd->low_i : idx;
+        if (end != SIZE_MAX)
+            finish_pending(s, track, e, end);
+    }
+    if (!got)
+        return;
+    if (ev.kind == COUNTER_PARTIAL) {
+        struct analysis_partial *pa = &sl->parts[sl->n_parts++];
+        float a = counter_amplitude(&sl->ctr);
+        pa->frame_start = ev.i_rest;
+        pa->frame_turn = ev.i_far;
+        pa->t_start_us = time_at(s, ev.i_rest);
+        pa->t_turn_us = time_at(s, ev.i_far);
+        pa->reached = a > 0.0f ? fminf(1.0f, (ev.v_far - ev.v_rest) / a) : NAN;
+        return;
+    }
+    if (pd->active)
+        finish_pending(s, track, e, ev.i_rest > pd->ev.i_far ? ev.i_rest : pd->low_i);
+    if (sl->n_reps >= sl->cap_reps) /* the previous rep just took the reserved room */
+        return;
+    sl->cycles++;
+    if (cycle_valid(s, track, ex, &ev))
+        sl->valid++;
+    pd->active = 1;
+    pd->ev = ev;
+    pd->low = ev.v_far;
+    pd->low_i = ev.i_far;
+}
+
+/* ------------------------------------------------------------------ plank hold */
+
+static const struct exercise_def *hold_def(const struct analysis_stream *s, int *e_out)
+{
+    for (int e = 0; e < s->n_ex; e++)
+        if (s->ex[e]->is_hold) {
+            *e_out = e;
+            return s->ex[e];
+        }
+    return NULL;
+}
+
+static void hold_window(struct analysis_stream *s, int track, struct hold_run *run,
+                        const struct exercise_def *ex, size_t a, size_t b)
+{
+    if (run->n_win >= run->cap_win)
+        return;
+    struct window_rec *w = &run->win[run->n_win++];
+    memset(w, 0, sizeof *w);
+    struct rule_ctx c = make_ctx(s, track, a, (a + b) / 2, b);
+    form_evaluate(ex, &c, w->checks, &w->n_checks);
+    w->w.t_start_us = time_at(s, a);
+    w->w.t_end_us = time_at(s, b);
+    const char *why = NULL;
+    w->w.verdict = form_verdict(w->checks, w->n_checks, &why);
+    w->w.score = form_score(w->checks, w->n_checks, w->w.verdict);
+    w->w.fault = NULL;
+    enum analysis_severity worst = 0;
+    for (int j = 0; j < w->n_checks; j++)
+        if (w->checks[j].outcome == ANALYSIS_FAULT && w->checks[j].severity > worst) {
+            worst = w->checks[j].severity;
+            w->w.fault = w->checks[j].name;
+        }
+}
+
+static void hold_close(struct person *p)
+{
+    struct hold_run *run = &p->run;
+    if (!run->active)
+        return;
+    run->active = 0;
+    if (!p->best.active && secs(run->t_start, run->t_last) > secs(p->best.t_start, p->best.t_last)) {
+        struct hold_run tmp = p->best;
+        p->best = *run;
+        *run = tmp;
+    }
+    run->n_win = 0;
+}
+
+static void hold_push(struct analysis_stream *s, int track, size_t idx,
+                      const struct geom_frame *g)
+{
+    int e = -1;
+    const struct exercise_def *ex = hold_def(s, &e);
+    if (!ex)
+        return;
+    struct person *p = &s->person[track];
+    struct hold_run *run = &p->run;
+    int in = ex->envelope(g);
+    if (run->active && (!in && secs(run->t_last, g->t_us) > HOLD_GAP_S))
+        hold_close(p);
+    if (!in)
+        return;
+    if (run->active && secs(run->t_last, g->t_us) > HOLD_GAP_S)
+        hold_close(p);
+    if (!run->active) {
+        run->active = 1;
+        run->start = run->last = run->win_start = idx;
+        run->t_start = run->t_last = g->t_us;
+        run->n_win = 0;
+        return;
+    }
+    run->last = idx;
+    run->t_last = g->t_us;
+    if (secs(time_at(s, run->win_start), g->t_us) >= HOLD_WINDOW_S) {
+        hold_window(s, track, run, ex, run->win_start, idx - 1);
+        run->win_start = idx;
+    }
+}
+
+/* ------------------------------------------------------------------ push */
+
+int analysis_stream_push(struct analysis_stream *s, const struct rr_pose_frame *f)
+{
+    if (!s || !f)
+        return RR_ERR_INVAL;
+    if (s->n > 0 && f->t_us < s->t_last)
+        return RR_ERR_INVAL;
+    if (s->n >= ANALYSIS_MAX_FRAMES)
+        return RR_ERR_TOOBIG;
+    int err = reserve_all(s);
+    if (err)
+        return err;
+    size_t idx = s->n;
+    struct geom_frame *g = &s->ring[idx % STREAM_RING];
+    tracker_push(&s->tr, f, idx, g);
+    for (int e = 0; e < s->n_ex; e++)
+        s->ring_y[(size_t)e * STREAM_RING + idx % STREAM_RING] = NAN;
+    if (idx == 0)
+        s->t_first = f->t_us;
+    s->t_last = f->t_us;
+    s->n++; /* frame idx is now in the ring */
+    int track = g->track;
+    if (track >= 0) {
+        person_stats(&s->person[track], g);
+        for (int e = 0; e < s->n_ex; e++)
+            if (!s->ex[e]->is_hold)
+                slot_push(s, track, e, idx, g);
+        hold_push(s, track, idx, g);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ decision */
+
+struct decision {
+    int track, e;             /* -1 when none */
+    float confidence;
+    float score[MAX_EX];      /* per exercise evidence 0..1 */
+};
+
+static float hold_seconds(const struct person *p)
+{
+    float a = p->run.active ? (float)secs(p->run.t_start, p->run.t_last) : 0.0f;
+    float b = p->best.n_win || p->best.t_last ? (float)secs(p->best.t_start, p->best.t_last) : 0.0f;
+    return fmaxf(a, b);
+}
+
+/* Counted and valid cycles of a slot, including its open rep. */
+static void slot_counts(const struct analysis_stream *s, int track, int e, int *cycles, int *valid)
+{
+    const struct slot *sl = &s->person[track].slot[e];
+    *cycles = sl->cycles;
+    *valid = sl->valid;
+}
+
+static void decide(const struct analysis_stream *s, struct decision *d)
+{
+    memset(d, 0, sizeof *d);
+    d->track = d->e = -1;
+    int n_people = s->tr.n_ids;
+    if (s->given) {
+        int best = -1, bv = -1, bc = -1;
+        size_t bf = 0;
+        for (int p = 0; p < n_people; p++) {
+            int c = 0, v = 0;
+            if (!s->given->is_hold)
+                slot_counts(s, p, 0, &c, &v);
+            else
+                v = (int)(hold_seconds(&s->person[p]) * 10.0f);
+            if (v > bv || (v == bv && (c > bc || (c == bc && s->person[p].frames > bf)))) {
+                best = p;
+                bv = v;
+                bc = c;
+                bf = s->person[p].frames;
+            }
+        }
+        d->track = best;
+        d->e = 0;
+        d->confidence = 1.0f;
+        d->score[0] = 1.0f;
+        return;
+    }
+    const struct analysis_params *pr = &s->params;
+    int bp = -1, be = -1, bv = 0, bc = 0;
+    int total_valid = 0;
+    int ev_valid[MAX_EX] = {0};
+    for (int p = 0; p < n_people; p++) {
+        for (int e = 0; e < s->n_ex; e++) {
+            if (s->ex[e]->is_hold)
+                continue;
+            int c, v;
+            slot_counts(s, p, e, &c, &v);
+            if (v > ev_valid[e])
+                ev_valid[e] = v;
+            int better = v > bv || (v == bv && v > 0 && (long)v * bc > (long)bv * c);
+            if (better) {
+                bp = p;
+                be = e;
+                bv = v;
+                bc = c;
+            }
+        }
+    }
+    for (int e = 0; e < s->n_ex; e++)
+        total_valid += ev_valid[e];
+    int hp = -1, he = -1;
+    float hs = 0.0f;
+    for (int e = 0; e < s->n_ex; e++)
+        if (s->ex[e]->is_hold)
+            he = e;
+    for (int p = 0; p < n_people && he >= 0; p++) {
+        float h = hold_seconds(&s->person[p]);
+        if (h > hs) {
+            hs = h;
+            hp = p;
+        }
+    }
+    for (int e = 0; e < s->n_ex; e++)
+        d->score[e] = s->ex[e]->is_hold ? hs / (hs + pr->hold_min_s)
+                                        : (float)ev_valid[e] / (float)(total_valid + 1);
+    int rep_ok = be >= 0 && (float)bv >= pr->min_cycles && (float)bv >= pr->valid_frac * (float)bc;
+    int hold_ok = hp >= 0 && hs >= pr->hold_min_s;
+    if (rep_ok && (bv >= 2 || !hold_ok)) {
+        d->track = bp;
+        d->e = be;
+        d->confidence = d->score[be];
+    } else if (hold_ok) {
+        d->track = hp;
+        d->e = he;
+        d->confidence = d->score[he];
+    }
+}
+
+const char *analysis_stream_exercise(const struct analysis_stream *s, int *reps, int *phase)
+{
+    struct decision d;
+    if (reps)
+        *reps = 0;
+    if (phase)
+        *phase = 0;
+    if (!s)
+        return NULL;
+    decide(s, &d);
+    if (d.e < 0)
+        return NULL;
+    const struct exercise_def *ex = s->ex[d.e];
+    if (!ex->is_hold) {
+        const struct slot *sl = &s->person[d.track].slot[d.e];
+        if (reps)
+            *reps = sl->ctr.reps;
+        if (phase)
+            *phase = sl->ctr.phase == COUNTER_OUT ? 1 : (sl->ctr.phase == COUNTER_BACK ? 2 : 0);
+    }
+    return ex->name;
+}
+
+void analysis_stream_judged(const struct analysis_stream *s, int *judged)
+{
+    *judged = 0;
+    if (!s)
+        return;
+    struct decision d;
+    decide(s, &d);
+    if (d.e >= 0 && d.track >= 0 && !s->ex[d.e]->is_hold)
+        *judged = (int)s->person[d.track].slot[d.e].n_reps;
+}
+
+/* ------------------------------------------------------------------ report */
+
+static void summarise_set(struct analysis_report *r)
+{
+    struct analysis_set *st = &r->set;
+    int partials = st->partial_reps;
+    memset(st, 0, sizeof *st);
+    st->partial_reps = partials;
+    st->reps = (int)r->n_reps;
+    double sum = 0.0;
+    int scored = 0;
+    for (size_t k = 0; k < r->n_reps; k++) {
+        const struct analysis_rep *rep = &r->reps[k];
+        if (rep->verdict == ANALYSIS_GOOD)
+            st->good++;
+        else if (rep->verdict == ANALYSIS_BAD)
+            st->bad++;
+        else
+            st->cannot_judge++;
+        if (!isnan(rep->score)) {
+            sum += rep->score;
+            scored++;
+        }
+        st->time_under_tension_s += (float)secs(rep->t_start_us, rep->t_end_us);
+    }
+    st->mean_score = scored ? (float)(sum / scored) : NAN;
+    for (size_t k = 0; k < r->n_reps; k++) {
+        for (int j = 0; j < r->reps[k].n_checks; j++) {
+            const struct analysis_check *c = &r->reps[k].checks[j];
+            if (c->outcome != ANALYSIS_FAULT)
+                continue;
+            int count = 0;
+            for (size_t m = 0; m < r->n_reps; m++)
+                for (int q = 0; q < r->reps[m].n_checks; q++)
+                    if (r->reps[m].checks[q].outcome == ANALYSIS_FAULT &&
+                        strcmp(r->reps[m].checks[q].name, c->name) == 0)
+                        count++;
+            if (count > st->top_fault_reps) {
+                st->top_fault_reps = count;
+                st->top_fault = c->name;
+            }
+        }
+    }
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+static int report_hold(const struct analysis_stream *s, int track, int e,
+                       struct analysis_report *r)
+{
+    const struct exercise_def *ex = s->ex[e];
+    const struct person *p = &s->person[track];
+    const struct hold_run *run = &p->best;
+    float best_s = p->best.t_last ? (float)secs(p->best.t_start, p->best.t_last) : -1.0f;
+    if (p->run.active && secs(p->run.t_start, p->run.t_last) > best_s)
+        run = &p->run;
+    struct analysis_hold *h = &r->hold;
+    h->mean_score = NAN;
+    if (!run->t_last && !run->active)
+        return 0;
+    h->hold_s = (float)secs(run->t_start, run->t_last);
+    /* The open window of a live run counts too (judged on the copy). */
+    size_t n_win = run->n_win;
+    struct window_rec extra;
+    int have_extra = 0;
+    if (run->active && run->win_start <= run->last && run->last < s->n) {
+        struct analysis_stream *mut = NULL; /* hold_window needs no mutation of s */
+        (void)mut;
+        memset(&extra, 0, sizeof extra);
+        struct rule_ctx c = make_ctx(s, track, run->win_start, (run->win_start + run->last) / 2,
+                                     run->last);
+        form_evaluate(ex, &c, extra.checks, &extra.n_checks);
+        extra.w.t_start_us = time_at(s, run->win_start);
+        extra.w.t_end_us = time_at(s, run->last);
+        const char *why = NULL;
+        extra.w.verdict = form_verdict(extra.checks, extra.n_checks, &why);
+        extra.w.score = form_score(extra.checks, extra.n_checks, extra.w.verdict);
+        enum analysis_severity worst = 0;
+        for (int j = 0; j < extra.n_checks; j++)
+            if (extra.checks[j].outcome == ANALYSIS_FAULT && extra.checks[j].severity > worst) {
+                worst = extra.checks[j].severity;
+                extra.w.fault = extra.checks[j].name;
+            }
+        have_extra = 1;
+    }
+    size_t total = n_win + (size_t)have_extra;
+    if (total > 0) {
+        h->windows = calloc(total, sizeof *h->windows);
+        if (!h->windows)
+            return RR_ERR_NOMEM;
+    }
+    double sum = 0.0;
+    int scored = 0;
+    for (size_t k = 0; k < total; k++) {
+        const struct window_rec *w = k < n_win ? &run->win[k] : &extra;
+        h->windows[h->n_windows++] = w->w;
+        if (!isnan(w->w.score)) {
+            sum += w->w.score;
+            scored++;
+        }
+        if (w->w.verdict == ANALYSIS_GOOD) {
+            int64_t t_next = k + 1 < total ? (k + 1 < n_win ? run->win[k + 1].w.t_start_us
+                                                            : extra.w.t_start_us)
+                                           : w->w.t_end_us;
+            h->good_form_s += (float)secs(w->w.t_start_us, t_next);
+        }
+    }
+    h->mean_score = scored ? (float)(sum / scored) : NAN;
+    /* Whole-hold checks: the median of each check over the windows. */
+    if (total > 0) {
+        const struct window_rec *w0 = n_win > 0 ? &run->win[0] : &extra;
+        h->n_checks = w0->n_checks;
+        for (int j = 0; j < h->n_checks; j++) {
+            float vals[256];
+            size_t m = 0;
+            for (size_t k = 0; k < total && m < 256; k++) {
+                const struct window_rec *w = k < n_win ? &run->win[k] : &extra;
+                if (j < w->n_checks && !isnan(w->checks[j].value))
+                    vals[m++] = w->checks[j].value;
+            }
+            struct analysis_check *c = &h->checks[j];
+            *c = w0->checks[j];
+            if (m == 0) {
+                c->value = NAN;
+                c->outcome = ANALYSIS_NOT_JUDGED;
+                c->confidence = NAN;
+                c->reason = "hidden";
+                continue;
+            }
+            qsort(vals, m, sizeof vals[0], cmp_float);
+            c->value = (m & 1) ? vals[m / 2] : 0.5f * (vals[m / 2 - 1] + vals[m / 2]);
+            float noise = 1e-3f;
+            for (int q = 0; q < ex->n_rules; q++)
+                if (ex->rules[q].name == c->name && ex->rules[q].noise > 0.0f)
+                    noise = ex->rules[q].noise;
+            float margin = (c->above ? c->value - c->threshold : c->threshold - c->value) / noise;
+            c->confidence = 1.0f / (1.0f + expf(-2.0f * fabsf(margin)));
+            c->outcome = margin > 0.0f ? ANALYSIS_FAULT : ANALYSIS_PASS;
+            c->reason = NULL;
+        }
+    }
+    return 0;
+}
+
+int analysis_stream_report(const struct analysis_stream *s, struct analysis_report **out)
+{
+    if (!s || !out)
+        return RR_ERR_INVAL;
+    *out = NULL;
+    struct analysis_report *r = calloc(1, sizeof *r);
+    if (!r)
+        return RR_ERR_NOMEM;
+    r->n_frames = s->n;
+    r->set.mean_score = NAN;
+    r->hold.mean_score = NAN;
+    r->camera_roll_deg = s->tr.roll_deg;
+    r->people = s->tr.n_ids;
+    r->athlete = -1;
+    r->duration_s = s->n > 0 ? (float)secs(s->t_first, s->t_last) : 0.0f;
+    struct decision d;
+    decide(s, &d);
+    /* Candidates: every exercise, best first. */
+    for (int e = 0; e < s->n_ex; e++) {
+        struct analysis_candidate c = {s->ex[e]->name, d.score[e]};
+        int k = r->n_candidates++;
+        while (k > 0 && r->candidates[k - 1].score < c.score) {
+            r->candidates[k] = r->candidates[k - 1];
+            k--;
+        }
+        r->candidates[k] = c;
+    }
+    if (s->given) {
+        r->exercise = s->given->name;
+        r->exercise_given = 1;
+        r->confidence = 1.0f;
+        r->is_hold = s->given->is_hold;
+    }
+    if (d.track >= 0)
+        r->n_frames_used = s->person[d.track].frames;
+    if (d.e < 0 || d.track < 0) {
+        summarise_set(r);
+        *out = r;
+        return 0;
+    }
+    const struct exercise_def *ex = s->ex[d.e];
+    r->exercise = ex->name;
+    r->is_hold = ex->is_hold;
+    r->confidence = d.confidence;
+    r->athlete = d.track;
+    r->view = person_view(&s->person[d.track]);
+    int err = 0;
+    if (ex->is_hold) {
+        err = report_hold(s, d.track, d.e, r);
+    } else {
+        const struct slot *sl = &s->person[d.track].slot[d.e];
+        size_t n = sl->n_reps + (sl->pend.active ? 1u : 0u);
+        if (n > 0) {
+            r->reps = calloc(n, sizeof *r->reps);
+            if (!r->reps)
+                err = RR_ERR_NOMEM;
+        }
+        if (!err) {
+            if (sl->n_reps)
+                memcpy(r->reps, sl->reps, sl->n_reps * sizeof *r->reps);
+            r->n_reps = sl->n_reps;
+            if (sl->pend.active) {
+                size_t end = sl->pend.low_i > sl->pend.ev.i_far ? sl->pend.low_i : s->n - 1;
+                if (!ex->seg.count_at_far || sl->ctr.phase == COUNTER_BACK)
+                    end = sl->pend.low_i > sl->pend.ev.i_far ? sl->pend.low_i : s->n - 1;
+                close_rep(s, d.track, d.e, &sl->pend, end, (int)r->n_reps + 1,
+                          &r->reps[r->n_reps]);
+                r->n_reps++;
+            }
+        }
+        if (!err && sl->n_parts > 0) {
+            r->partials = malloc(sl->n_parts * sizeof *r->partials);
+            if (!r->partials)
+                err = RR_ERR_NOMEM;
+            else
+                memcpy(r->partials, sl->parts, sl->n_parts * sizeof *r->partials);
+            r->n_partials = sl->n_parts;
+            r->set.partial_reps = (int)sl->n_parts;
+        }
+    }
+    if (err) {
+        analysis_report_free(r);
+        return err;
+    }
+    summarise_set(r);
+    *out = r;
+    return 0;
+}

@@ -1,0 +1,302 @@
+/* track.c - identity, camera roll and side bridging (track.h). */
+#include "track.h"
+
+#include <math.h>
+#include <string.h>
+
+#define RAD2DEG 57.29577951308232f
+#define OFFSET_TAU_S 0.5f
+
+/* Left ids of the bridged pairs (right = left + 1). */
+static const int pairs[TRACK_PAIRS] = {
+    RR_LM_LEFT_SHOULDER, RR_LM_LEFT_ELBOW, RR_LM_LEFT_WRIST,  RR_LM_LEFT_HIP,
+    RR_LM_LEFT_KNEE,     RR_LM_LEFT_ANKLE, RR_LM_LEFT_HEEL,   RR_LM_LEFT_FOOT_INDEX,
+    RR_LM_LEFT_EAR,      RR_LM_LEFT_EYE,   RR_LM_LEFT_INDEX,
+};
+
+/* Bones of the identity signature (pairs of landmark ids), over torso length. */
+static const int bones[TRACK_SIG_LEN][2] = {
+    {RR_LM_LEFT_SHOULDER, RR_LM_LEFT_ELBOW}, {RR_LM_LEFT_ELBOW, RR_LM_LEFT_WRIST},
+    {RR_LM_LEFT_HIP, RR_LM_LEFT_KNEE},       {RR_LM_LEFT_KNEE, RR_LM_LEFT_ANKLE},
+    {RR_LM_LEFT_SHOULDER, RR_LM_RIGHT_SHOULDER}, {RR_LM_LEFT_HIP, RR_LM_RIGHT_HIP},
+};
+
+void tracker_init(struct tracker *t)
+{
+    memset(t, 0, sizeof *t);
+    t->cur = -1;
+    for (int k = 0; k < TRACK_MAX; k++)
+        for (int p = 0; p < TRACK_PAIRS; p++)
+            t->id[k].both_t[p] = -1;
+}
+
+static float wdist(const struct geom_frame *g, int a, int b)
+{
+    float dx = g->wx[a] - g->wx[b], dy = g->wy[a] - g->wy[b], dz = g->wz[a] - g->wz[b];
+    return sqrtf(dx * dx + dy * dy + dz * dz);
+}
+
+/* Signature of one frame (world bone lengths over torso length); 0 when not measurable. */
+static int frame_signature(const struct geom_frame *g, float sig[TRACK_SIG_LEN])
+{
+    if (!g->has_world)
+        return 0;
+    float sh[3], hp[3];
+    geom_world_mid(g, RR_LM_LEFT_SHOULDER, sh);
+    geom_world_mid(g, RR_LM_LEFT_HIP, hp);
+    float torso = sqrtf((sh[0] - hp[0]) * (sh[0] - hp[0]) + (sh[1] - hp[1]) * (sh[1] - hp[1]) +
+                        (sh[2] - hp[2]) * (sh[2] - hp[2]));
+    if (!(torso > 1e-3f))
+        return 0;
+    for (int k = 0; k < TRACK_SIG_LEN; k++) {
+        int a = bones[k][0], b = bones[k][1];
+        float len = NAN;
+        if (b == a + 1 && (a == RR_LM_LEFT_SHOULDER || a == RR_LM_LEFT_HIP)) {
+            if (geom_trusted(g, a) && geom_trusted(g, b))
+                len = wdist(g, a, b);
+        } else {
+            float l = geom_trusted(g, a) && geom_trusted(g, b) ? wdist(g, a, b) : NAN;
+            float r = geom_trusted(g, a + 1) && geom_trusted(g, b + 1) ? wdist(g, a + 1, b + 1) : NAN;
+            len = isnan(l) ? r : (isnan(r) ? l : 0.5f * (l + r));
+        }
+        if (isnan(len))
+            return 0;
+        sig[k] = len / torso;
+    }
+    return 1;
+}
+
+static float sig_distance(const struct track_identity *id, const float sig[TRACK_SIG_LEN])
+{
+    if (id->sig_n == 0)
+        return INFINITY;
+    double d = 0.0;
+    for (int k = 0; k < TRACK_SIG_LEN; k++) {
+        double m = id->sig_sum[k] / id->sig_n;
+        d += fabs(m - sig[k]);
+    }
+    return (float)(d / TRACK_SIG_LEN);
+}
+
+/* Hip centre and body scale (larger of torso length and shoulder width), image units. */
+static int place(const struct geom_frame *g, float *cx, float *cy, float *scale)
+{
+    if (!g->iso || !g->valid)
+        return 0;
+    float h[2], s[2];
+    geom_img_mid(g, RR_LM_LEFT_HIP, h);
+    geom_img_mid(g, RR_LM_LEFT_SHOULDER, s);
+    if (!isfinite(h[0]) || !isfinite(s[0]))
+        return 0;
+    float w = hypotf(g->x[RR_LM_LEFT_SHOULDER] - g->x[RR_LM_RIGHT_SHOULDER],
+                     g->y[RR_LM_LEFT_SHOULDER] - g->y[RR_LM_RIGHT_SHOULDER]);
+    float torso = hypotf(h[0] - s[0], h[1] - s[1]);
+    *cx = h[0];
+    *cy = h[1];
+    *scale = fmaxf(w, torso);
+    return *scale > 1e-4f;
+}
+
+static int choose_identity(struct tracker *t, const struct geom_frame *g, float cx, float cy,
+                           float scale, int placed)
+{
+    /* Same segment as the previous frame? */
+    if (t->cur >= 0 && t->have_prev && placed) {
+        float ratio = scale / t->prev_scale;
+        float jump = hypotf(cx - t->prev_cx, cy - t->prev_cy);
+        if (jump <= TRACK_JUMP * t->prev_scale && ratio >= 0.5f && ratio <= 2.0f)
+            return t->cur;
+    } else if (t->cur >= 0 && !placed) {
+        return t->cur;
+    }
+    if (t->n_ids == 0)
+        return -1;
+    /* A new segment: an identity last seen at a similar place and size. */
+    int best = -1;
+    float best_d = INFINITY;
+    for (int k = 0; k < t->n_ids && placed; k++) {
+        const struct track_identity *id = &t->id[k];
+        float ratio = scale / id->scale;
+        float d = hypotf(cx - id->cx, cy - id->cy) / id->scale;
+        if (d <= TRACK_JUMP && ratio >= 0.6f && ratio <= 1.67f && d < best_d) {
+            best = k;
+            best_d = d;
+        }
+    }
+    if (best >= 0)
+        return best;
+    /* Else the closest body proportions. */
+    float sig[TRACK_SIG_LEN];
+    if (frame_signature(g, sig)) {
+        for (int k = 0; k < t->n_ids; k++) {
+            float d = sig_distance(&t->id[k], sig);
+            if (d < best_d) {
+                best = k;
+                best_d = d;
+            }
+        }
+        if (best >= 0 && (best_d <= TRACK_SIG_MATCH || t->n_ids == TRACK_MAX))
+            return best;
+    }
+    if (t->n_ids < TRACK_MAX)
+        return -1;
+    /* Full: the identity seen last at the nearest place. */
+    best = 0;
+    best_d = INFINITY;
+    for (int k = 0; k < t->n_ids; k++) {
+        float d = hypotf(cx - t->id[k].cx, cy - t->id[k].cy);
+        if (d < best_d) {
+            best = k;
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+/* One vote for the camera roll from a frame computed without roll correction. */
+static void vote_roll(struct tracker *t, const struct geom_frame *g)
+{
+    if (!g->iso || !g->valid)
+        return;
+    float s[2], lo[2];
+    geom_img_mid(g, RR_LM_LEFT_SHOULDER, s);
+    int have_lo = 0;
+    static const int lower[] = {RR_LM_LEFT_ANKLE, RR_LM_LEFT_KNEE, RR_LM_LEFT_HIP};
+    for (size_t k = 0; k < sizeof lower / sizeof lower[0] && !have_lo; k++) {
+        if (geom_usable(g, lower[k]) && geom_usable(g, lower[k] + 1)) {
+            geom_img_mid(g, lower[k], lo);
+            have_lo = 1;
+        }
+    }
+    if (!have_lo || !isfinite(s[0]))
+        return;
+    float dx = s[0] - lo[0], dy = lo[1] - s[1]; /* up is -y */
+    if (hypotf(dx, dy) < 1e-4f)
+        return;
+    float a = atan2f(dx, dy) * RAD2DEG; /* 0: upright; positive: leaning to +x */
+    float roll = NAN;
+    if (fabsf(a) <= (float)TRACK_ROLL_MAX) {
+        roll = a;
+    } else if (fabsf(a) >= 50.0f && fabsf(a) <= 130.0f) {
+        /* Lying: the floor line from the hands (or forearms) to the feet. */
+        int hand = geom_usable(g, RR_LM_LEFT_WRIST) && geom_usable(g, RR_LM_RIGHT_WRIST)
+                       ? RR_LM_LEFT_WRIST
+                       : (geom_usable(g, RR_LM_LEFT_ELBOW) && geom_usable(g, RR_LM_RIGHT_ELBOW)
+                              ? RR_LM_LEFT_ELBOW
+                              : -1);
+        int foot = geom_usable(g, RR_LM_LEFT_FOOT_INDEX) && geom_usable(g, RR_LM_RIGHT_FOOT_INDEX)
+                       ? RR_LM_LEFT_FOOT_INDEX
+                       : -1;
+        if (hand >= 0 && foot >= 0) {
+            float h[2], f[2];
+            geom_img_mid(g, hand, h);
+            geom_img_mid(g, foot, f);
+            float fx = f[0] - h[0], fy = f[1] - h[1];
+            if (fx < 0.0f) {
+                fx = -fx;
+                fy = -fy;
+            }
+            if (fx > 1e-4f) {
+                float b = atan2f(fy, fx) * RAD2DEG; /* slope of the floor in the image */
+                if (fabsf(b) <= (float)TRACK_ROLL_MAX)
+                    roll = b;
+            }
+        }
+    }
+    if (isnan(roll))
+        return;
+    int bin = (int)lrintf(roll) + TRACK_ROLL_MAX;
+    if (bin < 0 || bin > 2 * TRACK_ROLL_MAX)
+        return;
+    t->roll_hist[bin]++;
+    t->roll_votes++;
+    if (t->roll_votes < TRACK_ROLL_MIN_FRAMES)
+        return;
+    uint32_t half = (t->roll_votes + 1) / 2, acc = 0;
+    for (int b = 0; b <= 2 * TRACK_ROLL_MAX; b++) {
+        acc += t->roll_hist[b];
+        if (acc >= half) {
+            t->roll_deg = (float)(b - TRACK_ROLL_MAX);
+            break;
+        }
+    }
+}
+
+/* Bridge hidden sides and keep the offsets of seen pairs (identity k). */
+static void bridge(struct track_identity *id, struct geom_frame *g, int64_t t_us, double dt)
+{
+    float a = dt > 0.0 ? (float)(1.0 - exp(-dt / OFFSET_TAU_S)) : 1.0f;
+    for (int p = 0; p < TRACK_PAIRS; p++) {
+        int l = pairs[p], r = l + 1;
+        int ul = geom_usable(g, l), ur = geom_usable(g, r);
+        if (ul && ur) {
+            float ox = g->x[l] - g->x[r], oy = g->y[l] - g->y[r];
+            if (id->both_t[p] < 0) {
+                id->off_x[p] = ox;
+                id->off_y[p] = oy;
+            } else {
+                id->off_x[p] += a * (ox - id->off_x[p]);
+                id->off_y[p] += a * (oy - id->off_y[p]);
+            }
+            id->both_t[p] = t_us;
+            continue;
+        }
+        if (ul == ur || id->both_t[p] < 0 || (double)(t_us - id->both_t[p]) * 1e-6 > TRACK_BRIDGE_S)
+            continue;
+        if (ul) {
+            g->x[r] = g->x[l] - id->off_x[p];
+            g->y[r] = g->y[l] - id->off_y[p];
+            g->usable |= (uint64_t)1 << r;
+        } else {
+            g->x[l] = g->x[r] + id->off_x[p];
+            g->y[l] = g->y[r] + id->off_y[p];
+            g->usable |= (uint64_t)1 << l;
+        }
+    }
+}
+
+void tracker_push(struct tracker *t, const struct rr_pose_frame *f, size_t index,
+                  struct geom_frame *g)
+{
+    /* Roll votes come from the uncorrected frame; the frame is then corrected with the
+     * estimate so far (causal: early frames use what is known then). */
+    geom_frame_compute(f, index, 0.0f, g);
+    vote_roll(t, g);
+    if (t->roll_deg != 0.0f)
+        geom_frame_compute(f, index, t->roll_deg, g);
+    g->track = -1;
+    if (!g->valid)
+        return;
+    float cx = 0.0f, cy = 0.0f, scale = 1.0f;
+    int placed = place(g, &cx, &cy, &scale);
+    int k = choose_identity(t, g, cx, cy, scale, placed);
+    if (k < 0) {
+        k = t->n_ids++;
+        memset(&t->id[k], 0, sizeof t->id[k]);
+        for (int p = 0; p < TRACK_PAIRS; p++)
+            t->id[k].both_t[p] = -1;
+        t->id[k].used = 1;
+    }
+    struct track_identity *id = &t->id[k];
+    double dt = id->frames > 0 ? (double)(g->t_us - id->t_last) * 1e-6 : 0.0;
+    bridge(id, g, g->t_us, dt);
+    id->frames++;
+    id->t_last = g->t_us;
+    if (placed) {
+        id->cx = cx;
+        id->cy = cy;
+        id->scale = scale;
+    }
+    float sig[TRACK_SIG_LEN];
+    if (frame_signature(g, sig)) {
+        for (int j = 0; j < TRACK_SIG_LEN; j++)
+            id->sig_sum[j] += sig[j];
+        id->sig_n++;
+    }
+    t->cur = k;
+    t->have_prev = placed;
+    t->prev_cx = cx;
+    t->prev_cy = cy;
+    t->prev_scale = scale;
+    g->track = k;
+}
