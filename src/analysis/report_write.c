@@ -133,6 +133,12 @@ static void write_check(struct rr_jbuf *jb, const struct analysis_check *c)
     jbuf_key(jb, "outcome");
     jbuf_str(jb, analysis_outcome_name(c->outcome));
     jbuf_raw(jb, ",");
+    jbuf_key(jb, "confidence");
+    jbuf_real(jb, c->confidence);
+    jbuf_raw(jb, ",");
+    jbuf_key(jb, "reason");
+    jbuf_str(jb, c->reason);
+    jbuf_raw(jb, ",");
     jbuf_key(jb, "value");
     jbuf_real(jb, c->value);
     jbuf_raw(jb, ",");
@@ -193,6 +199,12 @@ void analysis_write_rep(struct rr_jbuf *jb, const struct analysis_rep *p)
     jbuf_raw(jb, ",");
     jbuf_key(jb, "verdict");
     jbuf_str(jb, analysis_verdict_name(p->verdict));
+    jbuf_raw(jb, ",");
+    jbuf_key(jb, "confidence");
+    jbuf_real(jb, p->confidence);
+    jbuf_raw(jb, ",");
+    jbuf_key(jb, "cannot_judge_reason");
+    jbuf_str(jb, p->cannot_judge_reason);
     jbuf_raw(jb, ",");
     jbuf_key(jb, "symmetry_deg");
     jbuf_real(jb, p->symmetry_deg);
@@ -276,6 +288,26 @@ static void write_hold(struct rr_jbuf *jb, const struct analysis_hold *h)
     jbuf_raw(jb, "]}");
 }
 
+static void write_partial(struct rr_jbuf *jb, const struct analysis_partial *p, int comma)
+{
+    jbuf_raw(jb, comma ? ",{" : "{");
+    jbuf_key(jb, "t_start_s");
+    jbuf_real(jb, secs(p->t_start_us));
+    jbuf_raw(jb, ",");
+    jbuf_key(jb, "t_turn_s");
+    jbuf_real(jb, secs(p->t_turn_us));
+    jbuf_raw(jb, ",");
+    jbuf_key(jb, "frame_start");
+    jbuf_int(jb, (long long)p->frame_start);
+    jbuf_raw(jb, ",");
+    jbuf_key(jb, "frame_turn");
+    jbuf_int(jb, (long long)p->frame_turn);
+    jbuf_raw(jb, ",");
+    jbuf_key(jb, "reached");
+    jbuf_real(jb, p->reached);
+    jbuf_raw(jb, "}");
+}
+
 void analysis_write_report(struct rr_jbuf *jb, const struct analysis_report *r)
 {
     const struct analysis_set *st = &r->set;
@@ -294,6 +326,23 @@ void analysis_write_report(struct rr_jbuf *jb, const struct analysis_report *r)
     jbuf_raw(jb, ",");
     jbuf_key(jb, "view");
     jbuf_str(jb, analysis_view_name(r->view));
+    jbuf_raw(jb, ",");
+    jbuf_key(jb, "camera");
+    jbuf_raw(jb, "{");
+    jbuf_key(jb, "view");
+    jbuf_str(jb, analysis_view_name(r->view));
+    jbuf_raw(jb, ",");
+    jbuf_key(jb, "roll_deg");
+    jbuf_real(jb, r->camera_roll_deg);
+    jbuf_raw(jb, "},");
+    jbuf_key(jb, "people");
+    jbuf_int(jb, r->people);
+    jbuf_raw(jb, ",");
+    jbuf_key(jb, "athlete");
+    if (r->athlete >= 0)
+        jbuf_int(jb, r->athlete);
+    else
+        jbuf_raw(jb, "null");
     jbuf_raw(jb, ",");
     jbuf_key(jb, "duration_s");
     jbuf_real(jb, r->duration_s);
@@ -326,6 +375,9 @@ void analysis_write_report(struct rr_jbuf *jb, const struct analysis_report *r)
     jbuf_key(jb, "reps");
     jbuf_int(jb, st->reps);
     jbuf_raw(jb, ",");
+    jbuf_key(jb, "partial_reps");
+    jbuf_int(jb, st->partial_reps);
+    jbuf_raw(jb, ",");
     jbuf_key(jb, "good");
     jbuf_int(jb, st->good);
     jbuf_raw(jb, ",");
@@ -354,6 +406,11 @@ void analysis_write_report(struct rr_jbuf *jb, const struct analysis_report *r)
             jbuf_raw(jb, ",");
         analysis_write_rep(jb, &r->reps[k]);
     }
+    jbuf_raw(jb, "],");
+    jbuf_key(jb, "partial_reps");
+    jbuf_raw(jb, "[");
+    for (size_t k = 0; k < r->n_partials; k++)
+        write_partial(jb, &r->partials[k], k > 0);
     jbuf_raw(jb, "],");
     jbuf_key(jb, "hold");
     if (r->is_hold)

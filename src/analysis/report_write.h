@@ -1,5 +1,5 @@
 /*
- * report_write.h - the analysis report as JSON text (schema repright.report/1, documented in
+ * report_write.h - the analysis report as JSON text (schema repright.report/2, documented in
  * docs/report-schema.md), written without any JSON library so that the same code serves the
  * native build (src/pipeline/report_json.c parses this text and adds its "source" block) and
  * the WebAssembly build of the live page (web/wasm/). One writer: the two cannot drift.
@@ -21,7 +21,8 @@
 
 #include "analysis.h"
 
-#define ANALYSIS_REPORT_SCHEMA "repright.report/1"
+/* /2 keeps every field of /1 with its meaning and adds fields: a reader of /1 reads /2. */
+#define ANALYSIS_REPORT_SCHEMA "repright.report/2"
 /* Largest JSON text one buffer may grow to (a 10-minute report is well under 10 MB). */
 #define RR_JBUF_MAX ((size_t)64 << 20)
 

@@ -1,4 +1,4 @@
-/* report_json.c - analysis report -> JSON, schema repright.report/1 (report_json.h). */
+/* report_json.c - analysis report -> JSON, schema repright.report/2 (report_json.h). */
 #include "report_json.h"
 
 #include <math.h>

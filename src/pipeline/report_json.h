@@ -1,8 +1,10 @@
 /*
- * report_json.h - the analysis report as JSON, schema "repright.report/1"
- * (docs/report-schema.md). The analysis core has no JSON of its own (it compiles to WebAssembly
- * without jansson); this is the one serialiser, used by `repright analyze --json`, the job worker
- * and the API.
+ * report_json.h - the analysis report as JSON, schema "repright.report/2"
+ * (docs/report-schema.md), as a jansson object or text with the pipeline's "source" block. The
+ * text itself is written by the analysis core's own writer (src/analysis/report_write.h, which
+ * the WebAssembly build shares); this module parses it and adds "source". Used by
+ * `repright analyze --json`, the job worker and the API. Reports stored before /2 keep their
+ * schema string; /2 only adds fields, so readers of /1 fields read both.
  *
  * Ownership: report_json_build() returns a new jansson reference (json_decref it);
  * report_json_dumps() a malloc'd string (free it).
@@ -17,8 +19,9 @@
 #include <stdio.h>
 
 #include "../analysis/analysis.h"
+#include "../analysis/report_write.h"
 
-#define REPORT_JSON_SCHEMA "repright.report/1"
+#define REPORT_JSON_SCHEMA ANALYSIS_REPORT_SCHEMA
 
 struct pipeline_result;
 

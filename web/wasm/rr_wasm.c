@@ -8,7 +8,7 @@
  *       microseconds in a long session)  [2] has_pose (0/1)  [3] image width px  [4] height px
  *   [5 .. 5+132)     33 x (x, y, z, visibility) normalised image landmarks
  *   [137 .. 137+132) 33 x (x, y, z, visibility) world landmarks, metres
- * Results are JSON text (schema repright.report/1 for reports, src/analysis/report_write.c)
+ * Results are JSON text (schema repright.report/2 for reports, src/analysis/report_write.c)
  * returned as a pointer into a buffer this module owns: valid until the next call that returns
  * text. NULL means failure; rr_wasm_last_error() then says why.
  *

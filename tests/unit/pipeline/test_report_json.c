@@ -1,5 +1,6 @@
-/* test_report_json.c - the repright.report/1 serialiser: fields and types, NAN as null, faults
- * listed per rep, the plank hold block, the "source" block of report_json_print(). */
+/* test_report_json.c - the repright.report/2 serialiser: fields and types, NAN as null, faults
+ * listed per rep, the v2 confidences and reasons, the plank hold block, the "source" block of
+ * report_json_print(). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,15 +48,18 @@ static struct analysis_report *make_report(void)
     p->concentric_s = 0.66f;
     p->eccentric_s = NAN;
     p->symmetry_deg = NAN;
-    p->score = 82.0f;
+    p->score = 62.0f;
     p->verdict = ANALYSIS_BAD;
+    p->confidence = 0.9f;
     p->n_checks = 2;
     p->checks[0] = (struct analysis_check){"heels_rise", "keep your heels down", "shin", 0.2f, 0.1f,
-                                           1, ANALYSIS_SEV_MODERATE, ANALYSIS_FAULT};
+                                           1, ANALYSIS_SEV_MODERATE, ANALYSIS_FAULT, 0.9f, NULL};
     p->checks[1] = (struct analysis_check){"knees_past_toes", "sit back", "shin", NAN, 0.35f, 1,
-                                           ANALYSIS_SEV_MINOR, ANALYSIS_NOT_JUDGED};
+                                           ANALYSIS_SEV_MINOR, ANALYSIS_NOT_JUDGED, NAN, "hidden"};
     p->n_faults = 1;
-    r->set = (struct analysis_set){.reps = 1, .bad = 1, .mean_score = 82.0f,
+    r->people = 1;
+    r->athlete = 0;
+    r->set = (struct analysis_set){.reps = 1, .bad = 1, .mean_score = 62.0f,
                                    .top_fault = "heels_rise", .top_fault_reps = 1,
                                    .time_under_tension_s = 1.33f};
     return r;
@@ -70,7 +74,9 @@ static void report_json__writes_schema_reps_checks_and_nulls(void **state)
     json_error_t err;
     json_t *o = json_loads(text, 0, &err);
     assert_non_null(o);
-    assert_string_equal(json_string_value(json_object_get(o, "schema")), "repright.report/1");
+    assert_string_equal(json_string_value(json_object_get(o, "schema")), "repright.report/2");
+    assert_string_equal(REPORT_JSON_SCHEMA, "repright.report/2");
+    assert_int_equal(json_integer_value(json_object_get(o, "athlete")), 0);
     assert_string_equal(json_string_value(json_object_get(o, "exercise")), "squat");
     assert_string_equal(json_string_value(json_object_get(o, "exercise_source")), "recognised");
     assert_string_equal(json_string_value(json_object_get(o, "view")), "side");
@@ -93,6 +99,9 @@ static void report_json__writes_schema_reps_checks_and_nulls(void **state)
     assert_true(json_is_null(json_object_get(c1, "value")));
     assert_string_equal(json_string_value(json_object_get(c1, "fault_when")), "above");
     assert_string_equal(json_string_value(json_object_get(c1, "severity")), "minor");
+    assert_string_equal(json_string_value(json_object_get(c1, "reason")), "hidden");
+    assert_true(json_is_null(json_object_get(c1, "confidence")));
+    assert_float_equal(json_number_value(json_object_get(rep, "confidence")), 0.9, 1e-6);
     json_decref(o);
     free(text);
     analysis_report_free(r);
@@ -108,11 +117,11 @@ static void report_json__writes_a_plank_hold_and_no_exercise(void **state)
     r->is_hold = 1;
     r->hold.hold_s = 3.0f;
     r->hold.good_form_s = 2.0f;
-    r->hold.mean_score = 90.0f;
+    r->hold.mean_score = 62.0f;
     r->hold.n_windows = 1;
     r->hold.windows = calloc(1, sizeof *r->hold.windows);
     assert_non_null(r->hold.windows);
-    r->hold.windows[0] = (struct analysis_hold_window){0, 1000000, 82.0f, ANALYSIS_BAD, "hip_sag"};
+    r->hold.windows[0] = (struct analysis_hold_window){0, 1000000, 62.0f, ANALYSIS_BAD, "hip_sag"};
     r->set.mean_score = NAN;
     json_t *o = report_json_build(r);
     assert_non_null(o);

@@ -16,7 +16,7 @@
 //   core.analyze(frames, { exercise, width, height }) -> Report
 //                                          frames: [{tMs, image, world, width?, height?}]
 //
-// Report and Rep objects carry the fields of docs/report-schema.md (repright.report/1) with
+// Report and Rep objects carry the fields of docs/report-schema.md (repright.report/2) with
 // these additions on each Rep, for the live page: t_start / t_end (= t_start_s / t_end_s,
 // seconds), cue (the first fault's cue, or null), fault_names (the schema's `faults` list of
 // names), and `faults` given as objects {name, cue, severity, value, threshold} (one per check
