@@ -1,8 +1,9 @@
 /* test_live.c - the streaming analysis session (src/analysis/live.h): after every push the
  * session's report equals the batch analysis of the frames so far (compared as report JSON,
- * every field at 17 digits), each rep is announced once and in order, frames without a pose are
- * accepted, bad input and a full session get clear errors. Synthetic series from synth.h and
- * the recorded series in tests/fixtures/analysis. */
+ * every field at 17 digits), each rep is counted as soon as the core counts it and announced
+ * once, in order, when it has been judged; reports are made only then (few per session);
+ * frames without a pose are accepted, bad input and a full session get clear errors.
+ * Synthetic series from synth.h and the recorded series in tests/fixtures/analysis. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,6 +61,8 @@ static char *live_json(struct analysis_live *lv)
 
 struct pushed {
     int announced;          /* reps announced */
+    int counted;            /* reps counted at the last push (st.reps) */
+    size_t final_reps;      /* reps in the session's final report */
     int in_order;           /* announced indices were 1, 2, 3, ... */
     int reruns;
     int saw_out, saw_back;  /* phases seen */
@@ -84,15 +87,21 @@ static void push_series(const struct rr_pose_frame *fr, size_t n, const char *ex
         p->reruns += st.reran;
         p->saw_out |= st.phase == LIVE_PHASE_OUT;
         p->saw_back |= st.phase == LIVE_PHASE_BACK;
+        /* Counted reps never go back (for one exercise); announced (judged) ones never run
+         * ahead of them. */
+        if (st.exercise && p->exercise == st.exercise)
+            assert_true(st.reps >= p->counted);
         p->exercise = st.exercise;
-        if (st.report)
-            assert_int_equal(st.reps, (int)st.report->n_reps);
+        p->counted = st.reps;
         for (size_t k = 0; k < st.n_new; k++) {
+            assert_non_null(st.report);
+            assert_true(st.first_new + k < st.report->n_reps);
             const struct analysis_rep *rep = &st.report->reps[st.first_new + k];
             if (rep->index != p->announced + 1)
                 p->in_order = 0;
             p->announced = rep->index;
         }
+        assert_true(p->announced <= st.reps);
         if ((i + 1) % check == 0 || i + 1 == n) {
             char *a = live_json(lv), *b = batch_json(fr, i + 1, exercise);
             if (strcmp(a, b) != 0)
@@ -102,6 +111,12 @@ static void push_series(const struct rr_pose_frame *fr, size_t n, const char *ex
             free(b);
         }
     }
+    const struct analysis_report *r = NULL;
+    assert_int_equal(analysis_live_report(lv, &r), 0);
+    p->final_reps = r->n_reps;
+    /* The report holds every counted rep (one still being judged closed on its copy). */
+    if (!r->is_hold && r->exercise)
+        assert_int_equal(p->counted, (int)r->n_reps);
     analysis_live_free(lv);
 }
 
@@ -124,12 +139,13 @@ static void live__report_equals_batch_after_pushes_and_reps_are_announced_once(v
             /* Far fewer batch runs than frames: the cheap path works. */
             assert_true(p.reruns >= 5 && (size_t)p.reruns < n / 4);
         }
-        /* Without report() calls in between: hints plus stride re-runs, still few. */
+        /* Without report() calls in between: a report per judged rep (and per change of the
+         * recognised exercise), still few. */
         struct pushed q;
         push_series(fr, n, NULL, n, &q);
         printf("view %d, report only at the end: %d batch runs in pushes\n", view, q.reruns);
         assert_int_equal(q.announced, 5);
-        assert_true((size_t)q.reruns >= n / LIVE_MAX_STRIDE && (size_t)q.reruns <= n / 8);
+        assert_true(q.reruns >= 5 && (size_t)q.reruns <= n / 8);
     }
     free(fr);
 }
@@ -151,11 +167,14 @@ static void live__recorded_series_match_the_batch_analysis(void **state)
         assert_non_null(r->exercise);
         struct pushed p;
         push_series(fr, n, NULL, 5, &p);
-        printf("%s: %zu frames, %zu reps, %d announced, %d batch runs\n", files[f], n, r->n_reps,
-               p.announced, p.reruns);
+        printf("%s: %zu frames, %zu reps, %d counted live, %d announced, %d batch runs\n",
+               files[f], n, r->n_reps, p.counted, p.announced, p.reruns);
         assert_true(p.in_order);
+        assert_int_equal(p.final_reps, r->n_reps);
+        assert_int_equal(p.counted, (int)r->n_reps);
         assert_int_equal(p.announced, (int)r->n_reps);
         push_series(fr, n, r->exercise, 17, &p);
+        assert_int_equal(p.counted, (int)r->n_reps);
         assert_int_equal(p.announced, (int)r->n_reps);
         analysis_report_free(r);
         free(fr);
@@ -212,7 +231,7 @@ static void live__bad_input_gets_clear_errors(void **state)
     assert_int_equal(analysis_live_new(&o, &lv), RR_ERR_INVAL);
     assert_null(lv);
     assert_int_equal(analysis_live_new(NULL, NULL), RR_ERR_INVAL);
-    o.exercise = "plank"; /* a hold: no rep tracker, stride re-runs only */
+    o.exercise = "plank"; /* a hold: no rep counter, reports when asked */
     assert_int_equal(analysis_live_new(&o, &lv), 0);
 
     /* Empty session: the report is the batch analysis of nothing. */

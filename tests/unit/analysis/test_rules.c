@@ -1,7 +1,8 @@
 /*
  * test_rules.c - every form rule fires on a synthetic series built to violate it and stays quiet
  * on the matching clean series (exercise given, so the test is about the rule, not recognition);
- * hidden landmarks give "not judged", never a fault; the plank hold reports time and faults.
+ * hidden landmarks give "not judged" (reason "hidden"), never a fault; verdict, score and checks
+ * agree on every rep (any fault: bad, below 70); the plank hold reports time and faults.
  * The cases are a table: exercise, camera, clean rest/far poses, faulty rest/far poses, fault.
  */
 #include <setjmp.h>
@@ -156,6 +157,43 @@ static void tally(const struct analysis_report *r, const char *fault, int *fault
         }
 }
 
+/* Any fault makes a rep bad and scores it below 70; a good rep scores 70 or more; a rep that
+ * cannot be judged has no score; every judged check carries a confidence 0.5..1, every check
+ * not judged says why. */
+static void agree(const struct analysis_report *r)
+{
+    for (size_t k = 0; k < r->n_reps; k++) {
+        const struct analysis_rep *p = &r->reps[k];
+        int faults = 0;
+        for (int j = 0; j < p->n_checks; j++) {
+            const struct analysis_check *c = &p->checks[j];
+            faults += c->outcome == ANALYSIS_FAULT;
+            if (c->outcome == ANALYSIS_NOT_JUDGED) {
+                assert_true(isnan(c->value) && isnan(c->confidence));
+                assert_non_null(c->reason);
+            } else {
+                assert_true(c->confidence >= 0.5f && c->confidence <= 1.0f);
+                assert_null(c->reason);
+            }
+        }
+        assert_int_equal(p->n_faults, faults);
+        if (faults > 0) {
+            assert_int_equal(p->verdict, ANALYSIS_BAD);
+            assert_true(p->score >= 0.0f && p->score < 70.0f);
+        } else if (p->verdict == ANALYSIS_GOOD) {
+            assert_true(p->score >= 70.0f && p->score <= 100.0f);
+        } else {
+            assert_int_equal(p->verdict, ANALYSIS_CANNOT_JUDGE);
+            assert_true(isnan(p->score) && isnan(p->confidence));
+            assert_non_null(p->cannot_judge_reason);
+        }
+        if (p->verdict != ANALYSIS_CANNOT_JUDGE) {
+            assert_true(p->confidence >= 0.0f && p->confidence <= 1.0f);
+            assert_null(p->cannot_judge_reason);
+        }
+    }
+}
+
 static void rules__each_rule_fires_on_its_fault_and_not_on_clean_form(void **state)
 {
     (void)state;
@@ -181,6 +219,9 @@ static void rules__each_rule_fires_on_its_fault_and_not_on_clean_form(void **sta
             if (bf > 0)
                 assert_true(bad->reps[0].score < 100.0f);
         }
+        /* Verdict, score and checks agree on every rep, clean or not (report-schema.md). */
+        agree(clean);
+        agree(bad);
         analysis_report_free(clean);
         analysis_report_free(bad);
     }
@@ -199,8 +240,12 @@ static void rules__hidden_legs_are_not_judged_and_never_faulted(void **state)
     assert_int_equal(faulty, 0);
     for (size_t k = 0; k < r->n_reps; k++)
         for (int j = 0; j < r->reps[k].n_checks; j++)
-            if (strcmp(r->reps[k].checks[j].name, "hip_sag") == 0)
+            if (strcmp(r->reps[k].checks[j].name, "hip_sag") == 0) {
                 assert_true(isnan(r->reps[k].checks[j].value));
+                assert_true(isnan(r->reps[k].checks[j].confidence));
+                assert_string_equal(r->reps[k].checks[j].reason, "hidden");
+            }
+    agree(r);
     analysis_report_free(r);
 }
 
@@ -243,6 +288,15 @@ static void rules__plank_reports_hold_time_and_sagging_hips(void **state)
     assert_non_null(r->hold.windows[r->hold.n_windows - 1].fault);
     assert_string_equal(r->hold.windows[r->hold.n_windows - 1].fault, "hip_sag");
     assert_null(r->hold.windows[0].fault);
+    for (size_t k = 0; k < r->hold.n_windows; k++) { /* windows follow the same rule as reps */
+        const struct analysis_hold_window *w = &r->hold.windows[k];
+        if (w->fault)
+            assert_true(w->verdict == ANALYSIS_BAD && w->score < 70.0f);
+        else if (w->verdict == ANALYSIS_GOOD)
+            assert_true(w->score >= 70.0f);
+        else
+            assert_true(w->verdict == ANALYSIS_CANNOT_JUDGE && isnan(w->score));
+    }
     analysis_report_free(r);
 }
 

@@ -89,9 +89,15 @@ static void glue__batch_and_live_give_the_native_report(void **state)
         assert_int_equal(json_integer_value(json_object_get(o, "frames")), (json_int_t)i + 1);
         assert_true(json_is_string(json_object_get(o, "phase")));
         json_t *nr = json_object_get(o, "new_reps");
-        for (size_t k = 0; k < json_array_size(nr); k++)
-            assert_int_equal(json_integer_value(json_object_get(json_array_get(nr, k), "index")),
-                             ++announced);
+        for (size_t k = 0; k < json_array_size(nr); k++) {
+            json_t *rep = json_array_get(nr, k);
+            assert_int_equal(json_integer_value(json_object_get(rep, "index")), ++announced);
+            /* a rep is announced with its verdict: the v2 fields are there */
+            assert_non_null(json_object_get(rep, "confidence"));
+            assert_non_null(json_object_get(rep, "cannot_judge_reason"));
+        }
+        /* reps are counted before (or when) they are announced */
+        assert_true(json_integer_value(json_object_get(o, "reps")) >= announced);
         json_decref(o);
     }
     assert_int_equal(announced, 3);
