@@ -56,7 +56,7 @@ void cmd_analyze_usage(void)
     fprintf(stderr,
             " (default: recognised)\n"
             "  --model     landmark model (default full)\n"
-            "  --json      the report as JSON (schema repright.report/1)\n"
+            "  --json      the report as JSON (schema repright.report/2)\n"
             "  --overlay   write an H.264 video with the skeleton, green/red reps and cues\n"
             "  --thumbs    write best.jpg and worst.jpg (best and worst rep) into DIR\n"
             "  --landmarks FILE  analyse a landmark file instead of a video, with no models\n"
@@ -237,15 +237,21 @@ static void print_text(const struct analyze_args *a, const struct pipeline_resul
     printf("exercise  %s (%s, confidence %.2f), view %s\n", r->exercise,
            r->exercise_given ? "given" : "recognised", (double)r->confidence,
            analysis_view_name(r->view));
+    char mean[16] = "-"; /* nothing could be scored */
+    float m = r->is_hold ? r->hold.mean_score : r->set.mean_score;
+    if (!isnan(m))
+        snprintf(mean, sizeof mean, "%.0f", (double)m);
     if (r->is_hold) {
-        printf("hold      %.1f s, good form %.1f s, score %.0f\n", (double)r->hold.hold_s,
-               (double)r->hold.good_form_s, (double)r->hold.mean_score);
+        printf("hold      %.1f s, good form %.1f s, score %s\n", (double)r->hold.hold_s,
+               (double)r->hold.good_form_s, mean);
         for (int c = 0; c < r->hold.n_checks; c++)
             print_check(&r->hold.checks[c]);
         return;
     }
-    printf("reps      %d (good %d, bad %d, cannot judge %d), mean score %.0f\n", r->set.reps,
-           r->set.good, r->set.bad, r->set.cannot_judge, (double)r->set.mean_score);
+    printf("reps      %d (good %d, bad %d, cannot judge %d), mean score %s\n", r->set.reps,
+           r->set.good, r->set.bad, r->set.cannot_judge, mean);
+    if (r->set.partial_reps > 0)
+        printf("partial   %d (movements short of a rep, not counted)\n", r->set.partial_reps);
     if (r->set.top_fault)
         printf("top fault %s (%d reps)\n", r->set.top_fault, r->set.top_fault_reps);
     for (size_t k = 0; k < r->n_reps; k++) {
@@ -254,10 +260,17 @@ static void print_text(const struct analyze_args *a, const struct pipeline_resul
         for (int c = 0; c < rep->n_checks && !cue; c++)
             if (rep->checks[c].outcome == ANALYSIS_FAULT)
                 cue = rep->checks[c].cue;
-        printf("  rep %2d  %6.2f-%6.2f s  %-12s score %3.0f  %s\n", rep->index,
+        char score[16] = "  -"; /* a rep that cannot be judged has no score */
+        if (!isnan(rep->score))
+            snprintf(score, sizeof score, "%3.0f", (double)rep->score);
+        const char *what = cue ? cue : "";
+        if (!cue && rep->verdict == ANALYSIS_GOOD)
+            what = "good rep";
+        else if (!cue && rep->cannot_judge_reason)
+            what = rep->cannot_judge_reason;
+        printf("  rep %2d  %6.2f-%6.2f s  %-12s score %s  %s\n", rep->index,
                (double)rep->t_start_us / 1e6, (double)rep->t_end_us / 1e6,
-               analysis_verdict_name(rep->verdict), (double)rep->score,
-               cue ? cue : rep->verdict == ANALYSIS_GOOD ? "good rep" : "");
+               analysis_verdict_name(rep->verdict), score, what);
         for (int c = 0; c < rep->n_checks; c++)
             print_check(&rep->checks[c]);
     }

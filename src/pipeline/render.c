@@ -11,6 +11,7 @@
 #include "../video/draw.h"
 #include "../video/encode.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -69,21 +70,28 @@ static void decorate(struct draw_canvas *cv, struct draw_font *font, const struc
                  done);
     draw_text(cv, font, bar / 4, bar / 6, line, DRAW_WHITE);
     if (last && (double)(f->t_us - last->t_end_us) / 1e6 < CUE_SECONDS) {
-        const char *cue = first_cue(last);
-        snprintf(line, sizeof line, "rep %d: %s", last->index,
-                 last->verdict == ANALYSIS_GOOD ? "good" : cue ? cue : "cannot judge");
+        const char *cue = first_cue(last), *what = "good";
+        if (last->verdict == ANALYSIS_BAD)
+            what = cue ? cue : "fix your form";
+        else if (last->verdict == ANALYSIS_CANNOT_JUDGE) /* no score: say why instead */
+            what = last->cannot_judge_reason &&
+                           strcmp(last->cannot_judge_reason, "no_checks_for_view") == 0
+                       ? "cannot judge from this camera angle"
+                       : "cannot judge: body hidden";
+        snprintf(line, sizeof line, "rep %d: %s", last->index, what);
         int y = cv->height - bar - bar / 4;
         draw_box(cv, 0, y, cv->width, bar, DRAW_BLACK, 0.55f);
         draw_text(cv, font, bar / 4, y + bar / 6, line, verdict_color(last->verdict));
     }
 }
 
-/* The reps with the highest and lowest score among judged ones (-1 when none). */
+/* The reps with the highest and lowest score among judged ones (-1 when none). A rep that
+ * cannot be judged has no score (NAN) and is neither. */
 static void best_worst(const struct analysis_report *r, int *best, int *worst)
 {
     *best = *worst = -1;
     for (size_t k = 0; k < r->n_reps; k++) {
-        if (r->reps[k].verdict == ANALYSIS_CANNOT_JUDGE)
+        if (r->reps[k].verdict == ANALYSIS_CANNOT_JUDGE || isnan(r->reps[k].score))
             continue;
         if (*best < 0 || r->reps[k].score > r->reps[*best].score)
             *best = (int)k;

@@ -101,6 +101,9 @@ static void rep_metrics(const struct analysis_rep *r, char *out, size_t cap)
         json_object_set_new(o, "eccentric_s", num_or_null(r->eccentric_s));
         json_object_set_new(o, "symmetry_deg", num_or_null(r->symmetry_deg));
         json_object_set_new(o, "verdict", json_string(analysis_verdict_name(r->verdict)));
+        json_object_set_new(o, "confidence", num_or_null(r->confidence));
+        if (r->cannot_judge_reason)
+            json_object_set_new(o, "cannot_judge_reason", json_string(r->cannot_judge_reason));
     }
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     snprintf(out, cap, "%s", s && strlen(s) < cap ? s : "{}");
@@ -152,6 +155,8 @@ static int save_workout(struct store *s, const struct store_video *v,
         reps[i].idx = r->index;
         reps[i].t_start_ms = r->t_start_us / 1000;
         reps[i].t_end_ms = r->t_end_us / 1000;
+        /* A rep that cannot be judged has no score; the column is NOT NULL, so 0 stands in
+         * and metrics.verdict says it is not a score (analytics leaves it out of means). */
         reps[i].score = isfinite(r->score) ? r->score : 0;
         rep_metrics(r, reps[i].metrics, sizeof reps[i].metrics);
         rep_faults(r, reps[i].faults, sizeof reps[i].faults);
