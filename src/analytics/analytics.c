@@ -178,6 +178,17 @@ struct day_totals {
     double volume, score_sum;
 };
 
+/* A rep that could not be judged has no score (docs/report-schema.md): its stored 0 is a
+ * placeholder for the NOT NULL column, not a score, and stays out of the means. */
+static int rep_has_score(const struct store_rep *r)
+{
+    json_t *m = json_loads(r->metrics, 0, NULL);
+    const char *v = json_string_value(json_object_get(m, "verdict"));
+    int scored = !v || strcmp(v, "cannot_judge") != 0;
+    json_decref(m);
+    return scored;
+}
+
 static int add_workout_totals(struct store *s, const char *user_id, const struct store_workout *w,
                               void *ctx)
 {
@@ -206,6 +217,8 @@ static int add_workout_totals(struct store *s, const char *user_id, const struct
         }
     }
     for (size_t j = 0; j < nreps; j++) {
+        if (!rep_has_score(&reps[j]))
+            continue;
         t->score_sum += reps[j].score;
         t->score_n++;
     }

@@ -231,6 +231,45 @@ static void update__plank_without_rep_rows_counts_its_set_score_once(void **stat
     free(d);
 }
 
+static void update__reps_that_could_not_be_judged_stay_out_of_the_mean_score(void **state)
+{
+    struct fx *f = *state;
+    struct store_workout w;
+    struct store_set set;
+    struct store_rep reps[3];
+    memset(&w, 0, sizeof w);
+    memset(&set, 0, sizeof set);
+    memset(reps, 0, sizeof reps);
+    memcpy(w.user_id, f->user, sizeof w.user_id);
+    snprintf(w.exercise, sizeof w.exercise, "squat");
+    w.started_at = T("2026-03-06") + 12 * 3600 * 1000LL;
+    w.score = 75;
+    snprintf(set.exercise, sizeof set.exercise, "squat");
+    set.reps = 3;
+    set.score = 75;
+    static const char *const metrics[] = {"{\"verdict\":\"good\"}", "{\"verdict\":\"bad\"}",
+                                          "{\"verdict\":\"cannot_judge\"}"};
+    static const double scores[] = {90, 60, 0}; /* the worker stores 0 for "no score" */
+    for (int i = 0; i < 3; i++) {
+        reps[i].idx = i + 1;
+        reps[i].t_start_ms = i * 2000;
+        reps[i].t_end_ms = i * 2000 + 1500;
+        reps[i].score = scores[i];
+        snprintf(reps[i].metrics, sizeof reps[i].metrics, "%s", metrics[i]);
+        snprintf(reps[i].faults, sizeof reps[i].faults, "[]");
+    }
+    assert_int_equal(store_workout_put(f->s, &w, &set, 1, reps, 3, NULL), 0);
+    assert_int_equal(analytics_update_for_workout(f->s, f->user, w.id), 0);
+    struct store_analytics_day *d = NULL;
+    size_t n = 0;
+    day_rows(f, "2026-03-06", &d, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(d[0].reps, 3);
+    assert_int_equal(d[0].score_n, 2);
+    assert_true(d[0].mean_score == 75.0);
+    free(d);
+}
+
 static void update__is_scoped_to_the_owner_and_checks_arguments(void **state)
 {
     struct fx *f = *state;
@@ -505,6 +544,7 @@ int main(void)
         T_(update__aggregates_a_day_and_rerunning_does_not_double_count),
         T_(update__recompute_after_delete_shrinks_then_removes_the_row),
         T_(update__plank_without_rep_rows_counts_its_set_score_once),
+        T_(update__reps_that_could_not_be_judged_stay_out_of_the_mean_score),
         T_(update__is_scoped_to_the_owner_and_checks_arguments),
         T_(summary__folds_days_into_iso_weeks_and_months),
         T_(summary__week_labels_follow_the_iso_week_year),
