@@ -2,8 +2,9 @@
  * videos.c - the /v1/videos resource: list (cursor pagination), get (with the analysis report
  * when analysed), delete (row, then every blob of the video), and media downloads with HTTP
  * Range: /original, /overlay, /thumbs/{best|worst}; the analysis outputs as stored JSON:
- * /report (repright.report/1) and /landmarks (repright.landmarks/1, the skeleton track the
- * dashboard draws over the replay; pipeline/landmarks_json.h). (Uploading is in uploads.c.)
+ * /report (repright.report/2; a report stored before /2 is served as stored, /1) and
+ * /landmarks (repright.landmarks/1, the skeleton track the dashboard draws over the replay;
+ * pipeline/landmarks_json.h). (Uploading is in uploads.c.)
  *
  * /media-links returns signed, expiring links to the media (auth/media_sig.h; accepted by
  * principal.c without a Bearer header), because a <video> element cannot send one.
@@ -320,7 +321,8 @@ const struct http_route api_videos_routes[] = {
     {HTTP_GET, "/v1/videos/{id}/thumbs/{which}", videos_thumb, HTTP_AUTH_REQUIRED,
      HTTP_BODY_NONE, "videos.thumb", "best or worst rep thumbnail (JPEG)", NULL, NULL},
     {HTTP_GET, "/v1/videos/{id}/report", videos_report, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
-     "videos.report", "the analysis report (repright.report/1) once analysed", NULL, NULL},
+     "videos.report", "the analysis report (repright.report/2; /1 if analysed before /2)", NULL,
+     NULL},
     {HTTP_GET, "/v1/videos/{id}/landmarks", videos_landmarks, HTTP_AUTH_REQUIRED,
      HTTP_BODY_NONE, "videos.landmarks",
      "the pose landmark track for replay (repright.landmarks/1) once analysed", NULL, NULL},

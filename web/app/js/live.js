@@ -238,7 +238,10 @@ async function processFrame(s, tCap, video) {
     ui.showRep(rep, s.count);
     app.voice.say(ui.speechFor(rep, s.count));
   }
-  if ((s.recognised || s.exercise) !== 'plank') $('rep-count').textContent = String(s.count);
+  // The counter moves as soon as the core counts a rep (out.reps); the indicator, cue and voice
+  // wait for its verdict, which comes once the movement has ended (newReps).
+  const counted = out && Number.isFinite(out.reps) ? out.reps : 0;
+  if ((s.recognised || s.exercise) !== 'plank') $('rep-count').textContent = String(Math.max(s.count, counted));
   const t = performance.now();
   if ((s.recognised || s.exercise) === 'plank' && t - s.lastHoldUpdate > 1000) {
     s.lastHoldUpdate = t;

@@ -14,8 +14,12 @@ import { h, clear, notice, errorText, fmtDate, fmtDuration, fmtNum, exerciseLabe
 import { syncSkeleton } from '../skeleton.js';
 
 const COLORS = { good: '#35e07d', bad: '#ff5a5f', cannot_judge: '#b8bcc6', none: '#4db3ff' };
+const REASONS = { landmarks_hidden: 'part of the body was hidden or out of the picture', no_checks_for_view: 'this camera angle shows none of its checks' };
 
-/* One rep in one shape, from the video report (rich) or the stored workout (sync/live). */
+/* One rep in one shape, from the video report (rich) or the stored workout (sync/live).
+ * Reports are repright.report/2 or, stored before it, /1 (the same fields without confidence,
+ * cannot_judge_reason and partial_reps). A rep that cannot be judged has no score: null here
+ * (the stored workout keeps 0 in its place). */
 export function repsFrom(report, workout) {
   if (report && Array.isArray(report.reps)) {
     return report.reps.map((r) => {
@@ -29,7 +33,8 @@ export function repsFrom(report, workout) {
       }
       if (Number.isFinite(r.symmetry_deg)) metrics.push(['Asymmetry (deg)', fmtNum(r.symmetry_deg, 1)]);
       return {
-        index: r.index, t0: r.t_start_s, t1: r.t_end_s, verdict: r.verdict || 'cannot_judge', score: r.score,
+        index: r.index, t0: r.t_start_s, t1: r.t_end_s, verdict: r.verdict || 'cannot_judge',
+        score: Number.isFinite(r.score) ? r.score : null, reason: r.cannot_judge_reason || null,
         faults: r.faults || faultChecks.map((c) => c.name),
         cue: faultChecks.length ? faultChecks[0].cue : null,
         checks: r.checks || [], metrics,
@@ -45,7 +50,9 @@ export function repsFrom(report, workout) {
       if (Number.isFinite(m.depth)) metrics.push([String(m.depth_name || 'depth').replace(/_/g, ' '), fmtNum(m.depth, 1)]);
       if (Number.isFinite(m.eccentric_s)) metrics.push(['Lowering (s)', fmtNum(m.eccentric_s, 2)]);
       if (Number.isFinite(m.concentric_s)) metrics.push(['Lifting (s)', fmtNum(m.concentric_s, 2)]);
-      out.push({ index: r.idx, t0: r.t_start, t1: r.t_end, verdict: r.verdict || 'cannot_judge', score: r.score, faults: r.faults || [], cue: null, checks: [], metrics });
+      const verdict = r.verdict || 'cannot_judge';
+      out.push({ index: r.idx, t0: r.t_start, t1: r.t_end, verdict, score: verdict === 'cannot_judge' ? null : r.score,
+        reason: m.cannot_judge_reason || null, faults: r.faults || [], cue: null, checks: [], metrics });
     }
   }
   return out;
@@ -83,7 +90,8 @@ export function render(root, params) {
         h('dt', {}, 'Duration'), h('dd', {}, fmtDuration(w.duration_ms)),
         h('dt', {}, 'Reps'), h('dd', { 'data-testid': 'detail-reps' }, String(reps.length)),
         h('dt', {}, 'Score'), h('dd', { 'data-testid': 'detail-score' }, fmtNum(w.score)),
-        set && set.top_fault ? [h('dt', {}, 'Top fault'), h('dd', {}, String(set.top_fault).replace(/_/g, ' '))] : null);
+        set && set.top_fault ? [h('dt', {}, 'Top fault'), h('dd', {}, String(set.top_fault).replace(/_/g, ' '))] : null,
+        set && set.partial_reps > 0 ? [h('dt', {}, 'Partial reps'), h('dd', { 'data-testid': 'detail-partials' }, String(set.partial_reps))] : null);
       section.append(h('h1', {}, `${exerciseLabel(w.exercise)} · ${fmtDate(w.started_at)}`), msg);
 
       // player: <video> + canvas overlay
@@ -104,7 +112,7 @@ export function render(root, params) {
         chips.querySelectorAll('button').forEach((b, k) => b.setAttribute('aria-pressed', String(k === i)));
         clear(panel).append(
           h('h2', {}, `Rep ${r.index} · `, h('span', { class: `verdict verdict-${r.verdict}` }, verdictLabel(r.verdict)), ` · score ${fmtNum(r.score)}`),
-          r.cue ? h('p', { class: 'cue', 'data-testid': 'rep-cue' }, r.cue) : h('p', { class: 'hint', 'data-testid': 'rep-cue' }, r.verdict === 'good' ? 'Good rep.' : r.faults.length ? r.faults.join(', ').replace(/_/g, ' ') : 'No cue.'),
+          r.cue ? h('p', { class: 'cue', 'data-testid': 'rep-cue' }, r.cue) : h('p', { class: 'hint', 'data-testid': 'rep-cue' }, r.verdict === 'good' ? 'Good rep.' : r.faults.length ? r.faults.join(', ').replace(/_/g, ' ') : r.verdict === 'cannot_judge' && r.reason ? `Not judged: ${REASONS[r.reason] || String(r.reason).replace(/_/g, ' ')}.` : 'No cue.'),
           r.metrics.length ? h('dl', { class: 'metrics', 'data-testid': 'rep-metrics' }, r.metrics.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])) : null,
           r.checks.length ? h('ul', { class: 'checks' }, r.checks.map((c) => h('li', { class: `check check-${c.outcome}` },
             `${String(c.name).replace(/_/g, ' ')}: ${c.outcome}${Number.isFinite(c.value) ? ` (${fmtNum(c.value, 2)} ${c.unit || ''}, limit ${fmtNum(c.threshold, 2)})` : ''}`))) : null);
