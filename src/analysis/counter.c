@@ -33,6 +33,11 @@ float counter_value(const struct counter *c)
     return c->have ? c->y : NAN;
 }
 
+float counter_median(const struct counter *c)
+{
+    return c->have ? c->m : NAN;
+}
+
 float counter_phi(const struct counter *c)
 {
     if (!c->have || c->phase == COUNTER_UNKNOWN)
@@ -55,15 +60,22 @@ static void add_amp(struct counter *c, float a)
     c->amps[COUNTER_AMPS - 1] = a;
 }
 
-static float median_push(struct counter *c, float v)
+/* Median of the last k samples, k odd and spanning about MEDIAN_S (1 at 5 fps, 5 at 30 fps). */
+#define MEDIAN_S 0.15
+
+static float median_push(struct counter *c, float v, double dt)
 {
     c->med[c->med_pos] = v;
     c->med_pos = (c->med_pos + 1) % COUNTER_MEDIAN;
     if (c->n_med < COUNTER_MEDIAN)
         c->n_med++;
+    int k = dt > 0.0 ? 1 + 2 * (int)(0.5 * MEDIAN_S / dt) : COUNTER_MEDIAN;
+    if (k > COUNTER_MEDIAN)
+        k = COUNTER_MEDIAN;
     float a[COUNTER_MEDIAN];
-    int n = c->n_med;
-    memcpy(a, c->med, sizeof a);
+    int n = c->n_med < k ? c->n_med : k;
+    for (int i = 0; i < n; i++)
+        a[i] = c->med[(c->med_pos + COUNTER_MEDIAN - 1 - i) % COUNTER_MEDIAN];
     for (int i = 1; i < n; i++)
         for (int j = i; j > 0 && a[j - 1] > a[j]; j--) {
             float t = a[j];
@@ -114,7 +126,8 @@ int counter_push(struct counter *c, size_t i, int64_t t_us, float v, struct coun
         return 0;
     if (c->have && secs(c->t_last_us, t_us) > c->p.gap_s)
         restart(c);
-    float m = median_push(c, v);
+    float m = median_push(c, v, c->have ? secs(c->t_last_us, t_us) : 0.0);
+    c->m = m;
     if (!c->have) {
         c->have = 1;
         c->y = m;
@@ -132,7 +145,7 @@ int counter_push(struct counter *c, size_t i, int64_t t_us, float v, struct coun
     const float y = c->y;
     const float amp = counter_amplitude(c);
     const float h = fmaxf(c->s.floor, c->p.h_frac * amp);
-    const float need = fmaxf(2.0f * c->s.floor, c->p.keep_frac * amp);
+    const float need = fmaxf(c->p.min_rom_frac * c->s.amp0, c->p.keep_frac * amp);
 
     switch (c->phase) {
     case COUNTER_UNKNOWN:
@@ -186,11 +199,9 @@ int counter_push(struct counter *c, size_t i, int64_t t_us, float v, struct coun
         c->lo = y;
         c->lo_i = i;
         c->lo_t = t_us;
-        if (rise >= need) {
-            add_amp(c, rise);
-        } else if (!c->counted) {
+        add_amp(c, rise);
+        if (rise < need && !c->counted)
             return emit(c, COUNTER_PARTIAL, c->rest_i, c->far_i, i, c->rest, c->far, 0, ev);
-        }
         return 0;
     }
     case COUNTER_BACK: {
@@ -200,7 +211,10 @@ int counter_push(struct counter *c, size_t i, int64_t t_us, float v, struct coun
             c->lo_t = t_us;
         }
         float rise = c->rest_known ? c->far - c->rest : c->far - c->lo;
-        if (!c->s.count_at_far && !c->counted && rise >= need && c->far - y >= c->p.ret_frac * rise &&
+        /* Coming back ret_frac of the rise, the rise counted at most as the typical amplitude
+         * (a rest level from before the set began must not hold every later rep back). */
+        float back = c->p.ret_frac * fminf(rise, amp);
+        if (!c->s.count_at_far && !c->counted && rise >= need && c->far - y >= back &&
             (!c->rest_known || secs(c->rest_t, t_us) >= c->p.min_cycle_s))
             return emit(c, COUNTER_REP, c->rest_known ? c->rest_i : c->far_i, c->far_i, i,
                         c->rest_known ? c->rest : c->far, c->far, !c->rest_known, ev);
@@ -209,8 +223,8 @@ int counter_push(struct counter *c, size_t i, int64_t t_us, float v, struct coun
         /* Turning point at rest. A return that stopped short of ret_frac of a full rise is not
          * a new rest: the same cycle goes on (no second count for one movement). */
         int short_return = c->rest_known && c->far - c->rest >= need &&
-                           c->far - c->lo < c->p.ret_frac * (c->far - c->rest);
-        if (!c->rest_known && c->far - c->lo >= need)
+                           c->far - c->lo < c->p.ret_frac * fminf(c->far - c->rest, amp);
+        if (!c->rest_known)
             add_amp(c, c->far - c->lo);
         c->phase = COUNTER_OUT;
         c->hi = y;

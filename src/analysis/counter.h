@@ -6,9 +6,10 @@
  * is high. Each sample goes through a 5-sample median (drops single-frame tracking spikes) and a
  * one-pole low-pass filter with time constant tau_s. Turning points are confirmed by a
  * hysteresis band h = max(floor, h_frac * A), where A is the athlete's typical amplitude: the
- * median of the last three accepted cycle amplitudes, or the exercise's prior amplitude (amp0)
- * before any. A rise from a rest level to a far end of at least keep_frac * A (and 2 * floor)
- * is a cycle:
+ * median of the last three cycle amplitudes (partial ones included, so that a changed range of
+ * motion is learnt within two reps while one short rep among full ones stays short), or the
+ * exercise's prior amplitude (amp0) before any. A rise from a rest level to a far end of at
+ * least keep_frac * A and min_rom_frac * amp0 is a cycle:
  *   - count_at_far = 0 (squat, push-up, lunge, deadlift, jumping jack: the working phase ends at
  *     rest): the rep counts once the signal has come back ret_frac of the rise;
  *   - count_at_far = 1 (curl, press, pull-up: the working phase ends at the far end): the rep
@@ -37,6 +38,7 @@ struct counter_params {
     float ret_frac;   /* count_at_far = 0: part of the rise to come back before counting */
     float gap_s;      /* longer gaps forget the phase */
     float min_cycle_s; /* shortest rest-to-far movement that can be a rep */
+    float min_rom_frac; /* smallest rep, fraction of the exercise's prior amplitude amp0 */
 };
 
 /* Per exercise. */
@@ -71,6 +73,7 @@ struct counter {
     /* low-pass */
     int have;
     float y;
+    float m;          /* last median-filtered sample (before the low-pass) */
     int64_t t_last_us;
     /* state machine */
     enum counter_phase phase;
@@ -100,6 +103,8 @@ float counter_amplitude(const struct counter *c);
 
 /* Filtered signal (NAN before the first sample or after a gap). */
 float counter_value(const struct counter *c);
+/* The last sample after the median filter only (less delayed than counter_value). */
+float counter_median(const struct counter *c);
 
 /* 0..1: where the filtered signal is between the last rest level and rest + A (NAN unknown). */
 float counter_phi(const struct counter *c);

@@ -10,7 +10,8 @@ static const struct analysis_params defaults = {
                 .keep_frac = 0.5f,
                 .ret_frac = 0.6f,
                 .gap_s = 2.0f,
-                .min_cycle_s = 0.25f},
+                .min_cycle_s = 0.25f,
+                .min_rom_frac = 0.3f},
     .valid_frac = 0.5f,
     .min_cycles = 1.0f,
     .hold_min_s = 2.0f,
@@ -30,7 +31,8 @@ struct field {
 #define F(n) {#n, offsetof(struct analysis_params, n)}
 static const struct field fields[] = {
     F(counter.tau_s),   F(counter.h_frac), F(counter.keep_frac), F(counter.ret_frac),
-    F(counter.gap_s),   F(counter.min_cycle_s), F(valid_frac), F(min_cycles),
+    F(counter.gap_s),   F(counter.min_cycle_s), F(counter.min_rom_frac), F(valid_frac),
+    F(min_cycles),
     F(hold_min_s),      F(edge_frac),
 };
 #undef F
@@ -49,7 +51,8 @@ const char *const *analysis_params_names(void)
 {
     static const char *const names[] = {
         "counter.tau_s",  "counter.h_frac",      "counter.keep_frac", "counter.ret_frac",
-        "counter.gap_s",  "counter.min_cycle_s", "valid_frac",        "min_cycles",
+        "counter.gap_s",  "counter.min_cycle_s", "counter.min_rom_frac", "valid_frac",
+        "min_cycles",
         "hold_min_s",     "edge_frac",           NULL,
     };
     _Static_assert(sizeof names / sizeof names[0] == sizeof fields / sizeof fields[0] + 1,

@@ -23,6 +23,14 @@ float pos_nose_y(const struct geom_frame *g)
     return geom_usable(g, RR_LM_NOSE) ? g->y[RR_LM_NOSE] : NAN;
 }
 
+float pos_eyes_y(const struct geom_frame *g)
+{
+    int l = geom_usable(g, RR_LM_LEFT_EYE), r = geom_usable(g, RR_LM_RIGHT_EYE);
+    if (l && r)
+        return 0.5f * (g->y[RR_LM_LEFT_EYE] + g->y[RR_LM_RIGHT_EYE]);
+    return l ? g->y[RR_LM_LEFT_EYE] : (r ? g->y[RR_LM_RIGHT_EYE] : NAN);
+}
+
 float pos_ratio(float a, float b)
 {
     if (!isfinite(a) || !isfinite(b))
@@ -30,6 +38,34 @@ float pos_ratio(float a, float b)
     if (fabsf(b) < 1e-3f * (fabsf(a) + fabsf(b)) || fabsf(b) < 1e-6f)
         return NAN;
     return a / b;
+}
+
+float pos_path(float a, float b)
+{
+    float d = fabsf(a) + fabsf(b);
+    if (!isfinite(a) || !isfinite(b) || !(d > 1e-6f))
+        return NAN;
+    return a / d;
+}
+
+float pos_arm_lift(const struct geom_frame *g)
+{
+    float sum = 0.0f;
+    int n = 0;
+    for (int s = 0; s < 2; s++) {
+        int sh = RR_LM_LEFT_SHOULDER + s, el = RR_LM_LEFT_ELBOW + s, wr = RR_LM_LEFT_WRIST + s;
+        if (!geom_usable(g, sh) || !geom_usable(g, el) || !geom_usable(g, wr))
+            continue;
+        float v = (g->y[sh] - g->y[wr]) / (fabsf(g->y[sh] - g->y[el]) + fabsf(g->y[el] - g->y[wr]) + 1e-6f);
+        sum += v;
+        n++;
+    }
+    return n ? sum / (float)n : NAN;
+}
+
+float pos_clamp(float v, float lo, float hi)
+{
+    return isnan(v) ? NAN : (v < lo ? lo : (v > hi ? hi : v));
 }
 
 float pos_torso_y(const struct geom_frame *g)
@@ -50,7 +86,8 @@ int pos_upright(const struct geom_frame *g)
     float a = pos_y(g, RR_LM_LEFT_ANKLE);
     if (!(s < h))
         return 0;
-    if (!isnan(a) && !(h < a))
+    /* Legs below the hips (standing or seated), not lying level with them. */
+    if (!isnan(a) && !(a - h > 0.3f * (h - s)))
         return 0;
     if (g->iso && !isnan(g->incl_deg) && g->incl_deg > 60.0f)
         return 0;
@@ -63,6 +100,10 @@ int pos_prone(const struct geom_frame *g)
     float w = pos_y(g, RR_LM_LEFT_WRIST), e = pos_y(g, RR_LM_LEFT_ELBOW);
     float hand = isnan(w) ? e : w;
     if (!(hand > s))
+        return 0;
+    /* Face down: the nose (its tip) is not above the eyes; lying face up it is. */
+    float n = pos_nose_y(g), eyes = pos_eyes_y(g);
+    if (n < eyes)
         return 0;
     if (g->iso && !isnan(g->incl_deg))
         return g->incl_deg >= 50.0f;

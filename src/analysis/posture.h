@@ -16,9 +16,22 @@ float pos_y(const struct geom_frame *g, int left_id);
 float pos_ylow(const struct geom_frame *g, int left_id);
 float pos_yhigh(const struct geom_frame *g, int left_id);
 float pos_nose_y(const struct geom_frame *g);
+float pos_eyes_y(const struct geom_frame *g);
 
 /* a / b, NAN unless both finite and |b| is not tiny relative to |a| + |b|. */
 float pos_ratio(float a, float b);
+
+/* v limited to [lo, hi] (NAN stays NAN): signals are ratios whose denominators can pass near
+ * zero in odd frames; the limits are far outside what a body does. */
+float pos_clamp(float v, float lo, float hi);
+
+/* a / (|a| + |b|): where a point sits along a two-segment path, in [-1, 1], never dividing by
+ * a length that can vanish (NAN when either is NAN or both are 0). */
+float pos_path(float a, float b);
+
+/* How far the hands are raised: (shoulder - wrist) / (|shoulder - elbow| + |elbow - wrist|) per
+ * arm, mean of the arms seen: -1 hanging down, 0 at shoulder height, +1 straight overhead. */
+float pos_arm_lift(const struct geom_frame *g);
 
 /* Torso height along gravity: y(hips) - y(shoulders) (> 0 when upright). */
 float pos_torso_y(const struct geom_frame *g);
@@ -29,9 +42,10 @@ float pos_spread(const struct geom_frame *g, int left_id);
 /* Upright: shoulders above hips above ankles (image), and with a known image size a torso
  * within 60 deg of vertical. */
 int pos_upright(const struct geom_frame *g);
-/* Lying on the floor face down: hands (or forearms) below the shoulders and, with a known
- * image size, a torso at least 50 deg from vertical; without one, a torso height under 0.6 of
- * the shoulders' height over the hands. */
+/* Lying on the floor face down: hands (or forearms) below the shoulders, the nose's tip not
+ * above the eyes (it is, lying face up), and, with a known image size, a torso at least 50 deg
+ * from vertical; without one, a torso height under 0.6 of the shoulders' height over the
+ * hands. */
 int pos_prone(const struct geom_frame *g);
 
 #endif

@@ -20,11 +20,15 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef RR_DEBUG_DECIDE
+#include <stdio.h>
+#endif
 
 #include "../base/rr_error.h"
 #include "exercise.h"
 #include "form.h"
 #include "params.h"
+#include "posture.h"
 #include "track.h"
 
 #define MAX_EX ANALYSIS_MAX_EXERCISES
@@ -44,6 +48,8 @@ struct pending {
 struct slot {
     struct counter ctr;
     int cycles, valid;
+    double dwell_rest, dwell_far; /* seconds spent near the rest level / near the far end */
+    int64_t t_prev;
     struct pending pend;
     struct analysis_rep *reps;
     size_t n_reps, cap_reps;
@@ -60,6 +66,7 @@ struct window_rec {
 struct hold_run {
     int active;
     size_t start, last, win_start;
+    float lo[2], hi[2];       /* range of the stillness measures in the open window */
     int64_t t_start, t_last;
     struct window_rec *win;
     size_t n_win, cap_win;
@@ -83,6 +90,8 @@ struct analysis_stream {
     struct tracker tr;
     struct geom_frame *ring;
     float *ring_y; /* ring_y[e * STREAM_RING + i % STREAM_RING]: filtered signal of exercise e */
+    float *ring_m; /* same, after the median filter only (less delay: poses and rep edges) */
+    float *ring_raw; /* the signal whatever the posture (NAN when not measurable) */
     size_t n;
     int64_t t_first, t_last;
     struct person person[TRACK_MAX];
@@ -122,7 +131,9 @@ int analysis_stream_new(const struct analysis_opts *opts, struct analysis_stream
     }
     s->ring = calloc(STREAM_RING, sizeof *s->ring);
     s->ring_y = malloc((size_t)s->n_ex * STREAM_RING * sizeof *s->ring_y);
-    if (!s->ring || !s->ring_y) {
+    s->ring_m = malloc((size_t)s->n_ex * STREAM_RING * sizeof *s->ring_m);
+    s->ring_raw = malloc((size_t)s->n_ex * STREAM_RING * sizeof *s->ring_raw);
+    if (!s->ring || !s->ring_y || !s->ring_m || !s->ring_raw) {
         analysis_stream_free(s);
         return RR_ERR_NOMEM;
     }
@@ -149,6 +160,8 @@ void analysis_stream_free(struct analysis_stream *s)
     }
     free(s->ring);
     free(s->ring_y);
+    free(s->ring_m);
+    free(s->ring_raw);
     free(s);
 }
 
@@ -171,11 +184,38 @@ static const struct geom_frame *frame_at(const struct analysis_stream *s, size_t
     return &s->ring[i % STREAM_RING];
 }
 
-static float y_at(const struct analysis_stream *s, int e, size_t i)
+static float m_at(const struct analysis_stream *s, int e, size_t i)
 {
     if (i < ring_first(s) || i >= s->n)
         return NAN;
-    return s->ring_y[(size_t)e * STREAM_RING + i % STREAM_RING];
+    return s->ring_m[(size_t)e * STREAM_RING + i % STREAM_RING];
+}
+
+/* The low-pass delays the filtered extreme: the movement's own extreme is the median-filtered
+ * signal's within EXTREME_S before it (highest for the far end, lowest for rest). */
+#define EXTREME_S 0.3
+
+static size_t true_extreme(const struct analysis_stream *s, int e, size_t i, int highest)
+{
+    const struct geom_frame *gi = frame_at(s, i);
+    if (!gi)
+        return i;
+    size_t best = i;
+    float bv = m_at(s, e, i);
+    for (size_t k = i; k > ring_first(s);) {
+        k--;
+        const struct geom_frame *g = frame_at(s, k);
+        if (!g || secs(g->t_us, gi->t_us) > EXTREME_S)
+            break;
+        float v = m_at(s, e, k);
+        if (isnan(v))
+            continue;
+        if (isnan(bv) || (highest ? v > bv : v < bv)) {
+            bv = v;
+            best = k;
+        }
+    }
+    return best;
 }
 
 /* ------------------------------------------------------------------ view and side */
@@ -246,16 +286,71 @@ static int pose_vote(const struct analysis_stream *s, int track, size_t i, frame
     return all > 0 && yes * 2 > all;
 }
 
+/* An extreme of the signal inside the exercise's posture is a turning point of its movement
+ * only if the signal, read whatever the posture, does not go on beyond it within EXTREME_S (a
+ * jumping jack's arms pass the shoulders on their way down: the end of a pull-up's hanging
+ * posture, not the top of a pull-up). `beyond` is the tolerance in signal units. */
+static int true_turn(const struct analysis_stream *s, int track, int e, size_t i, int highest,
+                     float beyond)
+{
+    const struct geom_frame *gi = frame_at(s, i);
+    float v = m_at(s, e, i);
+    if (!gi || isnan(v))
+        return 1;
+    for (int dir = -1; dir <= 1; dir += 2) {
+        for (size_t k = i;;) {
+            if (dir < 0) {
+                if (k <= ring_first(s))
+                    break;
+                k--;
+            } else {
+                if (k + 1 >= s->n)
+                    break;
+                k++;
+            }
+            const struct geom_frame *g = frame_at(s, k);
+            if (!g || fabs(secs(g->t_us, gi->t_us)) > EXTREME_S)
+                break;
+            if (g->track != track)
+                continue;
+            float r = s->ring_raw[(size_t)e * STREAM_RING + k % STREAM_RING];
+            if (isnan(r))
+                continue;
+            if (highest ? r > v + beyond : r < v - beyond)
+                return 0;
+        }
+    }
+    return 1;
+}
+
 /* A cycle from its rest pose to its far pose, moving like the exercise. */
-static int cycle_valid(const struct analysis_stream *s, int track, const struct exercise_def *ex,
+static int cycle_valid(const struct analysis_stream *s, int track, int e,
                        const struct counter_event *ev)
 {
-    if (!ev->from_far && !pose_vote(s, track, ev->i_rest, ex->rest_pose))
+    const struct exercise_def *ex = s->ex[e];
+    size_t i_rest = true_extreme(s, e, ev->i_rest, 0);
+    size_t i_far = true_extreme(s, e, ev->i_far, 1);
+#ifdef RR_DEBUG_DECIDE
+    if (getenv("RR_DEBUG_EX") && strcmp(getenv("RR_DEBUG_EX"), ex->name) == 0)
+        fprintf(stderr, "cycle rest %zu->%zu far %zu->%zu from_far %d env %d/%d pose %d/%d check %d\n",
+                ev->i_rest, i_rest, ev->i_far, i_far, ev->from_far,
+                true_turn(s, track, e, i_rest, 0, 0.25f * (ev->v_far - ev->v_rest)),
+                true_turn(s, track, e, i_far, 1, 0.25f * (ev->v_far - ev->v_rest)),
+                pose_vote(s, track, i_rest, ex->rest_pose), pose_vote(s, track, i_far, ex->far_pose),
+                ex->cycle_check && frame_at(s, i_rest) && frame_at(s, i_far)
+                    ? ex->cycle_check(frame_at(s, i_rest), frame_at(s, i_far)) : -1);
+#endif
+    float tol = 0.25f * (ev->v_far - ev->v_rest);
+    if (!true_turn(s, track, e, i_far, 1, tol))
         return 0;
-    if (!pose_vote(s, track, ev->i_far, ex->far_pose))
+    if (!ev->from_far && !true_turn(s, track, e, i_rest, 0, tol))
+        return 0;
+    if (!ev->from_far && !pose_vote(s, track, i_rest, ex->rest_pose))
+        return 0;
+    if (!pose_vote(s, track, i_far, ex->far_pose))
         return 0;
     if (ex->cycle_check && !ev->from_far) {
-        const struct geom_frame *r = frame_at(s, ev->i_rest), *f = frame_at(s, ev->i_far);
+        const struct geom_frame *r = frame_at(s, i_rest), *f = frame_at(s, i_far);
         if (r && f && r->track == track && f->track == track && !ex->cycle_check(r, f))
             return 0;
     }
@@ -313,11 +408,11 @@ static void close_rep(const struct analysis_stream *s, int track, int e, const s
     float amp = ev->v_far - ev->v_rest;
     float edge = ev->v_rest + s->params.edge_frac * amp;
     size_t first = ring_first(s);
-    size_t turn = ev->i_far < first ? first : ev->i_far;
-    size_t start = ev->i_rest < first ? first : ev->i_rest;
+    size_t turn = true_extreme(s, e, ev->i_far < first ? first : ev->i_far, 1);
+    size_t start = true_extreme(s, e, ev->i_rest < first ? first : ev->i_rest, 0);
     if (!ev->from_far) {
         for (size_t i = turn; i > start; i--) {
-            float y = y_at(s, e, i);
+            float y = m_at(s, e, i);
             if (!isnan(y) && y <= edge) {
                 start = i;
                 break;
@@ -344,7 +439,7 @@ static void close_rep(const struct analysis_stream *s, int track, int e, const s
     rep->rom_unit = ex->signal_unit;
     float to_turn = (float)secs(rep->t_start_us, rep->t_turn_us);
     float from_turn = (float)secs(rep->t_turn_us, rep->t_end_us);
-    float y_end = y_at(s, e, end);
+    float y_end = m_at(s, e, end);
     int returned = !isnan(y_end) && y_end <= ev->v_far - s->params.counter.ret_frac * amp;
     if (ex->seg.count_at_far) {
         rep->concentric_s = to_turn;
@@ -403,6 +498,8 @@ static void finish_pending(struct analysis_stream *s, int track, int e, size_t e
     struct slot *sl = &s->person[track].slot[e];
     if (!sl->pend.active)
         return;
+    if (cycle_valid(s, track, e, &sl->pend.ev))
+        sl->valid++;
     close_rep(s, track, e, &sl->pend, end, (int)sl->n_reps + 1, &sl->reps[sl->n_reps]);
     sl->n_reps++;
     sl->pend.active = 0;
@@ -414,11 +511,23 @@ static void slot_push(struct analysis_stream *s, int track, int e, size_t idx,
 {
     const struct exercise_def *ex = s->ex[e];
     struct slot *sl = &s->person[track].slot[e];
-    float v = (!ex->envelope || ex->envelope(g)) ? ex->signal(g) : NAN;
+    float raw = ex->signal(g);
+    float v = (!ex->envelope || ex->envelope(g)) ? raw : NAN;
+    s->ring_raw[(size_t)e * STREAM_RING + idx % STREAM_RING] = raw;
     struct counter_event ev;
     int got = counter_push(&sl->ctr, idx, g->t_us, v, &ev);
     float y = isnan(v) ? NAN : counter_value(&sl->ctr);
     s->ring_y[(size_t)e * STREAM_RING + idx % STREAM_RING] = y;
+    s->ring_m[(size_t)e * STREAM_RING + idx % STREAM_RING] = isnan(v) ? NAN : counter_median(&sl->ctr);
+    float phi = isnan(v) ? NAN : counter_phi(&sl->ctr);
+    if (!isnan(phi) && sl->t_prev > 0) {
+        double dt = secs(sl->t_prev, g->t_us);
+        if (phi < 0.3f)
+            sl->dwell_rest += dt;
+        else if (phi > 0.7f)
+            sl->dwell_far += dt;
+    }
+    sl->t_prev = g->t_us;
 
     struct pending *pd = &sl->pend;
     if (pd->active && !isnan(y)) {
@@ -435,8 +544,9 @@ static void slot_push(struct analysis_stream *s, int track, int e, size_t idx,
         }
         float amp = pd->ev.v_far - pd->ev.v_rest;
         float edge = pd->ev.v_rest + s->params.edge_frac * amp;
+        float m = counter_median(c);
         size_t end = SIZE_MAX;
-        if (c->phase != COUNTER_OUT && idx > pd->ev.i_far && y <= edge)
+        if (c->phase != COUNTER_OUT && idx > pd->ev.i_far && m <= edge)
             end = idx; /* back near rest */
         else if (c->phase == COUNTER_OUT && c->rest_known && c->rest_i > pd->ev.i_far)
             end = c->rest_i; /* the next movement began */
@@ -459,11 +569,7 @@ static void slot_push(struct analysis_stream *s, int track, int e, size_t idx,
     }
     if (pd->active)
         finish_pending(s, track, e, ev.i_rest > pd->ev.i_far ? ev.i_rest : pd->low_i);
-    if (sl->n_reps >= sl->cap_reps) /* the previous rep just took the reserved room */
-        return;
     sl->cycles++;
-    if (cycle_valid(s, track, ex, &ev))
-        sl->valid++;
     pd->active = 1;
     pd->ev = ev;
     pd->low = ev.v_far;
@@ -519,6 +625,24 @@ static void hold_close(struct person *p)
     run->n_win = 0;
 }
 
+/* Stillness of a hold: the elbows' height between hands and shoulders, and the hips' height
+ * between shoulders and feet (both ratios along gravity); each may vary by HOLD_STILL within a
+ * one-second window. */
+#define HOLD_STILL 0.15f
+
+static void hold_measures(const struct geom_frame *g, float out[2])
+{
+    float sh = pos_y(g, RR_LM_LEFT_SHOULDER), el = pos_y(g, RR_LM_LEFT_ELBOW);
+    float wr = pos_y(g, RR_LM_LEFT_WRIST), hp = pos_y(g, RR_LM_LEFT_HIP);
+    float an = pos_y(g, RR_LM_LEFT_ANKLE);
+    float hand = isnan(wr) ? el : wr;
+    out[0] = pos_ratio(hand - el, hand - sh);
+    out[1] = pos_ratio(hp - sh, an - sh);
+    for (int k = 0; k < 2; k++)
+        if (isnan(out[k]))
+            out[k] = 0.0f;
+}
+
 static void hold_push(struct analysis_stream *s, int track, size_t idx,
                       const struct geom_frame *g)
 {
@@ -535,18 +659,36 @@ static void hold_push(struct analysis_stream *s, int track, size_t idx,
         return;
     if (run->active && secs(run->t_last, g->t_us) > HOLD_GAP_S)
         hold_close(p);
+    float still[2];
+    hold_measures(g, still);
     if (!run->active) {
         run->active = 1;
         run->start = run->last = run->win_start = idx;
         run->t_start = run->t_last = g->t_us;
         run->n_win = 0;
+        for (int k = 0; k < 2; k++)
+            run->lo[k] = run->hi[k] = still[k];
         return;
+    }
+    for (int k = 0; k < 2; k++) {
+        run->lo[k] = fminf(run->lo[k], still[k]);
+        run->hi[k] = fmaxf(run->hi[k], still[k]);
     }
     run->last = idx;
     run->t_last = g->t_us;
     if (secs(time_at(s, run->win_start), g->t_us) >= HOLD_WINDOW_S) {
+        /* A window in which the body moved is not a hold: the run ends before it. */
+        int moved = run->hi[0] - run->lo[0] > HOLD_STILL || run->hi[1] - run->lo[1] > HOLD_STILL;
+        if (moved) {
+            run->last = run->win_start > run->start ? run->win_start - 1 : run->start;
+            run->t_last = time_at(s, run->last);
+            hold_close(p);
+            return;
+        }
         hold_window(s, track, run, ex, run->win_start, idx - 1);
         run->win_start = idx;
+        for (int k = 0; k < 2; k++)
+            run->lo[k] = run->hi[k] = still[k];
     }
 }
 
@@ -566,8 +708,11 @@ int analysis_stream_push(struct analysis_stream *s, const struct rr_pose_frame *
     size_t idx = s->n;
     struct geom_frame *g = &s->ring[idx % STREAM_RING];
     tracker_push(&s->tr, f, idx, g);
-    for (int e = 0; e < s->n_ex; e++)
+    for (int e = 0; e < s->n_ex; e++) {
         s->ring_y[(size_t)e * STREAM_RING + idx % STREAM_RING] = NAN;
+        s->ring_m[(size_t)e * STREAM_RING + idx % STREAM_RING] = NAN;
+        s->ring_raw[(size_t)e * STREAM_RING + idx % STREAM_RING] = NAN;
+    }
     if (idx == 0)
         s->t_first = f->t_us;
     s->t_last = f->t_us;
@@ -598,12 +743,23 @@ static float hold_seconds(const struct person *p)
     return fmaxf(a, b);
 }
 
+/* Athletes rest between reps at the rest pose, not at the far end: evidence is weighted
+ * 0.75..1.25 by the share of the dwell time spent near rest. It decides between exercises that
+ * explain the same movement with opposite rest poses (a pull-up seen as a press). */
+static float dwell_weight(const struct slot *sl)
+{
+    double all = sl->dwell_rest + sl->dwell_far;
+    if (all <= 0.0)
+        return 1.0f;
+    return (float)(0.75 + 0.5 * sl->dwell_rest / all);
+}
+
 /* Counted and valid cycles of a slot, including its open rep. */
 static void slot_counts(const struct analysis_stream *s, int track, int e, int *cycles, int *valid)
 {
     const struct slot *sl = &s->person[track].slot[e];
     *cycles = sl->cycles;
-    *valid = sl->valid;
+    *valid = sl->valid + (sl->pend.active && cycle_valid(s, track, e, &sl->pend.ev) ? 1 : 0);
 }
 
 static void decide(const struct analysis_stream *s, struct decision *d)
@@ -635,6 +791,7 @@ static void decide(const struct analysis_stream *s, struct decision *d)
     }
     const struct analysis_params *pr = &s->params;
     int bp = -1, be = -1, bv = 0, bc = 0;
+    float bw = 0.0f;
     int total_valid = 0;
     int ev_valid[MAX_EX] = {0};
     for (int p = 0; p < n_people; p++) {
@@ -645,8 +802,18 @@ static void decide(const struct analysis_stream *s, struct decision *d)
             slot_counts(s, p, e, &c, &v);
             if (v > ev_valid[e])
                 ev_valid[e] = v;
-            int better = v > bv || (v == bv && v > 0 && (long)v * bc > (long)bv * c);
+            float w = (float)v * dwell_weight(&s->person[p].slot[e]);
+#ifdef RR_DEBUG_DECIDE
+            if (c > 0)
+                fprintf(stderr, "  person %d %-15s cycles %3d valid %3d dwell rest %.1f far %.1f w %.1f\n", p,
+                        s->ex[e]->name, c, v, s->person[p].slot[e].dwell_rest,
+                        s->person[p].slot[e].dwell_far, (double)w);
+#endif
+            /* Only exercises whose cycles mostly fit them compete. */
+            int ok = (float)v >= pr->min_cycles && (float)v >= pr->valid_frac * (float)c;
+            int better = ok && (w > bw || (w == bw && (long)v * bc > (long)bv * c));
             if (better) {
+                bw = w;
                 bp = p;
                 be = e;
                 bv = v;
@@ -671,7 +838,7 @@ static void decide(const struct analysis_stream *s, struct decision *d)
     for (int e = 0; e < s->n_ex; e++)
         d->score[e] = s->ex[e]->is_hold ? hs / (hs + pr->hold_min_s)
                                         : (float)ev_valid[e] / (float)(total_valid + 1);
-    int rep_ok = be >= 0 && (float)bv >= pr->min_cycles && (float)bv >= pr->valid_frac * (float)bc;
+    int rep_ok = be >= 0;
     int hold_ok = hp >= 0 && hs >= pr->hold_min_s;
     if (rep_ok && (bv >= 2 || !hold_ok)) {
         d->track = bp;

@@ -6,8 +6,8 @@
 #include "../form.h"
 #include "../posture.h"
 
-/* One arm: (elbow - wrist) / (elbow - shoulder), about -1 hanging, up to +1 curled; NAN when
- * the elbow is not below the shoulder (arm raised: not a curl). */
+/* One arm: (elbow - wrist) / (|elbow - wrist| + |elbow - shoulder|), about -0.45 hanging,
+ * +0.45 curled; NAN when the elbow is not below the shoulder (arm raised: not a curl). */
 static float arm(const struct geom_frame *g, int s)
 {
     int sh = RR_LM_LEFT_SHOULDER + s, el = RR_LM_LEFT_ELBOW + s, wr = RR_LM_LEFT_WRIST + s;
@@ -16,7 +16,7 @@ static float arm(const struct geom_frame *g, int s)
     float upper = g->y[el] - g->y[sh];
     if (!(upper > 0.0f))
         return NAN;
-    return pos_ratio(g->y[el] - g->y[wr], upper);
+    return pos_path(g->y[el] - g->y[wr], upper);
 }
 
 static float signal(const struct geom_frame *g)
@@ -24,25 +24,44 @@ static float signal(const struct geom_frame *g)
     return fmaxf(arm(g, 0), arm(g, 1)); /* fmaxf ignores one NAN */
 }
 
+/* Upright or seated (the hips may be out of the picture). */
 static int envelope(const struct geom_frame *g)
 {
     float s = pos_y(g, RR_LM_LEFT_SHOULDER), h = pos_y(g, RR_LM_LEFT_HIP);
-    return s < h && (!g->iso || isnan(g->incl_deg) || g->incl_deg < 60.0f);
+    return !(s >= h) && (!g->iso || isnan(g->incl_deg) || g->incl_deg < 60.0f);
 }
 
 /* Arms down: the hand below the elbow. */
 static int rest_pose(const struct geom_frame *g)
 {
-    return signal(g) < -0.3f;
+    return signal(g) < -0.15f;
 }
 
-/* Top: the hand above the elbow while the elbow stays down by the torso (not a front raise). */
+/* Top: the hand above the elbow while the elbow stays down by the torso, lower than the
+ * forearm is long (a front raise brings the elbow up to the shoulder). */
 static int far_pose(const struct geom_frame *g)
 {
     for (int s = 0; s < 2; s++) {
         float v = arm(g, s);
         float drop = g->y[RR_LM_LEFT_ELBOW + s] - g->y[RR_LM_LEFT_SHOULDER + s];
-        if (v > 0.2f && drop > 0.3f * pos_torso_y(g))
+        float fore = g->y[RR_LM_LEFT_ELBOW + s] - g->y[RR_LM_LEFT_WRIST + s];
+        if (v > 0.1f && drop > 0.5f * fore)
+            return 1;
+    }
+    return 0;
+}
+
+/* The elbow stays down by the side: its drop below the shoulder at the top is most of what it
+ * was at rest (a front raise lifts the elbow to the shoulder). */
+static int cycle_check(const struct geom_frame *r, const struct geom_frame *f)
+{
+    for (int s = 0; s < 2; s++) {
+        int sh = RR_LM_LEFT_SHOULDER + s, el = RR_LM_LEFT_ELBOW + s;
+        if (!geom_usable(r, sh) || !geom_usable(r, el) || !geom_usable(f, sh) ||
+            !geom_usable(f, el))
+            continue;
+        float dr = r->y[el] - r->y[sh], df = f->y[el] - f->y[sh];
+        if (dr > 0.0f && df >= 0.6f * dr)
             return 1;
     }
     return 0;
@@ -82,11 +101,12 @@ static const struct form_rule rules[] = {
 const struct exercise_def exercise_biceps_curl = {
     .name = "biceps_curl",
     .signal = signal,
-    .signal_unit = "upper_arm",
-    .seg = {.amp0 = 1.2f, .floor = 0.12f, .count_at_far = 1},
+    .signal_unit = "arm_path",
+    .seg = {.amp0 = 0.8f, .floor = 0.08f, .count_at_far = 1},
     .envelope = envelope,
     .rest_pose = rest_pose,
     .far_pose = far_pose,
+    .cycle_check = cycle_check,
     .depth = depth,
     .depth_name = "min_elbow_angle_deg",
     .sym_joint = EX_JOINT_ELBOW,

@@ -6,12 +6,13 @@
 #include "../form.h"
 #include "../posture.h"
 
-/* -(ankle - shoulder) / (ankle - hip): about -1.7 standing, towards -1 at the bottom. */
+/* How far the shoulders have come down towards the hips' height: -(hip - shoulder) /
+ * (|hip - shoulder| + |ankle - hip|), about -0.37 standing, -0.15 at the bottom of a hinge. */
 static float signal(const struct geom_frame *g)
 {
     float a = pos_y(g, RR_LM_LEFT_ANKLE), h = pos_y(g, RR_LM_LEFT_HIP);
     float s = pos_y(g, RR_LM_LEFT_SHOULDER);
-    return -pos_ratio(a - s, a - h);
+    return -pos_path(h - s, a - h);
 }
 
 /* On the feet: hips above the ankles, shoulders above the hips. */
@@ -74,8 +75,8 @@ static const struct form_rule rules[] = {
 const struct exercise_def exercise_deadlift = {
     .name = "deadlift",
     .signal = signal,
-    .signal_unit = "height",
-    .seg = {.amp0 = 0.4f, .floor = 0.05f, .count_at_far = 0},
+    .signal_unit = "body_path",
+    .seg = {.amp0 = 0.2f, .floor = 0.025f, .count_at_far = 0},
     .envelope = envelope,
     .rest_pose = rest_pose,
     .far_pose = far_pose,

@@ -5,11 +5,10 @@
 #include "../form.h"
 #include "../posture.h"
 
-/* (shoulder - hand) / torso: about -1 with the arms down, +1 overhead. */
+/* How far the hands are raised (posture.h): -1 with the arms down, +1 overhead. */
 static float signal(const struct geom_frame *g)
 {
-    float s = pos_y(g, RR_LM_LEFT_SHOULDER), w = pos_y(g, RR_LM_LEFT_WRIST);
-    return pos_ratio(s - w, pos_torso_y(g));
+    return pos_arm_lift(g);
 }
 
 static int envelope(const struct geom_frame *g)
@@ -20,7 +19,7 @@ static int envelope(const struct geom_frame *g)
 /* Arms down by the sides. */
 static int rest_pose(const struct geom_frame *g)
 {
-    return signal(g) < -0.3f;
+    return signal(g) < -0.5f;
 }
 
 /* Arms overhead with the feet apart (wider than the shoulders). */
@@ -57,8 +56,8 @@ static const struct form_rule rules[] = {
 const struct exercise_def exercise_jumping_jack = {
     .name = "jumping_jack",
     .signal = signal,
-    .signal_unit = "torso",
-    .seg = {.amp0 = 1.5f, .floor = 0.12f, .count_at_far = 0},
+    .signal_unit = "arm_path",
+    .seg = {.amp0 = 1.6f, .floor = 0.15f, .count_at_far = 0},
     .envelope = envelope,
     .rest_pose = rest_pose,
     .far_pose = far_pose,

@@ -5,12 +5,14 @@
 #include "../form.h"
 #include "../posture.h"
 
-/* 1 - (front ankle - hip) / (front ankle - shoulder), the front ankle being the lower one. */
+/* How far the hips have come down to the front knee (the higher one) over the front foot (the
+ * lower ankle): -(knee - hip) / (|knee - hip| + |ankle - knee|), about -0.5 standing, 0 with
+ * the front thigh level. */
 static float signal(const struct geom_frame *g)
 {
     float a = pos_ylow(g, RR_LM_LEFT_ANKLE), h = pos_y(g, RR_LM_LEFT_HIP);
-    float s = pos_y(g, RR_LM_LEFT_SHOULDER);
-    return 1.0f - pos_ratio(a - h, a - s);
+    float k = pos_yhigh(g, RR_LM_LEFT_KNEE);
+    return -pos_path(k - h, a - k);
 }
 
 static int envelope(const struct geom_frame *g)
@@ -81,8 +83,8 @@ static const struct form_rule rules[] = {
 const struct exercise_def exercise_lunge = {
     .name = "lunge",
     .signal = signal,
-    .signal_unit = "height",
-    .seg = {.amp0 = 0.2f, .floor = 0.03f, .count_at_far = 0},
+    .signal_unit = "leg_path",
+    .seg = {.amp0 = 0.4f, .floor = 0.05f, .count_at_far = 0},
     .envelope = envelope,
     .rest_pose = rest_pose,
     .far_pose = far_pose,

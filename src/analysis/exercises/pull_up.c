@@ -5,20 +5,22 @@
 #include "../form.h"
 #include "../posture.h"
 
-/* -(shoulder - hand) / torso, the hand being the higher one: about -1 hanging, -0.3 at the
- * top. */
+/* How far the body has come up to the hands: minus how far the hands are raised over the
+ * shoulders (posture.h), -1 hanging on straight arms, about -0.2 at the top. */
 static float signal(const struct geom_frame *g)
 {
-    float s = pos_y(g, RR_LM_LEFT_SHOULDER), w = pos_yhigh(g, RR_LM_LEFT_WRIST);
-    return -pos_ratio(s - w, pos_torso_y(g));
+    return -pos_arm_lift(g);
 }
 
-/* Hanging from the hands: hands above the shoulders, shoulders above the hips. */
+/* Hanging from the hands: hands above the shoulders (at the top they may come level with
+ * them), shoulders above the hips, legs below them. */
 static int envelope(const struct geom_frame *g)
 {
     float s = pos_y(g, RR_LM_LEFT_SHOULDER), h = pos_y(g, RR_LM_LEFT_HIP);
     float w = pos_yhigh(g, RR_LM_LEFT_WRIST);
-    return w < s && s < h;
+    float k = pos_y(g, RR_LM_LEFT_KNEE), a = pos_y(g, RR_LM_LEFT_ANKLE);
+    float legs = isnan(a) ? k : a; /* hanging: legs below the hips, not lying level */
+    return w < s + 0.1f * (h - s) && s < h && !(legs - h < 0.3f * (h - s));
 }
 
 /* Hang: hands an arm's length above the shoulders. */
@@ -27,10 +29,10 @@ static int rest_pose(const struct geom_frame *g)
     return signal(g) < -0.7f;
 }
 
-/* Top: shoulders up close to the hands. */
+/* Top: shoulders up close to the hands (elbows bent down by the sides). */
 static int far_pose(const struct geom_frame *g)
 {
-    return signal(g) > -0.5f;
+    return signal(g) > -0.6f;
 }
 
 /* The hips move, the hands stay (a press moves the hands). */
@@ -77,8 +79,8 @@ static const struct form_rule rules[] = {
 const struct exercise_def exercise_pull_up = {
     .name = "pull_up",
     .signal = signal,
-    .signal_unit = "torso",
-    .seg = {.amp0 = 0.6f, .floor = 0.06f, .count_at_far = 1},
+    .signal_unit = "arm_path",
+    .seg = {.amp0 = 0.7f, .floor = 0.07f, .count_at_far = 1},
     .envelope = envelope,
     .rest_pose = rest_pose,
     .far_pose = far_pose,

@@ -11,7 +11,11 @@ static float signal(const struct geom_frame *g)
 {
     float w = pos_y(g, RR_LM_LEFT_WRIST), e = pos_y(g, RR_LM_LEFT_ELBOW);
     float s = pos_y(g, RR_LM_LEFT_SHOULDER);
-    return pos_ratio(w - e, w - s);
+    /* Seen from the head's side the shoulders can come level with the hands: the ratio then
+     * means nothing. */
+    if (!(fabsf(w - s) >= 0.25f * (fabsf(w - e) + fabsf(e - s))))
+        return NAN;
+    return pos_clamp(pos_ratio(w - e, w - s), -1.0f, 3.0f);
 }
 
 static int envelope(const struct geom_frame *g)

@@ -6,36 +6,37 @@
 #include "../form.h"
 #include "../posture.h"
 
-/* (shoulder - hand) / torso: about 0.1 at the shoulders, 0.8-1 at lockout. */
+/* How far the hands are raised (posture.h): about 0.2 racked at the shoulders, 1 at lockout. */
 static float signal(const struct geom_frame *g)
 {
-    float s = pos_y(g, RR_LM_LEFT_SHOULDER), w = pos_y(g, RR_LM_LEFT_WRIST);
-    return pos_ratio(s - w, pos_torso_y(g));
+    return pos_arm_lift(g);
 }
 
-/* Upright, hands above the elbows (holding the weight up). */
+/* Upright or seated (the hips may be out of the picture), hands above the elbows (holding the
+ * weight up). */
 static int envelope(const struct geom_frame *g)
 {
     float s = pos_y(g, RR_LM_LEFT_SHOULDER), h = pos_y(g, RR_LM_LEFT_HIP);
     float w = pos_y(g, RR_LM_LEFT_WRIST), e = pos_y(g, RR_LM_LEFT_ELBOW);
-    return s < h && w < e && (!g->iso || isnan(g->incl_deg) || g->incl_deg < 45.0f);
+    return !(s >= h) && w < e && (!g->iso || isnan(g->incl_deg) || g->incl_deg < 45.0f);
 }
 
-/* Racked: hands about shoulder to head height, elbows not above the shoulders. */
+/* Racked: hands about shoulder to head height over forearms held upright (the elbows lower
+ * than the hands by most of the forearm, not level with them as in an arm raised sideways). */
 static int rest_pose(const struct geom_frame *g)
 {
     float s = pos_y(g, RR_LM_LEFT_SHOULDER), e = pos_y(g, RR_LM_LEFT_ELBOW);
-    float v = signal(g), t = pos_torso_y(g);
-    return v < 0.5f && v > -0.3f && e > s - 0.1f * t;
+    float w = pos_y(g, RR_LM_LEFT_WRIST);
+    float v = signal(g);
+    return v < 0.6f && e - w > 0.6f * (fabsf(e - w) + fabsf(e - s)) * 0.5f && e > s - 0.5f * (e - w);
 }
 
-/* Lockout: hands well above the head, elbows above the shoulders. */
+/* Lockout: hands above the head, elbows above the shoulders. */
 static int far_pose(const struct geom_frame *g)
 {
     float s = pos_y(g, RR_LM_LEFT_SHOULDER), e = pos_y(g, RR_LM_LEFT_ELBOW);
-    float w = pos_y(g, RR_LM_LEFT_WRIST), n = pos_nose_y(g), t = pos_torso_y(g);
-    float head = isnan(n) ? s - 0.35f * t : n;
-    return w < head - 0.2f * t && e < s;
+    float w = pos_y(g, RR_LM_LEFT_WRIST), n = pos_nose_y(g);
+    return w < (isnan(n) ? s : n) && e < s && signal(g) > 0.6f;
 }
 
 /* The hands move, the hips stay (a pull-up moves the hips to fixed hands). */
@@ -82,8 +83,8 @@ static const struct form_rule rules[] = {
 const struct exercise_def exercise_shoulder_press = {
     .name = "shoulder_press",
     .signal = signal,
-    .signal_unit = "torso",
-    .seg = {.amp0 = 0.7f, .floor = 0.08f, .count_at_far = 1},
+    .signal_unit = "arm_path",
+    .seg = {.amp0 = 0.7f, .floor = 0.07f, .count_at_far = 1},
     .envelope = envelope,
     .rest_pose = rest_pose,
     .far_pose = far_pose,

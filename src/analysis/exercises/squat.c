@@ -6,12 +6,14 @@
 #include "../form.h"
 #include "../posture.h"
 
-/* 1 - (ankle - hip) / (ankle - shoulder): about 0.45 standing, 0.7+ at the bottom. */
+/* How far the hips have come down to the knees: -(knee - hip) / (|knee - hip| + |ankle -
+ * knee|), about -0.5 standing, 0 with the thighs level, above 0 below parallel. Lean-proof: it
+ * reads the legs only. */
 static float signal(const struct geom_frame *g)
 {
     float a = pos_y(g, RR_LM_LEFT_ANKLE), h = pos_y(g, RR_LM_LEFT_HIP);
-    float s = pos_y(g, RR_LM_LEFT_SHOULDER);
-    return 1.0f - pos_ratio(a - h, a - s);
+    float k = pos_y(g, RR_LM_LEFT_KNEE);
+    return -pos_path(k - h, a - k);
 }
 
 static int envelope(const struct geom_frame *g)
@@ -93,8 +95,8 @@ static const struct form_rule rules[] = {
 const struct exercise_def exercise_squat = {
     .name = "squat",
     .signal = signal,
-    .signal_unit = "height",
-    .seg = {.amp0 = 0.25f, .floor = 0.03f, .count_at_far = 0},
+    .signal_unit = "leg_path",
+    .seg = {.amp0 = 0.45f, .floor = 0.05f, .count_at_far = 0},
     .envelope = envelope,
     .rest_pose = rest_pose,
     .far_pose = far_pose,
