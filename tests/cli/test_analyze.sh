@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_analyze.sh - `repright analyze`: usage errors, hostile and broken inputs (each a clear
 # message and exit 2, never a crash), then with models and ../shared: a real clip gives a report,
-# valid JSON of schema repright.report/1, an overlay video and two thumbnails.
+# valid JSON of schema repright.report/2, an overlay video and two thumbnails.
 # Usage: test_analyze.sh PATH/TO/repright. Exit 0 passed, 1 failed, 77 skipped part (SKIP line).
 set -u
 BIN=${1:?usage: test_analyze.sh PATH/TO/repright}
@@ -72,7 +72,7 @@ CHECKS=$((CHECKS + 1))
 if python3 - "$TMP/report.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-assert r["schema"] == "repright.report/1", r.get("schema")
+assert r["schema"] == "repright.report/2", r.get("schema")
 assert r["exercise"] == "squat", r["exercise"]
 assert r["exercise_source"] == "given"
 assert r["set"]["reps"] == 1 and len(r["reps"]) == 1, r["reps"]

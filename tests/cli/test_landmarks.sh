@@ -70,7 +70,7 @@ import json, sys
 a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
 sa, sb = a.pop("source"), b.pop("source")
 assert a == b, "reports differ outside source"
-assert a["schema"] == "repright.report/1"
+assert a["schema"] == "repright.report/2"
 if len(sys.argv) > 3:
     assert a["exercise"] == sys.argv[3], a["exercise"]
     assert a["set"]["reps"] >= 1, a["set"]
