@@ -4,9 +4,11 @@
 // ../shared/media/reference (recognised exercise, and the labelled exercise when given) and
 // synthetic series (synth.h: front squats, side squats with lifted heels, squats with pose
 // gaps, a series with no pose at all). Batch AND live (push by push) must give the same
-// exercise, rep count, rep frame boundaries, verdicts, fault names and scores (|diff| <= 0.01)
-// as the native batch analysis; live.report() at intermediate prefixes must equal the batch
-// analysis of the prefix. Records the live per-push cost over a 2-minute series.
+// exercise, rep count, rep frame boundaries, verdicts, confidences, fault names and scores
+// (|diff| <= 0.01) as the native batch analysis; live.report() at intermediate prefixes must
+// equal the batch analysis of the prefix; the live count (reps counted) ends at the native
+// count, reps are announced in order once judged. Records the live per-push cost over a
+// 2-minute series.
 // FAILS (not skips) when the WASM build or the native tool is missing: emcc is a build
 // dependency. Reference clips are skipped (SKIP line) when ../shared is absent.
 import { execFileSync } from 'node:child_process';
@@ -64,6 +66,8 @@ function compare(what, nat, w) {
       if (a[k] !== b[k]) d(`rep ${i + 1} ${k} native ${a[k]} wasm ${b[k]}`);
     }
     if (!near(a.score, b.score)) d(`rep ${i + 1} score native ${a.score} wasm ${b.score}`);
+    if (!near(a.confidence, b.confidence)) d(`rep ${i + 1} confidence native ${a.confidence} wasm ${b.confidence}`);
+    if (a.cannot_judge_reason !== b.cannot_judge_reason) d(`rep ${i + 1} cannot_judge_reason differs`);
     const fb = b.fault_names || b.faults;
     if (JSON.stringify(a.faults) !== JSON.stringify(fb)) d(`rep ${i + 1} faults native ${a.faults} wasm ${fb}`);
     if (a.checks.length !== b.checks.length) d(`rep ${i + 1} check count differs`);
@@ -73,6 +77,13 @@ function compare(what, nat, w) {
     });
   });
   if (nat.is_hold !== w.is_hold) d('is_hold differs');
+  if (nat.people !== w.people || nat.athlete !== w.athlete) d('people or athlete differ');
+  if (!near(nat.camera.roll_deg, w.camera.roll_deg)) d(`camera roll ${nat.camera.roll_deg} vs ${w.camera.roll_deg}`);
+  if (nat.partial_reps.length !== w.partial_reps.length) d(`partial reps native ${nat.partial_reps.length} wasm ${w.partial_reps.length}`);
+  nat.partial_reps.forEach((a, i) => {
+    const b = w.partial_reps[i];
+    if (a.frame_start !== b.frame_start || a.frame_turn !== b.frame_turn || !near(a.reached, b.reached)) d(`partial rep ${i + 1} differs`);
+  });
   if (nat.hold) {
     if (!near(nat.hold.hold_s, w.hold.hold_s) || !near(nat.hold.mean_score, w.hold.mean_score)) d('hold differs');
     if (nat.hold.windows.length !== w.hold.windows.length) d('hold window count differs');
@@ -85,7 +96,9 @@ function compare(what, nat, w) {
 // Push a series frame by frame; returns the announced reps, the final report and the cost.
 function pushAll(core, frames, exercise, { prefixes = [] } = {}) {
   const live = core.newLiveSession({ exercise });
-  const announced = [];
+  let announced = [];
+  let announcedEx = null;
+  let counted = 0;
   const times = [];
   const prefixReports = [];
   try {
@@ -95,10 +108,14 @@ function pushAll(core, frames, exercise, { prefixes = [] } = {}) {
       times.push(performance.now() - t0);
       assert(st.frames === i + 1, `push ${i}: frames ${st.frames}`);
       assert(['unknown', 'out', 'back'].includes(st.phase), `push ${i}: phase ${st.phase}`);
+      // reps are announced per exercise: a newly recognised exercise starts from its first rep
+      if (st.exercise && st.exercise !== announcedEx) { announcedEx = st.exercise; announced = []; }
       for (const r of st.newReps) announced.push(r.index);
+      assert(announced.length <= st.reps, `push ${i}: ${announced.length} announced, ${st.reps} counted`);
+      counted = st.reps;
       if (prefixes.includes(i + 1)) prefixReports.push([i + 1, live.report()]);
     });
-    return { announced, report: live.report(), times, prefixReports };
+    return { announced, counted, report: live.report(), times, prefixReports };
   } finally {
     live.free();
   }
@@ -157,9 +174,13 @@ await run('wasm_parity', async () => {
       const b = core.analyze(frames.slice(0, k), { exercise: c.exercise });
       assert(JSON.stringify(rep) === JSON.stringify(b), `${c.name}: live report after ${k} frames differs from the batch analysis of them`);
     }
-    // Reps are announced once each, in order, and the live count ends at the native count.
+    // The live count ends at the native count. Reps are announced once each, in order, when
+    // judged: the last one may still wait for its movement to end when the series stops (the
+    // final report closes it).
     assert(live.announced.every((x, i) => x === i + 1), `${c.name}: announced ${live.announced}`);
-    assert(live.announced.length === nat.reps.length,
+    assert(live.counted === nat.reps.length,
+      `${c.name}: counted ${live.counted} reps live, native batch ${nat.reps.length}`);
+    assert(live.announced.length <= nat.reps.length && live.announced.length + 1 >= nat.reps.length,
       `${c.name}: announced ${live.announced.length} reps live, native batch ${nat.reps.length}`);
     if (c.name.startsWith('synth:no_pose')) {
       assert(nat.reps.length === 0 && nat.frames.used === 0 && live.announced.length === 0, 'no-pose series gave reps');
@@ -179,8 +200,8 @@ await run('wasm_parity', async () => {
   const longFile = path.join(tmp, 'long_squat.json');
   execFileSync(process.env.RR_NATIVE_REPORT, ['--synth', 'long_squat', longFile]);
   const long = loadSeries(longFile);
-  const natLong = native(longFile, null);
   for (const exercise of [null, 'squat']) {
+    const natLong = native(longFile, exercise); // recognised and given differ in confidence
     const res = pushAll(core, long, exercise);
     compare(`long_squat live (${exercise || 'recognised'})`, natLong, res.report);
     const sorted = [...res.times].sort((a, b) => a - b);

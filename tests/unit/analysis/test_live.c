@@ -67,6 +67,7 @@ struct pushed {
     int reruns;
     int saw_out, saw_back;  /* phases seen */
     const char *exercise;   /* exercise of the last status */
+    const char *announced_ex; /* exercise the announced reps belong to */
 };
 
 /* Push fr[0..n); every `check` frames (and at the end) compare report and batch. */
@@ -93,6 +94,12 @@ static void push_series(const struct rr_pose_frame *fr, size_t n, const char *ex
             assert_true(st.reps >= p->counted);
         p->exercise = st.exercise;
         p->counted = st.reps;
+        /* Reps are announced per exercise: when the recognised exercise changes, the new
+         * one's reps are announced from its first. */
+        if (st.exercise && st.exercise != p->announced_ex) {
+            p->announced_ex = st.exercise;
+            p->announced = 0;
+        }
         for (size_t k = 0; k < st.n_new; k++) {
             assert_non_null(st.report);
             assert_true(st.first_new + k < st.report->n_reps);
@@ -169,13 +176,15 @@ static void live__recorded_series_match_the_batch_analysis(void **state)
         push_series(fr, n, NULL, 5, &p);
         printf("%s: %zu frames, %zu reps, %d counted live, %d announced, %d batch runs\n",
                files[f], n, r->n_reps, p.counted, p.announced, p.reruns);
+        /* Every rep is counted live; each is announced once judged, which the last one may
+         * not be yet when the clip ends inside its movement (the final report closes it). */
         assert_true(p.in_order);
         assert_int_equal(p.final_reps, r->n_reps);
         assert_int_equal(p.counted, (int)r->n_reps);
-        assert_int_equal(p.announced, (int)r->n_reps);
+        assert_true(p.announced <= (int)r->n_reps && p.announced + 1 >= (int)r->n_reps);
         push_series(fr, n, r->exercise, 17, &p);
         assert_int_equal(p.counted, (int)r->n_reps);
-        assert_int_equal(p.announced, (int)r->n_reps);
+        assert_true(p.announced <= (int)r->n_reps && p.announced + 1 >= (int)r->n_reps);
         analysis_report_free(r);
         free(fr);
     }
