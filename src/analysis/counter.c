@@ -211,19 +211,19 @@ int counter_push(struct counter *c, size_t i, int64_t t_us, float v, struct coun
             c->lo_t = t_us;
         }
         float rise = c->rest_known ? c->far - c->rest : c->far - c->lo;
-        /* Coming back ret_frac of the rise, the rise counted at most as the typical amplitude
-         * (a rest level from before the set began must not hold every later rep back). */
-        float back = c->p.ret_frac * fminf(rise, amp);
+        /* Coming back ret_frac of the rise. A series that began at the far end has no rest
+         * level yet: it must come back most of a typical amplitude. */
+        float back = c->rest_known ? c->p.ret_frac * rise : fmaxf(need, (1.0f - c->p.h_frac) * amp);
         if (!c->s.count_at_far && !c->counted && rise >= need && c->far - y >= back &&
             (!c->rest_known || secs(c->rest_t, t_us) >= c->p.min_cycle_s))
             return emit(c, COUNTER_REP, c->rest_known ? c->rest_i : c->far_i, c->far_i, i,
-                        c->rest_known ? c->rest : c->far, c->far, !c->rest_known, ev);
+                        c->rest_known ? c->rest : y, c->far, !c->rest_known, ev);
         if (y < c->lo + h)
             return 0;
         /* Turning point at rest. A return that stopped short of ret_frac of a full rise is not
          * a new rest: the same cycle goes on (no second count for one movement). */
         int short_return = c->rest_known && c->far - c->rest >= need &&
-                           c->far - c->lo < c->p.ret_frac * fminf(c->far - c->rest, amp);
+                           c->far - c->lo < c->p.ret_frac * (c->far - c->rest);
         if (!c->rest_known)
             add_amp(c, c->far - c->lo);
         c->phase = COUNTER_OUT;

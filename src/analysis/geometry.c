@@ -220,7 +220,9 @@ void geom_frame_compute(const struct rr_pose_frame *f, size_t index, float roll_
     }
     int shoulders = geom_usable(g, RR_LM_LEFT_SHOULDER) || geom_usable(g, RR_LM_RIGHT_SHOULDER);
     int hips = geom_usable(g, RR_LM_LEFT_HIP) || geom_usable(g, RR_LM_RIGHT_HIP);
-    if (!shoulders || !hips)
+    int arms = geom_usable(g, RR_LM_LEFT_ELBOW) || geom_usable(g, RR_LM_RIGHT_ELBOW);
+    /* Close framing may cut the hips off (presses, curls, pull-ups): shoulders and arms do. */
+    if (!shoulders || (!hips && !arms))
         return;
     float sy = geom_pair_y(g, RR_LM_LEFT_SHOULDER), hy = geom_pair_y(g, RR_LM_LEFT_HIP);
     if (g->has_world) {
@@ -241,7 +243,7 @@ void geom_frame_compute(const struct rr_pose_frame *f, size_t index, float roll_
         if (fabsf(vx) + fabsf(vz) > 1e-6f)
             g->yaw_deg = atan2f(vz, vx) * RAD2DEG;
     }
-    if (g->iso) {
+    if (g->iso && hips) {
         float ish[2], ihp[2];
         ish[0] = 0.5f * (g->x[RR_LM_LEFT_SHOULDER] + g->x[RR_LM_RIGHT_SHOULDER]);
         ish[1] = sy;
@@ -265,5 +267,5 @@ void geom_frame_compute(const struct rr_pose_frame *f, size_t index, float roll_
     }
     /* Upside-down torsos do not occur in these exercises: they are tracking failures. */
     int upside_down = !isnan(g->incl_deg) && g->incl_deg > 135.0f;
-    g->valid = !upside_down && !isnan(sy) && !isnan(hy);
+    g->valid = !upside_down && !isnan(sy);
 }

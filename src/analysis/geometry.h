@@ -36,7 +36,8 @@ enum { GEOM_LEFT = 0, GEOM_RIGHT = 1 };
 struct geom_frame {
     int64_t t_us;
     size_t index;               /* index of the input frame */
-    int valid;                  /* pose present, a shoulder and a hip usable, not upside down */
+    int valid;                  /* pose present, a shoulder and a hip or an elbow usable, torso
+                                 * not upside down */
     int iso;                    /* image size known: x and y in one unit (image height = 1) */
     int has_world;              /* world landmarks measured */
     uint64_t usable;            /* bit i: landmark i usable */

@@ -89,9 +89,16 @@ int pos_upright(const struct geom_frame *g)
     /* Legs below the hips (standing or seated), not lying level with them. */
     if (!isnan(a) && !(a - h > 0.3f * (h - s)))
         return 0;
-    if (g->iso && !isnan(g->incl_deg) && g->incl_deg > 60.0f)
-        return 0;
-    return 1;
+    if (g->iso && !isnan(g->incl_deg))
+        return g->incl_deg <= 60.0f;
+    return pos_torso_tall(g);
+}
+
+int pos_torso_tall(const struct geom_frame *g)
+{
+    float k = pos_y(g, RR_LM_LEFT_KNEE), a = pos_y(g, RR_LM_LEFT_ANKLE);
+    float t = pos_torso_y(g);
+    return !(t < 0.4f * (a - k));
 }
 
 int pos_prone(const struct geom_frame *g)

@@ -39,9 +39,14 @@ float pos_torso_y(const struct geom_frame *g);
 /* Horizontal spread |x_left - x_right| of a pair; NAN unless both sides usable. */
 float pos_spread(const struct geom_frame *g, int left_id);
 
-/* Upright: shoulders above hips above ankles (image), and with a known image size a torso
- * within 60 deg of vertical. */
+/* Upright: shoulders above hips above the ankles (legs below the hips by at least 0.3 torso
+ * heights), and a torso within 60 deg of vertical (with a known image size) or standing tall
+ * (pos_torso_tall, without one). */
 int pos_upright(const struct geom_frame *g);
+/* The torso stands tall along gravity: its height is at least 0.4 of the shins' (a torso lying
+ * on a bench with the feet on the floor is much flatter than the shins). 1 when the shins are
+ * not seen. */
+int pos_torso_tall(const struct geom_frame *g);
 /* Lying on the floor face down: hands (or forearms) below the shoulders, the nose's tip not
  * above the eyes (it is, lying face up), and, with a known image size, a torso at least 50 deg
  * from vertical; without one, a torso height under 0.6 of the shoulders' height over the

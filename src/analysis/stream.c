@@ -567,6 +567,12 @@ static void slot_push(struct analysis_stream *s, int track, int e, size_t idx,
         pa->reached = a > 0.0f ? fminf(1.0f, (ev.v_far - ev.v_rest) / a) : NAN;
         return;
     }
+    /* A series that begins at the far end counts its first return only if the athlete was
+     * there: in the exercise's far pose. */
+    if (ev.from_far && !pose_vote(s, track, true_extreme(s, e, ev.i_far, 1), ex->far_pose)) {
+        sl->ctr.reps--;
+        return;
+    }
     if (pd->active)
         finish_pending(s, track, e, ev.i_rest > pd->ev.i_far ? ev.i_rest : pd->low_i);
     sl->cycles++;

@@ -6,13 +6,14 @@
 #include "../form.h"
 #include "../posture.h"
 
-/* How far the shoulders have come down towards the hips' height: -(hip - shoulder) /
- * (|hip - shoulder| + |ankle - hip|), about -0.37 standing, -0.15 at the bottom of a hinge. */
+/* How far the bar (the hands) has come down from the hips towards the feet: (wrist - hip) /
+ * (|wrist - hip| + |ankle - wrist|), about 0.1 standing, 0.5 at the knees, towards 1 at the
+ * floor. It reads the bar, so hips high (Romanian) or low (conventional) alike. */
 static float signal(const struct geom_frame *g)
 {
     float a = pos_y(g, RR_LM_LEFT_ANKLE), h = pos_y(g, RR_LM_LEFT_HIP);
-    float s = pos_y(g, RR_LM_LEFT_SHOULDER);
-    return -pos_path(h - s, a - h);
+    float w = pos_y(g, RR_LM_LEFT_WRIST);
+    return pos_path(w - h, a - w);
 }
 
 /* On the feet: hips above the ankles, shoulders above the hips. */
@@ -75,8 +76,8 @@ static const struct form_rule rules[] = {
 const struct exercise_def exercise_deadlift = {
     .name = "deadlift",
     .signal = signal,
-    .signal_unit = "body_path",
-    .seg = {.amp0 = 0.2f, .floor = 0.025f, .count_at_far = 0},
+    .signal_unit = "leg_path",
+    .seg = {.amp0 = 0.5f, .floor = 0.05f, .count_at_far = 0},
     .envelope = envelope,
     .rest_pose = rest_pose,
     .far_pose = far_pose,

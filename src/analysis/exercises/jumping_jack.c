@@ -29,6 +29,16 @@ static int far_pose(const struct geom_frame *g)
     return signal(g) > 0.2f && feet > 1.1f * sh;
 }
 
+/* The feet jump apart: wider at the far end than at rest (a stance that stays put is not a
+ * jumping jack). */
+static int cycle_check(const struct geom_frame *r, const struct geom_frame *f)
+{
+    float fr = pos_spread(r, RR_LM_LEFT_ANKLE), ff = pos_spread(f, RR_LM_LEFT_ANKLE);
+    if (isnan(fr) || isnan(ff))
+        return 1;
+    return ff > 1.3f * fr;
+}
+
 static float arms(const struct rule_ctx *c)
 {
     return form_over_turn(c, form_shoulder_mean, FORM_MAX);
@@ -61,6 +71,7 @@ const struct exercise_def exercise_jumping_jack = {
     .envelope = envelope,
     .rest_pose = rest_pose,
     .far_pose = far_pose,
+    .cycle_check = cycle_check,
     .depth = arms,
     .depth_name = "max_arm_abduction_deg",
     .sym_joint = EX_JOINT_SHOULDER,

@@ -20,13 +20,15 @@ static int envelope(const struct geom_frame *g)
     float w = pos_yhigh(g, RR_LM_LEFT_WRIST);
     float k = pos_y(g, RR_LM_LEFT_KNEE), a = pos_y(g, RR_LM_LEFT_ANKLE);
     float legs = isnan(a) ? k : a; /* hanging: legs below the hips, not lying level */
-    return w < s + 0.1f * (h - s) && s < h && !(legs - h < 0.3f * (h - s));
+    float top = isnan(h) ? s : s + 0.1f * (h - s); /* hips may be out of the picture */
+    return w < top && !(s >= h) && !(legs - h < 0.3f * (h - s)) && pos_torso_tall(g);
 }
 
-/* Hang: hands an arm's length above the shoulders. */
+/* Hang: hands an arm's length above the shoulders, well above the head. */
 static int rest_pose(const struct geom_frame *g)
 {
-    return signal(g) < -0.7f;
+    float n = pos_nose_y(g), w = pos_yhigh(g, RR_LM_LEFT_WRIST), t = pos_torso_y(g);
+    return signal(g) < -0.7f && !(w > n - 0.25f * t);
 }
 
 /* Top: shoulders up close to the hands (elbows bent down by the sides). */
@@ -35,16 +37,18 @@ static int far_pose(const struct geom_frame *g)
     return signal(g) > -0.6f;
 }
 
-/* The hips move, the hands stay (a press moves the hands). */
+/* The body moves up to the hands, the hands stay on the bar (a press moves the hands): in the
+ * picture the shoulders travel further than the wrists. Without a known image size positions
+ * are normalised per frame and cannot tell. */
 static int cycle_check(const struct geom_frame *r, const struct geom_frame *f)
 {
     if (!r->iso || !f->iso)
         return 1;
-    float dh = fabsf(pos_y(f, RR_LM_LEFT_HIP) - pos_y(r, RR_LM_LEFT_HIP));
-    float dw = fabsf(pos_yhigh(f, RR_LM_LEFT_WRIST) - pos_yhigh(r, RR_LM_LEFT_WRIST));
-    if (isnan(dh) || isnan(dw))
+    float ds = fabsf(pos_y(f, RR_LM_LEFT_SHOULDER) - pos_y(r, RR_LM_LEFT_SHOULDER));
+    float dw = fabsf(pos_y(f, RR_LM_LEFT_WRIST) - pos_y(r, RR_LM_LEFT_WRIST));
+    if (isnan(ds) || isnan(dw))
         return 1;
-    return dh > dw;
+    return ds > dw;
 }
 
 static float chin(const struct rule_ctx *c)

@@ -6,8 +6,9 @@
 #include "../form.h"
 #include "../posture.h"
 
-/* (hand - elbow) / (hand - shoulder): 0.5 with straight arms, towards 1 at the bottom. */
-static float signal(const struct geom_frame *g)
+/* Image only: (hand - elbow) / (hand - shoulder), 0.5 with straight arms, towards 1 at the
+ * bottom. */
+static float elbow_height(const struct geom_frame *g)
 {
     float w = pos_y(g, RR_LM_LEFT_WRIST), e = pos_y(g, RR_LM_LEFT_ELBOW);
     float s = pos_y(g, RR_LM_LEFT_SHOULDER);
@@ -18,21 +19,42 @@ static float signal(const struct geom_frame *g)
     return pos_clamp(pos_ratio(w - e, w - s), -1.0f, 3.0f);
 }
 
+static float elbow_angle(const struct geom_frame *g)
+{
+    float l = g->elbow[0], r = g->elbow[1];
+    return isnan(l) ? r : (isnan(r) ? l : 0.5f * (l + r));
+}
+
+/* Elbow flexion (180 - elbow angle) / 100 from the world landmarks when measured (the same from
+ * every side: about 0.05 with straight arms, 0.8 at the bottom), else the elbows' height. */
+static float signal(const struct geom_frame *g)
+{
+    if (g->has_world) {
+        float e = elbow_angle(g);
+        return isnan(e) ? NAN : (180.0f - e) / 100.0f;
+    }
+    return elbow_height(g);
+}
+
 static int envelope(const struct geom_frame *g)
 {
     return pos_prone(g);
 }
 
+/* Arms long: elbows open past 130 deg (world), or about halfway between hands and shoulders. */
 static int rest_pose(const struct geom_frame *g)
 {
-    float v = signal(g);
-    return v < 0.75f;
+    if (g->has_world)
+        return elbow_angle(g) > 130.0f;
+    return elbow_height(g) < 0.75f;
 }
 
+/* Bottom: elbows bent past 110 deg (world), or the shoulders down near the elbows' height. */
 static int far_pose(const struct geom_frame *g)
 {
-    float v = signal(g);
-    return v >= 0.75f;
+    if (g->has_world)
+        return elbow_angle(g) < 110.0f;
+    return elbow_height(g) >= 0.7f;
 }
 
 static float depth(const struct rule_ctx *c)
@@ -85,8 +107,8 @@ static const struct form_rule rules[] = {
 const struct exercise_def exercise_push_up = {
     .name = "push_up",
     .signal = signal,
-    .signal_unit = "ratio",
-    .seg = {.amp0 = 0.35f, .floor = 0.04f, .count_at_far = 0},
+    .signal_unit = "flexion",
+    .seg = {.amp0 = 0.5f, .floor = 0.05f, .count_at_far = 0},
     .envelope = envelope,
     .rest_pose = rest_pose,
     .far_pose = far_pose,

@@ -28,7 +28,7 @@ static int rest_pose(const struct geom_frame *g)
     float s = pos_y(g, RR_LM_LEFT_SHOULDER), e = pos_y(g, RR_LM_LEFT_ELBOW);
     float w = pos_y(g, RR_LM_LEFT_WRIST);
     float v = signal(g);
-    return v < 0.6f && e - w > 0.6f * (fabsf(e - w) + fabsf(e - s)) * 0.5f && e > s - 0.5f * (e - w);
+    return v < 0.75f && e - w > 0.3f * (fabsf(e - w) + fabsf(e - s)) && e > s - 0.5f * (e - w);
 }
 
 /* Lockout: hands above the head, elbows above the shoulders. */
@@ -39,16 +39,17 @@ static int far_pose(const struct geom_frame *g)
     return w < (isnan(n) ? s : n) && e < s && signal(g) > 0.6f;
 }
 
-/* The hands move, the hips stay (a pull-up moves the hips to fixed hands). */
+/* The hands move, the body stays (a pull-up brings the body to fixed hands): in the picture
+ * the wrists travel further than the shoulders. */
 static int cycle_check(const struct geom_frame *r, const struct geom_frame *f)
 {
     if (!r->iso || !f->iso)
         return 1;
-    float dh = fabsf(pos_y(f, RR_LM_LEFT_HIP) - pos_y(r, RR_LM_LEFT_HIP));
+    float ds = fabsf(pos_y(f, RR_LM_LEFT_SHOULDER) - pos_y(r, RR_LM_LEFT_SHOULDER));
     float dw = fabsf(pos_y(f, RR_LM_LEFT_WRIST) - pos_y(r, RR_LM_LEFT_WRIST));
-    if (isnan(dh) || isnan(dw))
+    if (isnan(ds) || isnan(dw))
         return 1;
-    return dw > dh;
+    return dw > ds;
 }
 
 static float lockout(const struct rule_ctx *c)
