@@ -88,6 +88,10 @@ static void push_series(const struct rr_pose_frame *fr, size_t n, const char *ex
         p->reruns += st.reran;
         p->saw_out |= st.phase == LIVE_PHASE_OUT;
         p->saw_back |= st.phase == LIVE_PHASE_BACK;
+        if (st.reps < 0 || (size_t)st.reps > i + 1)
+            fail_msg("push %zu (%s, exercise %s): %d reps counted after %zu frames", i + 1,
+                     fr[i].has_pose ? "pose" : "no pose", st.exercise ? st.exercise : "none",
+                     st.reps, i + 1);
         /* Counted reps never go back (for one exercise); announced (judged) ones never run
          * ahead of them. */
         if (st.exercise && p->exercise == st.exercise)
