@@ -280,6 +280,12 @@ static void rules__plank_reports_hold_time_and_sagging_hips(void **state)
     struct analysis_opts o = analysis_opts_default();
     o.exercise = "plank";
     assert_int_equal(analysis_run(frames, n, &o, &r), 0);
+    printf("plank: hold %.2f s, good form %.2f s, %zu windows, first window fault %s, last %s\n",
+           (double)r->hold.hold_s, (double)r->hold.good_form_s, r->hold.n_windows,
+           r->hold.n_windows && r->hold.windows[0].fault ? r->hold.windows[0].fault : "none",
+           r->hold.n_windows && r->hold.windows[r->hold.n_windows - 1].fault
+               ? r->hold.windows[r->hold.n_windows - 1].fault
+               : "none");
     assert_true(r->is_hold);
     assert_int_equal(r->n_reps, 0);
     assert_float_equal(r->hold.hold_s, 4.97f, 0.05f);
