@@ -31,6 +31,7 @@ struct rule_ctx {
     size_t outer_start, outer_end; /* the rep plus the rest positions around it */
     enum analysis_view view;
     int side;                      /* side better seen (GEOM_LEFT/RIGHT) */
+    int limb;                      /* the one arm or leg that works (GEOM_LEFT/RIGHT), -1 both */
 };
 
 /* Frame i of the context's person, or NULL (not kept, not this person, or no valid pose). */

@@ -23,6 +23,12 @@ static int cmp_float(const void *a, const void *b)
 float form_reduce(const struct rule_ctx *c, size_t a, size_t b, form_frame_fn fn,
                   enum form_reduce how)
 {
+    return form_reduce_side(c, a, b, fn, how, c->side);
+}
+
+float form_reduce_side(const struct rule_ctx *c, size_t a, size_t b, form_frame_fn fn,
+                       enum form_reduce how, int side)
+{
     if (a > b)
         return NAN;
     size_t len = b - a + 1;
@@ -35,7 +41,7 @@ float form_reduce(const struct rule_ctx *c, size_t a, size_t b, form_frame_fn fn
         if (!g)
             continue;
         valid++;
-        float v = fn(g, c->side);
+        float v = fn(g, side);
         if (isnan(v))
             continue;
         measured++;
@@ -118,7 +124,9 @@ int form_evaluate(const struct exercise_def *ex, const struct rule_ctx *c,
         float noise = r->noise > 0.0f ? r->noise : 1e-3f;
         float margin = (r->above ? k->value - r->threshold : r->threshold - k->value) / noise;
         k->confidence = 1.0f / (1.0f + expf(-2.0f * fabsf(margin)));
-        if (margin > 0.0f) {
+        /* A fault must clear the threshold by the measure's noise: a value within the noise of
+         * the threshold is a pass (with a low confidence), never a false alarm. */
+        if (margin > 1.0f) {
             k->outcome = ANALYSIS_FAULT;
             faults++;
         } else {
@@ -245,6 +253,56 @@ float form_elbow_mean(const struct geom_frame *g, int side)
 {
     (void)side;
     return joint_mean(g, g->elbow, RR_LM_LEFT_SHOULDER, RR_LM_LEFT_ELBOW, RR_LM_LEFT_WRIST);
+}
+
+float form_elbow_side(const struct geom_frame *g, int side)
+{
+    if (side == 0 || side == 1)
+        return joint_side(g, g->elbow, RR_LM_LEFT_SHOULDER, RR_LM_LEFT_ELBOW, RR_LM_LEFT_WRIST, side);
+    return joint_mean(g, g->elbow, RR_LM_LEFT_SHOULDER, RR_LM_LEFT_ELBOW, RR_LM_LEFT_WRIST);
+}
+
+float form_elbow_img(const struct geom_frame *g, int side)
+{
+    (void)side;
+    if (!g->iso)
+        return NAN;
+    float v[2];
+    for (int s = 0; s < 2; s++) {
+        int sh = RR_LM_LEFT_SHOULDER + s, el = RR_LM_LEFT_ELBOW + s, wr = RR_LM_LEFT_WRIST + s;
+        if (!trusted3(g, sh, el, wr)) {
+            v[s] = NAN;
+            continue;
+        }
+        float a[2], b[2], c[2];
+        geom_img(g, sh, a);
+        geom_img(g, el, b);
+        geom_img(g, wr, c);
+        v[s] = geom_angle2(a, b, c);
+    }
+    return geom_pair_mean(v);
+}
+
+float form_trunk_tibia(const struct geom_frame *g, int side)
+{
+    (void)side;
+    if (!g->has_world || isnan(g->incl_deg))
+        return NAN;
+    float sum = 0.0f;
+    int n = 0;
+    for (int s = 0; s < 2; s++) {
+        int k = RR_LM_LEFT_KNEE + s, a = RR_LM_LEFT_ANKLE + s;
+        if (!geom_trusted(g, k) || !geom_trusted(g, a))
+            continue;
+        float dx = g->wx[k] - g->wx[a], dy = g->wy[k] - g->wy[a], dz = g->wz[k] - g->wz[a];
+        float len = sqrtf(dx * dx + dy * dy + dz * dz);
+        if (!(len > 1e-3f))
+            continue;
+        float c = -dy / len; /* y points down: the shin goes up from the ankle */
+        sum += acosf(c > 1.0f ? 1.0f : (c < -1.0f ? -1.0f : c)) * 57.29577951308232f;
+        n++;
+    }
+    return n ? g->incl_deg - sum / (float)n : NAN;
 }
 
 float form_elbow_max(const struct geom_frame *g, int side)

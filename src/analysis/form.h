@@ -29,7 +29,8 @@ float form_over_outer(const struct rule_ctx *c, form_frame_fn fn, enum form_redu
 /* Same over the first / last sixth of the rep (the rest position at start / end). */
 float form_over_start(const struct rule_ctx *c, form_frame_fn fn, enum form_reduce how);
 
-/* Evaluate ex's rules on c into checks[0..*n_checks); returns the number of faults. Each
+/* Evaluate ex's rules on c into checks[0..*n_checks); returns the number of faults. A check is
+ * a fault only when its value is beyond the threshold by more than the rule's noise. Each
  * measured check carries a confidence: 0.5 at the threshold, towards 1 as the value moves away
  * from it in units of the rule's noise. */
 int form_evaluate(const struct exercise_def *ex, const struct rule_ctx *c,
@@ -71,6 +72,18 @@ float form_shoulder_asym(const struct geom_frame *g, int side);
 float form_chin_over_hands(const struct geom_frame *g, int side);
 /* Wrists above the shoulders, in torso lengths (image). */
 float form_wrist_over_shoulder(const struct geom_frame *g, int side);
+
+/* Elbow angle of one side (side 0/1) or the mean of the trusted sides (side -1); 3-D. */
+float form_elbow_side(const struct geom_frame *g, int side);
+/* Elbow angle in the picture (known image size only), mean of the trusted sides: depth of a
+ * push-up as training data (stills) measure it. */
+float form_elbow_img(const struct geom_frame *g, int side);
+/* Trunk inclination minus shin inclination from vertical, deg (world): a squat's torso leans
+ * as far as the shins do when balanced; more is a forward lean. */
+float form_trunk_tibia(const struct geom_frame *g, int side);
+/* Reduce over [a, b] calling fn with `side` instead of the context's side. */
+float form_reduce_side(const struct rule_ctx *c, size_t a, size_t b, form_frame_fn fn,
+                       enum form_reduce how, int side);
 
 /* Hip height over the knees in thigh lengths (world, vertical): 1 standing, 0 at parallel,
  * negative below parallel. Needs trusted hips and knees. */

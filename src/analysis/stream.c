@@ -33,6 +33,7 @@
 
 #define MAX_EX ANALYSIS_MAX_EXERCISES
 #define REP_END_S 2.0
+#define SETTLE_S 0.5
 #define HOLD_GAP_S 1.0
 #define HOLD_WINDOW_S 1.0
 #define POSE_VOTE 2 /* frames either side voting on a pose */
@@ -43,6 +44,7 @@ struct pending {
     struct counter_event ev;
     size_t low_i;
     float low;
+    int64_t t_edge;  /* when the signal came back within edge_frac of rest (0: not yet) */
 };
 
 struct slot {
@@ -265,7 +267,7 @@ static struct rule_ctx make_ctx(const struct analysis_stream *s, int track, size
     struct rule_ctx c = {.ring = s->ring, .ring_cap = STREAM_RING, .ring_first = ring_first(s),
                          .ring_next = s->n, .track = track, .start = start, .turn = turn,
                          .end = end, .outer_start = start, .outer_end = end,
-                         .view = person_view(p), .side = person_side(p)};
+                         .view = person_view(p), .side = person_side(p), .limb = -1};
     return c;
 }
 
@@ -393,6 +395,35 @@ static float symmetry(const struct exercise_def *ex, const struct rule_ctx *c)
     return (m > 0 && m * 2 >= valid) ? (float)(sum / (double)m) : NAN;
 }
 
+/* The one limb that works in this rep (its main joint moves, the other's hardly: a one-arm
+ * curl), or -1 when both do. */
+static int working_limb(const struct exercise_def *ex, const struct rule_ctx *c)
+{
+    if (ex->sym_joint != EX_JOINT_ELBOW && ex->sym_joint != EX_JOINT_KNEE)
+        return -1;
+    float lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+    for (size_t i = c->start; i <= c->end; i++) {
+        const struct geom_frame *g = ctx_frame(c, i);
+        if (!g)
+            continue;
+        for (int sd = 0; sd < 2; sd++) {
+            float v = ex->sym_joint == EX_JOINT_ELBOW ? g->elbow[sd] : g->knee[sd];
+            if (isnan(v))
+                continue;
+            lo[sd] = fminf(lo[sd], v);
+            hi[sd] = fmaxf(hi[sd], v);
+        }
+    }
+    float r0 = hi[0] - lo[0], r1 = hi[1] - lo[1];
+    if (!(r0 >= 0.0f) || !(r1 >= 0.0f))
+        return -1;
+    if (r0 < 0.4f * r1)
+        return GEOM_RIGHT;
+    if (r1 < 0.4f * r0)
+        return GEOM_LEFT;
+    return -1;
+}
+
 static int64_t time_at(const struct analysis_stream *s, size_t i)
 {
     const struct geom_frame *g = frame_at(s, i);
@@ -405,9 +436,17 @@ static void close_rep(const struct analysis_stream *s, int track, int e, const s
 {
     const struct exercise_def *ex = s->ex[e];
     const struct counter_event *ev = &pd->ev;
-    float amp = ev->v_far - ev->v_rest;
-    float edge = ev->v_rest + s->params.edge_frac * amp;
     size_t first = ring_first(s);
+    float v_rest = ev->v_rest;
+    if (ev->from_far) { /* the lowest level the return reached */
+        for (size_t i = ev->i_far; i <= end && i < s->n; i++) {
+            float m = m_at(s, e, i);
+            if (!isnan(m) && m < v_rest)
+                v_rest = m;
+        }
+    }
+    float amp = ev->v_far - v_rest;
+    float edge = v_rest + s->params.edge_frac * amp;
     size_t turn = true_extreme(s, e, ev->i_far < first ? first : ev->i_far, 1);
     size_t start = true_extreme(s, e, ev->i_rest < first ? first : ev->i_rest, 0);
     if (!ev->from_far) {
@@ -449,6 +488,7 @@ static void close_rep(const struct analysis_stream *s, int track, int e, const s
         rep->concentric_s = from_turn;
     }
     struct rule_ctx c = make_ctx(s, track, start, turn, end);
+    c.limb = working_limb(ex, &c);
     const struct slot *sl = &s->person[track].slot[e];
     size_t prev_end = sl->n_reps > 0 ? sl->reps[sl->n_reps - 1].frame_end : first;
     c.outer_start = prev_end < start ? prev_end : start;
@@ -538,16 +578,24 @@ static void slot_push(struct analysis_stream *s, int track, int e, size_t idx,
             pd->ev.i_far = c->hi_i;
             pd->ev.v_far = c->hi;
         }
-        if (idx > pd->ev.i_far && y < pd->low) {
-            pd->low = y;
+        float m = counter_median(c);
+        int falling = !(m > pd->low);
+        if (idx > pd->ev.i_far && m < pd->low) {
+            pd->low = m;
             pd->low_i = idx;
         }
         float amp = pd->ev.v_far - pd->ev.v_rest;
         float edge = pd->ev.v_rest + s->params.edge_frac * amp;
-        float m = counter_median(c);
         size_t end = SIZE_MAX;
-        if (c->phase != COUNTER_OUT && idx > pd->ev.i_far && m <= edge)
-            end = idx; /* back near rest */
+        /* Near rest, the rep ends where the signal settles (lockouts happen there): at its
+         * lowest point once it stops falling, at most SETTLE_S after reaching the edge. A rep
+         * that began at the far end has no rest level yet: it ends when the next movement
+         * begins or time runs out, at its lowest point. */
+        if (!pd->ev.from_far && c->phase != COUNTER_OUT && idx > pd->ev.i_far && m <= edge &&
+            pd->t_edge == 0)
+            pd->t_edge = g->t_us;
+        if (pd->t_edge != 0 && (!falling || secs(pd->t_edge, g->t_us) > SETTLE_S))
+            end = pd->low_i;
         else if (c->phase == COUNTER_OUT && c->rest_known && c->rest_i > pd->ev.i_far)
             end = c->rest_i; /* the next movement began */
         else if (secs(time_at(s, pd->ev.i_event), g->t_us) > REP_END_S)
@@ -577,6 +625,7 @@ static void slot_push(struct analysis_stream *s, int track, int e, size_t idx,
         finish_pending(s, track, e, ev.i_rest > pd->ev.i_far ? ev.i_rest : pd->low_i);
     sl->cycles++;
     pd->active = 1;
+    pd->t_edge = 0;
     pd->ev = ev;
     pd->low = ev.v_far;
     pd->low_i = ev.i_far;

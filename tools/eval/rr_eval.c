@@ -274,11 +274,18 @@ static void run_item(const struct item *m, const struct analysis_params *params,
                     copy_str(res->found[res->n_found++], 32, c->name);
             }
             if (verbose > 1) {
-                printf("    given:");
-                for (size_t k = 0; k < r->n_reps; k++)
-                    printf(" [%.2f-%.2f %s]", (double)r->reps[k].t_start_us * 1e-6,
+                printf("    %s given:", m->id);
+                for (size_t k = 0; k < r->n_reps; k++) {
+                    printf(" [%.2f-%.2f %s", (double)r->reps[k].t_start_us * 1e-6,
                            (double)r->reps[k].t_end_us * 1e-6,
                            analysis_verdict_name(r->reps[k].verdict));
+                    for (int j = 0; verbose > 2 && j < r->reps[k].n_checks; j++) {
+                        const struct analysis_check *c = &r->reps[k].checks[j];
+                        printf(" %s=%.2f%s", c->name, (double)c->value,
+                               c->outcome == ANALYSIS_FAULT ? "!" : "");
+                    }
+                    printf("]");
+                }
                 printf(" partial %d\n", r->set.partial_reps);
             }
         }

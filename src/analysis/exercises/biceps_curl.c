@@ -67,9 +67,13 @@ static int cycle_check(const struct geom_frame *r, const struct geom_frame *f)
     return 0;
 }
 
+/* The working arm's smallest elbow angle around the top. */
 static float depth(const struct rule_ctx *c)
 {
-    return form_over_turn(c, form_elbow_mean, FORM_MIN);
+    if (c->turn < c->start || c->end < c->turn)
+        return NAN;
+    size_t a = c->turn - (c->turn - c->start) / 3, b = c->turn + (c->end - c->turn) / 3;
+    return form_reduce_side(c, a, b, form_elbow_side, FORM_MIN, c->limb);
 }
 
 static float swing(const struct rule_ctx *c)
@@ -84,6 +88,8 @@ static float drift(const struct rule_ctx *c)
 
 static float uneven(const struct rule_ctx *c)
 {
+    if (c->limb >= 0)
+        return NAN; /* one arm at a time: nothing to compare */
     return form_over_turn(c, form_elbow_asym, FORM_MEDIAN);
 }
 

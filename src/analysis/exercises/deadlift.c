@@ -65,7 +65,7 @@ static float uneven(const struct rule_ctx *c)
 }
 
 static const struct form_rule rules[] = {
-    {"rounded_back", rounded, 38.0f, 1, ANALYSIS_SEV_MAJOR, VIEWS_SIDEWAYS, "deg",
+    {"rounded_back", rounded, 20.0f, 1, ANALYSIS_SEV_MAJOR, VIEWS_SIDEWAYS, "deg",
      "keep your back flat: chest up, shoulders back, neutral neck", 6.0f},
     {"incomplete_lockout", lockout, 150.0f, 0, ANALYSIS_SEV_MINOR, VIEWS_ALL, "deg",
      "finish tall: hips fully through at the top", 6.0f},

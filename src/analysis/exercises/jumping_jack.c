@@ -59,8 +59,8 @@ static const struct form_rule rules[] = {
      "bring your hands all the way overhead", 6.0f},
     {"narrow_stance", legs, 1.2f, 0, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "shoulders",
      "jump your feet wider than your shoulders", 0.1f},
-    {"uneven_sides", uneven, 25.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "deg",
-     "raise both arms together", 5.0f},
+    {"uneven_sides", uneven, 30.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "deg",
+     "raise both arms together", 8.0f},
 };
 
 const struct exercise_def exercise_jumping_jack = {

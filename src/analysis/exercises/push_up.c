@@ -57,9 +57,10 @@ static int far_pose(const struct geom_frame *g)
     return elbow_height(g) >= 0.7f;
 }
 
+/* Smallest elbow angle in the picture around the bottom (the measure of the training stills). */
 static float depth(const struct rule_ctx *c)
 {
-    return form_over_turn(c, form_elbow_mean, FORM_MIN);
+    return form_over_turn(c, form_elbow_img, FORM_MIN);
 }
 
 static float hip_sag(const struct rule_ctx *c)
@@ -88,7 +89,7 @@ static float uneven(const struct rule_ctx *c)
 }
 
 static const struct form_rule rules[] = {
-    {"shallow_depth", depth, 110.0f, 1, ANALYSIS_SEV_MODERATE, VIEWS_ALL, "deg",
+    {"shallow_depth", depth, 115.0f, 1, ANALYSIS_SEV_MODERATE, VIEWS_SIDEWAYS, "deg",
      "go lower: chest towards the floor", 6.0f},
     {"hip_sag", hip_sag, 0.25f, 1, ANALYSIS_SEV_MODERATE, VIEWS_SIDEWAYS, "torso",
      "squeeze your glutes: keep your hips in line", 0.06f},
@@ -113,7 +114,7 @@ const struct exercise_def exercise_push_up = {
     .rest_pose = rest_pose,
     .far_pose = far_pose,
     .depth = depth,
-    .depth_name = "min_elbow_angle_deg",
+    .depth_name = "min_elbow_angle_image_deg",
     .sym_joint = EX_JOINT_ELBOW,
     .rules = rules,
     .n_rules = (int)(sizeof rules / sizeof rules[0]),

@@ -54,16 +54,28 @@ static int cycle_check(const struct geom_frame *r, const struct geom_frame *f)
 
 static float lockout(const struct rule_ctx *c)
 {
+    if (c->limb >= 0) {
+        if (c->turn < c->start || c->end < c->turn)
+            return NAN;
+        size_t a = c->turn - (c->turn - c->start) / 3, b = c->turn + (c->end - c->turn) / 3;
+        return form_reduce_side(c, a, b, form_elbow_side, FORM_MAX, c->limb);
+    }
     return form_over_turn(c, form_elbow_max, FORM_MAX);
 }
 
+/* Leaning back while pressing: the torso's inclination at lockout minus at the start of the
+ * rep (a reclined bench or a steady forward lean is not an arch). */
 static float arch(const struct rule_ctx *c)
 {
-    return form_over_turn(c, form_torso_incl, FORM_MEDIAN);
+    float top = form_over_turn(c, form_torso_incl, FORM_MEDIAN);
+    float start = form_over_start(c, form_torso_incl, FORM_MEDIAN);
+    return (isnan(top) || isnan(start)) ? NAN : top - start;
 }
 
 static float uneven(const struct rule_ctx *c)
 {
+    if (c->limb >= 0)
+        return NAN;
     return form_over_turn(c, form_elbow_asym, FORM_MEDIAN);
 }
 
@@ -75,7 +87,7 @@ static float depth(const struct rule_ctx *c)
 static const struct form_rule rules[] = {
     {"incomplete_lockout", lockout, 150.0f, 0, ANALYSIS_SEV_MODERATE, VIEWS_ALL, "deg",
      "press all the way up: straight arms overhead", 6.0f},
-    {"back_arch", arch, 20.0f, 1, ANALYSIS_SEV_MODERATE, VIEWS_SIDEWAYS, "deg",
+    {"back_arch", arch, 12.0f, 1, ANALYSIS_SEV_MODERATE, VIEWS_SIDEWAYS, "deg",
      "brace your core: ribs down, no leaning back", 4.0f},
     {"uneven_sides", uneven, 25.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "deg",
      "press evenly with both arms", 5.0f},

@@ -55,9 +55,10 @@ static float valgus(const struct rule_ctx *c)
     return form_over_turn(c, form_knee_track_ratio, FORM_MIN);
 }
 
+/* Torso leaning further than the shins at the bottom (balanced squats keep them parallel). */
 static float lean(const struct rule_ctx *c)
 {
-    return form_over_turn(c, form_torso_incl, FORM_MEDIAN);
+    return form_over_turn(c, form_trunk_tibia, FORM_MEDIAN);
 }
 
 static float heels(const struct rule_ctx *c)
@@ -82,12 +83,12 @@ static const struct form_rule rules[] = {
      "squat deeper: hips down to knee height", 0.08f},
     {"knee_valgus", valgus, 0.75f, 0, ANALYSIS_SEV_MODERATE, VIEWS_FRONTAL, "ratio",
      "push your knees out over your toes", 0.08f},
-    {"forward_lean", lean, 55.0f, 1, ANALYSIS_SEV_MODERATE, VIEWS_ALL, "deg",
+    {"forward_lean", lean, 25.0f, 1, ANALYSIS_SEV_MODERATE, VIEWS_ALL, "deg",
      "keep your chest up", 5.0f},
-    {"heels_rise", heels, 0.10f, 1, ANALYSIS_SEV_MODERATE, VIEWS_SIDEWAYS, "shin",
-     "keep your heels on the floor", 0.03f},
-    {"knees_past_toes", knees_toes, 0.35f, 1, ANALYSIS_SEV_MINOR, VIEWS_SIDEWAYS, "shin",
-     "sit back: send your hips back, not your knees forward", 0.08f},
+    {"heels_rise", heels, 0.08f, 1, ANALYSIS_SEV_MODERATE, VIEW_BIT(ANALYSIS_VIEW_SIDE), "shin",
+     "keep your heels on the floor", 0.04f},
+    {"knees_past_toes", knees_toes, 0.35f, 1, ANALYSIS_SEV_MINOR, VIEW_BIT(ANALYSIS_VIEW_SIDE),
+     "shin", "sit back: send your hips back, not your knees forward", 0.08f},
     {"uneven_sides", uneven, 20.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "deg",
      "spread your weight evenly on both legs", 5.0f},
 };
