@@ -72,7 +72,7 @@ static float median_push(struct counter *c, float v, double dt)
     int k = dt > 0.0 ? 1 + 2 * (int)(0.5 * MEDIAN_S / dt) : COUNTER_MEDIAN;
     if (k > COUNTER_MEDIAN)
         k = COUNTER_MEDIAN;
-    float a[COUNTER_MEDIAN];
+    float a[COUNTER_MEDIAN] = {0};
     int n = c->n_med < k ? c->n_med : k;
     for (int i = 0; i < n; i++)
         a[i] = c->med[(c->med_pos + COUNTER_MEDIAN - 1 - i) % COUNTER_MEDIAN];

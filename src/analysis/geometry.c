@@ -103,6 +103,28 @@ float geom_pair_mean(const float v[2])
     return NAN;
 }
 
+void geom_segment_ends(enum geom_segment s, int *a, int *b)
+{
+    static const int ends[GEOM_SEGMENTS][2] = {
+        {RR_LM_LEFT_SHOULDER, RR_LM_LEFT_ELBOW}, {RR_LM_LEFT_ELBOW, RR_LM_LEFT_WRIST},
+        {RR_LM_LEFT_HIP, RR_LM_LEFT_KNEE},       {RR_LM_LEFT_KNEE, RR_LM_LEFT_ANKLE},
+        {RR_LM_LEFT_SHOULDER, RR_LM_LEFT_HIP},
+    };
+    *a = ends[s][0];
+    *b = ends[s][1];
+}
+
+float geom_segment_len(const struct geom_frame *g, enum geom_segment s, int sd)
+{
+    int a, b;
+    geom_segment_ends(s, &a, &b);
+    a += sd;
+    b += sd;
+    if (!g->iso || !geom_usable(g, a) || !geom_usable(g, b))
+        return NAN;
+    return hypotf(g->x[a] - g->x[b], g->y[a] - g->y[b]);
+}
+
 enum analysis_view geom_view_from_yaw(float yaw_deg)
 {
     if (isnan(yaw_deg))
@@ -154,6 +176,8 @@ void geom_frame_compute(const struct rr_pose_frame *f, size_t index, float roll_
     g->index = index;
     g->track = -1;
     g->incl_deg = g->yaw_deg = g->torso_img = NAN;
+    for (int k = 0; k < GEOM_SEGMENTS; k++)
+        g->ref_len[k] = NAN;
     for (int s = 0; s < 2; s++)
         g->knee[s] = g->hip[s] = g->elbow[s] = g->shoulder[s] = NAN;
     for (int i = 0; i < RR_NUM_LANDMARKS; i++)

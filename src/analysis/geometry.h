@@ -32,6 +32,17 @@
 
 enum { GEOM_LEFT = 0, GEOM_RIGHT = 1 };
 
+/* Body segments with a reference length (geom_frame.ref_len). */
+enum geom_segment {
+    GEOM_SEG_UPPER_ARM = 0,
+    GEOM_SEG_FOREARM,
+    GEOM_SEG_THIGH,
+    GEOM_SEG_SHIN,
+    GEOM_SEG_TORSO,
+    GEOM_SEGMENTS
+};
+
+
 /* Per-frame geometry, self-contained (no pointer to the input frame). */
 struct geom_frame {
     int64_t t_us;
@@ -50,7 +61,16 @@ struct geom_frame {
     float knee[2], hip[2], elbow[2], shoulder[2]; /* joint angles, deg; NAN when not usable */
     float torso_img;            /* shoulder-to-hip distance, image units (iso only, else NAN) */
     int track;                  /* identity the frame was assigned to (track.c), -1 none */
+    /* The person's usual image length of each segment (track.c: 90th percentile of what was
+     * seen so far, longer of the two sides; NAN without a known image size or before any):
+     * foreshortening-proof yardsticks for signals and occlusion checks. */
+    float ref_len[GEOM_SEGMENTS];
 };
+
+/* Landmark ids (left side) of a segment's two ends. */
+void geom_segment_ends(enum geom_segment s, int *a, int *b);
+/* Image length of segment s on side sd (NAN unless both ends are usable and the size known). */
+float geom_segment_len(const struct geom_frame *g, enum geom_segment s, int sd);
 
 /* Angle ABC in degrees (0..180) between BA and BC; NAN when a vector has zero length. */
 float geom_angle3(const float a[3], const float b[3], const float c[3]);

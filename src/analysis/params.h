@@ -12,6 +12,7 @@
 #ifndef RR_ANALYSIS_PARAMS_H
 #define RR_ANALYSIS_PARAMS_H
 
+#include "analysis.h"
 #include "counter.h"
 
 struct analysis_params {
@@ -33,5 +34,23 @@ const struct analysis_params *analysis_params_default(void);
 float *analysis_params_field(struct analysis_params *p, const char *name);
 /* Names of every field, NULL-terminated. */
 const char *const *analysis_params_names(void);
+
+/* Constants fitted from public training data by tools/train_analysis/train.py, which writes
+ * them into params_gen.c (generated, never edited by hand); NAN where a value was not fitted.
+ * docs/internals/analysis-params.md gives, for each, the measure, the rule, the data and its
+ * licence, and the per-source and leave-one-source-out table. Arrays are indexed like the
+ * exercise registry (exercise_index()); entries past the registry are NAN. */
+struct analysis_fitted {
+    float amp0[ANALYSIS_MAX_EXERCISES];  /* prior amplitude of the phase signal: median at the
+                                          * far end - median at rest (signal units) */
+    float floor[ANALYSIS_MAX_EXERCISES]; /* spread of the phase signal at rest: 1.4826 * MAD */
+    float pushup_depth_deg;              /* form_elbow_img: q95 of good push-up bottoms (deg) */
+    float squat_valgus_ratio;            /* form_knee_track_ratio: q2.5 of good squat bottoms */
+};
+
+extern const struct analysis_fitted analysis_fitted;
+/* sha256 (hex) of the training manifest (tools/train_analysis/manifest.json, its `outputs`
+ * member left out) the values were fitted from. */
+extern const char analysis_fitted_manifest_sha256[];
 
 #endif

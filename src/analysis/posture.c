@@ -48,6 +48,22 @@ float pos_path(float a, float b)
     return a / d;
 }
 
+float pos_span(const struct geom_frame *g, float d, float a, float b, enum geom_segment s1,
+               enum geom_segment s2)
+{
+    float ref = g->ref_len[s1] + g->ref_len[s2];
+    if (g->iso && ref > 1e-4f) {
+        if (!isfinite(d))
+            return NAN;
+        float v = d / ref;
+        return v < -1.5f ? -1.5f : (v > 1.5f ? 1.5f : v);
+    }
+    float len = fabsf(a) + fabsf(b);
+    if (!isfinite(d) || !isfinite(len) || !(len > 1e-6f))
+        return NAN;
+    return d / len;
+}
+
 float pos_arm_lift(const struct geom_frame *g)
 {
     float sum = 0.0f;
@@ -56,7 +72,10 @@ float pos_arm_lift(const struct geom_frame *g)
         int sh = RR_LM_LEFT_SHOULDER + s, el = RR_LM_LEFT_ELBOW + s, wr = RR_LM_LEFT_WRIST + s;
         if (!geom_usable(g, sh) || !geom_usable(g, el) || !geom_usable(g, wr))
             continue;
-        float v = (g->y[sh] - g->y[wr]) / (fabsf(g->y[sh] - g->y[el]) + fabsf(g->y[el] - g->y[wr]) + 1e-6f);
+        float v = pos_span(g, g->y[sh] - g->y[wr], g->y[sh] - g->y[el], g->y[el] - g->y[wr],
+                           GEOM_SEG_UPPER_ARM, GEOM_SEG_FOREARM);
+        if (isnan(v))
+            continue;
         sum += v;
         n++;
     }

@@ -29,6 +29,12 @@ float pos_clamp(float v, float lo, float hi);
  * a length that can vanish (NAN when either is NAN or both are 0). */
 float pos_path(float a, float b);
 
+/* The same position measured against the person's usual lengths of the two segments when the
+ * image size is known (geometry.h ref_len: foreshortening-proof, e.g. an upper arm pointing at
+ * the camera), else d / (|a| + |b|), a and b being the two segments' heights. */
+float pos_span(const struct geom_frame *g, float d, float a, float b, enum geom_segment s1,
+               enum geom_segment s2);
+
 /* How far the hands are raised: (shoulder - wrist) / (|shoulder - elbow| + |elbow - wrist|) per
  * arm, mean of the arms seen: -1 hanging down, 0 at shoulder height, +1 straight overhead. */
 float pos_arm_lift(const struct geom_frame *g);

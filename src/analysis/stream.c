@@ -38,6 +38,7 @@
 #define HOLD_WINDOW_S 1.0
 #define POSE_VOTE 2 /* frames either side voting on a pose */
 #define YAW_BINS 37 /* 5-degree bins of |yaw| over 0..180 */
+#define HOLD_MEASURES 2
 
 struct pending {
     int active;
@@ -68,7 +69,7 @@ struct window_rec {
 struct hold_run {
     int active;
     size_t start, last, win_start;
-    float lo[2], hi[2];       /* range of the stillness measures in the open window */
+    float lo[HOLD_MEASURES], hi[HOLD_MEASURES]; /* stillness measures' range, open window */
     int64_t t_start, t_last;
     struct window_rec *win;
     size_t n_win, cap_win;
@@ -202,7 +203,7 @@ static size_t true_extreme(const struct analysis_stream *s, int e, size_t i, int
     const struct geom_frame *gi = frame_at(s, i);
     if (!gi)
         return i;
-    size_t best = i;
+    size_t best = i, last = i; /* the extreme may be a plateau: take its middle */
     float bv = m_at(s, e, i);
     for (size_t k = i; k > ring_first(s);) {
         k--;
@@ -212,12 +213,14 @@ static size_t true_extreme(const struct analysis_stream *s, int e, size_t i, int
         float v = m_at(s, e, k);
         if (isnan(v))
             continue;
-        if (isnan(bv) || (highest ? v > bv : v < bv)) {
+        if (isnan(bv) || (highest ? v > bv + 1e-6f : v < bv - 1e-6f)) {
             bv = v;
+            best = last = k;
+        } else if (fabsf(v - bv) <= 1e-6f) {
             best = k;
         }
     }
-    return best;
+    return best + (last - best) / 2;
 }
 
 /* ------------------------------------------------------------------ view and side */
@@ -680,20 +683,28 @@ static void hold_close(struct person *p)
     run->n_win = 0;
 }
 
-/* Stillness of a hold: the elbows' height between hands and shoulders, and the hips' height
- * between shoulders and feet (both ratios along gravity); each may vary by HOLD_STILL within a
+/* Stillness of a hold: the elbows' and hips' heights relative to the shoulders in the person's
+ * usual torso lengths (without a known image size: the elbows' height between hands and
+ * shoulders and the hips' between shoulders and feet); each may vary by HOLD_STILL within a
  * one-second window. */
 #define HOLD_STILL 0.15f
 
-static void hold_measures(const struct geom_frame *g, float out[2])
+static void hold_measures(const struct geom_frame *g, float out[HOLD_MEASURES])
 {
     float sh = pos_y(g, RR_LM_LEFT_SHOULDER), el = pos_y(g, RR_LM_LEFT_ELBOW);
     float wr = pos_y(g, RR_LM_LEFT_WRIST), hp = pos_y(g, RR_LM_LEFT_HIP);
     float an = pos_y(g, RR_LM_LEFT_ANKLE);
     float hand = isnan(wr) ? el : wr;
-    out[0] = pos_ratio(hand - el, hand - sh);
-    out[1] = pos_ratio(hp - sh, an - sh);
-    for (int k = 0; k < 2; k++)
+    float torso = g->ref_len[GEOM_SEG_TORSO];
+    if (g->iso && torso > 1e-4f) {
+        /* Heights of the hips and the elbows relative to the shoulders, in torso lengths. */
+        out[0] = (el - sh) / torso;
+        out[1] = (hp - sh) / torso;
+    } else {
+        out[0] = pos_ratio(hand - el, hand - sh);
+        out[1] = pos_ratio(hp - sh, an - sh);
+    }
+    for (int k = 0; k < HOLD_MEASURES; k++)
         if (isnan(out[k]))
             out[k] = 0.0f;
 }
@@ -714,18 +725,18 @@ static void hold_push(struct analysis_stream *s, int track, size_t idx,
         return;
     if (run->active && secs(run->t_last, g->t_us) > HOLD_GAP_S)
         hold_close(p);
-    float still[2];
+    float still[HOLD_MEASURES];
     hold_measures(g, still);
     if (!run->active) {
         run->active = 1;
         run->start = run->last = run->win_start = idx;
         run->t_start = run->t_last = g->t_us;
         run->n_win = 0;
-        for (int k = 0; k < 2; k++)
+        for (int k = 0; k < HOLD_MEASURES; k++)
             run->lo[k] = run->hi[k] = still[k];
         return;
     }
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < HOLD_MEASURES; k++) {
         run->lo[k] = fminf(run->lo[k], still[k]);
         run->hi[k] = fmaxf(run->hi[k], still[k]);
     }
@@ -733,7 +744,9 @@ static void hold_push(struct analysis_stream *s, int track, size_t idx,
     run->t_last = g->t_us;
     if (secs(time_at(s, run->win_start), g->t_us) >= HOLD_WINDOW_S) {
         /* A window in which the body moved is not a hold: the run ends before it. */
-        int moved = run->hi[0] - run->lo[0] > HOLD_STILL || run->hi[1] - run->lo[1] > HOLD_STILL;
+        int moved = 0;
+        for (int k = 0; k < HOLD_MEASURES; k++)
+            moved |= run->hi[k] - run->lo[k] > HOLD_STILL;
         if (moved) {
             run->last = run->win_start > run->start ? run->win_start - 1 : run->start;
             run->t_last = time_at(s, run->last);
@@ -742,7 +755,7 @@ static void hold_push(struct analysis_stream *s, int track, size_t idx,
         }
         hold_window(s, track, run, ex, run->win_start, idx - 1);
         run->win_start = idx;
-        for (int k = 0; k < 2; k++)
+        for (int k = 0; k < HOLD_MEASURES; k++)
             run->lo[k] = run->hi[k] = still[k];
     }
 }
@@ -919,6 +932,8 @@ const char *analysis_stream_exercise(const struct analysis_stream *s, int *reps,
     if (d.e < 0)
         return NULL;
     const struct exercise_def *ex = s->ex[d.e];
+    if (d.track < 0)
+        return ex->name; /* given, nobody seen yet */
     if (!ex->is_hold) {
         const struct slot *sl = &s->person[d.track].slot[d.e];
         if (reps)
@@ -1008,11 +1023,9 @@ static int report_hold(const struct analysis_stream *s, int track, int e,
     /* The open window of a live run counts too (judged on the copy). */
     size_t n_win = run->n_win;
     struct window_rec extra;
+    memset(&extra, 0, sizeof extra);
     int have_extra = 0;
     if (run->active && run->win_start <= run->last && run->last < s->n) {
-        struct analysis_stream *mut = NULL; /* hold_window needs no mutation of s */
-        (void)mut;
-        memset(&extra, 0, sizeof extra);
         struct rule_ctx c = make_ctx(s, track, run->win_start, (run->win_start + run->last) / 2,
                                      run->last);
         form_evaluate(ex, &c, extra.checks, &extra.n_checks);

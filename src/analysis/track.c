@@ -153,6 +153,32 @@ static int choose_identity(struct tracker *t, const struct geom_frame *g, float 
     return best;
 }
 
+/* Shoulder-hip-knee and hip-knee-ankle both within 20 deg of straight in the picture (sides
+ * whose landmarks are seen; 0 when none is). */
+static int straight(const struct geom_frame *g)
+{
+    int seen = 0;
+    for (int sd = 0; sd < 2; sd++) {
+        int sh = RR_LM_LEFT_SHOULDER + sd, hp = RR_LM_LEFT_HIP + sd, kn = RR_LM_LEFT_KNEE + sd;
+        int an = RR_LM_LEFT_ANKLE + sd;
+        if (!geom_usable(g, sh) || !geom_usable(g, hp) || !geom_usable(g, kn))
+            continue;
+        float a[2], b[2], c[2];
+        geom_img(g, sh, a);
+        geom_img(g, hp, b);
+        geom_img(g, kn, c);
+        if (!(geom_angle2(a, b, c) >= 160.0f))
+            return 0;
+        if (geom_usable(g, an)) {
+            geom_img(g, an, a);
+            if (!(geom_angle2(b, c, a) >= 160.0f))
+                return 0;
+        }
+        seen = 1;
+    }
+    return seen;
+}
+
 /* One vote for the camera roll from a frame computed without roll correction. */
 static void vote_roll(struct tracker *t, const struct geom_frame *g)
 {
@@ -176,6 +202,9 @@ static void vote_roll(struct tracker *t, const struct geom_frame *g)
     float a = atan2f(dx, dy) * RAD2DEG; /* 0: upright; positive: leaning to +x */
     float roll = NAN;
     if (fabsf(a) <= (float)TRACK_ROLL_MAX) {
+        /* Only a body standing straight (no bend at the hips or knees) stands along gravity. */
+        if (!straight(g))
+            return;
         roll = a;
     } else if (fabsf(a) >= 50.0f && fabsf(a) <= 130.0f) {
         /* Lying: the floor line from the hands (or forearms) to the feet. */
@@ -218,6 +247,48 @@ static void vote_roll(struct tracker *t, const struct geom_frame *g)
         if (acc >= half) {
             t->roll_deg = (float)(b - TRACK_ROLL_MAX);
             break;
+        }
+    }
+}
+
+#define LEN_MIN 0.005f
+#define LEN_MAX 2.0f
+
+static int len_bin(float len)
+{
+    float f = logf(len / LEN_MIN) / logf(LEN_MAX / LEN_MIN) * (float)TRACK_LEN_BINS;
+    int b = (int)f;
+    return b < 0 ? 0 : (b >= TRACK_LEN_BINS ? TRACK_LEN_BINS - 1 : b);
+}
+
+static float bin_len(int b)
+{
+    return LEN_MIN * expf(((float)b + 0.5f) / (float)TRACK_LEN_BINS * logf(LEN_MAX / LEN_MIN));
+}
+
+/* Update the identity's segment histograms with frame g, write the references into g, and
+ * withdraw trust from a segment much shorter than usual in a side view. */
+static void reference_lengths(struct track_identity *id, struct geom_frame *g)
+{
+    if (!g->iso)
+        return;
+    for (int k = 0; k < GEOM_SEGMENTS; k++) {
+        float l0 = geom_segment_len(g, (enum geom_segment)k, 0);
+        float l1 = geom_segment_len(g, (enum geom_segment)k, 1);
+        float len = fmaxf(l0, l1); /* fmaxf ignores one NAN */
+        if (len > LEN_MIN) {
+            id->len_hist[k][len_bin(len)]++;
+            id->len_n[k]++;
+        }
+        if (id->len_n[k] == 0)
+            continue;
+        uint32_t want = (uint32_t)(0.9f * (float)id->len_n[k]), acc = 0;
+        for (int b = 0; b < TRACK_LEN_BINS; b++) {
+            acc += id->len_hist[k][b];
+            if (acc > want) {
+                g->ref_len[k] = bin_len(b);
+                break;
+            }
         }
     }
 }
@@ -280,6 +351,7 @@ void tracker_push(struct tracker *t, const struct rr_pose_frame *f, size_t index
     struct track_identity *id = &t->id[k];
     double dt = id->frames > 0 ? (double)(g->t_us - id->t_last) * 1e-6 : 0.0;
     bridge(id, g, g->t_us, dt);
+    reference_lengths(id, g);
     id->frames++;
     id->t_last = g->t_us;
     if (placed) {

@@ -16,6 +16,12 @@
  * most TRACK_ROLL_MAX either way); 0 until TRACK_ROLL_MIN_FRAMES frames voted or without a
  * known image size.
  *
+ * Reference lengths: each segment's image length (longer side) goes into a per-person histogram
+ * (64 log-spaced bins, 0.005 to 2 image heights, 10 % wide); its 90th percentile is the
+ * segment's usual length, written into every frame (geometry.h ref_len). In a side view a
+ * sagittal segment much shorter than that is hidden behind something the model still calls
+ * visible (a barbell's plates): its landmarks lose their trusted status (TRACK_OCCLUDED).
+ *
  * Bridging: for each left/right landmark pair the tracker keeps a running left-minus-right
  * offset while both are seen; when one side drops out for at most TRACK_BRIDGE_S, its position
  * is the other side's minus that offset, so that a signal built on the pair's mean does not
@@ -39,7 +45,9 @@
 #define TRACK_ROLL_MAX 40
 #define TRACK_ROLL_MIN_FRAMES 5
 #define TRACK_BRIDGE_S 2.0f
+#define TRACK_OCCLUDED 0.6f
 #define TRACK_PAIRS 11
+#define TRACK_LEN_BINS 64
 
 struct track_identity {
     int used;
@@ -48,6 +56,9 @@ struct track_identity {
     float cx, cy, scale;      /* last seen hip centre and body scale (image units) */
     double sig_sum[TRACK_SIG_LEN];
     int sig_n;
+    /* reference segment lengths: log-spaced histograms of the image lengths seen */
+    uint32_t len_hist[GEOM_SEGMENTS][TRACK_LEN_BINS];
+    uint32_t len_n[GEOM_SEGMENTS];
     /* bridging, per left/right pair */
     float off_x[TRACK_PAIRS], off_y[TRACK_PAIRS];
     int64_t both_t[TRACK_PAIRS]; /* last time both sides were seen (-1: never) */

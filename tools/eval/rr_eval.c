@@ -560,6 +560,11 @@ static void print_items(const struct result *res)
             snprintf(f + u, sizeof f - u, "%s%s", q ? "," : "", r->found[q]);
         }
         int bad = !accepts(m, r->given_reps) || class_of(r->recognised) != class_of(m->exercise);
+        if (!isnan(m->hold_s)) {
+            size_t u = strlen(f);
+            snprintf(f + u, sizeof f - u, "%shold %.1f s of %.1f", u ? " " : "", r->hold_s,
+                     m->hold_s);
+        }
         printf("%s %-12s %-48.48s %-14s %5d %5d %5d %-14s %s\n", bad ? "x" : " ", src, m->id,
                m->exercise, m->reps, r->given_reps, r->auto_reps, r->recognised, f);
     }
@@ -584,6 +589,116 @@ static int check_floors(const struct floor *f, int n)
         fail |= !ok;
     }
     return fail;
+}
+
+/* ------------------------------------------------------------------ leave one source out */
+
+struct loso_out {
+    int held_exact, held_n, held_rec, held_rec_n;
+    char worst[96];
+    double worst_exact;
+};
+
+/* Objective on the training sources: exact counts (given and recognised) and right
+ * recognitions, ties broken by the lower MAE. */
+static double objective(const struct summary *s)
+{
+    int rec = 0;
+    for (int c = 0; c < N_CLASSES; c++)
+        rec += s->conf[c][c];
+    return (double)(s->all.exact + s->all.a_exact + rec) - 1e-3 * (s->all.mae + s->all.a_mae);
+}
+
+/* Coordinate descent (two sweeps, starting from the shipped values) over the grids, on the
+ * items of `mask`; writes the choice into *p. */
+static void choose(struct analysis_params *p, const char *const *names, float grid[][MAX_GRID],
+                   const int *n_grid, int n, int *mask, struct result *res)
+{
+    for (int sweep = 0; sweep < 2; sweep++) {
+        for (int l = 0; l < n; l++) {
+            float *field = analysis_params_field(p, names[l]);
+            float best_v = *field;
+            double best = -1e30;
+            for (int gi = 0; gi < n_grid[l]; gi++) {
+                *field = grid[l][gi];
+                struct summary s;
+                evaluate(p, mask, res, &s);
+                double o = objective(&s);
+                if (o > best + 1e-9) {
+                    best = o;
+                    best_v = grid[l][gi];
+                }
+            }
+            *field = best_v;
+        }
+    }
+}
+
+static void loso(const struct analysis_params *shipped, const char *const *names,
+                 float grid[][MAX_GRID], const int *n_grid, int n, int *mask, struct result *res,
+                 struct loso_out *out)
+{
+    char srcs[MAX_SOURCES][96];
+    int ns = 0;
+    for (int i = 0; i < n_items; i++) {
+        if (strcmp(items[i].set, "dev") != 0)
+            continue;
+        int dup = 0;
+        for (int k = 0; k < ns; k++)
+            dup |= strcmp(srcs[k], items[i].source) == 0;
+        if (!dup && ns < MAX_SOURCES)
+            copy_str(srcs[ns++], 96, items[i].source);
+    }
+    printf("\n== leave-one-source-out over %d dev sources: constants chosen without the held-out "
+           "source\n  %-44s", ns, "held-out source");
+    for (int l = 0; l < n; l++)
+        printf(" %10.10s", strchr(names[l], '.') ? strchr(names[l], '.') + 1 : names[l]);
+    printf(" | exact  recognised\n");
+    out->worst_exact = 2.0;
+    for (int k = 0; k <= ns; k++) {
+        struct analysis_params p = *shipped;
+        for (int i = 0; i < n_items; i++)
+            mask[i] = strcmp(items[i].set, "dev") == 0 &&
+                      (k == ns || strcmp(items[i].source, srcs[k]) != 0);
+        choose(&p, names, grid, n_grid, n, mask, res);
+        if (k == ns) {
+            printf("  %-44s", "chosen on all dev sources");
+            for (int l = 0; l < n; l++)
+                printf(" %10g", (double)*analysis_params_field(&p, names[l]));
+            printf("\n  %-44s", "shipped");
+            for (int l = 0; l < n; l++)
+                printf(" %10g", (double)*analysis_params_field((struct analysis_params *)shipped,
+                                                              names[l]));
+            printf("\n");
+            break;
+        }
+        for (int i = 0; i < n_items; i++)
+            mask[i] = strcmp(items[i].set, "dev") == 0 && strcmp(items[i].source, srcs[k]) == 0;
+        struct summary s;
+        evaluate(&p, mask, res, &s);
+        int rec = 0;
+        for (int c = 0; c < N_CLASSES; c++)
+            rec += s.conf[c][c];
+        printf("  %-44.44s", srcs[k]);
+        for (int l = 0; l < n; l++)
+            printf(" %10g", (double)*analysis_params_field(&p, names[l]));
+        printf(" | %2d/%-2d  %2d/%-2d\n", s.all.exact, s.all.n, rec, s.all.rec_n);
+        out->held_exact += s.all.exact;
+        out->held_n += s.all.n;
+        out->held_rec += rec;
+        out->held_rec_n += s.all.rec_n;
+        double ex = s.all.n ? (double)s.all.exact / s.all.n : 1.0;
+        double rc = s.all.rec_n ? (double)rec / s.all.rec_n : 1.0;
+        if (fmin(ex, rc) < out->worst_exact) {
+            out->worst_exact = fmin(ex, rc);
+            copy_str(out->worst, sizeof out->worst, srcs[k]);
+        }
+    }
+    printf("  held out: reps exact %d/%d (%.1f%%), recognised %d/%d (%.1f%%); worst source %s "
+           "(%.0f%%)\n",
+           out->held_exact, out->held_n, 100.0 * out->held_exact / fmax(1, out->held_n),
+           out->held_rec, out->held_rec_n, 100.0 * out->held_rec / fmax(1, out->held_rec_n),
+           out->worst, 100.0 * out->worst_exact);
 }
 
 /* ------------------------------------------------------------------ main */
@@ -698,63 +813,21 @@ int main(int argc, char **argv)
     }
     printf("\n%d items, %zu frames, %.0f ms (%.4f ms per frame per run, 2 runs per item)\n",
            n_items, frames, ms, frames ? ms / (2.0 * (double)frames) : 0.0);
-    /* Leave-one-source-out choice of constants over the dev sources. */
-    for (int l = 0; l < n_loso; l++) {
-        printf("\n== leave-one-source-out: %s\n", loso_name[l]);
-        char srcs[MAX_SOURCES][96];
-        int ns = 0;
-        for (int i = 0; i < n_items; i++) {
-            if (strcmp(items[i].set, "dev") != 0)
-                continue;
-            int dup = 0;
-            for (int k = 0; k < ns; k++)
-                dup |= strcmp(srcs[k], items[i].source) == 0;
-            if (!dup && ns < MAX_SOURCES)
-                copy_str(srcs[ns++], 96, items[i].source);
+    /* Leave-one-source-out choice of the listed constants over the dev sources. */
+    struct loso_out lo;
+    memset(&lo, 0, sizeof lo);
+    if (n_loso > 0) {
+        loso(&params, (const char *const *)loso_name, loso_grid, loso_n, n_loso, mask, res, &lo);
+        if (jout) {
+            json_t *o = json_object();
+            json_object_set_new(o, "held_out_exact", json_integer(lo.held_exact));
+            json_object_set_new(o, "held_out_items", json_integer(lo.held_n));
+            json_object_set_new(o, "held_out_recognised", json_integer(lo.held_rec));
+            json_object_set_new(o, "held_out_recognition_items", json_integer(lo.held_rec_n));
+            json_object_set_new(o, "worst_source", json_string(lo.worst));
+            json_object_set_new(o, "worst_source_exact", json_real(lo.worst_exact));
+            json_object_set_new(jout, "loso", o);
         }
-        int held_exact = 0, held_n = 0, worst_src = -1;
-        double worst = 2.0;
-        for (int k = 0; k <= ns; k++) {
-            /* k < ns: fold without source k; k == ns: all sources (the shipped choice) */
-            double best_score = -1.0;
-            float best_v = *analysis_params_field(&params, loso_name[l]);
-            for (int gi = 0; gi < loso_n[l]; gi++) {
-                struct analysis_params p = params;
-                *analysis_params_field(&p, loso_name[l]) = loso_grid[l][gi];
-                for (int i = 0; i < n_items; i++)
-                    mask[i] = strcmp(items[i].set, "dev") == 0 &&
-                              (k == ns || strcmp(items[i].source, srcs[k]) != 0);
-                struct summary s;
-                evaluate(&p, mask, res, &s);
-                double score = s.all.exact + s.all.a_exact + 0.5 * s.conf[0][0] * 0 -
-                               1e-3 * (s.all.mae + s.all.a_mae);
-                if (score > best_score) {
-                    best_score = score;
-                    best_v = loso_grid[l][gi];
-                }
-            }
-            if (k == ns) {
-                printf("  chosen on all dev sources: %s = %g\n", loso_name[l], (double)best_v);
-                break;
-            }
-            struct analysis_params p = params;
-            *analysis_params_field(&p, loso_name[l]) = best_v;
-            for (int i = 0; i < n_items; i++)
-                mask[i] = strcmp(items[i].set, "dev") == 0 && strcmp(items[i].source, srcs[k]) == 0;
-            struct summary s;
-            evaluate(&p, mask, res, &s);
-            double ex = s.all.n ? (double)s.all.exact / s.all.n : 1.0;
-            printf("  held out %-40s chose %-8g exact %d/%d recognised %d/%d\n", srcs[k],
-                   (double)best_v, s.all.exact, s.all.n, s.all.rec_ok, s.all.rec_n);
-            held_exact += s.all.exact;
-            held_n += s.all.n;
-            if (ex < worst) {
-                worst = ex;
-                worst_src = k;
-            }
-        }
-        printf("  held-out exact %d/%d; worst source %s (%.0f%%)\n", held_exact, held_n,
-               worst_src >= 0 ? srcs[worst_src] : "-", 100.0 * worst);
     }
     if (floors) {
         struct floor f[16];

@@ -16,7 +16,8 @@ static float arm(const struct geom_frame *g, int s)
     float upper = g->y[el] - g->y[sh];
     if (!(upper > 0.0f))
         return NAN;
-    return pos_path(g->y[el] - g->y[wr], upper);
+    return pos_span(g, g->y[el] - g->y[wr], g->y[el] - g->y[wr], upper, GEOM_SEG_UPPER_ARM,
+                    GEOM_SEG_FOREARM);
 }
 
 static float signal(const struct geom_frame *g)

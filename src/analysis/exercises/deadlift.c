@@ -13,7 +13,7 @@ static float signal(const struct geom_frame *g)
 {
     float a = pos_y(g, RR_LM_LEFT_ANKLE), h = pos_y(g, RR_LM_LEFT_HIP);
     float w = pos_y(g, RR_LM_LEFT_WRIST);
-    return pos_path(w - h, a - w);
+    return pos_span(g, w - h, w - h, a - w, GEOM_SEG_THIGH, GEOM_SEG_SHIN);
 }
 
 /* On the feet: hips above the ankles, shoulders above the hips. */

@@ -12,6 +12,9 @@ static float signal(const struct geom_frame *g)
 {
     float a = pos_ylow(g, RR_LM_LEFT_ANKLE), h = pos_y(g, RR_LM_LEFT_HIP);
     float k = pos_yhigh(g, RR_LM_LEFT_KNEE);
+    float thigh = g->ref_len[GEOM_SEG_THIGH];
+    if (g->iso && thigh > 1e-4f) /* the front thigh, in usual thigh lengths */
+        return isnan(k - h) ? NAN : pos_clamp(-(k - h) / thigh, -1.5f, 1.5f);
     return -pos_path(k - h, a - k);
 }
 

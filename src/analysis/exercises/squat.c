@@ -6,13 +6,18 @@
 #include "../form.h"
 #include "../posture.h"
 
-/* How far the hips have come down to the knees: -(knee - hip) / (|knee - hip| + |ankle -
- * knee|), about -0.5 standing, 0 with the thighs level, above 0 below parallel. Lean-proof: it
- * reads the legs only. */
+/* How far the hips have come down to the knees: without a known image size -(knee - hip) /
+ * (|knee - hip| + |ankle - knee|), about -0.5 standing, 0 with the thighs level, above 0 below
+ * parallel. Lean-proof: it reads the legs only. */
 static float signal(const struct geom_frame *g)
 {
     float a = pos_y(g, RR_LM_LEFT_ANKLE), h = pos_y(g, RR_LM_LEFT_HIP);
     float k = pos_y(g, RR_LM_LEFT_KNEE);
+    /* With a known image size: the hips' height over the knees in the person's usual thigh
+     * lengths (-1 standing, 0 thighs level; the shins and feet need not be seen). */
+    float thigh = g->ref_len[GEOM_SEG_THIGH];
+    if (g->iso && thigh > 1e-4f)
+        return isnan(k - h) ? NAN : pos_clamp(-(k - h) / thigh, -1.5f, 1.5f);
     return -pos_path(k - h, a - k);
 }
 
@@ -21,23 +26,31 @@ static int envelope(const struct geom_frame *g)
     return pos_upright(g);
 }
 
+/* A thigh's length (the usual one with a known image size, else the shin's height). */
+static float yardstick(const struct geom_frame *g)
+{
+    float thigh = g->ref_len[GEOM_SEG_THIGH];
+    if (g->iso && thigh > 1e-4f)
+        return thigh;
+    return pos_y(g, RR_LM_LEFT_ANKLE) - pos_y(g, RR_LM_LEFT_KNEE);
+}
+
 /* Standing: thighs closer to vertical than to horizontal (hips well above the knees). */
 static int rest_pose(const struct geom_frame *g)
 {
     float h = pos_y(g, RR_LM_LEFT_HIP), k = pos_y(g, RR_LM_LEFT_KNEE);
-    float a = pos_y(g, RR_LM_LEFT_ANKLE);
-    return k - h > 0.5f * (a - k);
+    return k - h > 0.5f * yardstick(g);
 }
 
 /* Bottom: hips down towards the knees, knees level (not a lunge), hands above the knees (not
  * a deadlift). */
 static int far_pose(const struct geom_frame *g)
 {
-    float h = pos_y(g, RR_LM_LEFT_HIP), a = pos_y(g, RR_LM_LEFT_ANKLE);
-    float k = pos_y(g, RR_LM_LEFT_KNEE), w = pos_y(g, RR_LM_LEFT_WRIST);
+    float h = pos_y(g, RR_LM_LEFT_HIP), k = pos_y(g, RR_LM_LEFT_KNEE);
+    float w = pos_y(g, RR_LM_LEFT_WRIST);
     float klo = pos_ylow(g, RR_LM_LEFT_KNEE), khi = pos_yhigh(g, RR_LM_LEFT_KNEE);
-    float shin = a - k;
-    return k - h <= 0.5f * shin && !(klo - khi > 0.4f * shin) && !(w > k);
+    float len = yardstick(g);
+    return k - h <= 0.5f * len && !(klo - khi > 0.4f * len) && !(w > k);
 }
 
 static float depth(const struct rule_ctx *c)
