@@ -44,8 +44,9 @@ struct analysis_fitted {
     float amp0[ANALYSIS_MAX_EXERCISES];  /* prior amplitude of the phase signal: median at the
                                           * far end - median at rest (signal units) */
     float floor[ANALYSIS_MAX_EXERCISES]; /* spread of the phase signal at rest: 1.4826 * MAD */
-    float pushup_depth_deg;              /* form_elbow_img: q95 of good push-up bottoms (deg) */
-    float squat_valgus_ratio;            /* form_knee_track_ratio: q2.5 of good squat bottoms */
+    float pushup_depth_deg;              /* form_elbow_img: q95 at push-up bottoms (deg) */
+    float squat_valgus_ratio;            /* form_knee_track_ratio: q2.5 at correct squats'
+                                          * bottoms */
 };
 
 extern const struct analysis_fitted analysis_fitted;

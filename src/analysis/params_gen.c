@@ -56,4 +56,4 @@ const struct analysis_fitted analysis_fitted = {
 };
 
 const char analysis_fitted_manifest_sha256[] =
-    "dbf6ef5f264cfcf79f6ebedef1131651df5f4f3b84879c042e66e1427afb6257";
+    "1f18b9de06c61ff91e6c856e8b97b874e62a6075e46a525fdbad918c5ed62ef1";
