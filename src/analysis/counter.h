@@ -44,6 +44,7 @@ struct counter_params {
 /* Per exercise. */
 struct counter_signal {
     float amp0;       /* prior typical amplitude (signal units) */
+    float amp0_iso;   /* the same for the signal read with a known image size (0: as amp0) */
     float floor;      /* noise level (signal units) */
     int count_at_far;
 };

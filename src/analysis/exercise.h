@@ -64,6 +64,8 @@ struct form_rule {
     const char *cue;
     float noise;               /* typical frame-to-frame noise of the measure (unit): a value
                                 * within this of the threshold is not a confident verdict */
+    const float *fitted;       /* the threshold fitted from data (params_gen.c) when finite,
+                                * else `threshold` (a literature anchor); may be NULL */
 };
 
 typedef float (*frame_signal_fn)(const struct geom_frame *g);

@@ -110,7 +110,7 @@ int form_evaluate(const struct exercise_def *ex, const struct rule_ctx *c,
         k->name = r->name;
         k->cue = r->cue;
         k->unit = r->unit;
-        k->threshold = r->threshold;
+        k->threshold = r->fitted && isfinite(*r->fitted) ? *r->fitted : r->threshold;
         k->above = r->above;
         k->severity = r->severity;
         k->value = r->measure(c);
@@ -122,7 +122,7 @@ int form_evaluate(const struct exercise_def *ex, const struct rule_ctx *c,
         }
         /* Margin past the threshold in units of the measure's noise: positive = fault side. */
         float noise = r->noise > 0.0f ? r->noise : 1e-3f;
-        float margin = (r->above ? k->value - r->threshold : r->threshold - k->value) / noise;
+        float margin = (r->above ? k->value - k->threshold : k->threshold - k->value) / noise;
         k->confidence = 1.0f / (1.0f + expf(-2.0f * fabsf(margin)));
         /* A fault must clear the threshold by the measure's noise: a value within the noise of
          * the threshold is a pass (with a low confidence), never a false alarm. */

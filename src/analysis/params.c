@@ -4,14 +4,19 @@
 #include <stddef.h>
 #include <string.h>
 
+/* The counting constants (tau_s, h_frac, keep_frac, ret_frac, min_rom_frac) are the values
+ * tools/eval/rr_eval --loso chose on all dev sources; every held-out fold chose the same or a
+ * neighbouring value (docs/internals/analysis.md "Constants"). The others are definitions:
+ * gaps over 2 s end a movement, a rep lasts at least 0.25 s, "most" cycles is half, one cycle
+ * can be a set, a plank is held 2 s, a rep starts and ends 15 % from rest. */
 static const struct analysis_params defaults = {
-    .counter = {.tau_s = 0.1f,
+    .counter = {.tau_s = 0.05f,
                 .h_frac = 0.35f,
-                .keep_frac = 0.5f,
+                .keep_frac = 0.4f,
                 .ret_frac = 0.6f,
                 .gap_s = 2.0f,
                 .min_cycle_s = 0.25f,
-                .min_rom_frac = 0.3f},
+                .min_rom_frac = 0.05f},
     .valid_frac = 0.5f,
     .min_cycles = 1.0f,
     .hold_min_s = 2.0f,

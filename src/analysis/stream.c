@@ -20,9 +20,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef RR_DEBUG_DECIDE
-#include <stdio.h>
-#endif
 
 #include "../base/rr_error.h"
 #include "exercise.h"
@@ -69,7 +66,11 @@ struct window_rec {
 struct hold_run {
     int active;
     size_t start, last, win_start;
-    float lo[HOLD_MEASURES], hi[HOLD_MEASURES]; /* stillness measures' range, open window */
+    float sample[HOLD_MEASURES]; /* stillness measures at the last sample (every HOLD_SAMPLE_S) */
+    float tv[HOLD_MEASURES];    /* their total variation over the open window */
+    float first[HOLD_MEASURES]; /* and their value when it opened */
+    float lo[HOLD_MEASURES], hi[HOLD_MEASURES]; /* and their range (frames without image size) */
+    int64_t t_sample;
     int64_t t_start, t_last;
     struct window_rec *win;
     size_t n_win, cap_win;
@@ -98,7 +99,16 @@ struct analysis_stream {
     size_t n;
     int64_t t_first, t_last;
     struct person person[TRACK_MAX];
+    int held_track, held_e;   /* the decision after the last push (-1: none yet) */
 };
+
+struct decision {
+    int track, e;             /* -1 when none */
+    float confidence;
+    float score[MAX_EX];      /* per exercise evidence 0..1 */
+};
+
+static void decide(const struct analysis_stream *s, struct decision *d);
 
 static double secs(int64_t a, int64_t b)
 {
@@ -141,6 +151,7 @@ int analysis_stream_new(const struct analysis_opts *opts, struct analysis_stream
         return RR_ERR_NOMEM;
     }
     tracker_init(&s->tr);
+    s->held_track = s->held_e = -1;
     for (int p = 0; p < TRACK_MAX; p++)
         for (int e = 0; e < s->n_ex; e++)
             if (!s->ex[e]->is_hold)
@@ -335,16 +346,6 @@ static int cycle_valid(const struct analysis_stream *s, int track, int e,
     const struct exercise_def *ex = s->ex[e];
     size_t i_rest = true_extreme(s, e, ev->i_rest, 0);
     size_t i_far = true_extreme(s, e, ev->i_far, 1);
-#ifdef RR_DEBUG_DECIDE
-    if (getenv("RR_DEBUG_EX") && strcmp(getenv("RR_DEBUG_EX"), ex->name) == 0)
-        fprintf(stderr, "cycle rest %zu->%zu far %zu->%zu from_far %d env %d/%d pose %d/%d check %d\n",
-                ev->i_rest, i_rest, ev->i_far, i_far, ev->from_far,
-                true_turn(s, track, e, i_rest, 0, 0.25f * (ev->v_far - ev->v_rest)),
-                true_turn(s, track, e, i_far, 1, 0.25f * (ev->v_far - ev->v_rest)),
-                pose_vote(s, track, i_rest, ex->rest_pose), pose_vote(s, track, i_far, ex->far_pose),
-                ex->cycle_check && frame_at(s, i_rest) && frame_at(s, i_far)
-                    ? ex->cycle_check(frame_at(s, i_rest), frame_at(s, i_far)) : -1);
-#endif
     float tol = 0.25f * (ev->v_far - ev->v_rest);
     if (!true_turn(s, track, e, i_far, 1, tol))
         return 0;
@@ -556,6 +557,13 @@ static void slot_push(struct analysis_stream *s, int track, int e, size_t idx,
     struct slot *sl = &s->person[track].slot[e];
     float raw = ex->signal(g);
     float v = (!ex->envelope || ex->envelope(g)) ? raw : NAN;
+    /* The prior amplitude of the signal as read: with a known image size (hand-set, physics),
+     * else fitted from the training stills when there is one (params_gen.c). */
+    int ix = exercise_index(ex);
+    float fitted = ix >= 0 ? analysis_fitted.amp0[ix] : NAN;
+    sl->ctr.s.amp0 = g->iso && ex->seg.amp0_iso > 0.0f ? ex->seg.amp0_iso
+                     : isfinite(fitted) && fitted > 0.0f ? fitted
+                                                         : ex->seg.amp0;
     s->ring_raw[(size_t)e * STREAM_RING + idx % STREAM_RING] = raw;
     struct counter_event ev;
     int got = counter_push(&sl->ctr, idx, g->t_us, v, &ev);
@@ -685,9 +693,12 @@ static void hold_close(struct person *p)
 
 /* Stillness of a hold: the elbows' and hips' heights relative to the shoulders in the person's
  * usual torso lengths (without a known image size: the elbows' height between hands and
- * shoulders and the hips' between shoulders and feet); each may vary by HOLD_STILL within a
- * one-second window. */
+ * shoulders and the hips' between shoulders and feet), sampled five times a second; within a
+ * one-second window their back-and-forth (total variation beyond the net change) may reach
+ * HOLD_STILL. Bouncing (mountain climbers, push-ups) adds up; a change of position (hips
+ * sagging) does not. */
 #define HOLD_STILL 0.15f
+#define HOLD_SAMPLE_S 0.2
 
 static void hold_measures(const struct geom_frame *g, float out[HOLD_MEASURES])
 {
@@ -730,23 +741,37 @@ static void hold_push(struct analysis_stream *s, int track, size_t idx,
     if (!run->active) {
         run->active = 1;
         run->start = run->last = run->win_start = idx;
-        run->t_start = run->t_last = g->t_us;
+        run->t_start = run->t_last = run->t_sample = g->t_us;
         run->n_win = 0;
-        for (int k = 0; k < HOLD_MEASURES; k++)
-            run->lo[k] = run->hi[k] = still[k];
+        for (int k = 0; k < HOLD_MEASURES; k++) {
+            run->sample[k] = run->first[k] = run->lo[k] = run->hi[k] = still[k];
+            run->tv[k] = 0.0f;
+        }
         return;
     }
     for (int k = 0; k < HOLD_MEASURES; k++) {
         run->lo[k] = fminf(run->lo[k], still[k]);
         run->hi[k] = fmaxf(run->hi[k], still[k]);
     }
+    if (secs(run->t_sample, g->t_us) >= HOLD_SAMPLE_S) {
+        for (int k = 0; k < HOLD_MEASURES; k++) {
+            run->tv[k] += fabsf(still[k] - run->sample[k]);
+            run->sample[k] = still[k];
+        }
+        run->t_sample = g->t_us;
+    }
     run->last = idx;
     run->t_last = g->t_us;
     if (secs(time_at(s, run->win_start), g->t_us) >= HOLD_WINDOW_S) {
         /* A window in which the body moved is not a hold: the run ends before it. */
         int moved = 0;
-        for (int k = 0; k < HOLD_MEASURES; k++)
-            moved |= run->hi[k] - run->lo[k] > HOLD_STILL;
+        for (int k = 0; k < HOLD_MEASURES; k++) {
+            /* back-and-forth: the variation beyond the net change of the window */
+            moved |= run->tv[k] - fabsf(run->sample[k] - run->first[k]) > HOLD_STILL;
+            /* Without a known image size the ratios are too noisy for a change of position
+             * to be told from movement: any change beyond half of HOLD_STILL is movement. */
+            moved |= !g->iso && run->hi[k] - run->lo[k] > HOLD_STILL;
+        }
         if (moved) {
             run->last = run->win_start > run->start ? run->win_start - 1 : run->start;
             run->t_last = time_at(s, run->last);
@@ -755,8 +780,10 @@ static void hold_push(struct analysis_stream *s, int track, size_t idx,
         }
         hold_window(s, track, run, ex, run->win_start, idx - 1);
         run->win_start = idx;
-        for (int k = 0; k < HOLD_MEASURES; k++)
-            run->lo[k] = run->hi[k] = still[k];
+        for (int k = 0; k < HOLD_MEASURES; k++) {
+            run->tv[k] = 0.0f;
+            run->lo[k] = run->hi[k] = run->first[k] = run->sample[k];
+        }
     }
 }
 
@@ -793,16 +820,14 @@ int analysis_stream_push(struct analysis_stream *s, const struct rr_pose_frame *
                 slot_push(s, track, e, idx, g);
         hold_push(s, track, idx, g);
     }
+    struct decision d;
+    decide(s, &d);
+    s->held_track = d.track;
+    s->held_e = d.e;
     return 0;
 }
 
 /* ------------------------------------------------------------------ decision */
-
-struct decision {
-    int track, e;             /* -1 when none */
-    float confidence;
-    float score[MAX_EX];      /* per exercise evidence 0..1 */
-};
 
 static float hold_seconds(const struct person *p)
 {
@@ -871,15 +896,12 @@ static void decide(const struct analysis_stream *s, struct decision *d)
             if (v > ev_valid[e])
                 ev_valid[e] = v;
             float w = (float)v * dwell_weight(&s->person[p].slot[e]);
-#ifdef RR_DEBUG_DECIDE
-            if (c > 0)
-                fprintf(stderr, "  person %d %-15s cycles %3d valid %3d dwell rest %.1f far %.1f w %.1f\n", p,
-                        s->ex[e]->name, c, v, s->person[p].slot[e].dwell_rest,
-                        s->person[p].slot[e].dwell_far, (double)w);
-#endif
-            /* Only exercises whose cycles mostly fit them compete. */
+            /* Only exercises whose cycles mostly fit them compete; the exercise decided so far
+             * stays in the running once it has two valid cycles (set-up and rest moves must not
+             * drop it to "none" mid-set), and more evidence still unseats it. */
+            int held = p == s->held_track && e == s->held_e && v >= 2;
             int ok = (float)v >= pr->min_cycles && (float)v >= pr->valid_frac * (float)c;
-            int better = ok && (w > bw || (w == bw && (long)v * bc > (long)bv * c));
+            int better = (ok || held) && (w > bw || (w == bw && (long)v * bc > (long)bv * c));
             if (better) {
                 bw = w;
                 bp = p;

@@ -291,6 +291,15 @@ static void reference_lengths(struct track_identity *id, struct geom_frame *g)
             }
         }
     }
+    /* A limb seen only foreshortened so far (an arm pointing at the camera) is at least as long
+     * as body proportions make it from the torso (Drillis & Contini segment lengths, 0.9 of the
+     * average: upper arm 0.62, forearm 0.49, thigh and shin 0.82 torso lengths). */
+    static const float share[GEOM_SEGMENTS] = {0.55f, 0.45f, 0.75f, 0.75f, 0.0f};
+    float torso = g->ref_len[GEOM_SEG_TORSO];
+    if (torso > 0.0f)
+        for (int k = 0; k < GEOM_SEGMENTS; k++)
+            if (share[k] > 0.0f && !(g->ref_len[k] >= share[k] * torso))
+                g->ref_len[k] = share[k] * torso;
 }
 
 /* Bridge hidden sides and keep the offsets of seen pairs (identity k). */

@@ -96,13 +96,13 @@ static float uneven(const struct rule_ctx *c)
 
 static const struct form_rule rules[] = {
     {"torso_swing", swing, 15.0f, 1, ANALYSIS_SEV_MODERATE, VIEWS_ALL, "deg",
-     "stand still: no swinging, let the arms do the work", 4.0f},
+     "stand still: no swinging, let the arms do the work", 4.0f, NULL},
     {"elbow_drift", drift, 60.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_ALL, "deg",
-     "keep your elbows pinned to your sides", 6.0f},
+     "keep your elbows pinned to your sides", 6.0f, NULL},
     {"partial_range", depth, 95.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_ALL, "deg",
-     "curl all the way up", 6.0f},
+     "curl all the way up", 6.0f, NULL},
     {"uneven_sides", uneven, 20.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "deg",
-     "lift evenly with both arms", 5.0f},
+     "lift evenly with both arms", 5.0f, NULL},
 };
 
 const struct exercise_def exercise_biceps_curl = {

@@ -32,14 +32,14 @@ static int rest_pose(const struct geom_frame *g)
     return pos_upright(g) && w > h - 0.3f * t && (!g->iso || g->incl_deg < 35.0f);
 }
 
-/* Bottom: hands down at the knees or lower, hips still above the knees (a hinge, not a
- * squat). */
+/* Bottom: hands down at the knees or lower (a squat keeps them above the knees), hips above
+ * the ankles. */
 static int far_pose(const struct geom_frame *g)
 {
     float h = pos_y(g, RR_LM_LEFT_HIP), k = pos_y(g, RR_LM_LEFT_KNEE);
     float a = pos_y(g, RR_LM_LEFT_ANKLE), w = pos_y(g, RR_LM_LEFT_WRIST);
     float shin = a - k;
-    return w > k - 0.3f * shin && k - h > 0.3f * shin;
+    return w > k - 0.3f * shin && h < k + 0.3f * shin;
 }
 
 static float depth(const struct rule_ctx *c)
@@ -66,18 +66,18 @@ static float uneven(const struct rule_ctx *c)
 
 static const struct form_rule rules[] = {
     {"rounded_back", rounded, 20.0f, 1, ANALYSIS_SEV_MAJOR, VIEWS_SIDEWAYS, "deg",
-     "keep your back flat: chest up, shoulders back, neutral neck", 6.0f},
+     "keep your back flat: chest up, shoulders back, neutral neck", 6.0f, NULL},
     {"incomplete_lockout", lockout, 150.0f, 0, ANALYSIS_SEV_MINOR, VIEWS_ALL, "deg",
-     "finish tall: hips fully through at the top", 6.0f},
+     "finish tall: hips fully through at the top", 6.0f, NULL},
     {"uneven_sides", uneven, 20.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "deg",
-     "push the floor evenly with both legs", 5.0f},
+     "push the floor evenly with both legs", 5.0f, NULL},
 };
 
 const struct exercise_def exercise_deadlift = {
     .name = "deadlift",
     .signal = signal,
     .signal_unit = "leg_path",
-    .seg = {.amp0 = 0.5f, .floor = 0.05f, .count_at_far = 0},
+    .seg = {.amp0 = 0.3f, .floor = 0.04f, .count_at_far = 0},
     .envelope = envelope,
     .rest_pose = rest_pose,
     .far_pose = far_pose,

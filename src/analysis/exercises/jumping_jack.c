@@ -56,11 +56,11 @@ static float uneven(const struct rule_ctx *c)
 
 static const struct form_rule rules[] = {
     {"incomplete_range", arms, 130.0f, 0, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "deg",
-     "bring your hands all the way overhead", 6.0f},
+     "bring your hands all the way overhead", 6.0f, NULL},
     {"narrow_stance", legs, 1.2f, 0, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "shoulders",
-     "jump your feet wider than your shoulders", 0.1f},
+     "jump your feet wider than your shoulders", 0.1f, NULL},
     {"uneven_sides", uneven, 30.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "deg",
-     "raise both arms together", 8.0f},
+     "raise both arms together", 8.0f, NULL},
 };
 
 const struct exercise_def exercise_jumping_jack = {

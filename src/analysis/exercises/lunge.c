@@ -76,18 +76,18 @@ static float knees_toes(const struct rule_ctx *c)
 
 static const struct form_rule rules[] = {
     {"shallow_depth", depth, 110.0f, 1, ANALYSIS_SEV_MODERATE, VIEWS_ALL, "deg",
-     "step long and lower your back knee towards the floor", 6.0f},
+     "step long and lower your back knee towards the floor", 6.0f, NULL},
     {"forward_lean", lean, 35.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_ALL, "deg",
-     "keep your torso upright", 5.0f},
-    {"knees_past_toes", knees_toes, 0.45f, 1, ANALYSIS_SEV_MINOR, VIEWS_SIDEWAYS, "shin",
-     "keep your front knee above your ankle", 0.08f},
+     "keep your torso upright", 5.0f, NULL},
+    {"knees_past_toes", knees_toes, 0.2f, 1, ANALYSIS_SEV_MINOR, VIEW_BIT(ANALYSIS_VIEW_SIDE), "shin",
+     "keep your front knee above your ankle", 0.08f, NULL},
 };
 
 const struct exercise_def exercise_lunge = {
     .name = "lunge",
     .signal = signal,
     .signal_unit = "leg_path",
-    .seg = {.amp0 = 0.4f, .floor = 0.05f, .count_at_far = 0},
+    .seg = {.amp0 = 0.4f, .amp0_iso = 0.8f, .floor = 0.05f, .count_at_far = 0},
     .envelope = envelope,
     .rest_pose = rest_pose,
     .far_pose = far_pose,

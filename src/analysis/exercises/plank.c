@@ -23,11 +23,11 @@ static float head(const struct rule_ctx *c)
 
 static const struct form_rule rules[] = {
     {"hip_sag", hip_line, 0.2f, 1, ANALYSIS_SEV_MODERATE, VIEWS_SIDEWAYS, "torso",
-     "squeeze your glutes and brace: hips up in line", 0.05f},
+     "squeeze your glutes and brace: hips up in line", 0.05f, NULL},
     {"hips_high", hip_line, -0.25f, 0, ANALYSIS_SEV_MODERATE, VIEWS_SIDEWAYS, "torso",
-     "lower your hips: one straight line from head to heels", 0.05f},
+     "lower your hips: one straight line from head to heels", 0.05f, NULL},
     {"head_drop", head, 35.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_SIDEWAYS, "deg",
-     "keep your neck neutral: eyes on the floor just ahead of your hands", 6.0f},
+     "keep your neck neutral: eyes on the floor just ahead of your hands", 6.0f, NULL},
 };
 
 const struct exercise_def exercise_plank = {

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "../form.h"
+#include "../params.h"
 #include "../posture.h"
 
 /* Image only: (hand - elbow) / (hand - shoulder), 0.5 with straight arms, towards 1 at the
@@ -90,19 +91,19 @@ static float uneven(const struct rule_ctx *c)
 
 static const struct form_rule rules[] = {
     {"shallow_depth", depth, 115.0f, 1, ANALYSIS_SEV_MODERATE, VIEWS_SIDEWAYS, "deg",
-     "go lower: chest towards the floor", 6.0f},
-    {"hip_sag", hip_sag, 0.25f, 1, ANALYSIS_SEV_MODERATE, VIEWS_SIDEWAYS, "torso",
-     "squeeze your glutes: keep your hips in line", 0.06f},
+     "go lower: chest towards the floor", 6.0f, &analysis_fitted.pushup_depth_deg},
+    {"hip_sag", hip_sag, 0.18f, 1, ANALYSIS_SEV_MODERATE, VIEWS_SIDEWAYS, "torso",
+     "squeeze your glutes: keep your hips in line", 0.06f, NULL},
     {"hips_high", hip_sag, -0.30f, 0, ANALYSIS_SEV_MODERATE, VIEWS_SIDEWAYS, "torso",
-     "lower your hips: body in one straight line", 0.06f},
+     "lower your hips: body in one straight line", 0.06f, NULL},
     {"head_drop", head_drop, 40.0f, 1, ANALYSIS_SEV_MODERATE, VIEWS_SIDEWAYS, "deg",
-     "keep your neck neutral: look slightly ahead of your hands", 6.0f},
+     "keep your neck neutral: look slightly ahead of your hands", 6.0f, NULL},
     {"elbow_flare", flare, 80.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_ALL, "deg",
-     "tuck your elbows to about 45 degrees", 6.0f},
+     "tuck your elbows to about 45 degrees", 6.0f, NULL},
     {"incomplete_lockout", lockout, 150.0f, 0, ANALYSIS_SEV_MINOR, VIEWS_ALL, "deg",
-     "push all the way up", 6.0f},
+     "push all the way up", 6.0f, NULL},
     {"uneven_sides", uneven, 20.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "deg",
-     "push evenly with both arms", 5.0f},
+     "push evenly with both arms", 5.0f, NULL},
 };
 
 const struct exercise_def exercise_push_up = {

@@ -28,7 +28,7 @@ static int rest_pose(const struct geom_frame *g)
     float s = pos_y(g, RR_LM_LEFT_SHOULDER), e = pos_y(g, RR_LM_LEFT_ELBOW);
     float w = pos_y(g, RR_LM_LEFT_WRIST);
     float v = signal(g);
-    return v < 0.75f && e - w > 0.3f * (fabsf(e - w) + fabsf(e - s)) && e > s - 0.5f * (e - w);
+    return v < 0.75f && e - w > 0.3f * (fabsf(e - w) + fabsf(e - s)) && e > s - (e - w);
 }
 
 /* Lockout: hands above the head, elbows above the shoulders. */
@@ -63,12 +63,16 @@ static float lockout(const struct rule_ctx *c)
     return form_over_turn(c, form_elbow_max, FORM_MAX);
 }
 
-/* Leaning back while pressing: the torso's inclination at lockout minus at the start of the
- * rep (a reclined bench or a steady forward lean is not an arch). */
+/* Leaning back while pressing: the torso's largest inclination at lockout minus its
+ * inclination at rest before the rep (a reclined bench or a steady lean is not an arch). */
 static float arch(const struct rule_ctx *c)
 {
-    float top = form_over_turn(c, form_torso_incl, FORM_MEDIAN);
-    float start = form_over_start(c, form_torso_incl, FORM_MEDIAN);
+    float top = form_over_turn(c, form_torso_incl, FORM_MAX);
+    float start = c->outer_start + 2 < c->start
+                      ? form_reduce(c, c->outer_start, c->start, form_torso_incl, FORM_MEDIAN)
+                      : NAN;
+    if (isnan(start))
+        start = form_over_start(c, form_torso_incl, FORM_MEDIAN);
     return (isnan(top) || isnan(start)) ? NAN : top - start;
 }
 
@@ -86,11 +90,11 @@ static float depth(const struct rule_ctx *c)
 
 static const struct form_rule rules[] = {
     {"incomplete_lockout", lockout, 150.0f, 0, ANALYSIS_SEV_MODERATE, VIEWS_ALL, "deg",
-     "press all the way up: straight arms overhead", 6.0f},
+     "press all the way up: straight arms overhead", 6.0f, NULL},
     {"back_arch", arch, 12.0f, 1, ANALYSIS_SEV_MODERATE, VIEWS_SIDEWAYS, "deg",
-     "brace your core: ribs down, no leaning back", 4.0f},
+     "brace your core: ribs down, no leaning back", 4.0f, NULL},
     {"uneven_sides", uneven, 25.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "deg",
-     "press evenly with both arms", 5.0f},
+     "press evenly with both arms", 5.0f, NULL},
 };
 
 const struct exercise_def exercise_shoulder_press = {

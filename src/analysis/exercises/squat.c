@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "../form.h"
+#include "../params.h"
 #include "../posture.h"
 
 /* How far the hips have come down to the knees: without a known image size -(knee - hip) /
@@ -74,9 +75,15 @@ static float lean(const struct rule_ctx *c)
     return form_over_turn(c, form_trunk_tibia, FORM_MEDIAN);
 }
 
+/* Heel above toe at the bottom minus standing before the rep (the rest frames before it; for
+ * a rep without them, its first sixth). */
 static float heels(const struct rule_ctx *c)
 {
-    float base = form_over_start(c, form_heel_lift, FORM_MEDIAN);
+    float base = c->outer_start + 2 < c->start
+                     ? form_reduce(c, c->outer_start, c->start, form_heel_lift, FORM_MEDIAN)
+                     : NAN;
+    if (isnan(base))
+        base = form_over_start(c, form_heel_lift, FORM_MEDIAN);
     float peak = form_over_turn(c, form_heel_lift, FORM_MEDIAN);
     return (isnan(base) || isnan(peak)) ? NAN : peak - base;
 }
@@ -93,24 +100,24 @@ static float uneven(const struct rule_ctx *c)
 
 static const struct form_rule rules[] = {
     {"shallow_depth", shallow, 0.35f, 1, ANALYSIS_SEV_MODERATE, VIEWS_ALL, "thigh",
-     "squat deeper: hips down to knee height", 0.08f},
+     "squat deeper: hips down to knee height", 0.08f, NULL},
     {"knee_valgus", valgus, 0.75f, 0, ANALYSIS_SEV_MODERATE, VIEWS_FRONTAL, "ratio",
-     "push your knees out over your toes", 0.08f},
+     "push your knees out over your toes", 0.08f, &analysis_fitted.squat_valgus_ratio},
     {"forward_lean", lean, 25.0f, 1, ANALYSIS_SEV_MODERATE, VIEWS_ALL, "deg",
-     "keep your chest up", 5.0f},
+     "keep your chest up", 5.0f, NULL},
     {"heels_rise", heels, 0.08f, 1, ANALYSIS_SEV_MODERATE, VIEW_BIT(ANALYSIS_VIEW_SIDE), "shin",
-     "keep your heels on the floor", 0.04f},
+     "keep your heels on the floor", 0.04f, NULL},
     {"knees_past_toes", knees_toes, 0.35f, 1, ANALYSIS_SEV_MINOR, VIEW_BIT(ANALYSIS_VIEW_SIDE),
-     "shin", "sit back: send your hips back, not your knees forward", 0.08f},
+     "shin", "sit back: send your hips back, not your knees forward", 0.08f, NULL},
     {"uneven_sides", uneven, 20.0f, 1, ANALYSIS_SEV_MINOR, VIEWS_FRONTAL, "deg",
-     "spread your weight evenly on both legs", 5.0f},
+     "spread your weight evenly on both legs", 5.0f, NULL},
 };
 
 const struct exercise_def exercise_squat = {
     .name = "squat",
     .signal = signal,
     .signal_unit = "leg_path",
-    .seg = {.amp0 = 0.45f, .floor = 0.05f, .count_at_far = 0},
+    .seg = {.amp0 = 0.45f, .amp0_iso = 0.8f, .floor = 0.05f, .count_at_far = 0},
     .envelope = envelope,
     .rest_pose = rest_pose,
     .far_pose = far_pose,

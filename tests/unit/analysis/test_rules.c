@@ -38,7 +38,7 @@ struct rule_case {
 #define PU_FAR(...) {.pitch = 90, .shoulder_flex = 55, .elbow_flex = 90, __VA_ARGS__}
 #define CU_REST(...) {.elbow_flex = 10, .shoulder_flex = 5, __VA_ARGS__}
 #define CU_FAR(...) {.elbow_flex = 120, .shoulder_flex = 15, __VA_ARGS__}
-#define DL_FLOOR(...) {.knee_flex = 70, .shin_fwd = 25, .torso_lean = 60, __VA_ARGS__}
+#define DL_FLOOR(...) {.knee_flex = 70, .shin_fwd = 25, .torso_lean = 60, .shoulder_flex = 60, __VA_ARGS__}
 #define DL_TOP(...) {.shin_fwd = 0, __VA_ARGS__}
 #define PR_REST(...) {.shoulder_flex = 90, .elbow_flex = 130, __VA_ARGS__}
 #define PR_TOP(...) {.shoulder_flex = 180, __VA_ARGS__}
@@ -66,7 +66,7 @@ static const struct rule_case cases[] = {
     {"squat", SYNTH_SIDE, SQ_REST, SQ_FAR, SQ_REST,
      {.knee_flex = 110, .shin_fwd = 55, .torso_lean = 35, .shoulder_flex = 90}, "knees_past_toes"},
 
-    {"push_up", SYNTH_SIDE, PU_REST(), PU_FAR(), PU_REST(), PU_FAR(.elbow_flex = 60),
+    {"push_up", SYNTH_SIDE, PU_REST(), PU_FAR(), PU_REST(), PU_FAR(.elbow_flex = 35),
      "shallow_depth"},
     {"push_up", SYNTH_SIDE, PU_REST(), PU_FAR(), PU_REST(.torso_lean = -25),
      PU_FAR(.torso_lean = -25), "hip_sag"},
@@ -83,7 +83,8 @@ static const struct rule_case cases[] = {
 
     {"lunge", SYNTH_FRONT, LU_REST, LU_FAR(), LU_REST, LU_FAR(.knee_flex = 55), "shallow_depth"},
     {"lunge", SYNTH_FRONT, LU_REST, LU_FAR(), LU_REST, LU_FAR(.torso_lean = 45), "forward_lean"},
-    {"lunge", SYNTH_SIDE, LU_REST, LU_FAR(), LU_REST, LU_FAR(.shin_fwd = 60), "knees_past_toes"},
+    {"lunge", SYNTH_SIDE, LU_REST, LU_FAR(), LU_REST, LU_FAR(.knee_flex = 120, .shin_fwd = 45),
+     "knees_past_toes"},
 
     {"deadlift", SYNTH_SIDE, DL_FLOOR(), DL_TOP(), DL_FLOOR(.neck_flex = 50),
      DL_TOP(.neck_flex = 50), "rounded_back"},
@@ -104,8 +105,9 @@ static const struct rule_case cases[] = {
     {"shoulder_press", SYNTH_FRONT, PR_REST(), PR_TOP(), PR_REST(.shoulder_flex = 70, .elbow_flex = 150),
      PR_TOP(.elbow_flex = 40),
      "incomplete_lockout"},
-    {"shoulder_press", SYNTH_SIDE, PR_REST(), PR_TOP(), PR_REST(.torso_lean = -25),
-     PR_TOP(.torso_lean = -25), "back_arch"},
+    /* an arch is leaning back while pressing (a reclined bench throughout is not) */
+    {"shoulder_press", SYNTH_SIDE, PR_REST(), PR_TOP(), PR_REST(), PR_TOP(.torso_lean = -25),
+     "back_arch"},
     {"shoulder_press", SYNTH_FRONT, PR_REST(), PR_TOP(), PR_REST(), PR_TOP(.elbow_asym = 40),
      "uneven_sides"},
 
@@ -115,11 +117,11 @@ static const struct rule_case cases[] = {
      "narrow_stance"},
 
     {"pull_up", SYNTH_FRONT, PL_HANG(), PL_TOP(), PL_HANG(), PL_TOP(.elbow_flex = 70),
-     "shallow_depth"},
+     "partial_range"},
     {"pull_up", SYNTH_FRONT, PL_HANG(), PL_TOP(), PL_HANG(.elbow_flex = 45), PL_TOP(),
      "incomplete_lockout"},
     {"pull_up", SYNTH_FRONT, PL_HANG(), PL_TOP(), PL_HANG(), PL_TOP(.torso_lean = 35),
-     "torso_swing"},
+     "kipping"},
 };
 
 static struct rr_pose_frame frames[MAXN];
