@@ -3,7 +3,8 @@
 #  1. source checks: banned functions, cppcheck (warnings are errors)
 #  2. coverage build (-Werror) + the whole ctest suite + gcovr line coverage floor
 #  3. ASan + UBSan build + the whole ctest suite but the browser tests (label "browser": they
-#     drive Chromium against the server and ran once already in step 2)
+#     drive Chromium against the server and ran once already in step 2); the analysis
+#     evaluation over the labelled corpus (label "eval") runs here only, optimised
 #  4. libFuzzer targets for a bounded time (clang), when RR_FUZZ_SECONDS > 0
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,7 @@ echo "== coverage build + tests"
 cmake -S . -B build-cov -DCMAKE_BUILD_TYPE=Debug -DRR_WERROR=ON -DRR_COVERAGE=ON >/dev/null
 cmake --build build-cov -j "$JOBS"
 find build-cov -name '*.gcda' -delete
-(cd build-cov && ctest --output-on-failure -j "$JOBS")
+(cd build-cov && ctest --output-on-failure -j "$JOBS" -LE eval)
 echo "browser test screenshots: build-cov/test-artifacts/screenshots"
 # The accuracy tables the real-media tests print (CTest keeps passing tests' output in its log).
 scripts/print-measurements.sh build-cov/Testing/Temporary/LastTest.log

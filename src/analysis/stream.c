@@ -314,6 +314,7 @@ static int true_turn(const struct analysis_stream *s, int track, int e, size_t i
     if (!gi || isnan(v))
         return 1;
     for (int dir = -1; dir <= 1; dir += 2) {
+        int run = 0; /* two samples in a row beyond it: not a one-frame spike */
         for (size_t k = i;;) {
             if (dir < 0) {
                 if (k <= ring_first(s))
@@ -332,7 +333,8 @@ static int true_turn(const struct analysis_stream *s, int track, int e, size_t i
             float r = s->ring_raw[(size_t)e * STREAM_RING + k % STREAM_RING];
             if (isnan(r))
                 continue;
-            if (highest ? r > v + beyond : r < v - beyond)
+            run = (highest ? r > v + beyond : r < v - beyond) ? run + 1 : 0;
+            if (run >= 2)
                 return 0;
         }
     }
@@ -537,11 +539,26 @@ static int reserve_all(struct analysis_stream *s)
     return 0;
 }
 
+/* The far end of a counted rep is where the movement turned back, not where the athlete left
+ * the exercise's posture on the way further (letting go of a pull-up bar, arms coming down
+ * past the shoulders): the signal read whatever the posture does not go on beyond it. */
+static int far_is_turn(const struct analysis_stream *s, int track, int e, const struct pending *pd)
+{
+    const struct counter_event *ev = &pd->ev;
+    return true_turn(s, track, e, true_extreme(s, e, ev->i_far, 1), 1,
+                     0.25f * (ev->v_far - ev->v_rest));
+}
+
 static void finish_pending(struct analysis_stream *s, int track, int e, size_t end)
 {
     struct slot *sl = &s->person[track].slot[e];
     if (!sl->pend.active)
         return;
+    if (!sl->pend.ev.from_far && !far_is_turn(s, track, e, &sl->pend)) {
+        sl->pend.active = 0; /* not a rep after all (still a movement: cycles keeps it) */
+        sl->ctr.reps--;
+        return;
+    }
     if (cycle_valid(s, track, e, &sl->pend.ev))
         sl->valid++;
     close_rep(s, track, e, &sl->pend, end, (int)sl->n_reps + 1, &sl->reps[sl->n_reps]);
@@ -851,8 +868,9 @@ static float dwell_weight(const struct slot *sl)
 static void slot_counts(const struct analysis_stream *s, int track, int e, int *cycles, int *valid)
 {
     const struct slot *sl = &s->person[track].slot[e];
+    int open = sl->pend.active && (sl->pend.ev.from_far || far_is_turn(s, track, e, &sl->pend));
     *cycles = sl->cycles;
-    *valid = sl->valid + (sl->pend.active && cycle_valid(s, track, e, &sl->pend.ev) ? 1 : 0);
+    *valid = sl->valid + (open && cycle_valid(s, track, e, &sl->pend.ev) ? 1 : 0);
 }
 
 static void decide(const struct analysis_stream *s, struct decision *d)
@@ -1184,7 +1202,7 @@ int analysis_stream_report(const struct analysis_stream *s, struct analysis_repo
             if (sl->n_reps)
                 memcpy(r->reps, sl->reps, sl->n_reps * sizeof *r->reps);
             r->n_reps = sl->n_reps;
-            if (sl->pend.active) {
+            if (sl->pend.active && (sl->pend.ev.from_far || far_is_turn(s, d.track, d.e, &sl->pend))) {
                 size_t end = sl->pend.low_i > sl->pend.ev.i_far ? sl->pend.low_i : s->n - 1;
                 if (!ex->seg.count_at_far || sl->ctr.phase == COUNTER_BACK)
                     end = sl->pend.low_i > sl->pend.ev.i_far ? sl->pend.low_i : s->n - 1;

@@ -4,7 +4,7 @@
  * with the exercise given and recognised; optional floors (exit 1 below them) and JSON.
  *
  *   rr_eval MANIFEST [--set S]... [--source S]... [--id ID] [--param NAME=VALUE]...
- *           [--json OUT] [--floors] [--verbose] [--loso NAME=V1,V2,...]...
+ *           [--json OUT] [--floors] [--verbose] [--loso NAME=V1,V2,...]... [--loso-check]
  *
  * Metrics (docs/internals/analysis.md "Evaluation"):
  *   exact     count equals the label (or one of reps_accept)
@@ -20,7 +20,8 @@
  *   hold      plank: |predicted - labelled hold| in seconds
  * --loso: for each listed constant, choose its value inside leave-one-source-out folds (the
  * value that maximises exact counts on the other dev sources, ties: lowest MAE) and report the
- * held-out result per source, then the value chosen on all of them.
+ * held-out result per source, then the value chosen on all of them; --loso-check fails when
+ * that differs from the shipped value (src/analysis/params.c).
  */
 #include <jansson.h>
 #include <math.h>
@@ -82,9 +83,15 @@ static int class_of(const char *name)
     return N_CLASSES - 1;
 }
 
+/* Copy src into dst[cap], cut to fit. */
 static void copy_str(char *dst, size_t cap, const char *src)
 {
-    snprintf(dst, cap, "%s", src ? src : "");
+    size_t n = src ? strlen(src) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 static int load_manifest(const char *path, char **sets, int n_sets, char **sources, int n_sources,
@@ -164,7 +171,8 @@ static int load_manifest(const char *path, char **sets, int n_sets, char **sourc
             if (m->n_faults < MAX_FAULTS)
                 copy_str(m->faults[m->n_faults++], 32, json_string_value(v));
         }
-        snprintf(m->path, sizeof m->path, "%s/%s", dir, lm);
+        if (snprintf(m->path, sizeof m->path, "%s/%s", dir, lm) >= (int)sizeof m->path)
+            continue; /* path too long for this tool */
         n_items++;
     }
     json_decref(root);
@@ -470,8 +478,8 @@ static void print_tables(const char *title, const struct result *res, const stru
         for (int i = 0; i < n_items; i++)
             if (strcmp(items[i].source, seen[k]) == 0 && res[i].recognised[0])
                 agg_add(&a, &items[i], &res[i]);
-        char name[128];
-        snprintf(name, sizeof name, "source %s", seen[k]);
+        char name[128] = "source ";
+        copy_str(name + 7, sizeof name - 7, seen[k]);
         agg_print(name, &a);
         json_t *o = json_object();
         agg_json(o, &a);
@@ -485,8 +493,8 @@ static void print_tables(const char *title, const struct result *res, const stru
                 agg_add(&a, &items[i], &res[i]);
         if (a.rec_n == 0)
             continue;
-        char name[128];
-        snprintf(name, sizeof name, "exercise %s", class_names[c]);
+        char name[128] = "exercise ";
+        copy_str(name + 9, sizeof name - 9, class_names[c]);
         agg_print(name, &a);
         json_t *o = json_object();
         agg_json(o, &a);
@@ -597,6 +605,7 @@ struct loso_out {
     int held_exact, held_n, held_rec, held_rec_n;
     char worst[96];
     double worst_exact;
+    int differs; /* a constant chosen on all sources differs from the shipped value */
 };
 
 /* Objective on the training sources: exact counts (given and recognised) and right
@@ -666,9 +675,12 @@ static void loso(const struct analysis_params *shipped, const char *const *names
             for (int l = 0; l < n; l++)
                 printf(" %10g", (double)*analysis_params_field(&p, names[l]));
             printf("\n  %-44s", "shipped");
-            for (int l = 0; l < n; l++)
-                printf(" %10g", (double)*analysis_params_field((struct analysis_params *)shipped,
-                                                              names[l]));
+            for (int l = 0; l < n; l++) {
+                float v = *analysis_params_field((struct analysis_params *)shipped, names[l]);
+                printf(" %10g", (double)v);
+                if (fabsf(v - *analysis_params_field(&p, names[l])) > 1e-6f)
+                    out->differs = 1;
+            }
             printf("\n");
             break;
         }
@@ -707,7 +719,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: rr_eval MANIFEST [--set S]... [--source S]... [--id ID] "
                     "[--param NAME=VALUE]... [--loso NAME=V1,V2,...]... [--json OUT] [--floors] "
-                    "[--verbose]\n");
+                    "[--loso-check] [--verbose]\n");
 }
 
 int main(int argc, char **argv)
@@ -718,7 +730,7 @@ int main(int argc, char **argv)
     }
     const char *manifest = argv[1];
     char *sets[8], *sources[32];
-    int n_sets = 0, n_sources = 0, floors = 0;
+    int n_sets = 0, n_sources = 0, floors = 0, loso_check = 0;
     const char *json_path = NULL, *only = NULL;
     struct analysis_params params = *analysis_params_default();
     char *loso_name[MAX_LOSO];
@@ -737,6 +749,8 @@ int main(int argc, char **argv)
             json_path = argv[++i];
         } else if (strcmp(a, "--floors") == 0) {
             floors = 1;
+        } else if (strcmp(a, "--loso-check") == 0) {
+            loso_check = 1;
         } else if (strcmp(a, "--verbose") == 0) {
             verbose++;
         } else if ((strcmp(a, "--param") == 0 || strcmp(a, "--loso") == 0) && v) {
@@ -828,6 +842,11 @@ int main(int argc, char **argv)
             json_object_set_new(o, "worst_source_exact", json_real(lo.worst_exact));
             json_object_set_new(jout, "loso", o);
         }
+        if (loso_check && lo.differs) {
+            printf("  FAIL: the shipped constants are not the ones chosen on all dev sources "
+                   "(src/analysis/params.c)\n");
+            fail = 1;
+        }
     }
     if (floors) {
         struct floor f[16];
@@ -863,7 +882,7 @@ int main(int argc, char **argv)
                                          (double)s->good_flagged / fmax(1, s->good_reps), 0.10, 0};
             }
         }
-        fail = check_floors(f, nf);
+        fail |= check_floors(f, nf);
     }
     if (json_path) {
         if (json_dump_file(jout, json_path, JSON_INDENT(1) | JSON_SORT_KEYS) != 0) {

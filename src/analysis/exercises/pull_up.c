@@ -72,8 +72,8 @@ static float depth(const struct rule_ctx *c)
 }
 
 static const struct form_rule rules[] = {
-    {"partial_range", chin, 0.0f, 0, ANALYSIS_SEV_MODERATE, VIEWS_ALL, "torso",
-     "pull until your chin is over the bar", 0.08f, NULL},
+    {"partial_range", chin, 0.25f, 0, ANALYSIS_SEV_MODERATE, VIEWS_ALL, "torso",
+     "pull until your chin is over the bar", 0.04f, NULL},
     {"incomplete_lockout", hang, 150.0f, 0, ANALYSIS_SEV_MINOR, VIEWS_ALL, "deg",
      "lower all the way to straight arms", 6.0f, NULL},
     {"kipping", swing, 20.0f, 1, ANALYSIS_SEV_MODERATE, VIEWS_ALL, "deg",

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# run_eval.sh - the analysis core over the labelled corpus, with the issue's floors.
+#   run_eval.sh REPRIGHT_BIN RR_EVAL_BIN OUT_DIR
+# Builds the corpus (tools/eval/build_corpus.py: RepCount-A, the dev clips through our engine,
+# cached in ~/.cache/repright/eval-landmarks, and MediaPipe's reference series), prints the
+# per-source and per-exercise tables, fails below the floors, and re-chooses the counting
+# constants leave-one-source-out over the dev sources: the shipped ones must be that choice.
+# Exit 77 (skipped) with a SKIP line when ../shared is absent.
+set -euo pipefail
+bin=$1 eval=$2 out=$3
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+shared=${RR_SHARED_DIR:-$root/../shared}
+if [ ! -d "$shared/media" ] || [ ! -d "$shared/datasets" ]; then
+  echo "SKIP: $shared (media and datasets) is absent"
+  exit 77
+fi
+mkdir -p "$out"
+RR_SHARED_DIR=$shared /usr/bin/python3 "$root/tools/eval/build_corpus.py" --out "$out/eval-corpus" \
+  --bin "$bin" --jobs "$(nproc)" --only repcount --only dev --only dev-mediapipe | tail -n 25
+"$eval" "$out/eval-corpus/manifest.json" --floors --json "$out/eval.json" \
+  --loso counter.tau_s=0.05,0.1,0.15,0.2,0.25 --loso counter.h_frac=0.25,0.35,0.45,0.55 \
+  --loso counter.keep_frac=0.4,0.5,0.6,0.7 --loso counter.ret_frac=0.4,0.5,0.6,0.7,0.8 \
+  --loso counter.min_rom_frac=0.05,0.1,0.2,0.3 --loso-check
