@@ -97,38 +97,105 @@ static int place(const struct geom_frame *g, float *cx, float *cy, float *scale)
     return *scale > 1e-4f;
 }
 
-static int choose_identity(struct tracker *t, const struct geom_frame *g, float cx, float cy,
-                           float scale, int placed)
+static float median_of(float *d, int n)
 {
-    /* Same segment as the previous frame? */
-    if (t->cur >= 0 && t->have_prev && placed) {
-        float ratio = scale / t->prev_scale;
-        float jump = hypotf(cx - t->prev_cx, cy - t->prev_cy);
-        if (jump <= TRACK_JUMP * t->prev_scale && ratio >= 0.5f && ratio <= 2.0f)
-            return t->cur;
-    } else if (t->cur >= 0 && !placed) {
-        return t->cur;
+    for (int i = 1; i < n; i++) /* insertion sort of at most 33 values */
+        for (int j = i; j > 0 && d[j - 1] > d[j]; j--) {
+            float x = d[j];
+            d[j] = d[j - 1];
+            d[j - 1] = x;
+        }
+    return (n & 1) ? d[n / 2] : 0.5f * (d[n / 2 - 1] + d[n / 2]);
+}
+
+/* Median displacement of the landmarks seen in both poses, in body scales, and (*shape) the
+ * same once the median shift is taken out (a change of shape, not of place); NAN with fewer
+ * than 8 in common. */
+static float pose_distance2(const struct track_identity *id, const struct geom_frame *g,
+                            float scale, float *shape)
+{
+    float d[RR_NUM_LANDMARKS], dx[RR_NUM_LANDMARKS], dy[RR_NUM_LANDMARKS];
+    int n = 0;
+    for (int k = 0; k < RR_NUM_LANDMARKS; k++) {
+        if (!geom_usable(g, k) || isnan(id->last_x[k]))
+            continue;
+        dx[n] = g->x[k] - id->last_x[k];
+        dy[n] = g->y[k] - id->last_y[k];
+        d[n] = hypotf(dx[n], dy[n]);
+        n++;
     }
+    if (shape)
+        *shape = NAN;
+    if (n < 8 || !(scale > 0.0f))
+        return NAN;
+    float sx[RR_NUM_LANDMARKS], sy[RR_NUM_LANDMARKS];
+    memcpy(sx, dx, (size_t)n * sizeof sx[0]);
+    memcpy(sy, dy, (size_t)n * sizeof sy[0]);
+    float mx = median_of(sx, n), my = median_of(sy, n);
+    if (shape) {
+        float r[RR_NUM_LANDMARKS];
+        for (int i = 0; i < n; i++)
+            r[i] = hypotf(dx[i] - mx, dy[i] - my);
+        *shape = median_of(r, n) / scale;
+    }
+    return median_of(d, n) / scale;
+}
+
+static float pose_distance(const struct track_identity *id, const struct geom_frame *g, float scale)
+{
+    return pose_distance2(id, g, scale, NULL);
+}
+
+/* How far frame g (body scale `scale`) is from identity id's last pose, in units of what its
+ * movement allows since then: <= 1 continues it; INFINITY when the size does not match. */
+static float gap_to(const struct track_identity *id, const struct geom_frame *g, float scale)
+{
+    double dt = (double)(g->t_us - id->t_last) * 1e-6;
+    if (dt < 0.0)
+        dt = 0.0;
+    /* A body's size in the picture changes by half at most from one frame to the next (more
+     * the longer it was not seen, up to a factor of two). */
+    float grow = 1.5f + (float)(dt < 0.5 ? dt : 0.5);
+    float ratio = scale / id->scale;
+    if (!(ratio >= 1.0f / grow && ratio <= grow))
+        return INFINITY;
+    float allow = TRACK_SWITCH + TRACK_SWITCH_PER_S * (float)dt;
+    allow = allow < TRACK_SWITCH_MIN ? TRACK_SWITCH_MIN : (allow > TRACK_SWITCH_MAX ? TRACK_SWITCH_MAX : allow);
+    float d = pose_distance(id, g, id->scale);
+    if (isnan(d)) /* too little in common to compare poses: the hip centre alone */
+        return hypotf(g->x[RR_LM_LEFT_HIP] - id->cx, g->y[RR_LM_LEFT_HIP] - id->cy) / id->scale /
+               allow;
+    return d / allow;
+}
+
+static int choose_identity(struct tracker *t, const struct geom_frame *g, float scale, int placed)
+{
+    if (t->cur >= 0 && !placed)
+        return t->cur;
     if (t->n_ids == 0)
         return -1;
-    /* A new segment: an identity last seen at a similar place and size. */
+    /* The identity this pose continues best (the previous frame's or one the engine left a
+     * moment ago: a spectator's few frames do not steal the athlete). */
     int best = -1;
     float best_d = INFINITY;
-    for (int k = 0; k < t->n_ids && placed; k++) {
-        const struct track_identity *id = &t->id[k];
-        float ratio = scale / id->scale;
-        float d = hypotf(cx - id->cx, cy - id->cy) / id->scale;
-        if (d <= TRACK_JUMP && ratio >= 0.6f && ratio <= 1.67f && d < best_d) {
+    for (int k = 0; k < t->n_ids; k++) {
+        if (k == t->cur && !t->have_prev)
+            continue;
+        float d = gap_to(&t->id[k], g, scale);
+        if (d <= 1.0f && d < best_d) {
             best = k;
             best_d = d;
         }
     }
     if (best >= 0)
         return best;
-    /* Else the closest body proportions. */
+    /* Else the closest body proportions among identities not seen for a second (someone who
+     * came back elsewhere; never the one the engine just jumped away from). */
     float sig[TRACK_SIG_LEN];
     if (frame_signature(g, sig)) {
         for (int k = 0; k < t->n_ids; k++) {
+            if (k == t->cur || (double)(g->t_us - t->id[k].t_last) * 1e-6 < 1.0)
+                continue;
             float d = sig_distance(&t->id[k], sig);
             if (d < best_d) {
                 best = k;
@@ -140,12 +207,12 @@ static int choose_identity(struct tracker *t, const struct geom_frame *g, float 
     }
     if (t->n_ids < TRACK_MAX)
         return -1;
-    /* Full: the identity seen last at the nearest place. */
+    /* Full: the identity whose last pose is nearest. */
     best = 0;
     best_d = INFINITY;
     for (int k = 0; k < t->n_ids; k++) {
-        float d = hypotf(cx - t->id[k].cx, cy - t->id[k].cy);
-        if (d < best_d) {
+        float d = pose_distance(&t->id[k], g, t->id[k].scale);
+        if (!isnan(d) && d < best_d) {
             best = k;
             best_d = d;
         }
@@ -179,6 +246,20 @@ static int straight(const struct geom_frame *g)
     return seen;
 }
 
+/* The middle of a left/right pair, or the side seen; 0 when neither is. */
+static int pair_point(const struct geom_frame *g, int left_id, float out[2])
+{
+    int l = geom_usable(g, left_id), r = geom_usable(g, left_id + 1);
+    if (l && r) {
+        geom_img_mid(g, left_id, out);
+        return 1;
+    }
+    if (!l && !r)
+        return 0;
+    geom_img(g, l ? left_id : left_id + 1, out);
+    return 1;
+}
+
 /* One vote for the camera roll from a frame computed without roll correction. */
 static void vote_roll(struct tracker *t, const struct geom_frame *g)
 {
@@ -207,19 +288,11 @@ static void vote_roll(struct tracker *t, const struct geom_frame *g)
             return;
         roll = a;
     } else if (fabsf(a) >= 50.0f && fabsf(a) <= 130.0f) {
-        /* Lying: the floor line from the hands (or forearms) to the feet. */
-        int hand = geom_usable(g, RR_LM_LEFT_WRIST) && geom_usable(g, RR_LM_RIGHT_WRIST)
-                       ? RR_LM_LEFT_WRIST
-                       : (geom_usable(g, RR_LM_LEFT_ELBOW) && geom_usable(g, RR_LM_RIGHT_ELBOW)
-                              ? RR_LM_LEFT_ELBOW
-                              : -1);
-        int foot = geom_usable(g, RR_LM_LEFT_FOOT_INDEX) && geom_usable(g, RR_LM_RIGHT_FOOT_INDEX)
-                       ? RR_LM_LEFT_FOOT_INDEX
-                       : -1;
-        if (hand >= 0 && foot >= 0) {
-            float h[2], f[2];
-            geom_img_mid(g, hand, h);
-            geom_img_mid(g, foot, f);
+        /* Lying: the floor line from the hands (or forearms) to the feet (the sides seen). */
+        float h[2], f[2];
+        int hand = pair_point(g, RR_LM_LEFT_WRIST, h) || pair_point(g, RR_LM_LEFT_ELBOW, h);
+        int foot = pair_point(g, RR_LM_LEFT_FOOT_INDEX, f) || pair_point(g, RR_LM_LEFT_ANKLE, f);
+        if (hand && foot) {
             float fx = f[0] - h[0], fy = f[1] - h[1];
             if (fx < 0.0f) {
                 fx = -fx;
@@ -340,16 +413,21 @@ void tracker_push(struct tracker *t, const struct rr_pose_frame *f, size_t index
 {
     /* Roll votes come from the uncorrected frame; the frame is then corrected with the
      * estimate so far (causal: early frames use what is known then). */
-    geom_frame_compute(f, index, 0.0f, g);
-    vote_roll(t, g);
+    /* Identity is decided on the uncorrected picture too: a roll estimate that changes must
+     * not look like someone else. */
+    struct geom_frame raw;
+    geom_frame_compute(f, index, 0.0f, &raw);
+    vote_roll(t, &raw);
     if (t->roll_deg != 0.0f)
         geom_frame_compute(f, index, t->roll_deg, g);
+    else
+        *g = raw;
     g->track = -1;
     if (!g->valid)
         return;
     float cx = 0.0f, cy = 0.0f, scale = 1.0f;
-    int placed = place(g, &cx, &cy, &scale);
-    int k = choose_identity(t, g, cx, cy, scale, placed);
+    int placed = place(&raw, &cx, &cy, &scale);
+    int k = choose_identity(t, &raw, scale, placed);
     if (k < 0) {
         k = t->n_ids++;
         memset(&t->id[k], 0, sizeof t->id[k]);
@@ -367,6 +445,10 @@ void tracker_push(struct tracker *t, const struct rr_pose_frame *f, size_t index
         id->cx = cx;
         id->cy = cy;
         id->scale = scale;
+        for (int j = 0; j < RR_NUM_LANDMARKS; j++) {
+            id->last_x[j] = geom_usable(&raw, j) ? raw.x[j] : NAN;
+            id->last_y[j] = geom_usable(&raw, j) ? raw.y[j] : NAN;
+        }
     }
     float sig[TRACK_SIG_LEN];
     if (frame_signature(g, sig)) {

@@ -3,12 +3,17 @@
  * engine follows (it follows one person and may jump to another), the camera's roll, and
  * bridging of one side's landmarks while they are briefly hidden.
  *
- * Identity: a jump of the hip centre by more than TRACK_JUMP body scales between neighbouring
- * frames, or a halving/doubling of the body scale, starts a new segment. A segment joins the
- * identity last seen at a similar place and size, else the one whose body proportions (bone
- * lengths over torso length, world landmarks) are closest within TRACK_SIG_MATCH, else it opens
- * a new identity (at most TRACK_MAX; then the closest one). Without a known image size the
- * frames carry no position, and everything is one identity.
+ * Identity: between neighbouring frames of one person the landmarks move little (the median
+ * landmark moved at most 0.4 body scales per 1/30 s in every dev clip, sped-up ones included,
+ * and 1.04 when an athlete dropped off a pull-up bar); a
+ * median displacement beyond TRACK_SWITCH + TRACK_SWITCH_PER_S * dt body scales (kept within
+ * TRACK_SWITCH_MIN..MAX), or a halving/doubling of the body scale, means the pose engine jumped
+ * to someone else (a spectator two body widths away is caught: all of their landmarks are
+ * elsewhere). A new segment joins the identity whose last pose it is closest to (the same
+ * test, the allowance growing with the time since that identity was seen), else the one whose
+ * body proportions (bone lengths over torso length, world landmarks) are closest within
+ * TRACK_SIG_MATCH, else it opens a new identity (at most TRACK_MAX; then the closest one).
+ * Without a known image size the frames carry no position, and everything is one identity.
  *
  * Roll: gravity points along the body axis of a person standing (balance keeps the shoulders
  * over the feet) and across the floor line of one lying on the floor (hands or forearms and
@@ -39,7 +44,10 @@
 #include "geometry.h"
 
 #define TRACK_MAX 3
-#define TRACK_JUMP 1.5f
+#define TRACK_SWITCH 0.6f
+#define TRACK_SWITCH_PER_S 9.0f
+#define TRACK_SWITCH_MIN 1.3f
+#define TRACK_SWITCH_MAX 1.8f
 #define TRACK_SIG_LEN 6
 #define TRACK_SIG_MATCH 0.12f
 #define TRACK_ROLL_MAX 40
@@ -54,6 +62,7 @@ struct track_identity {
     size_t frames;
     int64_t t_last;           /* time of its last frame */
     float cx, cy, scale;      /* last seen hip centre and body scale (image units) */
+    float last_x[RR_NUM_LANDMARKS], last_y[RR_NUM_LANDMARKS]; /* its last pose (NAN: unseen) */
     double sig_sum[TRACK_SIG_LEN];
     int sig_n;
     /* reference segment lengths: log-spaced histograms of the image lengths seen */
