@@ -783,11 +783,12 @@ int main(int argc, char **argv)
     }
     if (load_manifest(manifest, sets, n_sets, sources, n_sources, only) || load_frames())
         return 2;
-    if (n_items == 0) {
+    if (n_items <= 0) {
         fprintf(stderr, "rr_eval: no items selected\n");
         return 2;
     }
-    struct result *res = calloc((size_t)n_items, sizeof *res);
+    const size_t n_alloc = (size_t)n_items;
+    struct result *res = calloc(n_alloc, sizeof *res);
     if (!res)
         return 70;
     json_t *jout = json_object();
@@ -803,7 +804,9 @@ int main(int argc, char **argv)
         if (!dup && n_set_names < 8)
             copy_str(set_names[n_set_names++], 32, items[i].set);
     }
-    int *mask = calloc((size_t)n_items, sizeof *mask);
+    int *mask = calloc(n_alloc, sizeof *mask);
+    if (!mask)
+        return 70;
     struct summary sums[8];
     for (int k = 0; k < n_set_names; k++) {
         for (int i = 0; i < n_items; i++)
