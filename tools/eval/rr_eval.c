@@ -427,14 +427,62 @@ struct summary {
     int good_reps, good_flagged, fault_clips, fault_caught;
 };
 
+/* Results already computed, per parameter vector: the leave-one-source-out folds walk mostly
+ * the same grid points, so each (constants, item) pair runs once. */
+#define MAX_MEMO 512
+static struct memo {
+    struct analysis_params p;
+    struct result *res;
+    unsigned char *done;
+} memo[MAX_MEMO];
+static int n_memo;
+
+static struct memo *memo_for(const struct analysis_params *p)
+{
+    for (int k = 0; k < n_memo; k++)
+        if (memcmp(&memo[k].p, p, sizeof *p) == 0)
+            return &memo[k];
+    if (n_memo == MAX_MEMO)
+        return NULL;
+    struct memo *m = &memo[n_memo];
+    m->res = calloc((size_t)n_items, sizeof *m->res);
+    m->done = calloc((size_t)n_items, 1);
+    if (!m->res || !m->done) {
+        free(m->res);
+        free(m->done);
+        return NULL;
+    }
+    m->p = *p;
+    n_memo++;
+    return m;
+}
+
+static void memo_free(void)
+{
+    for (int k = 0; k < n_memo; k++) {
+        free(memo[k].res);
+        free(memo[k].done);
+    }
+    n_memo = 0;
+}
+
 static void evaluate(const struct analysis_params *params, const int *mask, struct result *res,
                      struct summary *sum)
 {
     memset(sum, 0, sizeof *sum);
+    struct memo *m = memo_for(params);
     for (int i = 0; i < n_items; i++) {
         if (mask && !mask[i])
             continue;
-        run_item(&items[i], params, &res[i]);
+        if (m && m->done[i]) {
+            res[i] = m->res[i];
+        } else {
+            run_item(&items[i], params, &res[i]);
+            if (m) {
+                m->res[i] = res[i];
+                m->done[i] = 1;
+            }
+        }
         agg_add(&sum->all, &items[i], &res[i]);
         sum->conf[class_of(items[i].exercise)][class_of(res[i].recognised)]++;
         if (items[i].n_faults == 0 && class_of(items[i].exercise) != N_CLASSES - 1) {
@@ -820,7 +868,9 @@ int main(int argc, char **argv)
     if (verbose)
         print_items(res);
     for (int k = 0; k < n_set_names; k++) {
-        struct result *sub = calloc((size_t)n_items, sizeof *sub);
+        struct result *sub = calloc(n_alloc, sizeof *sub);
+        if (!sub)
+            return 70;
         /* print_tables walks all items; give it only this set's results */
         for (int i = 0; i < n_items; i++)
             if (strcmp(items[i].set, set_names[k]) == 0)
@@ -834,7 +884,13 @@ int main(int argc, char **argv)
     struct loso_out lo;
     memset(&lo, 0, sizeof lo);
     if (n_loso > 0) {
-        loso(&params, (const char *const *)loso_name, loso_grid, loso_n, n_loso, mask, res, &lo);
+        /* The folds get their own results: the floors below read the shipped ones. */
+        struct result *scratch = calloc(n_alloc, sizeof *scratch);
+        if (!scratch)
+            return 70;
+        loso(&params, (const char *const *)loso_name, loso_grid, loso_n, n_loso, mask, scratch,
+             &lo);
+        free(scratch);
         if (jout) {
             json_t *o = json_object();
             json_object_set_new(o, "held_out_exact", json_integer(lo.held_exact));
@@ -900,5 +956,6 @@ int main(int argc, char **argv)
         free(loso_name[l]);
     free(mask);
     free(res);
+    memo_free();
     return fail ? 1 : 0;
 }
