@@ -62,6 +62,7 @@ struct result {
     double f1_tp, f1_pred, f1_true;
     double hold_s;
     char found[16][32];
+    int found_reps[16]; /* reps showing found[q] (exercise given; 0 for hold checks) */
     int n_found;
     int reps_flagged; /* reps with any fault (exercise given) */
     int reps_judged;
@@ -267,11 +268,13 @@ static void run_item(const struct item *m, const struct analysis_params *params,
                     if (c->outcome != ANALYSIS_FAULT)
                         continue;
                     any = 1;
-                    int seen = 0;
-                    for (int q = 0; q < res->n_found; q++)
-                        seen |= strcmp(res->found[q], c->name) == 0;
-                    if (!seen && res->n_found < 16)
+                    int q = 0;
+                    while (q < res->n_found && strcmp(res->found[q], c->name) != 0)
+                        q++;
+                    if (q == res->n_found && res->n_found < 16)
                         copy_str(res->found[res->n_found++], 32, c->name);
+                    if (q < res->n_found)
+                        res->found_reps[q]++;
                 }
                 res->reps_flagged += any;
                 res->reps_judged += r->reps[k].verdict != ANALYSIS_CANNOT_JUDGE;
@@ -501,6 +504,72 @@ static void evaluate(const struct analysis_params *params, const int *mask, stru
     sum->macro_f1 = macro_f1(sum->conf, NULL);
 }
 
+/* Per fault over one set's items (exercise given): recall = labelled clips where some rep shows
+ * it; precision = clips where it was reported that carry the label; false alarms = reps showing
+ * it on clips of a real exercise labelled free of faults, per such rep. */
+static json_t *fault_table(const struct result *res)
+{
+    char names[32][32];
+    int n = 0;
+    for (int i = 0; i < n_items; i++) {
+        if (!res[i].recognised[0])
+            continue;
+        for (int f = 0; f < items[i].n_faults + res[i].n_found; f++) {
+            const char *nm = f < items[i].n_faults ? items[i].faults[f]
+                                                   : res[i].found[f - items[i].n_faults];
+            int dup = 0;
+            for (int k = 0; k < n; k++)
+                dup |= strcmp(names[k], nm) == 0;
+            if (!dup && n < 32)
+                copy_str(names[n++], 32, nm);
+        }
+    }
+    json_t *o = json_object();
+    if (n == 0)
+        return o;
+    int good_reps = 0;
+    for (int i = 0; i < n_items; i++)
+        if (res[i].recognised[0] && items[i].n_faults == 0 &&
+            class_of(items[i].exercise) != N_CLASSES - 1)
+            good_reps += res[i].given_reps;
+    printf("  %-24s %9s %9s %9s | %s\n", "fault", "labelled", "recall", "precision",
+           "false alarms per good rep");
+    for (int k = 0; k < n; k++) {
+        int lab = 0, caught = 0, reported = 0, right = 0, fa = 0;
+        for (int i = 0; i < n_items; i++) {
+            if (!res[i].recognised[0])
+                continue;
+            int is_lab = 0, is_found = 0, reps = 0;
+            for (int f = 0; f < items[i].n_faults; f++)
+                is_lab |= strcmp(items[i].faults[f], names[k]) == 0;
+            for (int q = 0; q < res[i].n_found; q++)
+                if (strcmp(res[i].found[q], names[k]) == 0) {
+                    is_found = 1;
+                    reps = res[i].found_reps[q];
+                }
+            lab += is_lab;
+            caught += is_lab && is_found;
+            reported += is_found;
+            right += is_lab && is_found;
+            if (items[i].n_faults == 0 && class_of(items[i].exercise) != N_CLASSES - 1)
+                fa += reps;
+        }
+        double rec = lab ? (double)caught / lab : NAN, prec = reported ? (double)right / reported : NAN;
+        double far = good_reps ? (double)fa / good_reps : NAN;
+        printf("  %-24s %9d %9.2f %9.2f | %d / %d = %.3f\n", names[k], lab, rec, prec, fa,
+               good_reps, far);
+        json_t *f = json_object();
+        json_object_set_new(f, "labelled_clips", json_integer(lab));
+        json_object_set_new(f, "caught", json_integer(caught));
+        json_object_set_new(f, "reported_clips", json_integer(reported));
+        json_object_set_new(f, "reported_and_labelled", json_integer(right));
+        json_object_set_new(f, "false_alarm_reps", json_integer(fa));
+        json_object_set_new(f, "good_reps", json_integer(good_reps));
+        json_object_set_new(o, names[k], f);
+    }
+    return o;
+}
+
 static void print_tables(const char *title, const struct result *res, const struct summary *sum,
                          json_t *jout)
 {
@@ -570,6 +639,7 @@ static void print_tables(const char *title, const struct result *res, const stru
                "labelled fault flagged (%.1f%%)\n",
                sum->fault_caught, sum->fault_clips, sum->good_flagged, sum->good_reps,
                sum->good_reps ? 100.0 * sum->good_flagged / sum->good_reps : 0.0);
+    json_t *jfaults = fault_table(res);
     if (jout) {
         json_t *o = json_object();
         json_t *all = json_object();
@@ -594,10 +664,12 @@ static void print_tables(const char *title, const struct result *res, const stru
         json_object_set_new(o, "faults_labelled", json_integer(sum->fault_clips));
         json_object_set_new(o, "good_reps", json_integer(sum->good_reps));
         json_object_set_new(o, "good_reps_flagged", json_integer(sum->good_flagged));
+        json_object_set_new(o, "by_fault", jfaults);
         json_object_set_new(jout, title, o);
     } else {
         json_decref(jsrc);
         json_decref(jex);
+        json_decref(jfaults);
     }
 }
 
