@@ -4,11 +4,12 @@
 #include <stddef.h>
 #include <string.h>
 
-/* The counting constants (tau_s, h_frac, keep_frac, ret_frac, min_rom_frac) are the values
- * tools/eval/rr_eval --loso chose on all dev sources; every held-out fold chose the same or a
- * neighbouring value (docs/internals/analysis.md "Constants"). The others are definitions:
- * gaps over 2 s end a movement, a rep lasts at least 0.25 s, "most" cycles is half, one cycle
- * can be a set, a plank is held 2 s, a rep starts and ends 15 % from rest. */
+/* Every value is the one tools/eval/rr_eval --loso chose on all dev sources; every held-out
+ * fold chose the same (docs/internals/analysis.md "Constants"; CTest eval/corpus checks it).
+ * In words: a 50 ms low-pass, a hysteresis band of 35 % of the athlete's range, a full rep is at
+ * least 40 % of it and counts when 60 % back, gaps over 2 s end a movement, a rep lasts at least
+ * 0.25 s, half the cycles must fit the exercise, one cycle can be a set, a plank is held 2 s, a
+ * rep starts and ends 15 % of its range from rest. */
 static const struct analysis_params defaults = {
     .counter = {.tau_s = 0.05f,
                 .h_frac = 0.35f,

@@ -5,7 +5,8 @@
  *
  * analysis_params_default() returns the shipped values. Constants fitted from data come from
  * params_gen.c, written by tools/train_analysis/train.py (never by hand); the rest are chosen
- * by tools/eval (rr_eval --choose) over the dev sources, and are listed with their grids there.
+ * by tools/eval (rr_eval --loso) inside leave-one-source-out folds of the dev sources; the grids
+ * and the fold table are in docs/internals/analysis.md.
  *
  * Thread-safety: the defaults are static and read-only.
  */

@@ -20,4 +20,6 @@ RR_SHARED_DIR=$shared /usr/bin/python3 "$root/tools/eval/build_corpus.py" --out 
 "$eval" "$out/eval-corpus/manifest.json" --floors --json "$out/eval.json" \
   --loso counter.tau_s=0.05,0.1,0.15,0.2,0.25 --loso counter.h_frac=0.25,0.35,0.45,0.55 \
   --loso counter.keep_frac=0.4,0.5,0.6,0.7 --loso counter.ret_frac=0.4,0.5,0.6,0.7,0.8 \
-  --loso counter.min_rom_frac=0.05,0.1,0.2,0.3 --loso-check
+  --loso counter.min_rom_frac=0.05,0.1,0.2,0.3 --loso counter.gap_s=1,2,3,4 \
+  --loso counter.min_cycle_s=0.15,0.25,0.4 --loso valid_frac=0.3,0.4,0.5,0.6,0.7 \
+  --loso min_cycles=1,2,3 --loso hold_min_s=1,2,3,5 --loso edge_frac=0.1,0.15,0.2,0.3 --loso-check

@@ -19,9 +19,10 @@
  *             on clips labelled free of faults, per rep
  *   hold      plank: |predicted - labelled hold| in seconds
  * --loso: for each listed constant, choose its value inside leave-one-source-out folds (the
- * value that maximises exact counts on the other dev sources, ties: lowest MAE) and report the
- * held-out result per source, then the value chosen on all of them; --loso-check fails when
- * that differs from the shipped value (src/analysis/params.c).
+ * value that maximises exact counts and recognitions on the other dev sources, then the lowest
+ * MAE; coordinate descent from the shipped values, moving only to a strictly better value),
+ * report the held-out result per source, then the values chosen on all of them; --loso-check
+ * fails when those differ from the shipped values (src/analysis/params.c).
  */
 #include <jansson.h>
 #include <math.h>
@@ -40,7 +41,7 @@
 #define MAX_FAULTS 8
 #define N_CLASSES 10 /* nine exercises + none */
 #define MAX_SOURCES 64
-#define MAX_LOSO 8
+#define MAX_LOSO 16
 #define MAX_GRID 16
 
 struct item {
@@ -739,7 +740,7 @@ static double objective(const struct summary *s)
 }
 
 /* Coordinate descent (two sweeps, starting from the shipped values) over the grids, on the
- * items of `mask`; writes the choice into *p. */
+ * items of `mask`; a value moves only to a strictly better one; writes the choice into *p. */
 static void choose(struct analysis_params *p, const char *const *names, float grid[][MAX_GRID],
                    const int *n_grid, int n, int *mask, struct result *res)
 {
@@ -747,7 +748,10 @@ static void choose(struct analysis_params *p, const char *const *names, float gr
         for (int l = 0; l < n; l++) {
             float *field = analysis_params_field(p, names[l]);
             float best_v = *field;
-            double best = -1e30;
+            /* Ties keep the current value: a grid point must do strictly better to move it. */
+            struct summary s0;
+            evaluate(p, mask, res, &s0);
+            double best = objective(&s0);
             for (int gi = 0; gi < n_grid[l]; gi++) {
                 *field = grid[l][gi];
                 struct summary s;
