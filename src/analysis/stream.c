@@ -33,7 +33,8 @@
 #define SETTLE_S 0.5
 #define HOLD_GAP_S 1.0
 #define HOLD_WINDOW_S 1.0
-#define POSE_VOTE 2 /* frames either side voting on a pose */
+#define POSE_VOTE 2 /* frames either side voting on a pose... */
+#define POSE_VOTE_S 0.09 /* ...within this many seconds (2 frames at 24 fps and up) */
 #define YAW_BINS 37 /* 5-degree bins of |yaw| over 0..180 */
 #define HOLD_MEASURES 2
 
@@ -290,11 +291,15 @@ static int pose_vote(const struct analysis_stream *s, int track, size_t i, frame
 {
     if (!fn)
         return 1;
+    const struct geom_frame *gi = frame_at(s, i);
+    if (!gi)
+        return 0;
     int yes = 0, all = 0;
     size_t a = i > POSE_VOTE ? i - POSE_VOTE : 0;
     for (size_t k = a; k <= i + POSE_VOTE; k++) {
         const struct geom_frame *g = frame_at(s, k);
-        if (!g || g->track != track || !g->valid)
+        /* Neighbours vote only when close in time: at a low frame rate they are another pose. */
+        if (!g || g->track != track || !g->valid || fabs(secs(g->t_us, gi->t_us)) > POSE_VOTE_S)
             continue;
         all++;
         yes += fn(g) ? 1 : 0;

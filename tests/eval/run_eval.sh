@@ -23,3 +23,6 @@ RR_SHARED_DIR=$shared /usr/bin/python3 "$root/tools/eval/build_corpus.py" --out 
   --loso counter.min_rom_frac=0.05,0.1,0.2,0.3 --loso counter.gap_s=1,2,3,4 \
   --loso counter.min_cycle_s=0.15,0.25,0.4 --loso valid_frac=0.3,0.4,0.5,0.6,0.7 \
   --loso min_cycles=1,2,3 --loso hold_min_s=1,2,3,5 --loso edge_frac=0.1,0.15,0.2,0.3 --loso-check
+# What the live coach sees on a slow phone: the same clips at 8 frames/s (printed, no floors).
+echo "== the dev and RepCount-A sets at 8 frames per second (live coach on a slow phone)"
+"$eval" "$out/eval-corpus/manifest.json" --set dev --set repcount --fps 8 | grep -E '^(==|  ALL|  recognition)'

@@ -5,6 +5,7 @@
  *
  *   rr_eval MANIFEST [--set S]... [--source S]... [--id ID] [--param NAME=VALUE]...
  *           [--json OUT] [--floors] [--verbose] [--loso NAME=V1,V2,...]... [--loso-check]
+ *           [--fps F]   (keep only the frames a camera at F frames/s would deliver)
  *
  * Metrics (docs/internals/analysis.md "Evaluation"):
  *   exact     count equals the label (or one of reps_accept)
@@ -181,7 +182,25 @@ static int load_manifest(const char *path, char **sets, int n_sets, char **sourc
     return 0;
 }
 
-static int load_frames(void)
+/* Keep only the frames a camera at `fps` frames per second would have delivered (the first
+ * frame at or after each tick), as the live coach sees a clip on a slow phone. */
+static void subsample(struct item *m, double fps)
+{
+    if (!(fps > 0.0) || m->n == 0)
+        return;
+    const int64_t step = (int64_t)(1e6 / fps);
+    int64_t next = m->frames[0].t_us;
+    size_t k = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        if (m->frames[i].t_us < next)
+            continue;
+        m->frames[k++] = m->frames[i];
+        next += step * (1 + (m->frames[i].t_us - next) / step);
+    }
+    m->n = k;
+}
+
+static int load_frames(double fps)
 {
     for (int i = 0; i < n_items; i++) {
         char msg[256] = "";
@@ -191,6 +210,7 @@ static int load_frames(void)
             fprintf(stderr, "rr_eval: %s: %s\n", items[i].path, msg[0] ? msg : rr_strerror(err));
             return -1;
         }
+        subsample(&items[i], fps);
     }
     return 0;
 }
@@ -843,7 +863,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: rr_eval MANIFEST [--set S]... [--source S]... [--id ID] "
                     "[--param NAME=VALUE]... [--loso NAME=V1,V2,...]... [--json OUT] [--floors] "
-                    "[--loso-check] [--verbose]\n");
+                    "[--loso-check] [--verbose] [--fps F]\n");
 }
 
 int main(int argc, char **argv)
@@ -860,6 +880,7 @@ int main(int argc, char **argv)
     char *loso_name[MAX_LOSO];
     float loso_grid[MAX_LOSO][MAX_GRID];
     int loso_n[MAX_LOSO], n_loso = 0;
+    double fps = 0.0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -877,6 +898,12 @@ int main(int argc, char **argv)
             loso_check = 1;
         } else if (strcmp(a, "--verbose") == 0) {
             verbose++;
+        } else if (strcmp(a, "--fps") == 0 && v) {
+            fps = strtod(argv[++i], NULL);
+            if (!(fps > 0.0 && fps <= 1000.0)) {
+                fprintf(stderr, "rr_eval: --fps must be in (0, 1000]\n");
+                return 64;
+            }
         } else if ((strcmp(a, "--param") == 0 || strcmp(a, "--loso") == 0) && v) {
             char buf[256];
             copy_str(buf, sizeof buf, argv[++i]);
@@ -905,7 +932,7 @@ int main(int argc, char **argv)
             return 64;
         }
     }
-    if (load_manifest(manifest, sets, n_sets, sources, n_sources, only) || load_frames())
+    if (load_manifest(manifest, sets, n_sets, sources, n_sources, only) || load_frames(fps))
         return 2;
     if (n_items <= 0) {
         fprintf(stderr, "rr_eval: no items selected\n");
