@@ -50,8 +50,12 @@ struct http_request {
     void *principal;
     void (*principal_free)(void *);
 
-    /* staged response */
+    /* staged response; a file reply (http_reply_file) stays a descriptor until the server
+     * queues it, so validators the handler adds afterwards (ETag) count for If-Range */
     struct MHD_Response *resp;
+    int file_staged;
+    int file_fd;
+    uint64_t file_size;
     unsigned status;
     unsigned retry_after;
     size_t n_headers;
@@ -62,8 +66,13 @@ struct http_request {
     struct http__arena_block *arena;
 };
 
-/* Resets the staged response (destroys a previous one). */
+/* Resets the staged response (destroys a previous one, closes a staged file). */
 void http_request__drop_response(struct http_request *req);
+/* 1 when a reply is staged (a response or a file). */
+int http_request__has_response(const struct http_request *req);
+/* Turns a staged file into its response (200, 206 or 416 by Range and If-Range, read against
+ * the ETag / Last-Modified staged by then). 0 or RR_ERR_NOMEM; no-op without a staged file. */
+int http_request__build_file(struct http_request *req);
 /* Frees the arena, JSON, principal, staged response; aborts an open sink. Not the struct. */
 void http_request__release(struct http_request *req);
 /* Current time in nanoseconds (CLOCK_MONOTONIC). */

@@ -657,7 +657,7 @@ static void finish(struct http_server *s, struct http_request *req)
         http_request__drop_response(req);
         req->n_headers = 0;
         http_reply_errcode(req, rc, NULL);
-    } else if (!req->resp) {
+    } else if (!http_request__has_response(req)) {
         http_reply_errcode(req, RR_ERR_INTERNAL, NULL);
         log_event(LOG_LEVEL_ERROR, "handler returned without a response",
                   json_pack("{s:s, s:s}", "request_id", req->request_id, "route", rt->name));
@@ -667,6 +667,8 @@ static void finish(struct http_server *s, struct http_request *req)
 static enum MHD_Result queue(struct http_server *s, struct http_request *req)
 {
     enum MHD_Result ret;
+    if (http_request__build_file(req) < 0)
+        http_request__drop_response(req);
     if (!req->resp) {
         /* staging the error itself failed (out of memory): a bare 500 */
         req->resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
