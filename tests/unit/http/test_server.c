@@ -76,6 +76,19 @@ static int h_file(struct http_request *req, void *app)
     return err;
 }
 
+static int h_list(struct http_request *req, void *app)
+{
+    (void)app;
+    int limit;
+    const char *cursor;
+    if (validate_query_limit(req, 20, 100, &limit) ||
+        validate_query_cursor(req, 64, &cursor))
+        return 0;
+    if (cursor && strcmp(cursor, "refused") == 0)
+        return validate_reply_param(req, "cursor", VALIDATE_BAD_CURSOR);
+    return http_reply_json(req, 200, json_pack("{s:i, s:s?}", "limit", limit, "cursor", cursor));
+}
+
 static int h_conflict(struct http_request *req, void *app)
 {
     (void)req;
@@ -193,6 +206,7 @@ static const struct http_route routes[] = {
      NULL},
     {HTTP_GET, "/v1/slow", h_slow, 0, HTTP_BODY_NONE, "slow", "slow", NULL, NULL},
     {HTTP_GET, "/v1/file", h_file, 0, HTTP_BODY_NONE, "file", "file", NULL, NULL},
+    {HTTP_GET, "/v1/list", h_list, 0, HTTP_BODY_NONE, "list", "list", NULL, NULL},
     {HTTP_GET, "/v1/conflict", h_conflict, 0, HTTP_BODY_NONE, "conflict", "", NULL, NULL},
     {HTTP_GET, "/v1/limited", h_limited, 0, HTTP_BODY_NONE, "limited", "", NULL, NULL},
     {HTTP_GET, "/v1/noreply", h_noreply, 0, HTTP_BODY_NONE, "noreply", "", NULL, NULL},
@@ -773,6 +787,35 @@ static void server__if_range_honours_the_range_only_for_the_same_validator(void 
     assert_int_equal(http_if_range_matches("", "\"a\"", ""), 0);
 }
 
+static void server__list_query_errors_have_one_shape(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *path, *field;
+    } bad[] = {
+        {"/v1/list?limit=0", "limit"},      {"/v1/list?limit=101", "limit"},
+        {"/v1/list?limit=x", "limit"},      {"/v1/list?limit=", "limit"},
+        {"/v1/list?limit=99999999999", "limit"}, {"/v1/list?cursor=", "cursor"},
+        {"/v1/list?cursor=refused", "cursor"},
+    };
+    struct httpc_resp r;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        get(bad[i].path, &r);
+        json_t *j = expect_error(&r, 422, "validation_failed");
+        json_t *e = json_object_get(j, "error");
+        assert_string_equal(json_string_value(json_object_get(e, "message")),
+                            "invalid request parameters");
+        json_t *d = json_array_get(json_object_get(e, "details"), 0);
+        assert_string_equal(json_string_value(json_object_get(d, "field")), bad[i].field);
+        json_decref(j);
+        httpc_resp_free(&r);
+    }
+    get("/v1/list?limit=100&cursor=abc", &r);
+    assert_int_equal(r.status, 200);
+    assert_true(r.body_len > 0 && strstr(r.body, "\"limit\":100") && strstr(r.body, "abc"));
+    httpc_resp_free(&r);
+}
+
 static void server__request_id_is_echoed_when_sane(void **state)
 {
     (void)state;
@@ -1099,6 +1142,7 @@ int main(void)
         cmocka_unit_test(server__binds_ipv6_loopback),
         cmocka_unit_test(server__range_requests_give_206_and_416),
         cmocka_unit_test(server__if_range_honours_the_range_only_for_the_same_validator),
+        cmocka_unit_test(server__list_query_errors_have_one_shape),
         cmocka_unit_test(server__request_id_is_echoed_when_sane),
         cmocka_unit_test(server__auth_routes_fail_closed),
         cmocka_unit_test(server__handler_errors_go_through_the_one_table),
