@@ -5,6 +5,7 @@
 #include "request_int.h"
 
 #include <microhttpd.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,6 +273,15 @@ out:
     return err;
 }
 
+json_t *http__error_body(const char *code, const char *message, const char *request_id,
+                         json_t *details)
+{
+    if (!details)
+        details = json_array();
+    return json_pack("{s:{s:s, s:s, s:s, s:o}}", "error", "code", code, "message", message,
+                     "request_id", request_id, "details", details);
+}
+
 int http_reply_error(struct http_request *req, unsigned status, const char *code,
                      const char *message, json_t *details)
 {
@@ -281,10 +291,7 @@ int http_reply_error(struct http_request *req, unsigned status, const char *code
         json_decref(details);
         return RR_ERR_INVAL;
     }
-    if (!details)
-        details = json_array();
-    body = json_pack("{s:{s:s, s:s, s:s, s:o}}", "error", "code", code, "message", message,
-                     "request_id", req->request_id, "details", details);
+    body = http__error_body(code, message, req->request_id, details);
     if (!body)
         return RR_ERR_NOMEM;
     err = http_reply_json(req, status, body);
@@ -304,6 +311,40 @@ int http_reply_errcode(struct http_request *req, int err, const char *message)
     return http_reply_error(req, status, http_code_for_error(err), message, NULL);
 }
 
+void http__new_request_id(char out[17])
+{
+    unsigned char rnd[8];
+    randombytes_buf(rnd, sizeof rnd);
+    sodium_bin2hex(out, 17, rnd, sizeof rnd);
+}
+
+size_t http__error_response(char *buf, size_t cap, unsigned status, const char *code,
+                            const char *message, const char *request_id, unsigned retry_after)
+{
+    json_t *body = http__error_body(code, message, request_id, NULL);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text)
+        return 0;
+    char date[64], retry[48] = "";
+    struct tm tm;
+    time_t now = time(NULL);
+    if (!gmtime_r(&now, &tm) || strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+        date[0] = '\0';
+    if (retry_after)
+        snprintf(retry, sizeof retry, "Retry-After: %u\r\n", retry_after);
+    const char *reason = MHD_get_reason_phrase_for(status);
+    size_t len = strlen(text);
+    int n = snprintf(buf, cap,
+                     "HTTP/1.1 %u %s\r\nDate: %s\r\nConnection: close\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "X-Request-Id: %s\r\nCache-Control: no-store\r\n"
+                     "X-Content-Type-Options: nosniff\r\n%s\r\n%s",
+                     status, reason && *reason ? reason : "Error", date, len, request_id, retry,
+                     text);
+    free(text);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
 
 /* ---- Range ---- */
 

@@ -73,6 +73,17 @@ int http_request__has_response(const struct http_request *req);
 /* Turns a staged file into its response (200, 206 or 416 by Range and If-Range, read against
  * the ETag / Last-Modified staged by then). 0 or RR_ERR_NOMEM; no-op without a staged file. */
 int http_request__build_file(struct http_request *req);
+/* The one error body {"error":{"code","message","request_id","details"}}; steals `details`
+ * (NULL = []); NULL when out of memory. */
+json_t *http__error_body(const char *code, const char *message, const char *request_id,
+                         json_t *details);
+/* A whole HTTP/1.1 error response (status line, headers with Connection: close, JSON body) in
+ * buf, for answers written straight to a socket by the connection gate. Retry-After is sent
+ * when retry_after > 0. Returns its length, 0 when it does not fit or out of memory. */
+size_t http__error_response(char *buf, size_t cap, unsigned status, const char *code,
+                            const char *message, const char *request_id, unsigned retry_after);
+/* 16 random hex digits and a NUL (libsodium). */
+void http__new_request_id(char out[17]);
 /* Frees the arena, JSON, principal, staged response; aborts an open sink. Not the struct. */
 void http_request__release(struct http_request *req);
 /* Current time in nanoseconds (CLOCK_MONOTONIC). */

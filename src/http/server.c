@@ -12,16 +12,11 @@
  * can refuse %00, %2F and "..". In-flight requests are counted from the first call to the
  * completion callback; http_server_stop() waits for that count to drop to zero.
  *
- * Slow clients: MHD 0.9.75 only has an idle timeout, and header bytes never reach us before the
- * headers are complete. So every connection gets a tracker (MHD_OPTION_NOTIFY_CONNECTION) with
- * its phase (headers / body / handling) and when the phase began; on_request moves it along and
- * counts body bytes. A reaper thread scans the trackers every REAP_INTERVAL_MS and shuts down
- * (shutdown(2), never close: MHD owns the descriptor) a connection still waiting for complete
- * headers header_timeout_s after it was accepted or its previous response finished, or whose
- * body averages less than body_min_rate bytes/s once body_grace_s have passed; MHD then sees
- * EOF and closes it. A tracker leaves the list in the CLOSED notification, which MHD sends
- * before it closes the socket, under the same lock, so the reaper never touches a reused fd.
- * The body rate is also checked as chunks arrive (MHD_NO closes at once).
+ * Connections (conns.c): the server owns the listening socket. A gate thread admits each new
+ * connection against the connection budget (evicting the oldest incomplete one under
+ * pressure), holds it until its first request head is complete and well-formed, and then hands
+ * it to MHD (MHD_add_connection); the same thread enforces the header deadline and the body
+ * rate, and resumes parked streams every tick.
  */
 #include "server.h"
 
@@ -42,6 +37,8 @@
 #include <unistd.h>
 
 #include "base/rr_error.h"
+#include "conns.h"
+#include "head.h"
 #include "log.h"
 #include "metrics.h"
 #include "openapi.h"
@@ -52,26 +49,10 @@
  * 413; beyond it the connection is closed. */
 #define DRAIN_MAX (1u << 20)
 #define N_CLASSES 5
-#define REAP_INTERVAL_MS 100
-
-/* Per-connection slow-client tracker (see the file comment). phase/since/body_bytes are written
- * by the connection's MHD thread and read by the reaper; links and `fd` are guarded by
- * track_mu. */
-enum conn_phase { PHASE_HEADERS, PHASE_BODY, PHASE_HANDLING };
-enum slow_reason { SLOW_NONE, SLOW_HEADERS, SLOW_BODY };
 
 struct parked {
     struct parked *next;
     struct MHD_Connection *conn;
-};
-
-struct conn_track {
-    struct conn_track *prev, *next;
-    MHD_socket fd;
-    atomic_int phase;
-    _Atomic uint64_t since_ms;   /* monotonic start of the current phase */
-    _Atomic uint64_t body_bytes; /* this request's body bytes so far */
-    atomic_int reason;           /* enum slow_reason once we shut it down */
 };
 
 static const double latency_bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -98,15 +79,8 @@ struct http_server {
     char *openapi;
     size_t openapi_len;
     uint16_t port;
-    /* slow clients */
-    pthread_mutex_t track_mu;
-    pthread_cond_t track_cv;
-    struct conn_track *tracks; /* every open connection */
-    int reaper_stop;           /* under track_mu */
-    int reaper_started;
-    pthread_t reaper;
-    struct metrics_counter *slow_closed[2]; /* [SLOW_HEADERS - 1], [SLOW_BODY - 1] */
-    /* parked streaming connections (http__park), resumed by the reaper every tick */
+    struct http_conns *conns; /* gate, admission, deadlines, the timer thread */
+    /* parked streaming connections (http__park), resumed by the timer thread every tick */
     pthread_mutex_t park_mu;
     struct parked *parked; /* under park_mu */
     int parking_closed;    /* under park_mu */
@@ -237,9 +211,7 @@ static void fill_request_id(struct http_request *req)
         snprintf(req->request_id, sizeof req->request_id, "%s", given);
         return;
     }
-    unsigned char rnd[8];
-    randombytes_buf(rnd, sizeof rnd);
-    sodium_bin2hex(req->request_id, sizeof req->request_id, rnd, sizeof rnd);
+    http__new_request_id(req->request_id);
 }
 
 static void fill_client_ip(struct http_request *req)
@@ -258,107 +230,7 @@ static void fill_client_ip(struct http_request *req)
                   req->client_ip, sizeof req->client_ip);
 }
 
-/* ---- slow clients ---- */
-
-static uint64_t now_ms(void) { return http__now_ns() / 1000000u; }
-
-static struct conn_track *track_of(struct MHD_Connection *conn)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    return ci ? ci->socket_context : NULL;
-}
-
-static void track_phase(struct conn_track *t, enum conn_phase phase)
-{
-    if (!t)
-        return;
-    atomic_store(&t->since_ms, now_ms());
-    atomic_store(&t->body_bytes, 0);
-    atomic_store(&t->phase, (int)phase);
-}
-
-/* Slower than the minimum body rate, once the grace period is over? */
-static int body_too_slow(const struct http_config *cfg, uint64_t bytes, uint64_t elapsed_ms)
-{
-    if (cfg->body_min_rate == 0 || elapsed_ms <= (uint64_t)cfg->body_grace_s * 1000u)
-        return 0;
-    return bytes * 1000u < (uint64_t)cfg->body_min_rate * elapsed_ms;
-}
-
-static void slow_closed(struct http_server *s, struct conn_track *t, enum slow_reason why,
-                        uint64_t elapsed_ms)
-{
-    atomic_store(&t->reason, (int)why);
-    metrics_counter_add(s->slow_closed[why - 1], 1);
-    log_event(LOG_LEVEL_WARN, "slow client closed",
-              json_pack("{s:s, s:I, s:I}", "reason",
-                        why == SLOW_HEADERS ? "header_deadline" : "body_rate", "elapsed_ms",
-                        (json_int_t)elapsed_ms, "body_bytes",
-                        (json_int_t)atomic_load(&t->body_bytes)));
-}
-
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode code)
-{
-    struct http_server *s = cls;
-    struct conn_track *t = *socket_context;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        t = calloc(1, sizeof *t);
-        if (!t || !ci) { /* untracked: only MHD's idle timeout applies to it */
-            free(t);
-            return;
-        }
-        t->fd = ci->connect_fd;
-        track_phase(t, PHASE_HEADERS);
-        pthread_mutex_lock(&s->track_mu);
-        t->next = s->tracks;
-        if (s->tracks)
-            s->tracks->prev = t;
-        s->tracks = t;
-        pthread_mutex_unlock(&s->track_mu);
-        *socket_context = t;
-        return;
-    }
-    if (!t) /* MHD_CONNECTION_NOTIFY_CLOSED of an untracked connection */
-        return;
-    pthread_mutex_lock(&s->track_mu);
-    if (t->prev)
-        t->prev->next = t->next;
-    else
-        s->tracks = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
-    pthread_mutex_unlock(&s->track_mu);
-    *socket_context = NULL;
-    free(t);
-}
-
-/* Shut down connections past a deadline. Called with track_mu held. */
-static void reap(struct http_server *s)
-{
-    uint64_t now = now_ms();
-    uint64_t header_ms = (uint64_t)s->cfg.header_timeout_s * 1000u;
-    for (struct conn_track *t = s->tracks; t; t = t->next) {
-        if (atomic_load(&t->reason) != SLOW_NONE)
-            continue;
-        int phase = atomic_load(&t->phase);
-        uint64_t since = atomic_load(&t->since_ms);
-        uint64_t elapsed = now > since ? now - since : 0;
-        enum slow_reason why = SLOW_NONE;
-        if (phase == PHASE_HEADERS && header_ms > 0 && elapsed > header_ms)
-            why = SLOW_HEADERS;
-        else if (phase == PHASE_BODY && body_too_slow(&s->cfg, atomic_load(&t->body_bytes),
-                                                      elapsed))
-            why = SLOW_BODY;
-        if (why == SLOW_NONE)
-            continue;
-        slow_closed(s, t, why, elapsed); /* counted before the client can see the close */
-        (void)shutdown(t->fd, SHUT_RDWR); /* MHD sees EOF and closes; the fd is still MHD's */
-    }
-}
+/* ---- parked streams ---- */
 
 int http__park(struct http_server *s, struct MHD_Connection *conn)
 {
@@ -368,12 +240,12 @@ int http__park(struct http_server *s, struct MHD_Connection *conn)
     if (!p)
         return RR_ERR_NOMEM;
     int err = 0;
-    /* suspend under park_mu so the reaper cannot resume before the suspend; no MHD callback
+    /* suspend under park_mu so the timer cannot resume before the suspend; no MHD callback
      * takes park_mu, so holding it across the MHD call cannot deadlock */
     pthread_mutex_lock(&s->park_mu);
     if (atomic_load(&s->stopping) || s->parking_closed) {
         err = RR_ERR_BUSY;
-    } else if (!s->reaper_started) {
+    } else if (!http_conns_running(s->conns)) {
         err = RR_ERR_UNSUPPORTED;
     } else {
         p->conn = conn;
@@ -400,31 +272,16 @@ static void unpark_all(struct http_server *s)
     pthread_mutex_unlock(&s->park_mu);
 }
 
-static void *reaper_main(void *arg)
+/* The timer thread's tick (conns.c): resume every parked stream. */
+static void on_tick(void *ctx) { unpark_all(ctx); }
+
+/* No more parking, and nothing left parked (after the timer thread stopped). */
+static void close_parking(struct http_server *s)
 {
-    struct http_server *s = arg;
-    pthread_mutex_lock(&s->track_mu);
-    while (!s->reaper_stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += REAP_INTERVAL_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        (void)pthread_cond_timedwait(&s->track_cv, &s->track_mu, &ts);
-        if (!s->reaper_stop)
-            reap(s);
-        pthread_mutex_unlock(&s->track_mu); /* MHD calls are made without track_mu */
-        unpark_all(s);
-        pthread_mutex_lock(&s->track_mu);
-    }
-    pthread_mutex_unlock(&s->track_mu);
     pthread_mutex_lock(&s->park_mu);
-    s->parking_closed = 1; /* nobody resumes after this */
+    s->parking_closed = 1;
     pthread_mutex_unlock(&s->park_mu);
     unpark_all(s);
-    return NULL;
 }
 
 /* ---- request phases ---- */
@@ -545,16 +402,8 @@ static enum MHD_Result on_body(struct http_server *s, struct http_request *req, 
                                size_t n)
 {
     req->body_bytes += n;
-    struct conn_track *t = track_of(req->conn);
-    if (t) {
-        uint64_t bytes = atomic_fetch_add(&t->body_bytes, n) + n;
-        uint64_t now = now_ms(), since = atomic_load(&t->since_ms);
-        uint64_t elapsed = now > since ? now - since : 0;
-        if (atomic_load(&t->reason) == SLOW_NONE && body_too_slow(&s->cfg, bytes, elapsed)) {
-            slow_closed(s, t, SLOW_BODY, elapsed);
-            return MHD_NO;
-        }
-    }
+    if (http_conns__body(s->conns, req->conn, n))
+        return MHD_NO; /* slower than body_min_rate: counted and logged */
     if (req->body_err == 0) {
         if (req->body_state == BODY_JSON) {
             if (req->json_len + n > s->cfg.json_limit) {
@@ -710,7 +559,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->t_start_ns = http__now_ns();
         req->conn = conn;
         begin(s, req, url, method);
-        track_phase(track_of(conn), req->resp ? PHASE_HANDLING : PHASE_BODY);
+        http_conns__phase(conn, req->resp ? HTTP_CONN_HANDLING : HTTP_CONN_BODY);
         return req->resp ? queue(s, req) : MHD_YES;
     }
     if (req->queued)
@@ -720,17 +569,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return on_body(s, req, upload_data, n);
     }
-    track_phase(track_of(conn), PHASE_HANDLING);
+    http_conns__phase(conn, HTTP_CONN_HANDLING);
     finish(s, req);
     return queue(s, req);
 }
 
-static const char *termination_name(enum MHD_RequestTerminationCode toe, int slow)
+static const char *termination_name(enum MHD_RequestTerminationCode toe, int closed)
 {
-    if (slow == SLOW_HEADERS)
+    switch (closed) {
+    case HTTP_CONN_HEADER_DEADLINE:
         return "header_deadline";
-    if (slow == SLOW_BODY)
+    case HTTP_CONN_BODY_RATE:
         return "body_rate";
+    case HTTP_CONN_EVICTED:
+        return "evicted";
+    default:
+        break;
+    }
     switch (toe) {
     case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
         return "timeout";
@@ -748,10 +603,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     struct http_server *s = cls;
     struct http_request *req = *con_cls;
-    struct conn_track *t = track_of(conn);
-    int slow = t ? atomic_load(&t->reason) : SLOW_NONE;
+    int closed = http_conns__closed_why(conn);
     /* a keep-alive connection now waits for its next request: the header deadline restarts */
-    track_phase(t, PHASE_HEADERS);
+    http_conns__phase(conn, HTTP_CONN_HEADERS);
     if (!req)
         return;
     *con_cls = NULL;
@@ -769,7 +623,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                           "status", (int)req->status, "ms", secs * 1000.0, "ip", req->client_ip, "bytes_in",
                           (json_int_t)req->body_bytes);
     if (f && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        json_object_set_new(f, "termination", json_string(termination_name(toe, slow)));
+        json_object_set_new(f, "termination", json_string(termination_name(toe, closed)));
     log_event(req->status >= 500 || req->status == 0 ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, "request",
               f);
 
@@ -779,32 +633,47 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_fetch_sub(&s->in_flight, 1);
 }
 
-/* ---- lifecycle ---- */
-
-static void reaper_stop(struct http_server *s)
+/* A request head the gate answered itself (conns.c): metrics and access log as "unmatched".
+ * Only printable ASCII of the method and the path (no query) is logged. */
+static void on_gate_answer(void *ctx, const struct http_gate_answer *a)
 {
-    if (!s->reaper_started)
-        return;
-    pthread_mutex_lock(&s->track_mu);
-    s->reaper_stop = 1;
-    pthread_cond_signal(&s->track_cv);
-    pthread_mutex_unlock(&s->track_mu);
-    pthread_join(s->reaper, NULL);
-    s->reaper_started = 0;
+    struct http_server *s = ctx;
+    char method[HTTP_HEAD_MAX_METHOD + 1] = "?", path[257] = "?";
+    if (a->method && a->method_len < sizeof method) {
+        memcpy(method, a->method, a->method_len);
+        method[a->method_len] = '\0';
+    }
+    if (a->target) {
+        size_t n = 0;
+        while (n < a->target_len && n < sizeof path - 1 && a->target[n] != '?' &&
+               a->target[n] > 0x20 && a->target[n] < 0x7f)
+            n++;
+        if (n == a->target_len || a->target[n] == '?' || n == sizeof path - 1) {
+            memcpy(path, a->target, n);
+            path[n] = '\0';
+        }
+    }
+    struct route_stats *st = &s->stats[s->n_routes];
+    metrics_counter_add(st->by_class[a->status / 100 - 1], 1);
+    metrics_histogram_observe(st->latency, a->ms / 1000.0);
+    log_event(a->status >= 500 ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, "request",
+              json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:s, s:i, s:s, s:s}", "request_id",
+                        a->request_id, "method", method, "path", path, "route", "unmatched",
+                        "status", (int)a->status, "ms", a->ms, "ip", a->ip, "bytes_in", 0,
+                        "termination", "bad_head", "code", a->code));
 }
+
+/* ---- lifecycle ---- */
 
 static void server_free(struct http_server *s)
 {
     if (!s)
         return;
-    reaper_stop(s);
-    while (s->tracks) { /* MHD closed every connection; anything left was never notified */
-        struct conn_track *t = s->tracks;
-        s->tracks = t->next;
-        free(t);
-    }
-    pthread_mutex_destroy(&s->track_mu);
-    pthread_cond_destroy(&s->track_cv);
+    http_conns_stop(s->conns);
+    close_parking(s);
+    if (s->daemon)
+        MHD_stop_daemon(s->daemon);
+    http_conns_free(s->conns);
     pthread_mutex_destroy(&s->park_mu);
     router_free(s->router);
     metrics_free(s->metrics);
@@ -824,16 +693,6 @@ static int make_stats(struct http_server *s)
                                        "requests being handled now", NULL);
     if (!s->in_flight_gauge)
         return RR_ERR_NOMEM;
-    static const char *const reasons[2] = {"header_deadline", "body_rate"};
-    for (unsigned r = 0; r < 2; r++) {
-        char labels[64];
-        if (!metrics_labels(labels, sizeof labels, "reason", reasons[r], (const char *)NULL))
-            return RR_ERR_INVAL;
-        s->slow_closed[r] = metrics_counter(s->metrics, "http_slow_clients_closed_total",
-                                            "connections closed for missing a deadline", labels);
-        if (!s->slow_closed[r])
-            return RR_ERR_NOMEM;
-    }
     for (size_t i = 0; i <= s->n_routes; i++) {
         const char *name = i < s->n_routes ? s->routes[i].name : "unmatched";
         const char *method = i < s->n_routes ? http_method_name(s->routes[i].method) : "";
@@ -865,12 +724,8 @@ int http_server_start(const struct http_config *cfg, const struct http_route *ro
 {
     int err = 0;
     struct http_server *s = NULL;
-    union {
-        struct sockaddr_in v4;
-        struct sockaddr_in6 v6;
-    } addr;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET;
     *out = NULL;
     if (msg_len)
         msg[0] = '\0';
@@ -888,8 +743,6 @@ int http_server_start(const struct http_config *cfg, const struct http_route *ro
     s = calloc(1, sizeof *s);
     if (!s)
         return RR_ERR_NOMEM;
-    pthread_mutex_init(&s->track_mu, NULL);
-    pthread_cond_init(&s->track_cv, NULL);
     pthread_mutex_init(&s->park_mu, NULL);
     s->cfg = *cfg;
     s->app = app;
@@ -922,50 +775,40 @@ int http_server_start(const struct http_config *cfg, const struct http_route *ro
     }
     s->openapi_len = strlen(s->openapi);
 
-    memset(&addr, 0, sizeof addr);
-    if (inet_pton(AF_INET, s->bind_addr, &addr.v4.sin_addr) == 1) {
-        addr.v4.sin_family = AF_INET;
-        addr.v4.sin_port = htons(cfg->port);
-    } else if (inet_pton(AF_INET6, s->bind_addr, &addr.v6.sin6_addr) == 1) {
-        addr.v6.sin6_family = AF_INET6;
-        addr.v6.sin6_port = htons(cfg->port);
-        flags |= MHD_USE_IPv6;
-    } else {
-        snprintf(msg, msg_len, "bind address is not an IP literal: %s", s->bind_addr);
-        err = RR_ERR_INVAL;
+    /* the connection table: a reserve of an eighth for requests past their head */
+    struct http_conns_config cc = {cfg->max_connections, cfg->max_connections / 8,
+                                   cfg->max_per_ip,      cfg->header_timeout_s,
+                                   cfg->idle_timeout_s,  cfg->body_min_rate,
+                                   cfg->body_grace_s,    cfg->header_limit};
+    struct http_conns_hooks hooks = {s, on_tick, on_gate_answer};
+    err = http_conns_new(&cc, s->metrics, &hooks, &s->conns);
+    if (err == 0)
+        err = http_conns_listen(s->conns, s->bind_addr, cfg->port, &s->port, msg, msg_len);
+    if (err < 0) {
+        if (err == RR_ERR_INVAL && !msg[0])
+            snprintf(msg, msg_len, "invalid connection settings");
         goto out;
     }
-    /* the timer thread (slow-client deadlines, resuming parked streams), before any request */
-    if (pthread_create(&s->reaper, NULL, reaper_main, s) == 0)
-        s->reaper_started = 1;
-    else
-        log_event(LOG_LEVEL_ERROR, "cannot start the server's timer thread: no header deadline "
-                  "or parked streams; the idle timeout and the body-rate check on arriving "
-                  "chunks still apply", NULL);
     /* MHD's pool holds the read buffer, the parsed headers and the reply headers: room for
      * twice the header limit keeps our own (JSON) 431 in charge for most oversize requests. */
     size_t pool = cfg->header_limit * 2 + 8192;
     s->daemon = MHD_start_daemon(
-        flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
-        s, MHD_OPTION_SOCK_ADDR,
-        (const struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
-        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        cfg->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
+        MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+        http_conns_mhd_limit(s->conns), MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK,
+        MHD_OPTION_NOTIFY_CONNECTION, http_conns__notify, s->conns, MHD_OPTION_UNESCAPE_CALLBACK,
         no_unescape, NULL, MHD_OPTION_END);
     if (!s->daemon) {
-        snprintf(msg, msg_len, "cannot listen on %s:%u", s->bind_addr, (unsigned)cfg->port);
+        snprintf(msg, msg_len, "cannot start libmicrohttpd");
         err = RR_ERR_IO;
         goto out;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_LISTEN_FD);
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    if (di && getsockname(di->listen_fd, (struct sockaddr *)&ss, &sl) == 0)
-        s->port = ntohs(ss.ss_family == AF_INET6
-                            ? ((struct sockaddr_in6 *)(void *)&ss)->sin6_port
-                            : ((struct sockaddr_in *)(void *)&ss)->sin_port);
+    if (http_conns_start(s->conns, s->daemon) < 0) {
+        snprintf(msg, msg_len, "cannot start the connection gate thread");
+        err = RR_ERR_IO;
+        goto out;
+    }
     log_event(LOG_LEVEL_INFO, "http server listening",
               json_pack("{s:s, s:i, s:i}", "addr", s->bind_addr, "port", (int)s->port, "routes",
                         (int)s->n_routes));
@@ -989,7 +832,7 @@ int http_server_stop(struct http_server *s)
     if (!s)
         return 0;
     atomic_store(&s->stopping, 1);
-    MHD_socket lfd = MHD_quiesce_daemon(s->daemon);
+    http_conns_quiesce(s->conns); /* no new connections; those still in the gate closed */
     uint64_t deadline = http__now_ns() + (uint64_t)s->cfg.drain_timeout_ms * 1000000u;
     while (atomic_load(&s->in_flight) > 0 && http__now_ns() < deadline) {
         struct timespec ts = {0, 5 * 1000 * 1000};
@@ -1001,10 +844,10 @@ int http_server_stop(struct http_server *s)
         log_event(LOG_LEVEL_WARN, "http drain timeout; cutting requests off",
                   json_pack("{s:i}", "in_flight", left));
     }
-    reaper_stop(s); /* resumes anything still parked; parking is refused from here */
+    http_conns_stop(s->conns); /* the timer thread: no more ticks */
+    close_parking(s);          /* resumes anything still parked; parking is refused from here */
     MHD_stop_daemon(s->daemon);
-    if (lfd != MHD_INVALID_SOCKET)
-        close(lfd);
+    s->daemon = NULL;
     log_event(LOG_LEVEL_INFO, "http server stopped", NULL);
     server_free(s);
     return err;

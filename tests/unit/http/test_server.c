@@ -1027,7 +1027,7 @@ static void server__drain_timeout_cuts_off_a_stuck_request(void **state)
     httpc_resp_free(&c.r);
 }
 
-static void server__per_ip_connection_limit_refuses_extra_connections(void **state)
+static void server__per_ip_connection_limit_answers_extra_connections_429(void **state)
 {
     (void)state;
     char msg[128];
@@ -1051,10 +1051,10 @@ static void server__per_ip_connection_limit_refuses_extra_connections(void **sta
         httpc_resp_free(&r);
     }
     int extra = httpc_connect(p);
-    assert_true(extra >= 0); /* the kernel completes the handshake; MHD then drops it */
+    assert_true(extra >= 0); /* the kernel completes the handshake; the gate answers and closes */
     httpc_send(extra, req, strlen(req));
     httpc_recv(extra, &r, 0);
-    assert_int_equal(r.status, 0);
+    json_decref(expect_error(&r, 429, "too_many_connections"));
     httpc_resp_free(&r);
     close(extra);
     close(fds[0]);
@@ -1151,7 +1151,7 @@ int main(void)
         cmocka_unit_test(server__access_log_is_json_without_query_or_secrets),
         cmocka_unit_test(server__graceful_stop_completes_a_running_request),
         cmocka_unit_test(server__drain_timeout_cuts_off_a_stuck_request),
-        cmocka_unit_test(server__per_ip_connection_limit_refuses_extra_connections),
+        cmocka_unit_test(server__per_ip_connection_limit_answers_extra_connections_429),
         cmocka_unit_test(server__start_refuses_bad_config_and_route_tables),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
