@@ -19,6 +19,9 @@ struct MHD_Response;
 struct http_server;
 
 #define HTTP__MAX_HEADERS 16
+/* Query parameters libmicrohttpd may parse for one request: each costs ~56 bytes of the
+ * connection's memory pool, which ~700 exhaust (the library then hangs); more -> 414. */
+#define HTTP__MAX_QUERY_PARAMS 64
 
 struct http__arena_block {
     struct http__arena_block *next;
@@ -62,6 +65,8 @@ struct http_request {
     const char *hdr_name[HTTP__MAX_HEADERS];
     const char *hdr_value[HTTP__MAX_HEADERS];
     int queued;
+    int query_overflow;      /* more than HTTP__MAX_QUERY_PARAMS: the query was not parsed */
+    int begun;               /* the server's first call for this request has run */
 
     struct http__arena_block *arena;
 };

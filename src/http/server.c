@@ -16,7 +16,13 @@
  * connection against the connection budget (evicting the oldest incomplete one under
  * pressure), holds it until its first request head is complete and well-formed, and then hands
  * it to MHD (MHD_add_connection); the same thread enforces the header deadline and the body
- * rate, and resumes parked streams every tick.
+ * rate, and resumes parked streams every tick. Requests after the first on a keep-alive
+ * connection are parsed by MHD alone, so the callbacks here guard what MHD gets wrong: the URI
+ * callback (MHD_OPTION_URI_LOG_CALLBACK, called before MHD splits the query) refuses a query
+ * of more than HTTP__MAX_QUERY_PARAMS parameters, which would exhaust the connection's memory
+ * pool (MHD then hangs), and begin() refuses Content-Length with Transfer-Encoding and any
+ * coding but chunked. The URI callback also allocates the request, so MHD reports every
+ * request it began to on_completed, even one it refused itself.
  */
 #include "server.h"
 
@@ -317,6 +323,29 @@ static void begin(struct http_server *s, struct http_request *req, const char *u
         http_reply_error(req, 431, "headers_too_large", "request headers exceed the limit", NULL);
         return;
     }
+    if (req->query_overflow) {
+        char msg[80];
+        snprintf(msg, sizeof msg, "the query has more than %d parameters",
+                 HTTP__MAX_QUERY_PARAMS);
+        http_reply_error(req, 414, "too_many_query_params", msg, NULL);
+        return;
+    }
+    /* The gate checked the first request's framing; MHD alone parses later ones (keep-alive),
+     * and it reads a body by Transfer-Encoding even with a Content-Length (a proxy in front
+     * may have framed it the other way: request smuggling) and waits forever for a body in a
+     * coding it does not know. Answered now, the body is never read and MHD closes. */
+    const char *te = http_request_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (te && http_request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+        http_reply_error(req, 400, "ambiguous_framing",
+                         "a request may not have both Content-Length and Transfer-Encoding",
+                         NULL);
+        return;
+    }
+    if (te && strcasecmp(te, "chunked") != 0) {
+        http_reply_error(req, 501, "unsupported_transfer_encoding",
+                         "the only transfer coding accepted is chunked", NULL);
+        return;
+    }
 
     int rc = router_match(s->router, method, url, &req->match);
     if (rc == RR_ERR_NOTFOUND) {
@@ -541,6 +570,34 @@ static enum MHD_Result queue(struct http_server *s, struct http_request *req)
     return ret;
 }
 
+/* MHD_OPTION_URI_LOG_CALLBACK: the request line is in, MHD has found the '?' but not yet
+ * split the query into its memory pool. A query of more than HTTP__MAX_QUERY_PARAMS
+ * parameters is cut off here (MHD then parses an empty one) and refused in begin(). The
+ * request is allocated here; MHD hands it to on_request and on_completed as *con_cls. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    struct http_request *req = calloc(1, sizeof *req);
+    if (!req)
+        return NULL; /* on_request allocates it then */
+    const char *q = strchr(uri, '?');
+    if (q) {
+        unsigned params = 1;
+        for (const char *p = q + 1; *p && params <= HTTP__MAX_QUERY_PARAMS; p++)
+            params += *p == '&';
+        if (params > HTTP__MAX_QUERY_PARAMS) {
+            /* The one write into MHD's buffer: `uri` is its read buffer, const only in the
+             * callback's type, and 0.9.75 parses the query from the byte after '?' once this
+             * returns (connection.c, parse_initial_message_line). */
+            char *args = (char *)(uintptr_t)(q + 1);
+            args[0] = '\0';
+            req->query_overflow = 1;
+        }
+    }
+    return req;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -549,11 +606,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     struct http_server *s = cls;
     struct http_request *req = *con_cls;
-    if (!req) {
-        req = calloc(1, sizeof *req);
-        if (!req)
+    if (!req || !req->begun) {
+        if (!req && !(req = calloc(1, sizeof *req)))
             return MHD_NO;
         *con_cls = req;
+        req->begun = 1;
         atomic_fetch_add(&s->in_flight, 1);
         metrics_gauge_add(s->in_flight_gauge, 1);
         req->t_start_ns = http__now_ns();
@@ -609,6 +666,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!req)
         return;
     *con_cls = NULL;
+    if (!req->begun) {
+        /* MHD dropped the request before its headers were complete: refused it itself (a
+         * malformed keep-alive request; its own HTML answer), or the connection closed */
+        if (toe == MHD_REQUEST_TERMINATED_WITH_ERROR && closed == HTTP_CONN_OPEN)
+            log_event(LOG_LEVEL_INFO, "request refused by libmicrohttpd", NULL);
+        http_request__release(req);
+        free(req);
+        return;
+    }
     double secs = (double)(http__now_ns() - req->t_start_ns) / 1e9;
     const struct http_route *rt = req->match.route;
     struct route_stats *st = &s->stats[rt ? req->match.route_index : s->n_routes];
@@ -797,8 +863,8 @@ int http_server_start(const struct http_config *cfg, const struct http_route *ro
         MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
         http_conns_mhd_limit(s->conns), MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_NOTIFY_CONNECTION, http_conns__notify, s->conns, MHD_OPTION_UNESCAPE_CALLBACK,
-        no_unescape, NULL, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, http_conns__notify, s->conns, MHD_OPTION_URI_LOG_CALLBACK,
+        on_uri, s, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(msg, msg_len, "cannot start libmicrohttpd");
         err = RR_ERR_IO;

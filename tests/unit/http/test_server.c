@@ -816,6 +816,24 @@ static void server__list_query_errors_have_one_shape(void **state)
     httpc_resp_free(&r);
 }
 
+static void server__query_of_too_many_parameters_is_414(void **state)
+{
+    (void)state;
+    char path[2048];
+    struct httpc_resp r;
+    size_t n = (size_t)snprintf(path, sizeof path, "/v1/list?limit=5");
+    for (int i = 1; i < 64; i++) /* 64 parameters pass */
+        n += (size_t)snprintf(path + n, sizeof path - n, "&a");
+    get(path, &r);
+    assert_int_equal(r.status, 200);
+    httpc_resp_free(&r);
+    for (int i = 0; i < 600; i++) /* ~660 would exhaust libmicrohttpd's pool */
+        n += (size_t)snprintf(path + n, sizeof path - n, "&");
+    get(path, &r);
+    json_decref(expect_error(&r, 414, "too_many_query_params"));
+    httpc_resp_free(&r);
+}
+
 static void server__request_id_is_echoed_when_sane(void **state)
 {
     (void)state;
@@ -1143,6 +1161,7 @@ int main(void)
         cmocka_unit_test(server__range_requests_give_206_and_416),
         cmocka_unit_test(server__if_range_honours_the_range_only_for_the_same_validator),
         cmocka_unit_test(server__list_query_errors_have_one_shape),
+        cmocka_unit_test(server__query_of_too_many_parameters_is_414),
         cmocka_unit_test(server__request_id_is_echoed_when_sane),
         cmocka_unit_test(server__auth_routes_fail_closed),
         cmocka_unit_test(server__handler_errors_go_through_the_one_table),
