@@ -7,7 +7,7 @@
  * BIGINT-compatible INTEGER milliseconds, lower(email) unique index, ON DELETE CASCADE) so the
  * PostgreSQL dialect can mirror it line by line. docs/internals/store.md lists the versions.
  */
-#include "store_internal.h"
+#include "store/store_internal.h"
 
 static const char m001_init[] =
     "CREATE TABLE users ("
@@ -144,9 +144,20 @@ static const char m002_rate_limits[] =
     /* why a video failed (store_video_fail), e.g. its job was dead-lettered */
     "ALTER TABLE videos ADD COLUMN error TEXT NOT NULL DEFAULT '';";
 
+/* The video a job is about as a real, indexed column (it lived only inside the payload, found
+ * by text search): jobs die with their video; existing analyze_video jobs are linked from their
+ * payload when it names a video that still exists (json_valid guards malformed payloads). */
+static const char m_jobs_video[] =
+    "ALTER TABLE jobs ADD COLUMN video_id TEXT REFERENCES videos(id) ON DELETE CASCADE;"
+    "UPDATE jobs SET video_id = (SELECT v.id FROM videos v WHERE v.id = CASE WHEN "
+    "json_valid(jobs.payload) THEN json_extract(jobs.payload, '$.video_id') END) "
+    "WHERE kind = 'analyze_video';"
+    "CREATE INDEX jobs_video ON jobs(video_id, created_at);";
+
 static const struct store_migration sqlite_migrations[] = {
     {1, "init", m001_init},
     {2, "rate_limits", m002_rate_limits},
+    {3, "jobs_video", m_jobs_video},
 };
 
 const struct store_migration *store__sqlite_migrations(size_t *n)

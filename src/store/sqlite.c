@@ -12,9 +12,9 @@
  * Statements are prepared per call (cheap next to the fsync of a FULL commit) and bound through
  * a small argument array so every error path funnels through q_open()/q_step().
  */
-#include "store_internal.h"
+#include "store/store_internal.h"
 
-#include "../base/rr_error.h"
+#include "base/rr_error.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -837,7 +837,7 @@ static int sq_video_list(struct store *s, const char *user_id, int64_t after_t,
 #define JOB_COLS                                                                                   \
     "id, created_at, coalesce(user_id, ''), kind, payload, state, attempts, max_attempts, "        \
     "run_after, coalesce(lease_until, 0), coalesce(lease_owner, ''), progress, stage, error, "     \
-    "updated_at"
+    "updated_at, coalesce(video_id, '')"
 
 static enum store_job_state job_state_parse(const char *t)
 {
@@ -870,17 +870,18 @@ static void row_job(sqlite3_stmt *st, void *item)
     col_text(st, 12, j->stage, sizeof j->stage);
     col_text(st, 13, j->error, sizeof j->error);
     j->updated_at = sqlite3_column_int64(st, 14);
+    col_text(st, 15, j->video_id, sizeof j->video_id);
 }
 
 static int sq_job_enqueue(struct store *s, const struct store_job *j)
 {
     struct arg a[] = {arg_s(j->id),         arg_i(j->created_at), arg_s(j->user_id),
                       arg_s(j->kind),       arg_s(j->payload),    arg_i(j->max_attempts),
-                      arg_i(j->run_after)};
+                      arg_i(j->run_after),  arg_s(j->video_id)};
     int n = write1(s,
                    "INSERT INTO jobs (id, created_at, user_id, kind, payload, state, "
-                   "max_attempts, run_after, updated_at) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?2)",
+                   "max_attempts, run_after, updated_at, video_id) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?2, ?8)",
                    a, NARGS(a));
     return n < 0 ? n : 0;
 }
@@ -1088,6 +1089,16 @@ static int sq_job_get(struct store *s, const char *user_id, const char *id, stru
     struct arg a[] = {arg_s(id), arg_s(user_id)};
     return read_one(s,
                     "SELECT " JOB_COLS " FROM jobs WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)",
+                    a, NARGS(a), row_job, out);
+}
+
+static int sq_job_find_for_video(struct store *s, const char *user_id, const char *video_id,
+                                 const char *kind, struct store_job *out)
+{
+    struct arg a[] = {arg_s(video_id), arg_s(kind), arg_s(user_id)};
+    return read_one(s,
+                    "SELECT " JOB_COLS " FROM jobs WHERE video_id = ?1 AND kind = ?2 "
+                    "AND (?3 IS NULL OR user_id = ?3) ORDER BY created_at DESC, id DESC LIMIT 1",
                     a, NARGS(a), row_job, out);
 }
 
@@ -1698,4 +1709,5 @@ static const struct store_ops sqlite_ops = {
     .ratelimit_apply = sq_ratelimit_apply,
     .video_fail = sq_video_fail,
     .job_reap_expired = sq_job_reap_expired,
+    .job_find_for_video = sq_job_find_for_video,
 };

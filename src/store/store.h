@@ -101,6 +101,7 @@ struct store_job {
     char id[STORE_ID_LEN + 1];
     char user_id[STORE_ID_LEN + 1]; /* empty for system jobs */
     char kind[STORE_NAME_MAX + 1];
+    char video_id[STORE_ID_LEN + 1]; /* the video the job is about (indexed); "" when none */
     char payload[STORE_PAYLOAD_MAX + 1];
     enum store_job_state state;
     int attempts, max_attempts;
@@ -251,6 +252,16 @@ const char *store_job_state_name(enum store_job_state st);
 int store_job_enqueue(struct store *s, const char *kind, const char *user_id,
                       const char *payload, int max_attempts, int64_t delay_ms,
                       char id_out[STORE_ID_LEN + 1]);
+/* The same, linked to a video (jobs.video_id, indexed; video_id NULL or "" = none): deleting the
+ * video deletes its jobs, store_job_find_for_video finds them. NOTFOUND when the video does not
+ * exist. */
+int store_job_enqueue_video(struct store *s, const char *kind, const char *user_id,
+                            const char *video_id, const char *payload, int max_attempts,
+                            int64_t delay_ms, char id_out[STORE_ID_LEN + 1]);
+/* The newest job of `kind` linked to video_id (one indexed lookup). user_id NULL = system
+ * access. NOTFOUND when there is none. */
+int store_job_find_for_video(struct store *s, const char *user_id, const char *video_id,
+                             const char *kind, struct store_job *out);
 /* Atomically take the oldest runnable job: queued with run_after <= now, or running with an
  * expired lease. Sets lease_owner = owner, lease_until = now + lease_ms, attempts += 1.
  * Expired-lease jobs that already used all attempts are moved to dead instead. NOTFOUND when
@@ -472,6 +483,9 @@ struct store_ops {
     int (*video_fail)(struct store *s, const char *id, const char *error);
     int (*job_reap_expired)(struct store *s, char (*ids)[STORE_ID_LEN + 1], size_t max,
                             size_t *n);
+    /* added with jobs.video_id (migration "jobs_video") */
+    int (*job_find_for_video)(struct store *s, const char *user_id, const char *video_id,
+                              const char *kind, struct store_job *out);
 };
 
 /* The common head of every backend object (backends embed it first). Callers treat it as
