@@ -24,8 +24,10 @@
 
 #include <sodium.h>
 
+#include "base/rr_assert.h"
 #include "base/rr_error.h"
-#include "blob_backend.h"
+#include "base/rr_fault.h"
+#include "blob/blob_backend.h"
 
 #define FS_TMP_NAME_MAX 32
 
@@ -69,7 +71,7 @@ static int fs_sync_dir(int dirfd, const char *rel)
     int fd = openat(dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return RR_ERR_IO;
-    int rc = fsync(fd) == 0 ? 0 : RR_ERR_IO;
+    int rc = rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) || fsync(fd) != 0 ? RR_ERR_IO : 0;
     close(fd);
     return rc;
 }
@@ -168,7 +170,7 @@ out:
 static int fs_write_begin(void *state, const char *key, void **wstate)
 {
     struct fs *fs = state;
-    struct fs_writer *w = calloc(1, sizeof *w);
+    struct fs_writer *w = rr_fault(RR_FAULT_BLOB_ALLOC) ? NULL : calloc(1, sizeof *w);
     if (!w)
         return RR_ERR_NOMEM;
     unsigned char rnd[8];
@@ -177,7 +179,9 @@ static int fs_write_begin(void *state, const char *key, void **wstate)
     sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
     snprintf(w->tmp_name, sizeof w->tmp_name, "w-%s.tmp", hex);
     snprintf(w->key, sizeof w->key, "%s", key);
-    w->fd = openat(fs->tmp_fd, w->tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    w->fd = rr_fault_errno(RR_FAULT_BLOB_OPEN, EIO)
+                ? -1
+                : openat(fs->tmp_fd, w->tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (w->fd < 0) {
         free(w);
         return RR_ERR_IO;
@@ -190,8 +194,9 @@ static int fs_write(void *wstate, const void *data, size_t len)
 {
     struct fs_writer *w = wstate;
     const unsigned char *p = data;
+    RR_ASSERT(w->fd >= 0);
     while (len > 0) {
-        ssize_t n = write(w->fd, p, len);
+        ssize_t n = rr_fault_errno(RR_FAULT_BLOB_WRITE, ENOSPC) ? -1 : write(w->fd, p, len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -217,7 +222,7 @@ static int fs_write_commit(void *state, void *wstate)
     struct fs *fs = state;
     struct fs_writer *w = wstate;
     int rc = 0;
-    if (fsync(w->fd) != 0) {
+    if (rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) || fsync(w->fd) != 0) {
         rc = RR_ERR_IO;
         goto out;
     }
@@ -230,7 +235,8 @@ static int fs_write_commit(void *state, void *wstate)
     rc = fs_make_parents(fs->obj_fd, w->key);
     if (rc < 0)
         goto out;
-    if (renameat(fs->tmp_fd, w->tmp_name, fs->obj_fd, w->key) != 0) {
+    if (rr_fault_errno(RR_FAULT_BLOB_RENAME, EIO) ||
+        renameat(fs->tmp_fd, w->tmp_name, fs->obj_fd, w->key) != 0) {
         rc = fs_errno_code(errno);
         goto out;
     }
@@ -247,17 +253,17 @@ out:
 static int fs_adopt_file(void *state, const char *key, const char *path)
 {
     struct fs *fs = state;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = rr_fault_errno(RR_FAULT_BLOB_OPEN, EIO) ? -1 : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return fs_errno_code(errno);
-    int synced = fsync(fd);
+    int synced = rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) ? -1 : fsync(fd);
     close(fd);
     if (synced != 0)
         return RR_ERR_IO;
     int rc = fs_make_parents(fs->obj_fd, key);
     if (rc < 0)
         return rc;
-    if (renameat(AT_FDCWD, path, fs->obj_fd, key) != 0)
+    if (rr_fault_errno(RR_FAULT_BLOB_RENAME, EIO) || renameat(AT_FDCWD, path, fs->obj_fd, key) != 0)
         return errno == EXDEV ? RR_ERR_UNSUPPORTED : fs_errno_code(errno);
     rc = fs_sync_parent(fs->obj_fd, key);
     if (rc < 0)
@@ -278,7 +284,9 @@ static int fs_adopt_file(void *state, const char *key, const char *path)
 static int fs_read_open(void *state, const char *key, void **rstate, int *fdp, int64_t *size)
 {
     struct fs *fs = state;
-    int fd = openat(fs->obj_fd, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = rr_fault_errno(RR_FAULT_BLOB_OPEN, EIO)
+                 ? -1
+                 : openat(fs->obj_fd, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) ? RR_ERR_NOTFOUND
                                                                        : RR_ERR_IO;
@@ -287,7 +295,7 @@ static int fs_read_open(void *state, const char *key, void **rstate, int *fdp, i
         close(fd);
         return RR_ERR_NOTFOUND;
     }
-    struct fs_reader *r = calloc(1, sizeof *r);
+    struct fs_reader *r = rr_fault(RR_FAULT_BLOB_ALLOC) ? NULL : calloc(1, sizeof *r);
     if (!r) {
         close(fd);
         return RR_ERR_NOMEM;

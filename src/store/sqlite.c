@@ -12,9 +12,11 @@
  * Statements are prepared per call (cheap next to the fsync of a FULL commit) and bound through
  * a small argument array so every error path funnels through q_open()/q_step().
  */
-#include "store_internal.h"
+#include "store/store_internal.h"
 
-#include "../base/rr_error.h"
+#include "base/rr_assert.h"
+#include "base/rr_error.h"
+#include "base/rr_fault.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -112,7 +114,9 @@ static void conn_get(struct store *s, struct conn *c)
 
 static void conn_put(struct conn *c)
 {
+    RR_ASSERT(!c->in_tx); /* every tx_begin has its tx_end before the connection goes back */
     pthread_mutex_lock(&c->sq->mu);
+    RR_ASSERT(c->sq->in_use[c->slot]);
     c->sq->in_use[c->slot] = false;
     pthread_cond_signal(&c->sq->cv);
     pthread_mutex_unlock(&c->sq->mu);
@@ -120,7 +124,12 @@ static void conn_put(struct conn *c)
 
 static int tx_begin(struct conn *c)
 {
+    RR_ASSERT(!c->in_tx);
     pthread_mutex_lock(&c->sq->write_mu);
+    if (rr_fault(RR_FAULT_STORE_BEGIN)) {
+        pthread_mutex_unlock(&c->sq->write_mu);
+        return RR_ERR_BUSY;
+    }
     int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         pthread_mutex_unlock(&c->sq->write_mu);
@@ -135,6 +144,8 @@ static int tx_end(struct conn *c, int err)
 {
     if (!c->in_tx)
         return err;
+    if (!err && rr_fault(RR_FAULT_STORE_COMMIT))
+        err = RR_ERR_IO;
     if (!err) {
         int rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
         if (rc != SQLITE_OK)
@@ -242,6 +253,10 @@ static void stmt_cache_clear(struct stmt_cache *sc)
 static int q_open(struct conn *c, const char *sql, const struct arg *a, int na, sqlite3_stmt **st)
 {
     bool cached = false;
+    if (rr_fault(RR_FAULT_STORE_PREPARE)) {
+        *st = NULL;
+        return RR_ERR_NOMEM;
+    }
     int rc = stmt_get(c, sql, st, &cached);
     for (int i = 0; rc == SQLITE_OK && i < na; i++) {
         if (a[i].type == 's' && a[i].s && a[i].s[0])
@@ -267,6 +282,8 @@ static int q_open(struct conn *c, const char *sql, const struct arg *a, int na, 
 /* 1 = a row is ready, 0 = done, < 0 = error. */
 static int q_step(sqlite3_stmt *st)
 {
+    if (rr_fault(RR_FAULT_STORE_STEP))
+        return RR_ERR_IO;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         return 1;
@@ -372,7 +389,8 @@ static int q_list(struct conn *c, const char *sql, const struct arg *a, int na, 
             size_t ncap = cap ? cap * 2 : 16;
             if (ncap > max)
                 ncap = max;
-            unsigned char *nb = realloc(buf, ncap * item_size);
+            unsigned char *nb =
+                rr_fault(RR_FAULT_STORE_ALLOC) ? NULL : realloc(buf, ncap * item_size);
             if (!nb) {
                 err = RR_ERR_NOMEM;
                 break;
@@ -927,6 +945,9 @@ static int sq_job_claim(struct store *s, const char *owner, int64_t lease_ms,
                  u, NARGS(u));
     if (err >= 0)
         err = q_one(&c, "SELECT " JOB_COLS " FROM jobs WHERE id = ?1", u, 1, row_job, out);
+    /* a claimed job is running, leased to its owner, and counts this attempt */
+    RR_ASSERT(err || (out->state == STORE_JOB_RUNNING && strcmp(out->lease_owner, owner) == 0 &&
+                      out->lease_until >= now && out->attempts >= 1));
 out:
     err = tx_end(&c, err);
     conn_put(&c);
@@ -1052,7 +1073,7 @@ static int sq_job_fail(struct store *s, const char *id, const char *owner, const
                        bool permanent, enum store_job_state *state_out)
 {
     int64_t now = store_now(s);
-    struct store_job *j = malloc(sizeof *j);
+    struct store_job *j = rr_fault(RR_FAULT_STORE_ALLOC) ? NULL : malloc(sizeof *j);
     if (!j)
         return RR_ERR_NOMEM;
     struct conn c;
