@@ -7,7 +7,7 @@
  * BIGINT-compatible INTEGER milliseconds, lower(email) unique index, ON DELETE CASCADE) so the
  * PostgreSQL dialect can mirror it line by line. docs/internals/store.md lists the versions.
  */
-#include "store_internal.h"
+#include "store/store_internal.h"
 
 static const char m001_init[] =
     "CREATE TABLE users ("
@@ -144,9 +144,17 @@ static const char m002_rate_limits[] =
     /* why a video failed (store_video_fail), e.g. its job was dead-lettered */
     "ALTER TABLE videos ADD COLUMN error TEXT NOT NULL DEFAULT '';";
 
+/* tus upload state moves from side files into the uploads table (src/blob/tus.c): where the
+ * finished bytes go, and whether they got there with which SHA-256. */
+static const char m003_upload_state[] =
+    "ALTER TABLE uploads ADD COLUMN blob_key TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE uploads ADD COLUMN complete INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE uploads ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';";
+
 static const struct store_migration sqlite_migrations[] = {
     {1, "init", m001_init},
     {2, "rate_limits", m002_rate_limits},
+    {3, "upload_state", m003_upload_state},
 };
 
 const struct store_migration *store__sqlite_migrations(size_t *n)

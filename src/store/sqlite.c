@@ -1452,27 +1452,33 @@ static int sq_analytics_span(struct store *s, const char *user_id, char first_da
 
 /* ---- uploads --------------------------------------------------------------------------------- */
 
-#define UPLOAD_COLS "id, user_id, length, upload_offset, metadata, created_at, expires_at"
+#define UPLOAD_COLS                                                                                \
+    "id, user_id, blob_key, length, upload_offset, complete, sha256, metadata, created_at, "       \
+    "expires_at"
 
 static void row_upload(sqlite3_stmt *st, void *item)
 {
     struct store_upload *u = item;
     col_text(st, 0, u->id, sizeof u->id);
     col_text(st, 1, u->user_id, sizeof u->user_id);
-    u->length = sqlite3_column_int64(st, 2);
-    u->offset = sqlite3_column_int64(st, 3);
-    col_text(st, 4, u->metadata, sizeof u->metadata);
-    u->created_at = sqlite3_column_int64(st, 5);
-    u->expires_at = sqlite3_column_int64(st, 6);
+    col_text(st, 2, u->blob_key, sizeof u->blob_key);
+    u->length = sqlite3_column_int64(st, 3);
+    u->offset = sqlite3_column_int64(st, 4);
+    u->complete = sqlite3_column_int64(st, 5) != 0;
+    col_text(st, 6, u->sha256, sizeof u->sha256);
+    col_text(st, 7, u->metadata, sizeof u->metadata);
+    u->created_at = sqlite3_column_int64(st, 8);
+    u->expires_at = sqlite3_column_int64(st, 9);
 }
 
 static int sq_upload_create(struct store *s, const struct store_upload *u)
 {
-    struct arg a[] = {arg_s(u->id),         arg_s(u->user_id),    arg_i(u->length),
-                      arg_s(u->metadata),   arg_i(u->created_at), arg_i(u->expires_at)};
+    struct arg a[] = {arg_s(u->id),       arg_s(u->user_id),    arg_s(u->blob_key),
+                      arg_i(u->length),   arg_s(u->metadata),   arg_i(u->created_at),
+                      arg_i(u->expires_at)};
     int n = write1(s,
                    "INSERT INTO uploads (" UPLOAD_COLS ") "
-                   "VALUES (?1, ?2, ?3, 0, coalesce(?4, ''), ?5, ?6)",
+                   "VALUES (?1, ?2, ?3, ?4, 0, 0, '', coalesce(?5, ''), ?6, ?7)",
                    a, NARGS(a));
     return n < 0 ? n : 0;
 }
@@ -1487,27 +1493,58 @@ static int sq_upload_get(struct store *s, const char *user_id, const char *id,
                     a, NARGS(a), row_upload, out);
 }
 
-static int sq_upload_advance(struct store *s, const char *user_id, const char *id, int64_t from,
-                             int64_t to)
+/* The upload row under the write lock of c (tx open); heap-allocated (~4.5 KB). */
+static int upload_locked(struct conn *c, const char *id, struct store_upload **out)
 {
-    struct store_upload *u = malloc(sizeof *u);
-    if (!u)
+    *out = rr_fault(RR_FAULT_STORE_ALLOC) ? NULL : malloc(sizeof **out);
+    if (!*out)
         return RR_ERR_NOMEM;
+    struct arg a[] = {arg_s(id)};
+    return q_one(c, "SELECT " UPLOAD_COLS " FROM uploads WHERE id = ?1", a, NARGS(a), row_upload,
+                 *out);
+}
+
+static int sq_upload_set_offset(struct store *s, const char *id, int64_t expected, int64_t offset)
+{
+    struct store_upload *u = NULL;
     struct conn c;
     conn_get(s, &c);
-    struct arg a[] = {arg_s(id), arg_s(user_id), arg_i(from), arg_i(to)};
     int err = tx_begin(&c);
     if (!err)
-        err = q_one(&c,
-                    "SELECT " UPLOAD_COLS " FROM uploads WHERE id = ?1 "
-                    "AND (?2 IS NULL OR user_id = ?2)",
-                    a, 2, row_upload, u);
-    if (!err && to > u->length)
+        err = upload_locked(&c, id, &u);
+    if (!err && offset > u->length)
         err = RR_ERR_INVAL;
-    else if (!err && u->offset != from)
+    else if (!err && (u->complete || u->offset != expected))
         err = RR_ERR_CONFLICT;
+    if (!err) {
+        struct arg a[] = {arg_s(id), arg_i(offset)};
+        err = q_exec(&c, "UPDATE uploads SET upload_offset = ?2 WHERE id = ?1", a, NARGS(a));
+        RR_ASSERT(err != 0); /* the row was just read under the same write lock */
+    }
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    free(u);
+    return err;
+}
+
+static int sq_upload_complete(struct store *s, const char *id, const char *sha256)
+{
+    struct store_upload *u = NULL;
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
     if (!err)
-        err = q_exec(&c, "UPDATE uploads SET upload_offset = ?4 WHERE id = ?1", a, NARGS(a));
+        err = upload_locked(&c, id, &u);
+    if (!err && u->complete) {
+        err = strcmp(u->sha256, sha256) == 0 ? 0 : RR_ERR_CONFLICT;
+    } else if (!err && u->offset != u->length) {
+        err = RR_ERR_CONFLICT;
+    } else if (!err) {
+        struct arg a[] = {arg_s(id), arg_s(sha256)};
+        err = q_exec(&c, "UPDATE uploads SET complete = 1, sha256 = ?2 WHERE id = ?1", a,
+                     NARGS(a));
+        RR_ASSERT(err != 0);
+    }
     err = tx_end(&c, err < 0 ? err : 0);
     conn_put(&c);
     free(u);
@@ -1708,7 +1745,8 @@ static const struct store_ops sqlite_ops = {
     .analytics_range = sq_analytics_range,
     .upload_create = sq_upload_create,
     .upload_get = sq_upload_get,
-    .upload_advance = sq_upload_advance,
+    .upload_set_offset = sq_upload_set_offset,
+    .upload_complete = sq_upload_complete,
     .upload_delete = sq_upload_delete,
     .upload_expired = sq_upload_expired,
     .rate_hit = sq_rate_hit,
