@@ -11,6 +11,8 @@
  * rename() replaces atomically, so after a crash a key holds either its old object or the
  * complete new one; unfinished temps stay in DIR/tmp for blob_sweep_tmp. Temp names are random
  * (64 bits from libsodium) and created O_EXCL, so concurrent writers never share a temp file.
+ * If the final directory fsync fails, the object just published is unlinked again: a commit
+ * that reports failure never leaves an object its caller does not know about.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -242,6 +244,11 @@ static int fs_write_commit(void *state, void *wstate)
     }
     w->tmp_name[0] = '\0'; /* nothing left to unlink */
     rc = fs_sync_parent(fs->obj_fd, w->key);
+    if (rc < 0) {
+        /* Published but not durable: a caller told "failed" writes no row, so the object must
+         * not stay visible (it would have no owner). A replaced previous version is gone. */
+        unlinkat(fs->obj_fd, w->key, 0);
+    }
 out:
     if (w->tmp_name[0])
         fs_write_abort(state, w);
