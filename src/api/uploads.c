@@ -139,7 +139,10 @@ static int video_finish(struct app *a, const char *user_id, const char *id, cons
         return 0;
     char payload[80];
     snprintf(payload, sizeof payload, "{\"video_id\":\"%s\"}", v.id);
-    return queue_submit(a, "analyze_video", user_id, payload, job_id);
+    rc = queue_submit(a, "analyze_video", user_id, payload, job_id);
+    if (rc < 0 && !existed) /* no row without its job: the caller drops or keeps the blob */
+        store_video_delete(a->store, user_id, v.id);
+    return rc;
 }
 
 /* A complete tus upload: ensure its video + job and add their ids as headers. */
