@@ -143,7 +143,7 @@ static void worker__analyses_a_real_clip_into_one_rep_and_a_rerun_replaces_it(vo
 {
     struct fx *f = *state;
     char clip[1024], vid[STORE_ID_LEN + 1], job[STORE_ID_LEN + 1];
-    rrtest_require_shared("queue/test_worker", CLIP, clip, sizeof clip);
+    rrtest_case_shared("queue/test_worker", CLIP, clip, sizeof clip);
     add_video(f, clip, vid);
     submit(f, vid, job);
     struct worker_pool *p = NULL;
@@ -294,7 +294,7 @@ static void worker__stop_releases_the_lease_of_a_job_still_running(void **state)
 {
     struct fx *f = *state;
     char clip[1024], vid[STORE_ID_LEN + 1], job[STORE_ID_LEN + 1];
-    rrtest_require_shared("queue/test_worker", CLIP, clip, sizeof clip);
+    rrtest_case_shared("queue/test_worker", CLIP, clip, sizeof clip);
     add_video(f, clip, vid);
     submit(f, vid, job);
     struct worker_pool *p = NULL;
@@ -370,5 +370,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(worker__stop_releases_the_lease_of_a_job_still_running,
                                         setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return rrtest_status(cmocka_run_group_tests(tests, NULL, NULL));
 }
