@@ -693,6 +693,8 @@ out:
                 unlinkat(t->dir_fd, name, 0);
         }
         free(row);
+        if (rc == RR_ERR_NOTFOUND && !row_made) /* the owner is no user (any more) */
+            return reply_fail(reply, 400, RR_ERR_INVAL, "invalid upload owner");
         return reply_from_err(reply, rc);
     }
     free(row);

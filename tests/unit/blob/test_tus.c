@@ -448,6 +448,10 @@ static void tus__validates_headers_from_a_table(void **state)
     h.upload_metadata = NULL;
     assert_int_equal(tus_create(t, "bad owner", &h, &r, NULL), RR_ERR_INVAL);
     assert_int_equal(tus_create(t, NULL, &h, &r, NULL), RR_ERR_INVAL);
+    char ghost[STORE_ID_LEN + 1]; /* well-formed, but no such user */
+    store_new_id(ghost);
+    assert_int_equal(tus_create(t, ghost, &h, &r, NULL), RR_ERR_INVAL);
+    assert_int_equal(r.status, 400);
 
     /* PATCH headers. */
     struct tus_upload u;
