@@ -102,7 +102,8 @@ int app_open(const struct app_config *cfg, struct app **out, char *msg, size_t m
         goto out;
     }
     snprintf(path, sizeof path, "%s/uploads", a->cfg.data_dir);
-    struct tus_config tc = {.dir = path, .max_size = (int64_t)a->cfg.http.upload_limit};
+    struct tus_config tc = {
+        .store = a->store, .dir = path, .max_size = (int64_t)a->cfg.http.upload_limit};
     err = tus_open(a->blob, &tc, &a->tus);
     if (err < 0) {
         app_msg(msg, msg_len, "tus: %s", rr_strerror(err));

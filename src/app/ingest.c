@@ -50,5 +50,8 @@ int app_ingest_upload(struct app *a, const struct app_upload *u, struct app_inge
         if (rc != RR_ERR_NOTFOUND)
             return rc;
     }
-    return app__enqueue(a, APP_KIND_ANALYZE_VIDEO, u->user_id, v.id, out->job_id);
+    rc = app__enqueue(a, APP_KIND_ANALYZE_VIDEO, u->user_id, v.id, out->job_id);
+    if (rc < 0 && !existed) /* no row without its job: the caller drops or keeps the blob */
+        store_video_delete(a->store, u->user_id, v.id);
+    return rc;
 }

@@ -154,10 +154,18 @@ static const char m_jobs_video[] =
     "WHERE kind = 'analyze_video';"
     "CREATE INDEX jobs_video ON jobs(video_id, created_at);";
 
+/* tus upload state moves from side files into the uploads table (src/blob/tus.c): where the
+ * finished bytes go, and whether they got there with which SHA-256. */
+static const char m004_upload_state[] =
+    "ALTER TABLE uploads ADD COLUMN blob_key TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE uploads ADD COLUMN complete INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE uploads ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';";
+
 static const struct store_migration sqlite_migrations[] = {
     {1, "init", m001_init},
     {2, "rate_limits", m002_rate_limits},
     {3, "jobs_video", m_jobs_video},
+    {4, "upload_state", m004_upload_state},
 };
 
 const struct store_migration *store__sqlite_migrations(size_t *n)

@@ -741,15 +741,29 @@ int store_analytics_span(struct store *s, const char *user_id, char first_day[11
 
 /* ---- uploads --------------------------------------------------------------------------------- */
 
+static bool is_sha256(const char *h)
+{
+    if (!h || strlen(h) != 64)
+        return false;
+    for (int i = 0; i < 64; i++)
+        if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
+            return false;
+    return true;
+}
+
 int store_upload_create(struct store *s, struct store_upload *u)
 {
-    if (!u || !is_id(u->user_id) || u->length < 0 || !terminated(u->metadata, sizeof u->metadata))
+    if (!u || !is_id(u->user_id) || u->length < 0 || u->expires_at < 0 ||
+        !terminated(u->metadata, sizeof u->metadata) ||
+        !terminated(u->blob_key, sizeof u->blob_key) || !u->blob_key[0])
         return RR_ERR_INVAL;
     if (u->id[0] == '\0')
         store_new_id(u->id);
     if (!is_id(u->id))
         return RR_ERR_INVAL;
     u->offset = 0;
+    u->complete = false;
+    u->sha256[0] = '\0';
     u->created_at = store_now(s);
     return s->ops->upload_create(s, u);
 }
@@ -764,14 +778,22 @@ int store_upload_get(struct store *s, const char *user_id, const char *id,
     return s->ops->upload_get(s, user_id, id, out);
 }
 
-int store_upload_advance(struct store *s, const char *user_id, const char *id, int64_t from,
-                         int64_t to)
+int store_upload_set_offset(struct store *s, const char *id, int64_t expected, int64_t offset)
 {
-    if (from < 0 || to < from)
+    if (expected < 0 || offset < 0)
         return RR_ERR_INVAL;
-    if (!is_id(id) || (user_id && !is_id(user_id)))
+    if (!is_id(id))
         return RR_ERR_NOTFOUND;
-    return s->ops->upload_advance(s, user_id, id, from, to);
+    return s->ops->upload_set_offset(s, id, expected, offset);
+}
+
+int store_upload_complete(struct store *s, const char *id, const char *sha256)
+{
+    if (!is_sha256(sha256))
+        return RR_ERR_INVAL;
+    if (!is_id(id))
+        return RR_ERR_NOTFOUND;
+    return s->ops->upload_complete(s, id, sha256);
 }
 
 int store_upload_delete(struct store *s, const char *user_id, const char *id)

@@ -1,8 +1,8 @@
 """Schema migrations on a database written by an older binary: `repright migrate` links the jobs
 of schema version 2 to their video (the "jobs_video" migration) from the video id their payload
 named, and only when that video still exists; malformed payloads and other kinds stay unlinked.
-The version-2 database is built here with Python's sqlite3 (the tables the migration touches,
-as migration 1 and 2 created them)."""
+The version-2 database is built here with Python's sqlite3 (the tables the migrations touch,
+as migrations 1 and 2 created them)."""
 import json
 import sqlite3
 import subprocess
@@ -28,6 +28,11 @@ CREATE TABLE jobs (id TEXT PRIMARY KEY, user_id TEXT REFERENCES users(id) ON DEL
                    progress REAL NOT NULL DEFAULT 0, stage TEXT NOT NULL DEFAULT '',
                    error TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL,
                    updated_at INTEGER NOT NULL);
+CREATE TABLE uploads (id TEXT PRIMARY KEY,
+                      user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                      length INTEGER NOT NULL, upload_offset INTEGER NOT NULL DEFAULT 0,
+                      metadata TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL,
+                      expires_at INTEGER NOT NULL);
 """
 
 USER = "a" * 32

@@ -59,8 +59,8 @@ expect "a series/1 fixture, JSON" 0 '"landmarks":' \
 cp "$TMP/out" "$TMP/series.report.json"
 
 if ! command -v python3 >/dev/null; then
-  echo "SKIP: test_landmarks: python3 not found (needed to convert and compare JSON)"
-  finish 77
+  skip "test_landmarks: python3 not found (needed to convert and compare JSON)"
+  finish
 fi
 
 # Reports equal apart from "source" (python3 A B [EXPECT_EXERCISE])
@@ -115,13 +115,13 @@ else echo "FAIL: re-saved landmark file gives another report"; FAILS=$((FAILS + 
 # --- the round trip on a real clip (models and ../shared) ------------------------------------
 MODELS=${REPRIGHT_MODEL_DIR:-${HOME:-/root}/.cache/repright/models}
 if [ ! -f "$MODELS/pose_detection.tflite" ] || [ ! -f "$MODELS/pose_landmark_lite.tflite" ]; then
-  echo "SKIP: test_landmarks: models not found in $MODELS (run scripts/setup.sh)"
-  finish 77
+  skip "test_landmarks: models not found in $MODELS (run scripts/setup.sh)"
+  finish
 fi
 CLIP="$SHARED/media/videos/squat_side_BAD_heels_k_i002.mp4"
 if [ ! -f "$CLIP" ]; then
-  echo "SKIP: test_landmarks: $CLIP not found (../shared is absent)"
-  finish 77
+  skip "test_landmarks: $CLIP not found (../shared is absent)"
+  finish
 fi
 expect "video --json --save-landmarks" 0 "" \
   "$BIN" analyze "$CLIP" --model lite --json --save-landmarks "$TMP/clip.pose.json"
@@ -144,4 +144,4 @@ else
   echo "FAIL: text reports differ"; diff "$TMP/video.txt" "$TMP/landmarks.txt" | head -10
   FAILS=$((FAILS + 1))
 fi
-finish 0
+finish

@@ -10,13 +10,14 @@
 // count, reps are announced in order once judged. Records the live per-push cost over a
 // 2-minute series.
 // FAILS (not skips) when the WASM build or the native tool is missing: emcc is a build
-// dependency. Reference clips are skipped (SKIP line) when ../shared is absent.
+// dependency. Reference clips are skipped (SKIP line, exit 77 after the synthetic series pass)
+// when ../shared is absent.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ENV, run, sharedDir, recordMeasurement } from '../browser/lib/harness.mjs';
+import { ENV, run, sharedDir, recordMeasurement, skipPart } from '../browser/lib/harness.mjs';
 
 const TOL = 0.01;
 
@@ -144,7 +145,7 @@ await run('wasm_parity', async () => {
   cases.push({ name: 'synth:no_pose(given)', file: cases[3].file, exercise: 'squat' });
   const shared = sharedDir();
   if (!shared) {
-    console.log(`SKIP: ../shared/media is absent (RR_SHARED_DIR=${ENV.shared || 'unset'}): reference clips not compared, synthetic series only`);
+    skipPart(`../shared/media is absent (RR_SHARED_DIR=${ENV.shared || 'unset'}): reference clips not compared, synthetic series only`);
   } else {
     const gt = JSON.parse(fs.readFileSync(path.join(shared, 'media', 'ground_truth.json'), 'utf8'));
     const refDir = path.join(shared, 'media', 'reference');

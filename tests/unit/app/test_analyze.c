@@ -156,7 +156,7 @@ static void analyze__a_real_clip_becomes_one_workout_and_a_rerun_replaces_it(voi
     struct fx *f = *state;
     char clip[1024];
     struct app_ingested in;
-    rrtest_require_shared("app/test_analyze", CLIP, clip, sizeof clip);
+    rrtest_case_shared("app/test_analyze", CLIP, clip, sizeof clip);
     upload(f, clip, &in);
     struct worker_pool *p = start(f, 1);
     struct store_job j;
@@ -272,7 +272,7 @@ static void analyze__stop_releases_the_lease_of_a_job_still_running(void **state
     struct fx *f = *state;
     char clip[1024];
     struct app_ingested in;
-    rrtest_require_shared("app/test_analyze", CLIP, clip, sizeof clip);
+    rrtest_case_shared("app/test_analyze", CLIP, clip, sizeof clip);
     upload(f, clip, &in);
     struct worker_pool *p = start(f, 1);
     worker_pool_set_drain_ms(p, 0);
@@ -303,5 +303,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(analyze__stop_releases_the_lease_of_a_job_still_running,
                                         setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return rrtest_status(cmocka_run_group_tests(tests, NULL, NULL));
 }
