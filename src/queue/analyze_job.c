@@ -19,7 +19,7 @@
 #include "../base/rr_error.h"
 #include "../blob/blob.h"
 #include "../pipeline/analyze.h"
-#include "../pipeline/landmarks_json.h"
+#include "../pipeline/landmarks_file.h"
 #include "../pipeline/report_json.h"
 #include "queue.h"
 #include "worker.h"
@@ -334,7 +334,7 @@ int job_analyze_video(struct job_ctx *ctx, char *err, size_t err_len)
     rc = put_text(a->blob, v.id, "report", report_json_dumps(res.report));
     if (rc == 0) /* the skeleton track the dashboard draws over the replay */
         rc = put_text(a->blob, v.id, "landmarks",
-                      landmarks_json_dumps(res.frames, res.n_frames, res.info.fps,
+                      landmarks_file_write_track(res.frames, res.n_frames, res.info.fps,
                                            res.info.width, res.info.height));
     if (rc == 0)
         rc = put_file_if_any(a->blob, v.id, "overlay", overlay);
