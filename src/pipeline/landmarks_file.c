@@ -8,7 +8,7 @@
  *     top-level members the format knows sit (slices of the text), and counts the frames,
  *     refusing more than ANALYSIS_MAX_FRAMES or a frame over MAX_FRAME_BYTES before anything is
  *     allocated. Member values the format does not know are checked for syntax only.
- *  2. The variant (pose/1, series/1, MediaPipe dump) is read from the root members, the frame
+ *  2. The variant (pose/1, MediaPipe dump) is read from the root members, the frame
  *     array is allocated at its final size, and each frame's slice is decoded with jansson (so
  *     strings, escapes, numbers and duplicate keys follow one JSON implementation) and turned
  *     into a struct rr_pose_frame by the variant's frame reader. Flags that depend on the whole
@@ -286,7 +286,7 @@ struct slice {
 };
 
 struct root {
-    struct slice schema, format, tool, width, height, fps, model, file, frames, input, options;
+    struct slice schema, tool, width, height, fps, model, file, frames, input, options;
     size_t n_frames;
 };
 
@@ -294,8 +294,8 @@ static const struct root_key {
     const char *name;
     size_t off;
 } root_keys[] = {
-    {"schema", offsetof(struct root, schema)},   {"format", offsetof(struct root, format)},
-    {"tool", offsetof(struct root, tool)},       {"width", offsetof(struct root, width)},
+    {"schema", offsetof(struct root, schema)},   {"tool", offsetof(struct root, tool)},
+    {"width", offsetof(struct root, width)},
     {"height", offsetof(struct root, height)},   {"fps", offsetof(struct root, fps)},
     {"model", offsetof(struct root, model)},     {"file", offsetof(struct root, file)},
     {"frames", offsetof(struct root, frames)},   {"input", offsetof(struct root, input)},
@@ -567,30 +567,6 @@ static int lm_list(struct ctx *c, const json_t *arr, const char *key, struct rr_
     return 0;
 }
 
-/* series/1: 33 x [x, y, z, visibility] flattened, every value a number. */
-static int lm_flat(struct ctx *c, const json_t *arr, const char *key, struct rr_landmark *out,
-                   struct frame_meta *m)
-{
-    if (!json_is_array(arr) || json_array_size(arr) != 4 * RR_NUM_LANDMARKS)
-        return fail(c, RR_ERR_CORRUPT, "%s must be an array of %d numbers", key,
-                    4 * RR_NUM_LANDMARKS);
-    for (int k = 0; k < RR_NUM_LANDMARKS; k++) {
-        int have[5] = {2, 2, 2, 2, 0};
-        float v[5] = {0};
-        char what[48];
-        for (int f = 0; f < 4; f++) {
-            snprintf(what, sizeof what, "%s[%d]", key, 4 * k + f);
-            int got = get_float(c, json_array_get(arr, (size_t)(4 * k + f)), what, &v[f]);
-            if (got < 0)
-                return got;
-            if (got == 0)
-                return fail(c, RR_ERR_CORRUPT, "%s must be a number", what);
-        }
-        lm_set(&out[k], have, v, m);
-    }
-    return 0;
-}
-
 static int get_time(struct ctx *c, const json_t *fo, const char *key, struct rr_pose_frame *f)
 {
     double t = 0;
@@ -696,33 +672,13 @@ static int frame_mediapipe(struct ctx *c, const json_t *fo, struct rr_pose_frame
     return rc;
 }
 
-static int frame_series(struct ctx *c, const json_t *fo, struct rr_pose_frame *f,
-                        struct frame_meta *m)
-{
-    int rc = get_time(c, fo, "t", f);
-    if (rc < 0)
-        return rc;
-    const json_t *im = json_object_get(fo, "i"), *w = json_object_get(fo, "w");
-    f->has_pose = im && !json_is_null(im);
-    if (!f->has_pose)
-        return 0;
-    f->score = 1.0f;
-    rc = lm_flat(c, im, "i", f->image, m);
-    if (rc == 0 && w && !json_is_null(w)) {
-        m->world = 1;
-        rc = lm_flat(c, w, "w", f->world, m);
-    }
-    return rc;
-}
-
-enum variant { V_POSE1, V_SERIES1, V_MEDIAPIPE };
+enum variant { V_POSE1, V_MEDIAPIPE };
 
 static const struct variant_def {
     const char *schema;
     int (*frame)(struct ctx *c, const json_t *fo, struct rr_pose_frame *f, struct frame_meta *m);
 } variants[] = {
     [V_POSE1] = {LANDMARKS_FILE_SCHEMA, frame_pose1},
-    [V_SERIES1] = {"repright.series/1", frame_series},
     [V_MEDIAPIPE] = {"mediapipe.mpref", frame_mediapipe},
 };
 
@@ -745,11 +701,9 @@ static int string_is(const json_t *j, const char *s)
 static int read_header(struct ctx *c, const struct root *r, enum variant *v,
                        struct landmarks_file_info *info)
 {
-    json_t *schema = NULL, *format = NULL, *tool = NULL, *j = NULL;
+    json_t *schema = NULL, *tool = NULL, *j = NULL;
     char shown[48];
     int rc = member_decode(c, r->schema, "schema", &schema);
-    if (rc == 0)
-        rc = member_decode(c, r->format, "format", &format);
     if (rc == 0)
         rc = member_decode(c, r->tool, "tool", &tool);
     if (rc < 0)
@@ -763,15 +717,6 @@ static int read_header(struct ctx *c, const struct root *r, enum variant *v,
             goto out;
         }
         *v = V_POSE1;
-    } else if (format) {
-        if (!string_is(format, "repright.series/1")) {
-            printable(json_is_string(format) ? json_string_value(format) : "(not a string)", shown,
-                      sizeof shown);
-            rc = fail(c, RR_ERR_CORRUPT, "unknown format \"%s\" (expected \"repright.series/1\")",
-                      shown);
-            goto out;
-        }
-        *v = V_SERIES1;
     } else {
         json_t *f0 = string_is(tool, "mpref") ? NULL : first_frame(r);
         int mp = string_is(tool, "mpref") ||
@@ -847,7 +792,6 @@ static int read_header(struct ctx *c, const struct root *r, enum variant *v,
 out:
     json_decref(j);
     json_decref(schema);
-    json_decref(format);
     json_decref(tool);
     return rc;
 }

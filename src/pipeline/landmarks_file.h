@@ -1,12 +1,13 @@
 /*
  * landmarks_file.h - pose series in and out of files: "repright.pose/1" (docs/landmarks-format.md),
- * the format `repright pose --json` prints, `repright analyze --save-landmarks` writes and
- * `--landmarks FILE` reads, and the replay track the analyze job stores for the dashboard
- * (videos/<id>/landmarks.json), so landmarks from other tools can be analysed without a video.
+ * RepRight's one landmark schema: what `repright pose --json` prints, what `repright analyze
+ * --save-landmarks` writes and `--landmarks FILE` reads, the replay track the analyze job stores
+ * for the dashboard (videos/<id>/landmarks.json) and the analysis test fixtures
+ * (tests/fixtures/analysis), so landmarks from other tools can be analysed without a video.
  *
  * The reader also accepts, detected from the content, MediaPipe reference dumps (../shared/media
- * /reference/NAME.mp1.json, schema reported as "mediapipe.mpref") and the analysis test fixtures
- * ("repright.series/1", tests/fixtures/analysis). Whatever the variant, it gives plain
+ * /reference/NAME.mp1.json, schema reported as "mediapipe.mpref"): an outside tool's format, the
+ * reference the pose engine is measured against. Whatever the variant, it gives plain
  * struct rr_pose_frame (src/base/rr_landmarks.h):
  *  - a landmark that was not found (null, or null x or y) is x = y = z = NAN, visibility 0,
  *    presence 0; a missing z is NAN, a missing visibility or presence is 1, a null one NAN;
@@ -58,7 +59,7 @@
 #define LANDMARKS_FILE_TRACK_MAX_FRAMES 18000 /* 10 min at 30 fps in a replay track */
 
 struct landmarks_file_info {
-    char schema[32];   /* "repright.pose/1", "repright.series/1" or "mediapipe.mpref" */
+    char schema[32];   /* "repright.pose/1" or "mediapipe.mpref" */
     int width, height; /* image size of the file (first frame's for MediaPipe); 0 = unknown */
     double fps;        /* 0 = unknown */
     size_t n_frames, n_with_pose;

@@ -1,10 +1,11 @@
 // test_skeleton_track.mjs - web/app/js/skeleton.js reads the replay track in Node (no browser):
 // a repright.pose/1 track as the analyze job writes it (landmarks_file_write_track: arrays of
 // [x, y, z, visibility], frames without a pose, a landmark not found), the other pose/1 forms
-// (objects, arrays without visibility), and a track stored before the
+// (objects, arrays without visibility), an analysis fixture, and a track stored before the
 // one-schema change (repright.landmarks/1, read for one release); anything else is refused.
 // frameAt() finds the frame shown at a time.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { run, ENV } from '../browser/lib/harness.mjs';
@@ -47,6 +48,13 @@ await run('web/test_skeleton_track', async () => {
   const old = { schema: 'repright.landmarks/1', fps: 30, width: 640, height: 480, stride: 1,
     frames: [[0, new Array(99).fill(0.5)], [33, null]] };
   assert.deepEqual(toTrack(old), { width: 640, height: 480, frames: old.frames });
+
+  // an analysis fixture (exact pose/1 with world landmarks): every frame, 99 numbers each
+  const fixture = path.resolve(here, '../fixtures/analysis/squat_side_heels.json');
+  const fx = JSON.parse(fs.readFileSync(fixture, 'utf8'));
+  const ft = toTrack(fx);
+  assert.equal(ft.frames.length, fx.frames.length);
+  assert.ok(ft.frames.every((f) => f[1] === null || (f[1].length === 99 && f[1].every(Number.isFinite))));
 
   for (const bad of [null, {}, { schema: 'repright.pose/2', frames: [] }, { schema: 'repright.series/1', frames: [] },
     { schema: 'repright.pose/1', frames: 'x' }]) {

@@ -1,10 +1,10 @@
 /* test_landmarks_file.c - landmark files (landmarks_file.h): every accepted variant of
  * repright.pose/1 (objects, arrays of 2 to 5 numbers, nulls, no world, no visibility, unknown
- * size, labels), the series/1 fixtures and MediaPipe reference dumps read like
+ * size, labels), the analysis fixtures and MediaPipe reference dumps read like
  * tests/unit/analysis/series_load.h reads them, a bit-exact round trip on random frames, the
  * readable style byte for byte as `repright pose --json` printed it with jansson, the replay
  * track (compact, decimated, reads back), a table of malformed inputs with their error and
- * message, and the file checks of load/save.
+ * message (the retired repright.series/1 among them), and the file checks of load/save.
  * The MediaPipe part needs ../shared: without it the other tests still run and the program then
  * exits 77 with a SKIP line. */
 #include <setjmp.h>
@@ -331,7 +331,7 @@ static void landmarks_file__hands_back_labels(void **state)
     parsed_free(&p);
 }
 
-/* The same frames as series_load.h gives (the loader it is meant to replace). */
+/* The same frames as series_load.h gives (the test reader of the analysis tests). */
 static void compare_with_series_load(const char *path, const struct parsed *p)
 {
 #ifdef HAVE_SERIES_LOAD
@@ -348,7 +348,7 @@ static void compare_with_series_load(const char *path, const struct parsed *p)
         if (!a->has_pose)
             continue;
         assert_true(a->score == b->score);
-        assert_int_equal(a->flags, 0);
+        assert_int_equal(a->flags, b->flags);
         for (int k = 0; k < RR_NUM_LANDMARKS; k++) {
             if (!same_landmark(&a->image[k], &b->image[k]) ||
                 !same_landmark(&a->world[k], &b->world[k]))
@@ -362,7 +362,7 @@ static void compare_with_series_load(const char *path, const struct parsed *p)
 #endif
 }
 
-static void landmarks_file__reads_series1_fixtures(void **state)
+static void landmarks_file__reads_the_analysis_fixtures(void **state)
 {
     (void)state;
     DIR *d = opendir(FIXDIR);
@@ -381,7 +381,7 @@ static void landmarks_file__reads_series1_fixtures(void **state)
         p.rc = landmarks_file_load(path, &p.f, &p.n, &p.labels, &p.info, p.msg, sizeof p.msg);
         if (p.rc != 0)
             fail_msg("%s: %s", path, p.msg);
-        assert_string_equal(p.info.schema, "repright.series/1");
+        assert_string_equal(p.info.schema, "repright.pose/1");
         assert_true(p.n > 10 && p.info.n_with_pose > 0);
         assert_true(p.info.width > 0 && p.info.height > 0);
         assert_int_equal(p.info.has_world, 1);
@@ -805,8 +805,8 @@ static void landmarks_file__refuses_malformed_input_with_a_reason(void **state)
         {"schema not a string", dup_str("{\"schema\":1,\"frames\":[]}"), RR_ERR_CORRUPT,
          "unknown schema"},
         {"no schema", dup_str("{\"frames\":[]}"), RR_ERR_CORRUPT, "missing \"schema\""},
-        {"wrong series format", dup_str("{\"format\":\"repright.series/9\",\"frames\":[]}"),
-         RR_ERR_CORRUPT, "unknown format"},
+        {"retired series/1", dup_str("{\"format\":\"repright.series/1\",\"frames\":[{\"t\":0}]}"),
+         RR_ERR_CORRUPT, "missing \"schema\": \"repright.pose/1\""},
         {"no frames", dup_str("{\"schema\":\"repright.pose/1\"}"), RR_ERR_CORRUPT,
          "missing \"frames\""},
         {"frames not an array", dup_str("{\"schema\":\"repright.pose/1\",\"frames\":{}}"),
@@ -1015,7 +1015,7 @@ int main(void)
         cmocka_unit_test(landmarks_file__null_landmarks_are_not_found),
         cmocka_unit_test(landmarks_file__no_world_no_visibility_and_unknown_size_set_flags),
         cmocka_unit_test(landmarks_file__hands_back_labels),
-        cmocka_unit_test(landmarks_file__reads_series1_fixtures),
+        cmocka_unit_test(landmarks_file__reads_the_analysis_fixtures),
         cmocka_unit_test(landmarks_file__reads_mediapipe_reference_dumps),
         cmocka_unit_test(landmarks_file__round_trip_is_bit_exact),
         cmocka_unit_test(landmarks_file__writes_times_negative_zero_and_frames_without_pose),
