@@ -20,7 +20,7 @@
 #include "base/rr_error.h"
 #include "blob/blob.h"
 #include "pipeline/analyze.h"
-#include "pipeline/landmarks_json.h"
+#include "pipeline/landmarks_file.h"
 #include "pipeline/report_json.h"
 
 /* How far the whole analysis is at a pipeline stage's fraction: the pose pass is the bulk of
@@ -303,7 +303,7 @@ int app_analyze_video(struct app *a, const char *video_id, app_progress_fn progr
     rc = put_text(a->blob, v.id, "report", report_json_dumps(res.report));
     if (rc == 0) /* the skeleton track the dashboard draws over the replay */
         rc = put_text(a->blob, v.id, "landmarks",
-                      landmarks_json_dumps(res.frames, res.n_frames, res.info.fps,
+                      landmarks_file_write_track(res.frames, res.n_frames, res.info.fps,
                                            res.info.width, res.info.height));
     if (rc == 0)
         rc = put_file_if_any(a->blob, v.id, "overlay", overlay);

@@ -23,7 +23,7 @@
  * before it closes the socket, under the same lock, so the reaper never touches a reused fd.
  * The body rate is also checked as chunks arrive (MHD_NO closes at once).
  */
-#include "server.h"
+#include "http/server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,11 +42,11 @@
 #include <unistd.h>
 
 #include "base/rr_error.h"
-#include "log.h"
-#include "metrics.h"
-#include "openapi.h"
-#include "request_int.h"
-#include "validate.h"
+#include "base/rr_log.h"
+#include "http/metrics.h"
+#include "http/openapi.h"
+#include "http/request_int.h"
+#include "http/validate.h"
 
 /* Past a limit we keep reading (and dropping) at most this much so the client can read our
  * 413; beyond it the connection is closed. */
@@ -187,7 +187,7 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(buf);
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         buf[--n] = '\0';
-    log_event(LOG_LEVEL_WARN, "libmicrohttpd", json_pack("{s:s}", "detail", buf));
+    rr_log(RR_LOG_WARN, "libmicrohttpd", RR_LOG_STR("detail", buf));
 }
 #pragma GCC diagnostic pop
 
@@ -291,11 +291,10 @@ static void slow_closed(struct http_server *s, struct conn_track *t, enum slow_r
 {
     atomic_store(&t->reason, (int)why);
     metrics_counter_add(s->slow_closed[why - 1], 1);
-    log_event(LOG_LEVEL_WARN, "slow client closed",
-              json_pack("{s:s, s:I, s:I}", "reason",
-                        why == SLOW_HEADERS ? "header_deadline" : "body_rate", "elapsed_ms",
-                        (json_int_t)elapsed_ms, "body_bytes",
-                        (json_int_t)atomic_load(&t->body_bytes)));
+    rr_log(RR_LOG_WARN, "slow client closed",
+           RR_LOG_STR("reason", why == SLOW_HEADERS ? "header_deadline" : "body_rate"),
+           RR_LOG_INT("elapsed_ms", elapsed_ms),
+           RR_LOG_UINT("body_bytes", atomic_load(&t->body_bytes)));
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -659,8 +658,8 @@ static void finish(struct http_server *s, struct http_request *req)
         http_reply_errcode(req, rc, NULL);
     } else if (!req->resp) {
         http_reply_errcode(req, RR_ERR_INTERNAL, NULL);
-        log_event(LOG_LEVEL_ERROR, "handler returned without a response",
-                  json_pack("{s:s, s:s}", "request_id", req->request_id, "route", rt->name));
+        rr_log(RR_LOG_ERROR, "handler returned without a response",
+               RR_LOG_REQUEST_ID(req->request_id), RR_LOG_STR("route", rt->name));
     }
 }
 
@@ -761,15 +760,21 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         metrics_counter_add(st->by_class[cls_i - 1], 1);
     metrics_histogram_observe(st->latency, secs);
 
-    json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:s, s:I}", "request_id",
-                          req->request_id, "method", req->method ? req->method : "?", "path",
-                          req->path ? req->path : "?", "route", rt ? rt->name : "unmatched",
-                          "status", (int)req->status, "ms", secs * 1000.0, "ip", req->client_ip, "bytes_in",
-                          (json_int_t)req->body_bytes);
-    if (f && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        json_object_set_new(f, "termination", json_string(termination_name(toe, slow)));
-    log_event(req->status >= 500 || req->status == 0 ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, "request",
-              f);
+    /* the access line: never the query string (it may carry secrets), never bodies */
+    const struct rr_log_field f[] = {
+        RR_LOG_REQUEST_ID(req->request_id),
+        RR_LOG_STR("method", req->method ? req->method : "?"),
+        RR_LOG_STR("path", req->path ? req->path : "?"),
+        RR_LOG_STR("route", rt ? rt->name : "unmatched"),
+        RR_LOG_INT("status", req->status),
+        RR_LOG_REAL("ms", secs * 1000.0),
+        RR_LOG_STR("ip", req->client_ip),
+        RR_LOG_UINT("bytes_in", req->body_bytes),
+        RR_LOG_STR("termination", termination_name(toe, slow)), /* only when not completed */
+    };
+    size_t n_fields = sizeof f / sizeof f[0] - (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    rr_log_write(req->status >= 500 || req->status == 0 ? RR_LOG_WARN : RR_LOG_INFO, "request", f,
+                 n_fields);
 
     http_request__release(req);
     free(req);
@@ -937,9 +942,9 @@ int http_server_start(const struct http_config *cfg, const struct http_route *ro
     if (pthread_create(&s->reaper, NULL, reaper_main, s) == 0)
         s->reaper_started = 1;
     else
-        log_event(LOG_LEVEL_ERROR, "cannot start the server's timer thread: no header deadline "
-                  "or parked streams; the idle timeout and the body-rate check on arriving "
-                  "chunks still apply", NULL);
+        rr_log_msg(RR_LOG_ERROR, "cannot start the server's timer thread: no header deadline "
+                               "or parked streams; the idle timeout and the body-rate check on "
+                               "arriving chunks still apply");
     /* MHD's pool holds the read buffer, the parsed headers and the reply headers: room for
      * twice the header limit keeps our own (JSON) 431 in charge for most oversize requests. */
     size_t pool = cfg->header_limit * 2 + 8192;
@@ -964,9 +969,8 @@ int http_server_start(const struct http_config *cfg, const struct http_route *ro
         s->port = ntohs(ss.ss_family == AF_INET6
                             ? ((struct sockaddr_in6 *)(void *)&ss)->sin6_port
                             : ((struct sockaddr_in *)(void *)&ss)->sin_port);
-    log_event(LOG_LEVEL_INFO, "http server listening",
-              json_pack("{s:s, s:i, s:i}", "addr", s->bind_addr, "port", (int)s->port, "routes",
-                        (int)s->n_routes));
+    rr_log(RR_LOG_INFO, "http server listening", RR_LOG_STR("addr", s->bind_addr),
+           RR_LOG_INT("port", s->port), RR_LOG_UINT("routes", s->n_routes));
     *out = s;
     s = NULL;
 out:
@@ -996,14 +1000,14 @@ int http_server_stop(struct http_server *s)
     int left = atomic_load(&s->in_flight);
     if (left > 0) {
         err = RR_ERR_TIMEOUT;
-        log_event(LOG_LEVEL_WARN, "http drain timeout; cutting requests off",
-                  json_pack("{s:i}", "in_flight", left));
+        rr_log(RR_LOG_WARN, "http drain timeout; cutting requests off",
+               RR_LOG_INT("in_flight", left));
     }
     reaper_stop(s); /* resumes anything still parked; parking is refused from here */
     MHD_stop_daemon(s->daemon);
     if (lfd != MHD_INVALID_SOCKET)
         close(lfd);
-    log_event(LOG_LEVEL_INFO, "http server stopped", NULL);
+    rr_log_msg(RR_LOG_INFO, "http server stopped");
     server_free(s);
     return err;
 }

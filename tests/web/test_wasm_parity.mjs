@@ -25,14 +25,17 @@ function assert(cond, msg) {
   if (!cond) throw new Error(msg);
 }
 
-// Load a series the way tests/unit/analysis/series_load.h does (MediaPipe dump or compact).
+// Load a series the way tests/unit/analysis/series_load.h does (MediaPipe dump or repright.pose/1).
 function loadSeries(file) {
   const root = JSON.parse(fs.readFileSync(file, 'utf8'));
   const objs = (a) => a.map((p) => ({ x: p.x, y: p.y, z: p.z, visibility: p.visibility }));
-  const flat = (a) => Array.from({ length: 33 }, (_, k) => ({ x: a[4 * k], y: a[4 * k + 1], z: a[4 * k + 2], visibility: a[4 * k + 3] }));
-  if (typeof root.format === 'string') {
-    return root.frames.map((f) => ({ tMs: f.t, width: root.width, height: root.height,
-      image: f.i ? flat(f.i) : null, world: f.i ? flat(f.w) : null }));
+  const arrs = (a) => a.map((p) => ({ x: p[0], y: p[1], z: p[2], visibility: p[3] }));
+  if (typeof root.schema === 'string') {
+    return root.frames.map((f) => {
+      const ok = f.pose !== false && Array.isArray(f.landmarks) && Array.isArray(f.world_landmarks);
+      return { tMs: f.t_ms, width: f.width ?? root.width, height: f.height ?? root.height,
+        image: ok ? arrs(f.landmarks) : null, world: ok ? arrs(f.world_landmarks) : null };
+    });
   }
   return root.frames.map((f) => {
     const ok = f.detected === true && Array.isArray(f.landmarks) && Array.isArray(f.worldLandmarks);
