@@ -1,431 +1,254 @@
-/* report_write.c - analysis report -> JSON text without a JSON library (report_write.h). */
-#include "report_write.h"
+/* report_write.c - analysis report -> JSON text through base/rr_json.h (report_write.h). */
+#include "analysis/report_write.h"
 
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "../base/rr_error.h"
-
-void jbuf_init(struct rr_jbuf *jb)
-{
-    memset(jb, 0, sizeof *jb);
-}
-
-void jbuf_free(struct rr_jbuf *jb)
-{
-    free(jb->s);
-    jbuf_init(jb);
-}
-
-char *jbuf_release(struct rr_jbuf *jb)
-{
-    char *s = NULL;
-    if (!jb->err) {
-        jbuf_raw(jb, ""); /* an empty buffer still gives "" */
-        if (!jb->err) {
-            s = jb->s;
-            jb->s = NULL;
-        }
-    }
-    jbuf_free(jb);
-    return s;
-}
-
-static void put(struct rr_jbuf *jb, const char *s, size_t n)
-{
-    if (jb->err)
-        return;
-    if (n >= RR_JBUF_MAX - jb->len) {
-        jb->err = RR_ERR_TOOBIG;
-        return;
-    }
-    if (jb->len + n + 1 > jb->cap) {
-        size_t cap = jb->cap ? jb->cap : 1024;
-        while (cap < jb->len + n + 1)
-            cap *= 2;
-        char *ns = realloc(jb->s, cap);
-        if (!ns) {
-            jb->err = RR_ERR_NOMEM;
-            return;
-        }
-        jb->s = ns;
-        jb->cap = cap;
-    }
-    memcpy(jb->s + jb->len, s, n);
-    jb->len += n;
-    jb->s[jb->len] = '\0';
-}
-
-void jbuf_raw(struct rr_jbuf *jb, const char *s)
-{
-    put(jb, s, strlen(s));
-}
-
-void jbuf_str(struct rr_jbuf *jb, const char *s)
-{
-    if (!s) {
-        jbuf_raw(jb, "null");
-        return;
-    }
-    put(jb, "\"", 1);
-    for (const char *p = s; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\') {
-            char e[2] = {'\\', (char)c};
-            put(jb, e, 2);
-        } else if (c < 0x20) {
-            char e[8];
-            int k = snprintf(e, sizeof e, "\\u%04x", c);
-            put(jb, e, (size_t)k);
-        } else {
-            put(jb, p, 1);
-        }
-    }
-    put(jb, "\"", 1);
-}
-
-void jbuf_real(struct rr_jbuf *jb, double v)
-{
-    if (!isfinite(v)) {
-        jbuf_raw(jb, "null");
-        return;
-    }
-    char b[40];
-    int k = snprintf(b, sizeof b - 2, "%.17g", v);
-    if (k < 0 || (size_t)k >= sizeof b - 2) {
-        jb->err = jb->err ? jb->err : RR_ERR_INVAL; /* cannot happen for a finite double */
-        return;
-    }
-    if (!strpbrk(b, ".e")) {
-        b[k++] = '.';
-        b[k++] = '0';
-        b[k] = '\0';
-    }
-    put(jb, b, (size_t)k);
-}
-
-void jbuf_int(struct rr_jbuf *jb, long long v)
-{
-    char b[32];
-    int k = snprintf(b, sizeof b, "%lld", v);
-    put(jb, b, (size_t)k);
-}
-
-void jbuf_key(struct rr_jbuf *jb, const char *k)
-{
-    jbuf_str(jb, k);
-    put(jb, ":", 1);
-}
+#include <stdint.h>
 
 static double secs(int64_t us)
 {
     return (double)us * 1e-6;
 }
 
-static void write_check(struct rr_jbuf *jb, const struct analysis_check *c)
+static void write_check(struct rr_json *j, const struct analysis_check *c)
 {
-    jbuf_raw(jb, "{");
-    jbuf_key(jb, "name");
-    jbuf_str(jb, c->name);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "outcome");
-    jbuf_str(jb, analysis_outcome_name(c->outcome));
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "confidence");
-    jbuf_real(jb, c->confidence);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "reason");
-    jbuf_str(jb, c->reason);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "value");
-    jbuf_real(jb, c->value);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "threshold");
-    jbuf_real(jb, c->threshold);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "fault_when");
-    jbuf_str(jb, c->above ? "above" : "below");
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "unit");
-    jbuf_str(jb, c->unit);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "severity");
-    jbuf_str(jb, analysis_severity_name(c->severity));
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "cue");
-    jbuf_str(jb, c->cue);
-    jbuf_raw(jb, "}");
+    rr_json_object_begin(j);
+    RR_JSON_KEY(j, "name");
+    rr_json_string(j, c->name);
+    RR_JSON_KEY(j, "outcome");
+    rr_json_string(j, analysis_outcome_name(c->outcome));
+    RR_JSON_KEY(j, "confidence");
+    rr_json_real(j, c->confidence);
+    RR_JSON_KEY(j, "reason");
+    rr_json_string(j, c->reason);
+    RR_JSON_KEY(j, "value");
+    rr_json_real(j, c->value);
+    RR_JSON_KEY(j, "threshold");
+    rr_json_real(j, c->threshold);
+    RR_JSON_KEY(j, "fault_when");
+    rr_json_string(j, c->above ? "above" : "below");
+    RR_JSON_KEY(j, "unit");
+    rr_json_string(j, c->unit);
+    RR_JSON_KEY(j, "severity");
+    rr_json_string(j, analysis_severity_name(c->severity));
+    RR_JSON_KEY(j, "cue");
+    rr_json_string(j, c->cue);
+    rr_json_object_end(j);
 }
 
-static void write_checks(struct rr_jbuf *jb, const struct analysis_check *c, int n)
+static void write_checks(struct rr_json *j, const struct analysis_check *c, int n)
 {
-    jbuf_raw(jb, "[");
-    for (int i = 0; i < n; i++) {
-        if (i)
-            jbuf_raw(jb, ",");
-        write_check(jb, &c[i]);
-    }
-    jbuf_raw(jb, "]");
+    rr_json_array_begin(j);
+    for (int i = 0; i < n; i++)
+        write_check(j, &c[i]);
+    rr_json_array_end(j);
 }
 
-void analysis_write_rep(struct rr_jbuf *jb, const struct analysis_rep *p)
+void analysis_write_rep(struct rr_json *j, const struct analysis_rep *p)
 {
-    jbuf_raw(jb, "{");
-    jbuf_key(jb, "index");
-    jbuf_int(jb, p->index);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "t_start_s");
-    jbuf_real(jb, secs(p->t_start_us));
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "t_turn_s");
-    jbuf_real(jb, secs(p->t_turn_us));
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "t_end_s");
-    jbuf_real(jb, secs(p->t_end_us));
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "frame_start");
-    jbuf_int(jb, (long long)p->frame_start);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "frame_turn");
-    jbuf_int(jb, (long long)p->frame_turn);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "frame_end");
-    jbuf_int(jb, (long long)p->frame_end);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "score");
-    jbuf_real(jb, p->score);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "verdict");
-    jbuf_str(jb, analysis_verdict_name(p->verdict));
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "confidence");
-    jbuf_real(jb, p->confidence);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "cannot_judge_reason");
-    jbuf_str(jb, p->cannot_judge_reason);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "symmetry_deg");
-    jbuf_real(jb, p->symmetry_deg);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "rom");
-    jbuf_raw(jb, "{");
-    jbuf_key(jb, "value");
-    jbuf_real(jb, p->rom);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "unit");
-    jbuf_str(jb, p->rom_unit);
-    jbuf_raw(jb, "},");
-    jbuf_key(jb, "depth");
-    jbuf_raw(jb, "{");
-    jbuf_key(jb, "name");
-    jbuf_str(jb, p->depth_name);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "value");
-    jbuf_real(jb, p->depth);
-    jbuf_raw(jb, "},");
-    jbuf_key(jb, "tempo");
-    jbuf_raw(jb, "{");
-    jbuf_key(jb, "concentric_s");
-    jbuf_real(jb, p->concentric_s);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "eccentric_s");
-    jbuf_real(jb, p->eccentric_s);
-    jbuf_raw(jb, "},");
-    jbuf_key(jb, "faults");
-    jbuf_raw(jb, "[");
-    int nf = 0;
-    for (int i = 0; i < p->n_checks; i++) {
-        if (p->checks[i].outcome != ANALYSIS_FAULT)
-            continue;
-        if (nf++)
-            jbuf_raw(jb, ",");
-        jbuf_str(jb, p->checks[i].name);
-    }
-    jbuf_raw(jb, "],");
-    jbuf_key(jb, "checks");
-    write_checks(jb, p->checks, p->n_checks);
-    jbuf_raw(jb, "}");
+    rr_json_object_begin(j);
+    RR_JSON_KEY(j, "index");
+    rr_json_int(j, p->index);
+    RR_JSON_KEY(j, "t_start_s");
+    rr_json_real(j, secs(p->t_start_us));
+    RR_JSON_KEY(j, "t_turn_s");
+    rr_json_real(j, secs(p->t_turn_us));
+    RR_JSON_KEY(j, "t_end_s");
+    rr_json_real(j, secs(p->t_end_us));
+    RR_JSON_KEY(j, "frame_start");
+    rr_json_uint(j, p->frame_start);
+    RR_JSON_KEY(j, "frame_turn");
+    rr_json_uint(j, p->frame_turn);
+    RR_JSON_KEY(j, "frame_end");
+    rr_json_uint(j, p->frame_end);
+    RR_JSON_KEY(j, "score");
+    rr_json_real(j, p->score);
+    RR_JSON_KEY(j, "verdict");
+    rr_json_string(j, analysis_verdict_name(p->verdict));
+    RR_JSON_KEY(j, "confidence");
+    rr_json_real(j, p->confidence);
+    RR_JSON_KEY(j, "cannot_judge_reason");
+    rr_json_string(j, p->cannot_judge_reason);
+    RR_JSON_KEY(j, "symmetry_deg");
+    rr_json_real(j, p->symmetry_deg);
+    RR_JSON_KEY(j, "rom");
+    rr_json_object_begin(j);
+    RR_JSON_KEY(j, "value");
+    rr_json_real(j, p->rom);
+    RR_JSON_KEY(j, "unit");
+    rr_json_string(j, p->rom_unit);
+    rr_json_object_end(j);
+    RR_JSON_KEY(j, "depth");
+    rr_json_object_begin(j);
+    RR_JSON_KEY(j, "name");
+    rr_json_string(j, p->depth_name);
+    RR_JSON_KEY(j, "value");
+    rr_json_real(j, p->depth);
+    rr_json_object_end(j);
+    RR_JSON_KEY(j, "tempo");
+    rr_json_object_begin(j);
+    RR_JSON_KEY(j, "concentric_s");
+    rr_json_real(j, p->concentric_s);
+    RR_JSON_KEY(j, "eccentric_s");
+    rr_json_real(j, p->eccentric_s);
+    rr_json_object_end(j);
+    RR_JSON_KEY(j, "faults");
+    rr_json_array_begin(j);
+    for (int i = 0; i < p->n_checks; i++)
+        if (p->checks[i].outcome == ANALYSIS_FAULT)
+            rr_json_string(j, p->checks[i].name);
+    rr_json_array_end(j);
+    RR_JSON_KEY(j, "checks");
+    write_checks(j, p->checks, p->n_checks);
+    rr_json_object_end(j);
 }
 
-static void write_hold(struct rr_jbuf *jb, const struct analysis_hold *h)
+static void write_hold(struct rr_json *j, const struct analysis_hold *h)
 {
-    jbuf_raw(jb, "{");
-    jbuf_key(jb, "hold_s");
-    jbuf_real(jb, h->hold_s);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "good_form_s");
-    jbuf_real(jb, h->good_form_s);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "mean_score");
-    jbuf_real(jb, h->mean_score);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "checks");
-    write_checks(jb, h->checks, h->n_checks);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "windows");
-    jbuf_raw(jb, "[");
+    rr_json_object_begin(j);
+    RR_JSON_KEY(j, "hold_s");
+    rr_json_real(j, h->hold_s);
+    RR_JSON_KEY(j, "good_form_s");
+    rr_json_real(j, h->good_form_s);
+    RR_JSON_KEY(j, "mean_score");
+    rr_json_real(j, h->mean_score);
+    RR_JSON_KEY(j, "checks");
+    write_checks(j, h->checks, h->n_checks);
+    RR_JSON_KEY(j, "windows");
+    rr_json_array_begin(j);
     for (size_t i = 0; i < h->n_windows; i++) {
         const struct analysis_hold_window *w = &h->windows[i];
-        jbuf_raw(jb, i ? ",{" : "{");
-        jbuf_key(jb, "t_start_s");
-        jbuf_real(jb, secs(w->t_start_us));
-        jbuf_raw(jb, ",");
-        jbuf_key(jb, "t_end_s");
-        jbuf_real(jb, secs(w->t_end_us));
-        jbuf_raw(jb, ",");
-        jbuf_key(jb, "score");
-        jbuf_real(jb, w->score);
-        jbuf_raw(jb, ",");
-        jbuf_key(jb, "verdict");
-        jbuf_str(jb, analysis_verdict_name(w->verdict));
-        jbuf_raw(jb, ",");
-        jbuf_key(jb, "fault");
-        jbuf_str(jb, w->fault);
-        jbuf_raw(jb, "}");
+        rr_json_object_begin(j);
+        RR_JSON_KEY(j, "t_start_s");
+        rr_json_real(j, secs(w->t_start_us));
+        RR_JSON_KEY(j, "t_end_s");
+        rr_json_real(j, secs(w->t_end_us));
+        RR_JSON_KEY(j, "score");
+        rr_json_real(j, w->score);
+        RR_JSON_KEY(j, "verdict");
+        rr_json_string(j, analysis_verdict_name(w->verdict));
+        RR_JSON_KEY(j, "fault");
+        rr_json_string(j, w->fault);
+        rr_json_object_end(j);
     }
-    jbuf_raw(jb, "]}");
+    rr_json_array_end(j);
+    rr_json_object_end(j);
 }
 
-static void write_partial(struct rr_jbuf *jb, const struct analysis_partial *p, int comma)
+static void write_partial(struct rr_json *j, const struct analysis_partial *p)
 {
-    jbuf_raw(jb, comma ? ",{" : "{");
-    jbuf_key(jb, "t_start_s");
-    jbuf_real(jb, secs(p->t_start_us));
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "t_turn_s");
-    jbuf_real(jb, secs(p->t_turn_us));
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "frame_start");
-    jbuf_int(jb, (long long)p->frame_start);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "frame_turn");
-    jbuf_int(jb, (long long)p->frame_turn);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "reached");
-    jbuf_real(jb, p->reached);
-    jbuf_raw(jb, "}");
+    rr_json_object_begin(j);
+    RR_JSON_KEY(j, "t_start_s");
+    rr_json_real(j, secs(p->t_start_us));
+    RR_JSON_KEY(j, "t_turn_s");
+    rr_json_real(j, secs(p->t_turn_us));
+    RR_JSON_KEY(j, "frame_start");
+    rr_json_uint(j, p->frame_start);
+    RR_JSON_KEY(j, "frame_turn");
+    rr_json_uint(j, p->frame_turn);
+    RR_JSON_KEY(j, "reached");
+    rr_json_real(j, p->reached);
+    rr_json_object_end(j);
 }
 
-void analysis_write_report(struct rr_jbuf *jb, const struct analysis_report *r)
+void analysis_write_report_members(struct rr_json *j, const struct analysis_report *r)
 {
     const struct analysis_set *st = &r->set;
-    jbuf_raw(jb, "{");
-    jbuf_key(jb, "schema");
-    jbuf_str(jb, ANALYSIS_REPORT_SCHEMA);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "exercise");
-    jbuf_str(jb, r->exercise);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "exercise_source");
-    jbuf_str(jb, r->exercise_given ? "given" : "recognised");
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "confidence");
-    jbuf_real(jb, r->confidence);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "view");
-    jbuf_str(jb, analysis_view_name(r->view));
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "camera");
-    jbuf_raw(jb, "{");
-    jbuf_key(jb, "view");
-    jbuf_str(jb, analysis_view_name(r->view));
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "roll_deg");
-    jbuf_real(jb, r->camera_roll_deg);
-    jbuf_raw(jb, "},");
-    jbuf_key(jb, "people");
-    jbuf_int(jb, r->people);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "athlete");
+    RR_JSON_KEY(j, "schema");
+    rr_json_string(j, ANALYSIS_REPORT_SCHEMA);
+    RR_JSON_KEY(j, "exercise");
+    rr_json_string(j, r->exercise);
+    RR_JSON_KEY(j, "exercise_source");
+    rr_json_string(j, r->exercise_given ? "given" : "recognised");
+    RR_JSON_KEY(j, "confidence");
+    rr_json_real(j, r->confidence);
+    RR_JSON_KEY(j, "view");
+    rr_json_string(j, analysis_view_name(r->view));
+    RR_JSON_KEY(j, "camera");
+    rr_json_object_begin(j);
+    RR_JSON_KEY(j, "view");
+    rr_json_string(j, analysis_view_name(r->view));
+    RR_JSON_KEY(j, "roll_deg");
+    rr_json_real(j, r->camera_roll_deg);
+    rr_json_object_end(j);
+    RR_JSON_KEY(j, "people");
+    rr_json_int(j, r->people);
+    RR_JSON_KEY(j, "athlete");
     if (r->athlete >= 0)
-        jbuf_int(jb, r->athlete);
+        rr_json_int(j, r->athlete);
     else
-        jbuf_raw(jb, "null");
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "duration_s");
-    jbuf_real(jb, r->duration_s);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "is_hold");
-    jbuf_raw(jb, r->is_hold ? "true" : "false");
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "candidates");
-    jbuf_raw(jb, "[");
+        rr_json_null(j);
+    RR_JSON_KEY(j, "duration_s");
+    rr_json_real(j, r->duration_s);
+    RR_JSON_KEY(j, "is_hold");
+    rr_json_bool(j, r->is_hold);
+    RR_JSON_KEY(j, "candidates");
+    rr_json_array_begin(j);
     for (int i = 0; i < r->n_candidates; i++) {
-        jbuf_raw(jb, i ? ",{" : "{");
-        jbuf_key(jb, "exercise");
-        jbuf_str(jb, r->candidates[i].exercise);
-        jbuf_raw(jb, ",");
-        jbuf_key(jb, "score");
-        jbuf_real(jb, r->candidates[i].score);
-        jbuf_raw(jb, "}");
+        rr_json_object_begin(j);
+        RR_JSON_KEY(j, "exercise");
+        rr_json_string(j, r->candidates[i].exercise);
+        RR_JSON_KEY(j, "score");
+        rr_json_real(j, r->candidates[i].score);
+        rr_json_object_end(j);
     }
-    jbuf_raw(jb, "],");
-    jbuf_key(jb, "frames");
-    jbuf_raw(jb, "{");
-    jbuf_key(jb, "total");
-    jbuf_int(jb, (long long)r->n_frames);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "used");
-    jbuf_int(jb, (long long)r->n_frames_used);
-    jbuf_raw(jb, "},");
-    jbuf_key(jb, "set");
-    jbuf_raw(jb, "{");
-    jbuf_key(jb, "reps");
-    jbuf_int(jb, st->reps);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "partial_reps");
-    jbuf_int(jb, st->partial_reps);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "good");
-    jbuf_int(jb, st->good);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "bad");
-    jbuf_int(jb, st->bad);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "cannot_judge");
-    jbuf_int(jb, st->cannot_judge);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "mean_score");
-    jbuf_real(jb, st->mean_score);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "top_fault");
-    jbuf_str(jb, st->top_fault);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "top_fault_reps");
-    jbuf_int(jb, st->top_fault_reps);
-    jbuf_raw(jb, ",");
-    jbuf_key(jb, "time_under_tension_s");
-    jbuf_real(jb, st->time_under_tension_s);
-    jbuf_raw(jb, "},");
-    jbuf_key(jb, "reps");
-    jbuf_raw(jb, "[");
-    for (size_t k = 0; k < r->n_reps; k++) {
-        if (k)
-            jbuf_raw(jb, ",");
-        analysis_write_rep(jb, &r->reps[k]);
-    }
-    jbuf_raw(jb, "],");
-    jbuf_key(jb, "partial_reps");
-    jbuf_raw(jb, "[");
+    rr_json_array_end(j);
+    RR_JSON_KEY(j, "frames");
+    rr_json_object_begin(j);
+    RR_JSON_KEY(j, "total");
+    rr_json_uint(j, r->n_frames);
+    RR_JSON_KEY(j, "used");
+    rr_json_uint(j, r->n_frames_used);
+    rr_json_object_end(j);
+    RR_JSON_KEY(j, "set");
+    rr_json_object_begin(j);
+    RR_JSON_KEY(j, "reps");
+    rr_json_int(j, st->reps);
+    RR_JSON_KEY(j, "partial_reps");
+    rr_json_int(j, st->partial_reps);
+    RR_JSON_KEY(j, "good");
+    rr_json_int(j, st->good);
+    RR_JSON_KEY(j, "bad");
+    rr_json_int(j, st->bad);
+    RR_JSON_KEY(j, "cannot_judge");
+    rr_json_int(j, st->cannot_judge);
+    RR_JSON_KEY(j, "mean_score");
+    rr_json_real(j, st->mean_score);
+    RR_JSON_KEY(j, "top_fault");
+    rr_json_string(j, st->top_fault);
+    RR_JSON_KEY(j, "top_fault_reps");
+    rr_json_int(j, st->top_fault_reps);
+    RR_JSON_KEY(j, "time_under_tension_s");
+    rr_json_real(j, st->time_under_tension_s);
+    rr_json_object_end(j);
+    RR_JSON_KEY(j, "reps");
+    rr_json_array_begin(j);
+    for (size_t k = 0; k < r->n_reps; k++)
+        analysis_write_rep(j, &r->reps[k]);
+    rr_json_array_end(j);
+    RR_JSON_KEY(j, "partial_reps");
+    rr_json_array_begin(j);
     for (size_t k = 0; k < r->n_partials; k++)
-        write_partial(jb, &r->partials[k], k > 0);
-    jbuf_raw(jb, "],");
-    jbuf_key(jb, "hold");
+        write_partial(j, &r->partials[k]);
+    rr_json_array_end(j);
+    RR_JSON_KEY(j, "hold");
     if (r->is_hold)
-        write_hold(jb, &r->hold);
+        write_hold(j, &r->hold);
     else
-        jbuf_raw(jb, "null");
-    jbuf_raw(jb, "}");
+        rr_json_null(j);
+}
+
+void analysis_write_report(struct rr_json *j, const struct analysis_report *r)
+{
+    rr_json_object_begin(j);
+    analysis_write_report_members(j, r);
+    rr_json_object_end(j);
 }
 
 char *analysis_report_json(const struct analysis_report *r)
 {
     if (!r)
         return NULL;
-    struct rr_jbuf jb;
-    jbuf_init(&jb);
-    analysis_write_report(&jb, r);
-    return jbuf_release(&jb);
+    struct rr_json j;
+    rr_json_init(&j, NULL, 0, ANALYSIS_REPORT_MAX_BYTES);
+    analysis_write_report(&j, r);
+    return rr_json_detach(&j, NULL);
 }

@@ -9,18 +9,18 @@
  * 422 too. Volume is load-weighted (kg x reps, only sets with a known load); see
  * docs/internals/analytics.md.
  */
-#include "app.h"
+#include "api/api.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../analytics/analytics.h"
-#include "../base/rr_error.h"
-#include "../http/request.h"
-#include "../store/store.h"
-#include "history.h"
+#include "analytics/analytics.h"
+#include "base/rr_error.h"
+#include "http/request.h"
+#include "store/store.h"
+#include "api/history.h"
 
 #define TOP_FAULTS 5
 
@@ -92,7 +92,7 @@ static int analytics_summary_get(struct http_request *req, void *app)
     if (query_range(req, a->store, &r))
         return 0;
     const char *exercise = http_request_query(req, "exercise");
-    if (exercise && !history_exercise_ok(exercise))
+    if (exercise && !app_exercise_known(exercise))
         return history_reply_invalid(req, "exercise", "must be one of the known exercises");
 
     struct analytics_bucket *b = NULL;
@@ -159,7 +159,7 @@ static int analytics_trend_get(struct http_request *req, void *app)
     struct app *a = app;
     const struct api_principal *p = api_principal(req);
     const char *exercise = http_request_param(req, "exercise");
-    if (!history_exercise_ok(exercise))
+    if (!app_exercise_known(exercise))
         return http_reply_errcode(req, RR_ERR_NOTFOUND, "unknown exercise");
     struct range r;
     if (query_range(req, a->store, &r))

@@ -27,16 +27,16 @@
  *  - Bodies are validated by schemas (unknown fields such as "role" -> 400); responses never
  *    carry a hash.
  */
-#include "app.h"
+#include "api/api.h"
 
-#include "../auth/jwt.h"
-#include "../auth/password.h"
-#include "../auth/ratelimit.h"
-#include "../auth/token.h"
-#include "../base/rr_error.h"
-#include "../http/log.h"
-#include "../http/validate.h"
-#include "../store/store.h"
+#include "auth/jwt.h"
+#include "auth/password.h"
+#include "auth/ratelimit.h"
+#include "auth/token.h"
+#include "base/rr_error.h"
+#include "http/log.h"
+#include "http/validate.h"
+#include "store/store.h"
 
 #include <ctype.h>
 #include <sodium.h>

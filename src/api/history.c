@@ -1,29 +1,16 @@
 /*
- * history.c - shared helpers of the workouts and analytics resources: exercise names, RFC 3339
- * times, ISO-date query parameters, one-field validation replies.
+ * history.c - shared helpers of the workouts and analytics resources: RFC 3339 times, ISO-date
+ * query parameters, one-field validation replies, CSV fields.
  */
-#include "history.h"
+#include "api/history.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "../analytics/analytics.h"
-#include "../base/rr_error.h"
-#include "../http/request.h"
-
-const char *const history_exercises[] = {"squat",         "push_up",        "lunge",
-                                         "deadlift",      "biceps_curl",    "shoulder_press",
-                                         "jumping_jack",  "pull_up",        "plank",
-                                         NULL};
-
-int history_exercise_ok(const char *name)
-{
-    for (int i = 0; name && history_exercises[i]; i++)
-        if (strcmp(name, history_exercises[i]) == 0)
-            return 1;
-    return 0;
-}
+#include "analytics/analytics.h"
+#include "base/rr_error.h"
+#include "http/request.h"
 
 /* n decimal digits at s into *v; 0 when any is not a digit. */
 static int digits(const char *s, int n, int *v)

@@ -1,7 +1,7 @@
 /*
- * history.h - helpers shared by the history resources (api/workouts.c, api/analytics.c): the
- * exercise names the API accepts, RFC 3339 times, ISO-date query filters and the one-field 422
- * reply. Internal to src/api.
+ * history.h - helpers shared by the history resources (api/workouts.c, api/analytics.c): RFC 3339
+ * times, ISO-date query filters, the one-field 422 reply and CSV fields. (The exercise names
+ * come from the registry: app_exercises.) Internal to src/api.
  *
  * Ownership: nothing allocated except the json_t a caller is handed (new reference).
  * Errors: the parse functions return 0 or RR_ERR_INVAL; history_query_* reply 422 themselves
@@ -15,10 +15,6 @@
 #include <stdio.h>
 
 struct http_request;
-
-/* The exercises RepRight knows (analysis/exercises), NULL-terminated. */
-extern const char *const history_exercises[];
-int history_exercise_ok(const char *name);
 
 /* "2026-03-01T10:00:00Z", "...T10:00:00.250+02:00" -> ms since the epoch (UTC). Strict. */
 int history_time_parse(const char *s, int64_t *ms);

@@ -14,7 +14,7 @@
  * request.c's own stage() does.
  * Every id route is owner-scoped: another user's job id answers 404.
  */
-#include "app.h"
+#include "api/api.h"
 
 #include <microhttpd.h>
 #include <stdio.h>
@@ -22,9 +22,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../base/rr_error.h"
-#include "../http/request_int.h"
-#include "../store/store.h"
+#include "base/rr_error.h"
+#include "http/request_int.h"
+#include "store/store.h"
 
 #define SSE_POLL_MS 500
 #define SSE_SLICE_MS 50
@@ -59,11 +59,8 @@ static json_t *job_json(const struct store_job *j)
         return NULL;
     if (j->state == STORE_JOB_QUEUED && j->attempts > 0)
         json_object_set_new(o, "retry_at", json_integer((json_int_t)j->run_after));
-    json_t *pl = json_loads(j->payload, 0, NULL);
-    json_t *vid = pl ? json_object_get(pl, "video_id") : NULL;
-    if (json_is_string(vid))
-        json_object_set(o, "video_id", vid);
-    json_decref(pl);
+    if (j->video_id[0])
+        json_object_set_new(o, "video_id", json_string(j->video_id));
     return o;
 }
 

@@ -3,10 +3,10 @@
  * /openapi.json): GET /readyz (can this instance serve: store reachable and its schema at the
  * version this binary carries) and GET /docs (a small HTML page over /openapi.json).
  */
-#include "app.h"
+#include "api/api.h"
 
-#include "../base/rr_error.h"
-#include "../store/store.h"
+#include "base/rr_error.h"
+#include "store/store.h"
 
 #include <string.h>
 

@@ -11,13 +11,13 @@
  * with the one error body and "WWW-Authenticate: Bearer". Why it failed goes to the debug log
  * (jwt_reason_name), never to the client. The principal lives in the request arena.
  */
-#include "app.h"
+#include "api/api.h"
 
-#include "../auth/jwt.h"
-#include "../auth/media_sig.h"
-#include "../base/rr_error.h"
-#include "../http/log.h"
-#include "../store/store.h"
+#include "auth/jwt.h"
+#include "auth/media_sig.h"
+#include "base/rr_error.h"
+#include "http/log.h"
+#include "store/store.h"
 
 #include <string.h>
 #include <strings.h>

@@ -1,10 +1,11 @@
 /*
- * routes.c - the server's whole route table: the per-resource tables declared in app.h joined
- * once, in a fixed order, into static storage (the router keeps pointers into it).
+ * routes.c - the server's whole route table: the per-resource tables declared in api.h joined
+ * once, in a fixed order, into static storage (the router keeps pointers into it). Building it
+ * also fills the exercise list the tables' schemas point at (app_exercise_names).
  */
-#include "app.h"
+#include "api/api.h"
 
-#include "../http/log.h"
+#include "http/log.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -31,12 +32,14 @@ static void routes_add(const struct http_route *t, size_t n)
 
 static void routes_build(void)
 {
+    app_exercises(NULL);
     routes_add(api_auth_routes, api_auth_routes_n);
     routes_add(api_uploads_routes, api_uploads_routes_n);
     routes_add(api_videos_routes, api_videos_routes_n);
     routes_add(api_jobs_routes, api_jobs_routes_n);
     routes_add(api_workouts_routes, api_workouts_routes_n);
     routes_add(api_analytics_routes, api_analytics_routes_n);
+    routes_add(api_exercises_routes, api_exercises_routes_n);
     routes_add(api_ops_routes, api_ops_routes_n);
     routes_add(api_web_routes, api_web_routes_n); /* a fallback: only paths no route above has */
 }

@@ -16,19 +16,18 @@
  * the server's upload limit; SHA-256 computed while streaming; temp -> fsync -> rename (blob
  * commit) before the database row. 201 {"video_id","job_id","size","sha256"}.
  */
-#include "app.h"
+#include "api/api.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "../base/rr_error.h"
-#include "../blob/blob.h"
-#include "../blob/tus.h"
-#include "../http/log.h"
-#include "../queue/queue.h"
-#include "../store/store.h"
+#include "base/rr_error.h"
+#include "blob/blob.h"
+#include "blob/tus.h"
+#include "http/log.h"
+#include "store/store.h"
 
 static const char *caller(const struct http_request *req)
 {
@@ -83,78 +82,29 @@ static int tus_send(struct http_request *req, const struct tus_reply *r)
     return rc;
 }
 
-/* The analyze_video job of a video, when one exists (newest first scan of the caller's jobs). */
-static int find_job_for(struct app *a, const char *user_id, const char *video_id,
-                        char job_id[STORE_ID_LEN + 1])
-{
-    char cursor[STORE_CURSOR_MAX] = "", next[STORE_CURSOR_MAX];
-    char needle[64];
-    snprintf(needle, sizeof needle, "\"%s\"", video_id);
-    for (int page = 0; page < 10; page++) {
-        struct store_job *items = NULL;
-        size_t n = 0;
-        int rc = store_job_list(a->store, user_id, cursor, STORE_PAGE_MAX, &items, &n, next);
-        if (rc < 0)
-            return rc;
-        for (size_t i = 0; i < n; i++) {
-            if (strcmp(items[i].kind, "analyze_video") == 0 && strstr(items[i].payload, needle)) {
-                memcpy(job_id, items[i].id, STORE_ID_LEN + 1);
-                free(items);
-                return 0;
-            }
-        }
-        free(items);
-        if (!next[0])
-            break;
-        memcpy(cursor, next, sizeof cursor);
-    }
-    return RR_ERR_NOTFOUND;
-}
-
-/* Make the video row and its analyze_video job for a finished blob (idempotent when id is
- * given: an existing row is reused and its job looked up, or enqueued when missing). */
+/* A finished blob -> its video row and analyze_video job (app_ingest_upload; idempotent when
+ * id is given). */
 static int video_finish(struct app *a, const char *user_id, const char *id, const char *key,
-                        int64_t size, const char *sha256, char video_id[STORE_ID_LEN + 1],
-                        char job_id[STORE_ID_LEN + 1])
+                        int64_t size, const char *sha256, struct app_ingested *out)
 {
-    struct store_video v;
-    memset(&v, 0, sizeof v);
-    if (id)
-        snprintf(v.id, sizeof v.id, "%s", id);
-    snprintf(v.user_id, sizeof v.user_id, "%s", user_id);
-    snprintf(v.blob_key, sizeof v.blob_key, "%s", key);
-    snprintf(v.sha256, sizeof v.sha256, "%s", sha256 ? sha256 : "");
-    v.size = size;
-    snprintf(v.status, sizeof v.status, "uploaded");
-    int rc = store_video_create(a->store, &v);
-    int existed = 0;
-    if (rc == RR_ERR_CONFLICT && id) {
-        rc = store_video_get(a->store, user_id, id, &v);
-        existed = 1;
-    }
-    if (rc < 0)
-        return rc;
-    memcpy(video_id, v.id, STORE_ID_LEN + 1);
-    if (existed && find_job_for(a, user_id, v.id, job_id) == 0)
-        return 0;
-    char payload[80];
-    snprintf(payload, sizeof payload, "{\"video_id\":\"%s\"}", v.id);
-    return queue_submit(a, "analyze_video", user_id, payload, job_id);
+    struct app_upload up = {.user_id = user_id, .video_id = id, .blob_key = key, .size = size,
+                            .sha256 = sha256};
+    return app_ingest_upload(a, &up, out);
 }
 
 /* A complete tus upload: ensure its video + job and add their ids as headers. */
 static int tus_finish(struct http_request *req, struct app *a, const struct tus_upload *u)
 {
-    char vid[STORE_ID_LEN + 1], jid[STORE_ID_LEN + 1];
-    int rc = video_finish(a, u->owner, u->id, u->key, u->length, u->sha256, vid, jid);
+    struct app_ingested in;
+    int rc = video_finish(a, u->owner, u->id, u->key, u->length, u->sha256, &in);
     if (rc < 0) {
         log_event(LOG_LEVEL_ERROR, "upload finished but the video row failed",
                   json_pack("{s:s,s:s,s:s}", "request_id", http_request_id(req), "upload_id",
                             u->id, "error", rr_strerror(rc)));
         return rc;
     }
-    http_reply_header(req, "X-Video-Id", vid);
-    http_reply_header(req, "X-Job-Id", jid);
+    http_reply_header(req, "X-Video-Id", in.video_id);
+    http_reply_header(req, "X-Job-Id", in.job_id);
     return 0;
 }
 
@@ -210,14 +160,14 @@ static int uploads_head(struct http_request *req, void *app)
     if (!body)
         return RR_ERR_NOMEM;
     if (u.complete) {
-        char vid[STORE_ID_LEN + 1], jid[STORE_ID_LEN + 1];
-        rc = video_finish(a, u.owner, u.id, u.key, u.length, u.sha256, vid, jid);
+        struct app_ingested in;
+        rc = video_finish(a, u.owner, u.id, u.key, u.length, u.sha256, &in);
         if (rc < 0) {
             json_decref(body);
             return rc;
         }
-        json_object_set_new(body, "video_id", json_string(vid));
-        json_object_set_new(body, "job_id", json_string(jid));
+        json_object_set_new(body, "video_id", json_string(in.video_id));
+        json_object_set_new(body, "job_id", json_string(in.job_id));
     }
     rc = http_reply_json(req, 200, body);
     for (size_t i = 0; i < r.nheaders; i++)
@@ -345,20 +295,21 @@ static int videos_upload(struct http_request *req, void *app)
     s->w = NULL;
     if (rc < 0)
         goto out;
-    char vid[STORE_ID_LEN + 1], jid[STORE_ID_LEN + 1];
-    rc = video_finish(a, caller(req), s->id, s->key, info.size, info.sha256, vid, jid);
+    struct app_ingested in;
+    rc = video_finish(a, caller(req), s->id, s->key, info.size, info.sha256, &in);
     if (rc < 0) {
         blob_delete(a->blob, s->key); /* no row points at it */
         goto out;
     }
-    json_t *body = json_pack("{s:s, s:s, s:I, s:s, s:s}", "video_id", vid, "job_id", jid, "size",
+    json_t *body = json_pack("{s:s, s:s, s:I, s:s, s:s}", "video_id", in.video_id, "job_id",
+                             in.job_id, "size",
                              (json_int_t)info.size, "sha256", info.sha256, "status", "uploaded");
     if (!body) {
         rc = RR_ERR_NOMEM;
         goto out;
     }
     char loc[64];
-    snprintf(loc, sizeof loc, "/v1/videos/%s", vid);
+    snprintf(loc, sizeof loc, "/v1/videos/%s", in.video_id);
     rc = http_reply_json(req, 201, body);
     http_reply_header(req, "Location", loc);
 out:

@@ -9,9 +9,10 @@
  * /media-links returns signed, expiring links to the media (auth/media_sig.h; accepted by
  * principal.c without a Bearer header), because a <video> element cannot send one.
  * Every id route is owner-scoped: another user's id answers 404 exactly like an unknown one.
- * Deleting a video keeps its workout (history survives; the store sets workout.video_id NULL).
+ * Deleting a video is the app's use case app_delete_video: the video and everything derived from
+ * it (its workout and that workout's analytics, its jobs, every blob) go.
  */
-#include "app.h"
+#include "api/api.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../auth/media_sig.h"
-#include "../base/rr_error.h"
-#include "../blob/blob.h"
-#include "../blob/tus.h"
-#include "../queue/queue.h"
-#include "../store/store.h"
+#include "auth/media_sig.h"
+#include "base/rr_error.h"
+#include "blob/blob.h"
+#include "store/store.h"
 
 #define REPORT_MAX_BYTES (1 << 20)
 #define PAGE_DEFAULT 20
@@ -68,14 +67,13 @@ static json_t *video_json(const struct store_video *v)
     return o;
 }
 
-/* limit query parameter: default PAGE_DEFAULT, 1..page_max; -1 when invalid. */
-static int page_limit(struct http_request *req, const struct app *a)
+/* limit query parameter: default PAGE_DEFAULT, 1..STORE_PAGE_MAX; -1 when invalid. */
+static int page_limit(struct http_request *req)
 {
     const char *s = http_request_query(req, "limit");
-    int max = a->cfg.page_max > 0 && a->cfg.page_max <= STORE_PAGE_MAX ? a->cfg.page_max
-                                                                       : STORE_PAGE_MAX;
+    int max = STORE_PAGE_MAX;
     if (!s)
-        return PAGE_DEFAULT < max ? PAGE_DEFAULT : max;
+        return PAGE_DEFAULT;
     char *end = NULL;
     long v = strtol(s, &end, 10);
     if (!s[0] || !end || *end || v < 1 || v > max)
@@ -86,7 +84,7 @@ static int page_limit(struct http_request *req, const struct app *a)
 static int videos_list(struct http_request *req, void *app)
 {
     struct app *a = app;
-    int limit = page_limit(req, a);
+    int limit = page_limit(req);
     if (limit < 0)
         return http_reply_error(req, 400, "invalid_limit", "limit must be an integer 1..100",
                                 NULL);
@@ -115,7 +113,7 @@ static json_t *load_report(struct app *a, const char *video_id)
 {
     char key[BLOB_KEY_MAX + 1];
     struct blob_reader *r = NULL;
-    if (!queue_video_key(video_id, "report", key, sizeof key) || blob_get(a->blob, key, &r) < 0)
+    if (!app_video_key(video_id, "report", key, sizeof key) || blob_get(a->blob, key, &r) < 0)
         return NULL;
     json_t *out = NULL;
     int64_t size = blob_reader_size(r);
@@ -150,28 +148,9 @@ static int videos_get(struct http_request *req, void *app)
 
 static int videos_delete(struct http_request *req, void *app)
 {
-    struct app *a = app;
-    struct store_video v;
-    const char *uid = caller(req);
-    int rc = store_video_get(a->store, uid, http_request_param(req, "id"), &v);
+    int rc = app_delete_video(app, caller(req), http_request_param(req, "id"));
     if (rc < 0)
         return rc;
-    rc = store_video_delete(a->store, uid, v.id);
-    if (rc < 0)
-        return rc;
-    /* The row is gone, so nothing points at the blobs any more; a failure here only leaves
-     * unreachable bytes (logged by the blob layer's caller, swept later). */
-    blob_delete(a->blob, v.blob_key);
-    const char *which[] = {"overlay", "best", "worst", "report", "landmarks"};
-    for (size_t i = 0; i < sizeof which / sizeof which[0]; i++) {
-        char key[BLOB_KEY_MAX + 1];
-        if (queue_video_key(v.id, which[i], key, sizeof key))
-            blob_delete(a->blob, key);
-    }
-    /* a tus upload that became this video: drop its record so a later HEAD cannot revive it */
-    struct tus_reply tr;
-    struct tus_headers th = {.tus_resumable = TUS_VERSION};
-    tus_delete(a->tus, uid, v.id, &th, &tr);
     return http_reply_bytes(req, 204, NULL, 0, NULL);
 }
 
@@ -214,7 +193,7 @@ static int videos_overlay(struct http_request *req, void *app)
     int rc = owned_video(req, a, &v);
     if (rc < 0)
         return rc;
-    if (!queue_video_key(v.id, "overlay", key, sizeof key))
+    if (!app_video_key(v.id, "overlay", key, sizeof key))
         return RR_ERR_NOTFOUND;
     return send_blob(req, a, key, "video/mp4");
 }
@@ -230,7 +209,7 @@ static int videos_thumb(struct http_request *req, void *app)
     int rc = owned_video(req, a, &v);
     if (rc < 0)
         return rc;
-    if (!queue_video_key(v.id, which, key, sizeof key))
+    if (!app_video_key(v.id, which, key, sizeof key))
         return RR_ERR_NOTFOUND;
     return send_blob(req, a, key, "image/jpeg");
 }
@@ -243,7 +222,7 @@ static int videos_json_blob(struct http_request *req, struct app *a, const char 
     int rc = owned_video(req, a, &v);
     if (rc < 0)
         return rc;
-    if (!queue_video_key(v.id, which, key, sizeof key))
+    if (!app_video_key(v.id, which, key, sizeof key))
         return RR_ERR_NOTFOUND;
     return send_blob(req, a, key, "application/json");
 }
@@ -309,7 +288,8 @@ const struct http_route api_videos_routes[] = {
     {HTTP_GET, "/v1/videos/{id}", videos_get, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE, "videos.get",
      "one video with its status and, once analysed, the report", NULL, NULL},
     {HTTP_DELETE, "/v1/videos/{id}", videos_delete, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
-     "videos.delete", "delete a video and its media (the workout stays)", NULL, NULL},
+     "videos.delete", "delete a video, its media, jobs and workout (analytics updated)", NULL,
+     NULL},
     {HTTP_GET, "/v1/videos/{id}/media-links", videos_media_links, HTTP_AUTH_REQUIRED,
      HTTP_BODY_NONE, "videos.media_links",
      "signed links (2 h) to the original, overlay and thumbnails, for <video>/<img> elements",

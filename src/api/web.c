@@ -34,9 +34,9 @@
  * file is over WEB_FILE_MAX, 400 from the router for malformed paths; all in the JSON format.
  * Thread-safety: stateless; the directory is opened per request (a rebuild may replace it).
  */
-#include "web.h"
+#include "api/web.h"
 
-#include "app.h"
+#include "api/api.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,7 +47,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../base/rr_error.h"
+#include "base/rr_error.h"
 
 #define WEB_FILE_MAX (256LL * 1024 * 1024)
 #define WEB_PATH_MAX 1024

@@ -1,6 +1,6 @@
 /*
  * web.h - static serving of the web app (web.c): the helpers behind the public fallback route
- * GET "/{path*}" (api_web_routes in app.h), exposed for unit tests and app_open's start check.
+ * GET "/{path*}" (api_web_routes in api.h), exposed for unit tests and api_server_start's check.
  *
  * Ownership: returned strings are static. Errors: see each function. Thread-safety: pure.
  */

@@ -10,15 +10,14 @@
  *    checked by a schema (unknown fields -> 400), and each rep by the rep schema with the same
  *    rules, reported as "reps[3].score". Arrays are bounded (reps <= SYNC_REPS_MAX, faults per rep
  *    <= SYNC_FAULTS_MAX) so a sync costs bounded memory.
- *  - Analytics are recomputed (analytics_recompute, idempotent) after a sync and a delete.
+ *  - Saving and deleting are the app's use cases (app_save_workout, app_delete_workout), which
+ *    recompute analytics in one place; this file parses, checks and renders.
  *  - Export writes the whole history to an unlinked temporary file, then serves it with
  *    http_reply_file: memory stays bounded whatever the history size (capped at
  *    ANALYTICS_SCAN_MAX workouts -> 413 beyond).
- *  - Deleting a workout recorded from a video also deletes that video's row and its blobs (the
- *    upload, report, overlay, thumbnails); blob deletion is best effort after the rows are gone
- *    (an orphan blob is harmless, a row pointing at a missing blob is not).
+ *  - Deleting a workout recorded from a video also deletes that video (app_delete_workout).
  */
-#include "app.h"
+#include "api/api.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -26,15 +25,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../analytics/analytics.h"
-#include "../base/rr_error.h"
-#include "../blob/blob.h"
-#include "../http/json_out.h"
-#include "../http/request.h"
-#include "../http/validate.h"
-#include "../queue/queue.h"
-#include "../store/store.h"
-#include "history.h"
+#include "analytics/analytics.h"
+#include "base/rr_error.h"
+#include "http/json_out.h"
+#include "http/request.h"
+#include "http/validate.h"
+#include "store/store.h"
+#include "api/history.h"
 
 #define SYNC_REPS_MAX 1000
 #define SYNC_FAULTS_MAX 8
@@ -67,7 +64,7 @@ static const struct validate_field sync_fields[] = {
     {.name = "started_at", .type = VALIDATE_STRING, .required = 1, .has_max = 1, .max = 40,
      .description = "RFC 3339 time, e.g. 2026-03-01T10:00:00Z"},
     {.name = "exercise", .type = VALIDATE_STRING, .required = 1, .pattern = VALIDATE_ENUM,
-     .enum_values = history_exercises},
+     .enum_values = app_exercise_names},
     {.name = "duration_ms", .type = VALIDATE_INT, .has_min = 1, .min = 0, .has_max = 1,
      .max = SYNC_SECONDS_MAX * 1000},
     {.name = "load_kg", .type = VALIDATE_NUMBER, .has_min = 1, .min = 0, .has_max = 1,
@@ -224,15 +221,14 @@ static int workouts_list(struct http_request *req, void *app)
 {
     struct app *a = app;
     const struct api_principal *p = api_principal(req);
-    int page_max = a->cfg.page_max > 0 && a->cfg.page_max <= STORE_PAGE_MAX ? a->cfg.page_max
-                                                                            : STORE_PAGE_MAX;
-    int limit = page_max < 20 ? page_max : 20, has_from, has_to;
+    int page_max = STORE_PAGE_MAX;
+    int limit = 20, has_from, has_to;
     int64_t from, to;
     if (query_limit(req, page_max, &limit) || history_query_day(req, "from", &from, &has_from) ||
         history_query_day(req, "to", &to, &has_to))
         return 0;
     const char *exercise = http_request_query(req, "exercise");
-    if (exercise && !history_exercise_ok(exercise))
+    if (exercise && !app_exercise_known(exercise))
         return history_reply_invalid(req, "exercise", "must be one of the known exercises");
     if (has_from && has_to && to < from)
         return history_reply_invalid(req, "to", "must not be before from");
@@ -289,43 +285,12 @@ static int workouts_get(struct http_request *req, void *app)
     return http_reply_json(req, 200, o);
 }
 
-static void delete_video_blobs(struct app *a, const struct store_video *v)
-{
-    static const char *const derived[] = {"overlay", "best", "worst", "report", "landmarks"};
-    char key[STORE_KEY_MAX + 1];
-    if (v->blob_key[0])
-        (void)blob_delete(a->blob, v->blob_key); /* best effort: the rows are already gone */
-    for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++)
-        if (queue_video_key(v->id, derived[i], key, sizeof key))
-            (void)blob_delete(a->blob, key);
-}
-
 static int workouts_delete(struct http_request *req, void *app)
 {
-    struct app *a = app;
     const struct api_principal *p = api_principal(req);
-    struct store_workout w;
-    struct store_video v;
-    int has_video = 0;
-    int err = store_workout_get(a->store, p->user_id, http_request_param(req, "id"), &w);
+    int err = app_delete_workout(app, p->user_id, http_request_param(req, "id"));
     if (err)
         return err;
-    if (w.video_id[0] && store_video_get(a->store, p->user_id, w.video_id, &v) == 0)
-        has_video = 1;
-    err = store_workout_delete(a->store, p->user_id, w.id);
-    if (err)
-        return err;
-    char day[11];
-    analytics_day_of(w.started_at, day);
-    err = analytics_recompute(a->store, p->user_id, day, w.exercise);
-    if (err)
-        return err;
-    if (has_video) {
-        err = store_video_delete(a->store, p->user_id, v.id);
-        if (err && err != RR_ERR_NOTFOUND)
-            return err;
-        delete_video_blobs(a, &v);
-    }
     return http_reply_bytes(req, 204, "", 0, NULL);
 }
 
@@ -450,7 +415,7 @@ static int workouts_sync(struct http_request *req, void *app)
     struct store_rep *reps = NULL;
     struct store_workout w;
     struct store_set set;
-    int unknown = 0, err, created = 0;
+    int unknown = 0, err;
     int64_t started = 0;
     memset(&w, 0, sizeof w);
     memset(&set, 0, sizeof set);
@@ -489,26 +454,17 @@ static int workouts_sync(struct http_request *req, void *app)
     w.duration_ms = (int64_t)num_or(body, "duration_ms", (double)span);
     w.score = set.score;
     const char *client_id = json_string_value(json_object_get(body, "client_id"));
-    err = store_workout_put(a->store, &w, &set, 1, reps, n, client_id);
-    created = err == 0;
-    if (err && err != RR_ERR_CONFLICT)
+    enum app_saved how;
+    err = app_save_workout(a, &w, &set, 1, reps, n, client_id, &how);
+    if (err)
         goto out;
-    /* recompute also on a repeat: it is idempotent and repairs a crash between put and update */
-    err = analytics_update_for_workout(a->store, p->user_id, w.id);
-    if (err == RR_ERR_NOTFOUND && !created) {
-        /* the earlier workout was deleted since: the key still holds, nothing comes back */
+    if (how == APP_SAVED_GONE) /* the earlier workout was deleted since: the key still holds */
         err = http_reply_json(req, 200, json_pack("{s:s,s:b,s:n}", "workout_id", w.id,
                                                   "created", 0, "workout"));
-        goto out;
-    }
-    if (err)
-        goto out;
-    err = store_workout_get(a->store, p->user_id, w.id, &w);
-    if (err)
-        goto out;
-    err = http_reply_json(req, created ? 201 : 200,
-                          json_pack("{s:s,s:b,s:o}", "workout_id", w.id, "created", created,
-                                    "workout", workout_json(&w)));
+    else
+        err = http_reply_json(req, how == APP_SAVED_NEW ? 201 : 200,
+                              json_pack("{s:s,s:b,s:o}", "workout_id", w.id, "created",
+                                        how == APP_SAVED_NEW, "workout", workout_json(&w)));
 out:
     json_decref(details);
     free(reps);

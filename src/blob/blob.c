@@ -12,7 +12,7 @@
  * - A writer that failed stays failed (sticky error): the HTTP layer can keep feeding chunks
  *   of a doomed request without special cases, and commit reports the first error.
  */
-#include "blob.h"
+#include "blob/blob.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,8 +23,10 @@
 
 #include <sodium.h>
 
+#include "base/rr_assert.h"
 #include "base/rr_error.h"
-#include "blob_backend.h"
+#include "base/rr_fault.h"
+#include "blob/blob_backend.h"
 
 #define BLOB_COPY_CHUNK (64 * 1024)
 
@@ -143,7 +145,7 @@ int blob_writer_begin(struct blob *b, const char *key, struct blob_writer **out)
     *out = NULL;
     if (!blob_key_valid(key))
         return RR_ERR_INVAL;
-    struct blob_writer *w = calloc(1, sizeof *w);
+    struct blob_writer *w = rr_fault(RR_FAULT_BLOB_ALLOC) ? NULL : calloc(1, sizeof *w);
     if (!w)
         return RR_ERR_NOMEM;
     int rc = b->ops->write_begin(b->state, key, &w->wstate);
@@ -172,6 +174,7 @@ int blob_writer_write(struct blob_writer *w, const void *data, size_t len)
         return RR_ERR_INVAL;
     if (w->err < 0)
         return w->err;
+    RR_ASSERT(w->wstate && w->size <= w->b->max_bytes); /* a live writer within the limit */
     if (len == 0)
         return 0;
     if (!data) {
@@ -235,7 +238,7 @@ void blob_writer_abort(struct blob_writer *w)
 static int blob__pump(int fd, int64_t expect, crypto_hash_sha256_state *sha, struct blob_writer *w)
 {
     int rc = 0;
-    unsigned char *buf = malloc(BLOB_COPY_CHUNK);
+    unsigned char *buf = rr_fault(RR_FAULT_BLOB_ALLOC) ? NULL : malloc(BLOB_COPY_CHUNK);
     if (!buf)
         return RR_ERR_NOMEM;
     int64_t total = 0;
@@ -336,7 +339,7 @@ int blob_get(struct blob *b, const char *key, struct blob_reader **out)
     *out = NULL;
     if (!blob_key_valid(key))
         return RR_ERR_INVAL;
-    struct blob_reader *r = calloc(1, sizeof *r);
+    struct blob_reader *r = rr_fault(RR_FAULT_BLOB_ALLOC) ? NULL : calloc(1, sizeof *r);
     if (!r)
         return RR_ERR_NOMEM;
     r->ops = b->ops;

@@ -78,8 +78,9 @@ int blob_writer_write(struct blob_writer *w, const void *data, size_t len);
 /* Bytes accepted so far. */
 int64_t blob_writer_size(const struct blob_writer *w);
 /* Make the object durable and visible under its key; fill info (size, sha256) when non-NULL.
- * Frees w whatever the outcome; on failure nothing is left behind and the previous object
- * under key (if any) is untouched. */
+ * Frees w whatever the outcome; on failure nothing new is left behind: the key holds its
+ * previous object (untouched), or - when the failure came after the object was published, at
+ * the final directory fsync - nothing at all. */
 int blob_writer_commit(struct blob_writer *w, struct blob_info *info);
 /* Discard everything written and free w; NULL is a no-op. */
 void blob_writer_abort(struct blob_writer *w);
@@ -88,7 +89,9 @@ void blob_writer_abort(struct blob_writer *w);
  * meanwhile) into the store under key, computing its SHA-256 (info may be NULL). On success
  * path no longer exists. The local backend renames when path is on the same filesystem and
  * copies otherwise; either way the result is as durable and atomic as a commit. TOOBIG when the
- * file is over the limit (path is then left in place). INVAL, NOTFOUND (no path), IO, NOMEM. */
+ * file is over the limit (path is then left in place). INVAL, NOTFOUND (no path), IO, NOMEM.
+ * An IO after the move (a directory fsync) leaves the object under key and path gone: the
+ * bytes are kept, and a retry answers NOTFOUND, so look at key (tus re-hashes it). */
 int blob_put_file(struct blob *b, const char *key, const char *path, struct blob_info *info);
 
 /* Open key for reading. NOTFOUND, INVAL, IO, NOMEM. */

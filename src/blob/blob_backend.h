@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "blob.h"
+#include "blob/blob.h"
 
 struct blob_ops {
     const char *scheme; /* URL scheme without ':' */

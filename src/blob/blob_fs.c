@@ -11,6 +11,8 @@
  * rename() replaces atomically, so after a crash a key holds either its old object or the
  * complete new one; unfinished temps stay in DIR/tmp for blob_sweep_tmp. Temp names are random
  * (64 bits from libsodium) and created O_EXCL, so concurrent writers never share a temp file.
+ * If the final directory fsync fails, the object just published is unlinked again: a commit
+ * that reports failure never leaves an object its caller does not know about.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -24,8 +26,10 @@
 
 #include <sodium.h>
 
+#include "base/rr_assert.h"
 #include "base/rr_error.h"
-#include "blob_backend.h"
+#include "base/rr_fault.h"
+#include "blob/blob_backend.h"
 
 #define FS_TMP_NAME_MAX 32
 
@@ -69,7 +73,7 @@ static int fs_sync_dir(int dirfd, const char *rel)
     int fd = openat(dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return RR_ERR_IO;
-    int rc = fsync(fd) == 0 ? 0 : RR_ERR_IO;
+    int rc = rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) || fsync(fd) != 0 ? RR_ERR_IO : 0;
     close(fd);
     return rc;
 }
@@ -168,7 +172,7 @@ out:
 static int fs_write_begin(void *state, const char *key, void **wstate)
 {
     struct fs *fs = state;
-    struct fs_writer *w = calloc(1, sizeof *w);
+    struct fs_writer *w = rr_fault(RR_FAULT_BLOB_ALLOC) ? NULL : calloc(1, sizeof *w);
     if (!w)
         return RR_ERR_NOMEM;
     unsigned char rnd[8];
@@ -177,7 +181,9 @@ static int fs_write_begin(void *state, const char *key, void **wstate)
     sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
     snprintf(w->tmp_name, sizeof w->tmp_name, "w-%s.tmp", hex);
     snprintf(w->key, sizeof w->key, "%s", key);
-    w->fd = openat(fs->tmp_fd, w->tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    w->fd = rr_fault_errno(RR_FAULT_BLOB_OPEN, EIO)
+                ? -1
+                : openat(fs->tmp_fd, w->tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (w->fd < 0) {
         free(w);
         return RR_ERR_IO;
@@ -190,8 +196,9 @@ static int fs_write(void *wstate, const void *data, size_t len)
 {
     struct fs_writer *w = wstate;
     const unsigned char *p = data;
+    RR_ASSERT(w->fd >= 0);
     while (len > 0) {
-        ssize_t n = write(w->fd, p, len);
+        ssize_t n = rr_fault_errno(RR_FAULT_BLOB_WRITE, ENOSPC) ? -1 : write(w->fd, p, len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -217,7 +224,7 @@ static int fs_write_commit(void *state, void *wstate)
     struct fs *fs = state;
     struct fs_writer *w = wstate;
     int rc = 0;
-    if (fsync(w->fd) != 0) {
+    if (rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) || fsync(w->fd) != 0) {
         rc = RR_ERR_IO;
         goto out;
     }
@@ -230,12 +237,18 @@ static int fs_write_commit(void *state, void *wstate)
     rc = fs_make_parents(fs->obj_fd, w->key);
     if (rc < 0)
         goto out;
-    if (renameat(fs->tmp_fd, w->tmp_name, fs->obj_fd, w->key) != 0) {
+    if (rr_fault_errno(RR_FAULT_BLOB_RENAME, EIO) ||
+        renameat(fs->tmp_fd, w->tmp_name, fs->obj_fd, w->key) != 0) {
         rc = fs_errno_code(errno);
         goto out;
     }
     w->tmp_name[0] = '\0'; /* nothing left to unlink */
     rc = fs_sync_parent(fs->obj_fd, w->key);
+    if (rc < 0) {
+        /* Published but not durable: a caller told "failed" writes no row, so the object must
+         * not stay visible (it would have no owner). A replaced previous version is gone. */
+        unlinkat(fs->obj_fd, w->key, 0);
+    }
 out:
     if (w->tmp_name[0])
         fs_write_abort(state, w);
@@ -247,17 +260,17 @@ out:
 static int fs_adopt_file(void *state, const char *key, const char *path)
 {
     struct fs *fs = state;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = rr_fault_errno(RR_FAULT_BLOB_OPEN, EIO) ? -1 : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return fs_errno_code(errno);
-    int synced = fsync(fd);
+    int synced = rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) ? -1 : fsync(fd);
     close(fd);
     if (synced != 0)
         return RR_ERR_IO;
     int rc = fs_make_parents(fs->obj_fd, key);
     if (rc < 0)
         return rc;
-    if (renameat(AT_FDCWD, path, fs->obj_fd, key) != 0)
+    if (rr_fault_errno(RR_FAULT_BLOB_RENAME, EIO) || renameat(AT_FDCWD, path, fs->obj_fd, key) != 0)
         return errno == EXDEV ? RR_ERR_UNSUPPORTED : fs_errno_code(errno);
     rc = fs_sync_parent(fs->obj_fd, key);
     if (rc < 0)
@@ -278,7 +291,9 @@ static int fs_adopt_file(void *state, const char *key, const char *path)
 static int fs_read_open(void *state, const char *key, void **rstate, int *fdp, int64_t *size)
 {
     struct fs *fs = state;
-    int fd = openat(fs->obj_fd, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = rr_fault_errno(RR_FAULT_BLOB_OPEN, EIO)
+                 ? -1
+                 : openat(fs->obj_fd, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) ? RR_ERR_NOTFOUND
                                                                        : RR_ERR_IO;
@@ -287,7 +302,7 @@ static int fs_read_open(void *state, const char *key, void **rstate, int *fdp, i
         close(fd);
         return RR_ERR_NOTFOUND;
     }
-    struct fs_reader *r = calloc(1, sizeof *r);
+    struct fs_reader *r = rr_fault(RR_FAULT_BLOB_ALLOC) ? NULL : calloc(1, sizeof *r);
     if (!r) {
         close(fd);
         return RR_ERR_NOMEM;

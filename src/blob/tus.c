@@ -1,29 +1,38 @@
 /*
- * tus.c - tus 1.0.0 resumable uploads as header/chunk -> decision logic over the blob store.
+ * tus.c - tus 1.0.0 resumable uploads as header/chunk -> decision logic over the blob store,
+ * with the upload records in the store.
  *
  * DESIGN
- * - The record (ID.json) holds the durable offset: the count of bytes that were fsync'd in
- *   ID.part before the record was saved. ID.part may be longer after a crash (bytes written but
- *   never acknowledged); the next PATCH truncates it back under the upload's lock, so a client
- *   resuming from HEAD's offset always continues a byte-exact prefix. If ID.part is somehow
- *   shorter, the smaller size is reported: we never claim bytes that are not on disk.
+ * - The row's offset is the durable offset: the count of bytes that were fsync'd in ID.part
+ *   before the row was moved to it. Moving it is a compare-and-set on the offset the PATCH
+ *   started from (store_upload_set_offset), so two processes can never both advance one upload.
+ *   ID.part may be longer after a crash (bytes written but never recorded); the next PATCH
+ *   truncates it back under the upload's lock, so a client resuming from HEAD's offset always
+ *   continues a byte-exact prefix. If ID.part is somehow shorter, the smaller size is reported
+ *   and recorded: we never claim bytes that are not on disk.
+ * - After a failed fsync the bytes' fate is unknown (a second fsync may report success for
+ *   pages the kernel already dropped), so that PATCH records nothing more; the next one
+ *   truncates back to the row's offset.
  * - One writer per upload: PATCH and DELETE take flock(LOCK_EX|LOCK_NB) on ID.part and answer
  *   423 when it is held. The lock belongs to the open file, so it works between threads of one
- *   process and between processes sharing the directory.
- * - Finishing: save the record with offset == length, move ID.part into the blob store
- *   (blob_put_file: rename + SHA-256), then save the record as complete. A crash between any
- *   two steps is repaired by the next HEAD or PATCH (tus__finish: the part is moved if still
- *   there, else the blob already holds it and is hashed again).
+ *   process and between processes sharing the directory, and a killed process releases it.
+ * - Finishing: the row already says offset == length; move ID.part into the blob store
+ *   (blob_put_file: rename + SHA-256), then mark the row complete with the hash. A crash between
+ *   the two is repaired by the next HEAD or PATCH (the part is moved if still there, else the
+ *   blob already holds it and is hashed again).
+ * - Expiry is garbage-collected by tus_sweep_expired, which tus_create runs every
+ *   sweep_seconds (one thread at a time, chosen by compare-and-swap on the next due time).
  * - Headers are parsed strictly: decimal digits only, no signs or spaces, overflow refused;
  *   metadata keys are visible ASCII without ',', '"' or '\\' and values strict base64, so the
  *   raw header can be echoed and stored without escaping.
  */
-#include "tus.h"
+#include "blob/tus.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,33 +45,40 @@
 
 #include <sodium.h>
 
+#include "base/rr_assert.h"
 #include "base/rr_error.h"
+#include "base/rr_fault.h"
+#include "store/store.h"
 
 #define TUS_DIR_MAX 3072
 #define TUS_PREFIX_MAX (BLOB_KEY_MAX - TUS_ID_LEN)
-#define TUS_RECORD_MAX (TUS_METADATA_MAX + 1024)
 #define TUS_NAME_MAX 64
 #define TUS_HASH_CHUNK (64 * 1024)
 #define TUS_MAX_EXPIRE_SECONDS (3650LL * 24 * 3600)
+#define TUS_SWEEP_BATCH 256
+#define TUS_DATE_MAX 253402300799LL /* 9999-12-31T23:59:59Z */
 
 struct tus {
     struct blob *blob;
+    struct store *store;
     char dir[TUS_DIR_MAX];
     int dir_fd;
     int64_t max_size;
-    int64_t expire;
+    int64_t expire; /* seconds */
     int64_t checkpoint;
+    int64_t sweep_ms;           /* 0: never */
+    _Atomic int64_t next_sweep; /* store clock, ms */
     char prefix[TUS_PREFIX_MAX + 1];
-    int64_t (*now)(void);
 };
 
 struct tus_patch {
     struct tus *t;
-    struct tus_upload rec;
+    struct tus_upload rec; /* rec.offset: the row's offset, as last recorded by this PATCH */
     int fd;
     int64_t pos;      /* bytes in ID.part */
     int64_t unsynced; /* bytes since the last durable checkpoint */
     int err;          /* sticky */
+    int sync_failed;  /* an fsync failed: nothing more may be recorded */
 };
 
 /* ---- replies ---------------------------------------------------------------------------- */
@@ -101,7 +117,8 @@ static int reply_fail(struct tus_reply *r, int status, int err, const char *reas
     return err;
 }
 
-/* 500 for store/OS failures, the matching status for the few codes a helper can pass up. */
+/* 500 for store/OS failures, the matching status for the few codes a helper can pass up (503
+ * when the database stayed locked: the client may retry). */
 static int reply_from_err(struct tus_reply *r, int err)
 {
     switch (err) {
@@ -109,8 +126,12 @@ static int reply_from_err(struct tus_reply *r, int err)
         return reply_fail(r, 404, err, "upload not found");
     case RR_ERR_BUSY:
         return reply_fail(r, 423, err, "upload is locked by another request");
+    case RR_ERR_TIMEOUT:
+        return reply_fail(r, 503, err, "upload storage is busy, try again");
     case RR_ERR_TOOBIG:
         return reply_fail(r, 413, err, "upload exceeds its declared length or the size limit");
+    case RR_ERR_CONFLICT:
+        return reply_fail(r, 409, err, "upload changed under this request");
     default:
         return reply_fail(r, 500, err, "upload storage failure");
     }
@@ -132,12 +153,11 @@ static void format_http_date(int64_t when, char *out, size_t cap)
     static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    time_t tt = (time_t)when;
+    /* An HTTP-date has four year digits: clamp to 1970..9999 (the store's millisecond clock
+     * reaches far beyond, and gmtime cannot fail inside this range). */
+    time_t tt = (time_t)(when < 0 ? 0 : when > TUS_DATE_MAX ? TUS_DATE_MAX : when);
     struct tm tm;
-    if (!gmtime_r(&tt, &tm)) {
-        snprintf(out, cap, "%s", "Thu, 01 Jan 1970 00:00:00 GMT");
-        return;
-    }
+    gmtime_r(&tt, &tm);
     snprintf(out, cap, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7], tm.tm_mday,
              months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
@@ -145,6 +165,7 @@ static void format_http_date(int64_t when, char *out, size_t cap)
 /* The headers every state-describing reply carries. */
 static void reply_describe(struct tus_reply *r, const struct tus_upload *u, int with_length)
 {
+    RR_ASSERT(u->offset >= 0 && u->offset <= u->length);
     reply_add(r, "Upload-Offset", "%lld", (long long)u->offset);
     if (with_length)
         reply_add(r, "Upload-Length", "%lld", (long long)u->length);
@@ -196,20 +217,10 @@ static int valid_id(const char *id)
     return id && strnlen(id, TUS_ID_LEN + 1) == TUS_ID_LEN && is_hex_lower(id, TUS_ID_LEN);
 }
 
+/* Owners are the authenticated user's store id. */
 static int valid_owner(const char *o)
 {
-    if (!o)
-        return 0;
-    size_t n = strnlen(o, TUS_OWNER_MAX + 1);
-    if (n == 0 || n > TUS_OWNER_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = o[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
+    return valid_id(o);
 }
 
 /* ---- Upload-Metadata ---------------------------------------------------------------------- */
@@ -334,279 +345,11 @@ int tus_metadata_get(const char *raw, const char *key, unsigned char *out, size_
     return RR_ERR_NOTFOUND;
 }
 
-/* ---- record (JSON sidecar) ------------------------------------------------------------------ */
-
-int tus_record_encode(const struct tus_upload *u, char *buf, size_t cap)
-{
-    int n = snprintf(buf, cap,
-                     "{\"v\":1,\"id\":\"%s\",\"owner\":\"%s\",\"key\":\"%s\",\"length\":%lld,"
-                     "\"offset\":%lld,\"created\":%lld,\"expires\":%lld,\"complete\":%d,"
-                     "\"sha256\":\"%s\",\"metadata\":\"%s\"}\n",
-                     u->id, u->owner, u->key, (long long)u->length, (long long)u->offset,
-                     (long long)u->created, (long long)u->expires, u->complete ? 1 : 0, u->sha256,
-                     u->metadata);
-    if (n < 0 || (size_t)n >= cap)
-        return RR_ERR_TOOBIG;
-    return n;
-}
-
-#define REC_FIELDS 11
-
-struct json_member {
-    const char *name;
-    size_t name_len;
-    const char *str; /* NULL for a number */
-    size_t str_len;
-    int64_t num;
-};
-
-static void skip_ws(const char **p, const char *end)
-{
-    while (*p < end && (**p == ' ' || **p == '\n' || **p == '\r' || **p == '\t'))
-        (*p)++;
-}
-
-/* A JSON string without escapes or control characters (all our values are plain ASCII). */
-static int json_plain_string(const char **p, const char *end, const char **s, size_t *n)
-{
-    if (*p >= end || **p != '"')
-        return RR_ERR_CORRUPT;
-    const char *a = ++(*p);
-    while (*p < end && **p != '"') {
-        unsigned char c = (unsigned char)**p;
-        if (c < 0x20 || c >= 0x7f || c == '\\')
-            return RR_ERR_CORRUPT;
-        (*p)++;
-    }
-    if (*p >= end)
-        return RR_ERR_CORRUPT;
-    *s = a;
-    *n = (size_t)(*p - a);
-    (*p)++;
-    return 0;
-}
-
-/* A flat object of at most REC_FIELDS members whose values are plain strings or non-negative
- * integers. */
-static int json_flat_object(const char *buf, size_t len, struct json_member *m, size_t *count)
-{
-    const char *p = buf;
-    const char *end = buf + len;
-    *count = 0;
-    skip_ws(&p, end);
-    if (p >= end || *p != '{')
-        return RR_ERR_CORRUPT;
-    p++;
-    for (;;) {
-        skip_ws(&p, end);
-        if (*count == REC_FIELDS)
-            return RR_ERR_CORRUPT;
-        struct json_member *jm = &m[*count];
-        if (json_plain_string(&p, end, &jm->name, &jm->name_len) < 0)
-            return RR_ERR_CORRUPT;
-        skip_ws(&p, end);
-        if (p >= end || *p != ':')
-            return RR_ERR_CORRUPT;
-        p++;
-        skip_ws(&p, end);
-        jm->str = NULL;
-        jm->num = 0;
-        if (p < end && *p == '"') {
-            if (json_plain_string(&p, end, &jm->str, &jm->str_len) < 0)
-                return RR_ERR_CORRUPT;
-        } else {
-            char digits[20];
-            size_t nd = 0;
-            while (p < end && *p >= '0' && *p <= '9' && nd < sizeof digits - 1)
-                digits[nd++] = *p++;
-            digits[nd] = '\0';
-            if (parse_uint(digits, &jm->num) < 0)
-                return RR_ERR_CORRUPT;
-        }
-        (*count)++;
-        skip_ws(&p, end);
-        if (p < end && *p == ',') {
-            p++;
-            continue;
-        }
-        if (p < end && *p == '}') {
-            p++;
-            break;
-        }
-        return RR_ERR_CORRUPT;
-    }
-    skip_ws(&p, end);
-    return p == end ? 0 : RR_ERR_CORRUPT;
-}
-
-static const struct json_member *json_find(const struct json_member *m, size_t n, const char *name,
-                                           int want_str)
-{
-    const struct json_member *hit = NULL;
-    size_t len = strlen(name);
-    for (size_t i = 0; i < n; i++) {
-        if (m[i].name_len == len && memcmp(m[i].name, name, len) == 0) {
-            if (hit)
-                return NULL; /* duplicate */
-            hit = &m[i];
-        }
-    }
-    if (hit && (hit->str != NULL) != want_str)
-        return NULL;
-    return hit;
-}
-
-static int json_copy_str(const struct json_member *m, size_t n, const char *name, char *dst,
-                         size_t cap)
-{
-    const struct json_member *jm = json_find(m, n, name, 1);
-    if (!jm || jm->str_len >= cap)
-        return RR_ERR_CORRUPT;
-    memcpy(dst, jm->str, jm->str_len);
-    dst[jm->str_len] = '\0';
-    return 0;
-}
-
-static int json_get_num(const struct json_member *m, size_t n, const char *name, int64_t *out)
-{
-    const struct json_member *jm = json_find(m, n, name, 0);
-    if (!jm)
-        return RR_ERR_CORRUPT;
-    *out = jm->num;
-    return 0;
-}
-
-int tus_record_decode(const char *buf, size_t len, struct tus_upload *u)
-{
-    struct json_member m[REC_FIELDS];
-    size_t n;
-    int64_t version = 0, complete = 0;
-    if (!buf || !u)
-        return RR_ERR_INVAL;
-    memset(u, 0, sizeof *u);
-    if (json_flat_object(buf, len, m, &n) < 0 || n != REC_FIELDS)
-        return RR_ERR_CORRUPT;
-    if (json_get_num(m, n, "v", &version) < 0 || version != 1 ||
-        json_copy_str(m, n, "id", u->id, sizeof u->id) < 0 ||
-        json_copy_str(m, n, "owner", u->owner, sizeof u->owner) < 0 ||
-        json_copy_str(m, n, "key", u->key, sizeof u->key) < 0 ||
-        json_get_num(m, n, "length", &u->length) < 0 ||
-        json_get_num(m, n, "offset", &u->offset) < 0 ||
-        json_get_num(m, n, "created", &u->created) < 0 ||
-        json_get_num(m, n, "expires", &u->expires) < 0 ||
-        json_get_num(m, n, "complete", &complete) < 0 ||
-        json_copy_str(m, n, "sha256", u->sha256, sizeof u->sha256) < 0 ||
-        json_copy_str(m, n, "metadata", u->metadata, sizeof u->metadata) < 0)
-        return RR_ERR_CORRUPT;
-    size_t sha_len = strlen(u->sha256);
-    if (!valid_id(u->id) || !valid_owner(u->owner) || !blob_key_valid(u->key) ||
-        u->offset > u->length || complete > 1 ||
-        (complete ? sha_len != BLOB_SHA256_HEX_LEN : sha_len != 0) ||
-        !is_hex_lower(u->sha256, sha_len) || tus_metadata_validate(u->metadata) < 0)
-        return RR_ERR_CORRUPT;
-    u->complete = (int)complete;
-    return 0;
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return RR_ERR_IO;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-static int sync_dir(int dir_fd)
-{
-    return fsync(dir_fd) == 0 ? 0 : RR_ERR_IO;
-}
-
-int tus_record_save(struct tus *t, const struct tus_upload *u)
-{
-    char buf[TUS_RECORD_MAX];
-    char name[TUS_NAME_MAX], tmp[TUS_NAME_MAX], hex[17];
-    unsigned char rnd[8];
-    int fd = -1;
-    int rc = tus_record_encode(u, buf, sizeof buf);
-    if (rc < 0)
-        return rc;
-    size_t len = (size_t)rc;
-    if (!valid_id(u->id))
-        return RR_ERR_INVAL;
-    randombytes_buf(rnd, sizeof rnd);
-    sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
-    snprintf(name, sizeof name, "%s.json", u->id);
-    snprintf(tmp, sizeof tmp, "%s.json.%s.tmp", u->id, hex);
-    fd = openat(t->dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    if (fd < 0)
-        return RR_ERR_IO;
-    rc = write_all(fd, buf, len);
-    if (rc == 0 && fsync(fd) != 0)
-        rc = RR_ERR_IO;
-    if (close(fd) != 0 && rc == 0)
-        rc = RR_ERR_IO;
-    if (rc == 0 && renameat(t->dir_fd, tmp, t->dir_fd, name) != 0)
-        rc = RR_ERR_IO;
-    if (rc < 0) {
-        unlinkat(t->dir_fd, tmp, 0);
-        return rc;
-    }
-    return sync_dir(t->dir_fd);
-}
-
-int tus_record_load(struct tus *t, const char *id, struct tus_upload *u)
-{
-    char name[TUS_NAME_MAX];
-    char buf[TUS_RECORD_MAX];
-    int rc = 0;
-    if (!valid_id(id))
-        return RR_ERR_NOTFOUND;
-    snprintf(name, sizeof name, "%s.json", id);
-    int fd = openat(t->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return errno == ENOENT ? RR_ERR_NOTFOUND : RR_ERR_IO;
-    size_t len = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf + len, sizeof buf - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = RR_ERR_IO;
-            goto out;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        if (len == sizeof buf) {
-            rc = RR_ERR_CORRUPT;
-            goto out;
-        }
-    }
-    rc = tus_record_decode(buf, len, u);
-    if (rc == 0 && strcmp(u->id, id) != 0)
-        rc = RR_ERR_CORRUPT;
-out:
-    close(fd);
-    return rc;
-}
-
 /* ---- open / options --------------------------------------------------------------------- */
-
-static int64_t default_now(void)
-{
-    return (int64_t)time(NULL);
-}
 
 int tus_open(struct blob *b, const struct tus_config *cfg, struct tus **out)
 {
-    if (!b || !cfg || !cfg->dir || !out || cfg->dir[0] == '\0')
+    if (!b || !cfg || !cfg->store || !cfg->dir || !out || cfg->dir[0] == '\0')
         return RR_ERR_INVAL;
     *out = NULL;
     const char *prefix = cfg->key_prefix ? cfg->key_prefix : "uploads/";
@@ -622,6 +365,7 @@ int tus_open(struct blob *b, const struct tus_config *cfg, struct tus **out)
     if (!t)
         return RR_ERR_NOMEM;
     t->blob = b;
+    t->store = cfg->store;
     snprintf(t->dir, sizeof t->dir, "%s", cfg->dir);
     snprintf(t->prefix, sizeof t->prefix, "%s", prefix);
     int64_t limit = blob_max_bytes(b);
@@ -631,7 +375,10 @@ int tus_open(struct blob *b, const struct tus_config *cfg, struct tus **out)
         t->expire = TUS_MAX_EXPIRE_SECONDS; /* keeps created + expire far from overflow */
     t->checkpoint =
         cfg->checkpoint_bytes > 0 ? cfg->checkpoint_bytes : TUS_DEFAULT_CHECKPOINT_BYTES;
-    t->now = cfg->now ? cfg->now : default_now;
+    int64_t sweep = cfg->sweep_seconds == 0 ? TUS_DEFAULT_SWEEP_SECONDS : cfg->sweep_seconds;
+    t->sweep_ms =
+        sweep < 0 ? 0 : (sweep > TUS_MAX_EXPIRE_SECONDS ? TUS_MAX_EXPIRE_SECONDS : sweep) * 1000;
+    atomic_init(&t->next_sweep, 0); /* the first create sweeps what earlier runs left */
     if (mkdir(t->dir, 0750) != 0 && errno != EEXIST) {
         free(t);
         return RR_ERR_IO;
@@ -673,21 +420,87 @@ static void part_name(const char *id, char *out, size_t cap)
     snprintf(out, cap, "%s.part", id);
 }
 
+static int64_t now_ms(const struct tus *t)
+{
+    return store_now(t->store);
+}
+
+/* A store failure as tus reports it: the database staying locked is not the upload's lock. */
+static int store_err(int rc)
+{
+    return rc == RR_ERR_BUSY ? RR_ERR_TIMEOUT : rc;
+}
+
+static int sync_dir(int dir_fd)
+{
+    return rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) || fsync(dir_fd) != 0 ? RR_ERR_IO : 0;
+}
+
+/* The store row as a tus record; CORRUPT when the row breaks the record's rules (a database
+ * written by something else). */
+static int from_row(const struct store_upload *row, struct tus_upload *u)
+{
+    memset(u, 0, sizeof *u);
+    if (row->offset < 0 || row->offset > row->length || !blob_key_valid(row->blob_key) ||
+        (row->complete && strlen(row->sha256) != BLOB_SHA256_HEX_LEN) ||
+        strlen(row->metadata) > TUS_METADATA_MAX)
+        return RR_ERR_CORRUPT;
+    memcpy(u->id, row->id, sizeof u->id);
+    memcpy(u->owner, row->user_id, STORE_ID_LEN + 1);
+    memcpy(u->key, row->blob_key, strlen(row->blob_key) + 1);
+    u->length = row->length;
+    u->offset = row->offset;
+    u->created = row->created_at / 1000;
+    u->expires = row->expires_at / 1000;
+    u->complete = row->complete;
+    memcpy(u->sha256, row->sha256, sizeof u->sha256);
+    memcpy(u->metadata, row->metadata, strlen(row->metadata) + 1);
+    return 0;
+}
+
+/* Load an upload (owner NULL: system access) into u; *expired set from the store clock. */
+static int load(struct tus *t, const char *owner, const char *id, struct tus_upload *u,
+                int *expired)
+{
+    struct store_upload *row = rr_fault(RR_FAULT_BLOB_ALLOC) ? NULL : malloc(sizeof *row);
+    if (!row)
+        return RR_ERR_NOMEM;
+    int rc = store_upload_get(t->store, owner, id, row);
+    if (rc == 0)
+        rc = from_row(row, u);
+    if (rc == 0 && expired)
+        *expired = !row->complete && row->expires_at <= now_ms(t);
+    free(row);
+    return store_err(rc);
+}
+
 /* Load id for owner; fills reply and returns its code on failure. */
 static int load_visible(struct tus *t, const char *owner, const char *id, int allow_expired,
                         struct tus_upload *u, struct tus_reply *r)
 {
-    int rc = tus_record_load(t, id, u);
-    if (rc == RR_ERR_NOTFOUND || (rc == 0 && (!owner || strcmp(owner, u->owner) != 0)))
+    int expired = 0;
+    if (!valid_owner(owner) || !valid_id(id))
+        return reply_fail(r, 404, RR_ERR_NOTFOUND, "upload not found");
+    int rc = load(t, owner, id, u, &expired);
+    if (rc == RR_ERR_NOTFOUND)
         return reply_fail(r, 404, RR_ERR_NOTFOUND, "upload not found");
     if (rc < 0)
         return reply_from_err(r, rc);
-    if (!allow_expired && !u->complete && u->expires <= t->now())
+    if (!allow_expired && expired)
         return reply_fail(r, 410, RR_ERR_NOTFOUND, "upload expired");
     return 0;
 }
 
-/* Hash the blob under u->key (recovery after a crash between the move and the record save). */
+/* Move the durable offset from u->offset to offset (compare-and-set); u follows on success. */
+static int record_offset(struct tus *t, struct tus_upload *u, int64_t offset)
+{
+    int rc = store_err(store_upload_set_offset(t->store, u->id, u->offset, offset));
+    if (rc == 0)
+        u->offset = offset;
+    return rc;
+}
+
+/* Hash the blob under u->key (recovery after a crash between the move and the row update). */
 static int hash_blob(struct tus *t, struct tus_upload *u)
 {
     struct blob_reader *rd = NULL;
@@ -698,7 +511,7 @@ static int hash_blob(struct tus *t, struct tus_upload *u)
     int rc = blob_get(t->blob, u->key, &rd);
     if (rc < 0)
         goto out;
-    buf = malloc(TUS_HASH_CHUNK);
+    buf = rr_fault(RR_FAULT_BLOB_ALLOC) ? NULL : malloc(TUS_HASH_CHUNK);
     if (!buf) {
         rc = RR_ERR_NOMEM;
         goto out;
@@ -727,27 +540,29 @@ out:
     return rc;
 }
 
-/* offset == length: move the part into the blob store and mark the record complete. The caller
- * holds the upload's lock, or the part is already gone. */
+/* The row says offset == length: move the part into the blob store and mark the row complete.
+ * The caller holds the upload's lock, or the part is already gone. */
 static int finish(struct tus *t, struct tus_upload *u)
 {
     char path[TUS_DIR_MAX + TUS_NAME_MAX];
     struct blob_info info;
-    int rc = tus_record_save(t, u);
-    if (rc < 0)
-        return rc;
+    RR_ASSERT(u->offset == u->length && !u->complete);
     snprintf(path, sizeof path, "%s/%s.part", t->dir, u->id);
-    rc = blob_put_file(t->blob, u->key, path, &info);
+    int rc = blob_put_file(t->blob, u->key, path, &info);
     if (rc == 0 && info.size != u->length)
         rc = RR_ERR_CORRUPT;
     if (rc == 0)
         memcpy(u->sha256, info.sha256, sizeof u->sha256);
     else if (rc == RR_ERR_NOTFOUND)
-        rc = hash_blob(t, u);
-    if (rc < 0)
+        rc = hash_blob(t, u); /* moved before a crash (or a failed row update) */
+    if (rc == 0)
+        rc = store_err(store_upload_complete(t->store, u->id, u->sha256));
+    if (rc < 0) {
+        u->sha256[0] = '\0';
         return rc;
+    }
     u->complete = 1;
-    return tus_record_save(t, u);
+    return 0;
 }
 
 /* Open ID.part and take its lock without waiting. NOTFOUND, BUSY, IO. */
@@ -755,7 +570,9 @@ static int lock_part(struct tus *t, const char *id, int *fdp)
 {
     char name[TUS_NAME_MAX];
     part_name(id, name, sizeof name);
-    int fd = openat(t->dir_fd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    int fd = rr_fault_errno(RR_FAULT_BLOB_OPEN, EIO)
+                 ? -1
+                 : openat(t->dir_fd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return errno == ENOENT ? RR_ERR_NOTFOUND : RR_ERR_IO;
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -776,17 +593,31 @@ static int lock_part(struct tus *t, const char *id, int *fdp)
 }
 
 /* An upload whose bytes all arrived but is not complete (crash while finishing): finish it now
- * unless another request holds it. */
+ * unless another request holds it. The row is read again under the lock. */
 static int settle(struct tus *t, struct tus_upload *u)
 {
     int fd = -1;
     int rc = lock_part(t, u->id, &fd);
     if (rc < 0 && rc != RR_ERR_NOTFOUND)
         return rc;
-    rc = finish(t, u);
+    rc = load(t, NULL, u->id, u, NULL);
+    if (rc == 0 && !u->complete && u->offset == u->length)
+        rc = finish(t, u);
     if (fd >= 0)
         close(fd);
     return rc;
+}
+
+/* Run tus_sweep_expired when it is due; one caller at a time wins the due time. */
+static void sweep_if_due(struct tus *t)
+{
+    if (t->sweep_ms == 0)
+        return;
+    int64_t now = now_ms(t);
+    int64_t due = atomic_load(&t->next_sweep);
+    if (now < due || !atomic_compare_exchange_strong(&t->next_sweep, &due, now + t->sweep_ms))
+        return;
+    tus_sweep_expired(t); /* best effort: what it cannot remove now waits for the next round */
 }
 
 /* ---- requests ----------------------------------------------------------------------------- */
@@ -794,9 +625,9 @@ static int settle(struct tus *t, struct tus_upload *u)
 int tus_create(struct tus *t, const char *owner, const struct tus_headers *h,
                struct tus_reply *reply, struct tus_upload *out)
 {
+    struct store_upload *row = NULL;
     struct tus_upload u;
     char name[TUS_NAME_MAX];
-    unsigned char rnd[TUS_ID_LEN / 2];
     int rc = check_resumable(h, reply);
     if (rc < 0)
         return rc;
@@ -816,29 +647,57 @@ int tus_create(struct tus *t, const char *owner, const struct tus_headers *h,
             return reply_fail(reply, 400, RR_ERR_INVAL, "upload-metadata is malformed");
         snprintf(u.metadata, sizeof u.metadata, "%s", h->upload_metadata);
     }
-    randombytes_buf(rnd, sizeof rnd);
-    sodium_bin2hex(u.id, sizeof u.id, rnd, sizeof rnd);
-    snprintf(u.owner, sizeof u.owner, "%s", owner);
-    snprintf(u.key, sizeof u.key, "%s%s", t->prefix, u.id);
-    u.created = t->now();
-    u.expires = u.created + t->expire;
+    sweep_if_due(t);
 
-    part_name(u.id, name, sizeof name);
-    int fd = openat(t->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    if (fd < 0)
-        return reply_from_err(reply, RR_ERR_IO);
-    rc = fsync(fd) == 0 ? 0 : RR_ERR_IO;
+    row = rr_fault(RR_FAULT_BLOB_ALLOC) ? NULL : calloc(1, sizeof *row);
+    if (!row)
+        return reply_from_err(reply, RR_ERR_NOMEM);
+    store_new_id(row->id);
+    snprintf(row->user_id, sizeof row->user_id, "%s", owner);
+    snprintf(row->blob_key, sizeof row->blob_key, "%s%s", t->prefix, row->id);
+    snprintf(row->metadata, sizeof row->metadata, "%s", u.metadata);
+    row->length = u.length;
+    row->expires_at = now_ms(t) + t->expire * 1000;
+
+    /* The part first (durably named), then the row: a crash in between leaves only a part
+     * without a row, which the sweep removes once it is older than the expiry. */
+    int part_made = 0, row_made = 0;
+    part_name(row->id, name, sizeof name);
+    int fd = rr_fault_errno(RR_FAULT_BLOB_OPEN, EIO)
+                 ? -1
+                 : openat(t->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        rc = RR_ERR_IO;
+        goto out;
+    }
+    part_made = 1;
+    rc = rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) || fsync(fd) != 0 ? RR_ERR_IO : 0;
     close(fd);
     if (rc == 0)
-        rc = tus_record_save(t, &u);
+        rc = sync_dir(t->dir_fd);
+    if (rc == 0)
+        rc = store_err(store_upload_create(t->store, row));
+    row_made = rc == 0;
+    if (rc == 0)
+        rc = from_row(row, &u);
     if (rc == 0 && u.length == 0)
         rc = finish(t, &u);
+out:
     if (rc < 0) {
-        unlinkat(t->dir_fd, name, 0);
-        snprintf(name, sizeof name, "%s.json", u.id);
-        unlinkat(t->dir_fd, name, 0);
+        /* Nothing of a refused create may stay: no row, no part, no blob. Should even the row
+         * refuse to go, the pair stays consistent and expires like any abandoned upload. */
+        if (!row_made || store_upload_delete(t->store, NULL, row->id) == 0) {
+            if (row_made && u.length == 0)
+                blob_delete(t->blob, row->blob_key);
+            if (part_made)
+                unlinkat(t->dir_fd, name, 0);
+        }
+        free(row);
+        if (rc == RR_ERR_NOTFOUND && !row_made) /* the owner is no user (any more) */
+            return reply_fail(reply, 400, RR_ERR_INVAL, "invalid upload owner");
         return reply_from_err(reply, rc);
     }
+    free(row);
     reply_start(reply, 201);
     reply_describe(reply, &u, 0);
     if (out)
@@ -860,7 +719,7 @@ int tus_head(struct tus *t, const char *owner, const char *id, const struct tus_
         char name[TUS_NAME_MAX];
         struct stat st;
         part_name(u.id, name, sizeof name);
-        /* Report only what is both acknowledged and on disk. */
+        /* Report only what is both recorded and on disk. */
         if (fstatat(t->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
             (int64_t)st.st_size < u.offset)
             u.offset = (int64_t)st.st_size;
@@ -894,6 +753,26 @@ static int content_type_ok(const char *ct)
     return *rest == '\0' || *rest == ';';
 }
 
+/* Under the upload's lock: make ID.part and the row agree. Bytes past the row's offset were
+ * never recorded (a crash, a failed fsync) and are cut off; a part shorter than the row (lost
+ * data) moves the row back; a row at its length is finished. */
+static int reconcile(struct tus *t, int fd, struct tus_upload *u)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return RR_ERR_IO;
+    if ((int64_t)st.st_size > u->offset) {
+        if (rr_fault_errno(RR_FAULT_BLOB_WRITE, EIO) || ftruncate(fd, (off_t)u->offset) != 0 ||
+            rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) || fsync(fd) != 0)
+            return RR_ERR_IO;
+    } else if ((int64_t)st.st_size < u->offset) {
+        int rc = record_offset(t, u, (int64_t)st.st_size);
+        if (rc < 0)
+            return rc;
+    }
+    return u->offset == u->length ? finish(t, u) : 0;
+}
+
 int tus_patch_begin(struct tus *t, const char *owner, const char *id, const struct tus_headers *h,
                     struct tus_reply *reply, struct tus_patch **out)
 {
@@ -924,32 +803,12 @@ int tus_patch_begin(struct tus *t, const char *owner, const char *id, const stru
             return reply_from_err(reply, rc);
     }
     if (fd >= 0) {
-        /* Under the lock: the freshest record, and the part cut back to its durable offset. */
+        /* Under the lock: the freshest row, and the part cut back to its durable offset. */
         rc = load_visible(t, owner, id, 0, &u, reply);
         if (rc < 0)
             goto out;
-    }
-    if (fd >= 0 && !u.complete) {
-        struct stat st;
-        if (fstat(fd, &st) != 0) {
-            rc = reply_from_err(reply, RR_ERR_IO);
-            goto out;
-        }
-        if ((int64_t)st.st_size > u.offset) {
-            if (ftruncate(fd, (off_t)u.offset) != 0 || fsync(fd) != 0) {
-                rc = reply_from_err(reply, RR_ERR_IO);
-                goto out;
-            }
-        } else if ((int64_t)st.st_size < u.offset) {
-            u.offset = (int64_t)st.st_size;
-            rc = tus_record_save(t, &u);
-            if (rc < 0) {
-                reply_from_err(reply, rc);
-                goto out;
-            }
-        }
-        if (u.offset == u.length) {
-            rc = finish(t, &u);
+        if (!u.complete) {
+            rc = reconcile(t, fd, &u);
             if (rc < 0) {
                 reply_from_err(reply, rc);
                 goto out;
@@ -970,7 +829,8 @@ int tus_patch_begin(struct tus *t, const char *owner, const char *id, const stru
         rc = reply_fail(reply, 413, RR_ERR_TOOBIG, "body exceeds upload-length");
         goto out;
     }
-    struct tus_patch *p = calloc(1, sizeof *p);
+    RR_ASSERT(fd >= 0); /* an incomplete upload got here only through lock_part */
+    struct tus_patch *p = rr_fault(RR_FAULT_BLOB_ALLOC) ? NULL : calloc(1, sizeof *p);
     if (!p) {
         rc = reply_from_err(reply, RR_ERR_NOMEM);
         goto out;
@@ -990,14 +850,20 @@ out:
     return rc;
 }
 
-/* fsync the part and save the record: everything written so far becomes the durable offset. */
+/* fsync the part and record the new offset: everything written so far becomes durable. */
 static int checkpoint(struct tus_patch *p)
 {
-    if (fsync(p->fd) != 0)
+    RR_ASSERT(p->rec.offset <= p->pos && p->pos <= p->rec.length);
+    if (p->sync_failed || p->pos == p->rec.offset)
+        return 0;
+    if (rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) || fsync(p->fd) != 0) {
+        p->sync_failed = 1;
         return RR_ERR_IO;
-    p->rec.offset = p->pos;
-    p->unsynced = 0;
-    return tus_record_save(p->t, &p->rec);
+    }
+    int rc = record_offset(p->t, &p->rec, p->pos);
+    if (rc == 0)
+        p->unsynced = 0;
+    return rc;
 }
 
 int tus_patch_chunk(struct tus_patch *p, const void *data, size_t len)
@@ -1006,13 +872,15 @@ int tus_patch_chunk(struct tus_patch *p, const void *data, size_t len)
         return RR_ERR_INVAL;
     if (p->err < 0)
         return p->err;
+    RR_ASSERT(p->pos >= p->rec.offset && p->pos <= p->rec.length);
     if ((uint64_t)len > (uint64_t)(p->rec.length - p->pos)) {
         p->err = RR_ERR_TOOBIG;
         return p->err;
     }
     const char *c = data;
     while (len > 0) {
-        ssize_t n = pwrite(p->fd, c, len, (off_t)p->pos);
+        ssize_t n =
+            rr_fault_errno(RR_FAULT_BLOB_WRITE, ENOSPC) ? -1 : pwrite(p->fd, c, len, (off_t)p->pos);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -1038,6 +906,7 @@ int tus_patch_end(struct tus_patch *p, struct tus_reply *reply, struct tus_uploa
 {
     if (!p)
         return reply_fail(reply, 500, RR_ERR_INVAL, "no patch handle");
+    /* What arrived before a failure is kept too (unless its fsync failed). */
     int rc = checkpoint(p);
     if (rc == 0 && p->rec.offset == p->rec.length)
         rc = finish(p->t, &p->rec);
@@ -1070,11 +939,10 @@ int tus_delete(struct tus *t, const char *owner, const char *id, const struct tu
     rc = lock_part(t, u.id, &fd);
     if (rc < 0 && rc != RR_ERR_NOTFOUND)
         return reply_from_err(reply, rc);
-    snprintf(name, sizeof name, "%s.json", u.id);
-    if (unlinkat(t->dir_fd, name, 0) != 0 && errno != ENOENT)
-        rc = RR_ERR_IO;
-    else
-        rc = 0;
+    /* The row first: a part without a row is a leftover the sweep removes. */
+    rc = store_err(store_upload_delete(t->store, NULL, u.id));
+    if (rc == RR_ERR_NOTFOUND)
+        rc = 0; /* a concurrent DELETE or sweep got there first */
     part_name(u.id, name, sizeof name);
     if (rc == 0 && unlinkat(t->dir_fd, name, 0) != 0 && errno != ENOENT)
         rc = RR_ERR_IO;
@@ -1088,7 +956,27 @@ int tus_delete(struct tus *t, const char *owner, const char *id, const struct tu
     return 0;
 }
 
-int tus_sweep_expired(struct tus *t)
+/* Remove one expired upload unless a PATCH holds it; 1 when removed, 0 when skipped. */
+static int sweep_one(struct tus *t, const char *id)
+{
+    char name[TUS_NAME_MAX];
+    int fd = -1;
+    int rc = lock_part(t, id, &fd);
+    if (rc < 0 && rc != RR_ERR_NOTFOUND)
+        return 0; /* a PATCH is running (not abandoned after all), or unreadable for now */
+    rc = store_upload_delete(t->store, NULL, id);
+    if (rc == 0) {
+        part_name(id, name, sizeof name);
+        unlinkat(t->dir_fd, name, 0);
+    }
+    if (fd >= 0)
+        close(fd);
+    return rc == 0;
+}
+
+/* Files a crash or the earlier file-based records left: ID.part without a row, ID.json side
+ * records and their *.tmp, all older than the expiry. */
+static int sweep_leftovers(struct tus *t, int64_t now_sec)
 {
     int fd = openat(t->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -1098,53 +986,50 @@ int tus_sweep_expired(struct tus *t)
         close(fd);
         return RR_ERR_IO;
     }
-    int64_t now = t->now();
-    int removed = 0;
     for (;;) {
         const struct dirent *e = readdir(d);
         if (!e)
             break;
         const char *nm = e->d_name;
         size_t n = strnlen(nm, TUS_NAME_MAX);
-        if (n == TUS_ID_LEN + 5 && strcmp(nm + TUS_ID_LEN, ".json") == 0) {
+        int is_part = n == TUS_ID_LEN + 5 && strcmp(nm + TUS_ID_LEN, ".part") == 0;
+        int is_legacy = (n == TUS_ID_LEN + 5 && strcmp(nm + TUS_ID_LEN, ".json") == 0) ||
+                        (n > 4 && strcmp(nm + n - 4, ".tmp") == 0);
+        if (!is_part && !is_legacy)
+            continue;
+        struct stat st;
+        if (fstatat(t->dir_fd, nm, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+            (int64_t)st.st_mtime + t->expire > now_sec)
+            continue;
+        if (is_part) {
             char id[TUS_ID_LEN + 1];
             struct tus_upload u;
             memcpy(id, nm, TUS_ID_LEN);
             id[TUS_ID_LEN] = '\0';
-            int rc = tus_record_load(t, id, &u);
-            if (rc == 0 ? u.expires > now : rc != RR_ERR_CORRUPT)
-                continue; /* live, or unreadable for a reason that may pass */
-            int lfd = -1;
-            rc = lock_part(t, id, &lfd);
-            if (rc == RR_ERR_BUSY)
-                continue; /* a PATCH is running: not abandoned after all */
-            char part[TUS_NAME_MAX];
-            part_name(id, part, sizeof part);
-            unlinkat(t->dir_fd, nm, 0);
-            unlinkat(t->dir_fd, part, 0);
-            if (lfd >= 0)
-                close(lfd);
-            removed++;
-            continue;
-        }
-        /* Leftovers: a part whose record was never written, a sidecar temp of a crashed save. */
-        int is_part = n == TUS_ID_LEN + 5 && strcmp(nm + TUS_ID_LEN, ".part") == 0;
-        int is_tmp = n > 4 && strcmp(nm + n - 4, ".tmp") == 0;
-        if (!is_part && !is_tmp)
-            continue;
-        struct stat st;
-        if (fstatat(t->dir_fd, nm, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
-            (int64_t)st.st_mtime + t->expire > now)
-            continue;
-        if (is_part) {
-            char js[TUS_NAME_MAX];
-            snprintf(js, sizeof js, "%.*s.json", TUS_ID_LEN, nm);
-            if (faccessat(t->dir_fd, js, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-                continue;
+            if (!valid_id(id) || load(t, NULL, id, &u, NULL) != RR_ERR_NOTFOUND)
+                continue; /* a live upload (or the store cannot tell now) */
         }
         unlinkat(t->dir_fd, nm, 0);
     }
     closedir(d);
-    fsync(t->dir_fd);
-    return removed;
+    return 0;
+}
+
+int tus_sweep_expired(struct tus *t)
+{
+    char(*ids)[STORE_ID_LEN + 1] =
+        rr_fault(RR_FAULT_BLOB_ALLOC) ? NULL : malloc(TUS_SWEEP_BATCH * sizeof *ids);
+    size_t n = 0;
+    int removed = 0;
+    if (!ids)
+        return RR_ERR_NOMEM;
+    int rc = store_err(store_upload_expired(t->store, ids, TUS_SWEEP_BATCH, &n));
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        removed += sweep_one(t, ids[i]);
+    free(ids);
+    if (rc == 0)
+        rc = sweep_leftovers(t, now_ms(t) / 1000);
+    if (rc == 0)
+        rc = sync_dir(t->dir_fd);
+    return rc < 0 ? rc : removed;
 }

@@ -1,34 +1,38 @@
 /*
  * tus.h - resumable uploads (tus 1.0.0 core + creation, termination, expiration) as pure
- * request -> decision logic over the blob store. No HTTP here: the HTTP layer passes the
- * request headers in (struct tus_headers), the body bytes of a PATCH in chunks, and sends back
- * what struct tus_reply says (status + headers). Location URLs, authentication and the database
- * row for a finished upload are the caller's business.
+ * request -> decision logic over the blob store and the store. No HTTP here: the HTTP layer
+ * passes the request headers in (struct tus_headers), the body bytes of a PATCH in chunks, and
+ * sends back what struct tus_reply says (status + headers). Location URLs, authentication and
+ * the video row for a finished upload are the caller's business.
  *
- * Storage (in cfg.dir): ID.part holds the bytes received so far; ID.json is the upload record
- * (struct tus_upload) as a small JSON sidecar, replaced atomically. The sidecar is a stop-gap:
- * upload records move into the store (database) later; tus_record_* is the seam for that.
+ * State: the upload record is a row of the store's uploads table (store_upload_*: length,
+ * durable offset, expiry, metadata, blob key, completion and SHA-256), so every process sharing
+ * the database sees one state; the bytes received so far are cfg.dir/ID.part, which those
+ * processes must share too (same host, or a filesystem with working flock).
  *
  * Durability: the offset a reply acknowledges (and HEAD reports) is always on disk: a PATCH
- * fsyncs ID.part and then saves the record before answering, and also every checkpoint_bytes
- * while a long PATCH streams. After a crash, bytes past the recorded offset are truncated at the
- * next PATCH, so the client resumes from a durable offset. When offset reaches length the
+ * fsyncs ID.part and only then moves the row's offset forward, by compare-and-set on the offset
+ * it started from; it does so at its end and every checkpoint_bytes while a long PATCH streams.
+ * A crash between writing bytes and recording the offset leaves ID.part longer than the row
+ * says: the next PATCH truncates it back under the upload's lock, so a client resuming from
+ * HEAD's offset always continues a byte-exact prefix. When the offset reaches the length the
  * file is moved into the blob store under key (cfg.key_prefix + id) with its SHA-256, and the
- * record says complete. A HEAD or PATCH finds and finishes an upload a crash left half-done.
+ * row says complete. A HEAD or PATCH finds and finishes an upload a crash left half-done.
  *
- * Ownership: struct tus borrows the struct blob (which must outlive it). A struct tus_patch is
- * freed by tus_patch_end (always call it, also when the client went away: it persists what
- * arrived). struct tus_reply is caller memory, plain data, copyable.
+ * Ownership: struct tus borrows the struct blob and the struct store (both must outlive it). A
+ * struct tus_patch is freed by tus_patch_end (always call it, also when the client went away:
+ * it persists what arrived). struct tus_reply is caller memory, plain data, copyable.
  *
  * Errors: every request function fills reply (status, headers, a short reason) and returns 0
  * for a 2xx decision or the RR_ERR_* behind the status: UNSUPPORTED (412 bad Tus-Resumable, 415
  * bad Content-Type), INVAL (400 bad header), TOOBIG (413), NOTFOUND (404 unknown id or another
  * owner's upload, 410 expired), CONFLICT (409 offset mismatch), BUSY (423 another PATCH holds the
- * upload), IO / NOMEM / CORRUPT (500).
+ * upload; 503 when the database is locked), IO / NOMEM / CORRUPT / INTERNAL (500).
  *
- * Thread-safety: struct tus is read-only after tus_open; requests may run in parallel from any
- * threads and processes sharing cfg.dir. One upload takes one PATCH at a time (an flock on
- * ID.part); a second concurrent PATCH or DELETE gets 423.
+ * Thread-safety: a struct tus may be shared by any number of threads after tus_open; requests
+ * may run in parallel from any threads and processes sharing the database and cfg.dir. One
+ * upload takes one PATCH at a time (an flock on ID.part); a second concurrent PATCH or DELETE
+ * gets 423.
  */
 #ifndef RR_BLOB_TUS_H
 #define RR_BLOB_TUS_H
@@ -36,29 +40,34 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "blob.h"
+#include "blob/blob.h"
+
+struct store;
 
 #define TUS_VERSION "1.0.0"
 #define TUS_EXTENSIONS "creation,termination,expiration"
 #define TUS_ID_LEN 32         /* lowercase hex of 128 random bits */
-#define TUS_OWNER_MAX 64      /* [A-Za-z0-9_-] */
+#define TUS_OWNER_MAX 64      /* owners are store user ids (32 lowercase hex) */
 #define TUS_METADATA_MAX 4096 /* bytes of the Upload-Metadata header */
 #define TUS_METADATA_MAX_PAIRS 32
 #define TUS_METADATA_KEY_MAX 64
 #define TUS_DEFAULT_EXPIRE_SECONDS (24 * 3600)
 #define TUS_DEFAULT_CHECKPOINT_BYTES (8LL << 20)
+#define TUS_DEFAULT_SWEEP_SECONDS 600
 
 struct tus;
 struct tus_patch;
 
 struct tus_config {
+    struct store *store;      /* upload records (required, borrowed); its clock is tus's clock */
     const char *dir;          /* upload directory (created); same filesystem as a file: blob
                                  store's DIR lets finishing be a rename, e.g. DIR/uploads */
     int64_t max_size;         /* Tus-Max-Size; <= 0 or above blob_max_bytes: blob_max_bytes */
     int64_t expire_seconds;   /* lifetime of an upload record; <= 0: TUS_DEFAULT_EXPIRE_SECONDS */
     int64_t checkpoint_bytes; /* durable checkpoint inside a PATCH; <= 0: the default */
+    int64_t sweep_seconds;    /* tus_create runs tus_sweep_expired at most this often;
+                                 0: TUS_DEFAULT_SWEEP_SECONDS, < 0: never (call it yourself) */
     const char *key_prefix;   /* finished blob key = prefix + id; NULL: "uploads/" */
-    int64_t (*now)(void);     /* clock in unix seconds (tests); NULL: time() */
 };
 
 /* Request headers as received (NULL = absent). */
@@ -72,7 +81,7 @@ struct tus_headers {
     const char *content_length;
 };
 
-/* The upload record. */
+/* The upload record as the HTTP layer sees it (a copy of the store row). */
 struct tus_upload {
     char id[TUS_ID_LEN + 1];
     char owner[TUS_OWNER_MAX + 1];
@@ -104,7 +113,7 @@ struct tus_reply {
 /* Value of a reply header by name (case-insensitive), including Upload-Metadata; NULL if unset. */
 const char *tus_reply_header(const struct tus_reply *r, const char *name);
 
-/* cfg->dir must be set; b is borrowed. INVAL, IO, NOMEM. */
+/* cfg->store and cfg->dir must be set; b and cfg->store are borrowed. INVAL, IO, NOMEM. */
 int tus_open(struct blob *b, const struct tus_config *cfg, struct tus **out);
 void tus_close(struct tus *t);
 int64_t tus_max_size(const struct tus *t);
@@ -131,14 +140,16 @@ int tus_patch_begin(struct tus *t, const char *owner, const char *id, const stru
 int tus_patch_chunk(struct tus_patch *p, const void *data, size_t len);
 int tus_patch_end(struct tus_patch *p, struct tus_reply *reply, struct tus_upload *out);
 
-/* DELETE (termination): 204; removes the partial file and the record. A finished blob stays
+/* DELETE (termination): 204; removes the record and the partial file. A finished blob stays
  * (its lifetime is its database row's). */
 int tus_delete(struct tus *t, const char *owner, const char *id, const struct tus_headers *h,
                struct tus_reply *reply);
 
-/* Remove expired records and their partial files, and leftovers a crash left behind (partial
- * files without a record, temporary sidecars) older than the expiry. Returns how many uploads
- * were removed, or IO. */
+/* Remove expired records and their partial files (skipping an upload whose PATCH is running),
+ * then leftovers older than the expiry: partial files without a record (a crash between
+ * creating the file and the row) and side files of the earlier file-based records. Handles at
+ * most 256 expired records per call. Returns how many records were removed, or a store / IO
+ * error. tus_create calls it every cfg.sweep_seconds. */
 int tus_sweep_expired(struct tus *t);
 
 /* Upload-Metadata: 0 when valid (or empty); INVAL (malformed, bad base64, duplicate or bad key),
@@ -147,13 +158,5 @@ int tus_metadata_validate(const char *raw);
 /* Decoded value of key from a validated header into out (not NUL-terminated; *len bytes).
  * NOTFOUND, TOOBIG (cap too small), INVAL. Pure. */
 int tus_metadata_get(const char *raw, const char *key, unsigned char *out, size_t cap, size_t *len);
-
-/* Record persistence (the seam the store replaces later). encode writes JSON into buf and
- * returns its length or TOOBIG; decode parses and validates strictly (CORRUPT). save/load use
- * dir/ID.json (save is atomic and durable; load: NOTFOUND, CORRUPT, IO). */
-int tus_record_encode(const struct tus_upload *u, char *buf, size_t cap);
-int tus_record_decode(const char *buf, size_t len, struct tus_upload *u);
-int tus_record_save(struct tus *t, const struct tus_upload *u);
-int tus_record_load(struct tus *t, const char *id, struct tus_upload *u);
 
 #endif

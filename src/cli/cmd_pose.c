@@ -1,29 +1,30 @@
 /*
  * cmd_pose.c - `repright pose IMAGE|VIDEO`: the 33 BlazePose landmarks of every frame, as a table
- * or as one JSON document (schema "repright.pose/1").
+ * or as one JSON document (schema "repright.pose/1", the readable style of
+ * pipeline/landmarks_file.h).
  *
- * The input is sniffed by content: image_load() first, video_open() when it is not an image.
- * JSON for a video is streamed frame by frame (memory stays flat however long the clip is); each
- * frame object is built and printed with jansson.
+ * Frames come from the one decode -> pose stream (pipeline/pose_stream.h), the input path of
+ * `repright analyze` and the job worker: what this verification tool shows is what production
+ * computes. The input is sniffed by content (an image is one frame). JSON is streamed frame by
+ * frame (memory stays flat however long the clip is). Messages on stderr are for people (plain
+ * text); the command does not log.
  */
-#include "commands.h"
+#include "cli/commands.h"
 
 #include "base/rr_error.h"
-#include "base/rr_image.h"
+#include "base/rr_json.h"
 #include "base/rr_landmarks.h"
+#include "pipeline/landmarks_file.h"
+#include "pipeline/pose_stream.h"
 #include "pose/blazepose.h"
-#include "video/decode.h"
 
 #include <getopt.h>
-#include <jansson.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define POSE_MAX_THREADS 64
-#define POSE_JSON_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(7))
 
 struct pose_args {
     const char *file;
@@ -34,12 +35,6 @@ struct pose_args {
     int json;
     int threads;
     enum net_backend backend;
-};
-
-struct pose_out {
-    const struct pose_args *args;
-    int frames;
-    int with_pose;
 };
 
 void cmd_pose_usage(void)
@@ -133,92 +128,47 @@ static int pose_parse(int argc, char **argv, struct pose_args *a)
 
 /* --- output ------------------------------------------------------------------------------- */
 
-static json_t *pose_num(double v)
+#define POSE_JSON_CHUNK ((size_t)1 << 20) /* bytes of JSON one frame may take */
+
+struct pose_out {
+    const struct pose_args *args;
+    struct landmarks_file_head head;
+    struct rr_json json; /* drained to stdout after every frame */
+    int frames;
+    int with_pose;
+};
+
+/* What the JSON writer holds, to stdout; 0 or RR_ERR_*. */
+static int pose_flush(struct pose_out *o)
 {
-    return isfinite(v) ? json_real(v) : json_null();
+    int err = rr_json_error(&o->json);
+    if (!err && fwrite(rr_json_data(&o->json), 1, rr_json_len(&o->json), stdout) !=
+                    rr_json_len(&o->json))
+        err = RR_ERR_IO;
+    rr_json_drain(&o->json);
+    return err;
 }
 
-static json_t *pose_landmarks_json(const struct rr_landmark *lm)
-{
-    json_t *arr = json_array();
-    for (int i = 0; arr && i < RR_NUM_LANDMARKS; i++) {
-        json_t *o = json_object();
-        if (!o) {
-            json_decref(arr);
-            return NULL;
-        }
-        json_object_set_new(o, "name", json_string(rr_landmark_name(i)));
-        json_object_set_new(o, "x", pose_num(lm[i].x));
-        json_object_set_new(o, "y", pose_num(lm[i].y));
-        json_object_set_new(o, "z", pose_num(lm[i].z));
-        json_object_set_new(o, "visibility", pose_num(lm[i].visibility));
-        json_object_set_new(o, "presence", pose_num(lm[i].presence));
-        json_array_append_new(arr, o);
-    }
-    return arr;
-}
-
-static int pose_print_json_frame(const struct pose_out *o, const struct rr_pose_frame *pf)
-{
-    json_t *fr = json_object();
-    if (!fr)
-        return RR_ERR_NOMEM;
-    json_object_set_new(fr, "t_ms", json_real((double)pf->t_us / 1000.0));
-    json_object_set_new(fr, "pose", json_boolean(pf->has_pose));
-    if (pf->has_pose) {
-        json_object_set_new(fr, "score", pose_num(pf->score));
-        json_object_set_new(fr, "landmarks", pose_landmarks_json(pf->image));
-        json_object_set_new(fr, "world_landmarks", pose_landmarks_json(pf->world));
-    }
-    char *s = json_dumps(fr, POSE_JSON_FLAGS);
-    json_decref(fr);
-    if (!s)
-        return RR_ERR_NOMEM;
-    printf("%s%s", o->frames > 0 ? ",\n" : "\n", s);
-    free(s);
-    return 0;
-}
-
-/* A JSON string for any file name (bytes that are not UTF-8 become '?'). */
-static char *pose_json_string(const char *text)
-{
-    json_t *s = json_string(text);
-    if (!s) {
-        size_t n = strlen(text);
-        char *clean = malloc(n + 1);
-        if (!clean)
-            return NULL;
-        for (size_t i = 0; i < n; i++)
-            clean[i] = (unsigned char)text[i] < 0x80 ? text[i] : '?';
-        clean[n] = '\0';
-        s = json_string(clean);
-        free(clean);
-    }
-    char *out = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
-    json_decref(s);
-    return out;
-}
-
-static int pose_begin(const struct pose_out *o, int width, int height, const char *kind)
+static int pose_begin(struct pose_out *o, const struct pose_stream_info *info)
 {
     if (!o->args->json) {
-        printf("%s: %s %dx%d, model %s\n", o->args->file, kind, width, height, o->args->model_name);
+        printf("%s: %s %dx%d, model %s\n", o->args->file, info->is_image ? "image" : "video",
+               info->video.width, info->video.height, o->args->model_name);
         return 0;
     }
-    char *file = pose_json_string(o->args->file);
-    if (!file)
-        return RR_ERR_NOMEM;
-    printf("{\"schema\":\"repright.pose/1\",\"file\":%s,\"width\":%d,\"height\":%d,\"model\":\"%s\","
-           "\"frames\":[",
-           file, width, height, o->args->model_name);
-    free(file);
-    return 0;
+    struct landmarks_file_head h = {LANDMARKS_FILE_READABLE, o->args->file, o->args->model_name,
+                                    info->video.width, info->video.height, 0};
+    o->head = h;
+    landmarks_file_write_head(&o->json, &o->head);
+    return pose_flush(o);
 }
 
-static void pose_end(const struct pose_out *o)
+static void pose_end(struct pose_out *o)
 {
-    if (o->args->json)
-        printf("\n]}\n");
+    if (o->args->json) {
+        landmarks_file_write_tail(&o->json);
+        pose_flush(o);
+    }
     fflush(stdout);
 }
 
@@ -245,7 +195,8 @@ static void pose_print_table(const struct pose_out *o, const struct rr_pose_fram
 static int pose_emit(struct pose_out *o, const struct rr_pose_frame *pf)
 {
     if (o->args->json) {
-        int ret = pose_print_json_frame(o, pf);
+        landmarks_file_write_frame(&o->json, &o->head, pf, NULL);
+        int ret = pose_flush(o);
         if (ret < 0)
             return ret;
     } else {
@@ -259,109 +210,54 @@ static int pose_emit(struct pose_out *o, const struct rr_pose_frame *pf)
 
 /* --- running ------------------------------------------------------------------------------ */
 
-static int pose_session_for(const struct pose_args *a, int static_mode, struct pose_models **models,
-                            struct pose_session **session)
+static int pose_load_models(const struct pose_args *a, struct pose_models **models)
 {
     char msg[512] = "";
     char dirbuf[4096];
     const char *dir = a->models_dir ? a->models_dir : pose_model_dir_default(dirbuf, sizeof dirbuf);
     int ret = pose_models_load(dir, a->model, models, msg, sizeof msg);
     if (ret < 0) {
-        fprintf(stderr, "repright pose: cannot load the %s models from %s: %s (run scripts/setup.sh)\n",
+        fprintf(stderr,
+                "repright pose: cannot load the %s models from %s: %s (run scripts/setup.sh)\n",
                 a->model_name, dir ? dir : "(no directory)", msg[0] ? msg : rr_strerror(ret));
         return CLI_EXIT_SOFTWARE;
     }
-    struct pose_session_opts opts = pose_session_opts_default();
-    opts.backend = a->backend;
-    opts.threads = a->threads;
-    opts.static_mode = static_mode;
-    ret = pose_session_new(*models, &opts, session, msg, sizeof msg);
-    if (ret < 0) {
-        fprintf(stderr, "repright pose: cannot start the pose engine: %s\n", msg[0] ? msg : rr_strerror(ret));
-        return CLI_EXIT_SOFTWARE;
-    }
     return -1;
 }
 
-static int pose_run_frame(struct pose_session *s, struct pose_out *o, const struct rr_image *img,
-                          int64_t t_us)
+/* Every frame of the stream to the output; -1 when the stream ended, else an exit status. */
+static int pose_run(const struct pose_args *a, struct pose_stream *ps, struct pose_out *o)
 {
-    struct rr_pose_frame pf;
-    memset(&pf, 0, sizeof pf);
-    int ret = pose_session_run(s, img, t_us, &pf);
-    if (ret < 0) {
-        fprintf(stderr, "repright pose: pose engine failed on %s at %.1f ms: %s\n", o->args->file,
-                (double)t_us / 1000.0, rr_strerror(ret));
-        return CLI_EXIT_SOFTWARE;
-    }
-    pf.t_us = t_us;
-    pf.width = img->width;
-    pf.height = img->height;
-    if (pose_emit(o, &pf) < 0) {
-        fprintf(stderr, "repright pose: out of memory\n");
-        return CLI_EXIT_SOFTWARE;
-    }
-    return -1;
-}
-
-static int pose_image(const struct pose_args *a, struct rr_rgbbuf *rgb, struct pose_out *o)
-{
-    struct pose_models *models = NULL;
-    struct pose_session *session = NULL;
-    int status = pose_session_for(a, 1, &models, &session);
-    if (status >= 0)
-        goto out;
-    struct rr_image img = rr_rgbbuf_view(rgb);
-    if (pose_begin(o, img.width, img.height, "image") < 0) {
-        status = CLI_EXIT_SOFTWARE;
-        goto out;
-    }
-    status = pose_run_frame(session, o, &img, 0);
-    pose_end(o);
-out:
-    pose_session_free(session);
-    pose_models_free(models);
-    return status;
-}
-
-static int pose_video(const struct pose_args *a, struct video *v, struct pose_out *o)
-{
-    struct pose_models *models = NULL;
-    struct pose_session *session = NULL;
     char msg[512] = "";
-    int began = 0;
-    int status = pose_session_for(a, a->static_mode, &models, &session);
-    if (status >= 0)
-        goto out;
-    const struct video_info *info = video_get_info(v);
-    if (pose_begin(o, info->width, info->height, "video") < 0) {
-        status = CLI_EXIT_SOFTWARE;
-        goto out;
+    if (pose_begin(o, pose_stream_get_info(ps)) < 0) {
+        fprintf(stderr, "repright pose: cannot write the output\n");
+        return CLI_EXIT_SOFTWARE;
     }
-    began = 1;
+    int status = -1;
     for (;;) {
-        struct rr_image img;
-        int64_t t_us = 0;
-        int ret = video_next(v, &img, &t_us, msg, sizeof msg);
+        struct rr_pose_frame pf;
+        int ret = pose_stream_next(ps, &pf, msg, sizeof msg);
         if (ret == RR_ERR_EOF)
             break;
         if (ret < 0) {
-            pose_end(o);
-            began = 0;
-            fprintf(stderr, "repright pose: %s: %s\n", a->file, msg);
-            status = CLI_EXIT_INPUT;
-            goto out;
+            struct pose_stream_stats st;
+            pose_stream_get_stats(ps, &st);
+            pose_end(o); /* the JSON stays a whole document */
+            if (st.failed == POSE_STREAM_DECODE) {
+                fprintf(stderr, "repright pose: %s: %s\n", a->file, msg);
+                return CLI_EXIT_INPUT;
+            }
+            fprintf(stderr, "repright pose: pose engine failed on %s at frame %zu: %s\n", a->file,
+                    st.frames, msg);
+            return CLI_EXIT_SOFTWARE;
         }
-        status = pose_run_frame(session, o, &img, t_us);
-        if (status >= 0)
-            goto out;
+        if (pose_emit(o, &pf) < 0) {
+            fprintf(stderr, "repright pose: cannot write the output\n");
+            status = CLI_EXIT_SOFTWARE;
+            break;
+        }
     }
-    status = -1;
-out:
-    if (began)
-        pose_end(o);
-    pose_session_free(session);
-    pose_models_free(models);
+    pose_end(o);
     return status;
 }
 
@@ -373,28 +269,36 @@ int cmd_pose(int argc, char **argv)
         return status;
 
     char msg[512] = "";
-    struct rr_rgbbuf rgb = {0};
-    struct video *v = NULL;
-    int ret = image_load(a.file, &rgb, msg, sizeof msg);
-    if (ret == RR_ERR_UNSUPPORTED) {
-        char vmsg[512] = "";
-        ret = video_open(a.file, NULL, &v, vmsg, sizeof vmsg);
-        if (ret == RR_ERR_UNSUPPORTED) {
-            fprintf(stderr, "repright pose: %s (images: jpeg, png; videos: mp4, mov, mkv, webm)\n",
-                    vmsg);
-            status = CLI_EXIT_INPUT;
-            goto out;
-        }
-        memcpy(msg, vmsg, sizeof msg);
-    }
+    struct pose_stream *ps = NULL;
+    struct pose_models *models = NULL;
+    struct pose_stream_opts so = pose_stream_opts_default();
+    so.backend = a.backend;
+    so.threads = a.threads;
+    so.static_mode = a.static_mode; /* an image is always one independent frame */
+    so.accept_images = 1;
+    /* the input first: a bad file is reported even where no model is installed */
+    int ret = pose_stream_open(a.file, &so, &ps, msg, sizeof msg);
     if (ret < 0) {
-        fprintf(stderr, "repright pose: %s\n", msg[0] ? msg : rr_strerror(ret));
-        status = CLI_EXIT_INPUT;
+        fprintf(stderr, "repright pose: %s%s\n", msg[0] ? msg : rr_strerror(ret),
+                ret == RR_ERR_UNSUPPORTED ? " (images: jpeg, png; videos: mp4, mov, mkv, webm)"
+                                          : "");
+        return CLI_EXIT_INPUT;
+    }
+    struct pose_out o;
+    memset(&o, 0, sizeof o);
+    o.args = &a;
+    rr_json_init(&o.json, NULL, 0, POSE_JSON_CHUNK);
+    status = pose_load_models(&a, &models);
+    if (status >= 0)
+        goto out;
+    ret = pose_stream_start(ps, models, msg, sizeof msg);
+    if (ret < 0) {
+        fprintf(stderr, "repright pose: cannot start the pose engine: %s\n",
+                msg[0] ? msg : rr_strerror(ret));
+        status = CLI_EXIT_SOFTWARE;
         goto out;
     }
-    /* Tracking across frames only for videos; an image is always one independent frame. */
-    struct pose_out o = {&a, 0, 0};
-    status = v ? pose_video(&a, v, &o) : pose_image(&a, &rgb, &o);
+    status = pose_run(&a, ps, &o);
     if (status < 0 && o.with_pose == 0) {
         fprintf(stderr, "repright pose: no person found in %s\n", a.file);
         status = CLI_EXIT_NOPOSE;
@@ -402,7 +306,8 @@ int cmd_pose(int argc, char **argv)
         status = CLI_EXIT_OK;
     }
 out:
-    video_close(v);
-    rr_rgbbuf_release(&rgb);
+    rr_json_release(&o.json);
+    pose_stream_close(ps);
+    pose_models_free(models);
     return status;
 }

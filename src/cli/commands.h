@@ -10,6 +10,8 @@
 #ifndef RR_CLI_COMMANDS_H
 #define RR_CLI_COMMANDS_H
 
+#include "app/config.h"
+
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_INPUT 2
 #define CLI_EXIT_NOPOSE 3
@@ -37,11 +39,13 @@ void cmd_pose_usage(void);
 int cmd_worker(int argc, char **argv);
 void cmd_worker_usage(void);
 
-enum app_run;
-/* The foreground life cycle of serve and worker (daemon.c): load config, open the app in `run`
- * mode, wait for SIGTERM/SIGINT, close gracefully. Returns the exit status. */
-int cli_run_daemon(const char *name, enum app_run run, int argc, char **argv,
-                   void (*usage)(void));
+/* The foreground life cycle of serve and worker (daemon.c): load the configuration of cmd, open
+ * the app, start the worker pool (and for serve the HTTP server), wait for SIGTERM/SIGINT, stop
+ * gracefully. argv[0] is the command's name; `what` is its one-line description for --help.
+ * Returns the exit status. */
+int cli_run_daemon(enum app_command cmd, int argc, char **argv, const char *what);
+/* `repright <name> --help` of a command configured by the table (app/config.h), on stderr. */
+void cli_config_usage(enum app_command cmd, const char *name, const char *what);
 
 int cmd_serve(int argc, char **argv); /* cmd_serve.c */
 void cmd_serve_usage(void);

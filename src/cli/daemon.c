@@ -1,23 +1,28 @@
 /*
- * daemon.c - the foreground life cycle shared by `repright serve` and `repright worker`.
+ * daemon.c - the foreground life cycle shared by `repright serve` and `repright worker`, and the
+ * one place that composes the process: the app's services (app_open), the worker pool over the
+ * app's kind table (worker_pool_start), and for serve the HTTP server with the API
+ * (api_server_start).
  *
  * SIGTERM / SIGINT are blocked before any thread starts (so every thread inherits the mask) and
- * taken synchronously with sigwait() by the main thread, which then runs the graceful app_close():
- * stop accepting, let requests in flight finish, let running jobs finish or release their
- * leases, close the services. At start one JSON log line says what runs; for serve it is
- * "listening" with the port, so callers that asked for port 0 learn it.
+ * taken synchronously with sigwait() by the main thread, which then stops gracefully in the
+ * reverse order: HTTP (stop accepting, let requests in flight finish), workers (running jobs
+ * finish or release their leases), services. At start one JSON log line says what runs; for
+ * serve it is "listening" with the port, so callers that asked for port 0 learn it.
  */
-#include "commands.h"
-
-#include "api/app.h"
-#include "base/rr_error.h"
-#include "http/log.h"
-#include "store/store.h"
+#include "cli/commands.h"
 
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "api/api.h"
+#include "app/app.h"
+#include "base/rr_error.h"
+#include "http/log.h"
+#include "queue/worker.h"
+#include "store/store.h"
 
 static int wants_help(int argc, char **argv)
 {
@@ -27,25 +32,46 @@ static int wants_help(int argc, char **argv)
     return 0;
 }
 
-int cli_run_daemon(const char *name, enum app_run run, int argc, char **argv,
-                   void (*usage)(void))
+void cli_config_usage(enum app_command cmd, const char *name, const char *what)
+{
+    fprintf(stderr, "usage: repright %s [OPTIONS]\n  %s\n", name, what);
+    app_config_usage(stderr, cmd);
+    if (cmd != APP_CMD_MIGRATE)
+        fprintf(stderr, "SIGTERM or SIGINT stop it gracefully.\n");
+}
+
+static int start_failed(struct app *a, const char *what, const char *msg, int err)
+{
+    char text[600];
+    snprintf(text, sizeof text, "%s%s", what, msg);
+    log_event(LOG_LEVEL_ERROR, "start failed",
+              json_pack("{s:s,s:s}", "error", text, "code", rr_strerror(err)));
+    app_close(a);
+    return CLI_EXIT_SOFTWARE;
+}
+
+int cli_run_daemon(enum app_command cmd, int argc, char **argv, const char *what)
 {
     struct app_config cfg;
     struct app *a = NULL;
-    char msg[512];
+    struct worker_pool *pool = NULL;
+    struct http_server *http = NULL;
+    const char *name = argv[0];
+    char msg[512] = "";
     if (wants_help(argc, argv)) {
-        usage();
+        cli_config_usage(cmd, name, what);
         return CLI_EXIT_OK;
     }
-    if (app_config_load(&cfg, argc, argv, msg, sizeof msg) < 0) {
-        fprintf(stderr, "repright %s: %s\n", name, msg);
-        usage();
+    if (app_config_load(&cfg, cmd, argc, argv, msg, sizeof msg) < 0) {
+        fprintf(stderr, "repright %s: %s\n(`repright %s --help` lists the options)\n", name,
+                msg, name);
         return CLI_EXIT_USAGE;
     }
-    if (run == APP_RUN_WORKERS && cfg.workers < 1) {
+    if (cmd == APP_CMD_WORKER && cfg.workers < 1) {
         fprintf(stderr, "repright %s: --workers must be at least 1\n", name);
         return CLI_EXIT_USAGE;
     }
+    log_set_level((enum log_level)cfg.log_level);
 
     sigset_t set;
     sigemptyset(&set);
@@ -54,28 +80,40 @@ int cli_run_daemon(const char *name, enum app_run run, int argc, char **argv,
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    int err = app_open(&cfg, run, &a, msg, sizeof msg);
-    if (err < 0) {
-        log_event(LOG_LEVEL_ERROR, "start failed",
-                  json_pack("{s:s,s:s}", "error", msg, "code", rr_strerror(err)));
-        return CLI_EXIT_SOFTWARE;
+    int err = app_open(&cfg, &a, msg, sizeof msg);
+    if (err < 0)
+        return start_failed(NULL, "", msg, err);
+    if (a->cfg.workers > 0) {
+        struct worker_config wc;
+        app_worker_config(a, a->cfg.workers, &wc);
+        err = worker_pool_start(&wc, &pool, msg, sizeof msg);
+        if (err < 0)
+            return start_failed(a, "workers: ", msg, err);
     }
-    if (run == APP_RUN_SERVE)
+    if (cmd == APP_CMD_SERVE) {
+        err = api_server_start(a, &http, msg, sizeof msg);
+        if (err < 0) {
+            worker_pool_stop(pool);
+            return start_failed(a, "http: ", msg, err);
+        }
         log_event(LOG_LEVEL_INFO, "listening",
-                  json_pack("{s:s,s:i,s:s,s:s,s:i}", "bind", a->cfg.http.bind_addr, "port",
-                            (int)http_server_port(a->http), "data_dir", a->cfg.data_dir, "store",
-                            store_backend_name(a->store), "workers",
-                            a->workers ? a->cfg.workers : 0));
-    else
+                  json_pack("{s:s,s:i,s:s,s:s,s:i}", "bind", a->cfg.http.bind, "port",
+                            (int)http_server_port(http), "data_dir", a->cfg.data_dir, "store",
+                            store_backend_name(a->store), "workers", pool ? a->cfg.workers : 0));
+    } else {
         log_event(LOG_LEVEL_INFO, "working",
                   json_pack("{s:s,s:s,s:i}", "data_dir", a->cfg.data_dir, "store",
                             store_backend_name(a->store), "workers", a->cfg.workers));
+    }
 
     int sig = 0;
     while (sigwait(&set, &sig) != 0)
         ;
     log_event(LOG_LEVEL_INFO, "shutting down",
               json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+    if (http && http_server_stop(http) < 0)
+        log_event(LOG_LEVEL_WARN, "http drain timed out", NULL);
+    worker_pool_stop(pool);
     app_close(a);
     log_event(LOG_LEVEL_INFO, "stopped", NULL);
     return CLI_EXIT_OK;

@@ -4,7 +4,7 @@
  * Adding a command = one file src/cli/cmd_<name>.c exporting `int cmd_<name>(int, char **)`, a
  * declaration in commands.h and one line in cli_table below.
  */
-#include "commands.h"
+#include "cli/commands.h"
 
 #include "pipeline/pipeline_version.h"
 

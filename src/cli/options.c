@@ -1,5 +1,5 @@
 /* options.c - flag values shared by the commands (see commands.h). */
-#include "commands.h"
+#include "cli/commands.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -33,7 +33,7 @@
  * lines; the rest is summed in one "connection pressure" line per second.
  */
 #define _GNU_SOURCE /* accept4: the descriptor is close-on-exec from the start */
-#include "conns.h"
+#include "http/conns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,10 +51,10 @@
 #include <unistd.h>
 
 #include "base/rr_error.h"
-#include "head.h"
-#include "log.h"
-#include "metrics.h"
-#include "request_int.h"
+#include "base/rr_log.h"
+#include "http/head.h"
+#include "http/metrics.h"
+#include "http/request_int.h"
 
 #define TICK_MS 100
 #define ACCEPT_BATCH 64
@@ -272,9 +272,8 @@ static const char *close_name(int why)
 
 static void log_slow(enum http_conn_close why, uint64_t elapsed_ms, uint64_t body_bytes)
 {
-    log_event(LOG_LEVEL_WARN, "slow client closed",
-              json_pack("{s:s, s:I, s:I}", "reason", close_name(why), "elapsed_ms",
-                        (json_int_t)elapsed_ms, "body_bytes", (json_int_t)body_bytes));
+    rr_log(RR_LOG_WARN, "slow client closed", RR_LOG_STR("reason", close_name(why)),
+           RR_LOG_UINT("elapsed_ms", elapsed_ms), RR_LOG_UINT("body_bytes", body_bytes));
 }
 
 /* A deadline close on the timer thread: counted always, logged within the per-second budget. */
@@ -297,13 +296,12 @@ static void log_pressure(struct http_conns *c, uint64_t now)
         return;
     struct pressure *w = &c->window;
     if (w->evicted || w->refused_budget || w->refused_source || w->suppressed)
-        log_event(LOG_LEVEL_WARN, "connection pressure",
-                  json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i}", "evicted",
-                            (json_int_t)w->evicted, "refused_budget", (json_int_t)w->refused_budget,
-                            "refused_source", (json_int_t)w->refused_source, "deadline_closed",
-                            (json_int_t)w->deadline, "bad_heads", (json_int_t)w->bad_heads,
-                            "logs_suppressed", (json_int_t)w->suppressed, "in_gate",
-                            (int)c->waiting.n, "served", (int)atomic_load(&c->mhd_live)));
+        rr_log(RR_LOG_WARN, "connection pressure", RR_LOG_UINT("evicted", w->evicted),
+               RR_LOG_UINT("refused_budget", w->refused_budget),
+               RR_LOG_UINT("refused_source", w->refused_source),
+               RR_LOG_UINT("deadline_closed", w->deadline), RR_LOG_UINT("bad_heads", w->bad_heads),
+               RR_LOG_UINT("logs_suppressed", w->suppressed), RR_LOG_UINT("in_gate", c->waiting.n),
+               RR_LOG_UINT("served", atomic_load(&c->mhd_live)));
     memset(w, 0, sizeof *w);
     c->window_start = now;
     c->window_logs = 0;
@@ -734,7 +732,7 @@ static int command(struct http_conns *c)
 {
     uint64_t v;
     if (read(c->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
-        log_event(LOG_LEVEL_WARN, "cannot read the gate's wake-up descriptor", NULL);
+        rr_log_msg(RR_LOG_WARN, "cannot read the gate's wake-up descriptor");
     pthread_mutex_lock(&c->cmd_mu);
     int cmd = c->cmd;
     pthread_mutex_unlock(&c->cmd_mu);
@@ -826,8 +824,8 @@ static void ensure_fd_limit(unsigned need)
     rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
     rl.rlim_cur = want;
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || want < need)
-        log_event(LOG_LEVEL_WARN, "descriptor limit below the connection table",
-                  json_pack("{s:I, s:I}", "need", (json_int_t)need, "limit", (json_int_t)want));
+        rr_log(RR_LOG_WARN, "descriptor limit below the connection table",
+               RR_LOG_UINT("need", need), RR_LOG_UINT("limit", want));
 }
 
 int http_conns_new(const struct http_conns_config *cfg, struct metrics *m,
@@ -940,7 +938,7 @@ static void send_command(struct http_conns *c, int cmd)
     pthread_mutex_unlock(&c->cmd_mu);
     uint64_t one = 1;
     if (write(c->wake_fd, &one, sizeof one) < 0) /* an eventfd write fails only at overflow */
-        log_event(LOG_LEVEL_WARN, "cannot wake the gate thread", NULL);
+        rr_log_msg(RR_LOG_WARN, "cannot wake the gate thread");
     pthread_mutex_lock(&c->cmd_mu);
     while (c->cmd_done < cmd)
         pthread_cond_wait(&c->cmd_cv, &c->cmd_mu);

@@ -6,7 +6,7 @@
  * time more bytes arrive (it peeks, it never consumes), which keeps this function pure: at
  * most `limit` bytes (16 KiB) per call, a handful of calls per connection.
  */
-#include "head.h"
+#include "http/head.h"
 
 #include <string.h>
 #include <strings.h>

@@ -1,26 +1,16 @@
 /*
- * json_out.h - a direct JSON writer for hot responses and log lines: values are appended to one
- * buffer (a caller's stack buffer first, the heap once it is full), with no json_t tree and no
- * printf on the common paths.
+ * json_out.h - DEPRECATED thin layer over the one JSON writer, base/rr_json.h, kept so that the
+ * callers in src/api/ compile unchanged while they move to rr_json directly (each call maps to
+ * the rr_json_* function of the same suffix; then this file and json_out.c go).
  *
- * The bytes are exactly what jansson's json_dumps(JSON_COMPACT) gives for the same values, so a
- * route can switch between the two without a client seeing a difference:
- *  - strings are checked as UTF-8 with jansson's rules (no overlong forms, no surrogates, nothing
- *    above U+10FFFF); '"' and '\\' are escaped, \b \f \n \r \t by name, other bytes below 0x20 as
- *    \u00XX (upper-case hex), everything else (including '/' and U+2028) is copied as is. A
- *    string that is not valid UTF-8 is an error (jansson's json_string() refuses it too);
- *  - reals are printf "%.17g" (or the given precision), with ".0" appended when that has neither
- *    '.' nor 'e', and the exponent without '+' or leading zeros ("1e-5"); NaN and infinities are
- *    an error (json_real() refuses them);
- *  - objects and arrays are written as they are opened and closed (commas and colons are the
- *    writer's business; keys are written in call order, as jansson keeps insertion order).
- *
- * Ownership: the writer never frees the caller's initial buffer; json_out_free() frees the heap
- * buffer it may have switched to. json_out_data() stays valid until the next write or free.
- * Errors: sticky. The first failure (RR_ERR_NOMEM, RR_ERR_TOOBIG past `max` bytes, RR_ERR_INVAL
- * for invalid UTF-8, a non-finite real, nesting deeper than JSON_OUT_DEPTH or a misplaced
- * key/close) is kept, later writes do nothing, and json_out_error() reports it.
- * Thread-safety: a writer belongs to one thread; the functions keep no global state.
+ * The bytes are rr_json's, i.e. exactly what jansson's json_dumps(JSON_COMPACT) gives for the
+ * same values (see rr_json.h). Two differences from rr_json, kept from this module's contract:
+ *  - json_out_real() of NaN or an infinity is an error (RR_ERR_INVAL, as jansson's json_real()
+ *    refuses them), where rr_json_real() writes null;
+ *  - json_out_jansson() writes a jansson value (rr_json knows nothing of jansson).
+ * Ownership, errors (sticky: RR_ERR_NOMEM, RR_ERR_TOOBIG past `max`, RR_ERR_INVAL for invalid
+ * UTF-8, misuse or nesting deeper than JSON_OUT_DEPTH) and thread-safety: as rr_json.h.
+ * json_out_data() is NUL-terminated and stays valid until the next write or json_out_free().
  */
 #ifndef RR_HTTP_JSON_OUT_H
 #define RR_HTTP_JSON_OUT_H
@@ -29,54 +19,55 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JSON_OUT_DEPTH 16
+#include "base/rr_json.h"
+
+#define JSON_OUT_DEPTH RR_JSON_MAX_DEPTH
 
 struct json_out {
-    char *buf;
-    size_t len, cap, max;
-    int heap;  /* buf was allocated here */
-    int err;   /* first RR_ERR_* */
-    int depth; /* open objects and arrays */
-    int after_key;
-    unsigned char in_object[JSON_OUT_DEPTH];
-    unsigned char has_item[JSON_OUT_DEPTH];
+    struct rr_json j;
 };
 
-/* `initial` (may be NULL with initial_cap 0) is used until it is full; the output may never grow
- * past `max` bytes (RR_ERR_TOOBIG). */
-void json_out_init(struct json_out *o, char *initial, size_t initial_cap, size_t max);
-void json_out_free(struct json_out *o);
-int json_out_error(const struct json_out *o);
-const char *json_out_data(const struct json_out *o); /* not NUL-terminated */
-size_t json_out_len(const struct json_out *o);
+static inline void json_out_init(struct json_out *o, char *initial, size_t initial_cap,
+                                 size_t max)
+{
+    rr_json_init(&o->j, initial, initial_cap, max);
+}
+static inline void json_out_free(struct json_out *o) { rr_json_release(&o->j); }
+static inline int json_out_error(const struct json_out *o) { return rr_json_error(&o->j); }
+static inline const char *json_out_data(const struct json_out *o) { return rr_json_data(&o->j); }
+static inline size_t json_out_len(const struct json_out *o) { return rr_json_len(&o->j); }
 
-void json_out_object_begin(struct json_out *o);
-void json_out_object_end(struct json_out *o);
-void json_out_array_begin(struct json_out *o);
-void json_out_array_end(struct json_out *o);
-/* The key of the next member of the innermost object (NUL-terminated, checked like a string). */
-void json_out_key(struct json_out *o, const char *key);
-void json_out_keyn(struct json_out *o, const char *key, size_t n); /* n bytes, may hold NUL */
-/* A key that is a string literal (no strlen at run time). */
+static inline void json_out_object_begin(struct json_out *o) { rr_json_object_begin(&o->j); }
+static inline void json_out_object_end(struct json_out *o) { rr_json_object_end(&o->j); }
+static inline void json_out_array_begin(struct json_out *o) { rr_json_array_begin(&o->j); }
+static inline void json_out_array_end(struct json_out *o) { rr_json_array_end(&o->j); }
+static inline void json_out_key(struct json_out *o, const char *key) { rr_json_key(&o->j, key); }
+static inline void json_out_keyn(struct json_out *o, const char *key, size_t n)
+{
+    rr_json_keyn(&o->j, key, n);
+}
 #define JSON_OUT_KEY(o, lit) json_out_keyn((o), "" lit, sizeof(lit) - 1)
 
-void json_out_string(struct json_out *o, const char *s); /* NULL writes null */
-void json_out_stringn(struct json_out *o, const char *s, size_t n);
-void json_out_int(struct json_out *o, int64_t v);
+static inline void json_out_string(struct json_out *o, const char *s) { rr_json_string(&o->j, s); }
+static inline void json_out_stringn(struct json_out *o, const char *s, size_t n)
+{
+    rr_json_stringn(&o->j, s, n);
+}
+static inline void json_out_int(struct json_out *o, int64_t v) { rr_json_int(&o->j, v); }
 /* precision 1..17 significant digits as jansson's JSON_REAL_PRECISION; 0 means 17. */
 void json_out_real(struct json_out *o, double v, int precision);
-void json_out_bool(struct json_out *o, int v);
-void json_out_null(struct json_out *o);
-/* A UTC time from milliseconds since the epoch as the string "YYYY-MM-DDTHH:MM:SS.mmmZ"
- * (negative values read as 0; years past 9999 get more digits, as printf "%04d" would). */
-void json_out_time_ms(struct json_out *o, int64_t ms);
+static inline void json_out_bool(struct json_out *o, int v) { rr_json_bool(&o->j, v); }
+static inline void json_out_null(struct json_out *o) { rr_json_null(&o->j); }
+static inline void json_out_time_ms(struct json_out *o, int64_t ms) { rr_json_time_ms(&o->j, ms); }
 /* Any jansson value, as json_dumps(v, flags | JSON_ENCODE_ANY) writes it (NULL writes null). */
 void json_out_jansson(struct json_out *o, const json_t *v, size_t flags);
-/* Bytes appended as they are (outside the JSON structure: e.g. a final newline). */
-void json_out_raw(struct json_out *o, const char *s, size_t n);
-
-/* The real formatting alone: writes at most cap bytes (cap >= 32) and returns the length, or -1
- * for NaN or an infinity. */
-int json_out_format_real(double v, int precision, char *out, size_t cap);
+static inline void json_out_raw(struct json_out *o, const char *s, size_t n)
+{
+    rr_json_raw(&o->j, s, n);
+}
+static inline int json_out_format_real(double v, int precision, char *out, size_t cap)
+{
+    return rr_json_format_real(v, precision, out, cap);
+}
 
 #endif

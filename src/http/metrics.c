@@ -6,7 +6,7 @@
  * lock. Doubles (gauges, histogram sums) live in atomic 64-bit words holding their bit pattern
  * and are updated with a compare-and-swap loop.
  */
-#include "metrics.h"
+#include "http/metrics.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/rr_buf.h"
 #include "base/rr_error.h"
 
 enum metric_type { MT_COUNTER, MT_GAUGE, MT_HISTOGRAM };
@@ -271,43 +272,6 @@ uint64_t metrics_histogram_count(const struct metrics_histogram *h)
 
 /* ---- rendering ---- */
 
-struct textbuf {
-    char *p;
-    size_t len, cap;
-    int failed;
-};
-
-static void tb_printf(struct textbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tb_printf(struct textbuf *b, const char *fmt, ...)
-{
-    for (;;) {
-        if (b->failed)
-            return;
-        va_list ap;
-        va_start(ap, fmt);
-        int w = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (w < 0) {
-            b->failed = 1;
-            return;
-        }
-        if (b->p && (size_t)w < b->cap - b->len) {
-            b->len += (size_t)w;
-            return;
-        }
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < b->len + (size_t)w + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->failed = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-}
-
 static void fmt_double(char *buf, size_t len, double v)
 {
     if (isinf(v))
@@ -320,48 +284,49 @@ static void fmt_double(char *buf, size_t len, double v)
 
 int metrics_render(struct metrics *m, char **out, size_t *len)
 {
-    struct textbuf b = {0};
+    struct rr_buf b;
     char num[40];
     *out = NULL;
+    if (len)
+        *len = 0;
+    rr_buf_init(&b, NULL, 0, METRICS_MAX_BYTES);
     pthread_mutex_lock(&m->lock);
-    for (const struct family *f = m->families; f; f = f->next) {
-        tb_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
-                  type_names[f->type]);
+    for (const struct family *f = m->families; f && !rr_buf_error(&b); f = f->next) {
+        rr_buf_addf(&b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
+                    type_names[f->type]);
         for (struct series *s = f->series; s; s = s->next) {
             const char *l = s->labels;
             int has = l[0] != '\0';
             if (f->type == MT_COUNTER) {
-                tb_printf(&b, "%s%s%s%s %llu\n", f->name, has ? "{" : "", l, has ? "}" : "",
-                          (unsigned long long)atomic_load(&s->value));
+                rr_buf_addf(&b, "%s%s%s%s %llu\n", f->name, has ? "{" : "", l, has ? "}" : "",
+                            (unsigned long long)atomic_load(&s->value));
             } else if (f->type == MT_GAUGE) {
                 fmt_double(num, sizeof num, bitsd(atomic_load(&s->value)));
-                tb_printf(&b, "%s%s%s%s %s\n", f->name, has ? "{" : "", l, has ? "}" : "", num);
+                rr_buf_addf(&b, "%s%s%s%s %s\n", f->name, has ? "{" : "", l, has ? "}" : "", num);
             } else {
                 uint64_t cum = 0;
                 for (size_t i = 0; i <= f->n_bounds; i++) {
                     cum += atomic_load(&s->buckets[i]);
                     fmt_double(num, sizeof num, i < f->n_bounds ? f->bounds[i] : INFINITY);
-                    tb_printf(&b, "%s_bucket{%s%sle=\"%s\"} %llu\n", f->name, l, has ? "," : "",
-                              num, (unsigned long long)cum);
+                    rr_buf_addf(&b, "%s_bucket{%s%sle=\"%s\"} %llu\n", f->name, l,
+                                has ? "," : "", num, (unsigned long long)cum);
                 }
                 fmt_double(num, sizeof num, bitsd(atomic_load(&s->sum_bits)));
-                tb_printf(&b, "%s_sum%s%s%s %s\n", f->name, has ? "{" : "", l, has ? "}" : "",
-                          num);
-                tb_printf(&b, "%s_count%s%s%s %llu\n", f->name, has ? "{" : "", l,
-                          has ? "}" : "", (unsigned long long)atomic_load(&s->count));
+                rr_buf_addf(&b, "%s_sum%s%s%s %s\n", f->name, has ? "{" : "", l, has ? "}" : "",
+                            num);
+                rr_buf_addf(&b, "%s_count%s%s%s %llu\n", f->name, has ? "{" : "", l,
+                            has ? "}" : "", (unsigned long long)atomic_load(&s->count));
             }
         }
     }
     pthread_mutex_unlock(&m->lock);
-    if (!b.p && !b.failed)
-        tb_printf(&b, "%s", "");
-    if (b.failed) {
-        free(b.p);
-        return RR_ERR_NOMEM;
-    }
-    *out = b.p;
+    int err = rr_buf_error(&b);
+    size_t n = 0;
+    *out = rr_buf_detach(&b, &n); /* an empty registry gives "" */
+    if (!*out)
+        return err ? err : RR_ERR_NOMEM;
     if (len)
-        *len = b.len;
+        *len = n;
     return 0;
 }
 

@@ -10,7 +10,8 @@
  * metrics_labels(), which escapes values as the format requires.
  * Ownership: the registry owns every series; handles are borrowed.
  * Errors: creation returns NULL on a bad name or label string, a type/help/bucket clash with an
- * existing series of the same name, or out of memory. metrics_render: 0 or RR_ERR_NOMEM.
+ * existing series of the same name, or out of memory. metrics_render: 0, RR_ERR_NOMEM, or
+ * RR_ERR_TOOBIG past METRICS_MAX_BYTES of text (the page is built in a base/rr_buf.h buffer).
  * Thread-safety: everything is thread-safe.
  */
 #ifndef RR_HTTP_METRICS_H
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 #define METRICS_MAX_BUCKETS 16
+#define METRICS_MAX_BYTES ((size_t)16 << 20) /* largest page metrics_render() builds */
 
 struct metrics;
 struct metrics_counter;
@@ -47,7 +49,8 @@ double metrics_gauge_value(const struct metrics_gauge *g);
 void metrics_histogram_observe(struct metrics_histogram *h, double v);
 uint64_t metrics_histogram_count(const struct metrics_histogram *h);
 
-/* The whole registry as exposition text into a malloc'd NUL-terminated string. */
+/* The whole registry as exposition text into a malloc'd NUL-terminated string (*len its
+ * length, may be NULL). */
 int metrics_render(struct metrics *m, char **out, size_t *len);
 
 /* Format label pairs (key, value, key, value, ..., NULL) into buf with values escaped (\\, \",

@@ -24,7 +24,7 @@
  * coding but chunked. The URI callback also allocates the request, so MHD reports every
  * request it began to on_completed, even one it refused itself.
  */
-#include "server.h"
+#include "http/server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,13 +43,13 @@
 #include <unistd.h>
 
 #include "base/rr_error.h"
-#include "conns.h"
-#include "head.h"
-#include "log.h"
-#include "metrics.h"
-#include "openapi.h"
-#include "request_int.h"
-#include "validate.h"
+#include "base/rr_log.h"
+#include "http/conns.h"
+#include "http/head.h"
+#include "http/metrics.h"
+#include "http/openapi.h"
+#include "http/request_int.h"
+#include "http/validate.h"
 
 /* Past a limit we keep reading (and dropping) at most this much so the client can read our
  * 413; beyond it the connection is closed. */
@@ -167,7 +167,7 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(buf);
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         buf[--n] = '\0';
-    log_event(LOG_LEVEL_WARN, "libmicrohttpd", json_pack("{s:s}", "detail", buf));
+    rr_log(RR_LOG_WARN, "libmicrohttpd", RR_LOG_STR("detail", buf));
 }
 #pragma GCC diagnostic pop
 
@@ -537,8 +537,8 @@ static void finish(struct http_server *s, struct http_request *req)
         http_reply_errcode(req, rc, NULL);
     } else if (!http_request__has_response(req)) {
         http_reply_errcode(req, RR_ERR_INTERNAL, NULL);
-        log_event(LOG_LEVEL_ERROR, "handler returned without a response",
-                  json_pack("{s:s, s:s}", "request_id", req->request_id, "route", rt->name));
+        rr_log(RR_LOG_ERROR, "handler returned without a response",
+               RR_LOG_REQUEST_ID(req->request_id), RR_LOG_STR("route", rt->name));
     }
 }
 
@@ -670,7 +670,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         /* MHD dropped the request before its headers were complete: refused it itself (a
          * malformed keep-alive request; its own HTML answer), or the connection closed */
         if (toe == MHD_REQUEST_TERMINATED_WITH_ERROR && closed == HTTP_CONN_OPEN)
-            log_event(LOG_LEVEL_INFO, "request refused by libmicrohttpd", NULL);
+            rr_log_msg(RR_LOG_INFO, "request refused by libmicrohttpd");
         http_request__release(req);
         free(req);
         return;
@@ -683,15 +683,21 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         metrics_counter_add(st->by_class[cls_i - 1], 1);
     metrics_histogram_observe(st->latency, secs);
 
-    json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:s, s:I}", "request_id",
-                          req->request_id, "method", req->method ? req->method : "?", "path",
-                          req->path ? req->path : "?", "route", rt ? rt->name : "unmatched",
-                          "status", (int)req->status, "ms", secs * 1000.0, "ip", req->client_ip, "bytes_in",
-                          (json_int_t)req->body_bytes);
-    if (f && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        json_object_set_new(f, "termination", json_string(termination_name(toe, closed)));
-    log_event(req->status >= 500 || req->status == 0 ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, "request",
-              f);
+    /* the access line: never the query string (it may carry secrets), never bodies */
+    const struct rr_log_field f[] = {
+        RR_LOG_REQUEST_ID(req->request_id),
+        RR_LOG_STR("method", req->method ? req->method : "?"),
+        RR_LOG_STR("path", req->path ? req->path : "?"),
+        RR_LOG_STR("route", rt ? rt->name : "unmatched"),
+        RR_LOG_INT("status", req->status),
+        RR_LOG_REAL("ms", secs * 1000.0),
+        RR_LOG_STR("ip", req->client_ip),
+        RR_LOG_UINT("bytes_in", req->body_bytes),
+        RR_LOG_STR("termination", termination_name(toe, closed)), /* only when not completed */
+    };
+    size_t n_fields = sizeof f / sizeof f[0] - (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    rr_log_write(req->status >= 500 || req->status == 0 ? RR_LOG_WARN : RR_LOG_INFO, "request", f,
+                 n_fields);
 
     http_request__release(req);
     free(req);
@@ -722,11 +728,11 @@ static void on_gate_answer(void *ctx, const struct http_gate_answer *a)
     struct route_stats *st = &s->stats[s->n_routes];
     metrics_counter_add(st->by_class[a->status / 100 - 1], 1);
     metrics_histogram_observe(st->latency, a->ms / 1000.0);
-    log_event(a->status >= 500 ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, "request",
-              json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:s, s:i, s:s, s:s}", "request_id",
-                        a->request_id, "method", method, "path", path, "route", "unmatched",
-                        "status", (int)a->status, "ms", a->ms, "ip", a->ip, "bytes_in", 0,
-                        "termination", "bad_head", "code", a->code));
+    rr_log(a->status >= 500 ? RR_LOG_WARN : RR_LOG_INFO, "request", RR_LOG_REQUEST_ID(a->request_id),
+           RR_LOG_STR("method", method), RR_LOG_STR("path", path), RR_LOG_STR("route", "unmatched"),
+           RR_LOG_INT("status", a->status), RR_LOG_REAL("ms", a->ms), RR_LOG_STR("ip", a->ip),
+           RR_LOG_INT("bytes_in", 0), RR_LOG_STR("termination", "bad_head"),
+           RR_LOG_STR("code", a->code));
 }
 
 /* ---- lifecycle ---- */
@@ -875,9 +881,8 @@ int http_server_start(const struct http_config *cfg, const struct http_route *ro
         err = RR_ERR_IO;
         goto out;
     }
-    log_event(LOG_LEVEL_INFO, "http server listening",
-              json_pack("{s:s, s:i, s:i}", "addr", s->bind_addr, "port", (int)s->port, "routes",
-                        (int)s->n_routes));
+    rr_log(RR_LOG_INFO, "http server listening", RR_LOG_STR("addr", s->bind_addr),
+           RR_LOG_INT("port", s->port), RR_LOG_UINT("routes", s->n_routes));
     *out = s;
     s = NULL;
 out:
@@ -907,14 +912,14 @@ int http_server_stop(struct http_server *s)
     int left = atomic_load(&s->in_flight);
     if (left > 0) {
         err = RR_ERR_TIMEOUT;
-        log_event(LOG_LEVEL_WARN, "http drain timeout; cutting requests off",
-                  json_pack("{s:i}", "in_flight", left));
+        rr_log(RR_LOG_WARN, "http drain timeout; cutting requests off",
+               RR_LOG_INT("in_flight", left));
     }
     http_conns_stop(s->conns); /* the timer thread: no more ticks */
     close_parking(s);          /* resumes anything still parked; parking is refused from here */
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
-    log_event(LOG_LEVEL_INFO, "http server stopped", NULL);
+    rr_log_msg(RR_LOG_INFO, "http server stopped");
     server_free(s);
     return err;
 }

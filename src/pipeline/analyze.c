@@ -1,29 +1,24 @@
 /*
  * analyze.c - decode -> pose -> analysis -> renders (see analyze.h).
  *
- * DESIGN: a decoder thread fills a small ring of slots; the calling thread runs the pose
- * session on each slot in order and hands it back. The ring has RING slots, so at most RING
- * decoded frames exist at once whatever the clip length. A slot holds the decoder's own picture
- * by reference: 8-bit YUV 4:2:0 (all usual phone video) goes to the pose crops as planes, with
- * no whole-frame RGB conversion; anything else is converted to RGB on the decoder thread. Pose
- * results (small, ~1.4 KB per frame) are kept for the whole clip, bounded by
- * ANALYSIS_MAX_FRAMES, because analysis looks at the whole series. A second pass re-decodes the clip to draw the overlay and thumbnails from the
- * stored landmarks and the report.
+ * DESIGN: the pose of every frame comes from the one decode -> pose stream (pose_stream.h: a
+ * decoder thread a few frames ahead, YUV planes straight to the crops), the same input path
+ * `repright pose` uses. Pose results (small, ~1.4 KB per frame) are kept for the whole clip,
+ * bounded by ANALYSIS_MAX_FRAMES, because analysis looks at the whole series. A second pass
+ * re-decodes the clip to draw the overlay and thumbnails from the stored landmarks and the
+ * report.
  */
-#include "analyze.h"
-#include "render.h"
+#include "pipeline/analyze.h"
 
-#include "../base/rr_error.h"
-#include "../pose/crop.h"
+#include "base/rr_error.h"
+#include "pipeline/pose_stream.h"
+#include "pipeline/render.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#define RING 4
 
 static double now_ms(void)
 {
@@ -49,81 +44,6 @@ struct pipeline_opts pipeline_opts_default(void)
     return o;
 }
 
-struct slot {
-    struct video_frame *frame; /* the decoded picture, by reference */
-    int is_yuv;                /* 1: yuv is a view of frame; 0: rgb holds the converted frame */
-    struct crop_yuv yuv;
-    struct rr_rgbbuf rgb;
-    int64_t t_us;
-};
-
-/* Decoder thread: next frame into s, as a YUV view when possible, else as RGB. */
-static int slot_fill(struct video *v, struct slot *s, char *msg, size_t msg_len)
-{
-    int rc = video_next_frame(v, s->frame, &s->t_us, msg, msg_len);
-    if (rc < 0)
-        return rc;
-    struct video_yuv y;
-    s->is_yuv = video_frame_yuv(s->frame, &y) == 0;
-    if (s->is_yuv) {
-        struct crop_yuv c = {y.width, y.height, y.y, y.u, y.v, y.y_stride, y.uv_stride,
-                             y.rotation, y.full_range, (int)y.matrix};
-        s->yuv = c;
-        return 0;
-    }
-    rc = video_frame_rgb(v, s->frame, &s->rgb);
-    if (rc < 0)
-        snprintf(msg, msg_len, "cannot convert frame to RGB: %s", rr_strerror(rc));
-    return rc;
-}
-
-struct ring {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    struct slot slots[RING];
-    size_t head, tail; /* produced / consumed counters */
-    int done;          /* producer finished (rc says how) */
-    int rc;
-    int stop;          /* consumer asks the producer to stop */
-    char msg[256];
-    struct video *v;
-    double decode_ms;
-};
-
-static void *decoder_main(void *arg)
-{
-    struct ring *r = arg;
-    for (;;) {
-        pthread_mutex_lock(&r->mu);
-        while (r->head - r->tail == RING && !r->stop)
-            pthread_cond_wait(&r->cv, &r->mu);
-        int stop = r->stop;
-        pthread_mutex_unlock(&r->mu);
-        if (stop)
-            break;
-        struct slot *s = &r->slots[r->head % RING];
-        double t0 = now_ms();
-        int rc = slot_fill(r->v, s, r->msg, sizeof r->msg);
-        r->decode_ms += now_ms() - t0;
-        pthread_mutex_lock(&r->mu);
-        if (rc == 0) {
-            r->head++;
-        } else {
-            r->done = 1;
-            r->rc = rc == RR_ERR_EOF ? 0 : rc;
-        }
-        pthread_cond_broadcast(&r->cv);
-        pthread_mutex_unlock(&r->mu);
-        if (rc != 0)
-            return NULL;
-    }
-    pthread_mutex_lock(&r->mu);
-    r->done = 1;
-    pthread_cond_broadcast(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-    return NULL;
-}
-
 static int frames_push(struct pipeline_result *out, size_t *cap, const struct rr_pose_frame *f)
 {
     if (out->n_frames == *cap) {
@@ -142,106 +62,66 @@ static int frames_push(struct pipeline_result *out, size_t *cap, const struct rr
     return 0;
 }
 
-/* Pass 1: decode on a thread, pose on this one. */
+static void pose_progress(void *ud, double fraction)
+{
+    const struct pipeline_opts *o = ud;
+    o->progress(o->progress_ud, "pose", fraction);
+}
+
+/* Pass 1: the pose of every frame, through the one decode -> pose stream. */
 static int pose_pass(const char *path, const struct pose_models *models,
                      const struct pipeline_opts *o, struct pipeline_result *out, char *msg,
                      size_t msg_len)
 {
-    struct ring r;
-    memset(&r, 0, sizeof r);
-    struct pose_session *ps = NULL;
-    size_t cap = 0;
-    int rc = video_open(path, &o->limits, &r.v, r.msg, sizeof r.msg);
-    if (rc < 0) {
-        snprintf(msg, msg_len, "cannot decode %s: %s", path, r.msg[0] ? r.msg : rr_strerror(rc));
-        return rc;
-    }
-    out->info = *video_get_info(r.v);
-    struct pose_session_opts so = pose_session_opts_default();
+    struct pose_stream_opts so = pose_stream_opts_default();
     so.backend = o->backend;
     so.threads = o->threads;
-    char pmsg[256] = "";
-    rc = pose_session_new(models, &so, &ps, pmsg, sizeof pmsg);
+    so.limits = o->limits;
+    if (o->progress) {
+        so.progress = pose_progress;
+        so.progress_ud = (void *)o;
+    }
+    struct pose_stream *ps = NULL;
+    struct pose_stream_stats st;
+    char smsg[256] = "";
+    size_t cap = 0;
+    int rc = pose_stream_open(path, &so, &ps, smsg, sizeof smsg);
     if (rc < 0) {
-        snprintf(msg, msg_len, "pose engine: %s", pmsg[0] ? pmsg : rr_strerror(rc));
-        video_close(r.v);
+        snprintf(msg, msg_len, "cannot decode %s: %s", path, smsg[0] ? smsg : rr_strerror(rc));
         return rc;
     }
-    pthread_mutex_init(&r.mu, NULL);
-    pthread_cond_init(&r.cv, NULL);
-    for (int i = 0; i < RING; i++) {
-        r.slots[i].frame = video_frame_new();
-        if (!r.slots[i].frame) {
-            rc = RR_ERR_NOMEM;
-            snprintf(msg, msg_len, "out of memory");
-            goto out_nothread;
-        }
-    }
-    pthread_t th;
-    if (pthread_create(&th, NULL, decoder_main, &r) != 0) {
-        rc = RR_ERR_NOMEM;
-        snprintf(msg, msg_len, "cannot start decoder thread");
-        goto out_nothread;
-    }
-    double expect = (double)out->info.frames;
-    if (expect <= 0 && out->info.duration_us > 0 && out->info.fps > 0)
-        expect = (double)out->info.duration_us / 1e6 * out->info.fps;
-    for (;;) {
-        pthread_mutex_lock(&r.mu);
-        while (r.head == r.tail && !r.done)
-            pthread_cond_wait(&r.cv, &r.mu);
-        int have = r.head != r.tail;
-        pthread_mutex_unlock(&r.mu);
-        if (!have)
-            break;
-        struct slot *s = &r.slots[r.tail % RING];
+    out->info = pose_stream_get_info(ps)->video;
+    rc = pose_stream_start(ps, models, smsg, sizeof smsg);
+    if (rc < 0)
+        snprintf(msg, msg_len, "pose engine: %s", smsg[0] ? smsg : rr_strerror(rc));
+    while (rc == 0) {
         struct rr_pose_frame f;
-        double t0 = now_ms();
-        if (s->is_yuv) {
-            rc = pose_session_run_yuv(ps, &s->yuv, s->t_us, &f);
-        } else {
-            struct rr_image im = rr_rgbbuf_view(&s->rgb);
-            rc = pose_session_run(ps, &im, s->t_us, &f);
+        rc = pose_stream_next(ps, &f, smsg, sizeof smsg);
+        if (rc == RR_ERR_EOF) {
+            rc = 0;
+            break;
         }
-        out->stats.pose_busy_ms += now_ms() - t0;
-        struct pose_timing tm;
-        pose_session_last_timing(ps, &tm);
-        out->stats.detector_runs += tm.ran_detector ? 1u : 0u;
         if (rc == 0)
             rc = frames_push(out, &cap, &f);
-        pthread_mutex_lock(&r.mu);
-        r.tail++;
-        if (rc < 0)
-            r.stop = 1;
-        pthread_cond_broadcast(&r.cv);
-        pthread_mutex_unlock(&r.mu);
-        if (rc < 0) {
+        if (rc == 0)
+            continue;
+        pose_stream_get_stats(ps, &st);
+        if (st.failed == POSE_STREAM_DECODE)
+            snprintf(msg, msg_len, "cannot decode %s at frame %zu: %s", path, out->n_frames,
+                     smsg[0] ? smsg : rr_strerror(rc));
+        else
             snprintf(msg, msg_len, "%s at frame %zu: %s",
-                     rc == RR_ERR_TOOBIG ? "clip too long" : "pose engine", out->n_frames,
-                     rr_strerror(rc));
-            break;
-        }
-        out->stats.frames_with_pose += f.has_pose ? 1u : 0u;
-        if (o->progress && expect > 0 && (out->n_frames % 10) == 0)
-            o->progress(o->progress_ud, "pose",
-                        (double)out->n_frames / expect > 1 ? 1 : (double)out->n_frames / expect);
+                     st.failed == POSE_STREAM_POSE    ? "pose engine"
+                     : rc == RR_ERR_TOOBIG ? "clip too long"
+                                           : "pose pass",
+                     out->n_frames, rr_strerror(rc));
     }
-    pthread_join(th, NULL);
-    if (rc == 0 && r.rc < 0) {
-        rc = r.rc;
-        snprintf(msg, msg_len, "cannot decode %s at frame %zu: %s", path, out->n_frames,
-                 r.msg[0] ? r.msg : rr_strerror(rc));
-    }
-    out->stats.decode_busy_ms = r.decode_ms;
-out_nothread:
-    pthread_mutex_destroy(&r.mu);
-    pthread_cond_destroy(&r.cv);
-    for (int i = 0; i < RING; i++) {
-        rr_rgbbuf_release(&r.slots[i].rgb);
-        video_frame_free(r.slots[i].frame);
-    }
-    pose_session_free(ps);
-    video_close(r.v);
+    pose_stream_get_stats(ps, &st);
+    out->stats.frames_with_pose = st.frames_with_pose;
+    out->stats.detector_runs = st.detector_runs;
+    out->stats.pose_busy_ms = st.pose_busy_ms;
+    out->stats.decode_busy_ms = st.decode_busy_ms;
+    pose_stream_close(ps);
     return rc;
 }
 

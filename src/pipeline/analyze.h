@@ -1,9 +1,10 @@
 /*
  * analyze.h - the one place that wires decode -> pose -> analysis -> report, thumbnails and
- * overlay. `repright analyze` and (later) the job worker both call pipeline_analyze(); there is
- * no second copy of this wiring.
+ * overlay. `repright analyze` and the job worker both call pipeline_analyze(); there is no
+ * second copy of this wiring.
  *
- * Decoding runs on its own thread, a few frames ahead of pose inference, so both cores work.
+ * Frames come from the one decode -> pose stream (pose_stream.h, also behind `repright pose`):
+ * decoding runs on its own thread, a few frames ahead of pose inference, so both cores work.
  * Overlay video and thumbnails take a second decoding pass (frames are not kept in memory).
  *
  * pipeline_analyze_landmarks() runs the same analysis on a landmark file (landmarks_file.h)
@@ -21,10 +22,10 @@
 
 #include <stddef.h>
 
-#include "../analysis/analysis.h"
-#include "../pose/blazepose.h"
-#include "../video/decode.h"
-#include "landmarks_file.h"
+#include "analysis/analysis.h"
+#include "pipeline/landmarks_file.h"
+#include "pose/blazepose.h"
+#include "video/decode.h"
 
 struct pipeline_opts {
     enum net_backend backend;  /* NET_BACKEND_XNN */

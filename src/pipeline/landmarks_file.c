@@ -8,22 +8,22 @@
  *     top-level members the format knows sit (slices of the text), and counts the frames,
  *     refusing more than ANALYSIS_MAX_FRAMES or a frame over MAX_FRAME_BYTES before anything is
  *     allocated. Member values the format does not know are checked for syntax only.
- *  2. The variant (pose/1, series/1, MediaPipe dump) is read from the root members, the frame
+ *  2. The variant (pose/1, MediaPipe dump) is read from the root members, the frame
  *     array is allocated at its final size, and each frame's slice is decoded with jansson (so
  *     strings, escapes, numbers and duplicate keys follow one JSON implementation) and turned
  *     into a struct rr_pose_frame by the variant's frame reader. Flags that depend on the whole
  *     file (frames without a pose, frames where no landmark was found) are settled at the end.
- * Writing is by hand into one growing buffer, like landmarks_json.c: a 10-minute series is
- * ~2.4 million numbers, far cheaper as text than as a jansson tree.
+ * Writing goes through the one JSON writer (base/rr_json.h) into one bounded buffer: a
+ * 10-minute series is ~2.4 million numbers, far cheaper as text than as a jansson tree. The
+ * three styles share every function; only the number format and the landmark shape differ.
  */
-#include "landmarks_file.h"
+#include "pipeline/landmarks_file.h"
 
-#include "../analysis/analysis.h"
-#include "../base/rr_error.h"
+#include "analysis/analysis.h"
+#include "base/rr_error.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -286,7 +286,7 @@ struct slice {
 };
 
 struct root {
-    struct slice schema, format, tool, width, height, fps, model, file, frames, input, options;
+    struct slice schema, tool, width, height, fps, model, file, frames, input, options;
     size_t n_frames;
 };
 
@@ -294,8 +294,8 @@ static const struct root_key {
     const char *name;
     size_t off;
 } root_keys[] = {
-    {"schema", offsetof(struct root, schema)},   {"format", offsetof(struct root, format)},
-    {"tool", offsetof(struct root, tool)},       {"width", offsetof(struct root, width)},
+    {"schema", offsetof(struct root, schema)},   {"tool", offsetof(struct root, tool)},
+    {"width", offsetof(struct root, width)},
     {"height", offsetof(struct root, height)},   {"fps", offsetof(struct root, fps)},
     {"model", offsetof(struct root, model)},     {"file", offsetof(struct root, file)},
     {"frames", offsetof(struct root, frames)},   {"input", offsetof(struct root, input)},
@@ -567,30 +567,6 @@ static int lm_list(struct ctx *c, const json_t *arr, const char *key, struct rr_
     return 0;
 }
 
-/* series/1: 33 x [x, y, z, visibility] flattened, every value a number. */
-static int lm_flat(struct ctx *c, const json_t *arr, const char *key, struct rr_landmark *out,
-                   struct frame_meta *m)
-{
-    if (!json_is_array(arr) || json_array_size(arr) != 4 * RR_NUM_LANDMARKS)
-        return fail(c, RR_ERR_CORRUPT, "%s must be an array of %d numbers", key,
-                    4 * RR_NUM_LANDMARKS);
-    for (int k = 0; k < RR_NUM_LANDMARKS; k++) {
-        int have[5] = {2, 2, 2, 2, 0};
-        float v[5] = {0};
-        char what[48];
-        for (int f = 0; f < 4; f++) {
-            snprintf(what, sizeof what, "%s[%d]", key, 4 * k + f);
-            int got = get_float(c, json_array_get(arr, (size_t)(4 * k + f)), what, &v[f]);
-            if (got < 0)
-                return got;
-            if (got == 0)
-                return fail(c, RR_ERR_CORRUPT, "%s must be a number", what);
-        }
-        lm_set(&out[k], have, v, m);
-    }
-    return 0;
-}
-
 static int get_time(struct ctx *c, const json_t *fo, const char *key, struct rr_pose_frame *f)
 {
     double t = 0;
@@ -696,33 +672,13 @@ static int frame_mediapipe(struct ctx *c, const json_t *fo, struct rr_pose_frame
     return rc;
 }
 
-static int frame_series(struct ctx *c, const json_t *fo, struct rr_pose_frame *f,
-                        struct frame_meta *m)
-{
-    int rc = get_time(c, fo, "t", f);
-    if (rc < 0)
-        return rc;
-    const json_t *im = json_object_get(fo, "i"), *w = json_object_get(fo, "w");
-    f->has_pose = im && !json_is_null(im);
-    if (!f->has_pose)
-        return 0;
-    f->score = 1.0f;
-    rc = lm_flat(c, im, "i", f->image, m);
-    if (rc == 0 && w && !json_is_null(w)) {
-        m->world = 1;
-        rc = lm_flat(c, w, "w", f->world, m);
-    }
-    return rc;
-}
-
-enum variant { V_POSE1, V_SERIES1, V_MEDIAPIPE };
+enum variant { V_POSE1, V_MEDIAPIPE };
 
 static const struct variant_def {
     const char *schema;
     int (*frame)(struct ctx *c, const json_t *fo, struct rr_pose_frame *f, struct frame_meta *m);
 } variants[] = {
     [V_POSE1] = {LANDMARKS_FILE_SCHEMA, frame_pose1},
-    [V_SERIES1] = {"repright.series/1", frame_series},
     [V_MEDIAPIPE] = {"mediapipe.mpref", frame_mediapipe},
 };
 
@@ -745,11 +701,9 @@ static int string_is(const json_t *j, const char *s)
 static int read_header(struct ctx *c, const struct root *r, enum variant *v,
                        struct landmarks_file_info *info)
 {
-    json_t *schema = NULL, *format = NULL, *tool = NULL, *j = NULL;
+    json_t *schema = NULL, *tool = NULL, *j = NULL;
     char shown[48];
     int rc = member_decode(c, r->schema, "schema", &schema);
-    if (rc == 0)
-        rc = member_decode(c, r->format, "format", &format);
     if (rc == 0)
         rc = member_decode(c, r->tool, "tool", &tool);
     if (rc < 0)
@@ -763,15 +717,6 @@ static int read_header(struct ctx *c, const struct root *r, enum variant *v,
             goto out;
         }
         *v = V_POSE1;
-    } else if (format) {
-        if (!string_is(format, "repright.series/1")) {
-            printable(json_is_string(format) ? json_string_value(format) : "(not a string)", shown,
-                      sizeof shown);
-            rc = fail(c, RR_ERR_CORRUPT, "unknown format \"%s\" (expected \"repright.series/1\")",
-                      shown);
-            goto out;
-        }
-        *v = V_SERIES1;
     } else {
         json_t *f0 = string_is(tool, "mpref") ? NULL : first_frame(r);
         int mp = string_is(tool, "mpref") ||
@@ -847,7 +792,6 @@ static int read_header(struct ctx *c, const struct root *r, enum variant *v,
 out:
     json_decref(j);
     json_decref(schema);
-    json_decref(format);
     json_decref(tool);
     return rc;
 }
@@ -1082,205 +1026,193 @@ out:
 
 /* --- writer --------------------------------------------------------------------------------- */
 
-struct buf {
-    char *p;
-    size_t len, cap;
-    int failed;
-};
+/* Digits or decimals per style: the exact file round-trips floats (9 significant digits), the
+ * readable one shows 7, the track keeps 3 decimals of the image (a third of a pixel on 4K) and
+ * 2 of the visibility. */
+#define EXACT_DIGITS 9
+#define READABLE_DIGITS 7
+#define TRACK_DECIMALS 3
+#define TRACK_VIS_DECIMALS 2
 
-static void buf_reserve(struct buf *b, size_t more)
+static void put_value(struct rr_json *j, enum landmarks_file_style style, float v, int decimals)
 {
-    if (b->failed || b->len + more + 1 <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + more + 1) {
-        if (cap > SIZE_MAX / 2) {
-            b->failed = 1;
-            return;
-        }
-        cap *= 2;
+    switch (style) {
+    case LANDMARKS_FILE_TRACK:
+        rr_json_fixed(j, (double)v, decimals);
+        break;
+    case LANDMARKS_FILE_READABLE:
+        rr_json_real_digits(j, (double)v, READABLE_DIGITS);
+        break;
+    default:
+        rr_json_real_digits(j, (double)v, EXACT_DIGITS); /* NaN, inf: null */
     }
-    char *p = realloc(b->p, cap);
-    if (!p) {
-        b->failed = 1;
-        return;
-    }
-    b->p = p;
-    b->cap = cap;
 }
 
-static void buf_put(struct buf *b, const char *s, size_t n)
+static void put_landmark_array(struct rr_json *j, enum landmarks_file_style style,
+                               const struct rr_landmark *l, int with_vis)
 {
-    buf_reserve(b, n);
-    if (b->failed)
-        return;
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void buf_lit(struct buf *b, const char *s)
-{
-    buf_put(b, s, strlen(s));
-}
-
-__attribute__((format(printf, 2, 3))) static void buf_fmt(struct buf *b, const char *fmt, ...)
-{
-    char t[128];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(t, sizeof t, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof t) {
-        b->failed = 1;
+    if (!isfinite(l->x) || !isfinite(l->y)) {
+        rr_json_null(j); /* not found */
         return;
     }
-    buf_put(b, t, (size_t)n);
-}
-
-/* "%.9g" reads back as the same float; -0 is written "-0.0" (a JSON "-0" is the integer 0). */
-static void buf_float(struct buf *b, float v)
-{
-    if (!isfinite(v))
-        buf_put(b, "null", 4);
-    else if (v == 0.0f && signbit(v))
-        buf_put(b, "-0.0", 4);
-    else
-        buf_fmt(b, "%.9g", (double)v);
-}
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    size_t len = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
-    if (len == 0 || s[0] >= 0xF5 || len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) ||
-        (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F))
-        return 0; /* overlong, surrogate or past U+10FFFF */
-    return len;
-}
-
-/* A JSON string of s[0..max) up to its NUL; bytes that are not UTF-8 become '?'. */
-static void buf_str(struct buf *b, const char *s, size_t max)
-{
-    size_t n = strnlen(s, max);
-    buf_put(b, "\"", 1);
-    for (size_t i = 0; i < n;) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\') {
-            char e[2] = {'\\', (char)ch};
-            buf_put(b, e, 2);
-            i++;
-        } else if (ch < 0x20) {
-            buf_fmt(b, "\\u%04x", ch);
-            i++;
-        } else if (ch < 0x80) {
-            buf_put(b, s + i, 1);
-            i++;
-        } else {
-            size_t l = utf8_len((const unsigned char *)s + i, n - i);
-            buf_put(b, l ? s + i : "?", l ? l : 1);
-            i += l ? l : 1;
-        }
+    rr_json_array_begin(j);
+    put_value(j, style, l->x, TRACK_DECIMALS);
+    put_value(j, style, l->y, TRACK_DECIMALS);
+    if (with_vis || isfinite(l->z))
+        put_value(j, style, l->z, TRACK_DECIMALS);
+    if (with_vis) {
+        put_value(j, style, l->visibility, TRACK_VIS_DECIMALS);
+        if (style != LANDMARKS_FILE_TRACK)
+            put_value(j, style, l->presence, TRACK_VIS_DECIMALS);
     }
-    buf_put(b, "\"", 1);
+    rr_json_array_end(j);
 }
 
-static void buf_landmarks(struct buf *b, const struct rr_landmark *lm, int with_vis)
+static void put_landmark_object(struct rr_json *j, const struct rr_landmark *l, int id,
+                                int with_vis)
 {
-    buf_put(b, "[", 1);
+    rr_json_object_begin(j);
+    RR_JSON_KEY(j, "name");
+    rr_json_string(j, rr_landmark_name(id));
+    RR_JSON_KEY(j, "x");
+    put_value(j, LANDMARKS_FILE_READABLE, l->x, 0);
+    RR_JSON_KEY(j, "y");
+    put_value(j, LANDMARKS_FILE_READABLE, l->y, 0);
+    RR_JSON_KEY(j, "z");
+    put_value(j, LANDMARKS_FILE_READABLE, l->z, 0);
+    if (with_vis) {
+        RR_JSON_KEY(j, "visibility");
+        put_value(j, LANDMARKS_FILE_READABLE, l->visibility, 0);
+        RR_JSON_KEY(j, "presence");
+        put_value(j, LANDMARKS_FILE_READABLE, l->presence, 0);
+    }
+    rr_json_object_end(j);
+}
+
+static void put_landmarks(struct rr_json *j, enum landmarks_file_style style,
+                          const struct rr_landmark *lm, int with_vis)
+{
+    rr_json_array_begin(j);
     for (int k = 0; k < RR_NUM_LANDMARKS; k++) {
-        const struct rr_landmark *l = &lm[k];
-        if (k)
-            buf_put(b, ",", 1);
-        if (!isfinite(l->x) || !isfinite(l->y)) {
-            buf_put(b, "null", 4);
-            continue;
-        }
-        buf_put(b, "[", 1);
-        buf_float(b, l->x);
-        buf_put(b, ",", 1);
-        buf_float(b, l->y);
-        if (with_vis || isfinite(l->z)) {
-            buf_put(b, ",", 1);
-            buf_float(b, l->z);
-        }
-        if (with_vis) {
-            buf_put(b, ",", 1);
-            buf_float(b, l->visibility);
-            buf_put(b, ",", 1);
-            buf_float(b, l->presence);
-        }
-        buf_put(b, "]", 1);
+        if (style == LANDMARKS_FILE_READABLE)
+            put_landmark_object(j, &lm[k], k, with_vis);
+        else
+            put_landmark_array(j, style, &lm[k], with_vis);
     }
-    buf_put(b, "]", 1);
+    rr_json_array_end(j);
 }
 
-static void buf_time(struct buf *b, int64_t t_us)
+void landmarks_file_write_head(struct rr_json *j, const struct landmarks_file_head *h)
 {
-    uint64_t a = t_us < 0 ? (uint64_t)0 - (uint64_t)t_us : (uint64_t)t_us;
-    buf_fmt(b, "%s%" PRIu64 ".%03u", t_us < 0 ? "-" : "", a / 1000u, (unsigned)(a % 1000u));
+    rr_json_object_begin(j);
+    RR_JSON_KEY(j, "schema");
+    rr_json_string(j, LANDMARKS_FILE_SCHEMA);
+    if (h->file && h->file[0]) {
+        RR_JSON_KEY(j, "file");
+        rr_json_string_lossy(j, h->file, strlen(h->file));
+    }
+    RR_JSON_KEY(j, "width");
+    rr_json_int(j, h->width > 0 ? h->width : 0);
+    RR_JSON_KEY(j, "height");
+    rr_json_int(j, h->height > 0 ? h->height : 0);
+    if (h->model && h->model[0]) {
+        RR_JSON_KEY(j, "model");
+        rr_json_string_lossy(j, h->model, strlen(h->model));
+    }
+    if (isfinite(h->fps) && h->fps > 0) {
+        RR_JSON_KEY(j, "fps");
+        if (h->style == LANDMARKS_FILE_TRACK)
+            rr_json_fixed(j, h->fps, TRACK_DECIMALS);
+        else
+            rr_json_real_digits(j, h->fps, 17); /* the double, exactly */
+    }
+    RR_JSON_KEY(j, "frames");
+    rr_json_array_begin_lines(j);
+}
+
+void landmarks_file_write_frame(struct rr_json *j, const struct landmarks_file_head *h,
+                                const struct rr_pose_frame *f, const char *label)
+{
+    int W = h->width > 0 ? h->width : 0, H = h->height > 0 ? h->height : 0;
+    rr_json_object_begin(j);
+    RR_JSON_KEY(j, "t_ms");
+    if (h->style == LANDMARKS_FILE_READABLE)
+        rr_json_real_digits(j, (double)f->t_us / 1000.0, READABLE_DIGITS);
+    else
+        rr_json_scaled(j, f->t_us, 3); /* whole microseconds, exactly */
+    if (f->width != W || f->height != H) {
+        RR_JSON_KEY(j, "width");
+        rr_json_int(j, f->width);
+        RR_JSON_KEY(j, "height");
+        rr_json_int(j, f->height);
+    }
+    RR_JSON_KEY(j, "pose");
+    rr_json_bool(j, f->has_pose);
+    if (f->has_pose) {
+        int with_vis = !(f->flags & RR_POSE_NO_VISIBILITY);
+        RR_JSON_KEY(j, "score");
+        put_value(j, h->style, f->score, TRACK_DECIMALS);
+        RR_JSON_KEY(j, "landmarks");
+        put_landmarks(j, h->style, f->image, with_vis);
+        if (!(f->flags & RR_POSE_NO_WORLD) && h->style != LANDMARKS_FILE_TRACK) {
+            RR_JSON_KEY(j, "world_landmarks");
+            put_landmarks(j, h->style, f->world, with_vis);
+        }
+    }
+    if (label && label[0]) {
+        RR_JSON_KEY(j, "label");
+        rr_json_string_lossy(j, label, strnlen(label, LANDMARKS_FILE_LABEL_MAX));
+    }
+    rr_json_object_end(j);
+}
+
+void landmarks_file_write_tail(struct rr_json *j)
+{
+    rr_json_array_end(j);
+    rr_json_object_end(j);
+    rr_json_raw(j, "\n", 1);
+}
+
+/* The whole document of frames[0..n) taking every stride-th frame. */
+static char *write_doc(const struct landmarks_file_head *h, const struct rr_pose_frame *frames,
+                       size_t n, size_t stride, const char (*labels)[LANDMARKS_FILE_LABEL_MAX + 1])
+{
+    struct rr_json j;
+    if (!frames && n > 0)
+        return NULL;
+    rr_json_init(&j, NULL, 0, LANDMARKS_FILE_MAX_BYTES);
+    landmarks_file_write_head(&j, h);
+    for (size_t i = 0; i < n && !rr_json_error(&j); i += stride)
+        landmarks_file_write_frame(&j, h, &frames[i], labels ? labels[i] : NULL);
+    landmarks_file_write_tail(&j);
+    return rr_json_detach(&j, NULL);
 }
 
 char *landmarks_file_write(const struct rr_pose_frame *frames, size_t n,
                            const char (*labels)[LANDMARKS_FILE_LABEL_MAX + 1],
                            const struct landmarks_file_info *info)
 {
-    struct buf b = {0};
-    if (!frames && n > 0)
-        return NULL;
-    int W = info ? info->width : n ? frames[0].width : 0;
-    int H = info ? info->height : n ? frames[0].height : 0;
-    buf_reserve(&b, 256 + n * 64);
-    buf_lit(&b, "{\"schema\":\"" LANDMARKS_FILE_SCHEMA "\"");
-    if (info && info->file[0]) {
-        buf_lit(&b, ",\"file\":");
-        buf_str(&b, info->file, sizeof info->file);
+    struct landmarks_file_head h = {LANDMARKS_FILE_EXACT, NULL, NULL, 0, 0, 0};
+    if (info) {
+        h.file = info->file;
+        h.model = info->model;
+        h.width = info->width;
+        h.height = info->height;
+        h.fps = info->fps;
+    } else if (frames && n) {
+        h.width = frames[0].width;
+        h.height = frames[0].height;
     }
-    buf_fmt(&b, ",\"width\":%d,\"height\":%d", W, H);
-    if (info && info->model[0]) {
-        buf_lit(&b, ",\"model\":");
-        buf_str(&b, info->model, sizeof info->model);
-    }
-    if (info && isfinite(info->fps) && info->fps > 0)
-        buf_fmt(&b, ",\"fps\":%.17g", info->fps);
-    buf_lit(&b, ",\"frames\":[");
-    for (size_t i = 0; i < n && !b.failed; i++) {
-        const struct rr_pose_frame *f = &frames[i];
-        buf_lit(&b, i ? ",\n{\"t_ms\":" : "\n{\"t_ms\":");
-        buf_time(&b, f->t_us);
-        if (f->width != W || f->height != H)
-            buf_fmt(&b, ",\"width\":%d,\"height\":%d", f->width, f->height);
-        if (f->has_pose) {
-            int with_vis = !(f->flags & RR_POSE_NO_VISIBILITY);
-            buf_reserve(&b, (size_t)RR_NUM_LANDMARKS * 2 * 80 + 128);
-            buf_lit(&b, ",\"pose\":true,\"score\":");
-            buf_float(&b, f->score);
-            buf_lit(&b, ",\"landmarks\":");
-            buf_landmarks(&b, f->image, with_vis);
-            if (!(f->flags & RR_POSE_NO_WORLD)) {
-                buf_lit(&b, ",\"world_landmarks\":");
-                buf_landmarks(&b, f->world, with_vis);
-            }
-        } else {
-            buf_lit(&b, ",\"pose\":false");
-        }
-        if (labels && labels[i][0]) {
-            buf_lit(&b, ",\"label\":");
-            buf_str(&b, labels[i], LANDMARKS_FILE_LABEL_MAX);
-        }
-        buf_put(&b, "}", 1);
-    }
-    buf_lit(&b, "\n]}\n");
-    if (b.failed) {
-        free(b.p);
-        return NULL;
-    }
-    return b.p;
+    return write_doc(&h, frames, n, 1, labels);
+}
+
+char *landmarks_file_write_track(const struct rr_pose_frame *frames, size_t n, double fps,
+                                 int width, int height)
+{
+    struct landmarks_file_head h = {LANDMARKS_FILE_TRACK, NULL, NULL, width, height, fps};
+    const size_t max = LANDMARKS_FILE_TRACK_MAX_FRAMES;
+    size_t stride = n > max ? (n + max - 1) / max : 1;
+    return write_doc(&h, frames, n, stride, NULL);
 }
 
 int landmarks_file_save(const char *path, const struct rr_pose_frame *frames, size_t n,

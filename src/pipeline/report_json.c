@@ -1,51 +1,89 @@
-/* report_json.c - analysis report -> JSON, schema repright.report/2 (report_json.h). */
-#include "report_json.h"
+/* report_json.c - analysis report -> JSON text, schema repright.report/2 (report_json.h). */
+#include "pipeline/report_json.h"
 
-#include <math.h>
-#include <stdlib.h>
+#include <string.h>
 
-#include "../base/rr_error.h"
-#include "../analysis/report_write.h"
-#include "analyze.h"
+#include "base/rr_error.h"
+#include "base/rr_json.h"
+#include "pipeline/analyze.h"
 
-/* The analysis part is written once, by src/analysis/report_write.c (also used by the
- * WebAssembly build of the live page), and parsed here: the two renderings cannot drift.
- * Floats are written with 17 significant digits, so the parsed doubles are exactly the values
- * the report holds. */
-
-static json_t *num(double v)
+static void report_writer(struct rr_json *j)
 {
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static int set(json_t *o, const char *k, json_t *v)
-{
-    return v ? json_object_set_new(o, k, v) : -1;
-}
-
-json_t *report_json_build(const struct analysis_report *r)
-{
-    char *text = analysis_report_json(r);
-    if (!text)
-        return NULL;
-    json_t *o = json_loads(text, 0, NULL);
-    free(text);
-    return o;
+    rr_json_init(j, NULL, 0, ANALYSIS_REPORT_MAX_BYTES);
+    rr_json_set_precision(j, REPORT_JSON_DIGITS);
 }
 
 char *report_json_dumps(const struct analysis_report *r)
 {
-    json_t *o = report_json_build(r);
-    if (!o)
+    if (!r)
         return NULL;
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-    json_decref(o);
-    return s;
+    struct rr_json j;
+    report_writer(&j);
+    analysis_write_report(&j, r);
+    return rr_json_detach(&j, NULL);
+}
+
+/* The "source" block: what the report was made from. */
+static void write_source(struct rr_json *j, const char *file, const char *model,
+                         const struct pipeline_result *res)
+{
+    rr_json_object_begin(j);
+    if (res->from_landmarks) {
+        /* no video: the landmark file and what it said about itself */
+        const struct landmarks_file_info *lm = &res->landmarks;
+        RR_JSON_KEY(j, "landmarks");
+        rr_json_string_lossy(j, file, file ? strlen(file) : 0);
+        RR_JSON_KEY(j, "format");
+        rr_json_string(j, lm->schema);
+        RR_JSON_KEY(j, "model");
+        rr_json_string_lossy(j, model, model ? strlen(model) : 0);
+        RR_JSON_KEY(j, "video");
+        if (lm->file[0])
+            rr_json_string_lossy(j, lm->file, strlen(lm->file));
+        else
+            rr_json_null(j);
+        RR_JSON_KEY(j, "width");
+        rr_json_int(j, res->info.width);
+        RR_JSON_KEY(j, "height");
+        rr_json_int(j, res->info.height);
+        RR_JSON_KEY(j, "fps");
+        if (res->info.fps > 0)
+            rr_json_real(j, res->info.fps);
+        else
+            rr_json_null(j);
+        RR_JSON_KEY(j, "frames");
+        rr_json_uint(j, res->stats.frames);
+        RR_JSON_KEY(j, "frames_with_pose");
+        rr_json_uint(j, res->stats.frames_with_pose);
+        RR_JSON_KEY(j, "has_world");
+        rr_json_bool(j, lm->has_world);
+        RR_JSON_KEY(j, "has_visibility");
+        rr_json_bool(j, lm->has_visibility);
+        RR_JSON_KEY(j, "wall_ms");
+        rr_json_real(j, res->stats.wall_ms);
+    } else {
+        RR_JSON_KEY(j, "file");
+        rr_json_string_lossy(j, file, file ? strlen(file) : 0);
+        RR_JSON_KEY(j, "model");
+        rr_json_string_lossy(j, model, model ? strlen(model) : 0);
+        RR_JSON_KEY(j, "width");
+        rr_json_int(j, res->info.width);
+        RR_JSON_KEY(j, "height");
+        rr_json_int(j, res->info.height);
+        RR_JSON_KEY(j, "rotation");
+        rr_json_int(j, res->info.rotation);
+        RR_JSON_KEY(j, "fps");
+        rr_json_real(j, res->info.fps);
+        RR_JSON_KEY(j, "frames");
+        rr_json_uint(j, res->stats.frames);
+        RR_JSON_KEY(j, "frames_with_pose");
+        rr_json_uint(j, res->stats.frames_with_pose);
+        RR_JSON_KEY(j, "pose_fps");
+        rr_json_real(j, res->stats.fps);
+        RR_JSON_KEY(j, "wall_ms");
+        rr_json_real(j, res->stats.wall_ms);
+    }
+    rr_json_object_end(j);
 }
 
 int report_json_print(FILE *out, const char *file, const char *model,
@@ -53,52 +91,19 @@ int report_json_print(FILE *out, const char *file, const char *model,
 {
     if (!out || !res || !res->report)
         return RR_ERR_INVAL;
-    int err = 0;
-    json_t *o = report_json_build(res->report);
-    json_t *src = json_object();
-    if (!o || !src) {
-        err = RR_ERR_NOMEM;
-        goto out;
-    }
-    int bad = 0;
-    if (res->from_landmarks) {
-        /* no video: the landmark file and what it said about itself */
-        const struct landmarks_file_info *lm = &res->landmarks;
-        bad |= set(src, "landmarks", str_or_null(file));
-        bad |= set(src, "format", json_string(lm->schema));
-        bad |= set(src, "model", str_or_null(model));
-        bad |= set(src, "video", lm->file[0] ? json_string(lm->file) : json_null());
-        bad |= set(src, "width", json_integer(res->info.width));
-        bad |= set(src, "height", json_integer(res->info.height));
-        bad |= set(src, "fps", res->info.fps > 0 ? num(res->info.fps) : json_null());
-        bad |= set(src, "frames", json_integer((json_int_t)res->stats.frames));
-        bad |= set(src, "frames_with_pose", json_integer((json_int_t)res->stats.frames_with_pose));
-        bad |= set(src, "has_world", json_boolean(lm->has_world));
-        bad |= set(src, "has_visibility", json_boolean(lm->has_visibility));
-        bad |= set(src, "wall_ms", num(res->stats.wall_ms));
-        goto done;
-    }
-    bad |= set(src, "file", str_or_null(file));
-    bad |= set(src, "model", str_or_null(model));
-    bad |= set(src, "width", json_integer(res->info.width));
-    bad |= set(src, "height", json_integer(res->info.height));
-    bad |= set(src, "rotation", json_integer(res->info.rotation));
-    bad |= set(src, "fps", num(res->info.fps));
-    bad |= set(src, "frames", json_integer((json_int_t)res->stats.frames));
-    bad |= set(src, "frames_with_pose", json_integer((json_int_t)res->stats.frames_with_pose));
-    bad |= set(src, "pose_fps", num(res->stats.fps));
-    bad |= set(src, "wall_ms", num(res->stats.wall_ms));
-done:
-    bad |= json_object_set(o, "source", src);
-    if (bad) {
-        err = RR_ERR_NOMEM;
-        goto out;
-    }
-    if (json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) != 0 ||
-        fputc('\n', out) == EOF)
+    struct rr_json j;
+    report_writer(&j);
+    rr_json_set_indent(&j, 2);
+    rr_json_object_begin(&j);
+    analysis_write_report_members(&j, res->report);
+    RR_JSON_KEY(&j, "source");
+    write_source(&j, file, model, res);
+    rr_json_object_end(&j);
+    rr_json_raw(&j, "\n", 1);
+    int err = rr_json_finish(&j);
+    if (!err && (fwrite(rr_json_data(&j), 1, rr_json_len(&j), out) != rr_json_len(&j) ||
+                 fflush(out) != 0))
         err = RR_ERR_IO;
-out:
-    json_decref(src);
-    json_decref(o);
+    rr_json_release(&j);
     return err;
 }

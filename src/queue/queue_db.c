@@ -2,13 +2,13 @@
  * queue_db.c - the "db" queue backend: the durable job queue kept in the store's jobs table
  * (store_job_*), plus the backend-independent queue_*() dispatch.
  */
-#include "queue.h"
+#include "queue/queue.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/rr_error.h"
+#include "base/rr_error.h"
 
 struct queue_db {
     struct queue base; /* first */
@@ -25,10 +25,12 @@ static void db_close(struct queue *q)
     free(q);
 }
 
-static int db_enqueue(struct queue *q, const char *kind, const char *user_id, const char *payload,
-                      int max_attempts, int64_t delay_ms, char id_out[STORE_ID_LEN + 1])
+static int db_enqueue(struct queue *q, const char *kind, const char *user_id,
+                      const char *video_id, const char *payload, int max_attempts,
+                      int64_t delay_ms, char id_out[STORE_ID_LEN + 1])
 {
-    return store_job_enqueue(db_store(q), kind, user_id, payload, max_attempts, delay_ms, id_out);
+    return store_job_enqueue_video(db_store(q), kind, user_id, video_id, payload, max_attempts,
+                                   delay_ms, id_out);
 }
 
 static int db_claim(struct queue *q, const char *owner, int64_t lease_ms, struct store_job *out)
@@ -68,6 +70,11 @@ static int db_reap_expired(struct queue *q, char (*ids)[STORE_ID_LEN + 1], size_
     return store_job_reap_expired(db_store(q), ids, max, n);
 }
 
+static int db_get(struct queue *q, const char *id, struct store_job *out)
+{
+    return store_job_get(db_store(q), NULL, id, out);
+}
+
 static const struct queue_ops queue_db_ops = {
     .name = "db",
     .close = db_close,
@@ -79,6 +86,7 @@ static const struct queue_ops queue_db_ops = {
     .fail = db_fail,
     .release = db_release,
     .reap_expired = db_reap_expired,
+    .get = db_get,
 };
 
 int queue_open(const char *url, struct store *s, struct queue **out, char *msg, size_t msg_len)
@@ -113,12 +121,13 @@ const char *queue_backend_name(const struct queue *q)
     return q ? q->ops->name : "none";
 }
 
-int queue_enqueue(struct queue *q, const char *kind, const char *user_id, const char *payload,
-                  int max_attempts, int64_t delay_ms, char id_out[STORE_ID_LEN + 1])
+int queue_enqueue(struct queue *q, const char *kind, const char *user_id, const char *video_id,
+                  const char *payload, int max_attempts, int64_t delay_ms,
+                  char id_out[STORE_ID_LEN + 1])
 {
     if (!q || !kind)
         return RR_ERR_INVAL;
-    return q->ops->enqueue(q, kind, user_id, payload, max_attempts, delay_ms, id_out);
+    return q->ops->enqueue(q, kind, user_id, video_id, payload, max_attempts, delay_ms, id_out);
 }
 
 int queue_claim(struct queue *q, const char *owner, int64_t lease_ms, struct store_job *out)
@@ -175,4 +184,11 @@ int queue_reap_expired(struct queue *q, char (*ids)[STORE_ID_LEN + 1], size_t ma
         return RR_ERR_INVAL;
     *n = 0;
     return q->ops->reap_expired(q, ids, max, n);
+}
+
+int queue_get(struct queue *q, const char *id, struct store_job *out)
+{
+    if (!q || !id || !out)
+        return RR_ERR_INVAL;
+    return q->ops->get(q, id, out);
 }

@@ -1,9 +1,9 @@
 /*
- * worker.c - the worker pool: claim -> run -> complete/fail loops on N threads, a heartbeat
- * thread that keeps the leases of running jobs, lazily loaded shared pose models, and a
- * graceful stop that releases leases of jobs still running at the drain deadline.
+ * worker.c - the worker pool: claim -> run -> complete/fail loops on N threads over a kind table
+ * handed in at start, a heartbeat thread that keeps the leases of running jobs, and a graceful
+ * stop that releases leases of jobs still running at the drain deadline.
  */
-#include "worker.h"
+#include "queue/worker.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -14,10 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../api/app.h"
-#include "../base/rr_error.h"
-#include "../pose/blazepose.h"
-#include "queue.h"
+#include "base/rr_error.h"
+#include "queue/queue.h"
 
 #define IDLE_POLL_MS 200
 #define BACKOFF_MAX_MS 5000
@@ -38,7 +36,7 @@ struct worker_slot {
 };
 
 struct worker_pool {
-    struct app *app;
+    struct worker_config cfg;
     struct queue *queue;
     int n;
     struct worker_slot *slots;
@@ -49,9 +47,6 @@ struct worker_pool {
     atomic_llong finished;
     pthread_t hb_th;
     int hb_started;
-
-    pthread_mutex_t models_mu;
-    struct pose_models *models;
 };
 
 static int64_t mono_ms(void)
@@ -102,10 +97,22 @@ static int pool_wait(struct worker_pool *p, int64_t ms)
 
 static int64_t kind_lease_ms(const struct worker_pool *p, const struct job_kind *k)
 {
-    int s = k && k->lease_s > 0 ? k->lease_s : p->app->cfg.job_lease_s;
-    if (s <= 0)
-        s = 60;
-    return (int64_t)s * 1000;
+    return (int64_t)(k && k->lease_s > 0 ? k->lease_s : p->cfg.lease_s) * 1000;
+}
+
+const struct job_kind *job_kind_find(const struct job_kind *kinds, size_t n, const char *name)
+{
+    if (!kinds || !name)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (kinds[i].name && strcmp(kinds[i].name, name) == 0)
+            return &kinds[i];
+    return NULL;
+}
+
+void job_log(const struct job_ctx *ctx, const char *level, const char *event, const char *detail)
+{
+    wlog(level, event, ctx && ctx->job ? ctx->job->id : NULL, detail);
 }
 
 void job_progress(struct job_ctx *ctx, const char *stage, double fraction)
@@ -127,7 +134,7 @@ void job_progress(struct job_ctx *ctx, const char *stage, double fraction)
 static void run_one(struct worker_slot *w, const struct store_job *job)
 {
     struct worker_pool *p = w->pool;
-    const struct job_kind *k = queue_kind_find(job->kind);
+    const struct job_kind *k = job_kind_find(p->cfg.kinds, p->cfg.n_kinds, job->kind);
     char err[STORE_ERROR_MAX + 1] = "";
     int rc, permanent = 0;
     if (!k) {
@@ -144,7 +151,7 @@ static void run_one(struct worker_slot *w, const struct store_job *job)
         w->last_beat_ms = mono_ms();
         pthread_mutex_unlock(&p->mu);
         queue_heartbeat(p->queue, job->id, w->owner, lease_ms);
-        struct job_ctx ctx = {.app = p->app, .queue = p->queue, .pool = p, .job = job,
+        struct job_ctx ctx = {.ctx = p->cfg.ctx, .queue = p->queue, .job = job,
                               .owner = w->owner};
         queue_progress(p->queue, job->id, w->owner, 0, "started");
         rc = k->run(&ctx, err, sizeof err);
@@ -190,12 +197,12 @@ static void reap_expired(struct worker_pool *p)
         return; /* the next claim dead-letters them anyway; we retry next loop */
     for (size_t i = 0; i < n; i++) {
         struct store_job job;
-        if (store_job_get(p->app->store, NULL, ids[i], &job) < 0)
+        if (queue_get(p->queue, ids[i], &job) < 0)
             continue;
         wlog("error", "job dead", job.id, job.error);
-        const struct job_kind *k = queue_kind_find(job.kind);
+        const struct job_kind *k = job_kind_find(p->cfg.kinds, p->cfg.n_kinds, job.kind);
         if (k && k->dead)
-            k->dead(p->app, &job);
+            k->dead(p->cfg.ctx, &job);
     }
 }
 
@@ -212,10 +219,7 @@ static void *worker_main(void *arg)
             break;
         struct store_job job;
         reap_expired(p);
-        int rc = queue_claim(p->queue, w->owner, (int64_t)p->app->cfg.job_lease_s > 0
-                                                     ? (int64_t)p->app->cfg.job_lease_s * 1000
-                                                     : 60000,
-                             &job);
+        int rc = queue_claim(p->queue, w->owner, (int64_t)p->cfg.lease_s * 1000, &job);
         if (rc == 0) {
             backoff = IDLE_POLL_MS;
             run_one(w, &job);
@@ -268,24 +272,6 @@ static void *heartbeat_main(void *arg)
     return NULL;
 }
 
-int worker_pool_models(struct worker_pool *p, const struct pose_models **out, char *msg,
-                       size_t msg_len)
-{
-    if (!p || !out)
-        return RR_ERR_INVAL;
-    int rc = 0;
-    pthread_mutex_lock(&p->models_mu);
-    if (!p->models) {
-        char dirbuf[1024];
-        const char *dir = p->app->cfg.model_dir[0] ? p->app->cfg.model_dir
-                                                    : pose_model_dir_default(dirbuf, sizeof dirbuf);
-        rc = pose_models_load(dir, p->app->cfg.model, &p->models, msg, msg_len);
-    }
-    *out = p->models;
-    pthread_mutex_unlock(&p->models_mu);
-    return rc;
-}
-
 static void make_owner(char *buf, size_t len, int i)
 {
     char host[32] = "host";
@@ -298,7 +284,8 @@ static void make_owner(char *buf, size_t len, int i)
     snprintf(buf, len, "%s:%ld:w%d:%s", host, (long)getpid(), i, rnd);
 }
 
-int worker_pool_start(struct app *a, int n, struct worker_pool **out, char *msg, size_t msg_len)
+int worker_pool_start(const struct worker_config *cfg, struct worker_pool **out, char *msg,
+                      size_t msg_len)
 {
     char dummy[8];
     if (!msg || !msg_len) {
@@ -309,28 +296,29 @@ int worker_pool_start(struct app *a, int n, struct worker_pool **out, char *msg,
     if (!out)
         return RR_ERR_INVAL;
     *out = NULL;
-    if (!a || !a->store || n < 1 || n > WORKER_POOL_MAX) {
-        snprintf(msg, msg_len, "workers: need an app with a store and 1..%d threads",
+    if (!cfg || !cfg->store || !cfg->kinds || cfg->n_kinds == 0 || cfg->lease_s < 1 ||
+        cfg->threads < 1 || cfg->threads > WORKER_POOL_MAX) {
+        snprintf(msg, msg_len, "workers: need a store, a kind table, a lease and 1..%d threads",
                  WORKER_POOL_MAX);
         return RR_ERR_INVAL;
     }
+    int n = cfg->threads;
     int rc = 0;
     struct worker_pool *p = calloc(1, sizeof *p);
     if (!p)
         return RR_ERR_NOMEM;
-    p->app = a;
+    p->cfg = *cfg;
     p->n = n;
     p->drain_ms = WORKER_DRAIN_MS_DEFAULT;
     atomic_init(&p->finished, 0);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
-    pthread_mutex_init(&p->models_mu, NULL);
     p->slots = calloc((size_t)n, sizeof *p->slots);
     if (!p->slots) {
         rc = RR_ERR_NOMEM;
         goto out;
     }
-    rc = queue_open(a->cfg.queue_url, a->store, &p->queue, msg, msg_len);
+    rc = queue_open(cfg->queue_url, cfg->store, &p->queue, msg, msg_len);
     if (rc < 0)
         goto out;
     for (int i = 0; i < n; i++) {
@@ -415,8 +403,6 @@ void worker_pool_stop(struct worker_pool *p)
     if (p->hb_started)
         pthread_join(p->hb_th, NULL);
     queue_close(p->queue);
-    pose_models_free(p->models);
-    pthread_mutex_destroy(&p->models_mu);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
     free(p->slots);

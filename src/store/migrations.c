@@ -7,7 +7,7 @@
  * BIGINT-compatible INTEGER milliseconds, lower(email) unique index, ON DELETE CASCADE) so the
  * PostgreSQL dialect can mirror it line by line. docs/internals/store.md lists the versions.
  */
-#include "store_internal.h"
+#include "store/store_internal.h"
 
 static const char m001_init[] =
     "CREATE TABLE users ("
@@ -144,9 +144,28 @@ static const char m002_rate_limits[] =
     /* why a video failed (store_video_fail), e.g. its job was dead-lettered */
     "ALTER TABLE videos ADD COLUMN error TEXT NOT NULL DEFAULT '';";
 
+/* The video a job is about as a real, indexed column (it lived only inside the payload, found
+ * by text search): jobs die with their video; existing analyze_video jobs are linked from their
+ * payload when it names a video that still exists (json_valid guards malformed payloads). */
+static const char m_jobs_video[] =
+    "ALTER TABLE jobs ADD COLUMN video_id TEXT REFERENCES videos(id) ON DELETE CASCADE;"
+    "UPDATE jobs SET video_id = (SELECT v.id FROM videos v WHERE v.id = CASE WHEN "
+    "json_valid(jobs.payload) THEN json_extract(jobs.payload, '$.video_id') END) "
+    "WHERE kind = 'analyze_video';"
+    "CREATE INDEX jobs_video ON jobs(video_id, created_at);";
+
+/* tus upload state moves from side files into the uploads table (src/blob/tus.c): where the
+ * finished bytes go, and whether they got there with which SHA-256. */
+static const char m004_upload_state[] =
+    "ALTER TABLE uploads ADD COLUMN blob_key TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE uploads ADD COLUMN complete INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE uploads ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';";
+
 static const struct store_migration sqlite_migrations[] = {
     {1, "init", m001_init},
     {2, "rate_limits", m002_rate_limits},
+    {3, "jobs_video", m_jobs_video},
+    {4, "upload_state", m004_upload_state},
 };
 
 const struct store_migration *store__sqlite_migrations(size_t *n)

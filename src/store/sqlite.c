@@ -12,9 +12,11 @@
  * Statements are prepared per call (cheap next to the fsync of a FULL commit) and bound through
  * a small argument array so every error path funnels through q_open()/q_step().
  */
-#include "store_internal.h"
+#include "store/store_internal.h"
 
-#include "../base/rr_error.h"
+#include "base/rr_assert.h"
+#include "base/rr_error.h"
+#include "base/rr_fault.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -112,7 +114,9 @@ static void conn_get(struct store *s, struct conn *c)
 
 static void conn_put(struct conn *c)
 {
+    RR_ASSERT(!c->in_tx); /* every tx_begin has its tx_end before the connection goes back */
     pthread_mutex_lock(&c->sq->mu);
+    RR_ASSERT(c->sq->in_use[c->slot]);
     c->sq->in_use[c->slot] = false;
     pthread_cond_signal(&c->sq->cv);
     pthread_mutex_unlock(&c->sq->mu);
@@ -120,7 +124,12 @@ static void conn_put(struct conn *c)
 
 static int tx_begin(struct conn *c)
 {
+    RR_ASSERT(!c->in_tx);
     pthread_mutex_lock(&c->sq->write_mu);
+    if (rr_fault(RR_FAULT_STORE_BEGIN)) {
+        pthread_mutex_unlock(&c->sq->write_mu);
+        return RR_ERR_BUSY;
+    }
     int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         pthread_mutex_unlock(&c->sq->write_mu);
@@ -135,6 +144,8 @@ static int tx_end(struct conn *c, int err)
 {
     if (!c->in_tx)
         return err;
+    if (!err && rr_fault(RR_FAULT_STORE_COMMIT))
+        err = RR_ERR_IO;
     if (!err) {
         int rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
         if (rc != SQLITE_OK)
@@ -242,6 +253,10 @@ static void stmt_cache_clear(struct stmt_cache *sc)
 static int q_open(struct conn *c, const char *sql, const struct arg *a, int na, sqlite3_stmt **st)
 {
     bool cached = false;
+    if (rr_fault(RR_FAULT_STORE_PREPARE)) {
+        *st = NULL;
+        return RR_ERR_NOMEM;
+    }
     int rc = stmt_get(c, sql, st, &cached);
     for (int i = 0; rc == SQLITE_OK && i < na; i++) {
         if (a[i].type == 's' && a[i].s && a[i].s[0])
@@ -267,6 +282,8 @@ static int q_open(struct conn *c, const char *sql, const struct arg *a, int na, 
 /* 1 = a row is ready, 0 = done, < 0 = error. */
 static int q_step(sqlite3_stmt *st)
 {
+    if (rr_fault(RR_FAULT_STORE_STEP))
+        return RR_ERR_IO;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         return 1;
@@ -372,7 +389,8 @@ static int q_list(struct conn *c, const char *sql, const struct arg *a, int na, 
             size_t ncap = cap ? cap * 2 : 16;
             if (ncap > max)
                 ncap = max;
-            unsigned char *nb = realloc(buf, ncap * item_size);
+            unsigned char *nb =
+                rr_fault(RR_FAULT_STORE_ALLOC) ? NULL : realloc(buf, ncap * item_size);
             if (!nb) {
                 err = RR_ERR_NOMEM;
                 break;
@@ -837,7 +855,7 @@ static int sq_video_list(struct store *s, const char *user_id, int64_t after_t,
 #define JOB_COLS                                                                                   \
     "id, created_at, coalesce(user_id, ''), kind, payload, state, attempts, max_attempts, "        \
     "run_after, coalesce(lease_until, 0), coalesce(lease_owner, ''), progress, stage, error, "     \
-    "updated_at"
+    "updated_at, coalesce(video_id, '')"
 
 static enum store_job_state job_state_parse(const char *t)
 {
@@ -870,17 +888,18 @@ static void row_job(sqlite3_stmt *st, void *item)
     col_text(st, 12, j->stage, sizeof j->stage);
     col_text(st, 13, j->error, sizeof j->error);
     j->updated_at = sqlite3_column_int64(st, 14);
+    col_text(st, 15, j->video_id, sizeof j->video_id);
 }
 
 static int sq_job_enqueue(struct store *s, const struct store_job *j)
 {
     struct arg a[] = {arg_s(j->id),         arg_i(j->created_at), arg_s(j->user_id),
                       arg_s(j->kind),       arg_s(j->payload),    arg_i(j->max_attempts),
-                      arg_i(j->run_after)};
+                      arg_i(j->run_after),  arg_s(j->video_id)};
     int n = write1(s,
                    "INSERT INTO jobs (id, created_at, user_id, kind, payload, state, "
-                   "max_attempts, run_after, updated_at) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?2)",
+                   "max_attempts, run_after, updated_at, video_id) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?2, ?8)",
                    a, NARGS(a));
     return n < 0 ? n : 0;
 }
@@ -927,6 +946,9 @@ static int sq_job_claim(struct store *s, const char *owner, int64_t lease_ms,
                  u, NARGS(u));
     if (err >= 0)
         err = q_one(&c, "SELECT " JOB_COLS " FROM jobs WHERE id = ?1", u, 1, row_job, out);
+    /* a claimed job is running, leased to its owner, and counts this attempt */
+    RR_ASSERT(err || (out->state == STORE_JOB_RUNNING && strcmp(out->lease_owner, owner) == 0 &&
+                      out->lease_until >= now && out->attempts >= 1));
 out:
     err = tx_end(&c, err);
     conn_put(&c);
@@ -1052,7 +1074,7 @@ static int sq_job_fail(struct store *s, const char *id, const char *owner, const
                        bool permanent, enum store_job_state *state_out)
 {
     int64_t now = store_now(s);
-    struct store_job *j = malloc(sizeof *j);
+    struct store_job *j = rr_fault(RR_FAULT_STORE_ALLOC) ? NULL : malloc(sizeof *j);
     if (!j)
         return RR_ERR_NOMEM;
     struct conn c;
@@ -1088,6 +1110,16 @@ static int sq_job_get(struct store *s, const char *user_id, const char *id, stru
     struct arg a[] = {arg_s(id), arg_s(user_id)};
     return read_one(s,
                     "SELECT " JOB_COLS " FROM jobs WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)",
+                    a, NARGS(a), row_job, out);
+}
+
+static int sq_job_find_for_video(struct store *s, const char *user_id, const char *video_id,
+                                 const char *kind, struct store_job *out)
+{
+    struct arg a[] = {arg_s(video_id), arg_s(kind), arg_s(user_id)};
+    return read_one(s,
+                    "SELECT " JOB_COLS " FROM jobs WHERE video_id = ?1 AND kind = ?2 "
+                    "AND (?3 IS NULL OR user_id = ?3) ORDER BY created_at DESC, id DESC LIMIT 1",
                     a, NARGS(a), row_job, out);
 }
 
@@ -1431,27 +1463,33 @@ static int sq_analytics_span(struct store *s, const char *user_id, char first_da
 
 /* ---- uploads --------------------------------------------------------------------------------- */
 
-#define UPLOAD_COLS "id, user_id, length, upload_offset, metadata, created_at, expires_at"
+#define UPLOAD_COLS                                                                                \
+    "id, user_id, blob_key, length, upload_offset, complete, sha256, metadata, created_at, "       \
+    "expires_at"
 
 static void row_upload(sqlite3_stmt *st, void *item)
 {
     struct store_upload *u = item;
     col_text(st, 0, u->id, sizeof u->id);
     col_text(st, 1, u->user_id, sizeof u->user_id);
-    u->length = sqlite3_column_int64(st, 2);
-    u->offset = sqlite3_column_int64(st, 3);
-    col_text(st, 4, u->metadata, sizeof u->metadata);
-    u->created_at = sqlite3_column_int64(st, 5);
-    u->expires_at = sqlite3_column_int64(st, 6);
+    col_text(st, 2, u->blob_key, sizeof u->blob_key);
+    u->length = sqlite3_column_int64(st, 3);
+    u->offset = sqlite3_column_int64(st, 4);
+    u->complete = sqlite3_column_int64(st, 5) != 0;
+    col_text(st, 6, u->sha256, sizeof u->sha256);
+    col_text(st, 7, u->metadata, sizeof u->metadata);
+    u->created_at = sqlite3_column_int64(st, 8);
+    u->expires_at = sqlite3_column_int64(st, 9);
 }
 
 static int sq_upload_create(struct store *s, const struct store_upload *u)
 {
-    struct arg a[] = {arg_s(u->id),         arg_s(u->user_id),    arg_i(u->length),
-                      arg_s(u->metadata),   arg_i(u->created_at), arg_i(u->expires_at)};
+    struct arg a[] = {arg_s(u->id),       arg_s(u->user_id),    arg_s(u->blob_key),
+                      arg_i(u->length),   arg_s(u->metadata),   arg_i(u->created_at),
+                      arg_i(u->expires_at)};
     int n = write1(s,
                    "INSERT INTO uploads (" UPLOAD_COLS ") "
-                   "VALUES (?1, ?2, ?3, 0, coalesce(?4, ''), ?5, ?6)",
+                   "VALUES (?1, ?2, ?3, ?4, 0, 0, '', coalesce(?5, ''), ?6, ?7)",
                    a, NARGS(a));
     return n < 0 ? n : 0;
 }
@@ -1466,27 +1504,58 @@ static int sq_upload_get(struct store *s, const char *user_id, const char *id,
                     a, NARGS(a), row_upload, out);
 }
 
-static int sq_upload_advance(struct store *s, const char *user_id, const char *id, int64_t from,
-                             int64_t to)
+/* The upload row under the write lock of c (tx open); heap-allocated (~4.5 KB). */
+static int upload_locked(struct conn *c, const char *id, struct store_upload **out)
 {
-    struct store_upload *u = malloc(sizeof *u);
-    if (!u)
+    *out = rr_fault(RR_FAULT_STORE_ALLOC) ? NULL : malloc(sizeof **out);
+    if (!*out)
         return RR_ERR_NOMEM;
+    struct arg a[] = {arg_s(id)};
+    return q_one(c, "SELECT " UPLOAD_COLS " FROM uploads WHERE id = ?1", a, NARGS(a), row_upload,
+                 *out);
+}
+
+static int sq_upload_set_offset(struct store *s, const char *id, int64_t expected, int64_t offset)
+{
+    struct store_upload *u = NULL;
     struct conn c;
     conn_get(s, &c);
-    struct arg a[] = {arg_s(id), arg_s(user_id), arg_i(from), arg_i(to)};
     int err = tx_begin(&c);
     if (!err)
-        err = q_one(&c,
-                    "SELECT " UPLOAD_COLS " FROM uploads WHERE id = ?1 "
-                    "AND (?2 IS NULL OR user_id = ?2)",
-                    a, 2, row_upload, u);
-    if (!err && to > u->length)
+        err = upload_locked(&c, id, &u);
+    if (!err && offset > u->length)
         err = RR_ERR_INVAL;
-    else if (!err && u->offset != from)
+    else if (!err && (u->complete || u->offset != expected))
         err = RR_ERR_CONFLICT;
+    if (!err) {
+        struct arg a[] = {arg_s(id), arg_i(offset)};
+        err = q_exec(&c, "UPDATE uploads SET upload_offset = ?2 WHERE id = ?1", a, NARGS(a));
+        RR_ASSERT(err != 0); /* the row was just read under the same write lock */
+    }
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    free(u);
+    return err;
+}
+
+static int sq_upload_complete(struct store *s, const char *id, const char *sha256)
+{
+    struct store_upload *u = NULL;
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
     if (!err)
-        err = q_exec(&c, "UPDATE uploads SET upload_offset = ?4 WHERE id = ?1", a, NARGS(a));
+        err = upload_locked(&c, id, &u);
+    if (!err && u->complete) {
+        err = strcmp(u->sha256, sha256) == 0 ? 0 : RR_ERR_CONFLICT;
+    } else if (!err && u->offset != u->length) {
+        err = RR_ERR_CONFLICT;
+    } else if (!err) {
+        struct arg a[] = {arg_s(id), arg_s(sha256)};
+        err = q_exec(&c, "UPDATE uploads SET complete = 1, sha256 = ?2 WHERE id = ?1", a,
+                     NARGS(a));
+        RR_ASSERT(err != 0);
+    }
     err = tx_end(&c, err < 0 ? err : 0);
     conn_put(&c);
     free(u);
@@ -1687,7 +1756,8 @@ static const struct store_ops sqlite_ops = {
     .analytics_range = sq_analytics_range,
     .upload_create = sq_upload_create,
     .upload_get = sq_upload_get,
-    .upload_advance = sq_upload_advance,
+    .upload_set_offset = sq_upload_set_offset,
+    .upload_complete = sq_upload_complete,
     .upload_delete = sq_upload_delete,
     .upload_expired = sq_upload_expired,
     .rate_hit = sq_rate_hit,
@@ -1698,4 +1768,5 @@ static const struct store_ops sqlite_ops = {
     .ratelimit_apply = sq_ratelimit_apply,
     .video_fail = sq_video_fail,
     .job_reap_expired = sq_job_reap_expired,
+    .job_find_for_video = sq_job_find_for_video,
 };

@@ -7,9 +7,9 @@
  * backend gets the same contract for free. Cursors are "c1" + 16 hex digits of created_at +
  * the 32-hex id of the last row returned; they are opaque to clients and strictly parsed.
  */
-#include "store_internal.h"
+#include "store/store_internal.h"
 
-#include "../base/rr_error.h"
+#include "base/rr_error.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -422,6 +422,14 @@ int store_job_enqueue(struct store *s, const char *kind, const char *user_id,
                       const char *payload, int max_attempts, int64_t delay_ms,
                       char id_out[STORE_ID_LEN + 1])
 {
+    return store_job_enqueue_video(s, kind, user_id, NULL, payload, max_attempts, delay_ms,
+                                   id_out);
+}
+
+int store_job_enqueue_video(struct store *s, const char *kind, const char *user_id,
+                            const char *video_id, const char *payload, int max_attempts,
+                            int64_t delay_ms, char id_out[STORE_ID_LEN + 1])
+{
     struct store_job *j = NULL;
     int err = text_ok(kind, STORE_NAME_MAX);
     if (!err)
@@ -431,11 +439,14 @@ int store_job_enqueue(struct store *s, const char *kind, const char *user_id,
     if ((user_id && !is_id(user_id)) || max_attempts < 1 ||
         max_attempts > STORE_JOB_ATTEMPTS_MAX || delay_ms < 0 || delay_ms > INT64_MAX / 4)
         return RR_ERR_INVAL;
+    if (video_id && video_id[0] && !is_id(video_id))
+        return RR_ERR_NOTFOUND; /* like any other reference to a video that does not exist */
     j = calloc(1, sizeof *j); /* ~5 KB: keep it off small worker stacks */
     if (!j)
         return RR_ERR_NOMEM;
     store_new_id(j->id);
     store__copy(j->user_id, sizeof j->user_id, user_id);
+    store__copy(j->video_id, sizeof j->video_id, video_id);
     store__copy(j->kind, sizeof j->kind, kind);
     store__copy(j->payload, sizeof j->payload, payload && payload[0] ? payload : "{}");
     j->state = STORE_JOB_QUEUED;
@@ -447,6 +458,16 @@ int store_job_enqueue(struct store *s, const char *kind, const char *user_id,
         memcpy(id_out, j->id, STORE_ID_LEN + 1);
     free(j);
     return err;
+}
+
+int store_job_find_for_video(struct store *s, const char *user_id, const char *video_id,
+                             const char *kind, struct store_job *out)
+{
+    if (!out || text_ok(kind, STORE_NAME_MAX))
+        return RR_ERR_INVAL;
+    if (!is_id(video_id) || (user_id && !is_id(user_id)))
+        return RR_ERR_NOTFOUND;
+    return s->ops->job_find_for_video(s, user_id, video_id, kind, out);
 }
 
 static int owner_ok(const char *owner)
@@ -720,15 +741,29 @@ int store_analytics_span(struct store *s, const char *user_id, char first_day[11
 
 /* ---- uploads --------------------------------------------------------------------------------- */
 
+static bool is_sha256(const char *h)
+{
+    if (!h || strlen(h) != 64)
+        return false;
+    for (int i = 0; i < 64; i++)
+        if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
+            return false;
+    return true;
+}
+
 int store_upload_create(struct store *s, struct store_upload *u)
 {
-    if (!u || !is_id(u->user_id) || u->length < 0 || !terminated(u->metadata, sizeof u->metadata))
+    if (!u || !is_id(u->user_id) || u->length < 0 || u->expires_at < 0 ||
+        !terminated(u->metadata, sizeof u->metadata) ||
+        !terminated(u->blob_key, sizeof u->blob_key) || !u->blob_key[0])
         return RR_ERR_INVAL;
     if (u->id[0] == '\0')
         store_new_id(u->id);
     if (!is_id(u->id))
         return RR_ERR_INVAL;
     u->offset = 0;
+    u->complete = false;
+    u->sha256[0] = '\0';
     u->created_at = store_now(s);
     return s->ops->upload_create(s, u);
 }
@@ -743,14 +778,22 @@ int store_upload_get(struct store *s, const char *user_id, const char *id,
     return s->ops->upload_get(s, user_id, id, out);
 }
 
-int store_upload_advance(struct store *s, const char *user_id, const char *id, int64_t from,
-                         int64_t to)
+int store_upload_set_offset(struct store *s, const char *id, int64_t expected, int64_t offset)
 {
-    if (from < 0 || to < from)
+    if (expected < 0 || offset < 0)
         return RR_ERR_INVAL;
-    if (!is_id(id) || (user_id && !is_id(user_id)))
+    if (!is_id(id))
         return RR_ERR_NOTFOUND;
-    return s->ops->upload_advance(s, user_id, id, from, to);
+    return s->ops->upload_set_offset(s, id, expected, offset);
+}
+
+int store_upload_complete(struct store *s, const char *id, const char *sha256)
+{
+    if (!is_sha256(sha256))
+        return RR_ERR_INVAL;
+    if (!is_id(id))
+        return RR_ERR_NOTFOUND;
+    return s->ops->upload_complete(s, id, sha256);
 }
 
 int store_upload_delete(struct store *s, const char *user_id, const char *id)

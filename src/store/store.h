@@ -101,6 +101,7 @@ struct store_job {
     char id[STORE_ID_LEN + 1];
     char user_id[STORE_ID_LEN + 1]; /* empty for system jobs */
     char kind[STORE_NAME_MAX + 1];
+    char video_id[STORE_ID_LEN + 1]; /* the video the job is about (indexed); "" when none */
     char payload[STORE_PAYLOAD_MAX + 1];
     enum store_job_state state;
     int attempts, max_attempts;
@@ -165,11 +166,17 @@ struct store_analytics_day {
     int64_t score_n;
 };
 
-/* tus upload state. */
+/* tus upload state (src/blob/tus.c). The bytes of an unfinished upload live in the upload
+ * directory; this row is the truth about them: offset counts the bytes that were durable on disk
+ * when it was recorded (0..length), and complete says they were moved to blob_key, whose SHA-256
+ * is sha256. */
 struct store_upload {
     char id[STORE_ID_LEN + 1]; /* empty on create = generate */
     char user_id[STORE_ID_LEN + 1];
+    char blob_key[STORE_KEY_MAX + 1]; /* where the finished bytes go */
     int64_t length, offset;
+    bool complete;
+    char sha256[65]; /* lowercase hex when complete, else "" */
     char metadata[STORE_METADATA_MAX + 1];
     int64_t created_at, expires_at;
 };
@@ -251,6 +258,16 @@ const char *store_job_state_name(enum store_job_state st);
 int store_job_enqueue(struct store *s, const char *kind, const char *user_id,
                       const char *payload, int max_attempts, int64_t delay_ms,
                       char id_out[STORE_ID_LEN + 1]);
+/* The same, linked to a video (jobs.video_id, indexed; video_id NULL or "" = none): deleting the
+ * video deletes its jobs, store_job_find_for_video finds them. NOTFOUND when the video does not
+ * exist. */
+int store_job_enqueue_video(struct store *s, const char *kind, const char *user_id,
+                            const char *video_id, const char *payload, int max_attempts,
+                            int64_t delay_ms, char id_out[STORE_ID_LEN + 1]);
+/* The newest job of `kind` linked to video_id (one indexed lookup). user_id NULL = system
+ * access. NOTFOUND when there is none. */
+int store_job_find_for_video(struct store *s, const char *user_id, const char *video_id,
+                             const char *kind, struct store_job *out);
 /* Atomically take the oldest runnable job: queued with run_after <= now, or running with an
  * expired lease. Sets lease_owner = owner, lease_until = now + lease_ms, attempts += 1.
  * Expired-lease jobs that already used all attempts are moved to dead instead. NOTFOUND when
@@ -326,17 +343,23 @@ int store_analytics_span(struct store *s, const char *user_id, char first_day[11
 
 /* ---- uploads (tus) -------------------------------------------------------------------------- */
 
-/* Fills u->id (if empty), offset = 0, created_at. length >= 0; expires_at absolute. */
+/* Fills u->id (if empty), offset = 0, complete = false, sha256 = "", created_at. length >= 0,
+ * blob_key non-empty, expires_at absolute. CONFLICT when the id is taken. */
 int store_upload_create(struct store *s, struct store_upload *u);
+/* user_id NULL = system access. */
 int store_upload_get(struct store *s, const char *user_id, const char *id,
                      struct store_upload *out);
-/* Move the offset from `from` to `to` atomically: CONFLICT when the stored offset is not `from`
- * (a concurrent PATCH won), INVAL when to < from or to > length. */
-int store_upload_advance(struct store *s, const char *user_id, const char *id, int64_t from,
-                         int64_t to);
+/* Compare-and-set of the durable offset (system access): CONFLICT when the stored offset is no
+ * longer `expected` (another writer moved it) or the upload is complete; INVAL unless
+ * 0 <= offset <= length. Moving backwards is allowed (bytes found missing on disk). */
+int store_upload_set_offset(struct store *s, const char *id, int64_t expected, int64_t offset);
+/* Record that the bytes were moved to blob_key with this SHA-256 (system access). CONFLICT
+ * unless offset == length, or when already complete with another hash; completing again with
+ * the same hash succeeds (finishing is idempotent). */
+int store_upload_complete(struct store *s, const char *id, const char *sha256);
 /* user_id NULL = system access. */
 int store_upload_delete(struct store *s, const char *user_id, const char *id);
-/* Up to max ids of uploads with expires_at <= now (garbage collection). */
+/* Up to max ids of uploads with expires_at <= now, oldest first (garbage collection). */
 int store_upload_expired(struct store *s, char (*ids)[STORE_ID_LEN + 1], size_t max, size_t *n);
 
 /* ---- rate counters (login throttling, per-IP limits) -------------------------------------- */
@@ -447,8 +470,8 @@ struct store_ops {
     int (*upload_create)(struct store *s, const struct store_upload *u);
     int (*upload_get)(struct store *s, const char *user_id, const char *id,
                       struct store_upload *out);
-    int (*upload_advance)(struct store *s, const char *user_id, const char *id, int64_t from,
-                          int64_t to);
+    int (*upload_set_offset)(struct store *s, const char *id, int64_t expected, int64_t offset);
+    int (*upload_complete)(struct store *s, const char *id, const char *sha256);
     int (*upload_delete)(struct store *s, const char *user_id, const char *id);
     int (*upload_expired)(struct store *s, char (*ids)[STORE_ID_LEN + 1], size_t max,
                           size_t *n);
@@ -472,6 +495,9 @@ struct store_ops {
     int (*video_fail)(struct store *s, const char *id, const char *error);
     int (*job_reap_expired)(struct store *s, char (*ids)[STORE_ID_LEN + 1], size_t max,
                             size_t *n);
+    /* added with jobs.video_id (migration "jobs_video") */
+    int (*job_find_for_video)(struct store *s, const char *user_id, const char *video_id,
+                              const char *kind, struct store_job *out);
 };
 
 /* The common head of every backend object (backends embed it first). Callers treat it as

@@ -5,7 +5,7 @@
 #ifndef RR_STORE_INTERNAL_H
 #define RR_STORE_INTERNAL_H
 
-#include "store.h"
+#include "store/store.h"
 
 struct store_migration {
     int version;      /* 1, 2, 3, ... without gaps */

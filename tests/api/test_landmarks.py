@@ -1,5 +1,6 @@
-"""The analysis outputs the dashboard replays: GET /v1/videos/{id}/landmarks (the compact pose
-track "repright.landmarks/1", docs/internals/web.md) and GET /v1/videos/{id}/report, from a real
+"""The analysis outputs the dashboard replays: GET /v1/videos/{id}/landmarks (the compact replay
+track, "repright.pose/1" as landmarks_file_write_track writes it: docs/landmarks-format.md,
+docs/internals/web.md) and GET /v1/videos/{id}/report, from a real
 analysed clip (squat_side_BAD_heels_k_i002.mp4); owner only (other users 404, anonymous 401);
 404 before analysis; gone with the video. Skips without ../shared media or the lite model."""
 from conftest import assert_error, new_user
@@ -30,25 +31,30 @@ def test_landmark_track_and_report_of_an_analysed_clip(server_factory):
     assert r.status_code == 200, r.text
     assert r.headers["Content-Type"].startswith("application/json")
     track = r.json()
-    assert track["schema"] == "repright.landmarks/1"
+    assert track["schema"] == "repright.pose/1"
     assert (track["width"], track["height"]) == (1280, 720)
     assert 20 < track["fps"] < 61
-    assert track["stride"] == 1
     frames = track["frames"]
-    assert len(frames) == v["report"]["frames"]["total"]
-    times = [f[0] for f in frames]
+    assert len(frames) == v["report"]["frames"]["total"]  # short clip: every frame
+    times = [f["t_ms"] for f in frames]
     assert times == sorted(times) and times[0] >= 0
     assert abs(times[-1] / 1000.0 - v["report"]["duration_s"]) < 0.2
-    posed = [f[1] for f in frames if f[1] is not None]
+    posed = [f for f in frames if f["pose"]]
     assert len(posed) >= 0.9 * len(frames)
-    for lm in posed:
-        assert len(lm) == 33 * 3
-        for i in range(33):
-            assert -0.5 < lm[3 * i] < 1.5 and -0.5 < lm[3 * i + 1] < 1.5
-            assert 0 <= lm[3 * i + 2] <= 1
+    for f in posed:
+        assert 0 <= f["score"] <= 1
+        assert "world_landmarks" not in f  # the track carries the image landmarks only
+        lm = f["landmarks"]
+        assert len(lm) == 33
+        for p in lm:
+            if p is None:  # not found
+                continue
+            assert len(p) == 4  # x, y, z, visibility
+            assert -0.5 < p[0] < 1.5 and -0.5 < p[1] < 1.5
+            assert 0 <= p[3] <= 1
     # a squat seen from the side: hips (23/24) above knees (25/26) above ankles (27/28)
-    mid = posed[len(posed) // 2]
-    assert mid[23 * 3 + 1] < mid[27 * 3 + 1] and mid[25 * 3 + 1] < mid[27 * 3 + 1]
+    mid = posed[len(posed) // 2]["landmarks"]
+    assert mid[23][1] < mid[27][1] and mid[25][1] < mid[27][1]
     assert len(r.content) < 1000 * len(frames)  # compact: well under 1 KB per frame
 
     for path in ("landmarks", "report"):

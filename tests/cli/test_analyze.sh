@@ -19,8 +19,8 @@ expect "analyze --threads 0" 64 "--threads" "$BIN" analyze x.mp4 --threads 0
 
 MODELS=${REPRIGHT_MODEL_DIR:-${HOME:-/root}/.cache/repright/models}
 if [ ! -f "$MODELS/pose_detection.tflite" ] || [ ! -f "$MODELS/pose_landmark_full.tflite" ]; then
-  echo "SKIP: test_analyze: models not found in $MODELS (run scripts/setup.sh)"
-  finish 77
+  skip "test_analyze: models not found in $MODELS (run scripts/setup.sh)"
+  finish
 fi
 
 expect "missing file" 2 "cannot decode" "$BIN" analyze "$TMP/missing.mp4"
@@ -37,8 +37,8 @@ fi
 
 CLIP="$SHARED/media/videos/squat_side_BAD_heels_k_i002.mp4"
 if [ ! -f "$CLIP" ]; then
-  echo "SKIP: test_analyze: $CLIP not found (../shared is absent)"
-  finish 77
+  skip "test_analyze: $CLIP not found (../shared is absent)"
+  finish
 fi
 head -c 200000 "$CLIP" >"$TMP/truncated.mp4"
 expect "truncated mp4" 2 "cannot decode" "$BIN" analyze "$TMP/truncated.mp4"
@@ -95,4 +95,4 @@ if command -v ffprobe >/dev/null; then
 fi
 expect "overlay into a missing directory" 64 "cannot write" "$BIN" analyze "$CLIP" --overlay "$TMP/no/such/o.mp4"
 expect "thumbnails into a missing directory" 64 "cannot write" "$BIN" analyze "$CLIP" --thumbs "$TMP/nothere"
-finish 0
+finish

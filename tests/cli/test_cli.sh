@@ -2,8 +2,8 @@
 # test_cli.sh - the `repright` command line: global flags, the command table, `pose` argument
 # errors and exit codes on bad input (no models needed), then real runs (models needed: a person
 # photo -> 33 landmarks in valid JSON, a blank picture -> exit 3, a clip -> one frame per video
-# frame). Usage: test_cli.sh PATH/TO/repright. Exit 0 all passed, 1 a check failed, 77 the
-# model-dependent part was skipped (a SKIP line says why; the checks before it still ran).
+# frame). Usage: test_cli.sh PATH/TO/repright. Exit 0 all passed, 1 a check failed, 77 a part
+# was skipped (a SKIP line says why; the checks before it still ran).
 set -u
 BIN=${1:?usage: test_cli.sh PATH/TO/repright}
 SHARED=${RR_SHARED_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/../shared}
@@ -45,18 +45,18 @@ expect "random bytes" 2 "not a supported" "$BIN" pose "$TMP/random.bin"
 MODELS=${REPRIGHT_MODEL_DIR:-${HOME:-/root}/.cache/repright/models}
 if [ ! -f "$MODELS/pose_detection.tflite" ] || [ ! -f "$MODELS/pose_landmark_full.tflite" ] ||
    [ ! -f "$MODELS/pose_landmark_lite.tflite" ]; then
-  echo "SKIP: test_cli: models not found in $MODELS (run scripts/setup.sh)"
-  finish 77
+  skip "test_cli: models not found in $MODELS (run scripts/setup.sh)"
+  finish
 fi
 if ! command -v python3 >/dev/null; then
-  echo "SKIP: test_cli: python3 not found (needed to check the JSON)"
-  finish 77
+  skip "test_cli: python3 not found (needed to check the JSON)"
+  finish
 fi
 PERSON=/usr/share/doc/opencv-doc/examples/data/messi5.jpg
 [ -f "$PERSON" ] || PERSON=$SHARED/media/mediapipe/tfjs_pose.jpg
 if [ ! -f "$PERSON" ]; then
-  echo "SKIP: test_cli: no photo of a person (opencv-doc's messi5.jpg or ../shared)"
-  finish 77
+  skip "test_cli: no photo of a person (opencv-doc's messi5.jpg or ../shared)"
+  finish
 fi
 
 expect "pose on a photo of a person (table)" 0 "left_knee" "$BIN" pose "$PERSON"
@@ -117,6 +117,6 @@ PY
   head -c 200000 "$CLIP" >"$TMP/cut.mp4"
   expect "truncated video" 2 "cut.mp4" "$BIN" pose "$TMP/cut.mp4"
 else
-  echo "SKIP: test_cli: video cases: $CLIP not found"
+  skip "test_cli: video cases: $CLIP not found"
 fi
-finish 0
+finish

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test_landmarks.sh - `repright analyze --landmarks FILE` and `--save-landmarks FILE`
 # (docs/landmarks-format.md): usage errors (64), unreadable or malformed files (2, with the
-# reason), a file without a pose (3), an analysis fixture read directly and converted to
-# repright.pose/1 (0, same report), then with models and ../shared: the --save-landmarks round
+# reason), a file without a pose (3), an analysis fixture (repright.pose/1 arrays) read directly
+# and rewritten with object landmarks (0, same report), then with models and ../shared: the --save-landmarks round
 # trip on a real clip prints the same report as the video run, text and JSON, apart from the
 # lines that name the input.
 # Usage: test_landmarks.sh PATH/TO/repright. Exit 0 passed, 1 failed, 77 skipped part (SKIP line).
@@ -53,14 +53,14 @@ expect "time going backwards" 2 "frame 1: time goes backwards" \
 printf '{"schema":"repright.pose/1","width":640,"height":480,"frames":[%s,%s]}' \
   '{"t_ms":0,"pose":false}' '{"t_ms":33.3}' >"$TMP/nobody.json"
 expect "no pose in any frame" 3 "no person found" "$BIN" analyze --landmarks "$TMP/nobody.json"
-expect "a series/1 fixture" 0 "heels_rise" "$BIN" analyze --landmarks "$FIX/squat_side_heels.json"
-expect "a series/1 fixture, JSON" 0 '"landmarks":' \
+expect "a fixture" 0 "heels_rise" "$BIN" analyze --landmarks "$FIX/squat_side_heels.json"
+expect "a fixture, JSON" 0 '"landmarks":' \
   "$BIN" analyze --landmarks "$FIX/squat_side_heels.json" --json
 cp "$TMP/out" "$TMP/series.report.json"
 
 if ! command -v python3 >/dev/null; then
-  echo "SKIP: test_landmarks: python3 not found (needed to convert and compare JSON)"
-  finish 77
+  skip "test_landmarks: python3 not found (needed to convert and compare JSON)"
+  finish
 fi
 
 # Reports equal apart from "source" (python3 A B [EXPECT_EXERCISE])
@@ -79,18 +79,18 @@ assert sb["frames"] == sa["frames"] and sb["frames_with_pose"] == sa["frames_wit
 PY
 }
 
-# the fixture converted to repright.pose/1 by hand: objects on even frames, arrays on odd ones
+# the fixture rewritten by hand: objects on even frames, arrays on odd ones, a label each
 python3 - "$FIX/squat_side_heels.json" "$TMP/converted.pose.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 frames = []
 for i, f in enumerate(s["frames"]):
-    fr = {"t_ms": f["t"]}
-    if "i" not in f:
+    fr = {"t_ms": f["t_ms"]}
+    if "landmarks" not in f or f.get("pose") is False:
         fr["pose"] = False
     else:
-        for key, src in (("landmarks", f["i"]), ("world_landmarks", f["w"])):
-            q = [src[4 * k:4 * k + 4] for k in range(33)]
+        for key in ("landmarks", "world_landmarks"):
+            q = f[key]
             fr[key] = ([{"x": x, "y": y, "z": z, "visibility": v} for x, y, z, v in q]
                        if i % 2 == 0 else q)
         fr["label"] = "squat"
@@ -115,13 +115,13 @@ else echo "FAIL: re-saved landmark file gives another report"; FAILS=$((FAILS + 
 # --- the round trip on a real clip (models and ../shared) ------------------------------------
 MODELS=${REPRIGHT_MODEL_DIR:-${HOME:-/root}/.cache/repright/models}
 if [ ! -f "$MODELS/pose_detection.tflite" ] || [ ! -f "$MODELS/pose_landmark_lite.tflite" ]; then
-  echo "SKIP: test_landmarks: models not found in $MODELS (run scripts/setup.sh)"
-  finish 77
+  skip "test_landmarks: models not found in $MODELS (run scripts/setup.sh)"
+  finish
 fi
 CLIP="$SHARED/media/videos/squat_side_BAD_heels_k_i002.mp4"
 if [ ! -f "$CLIP" ]; then
-  echo "SKIP: test_landmarks: $CLIP not found (../shared is absent)"
-  finish 77
+  skip "test_landmarks: $CLIP not found (../shared is absent)"
+  finish
 fi
 expect "video --json --save-landmarks" 0 "" \
   "$BIN" analyze "$CLIP" --model lite --json --save-landmarks "$TMP/clip.pose.json"
@@ -144,4 +144,4 @@ else
   echo "FAIL: text reports differ"; diff "$TMP/video.txt" "$TMP/landmarks.txt" | head -10
   FAILS=$((FAILS + 1))
 fi
-finish 0
+finish

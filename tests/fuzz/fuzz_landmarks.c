@@ -1,13 +1,14 @@
 /*
  * fuzz_landmarks.c - libFuzzer target for landmarks_file_parse: arbitrary bytes as a landmark
- * file (repright.pose/1, series/1 or a MediaPipe dump).
+ * file (repright.pose/1 or a MediaPipe dump).
  *
  * Any input must be refused with CORRUPT or TOOBIG and a message, with nothing allocated, or
  * accepted with frames that keep every documented invariant (checked here, so a reader bug
  * aborts instead of passing silently). An accepted series is then written and read back: the
  * result must equal it in every field the format carries, and writing that again must give the
- * same text. Seeds: tests/fuzz/corpus/fuzz_landmarks (each variant, nulls, labels, a few broken
- * files).
+ * same text; its replay track (the compact style) must read back with the same frames, times
+ * and poses. Seeds: tests/fuzz/corpus/fuzz_landmarks (each variant, nulls, labels, a track, a
+ * few broken files).
  */
 #include <math.h>
 #include <stdint.h>
@@ -132,6 +133,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *again = landmarks_file_write(g, m, labels2, &info2);
     check(again != NULL && strcmp(again, out) == 0);
     free(again);
+    free(g);
+    g = NULL;
+    char *track = landmarks_file_write_track(f, n, info.fps, info.width, info.height);
+    check(track != NULL);
+    rc = landmarks_file_parse(track, strlen(track), &g, &m, NULL, NULL, msg, sizeof msg);
+    size_t stride = n > LANDMARKS_FILE_TRACK_MAX_FRAMES
+                        ? (n + LANDMARKS_FILE_TRACK_MAX_FRAMES - 1) / LANDMARKS_FILE_TRACK_MAX_FRAMES
+                        : 1;
+    check(rc == 0 && m == (n + stride - 1) / stride);
+    for (size_t i = 0; i < m; i++)
+        check(g[i].t_us == f[i * stride].t_us && g[i].has_pose == f[i * stride].has_pose);
+    free(track);
     free(out);
     free(g);
     free(labels2);

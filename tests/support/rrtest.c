@@ -1,9 +1,19 @@
 /* rrtest.c - see rrtest.h. */
 #include "rrtest.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+static int skipped;
 
 static int exists(const char *p)
 {
@@ -11,18 +21,46 @@ static int exists(const char *p)
     return stat(p, &st) == 0;
 }
 
-const char *rrtest_require_shared(const char *test, const char *rel, char *buf, size_t len)
+static void vskip(const char *test, const char *fmt, va_list ap)
 {
-    snprintf(buf, len, "%s/%s", RR_SHARED_DIR, rel);
-    if (!exists(buf)) {
-        printf("SKIP: %s: %s not found (../shared is absent on this machine)\n", test, buf);
-        fflush(stdout);
-        exit(RRTEST_SKIP_CODE);
-    }
-    return buf;
+    printf("SKIP: %s: ", test);
+    vprintf(fmt, ap);
+    printf("\n");
+    fflush(stdout);
+    skipped = 1;
 }
 
-const char *rrtest_require_model(const char *test, const char *file, char *buf, size_t len)
+void rrtest_skip(const char *test, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vskip(test, fmt, ap);
+    va_end(ap);
+}
+
+void rrtest_skip_case(const char *test, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vskip(test, fmt, ap);
+    va_end(ap);
+    skip();
+}
+
+int rrtest_status(int failed)
+{
+    return failed ? 1 : skipped ? RRTEST_SKIP_CODE : 0;
+}
+
+/* ../shared/<rel> into buf; 1 when it exists. */
+static int shared_path(const char *rel, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s", RR_SHARED_DIR, rel);
+    return exists(buf);
+}
+
+/* The model directory into buf; 1 when <dir>/<file> exists (its path into path). */
+static int model_path(const char *file, char *buf, size_t len, char *path, size_t plen)
 {
     const char *env = getenv("REPRIGHT_MODEL_DIR");
     const char *home = getenv("HOME");
@@ -30,14 +68,48 @@ const char *rrtest_require_model(const char *test, const char *file, char *buf, 
         snprintf(buf, len, "%s", env);
     else
         snprintf(buf, len, "%s/.cache/repright/models", home ? home : "/root");
-    char p[4096];
-    snprintf(p, sizeof p, "%s/%s", buf, file);
-    if (!exists(p)) {
-        printf("SKIP: %s: model %s not found (run scripts/setup.sh)\n", test, p);
-        fflush(stdout);
+    snprintf(path, plen, "%s/%s", buf, file);
+    return exists(path);
+}
+
+const char *rrtest_require_shared(const char *test, const char *rel, char *buf, size_t len)
+{
+    if (!shared_path(rel, buf, len)) {
+        rrtest_skip(test, "%s not found (../shared is absent on this machine)", buf);
         exit(RRTEST_SKIP_CODE);
     }
     return buf;
+}
+
+const char *rrtest_require_model(const char *test, const char *file, char *buf, size_t len)
+{
+    char p[4096];
+    if (!model_path(file, buf, len, p, sizeof p)) {
+        rrtest_skip(test, "model %s not found (run scripts/setup.sh)", p);
+        exit(RRTEST_SKIP_CODE);
+    }
+    return buf;
+}
+
+const char *rrtest_case_shared(const char *test, const char *rel, char *buf, size_t len)
+{
+    if (!shared_path(rel, buf, len))
+        rrtest_skip_case(test, "%s not found (../shared is absent on this machine)", buf);
+    return buf;
+}
+
+const char *rrtest_case_model(const char *test, const char *file, char *buf, size_t len)
+{
+    char p[4096];
+    if (!model_path(file, buf, len, p, sizeof p))
+        rrtest_skip_case(test, "model %s not found (run scripts/setup.sh)", p);
+    return buf;
+}
+
+void rrtest_case_tool(const char *test, const char *path)
+{
+    if (access(path, X_OK) != 0)
+        rrtest_skip_case(test, "%s not installed", path);
 }
 
 char *rrtest_read_file(const char *path, size_t max, size_t *len)

@@ -3,11 +3,11 @@
  * rr_native_report; the test finds it through RR_NATIVE_REPORT).
  *
  *   rr_native_report SERIES.json [EXERCISE]   batch analysis of a pose series (MediaPipe
- *                                             reference dump or repright.series/1, read by
+ *                                             reference dump or repright.pose/1, read by
  *                                             tests/unit/analysis/series_load.h) -> report JSON
  *                                             (src/analysis/report_write.c) on stdout
  *   rr_native_report --synth KIND OUT.json    write a synthetic series (tests/unit/analysis/
- *                                             synth.h) as repright.series/1; KIND: squat_front,
+ *                                             synth.h) as repright.pose/1; KIND: squat_front,
  *                                             squat_side_heels, squat_gaps, no_pose, long_squat
  * Exit 0 on success, 1 on a usage, input or analysis error (message on stderr).
  */
@@ -18,37 +18,64 @@
 #include "analysis/analysis.h"
 #include "analysis/report_write.h"
 #include "base/rr_error.h"
+#include "base/rr_json.h"
 #include "series_load.h"
 #include "synth.h"
 
 #define SYNTH_MAX (130 * 30)
 
-static int write_lms(FILE *f, const char *key, const struct rr_landmark *lm)
+static void write_lms(struct rr_json *j, const char *key, const struct rr_landmark *lm)
 {
-    fprintf(f, ",\"%s\":[", key);
-    for (int k = 0; k < RR_NUM_LANDMARKS; k++)
-        fprintf(f, "%s%.9g,%.9g,%.9g,%.9g", k ? "," : "", (double)lm[k].x, (double)lm[k].y,
-                (double)lm[k].z, (double)lm[k].visibility);
-    return fputc(']', f) == EOF ? -1 : 0;
+    rr_json_key(j, key);
+    rr_json_array_begin(j);
+    for (int k = 0; k < RR_NUM_LANDMARKS; k++) {
+        rr_json_array_begin(j);
+        rr_json_real_digits(j, (double)lm[k].x, 9); /* 9 digits: every float reads back */
+        rr_json_real_digits(j, (double)lm[k].y, 9);
+        rr_json_real_digits(j, (double)lm[k].z, 9);
+        rr_json_real_digits(j, (double)lm[k].visibility, 9);
+        rr_json_array_end(j);
+    }
+    rr_json_array_end(j);
 }
 
+/* The series as repright.pose/1 (docs/landmarks-format.md), one frame a line. */
 static int write_series(const char *path, const struct rr_pose_frame *fr, size_t n)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    fprintf(f, "{\"format\":\"repright.series/1\",\"width\":%d,\"height\":%d,\"frames\":[",
-            n ? fr[0].width : 0, n ? fr[0].height : 0);
+    struct rr_json j;
+    rr_json_init(&j, NULL, 0, (size_t)256 << 20);
+    rr_json_object_begin(&j);
+    RR_JSON_KEY(&j, "schema");
+    rr_json_string(&j, "repright.pose/1");
+    RR_JSON_KEY(&j, "width");
+    rr_json_int(&j, n ? fr[0].width : 0);
+    RR_JSON_KEY(&j, "height");
+    rr_json_int(&j, n ? fr[0].height : 0);
+    RR_JSON_KEY(&j, "frames");
+    rr_json_array_begin_lines(&j);
     for (size_t i = 0; i < n; i++) {
-        fprintf(f, "%s{\"t\":%.17g", i ? "," : "", (double)fr[i].t_us / 1000.0);
+        rr_json_object_begin(&j);
+        RR_JSON_KEY(&j, "t_ms");
+        rr_json_scaled(&j, fr[i].t_us, 3);
+        RR_JSON_KEY(&j, "pose");
+        rr_json_bool(&j, fr[i].has_pose);
         if (fr[i].has_pose) {
-            write_lms(f, "i", fr[i].image);
-            write_lms(f, "w", fr[i].world);
+            write_lms(&j, "landmarks", fr[i].image);
+            write_lms(&j, "world_landmarks", fr[i].world);
         }
-        fputc('}', f);
+        rr_json_object_end(&j);
     }
-    fputs("]}\n", f);
-    return fclose(f) == 0 ? 0 : -1;
+    rr_json_array_end(&j);
+    rr_json_object_end(&j);
+    rr_json_raw(&j, "\n", 1);
+    size_t len = 0;
+    char *text = rr_json_detach(&j, &len);
+    FILE *f = text ? fopen(path, "w") : NULL;
+    int bad = !f || fwrite(text, 1, len, f) != len;
+    if (f && fclose(f) != 0)
+        bad = 1;
+    free(text);
+    return bad ? -1 : 0;
 }
 
 static size_t synth(const char *kind, struct rr_pose_frame *fr)

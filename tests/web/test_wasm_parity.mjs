@@ -10,13 +10,14 @@
 // count, reps are announced in order once judged. Records the live per-push cost over a
 // 2-minute series.
 // FAILS (not skips) when the WASM build or the native tool is missing: emcc is a build
-// dependency. Reference clips are skipped (SKIP line) when ../shared is absent.
+// dependency. Reference clips are skipped (SKIP line, exit 77 after the synthetic series pass)
+// when ../shared is absent.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ENV, run, sharedDir, recordMeasurement } from '../browser/lib/harness.mjs';
+import { ENV, run, sharedDir, recordMeasurement, skipPart } from '../browser/lib/harness.mjs';
 
 const TOL = 0.01;
 
@@ -24,14 +25,17 @@ function assert(cond, msg) {
   if (!cond) throw new Error(msg);
 }
 
-// Load a series the way tests/unit/analysis/series_load.h does (MediaPipe dump or compact).
+// Load a series the way tests/unit/analysis/series_load.h does (MediaPipe dump or repright.pose/1).
 function loadSeries(file) {
   const root = JSON.parse(fs.readFileSync(file, 'utf8'));
   const objs = (a) => a.map((p) => ({ x: p.x, y: p.y, z: p.z, visibility: p.visibility }));
-  const flat = (a) => Array.from({ length: 33 }, (_, k) => ({ x: a[4 * k], y: a[4 * k + 1], z: a[4 * k + 2], visibility: a[4 * k + 3] }));
-  if (typeof root.format === 'string') {
-    return root.frames.map((f) => ({ tMs: f.t, width: root.width, height: root.height,
-      image: f.i ? flat(f.i) : null, world: f.i ? flat(f.w) : null }));
+  const arrs = (a) => a.map((p) => ({ x: p[0], y: p[1], z: p[2], visibility: p[3] }));
+  if (typeof root.schema === 'string') {
+    return root.frames.map((f) => {
+      const ok = f.pose !== false && Array.isArray(f.landmarks) && Array.isArray(f.world_landmarks);
+      return { tMs: f.t_ms, width: f.width ?? root.width, height: f.height ?? root.height,
+        image: ok ? arrs(f.landmarks) : null, world: ok ? arrs(f.world_landmarks) : null };
+    });
   }
   return root.frames.map((f) => {
     const ok = f.detected === true && Array.isArray(f.landmarks) && Array.isArray(f.worldLandmarks);
@@ -144,7 +148,7 @@ await run('wasm_parity', async () => {
   cases.push({ name: 'synth:no_pose(given)', file: cases[3].file, exercise: 'squat' });
   const shared = sharedDir();
   if (!shared) {
-    console.log(`SKIP: ../shared/media is absent (RR_SHARED_DIR=${ENV.shared || 'unset'}): reference clips not compared, synthetic series only`);
+    skipPart(`../shared/media is absent (RR_SHARED_DIR=${ENV.shared || 'unset'}): reference clips not compared, synthetic series only`);
   } else {
     const gt = JSON.parse(fs.readFileSync(path.join(shared, 'media', 'ground_truth.json'), 'utf8'));
     const refDir = path.join(shared, 'media', 'reference');

@@ -47,10 +47,16 @@ static const char *set_error(int err, const char *what)
     return NULL;
 }
 
-static const char *hand_out(struct rr_jbuf *jb, const char *what)
+/* A writer for one answer (rr_json.h), capped like a report. */
+static void answer_init(struct rr_json *j)
 {
-    int err = jb->err;
-    char *s = jbuf_release(jb);
+    rr_json_init(j, NULL, 0, ANALYSIS_REPORT_MAX_BYTES);
+}
+
+static const char *hand_out(struct rr_json *j, const char *what)
+{
+    int err = rr_json_finish(j);
+    char *s = rr_json_detach(j, NULL);
     if (!s)
         return set_error(err ? err : RR_ERR_NOMEM, what);
     free(g_text);
@@ -103,16 +109,13 @@ const char *rr_wasm_exercises(void)
 {
     const char *const *names = NULL;
     int n = analysis_exercises(&names);
-    struct rr_jbuf jb;
-    jbuf_init(&jb);
-    jbuf_raw(&jb, "[");
-    for (int i = 0; i < n; i++) {
-        if (i)
-            jbuf_raw(&jb, ",");
-        jbuf_str(&jb, names[i]);
-    }
-    jbuf_raw(&jb, "]");
-    return hand_out(&jb, "exercises");
+    struct rr_json j;
+    answer_init(&j);
+    rr_json_array_begin(&j);
+    for (int i = 0; i < n; i++)
+        rr_json_string(&j, names[i]);
+    rr_json_array_end(&j);
+    return hand_out(&j, "exercises");
 }
 
 struct analysis_live *rr_wasm_live_new(const char *exercise)
@@ -142,33 +145,26 @@ const char *rr_wasm_live_push(struct analysis_live *lv, const float *frame)
         return set_error(err, err == RR_ERR_TOOBIG ? "push (session full)"
                                               : err == RR_ERR_INVAL ? "push (frame out of time order)"
                                                                     : "push");
-    struct rr_jbuf jb;
-    jbuf_init(&jb);
-    jbuf_raw(&jb, "{");
-    jbuf_key(&jb, "new_reps");
-    jbuf_raw(&jb, "[");
-    for (size_t k = 0; k < st.n_new; k++) {
-        if (k)
-            jbuf_raw(&jb, ",");
-        analysis_write_rep(&jb, &st.report->reps[st.first_new + k]);
-    }
-    jbuf_raw(&jb, "],");
-    jbuf_key(&jb, "reps");
-    jbuf_int(&jb, st.reps);
-    jbuf_raw(&jb, ",");
-    jbuf_key(&jb, "exercise");
-    jbuf_str(&jb, st.exercise);
-    jbuf_raw(&jb, ",");
-    jbuf_key(&jb, "phase");
-    jbuf_str(&jb, analysis_live_phase_name(st.phase));
-    jbuf_raw(&jb, ",");
-    jbuf_key(&jb, "frames");
-    jbuf_int(&jb, (long long)st.n_frames);
-    jbuf_raw(&jb, ",");
-    jbuf_key(&jb, "reran");
-    jbuf_raw(&jb, st.reran ? "true" : "false");
-    jbuf_raw(&jb, "}");
-    return hand_out(&jb, "push");
+    struct rr_json j;
+    answer_init(&j);
+    rr_json_object_begin(&j);
+    RR_JSON_KEY(&j, "new_reps");
+    rr_json_array_begin(&j);
+    for (size_t k = 0; k < st.n_new; k++)
+        analysis_write_rep(&j, &st.report->reps[st.first_new + k]);
+    rr_json_array_end(&j);
+    RR_JSON_KEY(&j, "reps");
+    rr_json_int(&j, st.reps);
+    RR_JSON_KEY(&j, "exercise");
+    rr_json_string(&j, st.exercise);
+    RR_JSON_KEY(&j, "phase");
+    rr_json_string(&j, analysis_live_phase_name(st.phase));
+    RR_JSON_KEY(&j, "frames");
+    rr_json_uint(&j, st.n_frames);
+    RR_JSON_KEY(&j, "reran");
+    rr_json_bool(&j, st.reran);
+    rr_json_object_end(&j);
+    return hand_out(&j, "push");
 }
 
 const char *rr_wasm_live_report(struct analysis_live *lv)
@@ -177,10 +173,10 @@ const char *rr_wasm_live_report(struct analysis_live *lv)
     int err = analysis_live_report(lv, &r);
     if (err)
         return set_error(err, "report");
-    struct rr_jbuf jb;
-    jbuf_init(&jb);
-    analysis_write_report(&jb, r);
-    return hand_out(&jb, "report");
+    struct rr_json j;
+    answer_init(&j);
+    analysis_write_report(&j, r);
+    return hand_out(&j, "report");
 }
 
 void rr_wasm_live_free(struct analysis_live *lv)
@@ -212,9 +208,9 @@ const char *rr_wasm_analyze(const float *frames, int n, const char *exercise)
     if (err)
         return set_error(err, err == RR_ERR_INVAL ? "analyze (unknown exercise or frames out of order)"
                                              : "analyze");
-    struct rr_jbuf jb;
-    jbuf_init(&jb);
-    analysis_write_report(&jb, r);
+    struct rr_json j;
+    answer_init(&j);
+    analysis_write_report(&j, r);
     analysis_report_free(r);
-    return hand_out(&jb, "analyze");
+    return hand_out(&j, "analyze");
 }

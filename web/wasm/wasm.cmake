@@ -20,7 +20,8 @@ file(GLOB RR_WASM_SRCS CONFIGURE_DEPENDS
 file(GLOB RR_WASM_HDRS CONFIGURE_DEPENDS
      "${CMAKE_SOURCE_DIR}/src/analysis/*.h" "${CMAKE_SOURCE_DIR}/src/base/*.h")
 list(APPEND RR_WASM_SRCS "${CMAKE_SOURCE_DIR}/src/base/rr_error.c"
-     "${CMAKE_SOURCE_DIR}/src/base/rr_landmarks.c" "${CMAKE_CURRENT_LIST_DIR}/rr_wasm.c"
+     "${CMAKE_SOURCE_DIR}/src/base/rr_landmarks.c" "${CMAKE_SOURCE_DIR}/src/base/rr_buf.c"
+     "${CMAKE_SOURCE_DIR}/src/base/rr_json.c" "${CMAKE_CURRENT_LIST_DIR}/rr_wasm.c"
      "${CMAKE_CURRENT_LIST_DIR}/rr_qsort.c")  # replaces musl's slower qsort (see the file)
 set(RR_WASM_EXPORTS "_malloc,_free,_rr_wasm_frame_floats,_rr_wasm_last_error,_rr_wasm_exercises,\
 _rr_wasm_live_new,_rr_wasm_live_push,_rr_wasm_live_report,_rr_wasm_live_free,_rr_wasm_analyze")

@@ -3,9 +3,11 @@
 // CTest sets: REPRIGHT_BIN (the binary), RR_SHARED_DIR (../shared), RR_WEB_DIR (build/web, the
 // built app), RR_NODE_MODULES (web/node_modules), RR_ARTIFACTS (build/test-artifacts: screenshots,
 // measurements, converted clips). A test is a plain ES module run by node: it exits 0 (pass),
-// 1 (an assertion or error: the stack is printed) or 77 (skipped, after one "SKIP: why" line).
+// 1 (an assertion or error: the stack is printed) or 77 (skipped, after a "SKIP: why" line). A
+// test that skipped only a part still ends with 77 unless it failed: a skip is never a pass.
 //
 //   skip(why)                     print SKIP and exit 77
+//   skipPart(why)                 print SKIP and go on; run() then exits 77 instead of 0
 //   sharedDir() / requireShared() ../shared or null / or skip
 //   startServer({env, args})      a real `repright serve --port 0` on a temp data dir; returns
 //                                 {url, dataDir, proc, logPath, stop(), logLines()}
@@ -33,6 +35,12 @@ export const ENV = {
 export function skip(why) {
   console.log(`SKIP: ${why}`);
   process.exit(77);
+}
+
+let skippedPart = false;
+export function skipPart(why) {
+  console.log(`SKIP: ${why}`);
+  skippedPart = true;
 }
 
 export function sharedDir() {
@@ -207,7 +215,12 @@ export async function run(name, body) {
   try {
     await body();
     await cleanup();
-    console.log(`PASS ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    const secs = ((Date.now() - t0) / 1000).toFixed(1);
+    if (skippedPart) {
+      console.log(`SKIPPED PART OF ${name} (${secs} s): the rest passed`);
+      process.exit(77);
+    }
+    console.log(`PASS ${name} (${secs} s)`);
     process.exit(0);
   } catch (e) {
     console.error(`FAIL ${name}: ${e && e.stack ? e.stack : e}`);

@@ -1,9 +1,11 @@
-# common.bash - shared by the tests/cli/*.sh scripts: a temp dir, `expect` and `finish`.
-# Callers set BIN (the repright binary) before sourcing.
+# common.bash - shared by the tests/cli/*.sh scripts: a temp dir, `expect`, `skip` and `finish`.
+# Callers set BIN (the repright binary) before sourcing. A script that skipped any part exits 77
+# (CTest: skipped) unless a check failed (exit 1): a skip never counts as a pass.
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/rr_test_cli_XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 FAILS=0
 CHECKS=0
+SKIPPED=0
 
 # expect NAME WANT_STATUS NEEDLE(stdout+stderr, may be empty) -- command...
 expect() {
@@ -23,9 +25,17 @@ expect() {
   echo "ok: $name (exit $got)"
 }
 
+# skip WHY: print "SKIP: WHY"; the script goes on, and finish exits 77 unless a check failed.
+skip() {
+  echo "SKIP: $*"
+  SKIPPED=1
+}
+
+# finish: exit 1 when a check failed, else 77 when something was skipped, else 0.
 finish() {
   echo "$CHECKS checks, $FAILS failed"
   [ "$FAILS" -eq 0 ] || exit 1
-  exit "${1:-0}"
+  [ "$SKIPPED" -eq 0 ] || exit 77
+  exit 0
 }
 

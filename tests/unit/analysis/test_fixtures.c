@@ -1,6 +1,9 @@
-/* test_fixtures.c - recorded keypoint series in tests/fixtures/analysis/ (derived from real
- * clips) must produce the report data listed in tests/fixtures/analysis/index.json: exercise
- * (recognised), rep count, camera view and labelled faults. A regression case is a data file. */
+/* test_fixtures.c - recorded keypoint series in tests/fixtures/analysis/ (repright.pose/1,
+ * derived from real clips) must produce the report data listed in index.json (exercise
+ * recognised, rep count, camera view, labelled faults) and, field for field, the whole report
+ * recorded in expected/NAME.report.json (keypoint series in, expected report out: a regression
+ * case is a data file). When the analysis changes on purpose, re-record the reports with
+ * RR_FIXTURES_UPDATE=1 and review their diff. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,11 +11,13 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analysis/analysis.h"
+#include "analysis/report_write.h"
 #include "series_load.h"
 
 #define FIXDIR RR_SOURCE_DIR "/tests/fixtures/analysis"
@@ -79,10 +84,110 @@ static void fixtures__recorded_series_give_their_expected_reports(void **state)
     json_decref(index);
 }
 
+/* Same JSON, reals equal to 1e-9 relative (the text has 17 digits; this keeps the test about
+ * the analysis, not the last bit of a libm). Prints the first difference. */
+static int same_json(const json_t *a, const json_t *b, const char *path)
+{
+    if (json_is_number(a) && json_is_number(b) && (json_is_real(a) || json_is_real(b))) {
+        double x = json_number_value(a), y = json_number_value(b);
+        double tol = 1e-9 * (fabs(x) > 1 ? fabs(x) : 1);
+        if (fabs(x - y) <= tol)
+            return 1;
+        printf("  %s: recorded %.17g, now %.17g\n", path, x, y);
+        return 0;
+    }
+    if (json_typeof(a) != json_typeof(b)) {
+        printf("  %s: the value changed type\n", path);
+        return 0;
+    }
+    char sub[512];
+    if (json_is_object(a)) {
+        const char *k;
+        const json_t *v;
+        if (json_object_size(a) != json_object_size(b)) {
+            printf("  %s: the members changed\n", path);
+            return 0;
+        }
+        json_object_foreach((json_t *)a, k, v)
+        {
+            snprintf(sub, sizeof sub, "%s.%s", path, k);
+            if (!same_json(v, json_object_get(b, k), sub))
+                return 0;
+        }
+        return 1;
+    }
+    if (json_is_array(a)) {
+        if (json_array_size(a) != json_array_size(b)) {
+            printf("  %s: %zu items recorded, %zu now\n", path, json_array_size(a),
+                   json_array_size(b));
+            return 0;
+        }
+        for (size_t i = 0; i < json_array_size(a); i++) {
+            snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+            if (!same_json(json_array_get(a, i), json_array_get(b, i), sub))
+                return 0;
+        }
+        return 1;
+    }
+    if (!json_equal((json_t *)a, (json_t *)b)) {
+        printf("  %s: changed\n", path);
+        return 0;
+    }
+    return 1;
+}
+
+static void fixtures__series_give_their_recorded_reports(void **state)
+{
+    (void)state;
+    json_t *index = json_load_file(FIXDIR "/index.json", 0, NULL);
+    assert_non_null(index);
+    json_t *cases = json_object_get(index, "cases");
+    int update = getenv("RR_FIXTURES_UPDATE") != NULL, differ = 0;
+    for (size_t i = 0; i < json_array_size(cases); i++) {
+        const char *series = json_string_value(json_object_get(json_array_get(cases, i), "series"));
+        char path[4096], want_path[4096];
+        snprintf(path, sizeof path, "%s/%s", FIXDIR, series);
+        snprintf(want_path, sizeof want_path, "%s/expected/%.*s.report.json", FIXDIR,
+                 (int)(strlen(series) - 5), series);
+        size_t n = 0;
+        struct rr_pose_frame *fr = series_load(path, &n);
+        assert_non_null(fr);
+        struct analysis_report *r = NULL;
+        assert_int_equal(analysis_run(fr, n, NULL, &r), 0);
+        char *text = analysis_report_json(r);
+        assert_non_null(text);
+        if (update) {
+            FILE *f = fopen(want_path, "w");
+            assert_non_null(f);
+            fprintf(f, "%s\n", text);
+            assert_int_equal(fclose(f), 0);
+            printf("%s: report re-recorded in %s\n", series, want_path);
+        } else {
+            json_t *want = json_load_file(want_path, 0, NULL), *got = json_loads(text, 0, NULL);
+            assert_non_null(got);
+            if (!want)
+                printf("%s: no recorded report %s (RR_FIXTURES_UPDATE=1 records it)\n", series,
+                       want_path);
+            int same = want && same_json(want, got, "report");
+            printf("%s: %s\n", series, same ? "the recorded report" : "REPORT DIFFERS");
+            differ += !same;
+            json_decref(want);
+            json_decref(got);
+        }
+        free(text);
+        analysis_report_free(r);
+        free(fr);
+    }
+    fflush(stdout);
+    json_decref(index);
+    assert_int_equal(differ, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fixtures__recorded_series_give_their_expected_reports),
+        cmocka_unit_test(fixtures__series_give_their_recorded_reports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

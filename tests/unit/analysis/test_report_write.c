@@ -1,7 +1,8 @@
 /* test_report_write.c - the dependency-free report writer (src/analysis/report_write.h): the
  * repright.report/2 fields and types (reals stay reals, NAN is null, strings are escaped), every
  * field of /1 still there, the v2 additions (confidences and reasons, partial reps, camera,
- * people, athlete), the plank hold block, an empty report, and the buffer's sticky size error.
+ * people, athlete), the plank hold block, an empty report, the caller's precision and the
+ * writer's sticky size error (the writer itself: tests/unit/base/test_rr_json.c).
  * jansson parses the output here; tests/unit/pipeline/test_report_json.c covers the same text
  * through report_json.c. */
 #include <setjmp.h>
@@ -186,37 +187,44 @@ static void report_write__writes_a_hold_and_an_empty_report(void **state)
     assert_null(analysis_report_json(NULL));
 }
 
-static void report_write__buffer_errors_stick(void **state)
+static void report_write__follows_the_writer_precision_and_cap(void **state)
 {
     (void)state;
-    struct rr_jbuf jb;
-    jbuf_init(&jb);
-    char *s = jbuf_release(&jb); /* nothing written: "" */
-    assert_non_null(s);
-    assert_string_equal(s, "");
+    struct analysis_report r;
+    memset(&r, 0, sizeof r);
+    r.set.mean_score = NAN;
+    r.athlete = -1;
+    r.confidence = 0.123456789f;
+    r.duration_s = 1e-5f;
+    /* the report's own text: 17 digits, so the float reads back exactly */
+    char *s = analysis_report_json(&r);
+    json_t *o = parse(s);
+    assert_true(json_real_value(json_object_get(o, "confidence")) == (double)r.confidence);
+    assert_non_null(strstr(s, "\"duration_s\":9.9999997473787516e-6")); /* jansson's exponent */
+    json_decref(o);
     free(s);
-    jbuf_int(&jb, -42);
-    jbuf_real(&jb, (double)INFINITY); /* -> null */
-    jbuf_real(&jb, -0.5);
-    jbuf_real(&jb, 1e20);
-    jbuf_str(&jb, "\x01");
-    assert_string_equal(jb.s, "-42null-0.51e+20\"\\u0001\"");
-    jbuf_free(&jb);
-    /* Past RR_JBUF_MAX: TOOBIG, later writes are no-ops, release gives NULL. */
-    size_t chunk = (size_t)1 << 20;
-    char *big = malloc(chunk + 1);
-    assert_non_null(big);
-    memset(big, 'x', chunk);
-    big[chunk] = '\0';
-    for (size_t k = 0; k <= RR_JBUF_MAX / chunk && !jb.err; k++)
-        jbuf_raw(&jb, big);
-    free(big);
-    assert_int_equal(jb.err, RR_ERR_TOOBIG);
-    size_t len = jb.len;
-    jbuf_raw(&jb, "more");
-    assert_int_equal(jb.len, len);
-    assert_null(jbuf_release(&jb));
-    assert_null(jb.s);
+
+    /* a caller's writer: its precision, and the report as one value among others */
+    struct rr_json j;
+    rr_json_init(&j, NULL, 0, 1 << 20);
+    rr_json_set_precision(&j, 6);
+    rr_json_array_begin(&j);
+    analysis_write_report(&j, &r);
+    rr_json_int(&j, 7);
+    rr_json_array_end(&j);
+    s = rr_json_detach(&j, NULL);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "\"confidence\":0.123457,"));
+    assert_non_null(strstr(s, "\"mean_score\":null,"));
+    assert_int_equal(s[strlen(s) - 2], '7');
+    free(s);
+
+    /* a report larger than the writer's cap: TOOBIG, nothing handed out */
+    rr_json_init(&j, NULL, 0, 100);
+    analysis_write_report(&j, &r);
+    assert_int_equal(rr_json_error(&j), RR_ERR_TOOBIG);
+    assert_true(rr_json_len(&j) <= 100);
+    assert_null(rr_json_detach(&j, NULL));
 }
 
 int main(void)
@@ -224,7 +232,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(report_write__writes_every_field_with_its_type),
         cmocka_unit_test(report_write__writes_a_hold_and_an_empty_report),
-        cmocka_unit_test(report_write__buffer_errors_stick),
+        cmocka_unit_test(report_write__follows_the_writer_precision_and_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

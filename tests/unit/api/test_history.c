@@ -1,6 +1,6 @@
 /*
- * test_history.c - the history resources' pure helpers: RFC 3339 parsing and formatting,
- * exercise names, and CSV field quoting (RFC 4180 + formula guard).
+ * test_history.c - the history resources' pure helpers: RFC 3339 parsing and formatting and
+ * CSV field quoting (RFC 4180 + formula guard).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -55,16 +55,6 @@ static void history__refuses_malformed_times(void **state)
     assert_int_equal(history_time_parse("2026-03-01T10:00:00Z", NULL), RR_ERR_INVAL);
 }
 
-static void history__knows_the_exercises(void **state)
-{
-    (void)state;
-    assert_true(history_exercise_ok("squat"));
-    assert_true(history_exercise_ok("plank"));
-    assert_false(history_exercise_ok("Squat"));
-    assert_false(history_exercise_ok(""));
-    assert_false(history_exercise_ok(NULL));
-}
-
 static void history__quotes_csv_fields_and_guards_formulas(void **state)
 {
     (void)state;
@@ -86,7 +76,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(history__parses_rfc3339_with_fractions_and_offsets),
         cmocka_unit_test(history__refuses_malformed_times),
-        cmocka_unit_test(history__knows_the_exercises),
         cmocka_unit_test(history__quotes_csv_fields_and_guards_formulas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "api/app.h"
+#include "api/api.h"
 #include "api/web.h"
 #include "base/rr_error.h"
 
@@ -133,17 +133,17 @@ static void web__config(void **state)
     char msg[128];
     unsetenv("REPRIGHT_WEB_DIR");
     char *argv0[] = {"serve"};
-    assert_int_equal(app_config_load(&cfg, 1, argv0, msg, sizeof msg), 0);
+    assert_int_equal(app_config_load(&cfg, APP_CMD_SERVE, 1, argv0, msg, sizeof msg), 0);
     size_t dl = strlen(cfg.web_dir); /* the build's web dir, compiled in */
     assert_true(dl >= 4 && strcmp(cfg.web_dir + dl - 4, "/web") == 0);
     setenv("REPRIGHT_WEB_DIR", "/srv/env-web", 1);
-    assert_int_equal(app_config_load(&cfg, 1, argv0, msg, sizeof msg), 0);
+    assert_int_equal(app_config_load(&cfg, APP_CMD_SERVE, 1, argv0, msg, sizeof msg), 0);
     assert_string_equal(cfg.web_dir, "/srv/env-web");
     char *argv1[] = {"serve", "--web-dir", "/srv/flag-web"};
-    assert_int_equal(app_config_load(&cfg, 3, argv1, msg, sizeof msg), 0);
+    assert_int_equal(app_config_load(&cfg, APP_CMD_SERVE, 3, argv1, msg, sizeof msg), 0);
     assert_string_equal(cfg.web_dir, "/srv/flag-web");
     char *argv2[] = {"serve", "--web-dir="};
-    assert_int_equal(app_config_load(&cfg, 2, argv2, msg, sizeof msg), 0);
+    assert_int_equal(app_config_load(&cfg, APP_CMD_SERVE, 2, argv2, msg, sizeof msg), 0);
     assert_string_equal(cfg.web_dir, ""); /* explicitly none */
     unsetenv("REPRIGHT_WEB_DIR");
 }

@@ -419,10 +419,10 @@ static void json_out__misuse_is_a_sticky_error(void **state)
 static void json_out__grows_from_the_stack_and_stops_at_max(void **state)
 {
     (void)state;
-    char small[4];
+    char small[5];
     struct json_out o;
     json_out_init(&o, small, sizeof small, 100);
-    json_out_string(&o, "ab"); /* 4 bytes: fits the caller's buffer */
+    json_out_string(&o, "ab"); /* 4 bytes and the NUL: fits the caller's buffer */
     assert_ptr_equal(json_out_data(&o), small);
     json_out_raw(&o, "x", 1); /* spills to the heap, keeping what was written */
     assert_ptr_not_equal(json_out_data(&o), small);

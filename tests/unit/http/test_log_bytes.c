@@ -1,6 +1,7 @@
-/* test_log_bytes.c - log lines are byte for byte what the jansson-built lines were (the direct
- * writer replaced json_pack + json_dumps): field order, escapes, real precision 6, nested
- * values, redaction, our keys winning over the caller's. */
+/* test_log_bytes.c - log lines through the log_event() layer (http/log.h over base/rr_log.h)
+ * are byte for byte what the jansson-built lines were: field order, escapes, real precision 6,
+ * nested values, redaction, our keys winning over the caller's; long values are cut with
+ * "truncated":true, bad UTF-8 is kept with '?', an oversized line shrinks to its head. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -144,36 +145,66 @@ static void log_bytes__every_value_kind(void **state)
     json_decref(f);
 }
 
-static void log_bytes__long_lines_and_bad_text(void **state)
+/* The one line in the file, NUL-terminated, with its "ts" replaced by "T" (then the file is
+ * emptied). */
+static char *read_line(void)
+{
+    size_t n;
+    char *got = read_all(&n);
+    assert_true(n > 40);
+    assert_int_equal(got[n - 1], '\n');
+    assert_null(memchr(got, '\n', n - 1));
+    got[n - 1] = '\0';
+    assert_memory_equal(got, "{\"ts\":\"", 7);
+    memmove(got + 8, got + 7 + 24, strlen(got + 7 + 24) + 1); /* "ts":"<24 chars>" -> "ts":"T" */
+    got[7] = 'T';
+    return got;
+}
+
+static void log_bytes__long_values_are_cut_and_bad_text_kept(void **state)
 {
     (void)state;
+    /* a value past RR_LOG_VALUE_MAX: cut, on a character boundary, and the line says so */
     size_t big_n = 200000;
     char *big = malloc(big_n + 1);
     assert_non_null(big);
     memset(big, 'q', big_n);
+    memcpy(big + RR_LOG_VALUE_MAX - 1, "\xc3\xa9", 2); /* a character across the cut */
     big[big_n] = '\0';
-    json_t *f = json_pack("{s:s}", "pad", big);
-    expect_line(LOG_LEVEL_INFO, "info", "long", f); /* longer than the stack buffer */
-    json_decref(f);
+    log_event(LOG_LEVEL_INFO, "long", json_pack("{s:s, s:i}", "pad", big, "after", 1));
+    char *got = read_line();
+    char *want = malloc(RR_LOG_VALUE_MAX + 200);
+    assert_non_null(want);
+    int head = snprintf(want, 200, "{\"ts\":\"T\",\"level\":\"info\",\"msg\":\"long\",\"pad\":\"");
+    memset(want + head, 'q', RR_LOG_VALUE_MAX - 1);
+    snprintf(want + head + RR_LOG_VALUE_MAX - 1, 200, "\",\"after\":1,\"truncated\":true}");
+    assert_string_equal(got, want);
+    free(want);
+    free(got);
     free(big);
 
-    /* a message that is not UTF-8 cannot be a JSON string: the line is dropped, as before */
+    /* a message that is not UTF-8 is kept, with '?' for the bad bytes (jansson holds no such
+     * field value; rr_log's own test covers those) */
     log_event(LOG_LEVEL_INFO, "bad \xff", json_pack("{s:i}", "a", 1));
-    size_t n;
-    char *got = read_all(&n);
-    assert_int_equal(n, 0);
+    got = read_line();
+    assert_string_equal(got, "{\"ts\":\"T\",\"level\":\"info\",\"msg\":\"bad ?\",\"a\":1}");
     free(got);
 
-    /* beyond the line limit: dropped, nothing partial is written */
-    size_t huge_n = (1u << 20) + 10;
-    char *huge = malloc(huge_n + 1);
-    assert_non_null(huge);
-    memset(huge, 'h', huge_n);
-    huge[huge_n] = '\0';
-    log_event(LOG_LEVEL_INFO, "huge", json_pack("{s:s}", "pad", huge));
-    free(huge);
-    got = read_all(&n);
-    assert_int_equal(n, 0);
+    /* many long fields: past RR_LOG_LINE_MAX only the head is written, never a partial line */
+    json_t *f = json_object();
+    char *pad = malloc(RR_LOG_VALUE_MAX);
+    assert_non_null(pad);
+    memset(pad, 'h', RR_LOG_VALUE_MAX - 1);
+    pad[RR_LOG_VALUE_MAX - 1] = '\0';
+    for (int i = 0; i < 2 * RR_LOG_LINE_MAX / RR_LOG_VALUE_MAX; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "f%d", i);
+        json_object_set_new(f, k, json_string(pad));
+    }
+    free(pad);
+    log_event(LOG_LEVEL_WARN, "huge", f);
+    got = read_line();
+    assert_string_equal(got, "{\"ts\":\"T\",\"level\":\"warn\",\"msg\":\"huge\",\"truncated\":true}");
     free(got);
 }
 
@@ -182,7 +213,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(log_bytes__request_line_matches_jansson),
         cmocka_unit_test(log_bytes__every_value_kind),
-        cmocka_unit_test(log_bytes__long_lines_and_bad_text),
+        cmocka_unit_test(log_bytes__long_values_are_cut_and_bad_text_kept),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -32,7 +32,7 @@ static void analyze_landmarks__reports_what_the_frames_give(void **state)
     char msg[256];
     assert_int_equal(pipeline_analyze_landmarks(SQUAT, &o, &res, msg, sizeof msg), 0);
     assert_int_equal(res.from_landmarks, 1);
-    assert_string_equal(res.landmarks.schema, "repright.series/1");
+    assert_string_equal(res.landmarks.schema, "repright.pose/1");
     assert_int_equal(res.info.width, 1280);
     assert_int_equal(res.info.height, 720);
     assert_int_equal(res.stats.frames, res.n_frames);
@@ -61,7 +61,7 @@ static void analyze_landmarks__reports_what_the_frames_give(void **state)
     assert_non_null(o2);
     json_t *src = json_object_get(o2, "source");
     assert_string_equal(json_string_value(json_object_get(src, "landmarks")), SQUAT);
-    assert_string_equal(json_string_value(json_object_get(src, "format")), "repright.series/1");
+    assert_string_equal(json_string_value(json_object_get(src, "format")), "repright.pose/1");
     assert_true(json_is_null(json_object_get(src, "model")));
     assert_true(json_is_null(json_object_get(src, "fps")));
     assert_null(json_object_get(src, "file"));

@@ -1,8 +1,10 @@
 /* test_landmarks_file.c - landmark files (landmarks_file.h): every accepted variant of
  * repright.pose/1 (objects, arrays of 2 to 5 numbers, nulls, no world, no visibility, unknown
- * size, labels), the series/1 fixtures and MediaPipe reference dumps read like
- * tests/unit/analysis/series_load.h reads them, a bit-exact round trip on random frames, a table
- * of malformed inputs with their error and message, and the file checks of load/save.
+ * size, labels), the analysis fixtures and MediaPipe reference dumps read like
+ * tests/unit/analysis/series_load.h reads them, a bit-exact round trip on random frames, the
+ * readable style byte for byte as `repright pose --json` printed it with jansson, the replay
+ * track (compact, decimated, reads back), a table of malformed inputs with their error and
+ * message (the retired repright.series/1 among them), and the file checks of load/save.
  * The MediaPipe part needs ../shared: without it the other tests still run and the program then
  * exits 77 with a SKIP line. */
 #include <setjmp.h>
@@ -12,6 +14,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -328,7 +331,7 @@ static void landmarks_file__hands_back_labels(void **state)
     parsed_free(&p);
 }
 
-/* The same frames as series_load.h gives (the loader it is meant to replace). */
+/* The same frames as series_load.h gives (the test reader of the analysis tests). */
 static void compare_with_series_load(const char *path, const struct parsed *p)
 {
 #ifdef HAVE_SERIES_LOAD
@@ -345,7 +348,7 @@ static void compare_with_series_load(const char *path, const struct parsed *p)
         if (!a->has_pose)
             continue;
         assert_true(a->score == b->score);
-        assert_int_equal(a->flags, 0);
+        assert_int_equal(a->flags, b->flags);
         for (int k = 0; k < RR_NUM_LANDMARKS; k++) {
             if (!same_landmark(&a->image[k], &b->image[k]) ||
                 !same_landmark(&a->world[k], &b->world[k]))
@@ -359,7 +362,7 @@ static void compare_with_series_load(const char *path, const struct parsed *p)
 #endif
 }
 
-static void landmarks_file__reads_series1_fixtures(void **state)
+static void landmarks_file__reads_the_analysis_fixtures(void **state)
 {
     (void)state;
     DIR *d = opendir(FIXDIR);
@@ -378,7 +381,7 @@ static void landmarks_file__reads_series1_fixtures(void **state)
         p.rc = landmarks_file_load(path, &p.f, &p.n, &p.labels, &p.info, p.msg, sizeof p.msg);
         if (p.rc != 0)
             fail_msg("%s: %s", path, p.msg);
-        assert_string_equal(p.info.schema, "repright.series/1");
+        assert_string_equal(p.info.schema, "repright.pose/1");
         assert_true(p.n > 10 && p.info.n_with_pose > 0);
         assert_true(p.info.width > 0 && p.info.height > 0);
         assert_int_equal(p.info.has_world, 1);
@@ -579,7 +582,7 @@ static void landmarks_file__writes_times_negative_zero_and_frames_without_pose(v
     assert_non_null(text);
     assert_non_null(strstr(text, "\"width\":640,\"height\":480"));
     assert_non_null(strstr(text, "{\"t_ms\":33.367,\"pose\":false}"));
-    assert_non_null(strstr(text, "{\"t_ms\":123456789.012,\"pose\":true,\"score\":1,"
+    assert_non_null(strstr(text, "{\"t_ms\":123456789.012,\"pose\":true,\"score\":1.0,"
                                  "\"landmarks\":[[-0.0,0.25],"));
     assert_null(strstr(text, "world_landmarks"));
     assert_null(strstr(text, "\"fps\""));
@@ -592,9 +595,148 @@ static void landmarks_file__writes_times_negative_zero_and_frames_without_pose(v
     free(text);
     char *empty = landmarks_file_write(NULL, 0, NULL, NULL);
     assert_string_equal(empty, "{\"schema\":\"repright.pose/1\",\"width\":0,\"height\":0,"
-                               "\"frames\":[\n]}\n");
+                               "\"frames\":[]}\n");
     free(empty);
     assert_null(landmarks_file_write(NULL, 1, NULL, NULL));
+}
+
+/* The readable style is what `repright pose --json` printed when it built each frame with
+ * jansson (objects with names, JSON_REAL_PRECISION(7), null for non-finite numbers): the same
+ * bytes, head, frames and tail. */
+static json_t *old_num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *old_landmarks(const struct rr_landmark *lm)
+{
+    json_t *arr = json_array();
+    for (int i = 0; i < RR_NUM_LANDMARKS; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(rr_landmark_name(i)));
+        json_object_set_new(o, "x", old_num(lm[i].x));
+        json_object_set_new(o, "y", old_num(lm[i].y));
+        json_object_set_new(o, "z", old_num(lm[i].z));
+        json_object_set_new(o, "visibility", old_num(lm[i].visibility));
+        json_object_set_new(o, "presence", old_num(lm[i].presence));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+static char *old_frame(const struct rr_pose_frame *pf)
+{
+    json_t *fr = json_object();
+    json_object_set_new(fr, "t_ms", json_real((double)pf->t_us / 1000.0));
+    json_object_set_new(fr, "pose", json_boolean(pf->has_pose));
+    if (pf->has_pose) {
+        json_object_set_new(fr, "score", old_num(pf->score));
+        json_object_set_new(fr, "landmarks", old_landmarks(pf->image));
+        json_object_set_new(fr, "world_landmarks", old_landmarks(pf->world));
+    }
+    char *s = json_dumps(fr, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(7));
+    json_decref(fr);
+    return s;
+}
+
+static void landmarks_file__readable_style_is_what_pose_json_printed(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    struct rr_pose_frame *f = calloc(N, sizeof *f);
+    label_t *labels = calloc(N, sizeof *labels);
+    assert_non_null(f);
+    assert_non_null(labels);
+    random_frames(f, N, labels);
+    struct text want = {0};
+    add(&want, "{\"schema\":\"repright.pose/1\",\"file\":\"dir/clip \xc3\xa9.mp4\",\"width\":1920,"
+               "\"height\":1080,\"model\":\"lite\",\"frames\":[");
+    struct rr_json j;
+    rr_json_init(&j, NULL, 0, 1 << 24);
+    struct landmarks_file_head h = {LANDMARKS_FILE_READABLE, "dir/clip \xc3\xa9.mp4", "lite", 1920,
+                                    1080, 0};
+    landmarks_file_write_head(&j, &h);
+    for (int i = 0; i < N; i++) {
+        f[i].flags = 0; /* the pose engine's frames: everything measured, one size */
+        f[i].width = 1920;
+        f[i].height = 1080;
+        char *s = old_frame(&f[i]);
+        assert_non_null(s);
+        add(&want, "%s%s", i ? ",\n" : "\n", s);
+        free(s);
+        landmarks_file_write_frame(&j, &h, &f[i], NULL);
+    }
+    add(&want, "\n]}\n");
+    landmarks_file_write_tail(&j);
+    assert_int_equal(rr_json_error(&j), 0);
+    assert_string_equal(rr_json_data(&j), want.p);
+    rr_json_release(&j);
+    free(want.p);
+    free(labels);
+    free(f);
+}
+
+/* The replay track: compact, image landmarks only, decimated past the frame limit, and still a
+ * pose/1 file the reader takes. */
+static void landmarks_file__track_is_compact_and_reads_back(void **state)
+{
+    (void)state;
+    size_t n = LANDMARKS_FILE_TRACK_MAX_FRAMES + 7;
+    struct rr_pose_frame *f = calloc(n, sizeof *f);
+    assert_non_null(f);
+    for (size_t i = 0; i < n; i++) {
+        f[i].t_us = (int64_t)i * 33367;
+        f[i].width = 1280;
+        f[i].height = 720;
+        f[i].has_pose = i % 50 != 7;
+        f[i].score = 0.9876f;
+        for (int k = 0; k < RR_NUM_LANDMARKS; k++) {
+            float u = (float)((i * 31 + (size_t)k * 17) % 1000) / 1000.0f;
+            f[i].image[k] = (struct rr_landmark){u, 1.0f - u, -0.25f * u, 0.5f + u / 2, 0.99f};
+            f[i].world[k] = (struct rr_landmark){1, 2, 3, 1, 1};
+        }
+        f[i].image[3].x = NAN; /* not found */
+    }
+    /* a short track: every frame, under 1 KB each */
+    char *text = landmarks_file_write_track(f, 300, 29.97, 1280, 720);
+    assert_non_null(text);
+    assert_true(strlen(text) < 300 * 1000);
+    assert_non_null(strstr(text, "{\"schema\":\"repright.pose/1\",\"width\":1280,\"height\":720,"
+                                 "\"fps\":29.97,\"frames\":[\n{\"t_ms\":0.000,\"pose\":true,"
+                                 "\"score\":0.988,\"landmarks\":[[0,1,0,0.5],"));
+    assert_null(strstr(text, "world_landmarks"));
+    struct parsed p;
+    parse_ok(text, &p);
+    assert_int_equal(p.n, 300);
+    assert_int_equal(p.info.has_world, 0);
+    for (size_t i = 0; i < p.n; i++) {
+        assert_int_equal(p.f[i].t_us, f[i].t_us);
+        assert_int_equal(p.f[i].has_pose, f[i].has_pose);
+        if (!p.f[i].has_pose)
+            continue;
+        assert_true(p.f[i].flags & RR_POSE_NO_WORLD);
+        assert_true(not_found(&p.f[i].image[3]));
+        for (int k = 0; k < RR_NUM_LANDMARKS; k++) {
+            if (k == 3)
+                continue;
+            assert_float_equal(p.f[i].image[k].x, f[i].image[k].x, 0.0005);
+            assert_float_equal(p.f[i].image[k].y, f[i].image[k].y, 0.0005);
+            assert_float_equal(p.f[i].image[k].visibility, f[i].image[k].visibility, 0.005);
+        }
+    }
+    parsed_free(&p);
+    free(text);
+    /* past the limit: every 2nd frame, real times */
+    text = landmarks_file_write_track(f, n, 30, 1280, 720);
+    assert_non_null(text);
+    parse_ok(text, &p);
+    assert_int_equal(p.n, (n + 1) / 2);
+    assert_true(p.n <= LANDMARKS_FILE_TRACK_MAX_FRAMES);
+    assert_int_equal(p.f[1].t_us, f[2].t_us);
+    parsed_free(&p);
+    free(text);
+    assert_null(landmarks_file_write_track(NULL, 2, 30, 1, 1));
+    free(f);
 }
 
 /* --- malformed input ----------------------------------------------------------------------- */
@@ -663,8 +805,8 @@ static void landmarks_file__refuses_malformed_input_with_a_reason(void **state)
         {"schema not a string", dup_str("{\"schema\":1,\"frames\":[]}"), RR_ERR_CORRUPT,
          "unknown schema"},
         {"no schema", dup_str("{\"frames\":[]}"), RR_ERR_CORRUPT, "missing \"schema\""},
-        {"wrong series format", dup_str("{\"format\":\"repright.series/9\",\"frames\":[]}"),
-         RR_ERR_CORRUPT, "unknown format"},
+        {"retired series/1", dup_str("{\"format\":\"repright.series/1\",\"frames\":[{\"t\":0}]}"),
+         RR_ERR_CORRUPT, "missing \"schema\": \"repright.pose/1\""},
         {"no frames", dup_str("{\"schema\":\"repright.pose/1\"}"), RR_ERR_CORRUPT,
          "missing \"frames\""},
         {"frames not an array", dup_str("{\"schema\":\"repright.pose/1\",\"frames\":{}}"),
@@ -873,10 +1015,12 @@ int main(void)
         cmocka_unit_test(landmarks_file__null_landmarks_are_not_found),
         cmocka_unit_test(landmarks_file__no_world_no_visibility_and_unknown_size_set_flags),
         cmocka_unit_test(landmarks_file__hands_back_labels),
-        cmocka_unit_test(landmarks_file__reads_series1_fixtures),
+        cmocka_unit_test(landmarks_file__reads_the_analysis_fixtures),
         cmocka_unit_test(landmarks_file__reads_mediapipe_reference_dumps),
         cmocka_unit_test(landmarks_file__round_trip_is_bit_exact),
         cmocka_unit_test(landmarks_file__writes_times_negative_zero_and_frames_without_pose),
+        cmocka_unit_test(landmarks_file__readable_style_is_what_pose_json_printed),
+        cmocka_unit_test(landmarks_file__track_is_compact_and_reads_back),
         cmocka_unit_test(landmarks_file__refuses_malformed_input_with_a_reason),
         cmocka_unit_test(landmarks_file__every_truncation_is_refused),
         cmocka_unit_test(landmarks_file__load_and_save_check_the_file),

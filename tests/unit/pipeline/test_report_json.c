@@ -17,6 +17,17 @@
 #include "pipeline/analyze.h"
 #include "pipeline/report_json.h"
 
+/* The report as a jansson object, from report_json_dumps(). */
+static json_t *report_json_build(const struct analysis_report *r)
+{
+    char *text = report_json_dumps(r);
+    if (!text)
+        return NULL;
+    json_t *o = json_loads(text, 0, NULL);
+    free(text);
+    return o;
+}
+
 static struct analysis_report *make_report(void)
 {
     struct analysis_report *r = calloc(1, sizeof *r);
@@ -169,12 +180,65 @@ static void report_json__print_adds_the_source_block(void **state)
     analysis_report_free(res.report);
 }
 
+/* The stored text is byte for byte what the former pipeline gave: the 17-digit text of the
+ * analysis core parsed by jansson and dumped again with 6 digits; the printed one is jansson's
+ * JSON_INDENT(2) layout. */
+static void report_json__bytes_match_the_jansson_round_trip(void **state)
+{
+    (void)state;
+    struct analysis_report *r = make_report();
+    r->duration_s = 1e-5f;
+    r->camera_roll_deg = -123456.789f;
+    char *full = analysis_report_json(r), *mine = report_json_dumps(r);
+    assert_non_null(full);
+    assert_non_null(mine);
+    json_t *o = json_loads(full, 0, NULL);
+    assert_non_null(o);
+    char *ref = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    assert_string_equal(mine, ref);
+    free(ref);
+    free(mine);
+    free(full);
+    json_decref(o);
+
+    struct pipeline_result res;
+    memset(&res, 0, sizeof res);
+    res.report = r;
+    res.info.width = 1080;
+    res.info.height = 1920;
+    res.info.fps = 29.97;
+    res.stats.frames = 100;
+    res.stats.wall_ms = 1234.5678;
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    assert_int_equal(report_json_print(f, "clip \xc3\xa9.mp4", "lite", &res), 0);
+    long n = ftell(f);
+    assert_true(n > 0);
+    rewind(f);
+    char *printed = calloc(1, (size_t)n + 1);
+    assert_non_null(printed);
+    assert_int_equal(fread(printed, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    o = json_loads(printed, 0, NULL);
+    assert_non_null(o);
+    ref = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    assert_non_null(ref);
+    assert_int_equal(printed[n - 1], '\n');
+    printed[n - 1] = '\0';
+    assert_string_equal(printed, ref);
+    free(ref);
+    free(printed);
+    json_decref(o);
+    analysis_report_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(report_json__writes_schema_reps_checks_and_nulls),
         cmocka_unit_test(report_json__writes_a_plank_hold_and_no_exercise),
         cmocka_unit_test(report_json__print_adds_the_source_block),
+        cmocka_unit_test(report_json__bytes_match_the_jansson_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,7 +29,7 @@ static char g_media[1024];
 
 static const char *media(const char *rel)
 {
-    return rrtest_require_shared("test_blazepose_mediapipe", rel, g_media, sizeof g_media);
+    return rrtest_case_shared("test_blazepose_mediapipe", rel, g_media, sizeof g_media);
 }
 
 static struct rr_image load_image(const char *rel, struct rr_rgbbuf *buf)
@@ -249,7 +249,8 @@ static void run_image_model(enum pose_model_kind kind, const char *name)
 static void blazepose__lite_static_and_video_landmarks_match_mediapipe(void **state)
 {
     (void)state;
-    rrtest_require_model("test_blazepose_mediapipe", "pose_landmark_lite.tflite", g_model_dir, sizeof g_model_dir);
+    rrtest_case_model("test_blazepose_mediapipe", "pose_landmark_lite.tflite", g_model_dir,
+                      sizeof g_model_dir);
     run_image_model(POSE_MODEL_LITE, "lite");
 }
 
@@ -262,7 +263,8 @@ static void blazepose__full_static_and_video_landmarks_match_mediapipe(void **st
 static void blazepose__heavy_static_and_video_landmarks_match_mediapipe(void **state)
 {
     (void)state;
-    rrtest_require_model("test_blazepose_mediapipe", "pose_landmark_heavy.tflite", g_model_dir, sizeof g_model_dir);
+    rrtest_case_model("test_blazepose_mediapipe", "pose_landmark_heavy.tflite", g_model_dir,
+                      sizeof g_model_dir);
     run_image_model(POSE_MODEL_HEAVY, "heavy");
 }
 
@@ -432,5 +434,5 @@ int main(void)
         cmocka_unit_test(blazepose__squats_video_mode_tracks_within_tfjs_tolerance),
         cmocka_unit_test(blazepose__rejects_invalid_arguments),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return rrtest_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -21,6 +21,7 @@
 #include "pose/model.h"
 #include "pose/net.h"
 #include "pose/ref/ref.h"
+#include "rrtest.h"
 
 #define EPS 1e-5f
 
@@ -993,10 +994,8 @@ static void ref__runs_all_four_blazepose_models(void **st)
     for (size_t k = 0; k < sizeof models / sizeof models[0]; k++) {
         struct stat sb;
         snprintf(path, sizeof path, "%s/%s", dir, models[k].file);
-        if (stat(path, &sb) != 0) {
-            printf("SKIP: ref__runs_all_four_blazepose_models: %s not found\n", path);
-            skip();
-        }
+        if (stat(path, &sb) != 0)
+            rrtest_skip_case("ref__runs_all_four_blazepose_models", "%s not found", path);
         struct model *m = NULL;
         char msg[256] = "";
         int rc = model_load_file(path, &m, msg, sizeof msg);
@@ -1061,5 +1060,5 @@ int main(void)
         cmocka_unit_test(ref__create_refuses_bad_shapes_for_the_other_ops),
         cmocka_unit_test(ref__runs_all_four_blazepose_models),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return rrtest_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -1039,7 +1039,7 @@ static void analytics__adds_accumulate_and_ranges_filter_by_day_and_exercise(voi
                      RR_ERR_NOTFOUND);
 }
 
-static void uploads__offset_advances_only_from_the_stored_offset(void **state)
+static void uploads__offset_moves_only_by_compare_and_set(void **state)
 {
     struct fx *f = *state;
     use_fake_clock(f);
@@ -1051,29 +1051,70 @@ static void uploads__offset_advances_only_from_the_stored_offset(void **state)
     memcpy(up.user_id, a.id, sizeof up.user_id);
     up.length = 1000;
     up.expires_at = store_now(f->s) + 3600000;
+    snprintf(up.blob_key, sizeof up.blob_key, "uploads/x");
     snprintf(up.metadata, sizeof up.metadata, "filename c3F1YXQubXA0");
+    up.offset = 77; /* ignored: a new upload starts empty */
+    up.complete = true;
     assert_int_equal(store_upload_create(f->s, &up), 0);
     assert_true(is_hex_id(up.id));
-    assert_int_equal(store_upload_advance(f->s, a.id, up.id, 0, 400), 0);
-    assert_int_equal(store_upload_advance(f->s, a.id, up.id, 0, 400), RR_ERR_CONFLICT);
-    assert_int_equal(store_upload_advance(f->s, a.id, up.id, 400, 1001), RR_ERR_INVAL);
-    assert_int_equal(store_upload_advance(f->s, a.id, up.id, 400, 300), RR_ERR_INVAL);
-    assert_int_equal(store_upload_advance(f->s, b.id, up.id, 400, 500), RR_ERR_NOTFOUND);
-    assert_int_equal(store_upload_advance(f->s, NULL, up.id, 400, 1000), 0);
+    assert_int_equal(up.offset, 0);
+    assert_false(up.complete);
+    assert_int_equal(store_upload_set_offset(f->s, up.id, 0, 400), 0);
+    assert_int_equal(store_upload_set_offset(f->s, up.id, 0, 400), RR_ERR_CONFLICT); /* lost */
+    assert_int_equal(store_upload_set_offset(f->s, up.id, 400, 1001), RR_ERR_INVAL);
+    assert_int_equal(store_upload_set_offset(f->s, up.id, 400, -1), RR_ERR_INVAL);
+    assert_int_equal(store_upload_set_offset(f->s, up.id, -1, 5), RR_ERR_INVAL);
+    assert_int_equal(store_upload_set_offset(f->s, up.id, 400, 300), 0); /* data found missing */
+    assert_int_equal(store_upload_set_offset(f->s, "bad", 0, 1), RR_ERR_NOTFOUND);
+    char ghost[STORE_ID_LEN + 1];
+    store_new_id(ghost);
+    assert_int_equal(store_upload_set_offset(f->s, ghost, 0, 1), RR_ERR_NOTFOUND);
+    /* Not complete before every byte is recorded. */
+    static const char sha[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    assert_int_equal(store_upload_complete(f->s, up.id, sha), RR_ERR_CONFLICT);
+    assert_int_equal(store_upload_set_offset(f->s, up.id, 300, 1000), 0);
+    assert_int_equal(store_upload_complete(f->s, up.id, "ABC"), RR_ERR_INVAL);
+    assert_int_equal(store_upload_complete(f->s, "nope", sha), RR_ERR_NOTFOUND);
+    assert_int_equal(store_upload_complete(f->s, ghost, sha), RR_ERR_NOTFOUND);
+    assert_int_equal(store_upload_complete(f->s, up.id, sha), 0);
+    assert_int_equal(store_upload_complete(f->s, up.id, sha), 0); /* idempotent */
+    char other[65];
+    memset(other, 'a', 64);
+    other[64] = '\0';
+    assert_int_equal(store_upload_complete(f->s, up.id, other), RR_ERR_CONFLICT);
+    assert_int_equal(store_upload_set_offset(f->s, up.id, 1000, 1000), RR_ERR_CONFLICT);
     assert_int_equal(store_upload_get(f->s, a.id, up.id, &got), 0);
     assert_int_equal(got.offset, 1000);
+    assert_int_equal(got.length, 1000);
+    assert_true(got.complete);
+    assert_string_equal(got.sha256, sha);
+    assert_string_equal(got.blob_key, "uploads/x");
     assert_string_equal(got.metadata, up.metadata);
+    assert_int_equal(got.expires_at, up.expires_at);
+    assert_int_equal(got.created_at, up.created_at);
+    assert_int_equal(store_upload_get(f->s, NULL, up.id, &got), 0);
     assert_int_equal(store_upload_get(f->s, b.id, up.id, &got), RR_ERR_NOTFOUND);
     assert_int_equal(store_upload_get(f->s, b.id, up.id, NULL), RR_ERR_INVAL);
-    assert_int_equal(store_upload_advance(f->s, a.id, "bad", 0, 1), RR_ERR_NOTFOUND);
+    assert_int_equal(store_upload_get(f->s, "B", up.id, &got), RR_ERR_NOTFOUND);
 
     struct store_upload up2 = up;
     up2.id[0] = '\0';
     up2.expires_at = store_now(f->s) + 10;
     assert_int_equal(store_upload_create(f->s, &up2), 0);
     assert_int_equal(store_upload_create(f->s, &up2), RR_ERR_CONFLICT);
-    up2.length = -1;
-    assert_int_equal(store_upload_create(f->s, &up2), RR_ERR_INVAL);
+    struct store_upload bad = up2;
+    bad.id[0] = '\0';
+    bad.length = -1;
+    assert_int_equal(store_upload_create(f->s, &bad), RR_ERR_INVAL);
+    bad.length = 1;
+    bad.blob_key[0] = '\0';
+    assert_int_equal(store_upload_create(f->s, &bad), RR_ERR_INVAL);
+    snprintf(bad.blob_key, sizeof bad.blob_key, "k");
+    memset(bad.user_id, 'z', STORE_ID_LEN);
+    assert_int_equal(store_upload_create(f->s, &bad), RR_ERR_INVAL);
+    store_new_id(bad.user_id); /* well-formed, but no such user */
+    assert_int_equal(store_upload_create(f->s, &bad), RR_ERR_NOTFOUND);
+    assert_int_equal(store_upload_create(f->s, NULL), RR_ERR_INVAL);
     char ids[4][STORE_ID_LEN + 1];
     size_t n;
     assert_int_equal(store_upload_expired(f->s, ids, 4, &n), 0);
@@ -1085,8 +1126,15 @@ static void uploads__offset_advances_only_from_the_stored_offset(void **state)
     assert_int_equal(store_upload_expired(f->s, ids, 0, &n), RR_ERR_INVAL);
     assert_int_equal(store_upload_delete(f->s, NULL, up2.id), 0);
     assert_int_equal(store_upload_delete(f->s, b.id, up.id), RR_ERR_NOTFOUND);
+    assert_int_equal(store_upload_delete(f->s, "x", up.id), RR_ERR_NOTFOUND);
     assert_int_equal(store_upload_delete(f->s, a.id, up.id), 0);
     assert_int_equal(store_upload_delete(f->s, a.id, up.id), RR_ERR_NOTFOUND);
+    /* A deleted user takes their uploads along. */
+    struct store_upload up3 = up;
+    up3.id[0] = '\0';
+    assert_int_equal(store_upload_create(f->s, &up3), 0);
+    assert_int_equal(store_user_delete(f->s, a.id), 0);
+    assert_int_equal(store_upload_get(f->s, NULL, up3.id, &got), RR_ERR_NOTFOUND);
 }
 
 static void rate__counts_hits_in_a_fixed_window_and_resets(void **state)
@@ -1236,7 +1284,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             analytics__adds_accumulate_and_ranges_filter_by_day_and_exercise, fx_setup,
             fx_teardown),
-        cmocka_unit_test_setup_teardown(uploads__offset_advances_only_from_the_stored_offset,
+        cmocka_unit_test_setup_teardown(uploads__offset_moves_only_by_compare_and_set,
                                         fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(rate__counts_hits_in_a_fixed_window_and_resets, fx_setup,
                                         fx_teardown),

@@ -3,9 +3,9 @@
  * odd files generated at test time in a temporary directory (nothing committed), limits,
  * rotation, pixel conversion, content sniffing and still images.
  *
- * Cases that need the ffmpeg command-line tool (rotated, remuxed and re-encoded fixtures) print a
- * "SKIP: ..." line and return when it is missing; cases that need ../shared exit 77 through
- * rrtest_require_shared.
+ * Cases that need the ffmpeg command-line tool (rotated, remuxed and re-encoded fixtures) or
+ * ../shared are skipped with a SKIP line when it is missing (an encoder missing skips only its
+ * row of the codec table), and the program then exits 77 unless something failed (rrtest.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -70,14 +70,6 @@ static uint8_t *read_all(const char *path, size_t *n)
     return (uint8_t *)d;
 }
 
-static int have_ffmpeg(const char *test)
-{
-    if (access(FFMPEG_BIN, X_OK) == 0)
-        return 1;
-    printf("SKIP: %s: %s not installed\n", test, FFMPEG_BIN);
-    return 0;
-}
-
 /* Run the ffmpeg CLI quietly; returns its exit status. */
 static int ffmpeg_run(const char *args)
 {
@@ -95,7 +87,7 @@ static int encoder_exists(const char *name)
 
 static const char *shared_clip(const char *test, const char *rel, char *buf, size_t len)
 {
-    return rrtest_require_shared(test, rel, buf, len);
+    return rrtest_case_shared(test, rel, buf, len);
 }
 
 struct decode_stats {
@@ -239,8 +231,8 @@ static void decode__real_clips_match_ground_truth_frames_sizes_and_times(void **
 {
     (void)state;
     char gt_path[1024];
-    rrtest_require_shared("decode__real_clips_match_ground_truth", "media/ground_truth.json", gt_path,
-                          sizeof gt_path);
+    rrtest_case_shared("decode__real_clips_match_ground_truth", "media/ground_truth.json", gt_path,
+                       sizeof gt_path);
     json_error_t jerr;
     json_t *gt = json_load_file(gt_path, 0, &jerr);
     assert_non_null(gt);
@@ -550,8 +542,7 @@ static void decode__rotated_clips_come_out_upright(void **state)
     (void)state;
     char src[1024];
     shared_clip("decode__rotated_clips", "media/videos/squat_front_bodyweight_k015.mp4", src, sizeof src);
-    if (!have_ffmpeg("decode__rotated_clips_come_out_upright"))
-        return;
+    rrtest_case_tool("decode__rotated_clips_come_out_upright", FFMPEG_BIN);
     /* ffmpeg 5.1 stores its legacy "rotate" tag as a display matrix turning the picture
      * counter-clockwise, so rotate=90 needs 270 degrees clockwise to come out upright; the next
      * test checks that this is exactly what the ffmpeg tool's own autorotation shows. */
@@ -625,8 +616,7 @@ static void decode__rotation_agrees_with_ffmpeg_autorotate(void **state)
     char src[1024], p[512], raw[512], args[2048], msg[256];
     shared_clip("decode__rotation_agrees", "media/videos/squat_front_bodyweight_k015.mp4", src,
                 sizeof src);
-    if (!have_ffmpeg("decode__rotation_agrees_with_ffmpeg_autorotate"))
-        return;
+    rrtest_case_tool("decode__rotation_agrees_with_ffmpeg_autorotate", FFMPEG_BIN);
     snprintf(args, sizeof args, "-i '%s' -map 0:v -c copy -metadata:s:v rotate=90 '%s'", src,
              tmp_path(p, sizeof p, "rot90.mp4"));
     assert_int_equal(ffmpeg_run(args), 0);
@@ -659,8 +649,8 @@ static void codec_case(const char *name, const char *encoder, const char *extra,
 {
     char p[512], args[2048];
     if (encoder && !encoder_exists(encoder)) {
-        printf("SKIP: decode__codecs: %s: encoder %s not available\n", name, encoder);
-        return;
+        rrtest_skip("decode__codecs", "%s: encoder %s not available", name, encoder);
+        return; /* the other codecs of the table still run */
     }
     snprintf(args, sizeof args,
              "-f lavfi -i testsrc2=size=160x120:rate=10 -frames:v 10 -pix_fmt yuv420p %s '%s'",
@@ -688,8 +678,7 @@ static void codec_case(const char *name, const char *encoder, const char *extra,
 static void decode__accepts_allowed_codecs_and_refuses_others(void **state)
 {
     (void)state;
-    if (!have_ffmpeg("decode__accepts_allowed_codecs_and_refuses_others"))
-        return;
+    rrtest_case_tool("decode__accepts_allowed_codecs_and_refuses_others", FFMPEG_BIN);
     codec_case("h264/mkv", "libx264", "-c:v libx264 -preset ultrafast", "h264.mkv", RR_ERR_EOF, "h264");
     codec_case("hevc/mp4", "libx265", "-c:v libx265 -preset ultrafast -x265-params log-level=none",
                "hevc.mp4", RR_ERR_EOF, "hevc");
@@ -706,8 +695,7 @@ static void decode__refuses_audio_only_and_too_many_streams(void **state)
     (void)state;
     char src[1024], p[512], args[2048];
     shared_clip("decode__streams", "media/videos/squat_front_bodyweight_k015.mp4", src, sizeof src);
-    if (!have_ffmpeg("decode__refuses_audio_only_and_too_many_streams"))
-        return;
+    rrtest_case_tool("decode__refuses_audio_only_and_too_many_streams", FFMPEG_BIN);
     snprintf(args, sizeof args, "-f lavfi -i sine=duration=0.5 -c:a aac '%s'",
              tmp_path(p, sizeof p, "audio.m4a"));
     assert_int_equal(ffmpeg_run(args), 0);
@@ -726,8 +714,7 @@ static void decode__streamed_matroska_stops_at_the_running_duration_limit(void *
     char src[1024], p[512], args[2048];
     shared_clip("decode__streamed_matroska", "media/videos/squat_front_bodyweight_k015.mp4", src,
                 sizeof src);
-    if (!have_ffmpeg("decode__streamed_matroska_stops_at_the_running_duration_limit"))
-        return;
+    rrtest_case_tool("decode__streamed_matroska_stops_at_the_running_duration_limit", FFMPEG_BIN);
     /* pipe:3 is never seekable, even when fd 3 is a file. */
     snprintf(args, sizeof args, "-i '%s' -map 0:v -c copy -f matroska pipe:3 3>'%s'", src,
              tmp_path(p, sizeof p, "streamed.mkv"));
@@ -1061,5 +1048,5 @@ int main(void)
         cmocka_unit_test(image_load__refuses_truncated_huge_and_non_images),
         cmocka_unit_test(decode__real_clips_match_ground_truth_frames_sizes_and_times),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return rrtest_status(cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

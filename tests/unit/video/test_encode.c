@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/rr_error.h"
+#include "rrtest.h"
 #include "video/decode.h"
 #include "video/draw.h"
 #include "video/encode.h"
@@ -61,10 +62,8 @@ static void draw__text_renders_and_measures(void **state)
     (void)state;
     struct draw_font *f = NULL;
     int rc = draw_font_open(NULL, 16, &f);
-    if (rc == RR_ERR_NOTFOUND) {
-        printf("SKIP: draw text: DejaVu font not installed\n");
-        skip();
-    }
+    if (rc == RR_ERR_NOTFOUND)
+        rrtest_skip_case("draw__text_renders_and_measures", "DejaVu font not installed");
     assert_int_equal(rc, 0);
     int w = draw_text_width(f, "Rep 3: knees in");
     assert_true(w > 60 && w < 400);
@@ -169,5 +168,5 @@ int main(void)
         cmocka_unit_test(jpeg__round_trips_through_image_load),
         cmocka_unit_test(mp4__writes_h264_that_decodes_back),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return rrtest_status(cmocka_run_group_tests(tests, setup, teardown));
 }

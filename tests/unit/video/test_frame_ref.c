@@ -4,7 +4,8 @@
  * its 4:2:0 planes (size, strides, rotation, range, matrix) and video_frame_rgb() converts it to
  * exactly what video_next_into() gives, rotation included; non-4:2:0 pictures are refused by
  * video_frame_yuv(); references stay valid while the decoder moves on. Clips are made here with
- * our own H.264 writer (and the ffmpeg tool for a rotation tag / 4:4:4, SKIPped without it).
+ * our own H.264 writer (and the ffmpeg tool for a rotation tag / 4:4:4: those cases are skipped
+ * without it, and the program exits 77 unless something failed).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 
 #include "base/rr_error.h"
 #include "base/rr_image.h"
+#include "rrtest.h"
 #include "video/decode.h"
 #include "video/encode.h"
 
@@ -74,14 +76,6 @@ static int group_teardown(void **state)
     unlink(rotated);
     unlink(yuv444);
     return rmdir(tmpdir);
-}
-
-static int have_ffmpeg(const char *test)
-{
-    if (access(FFMPEG_BIN, X_OK) == 0)
-        return 1;
-    printf("SKIP: %s: %s not installed\n", test, FFMPEG_BIN);
-    return 0;
 }
 
 static int ffmpeg_run(const char *args)
@@ -149,8 +143,7 @@ static void frame_ref__matches_the_rgb_path_frame_for_frame(void **state)
 static void frame_ref__rotation_travels_with_the_frame(void **state)
 {
     (void)state;
-    if (!have_ffmpeg("frame_ref__rotation_travels_with_the_frame"))
-        return;
+    rrtest_case_tool("frame_ref__rotation_travels_with_the_frame", FFMPEG_BIN);
     char args[2048];
     snprintf(args, sizeof args, "-i '%s' -map 0:v -c copy -metadata:s:v rotate=90 '%s'", clip,
              rotated);
@@ -200,15 +193,13 @@ static void frame_ref__held_frames_keep_their_pixels(void **state)
 static void frame_ref__non_420_pictures_go_through_rgb(void **state)
 {
     (void)state;
-    if (!have_ffmpeg("frame_ref__non_420_pictures_go_through_rgb"))
-        return;
+    rrtest_case_tool("frame_ref__non_420_pictures_go_through_rgb", FFMPEG_BIN);
     char args[2048];
     snprintf(args, sizeof args, "-i '%s' -c:v libx264 -pix_fmt yuv444p -preset ultrafast '%s'",
              clip, yuv444);
-    if (ffmpeg_run(args) != 0) {
-        printf("SKIP: libx264 4:4:4 not available in the ffmpeg tool\n");
-        return;
-    }
+    if (ffmpeg_run(args) != 0)
+        rrtest_skip_case("frame_ref__non_420_pictures_go_through_rgb",
+                         "libx264 4:4:4 not available in the ffmpeg tool");
     char msg[256];
     struct video *v = NULL;
     assert_int_equal(video_open(yuv444, NULL, &v, msg, sizeof msg), 0);
@@ -264,5 +255,5 @@ int main(void)
         cmocka_unit_test(frame_ref__non_420_pictures_go_through_rgb),
         cmocka_unit_test(frame_ref__bad_arguments_are_refused),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return rrtest_status(cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

@@ -8,7 +8,10 @@
  *    for all callers, rotated refresh token saved) and retries once. Returns parsed JSON (null for
  *    204 or an empty body), or the Response itself when raw=true. Non-2xx -> ApiError with the
  *    server's {error:{code,message,details}}; a network failure -> TypeError (offline).
- *  - No module state besides the in-flight refresh promise; safe to import from several modules.
+ *  - exercises() -> the exercise names the server knows (GET /v1/exercises: the analysis
+ *    registry), fetched once per page load and shared; a failed fetch is retried by the next call.
+ *  - No module state besides the in-flight refresh promise and that list; safe to import from
+ *    several modules.
  */
 
 const KEY = 'repright.session';
@@ -134,6 +137,19 @@ export async function apiFetch(path, { method = 'GET', json, body, headers = {},
   if (res.status === 204) return null;
   const text = await res.text();
   return text ? JSON.parse(text) : null;
+}
+
+let exerciseList = null;
+
+/* The exercise names, in registry order: the one list (the server's analysis registry), never a
+ * copy kept here. */
+export function exercises() {
+  if (!exerciseList) {
+    exerciseList = apiFetch('/v1/exercises')
+      .then((j) => (j && Array.isArray(j.items) ? j.items.map((e) => String(e.name)) : []))
+      .catch((e) => { exerciseList = null; throw e; });
+  }
+  return exerciseList;
 }
 
 export async function login(email, password) {

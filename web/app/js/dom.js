@@ -72,9 +72,6 @@ export function exerciseLabel(name) {
   return String(name || 'unknown').replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 }
 
-export const EXERCISES = ['squat', 'push_up', 'lunge', 'deadlift', 'biceps_curl', 'shoulder_press',
-  'jumping_jack', 'pull_up', 'plank'];
-
 /* A message box; kind: 'error' | 'info' | 'ok'. */
 export function notice(kind, text, testid) {
   return h('p', { class: `notice notice-${kind}`, role: kind === 'error' ? 'alert' : 'status', 'data-testid': testid }, text);

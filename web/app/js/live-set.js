@@ -4,14 +4,17 @@
 // Owner: live page. Errors: buildSession() throws a plain Error when the exercise is unknown
 // (a set whose exercise was never recognised cannot be synced). Thread-safety: stateless.
 //
+// The exercise names are the analysis registry's: the live page passes the list the analysis
+// core reports (core.exercises, the same registry the server checks POST /v1/sync against), so
+// no copy of the list is kept here.
+//
 // The sync body follows src/api/workouts.c (SyncRequest): client_id (1..64 chars), started_at
 // (RFC 3339), exercise (registry name), duration_ms, load_kg (0..1000), hold_ms, score (0..100),
 // reps (<= 1000) of {t_start, t_end (s, 0..86400, t_end >= t_start), score (0..100), verdict,
 // faults (<= 8 names [a-z0-9_]{1,48})}. Unknown fields are refused by the server, so the body is
 // built field by field.
 
-export const SYNC_EXERCISES = ['squat', 'push_up', 'lunge', 'deadlift', 'biceps_curl',
-  'shoulder_press', 'jumping_jack', 'pull_up', 'plank'];
+const NAME_RE = /^[a-z][a-z0-9_]{0,30}$/; // a registry name (the server's STORE_NAME_MAX)
 export const SYNC_REPS_MAX = 1000;
 export const SYNC_FAULTS_MAX = 8;
 const SECONDS_MAX = 86400;
@@ -104,8 +107,10 @@ function uuid() {
 }
 
 // The record stored in IndexedDB. startedAtMs: wall clock (Date.now()) at the set start.
-export function buildSession({ exercise, reps, summary, hold_ms = null, startedAtMs, durationMs, loadKg = null, userId = null, clientId = uuid() }) {
-  if (!SYNC_EXERCISES.includes(exercise)) throw new Error(`no exercise recognised (${exercise}): the set cannot be saved`);
+// exercises: the registry's names (core.exercises); when given, the exercise must be one of them.
+export function buildSession({ exercise, reps, summary, hold_ms = null, startedAtMs, durationMs, loadKg = null, userId = null, clientId = uuid(), exercises = null }) {
+  const known = typeof exercise === 'string' && NAME_RE.test(exercise) && (!Array.isArray(exercises) || exercises.includes(exercise));
+  if (!known) throw new Error(`no exercise recognised (${exercise}): the set cannot be saved`);
   return {
     client_id: clientId,
     started_at: new Date(startedAtMs).toISOString(),

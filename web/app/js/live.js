@@ -13,7 +13,7 @@
 
 import { Camera } from './live-camera.js';
 import { createPoseEstimator, warmUp } from './live-pose.js';
-import { finishSet, buildSession, repFromCore, percentiles, SYNC_EXERCISES } from './live-set.js';
+import { finishSet, buildSession, repFromCore, percentiles } from './live-set.js';
 import { putSession, listSessions, getSession } from './live-store.js';
 import { Syncer } from './live-sync.js';
 import { registerServiceWorker } from './live-pwa.js';
@@ -360,7 +360,7 @@ async function stopSet() {
     if (set.exercise !== 'plank' && set.reps.length === 0) throw new Error('no reps were counted: nothing to save');
     let userId = null;
     try { userId = app.api && app.api.session.isLoggedIn() ? app.api.session.userId : null; } catch { /* no api */ }
-    const rec = buildSession({ ...set, startedAtMs: s.startedAtMs, durationMs, loadKg: s.loadKg, userId });
+    const rec = buildSession({ ...set, startedAtMs: s.startedAtMs, durationMs, loadKg: s.loadKg, userId, exercises: app.core && app.core.exercises });
     await putSession(rec);
     window.__lastSession = rec;
     savedText = 'Saved on this device.';
@@ -419,8 +419,7 @@ async function main() {
   window.addEventListener('storage', (e) => {
     if (e.key === 'repright.session') { showAccount(); app.syncer.syncNow(); }
   });
-  fillExercises(SYNC_EXERCISES);
-  showAccount();
+  showAccount(); // the exercise list arrives with the analysis core (the registry, compiled in)
   app.syncer = new Syncer({ onChange: (st) => { ui.showSyncStatus(st); refreshSessions(); } });
   app.syncer.start();
   refreshSessions();

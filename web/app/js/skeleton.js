@@ -1,8 +1,10 @@
 /*
- * skeleton.js - draw the BlazePose skeleton of the landmark track (repright.landmarks/1,
- * docs/internals/web.md) on a canvas laid over the <video>, in sync with playback:
- * requestVideoFrameCallback where the browser has it (frame-exact), otherwise timeupdate and a
- * requestAnimationFrame loop while playing.
+ * skeleton.js - draw the BlazePose skeleton of the landmark track (repright.pose/1, the replay
+ * track the analyze job stores; docs/landmarks-format.md, docs/internals/web.md) on a canvas laid
+ * over the <video>, in sync with playback: requestVideoFrameCallback where the browser has it
+ * (frame-exact), otherwise timeupdate and a requestAnimationFrame loop while playing.
+ * Tracks stored before the one-schema change ("repright.landmarks/1") are still read, for one
+ * release: toTrack() turns either into the flat form drawn here.
  */
 
 // BlazePose connections (pairs of landmark ids).
@@ -14,6 +16,45 @@ export const CONNECTIONS = [
   [27, 29], [28, 30], [29, 31], [30, 32], [27, 31], [28, 32],
 ];
 const MIN_VIS = 0.3;
+
+/* One pose/1 landmark (array [x, y, z?, visibility?, presence?], object or null) into out at
+ * 3*i as x, y, visibility; not found -> visibility 0 (not drawn). A missing visibility counts as
+ * seen (1), a null one as unknown (0), as docs/landmarks-format.md says. */
+function putLandmark(out, i, p) {
+  let x = null;
+  let y = null;
+  let v;
+  if (Array.isArray(p)) {
+    [x, y] = p;
+    v = p.length > 3 ? p[3] : 1;
+  } else if (p && typeof p === 'object') {
+    ({ x, y } = p);
+    v = 'visibility' in p ? p.visibility : 1;
+  }
+  const found = typeof x === 'number' && typeof y === 'number';
+  out[i * 3] = found ? x : 0;
+  out[i * 3 + 1] = found ? y : 0;
+  out[i * 3 + 2] = found && typeof v === 'number' ? v : 0;
+}
+
+/* A stored track (repright.pose/1, or the former repright.landmarks/1) as
+ * { width, height, frames: [[t_ms, [x0, y0, v0, ... x32, y32, v32] | null], ...] }; frames in
+ * time order. null for anything else. */
+export function toTrack(doc) {
+  if (!doc || !Array.isArray(doc.frames)) return null;
+  const width = doc.width || 0;
+  const height = doc.height || 0;
+  if (doc.schema === 'repright.landmarks/1') return { width, height, frames: doc.frames };
+  if (doc.schema !== 'repright.pose/1') return null;
+  const frames = doc.frames.map((f) => {
+    const posed = f.pose !== false && Array.isArray(f.landmarks) && f.landmarks.length === 33;
+    if (!posed) return [f.t_ms, null];
+    const lm = new Array(99);
+    f.landmarks.forEach((p, i) => putLandmark(lm, i, p));
+    return [f.t_ms, lm];
+  });
+  return { width, height, frames };
+}
 
 /* Index of the last frame with t <= tMs (binary search; frames sorted by t). */
 export function frameAt(track, tMs) {
@@ -56,9 +97,12 @@ export function drawFrame(ctx, lm, w, h, color = '#35e07d') {
   return drawn;
 }
 
-/* Keep `canvas` showing the pose of the video's current frame. Returns a stop function.
+/* Keep `canvas` showing the pose of the video's current frame. `doc` is the stored track
+ * (toTrack). Returns a stop function, or null when doc is not a track.
  * colorAt(tSeconds) picks the stroke colour (e.g. the verdict of the rep at that time). */
-export function syncSkeleton(video, canvas, track, { colorAt } = {}) {
+export function syncSkeleton(video, canvas, doc, { colorAt } = {}) {
+  const track = toTrack(doc);
+  if (!track) return null;
   const ctx = canvas.getContext('2d');
   let stopped = false;
   let raf = 0;

@@ -1,7 +1,7 @@
 /* views/analytics.js - reps and volume per week, score trend per exercise, most frequent faults,
  * personal records, streaks (server aggregates, /v1/analytics/*), and the history export. */
-import { apiFetch } from '../api.js';
-import { h, clear, notice, errorText, fmtNum, exerciseLabel, EXERCISES } from '../dom.js';
+import { apiFetch, exercises } from '../api.js';
+import { h, clear, notice, errorText, fmtNum, exerciseLabel } from '../dom.js';
 import { barChart, lineChart, hbarChart } from '../charts.js';
 
 const RECORD_LABELS = { most_reps_in_set: 'Most reps in a set', best_set_score: 'Best set score', heaviest_load_kg: 'Heaviest load (kg)', longest_hold_s: 'Longest hold (s)' };
@@ -51,9 +51,10 @@ export function render(root) {
 
   (async () => {
     try {
-      const [sum, rec] = await Promise.all([
+      const [sum, rec, names] = await Promise.all([
         apiFetch('/v1/analytics/summary?period=week', { signal: ctrl.signal }),
         apiFetch('/v1/analytics/records', { signal: ctrl.signal }),
+        exercises().catch(() => []), // without the list: the exercises the data names
       ]);
       const t = sum.totals || {};
       const streak = sum.streak || rec.streak || {};
@@ -70,8 +71,9 @@ export function render(root) {
 
       // score trend for one exercise
       const known = Object.keys(sum.top_faults || {});
+      const choices = names.length ? names : (known.length ? known : ['squat']);
       const trendSel = h('select', { id: 'trend-ex', 'data-testid': 'trend-exercise' },
-        EXERCISES.map((e) => h('option', { value: e, selected: e === (known[0] || 'squat') }, exerciseLabel(e))));
+        choices.map((e) => h('option', { value: e, selected: e === (known[0] || choices[0]) }, exerciseLabel(e))));
       const trendBox = h('div', {});
       const loadTrend = async () => {
         clear(trendBox);

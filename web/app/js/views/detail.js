@@ -155,13 +155,12 @@ export function render(root, params) {
             if (!ctrl.signal.aborted) msg.appendChild(notice('error', errorText(e), 'detail-video-error'));
           }
         });
-        if (track && Array.isArray(track.frames)) {
-          const colorAt = (t) => {
-            const r = reps.find((x) => t >= x.t0 && t <= x.t1);
-            return COLORS[r ? r.verdict : 'none'];
-          };
-          stopSkeleton = syncSkeleton(vid, canvas, track, { colorAt });
-        } else {
+        const colorAt = (t) => {
+          const r = reps.find((x) => t >= x.t0 && t <= x.t1);
+          return COLORS[r ? r.verdict : 'none'];
+        };
+        stopSkeleton = track ? syncSkeleton(vid, canvas, track, { colorAt }) : null;
+        if (!stopSkeleton) {
           msg.appendChild(notice('info', 'No pose track is stored for this video.', 'detail-no-track'));
         }
       }

@@ -1,6 +1,6 @@
 /* views/workouts.js - the workout history: filters (exercise, date range), cursor pages. */
-import { apiFetch } from '../api.js';
-import { h, clear, notice, errorText, fmtDate, fmtDuration, fmtNum, exerciseLabel, EXERCISES } from '../dom.js';
+import { apiFetch, exercises } from '../api.js';
+import { h, clear, notice, errorText, fmtDate, fmtDuration, fmtNum, exerciseLabel } from '../dom.js';
 
 function verdictClass(score) {
   if (!Number.isFinite(Number(score))) return 'grey';
@@ -10,9 +10,11 @@ function verdictClass(score) {
 export function render(root, params) {
   const ctrl = new AbortController();
   const q = params.query;
+  // the options come from the server (GET /v1/exercises); a filter in the URL applies at once
+  const wanted = q.get('exercise');
   const exercise = h('select', { id: 'f-exercise', 'data-testid': 'filter-exercise' },
     h('option', { value: '' }, 'All exercises'),
-    EXERCISES.map((e) => h('option', { value: e, selected: q.get('exercise') === e }, exerciseLabel(e))));
+    wanted ? h('option', { value: wanted, selected: true }, exerciseLabel(wanted)) : null);
   const from = h('input', { type: 'date', id: 'f-from', value: q.get('from') || '', 'data-testid': 'filter-from' });
   const to = h('input', { type: 'date', id: 'f-to', value: q.get('to') || '', 'data-testid': 'filter-to' });
   const list = h('ul', { class: 'workout-list', 'data-testid': 'workout-list', 'aria-live': 'polite' });
@@ -67,6 +69,13 @@ export function render(root, params) {
     load(true);
   });
   more.addEventListener('click', () => load(false));
+  exercises().then((names) => {
+    const keep = exercise.value;
+    exercise.replaceChildren(h('option', { value: '' }, 'All exercises'),
+      ...names.map((e) => h('option', { value: e, selected: e === keep }, exerciseLabel(e))));
+  }).catch((e) => {
+    if (!ctrl.signal.aborted) msg.appendChild(notice('error', `The exercise list did not load: ${errorText(e)}`, 'exercises-error'));
+  });
   load(true);
   return () => ctrl.abort();
 }

@@ -1,8 +1,9 @@
 /*
- * analyze_job.c - the analyze_video job: fetch the uploaded video from the blob store, run
- * pipeline_analyze (report, overlay, thumbnails), store the derived objects under
- * videos/<id>/..., save the workout (sets, reps; replaced on a re-run, never duplicated), mark
- * the video analysed or failed, and update the analytics aggregates when that module exists.
+ * analyze.c - the analyse-a-video use case and the analyze_video job kind that runs it: fetch
+ * the original from the blob store, run pipeline_analyze (report, overlay, thumbnails), store the
+ * derived objects under videos/<id>/ (app_video_key), save the workout built from the report
+ * struct through app_save_workout (replacing an earlier run's, analytics included) and mark the
+ * video analysed. The report becomes JSON once, where it is stored; nothing here parses it back.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,71 +16,42 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../api/app.h"
-#include "../base/rr_error.h"
-#include "../blob/blob.h"
-#include "../pipeline/analyze.h"
-#include "../pipeline/landmarks_json.h"
-#include "../pipeline/report_json.h"
-#include "queue.h"
-#include "worker.h"
+#include "app/app_int.h"
+#include "base/rr_error.h"
+#include "blob/blob.h"
+#include "pipeline/analyze.h"
+#include "pipeline/landmarks_file.h"
+#include "pipeline/report_json.h"
 
-#if defined(__has_include)
-#if __has_include("../analytics/analytics.h")
-#include "../analytics/analytics.h"
-#define HAVE_ANALYTICS 1
-#endif
-#endif
+/* How far the whole analysis is at a pipeline stage's fraction: the pose pass is the bulk of
+ * the work. A stage not listed passes its fraction through. */
+static const struct {
+    const char *stage;
+    double base, span;
+} stage_share[] = {
+    {"pose", 0.05, 0.75}, {"analysis", 0.80, 0}, {"overlay", 0.85, 0.10}, {"done", 0.95, 0},
+};
 
-static int id_ok(const char *id)
-{
-    if (!id || strlen(id) != STORE_ID_LEN)
-        return 0;
-    for (size_t i = 0; i < STORE_ID_LEN; i++) {
-        char c = id[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return 0;
-    }
-    return 1;
-}
-
-const char *queue_video_key(const char *video_id, const char *which, char *buf, size_t len)
-{
-    if (!id_ok(video_id) || !which || !buf)
-        return NULL;
-    const char *tail = NULL;
-    if (strcmp(which, "overlay") == 0)
-        tail = "overlay.mp4";
-    else if (strcmp(which, "best") == 0)
-        tail = "thumbs/best.jpg";
-    else if (strcmp(which, "worst") == 0)
-        tail = "thumbs/worst.jpg";
-    else if (strcmp(which, "report") == 0)
-        tail = "report.json";
-    else if (strcmp(which, "landmarks") == 0)
-        tail = "landmarks.json";
-    if (!tail)
-        return NULL;
-    int n = snprintf(buf, len, "videos/%s/%s", video_id, tail);
-    if (n < 0 || (size_t)n >= len)
-        return NULL;
-    return buf;
-}
+struct progress_map {
+    app_progress_fn fn;
+    void *ud;
+};
 
 static void on_progress(void *ud, const char *stage, double fraction)
 {
-    struct job_ctx *ctx = ud;
-    /* pose pass is the bulk of the work: 0..80 %, analysis 80, overlay/thumbs 85..99 */
+    const struct progress_map *m = ud;
     double f = fraction;
-    if (strcmp(stage, "pose") == 0)
-        f = 0.05 + 0.75 * fraction;
-    else if (strcmp(stage, "analysis") == 0)
-        f = 0.8;
-    else if (strcmp(stage, "overlay") == 0)
-        f = 0.85 + 0.1 * fraction;
-    else if (strcmp(stage, "done") == 0)
-        f = 0.95;
-    job_progress(ctx, stage, f);
+    for (size_t i = 0; i < sizeof stage_share / sizeof stage_share[0]; i++)
+        if (strcmp(stage, stage_share[i].stage) == 0)
+            f = stage_share[i].base + stage_share[i].span * fraction;
+    if (m->fn)
+        m->fn(m->ud, stage, f);
+}
+
+static void progress(app_progress_fn fn, void *ud, const char *stage, double fraction)
+{
+    if (fn)
+        fn(ud, stage, fraction);
 }
 
 static json_t *num_or_null(double v)
@@ -123,26 +95,28 @@ static void rep_faults(const struct analysis_rep *r, char *out, size_t cap)
     json_decref(a);
 }
 
-/* Save the report's workout: one set, one row per rep. Replaces an earlier run's workout. */
-static int save_workout(struct store *s, const struct store_video *v,
-                        const struct analysis_report *rep, int64_t duration_ms,
-                        struct store_workout *w, char *err, size_t err_len)
+/* The report's workout: one set, one row per rep, saved through app_save_workout (replacing
+ * an earlier run's workout, analytics recomputed). */
+static int save_workout(struct app *a, const struct store_video *v,
+                        const struct analysis_report *rep, int64_t duration_ms, char *err,
+                        size_t err_len)
 {
-    memset(w, 0, sizeof *w);
-    snprintf(w->user_id, sizeof w->user_id, "%s", v->user_id);
-    snprintf(w->video_id, sizeof w->video_id, "%s", v->id);
-    snprintf(w->exercise, sizeof w->exercise, "%s", rep->exercise ? rep->exercise : "unknown");
-    w->started_at = v->created_at;
-    w->duration_ms = duration_ms;
-    w->score = isfinite(rep->set.mean_score) ? rep->set.mean_score
-               : (rep->is_hold && isfinite(rep->hold.mean_score)) ? rep->hold.mean_score
-                                                                  : 0;
+    struct store_workout w;
+    memset(&w, 0, sizeof w);
+    snprintf(w.user_id, sizeof w.user_id, "%s", v->user_id);
+    snprintf(w.video_id, sizeof w.video_id, "%s", v->id);
+    snprintf(w.exercise, sizeof w.exercise, "%s", rep->exercise ? rep->exercise : "unknown");
+    w.started_at = v->created_at;
+    w.duration_ms = duration_ms;
+    w.score = isfinite(rep->set.mean_score) ? rep->set.mean_score
+              : (rep->is_hold && isfinite(rep->hold.mean_score)) ? rep->hold.mean_score
+                                                                 : 0;
     struct store_set set;
     memset(&set, 0, sizeof set);
     set.idx = 0;
-    snprintf(set.exercise, sizeof set.exercise, "%s", w->exercise);
+    snprintf(set.exercise, sizeof set.exercise, "%s", w.exercise);
     set.reps = (int)rep->n_reps;
-    set.score = w->score;
+    set.score = w.score;
     set.hold_ms = rep->is_hold && isfinite(rep->hold.hold_s) ? (int64_t)(rep->hold.hold_s * 1000)
                                                               : 0;
     size_t nreps = rep->n_reps > STORE_REPS_MAX ? STORE_REPS_MAX : rep->n_reps;
@@ -161,7 +135,8 @@ static int save_workout(struct store *s, const struct store_video *v,
         rep_metrics(r, reps[i].metrics, sizeof reps[i].metrics);
         rep_faults(r, reps[i].faults, sizeof reps[i].faults);
     }
-    int rc = store_workout_put(s, w, &set, 1, reps, nreps, NULL);
+    enum app_saved how;
+    int rc = app_save_workout(a, &w, &set, 1, reps, nreps, NULL, &how);
     if (rc < 0)
         snprintf(err, err_len, "cannot save the workout: %s", rr_strerror(rc));
     free(reps);
@@ -174,7 +149,7 @@ static int put_text(struct blob *b, const char *video_id, const char *which, cha
     char key[BLOB_KEY_MAX + 1];
     if (!text)
         return RR_ERR_NOMEM;
-    if (!queue_video_key(video_id, which, key, sizeof key)) {
+    if (!app_video_key(video_id, which, key, sizeof key)) {
         free(text);
         return RR_ERR_INVAL;
     }
@@ -198,7 +173,7 @@ static int put_file_if_any(struct blob *b, const char *video_id, const char *whi
     char key[BLOB_KEY_MAX + 1];
     if (!path || !path[0] || stat(path, &st) != 0)
         return 0;
-    if (!queue_video_key(video_id, which, key, sizeof key))
+    if (!app_video_key(video_id, which, key, sizeof key))
         return RR_ERR_INVAL;
     return blob_put_file(b, key, path, NULL);
 }
@@ -227,46 +202,40 @@ static int is_bad_input(int rc)
            rc == RR_ERR_NOPOSE || rc == RR_ERR_EOF || rc == RR_ERR_INVAL;
 }
 
-int job_analyze_video(struct job_ctx *ctx, char *err, size_t err_len)
+int app_analyze_video(struct app *a, const char *video_id, app_progress_fn progress_fn,
+                      void *ud, int *permanent, char *err, size_t err_len)
 {
-    struct app *a = ctx->app;
-    const struct store_job *job = ctx->job;
     struct blob_reader *rd = NULL;
     struct pipeline_result res;
     int have_res = 0, tmp_made = 0, copy_fd = -1;
     char tmpdir[1200] = "", src[1300] = "", overlay[1300] = "";
     char msg[512] = "";
     struct store_video v;
+    struct progress_map map = {progress_fn, ud};
     int rc;
 
-    json_error_t jerr;
-    json_t *pl = json_loads(job->payload, 0, &jerr);
-    const char *vid = pl ? json_string_value(json_object_get(pl, "video_id")) : NULL;
-    if (!id_ok(vid)) {
-        snprintf(err, err_len, "payload has no valid video_id");
-        ctx->permanent = 1;
-        rc = RR_ERR_INVAL;
-        goto out;
-    }
-    rc = store_video_get(a->store, NULL, vid, &v);
+    *permanent = 0;
+    err[0] = '\0';
+    rc = store_video_get(a->store, NULL, video_id, &v);
     if (rc < 0) {
-        snprintf(err, err_len, "video %s: %s", vid, rc == RR_ERR_NOTFOUND ? "deleted" : rr_strerror(rc));
-        ctx->permanent = rc == RR_ERR_NOTFOUND;
+        snprintf(err, err_len, "video %.40s: %s", video_id,
+                 rc == RR_ERR_NOTFOUND ? "deleted" : rr_strerror(rc));
+        *permanent = rc == RR_ERR_NOTFOUND;
         goto out;
     }
     store_video_set_status(a->store, v.id, "processing", -1);
 
     const struct pose_models *models = NULL;
-    rc = worker_pool_models(ctx->pool, &models, msg, sizeof msg);
+    rc = app_pose_models(a, &models, msg, sizeof msg);
     if (rc < 0) {
         snprintf(err, err_len, "cannot load the pose models: %s", msg[0] ? msg : rr_strerror(rc));
         goto out;
     }
-    job_progress(ctx, "fetch", 0.02);
+    progress(progress_fn, ud, "fetch", 0.02);
     rc = blob_get(a->blob, v.blob_key, &rd);
     if (rc < 0) {
         snprintf(err, err_len, "original video missing from the blob store: %s", rr_strerror(rc));
-        ctx->permanent = rc == RR_ERR_NOTFOUND;
+        *permanent = rc == RR_ERR_NOTFOUND;
         goto out;
     }
 
@@ -313,8 +282,8 @@ int job_analyze_video(struct job_ctx *ctx, char *err, size_t err_len)
     o.overlay_path = overlay;
     o.thumbs_dir = tmpdir;
     o.progress = on_progress;
-    o.progress_ud = ctx;
-    job_progress(ctx, "pose", 0.05);
+    o.progress_ud = &map;
+    progress(progress_fn, ud, "pose", 0.05);
     rc = pipeline_analyze(src, models, &o, &res, msg, sizeof msg);
     have_res = 1;
     if (rc < 0) {
@@ -327,14 +296,14 @@ int job_analyze_video(struct job_ctx *ctx, char *err, size_t err_len)
             memmove(p + nl, p + sl, strlen(p + sl) + 1);
             memcpy(p, name, nl);
         }
-        ctx->permanent = is_bad_input(rc);
+        *permanent = is_bad_input(rc);
         goto out;
     }
-    job_progress(ctx, "store", 0.96);
+    progress(progress_fn, ud, "store", 0.96);
     rc = put_text(a->blob, v.id, "report", report_json_dumps(res.report));
     if (rc == 0) /* the skeleton track the dashboard draws over the replay */
         rc = put_text(a->blob, v.id, "landmarks",
-                      landmarks_json_dumps(res.frames, res.n_frames, res.info.fps,
+                      landmarks_file_write_track(res.frames, res.n_frames, res.info.fps,
                                            res.info.width, res.info.height));
     if (rc == 0)
         rc = put_file_if_any(a->blob, v.id, "overlay", overlay);
@@ -348,25 +317,13 @@ int job_analyze_video(struct job_ctx *ctx, char *err, size_t err_len)
     }
     int64_t duration_ms = res.info.duration_us > 0 ? res.info.duration_us / 1000
                                                    : (int64_t)(res.report->duration_s * 1000);
-    struct store_workout w;
-    rc = save_workout(a->store, &v, res.report, duration_ms, &w, err, err_len);
+    rc = save_workout(a, &v, res.report, duration_ms, err, err_len);
     if (rc < 0)
         goto out;
-#ifdef HAVE_ANALYTICS
-    {
-        int arc = analytics_update_for_workout(a->store, v.user_id, w.id);
-        if (arc < 0)
-            fprintf(stderr, "{\"level\":\"warn\",\"msg\":\"analytics update failed\","
-                            "\"job_id\":\"%s\",\"detail\":\"%s\"}\n",
-                    job->id, rr_strerror(arc));
-    }
-#endif
     rc = store_video_set_status(a->store, v.id, "analysed", duration_ms);
     if (rc < 0)
         snprintf(err, err_len, "cannot mark the video analysed: %s", rr_strerror(rc));
 out:
-    if (rc < 0 && vid && id_ok(vid) && (ctx->permanent || job->attempts >= job->max_attempts))
-        store_video_fail(a->store, vid, err[0] ? err : rr_strerror(rc));
     if (have_res)
         pipeline_result_release(&res);
     if (copy_fd >= 0)
@@ -374,21 +331,44 @@ out:
     blob_reader_close(rd);
     if (tmp_made)
         rm_tree_flat(tmpdir);
-    json_decref(pl);
+    return rc;
+}
+
+/* ---- the analyze_video job ------------------------------------------------------------------ */
+
+static void job_progress_fn(void *ud, const char *stage, double fraction)
+{
+    job_progress(ud, stage, fraction);
+}
+
+/* The job's video is its video_id column. On a failure no retry can fix, or on the last
+ * attempt, the video ends "failed" with the job's message. */
+int app__job_analyze_video(struct job_ctx *ctx, char *err, size_t err_len)
+{
+    struct app *a = ctx->ctx;
+    const struct store_job *job = ctx->job;
+    if (!job->video_id[0]) {
+        snprintf(err, err_len, "the job names no video (video_id)");
+        ctx->permanent = 1;
+        return RR_ERR_INVAL;
+    }
+    int permanent = 0;
+    int rc = app_analyze_video(a, job->video_id, job_progress_fn, ctx, &permanent, err, err_len);
+    ctx->permanent = permanent;
+    if (rc < 0 && (permanent || job->attempts >= job->max_attempts))
+        store_video_fail(a->store, job->video_id, err[0] ? err : rr_strerror(rc));
     return rc;
 }
 
 /* Dead-lettered without the handler deciding it (the lease ran out on the last attempt: the
  * worker crashed or hung every time): the video fails with the job's reason. */
-void job_analyze_video_dead(struct app *a, const struct store_job *job)
+void app__job_analyze_video_dead(void *app, const struct store_job *job)
 {
-    json_t *pl = json_loads(job->payload, 0, NULL);
-    const char *vid = pl ? json_string_value(json_object_get(pl, "video_id")) : NULL;
-    if (vid && id_ok(vid)) {
-        char msg[STORE_ERROR_MAX + 32]; /* the store cuts it to STORE_ERROR_MAX */
-        snprintf(msg, sizeof msg, "analysis failed: %s",
-                 job->error[0] ? job->error : "the job was dead-lettered");
-        store_video_fail(a->store, vid, msg);
-    }
-    json_decref(pl);
+    struct app *a = app;
+    if (!job->video_id[0])
+        return;
+    char msg[STORE_ERROR_MAX + 32]; /* the store cuts it to STORE_ERROR_MAX */
+    snprintf(msg, sizeof msg, "analysis failed: %s",
+             job->error[0] ? job->error : "the job was dead-lettered");
+    store_video_fail(a->store, job->video_id, msg);
 }

@@ -1,0 +1,67 @@
+/*
+ * api.h - the HTTP adapter of RepRight: one file per resource, each exporting its route table,
+ * joined by routes.c; the caller (principal.c); and api_server_start, which puts the tables on
+ * an HTTP server over an opened app.
+ *
+ * A handler parses and checks the request, authorises it (every id is scoped to the caller),
+ * calls ONE use case of src/app (app/app.h) or, for a read, one store query, and renders the
+ * answer. Flows that write or touch two services live in app/, never here. Handlers get the
+ * `struct app *` as their `void *app` argument and only borrow from it; nothing is kept between
+ * requests, so several `repright serve` processes can share one store.
+ *
+ * Ownership: route tables are static; api_routes() joins them once into static storage.
+ * Errors: handlers return RR_ERR_* (the HTTP layer maps them to statuses) or reply themselves.
+ * api_server_start: whatever http_server_start returns, `msg` says why.
+ * Thread-safety: handlers run concurrently on the HTTP pool threads.
+ */
+#ifndef RR_API_API_H
+#define RR_API_API_H
+
+#include <stddef.h>
+
+#include "app/app.h"
+#include "http/router.h"
+#include "http/server.h"
+
+/* The authenticated caller of a request (set by api_authenticate). */
+struct api_principal {
+    char user_id[33];
+    int is_partner;              /* later: partner API keys */
+};
+/* http_config.authenticate hook: Bearer access JWT -> principal, else RR_ERR_UNAUTHENTICATED. */
+int api_authenticate(struct http_request *req, void *app);
+const struct api_principal *api_principal(const struct http_request *req);
+
+/* Route tables, one per resource file (api/<resource>.c); routes.c joins them in this order. */
+extern const struct http_route api_auth_routes[];
+extern const size_t api_auth_routes_n;
+extern const struct http_route api_uploads_routes[];   /* tus + single upload */
+extern const size_t api_uploads_routes_n;
+extern const struct http_route api_videos_routes[];    /* videos + media download (Range) */
+extern const size_t api_videos_routes_n;
+extern const struct http_route api_jobs_routes[];      /* job status + progress stream */
+extern const size_t api_jobs_routes_n;
+extern const struct http_route api_workouts_routes[];  /* history, sync, export */
+extern const size_t api_workouts_routes_n;
+extern const struct http_route api_analytics_routes[];
+extern const size_t api_analytics_routes_n;
+extern const struct http_route api_exercises_routes[]; /* the exercise list (the registry) */
+extern const size_t api_exercises_routes_n;
+extern const struct http_route api_ops_routes[];       /* /readyz, /docs */
+extern const size_t api_ops_routes_n;
+extern const struct http_route api_web_routes[];       /* static web app, fallback "/{path*}" */
+extern const size_t api_web_routes_n;
+
+/* All routes joined (built once, static storage); *n gets the count. */
+const struct http_route *api_routes(size_t *n);
+
+/* The HTTP server's settings from the app's configuration (cfg->http), with the
+ * authentication hook set. */
+void api_http_config(const struct app_config *cfg, struct http_config *out);
+
+/* Start serving the API (and the web app) of an opened app: warns when the web app directory is
+ * missing, starts the server. Stop it with http_server_stop() before
+ * app_close(). */
+int api_server_start(struct app *a, struct http_server **out, char *msg, size_t msg_len);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * exercises.c - GET /v1/exercises: the exercises RepRight knows, read from the analysis
+ * registry (app_exercises), so the web app and partners never keep a copy of the list.
+ * Public (no account needed: the live page asks before login) and cacheable for an hour.
+ */
+#include "api/api.h"
+
+#include "base/rr_error.h"
+#include "http/json_out.h"
+
+static int exercises_list(struct http_request *req, void *app)
+{
+    (void)app;
+    size_t n = 0;
+    const char *const *names = app_exercises(&n);
+    char buf[1024];
+    struct json_out o;
+    json_out_init(&o, buf, sizeof buf, 64 * 1024);
+    json_out_object_begin(&o);
+    JSON_OUT_KEY(&o, "items");
+    json_out_array_begin(&o);
+    for (size_t i = 0; i < n; i++) {
+        json_out_object_begin(&o);
+        JSON_OUT_KEY(&o, "name");
+        json_out_string(&o, names[i]);
+        json_out_object_end(&o);
+    }
+    json_out_array_end(&o);
+    json_out_object_end(&o);
+    int err = json_out_error(&o);
+    if (!err)
+        err = http_reply_bytes(req, 200, json_out_data(&o), json_out_len(&o), "application/json");
+    if (!err)
+        err = http_reply_header(req, "Cache-Control", "public, max-age=3600");
+    json_out_free(&o);
+    return err;
+}
+
+const struct http_route api_exercises_routes[] = {
+    {HTTP_GET, "/v1/exercises", exercises_list, HTTP_AUTH_NONE, HTTP_BODY_NONE, "exercises.list",
+     "the exercises the analysis knows (registry order): {items: [{name}]}", NULL, NULL},
+};
+const size_t api_exercises_routes_n = sizeof api_exercises_routes / sizeof api_exercises_routes[0];

@@ -1,0 +1,44 @@
+/*
+ * server.c - the API on an HTTP server: the app configuration mapped onto struct http_config,
+ * and api_server_start, which the daemon calls after app_open.
+ */
+#include "api/api.h"
+
+#include "api/web.h"
+#include "http/log.h"
+
+_Static_assert(LOG_LEVEL_DEBUG == 0 && LOG_LEVEL_INFO == 1 && LOG_LEVEL_WARN == 2 &&
+                   LOG_LEVEL_ERROR == 3,
+               "app_config.log_level is an index into app/config.c's level names");
+
+void api_http_config(const struct app_config *cfg, struct http_config *out)
+{
+    const struct app_http_config *h = &cfg->http;
+    http_config_defaults(out);
+    out->bind_addr = h->bind;
+    out->port = h->port;
+    out->threads = h->threads;
+    out->max_connections = h->max_connections;
+    out->max_per_ip = h->max_per_ip;
+    out->header_limit = h->header_limit;
+    out->json_limit = h->json_limit;
+    out->upload_limit = h->upload_limit;
+    out->idle_timeout_s = h->idle_timeout_s;
+    out->header_timeout_s = h->header_timeout_s;
+    out->body_min_rate = h->body_min_rate;
+    out->body_grace_s = h->body_grace_s;
+    out->drain_timeout_ms = h->drain_timeout_ms;
+    out->authenticate = api_authenticate;
+}
+
+int api_server_start(struct app *a, struct http_server **out, char *msg, size_t msg_len)
+{
+    struct http_config hc;
+    size_t nroutes = 0;
+    if (web_dir_check(a->cfg.web_dir) < 0)
+        log_event(LOG_LEVEL_WARN, "web app directory missing: static pages answer 404",
+                  json_pack("{s:s}", "web_dir", a->cfg.web_dir));
+    api_http_config(&a->cfg, &hc);
+    const struct http_route *routes = api_routes(&nroutes);
+    return http_server_start(&hc, routes, nroutes, a, out, msg, msg_len);
+}

@@ -1,0 +1,158 @@
+/*
+ * app.h - RepRight's application layer: the service container and the use cases.
+ *
+ * Layering (docs/internals/app.md): adapters (src/api over HTTP, src/cli) -> app (this module)
+ * -> services (store, blob, queue, pipeline, analytics, auth) -> base. A use case is ONE
+ * function that an API handler and a CLI command can both call: it takes plain arguments (ids,
+ * records), does every write its flow needs in an order that never leaves a row pointing at
+ * nothing, and returns an RR_ERR_* code. It never replies, never logs a request (the adapter that
+ * knows the request or job id logs, once) and includes neither http/ nor api/. Reads that are one
+ * store call stay in the adapters.
+ *
+ *   app_ingest_upload   a finished upload -> its video row and analyze_video job (idempotent)
+ *   app_analyze_video   the analysis of a stored video -> report, landmarks, overlay, thumbnails,
+ *                       workout, analytics, status (also the analyze_video job's handler)
+ *   app_save_workout    a workout (device sync or analysis) + analytics, idempotent per client_id
+ *   app_delete_workout  a workout, its analytics, and the video it came from
+ *   app_delete_video    a video and everything derived from it: workout, jobs, analytics, blobs
+ * Analytics are recomputed in one place (app/workouts.c) for every flow that changes workouts.
+ *
+ * The container: app_open() opens every service from the config (data dir, store + migrations,
+ * blob store, tus uploads, queue, secret-derived keys) and owns them; app_close() closes them.
+ * It starts nothing: src/cli/daemon.c composes the HTTP server (api_server_start) and the worker
+ * pool (worker_pool_start with app_worker_config) around it and stops them before app_close().
+ * The pose models are loaded on first use (app_pose_models) and shared read-only.
+ *
+ * Ownership: struct app is heap-allocated by app_open and freed by app_close; callers borrow
+ * its services. Records passed to use cases stay the caller's.
+ * Errors (negative RR_ERR_*): app_open names the failing service in msg; use cases return the
+ * store's codes (NOTFOUND: no such row for this user, which is also the answer for someone
+ * else's id), blob/queue codes, INVAL for malformed arguments, NOMEM.
+ * Thread-safety: after app_open the struct is read-only except the lazily loaded models (under
+ * a mutex); every use case may run concurrently on any thread.
+ */
+#ifndef RR_APP_APP_H
+#define RR_APP_APP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/config.h"
+#include "queue/worker.h"
+#include "store/store.h"
+
+struct blob;
+struct tus;
+struct queue;
+struct pose_models;
+struct app_models;
+
+struct app {
+    struct app_config cfg;
+    struct store *store;
+    struct blob *blob;
+    struct tus *tus;
+    struct queue *queue;
+    uint8_t jwt_key[32];      /* derived from the server secret, label "jwt" */
+    uint8_t token_pepper[32]; /* label "token-pepper" */
+    uint8_t media_key[32];    /* label "media-url": signed media links (auth/media_sig.h) */
+    const char *jwt_issuer;   /* "repright" */
+    const char *jwt_audience; /* "repright-api" */
+    struct app_models *models;
+};
+
+/* Open the services and run migrations. */
+int app_open(const struct app_config *cfg, struct app **out, char *msg, size_t msg_len);
+/* Close the services (stop the HTTP server and the worker pool first). NULL is a no-op. */
+void app_close(struct app *a);
+
+/* `repright migrate`: open the store of cfg, apply pending migrations, report. backend gets the
+ * store's name ("sqlite"). */
+int app_migrate(const struct app_config *cfg, int *applied, int *version, char backend[16],
+                char *msg, size_t msg_len);
+
+/* The shared pose models (cfg.model_dir, cfg.model), loaded on the first call. A load failure
+ * is returned (with its message) and tried again on the next call. */
+int app_pose_models(struct app *a, const struct pose_models **out, char *msg, size_t msg_len);
+
+/* ---- jobs ------------------------------------------------------------------------------------ */
+
+/* The job kinds this application runs (name, handler, attempts, lease, dead hook). */
+const struct job_kind *app_job_kinds(size_t *n);
+/* A worker pool configuration over a's store and queue URL, kinds and lease, with `a` as the
+ * handlers' context. */
+void app_worker_config(struct app *a, int threads, struct worker_config *out);
+
+/* ---- use cases ------------------------------------------------------------------------------ */
+
+struct app_upload {
+    const char *user_id;  /* the owner */
+    const char *video_id; /* the id to give the video (a tus upload's id), or NULL for a new one */
+    const char *blob_key; /* the committed original */
+    int64_t size;
+    const char *sha256;   /* hex, may be NULL */
+};
+
+struct app_ingested {
+    char video_id[STORE_ID_LEN + 1];
+    char job_id[STORE_ID_LEN + 1];
+};
+
+/* The video row and its analyze_video job for a finished upload. Idempotent when u->video_id
+ * is given: an existing row of that user is reused and its job found (one indexed lookup), or
+ * enqueued when missing, so a crash between the blob and the row is repaired by calling again. */
+int app_ingest_upload(struct app *a, const struct app_upload *u, struct app_ingested *out);
+
+/* Progress of an analysis: stage "fetch", "pose", "analysis", "overlay", "done", "store". */
+typedef void (*app_progress_fn)(void *ud, const char *stage, double fraction);
+
+/* Analyse a stored video: status "processing", fetch the original, run the pipeline, store the
+ * report, landmarks, overlay and thumbnails under videos/<id>/, save the workout (replacing an
+ * earlier run's) with its analytics, status "analysed". The report is rendered to JSON once, when
+ * it is stored; the workout is built from the report struct. On failure err says why in words a
+ * user may read (no local paths) and *permanent says whether a retry can help (bad input, a
+ * deleted video); whether the video then ends "failed" is the caller's decision (the
+ * analyze_video job: on a permanent failure or its last attempt). */
+int app_analyze_video(struct app *a, const char *video_id, app_progress_fn progress, void *ud,
+                      int *permanent, char *err, size_t err_len);
+
+enum app_saved {
+    APP_SAVED_NEW,   /* written */
+    APP_SAVED_AGAIN, /* client_id seen before: nothing written, *w is the earlier workout */
+    APP_SAVED_GONE,  /* client_id seen before and that workout was deleted since: w->id only */
+};
+
+/* Save a whole workout (store_workout_put: one transaction; per video it replaces an earlier
+ * one) and recompute the analytics it touches (also those of the workout it replaced, and on a
+ * repeat, which repairs a crash between the two). w->id and w->created_at are filled. */
+int app_save_workout(struct app *a, struct store_workout *w, struct store_set *sets, size_t nsets,
+                     struct store_rep *reps, size_t nreps, const char *client_id,
+                     enum app_saved *how);
+
+/* Delete the user's workout, recompute its analytics, then delete the video it was recorded
+ * from (app_delete_video's purge: row, jobs, blobs). NOTFOUND for an unknown or foreign id. */
+int app_delete_workout(struct app *a, const char *user_id, const char *workout_id);
+
+/* Delete the user's video and everything derived from it: its workout (and that workout's
+ * analytics), its jobs (the store cascades them), the original and every derived blob, and the
+ * tus record it came from. Rows go first, blobs after (a blob without a row is swept later; a
+ * row without its blob would be a broken link). NOTFOUND for an unknown or foreign id. */
+int app_delete_video(struct app *a, const char *user_id, const char *video_id);
+
+/* ---- what the adapters share ----------------------------------------------------------------- */
+
+/* Blob key of a video's derived object: which = "overlay" (videos/<id>/overlay.mp4), "best",
+ * "worst" (thumbs/best.jpg, thumbs/worst.jpg), "report" (report.json), "landmarks"
+ * (landmarks.json). Fills buf and returns it; NULL when the id is malformed, `which` unknown or
+ * buf too small. */
+const char *app_video_key(const char *video_id, const char *which, char *buf, size_t len);
+
+/* The exercises RepRight knows, from the analysis registry (analysis_exercises), in registry
+ * order; NULL-terminated; *n (may be NULL) gets the count. */
+const char *const *app_exercises(size_t *n);
+int app_exercise_known(const char *name);
+/* The same list as an array for static tables (a schema's enum): filled by the first call of
+ * app_exercises(), which app_open() and api_routes() make before any request. */
+extern const char *app_exercise_names[];
+
+#endif
