@@ -47,6 +47,7 @@ struct app_http_config {
     unsigned body_min_rate;
     unsigned body_grace_s;
     unsigned drain_timeout_ms;
+    unsigned access_log_sample; /* 1 = every request; N = one success in N; 0 = no successes */
 };
 
 struct app_config {

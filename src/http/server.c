@@ -82,6 +82,7 @@ struct http_server {
     struct metrics_gauge *in_flight_gauge;
     atomic_int in_flight;
     atomic_int stopping;
+    atomic_uint_fast64_t access_seq; /* successful requests seen, for access-log sampling */
     char *openapi;
     size_t openapi_len;
     uint16_t port;
@@ -108,6 +109,7 @@ void http_config_defaults(struct http_config *cfg)
     cfg->body_min_rate = 1024;
     cfg->body_grace_s = 10;
     cfg->drain_timeout_ms = 25000;
+    cfg->access_log_sample = 1;
     cfg->api_title = "RepRight API";
     cfg->api_version = "1";
 }
@@ -655,6 +657,40 @@ static const char *termination_name(enum MHD_RequestTerminationCode toe, int clo
     }
 }
 
+/* The access-log line of a request: every one that failed or was cut off; of the others one in
+ * cfg.access_log_sample (0: none), marked "sampled":N so counts can be scaled back. */
+static void access_log(struct http_server *s, const struct http_request *req, double secs,
+                       enum MHD_RequestTerminationCode toe, int closed)
+{
+    unsigned every = s->cfg.access_log_sample;
+    int routine = req->status > 0 && req->status < 400 && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+    if (routine && every != 1) {
+        if (every == 0 || atomic_fetch_add(&s->access_seq, 1) % every != 0)
+            return;
+    }
+    const struct http_route *rt = req->match.route;
+    /* the access line: never the query string (it may carry secrets), never bodies */
+    struct rr_log_field f[] = {
+        RR_LOG_REQUEST_ID(req->request_id),
+        RR_LOG_STR("method", req->method ? req->method : "?"),
+        RR_LOG_STR("path", req->path ? req->path : "?"),
+        RR_LOG_STR("route", rt ? rt->name : "unmatched"),
+        RR_LOG_INT("status", req->status),
+        RR_LOG_REAL("ms", secs * 1000.0),
+        RR_LOG_STR("ip", req->client_ip),
+        RR_LOG_UINT("bytes_in", req->body_bytes),
+        RR_LOG_STR("termination", termination_name(toe, closed)), /* only when not completed */
+    };
+    size_t n_fields = sizeof f / sizeof f[0];
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+        n_fields--;
+        if (routine && every > 1)
+            f[n_fields++] = RR_LOG_UINT("sampled", every);
+    }
+    rr_log_write(req->status >= 500 || req->status == 0 ? RR_LOG_WARN : RR_LOG_INFO, "request", f,
+                 n_fields);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -683,22 +719,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         metrics_counter_add(st->by_class[cls_i - 1], 1);
     metrics_histogram_observe(st->latency, secs);
 
-    /* the access line: never the query string (it may carry secrets), never bodies */
-    const struct rr_log_field f[] = {
-        RR_LOG_REQUEST_ID(req->request_id),
-        RR_LOG_STR("method", req->method ? req->method : "?"),
-        RR_LOG_STR("path", req->path ? req->path : "?"),
-        RR_LOG_STR("route", rt ? rt->name : "unmatched"),
-        RR_LOG_INT("status", req->status),
-        RR_LOG_REAL("ms", secs * 1000.0),
-        RR_LOG_STR("ip", req->client_ip),
-        RR_LOG_UINT("bytes_in", req->body_bytes),
-        RR_LOG_STR("termination", termination_name(toe, closed)), /* only when not completed */
-    };
-    size_t n_fields = sizeof f / sizeof f[0] - (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
-    rr_log_write(req->status >= 500 || req->status == 0 ? RR_LOG_WARN : RR_LOG_INFO, "request", f,
-                 n_fields);
-
+    access_log(s, req, secs, toe, closed);
     http_request__release(req);
     free(req);
     metrics_gauge_add(s->in_flight_gauge, -1);

@@ -67,6 +67,9 @@ struct http_config {
     unsigned body_min_rate;     /* 1024 bytes/s average body rate, checked after ... (0 = none) */
     unsigned body_grace_s;      /* ... 10 s of body */
     unsigned drain_timeout_ms;  /* 25 s for in-flight requests at stop */
+    unsigned access_log_sample; /* 1: an access-log line per request; N: one per N requests that
+                                 * completed with a status below 400 (the others always; lines
+                                 * then carry "sampled":N); 0: none for those */
     int no_builtin_routes;      /* 1: do not add /healthz, /metrics, /openapi.json */
     const char *api_title;      /* OpenAPI info */
     const char *api_version;
