@@ -304,8 +304,69 @@ static void reply_too_big(struct http_request *req, uint64_t limit)
     http_reply_error(req, 413, "too_large", msg, NULL);
 }
 
+/* ---- framing of requests the gate did not see (keep-alive) ---- */
+
+struct framing {
+    unsigned te, cl, host, bad_cl, bad_name;
+};
+
+static const char FRAMING_TE[] = "unsupported_transfer_encoding";
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    struct framing *f = cls;
+    uint64_t ignored;
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+        f->te++;
+    if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+        f->host++;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        f->cl++;
+        f->bad_cl += !parse_content_length(value, &ignored);
+    }
+    for (const char *k = key; *k; k++) /* a field name is a token: "X-A :" is not one */
+        f->bad_name += *k <= ' ' || *k >= 0x7f;
+    return MHD_YES;
+}
+
+/* The error code for a framing the gate would refuse (head.c's codes), or NULL. */
+static const char *framing_problem(const struct framing *f, const char *te, const char *version)
+{
+    int http10 = version && strcmp(version, "HTTP/1.0") == 0;
+    if (f->bad_name)
+        return "bad_header";
+    if (f->cl > 1 || f->bad_cl)
+        return "bad_content_length";
+    if (f->te && (f->cl || f->te > 1 || http10))
+        return "ambiguous_framing";
+    if (te && strcasecmp(te, "chunked") != 0)
+        return FRAMING_TE;
+    if (!http10 && f->host != 1)
+        return "bad_host";
+    return NULL;
+}
+
+static const char *framing_message(const char *code)
+{
+    static const struct {
+        const char *code, *message;
+    } messages[] = {
+        {"bad_header", "malformed header field"},
+        {"bad_content_length", "Content-Length must be one decimal number"},
+        {"ambiguous_framing", "a request may not have both Content-Length and Transfer-Encoding"},
+        {FRAMING_TE, "the only transfer coding accepted is chunked"},
+        {"bad_host", "an HTTP/1.1 request needs exactly one Host header"},
+    };
+    for (size_t i = 0; i < sizeof messages / sizeof messages[0]; i++)
+        if (strcmp(messages[i].code, code) == 0)
+            return messages[i].message;
+    return "malformed request";
+}
+
 static void begin(struct http_server *s, struct http_request *req, const char *url,
-                  const char *method)
+                  const char *method, const char *version)
 {
     struct header_sum hs = {strlen(method) + strlen(url) + 12};
     req->server = s;
@@ -334,18 +395,16 @@ static void begin(struct http_server *s, struct http_request *req, const char *u
     }
     /* The gate checked the first request's framing; MHD alone parses later ones (keep-alive),
      * and it reads a body by Transfer-Encoding even with a Content-Length (a proxy in front
-     * may have framed it the other way: request smuggling) and waits forever for a body in a
-     * coding it does not know. Answered now, the body is never read and MHD closes. */
+     * may have framed it the other way: request smuggling), takes the first of two lengths,
+     * and waits forever for a body in a coding it does not know. The same rules as the gate
+     * (head.c) are applied to what MHD parsed; answered now, the body is never read and MHD
+     * closes the connection. */
+    struct framing fr = {0};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_framing, &fr);
     const char *te = http_request_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-    if (te && http_request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
-        http_reply_error(req, 400, "ambiguous_framing",
-                         "a request may not have both Content-Length and Transfer-Encoding",
-                         NULL);
-        return;
-    }
-    if (te && strcasecmp(te, "chunked") != 0) {
-        http_reply_error(req, 501, "unsupported_transfer_encoding",
-                         "the only transfer coding accepted is chunked", NULL);
+    const char *why = framing_problem(&fr, te, version);
+    if (why) {
+        http_reply_error(req, why == FRAMING_TE ? 501 : 400, why, framing_message(why), NULL);
         return;
     }
 
@@ -605,7 +664,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
 {
-    (void)version;
     struct http_server *s = cls;
     struct http_request *req = *con_cls;
     if (!req || !req->begun) {
@@ -617,7 +675,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         metrics_gauge_add(s->in_flight_gauge, 1);
         req->t_start_ns = http__now_ns();
         req->conn = conn;
-        begin(s, req, url, method);
+        begin(s, req, url, method, version);
         http_conns__phase(conn, req->resp ? HTTP_CONN_HANDLING : HTTP_CONN_BODY);
         return req->resp ? queue(s, req) : MHD_YES;
     }

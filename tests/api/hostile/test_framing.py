@@ -87,7 +87,9 @@ CASES = {
 # server catches in the library's callbacks and answers in JSON too.
 KEEPALIVE_CASES = ["params_700_short", "params_550", "params_5000",
                    "content_length_and_chunked", "chunked_and_content_length",
-                   "transfer_encoding_gzip", "transfer_encoding_gzip_chunked"]
+                   "transfer_encoding_gzip", "transfer_encoding_gzip_chunked",
+                   "content_length_twice", "transfer_encoding_twice", "transfer_encoding_http10",
+                   "host_missing", "host_twice", "header_space_before_colon"]
 
 
 def _port(srv):
