@@ -8,17 +8,12 @@
  *  - Login answers exactly the same for an unknown email and a wrong password: same status, same
  *    body, and the same work (password_verify_dummy burns one Argon2id verify at the current
  *    parameters when the user does not exist).
- *  - Throttling (auth/ratelimit.h arithmetic, state in the store so several server processes
- *    share it): two sliding-window keys, the client IP and the account (a peppered hash of the
- *    lowercase email, so the table holds no addresses, and unknown emails are throttled exactly
- *    like known ones). Before the password is checked both keys are peeked in one store
- *    transaction: either denied -> 429 + Retry-After (the longer wait) with the JSON error body.
- *    Only failures count: a wrong password or unknown email hits both keys (one transaction);
- *    the account key has exponential back-off (the window filling blocks it for base seconds,
- *    every further failure while strikes are remembered doubles the block up to the cap). A
- *    successful login clears the account key and leaves the IP key untouched (it neither spends
- *    nor refunds IP budget). Nothing locks out for good. Limits, window and back-off come from
- *    the auth module's login policy or the configuration (REPRIGHT_LOGIN_*).
+ *  - Throttling: every password check (login, the current password of a password change) and
+ *    every registration goes through api/pwguard.h: keys per source, per account and source,
+ *    and per device (a device cookie set at a successful login) or else per account for all
+ *    untrusted clients, each a sliding window with growing back-off; the check peeks, only
+ *    failures count, nothing locks out for good, and failures from elsewhere never block a
+ *    device that logged in before.
  *  - Access tokens: HS256 JWT, 15 minutes, iss/aud/typ=access, key derived from the server
  *    secret. Refresh tokens: 256 random bits, stored only as HMAC(pepper), single use: every
  *    refresh rotates the token inside its family; presenting a spent token revokes the whole
@@ -28,10 +23,10 @@
  *    carry a hash.
  */
 #include "api/api.h"
+#include "api/pwguard.h"
 
 #include "auth/jwt.h"
 #include "auth/password.h"
-#include "auth/ratelimit.h"
 #include "auth/token.h"
 #include "base/rr_error.h"
 #include "http/log.h"
@@ -170,112 +165,6 @@ static int auth_reply_tokens(struct http_request *req, const struct app *a, cons
     return http_reply_json(req, status, body);
 }
 
-/* ---- login throttling ----------------------------------------------------------------------- */
-
-enum { AUTH_KEY_IP = 0, AUTH_KEY_ACCOUNT = 1 };
-
-struct auth_rate_ctx {
-    struct ratelimit_rule rules[2]; /* [AUTH_KEY_IP], [AUTH_KEY_ACCOUNT] */
-    int64_t now;                    /* seconds */
-    enum { AUTH_RATE_CHECK, AUTH_RATE_FAILED, AUTH_RATE_SUCCEEDED } op;
-    struct ratelimit_decision decision; /* CHECK: the combined verdict */
-};
-
-static void auth_rate_from_store(struct ratelimit_state *d, const struct store_rate_state *s)
-{
-    d->window_start = s->window_start;
-    d->prev = s->prev;
-    d->cur = s->cur;
-    d->strikes = s->strikes;
-    d->blocked_until = s->blocked_until;
-    d->last_hit = s->last_hit;
-}
-
-static void auth_rate_to_store(struct store_rate_state *d, const struct ratelimit_state *s)
-{
-    d->window_start = s->window_start;
-    d->prev = s->prev;
-    d->cur = s->cur;
-    d->strikes = s->strikes;
-    d->blocked_until = s->blocked_until;
-    d->last_hit = s->last_hit;
-}
-
-/* store_rate_fn: states[0] is the IP key, states[1] the account key. */
-static int auth_rate_apply(void *ctx, struct store_rate_state *states, size_t n)
-{
-    struct auth_rate_ctx *c = ctx;
-    int err = 0;
-    if (n != 2)
-        return RR_ERR_INTERNAL;
-    c->decision = (struct ratelimit_decision){1, 0, UINT32_MAX};
-    for (size_t i = 0; i < 2 && !err; i++) {
-        struct ratelimit_state st;
-        struct ratelimit_decision d;
-        auth_rate_from_store(&st, &states[i]);
-        if (c->op == AUTH_RATE_CHECK) {
-            /* on a copy: a peek only rolls windows, which the next read recomputes, so the
-             * check writes nothing (no extra commit, whether or not the account exists) */
-            err = ratelimit_peek(&c->rules[i], &st, c->now, &d);
-            if (!err) {
-                c->decision.allowed = c->decision.allowed && d.allowed;
-                if (d.retry_after > c->decision.retry_after)
-                    c->decision.retry_after = d.retry_after;
-                if (d.remaining < c->decision.remaining)
-                    c->decision.remaining = d.remaining;
-            }
-            continue;
-        } else if (c->op == AUTH_RATE_FAILED) {
-            err = ratelimit_hit(&c->rules[i], &st, c->now, NULL);
-        } else if (i == AUTH_KEY_ACCOUNT) {
-            ratelimit_reset(&st); /* success: the account's failures are forgiven */
-        }
-        auth_rate_to_store(&states[i], &st);
-    }
-    return err;
-}
-
-/* The login rules: the auth module's policy, with the configuration's overrides. */
-static void auth_rate_rules(const struct app *a, struct ratelimit_rule rules[2])
-{
-    const struct app_config *cfg = &a->cfg;
-    rules[AUTH_KEY_IP] = ratelimit_login_ip;
-    rules[AUTH_KEY_ACCOUNT] = ratelimit_login_account;
-    if (cfg->login_ip_limit > 0)
-        rules[AUTH_KEY_IP].limit = (uint32_t)cfg->login_ip_limit;
-    if (cfg->login_account_limit > 0)
-        rules[AUTH_KEY_ACCOUNT].limit = (uint32_t)cfg->login_account_limit;
-    if (cfg->login_window_s > 0)
-        rules[AUTH_KEY_IP].window_s = rules[AUTH_KEY_ACCOUNT].window_s =
-            (uint32_t)cfg->login_window_s;
-    if (cfg->login_backoff_s > 0)
-        rules[AUTH_KEY_ACCOUNT].backoff_base_s = (uint32_t)cfg->login_backoff_s;
-    if (cfg->login_backoff_max_s > 0)
-        rules[AUTH_KEY_ACCOUNT].backoff_max_s = (uint32_t)cfg->login_backoff_max_s;
-    if (rules[AUTH_KEY_ACCOUNT].backoff_max_s < rules[AUTH_KEY_ACCOUNT].backoff_base_s)
-        rules[AUTH_KEY_ACCOUNT].backoff_max_s = rules[AUTH_KEY_ACCOUNT].backoff_base_s;
-}
-
-/* Run one throttling step on the (ip, account) keys. CHECK: RR_ERR_RATELIMITED with
- * Retry-After staged when either key is denied. */
-static int auth_rate_step(struct http_request *req, struct app *a, const char *const keys[2],
-                          int op)
-{
-    struct auth_rate_ctx c;
-    memset(&c, 0, sizeof c);
-    auth_rate_rules(a, c.rules);
-    c.now = store_now(a->store) / 1000;
-    c.op = op;
-    int err = store_ratelimit_apply(a->store, keys, 2, auth_rate_apply, &c);
-    if (err < 0)
-        return err;
-    if (op == AUTH_RATE_CHECK && !c.decision.allowed) {
-        http_reply_retry_after(req, c.decision.retry_after ? c.decision.retry_after : 1u);
-        return RR_ERR_RATELIMITED;
-    }
-    return 0;
-}
-
 /* ---- handlers ----------------------------------------------------------------------------- */
 
 static int auth_register(struct http_request *req, void *app)
@@ -291,6 +180,9 @@ static int auth_register(struct http_request *req, void *app)
 
     if (auth_email_norm(email, norm) < 0)
         return RR_ERR_INVAL;
+    err = pwguard_register(req, a); /* it tells whether an email is taken: throttled */
+    if (err < 0)
+        return err;
     enum password_verdict v = password_check_policy(pw, plen);
     if (v != PASSWORD_OK)
         return auth_policy_reply(req, "password", v);
@@ -318,8 +210,7 @@ static int auth_login(struct http_request *req, void *app)
     const char *email = auth_str(req, "email", &elen);
     const char *pw = auth_str(req, "password", &plen);
     char norm[STORE_EMAIL_MAX + 1];
-    char ipkey[STORE_KEY_MAX + 1], acctkey[STORE_KEY_MAX + 1];
-    const char *const keys[2] = {ipkey, acctkey}; /* [AUTH_KEY_IP], [AUTH_KEY_ACCOUNT] */
+    struct pwguard guard;
     char ehash[TOKEN_HASH_HEX_SIZE];
     char refresh[AUTH_REFRESH_MAX] = "", rhash[TOKEN_HASH_HEX_SIZE];
     struct store_user u;
@@ -331,9 +222,8 @@ static int auth_login(struct http_request *req, void *app)
     err = token_hash_hex(a->token_pepper, sizeof a->token_pepper, norm, strlen(norm), ehash);
     if (err < 0)
         goto out;
-    snprintf(ipkey, sizeof ipkey, "login:ip:%.200s", http_request_client_ip(req));
-    snprintf(acctkey, sizeof acctkey, "login:acct:%s", ehash);
-    err = auth_rate_step(req, a, keys, AUTH_RATE_CHECK);
+    pwguard_begin(&guard, req, a, ehash);
+    err = pwguard_check(&guard, req, a);
     if (err < 0)
         goto out;
 
@@ -350,7 +240,7 @@ static int auth_login(struct http_request *req, void *app)
         }
     }
     if (err == RR_ERR_UNAUTHENTICATED) {
-        err = auth_rate_step(req, a, keys, AUTH_RATE_FAILED);
+        err = pwguard_failed(&guard, a);
         if (err < 0)
             goto out;
         err = http_reply_error(req, 401, "invalid_credentials", "email or password is incorrect",
@@ -360,7 +250,7 @@ static int auth_login(struct http_request *req, void *app)
     if (err < 0)
         goto out;
 
-    err = auth_rate_step(req, a, keys, AUTH_RATE_SUCCEEDED);
+    err = pwguard_succeeded(&guard, req, a);
     if (err < 0)
         goto out;
     if (password_needs_rehash(u.password_hash)) {
@@ -455,18 +345,32 @@ static int auth_change_password(struct http_request *req, void *app)
     size_t clen = 0, nlen = 0;
     const char *cur = auth_str(req, "current_password", &clen);
     const char *npw = auth_str(req, "new_password", &nlen);
-    char hash[PASSWORD_HASH_MAX] = "";
+    char hash[PASSWORD_HASH_MAX] = "", ehash[TOKEN_HASH_HEX_SIZE];
+    struct pwguard guard;
     struct store_user u;
     int err = store_user_get(a->store, p->user_id, &u);
     if (err == RR_ERR_NOTFOUND)
         return RR_ERR_UNAUTHENTICATED;
     if (err < 0)
         return err;
+    /* the same limiter as login: a stolen access token must not be a way to guess it */
+    err = token_hash_hex(a->token_pepper, sizeof a->token_pepper, u.email, strlen(u.email), ehash);
+    if (err < 0)
+        goto out;
+    pwguard_begin(&guard, req, a, ehash);
+    err = pwguard_check(&guard, req, a);
+    if (err < 0)
+        goto out;
     if (password_verify(u.password_hash, cur, clen) != 0) {
-        err = http_reply_error(req, 403, "wrong_password", "the current password is incorrect",
-                               NULL);
+        err = pwguard_failed(&guard, a);
+        if (err == 0)
+            err = http_reply_error(req, 403, "wrong_password", "the current password is incorrect",
+                                   NULL);
         goto out;
     }
+    err = pwguard_succeeded(&guard, req, a);
+    if (err < 0)
+        goto out;
     enum password_verdict v = password_check_policy(npw, nlen);
     if (v != PASSWORD_OK) {
         err = auth_policy_reply(req, "new_password", v);

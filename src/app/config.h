@@ -63,6 +63,8 @@ struct app_config {
     struct app_http_config http;
     int login_account_limit; /* 0 = the auth module's policy (same for the four below) */
     int login_ip_limit;
+    int login_untrusted_limit;
+    int register_limit;
     int login_window_s;
     int login_backoff_s;
     int login_backoff_max_s;
