@@ -17,8 +17,9 @@
  *  - Access tokens: HS256 JWT, 15 minutes, iss/aud/typ=access, key derived from the server
  *    secret. Refresh tokens: 256 random bits, stored only as HMAC(pepper), single use: every
  *    refresh rotates the token inside its family; presenting a spent token revokes the whole
- *    family (RFC 9700 §4.14.2). Logout revokes the family; a password change revokes every family
- *    of the user. Access tokens already issued stay valid until they expire (at most 15 min).
+ *    family (RFC 9700 §4.14.2), except that the client which spent it gets the same new token
+ *    again within 10 s (two tabs refreshing at once; auth_refresh_next). Logout revokes the
+ *    family; a password change revokes every family of the user. Access tokens already issued stay valid until they expire (at most 15 min).
  *  - Bodies are validated by schemas (unknown fields such as "role" -> 400); responses never
  *    carry a hash.
  */
@@ -42,6 +43,7 @@
 #define AUTH_ACCESS_TTL_S 900
 #define AUTH_REFRESH_TTL_S (30LL * 24 * 3600)
 #define AUTH_REFRESH_MAX 128 /* a refresh token is 43 base64url characters */
+#define AUTH_REFRESH_GRACE_MS 10000 /* the same client may present a spent token again */
 
 /* ---- schemas ------------------------------------------------------------------------------ */
 
@@ -274,6 +276,29 @@ out:
     return err;
 }
 
+/* The successor of refresh token `old` for this client: base64url(HMAC(pepper, "refresh-next|"
+ * ip "|" old)) and its stored hash. Deterministic, so one client presenting one token twice
+ * within AUTH_REFRESH_GRACE_MS (two tabs refreshing at once) gets the same new token back
+ * (store_refresh_rotate_grace); nobody without the old token and the pepper can compute it,
+ * and another client's reuse names another hash, so it still revokes the family. */
+static int auth_refresh_next(const struct app *a, const char *ip, const char *old, size_t len,
+                             char tok[AUTH_REFRESH_MAX], char hash[TOKEN_HASH_HEX_SIZE])
+{
+    char msg[64 + AUTH_REFRESH_MAX + 64];
+    uint8_t mac[TOKEN_HASH_BYTES];
+    int n = snprintf(msg, sizeof msg, "refresh-next|%.63s|%.*s", ip, (int)len, old);
+    if (n < 0 || (size_t)n >= sizeof msg)
+        return RR_ERR_INVAL;
+    int err = token_hash(a->token_pepper, sizeof a->token_pepper, msg, (size_t)n, mac);
+    sodium_memzero(msg, sizeof msg);
+    if (err < 0)
+        return err;
+    sodium_bin2base64(tok, AUTH_REFRESH_MAX, mac, sizeof mac,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(mac, sizeof mac);
+    return token_hash_hex(a->token_pepper, sizeof a->token_pepper, tok, strlen(tok), hash);
+}
+
 static int auth_refresh(struct http_request *req, void *app)
 {
     struct app *a = app;
@@ -285,11 +310,12 @@ static int auth_refresh(struct http_request *req, void *app)
     int err = token_hash_hex(a->token_pepper, sizeof a->token_pepper, old, len, old_hash);
     if (err < 0)
         return RR_ERR_UNAUTHENTICATED;
-    err = auth_refresh_new(a, refresh, rhash);
+    err = auth_refresh_next(a, http_request_client_ip(req), old, len, refresh, rhash);
     if (err < 0)
         goto out;
-    err = store_refresh_rotate(a->store, old_hash, rhash,
-                               store_now(a->store) + AUTH_REFRESH_TTL_S * 1000, &fresh);
+    err = store_refresh_rotate_grace(a->store, old_hash, rhash,
+                                     store_now(a->store) + AUTH_REFRESH_TTL_S * 1000,
+                                     AUTH_REFRESH_GRACE_MS, &fresh);
     if (err == RR_ERR_CONFLICT)
         log_event(LOG_LEVEL_WARN, "refresh token reuse: family revoked",
                   json_pack("{s:s}", "request_id", http_request_id(req)));

@@ -109,3 +109,45 @@ def test_registration_is_throttled_per_source(server_factory):
                              {"email": taken, "password": DEFAULT_PASSWORD})
     assert status == 201  # another address is not affected
     assert login(srv, taken).status_code in (200, 429)
+
+
+# ---- refresh: two tabs -------------------------------------------------------------------------
+
+def test_two_tabs_refreshing_with_one_token_get_the_same_pair(server):
+    """Issue 15: two simultaneous refreshes with one token logged the user out."""
+    import threading
+    u = new_user(server, tag="tabs")
+    out = [None, None]
+
+    def tab(i):
+        out[i] = server.post("/v1/auth/refresh", json={"refresh_token": u.refresh})
+
+    threads = [threading.Thread(target=tab, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.status_code for r in out] == [200, 200], [r.text for r in out]
+    pair = [r.json() for r in out]
+    assert pair[0]["refresh_token"] == pair[1]["refresh_token"] != u.refresh
+    for p in pair:  # both access tokens work
+        assert server.get("/v1/me", headers={"Authorization": "Bearer " + p["access_token"]}) \
+            .status_code == 200
+    # a third presentation, sequential, still within the grace period: the same pair again
+    again = server.post("/v1/auth/refresh", json={"refresh_token": u.refresh})
+    assert again.status_code == 200 and again.json()["refresh_token"] == pair[0]["refresh_token"]
+    # the family lives on: the new token rotates normally
+    nxt = server.post("/v1/auth/refresh", json={"refresh_token": pair[0]["refresh_token"]})
+    assert nxt.status_code == 200 and nxt.json()["refresh_token"] != pair[0]["refresh_token"]
+
+
+def test_a_spent_refresh_token_from_another_client_still_revokes_the_family(server):
+    u = new_user(server, tag="thief")
+    first = server.post("/v1/auth/refresh", json={"refresh_token": u.refresh})
+    assert first.status_code == 200
+    status, _, body = post_from(server, "127.0.0.70", "/v1/auth/refresh",
+                                {"refresh_token": u.refresh})
+    assert status == 401 and body["error"]["code"] == "invalid_refresh_token"
+    # theft detected: the legitimate successor is revoked too
+    r = server.post("/v1/auth/refresh", json={"refresh_token": first.json()["refresh_token"]})
+    assert_error(r, 401, "invalid_refresh_token")
