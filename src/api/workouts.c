@@ -433,6 +433,11 @@ static int workouts_sync(struct http_request *req, void *app)
     const char *client_id = json_string_value(json_object_get(body, "client_id"));
     enum app_saved how;
     err = app_save_workout(a, &w, &set, 1, reps, n, client_id, &how);
+    if (err == RR_ERR_CONFLICT) {
+        err = http_reply_error(req, 409, "client_id_reused",
+                               "this client_id was already used for a different workout", NULL);
+        goto out;
+    }
     if (err)
         goto out;
     if (how == APP_SAVED_GONE) /* the earlier workout was deleted since: the key still holds */

@@ -603,7 +603,8 @@ int store_workout_put(struct store *s, struct store_workout *w, struct store_set
         return RR_ERR_INVAL;
     if (nsets > STORE_SETS_MAX || nreps > STORE_REPS_MAX)
         return RR_ERR_TOOBIG;
-    int err = opt_text_ok(client_id, STORE_CLIENT_ID_MAX);
+    /* the API bounds the key in characters (its schema); here only its UTF-8 bytes */
+    int err = opt_text_ok(client_id, STORE_CLIENT_ID_BYTES);
     if (err)
         return err;
     for (size_t i = 0; i < nsets; i++)

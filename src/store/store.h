@@ -48,7 +48,8 @@
 #define STORE_NAME_MAX 31        /* job kind, stage, video status, exercise */
 #define STORE_OWNER_MAX 63       /* job lease owner (worker id) */
 #define STORE_KEY_MAX 255        /* blob key, rate-counter key */
-#define STORE_CLIENT_ID_MAX 64   /* device-sync idempotency key */
+#define STORE_CLIENT_ID_MAX 64   /* device-sync idempotency key, in characters */
+#define STORE_CLIENT_ID_BYTES (4 * STORE_CLIENT_ID_MAX) /* the same in UTF-8 bytes */
 #define STORE_PAYLOAD_MAX 4096   /* job payload JSON */
 #define STORE_ERROR_MAX 511      /* job error text (longer text is cut, this one field only) */
 #define STORE_METRICS_MAX 1024   /* rep metrics JSON */
