@@ -26,6 +26,7 @@
 #include "api/api.h"
 #include "api/pwguard.h"
 
+#include "auth/email.h"
 #include "auth/jwt.h"
 #include "auth/password.h"
 #include "auth/token.h"
@@ -34,7 +35,6 @@
 #include "http/validate.h"
 #include "store/store.h"
 
-#include <ctype.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -87,16 +87,28 @@ static const char *auth_str(struct http_request *req, const char *name, size_t *
     return json_string_value(v);
 }
 
-/* Lowercase ASCII copy of an email; RR_ERR_TOOBIG beyond the store's bound. */
-static int auth_email_norm(const char *in, char out[STORE_EMAIL_MAX + 1])
+/* The canonical form of an email (auth/email.h: NFC, full case folding, no control, format or
+ * bidirectional characters) into out; after a 422 naming the field, 1. */
+static int auth_email_norm(struct http_request *req, const char *in, size_t len,
+                           char out[STORE_EMAIL_MAX + 1])
 {
-    size_t n = strlen(in);
-    if (n > STORE_EMAIL_MAX)
-        return RR_ERR_TOOBIG;
-    for (size_t i = 0; i < n; i++)
-        out[i] = (char)tolower((unsigned char)in[i]);
-    out[n] = '\0';
-    return 0;
+    static const struct {
+        int err;
+        const char *problem;
+    } problems[] = {
+        {RR_ERR_CORRUPT, "must be valid UTF-8"},
+        {RR_ERR_INVAL, "must not contain control, invisible or bidirectional characters"},
+        {RR_ERR_TOOBIG, "is too long"},
+    };
+    int err = email_canonical(in, len, out, STORE_EMAIL_MAX + 1);
+    if (err == 0)
+        return 0;
+    for (size_t i = 0; i < sizeof problems / sizeof problems[0]; i++)
+        if (problems[i].err == err) {
+            validate_reply_param(req, "email", problems[i].problem);
+            return 1;
+        }
+    return err;
 }
 
 static int auth_policy_reply(struct http_request *req, const char *field, enum password_verdict v)
@@ -180,8 +192,9 @@ static int auth_register(struct http_request *req, void *app)
     struct store_user u;
     int err = 0;
 
-    if (auth_email_norm(email, norm) < 0)
-        return RR_ERR_INVAL;
+    err = auth_email_norm(req, email, elen, norm);
+    if (err != 0)
+        return err < 0 ? err : 0;
     err = pwguard_register(req, a); /* it tells whether an email is taken: throttled */
     if (err < 0)
         return err;
@@ -219,8 +232,9 @@ static int auth_login(struct http_request *req, void *app)
     int err = 0;
     memset(&u, 0, sizeof u);
 
-    if (auth_email_norm(email, norm) < 0)
-        return RR_ERR_INVAL;
+    err = auth_email_norm(req, email, elen, norm);
+    if (err != 0)
+        return err < 0 ? err : 0;
     err = token_hash_hex(a->token_pepper, sizeof a->token_pepper, norm, strlen(norm), ehash);
     if (err < 0)
         goto out;

@@ -151,3 +151,33 @@ def test_a_spent_refresh_token_from_another_client_still_revokes_the_family(serv
     # theft detected: the legitimate successor is revoked too
     r = server.post("/v1/auth/refresh", json={"refresh_token": first.json()["refresh_token"]})
     assert_error(r, 401, "invalid_refresh_token")
+
+
+# ---- Unicode emails ----------------------------------------------------------------------------
+
+def test_unicode_emails_are_one_account_whatever_the_form_or_case(server):
+    import uuid
+    tag = uuid.uuid4().hex[:8]
+    nfc = "J\u00dcRGEN-%s@\u00c9xample.com" % tag  # precomposed, upper case
+    nfd = "ju\u0308rgen-%s@e\u0301xample.com" % tag  # decomposed, lower case
+    assert register(server, nfc).status_code == 201
+    assert_error(register(server, nfd), 409, "email_taken")  # the same account
+    for form in (nfc, nfd, nfc.lower(), "J\u00fcRGEN-%s@\u00e9XAMPLE.COM" % tag):
+        assert login(server, form).status_code == 200, form
+    # full case folding, not just ASCII: Greek final sigma and capital sigma are one letter
+    assert register(server, "\u039f\u03a3-%s@example.com" % tag).status_code == 201
+    assert_error(register(server, "\u03bf\u03c2-%s@example.com" % tag), 409, "email_taken")
+
+
+def test_emails_with_bidi_overrides_or_control_characters_are_refused(server):
+    import uuid
+    tag = uuid.uuid4().hex[:8]
+    for bad in ("a\u202e%s@example.com" % tag,   # right-to-left override
+                "a\u2066%s@example.com" % tag,   # left-to-right isolate
+                "a\u200f%s@example.com" % tag,   # right-to-left mark
+                "a\u200b%s@example.com" % tag,   # zero-width space
+                "a\ufeff%s@example.com" % tag,   # byte order mark
+                "a\u0085%s@example.com" % tag):  # a C1 control
+        err = assert_error(register(server, bad), 422, "validation_failed")
+        assert err["details"][0]["field"] == "email", (bad, err)
+        assert_error(login(server, bad), 422, "validation_failed")
