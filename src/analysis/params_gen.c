@@ -8,7 +8,7 @@
  */
 #include <math.h>
 
-#include "params.h"
+#include "analysis/params.h"
 
 _Static_assert(ANALYSIS_MAX_EXERCISES == 16, "regenerate with tools/train_analysis/train.py");
 

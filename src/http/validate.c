@@ -1,7 +1,7 @@
 /*
  * validate.c - check a JSON object against a field table, collecting every problem.
  */
-#include "validate.h"
+#include "http/validate.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -20,7 +20,7 @@
 #include "http/metrics.h"
 #include "http/server.h"
 #include "http/validate.h"
-#include "httpc.h"
+#include "support/httpc.h"
 
 static struct http_server *srv;
 static uint16_t port;
