@@ -22,6 +22,7 @@
 
 #include "base/rr_error.h"
 #include "base/rr_json.h"
+#include "http/validate.h"
 #include "store/store.h"
 
 #define SSE_POLL_MS 500
@@ -97,22 +98,20 @@ static int jobs_get(struct http_request *req, void *app)
 static int jobs_list(struct http_request *req, void *app)
 {
     struct app *a = app;
-    const char *ls = http_request_query(req, "limit");
-    long limit = PAGE_DEFAULT;
-    if (ls) {
-        char *end = NULL;
-        limit = strtol(ls, &end, 10);
-        if (!ls[0] || !end || *end || limit < 1 || limit > STORE_PAGE_MAX)
-            return http_reply_error(req, 400, "invalid_limit", "limit must be an integer 1..100",
-                                    NULL);
-    }
+    int limit;
+    const char *cursor;
+    if (validate_query_limit(req, PAGE_DEFAULT, STORE_PAGE_MAX, &limit) ||
+        validate_query_cursor(req, STORE_CURSOR_MAX - 1, &cursor))
+        return 0; /* the one 422 shape of every list (http/validate.h) */
     struct store_job *items = NULL;
     size_t n = 0;
     char next[STORE_CURSOR_MAX];
-    int rc = store_job_list(a->store, caller(req), http_request_query(req, "cursor"), (int)limit,
+    int rc = store_job_list(a->store, caller(req), cursor, limit,
                             &items, &n, next);
-    if (rc == RR_ERR_INVAL)
-        return http_reply_error(req, 400, "invalid_cursor", "the cursor is malformed", NULL);
+    if (rc == RR_ERR_INVAL) {
+        validate_reply_param(req, "cursor", VALIDATE_BAD_CURSOR);
+        return 0;
+    }
     if (rc < 0)
         return rc;
     char stack[8192];

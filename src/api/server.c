@@ -24,6 +24,7 @@ void api_http_config(const struct app_config *cfg, struct http_config *out)
     out->body_min_rate = h->body_min_rate;
     out->body_grace_s = h->body_grace_s;
     out->drain_timeout_ms = h->drain_timeout_ms;
+    out->access_log_sample = h->access_log_sample;
     out->authenticate = api_authenticate;
 }
 

@@ -195,28 +195,6 @@ static void workout_out(struct rr_json *o, const struct store_workout *w)
 #define LIST_STACK_BYTES 8192     /* a 20-item page is ~4.3 KB: no heap on the common path */
 #define LIST_MAX_BYTES (1u << 20) /* 100 items are ~30 KB */
 
-/* Optional positive integer query parameter in [1, max]; 1 after replying 422. */
-static int query_limit(struct http_request *req, int max, int *limit)
-{
-    const char *v = http_request_query(req, "limit");
-    if (!v)
-        return 0;
-    int n = 0, len = 0;
-    for (; len < 4 && v[len]; len++) {
-        if (v[len] < '0' || v[len] > '9')
-            break;
-        n = n * 10 + (v[len] - '0');
-    }
-    if (len == 0 || v[len] != '\0' || n < 1 || n > max) {
-        char problem[64];
-        snprintf(problem, sizeof problem, "must be an integer from 1 to %d", max);
-        history_reply_invalid(req, "limit", problem);
-        return 1;
-    }
-    *limit = n;
-    return 0;
-}
-
 static int workouts_list(struct http_request *req, void *app)
 {
     struct app *a = app;
@@ -224,7 +202,9 @@ static int workouts_list(struct http_request *req, void *app)
     int page_max = STORE_PAGE_MAX;
     int limit = 20, has_from, has_to;
     int64_t from, to;
-    if (query_limit(req, page_max, &limit) || history_query_day(req, "from", &from, &has_from) ||
+    const char *cursor;
+    if (validate_query_limit(req, limit, page_max, &limit) ||
+        validate_query_cursor(req, STORE_CURSOR_MAX - 1, &cursor) || history_query_day(req, "from", &from, &has_from) ||
         history_query_day(req, "to", &to, &has_to))
         return 0;
     const char *exercise = http_request_query(req, "exercise");
@@ -232,9 +212,6 @@ static int workouts_list(struct http_request *req, void *app)
         return history_reply_invalid(req, "exercise", "must be one of the known exercises");
     if (has_from && has_to && to < from)
         return history_reply_invalid(req, "to", "must not be before from");
-    const char *cursor = http_request_query(req, "cursor");
-    if (cursor && strlen(cursor) >= STORE_CURSOR_MAX)
-        return history_reply_invalid(req, "cursor", "malformed cursor");
 
     struct store_workout_filter f = {exercise, has_from ? from : 0,
                                      has_to ? to + ANALYTICS_DAY_MS : 0};
@@ -243,7 +220,7 @@ static int workouts_list(struct http_request *req, void *app)
     char next[STORE_CURSOR_MAX] = "";
     int err = store_workout_list(a->store, p->user_id, &f, cursor, limit, &items, &n, next);
     if (err == RR_ERR_INVAL)
-        return history_reply_invalid(req, "cursor", "malformed cursor");
+        return history_reply_invalid(req, "cursor", VALIDATE_BAD_CURSOR);
     if (err)
         return err;
     char stack[LIST_STACK_BYTES];
@@ -456,6 +433,11 @@ static int workouts_sync(struct http_request *req, void *app)
     const char *client_id = json_string_value(json_object_get(body, "client_id"));
     enum app_saved how;
     err = app_save_workout(a, &w, &set, 1, reps, n, client_id, &how);
+    if (err == RR_ERR_CONFLICT) {
+        err = http_reply_error(req, 409, "client_id_reused",
+                               "this client_id was already used for a different workout", NULL);
+        goto out;
+    }
     if (err)
         goto out;
     if (how == APP_SAVED_GONE) /* the earlier workout was deleted since: the key still holds */

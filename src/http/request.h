@@ -81,7 +81,11 @@ int http_reply_bytes(struct http_request *req, unsigned status, const void *data
                      const char *content_type);
 /* Serve `size` bytes of `fd` with Range support: 200 (whole), 206 (one satisfiable
  * "bytes=a-b", "a-" or "-n" range) or 416 (unsatisfiable; Content-Range: bytes, star, /SIZE).
- * Multiple or malformed ranges are ignored (whole file), as RFC 9110 allows. */
+ * Multiple or malformed ranges are ignored (whole file), as RFC 9110 allows. If-Range is
+ * honoured: the Range applies only when If-Range is absent or matches the ETag (strong
+ * comparison) or Last-Modified the handler sets on this reply, before or after this call (the
+ * response is built when the handler returns); a reply without a validator sends the whole
+ * file to any If-Range. */
 int http_reply_file(struct http_request *req, int fd, uint64_t size, const char *content_type);
 int http_reply_header(struct http_request *req, const char *name, const char *value);
 
@@ -112,6 +116,11 @@ const char *http_code_for_error(int err);
 /* Range header parsing (pure; fuzzed). 0: no usable range (serve all); 1: start and len set;
  * RR_ERR_TOOBIG: unsatisfiable (416). `header` may be NULL. */
 int http_range_parse(const char *header, uint64_t size, uint64_t *start, uint64_t *len);
+
+/* If-Range (RFC 9110 section 13.1.5; pure, fuzzed): 1 when a Range may be honoured: no
+ * If-Range (NULL), an entity tag equal to the strong `etag`, or an HTTP-date identical to
+ * `last_modified`. Weak tags and anything else never match (0). */
+int http_if_range_matches(const char *if_range, const char *etag, const char *last_modified);
 
 /* 1 when s is a client request id we echo: 1..64 chars of [A-Za-z0-9._-]. */
 int http_request_id_ok(const char *s);
