@@ -134,7 +134,7 @@ static int guard_step(struct pwguard *g, struct http_request *req, struct app *a
     int err = store_ratelimit_apply(a->store, keys, PWGUARD_KEYS, guard_apply, &c);
     if (err < 0)
         return err;
-    if (op == OP_CHECK && !c.decision.allowed) {
+    if (op == OP_CHECK && !c.decision.allowed && req) {
         http_reply_retry_after(req, c.decision.retry_after ? c.decision.retry_after : 1u);
         return RR_ERR_RATELIMITED;
     }
