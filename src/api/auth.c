@@ -31,7 +31,7 @@
 #include "auth/password.h"
 #include "auth/token.h"
 #include "base/rr_error.h"
-#include "http/log.h"
+#include "base/rr_log.h"
 #include "http/validate.h"
 #include "store/store.h"
 
@@ -250,8 +250,8 @@ static int auth_login(struct http_request *req, void *app)
     } else if (err == 0) {
         err = password_verify(u.password_hash, pw, plen);
         if (err == RR_ERR_CORRUPT) {
-            log_event(LOG_LEVEL_ERROR, "stored password hash unreadable",
-                      json_pack("{s:s,s:s}", "request_id", http_request_id(req), "user_id", u.id));
+            rr_log(RR_LOG_ERROR, "stored password hash unreadable",
+                   RR_LOG_REQUEST_ID(http_request_id(req)), RR_LOG_STR("user_id", u.id));
             err = RR_ERR_UNAUTHENTICATED;
         }
     }
@@ -272,8 +272,8 @@ static int auth_login(struct http_request *req, void *app)
     if (password_needs_rehash(u.password_hash)) {
         char nh[PASSWORD_HASH_MAX];
         if (password_hash(pw, plen, nh) == 0 && store_user_set_password(a->store, u.id, nh) == 0)
-            log_event(LOG_LEVEL_INFO, "password re-hashed",
-                      json_pack("{s:s,s:s}", "request_id", http_request_id(req), "user_id", u.id));
+            rr_log(RR_LOG_INFO, "password re-hashed", RR_LOG_REQUEST_ID(http_request_id(req)),
+                   RR_LOG_STR("user_id", u.id));
         sodium_memzero(nh, sizeof nh);
     }
     err = auth_refresh_new(a, refresh, rhash);
@@ -331,8 +331,8 @@ static int auth_refresh(struct http_request *req, void *app)
                                      store_now(a->store) + AUTH_REFRESH_TTL_S * 1000,
                                      AUTH_REFRESH_GRACE_MS, &fresh);
     if (err == RR_ERR_CONFLICT)
-        log_event(LOG_LEVEL_WARN, "refresh token reuse: family revoked",
-                  json_pack("{s:s}", "request_id", http_request_id(req)));
+        rr_log(RR_LOG_WARN, "refresh token reuse: family revoked",
+               RR_LOG_REQUEST_ID(http_request_id(req)));
     if (err == RR_ERR_NOTFOUND || err == RR_ERR_UNAUTHENTICATED || err == RR_ERR_CONFLICT) {
         err = http_reply_error(req, 401, "invalid_refresh_token",
                                "the refresh token is invalid, expired or already used", NULL);

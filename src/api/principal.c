@@ -16,7 +16,7 @@
 #include "auth/jwt.h"
 #include "auth/media_sig.h"
 #include "base/rr_error.h"
-#include "http/log.h"
+#include "base/rr_log.h"
 #include "store/store.h"
 
 #include <string.h>
@@ -25,8 +25,8 @@
 
 static int principal_refuse(struct http_request *req, const char *why)
 {
-    log_event(LOG_LEVEL_DEBUG, "authentication refused",
-              json_pack("{s:s,s:s}", "request_id", http_request_id(req), "reason", why));
+    rr_log(RR_LOG_DEBUG, "authentication refused", RR_LOG_REQUEST_ID(http_request_id(req)),
+           RR_LOG_STR("reason", why));
     http_reply_error(req, 401, "unauthenticated", "a valid access token is required", NULL);
     http_reply_header(req, "WWW-Authenticate", "Bearer");
     return RR_ERR_UNAUTHENTICATED;

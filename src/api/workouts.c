@@ -27,7 +27,7 @@
 
 #include "analytics/analytics.h"
 #include "base/rr_error.h"
-#include "http/json_out.h"
+#include "base/rr_json.h"
 #include "http/request.h"
 #include "http/validate.h"
 #include "store/store.h"
@@ -168,26 +168,26 @@ out:
 
 /* The list item, written directly (the hot path of GET /v1/workouts): the same bytes as
  * json_dumps(workout_json(w), JSON_COMPACT), without building a json_t tree. */
-static void workout_out(struct json_out *o, const struct store_workout *w)
+static void workout_out(struct rr_json *o, const struct store_workout *w)
 {
-    json_out_object_begin(o);
-    JSON_OUT_KEY(o, "id");
-    json_out_string(o, w->id);
-    JSON_OUT_KEY(o, "exercise");
-    json_out_string(o, w->exercise);
-    JSON_OUT_KEY(o, "started_at");
-    json_out_time_ms(o, w->started_at);
-    JSON_OUT_KEY(o, "duration_ms");
-    json_out_int(o, w->duration_ms);
-    JSON_OUT_KEY(o, "score");
-    json_out_real(o, w->score, 0);
-    JSON_OUT_KEY(o, "video_id");
-    json_out_string(o, w->video_id[0] ? w->video_id : NULL);
-    JSON_OUT_KEY(o, "source");
-    json_out_string(o, w->video_id[0] ? "video" : "device");
-    JSON_OUT_KEY(o, "created_at");
-    json_out_time_ms(o, w->created_at);
-    json_out_object_end(o);
+    rr_json_object_begin(o);
+    RR_JSON_KEY(o, "id");
+    rr_json_string(o, w->id);
+    RR_JSON_KEY(o, "exercise");
+    rr_json_string(o, w->exercise);
+    RR_JSON_KEY(o, "started_at");
+    rr_json_time_ms(o, w->started_at);
+    RR_JSON_KEY(o, "duration_ms");
+    rr_json_int(o, w->duration_ms);
+    RR_JSON_KEY(o, "score");
+    rr_json_real_digits(o, w->score, 0);
+    RR_JSON_KEY(o, "video_id");
+    rr_json_string(o, w->video_id[0] ? w->video_id : NULL);
+    RR_JSON_KEY(o, "source");
+    rr_json_string(o, w->video_id[0] ? "video" : "device");
+    RR_JSON_KEY(o, "created_at");
+    rr_json_time_ms(o, w->created_at);
+    rr_json_object_end(o);
 }
 
 /* ---- list ----------------------------------------------------------------------------------- */
@@ -224,24 +224,24 @@ static int workouts_list(struct http_request *req, void *app)
     if (err)
         return err;
     char stack[LIST_STACK_BYTES];
-    struct json_out o;
-    json_out_init(&o, stack, sizeof stack, LIST_MAX_BYTES);
-    json_out_object_begin(&o);
-    JSON_OUT_KEY(&o, "items");
-    json_out_array_begin(&o);
+    struct rr_json o;
+    rr_json_init(&o, stack, sizeof stack, LIST_MAX_BYTES);
+    rr_json_object_begin(&o);
+    RR_JSON_KEY(&o, "items");
+    rr_json_array_begin(&o);
     for (size_t i = 0; i < n; i++)
         workout_out(&o, &items[i]);
-    json_out_array_end(&o);
+    rr_json_array_end(&o);
     free(items);
-    JSON_OUT_KEY(&o, "next_cursor");
-    json_out_string(&o, next[0] ? next : NULL);
-    json_out_object_end(&o);
-    err = json_out_error(&o);
+    RR_JSON_KEY(&o, "next_cursor");
+    rr_json_string(&o, next[0] ? next : NULL);
+    rr_json_object_end(&o);
+    err = rr_json_error(&o);
     if (err && err != RR_ERR_NOMEM)
         err = RR_ERR_INTERNAL; /* a stored value JSON cannot carry (bad UTF-8, NaN): 500 */
     if (!err)
-        err = http_reply_bytes(req, 200, json_out_data(&o), json_out_len(&o), "application/json");
-    json_out_free(&o);
+        err = http_reply_bytes(req, 200, rr_json_data(&o), rr_json_len(&o), "application/json");
+    rr_json_release(&o);
     return err;
 }
 

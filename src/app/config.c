@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "base/rr_error.h"
+#include "base/rr_log.h"
 #include "store/store.h"
 
 #define F(field) offsetof(struct app_config, field), sizeof(((struct app_config *)0)->field)
@@ -27,8 +28,9 @@ static const char *const model_names[] = {"lite", "full", "heavy", NULL};
 _Static_assert(POSE_MODEL_LITE == 0 && POSE_MODEL_FULL == 1 && POSE_MODEL_HEAVY == 2,
                "model_names follows enum pose_model_kind");
 _Static_assert(sizeof(enum pose_model_kind) == sizeof(int), "a choice is stored as an int");
-/* enum log_level's order (http/log.h); api/server.c asserts the values */
 static const char *const level_names[] = {"debug", "info", "warn", "error", NULL};
+_Static_assert(RR_LOG_DEBUG == 0 && RR_LOG_INFO == 1 && RR_LOG_WARN == 2 && RR_LOG_ERROR == 3,
+               "level_names follows enum rr_log_level");
 
 static const struct app_setting settings[] = {
     {"DATA_DIR", "--data-dir", "REPRIGHT_DATA_DIR", APP_SET_TEXT, F(data_dir), 1, 0, NULL,

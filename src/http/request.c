@@ -2,7 +2,7 @@
  * request.c - request getters, the per-request arena, and the response builders (one error
  * format, one RR_ERR_* -> status table, Range serving from a descriptor).
  */
-#include "request_int.h"
+#include "http/request_int.h"
 
 #include <microhttpd.h>
 #include <sodium.h>

@@ -32,6 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/rr_json.h"
+
 struct http_request;
 struct http_route;
 
@@ -66,6 +68,10 @@ void *http_request_alloc(struct http_request *req, size_t size);
 char *http_request_strdup(struct http_request *req, const char *s);
 
 int http_reply_json(struct http_request *req, unsigned status, json_t *body);
+/* The document written into `j` (base/rr_json.h) as application/json; the writer's sticky
+ * error instead if it has one (RR_ERR_TOOBIG past its cap, RR_ERR_NOMEM, RR_ERR_INVAL). The
+ * bytes are copied: the caller releases `j`. */
+int http_reply_writer(struct http_request *req, unsigned status, const struct rr_json *j);
 /* `code` is a stable snake_case string; `details` an array of {"field","problem"} or NULL. */
 int http_reply_error(struct http_request *req, unsigned status, const char *code,
                      const char *message, json_t *details);
@@ -82,6 +88,25 @@ int http_reply_bytes(struct http_request *req, unsigned status, const void *data
  * file to any If-Range. */
 int http_reply_file(struct http_request *req, int fd, uint64_t size, const char *content_type);
 int http_reply_header(struct http_request *req, const char *name, const char *value);
+
+/* A streamed reply of unknown length (server-sent events). The server calls read() on a pool
+ * thread whenever the socket can take more; it writes at most `max` bytes into buf and returns
+ * how many (> 0), HTTP_STREAM_WAIT when it has nothing to say yet, or HTTP_STREAM_END. On WAIT
+ * the connection is parked (suspended, resumed by the server's timer within ~100 ms, no thread
+ * waits for it); where parking is unavailable the server sleeps HTTP_STREAM_SLICE_MS and sends
+ * `keepalive` (which also finds a gone client); while the server stops, the stream ends.
+ * free_fn(cls) runs once when the response is gone, also when http_reply_stream fails. */
+#define HTTP_STREAM_WAIT 0
+#define HTTP_STREAM_END (-1)
+#define HTTP_STREAM_SLICE_MS 50
+struct http_stream {
+    long (*read)(void *cls, char *buf, size_t max);
+    void (*free_fn)(void *cls);
+    void *cls;
+    const char *keepalive; /* e.g. ":\n" for SSE; NULL = sleep and ask again */
+};
+int http_reply_stream(struct http_request *req, unsigned status, const char *content_type,
+                      const struct http_stream *st);
 /* Seconds sent in Retry-After with 429/503 errors (default 1). */
 void http_reply_retry_after(struct http_request *req, unsigned seconds);
 

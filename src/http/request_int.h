@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "request.h"
-#include "router.h"
+#include "http/request.h"
+#include "http/router.h"
 
 struct MHD_Connection;
 struct MHD_Response;

@@ -46,8 +46,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "request.h"
-#include "router.h"
+#include "http/request.h"
+#include "http/router.h"
 
 struct metrics;
 

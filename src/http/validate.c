@@ -1,14 +1,14 @@
 /*
  * validate.c - check a JSON object against a field table, collecting every problem.
  */
-#include "validate.h"
+#include "http/validate.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/rr_error.h"
-#include "request.h"
+#include "http/request.h"
 
 #define MAX_DEPTH 8
 

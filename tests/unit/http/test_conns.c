@@ -23,7 +23,7 @@
 #include "http/conns.h"
 #include "http/metrics.h"
 #include "http/server.h"
-#include "httpc.h"
+#include "support/httpc.h"
 
 static double now_s(void)
 {

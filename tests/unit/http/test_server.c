@@ -16,11 +16,11 @@
 #include <unistd.h>
 
 #include "base/rr_error.h"
-#include "http/log.h"
+#include "base/rr_log.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "http/validate.h"
-#include "httpc.h"
+#include "support/httpc.h"
 
 static struct http_server *srv;
 static uint16_t port;
@@ -231,7 +231,7 @@ static int setup(void **state)
     log_fd = mkstemp(log_path);
     if (log_fd < 0)
         return -1;
-    log_set_fd(log_fd);
+    rr_log_set_fd(log_fd);
     int fd = mkstemp(file_path);
     if (fd < 0)
         return -1;
@@ -254,7 +254,7 @@ static int teardown(void **state)
     (void)state;
     int err = http_server_stop(srv);
     unlink(file_path);
-    log_set_fd(2);
+    rr_log_set_fd(2);
     close(log_fd);
     unlink(log_path);
     return err;
