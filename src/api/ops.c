@@ -1,7 +1,8 @@
 /*
  * ops.c - operations routes besides the HTTP layer's built-ins (/healthz, /metrics,
- * /openapi.json): GET /readyz (can this instance serve: store reachable and its schema at the
- * version this binary carries) and GET /docs (a small HTML page over /openapi.json).
+ * /openapi.json): GET /readyz (can this instance serve: store reachable, its schema at the
+ * version this binary carries, and at least cfg.ready_min_free_bytes of free disk space) and
+ * GET /docs (a small HTML page over /openapi.json).
  */
 #include "api/api.h"
 
@@ -21,9 +22,18 @@ static int ops_readyz(struct http_request *req, void *app)
     if (version != known)
         return http_reply_error(req, 503, "not_ready", "database migrations are not current",
                                 NULL);
+    int64_t free_bytes = -1;
+    if (app_storage_free(a, &free_bytes) < 0)
+        return http_reply_error(req, 503, "not_ready", "free disk space cannot be read", NULL);
+    if (free_bytes < (int64_t)a->cfg.ready_min_free_bytes)
+        return http_reply_error(
+            req, 503, "not_ready", "the disk is nearly full",
+            json_pack("[{s:I, s:I}]", "free_bytes", (json_int_t)free_bytes, "min_free_bytes",
+                      (json_int_t)a->cfg.ready_min_free_bytes));
     return http_reply_json(req, 200,
-                           json_pack("{s:s,s:i,s:s}", "status", "ready", "schema_version",
-                                     version, "store", store_backend_name(a->store)));
+                           json_pack("{s:s,s:i,s:s,s:I}", "status", "ready", "schema_version",
+                                     version, "store", store_backend_name(a->store),
+                                     "free_bytes", (json_int_t)free_bytes));
 }
 
 /* Static page: the operation list is rendered client-side from /openapi.json, so it can never
@@ -62,7 +72,7 @@ static int ops_docs(struct http_request *req, void *app)
 
 const struct http_route api_ops_routes[] = {
     {HTTP_GET, "/readyz", ops_readyz, HTTP_AUTH_NONE, HTTP_BODY_NONE, "readyz",
-     "readiness: database reachable and migrations current", NULL, NULL},
+     "readiness: database reachable, migrations current, enough free disk space", NULL, NULL},
     {HTTP_GET, "/docs", ops_docs, HTTP_AUTH_NONE, HTTP_BODY_NONE, "docs",
      "human-readable API overview", NULL, NULL},
 };
