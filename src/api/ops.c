@@ -7,8 +7,10 @@
 #include "api/api.h"
 
 #include "base/rr_error.h"
+#include "base/rr_json.h"
 #include "store/store.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int ops_readyz(struct http_request *req, void *app)
@@ -25,15 +27,30 @@ static int ops_readyz(struct http_request *req, void *app)
     int64_t free_bytes = -1;
     if (app_storage_free(a, &free_bytes) < 0)
         return http_reply_error(req, 503, "not_ready", "free disk space cannot be read", NULL);
-    if (free_bytes < (int64_t)a->cfg.ready_min_free_bytes)
-        return http_reply_error(
-            req, 503, "not_ready", "the disk is nearly full",
-            json_pack("[{s:I, s:I}]", "free_bytes", (json_int_t)free_bytes, "min_free_bytes",
-                      (json_int_t)a->cfg.ready_min_free_bytes));
-    return http_reply_json(req, 200,
-                           json_pack("{s:s,s:i,s:s,s:I}", "status", "ready", "schema_version",
-                                     version, "store", store_backend_name(a->store),
-                                     "free_bytes", (json_int_t)free_bytes));
+    if (free_bytes < (int64_t)a->cfg.ready_min_free_bytes) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the disk is nearly full: %lld bytes free, %llu needed",
+                 (long long)free_bytes, (unsigned long long)a->cfg.ready_min_free_bytes);
+        return http_reply_error(req, 503, "not_ready", msg, NULL);
+    }
+    char buf[256];
+    struct rr_json j;
+    rr_json_init(&j, buf, sizeof buf, 4096);
+    rr_json_object_begin(&j);
+    rr_json_key(&j, "status");
+    rr_json_string(&j, "ready");
+    rr_json_key(&j, "schema_version");
+    rr_json_int(&j, version);
+    rr_json_key(&j, "store");
+    rr_json_string(&j, store_backend_name(a->store));
+    rr_json_key(&j, "free_bytes");
+    rr_json_int(&j, free_bytes);
+    rr_json_object_end(&j);
+    err = rr_json_finish(&j);
+    if (!err)
+        err = http_reply_bytes(req, 200, rr_json_data(&j), rr_json_len(&j), "application/json");
+    rr_json_release(&j);
+    return err;
 }
 
 /* Static page: the operation list is rendered client-side from /openapi.json, so it can never

@@ -120,12 +120,10 @@ static int admit(struct http_request *req, struct app *a, int64_t incoming, int 
     if (v.refused == APP_STORAGE_QUOTA) {
         char msg[160];
         snprintf(msg, sizeof msg,
-                 "this upload would exceed your storage quota (%lld of %lld bytes used); "
-                 "delete videos to make room",
-                 (long long)v.used, (long long)v.quota);
-        http_reply_error(req, 507, "quota_exceeded", msg,
-                         json_pack("[{s:I, s:I, s:I}]", "used", (json_int_t)v.used, "quota",
-                                   (json_int_t)v.quota, "incoming", (json_int_t)incoming));
+                 "this upload would exceed your storage quota: %lld of %lld bytes used, "
+                 "%lld more asked; delete videos to make room",
+                 (long long)v.used, (long long)v.quota, (long long)(incoming < 0 ? 0 : incoming));
+        http_reply_error(req, 507, "quota_exceeded", msg, NULL);
     } else {
         http_reply_error(req, 507, "insufficient_storage",
                          "the server is short of disk space; try again later", NULL);

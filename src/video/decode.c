@@ -19,7 +19,7 @@
 #include "decode.h"
 
 #include "../base/rr_error.h"
-#include "../base/rr_fault.h"
+#include "base/rr_fault.h"
 #include "fdio.h"
 #include "frameconv.h"
 #include "sniff.h"

@@ -119,7 +119,7 @@ def test_full_disk_refuses_writes_cleanly_keeps_reads_and_recovers(server_factor
     fill(filler)
     r = srv.get("/readyz")
     err = assert_error(r, 503, "not_ready")
-    assert "full" in err["message"]
+    assert "nearly full" in err["message"] and "bytes free" in err["message"], err
     for size in (1000, 64 * 1024):
         assert_error(upload(u, os.urandom(size)), 507, "insufficient_storage")
     r = u.post("/v1/uploads", headers={"Tus-Resumable": "1.0.0", "Upload-Length": "1000"})
