@@ -186,7 +186,8 @@ static const char *original_damage(struct http_request *req, const struct store_
     if (v->size > 0 && size != v->size)
         return "size";
     if (!v->sha256[0] || fd < 0 || size > VERIFY_MAX_BYTES ||
-        http_request_header(req, "Range") != NULL)
+        http_request_header(req, "Range") != NULL ||
+        strcmp(http_request_method(req), "GET") != 0) /* HEAD sends no bytes */
         return NULL;
     crypto_hash_sha256_state sha;
     unsigned char digest[32];
