@@ -49,6 +49,7 @@
 #define STORE_OWNER_MAX 63       /* job lease owner (worker id) */
 #define STORE_KEY_MAX 255        /* blob key, rate-counter key */
 #define STORE_CLIENT_ID_MAX 64   /* device-sync idempotency key */
+#define STORE_SESSION_KEY_MAX 112 /* device-sync session key (session id + exercise) */
 #define STORE_PAYLOAD_MAX 4096   /* job payload JSON */
 #define STORE_ERROR_MAX 511      /* job error text (longer text is cut, this one field only) */
 #define STORE_METRICS_MAX 1024   /* rep metrics JSON */
@@ -127,6 +128,7 @@ struct store_workout {
     int64_t duration_ms;
     double score;
     int64_t created_at;
+    int reps, sets; /* read only: rep and set counts of its sets (filled by get and list) */
 };
 
 struct store_set {
@@ -305,6 +307,14 @@ int store_job_counts(struct store *s, struct store_job_counts *out);
  * index sets[]. */
 int store_workout_put(struct store *s, struct store_workout *w, struct store_set *sets,
                       size_t nsets, struct store_rep *reps, size_t nreps, const char *client_id);
+/* Device sync of one set of a training session: store_workout_put with one set, except that
+ * when (user, session_key) was saved before and that workout still exists, the set and its reps
+ * are appended to it (next set idx; started_at, duration_ms and the rep-weighted score follow)
+ * and *appended is 1. client_id keeps its meaning (CONFLICT: w->id is the earlier workout).
+ * session_key (1..STORE_SESSION_KEY_MAX chars) lives beside the client ids. */
+int store_workout_put_session(struct store *s, struct store_workout *w, struct store_set *set,
+                              struct store_rep *reps, size_t nreps, const char *client_id,
+                              const char *session_key, int *appended);
 int store_workout_get(struct store *s, const char *user_id, const char *id,
                       struct store_workout *out);
 /* System access: the workout saved for a video. */
@@ -448,6 +458,9 @@ struct store_ops {
     int (*workout_put)(struct store *s, struct store_workout *w, struct store_set *sets,
                        size_t nsets, struct store_rep *reps, size_t nreps,
                        const char *client_id);
+    int (*workout_put_session)(struct store *s, struct store_workout *w, struct store_set *set,
+                               struct store_rep *reps, size_t nreps, const char *client_id,
+                               const char *session_key, int *appended);
     int (*workout_get)(struct store *s, const char *user_id, const char *id,
                        const char *video_id, struct store_workout *out);
     int (*workout_delete)(struct store *s, const char *user_id, const char *id);
