@@ -44,6 +44,12 @@ export function drawSkeleton(canvas, image, width, height) {
   }
 }
 
+// Nothing on the stage: the skeleton canvas is emptied (after Stop, before the next set).
+export function clearStage(canvas) {
+  const g = canvas.getContext('2d');
+  g.clearRect(0, 0, canvas.width, canvas.height);
+}
+
 // ---- rep indicator, chips, cue ----------------------------------------------------------------
 export function showRep(rep, count) {
   const ind = $('indicator');

@@ -24,6 +24,33 @@ const params = new URLSearchParams(location.search);
 const MODEL = params.get('model') === 'full' ? 1 : 0; // lite by default
 const CPU = params.get('gpu') !== '1'; // TFLite on the CPU by default (?gpu=1: WebGL inference)
 
+// A training session: the sets recorded on this device within SESSION_GAP_MS of each other
+// (kept in localStorage so a reload between sets stays in the session). Synced with each set
+// as session_id: the server keeps a session's sets of one exercise together as one workout.
+const SESSION_KEY = 'repright.live.session';
+const SESSION_GAP_MS = 60 * 60 * 1000;
+// "Recognise automatically": after this long with a pose and no exercise recognised, the page
+// asks the athlete to pick it (the set so far is analysed again as the picked exercise).
+const RECOGNISE_HINT_MS = Number(params.get('hint_ms')) > 0 ? Number(params.get('hint_ms')) : 6000; // ?hint_ms= for tests
+const KEEP_FRAMES_MAX = 20 * 60 * 2; // frames kept for that re-analysis: ~2 min at 20 fps
+
+function currentSession(now = Date.now()) {
+  let sess = null;
+  try { sess = JSON.parse(localStorage.getItem(SESSION_KEY) || 'null'); } catch { sess = null; }
+  if (!sess || typeof sess.id !== 'string' || !(now - sess.last_ms < SESSION_GAP_MS)) {
+    sess = { id: crypto.randomUUID(), sets: 0, last_ms: now };
+  }
+  return sess;
+}
+
+function noteSetInSession(now = Date.now()) {
+  const sess = currentSession(now);
+  sess.sets += 1;
+  sess.last_ms = now;
+  try { localStorage.setItem(SESSION_KEY, JSON.stringify(sess)); } catch { /* storage blocked */ }
+  return sess;
+}
+
 const app = {
   pose: null,
   core: null,
@@ -132,6 +159,9 @@ function newSetState(exercise, loadKg, t0, startedAtMs) {
     lastStatsUpdate: 0,
     lastHoldUpdate: 0,
     timeSource: null,
+    kept: exercise ? null : [], // frames kept while the exercise is not known (re-analysis)
+    poseSince: null, // set time of the first frame with a pose
+    hinted: false,
   };
 }
 
@@ -223,9 +253,18 @@ async function processFrame(s, tCap, video) {
   }
   const out = s.live.push(tRel, res.image, res.world, size);
   if (!res.image) s.noPose++;
-  ui.drawSkeleton($('overlay'), res.image, video.videoWidth, video.videoHeight);
+  if (s.kept && s.kept.length < KEEP_FRAMES_MAX) s.kept.push({ tMs: tRel, image: res.image, world: res.world, width: s.width, height: s.height });
+  if (res.image && s.poseSince === null) s.poseSince = tRel;
+  // a frame that finishes after Stop was pressed draws nothing: Stop clears the stage
+  if (app.set === s && !s.stopping) ui.drawSkeleton($('overlay'), res.image, video.videoWidth, video.videoHeight);
+  // recognising: after a few seconds with a pose the athlete may pick (or correct) the exercise
+  if (s.kept && !s.hinted && s.poseSince !== null && tRel - s.poseSince > RECOGNISE_HINT_MS) {
+    s.hinted = true;
+    showPickHint(true, s.recognised ? 'recognised' : 'during');
+  }
   if (out && out.exercise && out.exercise !== s.recognised) {
     s.recognised = out.exercise;
+    if (s.hinted) showPickHint(true, 'recognised'); // still correctable
     $('live-exercise').textContent = ui.prettyName(out.exercise);
     if ((s.exercise || out.exercise) === 'plank') $('count-label').textContent = 's hold';
   }
@@ -256,6 +295,58 @@ async function processFrame(s, tCap, video) {
   if (s.firstProcessedAt === null) s.firstProcessedAt = t;
   s.lastProcessedAt = t;
   if (t - s.lastStatsUpdate > 500) { s.lastStatsUpdate = t; publishStats(s); }
+}
+
+// ---- "recognise automatically" did not recognise: the athlete picks the exercise ------------
+const PICK_TEXT = {
+  during: 'The exercise is not recognised yet. Pick it and the set so far is counted as that exercise.',
+  recognised: 'Counting as EX. Not right? Pick the exercise and the set so far is counted again.',
+  after: 'The exercise was not recognised. Pick it to count and save this set.',
+};
+
+function showPickHint(on, when = 'during') {
+  const box = $('pick-hint');
+  box.hidden = !on;
+  box.dataset.when = when;
+  const s = app.set;
+  $('pick-text').textContent = PICK_TEXT[when].replace('EX', ui.prettyName(s && s.recognised));
+  if (on) {
+    const sel = $('pick-exercise');
+    if (sel.options.length === 0 && app.core) {
+      for (const n of app.core.exercises) {
+        const o = document.createElement('option');
+        o.value = n;
+        o.textContent = ui.prettyName(n);
+        sel.appendChild(o);
+      }
+    }
+    if (when === 'during') app.voice.say('Pick the exercise on the screen');
+  }
+}
+
+// The set so far analysed again as `exercise`: a new core session with the kept frames; the
+// reps it finds are shown; the set goes on (or, after Stop, is saved) as that exercise.
+function pickExercise(exercise) {
+  const s = app.set;
+  if (!s || !s.kept || !app.core) return false;
+  const live = app.core.newLiveSession({ exercise, width: s.width, height: s.height });
+  let last = null;
+  for (const f of s.kept) last = live.push(f.tMs, f.image, f.world, { width: f.width, height: f.height });
+  try { s.live.free(); } catch { /* already freed */ }
+  s.live = live;
+  s.exercise = exercise;
+  s.recognised = exercise;
+  s.kept = null;
+  const rep = live.report();
+  s.reps = (rep.reps || []).map(repFromCore);
+  s.count = s.reps.length;
+  ui.renderChips(s.reps);
+  $('rep-count').textContent = String(Math.max(s.count, (last && last.reps) || 0));
+  $('live-exercise').textContent = ui.prettyName(exercise);
+  if (exercise === 'plank') $('count-label').textContent = 's hold';
+  showPickHint(false);
+  status(`Recording ${ui.prettyName(exercise)}. Press Stop when the set is done.`);
+  return true;
 }
 
 // A frame the core refused (the session is full after ANALYSIS_MAX_FRAMES, out of memory):
@@ -318,6 +409,9 @@ async function startSet() {
   }
   s.wake = await wakeLock();
   ui.resetSetView();
+  app.unsaved = null;
+  showPickHint(false);
+  ui.clearStage($('overlay'));
   delete document.body.dataset.firstFrame;
   delete document.body.dataset.presentedFrames;
   $('live-exercise').textContent = exercise ? ui.prettyName(exercise) : 'recognising…';
@@ -339,7 +433,8 @@ async function stopSet() {
   if (s.inflight) await s.inflight;
   const durationMs = performance.now() - s.t0;
   app.camera.close();
-  ui.drawSkeleton($('overlay'), null, $('overlay').width, $('overlay').height);
+  ui.clearStage($('overlay'));
+  showPickHint(false);
   if (s.wake) s.wake.release().catch(() => {});
   publishStats(s);
   let report = null;
@@ -348,32 +443,14 @@ async function stopSet() {
   } catch (e) {
     showError(`The set report failed: ${e.message}`);
   }
+  window.__lastReport = report;
   try { s.live.free(); } catch { /* already freed */ }
   app.set = null;
   const set = finishSet({ exercise: s.exercise || s.recognised, liveReps: s.reps, report });
-  // the chips now show the set's final reps: the batch analysis of the whole set may close a rep
-  // after the last announced one or judge a rep with more context; what is shown is what is kept
-  ui.renderChips(set.reps);
-  let savedText;
-  try {
-    if (set.exercise === 'plank' && !(set.hold_ms > 0)) throw new Error('no plank hold was seen: nothing to save');
-    if (set.exercise !== 'plank' && set.reps.length === 0) throw new Error('no reps were counted: nothing to save');
-    let userId = null;
-    try { userId = app.api && app.api.session.isLoggedIn() ? app.api.session.userId : null; } catch { /* no api */ }
-    const rec = buildSession({ ...set, startedAtMs: s.startedAtMs, durationMs, loadKg: s.loadKg, userId, exercises: app.core && app.core.exercises });
-    await putSession(rec);
-    window.__lastSession = rec;
-    savedText = 'Saved on this device.';
-    app.syncer.syncNow().then(async () => {
-      await refreshSessions();
-      const now = await getSession(rec.client_id).catch(() => null);
-      if (now && now.state === 'synced' && $('sum-saved').textContent === savedText) $('sum-saved').textContent = 'Saved on this device and synced to your history.';
-    });
-  } catch (e) {
-    savedText = `Not saved: ${e.message}.`;
-  }
-  ui.showSummary(set, { durationMs, savedText });
-  $('rep-count').textContent = set.exercise === 'plank' && set.hold_ms !== null ? (set.hold_ms / 1000).toFixed(0) : String(set.summary.reps);
+  // not recognised: the frames stay for a pick after the set (analysed again as that exercise)
+  app.unsaved = !set.exercise && s.kept && s.kept.length ? { kept: s.kept, s, durationMs } : null;
+  await saveSet(set, s, durationMs);
+  if (app.unsaved) showPickHint(true, 'after');
   window.__lastSet = set;
   await refreshSessions();
   $('stop').hidden = true;
@@ -384,6 +461,50 @@ async function stopSet() {
   $('flip').disabled = false;
   status('Set finished. Press Start for the next set.');
   setState('done');
+}
+
+// After a set that was not recognised: its kept frames analysed as `exercise`, then saved.
+async function saveUnrecognisedAs(exercise) {
+  const u = app.unsaved;
+  if (!u || !app.core) return;
+  app.unsaved = null;
+  showPickHint(false);
+  const report = app.core.analyze(u.kept, { exercise });
+  window.__lastReport = report;
+  const set = finishSet({ exercise, liveReps: [], report });
+  await saveSet(set, u.s, u.durationMs);
+  window.__lastSet = set;
+  await refreshSessions();
+}
+
+// Summary, chips and counter of a finished set, and the set kept on the device (then synced).
+async function saveSet(set, s, durationMs) {
+  // the chips now show the set's final reps: the batch analysis of the whole set may close a rep
+  // after the last announced one or judge a rep with more context; what is shown is what is kept
+  ui.renderChips(set.reps);
+  let savedText;
+  try {
+    if (set.exercise === 'plank' && !(set.hold_ms > 0)) throw new Error('no plank hold was seen: nothing to save');
+    if (set.exercise !== 'plank' && set.reps.length === 0) throw new Error('no reps were counted: nothing to save');
+    let userId = null;
+    try { userId = app.api && app.api.session.isLoggedIn() ? app.api.session.userId : null; } catch { /* no api */ }
+    const sess = noteSetInSession();
+    const rec = buildSession({ ...set, startedAtMs: s.startedAtMs, durationMs, loadKg: s.loadKg, userId, exercises: app.core && app.core.exercises, sessionId: sess.id, setNumber: sess.sets });
+    await putSession(rec);
+    window.__lastSession = rec;
+    savedText = 'Saved on this device.';
+    app.syncer.syncNow().then(async () => {
+      await refreshSessions();
+      const now = await getSession(rec.client_id).catch(() => null);
+      if (now && now.state === 'synced' && $('sum-saved').textContent === savedText) $('sum-saved').textContent = 'Saved on this device and synced to your history.';
+    });
+  } catch (e) {
+    savedText = set.exercise ? `Not saved: ${e.message}.`
+      : app.unsaved ? 'Not saved yet: the exercise was not recognised. Pick it above to count and save this set.'
+        : 'Not saved: the exercise was not recognised. Pick the exercise before the next set.';
+  }
+  ui.showSummary(set, { durationMs, savedText });
+  $('rep-count').textContent = set.exercise === 'plank' && set.hold_ms !== null ? (set.hold_ms / 1000).toFixed(0) : String(set.summary.reps);
 }
 
 // ---- camera flip (phones) -------------------------------------------------------------------
@@ -399,11 +520,16 @@ function flip() {
   updateFlip();
 }
 
+// The button is a toggle named "Voice": pressed = the coach speaks. Its text says the state.
+function showVoice() {
+  const b = $('mute');
+  b.setAttribute('aria-pressed', String(!app.voice.muted));
+  b.textContent = app.voice.muted ? 'Voice: off' : 'Voice: on';
+}
+
 function toggleMute() {
   app.voice.setMuted(!app.voice.muted);
-  const b = $('mute');
-  b.setAttribute('aria-pressed', String(app.voice.muted));
-  b.textContent = app.voice.muted ? 'Voice off' : 'Voice on';
+  showVoice();
 }
 
 // ---- start-up -----------------------------------------------------------------------------------
@@ -413,7 +539,12 @@ async function main() {
   $('stop').addEventListener('click', stopSet);
   $('flip').addEventListener('click', flip);
   $('mute').addEventListener('click', toggleMute);
-  if (!app.voice.available) { $('mute').hidden = true; } else if (app.voice.muted) { app.voice.muted = false; toggleMute(); }
+  if (!app.voice.available) $('mute').hidden = true;
+  showVoice();
+  $('pick-go').addEventListener('click', () => {
+    const ex = $('pick-exercise').value;
+    if (app.set) pickExercise(ex); else saveUnrecognisedAs(ex);
+  });
   document.addEventListener('visibilitychange', () => { if (document.hidden && app.set) stopSet(); });
   // a login in another tab (the dashboard) syncs the sets kept while signed out
   window.addEventListener('storage', (e) => {
