@@ -55,8 +55,8 @@ await run('web/test_live_set', async () => {
   assert(threw, 'null exercise accepted');
 
   // percentiles
-  eq(set.percentiles([5, 1, 3, 2, 4, NaN]), { median: 3, p95: 5, n: 5 }, 'percentiles');
-  eq(set.percentiles([]), { median: null, p95: null, n: 0 }, 'empty percentiles');
+  eq(set.percentiles([5, 1, 3, 2, 4, NaN]), { median: 3, p95: 5, p99: 5, n: 5 }, 'percentiles');
+  eq(set.percentiles([]), { median: null, p95: null, p99: null, n: 0 }, 'empty percentiles');
 
   // A hostile record is bounded to the server's schema.
   const many = Array.from({ length: 1005 }, (_, i) => ({ t_start: i - 3, t_end: i === 7 ? NaN : 1e9, score: i % 3 ? 250 : NaN, verdict: 'nope',

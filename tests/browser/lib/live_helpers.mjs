@@ -58,8 +58,10 @@ export async function waitState(page, states, timeout = 90000) {
   return page.evaluate(() => document.body.dataset.state);
 }
 
+// Without handsfree in the query the page opens in manual mode (Start/Stop by the test).
 export async function openLive(page, server, consoleLines, query = '') {
-  await page.goto(`${server.url}/live.html${query}`);
+  const q = /handsfree=/.test(query) ? query : `${query}${query ? '&' : '?'}handsfree=0`;
+  await page.goto(`${server.url}/live.html${q}`);
   const st = await waitState(page, ['ready', 'failed']);
   if (st !== 'ready') {
     const err = await page.textContent('[data-testid=error]');

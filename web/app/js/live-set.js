@@ -192,10 +192,10 @@ export function toSyncBody(rec) {
   return body;
 }
 
-// Median and 95th percentile of a list of numbers (null when empty).
+// Median, 95th and 99th percentile of a list of numbers (null when empty).
 export function percentiles(values) {
   const v = values.filter(finite).sort((a, b) => a - b);
-  if (!v.length) return { median: null, p95: null, n: 0 };
+  if (!v.length) return { median: null, p95: null, p99: null, n: 0 };
   const at = (q) => v[Math.min(v.length - 1, Math.max(0, Math.ceil(q * v.length) - 1))];
-  return { median: at(0.5), p95: at(0.95), n: v.length };
+  return { median: at(0.5), p95: at(0.95), p99: at(0.99), n: v.length };
 }

@@ -18,6 +18,7 @@ import { putSession, listSessions, getSession } from './live-store.js';
 import { Syncer } from './live-sync.js';
 import { registerServiceWorker } from './live-pwa.js';
 import * as ui from './live-ui.js';
+import { setupCheck, progressText, autoStopReason, clock } from './live-coach.js';
 
 const { $ } = ui;
 const params = new URLSearchParams(location.search);
@@ -152,6 +153,9 @@ function newSetState(exercise, loadKg, t0, startedAtMs) {
     firstProcessedAt: null,
     lastProcessedAt: null,
     latencies: [],
+    modelMs: [], // time inside the pose model per processed frame
+    coreMs: [], // time inside the analysis core (push) per processed frame
+    drawMs: [], // skeleton, counter, indicator
     repLatencies: [],
     inflight: null,
     stopping: false,
@@ -173,6 +177,11 @@ function statsOf(s) {
     fps,
     latency_median_ms: lat.median,
     latency_p95_ms: lat.p95,
+    latency_p99_ms: lat.p99,
+    model_ms_median: percentiles(s.modelMs).median,
+    core_ms_median: percentiles(s.coreMs).median,
+    core_ms_p99: percentiles(s.coreMs).p99,
+    draw_ms_median: percentiles(s.drawMs).median,
     rep_latency_ms: s.repLatencies.slice(),
     frames: s.frames,
     processed: s.processed,
@@ -242,7 +251,9 @@ function onVideoFrame(now, md) {
 }
 
 async function processFrame(s, tCap, video) {
+  const tm0 = performance.now();
   const res = await app.pose.estimate(video, tCap);
+  const tm1 = performance.now();
   if (!res || app.set !== s) return;
   const tRel = Math.max(0, tCap - s.t0);
   let size; // tell the core when the picture size changes (a phone turned)
@@ -252,11 +263,13 @@ async function processFrame(s, tCap, video) {
     size = { width: s.width, height: s.height };
   }
   const out = s.live.push(tRel, res.image, res.world, size);
+  const tm2 = performance.now();
   if (!res.image) s.noPose++;
   if (s.kept && s.kept.length < KEEP_FRAMES_MAX) s.kept.push({ tMs: tRel, image: res.image, world: res.world, width: s.width, height: s.height });
   if (res.image && s.poseSince === null) s.poseSince = tRel;
   // a frame that finishes after Stop was pressed draws nothing: Stop clears the stage
-  if (app.set === s && !s.stopping) ui.drawSkeleton($('overlay'), res.image, video.videoWidth, video.videoHeight);
+  if (res.image) s.lastPoseAt = tRel;
+  if (app.set === s && !s.stopping) ui.drawSkeleton($('overlay'), res.image, video.videoWidth, video.videoHeight, s.lastVerdict);
   // recognising: after a few seconds with a pose the athlete may pick (or correct) the exercise
   if (s.kept && !s.hinted && s.poseSince !== null && tRel - s.poseSince > RECOGNISE_HINT_MS) {
     s.hinted = true;
@@ -275,11 +288,18 @@ async function processFrame(s, tCap, video) {
     s.count = s.reps.length;
     s.announced.push({ verdict: rep.verdict, cue: rep.cue });
     ui.showRep(rep, s.count);
-    app.voice.say(ui.speechFor(rep, s.count));
+    s.lastVerdict = rep.verdict;
+    app.voice.say(ui.speechFor(rep, s.count, s.target && s.target.reps));
   }
   // The counter moves as soon as the core counts a rep (out.reps); the indicator, cue and voice
   // wait for its verdict, which comes once the movement has ended (newReps).
   const counted = out && Number.isFinite(out.reps) ? out.reps : 0;
+  if (counted > (s.counted || 0)) { s.counted = counted; s.lastRepAt = tRel; }
+  if (newReps.length || counted !== s.shownCount) { s.shownCount = counted; showProgress(s); }
+  if (handsFree() && !s.stopping) {
+    const why = autoStopReason({ now: tRel, target: s.target && s.target.reps, announced: s.count, counted: s.counted || 0, lastRepAt: s.lastRepAt ?? null, lastPoseAt: s.lastPoseAt ?? null });
+    if (why) { s.autoStop = why; setTimeout(stopSet, 0); }
+  }
   if ((s.recognised || s.exercise) !== 'plank') $('rep-count').textContent = String(Math.max(s.count, counted));
   const t = performance.now();
   if ((s.recognised || s.exercise) === 'plank' && t - s.lastHoldUpdate > 1000) {
@@ -288,7 +308,11 @@ async function processFrame(s, tCap, video) {
     const hs = rep && rep.hold && Number.isFinite(rep.hold.hold_s) ? rep.hold.hold_s : 0;
     $('rep-count').textContent = hs.toFixed(0);
   }
-  const lat = performance.now() - tCap; // camera frame -> indicator, counter and skeleton updated
+  const tm3 = performance.now();
+  s.modelMs.push(tm1 - tm0);
+  s.coreMs.push(tm2 - tm1);
+  s.drawMs.push(tm3 - tm2);
+  const lat = tm3 - tCap; // camera frame -> indicator, counter and skeleton updated
   s.latencies.push(lat);
   if (newReps.length) s.repLatencies.push(lat);
   s.processed++;
@@ -367,9 +391,7 @@ async function wakeLock() {
 }
 
 async function startSet() {
-  if (app.set || !app.pose || !app.core) return;
-  const t0 = performance.now();
-  const startedAtMs = Date.now();
+  if (app.set || app.setupState || !app.pose || !app.core) return;
   showError('');
   setState('starting');
   $('start').disabled = true;
@@ -393,6 +415,87 @@ async function startSet() {
   }
   $('view').classList.toggle('mirrored', app.camera.facing === 'user');
   updateFlip();
+  stopRest();
+  ui.resetSetView();
+  app.unsaved = null;
+  showPickHint(false);
+  ui.clearStage($('overlay'));
+  $('stop').hidden = false;
+  $('stop').disabled = false;
+  $('start').hidden = true;
+  if (handsFree()) {
+    // the athlete walks to the spot: the pose is checked until they are placed, then 3-2-1
+    const ok = await setupPhase(exercise);
+    if (!ok) return; // stopped during the set-up
+  }
+  await beginRecording(exercise, loadKg);
+}
+
+// ---- hands-free: the set-up check and the countdown -----------------------------------------
+// Frames go through the pose model only (no analysis); the skeleton and what to change are
+// shown and said until the athlete has been placed for SETUP_HOLD_MS, then a spoken countdown.
+const SETUP_HOLD_MS = 1000;
+const SAY_EVERY_MS = 3500;
+
+function setupPhase(exercise) {
+  setState('setup');
+  status('Set-up: place yourself so the camera sees your whole body.');
+  const video = $('video');
+  const st = { okSince: null, lastSaid: '', lastSaidAt: 0, done: false, cancelled: false, inflight: false };
+  app.setupState = st;
+  return new Promise((resolve) => {
+    st.finish = (ok) => { if (st.done) return; st.done = true; app.setupState = null; resolve(ok); };
+    const onFrame = async (now, md) => {
+      if (st.done) return;
+      video.requestVideoFrameCallback(onFrame);
+      if (st.inflight || app.pose.busy) return;
+      st.inflight = true;
+      try {
+        const res = await app.pose.estimate(video, performance.now());
+        if (st.done || !res) return;
+        const chk = setupCheck(res.image, exercise, { width: video.videoWidth, height: video.videoHeight });
+        ui.drawSkeleton($('overlay'), res.image, video.videoWidth, video.videoHeight, chk.ok ? 'good' : null);
+        $('setup').textContent = chk.text;
+        $('setup').dataset.code = chk.code;
+        const t = performance.now();
+        if (chk.text !== st.lastSaid || t - st.lastSaidAt > SAY_EVERY_MS * 2) {
+          if (t - st.lastSaidAt > SAY_EVERY_MS || chk.ok) { app.voice.say(chk.text); st.lastSaid = chk.text; st.lastSaidAt = t; }
+        }
+        if (!chk.ok) { st.okSince = null; return; }
+        if (st.okSince === null) st.okSince = t;
+        if (t - st.okSince >= SETUP_HOLD_MS) {
+          st.done = true;
+          await countdown();
+          app.setupState = null;
+          resolve(!st.cancelled);
+        }
+      } finally {
+        st.inflight = false;
+      }
+    };
+    video.requestVideoFrameCallback(onFrame);
+  });
+}
+
+// "3, 2, 1, go", spoken and shown large, one second apart.
+async function countdown() {
+  setState('countdown');
+  const box = $('setup');
+  for (const w of ['3', '2', '1']) {
+    box.textContent = w;
+    box.dataset.code = 'countdown';
+    $('rep-count').textContent = w;
+    app.voice.say(w);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  box.textContent = '';
+  app.voice.say('Go');
+}
+
+// ---- the set ---------------------------------------------------------------------------------
+async function beginRecording(exercise, loadKg) {
+  const t0 = performance.now();
+  const startedAtMs = Date.now();
   const s = newSetState(exercise, loadKg, t0, startedAtMs);
   const video = $('video');
   try {
@@ -409,9 +512,10 @@ async function startSet() {
   }
   s.wake = await wakeLock();
   ui.resetSetView();
-  app.unsaved = null;
-  showPickHint(false);
-  ui.clearStage($('overlay'));
+  $('setup').textContent = '';
+  s.setNo = currentSession().sets + 1;
+  s.target = targets();
+  showProgress(s);
   delete document.body.dataset.firstFrame;
   delete document.body.dataset.presentedFrames;
   $('live-exercise').textContent = exercise ? ui.prettyName(exercise) : 'recognising…';
@@ -419,12 +523,29 @@ async function startSet() {
   app.set = s;
   $('stop').hidden = false;
   $('start').hidden = true;
-  status(exercise ? `Recording ${ui.prettyName(exercise)}. Press Stop when the set is done.` : 'Recording. The exercise is recognised from your movement.');
+  if (handsFree()) app.voice.say('Go');
+  const ends = handsFree() ? 'The set stops by itself when you finish.' : 'Press Stop when the set is done.';
+  status(exercise ? `Recording ${ui.prettyName(exercise)}. ${ends}` : `Recording. The exercise is recognised from your movement. ${ends}`);
   setState('recording');
   video.requestVideoFrameCallback(onVideoFrame);
 }
 
 async function stopSet() {
+  if (app.setupState) { // stopped before the set began: back to ready, nothing recorded
+    app.setupState.cancelled = true;
+    if (app.setupState.finish) app.setupState.finish(false);
+    app.camera.close();
+    ui.clearStage($('overlay'));
+    $('setup').textContent = '';
+    $('stop').hidden = true;
+    $('start').hidden = false;
+    $('start').disabled = false;
+    $('exercise').disabled = false;
+    $('flip').disabled = false;
+    status('Set-up stopped. Press Start when ready.');
+    setState('ready');
+    return;
+  }
   const s = app.set;
   if (!s || s.stopping) return;
   s.stopping = true;
@@ -437,6 +558,7 @@ async function stopSet() {
   showPickHint(false);
   if (s.wake) s.wake.release().catch(() => {});
   publishStats(s);
+  if (s.autoStop) (window.__autoStops = window.__autoStops || []).push(s.autoStop);
   let report = null;
   try {
     report = s.live.report();
@@ -461,6 +583,65 @@ async function stopSet() {
   $('flip').disabled = false;
   status('Set finished. Press Start for the next set.');
   setState('done');
+  afterSet(s);
+}
+
+// Hands-free: after a set, the rest timer; at its end the next set starts by itself (set-up
+// check and countdown first) until the target's sets are done.
+function afterSet(s) {
+  if (!handsFree()) return;
+  const t = targets();
+  const done = currentSession().sets;
+  if (t.sets && done >= t.sets) {
+    status(`Workout done: ${done} sets.`);
+    app.voice.say('Workout complete. Well done.');
+    return;
+  }
+  startRest(restSeconds() * 1000);
+}
+
+function startRest(ms) {
+  stopRest();
+  const end = performance.now() + ms;
+  const box = $('rest');
+  box.hidden = false;
+  app.voice.say(`Rest. Next set in ${Math.round(ms / 1000)} seconds.`);
+  let said3 = false;
+  const tick = () => {
+    const left = end - performance.now();
+    $('rest-clock').textContent = clock(left);
+    if (left <= 3000 && !said3) { said3 = true; app.voice.say('Get ready'); }
+    if (left <= 0) { stopRest(); startSet(); return; }
+    app.restTimer = setTimeout(tick, 250);
+  };
+  tick();
+}
+
+function stopRest() {
+  clearTimeout(app.restTimer);
+  app.restTimer = null;
+  $('rest').hidden = true;
+}
+
+function handsFree() {
+  return $('handsfree').checked;
+}
+
+// The targets: sets x reps (null when not given).
+function targets() {
+  const n = (id, max) => { const v = parseInt($(id).value, 10); return Number.isFinite(v) && v > 0 && v <= max ? v : null; };
+  return { sets: n('target-sets', 20), reps: n('target-reps', 100) };
+}
+
+function restSeconds() {
+  const v = parseInt($('rest-s').value, 10);
+  return Number.isFinite(v) && v >= 5 && v <= 600 ? v : 60;
+}
+
+function showProgress(s) {
+  const txt = progressText({ setNo: s.setNo, sets: s.target.sets, reps: s.target.reps, count: Math.max(s.count, s.counted || 0) });
+  $('progress').textContent = txt;
+  $('progress').hidden = !txt;
 }
 
 // After a set that was not recognised: its kept frames analysed as `exercise`, then saved.
@@ -527,6 +708,17 @@ function showVoice() {
   b.textContent = app.voice.muted ? 'Voice: off' : 'Voice: on';
 }
 
+// Full-screen workout mode: the stage fills the screen, the count is read from 3 m.
+async function toggleWorkoutMode() {
+  const on = !document.body.classList.contains('workout');
+  document.body.classList.toggle('workout', on);
+  $('fullscreen').setAttribute('aria-pressed', String(on));
+  try {
+    if (on && document.documentElement.requestFullscreen && !document.fullscreenElement) await document.documentElement.requestFullscreen();
+    if (!on && document.fullscreenElement) await document.exitFullscreen();
+  } catch { /* not allowed here: the layout still changes */ }
+}
+
 function toggleMute() {
   app.voice.setMuted(!app.voice.muted);
   showVoice();
@@ -539,6 +731,13 @@ async function main() {
   $('stop').addEventListener('click', stopSet);
   $('flip').addEventListener('click', flip);
   $('mute').addEventListener('click', toggleMute);
+  $('fullscreen').addEventListener('click', toggleWorkoutMode);
+  $('skip-rest').addEventListener('click', () => { stopRest(); startSet(); });
+  document.addEventListener('fullscreenchange', () => { if (!document.fullscreenElement && document.body.classList.contains('workout')) toggleWorkoutMode(); });
+  if (params.get('handsfree') === '0') $('handsfree').checked = false;
+  else if (params.get('handsfree') === '1') $('handsfree').checked = true;
+  else { try { $('handsfree').checked = localStorage.getItem('repright.live.handsfree') !== '0'; } catch { /* storage blocked */ } }
+  $('handsfree').addEventListener('change', () => { try { localStorage.setItem('repright.live.handsfree', $('handsfree').checked ? '1' : '0'); } catch { /* storage blocked */ } });
   if (!app.voice.available) $('mute').hidden = true;
   showVoice();
   $('pick-go').addEventListener('click', () => {
