@@ -23,7 +23,20 @@ import { setupCheck, progressText, autoStopReason, clock } from './live-coach.js
 const { $ } = ui;
 const params = new URLSearchParams(location.search);
 const MODEL = params.get('model') === 'full' ? 1 : 0; // lite by default
-const CPU = params.get('gpu') !== '1'; // TFLite on the CPU by default (?gpu=1: WebGL inference)
+const CPU = params.get('gpu') !== '1';
+// Width of the picture handed to the pose model (the camera's is scaled down to it, aspect
+// kept; ?input=0 sends the camera picture as is). The model sees 256x256 anyway; a smaller
+// picture costs less to upload and convert (docs/internals/live.md "On a throttled CPU").
+const INPUT_W = params.has('input') ? Math.max(0, Number(params.get('input')) || 0) : 0;
+let inputCanvas = null;
+function modelInput(video) {
+  if (!INPUT_W || !video.videoWidth || video.videoWidth <= INPUT_W) return video;
+  const h = Math.round(video.videoHeight * INPUT_W / video.videoWidth);
+  if (!inputCanvas) inputCanvas = document.createElement('canvas');
+  if (inputCanvas.width !== INPUT_W || inputCanvas.height !== h) { inputCanvas.width = INPUT_W; inputCanvas.height = h; }
+  inputCanvas.getContext('2d').drawImage(video, 0, 0, INPUT_W, h);
+  return inputCanvas;
+} // TFLite on the CPU by default (?gpu=1: WebGL inference)
 
 // A training session: the sets recorded on this device within SESSION_GAP_MS of each other
 // (kept in localStorage so a reload between sets stays in the session). Synced with each set
@@ -252,7 +265,7 @@ function onVideoFrame(now, md) {
 
 async function processFrame(s, tCap, video) {
   const tm0 = performance.now();
-  const res = await app.pose.estimate(video, tCap);
+  const res = await app.pose.estimate(modelInput(video), tCap);
   const tm1 = performance.now();
   if (!res || app.set !== s) return;
   const tRel = Math.max(0, tCap - s.t0);
