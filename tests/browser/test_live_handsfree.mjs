@@ -7,7 +7,8 @@
 //    timer runs (5 s), the next set starts by itself (set-up, countdown) and stops by itself;
 //    then "workout complete"; both sets are one session (one workout with 2 sets on the server);
 //  - workout mode: the stage fills the screen with the large count and the verdict-coloured
-//    skeleton. Screenshots of the set-up, the workout mode, the rest timer and the summary.
+//    skeleton. Screenshots of the set-up (phone), the workout mode (phone, laptop), the rest
+//    timer (laptop) and the summary (laptop, phone).
 import {
   run, requireShared, startServer, launchBrowser, clipToY4m, screenshot, registerAndLogin, api,
 } from './lib/harness.mjs';
@@ -48,16 +49,21 @@ await run('browser/test_live_handsfree', async () => {
   await page.click('[data-testid=fullscreen]');
   await page.waitForTimeout(700);
   await screenshot(page, 'live-workout-mode-phone');
+  await page.setViewportSize({ width: 1366, height: 768 });
+  await page.waitForTimeout(300);
+  await screenshot(page, 'live-workout-mode-laptop');
   // the first set stops by itself when its rep is counted, then the rest timer runs
   await waitState(page, ['done'], 30000);
   await page.waitForSelector('[data-testid=rest]:not([hidden])', { timeout: 5000 });
-  await screenshot(page, 'live-rest-timer-phone');
+  await screenshot(page, 'live-rest-timer-laptop');
   const clock1 = await page.textContent('[data-testid=rest-clock]');
   assert(/^0:0[1-5]$/.test(clock1), `rest clock shows ${clock1}`);
   // the second set starts by itself after the rest and stops by itself
   await waitState(page, ['setup', 'countdown', 'recording'], 15000);
   await page.waitForFunction(() => (window.__autoStops || []).length >= 2 && document.body.dataset.state === 'done', null, { timeout: 45000 });
   await page.click('[data-testid=fullscreen]');
+  await screenshot(page, 'live-handsfree-summary-laptop');
+  await page.setViewportSize({ width: 390, height: 844 });
   await screenshot(page, 'live-handsfree-summary-phone');
   const r = await page.evaluate(() => ({ stops: window.__autoStops, spoken: window.__spoken, session: window.__lastSession, rest: document.querySelector('[data-testid=rest]').hidden }));
   assert(r.stops.every((x) => x === 'target'), `sets did not stop at their target: ${r.stops}`);

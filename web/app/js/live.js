@@ -757,7 +757,7 @@ async function main() {
     const ex = $('pick-exercise').value;
     if (app.set) pickExercise(ex); else saveUnrecognisedAs(ex);
   });
-  document.addEventListener('visibilitychange', () => { if (document.hidden && app.set) stopSet(); });
+  document.addEventListener('visibilitychange', () => { if (document.hidden && (app.set || app.setupState)) stopSet(); if (document.hidden) stopRest(); });
   // a login in another tab (the dashboard) syncs the sets kept while signed out
   window.addEventListener('storage', (e) => {
     if (e.key === 'repright.session') { showAccount(); app.syncer.syncNow(); }
