@@ -115,12 +115,11 @@ static json_t *time_json(int64_t ms)
 
 static json_t *workout_json(const struct store_workout *w)
 {
-    return json_pack("{s:s,s:s,s:o,s:I,s:f,s:o,s:s,s:o,s:i,s:i}", "id", w->id, "exercise",
-                     w->exercise, "started_at", time_json(w->started_at), "duration_ms",
+    return json_pack("{s:s,s:s,s:o,s:I,s:f,s:o,s:s,s:o}", "id", w->id, "exercise", w->exercise,
+                     "started_at", time_json(w->started_at), "duration_ms",
                      (json_int_t)w->duration_ms, "score", w->score, "video_id",
                      w->video_id[0] ? json_string(w->video_id) : json_null(), "source",
-                     w->video_id[0] ? "video" : "device", "created_at", time_json(w->created_at),
-                     "rep_count", w->reps, "set_count", w->sets);
+                     w->video_id[0] ? "video" : "device", "created_at", time_json(w->created_at));
 }
 
 static json_t *rep_json(const struct store_rep *r)
@@ -213,10 +212,6 @@ static void workout_out(struct json_out *o, const struct store_workout *w)
     json_out_string(o, w->video_id[0] ? "video" : "device");
     JSON_OUT_KEY(o, "created_at");
     json_out_time_ms(o, w->created_at);
-    JSON_OUT_KEY(o, "rep_count");
-    json_out_int(o, w->reps);
-    JSON_OUT_KEY(o, "set_count");
-    json_out_int(o, w->sets);
     json_out_object_end(o);
 }
 
@@ -490,8 +485,6 @@ static int workouts_sync(struct http_request *req, void *app)
     int64_t span = n ? reps[n - 1].t_end_ms : set.hold_ms;
     w.duration_ms = (int64_t)num_or(body, "duration_ms", (double)span);
     w.score = set.score;
-    w.reps = set.reps;
-    w.sets = 1;
     const char *client_id = json_string_value(json_object_get(body, "client_id"));
     const char *session_id = json_string_value(json_object_get(body, "session_id"));
     enum app_saved how;

@@ -1164,9 +1164,7 @@ static int sq_job_counts(struct store *s, struct store_job_counts *out)
 /* ---- workouts -------------------------------------------------------------------------------- */
 
 #define WORKOUT_COLS                                                                               \
-    "id, created_at, user_id, coalesce(video_id, ''), exercise, started_at, duration_ms, score, "  \
-    "(SELECT coalesce(sum(x.reps), 0) FROM sets x WHERE x.workout_id = workouts.id), "            \
-    "(SELECT count(*) FROM sets x WHERE x.workout_id = workouts.id)"
+    "id, created_at, user_id, coalesce(video_id, ''), exercise, started_at, duration_ms, score"
 
 static void row_workout(sqlite3_stmt *st, void *item)
 {
@@ -1179,8 +1177,6 @@ static void row_workout(sqlite3_stmt *st, void *item)
     w->started_at = sqlite3_column_int64(st, 5);
     w->duration_ms = sqlite3_column_int64(st, 6);
     w->score = sqlite3_column_double(st, 7);
-    w->reps = sqlite3_column_int(st, 8);
-    w->sets = sqlite3_column_int(st, 9);
 }
 
 static int workout_insert(struct conn *c, struct store_workout *w, struct store_set *sets,

@@ -128,7 +128,6 @@ struct store_workout {
     int64_t duration_ms;
     double score;
     int64_t created_at;
-    int reps, sets; /* read only: rep and set counts of its sets (filled by get and list) */
 };
 
 struct store_set {

@@ -53,8 +53,6 @@ def test_sync_detail_has_sets_reps_metrics_and_faults(user):
     assert s["reps"][0]["faults"] == ["knee_valgus", "shallow_depth"]
     assert s["reps"][0]["verdict"] == "bad"
     assert s["reps"][0]["metrics"] == {"verdict": "bad"}
-    items = user.get("/v1/workouts").json()["items"]
-    assert [(w["rep_count"], w["set_count"]) for w in items] == [(2, 1)]
 
 
 def test_sync_keeps_a_reps_metrics_and_cue(user):
@@ -95,8 +93,8 @@ def test_sets_of_one_session_are_one_workout(user):
     assert [r["idx"] for r in w["sets"][1]["reps"]] == [1]
     assert w["duration_ms"] == 130000  # 10:00:00 to 10:02:10
     assert abs(w["score"] - (3 * 90 + 50) / 4) < 1e-6
-    items = {i["id"]: i for i in user.get("/v1/workouts").json()["items"]}
-    assert (items[first["workout_id"]]["rep_count"], items[first["workout_id"]]["set_count"]) == (4, 2)
+    items = [i["id"] for i in user.get("/v1/workouts").json()["items"]]
+    assert sorted(items) == sorted([first["workout_id"], other["workout_id"]])
     # a deleted session's next set starts a new workout
     assert user.delete("/v1/workouts/" + first["workout_id"]).status_code == 204
     third = sync(user, session(started_at="2026-03-05T10:04:00Z", session_id=sid), 201)
