@@ -22,7 +22,7 @@
 #include "pose/model.h"
 #include "pose/net.h"
 
-#include "../tests/support/alloc_count.h"
+#include "support/alloc_count.h"
 
 struct bench_row {
     const char *label;

@@ -45,7 +45,7 @@
 #define REF_FRAMES 10
 #define FRAME_STORE_LIMIT ((size_t)4 << 30) /* refuse to hold more than 4 GiB of frames */
 
-#include "../tests/support/alloc_count.h"
+#include "support/alloc_count.h"
 
 /* The clip, decoded once: packed RGB frames (stride = 3 * width) and their timestamps. */
 struct clip {

@@ -20,4 +20,5 @@ if grep -rnE "$auth_cmp" src/auth --include='*.c' --include='*.h' | grep -v 'cmp
   exit 1
 fi
 # ---- end src/auth/ -----------------------------------------------------------------------------
+scripts/check-layers.sh src
 echo "check-source: ok"

@@ -6,6 +6,7 @@
 #     drive Chromium against the server and ran once already in step 2); the analysis
 #     evaluation over the labelled corpus (label "eval") runs here only, optimised
 #  4. libFuzzer targets for a bounded time (clang), when RR_FUZZ_SECONDS > 0
+#  5. ThreadSanitizer build of the threaded tests (queue, worker pool, HTTP server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=$(nproc)
@@ -41,5 +42,11 @@ if [ "$FUZZ_SECONDS" -gt 0 ] && command -v clang >/dev/null; then
     "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=4096 build-fuzz/corpus-"$name" tests/fuzz/corpus/"$name" 2>&1 | tail -n 2
   done
 fi
+echo "== ThreadSanitizer: queue, worker pool and HTTP server tests"
+tsan_tests='^(queue/|http/test_server|http/test_slow_clients)'
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRR_WERROR=ON -DRR_TSAN=ON >/dev/null
+cmake --build build-tsan -j "$JOBS" --target test_worker test_queue_db test_server test_slow_clients
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+   ctest --output-on-failure -j "$JOBS" -R "$tsan_tests")
 # Last: its closing line is the one CI reads.
 (cd build-asan && ctest --output-on-failure -j "$JOBS" -LE browser)

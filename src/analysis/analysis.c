@@ -3,14 +3,14 @@
  * report) and the names of the report's enums. The method is in stream.c and
  * docs/internals/analysis.md.
  */
-#include "analysis.h"
+#include "analysis/analysis.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/rr_error.h"
-#include "stream.h"
+#include "base/rr_error.h"
+#include "analysis/stream.h"
 
 struct analysis_opts analysis_opts_default(void)
 {

@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../base/rr_landmarks.h"
+#include "base/rr_landmarks.h"
 
 /* Ten minutes at 60 fps. */
 #define ANALYSIS_MAX_FRAMES (10 * 60 * 60)

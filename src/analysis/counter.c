@@ -1,5 +1,5 @@
 /* counter.c - adaptive hysteresis rep counter (counter.h). */
-#include "counter.h"
+#include "analysis/counter.h"
 
 #include <math.h>
 #include <string.h>

@@ -17,9 +17,9 @@
 
 #include <stddef.h>
 
-#include "analysis.h"
-#include "counter.h"
-#include "geometry.h"
+#include "analysis/analysis.h"
+#include "analysis/counter.h"
+#include "analysis/geometry.h"
 
 /* A rep (or hold window) as the rules see it: input frames start..end, far end at `turn`,
  * read from the stream's ring of recent frames (frames of other people are skipped). */

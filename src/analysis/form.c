@@ -1,7 +1,7 @@
 /* form.c - form-rule engine and the per-frame measures the rule tables use (form.h). */
-#include "form.h"
+#include "analysis/form.h"
 
-#include "posture.h"
+#include "analysis/posture.h"
 
 #include <math.h>
 #include <stdlib.h>

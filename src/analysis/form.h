@@ -12,7 +12,7 @@
 #ifndef RR_ANALYSIS_FORM_H
 #define RR_ANALYSIS_FORM_H
 
-#include "exercise.h"
+#include "analysis/exercise.h"
 
 typedef float (*form_frame_fn)(const struct geom_frame *g, int side);
 

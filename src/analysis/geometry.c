@@ -1,5 +1,5 @@
 /* geometry.c - corrected coordinates, joint angles, inclination, yaw and gating (geometry.h). */
-#include "geometry.h"
+#include "analysis/geometry.h"
 
 #include <math.h>
 #include <string.h>

@@ -23,8 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../base/rr_landmarks.h"
-#include "analysis.h"
+#include "base/rr_landmarks.h"
+#include "analysis/analysis.h"
 
 #define GEOM_VIS_SIGNAL 0.3f
 #define GEOM_VIS_RULE 0.5f

@@ -2,13 +2,13 @@
  * live.c - streaming analysis session (live.h): an analysis stream, the report made when a rep
  * has been judged or when asked for, and the announcement of each judged rep once.
  */
-#include "live.h"
+#include "analysis/live.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/rr_error.h"
-#include "stream.h"
+#include "base/rr_error.h"
+#include "analysis/stream.h"
 
 struct analysis_live {
     struct analysis_stream *s;

@@ -27,7 +27,7 @@
 
 #include <stddef.h>
 
-#include "analysis.h"
+#include "analysis/analysis.h"
 
 /* Where the athlete is in the current rep of the session's exercise (its rep signal is low at
  * rest and high at the far end: bottom of a squat, top of a curl). */

@@ -1,5 +1,5 @@
 /* params.c - the shipped analysis constants and named access to them (params.h). */
-#include "params.h"
+#include "analysis/params.h"
 
 #include <stddef.h>
 #include <string.h>

@@ -13,8 +13,8 @@
 #ifndef RR_ANALYSIS_PARAMS_H
 #define RR_ANALYSIS_PARAMS_H
 
-#include "analysis.h"
-#include "counter.h"
+#include "analysis/analysis.h"
+#include "analysis/counter.h"
 
 struct analysis_params {
     struct counter_params counter;

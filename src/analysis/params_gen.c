@@ -8,7 +8,7 @@
  */
 #include <math.h>
 
-#include "params.h"
+#include "analysis/params.h"
 
 _Static_assert(ANALYSIS_MAX_EXERCISES == 16, "regenerate with tools/train_analysis/train.py");
 
@@ -56,4 +56,4 @@ const struct analysis_fitted analysis_fitted = {
 };
 
 const char analysis_fitted_manifest_sha256[] =
-    "1f18b9de06c61ff91e6c856e8b97b874e62a6075e46a525fdbad918c5ed62ef1";
+    "1284e0d9feae31f5165a6f102141b5472ab219e9dd0c877a4b21ad24534703ff";

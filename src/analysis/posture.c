@@ -1,5 +1,5 @@
 /* posture.c - gravity-aligned body measurements and postures (posture.h). */
-#include "posture.h"
+#include "analysis/posture.h"
 
 #include <math.h>
 

@@ -9,7 +9,7 @@
 #ifndef RR_ANALYSIS_POSTURE_H
 #define RR_ANALYSIS_POSTURE_H
 
-#include "geometry.h"
+#include "analysis/geometry.h"
 
 /* Image y (down) of a left/right pair: mean of the usable sides, the lower one, the higher. */
 float pos_y(const struct geom_frame *g, int left_id);

@@ -14,19 +14,19 @@
  * - Capacity for one more rep, partial and hold window is reserved before a push changes
  *   anything, so a failed allocation leaves the stream as it was.
  */
-#include "stream.h"
+#include "analysis/stream.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/rr_error.h"
-#include "exercise.h"
-#include "form.h"
-#include "params.h"
-#include "posture.h"
-#include "track.h"
+#include "base/rr_error.h"
+#include "analysis/exercise.h"
+#include "analysis/form.h"
+#include "analysis/params.h"
+#include "analysis/posture.h"
+#include "analysis/track.h"
 
 #define MAX_EX ANALYSIS_MAX_EXERCISES
 #define REP_END_S 2.0

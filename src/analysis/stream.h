@@ -23,7 +23,7 @@
 
 #include <stddef.h>
 
-#include "analysis.h"
+#include "analysis/analysis.h"
 
 /* Frames kept for judging reps: 34 s at 30 fps. */
 #define STREAM_RING 1024

@@ -1,5 +1,5 @@
 /* track.c - identity, camera roll and side bridging (track.h). */
-#include "track.h"
+#include "analysis/track.h"
 
 #include <math.h>
 #include <string.h>

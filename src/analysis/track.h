@@ -40,8 +40,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../base/rr_landmarks.h"
-#include "geometry.h"
+#include "base/rr_landmarks.h"
+#include "analysis/geometry.h"
 
 #define TRACK_MAX 3
 #define TRACK_SWITCH 0.6f

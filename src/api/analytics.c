@@ -11,18 +11,19 @@
  */
 #include "api/api.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analytics/analytics.h"
 #include "base/rr_error.h"
+#include "base/rr_json.h"
 #include "http/request.h"
 #include "store/store.h"
 #include "api/history.h"
 
 #define TOP_FAULTS 5
+#define ANALYTICS_REPLY_MAX (4u << 20) /* 400 days x 9 exercises of buckets fit 100 times */
 
 struct range {
     enum analytics_period period;
@@ -68,20 +69,78 @@ static int query_range(struct http_request *req, struct store *st, struct range 
     return 0;
 }
 
-static json_t *bucket_json(const struct analytics_bucket *b)
+static void mean_score(struct rr_json *o, const struct analytics_bucket *b)
 {
-    return json_pack("{s:s,s:s,s:I,s:I,s:f,s:o}", "label", b->label, "start", b->start,
-                     "sessions", (json_int_t)b->sessions, "reps", (json_int_t)b->reps,
-                     "volume_kg", b->volume_kg, "mean_score",
-                     b->score_n > 0 ? json_real(b->mean_score) : json_null());
+    RR_JSON_KEY(o, "mean_score");
+    if (b->score_n > 0)
+        rr_json_real(o, b->mean_score);
+    else
+        rr_json_null(o);
 }
 
-static json_t *streak_json(const struct analytics_streak *s)
+static void bucket_json(struct rr_json *o, const struct analytics_bucket *b)
 {
-    return json_pack("{s:I,s:I,s:o,s:o}", "current", (json_int_t)s->current, "longest",
-                     (json_int_t)s->longest, "current_start",
-                     s->current_start[0] ? json_string(s->current_start) : json_null(),
-                     "last_day", s->last_day[0] ? json_string(s->last_day) : json_null());
+    rr_json_object_begin(o);
+    RR_JSON_KEY(o, "label");
+    rr_json_string(o, b->label);
+    RR_JSON_KEY(o, "start");
+    rr_json_string(o, b->start);
+    RR_JSON_KEY(o, "sessions");
+    rr_json_int(o, b->sessions);
+    RR_JSON_KEY(o, "reps");
+    rr_json_int(o, b->reps);
+    RR_JSON_KEY(o, "volume_kg");
+    rr_json_real(o, b->volume_kg);
+    mean_score(o, b);
+    rr_json_object_end(o);
+}
+
+static void streak_json(struct rr_json *o, const struct analytics_streak *s)
+{
+    rr_json_object_begin(o);
+    RR_JSON_KEY(o, "current");
+    rr_json_int(o, s->current);
+    RR_JSON_KEY(o, "longest");
+    rr_json_int(o, s->longest);
+    RR_JSON_KEY(o, "current_start");
+    rr_json_string(o, s->current_start[0] ? s->current_start : NULL);
+    RR_JSON_KEY(o, "last_day");
+    rr_json_string(o, s->last_day[0] ? s->last_day : NULL);
+    rr_json_object_end(o);
+}
+
+/* {"<exercise>": [{"fault","count"}, ...], ...}: exercises in the order they first appear */
+static void top_faults_json(struct rr_json *o, const struct analytics_fault *f, size_t n)
+{
+    rr_json_object_begin(o);
+    for (size_t i = 0; i < n; i++) {
+        size_t first = 0;
+        while (strcmp(f[first].exercise, f[i].exercise) != 0)
+            first++;
+        if (first < i)
+            continue; /* written with its first appearance */
+        rr_json_key(o, f[i].exercise);
+        rr_json_array_begin(o);
+        for (size_t k = i; k < n; k++) {
+            if (strcmp(f[k].exercise, f[i].exercise) != 0)
+                continue;
+            rr_json_object_begin(o);
+            RR_JSON_KEY(o, "fault");
+            rr_json_string(o, f[k].fault);
+            RR_JSON_KEY(o, "count");
+            rr_json_int(o, f[k].count);
+            rr_json_object_end(o);
+        }
+        rr_json_array_end(o);
+    }
+    rr_json_object_end(o);
+}
+
+static int reply(struct http_request *req, struct rr_json *o)
+{
+    int err = http_reply_writer(req, 200, o);
+    rr_json_release(o);
+    return err;
 }
 
 static int analytics_summary_get(struct http_request *req, void *app)
@@ -99,25 +158,20 @@ static int analytics_summary_get(struct http_request *req, void *app)
     struct analytics_fault *f = NULL;
     size_t nb = 0, nf = 0;
     struct analytics_streak streak;
-    json_t *buckets = NULL, *faults = NULL, *body = NULL;
     int err = analytics_summary(a->store, p->user_id, r.period, r.from, r.to, exercise, &b, &nb);
     if (!err)
         err = analytics_streaks(a->store, p->user_id, &streak);
     if (!err)
         err = analytics_top_faults(a->store, p->user_id, exercise, r.from_ms, r.to_ms,
                                    TOP_FAULTS, &f, &nf);
-    if (err)
-        goto out;
-    err = RR_ERR_NOMEM;
-    buckets = json_array();
-    faults = json_object();
-    if (!buckets || !faults)
-        goto out;
+    if (err) {
+        free(b);
+        free(f);
+        return err;
+    }
     struct analytics_bucket total;
     memset(&total, 0, sizeof total);
     for (size_t i = 0; i < nb; i++) {
-        if (json_array_append_new(buckets, bucket_json(&b[i])) != 0)
-            goto out;
         total.sessions += b[i].sessions;
         total.reps += b[i].reps;
         total.volume_kg += b[i].volume_kg;
@@ -125,33 +179,40 @@ static int analytics_summary_get(struct http_request *req, void *app)
         total.score_n += b[i].score_n;
     }
     total.mean_score = total.score_n ? total.score_sum / (double)total.score_n : 0;
-    for (size_t i = 0; i < nf; i++) {
-        json_t *list = json_object_get(faults, f[i].exercise);
-        if (!list) {
-            list = json_array();
-            if (json_object_set_new(faults, f[i].exercise, list) != 0)
-                goto out;
-        }
-        if (json_array_append_new(list, json_pack("{s:s,s:I}", "fault", f[i].fault, "count",
-                                                  (json_int_t)f[i].count)) != 0)
-            goto out;
-    }
-    json_t *totals = json_pack("{s:I,s:I,s:f,s:o}", "sessions", (json_int_t)total.sessions,
-                               "reps", (json_int_t)total.reps, "volume_kg", total.volume_kg,
-                               "mean_score",
-                               total.score_n ? json_real(total.mean_score) : json_null());
-    body = json_pack("{s:s,s:s,s:s,s:o,s:O,s:o,s:O}", "period", analytics_period_name(r.period),
-                     "from", r.from, "to", r.to, "totals", totals, "buckets", buckets, "streak",
-                     streak_json(&streak), "top_faults", faults);
-    if (!body)
-        goto out;
-    err = http_reply_json(req, 200, body);
-out:
-    json_decref(buckets);
-    json_decref(faults);
+
+    char stack[4096];
+    struct rr_json o;
+    rr_json_init(&o, stack, sizeof stack, ANALYTICS_REPLY_MAX);
+    rr_json_object_begin(&o);
+    RR_JSON_KEY(&o, "period");
+    rr_json_string(&o, analytics_period_name(r.period));
+    RR_JSON_KEY(&o, "from");
+    rr_json_string(&o, r.from);
+    RR_JSON_KEY(&o, "to");
+    rr_json_string(&o, r.to);
+    RR_JSON_KEY(&o, "totals");
+    rr_json_object_begin(&o);
+    RR_JSON_KEY(&o, "sessions");
+    rr_json_int(&o, total.sessions);
+    RR_JSON_KEY(&o, "reps");
+    rr_json_int(&o, total.reps);
+    RR_JSON_KEY(&o, "volume_kg");
+    rr_json_real(&o, total.volume_kg);
+    mean_score(&o, &total);
+    rr_json_object_end(&o);
+    RR_JSON_KEY(&o, "buckets");
+    rr_json_array_begin(&o);
+    for (size_t i = 0; i < nb; i++)
+        bucket_json(&o, &b[i]);
+    rr_json_array_end(&o);
+    RR_JSON_KEY(&o, "streak");
+    streak_json(&o, &streak);
+    RR_JSON_KEY(&o, "top_faults");
+    top_faults_json(&o, f, nf);
+    rr_json_object_end(&o);
     free(b);
     free(f);
-    return err;
+    return reply(req, &o);
 }
 
 static int analytics_trend_get(struct http_request *req, void *app)
@@ -169,21 +230,26 @@ static int analytics_trend_get(struct http_request *req, void *app)
     int err = analytics_summary(a->store, p->user_id, r.period, r.from, r.to, exercise, &b, &nb);
     if (err)
         return err;
-    json_t *points = json_array();
-    for (size_t i = 0; points && i < nb; i++)
-        if (json_array_append_new(points, bucket_json(&b[i])) != 0) {
-            json_decref(points);
-            points = NULL;
-        }
+    char stack[4096];
+    struct rr_json o;
+    rr_json_init(&o, stack, sizeof stack, ANALYTICS_REPLY_MAX);
+    rr_json_object_begin(&o);
+    RR_JSON_KEY(&o, "exercise");
+    rr_json_string(&o, exercise);
+    RR_JSON_KEY(&o, "period");
+    rr_json_string(&o, analytics_period_name(r.period));
+    RR_JSON_KEY(&o, "from");
+    rr_json_string(&o, r.from);
+    RR_JSON_KEY(&o, "to");
+    rr_json_string(&o, r.to);
+    RR_JSON_KEY(&o, "points");
+    rr_json_array_begin(&o);
+    for (size_t i = 0; i < nb; i++)
+        bucket_json(&o, &b[i]);
+    rr_json_array_end(&o);
+    rr_json_object_end(&o);
     free(b);
-    if (!points)
-        return RR_ERR_NOMEM;
-    json_t *body = json_pack("{s:s,s:s,s:s,s:s,s:o}", "exercise", exercise, "period",
-                             analytics_period_name(r.period), "from", r.from, "to", r.to,
-                             "points", points);
-    if (!body)
-        return RR_ERR_NOMEM;
-    return http_reply_json(req, 200, body);
+    return reply(req, &o);
 }
 
 static int analytics_records_get(struct http_request *req, void *app)
@@ -200,23 +266,32 @@ static int analytics_records_get(struct http_request *req, void *app)
         free(rec);
         return err;
     }
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++) {
-        json_t *o = json_pack("{s:s,s:s,s:f,s:s,s:s}", "exercise", rec[i].exercise, "kind",
-                              analytics_record_kind_name(rec[i].kind), "value", rec[i].value,
-                              "workout_id", rec[i].workout_id, "day", rec[i].day);
-        if (json_array_append_new(arr, o) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
+    char stack[4096];
+    struct rr_json o;
+    rr_json_init(&o, stack, sizeof stack, ANALYTICS_REPLY_MAX);
+    rr_json_object_begin(&o);
+    RR_JSON_KEY(&o, "records");
+    rr_json_array_begin(&o);
+    for (size_t i = 0; i < n; i++) {
+        rr_json_object_begin(&o);
+        RR_JSON_KEY(&o, "exercise");
+        rr_json_string(&o, rec[i].exercise);
+        RR_JSON_KEY(&o, "kind");
+        rr_json_string(&o, analytics_record_kind_name(rec[i].kind));
+        RR_JSON_KEY(&o, "value");
+        rr_json_real(&o, rec[i].value);
+        RR_JSON_KEY(&o, "workout_id");
+        rr_json_string(&o, rec[i].workout_id);
+        RR_JSON_KEY(&o, "day");
+        rr_json_string(&o, rec[i].day);
+        rr_json_object_end(&o);
     }
+    rr_json_array_end(&o);
     free(rec);
-    if (!arr)
-        return RR_ERR_NOMEM;
-    json_t *body = json_pack("{s:o,s:o}", "records", arr, "streak", streak_json(&streak));
-    if (!body)
-        return RR_ERR_NOMEM;
-    return http_reply_json(req, 200, body);
+    RR_JSON_KEY(&o, "streak");
+    streak_json(&o, &streak);
+    rr_json_object_end(&o);
+    return reply(req, &o);
 }
 
 const struct http_route api_analytics_routes[] = {

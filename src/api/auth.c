@@ -8,37 +8,33 @@
  *  - Login answers exactly the same for an unknown email and a wrong password: same status, same
  *    body, and the same work (password_verify_dummy burns one Argon2id verify at the current
  *    parameters when the user does not exist).
- *  - Throttling (auth/ratelimit.h arithmetic, state in the store so several server processes
- *    share it): two sliding-window keys, the client IP and the account (a peppered hash of the
- *    lowercase email, so the table holds no addresses, and unknown emails are throttled exactly
- *    like known ones). Before the password is checked both keys are peeked in one store
- *    transaction: either denied -> 429 + Retry-After (the longer wait) with the JSON error body.
- *    Only failures count: a wrong password or unknown email hits both keys (one transaction);
- *    the account key has exponential back-off (the window filling blocks it for base seconds,
- *    every further failure while strikes are remembered doubles the block up to the cap). A
- *    successful login clears the account key and leaves the IP key untouched (it neither spends
- *    nor refunds IP budget). Nothing locks out for good. Limits, window and back-off come from
- *    the auth module's login policy or the configuration (REPRIGHT_LOGIN_*).
+ *  - Throttling: every password check (login, the current password of a password change) and
+ *    every registration goes through api/pwguard.h: keys per source, per account and source,
+ *    and per device (a device cookie set at a successful login) or else per account for all
+ *    untrusted clients, each a sliding window with growing back-off; the check peeks, only
+ *    failures count, nothing locks out for good, and failures from elsewhere never block a
+ *    device that logged in before.
  *  - Access tokens: HS256 JWT, 15 minutes, iss/aud/typ=access, key derived from the server
  *    secret. Refresh tokens: 256 random bits, stored only as HMAC(pepper), single use: every
  *    refresh rotates the token inside its family; presenting a spent token revokes the whole
- *    family (RFC 9700 §4.14.2). Logout revokes the family; a password change revokes every family
- *    of the user. Access tokens already issued stay valid until they expire (at most 15 min).
+ *    family (RFC 9700 §4.14.2), except that the client which spent it gets the same new token
+ *    again within 10 s (two tabs refreshing at once; auth_refresh_next). Logout revokes the
+ *    family; a password change revokes every family of the user. Access tokens already issued stay valid until they expire (at most 15 min).
  *  - Bodies are validated by schemas (unknown fields such as "role" -> 400); responses never
  *    carry a hash.
  */
 #include "api/api.h"
+#include "api/pwguard.h"
 
+#include "auth/email.h"
 #include "auth/jwt.h"
 #include "auth/password.h"
-#include "auth/ratelimit.h"
 #include "auth/token.h"
 #include "base/rr_error.h"
-#include "http/log.h"
+#include "base/rr_log.h"
 #include "http/validate.h"
 #include "store/store.h"
 
-#include <ctype.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +43,7 @@
 #define AUTH_ACCESS_TTL_S 900
 #define AUTH_REFRESH_TTL_S (30LL * 24 * 3600)
 #define AUTH_REFRESH_MAX 128 /* a refresh token is 43 base64url characters */
+#define AUTH_REFRESH_GRACE_MS 10000 /* the same client may present a spent token again */
 
 /* ---- schemas ------------------------------------------------------------------------------ */
 
@@ -90,16 +87,28 @@ static const char *auth_str(struct http_request *req, const char *name, size_t *
     return json_string_value(v);
 }
 
-/* Lowercase ASCII copy of an email; RR_ERR_TOOBIG beyond the store's bound. */
-static int auth_email_norm(const char *in, char out[STORE_EMAIL_MAX + 1])
+/* The canonical form of an email (auth/email.h: NFC, full case folding, no control, format or
+ * bidirectional characters) into out; after a 422 naming the field, 1. */
+static int auth_email_norm(struct http_request *req, const char *in, size_t len,
+                           char out[STORE_EMAIL_MAX + 1])
 {
-    size_t n = strlen(in);
-    if (n > STORE_EMAIL_MAX)
-        return RR_ERR_TOOBIG;
-    for (size_t i = 0; i < n; i++)
-        out[i] = (char)tolower((unsigned char)in[i]);
-    out[n] = '\0';
-    return 0;
+    static const struct {
+        int err;
+        const char *problem;
+    } problems[] = {
+        {RR_ERR_CORRUPT, "must be valid UTF-8"},
+        {RR_ERR_INVAL, "must not contain control, invisible or bidirectional characters"},
+        {RR_ERR_TOOBIG, "is too long"},
+    };
+    int err = email_canonical(in, len, out, STORE_EMAIL_MAX + 1);
+    if (err == 0)
+        return 0;
+    for (size_t i = 0; i < sizeof problems / sizeof problems[0]; i++)
+        if (problems[i].err == err) {
+            validate_reply_param(req, "email", problems[i].problem);
+            return 1;
+        }
+    return err;
 }
 
 static int auth_policy_reply(struct http_request *req, const char *field, enum password_verdict v)
@@ -170,112 +179,6 @@ static int auth_reply_tokens(struct http_request *req, const struct app *a, cons
     return http_reply_json(req, status, body);
 }
 
-/* ---- login throttling ----------------------------------------------------------------------- */
-
-enum { AUTH_KEY_IP = 0, AUTH_KEY_ACCOUNT = 1 };
-
-struct auth_rate_ctx {
-    struct ratelimit_rule rules[2]; /* [AUTH_KEY_IP], [AUTH_KEY_ACCOUNT] */
-    int64_t now;                    /* seconds */
-    enum { AUTH_RATE_CHECK, AUTH_RATE_FAILED, AUTH_RATE_SUCCEEDED } op;
-    struct ratelimit_decision decision; /* CHECK: the combined verdict */
-};
-
-static void auth_rate_from_store(struct ratelimit_state *d, const struct store_rate_state *s)
-{
-    d->window_start = s->window_start;
-    d->prev = s->prev;
-    d->cur = s->cur;
-    d->strikes = s->strikes;
-    d->blocked_until = s->blocked_until;
-    d->last_hit = s->last_hit;
-}
-
-static void auth_rate_to_store(struct store_rate_state *d, const struct ratelimit_state *s)
-{
-    d->window_start = s->window_start;
-    d->prev = s->prev;
-    d->cur = s->cur;
-    d->strikes = s->strikes;
-    d->blocked_until = s->blocked_until;
-    d->last_hit = s->last_hit;
-}
-
-/* store_rate_fn: states[0] is the IP key, states[1] the account key. */
-static int auth_rate_apply(void *ctx, struct store_rate_state *states, size_t n)
-{
-    struct auth_rate_ctx *c = ctx;
-    int err = 0;
-    if (n != 2)
-        return RR_ERR_INTERNAL;
-    c->decision = (struct ratelimit_decision){1, 0, UINT32_MAX};
-    for (size_t i = 0; i < 2 && !err; i++) {
-        struct ratelimit_state st;
-        struct ratelimit_decision d;
-        auth_rate_from_store(&st, &states[i]);
-        if (c->op == AUTH_RATE_CHECK) {
-            /* on a copy: a peek only rolls windows, which the next read recomputes, so the
-             * check writes nothing (no extra commit, whether or not the account exists) */
-            err = ratelimit_peek(&c->rules[i], &st, c->now, &d);
-            if (!err) {
-                c->decision.allowed = c->decision.allowed && d.allowed;
-                if (d.retry_after > c->decision.retry_after)
-                    c->decision.retry_after = d.retry_after;
-                if (d.remaining < c->decision.remaining)
-                    c->decision.remaining = d.remaining;
-            }
-            continue;
-        } else if (c->op == AUTH_RATE_FAILED) {
-            err = ratelimit_hit(&c->rules[i], &st, c->now, NULL);
-        } else if (i == AUTH_KEY_ACCOUNT) {
-            ratelimit_reset(&st); /* success: the account's failures are forgiven */
-        }
-        auth_rate_to_store(&states[i], &st);
-    }
-    return err;
-}
-
-/* The login rules: the auth module's policy, with the configuration's overrides. */
-static void auth_rate_rules(const struct app *a, struct ratelimit_rule rules[2])
-{
-    const struct app_config *cfg = &a->cfg;
-    rules[AUTH_KEY_IP] = ratelimit_login_ip;
-    rules[AUTH_KEY_ACCOUNT] = ratelimit_login_account;
-    if (cfg->login_ip_limit > 0)
-        rules[AUTH_KEY_IP].limit = (uint32_t)cfg->login_ip_limit;
-    if (cfg->login_account_limit > 0)
-        rules[AUTH_KEY_ACCOUNT].limit = (uint32_t)cfg->login_account_limit;
-    if (cfg->login_window_s > 0)
-        rules[AUTH_KEY_IP].window_s = rules[AUTH_KEY_ACCOUNT].window_s =
-            (uint32_t)cfg->login_window_s;
-    if (cfg->login_backoff_s > 0)
-        rules[AUTH_KEY_ACCOUNT].backoff_base_s = (uint32_t)cfg->login_backoff_s;
-    if (cfg->login_backoff_max_s > 0)
-        rules[AUTH_KEY_ACCOUNT].backoff_max_s = (uint32_t)cfg->login_backoff_max_s;
-    if (rules[AUTH_KEY_ACCOUNT].backoff_max_s < rules[AUTH_KEY_ACCOUNT].backoff_base_s)
-        rules[AUTH_KEY_ACCOUNT].backoff_max_s = rules[AUTH_KEY_ACCOUNT].backoff_base_s;
-}
-
-/* Run one throttling step on the (ip, account) keys. CHECK: RR_ERR_RATELIMITED with
- * Retry-After staged when either key is denied. */
-static int auth_rate_step(struct http_request *req, struct app *a, const char *const keys[2],
-                          int op)
-{
-    struct auth_rate_ctx c;
-    memset(&c, 0, sizeof c);
-    auth_rate_rules(a, c.rules);
-    c.now = store_now(a->store) / 1000;
-    c.op = op;
-    int err = store_ratelimit_apply(a->store, keys, 2, auth_rate_apply, &c);
-    if (err < 0)
-        return err;
-    if (op == AUTH_RATE_CHECK && !c.decision.allowed) {
-        http_reply_retry_after(req, c.decision.retry_after ? c.decision.retry_after : 1u);
-        return RR_ERR_RATELIMITED;
-    }
-    return 0;
-}
-
 /* ---- handlers ----------------------------------------------------------------------------- */
 
 static int auth_register(struct http_request *req, void *app)
@@ -289,8 +192,12 @@ static int auth_register(struct http_request *req, void *app)
     struct store_user u;
     int err = 0;
 
-    if (auth_email_norm(email, norm) < 0)
-        return RR_ERR_INVAL;
+    err = auth_email_norm(req, email, elen, norm);
+    if (err != 0)
+        return err < 0 ? err : 0;
+    err = pwguard_register(req, a); /* it tells whether an email is taken: throttled */
+    if (err < 0)
+        return err;
     enum password_verdict v = password_check_policy(pw, plen);
     if (v != PASSWORD_OK)
         return auth_policy_reply(req, "password", v);
@@ -318,22 +225,21 @@ static int auth_login(struct http_request *req, void *app)
     const char *email = auth_str(req, "email", &elen);
     const char *pw = auth_str(req, "password", &plen);
     char norm[STORE_EMAIL_MAX + 1];
-    char ipkey[STORE_KEY_MAX + 1], acctkey[STORE_KEY_MAX + 1];
-    const char *const keys[2] = {ipkey, acctkey}; /* [AUTH_KEY_IP], [AUTH_KEY_ACCOUNT] */
+    struct pwguard guard;
     char ehash[TOKEN_HASH_HEX_SIZE];
     char refresh[AUTH_REFRESH_MAX] = "", rhash[TOKEN_HASH_HEX_SIZE];
     struct store_user u;
     int err = 0;
     memset(&u, 0, sizeof u);
 
-    if (auth_email_norm(email, norm) < 0)
-        return RR_ERR_INVAL;
+    err = auth_email_norm(req, email, elen, norm);
+    if (err != 0)
+        return err < 0 ? err : 0;
     err = token_hash_hex(a->token_pepper, sizeof a->token_pepper, norm, strlen(norm), ehash);
     if (err < 0)
         goto out;
-    snprintf(ipkey, sizeof ipkey, "login:ip:%.200s", http_request_client_ip(req));
-    snprintf(acctkey, sizeof acctkey, "login:acct:%s", ehash);
-    err = auth_rate_step(req, a, keys, AUTH_RATE_CHECK);
+    pwguard_begin(&guard, req, a, ehash);
+    err = pwguard_check(&guard, req, a);
     if (err < 0)
         goto out;
 
@@ -344,13 +250,13 @@ static int auth_login(struct http_request *req, void *app)
     } else if (err == 0) {
         err = password_verify(u.password_hash, pw, plen);
         if (err == RR_ERR_CORRUPT) {
-            log_event(LOG_LEVEL_ERROR, "stored password hash unreadable",
-                      json_pack("{s:s,s:s}", "request_id", http_request_id(req), "user_id", u.id));
+            rr_log(RR_LOG_ERROR, "stored password hash unreadable",
+                   RR_LOG_REQUEST_ID(http_request_id(req)), RR_LOG_STR("user_id", u.id));
             err = RR_ERR_UNAUTHENTICATED;
         }
     }
     if (err == RR_ERR_UNAUTHENTICATED) {
-        err = auth_rate_step(req, a, keys, AUTH_RATE_FAILED);
+        err = pwguard_failed(&guard, a);
         if (err < 0)
             goto out;
         err = http_reply_error(req, 401, "invalid_credentials", "email or password is incorrect",
@@ -360,14 +266,14 @@ static int auth_login(struct http_request *req, void *app)
     if (err < 0)
         goto out;
 
-    err = auth_rate_step(req, a, keys, AUTH_RATE_SUCCEEDED);
+    err = pwguard_succeeded(&guard, req, a);
     if (err < 0)
         goto out;
     if (password_needs_rehash(u.password_hash)) {
         char nh[PASSWORD_HASH_MAX];
         if (password_hash(pw, plen, nh) == 0 && store_user_set_password(a->store, u.id, nh) == 0)
-            log_event(LOG_LEVEL_INFO, "password re-hashed",
-                      json_pack("{s:s,s:s}", "request_id", http_request_id(req), "user_id", u.id));
+            rr_log(RR_LOG_INFO, "password re-hashed", RR_LOG_REQUEST_ID(http_request_id(req)),
+                   RR_LOG_STR("user_id", u.id));
         sodium_memzero(nh, sizeof nh);
     }
     err = auth_refresh_new(a, refresh, rhash);
@@ -384,6 +290,29 @@ out:
     return err;
 }
 
+/* The successor of refresh token `old` for this client: base64url(HMAC(pepper, "refresh-next|"
+ * ip "|" old)) and its stored hash. Deterministic, so one client presenting one token twice
+ * within AUTH_REFRESH_GRACE_MS (two tabs refreshing at once) gets the same new token back
+ * (store_refresh_rotate_grace); nobody without the old token and the pepper can compute it,
+ * and another client's reuse names another hash, so it still revokes the family. */
+static int auth_refresh_next(const struct app *a, const char *ip, const char *old, size_t len,
+                             char tok[AUTH_REFRESH_MAX], char hash[TOKEN_HASH_HEX_SIZE])
+{
+    char msg[64 + AUTH_REFRESH_MAX + 64];
+    uint8_t mac[TOKEN_HASH_BYTES];
+    int n = snprintf(msg, sizeof msg, "refresh-next|%.63s|%.*s", ip, (int)len, old);
+    if (n < 0 || (size_t)n >= sizeof msg)
+        return RR_ERR_INVAL;
+    int err = token_hash(a->token_pepper, sizeof a->token_pepper, msg, (size_t)n, mac);
+    sodium_memzero(msg, sizeof msg);
+    if (err < 0)
+        return err;
+    sodium_bin2base64(tok, AUTH_REFRESH_MAX, mac, sizeof mac,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(mac, sizeof mac);
+    return token_hash_hex(a->token_pepper, sizeof a->token_pepper, tok, strlen(tok), hash);
+}
+
 static int auth_refresh(struct http_request *req, void *app)
 {
     struct app *a = app;
@@ -395,14 +324,15 @@ static int auth_refresh(struct http_request *req, void *app)
     int err = token_hash_hex(a->token_pepper, sizeof a->token_pepper, old, len, old_hash);
     if (err < 0)
         return RR_ERR_UNAUTHENTICATED;
-    err = auth_refresh_new(a, refresh, rhash);
+    err = auth_refresh_next(a, http_request_client_ip(req), old, len, refresh, rhash);
     if (err < 0)
         goto out;
-    err = store_refresh_rotate(a->store, old_hash, rhash,
-                               store_now(a->store) + AUTH_REFRESH_TTL_S * 1000, &fresh);
+    err = store_refresh_rotate_grace(a->store, old_hash, rhash,
+                                     store_now(a->store) + AUTH_REFRESH_TTL_S * 1000,
+                                     AUTH_REFRESH_GRACE_MS, &fresh);
     if (err == RR_ERR_CONFLICT)
-        log_event(LOG_LEVEL_WARN, "refresh token reuse: family revoked",
-                  json_pack("{s:s}", "request_id", http_request_id(req)));
+        rr_log(RR_LOG_WARN, "refresh token reuse: family revoked",
+               RR_LOG_REQUEST_ID(http_request_id(req)));
     if (err == RR_ERR_NOTFOUND || err == RR_ERR_UNAUTHENTICATED || err == RR_ERR_CONFLICT) {
         err = http_reply_error(req, 401, "invalid_refresh_token",
                                "the refresh token is invalid, expired or already used", NULL);
@@ -455,18 +385,32 @@ static int auth_change_password(struct http_request *req, void *app)
     size_t clen = 0, nlen = 0;
     const char *cur = auth_str(req, "current_password", &clen);
     const char *npw = auth_str(req, "new_password", &nlen);
-    char hash[PASSWORD_HASH_MAX] = "";
+    char hash[PASSWORD_HASH_MAX] = "", ehash[TOKEN_HASH_HEX_SIZE];
+    struct pwguard guard;
     struct store_user u;
     int err = store_user_get(a->store, p->user_id, &u);
     if (err == RR_ERR_NOTFOUND)
         return RR_ERR_UNAUTHENTICATED;
     if (err < 0)
         return err;
+    /* the same limiter as login: a stolen access token must not be a way to guess it */
+    err = token_hash_hex(a->token_pepper, sizeof a->token_pepper, u.email, strlen(u.email), ehash);
+    if (err < 0)
+        goto out;
+    pwguard_begin(&guard, req, a, ehash);
+    err = pwguard_check(&guard, req, a);
+    if (err < 0)
+        goto out;
     if (password_verify(u.password_hash, cur, clen) != 0) {
-        err = http_reply_error(req, 403, "wrong_password", "the current password is incorrect",
-                               NULL);
+        err = pwguard_failed(&guard, a);
+        if (err == 0)
+            err = http_reply_error(req, 403, "wrong_password", "the current password is incorrect",
+                                   NULL);
         goto out;
     }
+    err = pwguard_succeeded(&guard, req, a);
+    if (err < 0)
+        goto out;
     enum password_verdict v = password_check_policy(npw, nlen);
     if (v != PASSWORD_OK) {
         err = auth_policy_reply(req, "new_password", v);

@@ -6,7 +6,7 @@
 #include "api/api.h"
 
 #include "base/rr_error.h"
-#include "http/json_out.h"
+#include "base/rr_json.h"
 
 static int exercises_list(struct http_request *req, void *app)
 {
@@ -14,25 +14,25 @@ static int exercises_list(struct http_request *req, void *app)
     size_t n = 0;
     const char *const *names = app_exercises(&n);
     char buf[1024];
-    struct json_out o;
-    json_out_init(&o, buf, sizeof buf, 64 * 1024);
-    json_out_object_begin(&o);
-    JSON_OUT_KEY(&o, "items");
-    json_out_array_begin(&o);
+    struct rr_json o;
+    rr_json_init(&o, buf, sizeof buf, 64 * 1024);
+    rr_json_object_begin(&o);
+    RR_JSON_KEY(&o, "items");
+    rr_json_array_begin(&o);
     for (size_t i = 0; i < n; i++) {
-        json_out_object_begin(&o);
-        JSON_OUT_KEY(&o, "name");
-        json_out_string(&o, names[i]);
-        json_out_object_end(&o);
+        rr_json_object_begin(&o);
+        RR_JSON_KEY(&o, "name");
+        rr_json_string(&o, names[i]);
+        rr_json_object_end(&o);
     }
-    json_out_array_end(&o);
-    json_out_object_end(&o);
-    int err = json_out_error(&o);
+    rr_json_array_end(&o);
+    rr_json_object_end(&o);
+    int err = rr_json_error(&o);
     if (!err)
-        err = http_reply_bytes(req, 200, json_out_data(&o), json_out_len(&o), "application/json");
+        err = http_reply_bytes(req, 200, rr_json_data(&o), rr_json_len(&o), "application/json");
     if (!err)
         err = http_reply_header(req, "Cache-Control", "public, max-age=3600");
-    json_out_free(&o);
+    rr_json_release(&o);
     return err;
 }
 

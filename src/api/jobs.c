@@ -9,25 +9,23 @@
  * at the bound a "timeout" event ends it and the client reconnects. Nothing is kept in memory
  * between polls but the last event, so any server process can serve the stream.
  *
- * The stream is an MHD callback response; the public reply API has no streaming reply, so this
- * file stages it through the http module's internal request struct (request_int.h), exactly as
- * request.c's own stage() does.
+ * The stream is an http_reply_stream (http/request.h): between polls the read function says
+ * "wait" and the server parks the connection, so no pool thread waits for a subscriber.
  * Every id route is owner-scoped: another user's job id answers 404.
  */
 #include "api/api.h"
 
-#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "base/rr_error.h"
-#include "http/request_int.h"
+#include "base/rr_json.h"
+#include "http/validate.h"
 #include "store/store.h"
 
 #define SSE_POLL_MS 500
-#define SSE_SLICE_MS 50
 #define SSE_MAX_S 30
 #define PAGE_DEFAULT 20
 
@@ -47,21 +45,38 @@ static int percent_of(double progress)
     return (int)(p + 0.5);
 }
 
-static json_t *job_json(const struct store_job *j)
+static void job_json(struct rr_json *o, const struct store_job *j)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:s, s:s?, s:I, s:I}", "id", j->id,
-                          "kind", j->kind, "state", store_job_state_name(j->state), "attempts",
-                          j->attempts, "max_attempts", j->max_attempts, "progress",
-                          percent_of(j->progress), "stage", j->stage, "error",
-                          j->error[0] ? j->error : NULL, "created_at", (json_int_t)j->created_at,
-                          "updated_at", (json_int_t)j->updated_at);
-    if (!o)
-        return NULL;
-    if (j->state == STORE_JOB_QUEUED && j->attempts > 0)
-        json_object_set_new(o, "retry_at", json_integer((json_int_t)j->run_after));
-    if (j->video_id[0])
-        json_object_set_new(o, "video_id", json_string(j->video_id));
-    return o;
+    rr_json_object_begin(o);
+    RR_JSON_KEY(o, "id");
+    rr_json_string(o, j->id);
+    RR_JSON_KEY(o, "kind");
+    rr_json_string(o, j->kind);
+    RR_JSON_KEY(o, "state");
+    rr_json_string(o, store_job_state_name(j->state));
+    RR_JSON_KEY(o, "attempts");
+    rr_json_int(o, j->attempts);
+    RR_JSON_KEY(o, "max_attempts");
+    rr_json_int(o, j->max_attempts);
+    RR_JSON_KEY(o, "progress");
+    rr_json_int(o, percent_of(j->progress));
+    RR_JSON_KEY(o, "stage");
+    rr_json_string(o, j->stage);
+    RR_JSON_KEY(o, "error");
+    rr_json_string(o, j->error[0] ? j->error : NULL);
+    RR_JSON_KEY(o, "created_at");
+    rr_json_int(o, j->created_at);
+    RR_JSON_KEY(o, "updated_at");
+    rr_json_int(o, j->updated_at);
+    if (j->state == STORE_JOB_QUEUED && j->attempts > 0) {
+        RR_JSON_KEY(o, "retry_at");
+        rr_json_int(o, j->run_after);
+    }
+    if (j->video_id[0]) {
+        RR_JSON_KEY(o, "video_id");
+        rr_json_string(o, j->video_id);
+    }
+    rr_json_object_end(o);
 }
 
 static int jobs_get(struct http_request *req, void *app)
@@ -71,50 +86,56 @@ static int jobs_get(struct http_request *req, void *app)
     int rc = store_job_get(a->store, caller(req), http_request_param(req, "id"), &j);
     if (rc < 0)
         return rc;
-    json_t *body = job_json(&j);
-    if (!body)
-        return RR_ERR_NOMEM;
-    return http_reply_json(req, 200, body);
+    char stack[1024];
+    struct rr_json o;
+    rr_json_init(&o, stack, sizeof stack, 64 * 1024);
+    job_json(&o, &j);
+    rc = http_reply_writer(req, 200, &o);
+    rr_json_release(&o);
+    return rc;
 }
 
 static int jobs_list(struct http_request *req, void *app)
 {
     struct app *a = app;
-    const char *ls = http_request_query(req, "limit");
-    long limit = PAGE_DEFAULT;
-    if (ls) {
-        char *end = NULL;
-        limit = strtol(ls, &end, 10);
-        if (!ls[0] || !end || *end || limit < 1 || limit > STORE_PAGE_MAX)
-            return http_reply_error(req, 400, "invalid_limit", "limit must be an integer 1..100",
-                                    NULL);
-    }
+    int limit;
+    const char *cursor;
+    if (validate_query_limit(req, PAGE_DEFAULT, STORE_PAGE_MAX, &limit) ||
+        validate_query_cursor(req, STORE_CURSOR_MAX - 1, &cursor))
+        return 0; /* the one 422 shape of every list (http/validate.h) */
     struct store_job *items = NULL;
     size_t n = 0;
     char next[STORE_CURSOR_MAX];
-    int rc = store_job_list(a->store, caller(req), http_request_query(req, "cursor"), (int)limit,
+    int rc = store_job_list(a->store, caller(req), cursor, limit,
                             &items, &n, next);
-    if (rc == RR_ERR_INVAL)
-        return http_reply_error(req, 400, "invalid_cursor", "the cursor is malformed", NULL);
+    if (rc == RR_ERR_INVAL) {
+        validate_reply_param(req, "cursor", VALIDATE_BAD_CURSOR);
+        return 0;
+    }
     if (rc < 0)
         return rc;
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++)
-        json_array_append_new(arr, job_json(&items[i]));
+    char stack[8192];
+    struct rr_json o;
+    rr_json_init(&o, stack, sizeof stack, 1024 * 1024);
+    rr_json_object_begin(&o);
+    RR_JSON_KEY(&o, "items");
+    rr_json_array_begin(&o);
+    for (size_t i = 0; i < n; i++)
+        job_json(&o, &items[i]);
+    rr_json_array_end(&o);
     free(items);
-    json_t *body = json_pack("{s:o, s:s?}", "items", arr ? arr : json_array(), "next_cursor",
-                             next[0] ? next : NULL);
-    if (!body)
-        return RR_ERR_NOMEM;
-    return http_reply_json(req, 200, body);
+    RR_JSON_KEY(&o, "next_cursor");
+    rr_json_string(&o, next[0] ? next : NULL);
+    rr_json_object_end(&o);
+    rc = http_reply_writer(req, 200, &o);
+    rr_json_release(&o);
+    return rc;
 }
 
 /* ---- server-sent events -------------------------------------------------------------------- */
 
 struct sse {
     struct app *app;
-    struct http_server *server; /* for http__park */
-    struct MHD_Connection *conn;
     char user_id[STORE_ID_LEN + 1];
     char job_id[STORE_ID_LEN + 1];
     struct timespec deadline;
@@ -146,27 +167,39 @@ static void sse_next(struct sse *s)
         s->finished = 1;
         return;
     }
-    json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:i}", "id", j.id, "state",
-                          store_job_state_name(j.state), "progress", percent_of(j.progress),
-                          "stage", j.stage, "attempts", j.attempts);
-    if (o && j.error[0])
-        json_object_set_new(o, "error", json_string(j.error));
-    char *data = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
+    char stack[sizeof s->last];
+    struct rr_json o;
+    rr_json_init(&o, stack, sizeof stack, sizeof s->last - 1);
+    rr_json_object_begin(&o);
+    RR_JSON_KEY(&o, "id");
+    rr_json_string(&o, j.id);
+    RR_JSON_KEY(&o, "state");
+    rr_json_string(&o, store_job_state_name(j.state));
+    RR_JSON_KEY(&o, "progress");
+    rr_json_int(&o, percent_of(j.progress));
+    RR_JSON_KEY(&o, "stage");
+    rr_json_string(&o, j.stage);
+    RR_JSON_KEY(&o, "attempts");
+    rr_json_int(&o, j.attempts);
+    if (j.error[0]) {
+        RR_JSON_KEY(&o, "error");
+        rr_json_string_lossy(&o, j.error, strlen(j.error));
+    }
+    rr_json_object_end(&o);
+    const char *data = rr_json_finish(&o) == 0 ? rr_json_data(&o) : NULL;
     const char *event = "progress";
     if (j.state == STORE_JOB_DONE)
         event = "done";
     else if (j.state == STORE_JOB_DEAD)
         event = "dead";
     int final = j.state == STORE_JOB_DONE || j.state == STORE_JOB_DEAD;
-    if (data && strlen(data) < sizeof s->last &&
-        (final || strcmp(data, s->last) != 0)) {
+    if (data && (final || strcmp(data, s->last) != 0)) {
         int n = snprintf(s->out, sizeof s->out, "event: %s\ndata: %s\n\n", event, data);
         s->out_len = n > 0 && (size_t)n < sizeof s->out ? (size_t)n : 0;
         snprintf(s->last, sizeof s->last, "%s", data);
         s->finished = final;
     }
-    free(data);
+    rr_json_release(&o);
     if (!s->finished && past(&s->deadline)) {
         size_t n = s->out_len;
         int m = snprintf(s->out + n, sizeof s->out - n, "event: timeout\ndata: {}\n\n");
@@ -185,30 +218,20 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* MHD calls this on its pool thread whenever the socket can take more. Between store polls
- * (every SSE_POLL_MS) it has nothing to say: it parks the connection (http__park: suspended,
- * resumed by the server's timer thread within ~100 ms) and returns 0, so no pool thread waits
- * for a subscriber. If parking is unavailable it falls back to sleeping at most SSE_SLICE_MS and
- * sending an SSE comment line (":"); while the server stops it ends the stream. A client that
- * stops reading fills the socket buffer and MHD stops calling until it drains. */
-static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+/* The server calls this on its pool thread whenever the socket can take more. Between store
+ * polls (every SSE_POLL_MS) it has nothing to say: HTTP_STREAM_WAIT parks the connection (the
+ * server resumes it within ~100 ms; where it cannot park it sends the ":" comment line). A
+ * client that stops reading fills the socket buffer and the server stops calling until it
+ * drains. */
+static long sse_read(void *cls, char *buf, size_t max)
 {
-    (void)pos;
     struct sse *s = cls;
     if (s->out_off == s->out_len) {
         if (s->finished)
-            return MHD_CONTENT_READER_END_OF_STREAM;
+            return HTTP_STREAM_END;
         int64_t now = mono_ms();
         if (s->polls > 0 && now - s->last_poll_ms < SSE_POLL_MS) {
-            int rc = http__park(s->server, s->conn);
-            if (rc == 0)
-                return 0; /* suspended: MHD calls again after the resume */
-            if (rc == RR_ERR_BUSY)
-                return MHD_CONTENT_READER_END_OF_STREAM; /* shutting down: client reconnects */
-            struct timespec ts = {0, SSE_SLICE_MS * 1000000L};
-            nanosleep(&ts, NULL);
-            s->out_len = (size_t)snprintf(s->out, sizeof s->out, ":\n");
-            s->out_off = 0;
+            return HTTP_STREAM_WAIT;
         } else {
             s->polls++;
             s->last_poll_ms = now;
@@ -220,7 +243,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
         n = max;
     memcpy(buf, s->out + s->out_off, n);
     s->out_off += n;
-    return (ssize_t)n;
+    return (long)n;
 }
 
 static void sse_free(void *cls)
@@ -248,22 +271,12 @@ static int jobs_events(struct http_request *req, void *app)
     if (!s)
         return RR_ERR_NOMEM;
     s->app = a;
-    s->server = req->server;
-    s->conn = req->conn;
     memcpy(s->user_id, caller(req), STORE_ID_LEN + 1);
     memcpy(s->job_id, j.id, STORE_ID_LEN + 1);
     clock_gettime(CLOCK_MONOTONIC, &s->deadline);
     s->deadline.tv_sec += secs;
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, sse_read, s, sse_free);
-    if (!resp) {
-        free(s);
-        return RR_ERR_NOMEM;
-    }
-    http_request__drop_response(req);
-    req->resp = resp;
-    req->status = 200;
-    rc = http_reply_header(req, "Content-Type", "text/event-stream");
+    const struct http_stream st = {sse_read, sse_free, s, ":\n"};
+    rc = http_reply_stream(req, 200, "text/event-stream", &st);
     if (rc == 0)
         rc = http_reply_header(req, "X-Accel-Buffering", "no");
     return rc;

@@ -16,7 +16,7 @@
 #include "auth/jwt.h"
 #include "auth/media_sig.h"
 #include "base/rr_error.h"
-#include "http/log.h"
+#include "base/rr_log.h"
 #include "store/store.h"
 
 #include <string.h>
@@ -25,11 +25,21 @@
 
 static int principal_refuse(struct http_request *req, const char *why)
 {
-    log_event(LOG_LEVEL_DEBUG, "authentication refused",
-              json_pack("{s:s,s:s}", "request_id", http_request_id(req), "reason", why));
+    rr_log(RR_LOG_DEBUG, "authentication refused", RR_LOG_REQUEST_ID(http_request_id(req)),
+           RR_LOG_STR("reason", why));
     http_reply_error(req, 401, "unauthenticated", "a valid access token is required", NULL);
     http_reply_header(req, "WWW-Authenticate", "Bearer");
     return RR_ERR_UNAUTHENTICATED;
+}
+
+/* A user id as the store makes them: exactly STORE_ID_LEN lowercase hex digits. */
+static int user_id_ok(const char *uid)
+{
+    size_t n = 0;
+    for (; uid && n <= STORE_ID_LEN && uid[n]; n++)
+        if (!((uid[n] >= '0' && uid[n] <= '9') || (uid[n] >= 'a' && uid[n] <= 'f')))
+            return 0;
+    return uid && n == STORE_ID_LEN;
 }
 
 static int set_principal(struct http_request *req, const char *uid, size_t len)
@@ -53,7 +63,7 @@ static int signed_link(struct http_request *req, const struct app *a, const char
     if (!method || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) || !path ||
         strncmp(path, "/v1/videos/", 11) != 0)
         return principal_refuse(req, "link_not_for_this_request");
-    if (!uid || strlen(uid) != STORE_ID_LEN)
+    if (!user_id_ok(uid))
         return principal_refuse(req, "link_bad_subject");
     if (media_sig_check(a->media_key, path, uid, http_request_query(req, "exp"), sig,
                         (int64_t)time(NULL)) < 0)
@@ -84,11 +94,10 @@ int api_authenticate(struct http_request *req, void *app)
                         &claims, &reason);
     if (rc < 0)
         return principal_refuse(req, jwt_reason_name(reason));
-    size_t sl = strlen(claims.sub);
-    if (sl != STORE_ID_LEN)
+    if (!user_id_ok(claims.sub)) /* only ids the store could have made: 32 lowercase hex */
         return principal_refuse(req, "bad_subject");
 
-    return set_principal(req, claims.sub, sl);
+    return set_principal(req, claims.sub, STORE_ID_LEN);
 }
 
 const struct api_principal *api_principal(const struct http_request *req)

@@ -5,7 +5,7 @@
  */
 #include "api/api.h"
 
-#include "http/log.h"
+#include "base/rr_log.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -22,8 +22,8 @@ static void routes_add(const struct http_route *t, size_t n)
         if (!t[i].pattern) /* placeholder tables hold one all-zero row */
             continue;
         if (routes_n == ROUTES_MAX) {
-            log_event(LOG_LEVEL_ERROR, "route table full: route dropped",
-                      json_pack("{s:s}", "route", t[i].name ? t[i].name : t[i].pattern));
+            rr_log(RR_LOG_ERROR, "route table full: route dropped",
+                   RR_LOG_STR("route", t[i].name ? t[i].name : t[i].pattern));
             continue;
         }
         routes_all[routes_n++] = t[i];

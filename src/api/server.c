@@ -5,11 +5,7 @@
 #include "api/api.h"
 
 #include "api/web.h"
-#include "http/log.h"
-
-_Static_assert(LOG_LEVEL_DEBUG == 0 && LOG_LEVEL_INFO == 1 && LOG_LEVEL_WARN == 2 &&
-                   LOG_LEVEL_ERROR == 3,
-               "app_config.log_level is an index into app/config.c's level names");
+#include "base/rr_log.h"
 
 void api_http_config(const struct app_config *cfg, struct http_config *out)
 {
@@ -28,6 +24,7 @@ void api_http_config(const struct app_config *cfg, struct http_config *out)
     out->body_min_rate = h->body_min_rate;
     out->body_grace_s = h->body_grace_s;
     out->drain_timeout_ms = h->drain_timeout_ms;
+    out->access_log_sample = h->access_log_sample;
     out->authenticate = api_authenticate;
 }
 
@@ -36,8 +33,8 @@ int api_server_start(struct app *a, struct http_server **out, char *msg, size_t 
     struct http_config hc;
     size_t nroutes = 0;
     if (web_dir_check(a->cfg.web_dir) < 0)
-        log_event(LOG_LEVEL_WARN, "web app directory missing: static pages answer 404",
-                  json_pack("{s:s}", "web_dir", a->cfg.web_dir));
+        rr_log(RR_LOG_WARN, "web app directory missing: static pages answer 404",
+               RR_LOG_STR("web_dir", a->cfg.web_dir));
     api_http_config(&a->cfg, &hc);
     const struct http_route *routes = api_routes(&nroutes);
     return http_server_start(&hc, routes, nroutes, a, out, msg, msg_len);

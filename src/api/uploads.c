@@ -24,9 +24,9 @@
 #include <strings.h>
 
 #include "base/rr_error.h"
+#include "base/rr_log.h"
 #include "blob/blob.h"
 #include "blob/tus.h"
-#include "http/log.h"
 #include "store/store.h"
 
 static const char *caller(const struct http_request *req)
@@ -98,9 +98,9 @@ static int tus_finish(struct http_request *req, struct app *a, const struct tus_
     struct app_ingested in;
     int rc = video_finish(a, u->owner, u->id, u->key, u->length, u->sha256, &in);
     if (rc < 0) {
-        log_event(LOG_LEVEL_ERROR, "upload finished but the video row failed",
-                  json_pack("{s:s,s:s,s:s}", "request_id", http_request_id(req), "upload_id",
-                            u->id, "error", rr_strerror(rc)));
+        rr_log(RR_LOG_ERROR, "upload finished but the video row failed",
+               RR_LOG_REQUEST_ID(http_request_id(req)), RR_LOG_STR("upload_id", u->id),
+               RR_LOG_STR("error", rr_strerror(rc)));
         return rc;
     }
     http_reply_header(req, "X-Video-Id", in.video_id);

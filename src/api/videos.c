@@ -23,6 +23,7 @@
 #include "auth/media_sig.h"
 #include "base/rr_error.h"
 #include "blob/blob.h"
+#include "http/validate.h"
 #include "store/store.h"
 
 #define REPORT_MAX_BYTES (1 << 20)
@@ -67,34 +68,22 @@ static json_t *video_json(const struct store_video *v)
     return o;
 }
 
-/* limit query parameter: default PAGE_DEFAULT, 1..STORE_PAGE_MAX; -1 when invalid. */
-static int page_limit(struct http_request *req)
-{
-    const char *s = http_request_query(req, "limit");
-    int max = STORE_PAGE_MAX;
-    if (!s)
-        return PAGE_DEFAULT;
-    char *end = NULL;
-    long v = strtol(s, &end, 10);
-    if (!s[0] || !end || *end || v < 1 || v > max)
-        return -1;
-    return (int)v;
-}
-
 static int videos_list(struct http_request *req, void *app)
 {
     struct app *a = app;
-    int limit = page_limit(req);
-    if (limit < 0)
-        return http_reply_error(req, 400, "invalid_limit", "limit must be an integer 1..100",
-                                NULL);
-    const char *cursor = http_request_query(req, "cursor");
+    int limit;
+    const char *cursor;
+    if (validate_query_limit(req, PAGE_DEFAULT, STORE_PAGE_MAX, &limit) ||
+        validate_query_cursor(req, STORE_CURSOR_MAX - 1, &cursor))
+        return 0; /* the one 422 shape of every list (http/validate.h) */
     struct store_video *items = NULL;
     size_t n = 0;
     char next[STORE_CURSOR_MAX];
     int rc = store_video_list(a->store, caller(req), cursor, limit, &items, &n, next);
-    if (rc == RR_ERR_INVAL)
-        return http_reply_error(req, 400, "invalid_cursor", "the cursor is malformed", NULL);
+    if (rc == RR_ERR_INVAL) {
+        validate_reply_param(req, "cursor", VALIDATE_BAD_CURSOR);
+        return 0;
+    }
     if (rc < 0)
         return rc;
     json_t *arr = json_array();

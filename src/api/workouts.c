@@ -27,7 +27,7 @@
 
 #include "analytics/analytics.h"
 #include "base/rr_error.h"
-#include "http/json_out.h"
+#include "base/rr_json.h"
 #include "http/request.h"
 #include "http/validate.h"
 #include "store/store.h"
@@ -193,54 +193,32 @@ out:
 
 /* The list item, written directly (the hot path of GET /v1/workouts): the same bytes as
  * json_dumps(workout_json(w), JSON_COMPACT), without building a json_t tree. */
-static void workout_out(struct json_out *o, const struct store_workout *w)
+static void workout_out(struct rr_json *o, const struct store_workout *w)
 {
-    json_out_object_begin(o);
-    JSON_OUT_KEY(o, "id");
-    json_out_string(o, w->id);
-    JSON_OUT_KEY(o, "exercise");
-    json_out_string(o, w->exercise);
-    JSON_OUT_KEY(o, "started_at");
-    json_out_time_ms(o, w->started_at);
-    JSON_OUT_KEY(o, "duration_ms");
-    json_out_int(o, w->duration_ms);
-    JSON_OUT_KEY(o, "score");
-    json_out_real(o, w->score, 0);
-    JSON_OUT_KEY(o, "video_id");
-    json_out_string(o, w->video_id[0] ? w->video_id : NULL);
-    JSON_OUT_KEY(o, "source");
-    json_out_string(o, w->video_id[0] ? "video" : "device");
-    JSON_OUT_KEY(o, "created_at");
-    json_out_time_ms(o, w->created_at);
-    json_out_object_end(o);
+    rr_json_object_begin(o);
+    RR_JSON_KEY(o, "id");
+    rr_json_string(o, w->id);
+    RR_JSON_KEY(o, "exercise");
+    rr_json_string(o, w->exercise);
+    RR_JSON_KEY(o, "started_at");
+    rr_json_time_ms(o, w->started_at);
+    RR_JSON_KEY(o, "duration_ms");
+    rr_json_int(o, w->duration_ms);
+    RR_JSON_KEY(o, "score");
+    rr_json_real_digits(o, w->score, 0);
+    RR_JSON_KEY(o, "video_id");
+    rr_json_string(o, w->video_id[0] ? w->video_id : NULL);
+    RR_JSON_KEY(o, "source");
+    rr_json_string(o, w->video_id[0] ? "video" : "device");
+    RR_JSON_KEY(o, "created_at");
+    rr_json_time_ms(o, w->created_at);
+    rr_json_object_end(o);
 }
 
 /* ---- list ----------------------------------------------------------------------------------- */
 
 #define LIST_STACK_BYTES 8192     /* a 20-item page is ~4.3 KB: no heap on the common path */
 #define LIST_MAX_BYTES (1u << 20) /* 100 items are ~30 KB */
-
-/* Optional positive integer query parameter in [1, max]; 1 after replying 422. */
-static int query_limit(struct http_request *req, int max, int *limit)
-{
-    const char *v = http_request_query(req, "limit");
-    if (!v)
-        return 0;
-    int n = 0, len = 0;
-    for (; len < 4 && v[len]; len++) {
-        if (v[len] < '0' || v[len] > '9')
-            break;
-        n = n * 10 + (v[len] - '0');
-    }
-    if (len == 0 || v[len] != '\0' || n < 1 || n > max) {
-        char problem[64];
-        snprintf(problem, sizeof problem, "must be an integer from 1 to %d", max);
-        history_reply_invalid(req, "limit", problem);
-        return 1;
-    }
-    *limit = n;
-    return 0;
-}
 
 static int workouts_list(struct http_request *req, void *app)
 {
@@ -249,7 +227,9 @@ static int workouts_list(struct http_request *req, void *app)
     int page_max = STORE_PAGE_MAX;
     int limit = 20, has_from, has_to;
     int64_t from, to;
-    if (query_limit(req, page_max, &limit) || history_query_day(req, "from", &from, &has_from) ||
+    const char *cursor;
+    if (validate_query_limit(req, limit, page_max, &limit) ||
+        validate_query_cursor(req, STORE_CURSOR_MAX - 1, &cursor) || history_query_day(req, "from", &from, &has_from) ||
         history_query_day(req, "to", &to, &has_to))
         return 0;
     const char *exercise = http_request_query(req, "exercise");
@@ -257,9 +237,6 @@ static int workouts_list(struct http_request *req, void *app)
         return history_reply_invalid(req, "exercise", "must be one of the known exercises");
     if (has_from && has_to && to < from)
         return history_reply_invalid(req, "to", "must not be before from");
-    const char *cursor = http_request_query(req, "cursor");
-    if (cursor && strlen(cursor) >= STORE_CURSOR_MAX)
-        return history_reply_invalid(req, "cursor", "malformed cursor");
 
     struct store_workout_filter f = {exercise, has_from ? from : 0,
                                      has_to ? to + ANALYTICS_DAY_MS : 0};
@@ -268,28 +245,28 @@ static int workouts_list(struct http_request *req, void *app)
     char next[STORE_CURSOR_MAX] = "";
     int err = store_workout_list(a->store, p->user_id, &f, cursor, limit, &items, &n, next);
     if (err == RR_ERR_INVAL)
-        return history_reply_invalid(req, "cursor", "malformed cursor");
+        return history_reply_invalid(req, "cursor", VALIDATE_BAD_CURSOR);
     if (err)
         return err;
     char stack[LIST_STACK_BYTES];
-    struct json_out o;
-    json_out_init(&o, stack, sizeof stack, LIST_MAX_BYTES);
-    json_out_object_begin(&o);
-    JSON_OUT_KEY(&o, "items");
-    json_out_array_begin(&o);
+    struct rr_json o;
+    rr_json_init(&o, stack, sizeof stack, LIST_MAX_BYTES);
+    rr_json_object_begin(&o);
+    RR_JSON_KEY(&o, "items");
+    rr_json_array_begin(&o);
     for (size_t i = 0; i < n; i++)
         workout_out(&o, &items[i]);
-    json_out_array_end(&o);
+    rr_json_array_end(&o);
     free(items);
-    JSON_OUT_KEY(&o, "next_cursor");
-    json_out_string(&o, next[0] ? next : NULL);
-    json_out_object_end(&o);
-    err = json_out_error(&o);
+    RR_JSON_KEY(&o, "next_cursor");
+    rr_json_string(&o, next[0] ? next : NULL);
+    rr_json_object_end(&o);
+    err = rr_json_error(&o);
     if (err && err != RR_ERR_NOMEM)
         err = RR_ERR_INTERNAL; /* a stored value JSON cannot carry (bad UTF-8, NaN): 500 */
     if (!err)
-        err = http_reply_bytes(req, 200, json_out_data(&o), json_out_len(&o), "application/json");
-    json_out_free(&o);
+        err = http_reply_bytes(req, 200, rr_json_data(&o), rr_json_len(&o), "application/json");
+    rr_json_release(&o);
     return err;
 }
 
@@ -495,6 +472,11 @@ static int workouts_sync(struct http_request *req, void *app)
         err = app_save_session_set(a, &w, &set, reps, n, client_id, key, &how);
     } else {
         err = app_save_workout(a, &w, &set, 1, reps, n, client_id, &how);
+    }
+    if (err == RR_ERR_CONFLICT) {
+        err = http_reply_error(req, 409, "client_id_reused",
+                               "this client_id was already used for a different workout", NULL);
+        goto out;
     }
     if (err)
         goto out;

@@ -121,6 +121,8 @@ enum app_saved {
     APP_SAVED_AGAIN, /* client_id seen before: nothing written, *w is the earlier workout */
     APP_SAVED_GONE,  /* client_id seen before and that workout was deleted since: w->id only */
 };
+/* app_save_workout with a client_id seen before for a different workout (another start,
+ * exercise, duration or score): RR_ERR_CONFLICT, *w is the earlier workout. */
 
 /* Save a whole workout (store_workout_put: one transaction; per video it replaces an earlier
  * one) and recompute the analytics it touches (also those of the workout it replaced, and on a

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "base/rr_error.h"
+#include "base/rr_log.h"
 #include "store/store.h"
 
 #define F(field) offsetof(struct app_config, field), sizeof(((struct app_config *)0)->field)
@@ -27,8 +28,9 @@ static const char *const model_names[] = {"lite", "full", "heavy", NULL};
 _Static_assert(POSE_MODEL_LITE == 0 && POSE_MODEL_FULL == 1 && POSE_MODEL_HEAVY == 2,
                "model_names follows enum pose_model_kind");
 _Static_assert(sizeof(enum pose_model_kind) == sizeof(int), "a choice is stored as an int");
-/* enum log_level's order (http/log.h); api/server.c asserts the values */
 static const char *const level_names[] = {"debug", "info", "warn", "error", NULL};
+_Static_assert(RR_LOG_DEBUG == 0 && RR_LOG_INFO == 1 && RR_LOG_WARN == 2 && RR_LOG_ERROR == 3,
+               "level_names follows enum rr_log_level");
 
 static const struct app_setting settings[] = {
     {"DATA_DIR", "--data-dir", "REPRIGHT_DATA_DIR", APP_SET_TEXT, F(data_dir), 1, 0, NULL,
@@ -85,18 +87,27 @@ static const struct app_setting settings[] = {
     {"DRAIN_TIMEOUT_MS", "--drain-timeout-ms", "REPRIGHT_DRAIN_TIMEOUT_MS", APP_SET_INT,
      F(http.drain_timeout_ms), 0, 600000, NULL, "25000", NULL, "MS", SRV,
      "how long requests in flight may finish at stop"},
+    {"ACCESS_LOG_SAMPLE", "--access-log-sample", "REPRIGHT_ACCESS_LOG_SAMPLE", APP_SET_INT,
+     F(http.access_log_sample), 0, 1000000, NULL, "1", NULL, "N", SRV,
+     "access-log one successful request in N (errors and cut-off requests always; 0 = none)"},
     {"LOGIN_ACCOUNT_LIMIT", "--login-account-limit", "REPRIGHT_LOGIN_ACCOUNT_LIMIT", APP_SET_INT,
      F(login_account_limit), 1, 1000000, NULL, NULL, "auth policy: 5", "N", SRV,
-     "failed logins per account and window"},
+     "failed password checks per account and window from one address, or from one device"},
     {"LOGIN_IP_LIMIT", "--login-ip-limit", "REPRIGHT_LOGIN_IP_LIMIT", APP_SET_INT,
      F(login_ip_limit), 1, 1000000, NULL, NULL, "auth policy: 20", "N", SRV,
-     "failed logins per client address and window"},
+     "failed password checks per client address and window"},
+    {"LOGIN_UNTRUSTED_LIMIT", "--login-untrusted-limit", "REPRIGHT_LOGIN_UNTRUSTED_LIMIT",
+     APP_SET_INT, F(login_untrusted_limit), 1, 1000000, NULL, NULL, "20", "N", SRV,
+     "failed password checks per account and window from clients without its device cookie"},
+    {"REGISTER_LIMIT", "--register-limit", "REPRIGHT_REGISTER_LIMIT", APP_SET_INT,
+     F(register_limit), 1, 1000000, NULL, NULL, "10", "N", SRV,
+     "registrations per client address in 10 minutes"},
     {"LOGIN_WINDOW_S", "--login-window-s", "REPRIGHT_LOGIN_WINDOW_S", APP_SET_INT,
      F(login_window_s), 1, 86400, NULL, NULL, "auth policy: 60", "SECONDS", SRV,
      "sliding window of the login limits"},
     {"LOGIN_BACKOFF_S", "--login-backoff-s", "REPRIGHT_LOGIN_BACKOFF_S", APP_SET_INT,
      F(login_backoff_s), 1, 86400, NULL, NULL, "auth policy: 60", "SECONDS", SRV,
-     "first block of an account over its limit (doubles while failures go on)"},
+     "first block of a key over its limit (doubles while failures go on)"},
     {"LOGIN_BACKOFF_MAX_S", "--login-backoff-max-s", "REPRIGHT_LOGIN_BACKOFF_MAX_S", APP_SET_INT,
      F(login_backoff_max_s), 1, 86400, NULL, NULL, "auth policy: 900", "SECONDS", SRV,
      "longest account block (at most a day: the purge horizon)"},

@@ -47,6 +47,7 @@ struct app_http_config {
     unsigned body_min_rate;
     unsigned body_grace_s;
     unsigned drain_timeout_ms;
+    unsigned access_log_sample; /* 1 = every request; N = one success in N; 0 = no successes */
 };
 
 struct app_config {
@@ -62,6 +63,8 @@ struct app_config {
     struct app_http_config http;
     int login_account_limit; /* 0 = the auth module's policy (same for the four below) */
     int login_ip_limit;
+    int login_untrusted_limit;
+    int register_limit;
     int login_window_s;
     int login_backoff_s;
     int login_backoff_max_s;

@@ -32,6 +32,7 @@ int app_save_workout(struct app *a, struct store_workout *w, struct store_set *s
     /* an analysis re-run replaces the video's workout, which may sit on another day/exercise */
     if (w->video_id[0] && store_workout_get_by_video(a->store, w->video_id, &old) == 0)
         replaces = strcmp(old.user_id, w->user_id) == 0;
+    struct store_workout given = *w;
     int err = store_workout_put(a->store, w, sets, nsets, reps, nreps, client_id);
     if (err == RR_ERR_CONFLICT && client_id) {
         /* seen before: w->id is the earlier workout; refresh its analytics (idempotent, and it
@@ -42,7 +43,13 @@ int app_save_workout(struct app *a, struct store_workout *w, struct store_set *s
             *how = APP_SAVED_GONE; /* deleted since: the key still holds, nothing comes back */
             return 0;
         }
-        return err ? err : app__analytics_refresh(a, w->user_id, w->started_at, w->exercise);
+        if (err)
+            return err;
+        /* the same key for other data is a client bug, not a retry: say so */
+        if (w->started_at != given.started_at || strcmp(w->exercise, given.exercise) != 0 ||
+            w->duration_ms != given.duration_ms || w->score != given.score)
+            return RR_ERR_CONFLICT;
+        return app__analytics_refresh(a, w->user_id, w->started_at, w->exercise);
     }
     if (err)
         return err;
@@ -61,6 +68,7 @@ int app_save_session_set(struct app *a, struct store_workout *w, struct store_se
     if (!a || !w || !how)
         return RR_ERR_INVAL;
     int64_t set_start = w->started_at;
+    struct store_workout given = *w;
     int err = store_workout_put_session(a->store, w, set, reps, nreps, client_id, session_key,
                                         &appended);
     if (err == RR_ERR_CONFLICT && client_id) {
@@ -70,7 +78,14 @@ int app_save_session_set(struct app *a, struct store_workout *w, struct store_se
             *how = APP_SAVED_GONE;
             return 0;
         }
-        return err ? err : app__analytics_refresh(a, w->user_id, w->started_at, w->exercise);
+        if (err)
+            return err;
+        /* the same key for other data is a client bug, not a retry (as app_save_workout): a
+         * retried set has the session workout's exercise and lies inside its span */
+        if (strcmp(w->exercise, given.exercise) != 0 || given.started_at < w->started_at ||
+            given.started_at > w->started_at + w->duration_ms)
+            return RR_ERR_CONFLICT;
+        return app__analytics_refresh(a, w->user_id, w->started_at, w->exercise);
     }
     if (err)
         return err;

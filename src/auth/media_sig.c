@@ -1,7 +1,7 @@
 /* media_sig.c - signed, expiring media links (media_sig.h). */
-#include "media_sig.h"
+#include "auth/media_sig.h"
 
-#include "../base/rr_error.h"
+#include "base/rr_error.h"
 
 #include <sodium.h>
 #include <stdio.h>

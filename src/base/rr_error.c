@@ -1,5 +1,5 @@
 /* rr_error.c - text for the error table in rr_error.h. */
-#include "rr_error.h"
+#include "base/rr_error.h"
 
 const char *rr_strerror(int err)
 {

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "base/rr_error.h"
+#include "base/rr_log.h"
 
 #define FAULT_SPEC_MAX 4096
 #define FAULT_PATH_MAX 4096
@@ -247,8 +248,7 @@ static void reload_file_locked(void)
     g.file_seen = st;
     g.file_known = 1;
     if (apply_locked(spec) < 0) {
-        fprintf(stderr, "{\"level\":\"error\",\"msg\":\"malformed fault spec file: nothing "
-                        "armed\"}\n");
+        rr_log_msg(RR_LOG_ERROR, "malformed fault spec file: nothing armed");
         apply_locked(NULL);
     }
 }
@@ -286,10 +286,8 @@ bool rr_fault__hit(enum rr_fault_site site)
         if (fail) {
             g.fired[site]++;
             if (g.verbose)
-                fprintf(stderr,
-                        "{\"level\":\"warn\",\"msg\":\"fault injected\",\"site\":\"%s\","
-                        "\"hit\":%llu}\n",
-                        site_names[site], (unsigned long long)hit);
+                rr_log(RR_LOG_WARN, "fault injected", RR_LOG_STR("site", site_names[site]),
+                       RR_LOG_UINT("hit", hit));
         }
         update_armed();
     }
@@ -322,8 +320,6 @@ __attribute__((constructor)) static void rr_fault__from_env(void)
                         "SITE:~P, comma-separated, or @FILE)\n");
         exit(2);
     }
-    fprintf(stderr,
-            "{\"level\":\"warn\",\"msg\":\"fault injection armed from REPRIGHT_FAULTS\","
-            "\"mode\":\"%s\"}\n",
-            g.file[0] ? "file" : "spec");
+    rr_log(RR_LOG_WARN, "fault injection armed from REPRIGHT_FAULTS",
+           RR_LOG_STR("mode", g.file[0] ? "file" : "spec"));
 }

@@ -1,6 +1,6 @@
 /* rr_image.c - owning RGB buffer helpers. */
-#include "rr_image.h"
-#include "rr_error.h"
+#include "base/rr_image.h"
+#include "base/rr_error.h"
 
 #include <stdlib.h>
 

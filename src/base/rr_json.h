@@ -20,7 +20,7 @@
  *    exponent without '+' or leading zeros ("1e-5"), '.' whatever the locale.
  *    NaN and the infinities are written as null: JSON has no such numbers, and RepRight's
  *    documents (report, landmarks) define null as "not measured". A caller for whom a
- *    non-finite value is a bug checks isfinite() itself (http/json_out.h does);
+ *    non-finite value is a bug checks isfinite() itself;
  *  - rr_json_fixed() and rr_json_scaled() give a fixed number of decimals for compact or exact
  *    decimal output (landmark tracks, times in milliseconds).
  *

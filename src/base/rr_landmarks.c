@@ -1,5 +1,5 @@
 /* rr_landmarks.c - landmark names, in BlazePose order. */
-#include "rr_landmarks.h"
+#include "base/rr_landmarks.h"
 
 static const char *const names[RR_NUM_LANDMARKS] = {
     "nose",           "left_eye_inner", "left_eye",        "left_eye_outer",   "right_eye_inner",

@@ -7,7 +7,7 @@
  * file (docs/landmarks-format.md) instead of a video, with no models; `--save-landmarks FILE`
  * writes the series the analysis used, so the same report can be made again from it.
  */
-#include "commands.h"
+#include "cli/commands.h"
 
 #include "analysis/analysis.h"
 #include "base/rr_error.h"

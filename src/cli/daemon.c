@@ -20,7 +20,7 @@
 #include "api/api.h"
 #include "app/app.h"
 #include "base/rr_error.h"
-#include "http/log.h"
+#include "base/rr_log.h"
 #include "queue/worker.h"
 #include "store/store.h"
 
@@ -44,8 +44,8 @@ static int start_failed(struct app *a, const char *what, const char *msg, int er
 {
     char text[600];
     snprintf(text, sizeof text, "%s%s", what, msg);
-    log_event(LOG_LEVEL_ERROR, "start failed",
-              json_pack("{s:s,s:s}", "error", text, "code", rr_strerror(err)));
+    rr_log(RR_LOG_ERROR, "start failed", RR_LOG_STR("error", text),
+           RR_LOG_STR("code", rr_strerror(err)));
     app_close(a);
     return CLI_EXIT_SOFTWARE;
 }
@@ -71,7 +71,7 @@ int cli_run_daemon(enum app_command cmd, int argc, char **argv, const char *what
         fprintf(stderr, "repright %s: --workers must be at least 1\n", name);
         return CLI_EXIT_USAGE;
     }
-    log_set_level((enum log_level)cfg.log_level);
+    rr_log_set_level((enum rr_log_level)cfg.log_level);
 
     sigset_t set;
     sigemptyset(&set);
@@ -96,25 +96,24 @@ int cli_run_daemon(enum app_command cmd, int argc, char **argv, const char *what
             worker_pool_stop(pool);
             return start_failed(a, "http: ", msg, err);
         }
-        log_event(LOG_LEVEL_INFO, "listening",
-                  json_pack("{s:s,s:i,s:s,s:s,s:i}", "bind", a->cfg.http.bind, "port",
-                            (int)http_server_port(http), "data_dir", a->cfg.data_dir, "store",
-                            store_backend_name(a->store), "workers", pool ? a->cfg.workers : 0));
+        rr_log(RR_LOG_INFO, "listening", RR_LOG_STR("bind", a->cfg.http.bind),
+               RR_LOG_INT("port", http_server_port(http)), RR_LOG_STR("data_dir", a->cfg.data_dir),
+               RR_LOG_STR("store", store_backend_name(a->store)),
+               RR_LOG_INT("workers", pool ? a->cfg.workers : 0));
     } else {
-        log_event(LOG_LEVEL_INFO, "working",
-                  json_pack("{s:s,s:s,s:i}", "data_dir", a->cfg.data_dir, "store",
-                            store_backend_name(a->store), "workers", a->cfg.workers));
+        rr_log(RR_LOG_INFO, "working", RR_LOG_STR("data_dir", a->cfg.data_dir),
+               RR_LOG_STR("store", store_backend_name(a->store)),
+               RR_LOG_INT("workers", a->cfg.workers));
     }
 
     int sig = 0;
     while (sigwait(&set, &sig) != 0)
         ;
-    log_event(LOG_LEVEL_INFO, "shutting down",
-              json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+    rr_log(RR_LOG_INFO, "shutting down", RR_LOG_STR("signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
     if (http && http_server_stop(http) < 0)
-        log_event(LOG_LEVEL_WARN, "http drain timed out", NULL);
+        rr_log_msg(RR_LOG_WARN, "http drain timed out");
     worker_pool_stop(pool);
     app_close(a);
-    log_event(LOG_LEVEL_INFO, "stopped", NULL);
+    rr_log_msg(RR_LOG_INFO, "stopped");
     return CLI_EXIT_OK;
 }

@@ -1,13 +1,13 @@
 /*
  * openapi.c - build the OpenAPI 3.1 JSON document from the route table.
  */
-#include "openapi.h"
+#include "http/openapi.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "validate.h"
+#include "http/validate.h"
 
 static json_t *error_schema(void)
 {

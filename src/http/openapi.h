@@ -15,7 +15,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "router.h"
+#include "http/router.h"
 
 json_t *openapi_build(const struct http_route *routes, size_t n, const char *title,
                       const char *version);

@@ -2,9 +2,10 @@
  * request.c - request getters, the per-request arena, and the response builders (one error
  * format, one RR_ERR_* -> status table, Range serving from a descriptor).
  */
-#include "request_int.h"
+#include "http/request_int.h"
 
 #include <microhttpd.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,8 +168,16 @@ void http_request__drop_response(struct http_request *req)
 {
     if (req->resp)
         MHD_destroy_response(req->resp);
+    if (req->file_staged)
+        close(req->file_fd);
     req->resp = NULL;
+    req->file_staged = 0;
     req->status = 0;
+}
+
+int http_request__has_response(const struct http_request *req)
+{
+    return req->resp != NULL || req->file_staged;
 }
 
 static int header_ok(const char *s, int is_name)
@@ -264,6 +273,15 @@ out:
     return err;
 }
 
+json_t *http__error_body(const char *code, const char *message, const char *request_id,
+                         json_t *details)
+{
+    if (!details)
+        details = json_array();
+    return json_pack("{s:{s:s, s:s, s:s, s:o}}", "error", "code", code, "message", message,
+                     "request_id", request_id, "details", details);
+}
+
 int http_reply_error(struct http_request *req, unsigned status, const char *code,
                      const char *message, json_t *details)
 {
@@ -273,10 +291,7 @@ int http_reply_error(struct http_request *req, unsigned status, const char *code
         json_decref(details);
         return RR_ERR_INVAL;
     }
-    if (!details)
-        details = json_array();
-    body = json_pack("{s:{s:s, s:s, s:s, s:o}}", "error", "code", code, "message", message,
-                     "request_id", req->request_id, "details", details);
+    body = http__error_body(code, message, req->request_id, details);
     if (!body)
         return RR_ERR_NOMEM;
     err = http_reply_json(req, status, body);
@@ -294,6 +309,41 @@ int http_reply_errcode(struct http_request *req, int err, const char *message)
     if (status == 500 || !message)
         message = status == 500 ? "internal error" : rr_strerror(err);
     return http_reply_error(req, status, http_code_for_error(err), message, NULL);
+}
+
+void http__new_request_id(char out[17])
+{
+    unsigned char rnd[8];
+    randombytes_buf(rnd, sizeof rnd);
+    sodium_bin2hex(out, 17, rnd, sizeof rnd);
+}
+
+size_t http__error_response(char *buf, size_t cap, unsigned status, const char *code,
+                            const char *message, const char *request_id, unsigned retry_after)
+{
+    json_t *body = http__error_body(code, message, request_id, NULL);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text)
+        return 0;
+    char date[64], retry[48] = "";
+    struct tm tm;
+    time_t now = time(NULL);
+    if (!gmtime_r(&now, &tm) || strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+        date[0] = '\0';
+    if (retry_after)
+        snprintf(retry, sizeof retry, "Retry-After: %u\r\n", retry_after);
+    const char *reason = MHD_get_reason_phrase_for(status);
+    size_t len = strlen(text);
+    int n = snprintf(buf, cap,
+                     "HTTP/1.1 %u %s\r\nDate: %s\r\nConnection: close\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "X-Request-Id: %s\r\nCache-Control: no-store\r\n"
+                     "X-Content-Type-Options: nosniff\r\n%s\r\n%s",
+                     status, reason && *reason ? reason : "Error", date, len, request_id, retry,
+                     text);
+    free(text);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
 /* ---- Range ---- */
@@ -361,14 +411,69 @@ int http_range_parse(const char *header, uint64_t size, uint64_t *start, uint64_
     return 1;
 }
 
+/* A strong entity tag: "..." with no W/ prefix. */
+static int strong_etag(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    return n >= 2 && s[0] == '"' && s[n - 1] == '"';
+}
+
+int http_if_range_matches(const char *if_range, const char *etag, const char *last_modified)
+{
+    if (!if_range)
+        return 1;
+    while (*if_range == ' ' || *if_range == '\t')
+        if_range++;
+    size_t n = strlen(if_range);
+    while (n > 0 && (if_range[n - 1] == ' ' || if_range[n - 1] == '\t'))
+        n--;
+    if (n == 0)
+        return 0;
+    if (if_range[0] == '"' || if_range[0] == 'W') /* an entity tag: strong comparison */
+        return strong_etag(etag) && strlen(etag) == n && memcmp(if_range, etag, n) == 0 &&
+               if_range[0] == '"';
+    return last_modified && strlen(last_modified) == n && memcmp(if_range, last_modified, n) == 0;
+}
+
+static const char *staged_header(const struct http_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (strcasecmp(req->hdr_name[i], name) == 0)
+            return req->hdr_value[i];
+    return NULL;
+}
+
 int http_reply_file(struct http_request *req, int fd, uint64_t size, const char *content_type)
 {
-    uint64_t start = 0, len = size;
+    if (fd < 0 || size > (uint64_t)INT64_MAX) {
+        if (fd >= 0)
+            close(fd);
+        return RR_ERR_INVAL;
+    }
+    http_request__drop_response(req);
+    req->file_staged = 1;
+    req->file_fd = fd;
+    req->file_size = size;
+    req->status = 200;
+    return content_type ? http_reply_header(req, "Content-Type", content_type) : 0;
+}
+
+int http_request__build_file(struct http_request *req)
+{
+    uint64_t start = 0, len = 0, size = req->file_size;
+    int fd = req->file_fd;
     char cr[96];
     int err = 0;
-    if (fd < 0 || size > (uint64_t)INT64_MAX)
-        return RR_ERR_INVAL;
-    int r = http_range_parse(http_request_header(req, "Range"), size, &start, &len);
+    if (!req->file_staged)
+        return 0;
+    req->file_staged = 0; /* fd is ours now: closed or given to the response below */
+    len = size;
+    const char *range = http_request_header(req, "Range");
+    int r = 0;
+    if (range && http_if_range_matches(http_request_header(req, "If-Range"),
+                                       staged_header(req, "ETag"),
+                                       staged_header(req, "Last-Modified")))
+        r = http_range_parse(range, size, &start, &len);
     if (r == RR_ERR_TOOBIG) {
         close(fd);
         snprintf(cr, sizeof cr, "bytes */%llu", (unsigned long long)size);
@@ -387,9 +492,11 @@ int http_reply_file(struct http_request *req, int fd, uint64_t size, const char 
         if (!resp)
             close(fd);
     }
-    err = stage(req, r == 1 ? 206 : 200, resp, content_type);
-    if (err == 0)
-        err = http_reply_header(req, "Accept-Ranges", "bytes");
+    if (!resp)
+        return RR_ERR_NOMEM;
+    req->resp = resp;
+    req->status = r == 1 ? 206 : 200;
+    err = http_reply_header(req, "Accept-Ranges", "bytes");
     if (err == 0 && r == 1) {
         snprintf(cr, sizeof cr, "bytes %llu-%llu/%llu", (unsigned long long)start,
                  (unsigned long long)(start + len - 1), (unsigned long long)size);

@@ -32,6 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/rr_json.h"
+
 struct http_request;
 struct http_route;
 
@@ -66,6 +68,10 @@ void *http_request_alloc(struct http_request *req, size_t size);
 char *http_request_strdup(struct http_request *req, const char *s);
 
 int http_reply_json(struct http_request *req, unsigned status, json_t *body);
+/* The document written into `j` (base/rr_json.h) as application/json; the writer's sticky
+ * error instead if it has one (RR_ERR_TOOBIG past its cap, RR_ERR_NOMEM, RR_ERR_INVAL). The
+ * bytes are copied: the caller releases `j`. */
+int http_reply_writer(struct http_request *req, unsigned status, const struct rr_json *j);
 /* `code` is a stable snake_case string; `details` an array of {"field","problem"} or NULL. */
 int http_reply_error(struct http_request *req, unsigned status, const char *code,
                      const char *message, json_t *details);
@@ -75,9 +81,32 @@ int http_reply_bytes(struct http_request *req, unsigned status, const void *data
                      const char *content_type);
 /* Serve `size` bytes of `fd` with Range support: 200 (whole), 206 (one satisfiable
  * "bytes=a-b", "a-" or "-n" range) or 416 (unsatisfiable; Content-Range: bytes, star, /SIZE).
- * Multiple or malformed ranges are ignored (whole file), as RFC 9110 allows. */
+ * Multiple or malformed ranges are ignored (whole file), as RFC 9110 allows. If-Range is
+ * honoured: the Range applies only when If-Range is absent or matches the ETag (strong
+ * comparison) or Last-Modified the handler sets on this reply, before or after this call (the
+ * response is built when the handler returns); a reply without a validator sends the whole
+ * file to any If-Range. */
 int http_reply_file(struct http_request *req, int fd, uint64_t size, const char *content_type);
 int http_reply_header(struct http_request *req, const char *name, const char *value);
+
+/* A streamed reply of unknown length (server-sent events). The server calls read() on a pool
+ * thread whenever the socket can take more; it writes at most `max` bytes into buf and returns
+ * how many (> 0), HTTP_STREAM_WAIT when it has nothing to say yet, or HTTP_STREAM_END. On WAIT
+ * the connection is parked (suspended, resumed by the server's timer within ~100 ms, no thread
+ * waits for it); where parking is unavailable the server sleeps HTTP_STREAM_SLICE_MS and sends
+ * `keepalive` (which also finds a gone client); while the server stops, the stream ends.
+ * free_fn(cls) runs once when the response is gone, also when http_reply_stream fails. */
+#define HTTP_STREAM_WAIT 0
+#define HTTP_STREAM_END (-1)
+#define HTTP_STREAM_SLICE_MS 50
+struct http_stream {
+    long (*read)(void *cls, char *buf, size_t max);
+    void (*free_fn)(void *cls);
+    void *cls;
+    const char *keepalive; /* e.g. ":\n" for SSE; NULL = sleep and ask again */
+};
+int http_reply_stream(struct http_request *req, unsigned status, const char *content_type,
+                      const struct http_stream *st);
 /* Seconds sent in Retry-After with 429/503 errors (default 1). */
 void http_reply_retry_after(struct http_request *req, unsigned seconds);
 
@@ -87,6 +116,11 @@ const char *http_code_for_error(int err);
 /* Range header parsing (pure; fuzzed). 0: no usable range (serve all); 1: start and len set;
  * RR_ERR_TOOBIG: unsatisfiable (416). `header` may be NULL. */
 int http_range_parse(const char *header, uint64_t size, uint64_t *start, uint64_t *len);
+
+/* If-Range (RFC 9110 section 13.1.5; pure, fuzzed): 1 when a Range may be honoured: no
+ * If-Range (NULL), an entity tag equal to the strong `etag`, or an HTTP-date identical to
+ * `last_modified`. Weak tags and anything else never match (0). */
+int http_if_range_matches(const char *if_range, const char *etag, const char *last_modified);
 
 /* 1 when s is a client request id we echo: 1..64 chars of [A-Za-z0-9._-]. */
 int http_request_id_ok(const char *s);

@@ -6,7 +6,7 @@
  * segment by segment. Specificity is a bit mask with one bit per literal segment, most
  * significant first, so the route with the earliest literal wins where several match.
  */
-#include "router.h"
+#include "http/router.h"
 
 #include <stdio.h>
 #include <stdlib.h>

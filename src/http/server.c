@@ -12,16 +12,17 @@
  * can refuse %00, %2F and "..". In-flight requests are counted from the first call to the
  * completion callback; http_server_stop() waits for that count to drop to zero.
  *
- * Slow clients: MHD 0.9.75 only has an idle timeout, and header bytes never reach us before the
- * headers are complete. So every connection gets a tracker (MHD_OPTION_NOTIFY_CONNECTION) with
- * its phase (headers / body / handling) and when the phase began; on_request moves it along and
- * counts body bytes. A reaper thread scans the trackers every REAP_INTERVAL_MS and shuts down
- * (shutdown(2), never close: MHD owns the descriptor) a connection still waiting for complete
- * headers header_timeout_s after it was accepted or its previous response finished, or whose
- * body averages less than body_min_rate bytes/s once body_grace_s have passed; MHD then sees
- * EOF and closes it. A tracker leaves the list in the CLOSED notification, which MHD sends
- * before it closes the socket, under the same lock, so the reaper never touches a reused fd.
- * The body rate is also checked as chunks arrive (MHD_NO closes at once).
+ * Connections (conns.c): the server owns the listening socket. A gate thread admits each new
+ * connection against the connection budget (evicting the oldest incomplete one under
+ * pressure), holds it until its first request head is complete and well-formed, and then hands
+ * it to MHD (MHD_add_connection); the same thread enforces the header deadline and the body
+ * rate, and resumes parked streams every tick. Requests after the first on a keep-alive
+ * connection are parsed by MHD alone, so the callbacks here guard what MHD gets wrong: the URI
+ * callback (MHD_OPTION_URI_LOG_CALLBACK, called before MHD splits the query) refuses a query
+ * of more than HTTP__MAX_QUERY_PARAMS parameters, which would exhaust the connection's memory
+ * pool (MHD then hangs), and begin() refuses Content-Length with Transfer-Encoding and any
+ * coding but chunked. The URI callback also allocates the request, so MHD reports every
+ * request it began to on_completed, even one it refused itself.
  */
 #include "http/server.h"
 
@@ -43,6 +44,8 @@
 
 #include "base/rr_error.h"
 #include "base/rr_log.h"
+#include "http/conns.h"
+#include "http/head.h"
 #include "http/metrics.h"
 #include "http/openapi.h"
 #include "http/request_int.h"
@@ -52,26 +55,10 @@
  * 413; beyond it the connection is closed. */
 #define DRAIN_MAX (1u << 20)
 #define N_CLASSES 5
-#define REAP_INTERVAL_MS 100
-
-/* Per-connection slow-client tracker (see the file comment). phase/since/body_bytes are written
- * by the connection's MHD thread and read by the reaper; links and `fd` are guarded by
- * track_mu. */
-enum conn_phase { PHASE_HEADERS, PHASE_BODY, PHASE_HANDLING };
-enum slow_reason { SLOW_NONE, SLOW_HEADERS, SLOW_BODY };
 
 struct parked {
     struct parked *next;
     struct MHD_Connection *conn;
-};
-
-struct conn_track {
-    struct conn_track *prev, *next;
-    MHD_socket fd;
-    atomic_int phase;
-    _Atomic uint64_t since_ms;   /* monotonic start of the current phase */
-    _Atomic uint64_t body_bytes; /* this request's body bytes so far */
-    atomic_int reason;           /* enum slow_reason once we shut it down */
 };
 
 static const double latency_bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -95,18 +82,12 @@ struct http_server {
     struct metrics_gauge *in_flight_gauge;
     atomic_int in_flight;
     atomic_int stopping;
+    atomic_uint_fast64_t access_seq; /* successful requests seen, for access-log sampling */
     char *openapi;
     size_t openapi_len;
     uint16_t port;
-    /* slow clients */
-    pthread_mutex_t track_mu;
-    pthread_cond_t track_cv;
-    struct conn_track *tracks; /* every open connection */
-    int reaper_stop;           /* under track_mu */
-    int reaper_started;
-    pthread_t reaper;
-    struct metrics_counter *slow_closed[2]; /* [SLOW_HEADERS - 1], [SLOW_BODY - 1] */
-    /* parked streaming connections (http__park), resumed by the reaper every tick */
+    struct http_conns *conns; /* gate, admission, deadlines, the timer thread */
+    /* parked streaming connections (http__park), resumed by the timer thread every tick */
     pthread_mutex_t park_mu;
     struct parked *parked; /* under park_mu */
     int parking_closed;    /* under park_mu */
@@ -128,6 +109,7 @@ void http_config_defaults(struct http_config *cfg)
     cfg->body_min_rate = 1024;
     cfg->body_grace_s = 10;
     cfg->drain_timeout_ms = 25000;
+    cfg->access_log_sample = 1;
     cfg->api_title = "RepRight API";
     cfg->api_version = "1";
 }
@@ -237,9 +219,7 @@ static void fill_request_id(struct http_request *req)
         snprintf(req->request_id, sizeof req->request_id, "%s", given);
         return;
     }
-    unsigned char rnd[8];
-    randombytes_buf(rnd, sizeof rnd);
-    sodium_bin2hex(req->request_id, sizeof req->request_id, rnd, sizeof rnd);
+    http__new_request_id(req->request_id);
 }
 
 static void fill_client_ip(struct http_request *req)
@@ -258,106 +238,7 @@ static void fill_client_ip(struct http_request *req)
                   req->client_ip, sizeof req->client_ip);
 }
 
-/* ---- slow clients ---- */
-
-static uint64_t now_ms(void) { return http__now_ns() / 1000000u; }
-
-static struct conn_track *track_of(struct MHD_Connection *conn)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    return ci ? ci->socket_context : NULL;
-}
-
-static void track_phase(struct conn_track *t, enum conn_phase phase)
-{
-    if (!t)
-        return;
-    atomic_store(&t->since_ms, now_ms());
-    atomic_store(&t->body_bytes, 0);
-    atomic_store(&t->phase, (int)phase);
-}
-
-/* Slower than the minimum body rate, once the grace period is over? */
-static int body_too_slow(const struct http_config *cfg, uint64_t bytes, uint64_t elapsed_ms)
-{
-    if (cfg->body_min_rate == 0 || elapsed_ms <= (uint64_t)cfg->body_grace_s * 1000u)
-        return 0;
-    return bytes * 1000u < (uint64_t)cfg->body_min_rate * elapsed_ms;
-}
-
-static void slow_closed(struct http_server *s, struct conn_track *t, enum slow_reason why,
-                        uint64_t elapsed_ms)
-{
-    atomic_store(&t->reason, (int)why);
-    metrics_counter_add(s->slow_closed[why - 1], 1);
-    rr_log(RR_LOG_WARN, "slow client closed",
-           RR_LOG_STR("reason", why == SLOW_HEADERS ? "header_deadline" : "body_rate"),
-           RR_LOG_INT("elapsed_ms", elapsed_ms),
-           RR_LOG_UINT("body_bytes", atomic_load(&t->body_bytes)));
-}
-
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode code)
-{
-    struct http_server *s = cls;
-    struct conn_track *t = *socket_context;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        t = calloc(1, sizeof *t);
-        if (!t || !ci) { /* untracked: only MHD's idle timeout applies to it */
-            free(t);
-            return;
-        }
-        t->fd = ci->connect_fd;
-        track_phase(t, PHASE_HEADERS);
-        pthread_mutex_lock(&s->track_mu);
-        t->next = s->tracks;
-        if (s->tracks)
-            s->tracks->prev = t;
-        s->tracks = t;
-        pthread_mutex_unlock(&s->track_mu);
-        *socket_context = t;
-        return;
-    }
-    if (!t) /* MHD_CONNECTION_NOTIFY_CLOSED of an untracked connection */
-        return;
-    pthread_mutex_lock(&s->track_mu);
-    if (t->prev)
-        t->prev->next = t->next;
-    else
-        s->tracks = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
-    pthread_mutex_unlock(&s->track_mu);
-    *socket_context = NULL;
-    free(t);
-}
-
-/* Shut down connections past a deadline. Called with track_mu held. */
-static void reap(struct http_server *s)
-{
-    uint64_t now = now_ms();
-    uint64_t header_ms = (uint64_t)s->cfg.header_timeout_s * 1000u;
-    for (struct conn_track *t = s->tracks; t; t = t->next) {
-        if (atomic_load(&t->reason) != SLOW_NONE)
-            continue;
-        int phase = atomic_load(&t->phase);
-        uint64_t since = atomic_load(&t->since_ms);
-        uint64_t elapsed = now > since ? now - since : 0;
-        enum slow_reason why = SLOW_NONE;
-        if (phase == PHASE_HEADERS && header_ms > 0 && elapsed > header_ms)
-            why = SLOW_HEADERS;
-        else if (phase == PHASE_BODY && body_too_slow(&s->cfg, atomic_load(&t->body_bytes),
-                                                      elapsed))
-            why = SLOW_BODY;
-        if (why == SLOW_NONE)
-            continue;
-        slow_closed(s, t, why, elapsed); /* counted before the client can see the close */
-        (void)shutdown(t->fd, SHUT_RDWR); /* MHD sees EOF and closes; the fd is still MHD's */
-    }
-}
+/* ---- parked streams ---- */
 
 int http__park(struct http_server *s, struct MHD_Connection *conn)
 {
@@ -367,12 +248,12 @@ int http__park(struct http_server *s, struct MHD_Connection *conn)
     if (!p)
         return RR_ERR_NOMEM;
     int err = 0;
-    /* suspend under park_mu so the reaper cannot resume before the suspend; no MHD callback
+    /* suspend under park_mu so the timer cannot resume before the suspend; no MHD callback
      * takes park_mu, so holding it across the MHD call cannot deadlock */
     pthread_mutex_lock(&s->park_mu);
     if (atomic_load(&s->stopping) || s->parking_closed) {
         err = RR_ERR_BUSY;
-    } else if (!s->reaper_started) {
+    } else if (!http_conns_running(s->conns)) {
         err = RR_ERR_UNSUPPORTED;
     } else {
         p->conn = conn;
@@ -399,31 +280,16 @@ static void unpark_all(struct http_server *s)
     pthread_mutex_unlock(&s->park_mu);
 }
 
-static void *reaper_main(void *arg)
+/* The timer thread's tick (conns.c): resume every parked stream. */
+static void on_tick(void *ctx) { unpark_all(ctx); }
+
+/* No more parking, and nothing left parked (after the timer thread stopped). */
+static void close_parking(struct http_server *s)
 {
-    struct http_server *s = arg;
-    pthread_mutex_lock(&s->track_mu);
-    while (!s->reaper_stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += REAP_INTERVAL_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        (void)pthread_cond_timedwait(&s->track_cv, &s->track_mu, &ts);
-        if (!s->reaper_stop)
-            reap(s);
-        pthread_mutex_unlock(&s->track_mu); /* MHD calls are made without track_mu */
-        unpark_all(s);
-        pthread_mutex_lock(&s->track_mu);
-    }
-    pthread_mutex_unlock(&s->track_mu);
     pthread_mutex_lock(&s->park_mu);
-    s->parking_closed = 1; /* nobody resumes after this */
+    s->parking_closed = 1;
     pthread_mutex_unlock(&s->park_mu);
     unpark_all(s);
-    return NULL;
 }
 
 /* ---- request phases ---- */
@@ -438,8 +304,69 @@ static void reply_too_big(struct http_request *req, uint64_t limit)
     http_reply_error(req, 413, "too_large", msg, NULL);
 }
 
+/* ---- framing of requests the gate did not see (keep-alive) ---- */
+
+struct framing {
+    unsigned te, cl, host, bad_cl, bad_name;
+};
+
+static const char FRAMING_TE[] = "unsupported_transfer_encoding";
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    struct framing *f = cls;
+    uint64_t ignored;
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+        f->te++;
+    if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+        f->host++;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        f->cl++;
+        f->bad_cl += !parse_content_length(value, &ignored);
+    }
+    for (const char *k = key; *k; k++) /* a field name is a token: "X-A :" is not one */
+        f->bad_name += *k <= ' ' || *k >= 0x7f;
+    return MHD_YES;
+}
+
+/* The error code for a framing the gate would refuse (head.c's codes), or NULL. */
+static const char *framing_problem(const struct framing *f, const char *te, const char *version)
+{
+    int http10 = version && strcmp(version, "HTTP/1.0") == 0;
+    if (f->bad_name)
+        return "bad_header";
+    if (f->cl > 1 || f->bad_cl)
+        return "bad_content_length";
+    if (f->te && (f->cl || f->te > 1 || http10))
+        return "ambiguous_framing";
+    if (te && strcasecmp(te, "chunked") != 0)
+        return FRAMING_TE;
+    if (!http10 && f->host != 1)
+        return "bad_host";
+    return NULL;
+}
+
+static const char *framing_message(const char *code)
+{
+    static const struct {
+        const char *code, *message;
+    } messages[] = {
+        {"bad_header", "malformed header field"},
+        {"bad_content_length", "Content-Length must be one decimal number"},
+        {"ambiguous_framing", "a request may not have both Content-Length and Transfer-Encoding"},
+        {FRAMING_TE, "the only transfer coding accepted is chunked"},
+        {"bad_host", "an HTTP/1.1 request needs exactly one Host header"},
+    };
+    for (size_t i = 0; i < sizeof messages / sizeof messages[0]; i++)
+        if (strcmp(messages[i].code, code) == 0)
+            return messages[i].message;
+    return "malformed request";
+}
+
 static void begin(struct http_server *s, struct http_request *req, const char *url,
-                  const char *method)
+                  const char *method, const char *version)
 {
     struct header_sum hs = {strlen(method) + strlen(url) + 12};
     req->server = s;
@@ -457,6 +384,27 @@ static void begin(struct http_server *s, struct http_request *req, const char *u
     MHD_get_connection_values(req->conn, MHD_HEADER_KIND, sum_header, &hs);
     if (hs.total > s->cfg.header_limit) {
         http_reply_error(req, 431, "headers_too_large", "request headers exceed the limit", NULL);
+        return;
+    }
+    if (req->query_overflow) {
+        char msg[80];
+        snprintf(msg, sizeof msg, "the query has more than %d parameters",
+                 HTTP__MAX_QUERY_PARAMS);
+        http_reply_error(req, 414, "too_many_query_params", msg, NULL);
+        return;
+    }
+    /* The gate checked the first request's framing; MHD alone parses later ones (keep-alive),
+     * and it reads a body by Transfer-Encoding even with a Content-Length (a proxy in front
+     * may have framed it the other way: request smuggling), takes the first of two lengths,
+     * and waits forever for a body in a coding it does not know. The same rules as the gate
+     * (head.c) are applied to what MHD parsed; answered now, the body is never read and MHD
+     * closes the connection. */
+    struct framing fr = {0};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_framing, &fr);
+    const char *te = http_request_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *why = framing_problem(&fr, te, version);
+    if (why) {
+        http_reply_error(req, why == FRAMING_TE ? 501 : 400, why, framing_message(why), NULL);
         return;
     }
 
@@ -544,16 +492,8 @@ static enum MHD_Result on_body(struct http_server *s, struct http_request *req, 
                                size_t n)
 {
     req->body_bytes += n;
-    struct conn_track *t = track_of(req->conn);
-    if (t) {
-        uint64_t bytes = atomic_fetch_add(&t->body_bytes, n) + n;
-        uint64_t now = now_ms(), since = atomic_load(&t->since_ms);
-        uint64_t elapsed = now > since ? now - since : 0;
-        if (atomic_load(&t->reason) == SLOW_NONE && body_too_slow(&s->cfg, bytes, elapsed)) {
-            slow_closed(s, t, SLOW_BODY, elapsed);
-            return MHD_NO;
-        }
-    }
+    if (http_conns__body(s->conns, req->conn, n))
+        return MHD_NO; /* slower than body_min_rate: counted and logged */
     if (req->body_err == 0) {
         if (req->body_state == BODY_JSON) {
             if (req->json_len + n > s->cfg.json_limit) {
@@ -656,7 +596,7 @@ static void finish(struct http_server *s, struct http_request *req)
         http_request__drop_response(req);
         req->n_headers = 0;
         http_reply_errcode(req, rc, NULL);
-    } else if (!req->resp) {
+    } else if (!http_request__has_response(req)) {
         http_reply_errcode(req, RR_ERR_INTERNAL, NULL);
         rr_log(RR_LOG_ERROR, "handler returned without a response",
                RR_LOG_REQUEST_ID(req->request_id), RR_LOG_STR("route", rt->name));
@@ -666,6 +606,8 @@ static void finish(struct http_server *s, struct http_request *req)
 static enum MHD_Result queue(struct http_server *s, struct http_request *req)
 {
     enum MHD_Result ret;
+    if (http_request__build_file(req) < 0)
+        http_request__drop_response(req);
     if (!req->resp) {
         /* staging the error itself failed (out of memory): a bare 500 */
         req->resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
@@ -689,25 +631,52 @@ static enum MHD_Result queue(struct http_server *s, struct http_request *req)
     return ret;
 }
 
+/* MHD_OPTION_URI_LOG_CALLBACK: the request line is in, MHD has found the '?' but not yet
+ * split the query into its memory pool. A query of more than HTTP__MAX_QUERY_PARAMS
+ * parameters is cut off here (MHD then parses an empty one) and refused in begin(). The
+ * request is allocated here; MHD hands it to on_request and on_completed as *con_cls. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    struct http_request *req = calloc(1, sizeof *req);
+    if (!req)
+        return NULL; /* on_request allocates it then */
+    const char *q = strchr(uri, '?');
+    if (q) {
+        unsigned params = 1;
+        for (const char *p = q + 1; *p && params <= HTTP__MAX_QUERY_PARAMS; p++)
+            params += *p == '&';
+        if (params > HTTP__MAX_QUERY_PARAMS) {
+            /* The one write into MHD's buffer: `uri` is its read buffer, const only in the
+             * callback's type, and 0.9.75 parses the query from the byte after '?' once this
+             * returns (connection.c, parse_initial_message_line). */
+            char *args = (char *)(uintptr_t)(q + 1);
+            args[0] = '\0';
+            req->query_overflow = 1;
+        }
+    }
+    return req;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
 {
-    (void)version;
     struct http_server *s = cls;
     struct http_request *req = *con_cls;
-    if (!req) {
-        req = calloc(1, sizeof *req);
-        if (!req)
+    if (!req || !req->begun) {
+        if (!req && !(req = calloc(1, sizeof *req)))
             return MHD_NO;
         *con_cls = req;
+        req->begun = 1;
         atomic_fetch_add(&s->in_flight, 1);
         metrics_gauge_add(s->in_flight_gauge, 1);
         req->t_start_ns = http__now_ns();
         req->conn = conn;
-        begin(s, req, url, method);
-        track_phase(track_of(conn), req->resp ? PHASE_HANDLING : PHASE_BODY);
+        begin(s, req, url, method, version);
+        http_conns__phase(conn, req->resp ? HTTP_CONN_HANDLING : HTTP_CONN_BODY);
         return req->resp ? queue(s, req) : MHD_YES;
     }
     if (req->queued)
@@ -717,17 +686,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return on_body(s, req, upload_data, n);
     }
-    track_phase(track_of(conn), PHASE_HANDLING);
+    http_conns__phase(conn, HTTP_CONN_HANDLING);
     finish(s, req);
     return queue(s, req);
 }
 
-static const char *termination_name(enum MHD_RequestTerminationCode toe, int slow)
+static const char *termination_name(enum MHD_RequestTerminationCode toe, int closed)
 {
-    if (slow == SLOW_HEADERS)
+    switch (closed) {
+    case HTTP_CONN_HEADER_DEADLINE:
         return "header_deadline";
-    if (slow == SLOW_BODY)
+    case HTTP_CONN_BODY_RATE:
         return "body_rate";
+    case HTTP_CONN_EVICTED:
+        return "evicted";
+    default:
+        break;
+    }
     switch (toe) {
     case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
         return "timeout";
@@ -740,28 +715,20 @@ static const char *termination_name(enum MHD_RequestTerminationCode toe, int slo
     }
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+/* The access-log line of a request: every one that failed or was cut off; of the others one in
+ * cfg.access_log_sample (0: none), marked "sampled":N so counts can be scaled back. */
+static void access_log(struct http_server *s, const struct http_request *req, double secs,
+                       enum MHD_RequestTerminationCode toe, int closed)
 {
-    struct http_server *s = cls;
-    struct http_request *req = *con_cls;
-    struct conn_track *t = track_of(conn);
-    int slow = t ? atomic_load(&t->reason) : SLOW_NONE;
-    /* a keep-alive connection now waits for its next request: the header deadline restarts */
-    track_phase(t, PHASE_HEADERS);
-    if (!req)
-        return;
-    *con_cls = NULL;
-    double secs = (double)(http__now_ns() - req->t_start_ns) / 1e9;
+    unsigned every = s->cfg.access_log_sample;
+    int routine = req->status > 0 && req->status < 400 && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+    if (routine && every != 1) {
+        if (every == 0 || atomic_fetch_add(&s->access_seq, 1) % every != 0)
+            return;
+    }
     const struct http_route *rt = req->match.route;
-    struct route_stats *st = &s->stats[rt ? req->match.route_index : s->n_routes];
-    unsigned cls_i = req->status / 100;
-    if (cls_i >= 1 && cls_i <= N_CLASSES)
-        metrics_counter_add(st->by_class[cls_i - 1], 1);
-    metrics_histogram_observe(st->latency, secs);
-
     /* the access line: never the query string (it may carry secrets), never bodies */
-    const struct rr_log_field f[] = {
+    struct rr_log_field f[] = {
         RR_LOG_REQUEST_ID(req->request_id),
         RR_LOG_STR("method", req->method ? req->method : "?"),
         RR_LOG_STR("path", req->path ? req->path : "?"),
@@ -770,44 +737,94 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         RR_LOG_REAL("ms", secs * 1000.0),
         RR_LOG_STR("ip", req->client_ip),
         RR_LOG_UINT("bytes_in", req->body_bytes),
-        RR_LOG_STR("termination", termination_name(toe, slow)), /* only when not completed */
+        RR_LOG_STR("termination", termination_name(toe, closed)), /* only when not completed */
     };
-    size_t n_fields = sizeof f / sizeof f[0] - (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    size_t n_fields = sizeof f / sizeof f[0];
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+        n_fields--;
+        if (routine && every > 1)
+            f[n_fields++] = RR_LOG_UINT("sampled", every);
+    }
     rr_log_write(req->status >= 500 || req->status == 0 ? RR_LOG_WARN : RR_LOG_INFO, "request", f,
                  n_fields);
+}
 
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct http_server *s = cls;
+    struct http_request *req = *con_cls;
+    int closed = http_conns__closed_why(conn);
+    /* a keep-alive connection now waits for its next request: the header deadline restarts */
+    http_conns__phase(conn, HTTP_CONN_HEADERS);
+    if (!req)
+        return;
+    *con_cls = NULL;
+    if (!req->begun) {
+        /* MHD dropped the request before its headers were complete: refused it itself (a
+         * malformed keep-alive request; its own HTML answer), or the connection closed */
+        if (toe == MHD_REQUEST_TERMINATED_WITH_ERROR && closed == HTTP_CONN_OPEN)
+            rr_log_msg(RR_LOG_INFO, "request refused by libmicrohttpd");
+        http_request__release(req);
+        free(req);
+        return;
+    }
+    double secs = (double)(http__now_ns() - req->t_start_ns) / 1e9;
+    const struct http_route *rt = req->match.route;
+    struct route_stats *st = &s->stats[rt ? req->match.route_index : s->n_routes];
+    unsigned cls_i = req->status / 100;
+    if (cls_i >= 1 && cls_i <= N_CLASSES)
+        metrics_counter_add(st->by_class[cls_i - 1], 1);
+    metrics_histogram_observe(st->latency, secs);
+
+    access_log(s, req, secs, toe, closed);
     http_request__release(req);
     free(req);
     metrics_gauge_add(s->in_flight_gauge, -1);
     atomic_fetch_sub(&s->in_flight, 1);
 }
 
-/* ---- lifecycle ---- */
-
-static void reaper_stop(struct http_server *s)
+/* A request head the gate answered itself (conns.c): metrics and access log as "unmatched".
+ * Only printable ASCII of the method and the path (no query) is logged. */
+static void on_gate_answer(void *ctx, const struct http_gate_answer *a)
 {
-    if (!s->reaper_started)
-        return;
-    pthread_mutex_lock(&s->track_mu);
-    s->reaper_stop = 1;
-    pthread_cond_signal(&s->track_cv);
-    pthread_mutex_unlock(&s->track_mu);
-    pthread_join(s->reaper, NULL);
-    s->reaper_started = 0;
+    struct http_server *s = ctx;
+    char method[HTTP_HEAD_MAX_METHOD + 1] = "?", path[257] = "?";
+    if (a->method && a->method_len < sizeof method) {
+        memcpy(method, a->method, a->method_len);
+        method[a->method_len] = '\0';
+    }
+    if (a->target) {
+        size_t n = 0;
+        while (n < a->target_len && n < sizeof path - 1 && a->target[n] != '?' &&
+               a->target[n] > 0x20 && a->target[n] < 0x7f)
+            n++;
+        if (n == a->target_len || a->target[n] == '?' || n == sizeof path - 1) {
+            memcpy(path, a->target, n);
+            path[n] = '\0';
+        }
+    }
+    struct route_stats *st = &s->stats[s->n_routes];
+    metrics_counter_add(st->by_class[a->status / 100 - 1], 1);
+    metrics_histogram_observe(st->latency, a->ms / 1000.0);
+    rr_log(a->status >= 500 ? RR_LOG_WARN : RR_LOG_INFO, "request", RR_LOG_REQUEST_ID(a->request_id),
+           RR_LOG_STR("method", method), RR_LOG_STR("path", path), RR_LOG_STR("route", "unmatched"),
+           RR_LOG_INT("status", a->status), RR_LOG_REAL("ms", a->ms), RR_LOG_STR("ip", a->ip),
+           RR_LOG_INT("bytes_in", 0), RR_LOG_STR("termination", "bad_head"),
+           RR_LOG_STR("code", a->code));
 }
+
+/* ---- lifecycle ---- */
 
 static void server_free(struct http_server *s)
 {
     if (!s)
         return;
-    reaper_stop(s);
-    while (s->tracks) { /* MHD closed every connection; anything left was never notified */
-        struct conn_track *t = s->tracks;
-        s->tracks = t->next;
-        free(t);
-    }
-    pthread_mutex_destroy(&s->track_mu);
-    pthread_cond_destroy(&s->track_cv);
+    http_conns_stop(s->conns);
+    close_parking(s);
+    if (s->daemon)
+        MHD_stop_daemon(s->daemon);
+    http_conns_free(s->conns);
     pthread_mutex_destroy(&s->park_mu);
     router_free(s->router);
     metrics_free(s->metrics);
@@ -827,16 +844,6 @@ static int make_stats(struct http_server *s)
                                        "requests being handled now", NULL);
     if (!s->in_flight_gauge)
         return RR_ERR_NOMEM;
-    static const char *const reasons[2] = {"header_deadline", "body_rate"};
-    for (unsigned r = 0; r < 2; r++) {
-        char labels[64];
-        if (!metrics_labels(labels, sizeof labels, "reason", reasons[r], (const char *)NULL))
-            return RR_ERR_INVAL;
-        s->slow_closed[r] = metrics_counter(s->metrics, "http_slow_clients_closed_total",
-                                            "connections closed for missing a deadline", labels);
-        if (!s->slow_closed[r])
-            return RR_ERR_NOMEM;
-    }
     for (size_t i = 0; i <= s->n_routes; i++) {
         const char *name = i < s->n_routes ? s->routes[i].name : "unmatched";
         const char *method = i < s->n_routes ? http_method_name(s->routes[i].method) : "";
@@ -868,12 +875,8 @@ int http_server_start(const struct http_config *cfg, const struct http_route *ro
 {
     int err = 0;
     struct http_server *s = NULL;
-    union {
-        struct sockaddr_in v4;
-        struct sockaddr_in6 v6;
-    } addr;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET;
     *out = NULL;
     if (msg_len)
         msg[0] = '\0';
@@ -891,8 +894,6 @@ int http_server_start(const struct http_config *cfg, const struct http_route *ro
     s = calloc(1, sizeof *s);
     if (!s)
         return RR_ERR_NOMEM;
-    pthread_mutex_init(&s->track_mu, NULL);
-    pthread_cond_init(&s->track_cv, NULL);
     pthread_mutex_init(&s->park_mu, NULL);
     s->cfg = *cfg;
     s->app = app;
@@ -925,50 +926,40 @@ int http_server_start(const struct http_config *cfg, const struct http_route *ro
     }
     s->openapi_len = strlen(s->openapi);
 
-    memset(&addr, 0, sizeof addr);
-    if (inet_pton(AF_INET, s->bind_addr, &addr.v4.sin_addr) == 1) {
-        addr.v4.sin_family = AF_INET;
-        addr.v4.sin_port = htons(cfg->port);
-    } else if (inet_pton(AF_INET6, s->bind_addr, &addr.v6.sin6_addr) == 1) {
-        addr.v6.sin6_family = AF_INET6;
-        addr.v6.sin6_port = htons(cfg->port);
-        flags |= MHD_USE_IPv6;
-    } else {
-        snprintf(msg, msg_len, "bind address is not an IP literal: %s", s->bind_addr);
-        err = RR_ERR_INVAL;
+    /* the connection table: a reserve of an eighth for requests past their head */
+    struct http_conns_config cc = {cfg->max_connections, cfg->max_connections / 8,
+                                   cfg->max_per_ip,      cfg->header_timeout_s,
+                                   cfg->idle_timeout_s,  cfg->body_min_rate,
+                                   cfg->body_grace_s,    cfg->header_limit};
+    struct http_conns_hooks hooks = {s, on_tick, on_gate_answer};
+    err = http_conns_new(&cc, s->metrics, &hooks, &s->conns);
+    if (err == 0)
+        err = http_conns_listen(s->conns, s->bind_addr, cfg->port, &s->port, msg, msg_len);
+    if (err < 0) {
+        if (err == RR_ERR_INVAL && !msg[0])
+            snprintf(msg, msg_len, "invalid connection settings");
         goto out;
     }
-    /* the timer thread (slow-client deadlines, resuming parked streams), before any request */
-    if (pthread_create(&s->reaper, NULL, reaper_main, s) == 0)
-        s->reaper_started = 1;
-    else
-        rr_log_msg(RR_LOG_ERROR, "cannot start the server's timer thread: no header deadline "
-                               "or parked streams; the idle timeout and the body-rate check on "
-                               "arriving chunks still apply");
     /* MHD's pool holds the read buffer, the parsed headers and the reply headers: room for
      * twice the header limit keeps our own (JSON) 431 in charge for most oversize requests. */
     size_t pool = cfg->header_limit * 2 + 8192;
     s->daemon = MHD_start_daemon(
-        flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
-        s, MHD_OPTION_SOCK_ADDR,
-        (const struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
-        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        cfg->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
+        MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+        http_conns_mhd_limit(s->conns), MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK,
-        no_unescape, NULL, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, http_conns__notify, s->conns, MHD_OPTION_URI_LOG_CALLBACK,
+        on_uri, s, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_END);
     if (!s->daemon) {
-        snprintf(msg, msg_len, "cannot listen on %s:%u", s->bind_addr, (unsigned)cfg->port);
+        snprintf(msg, msg_len, "cannot start libmicrohttpd");
         err = RR_ERR_IO;
         goto out;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_LISTEN_FD);
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    if (di && getsockname(di->listen_fd, (struct sockaddr *)&ss, &sl) == 0)
-        s->port = ntohs(ss.ss_family == AF_INET6
-                            ? ((struct sockaddr_in6 *)(void *)&ss)->sin6_port
-                            : ((struct sockaddr_in *)(void *)&ss)->sin_port);
+    if (http_conns_start(s->conns, s->daemon) < 0) {
+        snprintf(msg, msg_len, "cannot start the connection gate thread");
+        err = RR_ERR_IO;
+        goto out;
+    }
     rr_log(RR_LOG_INFO, "http server listening", RR_LOG_STR("addr", s->bind_addr),
            RR_LOG_INT("port", s->port), RR_LOG_UINT("routes", s->n_routes));
     *out = s;
@@ -991,7 +982,7 @@ int http_server_stop(struct http_server *s)
     if (!s)
         return 0;
     atomic_store(&s->stopping, 1);
-    MHD_socket lfd = MHD_quiesce_daemon(s->daemon);
+    http_conns_quiesce(s->conns); /* no new connections; those still in the gate closed */
     uint64_t deadline = http__now_ns() + (uint64_t)s->cfg.drain_timeout_ms * 1000000u;
     while (atomic_load(&s->in_flight) > 0 && http__now_ns() < deadline) {
         struct timespec ts = {0, 5 * 1000 * 1000};
@@ -1003,10 +994,10 @@ int http_server_stop(struct http_server *s)
         rr_log(RR_LOG_WARN, "http drain timeout; cutting requests off",
                RR_LOG_INT("in_flight", left));
     }
-    reaper_stop(s); /* resumes anything still parked; parking is refused from here */
+    http_conns_stop(s->conns); /* the timer thread: no more ticks */
+    close_parking(s);          /* resumes anything still parked; parking is refused from here */
     MHD_stop_daemon(s->daemon);
-    if (lfd != MHD_INVALID_SOCKET)
-        close(lfd);
+    s->daemon = NULL;
     rr_log_msg(RR_LOG_INFO, "http server stopped");
     server_free(s);
     return err;

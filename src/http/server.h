@@ -15,14 +15,21 @@
  * A Content-Length already over the limit is answered at once (413) without reading the body.
  * Handlers run on MHD's pool threads; a slow handler holds one of `threads` workers.
  *
- * http_server_stop() is graceful: stop accepting (MHD_quiesce_daemon), let in-flight requests
- * finish (responses then carry Connection: close) for up to drain_timeout_ms, then stop MHD.
+ * Connections (docs/internals/http.md): the server owns the listening socket; a gate admits
+ * each connection and hands it to MHD once its first request head is complete and well-formed
+ * (a malformed or ambiguous head is answered with the JSON error and a close: 400, 414, 431,
+ * 501 or 505). max_connections is a budget with a reserve (an eighth) for requests past their
+ * head: when incomplete connections fill the rest, or the table is full, the oldest incomplete
+ * one is closed for a newcomer; when all are busy, the newcomer gets 503. max_per_ip caps a
+ * source (an IPv4 address or an IPv6 /64): 429. A query of more than 64 parameters is 414.
+ * http_server_stop() is graceful: stop accepting, let in-flight requests finish (responses then
+ * carry Connection: close) for up to drain_timeout_ms, then stop MHD.
  * Slow clients: idle_timeout_s closes a connection that sends or reads nothing for that long;
  * header_timeout_s closes one whose request headers are not complete that long after it was
- * accepted or its previous response was sent (so it also bounds idle keep-alive); a request body
- * averaging less than body_min_rate bytes/s after body_grace_s is cut off; connection caps total
- * and per IP refuse the extra connections at accept (closed unanswered). Closes for a deadline
- * count in http_slow_clients_closed_total{reason} and are logged ("slow client closed").
+ * accepted or its previous response was sent (so it also bounds idle keep-alive), down to a
+ * tenth of it (at least 1 s) as the table fills from half to full; a request body averaging
+ * less than body_min_rate bytes/s after body_grace_s is cut off. Closes for a deadline count in
+ * http_slow_clients_closed_total{reason} and are logged ("slow client closed").
  *
  * Ownership: the server copies the config (and bind address) and the route array; route
  * patterns/names/schemas and `app` must outlive it. The server owns its metrics registry
@@ -39,8 +46,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "request.h"
-#include "router.h"
+#include "http/request.h"
+#include "http/router.h"
 
 struct metrics;
 
@@ -48,17 +55,21 @@ struct http_config {
     const char *bind_addr;      /* "127.0.0.1"; IPv6 literals allowed */
     uint16_t port;              /* 8080; 0 = pick a free port */
     unsigned threads;           /* 4 worker threads (MHD thread pool, epoll each) */
-    unsigned max_connections;   /* 512 total */
-    unsigned max_per_ip;        /* 32 per client address (0 = no cap) */
+    unsigned max_connections;   /* 512 total, an eighth kept for requests past their head */
+    unsigned max_per_ip;        /* 32 per IPv4 address or IPv6 /64 (0 = no cap) */
     size_t header_limit;        /* 16 KiB of request line + headers -> 431 above */
     size_t json_limit;          /* 1 MiB JSON body -> 413 above */
     uint64_t upload_limit;      /* 512 MiB stream body -> 413 above */
     unsigned idle_timeout_s;    /* 30 s without traffic closes a connection */
     unsigned header_timeout_s;  /* 10 s from accept / the previous response to complete headers
-                                 * (also the idle keep-alive limit); 0 = none */
+                                 * (also the idle keep-alive limit), shorter when the table is
+                                 * over half full; 0 = none */
     unsigned body_min_rate;     /* 1024 bytes/s average body rate, checked after ... (0 = none) */
     unsigned body_grace_s;      /* ... 10 s of body */
     unsigned drain_timeout_ms;  /* 25 s for in-flight requests at stop */
+    unsigned access_log_sample; /* 1: an access-log line per request; N: one per N requests that
+                                 * completed with a status below 400 (the others always; lines
+                                 * then carry "sampled":N); 0: none for those */
     int no_builtin_routes;      /* 1: do not add /healthz, /metrics, /openapi.json */
     const char *api_title;      /* OpenAPI info */
     const char *api_version;

@@ -1,13 +1,14 @@
 /*
  * validate.c - check a JSON object against a field table, collecting every problem.
  */
-#include "validate.h"
+#include "http/validate.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/rr_error.h"
+#include "http/request.h"
 
 #define MAX_DEPTH 8
 
@@ -256,4 +257,42 @@ out:
     json_decref(props);
     json_decref(req);
     return out;
+}
+
+/* ---- list query parameters ---- */
+
+int validate_reply_param(struct http_request *req, const char *field, const char *problem)
+{
+    json_t *d = json_pack("[{s:s, s:s}]", "field", field, "problem", problem);
+    http_reply_error(req, 422, "validation_failed", "invalid request parameters", d);
+    return 1;
+}
+
+int validate_query_limit(struct http_request *req, int def, int max, int *limit)
+{
+    const char *v = http_request_query(req, "limit");
+    *limit = def;
+    if (!v)
+        return 0;
+    long n = 0;
+    size_t len = 0;
+    for (; v[len] >= '0' && v[len] <= '9' && len < 9; len++)
+        n = n * 10 + (v[len] - '0');
+    if (len == 0 || v[len] != '\0' || n < 1 || n > max) {
+        char problem[64];
+        snprintf(problem, sizeof problem, "must be an integer from 1 to %d", max);
+        return validate_reply_param(req, "limit", problem);
+    }
+    *limit = (int)n;
+    return 0;
+}
+
+int validate_query_cursor(struct http_request *req, size_t max_len, const char **cursor)
+{
+    *cursor = http_request_query(req, "cursor");
+    if (*cursor && (!(*cursor)[0] || strlen(*cursor) > max_len)) {
+        *cursor = NULL;
+        return validate_reply_param(req, "cursor", VALIDATE_BAD_CURSOR);
+    }
+    return 0;
 }

@@ -14,9 +14,16 @@
  * Result: 0 (valid), RR_ERR_INVAL (the body is not an object, or it has unknown fields: the
  * server answers 400 code "unknown_field"/"invalid_request"), RR_ERR_CORRUPT (known fields with
  * bad values only: 422 "validation_failed"), RR_ERR_NOMEM.
+ * Query parameters of list endpoints get ONE error shape, whichever list: 422
+ * "validation_failed", message "invalid request parameters", details [{"field","problem"}]:
+ * validate_query_limit() (an optional "limit" of 1..max, else "must be an integer from 1 to
+ * MAX"), validate_query_cursor() (an optional "cursor" of at most max_len bytes, else
+ * VALIDATE_BAD_CURSOR) and validate_reply_param() for the rest (a cursor the store refuses:
+ * validate_reply_param(req, "cursor", VALIDATE_BAD_CURSOR)). They return 0 (value set; the
+ * default or NULL when absent) or 1 once the 422 is staged (the handler then returns 0).
  * Ownership: schemas are static tables owned by the caller; *details is a new reference the
  * caller owns (NULL when valid).
- * Thread-safety: pure; schemas are read-only.
+ * Thread-safety: pure; schemas are read-only; the query helpers touch only their request.
  */
 #ifndef RR_HTTP_VALIDATE_H
 #define RR_HTTP_VALIDATE_H
@@ -64,5 +71,13 @@ int validate_json(const struct validate_schema *schema, const json_t *body, json
 
 /* JSON Schema (draft 2020-12, as OpenAPI 3.1 uses it) for a schema table; new reference. */
 json_t *validate_to_json_schema(const struct validate_schema *schema);
+
+struct http_request;
+
+#define VALIDATE_BAD_CURSOR "malformed cursor"
+
+int validate_query_limit(struct http_request *req, int def, int max, int *limit);
+int validate_query_cursor(struct http_request *req, size_t max_len, const char **cursor);
+int validate_reply_param(struct http_request *req, const char *field, const char *problem);
 
 #endif

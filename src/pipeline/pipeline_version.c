@@ -1,5 +1,5 @@
 /* pipeline_version.c - the product version string (see pipeline_version.h). */
-#include "pipeline_version.h"
+#include "pipeline/pipeline_version.h"
 
 const char *pipeline_version(void)
 {

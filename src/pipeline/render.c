@@ -5,11 +5,11 @@
  * not be judged, white between reps. The top bar shows the exercise and the rep counter; after
  * a rep ends its verdict and first cue stay on screen for CUE_SECONDS.
  */
-#include "render.h"
+#include "pipeline/render.h"
 
-#include "../base/rr_error.h"
-#include "../video/draw.h"
-#include "../video/encode.h"
+#include "base/rr_error.h"
+#include "video/draw.h"
+#include "video/encode.h"
 
 #include <math.h>
 #include <stdio.h>

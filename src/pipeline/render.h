@@ -6,7 +6,7 @@
 #ifndef RR_PIPELINE_RENDER_H
 #define RR_PIPELINE_RENDER_H
 
-#include "analyze.h"
+#include "pipeline/analyze.h"
 
 int render_pass(const char *video_path, const struct pipeline_opts *o,
                 struct pipeline_result *res, char *msg, size_t msg_len);

@@ -1,6 +1,6 @@
 /* anchors.c - SSD anchors exactly as MediaPipe's SsdAnchorsCalculator (see anchors.h). */
-#include "anchors.h"
-#include "../base/rr_error.h"
+#include "pose/anchors.h"
+#include "base/rr_error.h"
 
 #include <math.h>
 #include <stddef.h>

@@ -14,16 +14,16 @@
  * Everything a frame needs (nets, tensors, anchors, detection scratch, filters) lives in the
  * session and is allocated by pose_session_new(); pose_session_run() does not allocate.
  */
-#include "blazepose.h"
+#include "pose/blazepose.h"
 
-#include "../base/rr_error.h"
-#include "anchors.h"
-#include "crop.h"
-#include "detection.h"
-#include "filter.h"
-#include "landmarks_post.h"
-#include "model.h"
-#include "roi.h"
+#include "base/rr_error.h"
+#include "pose/anchors.h"
+#include "pose/crop.h"
+#include "pose/detection.h"
+#include "pose/filter.h"
+#include "pose/landmarks_post.h"
+#include "pose/model.h"
+#include "pose/roi.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -20,9 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../base/rr_image.h"
-#include "../base/rr_landmarks.h"
-#include "net.h"
+#include "base/rr_image.h"
+#include "base/rr_landmarks.h"
+#include "pose/net.h"
 
 enum pose_model_kind { POSE_MODEL_LITE = 0, POSE_MODEL_FULL = 1, POSE_MODEL_HEAVY = 2 };
 

@@ -7,8 +7,8 @@
  * the result to uint8. The converter then maps uint8 to float with convertTo(scale, offset).
  * The rect is a parallelogram, so the map is affine: we step it incrementally, no trig per pixel.
  */
-#include "crop.h"
-#include "../base/rr_error.h"
+#include "pose/crop.h"
+#include "base/rr_error.h"
 
 #include <math.h>
 #include <stdint.h>

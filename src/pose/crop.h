@@ -11,7 +11,7 @@
 #ifndef RR_POSE_CROP_H
 #define RR_POSE_CROP_H
 
-#include "../base/rr_image.h"
+#include "base/rr_image.h"
 
 #include <stddef.h>
 #include <stdint.h>

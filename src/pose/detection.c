@@ -1,5 +1,5 @@
 /* detection.c - detector decoding, weighted NMS and letterbox removal (see detection.h). */
-#include "detection.h"
+#include "pose/detection.h"
 
 #include <math.h>
 #include <stddef.h>

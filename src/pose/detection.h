@@ -8,7 +8,7 @@
 #ifndef RR_POSE_DETECTION_H
 #define RR_POSE_DETECTION_H
 
-#include "anchors.h"
+#include "pose/anchors.h"
 
 #define DETECTION_MAX_KEYPOINTS 4
 

@@ -1,5 +1,5 @@
 /* filter.c - one-euro and low-pass landmark smoothing as MediaPipe does it (see filter.h). */
-#include "filter.h"
+#include "pose/filter.h"
 
 #include <math.h>
 #include <string.h>

@@ -6,11 +6,11 @@
  * field `id` has its offset at vtable + 4 + 2*id (0 = absent). A uoffset at position p points to
  * p + value (always forward). A vector is a uint32 count followed by the elements.
  */
-#include "flatbuf.h"
+#include "pose/flatbuf.h"
 
 #include <assert.h>
 
-#include "../base/rr_error.h"
+#include "base/rr_error.h"
 
 /* Is [pos, pos+n) inside the buffer? Written to avoid overflow. */
 static int in_bounds(const struct flatbuf *fb, size_t pos, size_t n)

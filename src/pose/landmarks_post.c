@@ -1,5 +1,5 @@
 /* landmarks_post.c - landmark tensor decoding, heatmap refinement, projection (see header). */
-#include "landmarks_post.h"
+#include "pose/landmarks_post.h"
 
 #include <math.h>
 #include <stddef.h>

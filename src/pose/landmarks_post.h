@@ -9,8 +9,8 @@
 #ifndef RR_POSE_LANDMARKS_POST_H
 #define RR_POSE_LANDMARKS_POST_H
 
-#include "detection.h"
-#include "roi.h"
+#include "pose/detection.h"
+#include "pose/roi.h"
 
 #define LMPOST_NUM 39     /* landmarks the model outputs (33 pose + 2 aux + 4 unused) */
 #define LMPOST_AUX0 33    /* ROI centre (mid-hip) */

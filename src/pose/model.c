@@ -27,7 +27,7 @@
  *     CONCAT sums, DEPTH_TO_SPACE, PAD, equal counts for RESHAPE), with strides, dilations,
  *     pool sizes and blocks in [1, MODEL__MAX_PARAM].
  */
-#include "model.h"
+#include "pose/model.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -36,8 +36,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../base/rr_error.h"
-#include "flatbuf.h"
+#include "base/rr_error.h"
+#include "pose/flatbuf.h"
 
 /* Bound on strides, dilations, pool windows and block sizes, and on a conv/pool window's
  * effective extent, so that backends' index arithmetic stays far from int overflow. */

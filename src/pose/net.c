@@ -1,7 +1,7 @@
 /* net.c - dispatch from the public net API to a backend's vtable. */
-#include "net.h"
-#include "../base/rr_error.h"
-#include "model.h"
+#include "pose/net.h"
+#include "base/rr_error.h"
+#include "pose/model.h"
 
 #include <stdio.h>
 #include <stdlib.h>

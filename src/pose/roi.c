@@ -1,5 +1,5 @@
 /* roi.c - rotated ROI math (see roi.h). */
-#include "roi.h"
+#include "pose/roi.h"
 
 #include <math.h>
 

@@ -22,10 +22,10 @@
  * xnn_setup_runtime() is called once; run() is xnn_invoke_runtime() plus the planned copies, with
  * no heap allocation. xnn_initialize() runs once per process (pthread_once).
  */
-#include "net.h"
+#include "pose/net.h"
 
-#include "../base/rr_error.h"
-#include "model.h"
+#include "base/rr_error.h"
+#include "pose/model.h"
 
 #include <math.h>
 #include <pthread.h>

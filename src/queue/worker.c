@@ -5,7 +5,6 @@
  */
 #include "queue/worker.h"
 
-#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/rr_error.h"
+#include "base/rr_log.h"
 #include "queue/queue.h"
 
 #define IDLE_POLL_MS 200
@@ -70,16 +70,12 @@ static struct timespec deadline_in(int64_t ms)
     return ts;
 }
 
-/* One JSON log line on stderr (the server's log format; queue does not link the http module). */
-static void wlog(const char *level, const char *event, const char *job_id, const char *detail)
+/* One log line about a job (base/rr_log.h: the process's one log format). */
+static void wlog(enum rr_log_level level, const char *event, const char *job_id,
+                 const char *detail)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "level", level, "msg", event, "job_id",
-                          job_id ? job_id : "", "detail", detail ? detail : "");
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    if (s)
-        fprintf(stderr, "%s\n", s);
-    free(s);
-    json_decref(o);
+    rr_log(level, event, RR_LOG_JOB_ID(job_id ? job_id : ""),
+           RR_LOG_STR("detail", detail ? detail : ""));
 }
 
 /* Sleep up to ms or until stop; returns 1 when stopping. */
@@ -110,7 +106,8 @@ const struct job_kind *job_kind_find(const struct job_kind *kinds, size_t n, con
     return NULL;
 }
 
-void job_log(const struct job_ctx *ctx, const char *level, const char *event, const char *detail)
+void job_log(const struct job_ctx *ctx, enum rr_log_level level, const char *event,
+             const char *detail)
 {
     wlog(level, event, ctx && ctx->job ? ctx->job->id : NULL, detail);
 }
@@ -128,7 +125,7 @@ void job_progress(struct job_ctx *ctx, const char *stage, double fraction)
         snprintf(ctx->last_stage, sizeof ctx->last_stage, "%s", stage);
     int rc = queue_progress(ctx->queue, ctx->job->id, ctx->owner, fraction, stage);
     if (rc < 0 && rc != RR_ERR_CONFLICT)
-        wlog("warn", "job progress not saved", ctx->job->id, rr_strerror(rc));
+        wlog(RR_LOG_WARN, "job progress not saved", ctx->job->id, rr_strerror(rc));
 }
 
 static void run_one(struct worker_slot *w, const struct store_job *job)
@@ -162,7 +159,7 @@ static void run_one(struct worker_slot *w, const struct store_job *job)
         pthread_cond_broadcast(&p->cv);
         pthread_mutex_unlock(&p->mu);
         if (released) {
-            wlog("warn", "job lease released at shutdown; it will run again", job->id, NULL);
+            wlog(RR_LOG_WARN, "job lease released at shutdown; it will run again", job->id, NULL);
             return;
         }
     }
@@ -170,18 +167,18 @@ static void run_one(struct worker_slot *w, const struct store_job *job)
     if (rc == 0) {
         frc = queue_complete(p->queue, job->id, w->owner);
         if (frc == 0)
-            wlog("info", "job done", job->id, job->kind);
+            wlog(RR_LOG_INFO, "job done", job->id, job->kind);
     } else {
         if (!err[0])
             snprintf(err, sizeof err, "%s", rr_strerror(rc));
         enum store_job_state st = STORE_JOB_QUEUED;
         frc = queue_fail(p->queue, job->id, w->owner, err, permanent != 0, &st);
         if (frc == 0)
-            wlog(st == STORE_JOB_DEAD ? "error" : "warn",
+            wlog(st == STORE_JOB_DEAD ? RR_LOG_ERROR : RR_LOG_WARN,
                  st == STORE_JOB_DEAD ? "job dead" : "job failed, will retry", job->id, err);
     }
     if (frc < 0)
-        wlog("error", frc == RR_ERR_CONFLICT ? "job lease lost before its outcome was saved"
+        wlog(RR_LOG_ERROR, frc == RR_ERR_CONFLICT ? "job lease lost before its outcome was saved"
                                              : "job outcome not saved",
              job->id, rr_strerror(frc));
     atomic_fetch_add(&p->finished, 1);
@@ -199,7 +196,7 @@ static void reap_expired(struct worker_pool *p)
         struct store_job job;
         if (queue_get(p->queue, ids[i], &job) < 0)
             continue;
-        wlog("error", "job dead", job.id, job.error);
+        wlog(RR_LOG_ERROR, "job dead", job.id, job.error);
         const struct job_kind *k = job_kind_find(p->cfg.kinds, p->cfg.n_kinds, job.kind);
         if (k && k->dead)
             k->dead(p->cfg.ctx, &job);
@@ -231,7 +228,7 @@ static void *worker_main(void *arg)
                 break;
             continue;
         }
-        wlog("warn", "job claim failed", NULL, rr_strerror(rc));
+        wlog(RR_LOG_WARN, "job claim failed", NULL, rr_strerror(rc));
         if (pool_wait(p, backoff))
             break;
         backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
@@ -262,7 +259,7 @@ static void *heartbeat_main(void *arg)
             pthread_mutex_unlock(&p->mu);
             int rc = queue_heartbeat(p->queue, id, w->owner, lease);
             if (rc < 0)
-                wlog("warn", "job heartbeat failed", id, rr_strerror(rc));
+                wlog(RR_LOG_WARN, "job heartbeat failed", id, rr_strerror(rc));
             pthread_mutex_lock(&p->mu);
         }
         struct timespec ts = deadline_in(HEARTBEAT_TICK_MS);
@@ -387,7 +384,7 @@ void worker_pool_stop(struct worker_pool *p)
         memcpy(id, w->job_id, sizeof id);
         pthread_mutex_unlock(&p->mu);
         int rc = queue_release(p->queue, id, w->owner);
-        wlog(rc == 0 ? "warn" : "error",
+        wlog(rc == 0 ? RR_LOG_WARN : RR_LOG_ERROR,
              rc == 0 ? "job lease released at shutdown" : "job lease release failed", id,
              rc == 0 ? NULL : rr_strerror(rc));
         pthread_mutex_lock(&p->mu);

@@ -37,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/rr_log.h"
 #include "store/store.h"
 
 struct queue;
@@ -95,8 +96,8 @@ int64_t worker_pool_jobs_finished(struct worker_pool *p);
 /* Report progress from inside a handler (throttled: at most every 250 ms unless the stage
  * changes; the lease is kept by the pool's heartbeat thread). Never fails the job. */
 void job_progress(struct job_ctx *ctx, const char *stage, double fraction);
-/* One log line about the running job (its id attached); level "info" | "warn" | "error". */
-void job_log(const struct job_ctx *ctx, const char *level, const char *event,
+/* One log line about the running job (its id attached); level as base/rr_log.h. */
+void job_log(const struct job_ctx *ctx, enum rr_log_level level, const char *event,
              const char *detail);
 
 #endif

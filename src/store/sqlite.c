@@ -712,7 +712,8 @@ static int sq_refresh_get(struct store *s, const char *token_hash, struct store_
 }
 
 static int sq_refresh_rotate(struct store *s, const char *old_hash, const char *new_hash,
-                             int64_t new_expires_at, struct store_refresh *out_new)
+                             int64_t new_expires_at, int64_t grace_ms,
+                             struct store_refresh *out_new)
 {
     struct store_refresh old;
     int64_t now = store_now(s);
@@ -729,6 +730,22 @@ static int sq_refresh_rotate(struct store *s, const char *old_hash, const char *
     if (old.revoked_at) {
         err = RR_ERR_UNAUTHENTICATED;
         goto out;
+    }
+    if (old.used_at && grace_ms > 0 && now - old.used_at <= grace_ms) {
+        /* the same client again within the grace period (two tabs): its successor, if that is
+         * the one new_hash names and it is still fresh */
+        struct store_refresh next;
+        struct arg g[] = {arg_s(new_hash)};
+        err = q_one(&c, "SELECT " REFRESH_COLS " FROM refresh_tokens WHERE token_hash = ?1", g,
+                    NARGS(g), row_refresh, &next);
+        if (err && err != RR_ERR_NOTFOUND)
+            goto out;
+        if (!err && strcmp(next.family_id, old.family_id) == 0 && !next.used_at &&
+            !next.revoked_at && next.expires_at > now) {
+            *out_new = next;
+            goto out;
+        }
+        err = 0;
     }
     if (old.used_at) {
         /* reuse of a spent token: someone holds a copy, end the whole family (RFC 9700) */

@@ -305,13 +305,22 @@ int store_refresh_get(struct store *s, const char *token_hash, struct store_refr
 int store_refresh_rotate(struct store *s, const char *old_hash, const char *new_hash,
                          int64_t new_expires_at, struct store_refresh *out_new)
 {
+    return store_refresh_rotate_grace(s, old_hash, new_hash, new_expires_at, 0, out_new);
+}
+
+int store_refresh_rotate_grace(struct store *s, const char *old_hash, const char *new_hash,
+                               int64_t new_expires_at, int64_t grace_ms,
+                               struct store_refresh *out_new)
+{
     int err = text_ok(new_hash, STORE_HASH_MAX);
     if (err)
         return err;
     if (text_ok(old_hash, STORE_HASH_MAX))
         return RR_ERR_NOTFOUND;
+    if (grace_ms < 0)
+        return RR_ERR_INVAL;
     struct store_refresh tmp;
-    return s->ops->refresh_rotate(s, old_hash, new_hash, new_expires_at,
+    return s->ops->refresh_rotate(s, old_hash, new_hash, new_expires_at, grace_ms,
                                   out_new ? out_new : &tmp);
 }
 
@@ -594,7 +603,8 @@ int store_workout_put(struct store *s, struct store_workout *w, struct store_set
         return RR_ERR_INVAL;
     if (nsets > STORE_SETS_MAX || nreps > STORE_REPS_MAX)
         return RR_ERR_TOOBIG;
-    int err = opt_text_ok(client_id, STORE_CLIENT_ID_MAX);
+    /* the API bounds the key in characters (its schema); here only its UTF-8 bytes */
+    int err = opt_text_ok(client_id, STORE_CLIENT_ID_BYTES);
     if (err)
         return err;
     for (size_t i = 0; i < nsets; i++)
@@ -629,7 +639,7 @@ int store_workout_put_session(struct store *s, struct store_workout *w, struct s
         return RR_ERR_INVAL;
     if (nreps > STORE_REPS_MAX)
         return RR_ERR_TOOBIG;
-    err = opt_text_ok(client_id, STORE_CLIENT_ID_MAX);
+    err = opt_text_ok(client_id, STORE_CLIENT_ID_BYTES);
     if (err)
         return err;
     for (size_t i = 0; i < nreps; i++)

@@ -48,8 +48,10 @@
 #define STORE_NAME_MAX 31        /* job kind, stage, video status, exercise */
 #define STORE_OWNER_MAX 63       /* job lease owner (worker id) */
 #define STORE_KEY_MAX 255        /* blob key, rate-counter key */
-#define STORE_CLIENT_ID_MAX 64   /* device-sync idempotency key */
-#define STORE_SESSION_KEY_MAX 112 /* device-sync session key (session id + exercise) */
+#define STORE_CLIENT_ID_MAX 64   /* device-sync idempotency key, in characters */
+#define STORE_CLIENT_ID_BYTES (4 * STORE_CLIENT_ID_MAX) /* the same in UTF-8 bytes */
+/* device-sync session key: "session/<exercise>/<session id>", bytes */
+#define STORE_SESSION_KEY_MAX (STORE_CLIENT_ID_BYTES + STORE_NAME_MAX + 16)
 #define STORE_PAYLOAD_MAX 4096   /* job payload JSON */
 #define STORE_ERROR_MAX 511      /* job error text (longer text is cut, this one field only) */
 #define STORE_METRICS_MAX 1024   /* rep metrics JSON */
@@ -231,6 +233,14 @@ int store_refresh_get(struct store *s, const char *token_hash, struct store_refr
  * whole family is revoked (and that revocation is committed) before returning. */
 int store_refresh_rotate(struct store *s, const char *old_hash, const char *new_hash,
                          int64_t new_expires_at, struct store_refresh *out_new);
+/* The same, except for a reuse within grace_ms of the rotation that returns the very token it
+ * would issue: when new_hash is already old_hash's successor (same family, unused, unrevoked,
+ * unexpired), out_new gets it and 0 comes back, nothing changes. The caller derives new_hash
+ * from the old token and the client, so only that client gets the pair again (two tabs
+ * refreshing at once) and any other reuse still revokes the family. */
+int store_refresh_rotate_grace(struct store *s, const char *old_hash, const char *new_hash,
+                               int64_t new_expires_at, int64_t grace_ms,
+                               struct store_refresh *out_new);
 int store_refresh_revoke_family(struct store *s, const char *family_id);
 /* Logout everywhere / password change. */
 int store_refresh_revoke_user(struct store *s, const char *user_id);
@@ -427,7 +437,8 @@ struct store_ops {
                           const char *token_hash, int64_t expires_at, struct store_refresh *out);
     int (*refresh_get)(struct store *s, const char *token_hash, struct store_refresh *out);
     int (*refresh_rotate)(struct store *s, const char *old_hash, const char *new_hash,
-                          int64_t new_expires_at, struct store_refresh *out_new);
+                          int64_t new_expires_at, int64_t grace_ms,
+                          struct store_refresh *out_new);
     int (*refresh_revoke)(struct store *s, const char *family_id, const char *user_id);
 
     int (*video_create)(struct store *s, const struct store_video *v);

@@ -16,12 +16,12 @@
  *   missing or non-increasing stamp is replaced by previous + one nominal frame period, so
  *   callers always see strictly increasing times.
  */
-#include "decode.h"
+#include "video/decode.h"
 
-#include "../base/rr_error.h"
-#include "fdio.h"
-#include "frameconv.h"
-#include "sniff.h"
+#include "base/rr_error.h"
+#include "video/fdio.h"
+#include "video/frameconv.h"
+#include "video/sniff.h"
 
 #include <math.h>
 #include <stdio.h>

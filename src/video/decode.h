@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../base/rr_image.h"
+#include "base/rr_image.h"
 
 struct video_limits {
     int64_t max_file_bytes;   /* default 512 MiB */

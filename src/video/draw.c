@@ -5,8 +5,8 @@
  * for a skeleton of 35 bones per frame). Text uses FreeType's 8-bit anti-aliased bitmaps blended
  * onto the frame.
  */
-#include "draw.h"
-#include "../base/rr_error.h"
+#include "video/draw.h"
+#include "base/rr_error.h"
 
 #include <ft2build.h>
 #include FT_FREETYPE_H

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../base/rr_landmarks.h"
+#include "base/rr_landmarks.h"
 
 struct draw_canvas {
     uint8_t *rgb;

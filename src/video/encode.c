@@ -5,8 +5,8 @@
  * one reused AVFrame. Output goes to "<path>.part", fsync'ed, then renamed, so readers only ever
  * see complete files.
  */
-#include "encode.h"
-#include "../base/rr_error.h"
+#include "video/encode.h"
+#include "base/rr_error.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../base/rr_image.h"
+#include "base/rr_image.h"
 
 struct video_writer;
 

@@ -7,9 +7,9 @@
  * (tag, type, count, value-or-offset). Orientation is type SHORT (3), count 1, its value in
  * the first two bytes of the value field. Only IFD0 is looked at, once: no pointers followed.
  */
-#include "exif.h"
+#include "video/exif.h"
 
-#include "../base/rr_error.h"
+#include "base/rr_error.h"
 
 #include <string.h>
 

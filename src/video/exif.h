@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../base/rr_image.h"
+#include "base/rr_image.h"
 
 /* Orientation 1..8 from an APP1 payload (the bytes after the 2-byte length field), else 0. */
 int exif_orientation(const uint8_t *app1, size_t len);

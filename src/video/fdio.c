@@ -1,9 +1,9 @@
 /*
  * fdio.c - descriptor-backed AVIOContext with a hard end at the size seen by fstat (see fdio.h).
  */
-#include "fdio.h"
+#include "video/fdio.h"
 
-#include "../base/rr_error.h"
+#include "base/rr_error.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sniff.h"
+#include "video/sniff.h"
 
 struct AVIOContext;
 struct AVFormatContext;

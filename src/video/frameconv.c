@@ -2,9 +2,9 @@
  * frameconv.c - swscale to RGB24 with correct range and matrix, then an exact rotation
  * (see frameconv.h).
  */
-#include "frameconv.h"
+#include "video/frameconv.h"
 
-#include "../base/rr_error.h"
+#include "base/rr_error.h"
 
 #include <string.h>
 

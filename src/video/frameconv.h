@@ -15,7 +15,7 @@
 #ifndef RR_VIDEO_FRAMECONV_H
 #define RR_VIDEO_FRAMECONV_H
 
-#include "../base/rr_image.h"
+#include "base/rr_image.h"
 
 struct AVFrame;
 struct SwsContext;

@@ -9,13 +9,13 @@
  * The same walk picks up the first EXIF APP1 segment's orientation (exif.c); the decoded pixels
  * are turned upright accordingly, so a phone's portrait photo comes out portrait.
  */
-#include "decode.h"
+#include "video/decode.h"
 
-#include "../base/rr_error.h"
-#include "exif.h"
-#include "fdio.h"
-#include "frameconv.h"
-#include "sniff.h"
+#include "base/rr_error.h"
+#include "video/exif.h"
+#include "video/fdio.h"
+#include "video/frameconv.h"
+#include "video/sniff.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * sniff.c - content sniffing for untrusted media files: magic bytes first, then FFmpeg's prober
  * must agree on a demuxer from the allow-list (see sniff.h).
  */
-#include "sniff.h"
+#include "video/sniff.h"
 
 #include <string.h>
 

@@ -150,10 +150,10 @@ def test_login_is_throttled_per_account_and_per_ip(server_factory):
     # the 5th failure filled the account window: blocked for the first back-off step (60 s),
     # or longer if the sliding window itself needs longer (5 hits in one window: <= 72 s)
     assert_throttled(login(srv, email), 58, 72)  # even the right password waits
-    # the account key is independent of the address: blocked from 127.0.0.2 as well
+    # the (account, source) key: from 127.0.0.2 the owner is not blocked by these failures
+    # (issue 15: five failures from anywhere used to lock the account for everyone)
     status, headers, body = login_from(srv, "127.0.0.2", email)
-    assert status == 429 and body["error"]["code"] == "rate_limited"
-    assert 58 <= int(headers["Retry-After"]) <= 72
+    assert status == 200, body
     # another account from the same address gets through until the IP budget (20) is spent;
     # the refused attempts above did not count
     for i in range(15):  # failures 6..20 from this IP

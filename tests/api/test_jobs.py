@@ -162,8 +162,8 @@ def test_job_status_list_and_a_bounded_event_stream_without_workers(server_facto
     assert j["video_id"] == vid and j["error"] is None
     lst = u.get("/v1/jobs", params={"limit": 1}).json()
     assert [x["id"] for x in lst["items"]] == [jid] and lst["next_cursor"] is None
-    assert_error(u.get("/v1/jobs", params={"limit": 0}), 400)
-    assert_error(u.get("/v1/jobs", params={"cursor": "%%%"}), 400)
+    assert_error(u.get("/v1/jobs", params={"limit": 0}), 422, "validation_failed")
+    assert_error(u.get("/v1/jobs", params={"cursor": "%%%"}), 422, "validation_failed")
     assert_error(u.get("/v1/jobs/" + "0" * 32), 404)
     assert_error(u.get("/v1/jobs/%s/events" % jid, params={"timeout": "x"}), 400)
     t0 = time.monotonic()

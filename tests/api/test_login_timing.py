@@ -19,6 +19,7 @@ def quantile(xs, q):
 def test_500_unknown_user_and_500_wrong_password_logins_take_the_same_time(server_factory):
     srv = server_factory({"REPRIGHT_LOGIN_IP_LIMIT": "1000000",
                           "REPRIGHT_LOGIN_ACCOUNT_LIMIT": "1000000",
+                          "REPRIGHT_LOGIN_UNTRUSTED_LIMIT": "1000000",
                           "REPRIGHT_JWT_SECRET": JWT_TEST_SECRET_HEX})
     email = unique_email("timing")
     assert register(srv, email).status_code == 201

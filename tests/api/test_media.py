@@ -56,9 +56,9 @@ def test_video_list_pagination_and_limits(user):
     p2 = user.get("/v1/videos", params={"limit": 2, "cursor": p1["next_cursor"]}).json()
     assert [v["id"] for v in p2["items"]] == [ids[0]]
     assert p2["next_cursor"] is None
-    assert_error(user.get("/v1/videos", params={"limit": 101}), 400)
-    assert_error(user.get("/v1/videos", params={"limit": "x"}), 400)
-    assert_error(user.get("/v1/videos", params={"cursor": "garbage!"}), 400)
+    assert_error(user.get("/v1/videos", params={"limit": 101}), 422, "validation_failed")
+    assert_error(user.get("/v1/videos", params={"limit": "x"}), 422, "validation_failed")
+    assert_error(user.get("/v1/videos", params={"cursor": "garbage!"}), 422, "validation_failed")
     v = p1["items"][0]
     assert v["links"]["original"] == "/v1/videos/%s/original" % v["id"]
 

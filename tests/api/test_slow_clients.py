@@ -1,9 +1,10 @@
-"""Slow clients cannot hold the server (reliability.md "Untrusted input"): header deadline,
-minimum body rate, idle keep-alive, connection caps per IP. Slowloris connections (headers
-trickled a byte at a time) and slow-body uploads come from 127.0.0.2, in a separate process so the
-measuring side is not slowed by them, while a probe on 127.0.0.1 sends 100 requests/s to /healthz
-for 10 s: every probe request must succeed with a low p99, and every slow connection must be
-closed by its deadline (short deadlines configured through the environment). ~15 s."""
+"""Slow clients cannot hold the server (reliability.md "Untrusted input"): header deadline, minimum
+body rate, idle keep-alive, connection caps per address (answered 429). Slowloris connections
+(headers trickled a byte at a time) and slow-body uploads come from 127.0.0.2, in a separate
+process so the measuring side is not slowed by them, while a probe on 127.0.0.1 sends 100
+requests/s to /healthz for 10 s: every probe request must succeed with a low p99, and every slow
+connection must be closed by its deadline (short deadlines configured through the environment).
+~15 s."""
 import http.client
 import multiprocessing
 import socket
@@ -66,14 +67,18 @@ def _slow_connection(host, port, kind, until, out):
 def _attacker(host, port, duration, queue):
     until = time.monotonic() + duration
     results = []
-    threads = [threading.Thread(target=_slow_connection, args=(host, port, "headers", until,
+    # the slow bodies first: a closed connection's thread reconnects at once and takes the
+    # place back, so whoever holds the per-address places at the start keeps them
+    threads = [threading.Thread(target=_slow_connection, args=(host, port, "body", until,
                                                                 results))
-               for _ in range(SLOWLORIS)]
-    threads += [threading.Thread(target=_slow_connection, args=(host, port, "body", until,
+               for _ in range(SLOW_BODIES)]
+    threads += [threading.Thread(target=_slow_connection, args=(host, port, "headers", until,
                                                                  results))
-                for _ in range(SLOW_BODIES)]
-    for t in threads:
+                for _ in range(SLOWLORIS)]
+    for i, t in enumerate(threads):
         t.start()
+        if i == SLOW_BODIES - 1:
+            time.sleep(0.3)
     for t in threads:
         t.join()
     queue.put(results)

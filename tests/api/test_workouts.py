@@ -85,6 +85,8 @@ def test_sets_of_one_session_are_one_workout(user):
     second = sync(user, s2, 201)
     assert second["workout_id"] == first["workout_id"]
     assert sync(user, s2, 200)["workout_id"] == first["workout_id"]  # a retry adds nothing
+    reused = dict(s2, started_at="2026-03-06T10:00:00Z")  # the set's key for other data
+    assert_error(user.post("/v1/sync", json=reused), 409)
     other = sync(user, session(started_at="2026-03-05T10:05:00Z", exercise="push_up",
                                session_id=sid), 201)
     assert other["workout_id"] != first["workout_id"]  # one workout per exercise

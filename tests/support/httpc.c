@@ -1,7 +1,7 @@
 /*
  * httpc.c - the tiny test HTTP client (see httpc.h).
  */
-#include "httpc.h"
+#include "support/httpc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* rrtest.c - see rrtest.h. */
-#include "rrtest.h"
+#include "support/rrtest.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

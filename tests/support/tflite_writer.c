@@ -6,7 +6,7 @@
  * points forward to something written earlier, as the format requires. A reference to an
  * object is its distance from the end of the buffer.
  */
-#include "tflite_writer.h"
+#include "support/tflite_writer.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -141,8 +141,10 @@ await run('web/test_dashboard_client', async () => {
   assert.deepEqual(JSON.parse(events[0].data), { state: 'running', progress: 5 });
   assert.equal(events[1].data, '{"state":"running",\n"progress":50}');
 
+  // logout ends the session's family: its refresh token is refused at once (no reuse grace)
+  const current = session.refreshToken;
   await logout();
   assert.equal(session.isLoggedIn(), false);
-  const again = await api(server, 'POST', '/v1/auth/refresh', { json: { refresh_token: s0.refresh_token } });
+  const again = await api(server, 'POST', '/v1/auth/refresh', { json: { refresh_token: current } });
   assert.equal(again.status, 401);
 });

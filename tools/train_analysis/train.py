@@ -393,7 +393,7 @@ def gen_c(names, fits, depth, valgus, manifest_sha):
  */
 #include <math.h>
 
-#include "params.h"
+#include "analysis/params.h"
 
 _Static_assert(ANALYSIS_MAX_EXERCISES == %d, "regenerate with tools/train_analysis/train.py");
 

@@ -3,8 +3,8 @@
  * elbow drift, range, balance. */
 #include <math.h>
 
-#include "../form.h"
-#include "../posture.h"
+#include "analysis/form.h"
+#include "analysis/posture.h"
 
 /* One arm: (elbow - wrist) / (|elbow - wrist| + |elbow - shoulder|), about -0.45 hanging,
  * +0.45 curled; NAN when the elbow is not below the shoulder (arm raised: not a curl). */

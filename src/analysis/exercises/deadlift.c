@@ -3,8 +3,8 @@
  * lockout, balance. */
 #include <math.h>
 
-#include "../form.h"
-#include "../posture.h"
+#include "analysis/form.h"
+#include "analysis/posture.h"
 
 /* How far the bar (the hands) has come down from the hips towards the feet: (wrist - hip) /
  * (|wrist - hip| + |ankle - wrist|), about 0.1 standing, 0.5 at the knees, towards 1 at the

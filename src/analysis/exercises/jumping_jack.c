@@ -2,8 +2,8 @@
  * counted when arms and feet are back together; arm range, stance width, balance. */
 #include <math.h>
 
-#include "../form.h"
-#include "../posture.h"
+#include "analysis/form.h"
+#include "analysis/posture.h"
 
 /* How far the hands are raised (posture.h): -1 with the arms down, +1 overhead. */
 static float signal(const struct geom_frame *g)

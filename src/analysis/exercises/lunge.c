@@ -2,8 +2,8 @@
  * shoulders', counted when the athlete is back up; depth, torso lean, front knee over toes. */
 #include <math.h>
 
-#include "../form.h"
-#include "../posture.h"
+#include "analysis/form.h"
+#include "analysis/posture.h"
 
 /* How far the hips have come down to the front knee (the higher one) over the front foot (the
  * lower ankle): -(knee - hip) / (|knee - hip| + |ankle - knee|), about -0.5 standing, 0 with

@@ -1,8 +1,8 @@
 /* plank.c - plank (hold, on hands or forearms): time in position and body line over time. */
 #include <math.h>
 
-#include "../form.h"
-#include "../posture.h"
+#include "analysis/form.h"
+#include "analysis/posture.h"
 
 /* In the hold position: lying face down on hands or forearms, legs straight. */
 static int hold_pose(const struct geom_frame *g)

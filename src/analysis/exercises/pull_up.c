@@ -2,8 +2,8 @@
  * counted at the top; chin over the bar, full hang, kipping. */
 #include <math.h>
 
-#include "../form.h"
-#include "../posture.h"
+#include "analysis/form.h"
+#include "analysis/posture.h"
 
 /* How far the body has come up to the hands: minus how far the hands are raised over the
  * shoulders (posture.h), -1 hanging on straight arms, about -0.2 at the top. */

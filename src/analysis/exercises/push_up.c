@@ -3,9 +3,9 @@
  * line (sag / pike), head position, elbow flare, lockout and balance. */
 #include <math.h>
 
-#include "../form.h"
-#include "../params.h"
-#include "../posture.h"
+#include "analysis/form.h"
+#include "analysis/params.h"
+#include "analysis/posture.h"
 
 /* Image only: (hand - elbow) / (hand - shoulder), 0.5 with straight arms, towards 1 at the
  * bottom. */

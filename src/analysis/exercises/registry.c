@@ -1,7 +1,7 @@
 /* registry.c - the exercise table. Adding an exercise = one file in this folder + one line. */
 #include <string.h>
 
-#include "../exercise.h"
+#include "analysis/exercise.h"
 
 static const struct exercise_def *const registry[] = {
     &exercise_squat,          &exercise_push_up,     &exercise_lunge,

@@ -3,8 +3,8 @@
  * balance. */
 #include <math.h>
 
-#include "../form.h"
-#include "../posture.h"
+#include "analysis/form.h"
+#include "analysis/posture.h"
 
 /* How far the hands are raised (posture.h): about 0.2 racked at the shoulders, 1 at lockout. */
 static float signal(const struct geom_frame *g)

@@ -3,9 +3,9 @@
  * left/right balance. */
 #include <math.h>
 
-#include "../form.h"
-#include "../params.h"
-#include "../posture.h"
+#include "analysis/form.h"
+#include "analysis/params.h"
+#include "analysis/posture.h"
 
 /* How far the hips have come down to the knees: without a known image size -(knee - hip) /
  * (|knee - hip| + |ankle - knee|), about -0.5 standing, 0 with the thighs level, above 0 below

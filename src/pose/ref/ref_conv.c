@@ -9,9 +9,9 @@
  * "very cheap" cost model refuses loops whose count is unknown), and the remainder is handled by
  * a plain scalar loop. Results differ from TFLite only by float summation order.
  */
-#include "ref.h"
-#include "../../base/rr_error.h"
-#include "../model.h"
+#include "pose/ref/ref.h"
+#include "base/rr_error.h"
+#include "pose/model.h"
 
 #include <assert.h>
 #include <limits.h>

@@ -15,10 +15,10 @@
  * inclusive, so an op's output never shares memory with its inputs. Conv filters are repacked
  * once into the layout ref_conv2d reads. After create(), run() only calls kernels.
  */
-#include "ref.h"
-#include "../../base/rr_error.h"
-#include "../model.h"
-#include "../net.h"
+#include "pose/ref/ref.h"
+#include "base/rr_error.h"
+#include "pose/model.h"
+#include "pose/net.h"
 
 #include <limits.h>
 #include <stdarg.h>

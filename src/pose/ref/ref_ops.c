@@ -6,8 +6,8 @@
  * loops that mirror the TFLite reference kernels (resize follows reference_ops ResizeBilinear
  * step for step, including its float arithmetic).
  */
-#include "ref.h"
-#include "../model.h"
+#include "pose/ref/ref.h"
+#include "pose/model.h"
 
 #include <assert.h>
 #include <float.h>

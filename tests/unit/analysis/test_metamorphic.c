@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "analysis/analysis.h"
-#include "rrtest.h"
+#include "support/rrtest.h"
 #include "series_load.h"
 
 #define MAX_FRAMES 8000

@@ -23,7 +23,7 @@
 #include "blob/blob.h"
 #include "queue/queue.h"
 #include "queue/worker.h"
-#include "rrtest.h"
+#include "support/rrtest.h"
 #include "store/store.h"
 
 #define CLIP "media/videos/squat_side_BAD_heels_k_i002.mp4"

@@ -209,9 +209,14 @@ static void save__is_idempotent_per_client_id_and_keeps_analytics(void **state)
     assert_int_equal(how, APP_SAVED_NEW);
     assert_true(w.id[0] && w.created_at > 0);
     assert_int_equal(sessions(f, f->user, DAY1, "squat"), 1);
-    /* the phone retries (with other data): nothing written, the first workout comes back */
-    assert_int_equal(save(f, f->user, NULL, DAY2, "lunge", "phone-1", &again, &how), 0);
+    /* the phone retries: nothing written, the first workout comes back */
+    assert_int_equal(save(f, f->user, NULL, DAY1, "squat", "phone-1", &again, &how), 0);
     assert_int_equal(how, APP_SAVED_AGAIN);
+    assert_string_equal(again.id, w.id);
+    assert_int_equal(sessions(f, f->user, DAY1, "squat"), 1);
+    /* the same key for other data (issue 15): a conflict, nothing written, nothing lost */
+    assert_int_equal(save(f, f->user, NULL, DAY2, "lunge", "phone-1", &again, &how),
+                     RR_ERR_CONFLICT);
     assert_string_equal(again.id, w.id);
     assert_string_equal(again.exercise, "squat");
     assert_int_equal(again.started_at, DAY1);

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc_count.h"
+#include "support/alloc_count.h"
 #include "base/rr_buf.h"
 #include "base/rr_error.h"
 

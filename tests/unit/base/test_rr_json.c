@@ -2,8 +2,7 @@
  * lossy), NaN and infinities as null, fixed and exact decimals, the indented layout byte for
  * byte as jansson's JSON_INDENT(n) on random trees, one item per line, nesting depth, misuse,
  * the cap (one sticky error, nothing past it, no partial document handed out) and streaming by
- * draining. jansson's compact bytes for every value kind are also checked, through the
- * http/json_out.h layer, by tests/unit/http/test_json_out.c. */
+ * draining. jansson's compact bytes for every value kind: test_rr_json_compact.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "rrtest.h"
+#include "support/rrtest.h"
 
 static char self_exe[4096];
 static int ran_after_skip;

@@ -16,11 +16,11 @@
 #include <unistd.h>
 
 #include "base/rr_error.h"
-#include "http/log.h"
+#include "base/rr_log.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "http/validate.h"
-#include "httpc.h"
+#include "support/httpc.h"
 
 static struct http_server *srv;
 static uint16_t port;
@@ -67,7 +67,26 @@ static int h_file(struct http_request *req, void *app)
     int fd = open(file_path, O_RDONLY);
     if (fd < 0)
         return RR_ERR_IO;
-    return http_reply_file(req, fd, FILE_SIZE, "application/octet-stream");
+    int err = http_reply_file(req, fd, FILE_SIZE, "application/octet-stream");
+    /* validators set after the reply, as src/api/web.c does: If-Range still sees them */
+    if (err == 0 && http_request_query(req, "etag"))
+        err = http_reply_header(req, "ETag", "\"v1\"");
+    if (err == 0 && http_request_query(req, "lm"))
+        err = http_reply_header(req, "Last-Modified", "Sun, 06 Dec 2026 08:00:00 GMT");
+    return err;
+}
+
+static int h_list(struct http_request *req, void *app)
+{
+    (void)app;
+    int limit;
+    const char *cursor;
+    if (validate_query_limit(req, 20, 100, &limit) ||
+        validate_query_cursor(req, 64, &cursor))
+        return 0;
+    if (cursor && strcmp(cursor, "refused") == 0)
+        return validate_reply_param(req, "cursor", VALIDATE_BAD_CURSOR);
+    return http_reply_json(req, 200, json_pack("{s:i, s:s?}", "limit", limit, "cursor", cursor));
 }
 
 static int h_conflict(struct http_request *req, void *app)
@@ -187,6 +206,7 @@ static const struct http_route routes[] = {
      NULL},
     {HTTP_GET, "/v1/slow", h_slow, 0, HTTP_BODY_NONE, "slow", "slow", NULL, NULL},
     {HTTP_GET, "/v1/file", h_file, 0, HTTP_BODY_NONE, "file", "file", NULL, NULL},
+    {HTTP_GET, "/v1/list", h_list, 0, HTTP_BODY_NONE, "list", "list", NULL, NULL},
     {HTTP_GET, "/v1/conflict", h_conflict, 0, HTTP_BODY_NONE, "conflict", "", NULL, NULL},
     {HTTP_GET, "/v1/limited", h_limited, 0, HTTP_BODY_NONE, "limited", "", NULL, NULL},
     {HTTP_GET, "/v1/noreply", h_noreply, 0, HTTP_BODY_NONE, "noreply", "", NULL, NULL},
@@ -211,7 +231,7 @@ static int setup(void **state)
     log_fd = mkstemp(log_path);
     if (log_fd < 0)
         return -1;
-    log_set_fd(log_fd);
+    rr_log_set_fd(log_fd);
     int fd = mkstemp(file_path);
     if (fd < 0)
         return -1;
@@ -234,7 +254,7 @@ static int teardown(void **state)
     (void)state;
     int err = http_server_stop(srv);
     unlink(file_path);
-    log_set_fd(2);
+    rr_log_set_fd(2);
     close(log_fd);
     unlink(log_path);
     return err;
@@ -739,6 +759,81 @@ static void server__range_requests_give_206_and_416(void **state)
     httpc_resp_free(&r);
 }
 
+static void expect_range(const char *path, const char *if_range, int status)
+{
+    struct httpc_resp r;
+    char hdr[128];
+    snprintf(hdr, sizeof hdr, "Range: bytes=10-19\r\nIf-Range: %s\r\n", if_range);
+    assert_int_equal(httpc_request(port, "GET", path, hdr, NULL, 0, &r), 0);
+    if (r.status != status)
+        print_error("%s If-Range %s: %d\n", path, if_range, r.status);
+    assert_int_equal(r.status, status);
+    assert_int_equal(r.body_len, status == 206 ? 10 : FILE_SIZE);
+    httpc_resp_free(&r);
+}
+
+static void server__if_range_honours_the_range_only_for_the_same_validator(void **state)
+{
+    (void)state;
+    expect_range("/v1/file?etag=1", "\"v1\"", 206);
+    expect_range("/v1/file?etag=1", "\"v2\"", 200);    /* changed since: the whole file */
+    expect_range("/v1/file?etag=1", "W/\"v1\"", 200);  /* weak tags never match */
+    expect_range("/v1/file?lm=1", "Sun, 06 Dec 2026 08:00:00 GMT", 206);
+    expect_range("/v1/file?lm=1", "Sun, 06 Dec 2026 08:00:01 GMT", 200);
+    expect_range("/v1/file", "\"v1\"", 200); /* no validator: cannot match */
+    assert_int_equal(http_if_range_matches(NULL, NULL, NULL), 1);
+    assert_int_equal(http_if_range_matches(" \"a\" ", "\"a\"", NULL), 1);
+    assert_int_equal(http_if_range_matches("\"a\"", "W/\"a\"", NULL), 0);
+    assert_int_equal(http_if_range_matches("", "\"a\"", ""), 0);
+}
+
+static void server__list_query_errors_have_one_shape(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *path, *field;
+    } bad[] = {
+        {"/v1/list?limit=0", "limit"},      {"/v1/list?limit=101", "limit"},
+        {"/v1/list?limit=x", "limit"},      {"/v1/list?limit=", "limit"},
+        {"/v1/list?limit=99999999999", "limit"}, {"/v1/list?cursor=", "cursor"},
+        {"/v1/list?cursor=refused", "cursor"},
+    };
+    struct httpc_resp r;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        get(bad[i].path, &r);
+        json_t *j = expect_error(&r, 422, "validation_failed");
+        json_t *e = json_object_get(j, "error");
+        assert_string_equal(json_string_value(json_object_get(e, "message")),
+                            "invalid request parameters");
+        json_t *d = json_array_get(json_object_get(e, "details"), 0);
+        assert_string_equal(json_string_value(json_object_get(d, "field")), bad[i].field);
+        json_decref(j);
+        httpc_resp_free(&r);
+    }
+    get("/v1/list?limit=100&cursor=abc", &r);
+    assert_int_equal(r.status, 200);
+    assert_true(r.body_len > 0 && strstr(r.body, "\"limit\":100") && strstr(r.body, "abc"));
+    httpc_resp_free(&r);
+}
+
+static void server__query_of_too_many_parameters_is_414(void **state)
+{
+    (void)state;
+    char path[2048];
+    struct httpc_resp r;
+    size_t n = (size_t)snprintf(path, sizeof path, "/v1/list?limit=5");
+    for (int i = 1; i < 64; i++) /* 64 parameters pass */
+        n += (size_t)snprintf(path + n, sizeof path - n, "&a");
+    get(path, &r);
+    assert_int_equal(r.status, 200);
+    httpc_resp_free(&r);
+    for (int i = 0; i < 600; i++) /* ~660 would exhaust libmicrohttpd's pool */
+        n += (size_t)snprintf(path + n, sizeof path - n, "&");
+    get(path, &r);
+    json_decref(expect_error(&r, 414, "too_many_query_params"));
+    httpc_resp_free(&r);
+}
+
 static void server__request_id_is_echoed_when_sane(void **state)
 {
     (void)state;
@@ -950,7 +1045,7 @@ static void server__drain_timeout_cuts_off_a_stuck_request(void **state)
     httpc_resp_free(&c.r);
 }
 
-static void server__per_ip_connection_limit_refuses_extra_connections(void **state)
+static void server__per_ip_connection_limit_answers_extra_connections_429(void **state)
 {
     (void)state;
     char msg[128];
@@ -974,10 +1069,10 @@ static void server__per_ip_connection_limit_refuses_extra_connections(void **sta
         httpc_resp_free(&r);
     }
     int extra = httpc_connect(p);
-    assert_true(extra >= 0); /* the kernel completes the handshake; MHD then drops it */
+    assert_true(extra >= 0); /* the kernel completes the handshake; the gate answers and closes */
     httpc_send(extra, req, strlen(req));
     httpc_recv(extra, &r, 0);
-    assert_int_equal(r.status, 0);
+    json_decref(expect_error(&r, 429, "too_many_connections"));
     httpc_resp_free(&r);
     close(extra);
     close(fds[0]);
@@ -1064,6 +1159,9 @@ int main(void)
         cmocka_unit_test(server__overlong_path_is_414),
         cmocka_unit_test(server__binds_ipv6_loopback),
         cmocka_unit_test(server__range_requests_give_206_and_416),
+        cmocka_unit_test(server__if_range_honours_the_range_only_for_the_same_validator),
+        cmocka_unit_test(server__list_query_errors_have_one_shape),
+        cmocka_unit_test(server__query_of_too_many_parameters_is_414),
         cmocka_unit_test(server__request_id_is_echoed_when_sane),
         cmocka_unit_test(server__auth_routes_fail_closed),
         cmocka_unit_test(server__handler_errors_go_through_the_one_table),
@@ -1072,7 +1170,7 @@ int main(void)
         cmocka_unit_test(server__access_log_is_json_without_query_or_secrets),
         cmocka_unit_test(server__graceful_stop_completes_a_running_request),
         cmocka_unit_test(server__drain_timeout_cuts_off_a_stuck_request),
-        cmocka_unit_test(server__per_ip_connection_limit_refuses_extra_connections),
+        cmocka_unit_test(server__per_ip_connection_limit_answers_extra_connections_429),
         cmocka_unit_test(server__start_refuses_bad_config_and_route_tables),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

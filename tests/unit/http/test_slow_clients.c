@@ -24,7 +24,7 @@
 #include "http/metrics.h"
 #include "http/request_int.h"
 #include "http/server.h"
-#include "httpc.h"
+#include "support/httpc.h"
 
 static void sleep_ms(int ms)
 {

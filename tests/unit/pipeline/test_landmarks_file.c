@@ -26,7 +26,7 @@
 #include "analysis/analysis.h"
 #include "base/rr_error.h"
 #include "pipeline/landmarks_file.h"
-#include "rrtest.h"
+#include "support/rrtest.h"
 
 #if defined(__has_include)
 #if __has_include("../analysis/series_load.h")

@@ -19,7 +19,7 @@
 
 #include "base/rr_error.h"
 #include "pipeline/analyze.h"
-#include "rrtest.h"
+#include "support/rrtest.h"
 
 static int rep_has_fault(const struct analysis_report *r, const char *fault)
 {

@@ -22,7 +22,7 @@
 #include "base/rr_error.h"
 #include "pipeline/analyze.h"
 #include "pipeline/pose_stream.h"
-#include "rrtest.h"
+#include "support/rrtest.h"
 
 #define CLIP "media/mediapipe/tfjs_pose_squats.mp4" /* 65 frames, 720x1280 */
 #define PHOTO "media/mediapipe/tfjs_pose.jpg"

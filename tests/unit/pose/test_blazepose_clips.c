@@ -22,7 +22,7 @@
 
 #include "base/rr_error.h"
 #include "pose/blazepose.h"
-#include "rrtest.h"
+#include "support/rrtest.h"
 #include "video/decode.h"
 #ifdef CLIPS_YUV
 #include "pose/crop.h"

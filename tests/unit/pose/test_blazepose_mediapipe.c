@@ -18,14 +18,14 @@
 #include "base/rr_error.h"
 #include "pose/blazepose.h"
 #include "pose/roi.h"
-#include "rrtest.h"
+#include "support/rrtest.h"
 #include "video/decode.h"
 
 static char g_model_dir[1024];
 static char g_media[1024];
 
 /* zero-allocation check: heap calls counted by an interposed allocator (off under ASan) */
-#include "alloc_count.h"
+#include "support/alloc_count.h"
 
 static const char *media(const char *rel)
 {

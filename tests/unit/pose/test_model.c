@@ -21,8 +21,8 @@
 #include "base/rr_error.h"
 #include "pose/flatbuf.h"
 #include "pose/model.h"
-#include "rrtest.h"
-#include "tflite_writer.h"
+#include "support/rrtest.h"
+#include "support/tflite_writer.h"
 
 /* --- IR invariants: what backends rely on (model.c DESIGN block) --- */
 

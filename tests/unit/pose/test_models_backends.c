@@ -29,7 +29,7 @@
 
 #include "pose/model.h"
 #include "pose/net.h"
-#include "rrtest.h"
+#include "support/rrtest.h"
 
 struct tol {
     const char *what;

@@ -21,7 +21,7 @@
 #include "pose/model.h"
 #include "pose/net.h"
 #include "pose/ref/ref.h"
-#include "rrtest.h"
+#include "support/rrtest.h"
 
 #define EPS 1e-5f
 

@@ -91,7 +91,7 @@ static int k_slow(struct job_ctx *ctx, char *err, size_t err_len)
         job_progress(ctx, "slow", (double)done / total);
         sleep_ms(20);
     }
-    job_log(ctx, "info", "slow job ran", NULL);
+    job_log(ctx, RR_LOG_INFO, "slow job ran", NULL);
     return 0;
 }
 
@@ -324,7 +324,7 @@ static void pool__refuses_bad_configurations(void **state)
     assert_null(job_kind_find(kinds, 5, NULL));
     assert_null(job_kind_find(NULL, 0, "ok"));
     job_progress(NULL, "x", 0.5); /* no job: nothing happens */
-    job_log(NULL, "info", "no job", NULL);
+    job_log(NULL, RR_LOG_INFO, "no job", NULL);
 }
 
 int main(void)

@@ -397,6 +397,45 @@ static void refresh__rotation_spends_the_old_token_and_reuse_revokes_the_family(
     assert_int_equal(store_refresh_revoke_user(f->s, "bad"), RR_ERR_NOTFOUND);
 }
 
+static void refresh__grace_returns_the_same_successor_only_to_its_hash(void **state)
+{
+    struct fx *f = *state;
+    use_fake_clock(f);
+    int64_t now = store_now(f->s), day = 86400000;
+    struct store_user u;
+    struct store_refresh t1, t2, again, got;
+    make_user(f->s, "g@x", &u);
+    assert_int_equal(store_refresh_create(f->s, u.id, NULL, "g-1", now + day, &t1), 0);
+    assert_int_equal(store_refresh_rotate_grace(f->s, "g-1", "g-2", now + day, 10000, &t2), 0);
+    /* the same client again within the grace: the very same successor, nothing changes */
+    atomic_fetch_add(&fake_now, 4000);
+    assert_int_equal(store_refresh_rotate_grace(f->s, "g-1", "g-2", now + day, 10000, &again), 0);
+    assert_string_equal(again.id, t2.id);
+    assert_int_equal(again.used_at, 0);
+    assert_int_equal(store_refresh_get(f->s, "g-2", &got), 0);
+    assert_int_equal(got.revoked_at, 0);
+    assert_int_equal(store_refresh_rotate_grace(f->s, "g-1", "g-1", now + day, -1, NULL),
+                     RR_ERR_INVAL);
+    /* another successor hash (another client) within the grace: reuse, the family ends */
+    assert_int_equal(store_refresh_rotate_grace(f->s, "g-1", "g-other", now + day, 10000, NULL),
+                     RR_ERR_CONFLICT);
+    assert_int_equal(store_refresh_get(f->s, "g-2", &got), 0);
+    assert_true(got.revoked_at > 0);
+
+    /* past the grace, even the right successor hash is a reuse */
+    assert_int_equal(store_refresh_create(f->s, u.id, NULL, "h-1", now + day, NULL), 0);
+    assert_int_equal(store_refresh_rotate_grace(f->s, "h-1", "h-2", now + day, 10000, NULL), 0);
+    atomic_fetch_add(&fake_now, 10001);
+    assert_int_equal(store_refresh_rotate_grace(f->s, "h-1", "h-2", now + day, 10000, NULL),
+                     RR_ERR_CONFLICT);
+    /* and a successor that was spent in the meantime is not handed out again */
+    assert_int_equal(store_refresh_create(f->s, u.id, NULL, "k-1", now + 2 * day, NULL), 0);
+    assert_int_equal(store_refresh_rotate_grace(f->s, "k-1", "k-2", now + day, 10000, NULL), 0);
+    assert_int_equal(store_refresh_rotate_grace(f->s, "k-2", "k-3", now + day, 10000, NULL), 0);
+    assert_int_equal(store_refresh_rotate_grace(f->s, "k-1", "k-2", now + day, 10000, NULL),
+                     RR_ERR_CONFLICT);
+}
+
 /* ---- videos and pagination ------------------------------------------------------------------- */
 
 static void make_video(struct store *s, const char *user_id, struct store_video *v)
@@ -1334,6 +1373,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             refresh__rotation_spends_the_old_token_and_reuse_revokes_the_family, fx_setup,
             fx_teardown),
+        cmocka_unit_test_setup_teardown(refresh__grace_returns_the_same_successor_only_to_its_hash,
+                                        fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(videos__are_scoped_to_their_owner_and_change_status,
                                         fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "base/rr_error.h"
-#include "rrtest.h"
+#include "support/rrtest.h"
 #include "video/decode.h"
 #include "video/draw.h"
 #include "video/encode.h"

@@ -21,7 +21,7 @@
 
 #include "base/rr_error.h"
 #include "base/rr_image.h"
-#include "rrtest.h"
+#include "support/rrtest.h"
 #include "video/decode.h"
 #include "video/encode.h"
 

@@ -1,12 +1,13 @@
-/* test_json_out.c - the direct JSON writer gives jansson's compact bytes (strings with every kind
- * of escape and UTF-8 error, reals at every precision, integers, times, nesting) and reports
- * misuse and limits as sticky errors. */
+/* test_rr_json_compact.c - the one JSON writer (base/rr_json.h) gives jansson's compact bytes
+ * (strings with every kind of escape and UTF-8 error, reals at every precision, integers, times,
+ * nesting, ready-made JSON embedded verbatim) and reports misuse and limits as sticky errors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 #include <time.h>
 
 #include "base/rr_error.h"
-#include "http/json_out.h"
+#include "base/rr_json.h"
 
 /* xorshift64*: deterministic, so a failure reproduces */
 static uint64_t rng_state = 0x9E3779B97F4A7C15u;
@@ -28,17 +29,17 @@ static uint64_t rnd(void)
 
 /* The writer's text for one value, NUL-terminated in a malloc'd copy; NULL when it failed (err
  * then holds the error). */
-static char *take(struct json_out *o, int *err)
+static char *take(struct rr_json *o, int *err)
 {
-    *err = json_out_error(o);
+    *err = rr_json_error(o);
     char *t = NULL;
     if (!*err) {
-        t = malloc(json_out_len(o) + 1);
+        t = malloc(rr_json_len(o) + 1);
         assert_non_null(t);
-        memcpy(t, json_out_data(o), json_out_len(o));
-        t[json_out_len(o)] = '\0';
+        memcpy(t, rr_json_data(o), rr_json_len(o));
+        t[rr_json_len(o)] = '\0';
     }
-    json_out_free(o);
+    rr_json_release(o);
     return t;
 }
 
@@ -46,9 +47,9 @@ static void expect_same_string(const char *s, size_t n)
 {
     json_t *j = json_stringn(s, n); /* NULL when jansson finds the UTF-8 invalid */
     char small[8];
-    struct json_out o;
-    json_out_init(&o, small, sizeof small, 1 << 20);
-    json_out_stringn(&o, s, n);
+    struct rr_json o;
+    rr_json_init(&o, small, sizeof small, 1 << 20);
+    rr_json_stringn(&o, s, n);
     int err;
     char *mine = take(&o, &err);
     if (!j) {
@@ -96,7 +97,7 @@ static size_t random_string(char *out, size_t cap)
     return n;
 }
 
-static void json_out__strings_match_jansson(void **state)
+static void json_compact__strings_match_jansson(void **state)
 {
     (void)state;
     char buf[256];
@@ -132,9 +133,9 @@ static void expect_same_real(double v, int precision)
         flags |= JSON_REAL_PRECISION(precision);
     char *ref = json_dumps(j, flags);
     assert_non_null(ref);
-    struct json_out o;
-    json_out_init(&o, NULL, 0, 1024);
-    json_out_real(&o, v, precision);
+    struct rr_json o;
+    rr_json_init(&o, NULL, 0, 1024);
+    rr_json_real_digits(&o, v, precision);
     int err;
     char *mine = take(&o, &err);
     assert_int_equal(err, 0);
@@ -145,7 +146,7 @@ static void expect_same_real(double v, int precision)
     json_decref(j);
 }
 
-static void json_out__reals_match_jansson(void **state)
+static void json_compact__reals_match_jansson(void **state)
 {
     (void)state;
     static const double fixed[] = {0.0,     1.0,      -1.0,    70.0,   0.1,       73.33333333,
@@ -183,46 +184,48 @@ static void json_out__reals_match_jansson(void **state)
     }
 }
 
-static void json_out__rejects_non_finite_reals(void **state)
+static void json_compact__non_finite_reals_are_null(void **state)
 {
     (void)state;
     char b[64];
-    assert_int_equal(json_out_format_real(NAN, 0, b, sizeof b), -1);
-    assert_int_equal(json_out_format_real(INFINITY, 0, b, sizeof b), -1);
-    assert_int_equal(json_out_format_real(1.0, 0, b, 8), -1); /* cap below 32 */
-    struct json_out o;
-    json_out_init(&o, b, sizeof b, 64);
-    json_out_array_begin(&o);
-    json_out_int(&o, 1);
-    json_out_real(&o, -INFINITY, 0);
-    json_out_int(&o, 2); /* sticky: ignored */
-    assert_int_equal(json_out_error(&o), RR_ERR_INVAL);
-    assert_int_equal(json_out_len(&o), 2); /* "[1" */
-    json_out_free(&o);
+    assert_int_equal(rr_json_format_real(NAN, 0, b, sizeof b), -1);
+    assert_int_equal(rr_json_format_real(INFINITY, 0, b, sizeof b), -1);
+    assert_int_equal(rr_json_format_real(1.0, 0, b, 8), -1); /* cap below 32 */
+    struct rr_json o;
+    rr_json_init(&o, b, sizeof b, 64);
+    rr_json_array_begin(&o);
+    rr_json_int(&o, 1);
+    rr_json_real_digits(&o, -INFINITY, 0);
+    rr_json_real_digits(&o, NAN, 3);
+    rr_json_int(&o, 2);
+    rr_json_array_end(&o);
+    assert_int_equal(rr_json_error(&o), 0);
+    assert_string_equal(rr_json_data(&o), "[1,null,null,2]");
+    rr_json_release(&o);
 }
 
-static void json_out__integers_bools_null(void **state)
+static void json_compact__integers_bools_null(void **state)
 {
     (void)state;
     static const int64_t fixed[] = {0, 1, -1, 9, 10, -10, INT64_MAX, INT64_MIN, 1000000007};
-    struct json_out o;
+    struct rr_json o;
     json_t *ref = json_array();
-    json_out_init(&o, NULL, 0, 1 << 20);
-    json_out_array_begin(&o);
+    rr_json_init(&o, NULL, 0, 1 << 20);
+    rr_json_array_begin(&o);
     for (int i = 0; i < 2000; i++) {
         int64_t v = i < 9 ? fixed[i] : (int64_t)(rnd() >> (rnd() % 64)) * (i % 2 ? 1 : -1);
-        json_out_int(&o, v);
+        rr_json_int(&o, v);
         json_array_append_new(ref, json_integer(v));
         if (i % 100 == 0) {
-            json_out_bool(&o, i % 200 == 0);
+            rr_json_bool(&o, i % 200 == 0);
             json_array_append_new(ref, json_boolean(i % 200 == 0));
-            json_out_null(&o);
+            rr_json_null(&o);
             json_array_append_new(ref, json_null());
-            json_out_string(&o, NULL); /* null too */
+            rr_json_string(&o, NULL); /* null too */
             json_array_append_new(ref, json_null());
         }
     }
-    json_out_array_end(&o);
+    rr_json_array_end(&o);
     int err;
     char *mine = take(&o, &err);
     char *want = json_dumps(ref, JSON_COMPACT);
@@ -233,18 +236,18 @@ static void json_out__integers_bools_null(void **state)
     json_decref(ref);
 }
 
-static void add_scalar(struct json_out *o, json_t **v)
+static void add_scalar(struct rr_json *o, json_t **v)
 {
     switch (rnd() % 5) {
     case 0: {
         int64_t x = (int64_t)(rnd() % 2000000) - 1000000;
-        json_out_int(o, x);
+        rr_json_int(o, x);
         *v = json_integer(x);
         break;
     }
     case 1: {
         double x = (double)(rnd() % 100000) / 7.0;
-        json_out_real(o, x, 0);
+        rr_json_real_digits(o, x, 0);
         *v = json_real(x);
         break;
     }
@@ -256,59 +259,59 @@ static void add_scalar(struct json_out *o, json_t **v)
             n = random_string(s, sizeof s);
             j = json_stringn(s, n);
         } while (!j);
-        json_out_stringn(o, s, n);
+        rr_json_stringn(o, s, n);
         *v = j;
         break;
     }
     case 3:
-        json_out_bool(o, 1);
+        rr_json_bool(o, 1);
         *v = json_true();
         break;
     default:
-        json_out_null(o);
+        rr_json_null(o);
         *v = json_null();
     }
 }
 
 /* A random tree written both ways (the writer and a json_t). */
-static json_t *build(struct json_out *o, int depth)
+static json_t *build(struct rr_json *o, int depth)
 {
     json_t *v = NULL;
     int kind = depth >= 8 ? 2 : (int)(rnd() % 3);
     if (kind == 0) {
         v = json_object();
-        json_out_object_begin(o);
+        rr_json_object_begin(o);
         size_t n = rnd() % 5;
         for (size_t i = 0; i < n; i++) {
             char key[32];
             snprintf(key, sizeof key, "k%zu%s", i, rnd() % 4 ? "" : "\"\\\n\xc3\xa9");
             if (rnd() % 2)
-                json_out_key(o, key);
+                rr_json_key(o, key);
             else
-                json_out_keyn(o, key, strlen(key));
+                rr_json_keyn(o, key, strlen(key));
             json_object_set_new(v, key, build(o, depth + 1));
         }
-        json_out_object_end(o);
+        rr_json_object_end(o);
     } else if (kind == 1) {
         v = json_array();
-        json_out_array_begin(o);
+        rr_json_array_begin(o);
         size_t n = rnd() % 5;
         for (size_t i = 0; i < n; i++)
             json_array_append_new(v, build(o, depth + 1));
-        json_out_array_end(o);
+        rr_json_array_end(o);
     } else {
         add_scalar(o, &v);
     }
     return v;
 }
 
-static void json_out__nested_values_match_jansson(void **state)
+static void json_compact__nested_values_match_jansson(void **state)
 {
     (void)state;
     for (int i = 0; i < 2000; i++) {
         char small[16];
-        struct json_out o;
-        json_out_init(&o, small, sizeof small, 1 << 22);
+        struct rr_json o;
+        rr_json_init(&o, small, sizeof small, 1 << 22);
         json_t *ref = build(&o, 0);
         int err;
         char *mine = take(&o, &err);
@@ -316,14 +319,14 @@ static void json_out__nested_values_match_jansson(void **state)
         assert_int_equal(err, 0);
         assert_non_null(want);
         assert_string_equal(mine, want);
-        /* and embedded through json_out_jansson, inside an object */
-        json_out_init(&o, NULL, 0, 1 << 22);
-        json_out_object_begin(&o);
-        JSON_OUT_KEY(&o, "v");
-        json_out_jansson(&o, ref, JSON_COMPACT);
-        JSON_OUT_KEY(&o, "n");
-        json_out_jansson(&o, NULL, JSON_COMPACT);
-        json_out_object_end(&o);
+        /* and embedded verbatim (a stored document), inside an object */
+        rr_json_init(&o, NULL, 0, 1 << 22);
+        rr_json_object_begin(&o);
+        RR_JSON_KEY(&o, "v");
+        rr_json_verbatim(&o, want, strlen(want));
+        RR_JSON_KEY(&o, "n");
+        rr_json_null(&o);
+        rr_json_object_end(&o);
         char *wrapped = take(&o, &err);
         assert_int_equal(err, 0);
         json_t *w = json_pack("{s:O,s:n}", "v", ref, "n");
@@ -338,69 +341,69 @@ static void json_out__nested_values_match_jansson(void **state)
     }
 }
 
-static int misuse(void (*fn)(struct json_out *))
+static int misuse(void (*fn)(struct rr_json *))
 {
     char b[64];
-    struct json_out o;
-    json_out_init(&o, b, sizeof b, sizeof b);
+    struct rr_json o;
+    rr_json_init(&o, b, sizeof b, sizeof b);
     fn(&o);
-    int err = json_out_error(&o);
-    json_out_free(&o);
+    int err = rr_json_error(&o);
+    rr_json_release(&o);
     return err;
 }
-static void m_key_in_array(struct json_out *o)
+static void m_key_in_array(struct rr_json *o)
 {
-    json_out_array_begin(o);
-    json_out_key(o, "a");
+    rr_json_array_begin(o);
+    rr_json_key(o, "a");
 }
-static void m_key_at_top(struct json_out *o) { json_out_key(o, "a"); }
-static void m_two_keys(struct json_out *o)
+static void m_key_at_top(struct rr_json *o) { rr_json_key(o, "a"); }
+static void m_two_keys(struct rr_json *o)
 {
-    json_out_object_begin(o);
-    json_out_key(o, "a");
-    json_out_key(o, "b");
+    rr_json_object_begin(o);
+    rr_json_key(o, "a");
+    rr_json_key(o, "b");
 }
-static void m_value_without_key(struct json_out *o)
+static void m_value_without_key(struct rr_json *o)
 {
-    json_out_object_begin(o);
-    json_out_int(o, 1);
+    rr_json_object_begin(o);
+    rr_json_int(o, 1);
 }
-static void m_close_with_pending_key(struct json_out *o)
+static void m_close_with_pending_key(struct rr_json *o)
 {
-    json_out_object_begin(o);
-    json_out_key(o, "a");
-    json_out_object_end(o);
+    rr_json_object_begin(o);
+    rr_json_key(o, "a");
+    rr_json_object_end(o);
 }
-static void m_wrong_close(struct json_out *o)
+static void m_wrong_close(struct rr_json *o)
 {
-    json_out_object_begin(o);
-    json_out_array_end(o);
+    rr_json_object_begin(o);
+    rr_json_array_end(o);
 }
-static void m_close_at_top(struct json_out *o) { json_out_array_end(o); }
-static void m_too_deep(struct json_out *o)
+static void m_close_at_top(struct rr_json *o) { rr_json_array_end(o); }
+static void m_too_deep(struct rr_json *o)
 {
-    for (int i = 0; i <= JSON_OUT_DEPTH; i++)
-        json_out_array_begin(o);
+    for (int i = 0; i <= RR_JSON_MAX_DEPTH; i++)
+        rr_json_array_begin(o);
 }
-static void m_null_key(struct json_out *o)
+static void m_null_key(struct rr_json *o)
 {
-    json_out_object_begin(o);
-    json_out_key(o, NULL);
+    rr_json_object_begin(o);
+    rr_json_key(o, NULL);
 }
-static void m_bad_key(struct json_out *o)
+static void m_bad_key(struct rr_json *o)
 {
-    json_out_object_begin(o);
-    json_out_key(o, "\xff");
+    rr_json_object_begin(o);
+    rr_json_key(o, "\xff");
 }
-static void m_fine(struct json_out *o)
+static void m_fine(struct rr_json *o)
 {
-    for (int i = 0; i < JSON_OUT_DEPTH; i++)
-        json_out_array_begin(o);
-    for (int i = 0; i < JSON_OUT_DEPTH; i++)
-        json_out_array_end(o);
+    for (int i = 0; i < RR_JSON_MAX_DEPTH; i++)
+        rr_json_array_begin(o);
+    for (int i = 0; i < RR_JSON_MAX_DEPTH; i++)
+        rr_json_array_end(o);
 }
 
-static void json_out__misuse_is_a_sticky_error(void **state)
+static void json_compact__misuse_is_a_sticky_error(void **state)
 {
     (void)state;
     assert_int_equal(misuse(m_key_in_array), RR_ERR_INVAL);
@@ -416,55 +419,53 @@ static void json_out__misuse_is_a_sticky_error(void **state)
     assert_int_equal(misuse(m_fine), 0);
 }
 
-static void json_out__grows_from_the_stack_and_stops_at_max(void **state)
+static void json_compact__grows_from_the_stack_and_stops_at_max(void **state)
 {
     (void)state;
     char small[5];
-    struct json_out o;
-    json_out_init(&o, small, sizeof small, 100);
-    json_out_string(&o, "ab"); /* 4 bytes and the NUL: fits the caller's buffer */
-    assert_ptr_equal(json_out_data(&o), small);
-    json_out_raw(&o, "x", 1); /* spills to the heap, keeping what was written */
-    assert_ptr_not_equal(json_out_data(&o), small);
-    assert_int_equal(json_out_len(&o), 5);
-    assert_memory_equal(json_out_data(&o), "\"ab\"x", 5);
+    struct rr_json o;
+    rr_json_init(&o, small, sizeof small, 100);
+    rr_json_string(&o, "ab"); /* 4 bytes and the NUL: fits the caller's buffer */
+    assert_ptr_equal(rr_json_data(&o), small);
+    rr_json_raw(&o, "x", 1); /* spills to the heap, keeping what was written */
+    assert_ptr_not_equal(rr_json_data(&o), small);
+    assert_int_equal(rr_json_len(&o), 5);
+    assert_memory_equal(rr_json_data(&o), "\"ab\"x", 5);
     char big[200];
     memset(big, 'y', sizeof big);
-    json_out_raw(&o, big, 95); /* 100 bytes exactly: allowed */
-    assert_int_equal(json_out_error(&o), 0);
-    assert_int_equal(json_out_len(&o), 100);
-    json_out_raw(&o, "z", 1);
-    assert_int_equal(json_out_error(&o), RR_ERR_TOOBIG);
-    assert_int_equal(json_out_len(&o), 100);
-    json_out_free(&o);
-    json_out_free(&o); /* twice is fine */
+    rr_json_raw(&o, big, 95); /* 100 bytes exactly: allowed */
+    assert_int_equal(rr_json_error(&o), 0);
+    assert_int_equal(rr_json_len(&o), 100);
+    rr_json_raw(&o, "z", 1);
+    assert_int_equal(rr_json_error(&o), RR_ERR_TOOBIG);
+    assert_int_equal(rr_json_len(&o), 100);
+    rr_json_release(&o);
+    rr_json_release(&o); /* twice is fine */
 
     /* no initial buffer; a huge request that cannot fit */
-    json_out_init(&o, NULL, 0, 1 << 20);
-    json_out_raw(&o, big, sizeof big);
-    assert_int_equal(json_out_len(&o), sizeof big);
-    json_out_raw(&o, big, SIZE_MAX - 10);
-    assert_int_equal(json_out_error(&o), RR_ERR_TOOBIG);
-    json_out_free(&o);
+    rr_json_init(&o, NULL, 0, 1 << 20);
+    rr_json_raw(&o, big, sizeof big);
+    assert_int_equal(rr_json_len(&o), sizeof big);
+    rr_json_raw(&o, big, SIZE_MAX - 10);
+    assert_int_equal(rr_json_error(&o), RR_ERR_TOOBIG);
+    rr_json_release(&o);
 
     /* a string that needs escapes across a growth boundary */
-    json_out_init(&o, small, sizeof small, 1 << 20);
-    json_out_string(&o, "a\"b\\c\nd\x01\xc3\xa9");
+    rr_json_init(&o, small, sizeof small, 1 << 20);
+    rr_json_string(&o, "a\"b\\c\nd\x01\xc3\xa9");
     int err;
     char *t = take(&o, &err);
     assert_int_equal(err, 0);
     assert_string_equal(t, "\"a\\\"b\\\\c\\nd\\u0001\xc3\xa9\"");
     free(t);
 
-    /* a jansson value that does not fit: the dump stops, the error is kept */
-    json_t *arr = json_array();
-    for (int i = 0; i < 100; i++)
-        json_array_append_new(arr, json_string("0123456789"));
-    json_out_init(&o, NULL, 0, 64);
-    json_out_jansson(&o, arr, JSON_COMPACT);
-    assert_int_equal(json_out_error(&o), RR_ERR_TOOBIG);
-    json_out_free(&o);
-    json_decref(arr);
+    /* ready-made JSON that does not fit: nothing of it is written, the error is kept */
+    rr_json_init(&o, NULL, 0, 64);
+    rr_json_array_begin(&o);
+    rr_json_verbatim(&o, big, 95);
+    assert_int_equal(rr_json_error(&o), RR_ERR_TOOBIG);
+    assert_int_equal(rr_json_len(&o), 1);
+    rr_json_release(&o);
 }
 
 static void expect_time(int64_t ms)
@@ -476,9 +477,9 @@ static void expect_time(int64_t ms)
     assert_non_null(gmtime_r(&sec, &tm));
     snprintf(want, sizeof want, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(c % 1000));
-    struct json_out o;
-    json_out_init(&o, NULL, 0, 64);
-    json_out_time_ms(&o, ms);
+    struct rr_json o;
+    rr_json_init(&o, NULL, 0, 64);
+    rr_json_time_ms(&o, ms);
     int err;
     char *t = take(&o, &err);
     assert_int_equal(err, 0);
@@ -487,7 +488,7 @@ static void expect_time(int64_t ms)
     free(t);
 }
 
-static void json_out__times_match_gmtime(void **state)
+static void json_compact__times_match_gmtime(void **state)
 {
     (void)state;
     static const int64_t fixed[] = {0,
@@ -508,14 +509,14 @@ static void json_out__times_match_gmtime(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(json_out__strings_match_jansson),
-        cmocka_unit_test(json_out__reals_match_jansson),
-        cmocka_unit_test(json_out__rejects_non_finite_reals),
-        cmocka_unit_test(json_out__integers_bools_null),
-        cmocka_unit_test(json_out__nested_values_match_jansson),
-        cmocka_unit_test(json_out__misuse_is_a_sticky_error),
-        cmocka_unit_test(json_out__grows_from_the_stack_and_stops_at_max),
-        cmocka_unit_test(json_out__times_match_gmtime),
+        cmocka_unit_test(json_compact__strings_match_jansson),
+        cmocka_unit_test(json_compact__reals_match_jansson),
+        cmocka_unit_test(json_compact__non_finite_reals_are_null),
+        cmocka_unit_test(json_compact__integers_bools_null),
+        cmocka_unit_test(json_compact__nested_values_match_jansson),
+        cmocka_unit_test(json_compact__misuse_is_a_sticky_error),
+        cmocka_unit_test(json_compact__grows_from_the_stack_and_stops_at_max),
+        cmocka_unit_test(json_compact__times_match_gmtime),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
