@@ -519,8 +519,11 @@ async function beginRecording(exercise, loadKg) {
     app.camera.close();
     showError(`The analysis could not start: ${e.message}`);
     setState('ready');
+    $('stop').hidden = true;
+    $('start').hidden = false;
     $('start').disabled = false;
     $('exercise').disabled = false;
+    $('flip').disabled = false;
     return;
   }
   s.wake = await wakeLock();
