@@ -48,6 +48,8 @@
 #define TRACK_SWITCH_PER_S 9.0f
 #define TRACK_SWITCH_MIN 1.3f
 #define TRACK_SWITCH_MAX 1.8f
+#define TRACK_GROW_RATE 24.0 /* size steps of 1.5x per second of gap, compounded... */
+#define TRACK_GROW_MAX 2.5f  /* ...up to this factor */
 #define TRACK_SIG_LEN 6
 #define TRACK_SIG_MATCH 0.12f
 #define TRACK_ROLL_MAX 40

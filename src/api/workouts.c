@@ -37,10 +37,27 @@
 #define SYNC_FAULTS_MAX 8
 #define SYNC_FAULT_LEN 48
 #define SYNC_SECONDS_MAX 86400.0
+#define SYNC_CUE_MAX 160
 
 /* ---- schemas -------------------------------------------------------------------------------- */
 
 static const char *const verdicts[] = {"good", "bad", "cannot_judge", NULL};
+
+/* What a device measured on a rep: the members of a video rep's metrics (src/app/analyze.c),
+ * numbers bounded, text short; stored with the verdict and cue. */
+#define SYNC_METRIC_NUM(n, lo, hi) \
+    {.name = n, .type = VALIDATE_NUMBER, .has_min = 1, .min = lo, .has_max = 1, .max = hi}
+#define SYNC_METRIC_TEXT(n) \
+    {.name = n, .type = VALIDATE_STRING, .has_min = 1, .min = 1, .has_max = 1, .max = 48}
+static const struct validate_field metric_fields[] = {
+    SYNC_METRIC_NUM("rom", -1e6, 1e6),          SYNC_METRIC_TEXT("rom_unit"),
+    SYNC_METRIC_NUM("depth", -1e6, 1e6),        SYNC_METRIC_TEXT("depth_name"),
+    SYNC_METRIC_NUM("concentric_s", 0, 3600),   SYNC_METRIC_NUM("eccentric_s", 0, 3600),
+    SYNC_METRIC_NUM("symmetry_deg", -360, 360), SYNC_METRIC_NUM("confidence", 0, 1),
+    SYNC_METRIC_TEXT("cannot_judge_reason"),
+};
+static const struct validate_schema metric_schema = {
+    "SyncRepMetrics", metric_fields, sizeof metric_fields / sizeof metric_fields[0]};
 
 static const struct validate_field rep_fields[] = {
     {.name = "t_start", .type = VALIDATE_NUMBER, .required = 1, .has_min = 1, .min = 0,
@@ -53,6 +70,10 @@ static const struct validate_field rep_fields[] = {
      .enum_values = verdicts},
     {.name = "faults", .type = VALIDATE_ARRAY, .has_max = 1, .max = SYNC_FAULTS_MAX,
      .description = "fault names, [a-z0-9_]{1,48}"},
+    {.name = "metrics", .type = VALIDATE_OBJECT, .object = &metric_schema,
+     .description = "what was measured (range of motion, depth, tempo, symmetry, confidence)"},
+    {.name = "cue", .type = VALIDATE_STRING, .has_min = 1, .min = 1, .has_max = 1,
+     .max = SYNC_CUE_MAX, .description = "the coaching cue shown and said for the rep"},
 };
 static const struct validate_schema rep_schema = {"SyncRep", rep_fields,
                                                   sizeof rep_fields / sizeof rep_fields[0]};
@@ -61,6 +82,10 @@ static const struct validate_field sync_fields[] = {
     {.name = "client_id", .type = VALIDATE_STRING, .required = 1, .has_min = 1, .min = 1,
      .has_max = 1, .max = STORE_CLIENT_ID_MAX,
      .description = "device-chosen idempotency key of the session"},
+    {.name = "session_id", .type = VALIDATE_STRING, .has_min = 1, .min = 1, .has_max = 1,
+     .max = STORE_CLIENT_ID_MAX,
+     .description = "device-chosen id of the training session: its sets of one exercise are "
+                    "kept together as one workout"},
     {.name = "started_at", .type = VALIDATE_STRING, .required = 1, .has_max = 1, .max = 40,
      .description = "RFC 3339 time, e.g. 2026-03-01T10:00:00Z"},
     {.name = "exercise", .type = VALIDATE_STRING, .required = 1, .pattern = VALIDATE_ENUM,
@@ -74,7 +99,7 @@ static const struct validate_field sync_fields[] = {
     {.name = "score", .type = VALIDATE_NUMBER, .has_min = 1, .min = 0, .has_max = 1, .max = 100,
      .description = "set score; default the mean rep score"},
     {.name = "reps", .type = VALIDATE_ARRAY, .required = 1, .has_max = 1, .max = SYNC_REPS_MAX,
-     .description = "SyncRep objects: {t_start, t_end, score, verdict?, faults?}"},
+     .description = "SyncRep objects: {t_start, t_end, score, verdict?, faults?, metrics?, cue?}"},
 };
 static const struct validate_schema sync_schema = {"SyncRequest", sync_fields,
                                                    sizeof sync_fields / sizeof sync_fields[0]};
@@ -354,14 +379,21 @@ static int sync_build(json_t *body, struct store_rep *reps, size_t n, struct sto
         struct store_rep *sr = &reps[i];
         memset(sr, 0, sizeof *sr);
         sr->set_idx = 0;
-        sr->idx = (int)i;
+        sr->idx = (int)i + 1; /* reps are numbered from 1, as in an analysed video */
         sr->t_start_ms = (int64_t)(json_number_value(json_object_get(r, "t_start")) * 1000.0);
         sr->t_end_ms = (int64_t)(json_number_value(json_object_get(r, "t_end")) * 1000.0);
         sr->score = json_number_value(json_object_get(r, "score"));
         sum += sr->score;
         json_t *verdict = json_object_get(r, "verdict");
         json_t *faults = json_object_get(r, "faults");
-        json_t *m = verdict ? json_pack("{s:O}", "verdict", verdict) : json_object();
+        json_t *m = json_deep_copy(json_object_get(r, "metrics"));
+        if (!m)
+            m = json_object();
+        json_t *cue = json_object_get(r, "cue");
+        if (m && verdict)
+            json_object_set(m, "verdict", verdict);
+        if (m && cue)
+            json_object_set(m, "cue", cue);
         char *mt = m ? json_dumps(m, JSON_COMPACT) : NULL;
         char *ft = faults ? json_dumps(faults, JSON_COMPACT) : NULL;
         json_decref(m);
@@ -431,8 +463,16 @@ static int workouts_sync(struct http_request *req, void *app)
     w.duration_ms = (int64_t)num_or(body, "duration_ms", (double)span);
     w.score = set.score;
     const char *client_id = json_string_value(json_object_get(body, "client_id"));
+    const char *session_id = json_string_value(json_object_get(body, "session_id"));
     enum app_saved how;
-    err = app_save_workout(a, &w, &set, 1, reps, n, client_id, &how);
+    if (session_id) {
+        /* one workout per (session, exercise): the history and analytics unit is an exercise */
+        char key[STORE_SESSION_KEY_MAX + 1];
+        snprintf(key, sizeof key, "session/%s/%s", exercise, session_id);
+        err = app_save_session_set(a, &w, &set, reps, n, client_id, key, &how);
+    } else {
+        err = app_save_workout(a, &w, &set, 1, reps, n, client_id, &how);
+    }
     if (err == RR_ERR_CONFLICT) {
         err = http_reply_error(req, 409, "client_id_reused",
                                "this client_id was already used for a different workout", NULL);

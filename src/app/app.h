@@ -136,6 +136,14 @@ int app_save_workout(struct app *a, struct store_workout *w, struct store_set *s
                      struct store_rep *reps, size_t nreps, const char *client_id,
                      enum app_saved *how);
 
+/* Save one set of a device session (store_workout_put_session): the session's first set of an
+ * exercise makes a workout, the next ones are appended to it; session_key groups them (the
+ * adapter builds it from the session id and exercise). Analytics recomputed as in
+ * app_save_workout; *w is the session's workout as stored afterwards. */
+int app_save_session_set(struct app *a, struct store_workout *w, struct store_set *set,
+                         struct store_rep *reps, size_t nreps, const char *client_id,
+                         const char *session_key, enum app_saved *how);
+
 /* Delete the user's workout, recompute its analytics, then delete the video it was recorded
  * from (app_delete_video's purge: row, jobs, blobs). NOTFOUND for an unknown or foreign id. */
 int app_delete_workout(struct app *a, const char *user_id, const char *workout_id);

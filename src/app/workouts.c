@@ -60,6 +60,45 @@ int app_save_workout(struct app *a, struct store_workout *w, struct store_set *s
     return err;
 }
 
+int app_save_session_set(struct app *a, struct store_workout *w, struct store_set *set,
+                         struct store_rep *reps, size_t nreps, const char *client_id,
+                         const char *session_key, enum app_saved *how)
+{
+    int appended = 0;
+    if (!a || !w || !how)
+        return RR_ERR_INVAL;
+    int64_t set_start = w->started_at;
+    struct store_workout given = *w;
+    int err = store_workout_put_session(a->store, w, set, reps, nreps, client_id, session_key,
+                                        &appended);
+    if (err == RR_ERR_CONFLICT && client_id) {
+        *how = APP_SAVED_AGAIN;
+        err = store_workout_get(a->store, w->user_id, w->id, w);
+        if (err == RR_ERR_NOTFOUND) {
+            *how = APP_SAVED_GONE;
+            return 0;
+        }
+        if (err)
+            return err;
+        /* the same key for other data is a client bug, not a retry (as app_save_workout): a
+         * retried set has the session workout's exercise and lies inside its span */
+        if (strcmp(w->exercise, given.exercise) != 0 || given.started_at < w->started_at ||
+            given.started_at > w->started_at + w->duration_ms)
+            return RR_ERR_CONFLICT;
+        return app__analytics_refresh(a, w->user_id, w->started_at, w->exercise);
+    }
+    if (err)
+        return err;
+    *how = APP_SAVED_NEW;
+    err = store_workout_get(a->store, w->user_id, w->id, w);
+    if (!err)
+        err = app__analytics_refresh(a, w->user_id, w->started_at, w->exercise);
+    /* a set synced late may have moved the session's start to an earlier day */
+    if (!err && appended)
+        err = app__analytics_refresh(a, w->user_id, set_start, w->exercise);
+    return err;
+}
+
 int app_delete_workout(struct app *a, const char *user_id, const char *workout_id)
 {
     struct store_workout w;

@@ -1364,6 +1364,122 @@ out:
     return err;
 }
 
+/* The set appended to workout `wid` of the session (the caller's transaction): next idx, its
+ * reps, then the workout's span and rep-weighted score over all its sets. */
+static int session_append(struct conn *c, const char *wid, struct store_workout *w,
+                          struct store_set *set, struct store_rep *reps, size_t nreps)
+{
+    struct arg a[] = {arg_s(wid)};
+    int next = 0;
+    int err = q_one(c, "SELECT coalesce(max(idx) + 1, 0) FROM sets WHERE workout_id = ?1", a,
+                    NARGS(a), row_int, &next);
+    if (err)
+        return err;
+    set->idx = next;
+    store_new_id(set->id);
+    memcpy(set->workout_id, wid, sizeof set->workout_id);
+    struct arg b[] = {arg_s(set->id),  arg_s(wid),       arg_i(set->idx),     arg_s(set->exercise),
+                      arg_i(set->reps), arg_d(set->score), arg_d(set->load_kg), arg_i(set->hold_ms)};
+    err = q_exec(c,
+                 "INSERT INTO sets (id, workout_id, idx, exercise, reps, score, load_kg, hold_ms) "
+                 "VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+                 b, NARGS(b));
+    for (size_t i = 0; i < nreps && err >= 0; i++) {
+        struct store_rep *r = &reps[i];
+        store_new_id(r->id);
+        memcpy(r->set_id, set->id, sizeof r->set_id);
+        struct arg d[] = {arg_s(r->id),      arg_s(r->set_id),   arg_i(r->idx),
+                          arg_i(r->t_start_ms), arg_i(r->t_end_ms), arg_s(r->metrics[0] ? r->metrics : "{}"),
+                          arg_s(r->faults[0] ? r->faults : "[]"), arg_d(r->score)};
+        err = q_exec(c,
+                     "INSERT INTO reps (id, set_id, idx, t_start, t_end, metrics, faults, score) "
+                     "VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+                     d, NARGS(d));
+    }
+    if (err < 0)
+        return err;
+    /* SET expressions read the row as it was: span from the earliest start to the latest end */
+    struct arg u[] = {arg_s(wid), arg_i(w->started_at), arg_i(w->started_at + w->duration_ms)};
+    err = q_exec(c,
+                 "UPDATE workouts SET started_at = min(started_at, ?2), "
+                 "duration_ms = max(started_at + duration_ms, ?3) - min(started_at, ?2), "
+                 "score = (SELECT CASE WHEN sum(reps) > 0 THEN sum(score * reps) / sum(reps) "
+                 "ELSE avg(score) END FROM sets WHERE workout_id = ?1) WHERE id = ?1",
+                 u, NARGS(u));
+    return err < 0 ? err : 0;
+}
+
+static int sq_workout_put_session(struct store *s, struct store_workout *w, struct store_set *set,
+                                  struct store_rep *reps, size_t nreps, const char *client_id,
+                                  const char *session_key, int *appended)
+{
+    struct conn c;
+    char earlier[STORE_ID_LEN + 1];
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (err)
+        goto out;
+    if (client_id) {
+        struct arg a[] = {arg_s(w->user_id), arg_s(client_id)};
+        err = q_one(&c,
+                    "SELECT resource_id FROM idempotency_keys WHERE user_id = ?1 AND client_id = ?2",
+                    a, NARGS(a), row_id, earlier);
+        if (!err) {
+            memcpy(w->id, earlier, sizeof w->id);
+            err = RR_ERR_CONFLICT;
+            goto out;
+        }
+        if (err != RR_ERR_NOTFOUND)
+            goto out;
+    }
+    struct arg k[] = {arg_s(w->user_id), arg_s(session_key)};
+    err = q_one(&c,
+                "SELECT i.resource_id FROM idempotency_keys i JOIN workouts w ON w.id = "
+                "i.resource_id AND w.user_id = i.user_id WHERE i.user_id = ?1 AND i.client_id = ?2",
+                k, NARGS(k), row_id, earlier);
+    if (err && err != RR_ERR_NOTFOUND)
+        goto out;
+    if (!err) {
+        err = session_append(&c, earlier, w, set, reps, nreps);
+        if (err)
+            goto out;
+        memcpy(w->id, earlier, sizeof w->id);
+        *appended = 1;
+    } else {
+        /* the session's first set (or its workout was deleted since: a new one) */
+        err = q_exec(&c, "DELETE FROM idempotency_keys WHERE user_id = ?1 AND client_id = ?2", k,
+                     NARGS(k));
+        if (err < 0)
+            goto out;
+        set->idx = 0;
+        store_new_id(w->id);
+        w->created_at = store_now(s);
+        err = workout_insert(&c, w, set, 1, reps, nreps);
+        if (!err) {
+            struct arg a[] = {arg_s(w->user_id), arg_s(session_key), arg_s(w->id),
+                              arg_i(w->created_at)};
+            err = q_exec(&c,
+                         "INSERT INTO idempotency_keys (user_id, client_id, resource_id, "
+                         "created_at) VALUES (?1, ?2, ?3, ?4)",
+                         a, NARGS(a));
+        }
+        if (err < 0)
+            goto out;
+    }
+    if (client_id) {
+        struct arg a[] = {arg_s(w->user_id), arg_s(client_id), arg_s(w->id),
+                          arg_i(store_now(s))};
+        err = q_exec(&c,
+                     "INSERT INTO idempotency_keys (user_id, client_id, resource_id, created_at) "
+                     "VALUES (?1, ?2, ?3, ?4)",
+                     a, NARGS(a));
+    }
+out:
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    return err;
+}
+
 static int sq_workout_get(struct store *s, const char *user_id, const char *id,
                           const char *video_id, struct store_workout *out)
 {
@@ -1864,6 +1980,7 @@ static const struct store_ops sqlite_ops = {
     .job_list = sq_job_list,
     .job_counts = sq_job_counts,
     .workout_put = sq_workout_put,
+    .workout_put_session = sq_workout_put_session,
     .workout_get = sq_workout_get,
     .workout_delete = sq_workout_delete,
     .workout_list = sq_workout_list,

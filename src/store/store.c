@@ -627,6 +627,36 @@ int store_workout_put(struct store *s, struct store_workout *w, struct store_set
                                client_id && client_id[0] ? client_id : NULL);
 }
 
+int store_workout_put_session(struct store *s, struct store_workout *w, struct store_set *set,
+                              struct store_rep *reps, size_t nreps, const char *client_id,
+                              const char *session_key, int *appended)
+{
+    if (!w || !appended || !set || !session_key || !session_key[0] ||
+        !terminated(w->video_id, sizeof w->video_id) || w->video_id[0])
+        return RR_ERR_INVAL;
+    *appended = 0;
+    int err = opt_text_ok(session_key, STORE_SESSION_KEY_MAX);
+    if (err)
+        return err;
+    /* the same checks as a whole workout of one set */
+    if (!is_id(w->user_id) || !terminated(w->exercise, sizeof w->exercise) ||
+        !w->exercise[0] || !terminated(set->exercise, sizeof set->exercise) ||
+        !set->exercise[0] || (nreps && !reps))
+        return RR_ERR_INVAL;
+    if (nreps > STORE_REPS_MAX)
+        return RR_ERR_TOOBIG;
+    err = opt_text_ok(client_id, STORE_CLIENT_ID_BYTES);
+    if (err)
+        return err;
+    for (size_t i = 0; i < nreps; i++)
+        if (reps[i].set_idx != 0 || !terminated(reps[i].metrics, sizeof reps[i].metrics) ||
+            !terminated(reps[i].faults, sizeof reps[i].faults))
+            return RR_ERR_INVAL;
+    return s->ops->workout_put_session(s, w, set, reps, nreps,
+                                       client_id && client_id[0] ? client_id : NULL,
+                                       session_key, appended);
+}
+
 int store_workout_get(struct store *s, const char *user_id, const char *id,
                       struct store_workout *out)
 {

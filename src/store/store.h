@@ -50,6 +50,8 @@
 #define STORE_KEY_MAX 255        /* blob key, rate-counter key */
 #define STORE_CLIENT_ID_MAX 64   /* device-sync idempotency key, in characters */
 #define STORE_CLIENT_ID_BYTES (4 * STORE_CLIENT_ID_MAX) /* the same in UTF-8 bytes */
+/* device-sync session key: "session/<exercise>/<session id>", bytes */
+#define STORE_SESSION_KEY_MAX (STORE_CLIENT_ID_BYTES + STORE_NAME_MAX + 16)
 #define STORE_PAYLOAD_MAX 4096   /* job payload JSON */
 #define STORE_ERROR_MAX 511      /* job error text (longer text is cut, this one field only) */
 #define STORE_METRICS_MAX 1024   /* rep metrics JSON */
@@ -321,6 +323,14 @@ int store_job_counts(struct store *s, struct store_job_counts *out);
  * index sets[]. */
 int store_workout_put(struct store *s, struct store_workout *w, struct store_set *sets,
                       size_t nsets, struct store_rep *reps, size_t nreps, const char *client_id);
+/* Device sync of one set of a training session: store_workout_put with one set, except that
+ * when (user, session_key) was saved before and that workout still exists, the set and its reps
+ * are appended to it (next set idx; started_at, duration_ms and the rep-weighted score follow)
+ * and *appended is 1. client_id keeps its meaning (CONFLICT: w->id is the earlier workout).
+ * session_key (1..STORE_SESSION_KEY_MAX chars) lives beside the client ids. */
+int store_workout_put_session(struct store *s, struct store_workout *w, struct store_set *set,
+                              struct store_rep *reps, size_t nreps, const char *client_id,
+                              const char *session_key, int *appended);
 int store_workout_get(struct store *s, const char *user_id, const char *id,
                       struct store_workout *out);
 /* System access: the workout saved for a video. */
@@ -468,6 +478,9 @@ struct store_ops {
     int (*workout_put)(struct store *s, struct store_workout *w, struct store_set *sets,
                        size_t nsets, struct store_rep *reps, size_t nreps,
                        const char *client_id);
+    int (*workout_put_session)(struct store *s, struct store_workout *w, struct store_set *set,
+                               struct store_rep *reps, size_t nreps, const char *client_id,
+                               const char *session_key, int *appended);
     int (*workout_get)(struct store *s, const char *user_id, const char *id,
                        const char *video_id, struct store_workout *out);
     int (*workout_delete)(struct store *s, const char *user_id, const char *id);

@@ -48,11 +48,59 @@ def test_sync_detail_has_sets_reps_metrics_and_faults(user):
     assert len(w["sets"]) == 1
     s = w["sets"][0]
     assert s["rep_count"] == 2 and s["load_kg"] == 40
-    assert [r["idx"] for r in s["reps"]] == [0, 1]
+    assert [r["idx"] for r in s["reps"]] == [1, 2]  # numbered from 1, like an analysed video
     assert s["reps"][1]["t_start"] == 2.0 and s["reps"][1]["t_end"] == 3.5
     assert s["reps"][0]["faults"] == ["knee_valgus", "shallow_depth"]
     assert s["reps"][0]["verdict"] == "bad"
     assert s["reps"][0]["metrics"] == {"verdict": "bad"}
+
+
+def test_sync_keeps_a_reps_metrics_and_cue(user):
+    body = session(nreps=1, faults=["forward_lean"])
+    body["reps"][0]["metrics"] = {"rom": 0.61, "rom_unit": "leg_path", "depth": 92.5,
+                                  "depth_name": "min_knee_angle_deg", "concentric_s": 0.6,
+                                  "eccentric_s": 0.8, "symmetry_deg": 3.5, "confidence": 0.9}
+    body["reps"][0]["cue"] = "keep your chest up"
+    wid = sync(user, body)["workout_id"]
+    rep = user.get("/v1/workouts/" + wid).json()["sets"][0]["reps"][0]
+    assert rep["metrics"] == {**body["reps"][0]["metrics"], "verdict": "bad",
+                              "cue": "keep your chest up"}
+    bad = session(nreps=1)
+    bad["reps"][0]["metrics"] = {"rom": 1, "password": "x"}
+    assert_error(user.post("/v1/sync", json=bad), 400)
+    bad["reps"][0]["metrics"] = {"confidence": 7}
+    assert_error(user.post("/v1/sync", json=bad), 422)
+    bad["reps"][0]["metrics"] = {}
+    bad["reps"][0]["cue"] = "x" * 161
+    assert_error(user.post("/v1/sync", json=bad), 422)
+
+
+def test_sets_of_one_session_are_one_workout(user):
+    sid = uuid.uuid4().hex
+    s1 = session(started_at="2026-03-05T10:00:00Z", nreps=3, score=90, session_id=sid,
+                 duration_ms=20000)
+    s2 = session(started_at="2026-03-05T10:02:00Z", nreps=1, score=50, session_id=sid,
+                 duration_ms=10000)
+    first = sync(user, s1, 201)
+    second = sync(user, s2, 201)
+    assert second["workout_id"] == first["workout_id"]
+    assert sync(user, s2, 200)["workout_id"] == first["workout_id"]  # a retry adds nothing
+    reused = dict(s2, started_at="2026-03-06T10:00:00Z")  # the set's key for other data
+    assert_error(user.post("/v1/sync", json=reused), 409)
+    other = sync(user, session(started_at="2026-03-05T10:05:00Z", exercise="push_up",
+                               session_id=sid), 201)
+    assert other["workout_id"] != first["workout_id"]  # one workout per exercise
+    w = user.get("/v1/workouts/" + first["workout_id"]).json()
+    assert [(s["idx"], s["rep_count"]) for s in w["sets"]] == [(0, 3), (1, 1)]
+    assert [r["idx"] for r in w["sets"][1]["reps"]] == [1]
+    assert w["duration_ms"] == 130000  # 10:00:00 to 10:02:10
+    assert abs(w["score"] - (3 * 90 + 50) / 4) < 1e-6
+    items = [i["id"] for i in user.get("/v1/workouts").json()["items"]]
+    assert sorted(items) == sorted([first["workout_id"], other["workout_id"]])
+    # a deleted session's next set starts a new workout
+    assert user.delete("/v1/workouts/" + first["workout_id"]).status_code == 204
+    third = sync(user, session(started_at="2026-03-05T10:04:00Z", session_id=sid), 201)
+    assert third["workout_id"] != first["workout_id"]
 
 
 def test_sync_refuses_unknown_fields_and_bad_values(user):
@@ -180,7 +228,7 @@ def test_export_csv_and_json_match_the_history(user):
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert len(rows) == 3  # two reps + the plank set without reps
     squat = [row for row in rows if row["workout_id"] == w1]
-    assert [row["rep_idx"] for row in squat] == ["0", "1"]
+    assert [row["rep_idx"] for row in squat] == ["1", "2"]
     assert squat[0]["faults"] == "knee_valgus;forward_lean"
     assert squat[0]["verdict"] == "bad" and float(squat[0]["load_kg"]) == 60
     plank = [row for row in rows if row["workout_id"] == w2]

@@ -2,13 +2,19 @@
 // page signed in, record one pass of a clip played by Chromium's fake camera, read the result.
 import fs from 'node:fs';
 import path from 'node:path';
-import { api, groundTruth, clipDuration } from './harness.mjs';
+import { api, groundTruth, clipDuration, requireShared } from './harness.mjs';
 
 export const SESSION_KEY = 'repright.session'; // web/app/js/api.js
 
+// The labelled clips: ground_truth.json, then more_clips.json (clips the app was never tuned on).
+function labelledClips() {
+  const more = path.join(requireShared(), 'media', 'more_clips.json');
+  return groundTruth().concat(fs.existsSync(more) ? JSON.parse(fs.readFileSync(more, 'utf8')) : []);
+}
+
 // The ground-truth entry of a clip file name.
 export function clipInfo(shared, name) {
-  const gt = groundTruth().find((c) => path.basename(c.file) === name);
+  const gt = labelledClips().find((c) => path.basename(c.file) === name);
   if (!gt) throw new Error(`${name} is not in ground_truth.json`);
   const file = path.join(shared, 'media', gt.file);
   if (!fs.existsSync(file)) throw new Error(`${file} is missing`);
@@ -52,8 +58,10 @@ export async function waitState(page, states, timeout = 90000) {
   return page.evaluate(() => document.body.dataset.state);
 }
 
+// Without handsfree in the query the page opens in manual mode (Start/Stop by the test).
 export async function openLive(page, server, consoleLines, query = '') {
-  await page.goto(`${server.url}/live.html${query}`);
+  const q = /handsfree=/.test(query) ? query : `${query}${query ? '&' : '?'}handsfree=0`;
+  await page.goto(`${server.url}/live.html${q}`);
   const st = await waitState(page, ['ready', 'failed']);
   if (st !== 'ready') {
     const err = await page.textContent('[data-testid=error]');

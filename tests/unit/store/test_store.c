@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -913,6 +914,79 @@ static void fill_workout(struct store_workout *w, const char *user_id, const cha
     }
 }
 
+/* Device sync of a session: its sets append to one workout (next idx, span, rep-weighted score,
+ * counts in get and list); a repeated client_id writes nothing; a deleted workout's session key
+ * starts a new one; bad arguments are refused. */
+static void workouts__sets_of_one_session_are_appended_to_one_workout(void **st)
+{
+    struct fx *f = *st;
+    use_fake_clock(f);
+    struct store_user a;
+    make_user(f->s, "a@x", &a);
+    struct store_workout w1, w2, got;
+    struct store_set sets[2];
+    struct store_rep reps[3];
+    int appended = -1;
+    fill_workout(&w1, a.id, NULL, "squat", 10000, sets, reps);
+    w1.duration_ms = 20000;
+    sets[0].reps = 2;
+    sets[0].score = 90;
+    assert_int_equal(store_workout_put_session(f->s, &w1, &sets[0], reps, 2, "set-1", "s/1",
+                                               &appended), 0);
+    assert_int_equal(appended, 0);
+    fill_workout(&w2, a.id, NULL, "squat", 50000, sets, reps);
+    w2.duration_ms = 10000;
+    sets[0].reps = 1;
+    sets[0].score = 60;
+    reps[0].set_idx = 0;
+    assert_int_equal(store_workout_put_session(f->s, &w2, &sets[0], reps, 1, "set-2", "s/1",
+                                               &appended), 0);
+    assert_int_equal(appended, 1);
+    assert_string_equal(w2.id, w1.id);
+    assert_int_equal(sets[0].idx, 1);
+    assert_int_equal(store_workout_get(f->s, a.id, w1.id, &got), 0);
+    assert_int_equal(got.started_at, 10000);
+    assert_int_equal(got.duration_ms, 50000); /* 10 s .. 60 s */
+    assert_true(fabs(got.score - (2 * 90 + 60) / 3.0) < 1e-9);
+    struct store_set *gs;
+    size_t ns;
+    assert_int_equal(store_workout_sets(f->s, a.id, w1.id, &gs, &ns), 0);
+    assert_int_equal(ns, 2);
+    assert_int_equal(gs[0].reps + gs[1].reps, 3);
+    free(gs);
+    /* the same set again: nothing written */
+    assert_int_equal(store_workout_put_session(f->s, &w2, &sets[0], reps, 1, "set-2", "s/1",
+                                               &appended), RR_ERR_CONFLICT);
+    assert_string_equal(w2.id, w1.id);
+    struct store_workout *items;
+    size_t n;
+    char next[STORE_CURSOR_MAX];
+    assert_int_equal(store_workout_list(f->s, a.id, NULL, NULL, 10, &items, &n, next), 0);
+    assert_int_equal(n, 1);
+    free(items);
+    /* the session's workout deleted: its next set starts a new workout */
+    assert_int_equal(store_workout_delete(f->s, a.id, w1.id), 0);
+    fill_workout(&w2, a.id, NULL, "squat", 90000, sets, reps);
+    assert_int_equal(store_workout_put_session(f->s, &w2, &sets[0], reps, 1, "set-3", "s/1",
+                                               &appended), 0);
+    assert_int_equal(appended, 0);
+    assert_string_not_equal(w2.id, w1.id);
+    /* bad arguments */
+    assert_int_equal(store_workout_put_session(f->s, &w2, &sets[0], reps, 1, NULL, "", &appended),
+                     RR_ERR_INVAL);
+    assert_int_equal(store_workout_put_session(f->s, &w2, &sets[0], reps, 1, NULL, "k", NULL),
+                     RR_ERR_INVAL);
+    reps[0].set_idx = 1;
+    assert_int_equal(store_workout_put_session(f->s, &w2, &sets[0], reps, 1, NULL, "k", &appended),
+                     RR_ERR_INVAL);
+    char longkey[STORE_SESSION_KEY_MAX + 2];
+    memset(longkey, 'k', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = '\0';
+    reps[0].set_idx = 0;
+    assert_int_not_equal(store_workout_put_session(f->s, &w2, &sets[0], reps, 1, NULL, longkey,
+                                                   &appended), 0);
+}
+
 static void workouts__are_saved_whole_upserted_per_video_and_idempotent_per_client_id(void **st)
 {
     struct fx *f = *st;
@@ -1319,6 +1393,8 @@ int main(void)
                                         fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(jobs__list_per_user_pages_newest_first, fx_setup,
                                         fx_teardown),
+        cmocka_unit_test_setup_teardown(workouts__sets_of_one_session_are_appended_to_one_workout,
+                                        fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(
             workouts__are_saved_whole_upserted_per_video_and_idempotent_per_client_id, fx_setup,
             fx_teardown),

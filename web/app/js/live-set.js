@@ -9,9 +9,10 @@
 // no copy of the list is kept here.
 //
 // The sync body follows src/api/workouts.c (SyncRequest): client_id (1..64 chars), started_at
-// (RFC 3339), exercise (registry name), duration_ms, load_kg (0..1000), hold_ms, score (0..100),
+// (RFC 3339), session_id (the page's training session: its sets of one exercise are one
+// workout), exercise (registry name), duration_ms, load_kg (0..1000), hold_ms, score (0..100),
 // reps (<= 1000) of {t_start, t_end (s, 0..86400, t_end >= t_start), score (0..100), verdict,
-// faults (<= 8 names [a-z0-9_]{1,48})}. Unknown fields are refused by the server, so the body is
+// faults (<= 8 names [a-z0-9_]{1,48}), metrics (what the core measured), cue}. Unknown fields are refused by the server, so the body is
 // built field by field.
 
 const NAME_RE = /^[a-z][a-z0-9_]{0,30}$/; // a registry name (the server's STORE_NAME_MAX)
@@ -57,7 +58,37 @@ export function repFromCore(rep) {
     verdict,
     faults: faultNames(rep),
     cue: repCue(rep),
+    metrics: repMetrics(rep),
   };
+}
+
+// What the core measured on a rep, flat, as a video rep's metrics are stored
+// (src/app/analyze.c): rom, rom_unit, depth, depth_name, concentric_s, eccentric_s,
+// symmetry_deg, confidence, cannot_judge_reason. Missing or non-finite values are left out.
+export function repMetrics(rep) {
+  const m = {};
+  const num = (k, v) => { if (finite(v)) m[k] = v; };
+  const txt = (k, v) => { if (typeof v === 'string' && v) m[k] = v; };
+  if (rep && rep.rom) { num('rom', rep.rom.value); txt('rom_unit', rep.rom.unit); }
+  if (rep && rep.depth) { num('depth', rep.depth.value); txt('depth_name', rep.depth.name); }
+  if (rep && rep.tempo) { num('concentric_s', rep.tempo.concentric_s); num('eccentric_s', rep.tempo.eccentric_s); }
+  if (rep) { num('symmetry_deg', rep.symmetry_deg); num('confidence', rep.confidence); txt('cannot_judge_reason', rep.cannot_judge_reason); }
+  return m;
+}
+
+// The metrics as the server's SyncRepMetrics schema takes them (src/api/workouts.c): known
+// names only, numbers in range, text 1..48 characters.
+const METRIC_LIMITS = {
+  rom: [-1e6, 1e6], depth: [-1e6, 1e6], concentric_s: [0, 3600], eccentric_s: [0, 3600],
+  symmetry_deg: [-360, 360], confidence: [0, 1],
+};
+const METRIC_TEXT = ['rom_unit', 'depth_name', 'cannot_judge_reason'];
+export const SYNC_CUE_MAX = 160;
+function syncMetrics(m) {
+  const out = {};
+  for (const [k, [lo, hi]] of Object.entries(METRIC_LIMITS)) if (m && finite(m[k])) out[k] = clamp(m[k], lo, hi);
+  for (const k of METRIC_TEXT) if (m && typeof m[k] === 'string' && m[k]) out[k] = m[k].slice(0, 48);
+  return out;
 }
 
 // Set summary from the kept reps (used when the core's report has no set block).
@@ -108,11 +139,13 @@ function uuid() {
 
 // The record stored in IndexedDB. startedAtMs: wall clock (Date.now()) at the set start.
 // exercises: the registry's names (core.exercises); when given, the exercise must be one of them.
-export function buildSession({ exercise, reps, summary, hold_ms = null, startedAtMs, durationMs, loadKg = null, userId = null, clientId = uuid(), exercises = null }) {
+export function buildSession({ exercise, reps, summary, hold_ms = null, startedAtMs, durationMs, loadKg = null, userId = null, clientId = uuid(), exercises = null, sessionId = null, setNumber = null }) {
   const known = typeof exercise === 'string' && NAME_RE.test(exercise) && (!Array.isArray(exercises) || exercises.includes(exercise));
   if (!known) throw new Error(`no exercise recognised (${exercise}): the set cannot be saved`);
   return {
     client_id: clientId,
+    session_id: typeof sessionId === 'string' && sessionId ? sessionId.slice(0, 64) : null, // sets of one session
+    set_number: Number.isInteger(setNumber) && setNumber > 0 ? setNumber : null, // local: n-th set of it
     started_at: new Date(startedAtMs).toISOString(),
     exercise,
     duration_ms: Math.round(clamp(durationMs, 0, SECONDS_MAX * 1000)),
@@ -138,15 +171,20 @@ export function toSyncBody(rec) {
     reps: (rec.reps || []).slice(0, SYNC_REPS_MAX).map((r) => {
       const t0 = round3(clamp(finite(r.t_start) ? r.t_start : 0, 0, SECONDS_MAX));
       const t1 = round3(clamp(finite(r.t_end) ? r.t_end : t0, t0, SECONDS_MAX));
-      return {
+      const rep = {
         t_start: t0,
         t_end: t1,
         score: finite(r.score) ? clamp(r.score, 0, 100) : 0,
         verdict: ['good', 'bad', 'cannot_judge'].includes(r.verdict) ? r.verdict : 'cannot_judge',
         faults: (r.faults || []).filter((f) => typeof f === 'string' && FAULT_RE.test(f)).slice(0, SYNC_FAULTS_MAX),
       };
+      const m = syncMetrics(r.metrics);
+      if (Object.keys(m).length) rep.metrics = m;
+      if (typeof r.cue === 'string' && r.cue) rep.cue = r.cue.slice(0, SYNC_CUE_MAX);
+      return rep;
     }),
   };
+  if (typeof rec.session_id === 'string' && rec.session_id) body.session_id = rec.session_id.slice(0, 64);
   if (finite(rec.load_kg) && rec.load_kg > 0) body.load_kg = clamp(rec.load_kg, 0, 1000);
   if (finite(rec.hold_ms)) body.hold_ms = Math.round(clamp(rec.hold_ms, 0, SECONDS_MAX * 1000));
   const ms = rec.summary && rec.summary.mean_score;
@@ -154,10 +192,10 @@ export function toSyncBody(rec) {
   return body;
 }
 
-// Median and 95th percentile of a list of numbers (null when empty).
+// Median, 95th and 99th percentile of a list of numbers (null when empty).
 export function percentiles(values) {
   const v = values.filter(finite).sort((a, b) => a - b);
-  if (!v.length) return { median: null, p95: null, n: 0 };
+  if (!v.length) return { median: null, p95: null, p99: null, n: 0 };
   const at = (q) => v[Math.min(v.length - 1, Math.max(0, Math.ceil(q * v.length) - 1))];
-  return { median: at(0.5), p95: at(0.95), n: v.length };
+  return { median: at(0.5), p95: at(0.95), p99: at(0.99), n: v.length };
 }

@@ -13,7 +13,10 @@ export const prettyName = (s) => (s ? String(s).replace(/_/g, ' ') : '–');
 const VERDICT_TEXT = { good: 'Good rep', bad: 'Fix form', cannot_judge: "Can't judge" };
 
 // ---- skeleton -------------------------------------------------------------------------------
-export function drawSkeleton(canvas, image, width, height) {
+const VERDICT_COLOUR = { good: '#22c55e', bad: '#ef4444', cannot_judge: '#9ca3af' };
+
+// verdict: the last rep's ('good' | 'bad' | 'cannot_judge') colours the bones, else white.
+export function drawSkeleton(canvas, image, width, height, verdict = null) {
   if (canvas.width !== width || canvas.height !== height) {
     canvas.width = width;
     canvas.height = height;
@@ -22,8 +25,8 @@ export function drawSkeleton(canvas, image, width, height) {
   g.clearRect(0, 0, width, height);
   if (!image) return;
   const vis = (p) => p && (p.visibility === undefined || p.visibility >= 0.5);
-  g.lineWidth = Math.max(2, width / 160);
-  g.strokeStyle = 'rgba(255,255,255,0.9)';
+  g.lineWidth = Math.max(3, width / (verdict ? 90 : 160));
+  g.strokeStyle = VERDICT_COLOUR[verdict] || 'rgba(255,255,255,0.9)';
   g.beginPath();
   for (const [a, b] of SKELETON) {
     const p = image[a];
@@ -42,6 +45,12 @@ export function drawSkeleton(canvas, image, width, height) {
     g.arc(p.x * width, p.y * height, r, 0, 2 * Math.PI);
     g.fill();
   }
+}
+
+// Nothing on the stage: the skeleton canvas is emptied (after Stop, before the next set).
+export function clearStage(canvas) {
+  const g = canvas.getContext('2d');
+  g.clearRect(0, 0, canvas.width, canvas.height);
 }
 
 // ---- rep indicator, chips, cue ----------------------------------------------------------------
@@ -114,8 +123,10 @@ export class Voice {
   }
 }
 
-export function speechFor(rep, count) {
+export function speechFor(rep, count, target = null) {
   if (rep.verdict === 'bad' && rep.cue) return `${count}. ${rep.cue}`;
+  if (target && count === target) return `${count}. Set done.`;
+  if (target && count === target - 1) return `${count}. One more.`;
   return String(count);
 }
 

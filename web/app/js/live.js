@@ -18,11 +18,52 @@ import { putSession, listSessions, getSession } from './live-store.js';
 import { Syncer } from './live-sync.js';
 import { registerServiceWorker } from './live-pwa.js';
 import * as ui from './live-ui.js';
+import { setupCheck, progressText, autoStopReason, clock } from './live-coach.js';
 
 const { $ } = ui;
 const params = new URLSearchParams(location.search);
 const MODEL = params.get('model') === 'full' ? 1 : 0; // lite by default
-const CPU = params.get('gpu') !== '1'; // TFLite on the CPU by default (?gpu=1: WebGL inference)
+const CPU = params.get('gpu') !== '1';
+// Width of the picture handed to the pose model (the camera's is scaled down to it, aspect
+// kept; ?input=0 sends the camera picture as is). The model sees 256x256 anyway; a smaller
+// picture costs less to upload and convert (docs/internals/live.md "On a throttled CPU").
+const INPUT_W = params.has('input') ? Math.max(0, Number(params.get('input')) || 0) : 0;
+let inputCanvas = null;
+function modelInput(video) {
+  if (!INPUT_W || !video.videoWidth || video.videoWidth <= INPUT_W) return video;
+  const h = Math.round(video.videoHeight * INPUT_W / video.videoWidth);
+  if (!inputCanvas) inputCanvas = document.createElement('canvas');
+  if (inputCanvas.width !== INPUT_W || inputCanvas.height !== h) { inputCanvas.width = INPUT_W; inputCanvas.height = h; }
+  inputCanvas.getContext('2d').drawImage(video, 0, 0, INPUT_W, h);
+  return inputCanvas;
+} // TFLite on the CPU by default (?gpu=1: WebGL inference)
+
+// A training session: the sets recorded on this device within SESSION_GAP_MS of each other
+// (kept in localStorage so a reload between sets stays in the session). Synced with each set
+// as session_id: the server keeps a session's sets of one exercise together as one workout.
+const SESSION_KEY = 'repright.live.session';
+const SESSION_GAP_MS = 60 * 60 * 1000;
+// "Recognise automatically": after this long with a pose and no exercise recognised, the page
+// asks the athlete to pick it (the set so far is analysed again as the picked exercise).
+const RECOGNISE_HINT_MS = Number(params.get('hint_ms')) > 0 ? Number(params.get('hint_ms')) : 6000; // ?hint_ms= for tests
+const KEEP_FRAMES_MAX = 20 * 60 * 2; // frames kept for that re-analysis: ~2 min at 20 fps
+
+function currentSession(now = Date.now()) {
+  let sess = null;
+  try { sess = JSON.parse(localStorage.getItem(SESSION_KEY) || 'null'); } catch { sess = null; }
+  if (!sess || typeof sess.id !== 'string' || !(now - sess.last_ms < SESSION_GAP_MS)) {
+    sess = { id: crypto.randomUUID(), sets: 0, last_ms: now };
+  }
+  return sess;
+}
+
+function noteSetInSession(now = Date.now()) {
+  const sess = currentSession(now);
+  sess.sets += 1;
+  sess.last_ms = now;
+  try { localStorage.setItem(SESSION_KEY, JSON.stringify(sess)); } catch { /* storage blocked */ }
+  return sess;
+}
 
 const app = {
   pose: null,
@@ -125,6 +166,9 @@ function newSetState(exercise, loadKg, t0, startedAtMs) {
     firstProcessedAt: null,
     lastProcessedAt: null,
     latencies: [],
+    modelMs: [], // time inside the pose model per processed frame
+    coreMs: [], // time inside the analysis core (push) per processed frame
+    drawMs: [], // skeleton, counter, indicator
     repLatencies: [],
     inflight: null,
     stopping: false,
@@ -132,6 +176,9 @@ function newSetState(exercise, loadKg, t0, startedAtMs) {
     lastStatsUpdate: 0,
     lastHoldUpdate: 0,
     timeSource: null,
+    kept: exercise ? null : [], // frames kept while the exercise is not known (re-analysis)
+    poseSince: null, // set time of the first frame with a pose
+    hinted: false,
   };
 }
 
@@ -143,6 +190,11 @@ function statsOf(s) {
     fps,
     latency_median_ms: lat.median,
     latency_p95_ms: lat.p95,
+    latency_p99_ms: lat.p99,
+    model_ms_median: percentiles(s.modelMs).median,
+    core_ms_median: percentiles(s.coreMs).median,
+    core_ms_p99: percentiles(s.coreMs).p99,
+    draw_ms_median: percentiles(s.drawMs).median,
     rep_latency_ms: s.repLatencies.slice(),
     frames: s.frames,
     processed: s.processed,
@@ -212,7 +264,9 @@ function onVideoFrame(now, md) {
 }
 
 async function processFrame(s, tCap, video) {
-  const res = await app.pose.estimate(video, tCap);
+  const tm0 = performance.now();
+  const res = await app.pose.estimate(modelInput(video), tCap);
+  const tm1 = performance.now();
   if (!res || app.set !== s) return;
   const tRel = Math.max(0, tCap - s.t0);
   let size; // tell the core when the picture size changes (a phone turned)
@@ -222,10 +276,21 @@ async function processFrame(s, tCap, video) {
     size = { width: s.width, height: s.height };
   }
   const out = s.live.push(tRel, res.image, res.world, size);
+  const tm2 = performance.now();
   if (!res.image) s.noPose++;
-  ui.drawSkeleton($('overlay'), res.image, video.videoWidth, video.videoHeight);
+  if (s.kept && s.kept.length < KEEP_FRAMES_MAX) s.kept.push({ tMs: tRel, image: res.image, world: res.world, width: s.width, height: s.height });
+  if (res.image && s.poseSince === null) s.poseSince = tRel;
+  // a frame that finishes after Stop was pressed draws nothing: Stop clears the stage
+  if (res.image) s.lastPoseAt = tRel;
+  if (app.set === s && !s.stopping) ui.drawSkeleton($('overlay'), res.image, video.videoWidth, video.videoHeight, s.lastVerdict);
+  // recognising: after a few seconds with a pose the athlete may pick (or correct) the exercise
+  if (s.kept && !s.hinted && s.poseSince !== null && tRel - s.poseSince > RECOGNISE_HINT_MS) {
+    s.hinted = true;
+    showPickHint(true, s.recognised ? 'recognised' : 'during');
+  }
   if (out && out.exercise && out.exercise !== s.recognised) {
     s.recognised = out.exercise;
+    if (s.hinted) showPickHint(true, 'recognised'); // still correctable
     $('live-exercise').textContent = ui.prettyName(out.exercise);
     if ((s.exercise || out.exercise) === 'plank') $('count-label').textContent = 's hold';
   }
@@ -236,11 +301,18 @@ async function processFrame(s, tCap, video) {
     s.count = s.reps.length;
     s.announced.push({ verdict: rep.verdict, cue: rep.cue });
     ui.showRep(rep, s.count);
-    app.voice.say(ui.speechFor(rep, s.count));
+    s.lastVerdict = rep.verdict;
+    app.voice.say(ui.speechFor(rep, s.count, s.target && s.target.reps));
   }
   // The counter moves as soon as the core counts a rep (out.reps); the indicator, cue and voice
   // wait for its verdict, which comes once the movement has ended (newReps).
   const counted = out && Number.isFinite(out.reps) ? out.reps : 0;
+  if (counted > (s.counted || 0)) { s.counted = counted; s.lastRepAt = tRel; }
+  if (newReps.length || counted !== s.shownCount) { s.shownCount = counted; showProgress(s); }
+  if (handsFree() && !s.stopping) {
+    const why = autoStopReason({ now: tRel, target: s.target && s.target.reps, announced: s.count, counted: s.counted || 0, lastRepAt: s.lastRepAt ?? null, lastPoseAt: s.lastPoseAt ?? null });
+    if (why) { s.autoStop = why; setTimeout(stopSet, 0); }
+  }
   if ((s.recognised || s.exercise) !== 'plank') $('rep-count').textContent = String(Math.max(s.count, counted));
   const t = performance.now();
   if ((s.recognised || s.exercise) === 'plank' && t - s.lastHoldUpdate > 1000) {
@@ -249,13 +321,69 @@ async function processFrame(s, tCap, video) {
     const hs = rep && rep.hold && Number.isFinite(rep.hold.hold_s) ? rep.hold.hold_s : 0;
     $('rep-count').textContent = hs.toFixed(0);
   }
-  const lat = performance.now() - tCap; // camera frame -> indicator, counter and skeleton updated
+  const tm3 = performance.now();
+  s.modelMs.push(tm1 - tm0);
+  s.coreMs.push(tm2 - tm1);
+  s.drawMs.push(tm3 - tm2);
+  const lat = tm3 - tCap; // camera frame -> indicator, counter and skeleton updated
   s.latencies.push(lat);
   if (newReps.length) s.repLatencies.push(lat);
   s.processed++;
   if (s.firstProcessedAt === null) s.firstProcessedAt = t;
   s.lastProcessedAt = t;
   if (t - s.lastStatsUpdate > 500) { s.lastStatsUpdate = t; publishStats(s); }
+}
+
+// ---- "recognise automatically" did not recognise: the athlete picks the exercise ------------
+const PICK_TEXT = {
+  during: 'The exercise is not recognised yet. Pick it and the set so far is counted as that exercise.',
+  recognised: 'Counting as EX. Not right? Pick the exercise and the set so far is counted again.',
+  after: 'The exercise was not recognised. Pick it to count and save this set.',
+};
+
+function showPickHint(on, when = 'during') {
+  const box = $('pick-hint');
+  box.hidden = !on;
+  box.dataset.when = when;
+  const s = app.set;
+  $('pick-text').textContent = PICK_TEXT[when].replace('EX', ui.prettyName(s && s.recognised));
+  if (on) {
+    const sel = $('pick-exercise');
+    if (sel.options.length === 0 && app.core) {
+      for (const n of app.core.exercises) {
+        const o = document.createElement('option');
+        o.value = n;
+        o.textContent = ui.prettyName(n);
+        sel.appendChild(o);
+      }
+    }
+    if (when === 'during') app.voice.say('Pick the exercise on the screen');
+  }
+}
+
+// The set so far analysed again as `exercise`: a new core session with the kept frames; the
+// reps it finds are shown; the set goes on (or, after Stop, is saved) as that exercise.
+function pickExercise(exercise) {
+  const s = app.set;
+  if (!s || !s.kept || !app.core) return false;
+  const live = app.core.newLiveSession({ exercise, width: s.width, height: s.height });
+  let last = null;
+  for (const f of s.kept) last = live.push(f.tMs, f.image, f.world, { width: f.width, height: f.height });
+  try { s.live.free(); } catch { /* already freed */ }
+  s.live = live;
+  s.exercise = exercise;
+  s.recognised = exercise;
+  s.kept = null;
+  const rep = live.report();
+  s.reps = (rep.reps || []).map(repFromCore);
+  s.count = s.reps.length;
+  ui.renderChips(s.reps);
+  $('rep-count').textContent = String(Math.max(s.count, (last && last.reps) || 0));
+  $('live-exercise').textContent = ui.prettyName(exercise);
+  if (exercise === 'plank') $('count-label').textContent = 's hold';
+  showPickHint(false);
+  status(`Recording ${ui.prettyName(exercise)}. Press Stop when the set is done.`);
+  return true;
 }
 
 // A frame the core refused (the session is full after ANALYSIS_MAX_FRAMES, out of memory):
@@ -276,9 +404,7 @@ async function wakeLock() {
 }
 
 async function startSet() {
-  if (app.set || !app.pose || !app.core) return;
-  const t0 = performance.now();
-  const startedAtMs = Date.now();
+  if (app.set || app.setupState || !app.pose || !app.core) return;
   showError('');
   setState('starting');
   $('start').disabled = true;
@@ -302,6 +428,87 @@ async function startSet() {
   }
   $('view').classList.toggle('mirrored', app.camera.facing === 'user');
   updateFlip();
+  stopRest();
+  ui.resetSetView();
+  app.unsaved = null;
+  showPickHint(false);
+  ui.clearStage($('overlay'));
+  $('stop').hidden = false;
+  $('stop').disabled = false;
+  $('start').hidden = true;
+  if (handsFree()) {
+    // the athlete walks to the spot: the pose is checked until they are placed, then 3-2-1
+    const ok = await setupPhase(exercise);
+    if (!ok) return; // stopped during the set-up
+  }
+  await beginRecording(exercise, loadKg);
+}
+
+// ---- hands-free: the set-up check and the countdown -----------------------------------------
+// Frames go through the pose model only (no analysis); the skeleton and what to change are
+// shown and said until the athlete has been placed for SETUP_HOLD_MS, then a spoken countdown.
+const SETUP_HOLD_MS = 1000;
+const SAY_EVERY_MS = 3500;
+
+function setupPhase(exercise) {
+  setState('setup');
+  status('Set-up: place yourself so the camera sees your whole body.');
+  const video = $('video');
+  const st = { okSince: null, lastSaid: '', lastSaidAt: 0, done: false, cancelled: false, inflight: false };
+  app.setupState = st;
+  return new Promise((resolve) => {
+    st.finish = (ok) => { if (st.done) return; st.done = true; app.setupState = null; resolve(ok); };
+    const onFrame = async (now, md) => {
+      if (st.done) return;
+      video.requestVideoFrameCallback(onFrame);
+      if (st.inflight || app.pose.busy) return;
+      st.inflight = true;
+      try {
+        const res = await app.pose.estimate(video, performance.now());
+        if (st.done || !res) return;
+        const chk = setupCheck(res.image, exercise, { width: video.videoWidth, height: video.videoHeight });
+        ui.drawSkeleton($('overlay'), res.image, video.videoWidth, video.videoHeight, chk.ok ? 'good' : null);
+        $('setup').textContent = chk.text;
+        $('setup').dataset.code = chk.code;
+        const t = performance.now();
+        if (chk.text !== st.lastSaid || t - st.lastSaidAt > SAY_EVERY_MS * 2) {
+          if (t - st.lastSaidAt > SAY_EVERY_MS || chk.ok) { app.voice.say(chk.text); st.lastSaid = chk.text; st.lastSaidAt = t; }
+        }
+        if (!chk.ok) { st.okSince = null; return; }
+        if (st.okSince === null) st.okSince = t;
+        if (t - st.okSince >= SETUP_HOLD_MS) {
+          st.done = true;
+          await countdown();
+          app.setupState = null;
+          resolve(!st.cancelled);
+        }
+      } finally {
+        st.inflight = false;
+      }
+    };
+    video.requestVideoFrameCallback(onFrame);
+  });
+}
+
+// "3, 2, 1, go", spoken and shown large, one second apart.
+async function countdown() {
+  setState('countdown');
+  const box = $('setup');
+  for (const w of ['3', '2', '1']) {
+    box.textContent = w;
+    box.dataset.code = 'countdown';
+    $('rep-count').textContent = w;
+    app.voice.say(w);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  box.textContent = '';
+  app.voice.say('Go');
+}
+
+// ---- the set ---------------------------------------------------------------------------------
+async function beginRecording(exercise, loadKg) {
+  const t0 = performance.now();
+  const startedAtMs = Date.now();
   const s = newSetState(exercise, loadKg, t0, startedAtMs);
   const video = $('video');
   try {
@@ -312,12 +519,19 @@ async function startSet() {
     app.camera.close();
     showError(`The analysis could not start: ${e.message}`);
     setState('ready');
+    $('stop').hidden = true;
+    $('start').hidden = false;
     $('start').disabled = false;
     $('exercise').disabled = false;
+    $('flip').disabled = false;
     return;
   }
   s.wake = await wakeLock();
   ui.resetSetView();
+  $('setup').textContent = '';
+  s.setNo = currentSession().sets + 1;
+  s.target = targets();
+  showProgress(s);
   delete document.body.dataset.firstFrame;
   delete document.body.dataset.presentedFrames;
   $('live-exercise').textContent = exercise ? ui.prettyName(exercise) : 'recognising…';
@@ -325,12 +539,29 @@ async function startSet() {
   app.set = s;
   $('stop').hidden = false;
   $('start').hidden = true;
-  status(exercise ? `Recording ${ui.prettyName(exercise)}. Press Stop when the set is done.` : 'Recording. The exercise is recognised from your movement.');
+  if (handsFree()) app.voice.say('Go');
+  const ends = handsFree() ? 'The set stops by itself when you finish.' : 'Press Stop when the set is done.';
+  status(exercise ? `Recording ${ui.prettyName(exercise)}. ${ends}` : `Recording. The exercise is recognised from your movement. ${ends}`);
   setState('recording');
   video.requestVideoFrameCallback(onVideoFrame);
 }
 
 async function stopSet() {
+  if (app.setupState) { // stopped before the set began: back to ready, nothing recorded
+    app.setupState.cancelled = true;
+    if (app.setupState.finish) app.setupState.finish(false);
+    app.camera.close();
+    ui.clearStage($('overlay'));
+    $('setup').textContent = '';
+    $('stop').hidden = true;
+    $('start').hidden = false;
+    $('start').disabled = false;
+    $('exercise').disabled = false;
+    $('flip').disabled = false;
+    status('Set-up stopped. Press Start when ready.');
+    setState('ready');
+    return;
+  }
   const s = app.set;
   if (!s || s.stopping) return;
   s.stopping = true;
@@ -339,41 +570,25 @@ async function stopSet() {
   if (s.inflight) await s.inflight;
   const durationMs = performance.now() - s.t0;
   app.camera.close();
-  ui.drawSkeleton($('overlay'), null, $('overlay').width, $('overlay').height);
+  ui.clearStage($('overlay'));
+  showPickHint(false);
   if (s.wake) s.wake.release().catch(() => {});
   publishStats(s);
+  if (s.autoStop) (window.__autoStops = window.__autoStops || []).push(s.autoStop);
   let report = null;
   try {
     report = s.live.report();
   } catch (e) {
     showError(`The set report failed: ${e.message}`);
   }
+  window.__lastReport = report;
   try { s.live.free(); } catch { /* already freed */ }
   app.set = null;
   const set = finishSet({ exercise: s.exercise || s.recognised, liveReps: s.reps, report });
-  // the chips now show the set's final reps: the batch analysis of the whole set may close a rep
-  // after the last announced one or judge a rep with more context; what is shown is what is kept
-  ui.renderChips(set.reps);
-  let savedText;
-  try {
-    if (set.exercise === 'plank' && !(set.hold_ms > 0)) throw new Error('no plank hold was seen: nothing to save');
-    if (set.exercise !== 'plank' && set.reps.length === 0) throw new Error('no reps were counted: nothing to save');
-    let userId = null;
-    try { userId = app.api && app.api.session.isLoggedIn() ? app.api.session.userId : null; } catch { /* no api */ }
-    const rec = buildSession({ ...set, startedAtMs: s.startedAtMs, durationMs, loadKg: s.loadKg, userId, exercises: app.core && app.core.exercises });
-    await putSession(rec);
-    window.__lastSession = rec;
-    savedText = 'Saved on this device.';
-    app.syncer.syncNow().then(async () => {
-      await refreshSessions();
-      const now = await getSession(rec.client_id).catch(() => null);
-      if (now && now.state === 'synced' && $('sum-saved').textContent === savedText) $('sum-saved').textContent = 'Saved on this device and synced to your history.';
-    });
-  } catch (e) {
-    savedText = `Not saved: ${e.message}.`;
-  }
-  ui.showSummary(set, { durationMs, savedText });
-  $('rep-count').textContent = set.exercise === 'plank' && set.hold_ms !== null ? (set.hold_ms / 1000).toFixed(0) : String(set.summary.reps);
+  // not recognised: the frames stay for a pick after the set (analysed again as that exercise)
+  app.unsaved = !set.exercise && s.kept && s.kept.length ? { kept: s.kept, s, durationMs } : null;
+  await saveSet(set, s, durationMs);
+  if (app.unsaved) showPickHint(true, 'after');
   window.__lastSet = set;
   await refreshSessions();
   $('stop').hidden = true;
@@ -384,6 +599,109 @@ async function stopSet() {
   $('flip').disabled = false;
   status('Set finished. Press Start for the next set.');
   setState('done');
+  afterSet(s);
+}
+
+// Hands-free: after a set, the rest timer; at its end the next set starts by itself (set-up
+// check and countdown first) until the target's sets are done.
+function afterSet(s) {
+  if (!handsFree()) return;
+  const t = targets();
+  const done = currentSession().sets;
+  if (t.sets && done >= t.sets) {
+    status(`Workout done: ${done} sets.`);
+    app.voice.say('Workout complete. Well done.');
+    return;
+  }
+  startRest(restSeconds() * 1000);
+}
+
+function startRest(ms) {
+  stopRest();
+  const end = performance.now() + ms;
+  const box = $('rest');
+  box.hidden = false;
+  app.voice.say(`Rest. Next set in ${Math.round(ms / 1000)} seconds.`);
+  let said3 = false;
+  const tick = () => {
+    const left = end - performance.now();
+    $('rest-clock').textContent = clock(left);
+    if (left <= 3000 && !said3) { said3 = true; app.voice.say('Get ready'); }
+    if (left <= 0) { stopRest(); startSet(); return; }
+    app.restTimer = setTimeout(tick, 250);
+  };
+  tick();
+}
+
+function stopRest() {
+  clearTimeout(app.restTimer);
+  app.restTimer = null;
+  $('rest').hidden = true;
+}
+
+function handsFree() {
+  return $('handsfree').checked;
+}
+
+// The targets: sets x reps (null when not given).
+function targets() {
+  const n = (id, max) => { const v = parseInt($(id).value, 10); return Number.isFinite(v) && v > 0 && v <= max ? v : null; };
+  return { sets: n('target-sets', 20), reps: n('target-reps', 100) };
+}
+
+function restSeconds() {
+  const v = parseInt($('rest-s').value, 10);
+  return Number.isFinite(v) && v >= 5 && v <= 600 ? v : 60;
+}
+
+function showProgress(s) {
+  const txt = progressText({ setNo: s.setNo, sets: s.target.sets, reps: s.target.reps, count: Math.max(s.count, s.counted || 0) });
+  $('progress').textContent = txt;
+  $('progress').hidden = !txt;
+}
+
+// After a set that was not recognised: its kept frames analysed as `exercise`, then saved.
+async function saveUnrecognisedAs(exercise) {
+  const u = app.unsaved;
+  if (!u || !app.core) return;
+  app.unsaved = null;
+  showPickHint(false);
+  const report = app.core.analyze(u.kept, { exercise });
+  window.__lastReport = report;
+  const set = finishSet({ exercise, liveReps: [], report });
+  await saveSet(set, u.s, u.durationMs);
+  window.__lastSet = set;
+  await refreshSessions();
+}
+
+// Summary, chips and counter of a finished set, and the set kept on the device (then synced).
+async function saveSet(set, s, durationMs) {
+  // the chips now show the set's final reps: the batch analysis of the whole set may close a rep
+  // after the last announced one or judge a rep with more context; what is shown is what is kept
+  ui.renderChips(set.reps);
+  let savedText;
+  try {
+    if (set.exercise === 'plank' && !(set.hold_ms > 0)) throw new Error('no plank hold was seen: nothing to save');
+    if (set.exercise !== 'plank' && set.reps.length === 0) throw new Error('no reps were counted: nothing to save');
+    let userId = null;
+    try { userId = app.api && app.api.session.isLoggedIn() ? app.api.session.userId : null; } catch { /* no api */ }
+    const sess = noteSetInSession();
+    const rec = buildSession({ ...set, startedAtMs: s.startedAtMs, durationMs, loadKg: s.loadKg, userId, exercises: app.core && app.core.exercises, sessionId: sess.id, setNumber: sess.sets });
+    await putSession(rec);
+    window.__lastSession = rec;
+    savedText = 'Saved on this device.';
+    app.syncer.syncNow().then(async () => {
+      await refreshSessions();
+      const now = await getSession(rec.client_id).catch(() => null);
+      if (now && now.state === 'synced' && $('sum-saved').textContent === savedText) $('sum-saved').textContent = 'Saved on this device and synced to your history.';
+    });
+  } catch (e) {
+    savedText = set.exercise ? `Not saved: ${e.message}.`
+      : app.unsaved ? 'Not saved yet: the exercise was not recognised. Pick it above to count and save this set.'
+        : 'Not saved: the exercise was not recognised. Pick the exercise before the next set.';
+  }
+  ui.showSummary(set, { durationMs, savedText });
+  $('rep-count').textContent = set.exercise === 'plank' && set.hold_ms !== null ? (set.hold_ms / 1000).toFixed(0) : String(set.summary.reps);
 }
 
 // ---- camera flip (phones) -------------------------------------------------------------------
@@ -399,11 +717,27 @@ function flip() {
   updateFlip();
 }
 
+// The button is a toggle named "Voice": pressed = the coach speaks. Its text says the state.
+function showVoice() {
+  const b = $('mute');
+  b.setAttribute('aria-pressed', String(!app.voice.muted));
+  b.textContent = app.voice.muted ? 'Voice: off' : 'Voice: on';
+}
+
+// Full-screen workout mode: the stage fills the screen, the count is read from 3 m.
+async function toggleWorkoutMode() {
+  const on = !document.body.classList.contains('workout');
+  document.body.classList.toggle('workout', on);
+  $('fullscreen').setAttribute('aria-pressed', String(on));
+  try {
+    if (on && document.documentElement.requestFullscreen && !document.fullscreenElement) await document.documentElement.requestFullscreen();
+    if (!on && document.fullscreenElement) await document.exitFullscreen();
+  } catch { /* not allowed here: the layout still changes */ }
+}
+
 function toggleMute() {
   app.voice.setMuted(!app.voice.muted);
-  const b = $('mute');
-  b.setAttribute('aria-pressed', String(app.voice.muted));
-  b.textContent = app.voice.muted ? 'Voice off' : 'Voice on';
+  showVoice();
 }
 
 // ---- start-up -----------------------------------------------------------------------------------
@@ -413,8 +747,20 @@ async function main() {
   $('stop').addEventListener('click', stopSet);
   $('flip').addEventListener('click', flip);
   $('mute').addEventListener('click', toggleMute);
-  if (!app.voice.available) { $('mute').hidden = true; } else if (app.voice.muted) { app.voice.muted = false; toggleMute(); }
-  document.addEventListener('visibilitychange', () => { if (document.hidden && app.set) stopSet(); });
+  $('fullscreen').addEventListener('click', toggleWorkoutMode);
+  $('skip-rest').addEventListener('click', () => { stopRest(); startSet(); });
+  document.addEventListener('fullscreenchange', () => { if (!document.fullscreenElement && document.body.classList.contains('workout')) toggleWorkoutMode(); });
+  if (params.get('handsfree') === '0') $('handsfree').checked = false;
+  else if (params.get('handsfree') === '1') $('handsfree').checked = true;
+  else { try { $('handsfree').checked = localStorage.getItem('repright.live.handsfree') !== '0'; } catch { /* storage blocked */ } }
+  $('handsfree').addEventListener('change', () => { try { localStorage.setItem('repright.live.handsfree', $('handsfree').checked ? '1' : '0'); } catch { /* storage blocked */ } });
+  if (!app.voice.available) $('mute').hidden = true;
+  showVoice();
+  $('pick-go').addEventListener('click', () => {
+    const ex = $('pick-exercise').value;
+    if (app.set) pickExercise(ex); else saveUnrecognisedAs(ex);
+  });
+  document.addEventListener('visibilitychange', () => { if (document.hidden && (app.set || app.setupState)) stopSet(); if (document.hidden) stopRest(); });
   // a login in another tab (the dashboard) syncs the sets kept while signed out
   window.addEventListener('storage', (e) => {
     if (e.key === 'repright.session') { showAccount(); app.syncer.syncNow(); }

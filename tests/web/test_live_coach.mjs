@@ -1,0 +1,52 @@
+// test_live_coach.mjs - the hands-free coach's decisions (web/app/js/live-coach.js): the set-up
+// check from a pose (whole body in view, distance, side or front per exercise), the rep
+// target's progress text, when a set stops by itself, the rest clock.
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { run } from '../browser/lib/harness.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const coach = await import(path.join(here, '..', '..', 'web', 'app', 'js', 'live-coach.js'));
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+// A standing body: centre cx, top y0, height h (share of the picture), shoulder half-width w.
+function body({ cx = 0.5, y0 = 0.1, h = 0.8, w = 0.08, vis = 1 } = {}) {
+  const p = Array.from({ length: 33 }, () => ({ x: cx, y: y0 + 0.05 * h, visibility: vis }));
+  const at = (i, dx, fy) => { p[i] = { x: cx + dx, y: y0 + fy * h, visibility: vis }; };
+  at(0, 0, 0); at(11, -w, 0.18); at(12, w, 0.18); at(23, -w * 0.7, 0.5); at(24, w * 0.7, 0.5);
+  at(25, -w * 0.7, 0.75); at(26, w * 0.7, 0.75); at(27, -w * 0.7, 1); at(28, w * 0.7, 1);
+  return p;
+}
+
+await run('web/test_live_coach', async () => {
+  const size = { width: 640, height: 480 };
+  const front = coach.setupCheck(body(), 'squat', size);
+  assert(front.ok && front.view === 'front', `a whole body in view, squat: ${JSON.stringify(front)}`);
+  assert(coach.setupCheck(null, 'squat', size).code === 'none', 'no pose');
+  const cut = coach.setupCheck(body({ y0: 0.3, h: 0.8 }), 'squat', size);
+  assert(cut.code === 'cut_off' && /feet/.test(cut.text), `feet out of the picture: ${JSON.stringify(cut)}`);
+  assert(coach.setupCheck(body({ h: 0.2 }), 'squat', size).code === 'too_far', 'far away');
+  const side = coach.setupCheck(body({ w: 0.005 }), 'shoulder_press', size);
+  assert(side.code === 'view' && /face the camera/.test(side.text), `side-on for a press: ${JSON.stringify(side)}`);
+  assert(coach.setupCheck(body({ w: 0.005 }), 'deadlift', size).ok, 'side-on deadlift is placed');
+  assert(coach.setupCheck(body(), 'deadlift', size).code === 'view', 'a deadlift facing the camera is asked to turn');
+  // the far side hidden (side-on): one side of each joint is enough
+  const hidden = body({ w: 0.005 });
+  for (const i of [12, 24, 26, 28]) hidden[i].visibility = 0.2;
+  assert(coach.setupCheck(hidden, 'squat', size).ok, 'side-on with the far side hidden');
+
+  assert(coach.progressText({ setNo: 2, sets: 3, reps: 10, count: 4 }) === 'Set 2 of 3 · 4 / 10 reps', 'progress');
+  assert(coach.progressText({ setNo: 1, sets: null, reps: null, count: 4 }) === '', 'no targets');
+
+  const stop = (o) => coach.autoStopReason({ now: 10000, announced: 0, counted: 0, ...o });
+  assert(stop({ target: 5, announced: 5, counted: 5 }) === 'target', 'target reached');
+  assert(stop({ target: 5, announced: 4, counted: 5, lastRepAt: 9000, lastPoseAt: 10000 }) === null, 'the last rep not judged yet');
+  assert(stop({ counted: 3, lastRepAt: 3000, lastPoseAt: 10000 }) === 'idle', 'no movement for 7 s');
+  assert(stop({ counted: 3, lastRepAt: 8000, lastPoseAt: 5000 }) === 'gone', 'walked away');
+  assert(stop({ counted: 0, lastRepAt: null, lastPoseAt: 0 }) === null, 'nothing counted: never stops by itself');
+
+  assert(coach.clock(65000) === '1:05' && coach.clock(-5) === '0:00' && coach.clock(4200) === '0:05', 'clock');
+});
