@@ -8,6 +8,11 @@
  *
  * /media-links returns signed, expiring links to the media (auth/media_sig.h; accepted by
  * principal.c without a Bearer header), because a <video> element cannot send one.
+ * POST /{id}/analyze is "analyse again as...": a new analyze_video job with the chosen exercise
+ * (app_reanalyze_video); POST /{id}/render asks for the overlay video and thumbnails, which the
+ * analysis no longer makes by itself (app_render_video). GET /{id} says whether the overlay
+ * exists ("overlay") and carries the newest render and analysis jobs ("render_job",
+ * "analyze_job"); the overlay and thumbnail links are listed only once those files exist.
  * Every id route is owner-scoped: another user's id answers 404 exactly like an unknown one.
  * Deleting a video is the app's use case app_delete_video: the video and everything derived from
  * it (its workout and that workout's analytics, its jobs, every blob) go.
@@ -46,13 +51,14 @@ static const char *caller(const struct http_request *req)
     return p ? p->user_id : NULL;
 }
 
-/* 1 when the video's derived object `which` is stored (thumbnails exist only for clips with
- * a rep). */
-static int derived_exists(struct app *a, const char *video_id, const char *which)
+/* Whether a derived object of the video is stored (the overlay and thumbnails exist only
+ * after a render_video job). */
+static int has_blob(struct app *a, const char *video_id, const char *which)
 {
     char key[BLOB_KEY_MAX + 1];
-    struct blob_info info;
-    return app_video_key(video_id, which, key, sizeof key) && blob_stat(a->blob, key, &info) == 0;
+    struct blob_info bi;
+    return app_video_key(video_id, which, key, sizeof key) &&
+           blob_stat(a->blob, key, &bi) == 0;
 }
 
 static json_t *video_json(struct app *a, const struct store_video *v)
@@ -72,13 +78,13 @@ static json_t *video_json(struct app *a, const struct store_video *v)
         snprintf(link, sizeof link, "%s/original", base);
         json_object_set_new(links, "original", json_string(link));
         if (strcmp(v->status, "analysed") == 0) {
-            snprintf(link, sizeof link, "%s/overlay", base);
-            json_object_set_new(links, "overlay", json_string(link));
-            if (derived_exists(a, v->id, "best")) {
+            if (has_blob(a, v->id, "overlay")) {
+                snprintf(link, sizeof link, "%s/overlay", base);
+                json_object_set_new(links, "overlay", json_string(link));
+            }
+            if (has_blob(a, v->id, "best")) {
                 snprintf(link, sizeof link, "%s/thumbs/best", base);
                 json_object_set_new(links, "thumb_best", json_string(link));
-            }
-            if (derived_exists(a, v->id, "worst")) {
                 snprintf(link, sizeof link, "%s/thumbs/worst", base);
                 json_object_set_new(links, "thumb_worst", json_string(link));
             }
@@ -148,6 +154,25 @@ static int videos_get(struct http_request *req, void *app)
     json_t *body = video_json(a, &v);
     if (!body)
         return RR_ERR_NOMEM;
+    /* the overlay: stored, or on its way (the newest render_video job), or not asked for */
+    struct store_job *job = malloc(sizeof *job);
+    if (!job) {
+        json_decref(body);
+        return RR_ERR_NOMEM;
+    }
+    if (store_job_find_for_video(a->store, v.user_id, v.id, "render_video", job) == 0)
+        json_object_set_new(body, "render_job",
+                            json_pack("{s:s,s:s,s:s?}", "id", job->id, "state",
+                                      store_job_state_name(job->state), "error",
+                                      job->error[0] ? job->error : NULL));
+    if (store_job_find_for_video(a->store, v.user_id, v.id, "analyze_video", job) == 0)
+        json_object_set_new(body, "analyze_job",
+                            json_pack("{s:s,s:s}", "id", job->id, "state",
+                                      store_job_state_name(job->state)));
+    free(job);
+    json_object_set_new(body, "overlay",
+                        json_boolean(strcmp(v.status, "analysed") == 0 &&
+                                     has_blob(a, v.id, "overlay")));
     if (strcmp(v.status, "analysed") == 0) {
         struct store_workout w;
         if (store_workout_get_by_video(a->store, v.id, &w) == 0)
@@ -330,11 +355,11 @@ static int videos_media_links(struct http_request *req, void *app)
     if (!body)
         return RR_ERR_NOMEM;
     rc = add_signed(a, body, "original", base, "/original", uid, exp);
-    if (rc == 0 && strcmp(v.status, "analysed") == 0) {
+    if (rc == 0 && strcmp(v.status, "analysed") == 0 && has_blob(a, v.id, "overlay"))
         rc = add_signed(a, body, "overlay", base, "/overlay", uid, exp);
-        if (rc == 0 && derived_exists(a, v.id, "best"))
-            rc = add_signed(a, body, "thumb_best", base, "/thumbs/best", uid, exp);
-        if (rc == 0 && derived_exists(a, v.id, "worst"))
+    if (rc == 0 && strcmp(v.status, "analysed") == 0 && has_blob(a, v.id, "best")) {
+        rc = add_signed(a, body, "thumb_best", base, "/thumbs/best", uid, exp);
+        if (rc == 0)
             rc = add_signed(a, body, "thumb_worst", base, "/thumbs/worst", uid, exp);
     }
     if (rc < 0) {
@@ -343,6 +368,54 @@ static int videos_media_links(struct http_request *req, void *app)
     }
     http_reply_header(req, "Cache-Control", "no-store");
     return http_reply_json(req, 200, body);
+}
+
+/* ---- "analyse again as..." and the overlay on demand ---------------------------------------- */
+
+static const struct validate_field analyze_fields[] = {
+    {.name = "exercise", .type = VALIDATE_STRING, .pattern = VALIDATE_ENUM,
+     .enum_values = app_exercise_names,
+     .description = "what the video shows; absent: recognise the exercise"},
+};
+static const struct validate_schema analyze_schema = {
+    "AnalyzeRequest", analyze_fields, sizeof analyze_fields / sizeof analyze_fields[0]};
+
+static int videos_analyze(struct http_request *req, void *app)
+{
+    const char *exercise = json_string_value(json_object_get(http_request_json(req), "exercise"));
+    char job_id[STORE_ID_LEN + 1];
+    const char *vid = http_request_param(req, "id");
+    int rc = app_reanalyze_video(app, caller(req), vid, exercise, job_id);
+    if (rc == RR_ERR_CONFLICT)
+        return http_reply_error(req, 409, "analysis_running",
+                                "this video is being analysed already: wait for that result",
+                                NULL);
+    if (rc < 0)
+        return rc;
+    char loc[64];
+    snprintf(loc, sizeof loc, "/v1/jobs/%s", job_id);
+    http_reply_header(req, "Location", loc);
+    return http_reply_json(req, 202, json_pack("{s:s,s:s,s:s?}", "job_id", job_id, "video_id",
+                                               vid, "exercise", exercise));
+}
+
+static int videos_render(struct http_request *req, void *app)
+{
+    char job_id[STORE_ID_LEN + 1];
+    int queued = 0;
+    const char *vid = http_request_param(req, "id");
+    int rc = app_render_video(app, caller(req), vid, job_id, &queued);
+    if (rc == RR_ERR_CONFLICT)
+        return http_reply_error(req, 409, "not_analysed",
+                                "the video has no analysis to draw yet: wait for it to finish",
+                                NULL);
+    if (rc < 0)
+        return rc;
+    char loc[64];
+    snprintf(loc, sizeof loc, "/v1/jobs/%s", job_id);
+    http_reply_header(req, "Location", loc);
+    return http_reply_json(req, 202, json_pack("{s:s,s:s,s:b}", "job_id", job_id, "video_id",
+                                               vid, "queued", queued));
 }
 
 const struct http_route api_videos_routes[] = {
@@ -366,6 +439,16 @@ const struct http_route api_videos_routes[] = {
     {HTTP_GET, "/v1/videos/{id}/report", videos_report, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
      "videos.report", "the analysis report (repright.report/2; /1 if analysed before /2)", NULL,
      NULL},
+    {HTTP_POST, "/v1/videos/{id}/analyze", videos_analyze, HTTP_AUTH_REQUIRED, HTTP_BODY_JSON,
+     "videos.analyze",
+     "analyse the video again as another exercise (or recognise it): a new job whose result "
+     "replaces the workout",
+     &analyze_schema, NULL},
+    {HTTP_POST, "/v1/videos/{id}/render", videos_render, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
+     "videos.render",
+     "make the overlay video and best/worst thumbnails of an analysed video (a job; the one "
+     "already queued is handed back)",
+     NULL, NULL},
     {HTTP_GET, "/v1/videos/{id}/landmarks", videos_landmarks, HTTP_AUTH_REQUIRED,
      HTTP_BODY_NONE, "videos.landmarks",
      "the pose landmark track for replay (repright.landmarks/1) once analysed", NULL, NULL},
