@@ -331,7 +331,13 @@ static int workouts_patch(struct http_request *req, void *app)
     err = store_workout_get(a->store, p->user_id, http_request_param(req, "id"), &w);
     if (err)
         return err;
-    return http_reply_json(req, 200, workout_json(&w));
+    struct rr_json o; /* the workout as the list shows it */
+    char stack[1024];
+    rr_json_init(&o, stack, sizeof stack, 16384);
+    workout_out(&o, &w);
+    err = http_reply_writer(req, 200, &o);
+    rr_json_release(&o);
+    return err;
 }
 
 static int workouts_delete(struct http_request *req, void *app)
