@@ -48,6 +48,7 @@ function form(root, { title, submitLabel, testid, onSubmit, footer, minPassword 
   const btn = h('button', { type: 'submit', class: 'primary', 'data-testid': 'auth-submit' }, submitLabel);
   const f = h('form', { class: 'card auth', 'data-testid': testid, novalidate: false },
     h('h1', {}, title),
+    h('p', { class: 'tagline', 'data-testid': 'tagline' }, 'RepRight counts your reps and tells you which ones need work, from a video of your set or live from your camera. How it works is below.'),
     h('label', { for: 'email' }, 'Email'), email,
     h('label', { for: 'password' }, 'Password'), password,
     minPassword ? h('p', { class: 'hint' }, `At least ${minPassword} characters; common passwords are refused.`) : null,
