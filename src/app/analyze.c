@@ -381,8 +381,8 @@ static int hash_fd(int fd, char hex[65], int64_t *size)
 
 /* The original against its row: same size, same SHA-256 (rows written before hashes were kept
  * have none: size only). CORRUPT with a log line when the stored file is damaged. */
-static int check_integrity(const struct store_video *v, int fd, int64_t size, char *err,
-                           size_t err_len)
+int app__check_integrity(const struct store_video *v, int fd, int64_t size, char *err,
+                         size_t err_len)
 {
     char got[65] = "";
     int64_t n = size;
@@ -454,7 +454,7 @@ int app_analyze_video(struct app *a, const char *video_id, const char *exercise,
         goto out;
     }
     int fd = blob_reader_fd(rd);
-    rc = check_integrity(&v, fd, blob_reader_size(rd), err, err_len);
+    rc = app__check_integrity(&v, fd, blob_reader_size(rd), err, err_len);
     if (rc < 0) {
         *permanent = rc == RR_ERR_CORRUPT;
         goto out;

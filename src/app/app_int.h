@@ -57,6 +57,10 @@ int app__put_file_if_any(struct blob *b, const char *video_id, const char *which
                          const char *path);
 /* err = what a person reads about a failed analysis or render (rc, the pipeline's message
  * msg with the local path src replaced): one sentence, said once. */
+/* The stored original against its row (size, SHA-256); CORRUPT with a plain message and a log
+ * line when it is damaged (analyze.c; the render checks it too). */
+int app__check_integrity(const struct store_video *v, int fd, int64_t size, char *err,
+                         size_t err_len);
 void app__failure_words(int rc, const char *msg, const char *src, char *err, size_t err_len);
 int app__bad_input(int rc);
 

@@ -145,6 +145,11 @@ int app_render_video_run(struct app *a, const char *video_id, app_progress_fn pr
         goto out;
     }
     rc = app__source_open(a, &v, tmpdir, &src, err, err_len, permanent);
+    if (rc == 0) /* the original as uploaded, as the analysis checked it */
+        rc = app__check_integrity(&v, blob_reader_fd(src.rd), blob_reader_size(src.rd), err,
+                                  err_len);
+    if (rc == RR_ERR_CORRUPT)
+        *permanent = 1;
     if (rc < 0)
         goto out;
     snprintf(overlay, sizeof overlay, "%s/overlay.mp4", tmpdir);
