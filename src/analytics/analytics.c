@@ -189,6 +189,17 @@ static int rep_has_score(const struct store_rep *r)
     return scored;
 }
 
+/* Faults count only on reps judged bad; a rep stored without a verdict (older syncs) counts
+ * by its fault list. */
+static int rep_judged_bad(const struct store_rep *r)
+{
+    json_t *m = json_loads(r->metrics, 0, NULL);
+    const char *v = json_string_value(json_object_get(m, "verdict"));
+    int bad = !v || strcmp(v, "bad") == 0;
+    json_decref(m);
+    return bad;
+}
+
 static int add_workout_totals(struct store *s, const char *user_id, const struct store_workout *w,
                               void *ctx)
 {
@@ -202,6 +213,15 @@ static int add_workout_totals(struct store *s, const char *user_id, const struct
     if (err == RR_ERR_NOTFOUND) /* deleted while we scanned */
         err = 0;
     if (err)
+        goto out;
+    /* A workout with no rep and no hold (an analysis that recognised nothing, a set stopped
+     * before its first rep) is no training: it counts nowhere. */
+    int64_t all_reps = 0, all_hold = 0;
+    for (size_t i = 0; i < nsets; i++) {
+        all_reps += sets[i].reps;
+        all_hold += sets[i].hold_ms;
+    }
+    if (all_reps <= 0 && all_hold <= 0 && nreps == 0)
         goto out;
     t->sessions++;
     for (size_t i = 0; i < nsets; i++) {
@@ -446,6 +466,8 @@ static int scan_faults(struct store *s, const char *user_id, const struct store_
     if (err == RR_ERR_NOTFOUND)
         err = 0;
     for (size_t i = 0; !err && i < n; i++) {
+        if (!rep_judged_bad(&reps[i]))
+            continue; /* a good rep's checks are notes, not faults */
         json_t *arr = json_loads(reps[i].faults, JSON_REJECT_DUPLICATES, NULL);
         size_t k;
         json_t *v;

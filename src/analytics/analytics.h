@@ -7,9 +7,11 @@
  *  - day: the UTC calendar day of a workout's started_at ("YYYY-MM-DD"); weeks are ISO 8601
  *    weeks (Monday first, label "2026-W48", the week-year being the year of its Thursday);
  *    months are calendar months ("2026-11").
- *  - sessions: workouts. reps: the sum of the workout's sets' rep counts.
+ *  - sessions: workouts. reps: the sum of the workout's sets' rep counts. A workout with no rep
+ *    and no hold (an analysis that recognised no exercise, "unknown", 0 reps) counts nowhere.
  *  - volume_kg: load-weighted volume, sum over sets of load_kg x reps for sets whose load is
  *    known (load_kg > 0); bodyweight sets add reps but no volume.
+ *  - faults: the fault names of reps judged bad (a good rep's failed checks are notes).
  *  - mean score: over every stored rep's score; a set without rep rows (a plank hold) counts
  *    its set score once when that score is > 0.
  *  - streaks: consecutive UTC days with at least one session; the current streak must end today

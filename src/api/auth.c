@@ -125,7 +125,11 @@ static int auth_policy_reply(struct http_request *req, const char *field, enum p
                               : "is not acceptable";
     json_t *d = json_pack("[{s:s,s:s,s:s}]", "field", field, "problem", problem, "reason",
                           password_verdict_name(v));
-    return http_reply_error(req, 422, "validation_failed", "the password policy refused it", d);
+    char message[96]; /* the reason itself, so a form can show the message as it is */
+    snprintf(message, sizeof message, "the %s %s", strcmp(field, "password") == 0 ? "password"
+                                                                                 : "new password",
+             problem);
+    return http_reply_error(req, 422, "validation_failed", message, d);
 }
 
 static json_t *auth_user_json(const struct store_user *u)

@@ -12,6 +12,11 @@
  * between the blob and the row is repaired by the next HEAD/GET/PATCH on the upload), and the
  * final PATCH / a HEAD afterwards carry X-Video-Id and X-Job-Id headers.
  *
+ * What to analyse it as: the tus Upload-Metadata keys "exercise" (a registry name; absent =
+ * recognise it) and "overlay" ("1": make the overlay video too), or ?exercise= and ?overlay= on
+ * a single upload. A tus create whose declared "filetype" is no video is refused (415) before a
+ * byte is sent.
+ *
  * Single upload: POST /v1/videos with Content-Type video/... and the raw bytes; size limited by
  * the server's upload limit; SHA-256 computed while streaming; temp -> fsync -> rename (blob
  * commit) before the database row. 201 {"video_id","job_id","size","sha256"}.
@@ -130,22 +135,81 @@ static int admit(struct http_request *req, struct app *a, int64_t incoming, int 
     }
     return rc;
 }
+/* What the uploader asked of the analysis: the exercise ("" = recognise) and whether the
+ * overlay video should follow. */
+struct upload_wish {
+    char exercise[STORE_NAME_MAX + 1];
+    int overlay;
+};
 
 /* A finished blob -> its video row and analyze_video job (app_ingest_upload; idempotent when
  * id is given). */
 static int video_finish(struct app *a, const char *user_id, const char *id, const char *key,
-                        int64_t size, const char *sha256, struct app_ingested *out)
+                        int64_t size, const char *sha256, const struct upload_wish *wish,
+                        struct app_ingested *out)
 {
     struct app_upload up = {.user_id = user_id, .video_id = id, .blob_key = key, .size = size,
-                            .sha256 = sha256};
+                            .sha256 = sha256, .exercise = wish ? wish->exercise : NULL,
+                            .overlay = wish ? wish->overlay : 0};
     return app_ingest_upload(a, &up, out);
+}
+
+/* One Upload-Metadata value as text ("" when absent or too long). */
+static void meta_text(const char *raw, const char *key, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    if (raw && raw[0] && tus_metadata_get(raw, key, (unsigned char *)out, cap - 1, &len) == 0)
+        out[len] = '\0';
+    else
+        out[0] = '\0';
+}
+
+/* The wish of a tus upload, from its metadata: "exercise" (a registry name) and "overlay"
+ * ("1"/"true"). An exercise RepRight does not know is ignored here (checked at create). */
+static void wish_of(const char *metadata, struct upload_wish *w)
+{
+    char v[16];
+    meta_text(metadata, "exercise", w->exercise, sizeof w->exercise);
+    if (w->exercise[0] && !app_exercise_known(w->exercise))
+        w->exercise[0] = '\0';
+    meta_text(metadata, "overlay", v, sizeof v);
+    w->overlay = strcmp(v, "1") == 0 || strcmp(v, "true") == 0;
+}
+
+/* Refuse at create what can never become an analysis: a declared file type that is no video
+ * (415, in words a person reads) and an exercise RepRight does not know (422). 1 = replied. */
+static int refuse_metadata(struct http_request *req, const char *raw)
+{
+    char type[128], ex[64];
+    if (!raw || !raw[0] || tus_metadata_validate(raw) < 0)
+        return 0; /* tus_create answers malformed metadata itself */
+    meta_text(raw, "filetype", type, sizeof type);
+    if (type[0] && strncasecmp(type, "video/", 6) != 0 &&
+        strcasecmp(type, "application/octet-stream") != 0) {
+        char m[256];
+        snprintf(m, sizeof m, "this file is not a video (%.100s): upload an mp4, mov, webm or "
+                              "mkv clip", type);
+        http_reply_error(req, 415, "unsupported_media_type", m, NULL);
+        return 1;
+    }
+    meta_text(raw, "exercise", ex, sizeof ex);
+    if (ex[0] && !app_exercise_known(ex)) {
+        http_reply_error(req, 422, "validation_failed", "the exercise is not one RepRight knows",
+                         json_pack("[{s:s,s:s}]", "field", "exercise", "problem",
+                                   "must be one of GET /v1/exercises, or absent to recognise it"));
+        return 1;
+    }
+    return 0;
 }
 
 /* A complete tus upload: ensure its video + job and add their ids as headers. */
 static int tus_finish(struct http_request *req, struct app *a, const struct tus_upload *u)
 {
     struct app_ingested in;
-    int rc = video_finish(a, u->owner, u->id, u->key, u->length, u->sha256, &in);
+    struct upload_wish wish;
+    wish_of(u->metadata, &wish);
+    int rc = video_finish(a, u->owner, u->id, u->key, u->length, u->sha256, &wish, &in);
     if (rc < 0) {
         rr_log(RR_LOG_ERROR, "upload finished but the video row failed",
                RR_LOG_REQUEST_ID(http_request_id(req)), RR_LOG_STR("upload_id", u->id),
@@ -174,6 +238,8 @@ static int uploads_create(struct http_request *req, void *app)
     struct tus_reply r;
     struct tus_upload u;
     tus_headers_from(req, &h);
+    if (refuse_metadata(req, h.upload_metadata))
+        return 0;
     int64_t length = length_header(req, "Upload-Length");
     /* a length over Tus-Max-Size is tus_create's 413, not a storage question */
     if (length >= 0 && length <= tus_max_size(a->tus) && h.tus_resumable &&
@@ -217,7 +283,9 @@ static int uploads_head(struct http_request *req, void *app)
         return RR_ERR_NOMEM;
     if (u.complete) {
         struct app_ingested in;
-        rc = video_finish(a, u.owner, u.id, u.key, u.length, u.sha256, &in);
+        struct upload_wish wish;
+        wish_of(u.metadata, &wish);
+        rc = video_finish(a, u.owner, u.id, u.key, u.length, u.sha256, &wish, &in);
         if (rc < 0) {
             json_decref(body);
             return rc;
@@ -322,14 +390,37 @@ static int is_video_type(const char *ct)
     return sub[0] && sub[0] != ';' && sub[0] != ' ';
 }
 
+/* ?exercise= and ?overlay= of a single upload; 1 after replying 422. */
+static int query_wish(struct http_request *req, struct upload_wish *w)
+{
+    const char *ex = http_request_query(req, "exercise");
+    const char *ov = http_request_query(req, "overlay");
+    memset(w, 0, sizeof *w);
+    if (ex && ex[0] && !app_exercise_known(ex)) {
+        http_reply_error(req, 422, "validation_failed", "the exercise is not one RepRight knows",
+                         json_pack("[{s:s,s:s}]", "field", "exercise", "problem",
+                                   "must be one of GET /v1/exercises, or absent to recognise it"));
+        return 1;
+    }
+    if (ex)
+        snprintf(w->exercise, sizeof w->exercise, "%s", ex);
+    w->overlay = ov && (strcmp(ov, "1") == 0 || strcmp(ov, "true") == 0);
+    return 0;
+}
+
 static int videos_upload_open(struct http_request *req, void *app, struct http_sink *sink)
 {
     struct app *a = app;
+    struct upload_wish wish;
     if (!is_video_type(http_request_header(req, "Content-Type"))) {
         http_reply_error(req, 415, "unsupported_media_type",
-                         "the request body must be a video (Content-Type: video/...)", NULL);
+                         "this is not a video (Content-Type must be video/...): upload an mp4, "
+                         "mov, webm or mkv clip",
+                         NULL);
         return RR_ERR_UNSUPPORTED;
     }
+    if (query_wish(req, &wish))
+        return RR_ERR_INVAL;
     int64_t room = 0;
     int rc = admit(req, a, length_header(req, "Content-Length"), 1, &room);
     if (rc < 0)
@@ -366,7 +457,9 @@ static int videos_upload(struct http_request *req, void *app)
     if (rc < 0)
         goto out;
     struct app_ingested in;
-    rc = video_finish(a, caller(req), s->id, s->key, info.size, info.sha256, &in);
+    struct upload_wish wish;
+    query_wish(req, &wish); /* checked when the body began */
+    rc = video_finish(a, caller(req), s->id, s->key, info.size, info.sha256, &wish, &in);
     if (rc < 0) {
         blob_delete(a->blob, s->key); /* no row points at it */
         goto out;

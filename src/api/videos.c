@@ -8,6 +8,11 @@
  *
  * /media-links returns signed, expiring links to the media (auth/media_sig.h; accepted by
  * principal.c without a Bearer header), because a <video> element cannot send one.
+ * POST /{id}/analyze is "analyse again as...": a new analyze_video job with the chosen exercise
+ * (app_reanalyze_video); POST /{id}/render asks for the overlay video and thumbnails, which the
+ * analysis no longer makes by itself (app_render_video). GET /{id} says whether the overlay
+ * exists ("overlay") and carries the newest render and analysis jobs ("render_job",
+ * "analyze_job"); the overlay and thumbnail links are listed only once those files exist.
  * Every id route is owner-scoped: another user's id answers 404 exactly like an unknown one.
  * Deleting a video is the app's use case app_delete_video: the video and everything derived from
  * it (its workout and that workout's analytics, its jobs, every blob) go.
@@ -31,12 +36,14 @@
 
 #include "auth/media_sig.h"
 #include "base/rr_error.h"
+#include "base/rr_json.h"
 #include "base/rr_log.h"
 #include "blob/blob.h"
 #include "http/validate.h"
 #include "store/store.h"
 
 #define REPORT_MAX_BYTES (1 << 20)
+#define LIST_MAX_BYTES (1 << 20) /* 100 videos are ~60 KB */
 #define PAGE_DEFAULT 20
 #define VERIFY_MAX_BYTES (64LL << 20) /* whole-file GETs of originals up to this are hashed */
 
@@ -46,50 +53,67 @@ static const char *caller(const struct http_request *req)
     return p ? p->user_id : NULL;
 }
 
-/* 1 when the video's derived object `which` is stored (thumbnails exist only for clips with
- * a rep). */
-static int derived_exists(struct app *a, const char *video_id, const char *which)
+/* Whether a derived object of the video is stored (the overlay and thumbnails exist only
+ * after a render_video job). */
+static int has_blob(struct app *a, const char *video_id, const char *which)
 {
     char key[BLOB_KEY_MAX + 1];
-    struct blob_info info;
-    return app_video_key(video_id, which, key, sizeof key) && blob_stat(a->blob, key, &info) == 0;
+    struct blob_info bi;
+    return app_video_key(video_id, which, key, sizeof key) &&
+           blob_stat(a->blob, key, &bi) == 0;
 }
 
-static json_t *video_json(struct app *a, const struct store_video *v)
+/* One link member "name": "/v1/videos/<id><tail>". */
+static void link_out(struct rr_json *o, const char *name, const char *id, const char *tail)
 {
-    char base[64];
-    snprintf(base, sizeof base, "/v1/videos/%s", v->id);
-    json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:I, s:I}", "id", v->id, "status", v->status,
-                          "size", (json_int_t)v->size, "sha256", v->sha256, "duration_ms",
-                          (json_int_t)v->duration_ms, "created_at", (json_int_t)v->created_at);
-    if (!o)
-        return NULL;
-    if (strcmp(v->status, "failed") == 0) /* why: the job's reason, dead-letters included */
-        json_object_set_new(o, "error", json_string(v->error[0] ? v->error : "analysis failed"));
     char link[96];
-    json_t *links = json_object();
-    if (links) {
-        snprintf(link, sizeof link, "%s/original", base);
-        json_object_set_new(links, "original", json_string(link));
-        if (strcmp(v->status, "analysed") == 0) {
-            snprintf(link, sizeof link, "%s/overlay", base);
-            json_object_set_new(links, "overlay", json_string(link));
-            if (derived_exists(a, v->id, "best")) {
-                snprintf(link, sizeof link, "%s/thumbs/best", base);
-                json_object_set_new(links, "thumb_best", json_string(link));
-            }
-            if (derived_exists(a, v->id, "worst")) {
-                snprintf(link, sizeof link, "%s/thumbs/worst", base);
-                json_object_set_new(links, "thumb_worst", json_string(link));
-            }
-            snprintf(link, sizeof link, "%s/report", base);
-            json_object_set_new(links, "report", json_string(link));
-            snprintf(link, sizeof link, "%s/landmarks", base);
-            json_object_set_new(links, "landmarks", json_string(link));
-        }
-        json_object_set_new(o, "links", links);
+    snprintf(link, sizeof link, "/v1/videos/%s%s", id, tail);
+    rr_json_key(o, name);
+    rr_json_string(o, link);
+}
+
+/* The members of a video (inside an open object): id, status, sizes, times, why it failed, and
+ * links to what exists (the overlay and thumbnails only once a render_video job made them). */
+static void video_members(struct rr_json *o, struct app *a, const struct store_video *v)
+{
+    RR_JSON_KEY(o, "id");
+    rr_json_string(o, v->id);
+    RR_JSON_KEY(o, "status");
+    rr_json_string(o, v->status);
+    RR_JSON_KEY(o, "size");
+    rr_json_int(o, v->size);
+    RR_JSON_KEY(o, "sha256");
+    rr_json_string(o, v->sha256);
+    RR_JSON_KEY(o, "duration_ms");
+    rr_json_int(o, v->duration_ms);
+    RR_JSON_KEY(o, "created_at");
+    rr_json_int(o, v->created_at);
+    if (strcmp(v->status, "failed") == 0) { /* why: the job's reason, dead-letters included */
+        RR_JSON_KEY(o, "error");
+        rr_json_string(o, v->error[0] ? v->error : "the analysis failed");
     }
-    return o;
+    int analysed = strcmp(v->status, "analysed") == 0;
+    RR_JSON_KEY(o, "links");
+    rr_json_object_begin(o);
+    link_out(o, "original", v->id, "/original");
+    if (analysed && has_blob(a, v->id, "overlay"))
+        link_out(o, "overlay", v->id, "/overlay");
+    if (analysed && has_blob(a, v->id, "best")) {
+        link_out(o, "thumb_best", v->id, "/thumbs/best");
+        link_out(o, "thumb_worst", v->id, "/thumbs/worst");
+    }
+    if (analysed) {
+        link_out(o, "report", v->id, "/report");
+        link_out(o, "landmarks", v->id, "/landmarks");
+    }
+    rr_json_object_end(o);
+}
+
+static int reply(struct http_request *req, unsigned status, struct rr_json *o)
+{
+    int err = http_reply_writer(req, status, o);
+    rr_json_release(o);
+    return err;
 }
 
 static int videos_list(struct http_request *req, void *app)
@@ -110,34 +134,62 @@ static int videos_list(struct http_request *req, void *app)
     }
     if (rc < 0)
         return rc;
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++)
-        json_array_append_new(arr, video_json(a, &items[i]));
+    struct rr_json o;
+    rr_json_init(&o, NULL, 0, LIST_MAX_BYTES);
+    rr_json_object_begin(&o);
+    RR_JSON_KEY(&o, "items");
+    rr_json_array_begin(&o);
+    for (size_t i = 0; i < n; i++) {
+        rr_json_object_begin(&o);
+        video_members(&o, a, &items[i]);
+        rr_json_object_end(&o);
+    }
+    rr_json_array_end(&o);
     free(items);
-    json_t *body = json_pack("{s:o, s:s?}", "items", arr ? arr : json_array(), "next_cursor",
-                             next[0] ? next : NULL);
-    if (!body)
-        return RR_ERR_NOMEM;
-    return http_reply_json(req, 200, body);
+    RR_JSON_KEY(&o, "next_cursor");
+    rr_json_string(&o, next[0] ? next : NULL);
+    rr_json_object_end(&o);
+    return reply(req, 200, &o);
 }
 
-/* The stored report JSON of a video, or NULL. */
-static json_t *load_report(struct app *a, const char *video_id)
+/* The stored report text of a video (malloc'd, *len bytes), or NULL. */
+static char *load_report(struct app *a, const char *video_id, size_t *len)
 {
     char key[BLOB_KEY_MAX + 1];
     struct blob_reader *r = NULL;
     if (!app_video_key(video_id, "report", key, sizeof key) || blob_get(a->blob, key, &r) < 0)
         return NULL;
-    json_t *out = NULL;
     int64_t size = blob_reader_size(r);
     char *buf = size > 0 && size <= REPORT_MAX_BYTES ? malloc((size_t)size) : NULL;
-    if (buf && blob_reader_read(r, buf, (size_t)size) == size)
-        out = json_loadb(buf, (size_t)size, 0, NULL);
-    free(buf);
+    if (buf && blob_reader_read(r, buf, (size_t)size) != size) {
+        free(buf);
+        buf = NULL;
+    }
     blob_reader_close(r);
-    return out;
+    *len = buf ? (size_t)size : 0;
+    return buf;
 }
 
+/* A job of the video as {"id", "state"[, "error"]} under key, when there is one. */
+static void job_member(struct rr_json *o, const char *key, const struct store_job *job,
+                       int with_error)
+{
+    rr_json_key(o, key);
+    rr_json_object_begin(o);
+    RR_JSON_KEY(o, "id");
+    rr_json_string(o, job->id);
+    RR_JSON_KEY(o, "state");
+    rr_json_string(o, store_job_state_name(job->state));
+    if (with_error) {
+        RR_JSON_KEY(o, "error");
+        rr_json_string(o, job->error[0] ? job->error : NULL);
+    }
+    rr_json_object_end(o);
+}
+
+/* One video; once analysed with its workout id and report (the stored text, as it is). The
+ * overlay: stored ("overlay": true), on its way ("render_job", the newest render_video job),
+ * or not asked for; "analyze_job" is the newest analysis ("analyse again as..." running). */
 static int videos_get(struct http_request *req, void *app)
 {
     struct app *a = app;
@@ -145,18 +197,37 @@ static int videos_get(struct http_request *req, void *app)
     int rc = store_video_get(a->store, caller(req), http_request_param(req, "id"), &v);
     if (rc < 0)
         return rc;
-    json_t *body = video_json(a, &v);
-    if (!body)
+    struct store_job *job = malloc(sizeof *job); /* ~5 KB: off the request thread's stack */
+    if (!job)
         return RR_ERR_NOMEM;
-    if (strcmp(v.status, "analysed") == 0) {
+    int analysed = strcmp(v.status, "analysed") == 0;
+    struct rr_json o;
+    rr_json_init(&o, NULL, 0, REPORT_MAX_BYTES + 64 * 1024);
+    rr_json_object_begin(&o);
+    video_members(&o, a, &v);
+    RR_JSON_KEY(&o, "overlay");
+    rr_json_bool(&o, analysed && has_blob(a, v.id, "overlay"));
+    if (store_job_find_for_video(a->store, v.user_id, v.id, "render_video", job) == 0)
+        job_member(&o, "render_job", job, 1);
+    if (store_job_find_for_video(a->store, v.user_id, v.id, "analyze_video", job) == 0)
+        job_member(&o, "analyze_job", job, 0);
+    free(job);
+    if (analysed) {
         struct store_workout w;
-        if (store_workout_get_by_video(a->store, v.id, &w) == 0)
-            json_object_set_new(body, "workout_id", json_string(w.id));
-        json_t *report = load_report(a, v.id);
-        if (report)
-            json_object_set_new(body, "report", report);
+        if (store_workout_get_by_video(a->store, v.id, &w) == 0) {
+            RR_JSON_KEY(&o, "workout_id");
+            rr_json_string(&o, w.id);
+        }
+        size_t len = 0;
+        char *report = load_report(a, v.id, &len);
+        if (report) {
+            RR_JSON_KEY(&o, "report");
+            rr_json_verbatim(&o, report, len);
+        }
+        free(report);
     }
-    return http_reply_json(req, 200, body);
+    rr_json_object_end(&o);
+    return reply(req, 200, &o);
 }
 
 static int videos_delete(struct http_request *req, void *app)
@@ -330,11 +401,11 @@ static int videos_media_links(struct http_request *req, void *app)
     if (!body)
         return RR_ERR_NOMEM;
     rc = add_signed(a, body, "original", base, "/original", uid, exp);
-    if (rc == 0 && strcmp(v.status, "analysed") == 0) {
+    if (rc == 0 && strcmp(v.status, "analysed") == 0 && has_blob(a, v.id, "overlay"))
         rc = add_signed(a, body, "overlay", base, "/overlay", uid, exp);
-        if (rc == 0 && derived_exists(a, v.id, "best"))
-            rc = add_signed(a, body, "thumb_best", base, "/thumbs/best", uid, exp);
-        if (rc == 0 && derived_exists(a, v.id, "worst"))
+    if (rc == 0 && strcmp(v.status, "analysed") == 0 && has_blob(a, v.id, "best")) {
+        rc = add_signed(a, body, "thumb_best", base, "/thumbs/best", uid, exp);
+        if (rc == 0)
             rc = add_signed(a, body, "thumb_worst", base, "/thumbs/worst", uid, exp);
     }
     if (rc < 0) {
@@ -343,6 +414,74 @@ static int videos_media_links(struct http_request *req, void *app)
     }
     http_reply_header(req, "Cache-Control", "no-store");
     return http_reply_json(req, 200, body);
+}
+
+/* ---- "analyse again as..." and the overlay on demand ---------------------------------------- */
+
+static const struct validate_field analyze_fields[] = {
+    {.name = "exercise", .type = VALIDATE_STRING, .pattern = VALIDATE_ENUM,
+     .enum_values = app_exercise_names,
+     .description = "what the video shows; absent: recognise the exercise"},
+};
+static const struct validate_schema analyze_schema = {
+    "AnalyzeRequest", analyze_fields, sizeof analyze_fields / sizeof analyze_fields[0]};
+
+static int videos_analyze(struct http_request *req, void *app)
+{
+    const char *exercise = json_string_value(json_object_get(http_request_json(req), "exercise"));
+    char job_id[STORE_ID_LEN + 1];
+    const char *vid = http_request_param(req, "id");
+    int rc = app_reanalyze_video(app, caller(req), vid, exercise, job_id);
+    if (rc == RR_ERR_CONFLICT)
+        return http_reply_error(req, 409, "analysis_running",
+                                "this video is being analysed already: wait for that result",
+                                NULL);
+    if (rc < 0)
+        return rc;
+    char loc[64];
+    snprintf(loc, sizeof loc, "/v1/jobs/%s", job_id);
+    http_reply_header(req, "Location", loc);
+    struct rr_json o;
+    char stack[256];
+    rr_json_init(&o, stack, sizeof stack, 4096);
+    rr_json_object_begin(&o);
+    RR_JSON_KEY(&o, "job_id");
+    rr_json_string(&o, job_id);
+    RR_JSON_KEY(&o, "video_id");
+    rr_json_string(&o, vid);
+    RR_JSON_KEY(&o, "exercise");
+    rr_json_string(&o, exercise); /* null: recognised */
+    rr_json_object_end(&o);
+    return reply(req, 202, &o);
+}
+
+static int videos_render(struct http_request *req, void *app)
+{
+    char job_id[STORE_ID_LEN + 1];
+    int queued = 0;
+    const char *vid = http_request_param(req, "id");
+    int rc = app_render_video(app, caller(req), vid, job_id, &queued);
+    if (rc == RR_ERR_CONFLICT)
+        return http_reply_error(req, 409, "not_analysed",
+                                "the video has no analysis to draw yet: wait for it to finish",
+                                NULL);
+    if (rc < 0)
+        return rc;
+    char loc[64];
+    snprintf(loc, sizeof loc, "/v1/jobs/%s", job_id);
+    http_reply_header(req, "Location", loc);
+    struct rr_json o;
+    char stack[256];
+    rr_json_init(&o, stack, sizeof stack, 4096);
+    rr_json_object_begin(&o);
+    RR_JSON_KEY(&o, "job_id");
+    rr_json_string(&o, job_id);
+    RR_JSON_KEY(&o, "video_id");
+    rr_json_string(&o, vid);
+    RR_JSON_KEY(&o, "queued");
+    rr_json_bool(&o, queued);
+    rr_json_object_end(&o);
+    return reply(req, 202, &o);
 }
 
 const struct http_route api_videos_routes[] = {
@@ -366,6 +505,16 @@ const struct http_route api_videos_routes[] = {
     {HTTP_GET, "/v1/videos/{id}/report", videos_report, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
      "videos.report", "the analysis report (repright.report/2; /1 if analysed before /2)", NULL,
      NULL},
+    {HTTP_POST, "/v1/videos/{id}/analyze", videos_analyze, HTTP_AUTH_REQUIRED, HTTP_BODY_JSON,
+     "videos.analyze",
+     "analyse the video again as another exercise (or recognise it): a new job whose result "
+     "replaces the workout",
+     &analyze_schema, NULL},
+    {HTTP_POST, "/v1/videos/{id}/render", videos_render, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
+     "videos.render",
+     "make the overlay video and best/worst thumbnails of an analysed video (a job; the one "
+     "already queued is handed back)",
+     NULL, NULL},
     {HTTP_GET, "/v1/videos/{id}/landmarks", videos_landmarks, HTTP_AUTH_REQUIRED,
      HTTP_BODY_NONE, "videos.landmarks",
      "the pose landmark track for replay (repright.landmarks/1) once analysed", NULL, NULL},

@@ -113,13 +113,17 @@ static json_t *time_json(int64_t ms)
     return json_string(t);
 }
 
+/* A workout with its name and rep counts: reps over its sets, and its stored reps by verdict
+ * ("good", "bad", "cannot_judge"), so a list can colour a set by what its reps were judged. */
 static json_t *workout_json(const struct store_workout *w)
 {
-    return json_pack("{s:s,s:s,s:o,s:I,s:f,s:o,s:s,s:o}", "id", w->id, "exercise", w->exercise,
-                     "started_at", time_json(w->started_at), "duration_ms",
-                     (json_int_t)w->duration_ms, "score", w->score, "video_id",
+    return json_pack("{s:s,s:s,s:o,s:I,s:f,s:o,s:s,s:o,s:s,s:i,s:{s:i,s:i,s:i}}", "id", w->id,
+                     "exercise", w->exercise, "started_at", time_json(w->started_at),
+                     "duration_ms", (json_int_t)w->duration_ms, "score", w->score, "video_id",
                      w->video_id[0] ? json_string(w->video_id) : json_null(), "source",
-                     w->video_id[0] ? "video" : "device", "created_at", time_json(w->created_at));
+                     w->video_id[0] ? "video" : "device", "created_at", time_json(w->created_at),
+                     "name", w->name, "reps", w->reps, "verdicts", "good", w->reps_good, "bad",
+                     w->reps_bad, "cannot_judge", w->reps_unjudged);
 }
 
 static json_t *rep_json(const struct store_rep *r)
@@ -135,10 +139,15 @@ static json_t *rep_json(const struct store_rep *r)
         faults = json_array();
     }
     json_t *verdict = json_object_get(metrics, "verdict");
-    return json_pack("{s:i,s:f,s:f,s:f,s:O,s:o,s:o}", "idx", r->idx, "t_start",
+    /* a rep that cannot be judged has no score: the column's 0 (or whatever a device sent) is
+     * a placeholder, so it reads null, never 0 or 100 */
+    int unjudged = json_is_string(verdict) &&
+                   strcmp(json_string_value(verdict), "cannot_judge") == 0;
+    return json_pack("{s:i,s:f,s:f,s:o,s:O,s:o,s:o}", "idx", r->idx, "t_start",
                      (double)r->t_start_ms / 1000.0, "t_end", (double)r->t_end_ms / 1000.0,
-                     "score", r->score, "verdict", json_is_string(verdict) ? verdict : json_null(),
-                     "metrics", metrics, "faults", faults);
+                     "score", unjudged ? json_null() : json_real(r->score), "verdict",
+                     json_is_string(verdict) ? verdict : json_null(), "metrics", metrics,
+                     "faults", faults);
 }
 
 static json_t *set_json(const struct store_set *s)
@@ -212,6 +221,19 @@ static void workout_out(struct rr_json *o, const struct store_workout *w)
     rr_json_string(o, w->video_id[0] ? "video" : "device");
     RR_JSON_KEY(o, "created_at");
     rr_json_time_ms(o, w->created_at);
+    RR_JSON_KEY(o, "name");
+    rr_json_string(o, w->name);
+    RR_JSON_KEY(o, "reps");
+    rr_json_int(o, w->reps);
+    RR_JSON_KEY(o, "verdicts");
+    rr_json_object_begin(o);
+    RR_JSON_KEY(o, "good");
+    rr_json_int(o, w->reps_good);
+    RR_JSON_KEY(o, "bad");
+    rr_json_int(o, w->reps_bad);
+    RR_JSON_KEY(o, "cannot_judge");
+    rr_json_int(o, w->reps_unjudged);
+    rr_json_object_end(o);
     rr_json_object_end(o);
 }
 
@@ -285,6 +307,37 @@ static int workouts_get(struct http_request *req, void *app)
     if (err)
         return err;
     return http_reply_json(req, 200, o);
+}
+
+static const struct validate_field rename_fields[] = {
+    {.name = "name", .type = VALIDATE_STRING, .required = 1, .has_max = 1, .max = 80,
+     .description = "the workout's name; \"\" clears it (the app then shows the exercise)"},
+};
+static const struct validate_schema rename_schema = {"WorkoutPatch", rename_fields,
+                                                     sizeof rename_fields / sizeof rename_fields[0]};
+
+static int workouts_patch(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    const struct api_principal *p = api_principal(req);
+    const char *name = json_string_value(json_object_get(http_request_json(req), "name"));
+    for (const unsigned char *c = (const unsigned char *)name; c && *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            return history_reply_invalid(req, "name", "must not contain control characters");
+    int err = app_rename_workout(a, p->user_id, http_request_param(req, "id"), name);
+    if (err)
+        return err;
+    struct store_workout w;
+    err = store_workout_get(a->store, p->user_id, http_request_param(req, "id"), &w);
+    if (err)
+        return err;
+    struct rr_json o; /* the workout as the list shows it */
+    char stack[1024];
+    rr_json_init(&o, stack, sizeof stack, 16384);
+    workout_out(&o, &w);
+    err = http_reply_writer(req, 200, &o);
+    rr_json_release(&o);
+    return err;
 }
 
 static int workouts_delete(struct http_request *req, void *app)
@@ -374,6 +427,7 @@ static int sync_build(json_t *body, struct store_rep *reps, size_t n, struct sto
 {
     json_t *arr = json_object_get(body, "reps");
     double sum = 0;
+    size_t scored = 0;
     for (size_t i = 0; i < n; i++) {
         json_t *r = json_array_get(arr, i);
         struct store_rep *sr = &reps[i];
@@ -383,8 +437,15 @@ static int sync_build(json_t *body, struct store_rep *reps, size_t n, struct sto
         sr->t_start_ms = (int64_t)(json_number_value(json_object_get(r, "t_start")) * 1000.0);
         sr->t_end_ms = (int64_t)(json_number_value(json_object_get(r, "t_end")) * 1000.0);
         sr->score = json_number_value(json_object_get(r, "score"));
-        sum += sr->score;
         json_t *verdict = json_object_get(r, "verdict");
+        /* a rep that cannot be judged has no score, whatever the device sent: 0 stands in (the
+         * column is NOT NULL) and it stays out of the set's mean */
+        if (json_is_string(verdict) && strcmp(json_string_value(verdict), "cannot_judge") == 0)
+            sr->score = 0;
+        else {
+            sum += sr->score;
+            scored++;
+        }
         json_t *faults = json_object_get(r, "faults");
         json_t *m = json_deep_copy(json_object_get(r, "metrics"));
         if (!m)
@@ -409,7 +470,7 @@ static int sync_build(json_t *body, struct store_rep *reps, size_t n, struct sto
             return RR_ERR_NOMEM; /* sizes are bounded by the schema: only allocation fails */
     }
     set->reps = (int)n;
-    set->score = num_or(body, "score", n ? sum / (double)n : 0);
+    set->score = num_or(body, "score", scored ? sum / (double)scored : 0);
     set->load_kg = num_or(body, "load_kg", 0);
     set->hold_ms = (int64_t)num_or(body, "hold_ms", 0);
     return 0;
@@ -650,6 +711,8 @@ const struct http_route api_workouts_routes[] = {
      "workouts.export", "all of the caller's workouts and reps (format=csv|json)", NULL, NULL},
     {HTTP_GET, "/v1/workouts/{id}", workouts_get, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
      "workouts.get", "one workout with its sets, reps, metrics and faults", NULL, NULL},
+    {HTTP_PATCH, "/v1/workouts/{id}", workouts_patch, HTTP_AUTH_REQUIRED, HTTP_BODY_JSON,
+     "workouts.patch", "rename a workout", &rename_schema, NULL},
     {HTTP_DELETE, "/v1/workouts/{id}", workouts_delete, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
      "workouts.delete", "delete a workout (and its video) and update analytics", NULL, NULL},
     {HTTP_POST, "/v1/sync", workouts_sync, HTTP_AUTH_REQUIRED, HTTP_BODY_JSON, "workouts.sync",

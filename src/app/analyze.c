@@ -1,9 +1,12 @@
 /*
- * analyze.c - the analyse-a-video use case and the analyze_video job kind that runs it: fetch
- * the original from the blob store, run pipeline_analyze (report, overlay, thumbnails), store the
- * derived objects under videos/<id>/ (app_video_key), save the workout built from the report
- * struct through app_save_workout (replacing an earlier run's, analytics included) and mark the
- * video analysed. The report becomes JSON once, where it is stored; nothing here parses it back.
+ * analyze.c - the analyse-a-video use cases and the analyze_video job kind that runs them:
+ * fetch the original from the blob store, run pipeline_analyze (the report: no overlay, no
+ * thumbnails; those are a render_video job, app/render.c, made only when asked), store the
+ * report and the landmark track under videos/<id>/ (app_video_key), save the workout built from
+ * the report struct through app_save_workout (replacing an earlier run's, analytics included)
+ * and mark the video analysed. The report becomes JSON once, where it is stored; nothing here
+ * parses it back. "Analyse again as..." (app_reanalyze_video) queues the same job with another
+ * exercise in its payload.
  *
  * Before the pipeline runs (issue 15): the original's size and SHA-256 are checked against its
  * row (a mismatch fails the job for good: the stored file is damaged), and the job's cost is
@@ -27,6 +30,7 @@
 
 #include "app/app_int.h"
 #include "base/rr_error.h"
+#include "base/rr_json.h"
 #include "base/rr_log.h"
 #include "blob/blob.h"
 #include "pipeline/analyze.h"
@@ -176,8 +180,8 @@ static int put_text(struct blob *b, const char *video_id, const char *which, cha
     return rc;
 }
 
-static int put_file_if_any(struct blob *b, const char *video_id, const char *which,
-                           const char *path)
+int app__put_file_if_any(struct blob *b, const char *video_id, const char *which,
+                         const char *path)
 {
     struct stat st;
     char key[BLOB_KEY_MAX + 1];
@@ -195,6 +199,89 @@ static int is_permanent(int rc)
 {
     return rc == RR_ERR_CORRUPT || rc == RR_ERR_UNSUPPORTED || rc == RR_ERR_TOOBIG ||
            rc == RR_ERR_NOPOSE || rc == RR_ERR_EOF || rc == RR_ERR_INVAL || rc == RR_ERR_NOMEM;
+}
+
+int app__bad_input(int rc)
+{
+    return is_permanent(rc);
+}
+
+void app__failure_words(int rc, const char *msg, const char *src, char *err, size_t err_len)
+{
+    switch (rc) {
+    case RR_ERR_NOPOSE:
+        snprintf(err, err_len, "no person was found in the video: film the whole body, in good "
+                               "light");
+        return;
+    case RR_ERR_CORRUPT:
+    case RR_ERR_UNSUPPORTED:
+    case RR_ERR_EOF:
+        snprintf(err, err_len, "this file is not a video RepRight can read: upload an mp4, mov, "
+                               "webm or mkv clip");
+        return;
+    case RR_ERR_TOOBIG:
+        snprintf(err, err_len, "the video is too long or too large: at most 10 minutes, "
+                               "4096x4096 pixels and 512 MiB");
+        return;
+    default:
+        break;
+    }
+    /* something of ours: the stage's own words, without the local descriptor path */
+    snprintf(err, err_len, "%s", msg && msg[0] ? msg : rr_strerror(rc));
+    if (src && src[0]) {
+        size_t sl = strlen(src);
+        const char *name = "the video";
+        size_t nl = strlen(name); /* shorter than src: the text only shrinks */
+        for (char *p = strstr(err, src); p; p = strstr(p + nl, src)) {
+            memmove(p + nl, p + sl, strlen(p + sl) + 1);
+            memcpy(p, name, nl);
+        }
+    }
+}
+
+int app__source_open(struct app *a, const struct store_video *v, const char *tmpdir,
+                     struct app_source *src, char *err, size_t err_len, int *permanent)
+{
+    memset(src, 0, sizeof *src);
+    src->copy_fd = -1;
+    int rc = blob_get(a->blob, v->blob_key, &src->rd);
+    if (rc < 0) {
+        snprintf(err, err_len, "the uploaded video is missing from storage: upload it again");
+        *permanent = rc == RR_ERR_NOTFOUND;
+        return rc;
+    }
+    int fd = blob_reader_fd(src->rd);
+    if (fd >= 0) {
+        snprintf(src->path, sizeof src->path, "/proc/self/fd/%d", fd);
+        return 0;
+    }
+    /* a backend without descriptors: copy to a local file */
+    snprintf(src->path, sizeof src->path, "%s/source", tmpdir);
+    src->copy_fd = open(src->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (src->copy_fd < 0) {
+        snprintf(err, err_len, "cannot write a local copy of the video");
+        return RR_ERR_IO;
+    }
+    char buf[65536];
+    int64_t n;
+    for (n = blob_reader_read(src->rd, buf, sizeof buf); n > 0;
+         n = blob_reader_read(src->rd, buf, sizeof buf))
+        if (write(src->copy_fd, buf, (size_t)n) != n)
+            break;
+    if (n != 0) {
+        snprintf(err, err_len, "cannot write a local copy of the video");
+        return RR_ERR_IO;
+    }
+    return 0;
+}
+
+void app__source_close(struct app_source *src)
+{
+    if (src->copy_fd >= 0)
+        close(src->copy_fd);
+    src->copy_fd = -1;
+    blob_reader_close(src->rd);
+    src->rd = NULL;
 }
 
 /* ---- cost ------------------------------------------------------------------------------------ */
@@ -294,8 +381,8 @@ static int hash_fd(int fd, char hex[65], int64_t *size)
 
 /* The original against its row: same size, same SHA-256 (rows written before hashes were kept
  * have none: size only). CORRUPT with a log line when the stored file is damaged. */
-static int check_integrity(const struct store_video *v, int fd, int64_t size, char *err,
-                           size_t err_len)
+int app__check_integrity(const struct store_video *v, int fd, int64_t size, char *err,
+                         size_t err_len)
 {
     char got[65] = "";
     int64_t n = size;
@@ -329,14 +416,15 @@ static double thread_cpu_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-int app_analyze_video(struct app *a, const char *video_id, app_progress_fn progress_fn,
-                      void *ud, int *permanent, char *err, size_t err_len)
+int app_analyze_video(struct app *a, const char *video_id, const char *exercise,
+                      app_progress_fn progress_fn, void *ud, int *permanent, char *err,
+                      size_t err_len)
 {
     struct blob_reader *rd = NULL;
     struct pipeline_result res;
     int have_res = 0, scratch_fd = -1, copy_fd = -1;
     double cpu0 = thread_cpu_ms(), cost_s = 0;
-    char tmpdir[1200] = "", src[1300] = "", overlay[1300] = "";
+    char tmpdir[1200] = "", src[1300] = "";
     char msg[512] = "";
     struct store_video v;
     struct progress_map map = {progress_fn, ud};
@@ -344,6 +432,11 @@ int app_analyze_video(struct app *a, const char *video_id, app_progress_fn progr
 
     *permanent = 0;
     err[0] = '\0';
+    if (exercise && exercise[0] && !app_exercise_known(exercise)) {
+        snprintf(err, err_len, "unknown exercise \"%.40s\"", exercise);
+        *permanent = 1;
+        return RR_ERR_INVAL;
+    }
     rc = store_video_get(a->store, NULL, video_id, &v);
     if (rc < 0) {
         snprintf(err, err_len, "video %.40s: %s", video_id,
@@ -356,12 +449,12 @@ int app_analyze_video(struct app *a, const char *video_id, app_progress_fn progr
     progress(progress_fn, ud, "fetch", 0.02);
     rc = blob_get(a->blob, v.blob_key, &rd);
     if (rc < 0) {
-        snprintf(err, err_len, "original video missing from the blob store: %s", rr_strerror(rc));
+        snprintf(err, err_len, "the uploaded video is missing from storage: upload it again");
         *permanent = rc == RR_ERR_NOTFOUND;
         goto out;
     }
     int fd = blob_reader_fd(rd);
-    rc = check_integrity(&v, fd, blob_reader_size(rd), err, err_len);
+    rc = app__check_integrity(&v, fd, blob_reader_size(rd), err, err_len);
     if (rc < 0) {
         *permanent = rc == RR_ERR_CORRUPT;
         goto out;
@@ -396,8 +489,6 @@ int app_analyze_video(struct app *a, const char *video_id, app_progress_fn progr
             goto out;
         }
     }
-    snprintf(overlay, sizeof overlay, "%s/overlay.mp4", tmpdir);
-
     struct pipeline_opts o = pipeline_opts_default();
     rc = check_cost(a, src, &o.limits, &cost_s, err, err_len);
     if (rc < 0) {
@@ -415,23 +506,15 @@ int app_analyze_video(struct app *a, const char *video_id, app_progress_fn progr
         goto out;
     }
     o.threads = 1;
-    o.overlay_path = overlay;
-    o.thumbs_dir = tmpdir;
+    o.exercise = exercise && exercise[0] ? exercise : NULL;
     o.progress = on_progress;
     o.progress_ud = &map;
     progress(progress_fn, ud, "pose", 0.05);
     rc = pipeline_analyze(src, models, &o, &res, msg, sizeof msg);
     have_res = 1;
     if (rc < 0) {
-        /* never leak the local descriptor path into the message */
-        snprintf(err, err_len, "analysis failed: %s", msg[0] ? msg : rr_strerror(rc));
-        size_t sl = strlen(src);
-        const char *name = "the video";
-        size_t nl = strlen(name); /* shorter than src: the text only shrinks */
-        for (char *p = strstr(err, src); p; p = strstr(p + nl, src)) {
-            memmove(p + nl, p + sl, strlen(p + sl) + 1);
-            memcpy(p, name, nl);
-        }
+        /* said once, in plain words; never the local descriptor path */
+        app__failure_words(rc, msg, src, err, err_len);
         *permanent = is_permanent(rc);
         goto out;
     }
@@ -449,15 +532,16 @@ int app_analyze_video(struct app *a, const char *video_id, app_progress_fn progr
         rc = put_text(a->blob, v.id, "landmarks",
                       landmarks_file_write_track(res.frames, res.n_frames, res.info.fps,
                                            res.info.width, res.info.height));
-    if (rc == 0)
-        rc = put_file_if_any(a->blob, v.id, "overlay", overlay);
-    if (rc == 0 && res.has_thumbs)
-        rc = put_file_if_any(a->blob, v.id, "best", res.thumb_best);
-    if (rc == 0 && res.has_thumbs)
-        rc = put_file_if_any(a->blob, v.id, "worst", res.thumb_worst);
     if (rc < 0) {
         snprintf(err, err_len, "cannot store the results: %s", rr_strerror(rc));
         goto out;
+    }
+    /* an earlier run's overlay and thumbnails showed its verdicts: they go (best effort) */
+    static const char *const stale[] = {"overlay", "best", "worst"};
+    for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++) {
+        char key[BLOB_KEY_MAX + 1];
+        if (app_video_key(v.id, stale[i], key, sizeof key))
+            (void)blob_delete(a->blob, key);
     }
     int64_t duration_ms = res.info.duration_us > 0 ? res.info.duration_us / 1000
                                                    : (int64_t)(res.report->duration_s * 1000);
@@ -477,6 +561,54 @@ out:
     return rc;
 }
 
+void app__analyze_payload(const char *exercise, int overlay, char *out, size_t cap)
+{
+    struct rr_json j;
+    char stack[256];
+    rr_json_init(&j, stack, sizeof stack, cap - 1);
+    rr_json_object_begin(&j);
+    if (exercise && exercise[0]) {
+        RR_JSON_KEY(&j, "exercise");
+        rr_json_string(&j, exercise);
+    }
+    if (overlay) {
+        RR_JSON_KEY(&j, "overlay");
+        rr_json_bool(&j, 1);
+    }
+    rr_json_object_end(&j);
+    if (rr_json_finish(&j) == 0)
+        snprintf(out, cap, "%.*s", (int)rr_json_len(&j), rr_json_data(&j));
+    else
+        snprintf(out, cap, "{}");
+    rr_json_release(&j);
+}
+
+int app_reanalyze_video(struct app *a, const char *user_id, const char *video_id,
+                        const char *exercise, char job_id[STORE_ID_LEN + 1])
+{
+    struct store_video v;
+    if (!a || !user_id || !video_id || !job_id)
+        return RR_ERR_INVAL;
+    if (exercise && exercise[0] && !app_exercise_known(exercise))
+        return RR_ERR_INVAL;
+    int rc = store_video_get(a->store, user_id, video_id, &v);
+    if (rc < 0)
+        return rc;
+    struct store_job *job = malloc(sizeof *job); /* ~5 KB: off the request thread's stack */
+    if (!job)
+        return RR_ERR_NOMEM;
+    rc = store_job_find_for_video(a->store, user_id, v.id, APP_KIND_ANALYZE_VIDEO, job);
+    int busy = rc == 0 && (job->state == STORE_JOB_QUEUED || job->state == STORE_JOB_RUNNING);
+    free(job);
+    if (rc < 0 && rc != RR_ERR_NOTFOUND)
+        return rc;
+    if (busy)
+        return RR_ERR_CONFLICT;
+    char payload[128];
+    app__analyze_payload(exercise, 0, payload, sizeof payload);
+    return app__enqueue(a, APP_KIND_ANALYZE_VIDEO, user_id, v.id, payload, job_id);
+}
+
 /* ---- the analyze_video job ------------------------------------------------------------------ */
 
 static void job_progress_fn(void *ud, const char *stage, double fraction)
@@ -484,8 +616,9 @@ static void job_progress_fn(void *ud, const char *stage, double fraction)
     job_progress(ud, stage, fraction);
 }
 
-/* The job's video is its video_id column. On a failure no retry can fix, or on the last
- * attempt, the video ends "failed" with the job's message. */
+/* The job's video is its video_id column; the exercise (and whether the overlay should follow)
+ * its payload. On a failure no retry can fix, or on the last attempt, the video ends "failed"
+ * with the job's message. */
 int app__job_analyze_video(struct job_ctx *ctx, char *err, size_t err_len)
 {
     struct app *a = ctx->ctx;
@@ -495,11 +628,22 @@ int app__job_analyze_video(struct job_ctx *ctx, char *err, size_t err_len)
         ctx->permanent = 1;
         return RR_ERR_INVAL;
     }
+    json_t *p = json_loads(job->payload, 0, NULL);
+    const char *exercise = json_string_value(json_object_get(p, "exercise"));
+    int overlay = json_is_true(json_object_get(p, "overlay"));
     int permanent = 0;
-    int rc = app_analyze_video(a, job->video_id, job_progress_fn, ctx, &permanent, err, err_len);
+    int rc = app_analyze_video(a, job->video_id, exercise, job_progress_fn, ctx, &permanent, err,
+                               err_len);
+    json_decref(p);
     ctx->permanent = permanent;
     if (rc < 0 && (permanent || job->attempts >= job->max_attempts))
         store_video_fail(a->store, job->video_id, err[0] ? err : rr_strerror(rc));
+    if (rc == 0 && overlay) { /* asked for at upload: the overlay follows, the report is out */
+        char id[STORE_ID_LEN + 1];
+        int q = 0;
+        if (app_render_video(a, job->user_id[0] ? job->user_id : NULL, job->video_id, id, &q) < 0)
+            job_log(ctx, RR_LOG_WARN, "overlay not queued", job->video_id);
+    }
     return rc;
 }
 
@@ -511,7 +655,11 @@ void app__job_analyze_video_dead(void *app, const struct store_job *job)
     if (!job->video_id[0])
         return;
     char msg[STORE_ERROR_MAX + 32]; /* the store cuts it to STORE_ERROR_MAX */
-    snprintf(msg, sizeof msg, "analysis failed: %s",
-             job->error[0] ? job->error : "the job was dead-lettered");
+    /* the lease ran out on every attempt: say so in plain words (job->error keeps the detail) */
+    char times[32] = "once";
+    if (job->attempts > 1)
+        snprintf(times, sizeof times, "%d times", job->attempts);
+    snprintf(msg, sizeof msg, "the analysis stopped before it finished, %s: try again later",
+             times);
     store_video_fail(a->store, job->video_id, msg);
 }

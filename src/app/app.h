@@ -10,8 +10,14 @@
  * store call stay in the adapters.
  *
  *   app_ingest_upload   a finished upload -> its video row and analyze_video job (idempotent)
- *   app_analyze_video   the analysis of a stored video -> report, landmarks, overlay, thumbnails,
- *                       workout, analytics, status (also the analyze_video job's handler)
+ *   app_analyze_video   the analysis of a stored video -> report, landmarks, workout, analytics,
+ *                       status (also the analyze_video job's handler): the report is ready as
+ *                       soon as the analysis is done
+ *   app_reanalyze_video "analyse again as...": a new analyze_video job with another exercise
+ *                       (or recognition); its run replaces the workout
+ *   app_render_video    the overlay video and best/worst thumbnails, only when asked: a
+ *                       render_video job drawn from the stored report and landmark track
+ *   app_rename_workout  the user's name for a workout
  *   app_save_workout    a workout (device sync or analysis) + analytics, idempotent per client_id
  *   app_delete_workout  a workout, its analytics, and the video it came from
  *   app_delete_video    a video and everything derived from it: workout, jobs, analytics, blobs
@@ -91,6 +97,8 @@ struct app_upload {
     const char *blob_key; /* the committed original */
     int64_t size;
     const char *sha256;   /* hex, may be NULL */
+    const char *exercise; /* what the athlete did (app_exercise_known), NULL or "": recognise */
+    int overlay;          /* 1: also make the overlay video and thumbnails after the analysis */
 };
 
 struct app_ingested {
@@ -103,18 +111,45 @@ struct app_ingested {
  * enqueued when missing, so a crash between the blob and the row is repaired by calling again. */
 int app_ingest_upload(struct app *a, const struct app_upload *u, struct app_ingested *out);
 
-/* Progress of an analysis: stage "fetch", "pose", "analysis", "overlay", "done", "store". */
+/* Progress of an analysis: stage "fetch", "pose", "analysis", "done", "store"; of a render:
+ * "fetch", "overlay", "store". */
 typedef void (*app_progress_fn)(void *ud, const char *stage, double fraction);
 
-/* Analyse a stored video: status "processing", fetch the original, run the pipeline, store the
- * report, landmarks, overlay and thumbnails under videos/<id>/, save the workout (replacing an
- * earlier run's) with its analytics, status "analysed". The report is rendered to JSON once, when
- * it is stored; the workout is built from the report struct. On failure err says why in words a
- * user may read (no local paths) and *permanent says whether a retry can help (bad input, a
- * deleted video); whether the video then ends "failed" is the caller's decision (the
- * analyze_video job: on a permanent failure or its last attempt). */
-int app_analyze_video(struct app *a, const char *video_id, app_progress_fn progress, void *ud,
-                      int *permanent, char *err, size_t err_len);
+/* Analyse a stored video as `exercise` (NULL or "": recognise it): status "processing", fetch
+ * the original, run the pipeline (no overlay, no thumbnails: app_render_video makes those when
+ * asked), store the report and the landmark track under videos/<id>/, drop an earlier run's
+ * overlay and thumbnails (they showed the old verdicts), save the workout (replacing an earlier
+ * run's, keeping its name) with its analytics, status "analysed". The report is rendered to JSON
+ * once, when it is stored; the workout is built from the report struct. On failure err says why
+ * in plain words a user may read, once (no local paths, no codes), and *permanent says whether a
+ * retry can help (bad input, a deleted video); whether the video then ends "failed" is the
+ * caller's decision (the analyze_video job: on a permanent failure or its last attempt). */
+int app_analyze_video(struct app *a, const char *video_id, const char *exercise,
+                      app_progress_fn progress, void *ud, int *permanent, char *err,
+                      size_t err_len);
+
+/* "Analyse again as...": queue an analyze_video job for the user's video with `exercise`
+ * (NULL or "": recognise). The video keeps its workout until the new run replaces it.
+ * NOTFOUND (unknown or foreign video), INVAL (unknown exercise), CONFLICT (an analysis of it is
+ * already queued or running). */
+int app_reanalyze_video(struct app *a, const char *user_id, const char *video_id,
+                        const char *exercise, char job_id[STORE_ID_LEN + 1]);
+
+/* Queue the overlay video and thumbnails of the user's analysed video (a render_video job), or
+ * hand back the one already queued or running (*queued = 0 then). NOTFOUND, CONFLICT (not
+ * analysed yet). */
+int app_render_video(struct app *a, const char *user_id, const char *video_id,
+                     char job_id[STORE_ID_LEN + 1], int *queued);
+
+/* The render itself (the render_video job's work): decode the original again and draw the
+ * stored report and landmark track over it -> videos/<id>/overlay.mp4, thumbs/best.jpg and
+ * thumbs/worst.jpg (a set without judged reps has no thumbnails). Errors as app_analyze_video. */
+int app_render_video_run(struct app *a, const char *video_id, app_progress_fn progress, void *ud,
+                         int *permanent, char *err, size_t err_len);
+
+/* Rename the user's workout ("" clears the name). NOTFOUND, TOOBIG. */
+int app_rename_workout(struct app *a, const char *user_id, const char *workout_id,
+                       const char *name);
 
 /* Estimated CPU milliseconds per frame of analysing a width x height video with `model` (pose
  * pass + overlay render, measured constants; docs/internals/reliability.md). A job's estimate

@@ -8,11 +8,17 @@
 #include "app/app.h"
 
 #define APP_KIND_ANALYZE_VIDEO "analyze_video"
+#define APP_KIND_RENDER_VIDEO "render_video"
 
 /* Enqueue a job of a kind in app_job_kinds (its max_attempts, else cfg.job_max_attempts) on
- * a's queue, linked to video_id (may be NULL). INVAL for an unknown kind. */
+ * a's queue, linked to video_id (may be NULL), with a JSON payload (NULL: "{}"). INVAL for an
+ * unknown kind. */
 int app__enqueue(struct app *a, const char *kind, const char *user_id, const char *video_id,
-                 char id_out[STORE_ID_LEN + 1]);
+                 const char *payload, char id_out[STORE_ID_LEN + 1]);
+
+/* The analyze_video payload: {"exercise": NAME} (absent: recognise), "overlay": true when the
+ * overlay should follow. Writes "{}" when there is nothing to say. */
+void app__analyze_payload(const char *exercise, int overlay, char *out, size_t cap);
 
 /* Recompute the analytics row (user, UTC day of started_at, exercise) from what is stored: the
  * one place analytics follow a workout change. */
@@ -33,5 +39,29 @@ void app__scratch_close(const char *dir, int lock_fd);
 /* The analyze_video kind (analyze.c): the handler and its dead hook. */
 int app__job_analyze_video(struct job_ctx *ctx, char *err, size_t err_len);
 void app__job_analyze_video_dead(void *app, const struct store_job *job);
+/* The render_video kind (render.c). */
+int app__job_render_video(struct job_ctx *ctx, char *err, size_t err_len);
+
+/* Shared by the analysis and the render (analyze.c): the original of a video as a local path
+ * (the blob's descriptor, or a copy in tmpdir), and the store of a finished file or text under
+ * one of the video's derived keys. */
+struct app_source {
+    struct blob_reader *rd;
+    int copy_fd;
+    char path[1300];
+};
+int app__source_open(struct app *a, const struct store_video *v, const char *tmpdir,
+                     struct app_source *src, char *err, size_t err_len, int *permanent);
+void app__source_close(struct app_source *src);
+int app__put_file_if_any(struct blob *b, const char *video_id, const char *which,
+                         const char *path);
+/* err = what a person reads about a failed analysis or render (rc, the pipeline's message
+ * msg with the local path src replaced): one sentence, said once. */
+/* The stored original against its row (size, SHA-256); CORRUPT with a plain message and a log
+ * line when it is damaged (analyze.c; the render checks it too). */
+int app__check_integrity(const struct store_video *v, int fd, int64_t size, char *err,
+                         size_t err_len);
+void app__failure_words(int rc, const char *msg, const char *src, char *err, size_t err_len);
+int app__bad_input(int rc);
 
 #endif

@@ -18,7 +18,8 @@
 int app_ingest_upload(struct app *a, const struct app_upload *u, struct app_ingested *out)
 {
     struct store_video v;
-    if (!a || !u || !u->user_id || !u->blob_key || !out)
+    if (!a || !u || !u->user_id || !u->blob_key || !out ||
+        (u->exercise && u->exercise[0] && !app_exercise_known(u->exercise)))
         return RR_ERR_INVAL;
     memset(&v, 0, sizeof v);
     if (u->video_id && snprintf(v.id, sizeof v.id, "%s", u->video_id) >= (int)sizeof v.id)
@@ -50,7 +51,9 @@ int app_ingest_upload(struct app *a, const struct app_upload *u, struct app_inge
         if (rc != RR_ERR_NOTFOUND)
             return rc;
     }
-    rc = app__enqueue(a, APP_KIND_ANALYZE_VIDEO, u->user_id, v.id, out->job_id);
+    char payload[128];
+    app__analyze_payload(u->exercise, u->overlay, payload, sizeof payload);
+    rc = app__enqueue(a, APP_KIND_ANALYZE_VIDEO, u->user_id, v.id, payload, out->job_id);
     if (rc < 0 && !existed) /* no row without its job: the caller drops or keeps the blob */
         store_video_delete(a->store, u->user_id, v.id);
     return rc;

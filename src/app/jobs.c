@@ -10,6 +10,10 @@
 static const struct job_kind kinds[] = {
     {.name = APP_KIND_ANALYZE_VIDEO, .run = app__job_analyze_video, .max_attempts = 0,
      .lease_s = 0, .dead = app__job_analyze_video_dead},
+    /* the overlay video and thumbnails, made only when asked (render.c); a failed render
+     * leaves the analysis as it is, so no dead hook */
+    {.name = APP_KIND_RENDER_VIDEO, .run = app__job_render_video, .max_attempts = 2,
+     .lease_s = 0, .dead = NULL},
 };
 
 const struct job_kind *app_job_kinds(size_t *n)
@@ -33,7 +37,7 @@ void app_worker_config(struct app *a, int threads, struct worker_config *out)
 }
 
 int app__enqueue(struct app *a, const char *kind, const char *user_id, const char *video_id,
-                 char id_out[STORE_ID_LEN + 1])
+                 const char *payload, char id_out[STORE_ID_LEN + 1])
 {
     const struct job_kind *k = job_kind_find(kinds, sizeof kinds / sizeof kinds[0], kind);
     if (!a || !a->queue || !k)
@@ -43,5 +47,5 @@ int app__enqueue(struct app *a, const char *kind, const char *user_id, const cha
         attempts = 3;
     if (attempts > STORE_JOB_ATTEMPTS_MAX)
         attempts = STORE_JOB_ATTEMPTS_MAX;
-    return queue_enqueue(a->queue, kind, user_id, video_id, NULL, attempts, 0, id_out);
+    return queue_enqueue(a->queue, kind, user_id, video_id, payload, attempts, 0, id_out);
 }

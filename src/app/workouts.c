@@ -119,3 +119,11 @@ int app_delete_workout(struct app *a, const char *user_id, const char *workout_i
     }
     return err;
 }
+
+int app_rename_workout(struct app *a, const char *user_id, const char *workout_id,
+                       const char *name)
+{
+    if (!a || !user_id || !workout_id || !name)
+        return RR_ERR_INVAL;
+    return store_workout_rename(a->store, user_id, workout_id, name);
+}

@@ -13,6 +13,7 @@
 #include "base/rr_error.h"
 #include "pipeline/pose_stream.h"
 #include "pipeline/render.h"
+#include "pipeline/report_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,11 +238,52 @@ out:
     return rc;
 }
 
+int pipeline_render(const char *video_path, const char *report_text, size_t report_len,
+                    const char *landmarks_path, const struct pipeline_opts *opts,
+                    struct pipeline_result *out, char *msg, size_t msg_len)
+{
+    char dummy[8], sub[384] = "";
+    if (!msg || !msg_len) {
+        msg = dummy;
+        msg_len = sizeof dummy;
+    }
+    msg[0] = 0;
+    if (!out)
+        return RR_ERR_INVAL;
+    memset(out, 0, sizeof *out);
+    if (!video_path || !report_text || !landmarks_path || !opts ||
+        (!opts->overlay_path && !opts->thumbs_dir))
+        return RR_ERR_INVAL;
+    double t0 = now_ms();
+    int rc = report_json_load(report_text, report_len, &out->report, &out->report_doc, sub,
+                              sizeof sub);
+    if (rc < 0) {
+        snprintf(msg, msg_len, "stored report: %s", sub);
+        return rc;
+    }
+    rc = landmarks_file_load(landmarks_path, &out->frames, &out->n_frames, NULL, &out->landmarks,
+                             sub, sizeof sub);
+    if (rc < 0) {
+        snprintf(msg, msg_len, "stored landmark track: %s", sub);
+        goto out;
+    }
+    out->from_landmarks = 1;
+    double tr = now_ms();
+    rc = render_pass(video_path, opts, out, msg, msg_len);
+    out->stats.render_ms = now_ms() - tr;
+    if (rc == 0 && opts->progress)
+        opts->progress(opts->progress_ud, "done", 1);
+out:
+    out->stats.wall_ms = now_ms() - t0;
+    return rc;
+}
+
 void pipeline_result_release(struct pipeline_result *r)
 {
     if (!r)
         return;
     free(r->frames);
     analysis_report_free(r->report);
+    report_json_doc_free(r->report_doc);
     memset(r, 0, sizeof *r);
 }

@@ -10,6 +10,10 @@
  * pipeline_analyze_landmarks() runs the same analysis on a landmark file (landmarks_file.h)
  * instead of a video: no models, no decoding, no renders.
  *
+ * pipeline_render() draws an analysis made earlier: the stored report (report_json_load) and
+ * landmark track over a second decoding of the video -> overlay and thumbnails, no pose, no
+ * analysis (the server's render_video job: the overlay is made only when asked).
+ *
  * Ownership: the caller owns `models` (shared, read-only, may serve many pipelines at once) and
  * the result; pipeline_result_release() frees what the result holds.
  * Errors: whatever the stages return (RR_ERR_NOTFOUND/IO/UNSUPPORTED/CORRUPT/TOOBIG from
@@ -69,6 +73,7 @@ struct pipeline_result {
     struct pipeline_stats stats;
     int has_thumbs;
     char thumb_best[4096], thumb_worst[4096];
+    void *report_doc; /* pipeline_render: the parsed report the report's strings point into */
 };
 
 int pipeline_analyze(const char *video_path, const struct pose_models *models,
@@ -80,6 +85,15 @@ int pipeline_analyze(const char *video_path, const struct pose_models *models,
  * RR_ERR_NOPOSE when no frame has a pose (an empty file included). */
 int pipeline_analyze_landmarks(const char *path, const struct pipeline_opts *opts,
                                struct pipeline_result *out, char *msg, size_t msg_len);
+/* The overlay (opts->overlay_path) and thumbnails (opts->thumbs_dir) of the video at
+ * video_path, drawn from a stored report (text[0..report_len), repright.report/1 or /2) and its
+ * landmark track (landmarks_path, repright.pose/1; a track that kept every k-th frame is matched
+ * by time). opts->progress gets "overlay". out->report and out->frames hold what was drawn.
+ * Errors: RR_ERR_INVAL (neither output asked for, NULL arguments), RR_ERR_CORRUPT (not a report
+ * or a landmark file), decoding and encoding codes; msg names the stage. */
+int pipeline_render(const char *video_path, const char *report_text, size_t report_len,
+                    const char *landmarks_path, const struct pipeline_opts *opts,
+                    struct pipeline_result *out, char *msg, size_t msg_len);
 void pipeline_result_release(struct pipeline_result *r);
 
 #endif

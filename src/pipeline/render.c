@@ -43,17 +43,16 @@ static const char *first_cue(const struct analysis_rep *rep)
     return NULL;
 }
 
-/* Skeleton colour and HUD text for frame i. */
+/* Skeleton colour and HUD text for decoded frame i at t_us; f is its pose (NULL: none). */
 static void decorate(struct draw_canvas *cv, struct draw_font *font, const struct pipeline_result *res,
-                     size_t i)
+                     size_t i, const struct rr_pose_frame *f, int64_t t_us)
 {
     const struct analysis_report *r = res->report;
-    const struct rr_pose_frame *f = &res->frames[i];
     int k = render_rep_at(r, i);
     struct draw_color col = DRAW_WHITE;
     if (k >= 0)
         col = verdict_color(r->reps[k].verdict);
-    if (f->has_pose)
+    if (f && f->has_pose)
         draw_skeleton(cv, f->image, col, 0.5f);
     if (!font)
         return;
@@ -66,24 +65,30 @@ static void decorate(struct draw_canvas *cv, struct draw_font *font, const struc
         }
     int bar = cv->height / 12 < 24 ? 24 : cv->height / 12;
     draw_box(cv, 0, 0, cv->width, bar, DRAW_BLACK, 0.55f);
-    char line[256];
+    char line[256], name[64];
+    /* the exercise as a person writes it: "Biceps curl", not "biceps_curl" */
+    snprintf(name, sizeof name, "%s", r->exercise ? r->exercise : "no exercise recognised");
+    for (char *c = name; *c; c++)
+        if (*c == '_')
+            *c = ' ';
+    if (name[0] >= 'a' && name[0] <= 'z')
+        name[0] = (char)(name[0] - 'a' + 'A');
     if (r->is_hold)
-        snprintf(line, sizeof line, "%s  hold %.1f s", r->exercise ? r->exercise : "no exercise",
-                 (double)(f->t_us - res->frames[0].t_us) / 1e6);
+        snprintf(line, sizeof line, "%s   hold %.1f s", name,
+                 (double)(t_us - (res->n_frames ? res->frames[0].t_us : 0)) / 1e6);
     else
-        snprintf(line, sizeof line, "%s  reps %d", r->exercise ? r->exercise : "no exercise",
-                 done);
+        snprintf(line, sizeof line, "%s   %d / %zu reps", name, done, r->n_reps);
     draw_text(cv, font, bar / 4, bar / 6, line, DRAW_WHITE);
-    if (last && (double)(f->t_us - last->t_end_us) / 1e6 < CUE_SECONDS) {
+    if (last && (double)(t_us - last->t_end_us) / 1e6 < CUE_SECONDS) {
         const char *cue = first_cue(last), *what = "good";
         if (last->verdict == ANALYSIS_BAD)
             what = cue ? cue : "fix your form";
         else if (last->verdict == ANALYSIS_CANNOT_JUDGE) /* no score: say why instead */
             what = last->cannot_judge_reason &&
                            strcmp(last->cannot_judge_reason, "no_checks_for_view") == 0
-                       ? "cannot judge from this camera angle"
-                       : "cannot judge: body hidden";
-        snprintf(line, sizeof line, "rep %d: %s", last->index, what);
+                       ? "can't judge from this camera angle"
+                       : "can't judge: body hidden";
+        snprintf(line, sizeof line, "Rep %d: %s", last->index, what);
         int y = cv->height - bar - bar / 4;
         draw_box(cv, 0, y, cv->width, bar, DRAW_BLACK, 0.55f);
         draw_text(cv, font, bar / 4, y + bar / 6, line, verdict_color(last->verdict));
@@ -151,14 +156,31 @@ int render_pass(const char *video_path, const struct pipeline_opts *o,
             goto out;
         }
     }
-    for (size_t i = 0; i < res->n_frames; i++) {
+    /* The poses are one per decoded frame (the analysis pass), or a stored track
+     * (pipeline_render) that may keep only every k-th frame: then each decoded frame takes the
+     * track's latest pose at or before its time, and decoding goes on to the end of the video. */
+    size_t j = 0;
+    size_t last_frame = res->from_landmarks ? ANALYSIS_MAX_FRAMES : res->n_frames;
+    for (size_t i = 0; i < last_frame; i++) {
         struct rr_image fr;
         int64_t t;
         rc = video_next(v, &fr, &t, m, sizeof m);
+        if (rc == RR_ERR_EOF && res->from_landmarks && i > 0) {
+            rc = 0;
+            break;
+        }
         if (rc < 0) {
             snprintf(msg, msg_len, "overlay: second decoding pass failed at frame %zu: %s", i,
                      m[0] ? m : rr_strerror(rc));
             goto out;
+        }
+        const struct rr_pose_frame *pose = NULL;
+        if (!res->from_landmarks) {
+            pose = &res->frames[i];
+        } else if (res->n_frames) {
+            while (j + 1 < res->n_frames && res->frames[j + 1].t_us <= t + 1000)
+                j++;
+            pose = res->frames[j].t_us <= t + 1000 ? &res->frames[j] : NULL;
         }
         rc = rr_rgbbuf_reserve(&canvas, fr.width, fr.height);
         if (rc < 0)
@@ -167,7 +189,7 @@ int render_pass(const char *video_path, const struct pipeline_opts *o,
             memcpy(canvas.data + (size_t)y * (size_t)fr.width * 3, fr.rgb + (size_t)y * fr.stride,
                    (size_t)fr.width * 3);
         struct draw_canvas cv = {canvas.data, fr.width, fr.height, (size_t)fr.width * 3};
-        decorate(&cv, font, res, i);
+        decorate(&cv, font, res, i, pose, t);
         struct rr_image out_im = rr_rgbbuf_view(&canvas);
         if (w) {
             rc = video_writer_write(w, &out_im, t, m, sizeof m);
@@ -186,8 +208,11 @@ int render_pass(const char *video_path, const struct pipeline_opts *o,
                 goto out;
             res->has_thumbs |= i == best_frame || i == worst_frame;
         }
-        if (o->progress && i % 10 == 0)
-            o->progress(o->progress_ud, "overlay", (double)i / (double)res->n_frames);
+        if (o->progress && i % 10 == 0) {
+            double done = res->from_landmarks ? (double)(j + 1) : (double)i;
+            double frac = res->n_frames ? done / (double)res->n_frames : 0;
+            o->progress(o->progress_ud, "overlay", frac > 1 ? 1 : frac);
+        }
     }
     if (w) {
         struct video_writer *tmp = w;

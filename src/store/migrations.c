@@ -170,12 +170,16 @@ static const char m005_job_fairness[] =
     "CREATE INDEX jobs_owner_claimed ON jobs(user_id, claimed_at);"
     "CREATE INDEX uploads_user ON uploads(user_id, complete, expires_at);";
 
+/* A name the user gives a workout ("" = none: the app shows the exercise and the date). */
+static const char m006_workout_name[] = "ALTER TABLE workouts ADD COLUMN name TEXT NOT NULL DEFAULT '';";
+
 static const struct store_migration sqlite_migrations[] = {
     {1, "init", m001_init},
     {2, "rate_limits", m002_rate_limits},
     {3, "jobs_video", m_jobs_video},
     {4, "upload_state", m004_upload_state},
     {5, "job_fairness", m005_job_fairness},
+    {6, "workout_name", m006_workout_name},
 };
 
 const struct store_migration *store__sqlite_migrations(size_t *n)

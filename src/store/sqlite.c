@@ -1430,8 +1430,15 @@ static int sq_job_counts(struct store *s, struct store_job_counts *out)
 
 /* ---- workouts -------------------------------------------------------------------------------- */
 
+/* The verdict of a rep row: its metrics' "verdict" (NULL for malformed metrics). */
+#define REP_VERDICT "CASE WHEN json_valid(r.metrics) THEN json_extract(r.metrics, '$.verdict') END"
+#define REPS_WITH(v)                                                                               \
+    "(SELECT count(*) FROM reps r JOIN sets s ON r.set_id = s.id WHERE s.workout_id = "            \
+    "workouts.id AND " REP_VERDICT " = '" v "')"
 #define WORKOUT_COLS                                                                               \
-    "id, created_at, user_id, coalesce(video_id, ''), exercise, started_at, duration_ms, score"
+    "id, created_at, user_id, coalesce(video_id, ''), exercise, started_at, duration_ms, score, "  \
+    "name, (SELECT coalesce(sum(s.reps), 0) FROM sets s WHERE s.workout_id = workouts.id), "        \
+    REPS_WITH("good") ", " REPS_WITH("bad") ", " REPS_WITH("cannot_judge")
 
 static void row_workout(sqlite3_stmt *st, void *item)
 {
@@ -1444,6 +1451,11 @@ static void row_workout(sqlite3_stmt *st, void *item)
     w->started_at = sqlite3_column_int64(st, 5);
     w->duration_ms = sqlite3_column_int64(st, 6);
     w->score = sqlite3_column_double(st, 7);
+    col_text(st, 8, w->name, sizeof w->name);
+    w->reps = sqlite3_column_int(st, 9);
+    w->reps_good = sqlite3_column_int(st, 10);
+    w->reps_bad = sqlite3_column_int(st, 11);
+    w->reps_unjudged = sqlite3_column_int(st, 12);
 }
 
 static int workout_insert(struct conn *c, struct store_workout *w, struct store_set *sets,
@@ -1451,9 +1463,10 @@ static int workout_insert(struct conn *c, struct store_workout *w, struct store_
 {
     struct arg a[] = {arg_s(w->id),         arg_i(w->created_at), arg_s(w->user_id),
                       arg_s(w->video_id),   arg_s(w->exercise),   arg_i(w->started_at),
-                      arg_i(w->duration_ms), arg_d(w->score)};
+                      arg_i(w->duration_ms), arg_d(w->score), arg_s(w->name)};
     int err = q_exec(c, "INSERT INTO workouts (id, created_at, user_id, video_id, exercise, "
-                        "started_at, duration_ms, score) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+                        "started_at, duration_ms, score, name) "
+                        "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,coalesce(?9, ''))",
                      a, NARGS(a));
     for (size_t i = 0; i < nsets && err >= 0; i++) {
         struct store_set *st = &sets[i];
@@ -1481,6 +1494,11 @@ static int workout_insert(struct conn *c, struct store_workout *w, struct store_
     return err < 0 ? err : 0;
 }
 
+static void row_name(sqlite3_stmt *st, void *item)
+{
+    col_text(st, 0, item, STORE_WORKOUT_NAME_MAX + 1);
+}
+
 static int sq_workout_put(struct store *s, struct store_workout *w, struct store_set *sets,
                           size_t nsets, struct store_rep *reps, size_t nreps,
                           const char *client_id)
@@ -1505,8 +1523,17 @@ static int sq_workout_put(struct store *s, struct store_workout *w, struct store
             goto out;
     }
     if (w->video_id[0]) {
-        /* results are upserted per video: a re-run of the analysis replaces the old rows */
+        /* results are upserted per video: a re-run of the analysis replaces the old rows,
+         * keeping the name the user gave the workout */
         struct arg a[] = {arg_s(w->video_id), arg_s(w->user_id)};
+        if (!w->name[0]) {
+            err = q_one(&c, "SELECT name FROM workouts WHERE video_id = ?1 AND user_id = ?2", a,
+                        NARGS(a), row_name, w->name);
+            if (err == RR_ERR_NOTFOUND)
+                err = 0;
+            if (err < 0)
+                goto out;
+        }
         err = q_exec(&c, "DELETE FROM workouts WHERE video_id = ?1 AND user_id = ?2", a,
                      NARGS(a));
         if (err < 0)
@@ -1661,6 +1688,14 @@ static int sq_workout_delete(struct store *s, const char *user_id, const char *i
 {
     struct arg a[] = {arg_s(id), arg_s(user_id)};
     return write_row(s, "DELETE FROM workouts WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)", a,
+                     NARGS(a));
+}
+
+static int sq_workout_rename(struct store *s, const char *user_id, const char *id,
+                             const char *name)
+{
+    struct arg a[] = {arg_s(name), arg_s(id), arg_s(user_id)};
+    return write_row(s, "UPDATE workouts SET name = coalesce(?1, '') WHERE id = ?2 AND user_id = ?3", a,
                      NARGS(a));
 }
 
@@ -2162,6 +2197,7 @@ static const struct store_ops sqlite_ops = {
     .workout_list = sq_workout_list,
     .workout_sets = sq_workout_sets,
     .workout_reps = sq_workout_reps,
+    .workout_rename = sq_workout_rename,
     .analytics_add = sq_analytics_add,
     .analytics_range = sq_analytics_range,
     .upload_create = sq_upload_create,

@@ -614,7 +614,8 @@ int store_workout_put(struct store *s, struct store_workout *w, struct store_set
 {
     if (!w || !is_id(w->user_id) || !terminated(w->video_id, sizeof w->video_id) ||
         (w->video_id[0] && !is_id(w->video_id)) || !terminated(w->exercise, sizeof w->exercise) ||
-        !w->exercise[0] || (nsets && !sets) || (nreps && !reps))
+        !w->exercise[0] || !terminated(w->name, sizeof w->name) || (nsets && !sets) ||
+        (nreps && !reps))
         return RR_ERR_INVAL;
     if (nsets > STORE_SETS_MAX || nreps > STORE_REPS_MAX)
         return RR_ERR_TOOBIG;
@@ -690,6 +691,17 @@ int store_workout_delete(struct store *s, const char *user_id, const char *id)
     if (!is_id(id) || (user_id && !is_id(user_id)))
         return RR_ERR_NOTFOUND;
     return s->ops->workout_delete(s, user_id, id);
+}
+
+int store_workout_rename(struct store *s, const char *user_id, const char *id, const char *name)
+{
+    if (!name)
+        return RR_ERR_INVAL;
+    if (strlen(name) > STORE_WORKOUT_NAME_MAX)
+        return RR_ERR_TOOBIG;
+    if (!is_id(id) || !is_id(user_id))
+        return RR_ERR_NOTFOUND;
+    return s->ops->workout_rename(s, user_id, id, name);
 }
 
 int store_workout_list(struct store *s, const char *user_id,

@@ -59,6 +59,7 @@
 #define STORE_METRICS_MAX 1024   /* rep metrics JSON */
 #define STORE_FAULTS_MAX 512     /* rep faults JSON */
 #define STORE_METADATA_MAX 4096  /* tus Upload-Metadata */
+#define STORE_WORKOUT_NAME_MAX 255 /* a workout's name, UTF-8 bytes (the API: 80 chars) */
 #define STORE_CURSOR_MAX 64      /* opaque pagination cursor, NUL included */
 #define STORE_PAGE_MAX 100       /* largest page a list call returns */
 #define STORE_SETS_MAX 1000      /* sets per workout */
@@ -132,6 +133,10 @@ struct store_workout {
     int64_t duration_ms;
     double score;
     int64_t created_at;
+    char name[STORE_WORKOUT_NAME_MAX + 1]; /* the user's name for it, "" = none */
+    /* Filled by get and list, ignored by put: reps over the workout's sets, and the stored reps
+     * by verdict (rep metrics "verdict"; a rep without one counts in none of the three). */
+    int reps, reps_good, reps_bad, reps_unjudged;
 };
 
 struct store_set {
@@ -330,7 +335,8 @@ int store_job_counts(struct store *s, struct store_job_counts *out);
 /* ---- workouts, sets, reps ------------------------------------------------------------------ */
 
 /* Save a whole workout in one transaction. Fills ids (workout, sets, reps) and created_at.
- * Results are upserted per video: a workout with the same non-empty video_id is replaced.
+ * Results are upserted per video: a workout with the same non-empty video_id is replaced (its
+ * name is kept when w->name is empty).
  * client_id (device sync, may be NULL): when (user, client_id) was seen before nothing is
  * written, w->id is set to the earlier workout and CONFLICT is returned. reps[i].set_idx must
  * index sets[]. */
@@ -349,6 +355,9 @@ int store_workout_get(struct store *s, const char *user_id, const char *id,
 /* System access: the workout saved for a video. */
 int store_workout_get_by_video(struct store *s, const char *video_id, struct store_workout *out);
 int store_workout_delete(struct store *s, const char *user_id, const char *id);
+/* Set the workout's name ("" clears it). TOOBIG over STORE_WORKOUT_NAME_MAX bytes; NOTFOUND for
+ * an unknown or foreign id. A re-run of a video's analysis keeps the name (store_workout_put). */
+int store_workout_rename(struct store *s, const char *user_id, const char *id, const char *name);
 /* Newest first (created_at, id); filter may be NULL. */
 int store_workout_list(struct store *s, const char *user_id,
                        const struct store_workout_filter *filter, const char *cursor, int limit,
@@ -548,6 +557,9 @@ struct store_ops {
     int (*user_usage)(struct store *s, const char *user_id, int64_t *bytes);
     /* added with group commit */
     int (*stats)(struct store *s, struct store_stats *out);
+    /* added with workouts.name (migration "workout_name") */
+    int (*workout_rename)(struct store *s, const char *user_id, const char *id,
+                          const char *name);
 };
 
 /* The common head of every backend object (backends embed it first). Callers treat it as

@@ -38,6 +38,11 @@ ROWS = {
     "videos.delete": {"setup": new_video, "owner_status": {204}},
     "videos.original": {"setup": new_video, "owner_status": {200}},
     "videos.media_links": {"setup": new_video, "owner_status": {200}},
+    # "analyse again as...": 202, or 409 while the upload's own analysis is still queued
+    "videos.analyze": {"setup": new_video, "request": lambda p: {"json": {"exercise": "squat"}},
+                       "owner_status": {202, 409}},
+    # the overlay needs an analysis: the upload here is not a video, so 409 for the owner
+    "videos.render": {"setup": new_video, "owner_status": {202, 409}},
     # overlay / thumbnails exist only after a successful analysis; the upload here is not a
     # video, so the owner may see 404 too: the row still proves other users and anonymous
     # callers are refused.

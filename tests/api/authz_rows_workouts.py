@@ -17,6 +17,11 @@ ROWS = {
         "setup": lambda owner: {"id": synced_workout(owner)},
         "owner_status": {200},
     },
+    "workouts.patch": {
+        "setup": lambda owner: {"id": synced_workout(owner)},
+        "request": lambda p: {"json": {"name": "Monday legs"}},
+        "owner_status": {200},
+    },
     "workouts.delete": {
         "setup": lambda owner: {"id": synced_workout(owner)},
         "owner_status": {204},

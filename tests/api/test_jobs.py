@@ -105,6 +105,12 @@ def test_a_real_clip_is_analysed_with_progress_events(server_factory):
     assert v["duration_ms"] > 1000
     assert v["report"]["exercise"] == "squat"
     assert len(v["workout_id"]) == 32
+    # the report is out without the overlay and thumbnails: they are made when asked
+    assert not set(v["links"]) & {"overlay", "thumb_best", "thumb_worst"}, v["links"]
+    r = u.post("/v1/videos/%s/render" % vid)
+    assert r.status_code == 202, r.text
+    assert wait_job(u, r.json()["job_id"], timeout=60)["state"] == "done"
+    v = u.get("/v1/videos/" + vid).json()
     assert set(v["links"]) >= {"overlay", "thumb_best", "thumb_worst"}
     r = u.get(v["links"]["thumb_best"])
     assert r.status_code == 200 and r.content[:2] == b"\xff\xd8"
@@ -123,7 +129,7 @@ def test_a_file_that_is_not_a_video_fails_permanently(server_factory):
     vid, jid = upload(u, b"this is not a video at all" * 100)
     j = wait_job(u, jid, timeout=60)
     assert j["state"] == "dead" and j["attempts"] == 1, j
-    assert "not a supported video" in j["error"]
+    assert "not a video RepRight can read" in j["error"]
     assert u.get("/v1/videos/" + vid).json()["status"] == "failed"
 
 

@@ -28,6 +28,12 @@ CREATE TABLE jobs (id TEXT PRIMARY KEY, user_id TEXT REFERENCES users(id) ON DEL
                    progress REAL NOT NULL DEFAULT 0, stage TEXT NOT NULL DEFAULT '',
                    error TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL,
                    updated_at INTEGER NOT NULL);
+CREATE TABLE workouts (id TEXT PRIMARY KEY,
+                       user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                       video_id TEXT UNIQUE REFERENCES videos(id) ON DELETE SET NULL,
+                       exercise TEXT NOT NULL, started_at INTEGER NOT NULL,
+                       duration_ms INTEGER NOT NULL DEFAULT 0, score REAL NOT NULL DEFAULT 0,
+                       created_at INTEGER NOT NULL);
 CREATE TABLE uploads (id TEXT PRIMARY KEY,
                       user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
                       length INTEGER NOT NULL, upload_offset INTEGER NOT NULL DEFAULT 0,

@@ -17,6 +17,8 @@ class MemoryStorage {
   setItem(k, v) { this.m.set(k, String(v)); }
   removeItem(k) { this.m.delete(k); }
   keys() { return [...this.m.keys()]; }
+  get length() { return this.m.size; }
+  key(i) { return [...this.m.keys()][i] ?? null; }
 }
 
 await run('web/test_dashboard_client', async () => {
@@ -38,7 +40,7 @@ await run('web/test_dashboard_client', async () => {
 
   const appDir = ENV.webDir ? path.join(ENV.webDir, 'js') : path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../web/app/js');
   const { apiFetch, ApiError, session, login, register, logout } = await import(pathToFileURL(path.join(appDir, 'api.js')));
-  const { TusUpload, fingerprint } = await import(pathToFileURL(path.join(appDir, 'tus.js')));
+  const { TusUpload, fingerprint, pendingUploads, pendingOffset } = await import(pathToFileURL(path.join(appDir, 'tus.js')));
   const { readEvents } = await import(pathToFileURL(path.join(appDir, 'sse.js')));
 
   // ---- api.js: register/login, errors, refresh
@@ -104,8 +106,14 @@ await run('web/test_dashboard_client', async () => {
   file2.lastModified = 1700000000001;
   const up2 = new TusUpload(file2, { chunkSize: 512 * 1024, onProgress: (s) => { if (s >= 1024 * 1024) up2.abort(); } });
   await assert.rejects(up2.start(), (e) => e.name === 'AbortError');
-  const saved = localStorage.getItem(fingerprint(file2));
+  const saved = JSON.parse(localStorage.getItem(fingerprint(file2))).url;
   assert.equal(saved, up2.url, 'the upload URL is remembered under the file fingerprint');
+  // after a reload the page can offer it: name, size and the server's offset
+  const pending = pendingUploads();
+  assert.equal(pending.length, 1, JSON.stringify(pending));
+  assert.equal(pending[0].name, 'set2.mp4');
+  assert.equal(pending[0].size, data.length);
+  assert.ok((await pendingOffset(pending[0])) >= 1024 * 1024, 'the server kept the first chunks');
   log.length = 0;
   const up3 = new TusUpload(file2, { chunkSize: 512 * 1024 });
   const r3 = await up3.start();

@@ -25,9 +25,11 @@ const routes = [
   { re: /^\/settings$/, view: settings.render, title: 'Settings', nav: 'settings' },
 ];
 
+/* On a phone the navigation is a tab bar at the bottom (css/app.css): five short labels. */
 const NAV = [
   ['workouts', '#/workouts', 'Workouts'],
   ['upload', '#/upload', 'Upload'],
+  ['live', '/live.html', 'Live'],
   ['analytics', '#/analytics', 'Analytics'],
   ['settings', '#/settings', 'Settings'],
 ];
@@ -54,7 +56,6 @@ function renderNav(active) {
   for (const [key, href, label] of NAV) {
     ul.appendChild(h('li', {}, h('a', { href, 'data-testid': `nav-${key}`, 'aria-current': key === active ? 'page' : null }, label)));
   }
-  ul.appendChild(h('li', {}, h('a', { href: '/live.html', 'data-testid': 'nav-live' }, 'Live coach')));
   nav.appendChild(ul);
 }
 

@@ -17,21 +17,28 @@ function niceMax(v) {
   return 10 * p;
 }
 
-function frame(label, max, testid) {
+/* The values of the axis ticks: 0, max/2, max; counts (integer) never show a fraction, so a
+ * max of 1 has the ticks 0 and 1 only. */
+export function axisTicks(max, integer) {
+  const ticks = [0, max / 2, max];
+  return integer ? ticks.filter((v) => Number.isInteger(v)) : ticks;
+}
+
+function frame(label, max, testid, integer) {
   const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, class: 'chart', 'data-testid': testid });
   const ih = H - PAD.t - PAD.b;
-  for (const f of [0, 0.5, 1]) {
-    const y = PAD.t + ih * (1 - f);
+  for (const v of axisTicks(max, integer)) {
+    const y = PAD.t + ih * (1 - v / max);
     root.appendChild(svg('line', { x1: PAD.l, x2: W - PAD.r, y1: y, y2: y, class: 'grid' }));
-    root.appendChild(svg('text', { x: PAD.l - 4, y: y + 4, 'text-anchor': 'end', class: 'axis', text: String(Math.round(max * f * 10) / 10) }));
+    root.appendChild(svg('text', { x: PAD.l - 4, y: y + 4, 'text-anchor': 'end', class: 'axis', text: String(Math.round(v * 10) / 10) }));
   }
   return root;
 }
 
-/* points: [{label, value}] */
-export function barChart(points, { label = 'bar chart', testid, unit = '' } = {}) {
+/* points: [{label, value}]; integer: the values are counts (whole-number axis) */
+export function barChart(points, { label = 'bar chart', testid, unit = '', integer = false } = {}) {
   const max = niceMax(Math.max(0, ...points.map((p) => Number(p.value) || 0)));
-  const root = frame(label, max, testid);
+  const root = frame(label, max, testid, integer);
   const iw = W - PAD.l - PAD.r;
   const ih = H - PAD.t - PAD.b;
   const n = Math.max(1, points.length);
@@ -77,21 +84,24 @@ export function lineChart(points, { label = 'line chart', testid, max = 100 } = 
   return root;
 }
 
-/* items: [{label, value}] drawn as horizontal bars, largest first */
+/* items: [{label, value}] drawn as horizontal bars, largest first. Each label sits on its own
+ * line above its bar, from the left edge, so a long name ("incomplete lockout (Push up)") is
+ * never cut; the bar spans the whole width below it. */
 export function hbarChart(items, { label = 'horizontal bar chart', testid } = {}) {
-  const rowH = 22;
+  const rowH = 34;
   const h = Math.max(rowH, items.length * rowH) + 4;
   const root = svg('svg', { viewBox: `0 0 ${W} ${h}`, role: 'img', 'aria-label': label, class: 'chart', 'data-testid': testid });
   const max = Math.max(1, ...items.map((i) => Number(i.value) || 0));
-  const lw = 130;
+  const room = W - 34; // space for the count after the longest bar
   items.forEach((it, i) => {
     const y = 2 + i * rowH;
     const v = Number(it.value) || 0;
-    root.appendChild(svg('text', { x: lw - 6, y: y + 15, 'text-anchor': 'end', class: 'axis', text: String(it.label) }));
-    const bar = svg('rect', { x: lw, y: y + 3, height: rowH - 8, width: Math.max(2, ((W - lw - 30) * v) / max), class: 'bar bar-bad', 'data-value': v });
+    root.appendChild(svg('text', { x: 2, y: y + 11, class: 'axis bar-label', text: String(it.label) }));
+    const bw = Math.max(2, (room * v) / max);
+    const bar = svg('rect', { x: 2, y: y + 15, height: rowH - 20, width: bw, class: 'bar bar-bad', 'data-value': v });
     bar.appendChild(svg('title', { text: `${it.label}: ${v}` }));
     root.appendChild(bar);
-    root.appendChild(svg('text', { x: lw + Math.max(2, ((W - lw - 30) * v) / max) + 4, y: y + 15, class: 'axis', text: String(v) }));
+    root.appendChild(svg('text', { x: 2 + bw + 4, y: y + 25, class: 'axis', text: String(v) }));
   });
   return root;
 }

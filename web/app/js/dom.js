@@ -3,7 +3,8 @@
  * strings, so nothing from the server can inject markup), and small formatting helpers.
  */
 
-/* h('button', {class: 'x', 'data-testid': 'y', onclick: fn}, 'text', child, ...) */
+/* h('button', {class: 'x', 'data-testid': 'y', onclick: fn}, 'text', child, ...): null,
+ * undefined and false children are skipped, arrays flattened. */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -18,13 +19,22 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-function append(el, children) {
+function appendAll(el, children) {
   for (const c of children) {
     if (c === undefined || c === null || c === false) continue;
-    if (Array.isArray(c)) append(el, c);
+    if (Array.isArray(c)) appendAll(el, c);
     else if (c instanceof Node) el.appendChild(c);
     else el.appendChild(document.createTextNode(String(c)));
   }
+}
+
+/* append(el, child, ...): like Element.append, but null, undefined and false children are
+ * skipped and arrays are flattened (Element.append turns null into the text "null": a
+ * conditional child such as `cond ? h(...) : null` must never print it). Returns el. Views use
+ * this, never el.append, for children that may be absent. */
+export function append(el, ...children) {
+  appendAll(el, children);
+  return el;
 }
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -39,8 +49,10 @@ export function svg(tag, attrs = {}, ...children) {
   return el;
 }
 
-export function clear(el) {
+/* Empty el, then append the children given (absent ones skipped, as append()). Returns el. */
+export function clear(el, ...children) {
   while (el.firstChild) el.removeChild(el.firstChild);
+  appendAll(el, children);
   return el;
 }
 
@@ -69,7 +81,26 @@ export function fmtBytes(n) {
 }
 
 export function exerciseLabel(name) {
-  return String(name || 'unknown').replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+  if (!name || name === 'unknown') return 'No exercise recognised';
+  return String(name).replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+}
+
+/* A sentence as a person reads it: first letter capital, a full stop at the end. */
+export function sentence(text) {
+  const t = String(text || '').trim();
+  if (!t) return '';
+  return t.replace(/^./, (c) => c.toUpperCase()) + (/[.!?]$/.test(t) ? '' : '.');
+}
+
+/* The class a set's colour comes from, by the verdicts of its reps (never by its score, so a
+ * set with a bad rep is never green): good = every judged rep good, warn = some need work,
+ * bad = most need work, grey = nothing judged. */
+export function verdictMix(good, bad) {
+  const g = Number(good) || 0;
+  const b = Number(bad) || 0;
+  if (g + b === 0) return 'grey';
+  if (b === 0) return 'good';
+  return b * 2 > g + b ? 'bad' : 'warn';
 }
 
 /* A message box; kind: 'error' | 'info' | 'ok'. */
@@ -79,7 +110,11 @@ export function notice(kind, text, testid) {
 
 export function errorText(e) {
   if (!e) return 'unknown error';
-  if (e.name === 'ApiError') return e.message || e.code;
+  if (e.name === 'ApiError') {
+    // the server's message, and the field problems it names when the message does not
+    const extra = (e.details || []).map((d) => d && d.problem && !String(e.message).includes(d.problem) ? `${d.field ? String(d.field).replace(/_/g, ' ') + ' ' : ''}${d.problem}` : null).filter(Boolean);
+    return [e.message || e.code, ...extra].join(': ');
+  }
   if (e instanceof TypeError) return 'network error: the server cannot be reached (offline?)';
   return e.message || String(e);
 }

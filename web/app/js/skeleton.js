@@ -99,8 +99,9 @@ export function drawFrame(ctx, lm, w, h, color = '#35e07d') {
 
 /* Keep `canvas` showing the pose of the video's current frame. `doc` is the stored track
  * (toTrack). Returns a stop function, or null when doc is not a track.
- * colorAt(tSeconds) picks the stroke colour (e.g. the verdict of the rep at that time). */
-export function syncSkeleton(video, canvas, doc, { colorAt } = {}) {
+ * colorAt(tSeconds) picks the stroke colour (e.g. the verdict of the rep at that time);
+ * hud(ctx, tSeconds, width, height) draws on top (the rep counter and the cue). */
+export function syncSkeleton(video, canvas, doc, { colorAt, hud } = {}) {
   const track = toTrack(doc);
   if (!track) return null;
   const ctx = canvas.getContext('2d');
@@ -116,6 +117,7 @@ export function syncSkeleton(video, canvas, doc, { colorAt } = {}) {
     const i = frameAt(track, tSec * 1000);
     const lm = i >= 0 ? track.frames[i][1] : null;
     const n = drawFrame(ctx, lm, w, h, colorAt ? colorAt(tSec) : undefined);
+    if (hud) hud(ctx, tSec, w, h);
     canvas.dataset.frame = String(i);
     canvas.dataset.segments = String(n);
   };
@@ -138,6 +140,11 @@ export function syncSkeleton(video, canvas, doc, { colorAt } = {}) {
   video.addEventListener('timeupdate', onTime);
   video.addEventListener('loadeddata', onTime);
   render(video.currentTime || 0);
+  /* the frame rate of the track (frame step), and a way to redraw now (after a selection) */
+  const times = track.frames.map((f) => f[0]);
+  const span = times.length > 1 ? (times[times.length - 1] - times[0]) / 1000 : 0;
+  canvas.dataset.fps = String(span > 0 ? Math.round(((times.length - 1) / span) * 100) / 100 : 30);
+  canvas.redraw = onTime;
   return () => {
     stopped = true;
     cancelAnimationFrame(raf);

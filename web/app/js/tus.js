@@ -8,6 +8,11 @@
  * The finished upload IS the video: the last PATCH (or a HEAD afterwards) carries X-Video-Id and
  * X-Job-Id. fetch() has no upload progress events, so progress advances per chunk; chunks are
  * sized so a file reports at least ~20 steps.
+ *
+ * What is kept per unfinished upload (localStorage, key = the fingerprint): JSON {url, name,
+ * size, type, saved (ms)}; older entries hold the bare URL. pendingUploads() lists them for the
+ * current user, so the upload screen can offer to resume after a reload; the metadata sent at
+ * create also carries the chosen exercise ("exercise", absent = recognise it) and "overlay".
  */
 import { apiFetch, ApiError, session } from './api.js';
 
@@ -27,13 +32,67 @@ export function fingerprint(file) {
   return `${KEY_PREFIX}${session.userId || 'anon'}:${file.name}:${file.size}:${file.lastModified || 0}`;
 }
 
+/* The stored entry of a fingerprint: {url, name, size, type, saved} (an old bare URL too). */
+function readEntry(raw) {
+  if (!raw) return null;
+  if (raw.startsWith('/')) return { url: raw };
+  try {
+    const e = JSON.parse(raw);
+    return e && typeof e.url === 'string' ? e : null;
+  } catch (_) {
+    return null;
+  }
+}
+
+/* The current user's unfinished uploads, newest first: [{key, url, name, size, saved}]. */
+export function pendingUploads(storage = globalThis.localStorage) {
+  const out = [];
+  const prefix = `${KEY_PREFIX}${session.userId || 'anon'}:`;
+  try {
+    for (let i = 0; i < storage.length; i++) {
+      const key = storage.key(i);
+      if (!key || !key.startsWith(prefix)) continue;
+      const e = readEntry(storage.getItem(key));
+      if (!e) continue;
+      // name:size:mtime, the name itself may hold ':'
+      const rest = key.slice(prefix.length).split(':');
+      const size = Number(rest[rest.length - 2]);
+      out.push({ key, url: e.url, name: e.name || rest.slice(0, -2).join(':'), size: e.size || size, saved: e.saved || 0 });
+    }
+  } catch (_) {
+    /* storage disabled */
+  }
+  return out.sort((a, b) => b.saved - a.saved);
+}
+
+/* Drop an unfinished upload: the server's copy (tus DELETE) and the local note. */
+export async function discardPending(p, storage = globalThis.localStorage) {
+  try { storage.removeItem(p.key); } catch (_) { /* ignore */ }
+  try {
+    await apiFetch(p.url, { method: 'DELETE', raw: true, headers: TUS });
+  } catch (_) {
+    /* gone already, or offline: it expires on the server */
+  }
+}
+
+/* The offset the server holds for an unfinished upload (HEAD), or null when it is gone. */
+export async function pendingOffset(p) {
+  try {
+    const res = await apiFetch(p.url, { method: 'HEAD', raw: true, headers: TUS });
+    return Number(res.headers.get('Upload-Offset') || 0);
+  } catch (_) {
+    return null;
+  }
+}
+
 const sleep = (ms, signal) => new Promise((resolve, reject) => {
   const t = setTimeout(resolve, ms);
   if (signal) signal.addEventListener('abort', () => { clearTimeout(t); reject(new DOMException('aborted', 'AbortError')); }, { once: true });
 });
 
 export class TusUpload {
-  /* opts: {endpoint, chunkSize, retries, onProgress(sent, total), onStatus(text), storage} */
+  /* opts: {endpoint, chunkSize, retries, onProgress(sent, total), onStatus(text), storage,
+   *        metadata: {key: value} added to Upload-Metadata (exercise, overlay)} */
   constructor(file, opts = {}) {
     this.file = file;
     this.endpoint = opts.endpoint || '/v1/uploads';
@@ -42,6 +101,7 @@ export class TusUpload {
     this.onProgress = opts.onProgress || (() => {});
     this.onStatus = opts.onStatus || (() => {});
     this.storage = opts.storage || globalThis.localStorage;
+    this.metadata = opts.metadata || {};
     this.fp = fingerprint(file);
     this.url = null;
     this.offset = 0;
@@ -53,7 +113,10 @@ export class TusUpload {
 
   abort() { this.ctrl.abort(); }
 
-  remember(url) { try { this.storage.setItem(this.fp, url); } catch (_) { /* storage full or disabled */ } }
+  remember(url) {
+    const entry = { url, name: this.file.name, size: this.file.size, type: this.file.type || '', saved: Date.now() };
+    try { this.storage.setItem(this.fp, JSON.stringify(entry)); } catch (_) { /* storage full or disabled */ }
+  }
   forget() { try { this.storage.removeItem(this.fp); } catch (_) { /* ignore */ } }
 
   takeIds(res) {
@@ -62,7 +125,10 @@ export class TusUpload {
   }
 
   async create() {
-    const meta = `filename ${b64(this.file.name || 'video')},filetype ${b64(this.file.type || 'application/octet-stream')}`;
+    let meta = `filename ${b64(this.file.name || 'video')},filetype ${b64(this.file.type || 'application/octet-stream')}`;
+    for (const [k, v] of Object.entries(this.metadata)) {
+      if (v !== undefined && v !== null && v !== '' && /^[a-z_]+$/.test(k)) meta += `,${k} ${b64(v)}`;
+    }
     const res = await apiFetch(this.endpoint, {
       method: 'POST', raw: true, signal: this.ctrl.signal,
       headers: { ...TUS, 'Upload-Length': String(this.file.size), 'Upload-Metadata': meta },
@@ -101,9 +167,9 @@ export class TusUpload {
   /* Upload everything; resolves {videoId, jobId}. */
   async start() {
     if (!this.file || !this.file.size) throw new Error('the file is empty');
-    const saved = this.storage ? this.storage.getItem(this.fp) : null;
+    const saved = this.storage ? readEntry(this.storage.getItem(this.fp)) : null;
     if (saved) {
-      this.url = saved;
+      this.url = saved.url;
       this.onStatus('resuming an earlier upload');
       if (await this.head()) this.resumed = true;
       else { this.forget(); this.url = null; }

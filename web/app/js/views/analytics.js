@@ -2,6 +2,7 @@
  * personal records, streaks (server aggregates, /v1/analytics/*), and the history export. */
 import { apiFetch, exercises } from '../api.js';
 import { h, clear, notice, errorText, fmtNum, exerciseLabel } from '../dom.js';
+import { faultWords } from '../labels.js';
 import { barChart, lineChart, hbarChart } from '../charts.js';
 
 const RECORD_LABELS = { most_reps_in_set: 'Most reps in a set', best_set_score: 'Best set score', heaviest_load_kg: 'Heaviest load (kg)', longest_hold_s: 'Longest hold (s)' };
@@ -61,13 +62,18 @@ export function render(root) {
       section.append(h('div', { class: 'stats', 'data-testid': 'analytics-totals' },
         stat('Sessions', t.sessions, 'total-sessions'), stat('Reps', t.reps, 'total-reps'),
         stat('Volume (kg)', fmtNum(t.volume_kg, 0), 'total-volume'), stat('Mean score', fmtNum(t.mean_score, 0), 'total-score'),
-        stat('Current streak (days)', streak.current ?? 0, 'streak-current'), stat('Longest streak', streak.longest ?? 0, 'streak-longest')));
-      if (!t.sessions) msg.appendChild(notice('info', 'No workouts in the last 12 weeks yet.', 'analytics-empty'));
+        stat('Current streak (days)', streak.current ?? 0, 'streak-current'), stat('Longest streak (days)', streak.longest ?? 0, 'streak-longest')));
+      if (!t.sessions) {
+        msg.appendChild(h('div', { class: 'card empty', 'data-testid': 'analytics-empty' },
+          h('h2', {}, 'Nothing to chart yet'),
+          h('p', {}, 'Your reps per week, your form score over time and the faults that come up most fill in here as you train. Sets where no exercise was recognised are left out.'),
+          h('div', { class: 'actions' }, h('a', { class: 'button primary', href: '#/upload' }, 'Upload a set'), h('a', { class: 'button', href: '/live.html' }, 'Open the live coach'))));
+      }
 
       const weeks = fillWeeks(sum.from, sum.to, sum.buckets).map((b) => ({ label: b.label, reps: b.reps, volume: b.volume_kg }));
       section.append(h('div', { class: 'grid2' },
-        h('figure', { class: 'card' }, h('figcaption', {}, 'Reps per week'), barChart(weeks.map((b) => ({ label: b.label, value: b.reps })), { label: 'reps per week', testid: 'chart-reps' })),
-        h('figure', { class: 'card' }, h('figcaption', {}, 'Volume per week (kg)'), barChart(weeks.map((b) => ({ label: b.label, value: b.volume })), { label: 'volume per week in kilograms', testid: 'chart-volume', unit: ' kg' }))));
+        h('figure', { class: 'card' }, h('figcaption', {}, 'Reps per week'), barChart(weeks.map((b) => ({ label: b.label, value: b.reps })), { label: 'reps per week', testid: 'chart-reps', integer: true })),
+        h('figure', { class: 'card' }, h('figcaption', {}, 'Volume per week (kg)'), barChart(weeks.map((b) => ({ label: b.label, value: b.volume })), { label: 'volume per week in kilograms', testid: 'chart-volume', unit: ' kg', integer: true }))));
 
       // score trend for one exercise
       const known = Object.keys(sum.top_faults || {});
@@ -86,12 +92,14 @@ export function render(root) {
       };
       trendSel.addEventListener('change', loadTrend);
       const faults = [];
-      for (const [ex, list] of Object.entries(sum.top_faults || {})) for (const f of list) faults.push({ label: `${String(f.fault).replace(/_/g, ' ')} (${exerciseLabel(ex)})`, value: f.count });
+      for (const [ex, list] of Object.entries(sum.top_faults || {})) for (const f of list) faults.push({ label: `${faultWords(f.fault)} · ${exerciseLabel(ex)}`, value: f.count });
       faults.sort((a, b) => b.value - a.value);
       section.append(h('div', { class: 'grid2' },
         h('figure', { class: 'card' }, h('figcaption', {}, h('label', { for: 'trend-ex' }, 'Score trend: '), trendSel), trendBox),
         h('figure', { class: 'card' }, h('figcaption', {}, 'Most frequent faults'),
-          faults.length ? hbarChart(faults.slice(0, 8), { label: 'most frequent faults', testid: 'chart-faults' }) : h('p', { class: 'hint', 'data-testid': 'no-faults' }, 'No faults recorded. Nice.'))));
+          faults.length ? [hbarChart(faults.slice(0, 8), { label: 'most frequent faults', testid: 'chart-faults' }),
+            h('p', { class: 'hint' }, 'Counted on reps judged “needs work”, last 12 weeks.')]
+            : h('p', { class: 'hint', 'data-testid': 'no-faults' }, t.reps ? 'No rep needed work in the last 12 weeks. Well done.' : 'Faults show up here once your reps have been judged.'))));
       await loadTrend();
 
       const records = rec.records || [];

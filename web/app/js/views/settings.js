@@ -1,6 +1,6 @@
 /* views/settings.js - account: who is signed in, change the password, log out. */
 import { apiFetch, logout, session } from '../api.js';
-import { h, notice, errorText } from '../dom.js';
+import { h, notice, errorText, sentence } from '../dom.js';
 
 export function render(root, _params, { go }) {
   const msg = h('div', { 'aria-live': 'polite' });
@@ -22,7 +22,7 @@ export function render(root, _params, { go }) {
       msg.appendChild(notice('ok', 'Password changed. Log in again with the new one.', 'pw-ok'));
       setTimeout(() => go('#/login'), 1500);
     } catch (err) {
-      msg.appendChild(notice('error', errorText(err), 'pw-error'));
+      msg.appendChild(notice('error', sentence(errorText(err)), 'pw-error'));
     } finally {
       btn.disabled = false;
     }

@@ -1,10 +1,18 @@
 /* views/workouts.js - the workout history: filters (exercise, date range), cursor pages. */
 import { apiFetch, exercises } from '../api.js';
-import { h, clear, notice, errorText, fmtDate, fmtDuration, fmtNum, exerciseLabel } from '../dom.js';
+import { h, clear, notice, errorText, fmtDate, fmtDuration, fmtNum, exerciseLabel, verdictMix } from '../dom.js';
 
-function verdictClass(score) {
-  if (!Number.isFinite(Number(score))) return 'grey';
-  return score >= 75 ? 'good' : score >= 50 ? 'warn' : 'bad';
+const FLASH_KEY = 'repright.flash';
+
+/* What the list says about a workout's reps: "5 reps · 4 good · 1 needs work". */
+export function repsLine(w) {
+  const n = Number(w.reps) || 0;
+  const v = w.verdicts || {};
+  const parts = [`${n} rep${n === 1 ? '' : 's'}`];
+  if (v.good) parts.push(`${v.good} good`);
+  if (v.bad) parts.push(`${v.bad} need${v.bad === 1 ? 's' : ''} work`);
+  if (v.cannot_judge) parts.push(`${v.cannot_judge} can't judge`);
+  return parts.join(' · ');
 }
 
 export function render(root, params) {
@@ -25,9 +33,12 @@ export function render(root, params) {
     h('div', {}, h('label', { for: 'f-from' }, 'From'), from),
     h('div', {}, h('label', { for: 'f-to' }, 'To'), to),
     h('button', { type: 'submit', 'data-testid': 'filter-apply' }, 'Apply'));
+  let flash = null;
+  try { flash = sessionStorage.getItem(FLASH_KEY); sessionStorage.removeItem(FLASH_KEY); } catch (_) { /* no storage */ }
   root.appendChild(h('section', { 'data-testid': 'workouts-screen' },
     h('div', { class: 'title-row' }, h('h1', {}, 'Workouts'),
       h('a', { class: 'button primary', href: '#/upload', 'data-testid': 'workouts-upload' }, 'Upload a set')),
+    flash ? notice('ok', flash, 'workouts-flash') : null,
     filters, msg, list, more));
 
   let cursor = null;
@@ -43,16 +54,31 @@ export function render(root, params) {
     try {
       const page = await apiFetch(`/v1/workouts?${qs}`, { signal: ctrl.signal });
       for (const w of page.items) {
-        list.appendChild(h('li', { class: 'workout-item', 'data-testid': 'workout-item', 'data-id': w.id },
+        const v = w.verdicts || {};
+        const mix = verdictMix(v.good, v.bad); // the colour says what the reps were judged
+        const judged = (Number(v.good) || 0) + (Number(v.bad) || 0);
+        const nothing = !w.reps && (w.exercise === 'unknown' || !w.exercise);
+        list.appendChild(h('li', { class: 'workout-item', 'data-testid': 'workout-item', 'data-id': w.id, 'data-mix': mix },
           h('a', { href: `#/workouts/${w.id}`, 'data-testid': 'workout-link' },
-            h('span', { class: 'w-ex' }, exerciseLabel(w.exercise)),
-            h('span', { class: 'w-date' }, fmtDate(w.started_at)),
-            h('span', { class: 'w-meta' }, `${fmtDuration(w.duration_ms)} · ${w.source === 'video' ? 'video' : 'live coach'}`),
-            h('span', { class: `score score-${verdictClass(w.score)}`, 'aria-label': `score ${fmtNum(w.score)}` }, fmtNum(w.score)))));
+            h('span', { class: 'w-ex' }, w.name || exerciseLabel(w.exercise)),
+            h('span', { class: 'w-date' }, `${w.name ? `${exerciseLabel(w.exercise)} · ` : ''}${fmtDate(w.started_at)}`),
+            h('span', { class: 'w-meta', 'data-testid': 'workout-reps' }, nothing ? 'Nothing counted: open it to choose the exercise'
+              : `${repsLine(w)} · ${fmtDuration(w.duration_ms)} · ${w.source === 'video' ? 'video' : 'live coach'}`),
+            h('span', { class: `score score-${mix}`, 'data-testid': 'workout-score', 'aria-label': judged ? `score ${fmtNum(w.score)}, ${v.good || 0} of ${judged} judged reps good` : 'no judged reps' },
+              judged ? fmtNum(w.score) : '–'))));
       }
       cursor = page.next_cursor;
       more.hidden = !cursor;
-      if (!list.children.length) msg.appendChild(notice('info', 'No workouts yet for these filters. Upload a set or use the live coach.', 'workouts-empty'));
+      if (!list.children.length) {
+        const filtered = exercise.value || from.value || to.value;
+        msg.appendChild(filtered
+          ? h('div', { class: 'notice notice-info', role: 'status', 'data-testid': 'workouts-empty' }, 'No workouts match these filters. ',
+            h('a', { href: '#/workouts', 'data-testid': 'filters-clear', onclick: (e) => { e.preventDefault(); exercise.value = ''; from.value = ''; to.value = ''; history.replaceState(null, '', '#/workouts'); load(true); } }, 'Show all workouts'))
+          : h('div', { class: 'card empty', 'data-testid': 'workouts-empty' },
+            h('h2', {}, 'No workouts yet'),
+            h('p', {}, 'Film a set and upload it, or train with the live coach: every set you do shows up here with its reps and how each one went.'),
+            h('div', { class: 'actions' }, h('a', { class: 'button primary', href: '#/upload' }, 'Upload a set'), h('a', { class: 'button', href: '/live.html' }, 'Open the live coach'))));
+      }
     } catch (e) {
       if (!ctrl.signal.aborted) msg.appendChild(notice('error', errorText(e), 'workouts-error'));
     } finally {
