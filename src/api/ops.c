@@ -1,13 +1,16 @@
 /*
  * ops.c - operations routes besides the HTTP layer's built-ins (/healthz, /metrics,
- * /openapi.json): GET /readyz (can this instance serve: store reachable and its schema at the
- * version this binary carries) and GET /docs (a small HTML page over /openapi.json).
+ * /openapi.json): GET /readyz (can this instance serve: store reachable, its schema at the
+ * version this binary carries, and at least cfg.ready_min_free_bytes of free disk space) and
+ * GET /docs (a small HTML page over /openapi.json).
  */
 #include "api/api.h"
 
 #include "base/rr_error.h"
+#include "base/rr_json.h"
 #include "store/store.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int ops_readyz(struct http_request *req, void *app)
@@ -21,9 +24,33 @@ static int ops_readyz(struct http_request *req, void *app)
     if (version != known)
         return http_reply_error(req, 503, "not_ready", "database migrations are not current",
                                 NULL);
-    return http_reply_json(req, 200,
-                           json_pack("{s:s,s:i,s:s}", "status", "ready", "schema_version",
-                                     version, "store", store_backend_name(a->store)));
+    int64_t free_bytes = -1;
+    if (app_storage_free(a, &free_bytes) < 0)
+        return http_reply_error(req, 503, "not_ready", "free disk space cannot be read", NULL);
+    if (free_bytes < (int64_t)a->cfg.ready_min_free_bytes) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the disk is nearly full: %lld bytes free, %llu needed",
+                 (long long)free_bytes, (unsigned long long)a->cfg.ready_min_free_bytes);
+        return http_reply_error(req, 503, "not_ready", msg, NULL);
+    }
+    char buf[256];
+    struct rr_json j;
+    rr_json_init(&j, buf, sizeof buf, 4096);
+    rr_json_object_begin(&j);
+    rr_json_key(&j, "status");
+    rr_json_string(&j, "ready");
+    rr_json_key(&j, "schema_version");
+    rr_json_int(&j, version);
+    rr_json_key(&j, "store");
+    rr_json_string(&j, store_backend_name(a->store));
+    rr_json_key(&j, "free_bytes");
+    rr_json_int(&j, free_bytes);
+    rr_json_object_end(&j);
+    err = rr_json_finish(&j);
+    if (!err)
+        err = http_reply_bytes(req, 200, rr_json_data(&j), rr_json_len(&j), "application/json");
+    rr_json_release(&j);
+    return err;
 }
 
 /* Static page: the operation list is rendered client-side from /openapi.json, so it can never
@@ -62,7 +89,7 @@ static int ops_docs(struct http_request *req, void *app)
 
 const struct http_route api_ops_routes[] = {
     {HTTP_GET, "/readyz", ops_readyz, HTTP_AUTH_NONE, HTTP_BODY_NONE, "readyz",
-     "readiness: database reachable and migrations current", NULL, NULL},
+     "readiness: database reachable, migrations current, enough free disk space", NULL, NULL},
     {HTTP_GET, "/docs", ops_docs, HTTP_AUTH_NONE, HTTP_BODY_NONE, "docs",
      "human-readable API overview", NULL, NULL},
 };

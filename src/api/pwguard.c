@@ -120,8 +120,9 @@ static void guard_rules(const struct app *a, int trusted, struct ratelimit_rule 
     rules[KEY_DEVICE_OR_UNTRUSTED] = trusted ? account : untrusted;
 }
 
-static int guard_step(struct pwguard *g, struct http_request *req, struct app *a,
-                      enum guard_op op)
+/* One step over the three keys; *decision is the combined verdict of OP_CHECK. */
+static int guard_step(const struct pwguard *g, struct app *a, enum guard_op op,
+                      struct ratelimit_decision *decision)
 {
     struct guard_ctx c;
     memset(&c, 0, sizeof c);
@@ -132,13 +133,15 @@ static int guard_step(struct pwguard *g, struct http_request *req, struct app *a
     c.keep_last = !g->trusted;
     const char *const keys[PWGUARD_KEYS] = {g->keys[0], g->keys[1], g->keys[2]};
     int err = store_ratelimit_apply(a->store, keys, PWGUARD_KEYS, guard_apply, &c);
-    if (err < 0)
-        return err;
-    if (op == OP_CHECK && !c.decision.allowed && req) {
-        http_reply_retry_after(req, c.decision.retry_after ? c.decision.retry_after : 1u);
-        return RR_ERR_RATELIMITED;
-    }
-    return 0;
+    *decision = c.decision;
+    return err;
+}
+
+/* A denied decision: Retry-After staged, RR_ERR_RATELIMITED (the server answers 429). */
+static int denied(struct http_request *req, const struct ratelimit_decision *d)
+{
+    http_reply_retry_after(req, d->retry_after ? d->retry_after : 1u);
+    return RR_ERR_RATELIMITED;
 }
 
 /* ---- device cookies ----------------------------------------------------------------------- */
@@ -244,17 +247,23 @@ void pwguard_begin(struct pwguard *g, struct http_request *req, const struct app
 
 int pwguard_check(struct pwguard *g, struct http_request *req, struct app *a)
 {
-    return guard_step(g, req, a, OP_CHECK);
+    struct ratelimit_decision d;
+    int err = guard_step(g, a, OP_CHECK, &d);
+    if (err < 0)
+        return err;
+    return d.allowed ? 0 : denied(req, &d);
 }
 
 int pwguard_failed(struct pwguard *g, struct app *a)
 {
-    return guard_step(g, NULL, a, OP_FAILED);
+    struct ratelimit_decision d;
+    return guard_step(g, a, OP_FAILED, &d);
 }
 
 int pwguard_succeeded(struct pwguard *g, struct http_request *req, struct app *a)
 {
-    int err = guard_step(g, req, a, OP_SUCCEEDED);
+    struct ratelimit_decision d;
+    int err = guard_step(g, a, OP_SUCCEEDED, &d);
     return err < 0 ? err : device_set(g, req, a);
 }
 
@@ -275,9 +284,5 @@ int pwguard_register(struct http_request *req, struct app *a)
     int err = store_ratelimit_apply(a->store, keys, 1, guard_apply, &c);
     if (err < 0)
         return err;
-    if (!c.decision.allowed) {
-        http_reply_retry_after(req, c.decision.retry_after ? c.decision.retry_after : 1u);
-        return RR_ERR_RATELIMITED;
-    }
-    return 0;
+    return c.decision.allowed ? 0 : denied(req, &c.decision);
 }

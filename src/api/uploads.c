@@ -15,6 +15,12 @@
  * Single upload: POST /v1/videos with Content-Type video/... and the raw bytes; size limited by
  * the server's upload limit; SHA-256 computed while streaming; temp -> fsync -> rename (blob
  * commit) before the database row. 201 {"video_id","job_id","size","sha256"}.
+ *
+ * Storage admission (issue 15, app_storage_admit) before a byte is accepted: a new upload
+ * (POST /v1/videos, tus creation) must fit the user's quota and leave the disk its reserve of
+ * free space; a tus PATCH (its length was counted at creation) only the disk reserve. Refusals
+ * are 507 with the JSON error body: code "quota_exceeded" (details: used, quota) or
+ * "insufficient_storage"; a disk that fills up while a body streams in also ends in 507.
  */
 #include "api/api.h"
 
@@ -49,6 +55,7 @@ static void tus_headers_from(const struct http_request *req, struct tus_headers 
 static const char *tus_code(int status)
 {
     switch (status) {
+    case 507: return "insufficient_storage";
     case 400: return "bad_request";
     case 404: return "not_found";
     case 409: return "offset_mismatch";
@@ -67,7 +74,8 @@ static int tus_send(struct http_request *req, const struct tus_reply *r)
     int rc;
     if (r->err < 0 || r->status >= 400) {
         rc = http_reply_error(req, (unsigned)r->status, tus_code(r->status),
-                              r->status >= 500 ? "the upload could not be stored"
+                              r->status == 507 ? r->reason
+                              : r->status >= 500 ? "the upload could not be stored"
                               : r->reason      ? r->reason
                                                : "upload refused",
                               NULL);
@@ -79,6 +87,47 @@ static int tus_send(struct http_request *req, const struct tus_reply *r)
             http_reply_header(req, r->headers[i].name, r->headers[i].value);
     if (r->has_metadata && r->metadata[0])
         http_reply_header(req, "Upload-Metadata", r->metadata);
+    return rc;
+}
+
+/* A decimal length header (digits only); -1 when absent or malformed (the caller's parser
+ * answers those). */
+static int64_t length_header(const struct http_request *req, const char *name)
+{
+    const char *s = http_request_header(req, name);
+    int64_t v = 0;
+    if (!s || !*s)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > (INT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    return v;
+}
+
+/* Whether `incoming` more bytes may be stored for the caller (app_storage_admit); on a refusal
+ * the 507 is sent and RR_ERR_NOSPACE returned. *room (may be NULL): how much may be written. */
+static int admit(struct http_request *req, struct app *a, int64_t incoming, int count_quota,
+                 int64_t *room)
+{
+    struct app_storage_verdict v;
+    int rc = app_storage_admit(a, caller(req), incoming < 0 ? 0 : incoming, count_quota, &v);
+    if (room)
+        *room = v.room;
+    if (rc != RR_ERR_NOSPACE)
+        return rc;
+    if (v.refused == APP_STORAGE_QUOTA) {
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "this upload would exceed your storage quota: %lld of %lld bytes used, "
+                 "%lld more asked; delete videos to make room",
+                 (long long)v.used, (long long)v.quota, (long long)(incoming < 0 ? 0 : incoming));
+        http_reply_error(req, 507, "quota_exceeded", msg, NULL);
+    } else {
+        http_reply_error(req, 507, "insufficient_storage",
+                         "the server is short of disk space; try again later", NULL);
+    }
     return rc;
 }
 
@@ -125,6 +174,13 @@ static int uploads_create(struct http_request *req, void *app)
     struct tus_reply r;
     struct tus_upload u;
     tus_headers_from(req, &h);
+    int64_t length = length_header(req, "Upload-Length");
+    /* a length over Tus-Max-Size is tus_create's 413, not a storage question */
+    if (length >= 0 && length <= tus_max_size(a->tus) && h.tus_resumable &&
+        admit(req, a, length, 1, NULL) == RR_ERR_NOSPACE) {
+        http_reply_header(req, "Tus-Resumable", TUS_VERSION);
+        return 0;
+    }
     int rc = tus_create(a->tus, caller(req), &h, &r, &u);
     tus_send(req, &r);
     if (rc < 0)
@@ -195,7 +251,13 @@ static int uploads_patch_open(struct http_request *req, void *app, struct http_s
     struct tus_reply r;
     struct tus_patch *p = NULL;
     tus_headers_from(req, &h);
-    int rc = tus_patch_begin(a->tus, caller(req), http_request_param(req, "id"), &h, &r, &p);
+    /* the upload's length was counted against the quota when it was created: disk only */
+    int rc = admit(req, a, length_header(req, "Content-Length"), 0, NULL);
+    if (rc == RR_ERR_NOSPACE) {
+        http_reply_header(req, "Tus-Resumable", TUS_VERSION);
+        return rc;
+    }
+    rc = tus_patch_begin(a->tus, caller(req), http_request_param(req, "id"), &h, &r, &p);
     if (rc < 0) {
         tus_send(req, &r);
         return rc;
@@ -232,6 +294,7 @@ static int uploads_delete(struct http_request *req, void *app)
 
 struct single_upload {
     struct blob_writer *w;
+    int64_t room; /* bytes the quota and the disk reserve allow (a body of unknown length) */
     char id[STORE_ID_LEN + 1];
     char key[BLOB_KEY_MAX + 1];
 };
@@ -239,6 +302,8 @@ struct single_upload {
 static int single_write(void *ctx, const void *data, size_t len)
 {
     struct single_upload *s = ctx;
+    if ((uint64_t)len > (uint64_t)(s->room - blob_writer_size(s->w)))
+        return RR_ERR_NOSPACE; /* the HTTP layer answers 507 */
     return blob_writer_write(s->w, data, len);
 }
 
@@ -265,12 +330,17 @@ static int videos_upload_open(struct http_request *req, void *app, struct http_s
                          "the request body must be a video (Content-Type: video/...)", NULL);
         return RR_ERR_UNSUPPORTED;
     }
+    int64_t room = 0;
+    int rc = admit(req, a, length_header(req, "Content-Length"), 1, &room);
+    if (rc < 0)
+        return rc;
     struct single_upload *s = calloc(1, sizeof *s);
     if (!s)
         return RR_ERR_NOMEM;
+    s->room = room;
     store_new_id(s->id);
     snprintf(s->key, sizeof s->key, "videos/%s/original", s->id);
-    int rc = blob_writer_begin(a->blob, s->key, &s->w);
+    rc = blob_writer_begin(a->blob, s->key, &s->w);
     if (rc < 0) {
         free(s);
         return rc;

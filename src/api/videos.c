@@ -11,9 +11,18 @@
  * Every id route is owner-scoped: another user's id answers 404 exactly like an unknown one.
  * Deleting a video is the app's use case app_delete_video: the video and everything derived from
  * it (its workout and that workout's analytics, its jobs, every blob) go.
+ *
+ * Damaged media are not served as they are (issue 15): an original whose size differs from its
+ * row is refused with 500 "storage_corrupt" (and a log line), and a whole-file GET of an
+ * original up to VERIFY_MAX_BYTES is checked against its SHA-256 before it is sent (ranged
+ * reads, what a <video> element makes, are size-checked only: hashing 512 MiB per range would
+ * cost more than serving it; the analysis verifies the hash on every run). Thumbnail links are
+ * advertised only when the thumbnails exist (a clip with no rep has none).
  */
 #include "api/api.h"
 
+#include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +31,14 @@
 
 #include "auth/media_sig.h"
 #include "base/rr_error.h"
+#include "base/rr_log.h"
 #include "blob/blob.h"
 #include "http/validate.h"
 #include "store/store.h"
 
 #define REPORT_MAX_BYTES (1 << 20)
 #define PAGE_DEFAULT 20
+#define VERIFY_MAX_BYTES (64LL << 20) /* whole-file GETs of originals up to this are hashed */
 
 static const char *caller(const struct http_request *req)
 {
@@ -35,7 +46,16 @@ static const char *caller(const struct http_request *req)
     return p ? p->user_id : NULL;
 }
 
-static json_t *video_json(const struct store_video *v)
+/* 1 when the video's derived object `which` is stored (thumbnails exist only for clips with
+ * a rep). */
+static int derived_exists(struct app *a, const char *video_id, const char *which)
+{
+    char key[BLOB_KEY_MAX + 1];
+    struct blob_info info;
+    return app_video_key(video_id, which, key, sizeof key) && blob_stat(a->blob, key, &info) == 0;
+}
+
+static json_t *video_json(struct app *a, const struct store_video *v)
 {
     char base[64];
     snprintf(base, sizeof base, "/v1/videos/%s", v->id);
@@ -54,10 +74,14 @@ static json_t *video_json(const struct store_video *v)
         if (strcmp(v->status, "analysed") == 0) {
             snprintf(link, sizeof link, "%s/overlay", base);
             json_object_set_new(links, "overlay", json_string(link));
-            snprintf(link, sizeof link, "%s/thumbs/best", base);
-            json_object_set_new(links, "thumb_best", json_string(link));
-            snprintf(link, sizeof link, "%s/thumbs/worst", base);
-            json_object_set_new(links, "thumb_worst", json_string(link));
+            if (derived_exists(a, v->id, "best")) {
+                snprintf(link, sizeof link, "%s/thumbs/best", base);
+                json_object_set_new(links, "thumb_best", json_string(link));
+            }
+            if (derived_exists(a, v->id, "worst")) {
+                snprintf(link, sizeof link, "%s/thumbs/worst", base);
+                json_object_set_new(links, "thumb_worst", json_string(link));
+            }
             snprintf(link, sizeof link, "%s/report", base);
             json_object_set_new(links, "report", json_string(link));
             snprintf(link, sizeof link, "%s/landmarks", base);
@@ -88,7 +112,7 @@ static int videos_list(struct http_request *req, void *app)
         return rc;
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++)
-        json_array_append_new(arr, video_json(&items[i]));
+        json_array_append_new(arr, video_json(a, &items[i]));
     free(items);
     json_t *body = json_pack("{s:o, s:s?}", "items", arr ? arr : json_array(), "next_cursor",
                              next[0] ? next : NULL);
@@ -121,7 +145,7 @@ static int videos_get(struct http_request *req, void *app)
     int rc = store_video_get(a->store, caller(req), http_request_param(req, "id"), &v);
     if (rc < 0)
         return rc;
-    json_t *body = video_json(&v);
+    json_t *body = video_json(a, &v);
     if (!body)
         return RR_ERR_NOMEM;
     if (strcmp(v.status, "analysed") == 0) {
@@ -143,8 +167,43 @@ static int videos_delete(struct http_request *req, void *app)
     return http_reply_bytes(req, 204, NULL, 0, NULL);
 }
 
-static int send_blob(struct http_request *req, struct app *a, const char *key,
-                     const char *content_type)
+/* The original as stored against its row: NULL when it matches, else what is wrong. Hashes a
+ * whole-file read up to VERIFY_MAX_BYTES (see top). */
+static const char *original_damage(struct http_request *req, const struct store_video *v, int fd,
+                                   int64_t size)
+{
+    if (v->size > 0 && size != v->size)
+        return "size";
+    if (!v->sha256[0] || fd < 0 || size > VERIFY_MAX_BYTES ||
+        http_request_header(req, "Range") != NULL ||
+        strcmp(http_request_method(req), "GET") != 0) /* HEAD sends no bytes */
+        return NULL;
+    crypto_hash_sha256_state sha;
+    unsigned char digest[32];
+    char hex[65];
+    char *buf = malloc(1 << 16);
+    if (!buf)
+        return NULL; /* cannot check now: the size matched */
+    crypto_hash_sha256_init(&sha);
+    off_t pos = 0;
+    for (;;) {
+        ssize_t n = pread(fd, buf, 1 << 16, pos);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        crypto_hash_sha256_update(&sha, (const unsigned char *)buf, (unsigned long long)n);
+        pos += n;
+    }
+    free(buf);
+    crypto_hash_sha256_final(&sha, digest);
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    return pos != size ? "size" : strcmp(hex, v->sha256) != 0 ? "sha256" : NULL;
+}
+
+/* Send the blob under key; `v` (may be NULL) is the row an original is checked against. */
+static int send_blob_checked(struct http_request *req, struct app *a, const char *key,
+                             const char *content_type, const struct store_video *v)
 {
     struct blob_reader *r = NULL;
     int rc = blob_get(a->blob, key, &r);
@@ -152,11 +211,26 @@ static int send_blob(struct http_request *req, struct app *a, const char *key,
         return rc;
     int fd = blob_reader_fd(r);
     uint64_t size = (uint64_t)blob_reader_size(r);
+    const char *damage = v ? original_damage(req, v, fd, (int64_t)size) : NULL;
+    if (damage) {
+        blob_reader_close(r);
+        rr_log(RR_LOG_ERROR, "blob integrity check failed", RR_LOG_REQUEST_ID(http_request_id(req)),
+               RR_LOG_VIDEO_ID(v->id), RR_LOG_STR("key", key), RR_LOG_STR("mismatch", damage),
+               RR_LOG_INT("expected_size", v->size), RR_LOG_INT("size", (int64_t)size));
+        return http_reply_error(req, 500, "storage_corrupt",
+                                "the stored file is damaged and is not served", NULL);
+    }
     int dfd = fd >= 0 ? dup(fd) : -1;
     blob_reader_close(r);
     if (dfd < 0)
         return fd >= 0 ? RR_ERR_IO : RR_ERR_UNSUPPORTED;
     return http_reply_file(req, dfd, size, content_type); /* takes dfd */
+}
+
+static int send_blob(struct http_request *req, struct app *a, const char *key,
+                     const char *content_type)
+{
+    return send_blob_checked(req, a, key, content_type, NULL);
 }
 
 static int owned_video(struct http_request *req, struct app *a, struct store_video *v)
@@ -171,7 +245,7 @@ static int videos_original(struct http_request *req, void *app)
     int rc = owned_video(req, a, &v);
     if (rc < 0)
         return rc;
-    return send_blob(req, a, v.blob_key, "application/octet-stream");
+    return send_blob_checked(req, a, v.blob_key, "application/octet-stream", &v);
 }
 
 static int videos_overlay(struct http_request *req, void *app)
@@ -258,9 +332,9 @@ static int videos_media_links(struct http_request *req, void *app)
     rc = add_signed(a, body, "original", base, "/original", uid, exp);
     if (rc == 0 && strcmp(v.status, "analysed") == 0) {
         rc = add_signed(a, body, "overlay", base, "/overlay", uid, exp);
-        if (rc == 0)
+        if (rc == 0 && derived_exists(a, v.id, "best"))
             rc = add_signed(a, body, "thumb_best", base, "/thumbs/best", uid, exp);
-        if (rc == 0)
+        if (rc == 0 && derived_exists(a, v.id, "worst"))
             rc = add_signed(a, body, "thumb_worst", base, "/thumbs/worst", uid, exp);
     }
     if (rc < 0) {

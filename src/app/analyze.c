@@ -4,6 +4,13 @@
  * derived objects under videos/<id>/ (app_video_key), save the workout built from the report
  * struct through app_save_workout (replacing an earlier run's, analytics included) and mark the
  * video analysed. The report becomes JSON once, where it is stored; nothing here parses it back.
+ *
+ * Before the pipeline runs (issue 15): the original's size and SHA-256 are checked against its
+ * row (a mismatch fails the job for good: the stored file is damaged), and the job's cost is
+ * estimated from what the container declares (frames x pixels x model) and refused over
+ * cfg.job_cpu_budget_s; the same budget, in frames, bounds the decoder while it runs, so a file
+ * that lies about its length stops at its budget. Failures no retry can fix (bad input, too
+ * costly, out of memory while decoding, a damaged original) are permanent.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,11 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app/app_int.h"
 #include "base/rr_error.h"
+#include "base/rr_log.h"
 #include "blob/blob.h"
 #include "pipeline/analyze.h"
 #include "pipeline/landmarks_file.h"
@@ -178,28 +188,145 @@ static int put_file_if_any(struct blob *b, const char *video_id, const char *whi
     return blob_put_file(b, key, path, NULL);
 }
 
-static void rm_tree_flat(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[2048];
-    for (e = readdir(d); e; e = readdir(d)) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-/* Decoding problems that no retry can fix. */
-static int is_bad_input(int rc)
+/* Failures of the pipeline that no retry can fix: bad input, a video over a limit, and running
+ * out of memory while decoding (a hostile file asks for the same allocation every time; a
+ * retry would only repeat the damage). */
+static int is_permanent(int rc)
 {
     return rc == RR_ERR_CORRUPT || rc == RR_ERR_UNSUPPORTED || rc == RR_ERR_TOOBIG ||
-           rc == RR_ERR_NOPOSE || rc == RR_ERR_EOF || rc == RR_ERR_INVAL;
+           rc == RR_ERR_NOPOSE || rc == RR_ERR_EOF || rc == RR_ERR_INVAL || rc == RR_ERR_NOMEM;
+}
+
+/* ---- cost ------------------------------------------------------------------------------------ */
+
+/* CPU milliseconds per frame on one core (measured on the reference box, docs/internals/
+ * reliability.md): the landmark model's run, decoding twice (pose pass and render pass) at the
+ * source size, and converting, drawing and encoding the overlay at its (capped) size. */
+static const double model_ms[] = {8.0, 14.0, 56.0}; /* lite, full, heavy */
+#define COST_DECODE_MS_PER_MPX 6.0
+#define COST_RENDER_MS_PER_MPX 17.0
+#define COST_RENDER_MAX_MPX (1920.0 * 1080.0 / 1e6) /* render.c draws at most this large */
+
+double app_analysis_cost_ms_per_frame(int width, int height, enum pose_model_kind model)
+{
+    double mpx = (double)width * (double)height / 1e6;
+    double out = mpx < COST_RENDER_MAX_MPX ? mpx : COST_RENDER_MAX_MPX;
+    int m = (int)model >= 0 && (int)model < 3 ? (int)model : 1;
+    return model_ms[m] + COST_DECODE_MS_PER_MPX * mpx + COST_RENDER_MS_PER_MPX * out;
+}
+
+/* Frames the container announces, else duration x rate, else the longest allowed clip. */
+static double declared_frames(const struct video_info *in, const struct video_limits *lim)
+{
+    double fps = in->fps > 0 ? in->fps : 30.0;
+    if (in->frames > 0)
+        return (double)in->frames;
+    if (in->duration_us > 0)
+        return (double)in->duration_us / 1e6 * fps;
+    return (double)lim->max_duration_us / 1e6 * fps;
+}
+
+/* The job's estimated cost; over the budget -> TOOBIG with a reason for the user. On success
+ * lim->max_frames bounds the run to the budget (at least the declared frames). */
+static int check_cost(struct app *a, const char *src, struct video_limits *lim, double *cost_s,
+                      char *err, size_t err_len)
+{
+    struct video *vd = NULL;
+    char msg[256] = "";
+    *cost_s = 0;
+    int rc = video_open(src, lim, &vd, msg, sizeof msg);
+    if (rc < 0) /* the pipeline reports it in its own words */
+        return 0;
+    struct video_info in = *video_get_info(vd);
+    video_close(vd);
+    double per = app_analysis_cost_ms_per_frame(in.width, in.height, a->cfg.model);
+    double frames = declared_frames(&in, lim);
+    *cost_s = frames * per / 1000.0;
+    int budget = a->cfg.job_cpu_budget_s;
+    if (budget <= 0)
+        return 0;
+    if (*cost_s > budget) {
+        snprintf(err, err_len,
+                 "the video is too costly to analyse: about %.0f s of processing (%dx%d, %.0f "
+                 "frames) where one analysis may take %d s; send a shorter or smaller clip",
+                 *cost_s, in.width, in.height, frames, budget);
+        return RR_ERR_TOOBIG;
+    }
+    double allowed = (double)budget * 1000.0 / per;
+    if (allowed < frames * 1.05 + 30)
+        allowed = frames * 1.05 + 30;
+    lim->max_frames = (int64_t)allowed;
+    return 0;
+}
+
+/* ---- integrity ---------------------------------------------------------------------------- */
+
+/* SHA-256 of all of fd (pread, the descriptor's offset is left alone) as hex; *size the bytes. */
+static int hash_fd(int fd, char hex[65], int64_t *size)
+{
+    crypto_hash_sha256_state sha;
+    unsigned char digest[32];
+    char *buf = malloc(1 << 16);
+    if (!buf)
+        return RR_ERR_NOMEM;
+    crypto_hash_sha256_init(&sha);
+    off_t pos = 0;
+    int rc = 0;
+    for (;;) {
+        ssize_t n = pread(fd, buf, 1 << 16, pos);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = RR_ERR_IO;
+            break;
+        }
+        if (n == 0)
+            break;
+        crypto_hash_sha256_update(&sha, (const unsigned char *)buf, (unsigned long long)n);
+        pos += n;
+    }
+    free(buf);
+    crypto_hash_sha256_final(&sha, digest);
+    sodium_bin2hex(hex, 65, digest, sizeof digest);
+    *size = (int64_t)pos;
+    return rc;
+}
+
+/* The original against its row: same size, same SHA-256 (rows written before hashes were kept
+ * have none: size only). CORRUPT with a log line when the stored file is damaged. */
+static int check_integrity(const struct store_video *v, int fd, int64_t size, char *err,
+                           size_t err_len)
+{
+    char got[65] = "";
+    int64_t n = size;
+    int rc = 0;
+    if (v->sha256[0] && fd >= 0) {
+        rc = hash_fd(fd, got, &n);
+        if (rc < 0) {
+            snprintf(err, err_len, "cannot read the stored original: %s", rr_strerror(rc));
+            return rc;
+        }
+    }
+    int size_bad = v->size > 0 && n != v->size;
+    int hash_bad = got[0] && strcmp(got, v->sha256) != 0;
+    if (!size_bad && !hash_bad)
+        return 0;
+    rr_log(RR_LOG_ERROR, "blob integrity check failed", RR_LOG_VIDEO_ID(v->id),
+           RR_LOG_STR("key", v->blob_key), RR_LOG_INT("expected_size", v->size),
+           RR_LOG_INT("size", n), RR_LOG_STR("expected_sha256", v->sha256),
+           RR_LOG_STR("sha256", got[0] ? got : NULL));
+    snprintf(err, err_len,
+             "the stored original is damaged (its %s no longer matches the upload); upload "
+             "the video again",
+             size_bad ? "size" : "SHA-256");
+    return RR_ERR_CORRUPT;
+}
+
+static double thread_cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 int app_analyze_video(struct app *a, const char *video_id, app_progress_fn progress_fn,
@@ -207,7 +334,8 @@ int app_analyze_video(struct app *a, const char *video_id, app_progress_fn progr
 {
     struct blob_reader *rd = NULL;
     struct pipeline_result res;
-    int have_res = 0, tmp_made = 0, copy_fd = -1;
+    int have_res = 0, scratch_fd = -1, copy_fd = -1;
+    double cpu0 = thread_cpu_ms(), cost_s = 0;
     char tmpdir[1200] = "", src[1300] = "", overlay[1300] = "";
     char msg[512] = "";
     struct store_video v;
@@ -225,12 +353,6 @@ int app_analyze_video(struct app *a, const char *video_id, app_progress_fn progr
     }
     store_video_set_status(a->store, v.id, "processing", -1);
 
-    const struct pose_models *models = NULL;
-    rc = app_pose_models(a, &models, msg, sizeof msg);
-    if (rc < 0) {
-        snprintf(err, err_len, "cannot load the pose models: %s", msg[0] ? msg : rr_strerror(rc));
-        goto out;
-    }
     progress(progress_fn, ud, "fetch", 0.02);
     rc = blob_get(a->blob, v.blob_key, &rd);
     if (rc < 0) {
@@ -238,21 +360,20 @@ int app_analyze_video(struct app *a, const char *video_id, app_progress_fn progr
         *permanent = rc == RR_ERR_NOTFOUND;
         goto out;
     }
-
-    /* scratch space next to the blobs (same filesystem: finished files are renamed in) */
-    const char *base = a->cfg.data_dir[0] ? a->cfg.data_dir : "/tmp";
-    char work[1100];
-    snprintf(work, sizeof work, "%s/work", base);
-    mkdir(base, 0700);
-    mkdir(work, 0700);
-    snprintf(tmpdir, sizeof tmpdir, "%s/job-XXXXXX", work);
-    if (!mkdtemp(tmpdir)) {
-        snprintf(err, err_len, "cannot create a scratch directory: %s", strerror(errno));
-        rc = RR_ERR_IO;
+    int fd = blob_reader_fd(rd);
+    rc = check_integrity(&v, fd, blob_reader_size(rd), err, err_len);
+    if (rc < 0) {
+        *permanent = rc == RR_ERR_CORRUPT;
         goto out;
     }
-    tmp_made = 1;
-    int fd = blob_reader_fd(rd);
+
+    /* scratch space next to the blobs (same filesystem: finished files are renamed in),
+     * locked while the job runs so the sweeper only removes those of dead jobs */
+    rc = app__scratch_open(a, tmpdir, sizeof tmpdir, &scratch_fd);
+    if (rc < 0) {
+        snprintf(err, err_len, "cannot create a scratch directory: %s", rr_strerror(rc));
+        goto out;
+    }
     if (fd >= 0) {
         snprintf(src, sizeof src, "/proc/self/fd/%d", fd);
     } else { /* a backend without descriptors: copy to a local file */
@@ -278,6 +399,21 @@ int app_analyze_video(struct app *a, const char *video_id, app_progress_fn progr
     snprintf(overlay, sizeof overlay, "%s/overlay.mp4", tmpdir);
 
     struct pipeline_opts o = pipeline_opts_default();
+    rc = check_cost(a, src, &o.limits, &cost_s, err, err_len);
+    if (rc < 0) {
+        rr_log(RR_LOG_WARN, "analysis refused: over the cost budget", RR_LOG_VIDEO_ID(v.id),
+               RR_LOG_REAL("estimated_cpu_s", cost_s),
+               RR_LOG_INT("budget_s", a->cfg.job_cpu_budget_s));
+        *permanent = 1;
+        goto out;
+    }
+    /* the models last: a damaged or too costly video is refused without them */
+    const struct pose_models *models = NULL;
+    rc = app_pose_models(a, &models, msg, sizeof msg);
+    if (rc < 0) {
+        snprintf(err, err_len, "cannot load the pose models: %s", msg[0] ? msg : rr_strerror(rc));
+        goto out;
+    }
     o.threads = 1;
     o.overlay_path = overlay;
     o.thumbs_dir = tmpdir;
@@ -296,9 +432,17 @@ int app_analyze_video(struct app *a, const char *video_id, app_progress_fn progr
             memmove(p + nl, p + sl, strlen(p + sl) + 1);
             memcpy(p, name, nl);
         }
-        *permanent = is_bad_input(rc);
+        *permanent = is_permanent(rc);
         goto out;
     }
+    rr_log(RR_LOG_INFO, "analysis cost", RR_LOG_VIDEO_ID(v.id),
+           RR_LOG_INT("width", res.info.width), RR_LOG_INT("height", res.info.height),
+           RR_LOG_UINT("frames", res.stats.frames), RR_LOG_REAL("estimated_cpu_s", cost_s),
+           RR_LOG_REAL("wall_ms", res.stats.wall_ms),
+           RR_LOG_REAL("decode_busy_ms", res.stats.decode_busy_ms),
+           RR_LOG_REAL("pose_busy_ms", res.stats.pose_busy_ms),
+           RR_LOG_REAL("render_ms", res.stats.render_ms),
+           RR_LOG_REAL("worker_cpu_ms", thread_cpu_ms() - cpu0));
     progress(progress_fn, ud, "store", 0.96);
     rc = put_text(a->blob, v.id, "report", report_json_dumps(res.report));
     if (rc == 0) /* the skeleton track the dashboard draws over the replay */
@@ -329,8 +473,7 @@ out:
     if (copy_fd >= 0)
         close(copy_fd);
     blob_reader_close(rd);
-    if (tmp_made)
-        rm_tree_flat(tmpdir);
+    app__scratch_close(tmpdir, scratch_fd);
     return rc;
 }
 

@@ -116,6 +116,11 @@ typedef void (*app_progress_fn)(void *ud, const char *stage, double fraction);
 int app_analyze_video(struct app *a, const char *video_id, app_progress_fn progress, void *ud,
                       int *permanent, char *err, size_t err_len);
 
+/* Estimated CPU milliseconds per frame of analysing a width x height video with `model` (pose
+ * pass + overlay render, measured constants; docs/internals/reliability.md). A job's estimate
+ * is this times its frames; cfg.job_cpu_budget_s bounds it. */
+double app_analysis_cost_ms_per_frame(int width, int height, enum pose_model_kind model);
+
 enum app_saved {
     APP_SAVED_NEW,   /* written */
     APP_SAVED_AGAIN, /* client_id seen before: nothing written, *w is the earlier workout */
@@ -148,6 +153,46 @@ int app_delete_workout(struct app *a, const char *user_id, const char *workout_i
  * tus record it came from. Rows go first, blobs after (a blob without a row is swept later; a
  * row without its blob would be a broken link). NOTFOUND for an unknown or foreign id. */
 int app_delete_video(struct app *a, const char *user_id, const char *video_id);
+
+/* ---- storage (app/storage.c) ---------------------------------------------------------------- */
+
+enum { APP_STORAGE_QUOTA = 1, APP_STORAGE_DISK = 2 };
+
+struct app_storage_verdict {
+    int refused;        /* 0, APP_STORAGE_QUOTA or APP_STORAGE_DISK */
+    int64_t used;       /* the user's usage (when the quota was counted) */
+    int64_t quota;      /* cfg.storage_quota (0 = none) */
+    int64_t free_bytes; /* free disk space now */
+    int64_t min_free;   /* cfg.min_free_bytes */
+    int64_t room;       /* bytes that may still be written: quota left and disk above min_free */
+};
+
+/* Free bytes where data goes: the least of the data directory, the upload directory and the
+ * blob store (statvfs, space available to this process's user). IO when none can be read. */
+int app_storage_free(struct app *a, int64_t *bytes);
+/* May user_id write `incoming` more bytes (0 = not known yet)? The disk must keep
+ * cfg.min_free_bytes free after it; with count_quota the user's usage (store_user_usage) plus
+ * incoming must stay within cfg.storage_quota (a new upload; a resumed tus PATCH was counted
+ * when it was created). 0 = admitted, NOSPACE = refused with v->refused saying why, or a store /
+ * IO error. v->room is how much may be written either way (for streams of unknown length). */
+int app_storage_admit(struct app *a, const char *user_id, int64_t incoming, int count_quota,
+                      struct app_storage_verdict *v);
+
+struct app_sweep_stats {
+    int tmp_removed;     /* blob temporaries of writers that are gone */
+    int uploads_removed; /* expired tus uploads (row + part) */
+    int scratch_removed; /* analysis scratch directories of jobs that are gone */
+};
+/* One sweep: blob temporaries and job scratch directories no live writer holds (they are
+ * locked while in use, so this is safe while other processes work), expired uploads, old login
+ * counters. Logs one line when something was removed. Returns 0 or the first error (the rest
+ * still ran); st may be NULL. */
+int app_sweep(struct app *a, struct app_sweep_stats *st);
+struct app_sweeper;
+/* Sweep once now, then every cfg.sweep_interval_s on a thread of its own. */
+int app_sweeper_start(struct app *a, struct app_sweeper **out, char *msg, size_t msg_len);
+/* Stop and join the thread (before app_close); NULL is a no-op. */
+void app_sweeper_stop(struct app_sweeper *sw);
 
 /* ---- what the adapters share ----------------------------------------------------------------- */
 

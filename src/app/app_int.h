@@ -24,6 +24,12 @@ int app__analytics_refresh(struct app *a, const char *user_id, int64_t started_a
  * row was already gone. */
 int app__video_purge(struct app *a, const char *user_id, const struct store_video *v);
 
+/* A fresh scratch directory under <data_dir>/work/ for one job, created and locked (the
+ * sweeper leaves it alone while lock_fd is open). app__scratch_close empties and removes it and
+ * drops the lock. */
+int app__scratch_open(struct app *a, char *dir, size_t dir_len, int *lock_fd);
+void app__scratch_close(const char *dir, int lock_fd);
+
 /* The analyze_video kind (analyze.c): the handler and its dead hook. */
 int app__job_analyze_video(struct job_ctx *ctx, char *err, size_t err_len);
 void app__job_analyze_video_dead(void *app, const struct store_job *job);

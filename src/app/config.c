@@ -115,6 +115,27 @@ static const struct app_setting settings[] = {
      level_names, "info", NULL, "debug|info|warn|error", RUN, "least severe level logged"},
     {"WEB_DIR", "--web-dir", "REPRIGHT_WEB_DIR", APP_SET_TEXT, F(web_dir), 0, 0, NULL, NULL,
      "the build's web app (build/web)", "DIR", SRV, "the web app served at / (empty = none)"},
+    {"STORAGE_QUOTA", "--storage-quota", "REPRIGHT_STORAGE_QUOTA", APP_SET_INT,
+     F(storage_quota), 0, 1LL << 50, NULL, "10737418240", NULL, "BYTES", SRV,
+     "what one user may store: original videos plus unfinished uploads (507 above; 0 = no quota)"},
+    {"MIN_FREE_BYTES", "--min-free-bytes", "REPRIGHT_MIN_FREE_BYTES", APP_SET_INT,
+     F(min_free_bytes), 0, 1LL << 50, NULL, "268435456", NULL, "BYTES", SRV,
+     "an upload that would leave less free disk space than this is refused (507)"},
+    {"READY_MIN_FREE_BYTES", "--ready-min-free-bytes", "REPRIGHT_READY_MIN_FREE_BYTES",
+     APP_SET_INT, F(ready_min_free_bytes), 0, 1LL << 50, NULL, "67108864", NULL, "BYTES", SRV,
+     "/readyz answers 503 when the data directory has less free disk space than this"},
+    {"SWEEP_INTERVAL_S", "--sweep-interval-s", "REPRIGHT_SWEEP_INTERVAL_S", APP_SET_INT,
+     F(sweep_interval_s), 1, 86400, NULL, "600", NULL, "SECONDS", RUN,
+     "abandoned temporary files, scratch directories and expired uploads are swept at start "
+     "and this often"},
+    {"JOB_USER_CONCURRENCY", "--job-user-concurrency", "REPRIGHT_JOB_USER_CONCURRENCY",
+     APP_SET_INT, F(job_user_concurrency), 0, 64, NULL, "2", NULL, "N", RUN,
+     "analysis jobs one user may have running at once, across all workers (0 = no cap); users "
+     "take turns either way"},
+    {"JOB_CPU_BUDGET_S", "--job-cpu-budget-s", "REPRIGHT_JOB_CPU_BUDGET_S", APP_SET_INT,
+     F(job_cpu_budget_s), 0, 86400, NULL, "1200", NULL, "SECONDS", RUN,
+     "estimated CPU time one analysis may take (frames x pixels x model cost), checked before "
+     "it starts; 0 = no limit"},
 };
 
 #define N_SETTINGS (sizeof settings / sizeof settings[0])

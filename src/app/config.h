@@ -70,6 +70,13 @@ struct app_config {
     int login_backoff_max_s;
     int log_level;           /* 0 debug, 1 info, 2 warn, 3 error (enum log_level's order) */
     char web_dir[1024];      /* "" = no web app */
+    /* storage and fair analysis (issue 15): docs/internals/app.md "Storage" and "Jobs" */
+    uint64_t storage_quota;        /* bytes per user (videos + unfinished uploads); 0 = none */
+    uint64_t min_free_bytes;       /* writes that would leave less free space: 507 */
+    uint64_t ready_min_free_bytes; /* /readyz is red below this */
+    int sweep_interval_s;          /* the sweeper runs at start and this often */
+    int job_user_concurrency;      /* running analysis jobs per user; 0 = no cap */
+    int job_cpu_budget_s;          /* estimated CPU seconds one analysis may cost; 0 = none */
 };
 
 enum app_setting_type {

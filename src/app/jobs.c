@@ -28,6 +28,7 @@ void app_worker_config(struct app *a, int threads, struct worker_config *out)
         .kinds = kinds,
         .n_kinds = sizeof kinds / sizeof kinds[0],
         .ctx = a,
+        .per_user_max = a->cfg.job_user_concurrency,
     };
 }
 

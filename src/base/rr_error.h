@@ -26,7 +26,8 @@
     XX(FORBIDDEN, -14, "not allowed")                                                              \
     XX(RATELIMITED, -15, "too many requests")                                                      \
     XX(BUSY, -16, "resource busy, try again")                                                      \
-    XX(TIMEOUT, -17, "timed out")
+    XX(TIMEOUT, -17, "timed out")                                                                  \
+    XX(NOSPACE, -18, "not enough storage space")
 
 enum rr_err {
 #define RR__ERR_ENUM(name, code, text) RR_ERR_##name = (code),

@@ -52,7 +52,8 @@
     XX(BLOB_OPEN, "blob.open", "open/openat of an object, temp or upload part fails (EIO)")        \
     XX(BLOB_WRITE, "blob.write", "write/pwrite/ftruncate fails (ENOSPC)")                          \
     XX(BLOB_FSYNC, "blob.fsync", "fsync of a file or directory fails (EIO)")                       \
-    XX(BLOB_RENAME, "blob.rename", "rename into objects/ fails (EIO)")
+    XX(BLOB_RENAME, "blob.rename", "rename into objects/ fails (EIO)")                            \
+    XX(VIDEO_NOMEM, "video.nomem", "the video decoder runs out of memory on a packet (ENOMEM)")
 
 enum rr_fault_site {
 #define RR__FAULT_ENUM(id, name, what) RR_FAULT_##id,

@@ -279,7 +279,7 @@ int blob_put_file(struct blob *b, const char *key, const char *path, struct blob
         return RR_ERR_INVAL;
     if (!blob_key_valid(key))
         return RR_ERR_INVAL;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block the caller */
     if (fd < 0) {
         rc = errno == ENOENT ? RR_ERR_NOTFOUND : RR_ERR_IO;
         goto out;
@@ -401,4 +401,14 @@ int blob_sweep_tmp(struct blob *b, int64_t older_than_sec)
     if (!b || older_than_sec < 0)
         return RR_ERR_INVAL;
     return b->ops->sweep_tmp(b->state, older_than_sec);
+}
+
+int blob_free_bytes(struct blob *b, int64_t *out)
+{
+    if (!b || !out)
+        return RR_ERR_INVAL;
+    *out = -1;
+    if (!b->ops->free_bytes)
+        return RR_ERR_UNSUPPORTED;
+    return b->ops->free_bytes(b->state, out);
 }

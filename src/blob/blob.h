@@ -25,7 +25,9 @@
  * Errors (negative RR_ERR_*): INVAL (bad key, bad argument, unusable URL), UNSUPPORTED (unknown
  * URL scheme), TOOBIG (object over the store's byte limit), NOTFOUND (no such key), CONFLICT
  * (the key's path clashes with an existing object, e.g. "a" exists and "a/b" is written), IO
- * (the operating system refused; the store is unchanged), NOMEM.
+ * (the operating system refused; the store is unchanged), NOSPACE (the disk or quota is full:
+ * ENOSPC / EDQUOT), NOMEM. Every operating-system failure is logged once by the backend
+ * ({"msg":"storage error","component":"blob",...}), callers need not log it again.
  *
  * Thread-safety: a struct blob is immutable after blob_open and may be shared by any number of
  * threads; a writer or reader is used by one thread at a time. Writers to distinct keys never
@@ -112,10 +114,15 @@ int blob_stat(struct blob *b, const char *key, struct blob_info *info);
 /* Remove key; removing a missing key succeeds (idempotent). INVAL, IO. */
 int blob_delete(struct blob *b, const char *key);
 
-/* Remove temporary files older than older_than_sec seconds (0: all), left by writers that
- * crashed. Only call with 0 when no writer can be active (e.g. at start-up before serving).
- * Returns the number removed or IO. */
+/* Remove temporary files left by writers that are gone (crashed, killed) and older than
+ * older_than_sec seconds (0: any age). A live writer's temporary is never removed (the local
+ * backend locks it), so this is safe at any time, also while other processes write. Returns
+ * the number removed or IO. */
 int blob_sweep_tmp(struct blob *b, int64_t older_than_sec);
+
+/* Bytes free for new objects (local backend: statvfs of DIR, space available to this user).
+ * UNSUPPORTED when the backend cannot tell (*out = -1); IO. */
+int blob_free_bytes(struct blob *b, int64_t *out);
 
 /* Lowercase hex of a 32-byte digest into out (65 bytes). */
 void blob_sha256_hex(const unsigned char digest[32], char out[BLOB_SHA256_HEX_LEN + 1]);

@@ -45,7 +45,10 @@ struct blob_ops {
 
     int (*stat)(void *state, const char *key, struct blob_info *info);
     int (*remove)(void *state, const char *key); /* missing key: 0 */
+    /* Remove temporaries of writers that are gone (older than older_than_sec; 0: any age). */
     int (*sweep_tmp)(void *state, int64_t older_than_sec);
+    /* Bytes free for this store's objects; NULL when the backend cannot tell (remote stores). */
+    int (*free_bytes)(void *state, int64_t *out);
 };
 
 extern const struct blob_ops blob_fs_ops;

@@ -13,6 +13,17 @@
  * (64 bits from libsodium) and created O_EXCL, so concurrent writers never share a temp file.
  * If the final directory fsync fails, the object just published is unlinked again: a commit
  * that reports failure never leaves an object its caller does not know about.
+ *
+ * Temporaries of live writers are locked (flock on the temp, taken right after creating it), so
+ * the sweep removes exactly the temps whose writer is gone (a killed process releases its locks)
+ * and can run at any time, not only before serving. A writer whose fresh temp was swept between
+ * create and lock sees st_nlink == 0 and starts again under a new name.
+ *
+ * Reads open with O_NONBLOCK and fstat before anything else: only a regular file is an object
+ * (a FIFO or device planted at an object path must never block a thread in open()).
+ * Every failure of the operating system is logged once here, with the key and errno (the only
+ * place that knows it): {"msg":"storage error","component":"blob","op":...}. ENOSPC and EDQUOT
+ * become RR_ERR_NOSPACE (HTTP 507), everything else RR_ERR_IO.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,7 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,9 +42,11 @@
 #include "base/rr_assert.h"
 #include "base/rr_error.h"
 #include "base/rr_fault.h"
+#include "base/rr_log.h"
 #include "blob/blob_backend.h"
 
 #define FS_TMP_NAME_MAX 32
+#define FS_TMP_RETRIES 4 /* fresh temps swept before they were locked (never in practice) */
 
 struct fs {
     int root_fd;
@@ -62,9 +77,30 @@ static int fs_errno_code(int e)
         return RR_ERR_CONFLICT;
     case ENOMEM:
         return RR_ERR_NOMEM;
+    case ENOSPC:
+    case EDQUOT:
+        return RR_ERR_NOSPACE;
     default:
         return RR_ERR_IO;
     }
+}
+
+/* One log line for a failed system call on `what` (a key, a temp name); returns the code. */
+static int fs_fail(const char *op, const char *what, int e)
+{
+    int code = fs_errno_code(e);
+    if (code != RR_ERR_NOTFOUND)
+        rr_log(RR_LOG_ERROR, "storage error", RR_LOG_STR("component", "blob"),
+               RR_LOG_STR("op", op), RR_LOG_STR("key", what), RR_LOG_STR("error", strerror(e)),
+               RR_LOG_STR("code", rr_errname(code)));
+    return code;
+}
+
+/* The same for an I/O step whose failure is always reported as IO or NOSPACE. */
+static int fs_fail_io(const char *op, const char *what, int e)
+{
+    int code = fs_fail(op, what, e);
+    return code == RR_ERR_NOSPACE ? code : RR_ERR_IO;
 }
 
 /* fsync the directory rel (relative to dirfd; "." for dirfd itself). */
@@ -72,8 +108,10 @@ static int fs_sync_dir(int dirfd, const char *rel)
 {
     int fd = openat(dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        return RR_ERR_IO;
-    int rc = rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) || fsync(fd) != 0 ? RR_ERR_IO : 0;
+        return fs_fail_io("open directory", rel, errno);
+    int rc = rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) || fsync(fd) != 0
+                 ? fs_fail_io("fsync directory", rel, errno)
+                 : 0;
     close(fd);
     return rc;
 }
@@ -106,7 +144,7 @@ static int fs_make_parents(int obj_fd, const char *key)
             if (rc < 0)
                 return rc;
         } else if (errno != EEXIST) {
-            return fs_errno_code(errno);
+            return fs_fail("mkdir", buf, errno);
         }
         buf[i] = '/';
     }
@@ -175,21 +213,33 @@ static int fs_write_begin(void *state, const char *key, void **wstate)
     struct fs_writer *w = rr_fault(RR_FAULT_BLOB_ALLOC) ? NULL : calloc(1, sizeof *w);
     if (!w)
         return RR_ERR_NOMEM;
-    unsigned char rnd[8];
-    char hex[2 * sizeof rnd + 1];
-    randombytes_buf(rnd, sizeof rnd);
-    sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
-    snprintf(w->tmp_name, sizeof w->tmp_name, "w-%s.tmp", hex);
     snprintf(w->key, sizeof w->key, "%s", key);
-    w->fd = rr_fault_errno(RR_FAULT_BLOB_OPEN, EIO)
-                ? -1
-                : openat(fs->tmp_fd, w->tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    if (w->fd < 0) {
-        free(w);
-        return RR_ERR_IO;
+    for (int attempt = 0; attempt < FS_TMP_RETRIES; attempt++) {
+        unsigned char rnd[8];
+        char hex[2 * sizeof rnd + 1];
+        randombytes_buf(rnd, sizeof rnd);
+        sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
+        snprintf(w->tmp_name, sizeof w->tmp_name, "w-%s.tmp", hex);
+        w->fd = rr_fault_errno(RR_FAULT_BLOB_OPEN, EIO)
+                    ? -1
+                    : openat(fs->tmp_fd, w->tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                             0640);
+        if (w->fd < 0) {
+            int rc = fs_fail_io("create temp", w->tmp_name, errno);
+            free(w);
+            return rc;
+        }
+        /* The lock marks the temp as live for the sweep; it waits at most for a sweep that
+         * grabbed it first, which then unlinks it (nlink 0): try another name. */
+        struct stat st;
+        if (flock(w->fd, LOCK_EX) == 0 && fstat(w->fd, &st) == 0 && st.st_nlink > 0) {
+            *wstate = w;
+            return 0;
+        }
+        close(w->fd);
     }
-    *wstate = w;
-    return 0;
+    free(w);
+    return RR_ERR_IO;
 }
 
 static int fs_write(void *wstate, const void *data, size_t len)
@@ -202,7 +252,7 @@ static int fs_write(void *wstate, const void *data, size_t len)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return RR_ERR_IO;
+            return fs_fail_io("write", w->tmp_name, n < 0 ? errno : ENOSPC);
         p += n;
         len -= (size_t)n;
     }
@@ -225,24 +275,22 @@ static int fs_write_commit(void *state, void *wstate)
     struct fs_writer *w = wstate;
     int rc = 0;
     if (rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) || fsync(w->fd) != 0) {
-        rc = RR_ERR_IO;
-        goto out;
-    }
-    int fd = w->fd;
-    w->fd = -1;
-    if (close(fd) != 0) {
-        rc = RR_ERR_IO;
+        rc = fs_fail_io("fsync", w->tmp_name, errno);
         goto out;
     }
     rc = fs_make_parents(fs->obj_fd, w->key);
     if (rc < 0)
         goto out;
+    /* Renamed while still open (and locked): the sweep never takes a temp being published. */
     if (rr_fault_errno(RR_FAULT_BLOB_RENAME, EIO) ||
         renameat(fs->tmp_fd, w->tmp_name, fs->obj_fd, w->key) != 0) {
-        rc = fs_errno_code(errno);
+        rc = fs_fail("rename", w->key, errno);
         goto out;
     }
     w->tmp_name[0] = '\0'; /* nothing left to unlink */
+    int fd = w->fd;
+    w->fd = -1;
+    close(fd); /* the data is already durable (fsync above) */
     rc = fs_sync_parent(fs->obj_fd, w->key);
     if (rc < 0) {
         /* Published but not durable: a caller told "failed" writes no row, so the object must
@@ -250,28 +298,39 @@ static int fs_write_commit(void *state, void *wstate)
         unlinkat(fs->obj_fd, w->key, 0);
     }
 out:
-    if (w->tmp_name[0])
+    if (w->tmp_name[0]) {
         fs_write_abort(state, w);
-    else
+    } else {
+        if (w->fd >= 0)
+            close(w->fd);
         free(w);
+    }
     return rc;
 }
 
 static int fs_adopt_file(void *state, const char *key, const char *path)
 {
     struct fs *fs = state;
-    int fd = rr_fault_errno(RR_FAULT_BLOB_OPEN, EIO) ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+    int fd = rr_fault_errno(RR_FAULT_BLOB_OPEN, EIO)
+                 ? -1
+                 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
     if (fd < 0)
-        return fs_errno_code(errno);
+        return fs_fail("open", key, errno);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return RR_ERR_INVAL; /* only a regular file becomes an object */
+    }
     int synced = rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) ? -1 : fsync(fd);
+    int e = errno;
     close(fd);
     if (synced != 0)
-        return RR_ERR_IO;
+        return fs_fail_io("fsync", key, e);
     int rc = fs_make_parents(fs->obj_fd, key);
     if (rc < 0)
         return rc;
     if (rr_fault_errno(RR_FAULT_BLOB_RENAME, EIO) || renameat(AT_FDCWD, path, fs->obj_fd, key) != 0)
-        return errno == EXDEV ? RR_ERR_UNSUPPORTED : fs_errno_code(errno);
+        return errno == EXDEV ? RR_ERR_UNSUPPORTED : fs_fail("rename", key, errno);
     rc = fs_sync_parent(fs->obj_fd, key);
     if (rc < 0)
         return rc;
@@ -291,17 +350,27 @@ static int fs_adopt_file(void *state, const char *key, const char *path)
 static int fs_read_open(void *state, const char *key, void **rstate, int *fdp, int64_t *size)
 {
     struct fs *fs = state;
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever. */
     int fd = rr_fault_errno(RR_FAULT_BLOB_OPEN, EIO)
                  ? -1
-                 : openat(fs->obj_fd, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) ? RR_ERR_NOTFOUND
-                                                                       : RR_ERR_IO;
+                 : openat(fs->obj_fd, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+            return RR_ERR_NOTFOUND;
+        return fs_fail_io("open", key, errno);
+    }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (!S_ISREG(st.st_mode))
+            rr_log(RR_LOG_ERROR, "storage error", RR_LOG_STR("component", "blob"),
+                   RR_LOG_STR("op", "open"), RR_LOG_STR("key", key),
+                   RR_LOG_STR("error", "not a regular file"), RR_LOG_STR("code", "notfound"));
         close(fd);
         return RR_ERR_NOTFOUND;
     }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK); /* a regular file: back to plain reads */
     struct fs_reader *r = rr_fault(RR_FAULT_BLOB_ALLOC) ? NULL : calloc(1, sizeof *r);
     if (!r) {
         close(fd);
@@ -322,7 +391,7 @@ static int64_t fs_read(void *rstate, void *buf, size_t len)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return RR_ERR_IO;
+            return fs_fail_io("read", "(open object)", errno);
         r->pos += n;
         return (int64_t)n;
     }
@@ -355,7 +424,7 @@ static int fs_remove(void *state, const char *key)
         /* Missing, or the name is a directory of other keys: either way no object here. */
         if (errno == ENOENT || errno == ENOTDIR || errno == EISDIR || errno == EPERM)
             return 0;
-        return RR_ERR_IO;
+        return fs_fail_io("unlink", key, errno);
     }
     return fs_sync_parent(fs->obj_fd, key);
 }
@@ -384,11 +453,27 @@ static int fs_sweep_tmp(void *state, int64_t older_than_sec)
             continue;
         if (older_than_sec > 0 && (int64_t)st.st_mtime > cutoff)
             continue;
-        if (unlinkat(fs->tmp_fd, e->d_name, 0) == 0)
+        /* A live writer holds its temp's lock: leave it. O_NONBLOCK: it is a regular file,
+         * but it may be replaced by anything between the fstatat and the open. */
+        int tfd = openat(fs->tmp_fd, e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (tfd < 0)
+            continue;
+        if (flock(tfd, LOCK_EX | LOCK_NB) == 0 && unlinkat(fs->tmp_fd, e->d_name, 0) == 0)
             removed++;
+        close(tfd); /* releases the lock: a writer waiting on it sees nlink 0 and retries */
     }
     closedir(d);
     return removed;
+}
+
+static int fs_free_bytes(void *state, int64_t *out)
+{
+    struct fs *fs = state;
+    struct statvfs v;
+    if (fstatvfs(fs->root_fd, &v) != 0)
+        return fs_fail_io("statvfs", ".", errno);
+    *out = (int64_t)((uint64_t)v.f_bavail * (uint64_t)v.f_frsize);
+    return 0;
 }
 
 const struct blob_ops blob_fs_ops = {
@@ -406,4 +491,5 @@ const struct blob_ops blob_fs_ops = {
     .stat = fs_stat,
     .remove = fs_remove,
     .sweep_tmp = fs_sweep_tmp,
+    .free_bytes = fs_free_bytes,
 };

@@ -48,6 +48,7 @@
 #include "base/rr_assert.h"
 #include "base/rr_error.h"
 #include "base/rr_fault.h"
+#include "base/rr_log.h"
 #include "store/store.h"
 
 #define TUS_DIR_MAX 3072
@@ -132,6 +133,8 @@ static int reply_from_err(struct tus_reply *r, int err)
         return reply_fail(r, 413, err, "upload exceeds its declared length or the size limit");
     case RR_ERR_CONFLICT:
         return reply_fail(r, 409, err, "upload changed under this request");
+    case RR_ERR_NOSPACE:
+        return reply_fail(r, 507, err, "not enough storage space for this upload");
     default:
         return reply_fail(r, 500, err, "upload storage failure");
     }
@@ -431,9 +434,22 @@ static int store_err(int rc)
     return rc == RR_ERR_BUSY ? RR_ERR_TIMEOUT : rc;
 }
 
+/* A failed system call on an upload's files: one log line (the only place that knows errno),
+ * and NOSPACE for a full disk or quota (HTTP 507), IO for anything else. */
+static int os_fail(const char *op, const char *id, int e)
+{
+    int code = (e == ENOSPC || e == EDQUOT) ? RR_ERR_NOSPACE : RR_ERR_IO;
+    rr_log(RR_LOG_ERROR, "storage error", RR_LOG_STR("component", "tus"), RR_LOG_STR("op", op),
+           RR_LOG_STR("upload_id", id), RR_LOG_STR("error", strerror(e)),
+           RR_LOG_STR("code", rr_errname(code)));
+    return code;
+}
+
 static int sync_dir(int dir_fd)
 {
-    return rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) || fsync(dir_fd) != 0 ? RR_ERR_IO : 0;
+    return rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) || fsync(dir_fd) != 0
+               ? os_fail("fsync directory", "", errno)
+               : 0;
 }
 
 /* The store row as a tus record; CORRUPT when the row breaks the record's rules (a database
@@ -570,15 +586,21 @@ static int lock_part(struct tus *t, const char *id, int *fdp)
 {
     char name[TUS_NAME_MAX];
     part_name(id, name, sizeof name);
+    /* O_NONBLOCK + fstat: only a regular file is an upload part (never wait on a FIFO). */
     int fd = rr_fault_errno(RR_FAULT_BLOB_OPEN, EIO)
                  ? -1
-                 : openat(t->dir_fd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+                 : openat(t->dir_fd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
-        return errno == ENOENT ? RR_ERR_NOTFOUND : RR_ERR_IO;
+        return errno == ENOENT ? RR_ERR_NOTFOUND : os_fail("open", id, errno);
+    struct stat reg;
+    if (fstat(fd, &reg) != 0 || !S_ISREG(reg.st_mode)) {
+        close(fd);
+        return os_fail("open", id, EINVAL);
+    }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
         close(fd);
-        return e == EWOULDBLOCK ? RR_ERR_BUSY : RR_ERR_IO;
+        return e == EWOULDBLOCK ? RR_ERR_BUSY : os_fail("lock", id, e);
     }
     /* The name may have been moved or removed while we waited for open(): then this lock
      * protects an orphan and the caller must look again. */
@@ -667,11 +689,12 @@ int tus_create(struct tus *t, const char *owner, const struct tus_headers *h,
                  ? -1
                  : openat(t->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (fd < 0) {
-        rc = RR_ERR_IO;
+        rc = os_fail("create", row->id, errno);
         goto out;
     }
     part_made = 1;
-    rc = rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) || fsync(fd) != 0 ? RR_ERR_IO : 0;
+    rc = rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) || fsync(fd) != 0 ? os_fail("fsync", row->id, errno)
+                                                                    : 0;
     close(fd);
     if (rc == 0)
         rc = sync_dir(t->dir_fd);
@@ -760,11 +783,11 @@ static int reconcile(struct tus *t, int fd, struct tus_upload *u)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
-        return RR_ERR_IO;
+        return os_fail("stat", u->id, errno);
     if ((int64_t)st.st_size > u->offset) {
         if (rr_fault_errno(RR_FAULT_BLOB_WRITE, EIO) || ftruncate(fd, (off_t)u->offset) != 0 ||
             rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) || fsync(fd) != 0)
-            return RR_ERR_IO;
+            return os_fail("truncate", u->id, errno);
     } else if ((int64_t)st.st_size < u->offset) {
         int rc = record_offset(t, u, (int64_t)st.st_size);
         if (rc < 0)
@@ -858,7 +881,7 @@ static int checkpoint(struct tus_patch *p)
         return 0;
     if (rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) || fsync(p->fd) != 0) {
         p->sync_failed = 1;
-        return RR_ERR_IO;
+        return os_fail("fsync", p->rec.id, errno);
     }
     int rc = record_offset(p->t, &p->rec, p->pos);
     if (rc == 0)
@@ -884,7 +907,7 @@ int tus_patch_chunk(struct tus_patch *p, const void *data, size_t len)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            p->err = RR_ERR_IO;
+            p->err = os_fail("write", p->rec.id, n < 0 ? errno : ENOSPC);
             return p->err;
         }
         c += n;
@@ -945,7 +968,7 @@ int tus_delete(struct tus *t, const char *owner, const char *id, const struct tu
         rc = 0; /* a concurrent DELETE or sweep got there first */
     part_name(u.id, name, sizeof name);
     if (rc == 0 && unlinkat(t->dir_fd, name, 0) != 0 && errno != ENOENT)
-        rc = RR_ERR_IO;
+        rc = os_fail("unlink", u.id, errno);
     if (rc == 0)
         rc = sync_dir(t->dir_fd);
     if (fd >= 0)

@@ -56,6 +56,7 @@ int cli_run_daemon(enum app_command cmd, int argc, char **argv, const char *what
     struct app *a = NULL;
     struct worker_pool *pool = NULL;
     struct http_server *http = NULL;
+    struct app_sweeper *sweeper = NULL;
     const char *name = argv[0];
     char msg[512] = "";
     if (wants_help(argc, argv)) {
@@ -83,17 +84,24 @@ int cli_run_daemon(enum app_command cmd, int argc, char **argv, const char *what
     int err = app_open(&cfg, &a, msg, sizeof msg);
     if (err < 0)
         return start_failed(NULL, "", msg, err);
+    /* leftovers of earlier runs go before anything is served, then every sweep interval */
+    err = app_sweeper_start(a, &sweeper, msg, sizeof msg);
+    if (err < 0)
+        return start_failed(a, "sweeper: ", msg, err);
     if (a->cfg.workers > 0) {
         struct worker_config wc;
         app_worker_config(a, a->cfg.workers, &wc);
         err = worker_pool_start(&wc, &pool, msg, sizeof msg);
-        if (err < 0)
+        if (err < 0) {
+            app_sweeper_stop(sweeper);
             return start_failed(a, "workers: ", msg, err);
+        }
     }
     if (cmd == APP_CMD_SERVE) {
         err = api_server_start(a, &http, msg, sizeof msg);
         if (err < 0) {
             worker_pool_stop(pool);
+            app_sweeper_stop(sweeper);
             return start_failed(a, "http: ", msg, err);
         }
         rr_log(RR_LOG_INFO, "listening", RR_LOG_STR("bind", a->cfg.http.bind),
@@ -113,6 +121,7 @@ int cli_run_daemon(enum app_command cmd, int argc, char **argv, const char *what
     if (http && http_server_stop(http) < 0)
         rr_log_msg(RR_LOG_WARN, "http drain timed out");
     worker_pool_stop(pool);
+    app_sweeper_stop(sweeper);
     app_close(a);
     rr_log_msg(RR_LOG_INFO, "stopped");
     return CLI_EXIT_OK;

@@ -35,6 +35,7 @@ static const struct {
     {RR_ERR_RATELIMITED, 429, "rate_limited"},
     {RR_ERR_BUSY, 503, "busy"},
     {RR_ERR_UNSUPPORTED, 415, "unsupported_media_type"},
+    {RR_ERR_NOSPACE, 507, "insufficient_storage"},
 };
 
 unsigned http_status_for_error(int err)

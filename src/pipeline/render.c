@@ -16,6 +16,11 @@
 #include <string.h>
 
 #define CUE_SECONDS 2.5
+/* Overlay and thumbnails are drawn at most this large (1920 x 1080 worth of pixels, aspect
+ * kept): a 4096 x 4096 upload would otherwise be converted, drawn and H.264-encoded at 16
+ * megapixels a frame (~0.5 s each on one core). Clips up to 1080p are drawn at their own size,
+ * so their renders are unchanged. */
+#define RENDER_MAX_PIXELS (1920LL * 1080LL)
 
 int render_rep_at(const struct analysis_report *r, size_t i)
 {
@@ -132,12 +137,15 @@ int render_pass(const char *video_path, const struct pipeline_opts *o,
         return rc;
     }
     const struct video_info *info = video_get_info(v);
-    int fpx = info->height / 24 < 14 ? 14 : info->height / 24 > 96 ? 96 : info->height / 24;
+    int out_w, out_h;
+    video_set_max_pixels(v, RENDER_MAX_PIXELS);
+    video_output_size(v, &out_w, &out_h);
+    int fpx = out_h / 24 < 14 ? 14 : out_h / 24 > 96 ? 96 : out_h / 24;
     if (draw_font_open(NULL, fpx, &font) < 0)
         font = NULL; /* no font installed: skeleton only */
     if (o->overlay_path) {
         double fps = info->fps > 0 && info->fps <= 240 ? info->fps : 30.0;
-        rc = video_writer_open(o->overlay_path, info->width, info->height, fps, &w, m, sizeof m);
+        rc = video_writer_open(o->overlay_path, out_w, out_h, fps, &w, m, sizeof m);
         if (rc < 0) {
             snprintf(msg, msg_len, "overlay %s: %s", o->overlay_path, m);
             goto out;

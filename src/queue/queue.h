@@ -7,7 +7,8 @@
  * store_job_*). A Redis Streams backend can be added later by filling another struct
  * queue_ops and one line in queue_open()'s table; callers (the app's use cases, the worker pool)
  * only use the queue_*() functions below. Semantics are the store's (docs/internals/store.md): a
- * claim takes the oldest runnable job with a lease; the holder heartbeats to keep it, reports
+ * claim takes a runnable job with a lease, fairly across the jobs' owners (round robin, fewest
+ * running first, optionally capped per owner); the holder heartbeats to keep it, reports
  * progress, and ends it with complete / fail (back-off or dead-letter) / release (no attempt
  * spent). An expired lease makes the job claimable again.
  *
@@ -34,7 +35,8 @@ struct queue_ops {
     int (*enqueue)(struct queue *q, const char *kind, const char *user_id, const char *video_id,
                    const char *payload, int max_attempts, int64_t delay_ms,
                    char id_out[STORE_ID_LEN + 1]);
-    int (*claim)(struct queue *q, const char *owner, int64_t lease_ms, struct store_job *out);
+    int (*claim)(struct queue *q, const char *owner, int64_t lease_ms, int per_user_max,
+                 struct store_job *out);
     int (*heartbeat)(struct queue *q, const char *id, const char *owner, int64_t lease_ms);
     int (*progress)(struct queue *q, const char *id, const char *owner, double fraction,
                     const char *stage);
@@ -61,6 +63,11 @@ int queue_enqueue(struct queue *q, const char *kind, const char *user_id, const 
                   const char *payload, int max_attempts, int64_t delay_ms,
                   char id_out[STORE_ID_LEN + 1]);
 int queue_claim(struct queue *q, const char *owner, int64_t lease_ms, struct store_job *out);
+/* Fair share (store_job_claim_capped): owners (the job's user_id; system jobs are one more) are
+ * served round robin, fewest running first, and an owner already running per_user_max jobs is
+ * skipped (<= 0: no cap). queue_claim is this without a cap; both are fair. */
+int queue_claim_capped(struct queue *q, const char *owner, int64_t lease_ms, int per_user_max,
+                       struct store_job *out);
 int queue_heartbeat(struct queue *q, const char *id, const char *owner, int64_t lease_ms);
 int queue_progress(struct queue *q, const char *id, const char *owner, double fraction,
                    const char *stage);

@@ -33,9 +33,10 @@ static int db_enqueue(struct queue *q, const char *kind, const char *user_id,
                                    delay_ms, id_out);
 }
 
-static int db_claim(struct queue *q, const char *owner, int64_t lease_ms, struct store_job *out)
+static int db_claim(struct queue *q, const char *owner, int64_t lease_ms, int per_user_max,
+                    struct store_job *out)
 {
-    return store_job_claim(db_store(q), owner, lease_ms, out);
+    return store_job_claim_capped(db_store(q), owner, lease_ms, per_user_max, out);
 }
 
 static int db_heartbeat(struct queue *q, const char *id, const char *owner, int64_t lease_ms)
@@ -130,11 +131,17 @@ int queue_enqueue(struct queue *q, const char *kind, const char *user_id, const 
     return q->ops->enqueue(q, kind, user_id, video_id, payload, max_attempts, delay_ms, id_out);
 }
 
-int queue_claim(struct queue *q, const char *owner, int64_t lease_ms, struct store_job *out)
+int queue_claim_capped(struct queue *q, const char *owner, int64_t lease_ms, int per_user_max,
+                       struct store_job *out)
 {
     if (!q || !owner || !out || lease_ms <= 0)
         return RR_ERR_INVAL;
-    return q->ops->claim(q, owner, lease_ms, out);
+    return q->ops->claim(q, owner, lease_ms, per_user_max, out);
+}
+
+int queue_claim(struct queue *q, const char *owner, int64_t lease_ms, struct store_job *out)
+{
+    return queue_claim_capped(q, owner, lease_ms, 0, out);
 }
 
 int queue_heartbeat(struct queue *q, const char *id, const char *owner, int64_t lease_ms)

@@ -216,7 +216,8 @@ static void *worker_main(void *arg)
             break;
         struct store_job job;
         reap_expired(p);
-        int rc = queue_claim(p->queue, w->owner, (int64_t)p->cfg.lease_s * 1000, &job);
+        int rc = queue_claim_capped(p->queue, w->owner, (int64_t)p->cfg.lease_s * 1000,
+                                    p->cfg.per_user_max, &job);
         if (rc == 0) {
             backoff = IDLE_POLL_MS;
             run_one(w, &job);

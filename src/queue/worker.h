@@ -4,7 +4,8 @@
  * job. The pool knows no kind: `repright serve` / `repright worker` hand it the app's table
  * (src/app/app.h: app_job_kinds) and the app as the handlers' context.
  *
- * Each worker loops: claim (lease = the kind's lease or cfg.lease_s) -> run -> complete, or
+ * Each worker loops: claim (fair across owners, at most cfg.per_user_max running per owner;
+ * lease = the kind's lease or cfg.lease_s) -> run -> complete, or
  * fail (the store retries with exponential back-off and dead-letters after max_attempts;
  * ctx->permanent = 1 goes dead at once). Nothing fails silently: every outcome, including an
  * unknown kind or a lost lease, is written on the job or logged to stderr as one JSON line.
@@ -79,6 +80,8 @@ struct worker_config {
     const struct job_kind *kinds;
     size_t n_kinds;
     void *ctx;                 /* handed to every handler and dead hook */
+    int per_user_max;          /* running jobs per owner (user_id) across all workers sharing
+                                  the queue; 0 = no cap (claims are fair either way) */
 };
 
 /* The kind named `name` in a table, or NULL. */

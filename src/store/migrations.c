@@ -161,11 +161,21 @@ static const char m004_upload_state[] =
     "ALTER TABLE uploads ADD COLUMN complete INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE uploads ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';";
 
+/* Fair scheduling and quotas: when each job was last claimed (round robin across owners), the
+ * owner indexes the fair claim probes (live leases per owner, last claim per owner), and
+ * uploads by owner for the storage-quota sum. */
+static const char m005_job_fairness[] =
+    "ALTER TABLE jobs ADD COLUMN claimed_at INTEGER;"
+    "CREATE INDEX jobs_owner_state ON jobs(user_id, state, lease_until);"
+    "CREATE INDEX jobs_owner_claimed ON jobs(user_id, claimed_at);"
+    "CREATE INDEX uploads_user ON uploads(user_id, complete, expires_at);";
+
 static const struct store_migration sqlite_migrations[] = {
     {1, "init", m001_init},
     {2, "rate_limits", m002_rate_limits},
     {3, "jobs_video", m_jobs_video},
     {4, "upload_state", m004_upload_state},
+    {5, "job_fairness", m005_job_fairness},
 };
 
 const struct store_migration *store__sqlite_migrations(size_t *n)

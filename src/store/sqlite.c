@@ -17,6 +17,7 @@
 #include "base/rr_assert.h"
 #include "base/rr_error.h"
 #include "base/rr_fault.h"
+#include "base/rr_log.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -65,8 +66,29 @@ static struct sq *sq_of(struct store *s)
     return (struct sq *)s;
 }
 
+/* One log line for a storage failure (a full disk, an I/O error, corruption, a file SQLite
+ * cannot open or write); constraint, busy and schema errors are normal flow and stay quiet. */
+static void log_storage_error(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+        rr_log(RR_LOG_ERROR, "storage error", RR_LOG_STR("component", "sqlite"),
+               RR_LOG_INT("sqlite_code", rc), RR_LOG_STR("error", sqlite3_errstr(rc)));
+        break;
+    default:
+        break;
+    }
+}
+
 static int map_rc(int rc)
 {
+    log_storage_error(rc);
     if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
         return RR_ERR_NOTFOUND; /* a referenced row (user, video, ...) does not exist */
     switch (rc & 0xff) {
@@ -82,8 +104,9 @@ static int map_rc(int rc)
         return RR_ERR_CORRUPT;
     case SQLITE_TOOBIG:
         return RR_ERR_TOOBIG;
+    case SQLITE_FULL: /* the disk (or the database's size limit) is full: HTTP 507 */
+        return RR_ERR_NOSPACE;
     case SQLITE_IOERR:
-    case SQLITE_FULL:
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
     case SQLITE_PERM:
@@ -467,8 +490,30 @@ static int open_one(const char *path, sqlite3 **db, char *msg, size_t msg_len)
     return 0;
 }
 
+/* SQLite's own diagnostics (SQLITE_CONFIG_LOG) where they say more than a result code: where
+ * corruption was found, a WAL recovered after a crash. (Every failed call is also logged by
+ * map_rc: SQLite does not log a full disk met at COMMIT.) */
+static void sqlite_error_log(void *ctx, int code, const char *text)
+{
+    (void)ctx;
+    int c = code & 0xff;
+    if (c != SQLITE_CORRUPT && c != SQLITE_NOTADB && c != SQLITE_WARNING && c != SQLITE_NOTICE)
+        return;
+    rr_log(c == SQLITE_NOTICE ? RR_LOG_INFO : RR_LOG_WARN, "sqlite diagnostic",
+           RR_LOG_INT("sqlite_code", code), RR_LOG_STR("detail", text));
+}
+
+static void sqlite_log_setup(void)
+{
+    /* Only possible before SQLite initialises; a process that used SQLite earlier keeps its own
+     * logger (SQLITE_MISUSE, ignored). */
+    (void)sqlite3_config(SQLITE_CONFIG_LOG, sqlite_error_log, NULL);
+}
+
 int store__sqlite_open(const char *path, struct store **out, char *msg, size_t msg_len)
 {
+    static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+    pthread_once(&log_once, sqlite_log_setup);
     if (!path[0] || strcmp(path, ":memory:") == 0) {
         /* every pooled connection would see its own empty database */
         store__msg(msg, msg_len, "sqlite url needs a file path");
@@ -926,11 +971,26 @@ static void row_id(sqlite3_stmt *st, void *item)
     col_text(st, 0, item, STORE_ID_LEN + 1);
 }
 
-static int sq_job_claim(struct store *s, const char *owner, int64_t lease_ms,
+/* The job owner (user_id, NULL for system jobs) to serve next: fewest running jobs, then the
+ * one served least recently (round robin across owners), then the oldest waiting job. */
+struct fair_pick {
+    bool is_null;
+    char uid[STORE_ID_LEN + 1];
+};
+
+static void row_fair_pick(sqlite3_stmt *st, void *item)
+{
+    struct fair_pick *p = item;
+    p->is_null = sqlite3_column_type(st, 0) == SQLITE_NULL;
+    col_text(st, 0, p->uid, sizeof p->uid);
+}
+
+static int sq_job_claim(struct store *s, const char *owner, int64_t lease_ms, int per_user_max,
                         struct store_job *out)
 {
     int64_t now = store_now(s);
     char id[STORE_ID_LEN + 1];
+    struct fair_pick pick;
     struct conn c;
     conn_get(s, &c);
     int err = tx_begin(&c);
@@ -946,12 +1006,37 @@ static int sq_job_claim(struct store *s, const char *owner, int64_t lease_ms,
                  d, NARGS(d));
     if (err < 0)
         goto out;
+    /* Fair share: among the owners with a runnable job (queued and due, or running with an
+     * expired lease), skip those at their cap of live leases, then take the one with the fewest
+     * live leases, then the one whose last claim is oldest (round robin), then the oldest job.
+     * Indexes: jobs_runnable / jobs_lease find the candidates, jobs_owner_state counts live
+     * leases, jobs_owner_claimed gives the last claim, so a claim stays a few index probes per
+     * waiting owner however long a greedy owner's queue is. */
+    struct arg f[] = {arg_i(now), arg_i(per_user_max)};
     err = q_one(&c,
-                "SELECT id, created_at FROM jobs WHERE state = 'queued' AND run_after <= ?1 "
-                "UNION ALL "
-                "SELECT id, created_at FROM jobs WHERE state = 'running' AND lease_until <= ?1 "
-                "ORDER BY 2, 1 LIMIT 1",
-                d, NARGS(d), row_id, id);
+                "SELECT c.uid, (SELECT count(*) FROM jobs r WHERE r.user_id IS c.uid "
+                "  AND r.state = 'running' AND r.lease_until > ?1) AS live "
+                "FROM (SELECT uid, min(t) AS t FROM ("
+                "  SELECT user_id AS uid, created_at AS t FROM jobs "
+                "   WHERE state = 'queued' AND run_after <= ?1 "
+                "  UNION ALL "
+                "  SELECT user_id, created_at FROM jobs "
+                "   WHERE state = 'running' AND lease_until <= ?1) GROUP BY uid) c "
+                "WHERE ?2 <= 0 OR live < ?2 "
+                "ORDER BY live, coalesce((SELECT max(m.claimed_at) FROM jobs m "
+                "  WHERE m.user_id IS c.uid), 0), c.t LIMIT 1",
+                f, NARGS(f), row_fair_pick, &pick);
+    if (err == 0) {
+        struct arg o[] = {arg_i(now), arg_s(pick.is_null ? NULL : pick.uid)};
+        err = q_one(&c,
+                    "SELECT id, created_at FROM jobs WHERE user_id IS ?2 AND state = 'queued' "
+                    "AND run_after <= ?1 "
+                    "UNION ALL "
+                    "SELECT id, created_at FROM jobs WHERE user_id IS ?2 AND state = 'running' "
+                    "AND lease_until <= ?1 "
+                    "ORDER BY 2, 1 LIMIT 1",
+                    o, NARGS(o), row_id, id);
+    }
     if (err == RR_ERR_NOTFOUND) /* nothing to run; keep any dead-lettering done above */
         err = tx_end(&c, 0) ? RR_ERR_INTERNAL : RR_ERR_NOTFOUND;
     if (err)
@@ -959,7 +1044,7 @@ static int sq_job_claim(struct store *s, const char *owner, int64_t lease_ms,
     struct arg u[] = {arg_s(id), arg_s(owner), arg_i(now), arg_i(now + lease_ms)};
     err = q_exec(&c,
                  "UPDATE jobs SET state = 'running', lease_owner = ?2, lease_until = ?4, "
-                 "attempts = attempts + 1, updated_at = ?3 WHERE id = ?1",
+                 "attempts = attempts + 1, updated_at = ?3, claimed_at = ?3 WHERE id = ?1",
                  u, NARGS(u));
     if (err >= 0)
         err = q_one(&c, "SELECT " JOB_COLS " FROM jobs WHERE id = ?1", u, 1, row_job, out);
@@ -1702,6 +1787,21 @@ static int sq_upload_delete(struct store *s, const char *user_id, const char *id
                      NARGS(a));
 }
 
+static void row_i64(sqlite3_stmt *st, void *item)
+{
+    *(int64_t *)item = sqlite3_column_int64(st, 0);
+}
+
+static int sq_user_usage(struct store *s, const char *user_id, int64_t *bytes)
+{
+    struct arg a[] = {arg_s(user_id), arg_i(store_now(s))};
+    return read_one(s,
+                    "SELECT (SELECT coalesce(sum(size), 0) FROM videos WHERE user_id = ?1) + "
+                    "(SELECT coalesce(sum(length), 0) FROM uploads WHERE user_id = ?1 "
+                    " AND complete = 0 AND expires_at > ?2)",
+                    a, NARGS(a), row_i64, bytes);
+}
+
 static int sq_upload_expired(struct store *s, char (*ids)[STORE_ID_LEN + 1], size_t max,
                              size_t *n)
 {
@@ -1894,6 +1994,7 @@ static const struct store_ops sqlite_ops = {
     .upload_complete = sq_upload_complete,
     .upload_delete = sq_upload_delete,
     .upload_expired = sq_upload_expired,
+    .user_usage = sq_user_usage,
     .rate_hit = sq_rate_hit,
     .rate_reset = sq_rate_reset,
     .rate_purge = sq_rate_purge,

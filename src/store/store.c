@@ -484,11 +484,17 @@ static int owner_ok(const char *owner)
     return text_ok(owner, STORE_OWNER_MAX) ? RR_ERR_INVAL : 0;
 }
 
-int store_job_claim(struct store *s, const char *owner, int64_t lease_ms, struct store_job *out)
+int store_job_claim_capped(struct store *s, const char *owner, int64_t lease_ms, int per_user_max,
+                           struct store_job *out)
 {
     if (!out || owner_ok(owner) || lease_ms <= 0 || lease_ms > INT64_MAX / 4)
         return RR_ERR_INVAL;
-    return s->ops->job_claim(s, owner, lease_ms, out);
+    return s->ops->job_claim(s, owner, lease_ms, per_user_max > 0 ? per_user_max : 0, out);
+}
+
+int store_job_claim(struct store *s, const char *owner, int64_t lease_ms, struct store_job *out)
+{
+    return store_job_claim_capped(s, owner, lease_ms, 0, out);
 }
 
 int store_job_heartbeat(struct store *s, const char *id, const char *owner, int64_t lease_ms)
@@ -841,6 +847,16 @@ int store_upload_delete(struct store *s, const char *user_id, const char *id)
     if (!is_id(id) || (user_id && !is_id(user_id)))
         return RR_ERR_NOTFOUND;
     return s->ops->upload_delete(s, user_id, id);
+}
+
+int store_user_usage(struct store *s, const char *user_id, int64_t *bytes)
+{
+    if (!bytes)
+        return RR_ERR_INVAL;
+    *bytes = 0;
+    if (!is_id(user_id))
+        return RR_ERR_NOTFOUND;
+    return s->ops->user_usage(s, user_id, bytes);
 }
 
 int store_upload_expired(struct store *s, char (*ids)[STORE_ID_LEN + 1], size_t max, size_t *n)

@@ -284,6 +284,13 @@ int store_job_find_for_video(struct store *s, const char *user_id, const char *v
  * Expired-lease jobs that already used all attempts are moved to dead instead. NOTFOUND when
  * nothing is runnable. */
 int store_job_claim(struct store *s, const char *owner, int64_t lease_ms, struct store_job *out);
+/* The same, fair across job owners (jobs.user_id; system jobs are one more owner) and capped:
+ * owners already holding per_user_max live leases are skipped (<= 0: no cap); among the rest
+ * the owner with the fewest live leases wins, then the one served least recently (round
+ * robin), then that owner's oldest runnable job. store_job_claim is this without a cap.
+ * NOTFOUND when nothing is runnable (or every runnable job's owner is at its cap). */
+int store_job_claim_capped(struct store *s, const char *owner, int64_t lease_ms, int per_user_max,
+                           struct store_job *out);
 /* Dead-letter (error "lease expired on the last attempt") up to max running jobs whose lease
  * expired after their last allowed attempt, in one transaction, and return their ids so the
  * caller can finish their bookkeeping (store_job_claim does the same silently). *n = 0.. max. */
@@ -380,6 +387,9 @@ int store_upload_complete(struct store *s, const char *id, const char *sha256);
 int store_upload_delete(struct store *s, const char *user_id, const char *id);
 /* Up to max ids of uploads with expires_at <= now, oldest first (garbage collection). */
 int store_upload_expired(struct store *s, char (*ids)[STORE_ID_LEN + 1], size_t max, size_t *n);
+/* Bytes the user stores, for quotas: the sizes of their videos plus the declared lengths of
+ * their unfinished, unexpired uploads (space they reserved). */
+int store_user_usage(struct store *s, const char *user_id, int64_t *bytes);
 
 /* ---- rate counters (login throttling, per-IP limits) -------------------------------------- */
 
@@ -451,7 +461,7 @@ struct store_ops {
                       const char *after_id, int limit, struct store_video **items, size_t *n);
 
     int (*job_enqueue)(struct store *s, const struct store_job *j);
-    int (*job_claim)(struct store *s, const char *owner, int64_t lease_ms,
+    int (*job_claim)(struct store *s, const char *owner, int64_t lease_ms, int per_user_max,
                      struct store_job *out);
     int (*job_heartbeat)(struct store *s, const char *id, const char *owner, int64_t lease_ms);
     int (*job_progress)(struct store *s, const char *id, const char *owner, double progress,
@@ -521,6 +531,8 @@ struct store_ops {
     /* added with jobs.video_id (migration "jobs_video") */
     int (*job_find_for_video)(struct store *s, const char *user_id, const char *video_id,
                               const char *kind, struct store_job *out);
+    /* added with storage quotas (migration "job_fairness" indexes uploads.user_id) */
+    int (*user_usage)(struct store *s, const char *user_id, int64_t *bytes);
 };
 
 /* The common head of every backend object (backends embed it first). Callers treat it as

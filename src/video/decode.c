@@ -19,6 +19,7 @@
 #include "video/decode.h"
 
 #include "base/rr_error.h"
+#include "base/rr_fault.h"
 #include "video/fdio.h"
 #include "video/frameconv.h"
 #include "video/sniff.h"
@@ -358,6 +359,8 @@ int video_open(const char *path, const struct video_limits *lim, struct video **
     if (v->step_us < 1)
         v->step_us = 1;
     v->max_frames = v->lim.max_duration_us / 1000000 * VIDEO_MAX_FPS + VIDEO_MAX_FPS;
+    if (v->lim.max_frames > 0 && v->lim.max_frames < v->max_frames)
+        v->max_frames = v->lim.max_frames; /* e.g. a job's CPU budget in frames */
     v->last_t_us = -1;
     ret = 0;
 out:
@@ -373,6 +376,17 @@ out:
 const struct video_info *video_get_info(const struct video *v)
 {
     return v ? &v->info : NULL;
+}
+
+void video_set_max_pixels(struct video *v, int64_t max_pixels)
+{
+    if (v)
+        v->conv.max_pixels = max_pixels > 0 ? max_pixels : 0;
+}
+
+void video_output_size(const struct video *v, int *width, int *height)
+{
+    frameconv_fit(v->info.width, v->info.height, v->conv.max_pixels, width, height);
 }
 
 /* Microseconds since the first frame; strictly after the previous frame. */
@@ -546,7 +560,8 @@ static int video_next_any(struct video *v, struct rr_rgbbuf *rgb, struct video_f
             continue;
         }
         int corrupt = (v->pkt->flags & AV_PKT_FLAG_CORRUPT) != 0;
-        averr = avcodec_send_packet(v->dec, v->pkt);
+        averr = rr_fault(RR_FAULT_VIDEO_NOMEM) ? AVERROR(ENOMEM)
+                                               : avcodec_send_packet(v->dec, v->pkt);
         av_packet_unref(v->pkt);
         if (averr == AVERROR(ENOMEM)) {
             snprintf(msg, msg_len, "out of memory");

@@ -28,6 +28,7 @@ struct video_limits {
     int max_width, max_height;/* default 4096 x 4096 (before rotation) */
     int max_streams;          /* default 4 */
     int64_t max_duration_us;  /* default 600 s */
+    int64_t max_frames;       /* 0 (default): duration limit x 1000 fps; else the smaller */
 };
 struct video_limits video_limits_default(void);
 
@@ -46,6 +47,15 @@ struct video;
 int video_open(const char *path, const struct video_limits *lim, struct video **out, char *msg,
                size_t msg_len);
 const struct video_info *video_get_info(const struct video *v);
+/* RGB frames (video_next, video_next_into, video_frame_rgb) come out scaled down to fit within
+ * max_pixels, aspect kept, even sides, when the picture is larger; 0 (the default) = full size.
+ * Decoding itself is unchanged: none of the allowed decoders (h264, hevc, vp9, av1) can decode
+ * at a reduced size (libavcodec's lowres is for older codecs), so this saves the conversion and
+ * whatever the caller does per pixel afterwards (drawing, encoding). */
+void video_set_max_pixels(struct video *v, int64_t max_pixels);
+/* Upright size of the RGB frames for the stream's current picture size (info width x height
+ * under the max_pixels above). */
+void video_output_size(const struct video *v, int *width, int *height);
 /* Next frame, upright RGB, and its presentation time in microseconds from the stream start.
  * Returns 0, RR_ERR_EOF at the end, or another RR_ERR_* on failure. */
 int video_next(struct video *v, struct rr_image *frame, int64_t *t_us, char *msg, size_t msg_len);

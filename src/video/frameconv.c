@@ -6,6 +6,7 @@
 
 #include "base/rr_error.h"
 
+#include <math.h>
 #include <string.h>
 
 #include <libavutil/frame.h>
@@ -57,19 +58,34 @@ static int frameconv_is_yuv(enum AVPixelFormat f)
            d->nb_components >= 3;
 }
 
+void frameconv_fit(int w, int h, int64_t max_pixels, int *out_w, int *out_h)
+{
+    *out_w = w;
+    *out_h = h;
+    if (max_pixels <= 0 || w <= 0 || h <= 0 || (int64_t)w * h <= max_pixels)
+        return;
+    double s = sqrt((double)max_pixels / ((double)w * (double)h));
+    int sw = (int)floor(w * s) & ~1, sh = (int)floor(h * s) & ~1;
+    *out_w = sw < 2 ? 2 : sw;
+    *out_h = sh < 2 ? 2 : sh;
+}
+
 static int frameconv_setup(struct frameconv *c, int w, int h, enum AVPixelFormat fmt, int full,
                            int space)
 {
     int flags = c->fast ? FRAMECONV_FLAGS_FAST : FRAMECONV_FLAGS_EXACT;
+    int dw, dh;
+    frameconv_fit(w, h, c->max_pixels, &dw, &dh);
     if (c->sws && c->src_w == w && c->src_h == h && c->src_fmt == (int)fmt &&
-        c->src_full_range == full && c->src_space == space && c->src_flags == flags)
+        c->src_full_range == full && c->src_space == space && c->src_flags == flags &&
+        c->dst_w == dw && c->dst_h == dh)
         return 0;
     sws_freeContext(c->sws);
     c->sws = NULL;
     c->src_fmt = AV_PIX_FMT_NONE;
     if (!sws_isSupportedInput(fmt))
         return RR_ERR_UNSUPPORTED;
-    c->sws = sws_getContext(w, h, fmt, w, h, AV_PIX_FMT_RGB24, flags, NULL, NULL, NULL);
+    c->sws = sws_getContext(w, h, fmt, dw, dh, AV_PIX_FMT_RGB24, flags, NULL, NULL, NULL);
     if (!c->sws)
         return RR_ERR_NOMEM;
     if (frameconv_is_yuv(fmt)) {
@@ -89,6 +105,8 @@ static int frameconv_setup(struct frameconv *c, int w, int h, enum AVPixelFormat
     c->src_full_range = full;
     c->src_space = space;
     c->src_flags = flags;
+    c->dst_w = dw;
+    c->dst_h = dh;
     return 0;
 }
 
@@ -135,26 +153,27 @@ int frameconv_run(struct frameconv *c, const struct AVFrame *fr, int rotation, s
     int ret = frameconv_setup(c, fr->width, fr->height, fmt, full, (int)fr->colorspace);
     if (ret < 0)
         return ret;
-    int ow = (rotation == 90 || rotation == 270) ? fr->height : fr->width;
-    int oh = (rotation == 90 || rotation == 270) ? fr->width : fr->height;
+    int sw = c->dst_w, sh = c->dst_h; /* converted size, before rotation */
+    int ow = (rotation == 90 || rotation == 270) ? sh : sw;
+    int oh = (rotation == 90 || rotation == 270) ? sw : sh;
     ret = rr_rgbbuf_reserve(out, ow, oh);
     if (ret < 0)
         return ret;
     struct rr_rgbbuf *target = out;
     if (rotation != 0) {
-        ret = rr_rgbbuf_reserve(&c->scratch, fr->width, fr->height);
+        ret = rr_rgbbuf_reserve(&c->scratch, sw, sh);
         if (ret < 0)
             return ret;
         target = &c->scratch;
     }
     uint8_t *dst[4] = {target->data, NULL, NULL, NULL};
-    int dst_stride[4] = {fr->width * 3, 0, 0, 0};
+    int dst_stride[4] = {sw * 3, 0, 0, 0};
     int h = sws_scale(c->sws, (const uint8_t *const *)fr->data, fr->linesize, 0, fr->height, dst,
                       dst_stride);
-    if (h != fr->height)
+    if (h != sh)
         return RR_ERR_CORRUPT;
     if (rotation != 0)
-        frameconv_rotate(c->scratch.data, fr->width, fr->height, rotation, out->data);
+        frameconv_rotate(c->scratch.data, sw, sh, rotation, out->data);
     return 0;
 }
 

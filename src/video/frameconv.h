@@ -23,13 +23,19 @@ struct SwsContext;
 struct frameconv {
     struct SwsContext *sws;
     int fast;                                            /* 1: fast SIMD conversion */
+    int64_t max_pixels; /* > 0: frames larger than this are scaled down to fit (aspect kept) */
     int src_w, src_h, src_fmt, src_full_range, src_space, src_flags; /* what sws was built for */
+    int dst_w, dst_h;                                    /* output size before rotation */
     struct rr_rgbbuf scratch;                            /* unrotated RGB when rotating */
 };
 
 /* Zero-initialise; fast = 1 selects the fast conversion (a zeroed struct is exact). */
 void frameconv_init(struct frameconv *c, int fast);
-/* Convert fr, rotated clockwise by `rotation` (0, 90, 180, 270), into out (resized as needed). */
+/* The size a w x h picture is converted to under max_pixels (<= 0: unchanged): scaled down
+ * with its aspect kept and even sides when w * h > max_pixels. Pure. */
+void frameconv_fit(int w, int h, int64_t max_pixels, int *out_w, int *out_h);
+/* Convert fr, rotated clockwise by `rotation` (0, 90, 180, 270), into out (resized as needed),
+ * scaled down first when c->max_pixels says so. */
 int frameconv_run(struct frameconv *c, const struct AVFrame *fr, int rotation, struct rr_rgbbuf *out);
 void frameconv_release(struct frameconv *c);
 

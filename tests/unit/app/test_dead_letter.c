@@ -18,6 +18,7 @@
 
 #include "app/app.h"
 #include "base/rr_error.h"
+#include "blob/blob.h"
 #include "queue/queue.h"
 #include "queue/worker.h"
 #include "store/store.h"
@@ -162,8 +163,14 @@ static void pool__fails_the_video_of_a_job_dead_lettered_after_lease_expiries(vo
 static void handler__last_attempt_failure_fails_the_video_with_its_message(void **state)
 {
     struct fx *f = *state;
-    char vid[STORE_ID_LEN + 1], job[STORE_ID_LEN + 1];
+    char vid[STORE_ID_LEN + 1], job[STORE_ID_LEN + 1], key[BLOB_KEY_MAX + 1];
     video_and_job(f, 1, vid, job);
+    /* the original exists (the models are loaded after it was fetched and checked) */
+    struct blob_writer *w = NULL;
+    snprintf(key, sizeof key, "videos/%s/original", vid);
+    assert_int_equal(blob_writer_begin(f->a->blob, key, &w), 0);
+    assert_int_equal(blob_writer_write(w, "not a video", 11), 0);
+    assert_int_equal(blob_writer_commit(w, NULL), 0);
     struct worker_pool *pool = start(f);
     struct store_job j;
     for (int i = 0; i < 100; i++) {
