@@ -6,7 +6,8 @@
 # usage: bench/bench_server.sh [REPRIGHT_BIN]
 #   REPRIGHT_BIN  the binary (default: ./build/repright); also read from $REPRIGHT_BIN
 #   BENCH_DURATION wrk seconds per endpoint (default 10), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
-#   BENCH_UPLOAD_MB size of the upload (default 1024), BENCH_WORKOUTS synced before the read (200)
+#   BENCH_UPLOAD_MB size of the upload (default 1024), BENCH_WORKOUTS synced before the read (200),
+#   BENCH_HTTP_THREADS the server's HTTP threads (default: the server's default)
 # The load average before and after the wrk runs is printed with the table (a shared machine).
 # For a deterministic cost of the list route see bench/instr_per_request.sh (callgrind).
 # Needs: wrk, curl, jq. The server runs with REPRIGHT_WORKERS=0 (no analysis), on a temp data dir
@@ -20,6 +21,7 @@ CONNS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 UPLOAD_MB=${BENCH_UPLOAD_MB:-1024}
 NWORKOUTS=${BENCH_WORKOUTS:-200}
+HTTP_THREADS=${BENCH_HTTP_THREADS:-}
 RSS_GROWTH_MAX_KB=$((16 * 1024))
 
 for tool in wrk curl jq; do
@@ -44,6 +46,7 @@ trap cleanup EXIT
 for v in $(env | sed -n 's/^\(REPRIGHT_[A-Z_]*\)=.*/\1/p'); do
     [ "$v" = REPRIGHT_BIN ] || unset "$v"
 done
+[ -n "$HTTP_THREADS" ] && export REPRIGHT_HTTP_THREADS=$HTTP_THREADS
 REPRIGHT_WORKERS=0 \
 REPRIGHT_UPLOAD_LIMIT=$(( (UPLOAD_MB + 64) * 1024 * 1024 )) \
 REPRIGHT_MAX_PER_IP=$((CONNS * 2)) \
@@ -169,7 +172,8 @@ UP_GROWTH=$((PEAK_UP - RSS_BEFORE_UP))
 
 # ---- report -----------------------------------------------------------------------------------
 echo "repright serve bench: $BIN, $(nproc) cores, wrk -t$THREADS -c$CONNS -d${DURATION}s," \
-    "$NWORKOUTS workouts synced (list page: $NLIST items), REPRIGHT_WORKERS=0"
+    "$NWORKOUTS workouts synced (list page: $NLIST items), REPRIGHT_WORKERS=0" \
+    "${HTTP_THREADS:+REPRIGHT_HTTP_THREADS=$HTTP_THREADS}"
 printf '%-32s %10s %9s %9s %8s %8s %10s\n' endpoint req/s p50 p99 non-2xx sock-err "peak MiB"
 for row in "${ROWS[@]}"; do echo "$row"; done
 for note in "${NOTES[@]+"${NOTES[@]}"}"; do echo "  $note"; done

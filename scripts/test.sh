@@ -42,10 +42,11 @@ if [ "$FUZZ_SECONDS" -gt 0 ] && command -v clang >/dev/null; then
     "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=4096 build-fuzz/corpus-"$name" tests/fuzz/corpus/"$name" 2>&1 | tail -n 2
   done
 fi
-echo "== ThreadSanitizer: queue, worker pool and HTTP server tests"
-tsan_tests='^(queue/|http/test_server|http/test_slow_clients)'
+echo "== ThreadSanitizer: queue, worker pool, HTTP server and store group-commit tests"
+tsan_tests='^(queue/|http/test_server|http/test_slow_clients|store/test_store_group_commit)'
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRR_WERROR=ON -DRR_TSAN=ON >/dev/null
-cmake --build build-tsan -j "$JOBS" --target test_worker test_queue_db test_server test_slow_clients
+cmake --build build-tsan -j "$JOBS" --target test_worker test_queue_db test_server test_slow_clients \
+  test_store_group_commit
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
    ctest --output-on-failure -j "$JOBS" -R "$tsan_tests")
 # Last: its closing line is the one CI reads.

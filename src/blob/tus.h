@@ -27,7 +27,10 @@
  * for a 2xx decision or the RR_ERR_* behind the status: UNSUPPORTED (412 bad Tus-Resumable, 415
  * bad Content-Type), INVAL (400 bad header), TOOBIG (413), NOTFOUND (404 unknown id or another
  * owner's upload, 410 expired), CONFLICT (409 offset mismatch), BUSY (423 another PATCH holds the
- * upload; 503 when the database is locked), IO / NOMEM / CORRUPT / INTERNAL (500).
+ * upload; 503 when the database is locked), NOSPACE (507: the disk or quota is full while
+ * writing the part), IO / NOMEM / CORRUPT / INTERNAL (500). Every failed system call is logged
+ * once ({"msg":"storage error","component":"tus",...}); a part that is not a regular file (a
+ * FIFO planted in the directory) is refused without blocking.
  *
  * Thread-safety: a struct tus may be shared by any number of threads after tus_open; requests
  * may run in parallel from any threads and processes sharing the database and cfg.dir. One

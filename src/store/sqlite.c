@@ -7,8 +7,17 @@
  * synchronous=FULL (a COMMIT that returned is on disk), foreign_keys=ON and a busy_timeout.
  * Writes run inside BEGIN IMMEDIATE, which takes the database's write lock up front: two
  * writers never deadlock upgrading from read to write, and a read-modify-write such as
- * job_claim is atomic against other processes. Within this process, writers also queue on
- * write_mu first, so they wait on a mutex rather than spinning in SQLite's busy handler.
+ * job_claim is atomic against other processes.
+ *
+ * Group commit: every write of this process runs on one more connection, the write connection
+ * (wdb), in turn under write_mu, each inside its own SAVEPOINT of a shared BEGIN IMMEDIATE
+ * transaction, the batch. A writer that finishes while others queue on write_mu leaves the
+ * batch open for them and waits for its result; the last one (nobody queued, or BATCH_MAX
+ * members) COMMITs for everybody - one fsync - and wakes each member with its own result. So a
+ * write that returns 0 is on disk as before, a failed write rolls back only its savepoint, a
+ * failed COMMIT fails every member, and a lone writer commits at once (no added latency).
+ * Callers run their own statements: no write is copied into a queue or handed to another
+ * thread, which keeps every write function as it was (tx_begin ... tx_end).
  * Statements are prepared per call (cheap next to the fsync of a FULL commit) and bound through
  * a small argument array so every error path funnels through q_open()/q_step().
  */
@@ -19,15 +28,20 @@
 #include "base/rr_fault.h"
 #include "base/rr_log.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define POOL_SIZE 4
+#define WRITE_SLOT POOL_SIZE /* statement cache index of the write connection */
 #define BUSY_TIMEOUT_MS 10000
+#define BATCH_MAX 64                           /* writes committed together at most */
+#define COMMIT_WAIT_MS (3 * BUSY_TIMEOUT_MS)   /* a member's wait for its batch's COMMIT */
 
 /* Prepared statements kept per connection, keyed by SQL text (hash + strcmp: some SQL is built
  * in stack buffers, so the pointer alone proves nothing). Re-preparing on every call cost ~20 %
@@ -44,21 +58,41 @@ struct stmt_cache {
     struct stmt_entry e[STMT_CACHE];
 };
 
-struct sq {
-    struct store base; /* first: a struct store * is a struct sq * */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    pthread_mutex_t write_mu;
-    sqlite3 *db[POOL_SIZE];
-    bool in_use[POOL_SIZE];
-    struct stmt_cache cache[POOL_SIZE]; /* prepared statements of each pooled connection */
+/* A write waiting for its batch's COMMIT: lives on the writer's stack, linked into the batch. */
+struct member {
+    int err; /* the write's own result, then the batch's when its COMMIT fails */
+    bool done;
+    struct member *next;
 };
 
+struct sq {
+    struct store base; /* first: a struct store * is a struct sq * */
+    pthread_mutex_t mu; /* the pool, and the batch bookkeeping below */
+    pthread_cond_t cv;
+    pthread_cond_t commit_cv; /* a batch finished (monotonic clock) */
+    pthread_mutex_t write_mu; /* held while a statement of the batch runs on wdb */
+    sqlite3 *db[POOL_SIZE];
+    bool in_use[POOL_SIZE];
+    sqlite3 *wdb;
+    struct stmt_cache cache[POOL_SIZE + 1]; /* per pooled connection, then wdb's */
+    /* under mu */
+    int queued;              /* writers waiting for write_mu */
+    struct member *members;  /* of the open batch */
+    /* under write_mu */
+    bool batch_open;         /* BEGIN IMMEDIATE done on wdb, COMMIT pending */
+    int batch_n, batch_ok;   /* members, members whose savepoint was released */
+    struct store_stats stats; /* under mu */
+};
+
+/* A connection checked out of the pool on first use (writes never need one), or wdb inside
+ * tx_begin ... tx_end. */
 struct conn {
     struct sq *sq;
     sqlite3 *db;
-    int slot;
+    int slot; /* -1 = none yet */
     bool in_tx;
+    sqlite3 *pool_db; /* the pooled connection parked while in_tx */
+    int pool_slot;
 };
 
 static struct sq *sq_of(struct store *s)
@@ -120,14 +154,23 @@ static int map_rc(int rc)
 
 static void conn_get(struct store *s, struct conn *c)
 {
-    struct sq *sq = sq_of(s);
+    *c = (struct conn){sq_of(s), NULL, -1, false, NULL, -1};
+}
+
+/* Check out a pooled connection unless c already has one (or wdb). */
+static void conn_acquire(struct conn *c)
+{
+    struct sq *sq = c->sq;
+    if (c->db)
+        return;
     pthread_mutex_lock(&sq->mu);
     for (;;) {
         for (int i = 0; i < POOL_SIZE; i++) {
             if (!sq->in_use[i]) {
                 sq->in_use[i] = true;
                 pthread_mutex_unlock(&sq->mu);
-                *c = (struct conn){sq, sq->db[i], i, false};
+                c->db = sq->db[i];
+                c->slot = i;
                 return;
             }
         }
@@ -138,47 +181,162 @@ static void conn_get(struct store *s, struct conn *c)
 static void conn_put(struct conn *c)
 {
     RR_ASSERT(!c->in_tx); /* every tx_begin has its tx_end before the connection goes back */
+    if (c->slot < 0)
+        return;
     pthread_mutex_lock(&c->sq->mu);
     RR_ASSERT(c->sq->in_use[c->slot]);
     c->sq->in_use[c->slot] = false;
     pthread_cond_signal(&c->sq->cv);
     pthread_mutex_unlock(&c->sq->mu);
+    c->db = NULL;
+    c->slot = -1;
+}
+
+/* Every member of the open batch gets its result (err != 0: the batch's failure), and the
+ * batch is closed. Caller holds write_mu. */
+static void batch_finish(struct sq *sq, int err)
+{
+    pthread_mutex_lock(&sq->mu);
+    for (struct member *m = sq->members; m; m = m->next) {
+        if (err)
+            m->err = err;
+        m->done = true;
+    }
+    sq->members = NULL;
+    if (!err && sq->batch_ok > 0) {
+        sq->stats.commits++;
+        sq->stats.writes += sq->batch_ok;
+        if (sq->batch_n > sq->stats.batch_max)
+            sq->stats.batch_max = sq->batch_n;
+    }
+    pthread_cond_broadcast(&sq->commit_cv);
+    pthread_mutex_unlock(&sq->mu);
+    sq->batch_open = false;
+    sq->batch_n = sq->batch_ok = 0;
+}
+
+/* COMMIT the open batch (ROLLBACK when no member kept anything) and wake its members. */
+static void batch_commit(struct sq *sq)
+{
+    int err = 0;
+    if (sq->batch_ok > 0 && rr_fault(RR_FAULT_STORE_COMMIT))
+        err = RR_ERR_IO; /* as if the fsync failed: every member fails, nothing is kept */
+    if (!err) {
+        int rc = sqlite3_exec(sq->wdb, sq->batch_ok > 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            err = map_rc(rc);
+    }
+    if (err && !sqlite3_get_autocommit(sq->wdb))
+        sqlite3_exec(sq->wdb, "ROLLBACK", NULL, NULL, NULL);
+    batch_finish(sq, err);
+}
+
+/* Give up write_mu. Whoever leaves an open batch commits it, unless another writer is queued
+ * for write_mu and the batch has room: that writer then inherits the duty. */
+static void writer_leave(struct sq *sq)
+{
+    if (sq->batch_open) {
+        pthread_mutex_lock(&sq->mu);
+        bool pass = sq->queued > 0 && sq->batch_n < BATCH_MAX;
+        pthread_mutex_unlock(&sq->mu);
+        if (!pass)
+            batch_commit(sq);
+    }
+    pthread_mutex_unlock(&sq->write_mu);
 }
 
 static int tx_begin(struct conn *c)
 {
+    struct sq *sq = c->sq;
+    int err = 0;
     RR_ASSERT(!c->in_tx);
-    pthread_mutex_lock(&c->sq->write_mu);
+    pthread_mutex_lock(&sq->mu);
+    sq->queued++;
+    pthread_mutex_unlock(&sq->mu);
+    pthread_mutex_lock(&sq->write_mu);
+    pthread_mutex_lock(&sq->mu);
+    sq->queued--;
+    pthread_mutex_unlock(&sq->mu);
     if (rr_fault(RR_FAULT_STORE_BEGIN)) {
-        pthread_mutex_unlock(&c->sq->write_mu);
-        return RR_ERR_BUSY;
+        err = RR_ERR_BUSY;
+    } else if (!sq->batch_open) {
+        int rc = sqlite3_exec(sq->wdb, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            err = map_rc(rc);
+        sq->batch_open = !err;
     }
-    int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        pthread_mutex_unlock(&c->sq->write_mu);
-        return map_rc(rc);
-    }
-    c->in_tx = true;
-    return 0;
-}
-
-/* COMMIT when err == 0, else ROLLBACK; returns err or the COMMIT failure. */
-static int tx_end(struct conn *c, int err)
-{
-    if (!c->in_tx)
-        return err;
-    if (!err && rr_fault(RR_FAULT_STORE_COMMIT))
-        err = RR_ERR_IO;
     if (!err) {
-        int rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+        int rc = sqlite3_exec(sq->wdb, "SAVEPOINT w", NULL, NULL, NULL);
         if (rc != SQLITE_OK)
             err = map_rc(rc);
     }
-    if (err && !sqlite3_get_autocommit(c->db))
-        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    if (err) {
+        writer_leave(sq);
+        return err;
+    }
+    sq->batch_n++;
+    c->in_tx = true;
+    c->pool_db = c->db;
+    c->pool_slot = c->slot;
+    c->db = sq->wdb;
+    c->slot = WRITE_SLOT;
+    return 0;
+}
+
+/* Keep this write's changes (err == 0) or roll back its savepoint only; then wait for the
+ * batch's COMMIT. Returns err, or the COMMIT failure, or TIMEOUT (outcome unknown). */
+static int tx_end(struct conn *c, int err)
+{
+    struct sq *sq = c->sq;
+    if (!c->in_tx)
+        return err;
+    if (!err) {
+        int rc = sqlite3_exec(sq->wdb, "RELEASE w", NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            err = map_rc(rc);
+    }
+    if (err && !sqlite3_get_autocommit(sq->wdb))
+        sqlite3_exec(sq->wdb, "ROLLBACK TO w; RELEASE w", NULL, NULL, NULL);
+    struct member me = {err, false, NULL};
     c->in_tx = false;
-    pthread_mutex_unlock(&c->sq->write_mu);
-    return err;
+    c->db = c->pool_db;
+    c->slot = c->pool_slot;
+    if (sqlite3_get_autocommit(sq->wdb)) {
+        /* SQLite rolled the whole transaction back (I/O error, full disk, out of memory): the
+         * batch is lost, every member fails */
+        if (!err)
+            err = RR_ERR_IO;
+        me.err = err;
+        batch_finish(sq, err);
+        pthread_mutex_unlock(&sq->write_mu);
+        return err;
+    }
+    if (!err)
+        sq->batch_ok++;
+    pthread_mutex_lock(&sq->mu);
+    me.next = sq->members;
+    sq->members = &me;
+    pthread_mutex_unlock(&sq->mu);
+    writer_leave(sq);
+
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += COMMIT_WAIT_MS / 1000;
+    pthread_mutex_lock(&sq->mu);
+    while (!me.done) {
+        if (pthread_cond_timedwait(&sq->commit_cv, &sq->mu, &deadline) == ETIMEDOUT && !me.done) {
+            /* unlink: the batch may still commit, so the outcome is unknown */
+            for (struct member **p = &sq->members; *p; p = &(*p)->next)
+                if (*p == &me) {
+                    *p = me.next;
+                    break;
+                }
+            me.err = RR_ERR_TIMEOUT;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&sq->mu);
+    return me.err;
 }
 
 /* ---- statements ------------------------------------------------------------------------------ */
@@ -276,6 +434,7 @@ static void stmt_cache_clear(struct stmt_cache *sc)
 static int q_open(struct conn *c, const char *sql, const struct arg *a, int na, sqlite3_stmt **st)
 {
     bool cached = false;
+    conn_acquire(c);
     if (rr_fault(RR_FAULT_STORE_PREPARE)) {
         *st = NULL;
         return RR_ERR_NOMEM;
@@ -452,12 +611,13 @@ static const struct store_ops sqlite_ops;
 static void sq_close(struct store *s)
 {
     struct sq *sq = sq_of(s);
-    for (int i = 0; i < POOL_SIZE; i++) {
+    for (int i = 0; i <= POOL_SIZE; i++) {
         stmt_cache_clear(&sq->cache[i]);
-        sqlite3_close(sq->db[i]); /* NULL is a no-op */
+        sqlite3_close(i == WRITE_SLOT ? sq->wdb : sq->db[i]); /* NULL is a no-op */
     }
     pthread_mutex_destroy(&sq->mu);
     pthread_cond_destroy(&sq->cv);
+    pthread_cond_destroy(&sq->commit_cv);
     pthread_mutex_destroy(&sq->write_mu);
     free(sq);
 }
@@ -530,10 +690,15 @@ int store__sqlite_open(const char *path, struct store **out, char *msg, size_t m
     store_set_clock(&sq->base, NULL, NULL);
     pthread_mutex_init(&sq->mu, NULL);
     pthread_cond_init(&sq->cv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* commit waits have a deadline */
+    pthread_cond_init(&sq->commit_cv, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&sq->write_mu, NULL);
     int err = 0;
-    for (int i = 0; i < POOL_SIZE && !err; i++)
-        err = open_one(path, &sq->db[i], msg, msg_len);
+    for (int i = 0; i <= POOL_SIZE && !err; i++)
+        err = open_one(path, i == WRITE_SLOT ? &sq->wdb : &sq->db[i], msg, msg_len);
     if (err) {
         sq_close(&sq->base);
         return err;
@@ -1549,6 +1714,7 @@ static int workout_children(struct store *s, const char *user_id, const char *wo
     char found[STORE_ID_LEN + 1];
     struct arg a[] = {arg_s(workout_id), arg_s(user_id)};
     conn_get(s, &c);
+    conn_acquire(&c);
     int rc = sqlite3_exec(c.db, "BEGIN", NULL, NULL, NULL);
     int err = rc == SQLITE_OK ? 0 : map_rc(rc);
     if (!err)
@@ -1950,6 +2116,16 @@ static int sq_ratelimit_apply(struct store *s, const char *const *keys, size_t n
     return err;
 }
 
+static int sq_stats(struct store *s, struct store_stats *out)
+{
+    struct sq *sq = sq_of(s);
+    pthread_mutex_lock(&sq->mu);
+    *out = sq->stats;
+    out->queued = sq->queued;
+    pthread_mutex_unlock(&sq->mu);
+    return 0;
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -2004,4 +2180,5 @@ static const struct store_ops sqlite_ops = {
     .video_fail = sq_video_fail,
     .job_reap_expired = sq_job_reap_expired,
     .job_find_for_video = sq_job_find_for_video,
+    .stats = sq_stats,
 };

@@ -586,6 +586,15 @@ int store_job_list(struct store *s, const char *user_id, const char *cursor, int
     return err;
 }
 
+int store_stats(struct store *s, struct store_stats *out)
+{
+    if (!s || !out)
+        return RR_ERR_INVAL;
+    if (!s->ops->stats)
+        return RR_ERR_UNSUPPORTED;
+    return s->ops->stats(s, out);
+}
+
 int store_job_counts(struct store *s, struct store_job_counts *out)
 {
     if (!out)

@@ -23,14 +23,16 @@
  * its bound), NOTFOUND (no such row, malformed id), CONFLICT (unique key taken, lease not yours,
  * upload offset mismatch, refresh-token reuse), UNAUTHENTICATED (refresh token expired/revoked),
  * BUSY (database locked past busy_timeout), UNSUPPORTED (unknown URL scheme, database schema newer
- * than this binary), CORRUPT (integrity check failed), IO / NOMEM / INTERNAL (backend failure).
+ * than this binary), CORRUPT (integrity check failed), IO / NOMEM / INTERNAL (backend failure),
+ * TIMEOUT (a write's batch did not commit within 30 s: its outcome is unknown).
  * Functions with `msg` put a one-line lowercase reason there.
  *
  * Thread-safety: one struct store is shared by all threads of a process. Every store_*()
  * function except store_close() and store_set_clock() may be called concurrently from any thread
- * (the SQLite backend keeps a small pool of connections guarded by a mutex, and serialises this
- * process's writers on a second mutex; other processes are handled by BEGIN IMMEDIATE and
- * busy_timeout). store_set_clock() must be called before the store is shared; store_close()
+ * (the SQLite backend keeps a small pool of connections guarded by a mutex, and runs this
+ * process's writers in turn on one write connection, committing the writes of concurrent callers
+ * together: one fsync per batch, each caller returns after its batch's COMMIT, so a write that
+ * returned 0 is durable; other processes are handled by BEGIN IMMEDIATE and busy_timeout). store_set_clock() must be called before the store is shared; store_close()
  * after every other call has returned. store_new_id() is thread-safe. After fork() the child
  * must not use the parent's store: it opens its own.
  */
@@ -210,6 +212,17 @@ int store_schema_version(struct store *s, int *version);
 int store_schema_known(void);
 /* Full integrity check; 0 when healthy, CORRUPT with the first problem in msg. */
 int store_check(struct store *s, char *msg, size_t msg_len);
+
+/* Write-path counters since store_open (for /metrics and tests). The SQLite backend commits
+ * the writes of concurrent callers together (group commit), so commits <= writes. */
+struct store_stats {
+    int64_t writes;    /* write transactions committed */
+    int64_t commits;   /* COMMITs (fsyncs) that carried them */
+    int64_t batch_max; /* most writes in one commit */
+    int64_t queued;    /* writers waiting for the write connection right now */
+};
+/* UNSUPPORTED when the backend keeps no counters. */
+int store_stats(struct store *s, struct store_stats *out);
 
 /* ---- users -------------------------------------------------------------------------------- */
 
@@ -533,6 +546,8 @@ struct store_ops {
                               const char *kind, struct store_job *out);
     /* added with storage quotas (migration "job_fairness" indexes uploads.user_id) */
     int (*user_usage)(struct store *s, const char *user_id, int64_t *bytes);
+    /* added with group commit */
+    int (*stats)(struct store *s, struct store_stats *out);
 };
 
 /* The common head of every backend object (backends embed it first). Callers treat it as
