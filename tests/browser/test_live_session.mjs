@@ -115,8 +115,12 @@ await run('browser/test_live_session', async () => {
     }), curl.y4mFrames);
     await page.click('[data-testid=stop]');
     await waitState(page, ['done'], 60000);
-    const r = await page.evaluate(() => ({ session: window.__lastSession || null, saved: document.querySelector('[data-testid=sum-saved]').textContent }));
+    const r = await page.evaluate(() => ({ session: window.__lastSession || null, saved: document.querySelector('[data-testid=sum-saved]').textContent,
+      announced: window.__liveStats.announced.length, indicator: document.querySelector('[data-testid=indicator]').textContent }));
     await screenshot(page, 'live-pick-summary-laptop');
+    // the reps announced live after the pick follow on from those of the re-analysis: no rep twice
+    const shown = Number((r.indicator.match(/(\d+):/) || [])[1] || 0);
+    assert(shown <= r.session.reps.length && r.announced <= r.session.reps.length + 1, `live said rep ${shown} (${r.announced} announced), the set has ${r.session.reps.length}`);
     assert(r.session && r.session.exercise === 'biceps_curl' && Math.abs(r.session.reps.length - curl.reps) <= 1, `the picked set was not saved as curls: ${r.saved} ${JSON.stringify(r.session)}`);
     assert(lines.filter((l) => l.startsWith('pageerror')).length === 0, lines.join('\n'));
     await ctx.close();

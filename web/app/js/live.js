@@ -368,15 +368,19 @@ function pickExercise(exercise) {
   if (!s || !s.kept || !app.core) return false;
   const live = app.core.newLiveSession({ exercise, width: s.width, height: s.height });
   let last = null;
-  for (const f of s.kept) last = live.push(f.tMs, f.image, f.world, { width: f.width, height: f.height });
+  const announced = []; // the reps the new session announces; the later ones follow on from them
+  for (const f of s.kept) {
+    last = live.push(f.tMs, f.image, f.world, { width: f.width, height: f.height });
+    for (const r of last.newReps) announced.push(repFromCore(r));
+  }
   try { s.live.free(); } catch { /* already freed */ }
   s.live = live;
   s.exercise = exercise;
   s.recognised = exercise;
   s.kept = null;
-  const rep = live.report();
-  s.reps = (rep.reps || []).map(repFromCore);
+  s.reps = announced;
   s.count = s.reps.length;
+  s.announced = announced.map((r) => ({ verdict: r.verdict, cue: r.cue }));
   ui.renderChips(s.reps);
   $('rep-count').textContent = String(Math.max(s.count, (last && last.reps) || 0));
   $('live-exercise').textContent = ui.prettyName(exercise);
