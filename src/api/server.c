@@ -6,6 +6,41 @@
 
 #include "api/web.h"
 #include "base/rr_log.h"
+#include "http/metrics.h"
+#include "store/store.h"
+
+/* GET /metrics: the job queue by state and the store's write path (group commit), read when
+ * scraped. A failed read leaves the last values. */
+static void api_metrics(struct metrics *m, void *app)
+{
+    struct app *a = app;
+    struct store_job_counts jc;
+    if (store_job_counts(a->store, &jc) == 0) {
+        static const char *const names[] = {"queued", "running", "done", "dead"};
+        const int64_t v[] = {jc.queued, jc.running, jc.done, jc.dead};
+        for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+            char labels[64];
+            if (metrics_labels(labels, sizeof labels, "state", names[i], (const char *)NULL))
+                metrics_gauge_set(metrics_gauge(m, "repright_jobs", "jobs by state", labels),
+                                  (double)v[i]);
+        }
+    }
+    struct store_stats st;
+    if (store_stats(a->store, &st) == 0) {
+        metrics_gauge_set(metrics_gauge(m, "repright_store_writes",
+                                        "store write transactions committed", NULL),
+                          (double)st.writes);
+        metrics_gauge_set(metrics_gauge(m, "repright_store_commits",
+                                        "store commits (fsyncs) that carried them", NULL),
+                          (double)st.commits);
+        metrics_gauge_set(metrics_gauge(m, "repright_store_batch_max",
+                                        "most writes in one commit", NULL),
+                          (double)st.batch_max);
+        metrics_gauge_set(metrics_gauge(m, "repright_store_write_queue",
+                                        "writers waiting for the write connection", NULL),
+                          (double)st.queued);
+    }
+}
 
 void api_http_config(const struct app_config *cfg, struct http_config *out)
 {
@@ -26,6 +61,7 @@ void api_http_config(const struct app_config *cfg, struct http_config *out)
     out->drain_timeout_ms = h->drain_timeout_ms;
     out->access_log_sample = h->access_log_sample;
     out->authenticate = api_authenticate;
+    out->before_metrics = api_metrics;
 }
 
 int api_server_start(struct app *a, struct http_server **out, char *msg, size_t msg_len)

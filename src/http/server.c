@@ -124,7 +124,8 @@ static int builtin_healthz(struct http_request *req, void *app)
 
 static int builtin_metrics(struct http_request *req, void *app)
 {
-    (void)app;
+    if (req->server->cfg.before_metrics)
+        req->server->cfg.before_metrics(req->server->metrics, app);
     char *text = NULL;
     size_t len = 0;
     int err = metrics_render(req->server->metrics, &text, &len);

@@ -77,6 +77,10 @@ struct http_config {
      * through (attach the principal with http_request_set_principal) or a negative RR_ERR_*
      * (UNAUTHENTICATED -> 401). It may reply itself (e.g. with Retry-After). */
     int (*authenticate)(struct http_request *req, void *app);
+    /* Called by GET /metrics before it renders (NULL = nothing): set the app's gauges from their
+     * sources (the job queue, the store's write path). Runs on the request's thread; keep it to
+     * a few cheap reads. */
+    void (*before_metrics)(struct metrics *m, void *app);
 };
 
 struct http_server;

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import time
 
-from conftest import assert_error, repright_bin
+from conftest import assert_error, register, repright_bin, unique_email
 
 # Every route this file's owners ship; the document must list each (others may add more).
 EXPECTED_OPERATIONS = {
@@ -42,6 +42,28 @@ def test_metrics_is_prometheus_text_with_request_counters(server):
     assert "# TYPE http_requests_total counter" in lines
     healthz = [l for l in lines if l.startswith("http_requests_total{") and 'route="healthz"' in l]
     assert healthz and sum(float(l.rsplit(" ", 1)[1]) for l in healthz) >= 3
+
+
+def _gauges(server):
+    out = {}
+    for line in server.get("/metrics").text.splitlines():
+        if line.startswith("repright_"):
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
+def test_metrics_show_the_job_queue_and_the_store_write_path(server):
+    before = _gauges(server)
+    for state in ("queued", "running", "done", "dead"):
+        assert 'repright_jobs{state="%s"}' % state in before, sorted(before)
+    assert before['repright_jobs{state="running"}'] >= 0
+    register(server, unique_email("metrics"))  # at least one committed write
+    after = _gauges(server)
+    assert after["repright_store_writes"] >= before["repright_store_writes"] + 1
+    assert 1 <= after["repright_store_commits"] <= after["repright_store_writes"]
+    assert after["repright_store_batch_max"] >= 1
+    assert after["repright_store_write_queue"] >= 0
 
 
 def test_openapi_is_3_1_and_lists_every_route(server):
