@@ -129,7 +129,8 @@ static const char m001_init[] =
     "  PRIMARY KEY (user_id, client_id));";
 
 /* Sliding-window + back-off state per key (store_ratelimit_apply); rate_counters stays for
- * store_rate_hit. updated_at (ms) drives store_rate_purge. Plus videos.error. */
+ * store_rate_hit (since removed; the table stays and is purged). updated_at (ms) drives
+ * store_rate_purge. Plus videos.error. */
 static const char m002_rate_limits[] =
     "CREATE TABLE rate_limits ("
     "  key TEXT PRIMARY KEY,"

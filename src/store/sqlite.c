@@ -1784,23 +1784,6 @@ static int sq_workout_reps(struct store *s, const char *user_id, const char *wor
 
 /* ---- analytics ------------------------------------------------------------------------------- */
 
-static int sq_analytics_add(struct store *s, const char *user_id, const char *day,
-                            const char *exercise, int64_t sessions, int64_t reps, double volume,
-                            double score_sum, int64_t score_n)
-{
-    struct arg a[] = {arg_s(user_id), arg_s(day),       arg_s(exercise), arg_i(sessions),
-                      arg_i(reps),    arg_d(volume),    arg_d(score_sum), arg_i(score_n)};
-    int n = write1(s,
-                   "INSERT INTO analytics_daily (user_id, day, exercise, sessions, reps, volume, "
-                   "score_sum, score_n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-                   "ON CONFLICT (user_id, day, exercise) DO UPDATE SET "
-                   "sessions = sessions + excluded.sessions, reps = reps + excluded.reps, "
-                   "volume = volume + excluded.volume, score_sum = score_sum + excluded.score_sum, "
-                   "score_n = score_n + excluded.score_n",
-                   a, NARGS(a));
-    return n < 0 ? n : 0;
-}
-
 static void row_analytics(sqlite3_stmt *st, void *item)
 {
     struct store_analytics_day *d = item;
@@ -2022,51 +2005,6 @@ static int sq_upload_expired(struct store *s, char (*ids)[STORE_ID_LEN + 1], siz
 
 /* ---- rate counters --------------------------------------------------------------------------- */
 
-struct rate_row {
-    int64_t count, window_start;
-};
-
-static void row_rate(sqlite3_stmt *st, void *item)
-{
-    struct rate_row *r = item;
-    r->count = sqlite3_column_int64(st, 0);
-    r->window_start = sqlite3_column_int64(st, 1);
-}
-
-static int sq_rate_hit(struct store *s, const char *key, int64_t window_ms, int64_t *count,
-                       int64_t *window_start)
-{
-    struct rate_row r = {0, 0};
-    struct arg a[] = {arg_s(key), arg_i(store_now(s)), arg_i(window_ms)};
-    struct conn c;
-    conn_get(s, &c);
-    int err = tx_begin(&c);
-    if (!err)
-        /* SET expressions all see the old row, so both CASEs test the old window */
-        err = q_exec(&c,
-                     "INSERT INTO rate_counters (key, window_start, count) VALUES (?1, ?2, 1) "
-                     "ON CONFLICT (key) DO UPDATE SET "
-                     "count = CASE WHEN window_start + ?3 <= ?2 THEN 1 ELSE count + 1 END, "
-                     "window_start = CASE WHEN window_start + ?3 <= ?2 THEN ?2 "
-                     "ELSE window_start END",
-                     a, NARGS(a));
-    if (err >= 0)
-        err = q_one(&c, "SELECT count, window_start FROM rate_counters WHERE key = ?1", a, 1,
-                    row_rate, &r);
-    err = tx_end(&c, err);
-    conn_put(&c);
-    *count = r.count;
-    *window_start = r.window_start;
-    return err;
-}
-
-static int sq_rate_reset(struct store *s, const char *key)
-{
-    struct arg a[] = {arg_s(key)};
-    int n = write1(s, "DELETE FROM rate_counters WHERE key = ?1", a, NARGS(a));
-    return n < 0 ? n : 0;
-}
-
 static int sq_rate_purge(struct store *s, int64_t before, int64_t *deleted)
 {
     struct arg a[] = {arg_i(before)};
@@ -2198,7 +2136,6 @@ static const struct store_ops sqlite_ops = {
     .workout_sets = sq_workout_sets,
     .workout_reps = sq_workout_reps,
     .workout_rename = sq_workout_rename,
-    .analytics_add = sq_analytics_add,
     .analytics_range = sq_analytics_range,
     .upload_create = sq_upload_create,
     .upload_get = sq_upload_get,
@@ -2207,8 +2144,6 @@ static const struct store_ops sqlite_ops = {
     .upload_delete = sq_upload_delete,
     .upload_expired = sq_upload_expired,
     .user_usage = sq_user_usage,
-    .rate_hit = sq_rate_hit,
-    .rate_reset = sq_rate_reset,
     .rate_purge = sq_rate_purge,
     .analytics_set = sq_analytics_set,
     .analytics_span = sq_analytics_span,

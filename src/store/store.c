@@ -753,19 +753,6 @@ int store_workout_reps(struct store *s, const char *user_id, const char *workout
 
 /* ---- analytics ------------------------------------------------------------------------------- */
 
-int store_analytics_add(struct store *s, const char *user_id, const char *day,
-                        const char *exercise, int64_t sessions, int64_t reps, double volume,
-                        double score_sum, int64_t score_n)
-{
-    int err = text_ok(exercise, STORE_NAME_MAX);
-    if (err)
-        return err;
-    if (!is_id(user_id) || !is_day(day) || sessions < 0 || reps < 0 || score_n < 0)
-        return RR_ERR_INVAL;
-    return s->ops->analytics_add(s, user_id, day, exercise, sessions, reps, volume, score_sum,
-                                 score_n);
-}
-
 int store_analytics_range(struct store *s, const char *user_id, const char *from_day,
                           const char *to_day, const char *exercise,
                           struct store_analytics_day **items, size_t *n)
@@ -889,24 +876,6 @@ int store_upload_expired(struct store *s, char (*ids)[STORE_ID_LEN + 1], size_t 
 }
 
 /* ---- rate counters --------------------------------------------------------------------------- */
-
-int store_rate_hit(struct store *s, const char *key, int64_t window_ms, int64_t *count,
-                   int64_t *window_start)
-{
-    int64_t c, w;
-    int err = text_ok(key, STORE_KEY_MAX);
-    if (err)
-        return err;
-    if (window_ms <= 0 || window_ms > INT64_MAX / 4)
-        return RR_ERR_INVAL;
-    return s->ops->rate_hit(s, key, window_ms, count ? count : &c, window_start ? window_start : &w);
-}
-
-int store_rate_reset(struct store *s, const char *key)
-{
-    int err = text_ok(key, STORE_KEY_MAX);
-    return err ? err : s->ops->rate_reset(s, key);
-}
 
 int store_ratelimit_apply(struct store *s, const char *const *keys, size_t n, store_rate_fn fn,
                           void *ctx)

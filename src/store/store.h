@@ -371,10 +371,6 @@ int store_workout_reps(struct store *s, const char *user_id, const char *workout
 
 /* ---- analytics ----------------------------------------------------------------------------- */
 
-/* Add to the (user, day, exercise) row, creating it. score_sum/score_n feed the mean. */
-int store_analytics_add(struct store *s, const char *user_id, const char *day,
-                        const char *exercise, int64_t sessions, int64_t reps, double volume,
-                        double score_sum, int64_t score_n);
 /* Days in [from_day, to_day] (inclusive, YYYY-MM-DD), by day then exercise; exercise NULL = all.
  * At most STORE_ANALYTICS_MAX rows (the earliest ones); query shorter ranges for more. */
 int store_analytics_range(struct store *s, const char *user_id, const char *from_day,
@@ -415,11 +411,6 @@ int store_user_usage(struct store *s, const char *user_id, int64_t *bytes);
 
 /* ---- rate counters (login throttling, per-IP limits) -------------------------------------- */
 
-/* Count one hit on key in a fixed window of window_ms: a window older than window_ms restarts
- * at now with count 1. *count / *window_start (may be NULL) = state after the hit. */
-int store_rate_hit(struct store *s, const char *key, int64_t window_ms, int64_t *count,
-                   int64_t *window_start);
-int store_rate_reset(struct store *s, const char *key);
 /* Delete counters whose window started before `before`, and rate-limit states
  * (store_ratelimit_apply) last written before it; *deleted (may be NULL) counts both. */
 int store_rate_purge(struct store *s, int64_t before, int64_t *deleted);
@@ -515,9 +506,6 @@ struct store_ops {
     int (*workout_reps)(struct store *s, const char *user_id, const char *workout_id,
                         struct store_rep **items, size_t *n);
 
-    int (*analytics_add)(struct store *s, const char *user_id, const char *day,
-                         const char *exercise, int64_t sessions, int64_t reps, double volume,
-                         double score_sum, int64_t score_n);
     int (*analytics_range)(struct store *s, const char *user_id, const char *from_day,
                            const char *to_day, const char *exercise,
                            struct store_analytics_day **items, size_t *n);
@@ -531,9 +519,6 @@ struct store_ops {
     int (*upload_expired)(struct store *s, char (*ids)[STORE_ID_LEN + 1], size_t max,
                           size_t *n);
 
-    int (*rate_hit)(struct store *s, const char *key, int64_t window_ms, int64_t *count,
-                    int64_t *window_start);
-    int (*rate_reset)(struct store *s, const char *key);
     int (*rate_purge)(struct store *s, int64_t before, int64_t *deleted);
 
     /* added with the analytics aggregator (recomputation) */

@@ -1106,19 +1106,17 @@ static void workouts__are_saved_whole_upserted_per_video_and_idempotent_per_clie
 
 /* ---- analytics, uploads, rate counters ------------------------------------------------------- */
 
-static void analytics__adds_accumulate_and_ranges_filter_by_day_and_exercise(void **state)
+static void analytics__rows_set_and_ranges_filter_by_day_and_exercise(void **state)
 {
     struct fx *f = *state;
     struct store_user u;
     struct store_analytics_day *d;
     size_t n;
     make_user(f->s, "an@x", &u);
-    assert_int_equal(store_analytics_add(f->s, u.id, "2024-03-01", "squat", 1, 10, 600, 800, 10),
+    assert_int_equal(store_analytics_set(f->s, u.id, "2024-03-01", "squat", 2, 15, 900, 1050, 15),
                      0);
-    assert_int_equal(store_analytics_add(f->s, u.id, "2024-03-01", "squat", 1, 5, 300, 250, 5),
-                     0);
-    assert_int_equal(store_analytics_add(f->s, u.id, "2024-03-02", "plank", 1, 0, 0, 0, 0), 0);
-    assert_int_equal(store_analytics_add(f->s, u.id, "2024-04-01", "squat", 1, 3, 0, 0, 0), 0);
+    assert_int_equal(store_analytics_set(f->s, u.id, "2024-03-02", "plank", 1, 0, 0, 0, 0), 0);
+    assert_int_equal(store_analytics_set(f->s, u.id, "2024-04-01", "squat", 1, 3, 0, 0, 0), 0);
     assert_int_equal(store_analytics_range(f->s, u.id, "2024-03-01", "2024-03-31", NULL, &d, &n),
                      0);
     assert_int_equal(n, 2);
@@ -1140,15 +1138,15 @@ static void analytics__adds_accumulate_and_ranges_filter_by_day_and_exercise(voi
     assert_int_equal(n, 0);
     assert_int_equal(store_analytics_range(f->s, u.id, "2024-1-01", "2024-12-31", NULL, &d, &n),
                      RR_ERR_INVAL);
-    assert_int_equal(store_analytics_add(f->s, u.id, "2024-03-0x", "squat", 1, 1, 1, 1, 1),
+    assert_int_equal(store_analytics_set(f->s, u.id, "2024-03-0x", "squat", 1, 1, 1, 1, 1),
                      RR_ERR_INVAL);
-    assert_int_equal(store_analytics_add(f->s, u.id, "2024-03-01", "squat", -1, 1, 1, 1, 1),
+    assert_int_equal(store_analytics_set(f->s, u.id, "2024-03-01", "squat", -1, 1, 1, 1, 1),
                      RR_ERR_INVAL);
-    assert_int_equal(store_analytics_add(f->s, u.id, "2024-03-01", "", 1, 1, 1, 1, 1),
+    assert_int_equal(store_analytics_set(f->s, u.id, "2024-03-01", "", 1, 1, 1, 1, 1),
                      RR_ERR_INVAL);
     char ghost[STORE_ID_LEN + 1];
     store_new_id(ghost);
-    assert_int_equal(store_analytics_add(f->s, ghost, "2024-03-01", "squat", 1, 1, 1, 1, 1),
+    assert_int_equal(store_analytics_set(f->s, ghost, "2024-03-01", "squat", 1, 1, 1, 1, 1),
                      RR_ERR_NOTFOUND);
 }
 
@@ -1248,33 +1246,6 @@ static void uploads__offset_moves_only_by_compare_and_set(void **state)
     assert_int_equal(store_upload_create(f->s, &up3), 0);
     assert_int_equal(store_user_delete(f->s, a.id), 0);
     assert_int_equal(store_upload_get(f->s, NULL, up3.id, &got), RR_ERR_NOTFOUND);
-}
-
-static void rate__counts_hits_in_a_fixed_window_and_resets(void **state)
-{
-    struct fx *f = *state;
-    use_fake_clock(f);
-    int64_t count = 0, start = 0, t0 = store_now(f->s), deleted = -1;
-    for (int i = 1; i <= 5; i++) {
-        assert_int_equal(store_rate_hit(f->s, "login:ip:10.0.0.1", 60000, &count, &start), 0);
-        assert_int_equal(count, i);
-        assert_int_equal(start, t0);
-        atomic_fetch_add(&fake_now, 1000);
-    }
-    atomic_fetch_add(&fake_now, 55000); /* window over */
-    assert_int_equal(store_rate_hit(f->s, "login:ip:10.0.0.1", 60000, &count, &start), 0);
-    assert_int_equal(count, 1);
-    assert_int_equal(start, t0 + 60000);
-    assert_int_equal(store_rate_hit(f->s, "login:acct:a@x", 60000, NULL, NULL), 0);
-    assert_int_equal(store_rate_reset(f->s, "login:ip:10.0.0.1"), 0);
-    assert_int_equal(store_rate_hit(f->s, "login:ip:10.0.0.1", 60000, &count, NULL), 0);
-    assert_int_equal(count, 1);
-    assert_int_equal(store_rate_purge(f->s, t0 + 60001, &deleted), 0);
-    assert_int_equal(deleted, 2);
-    assert_int_equal(store_rate_purge(f->s, t0, NULL), 0);
-    assert_int_equal(store_rate_hit(f->s, "", 60000, NULL, NULL), RR_ERR_INVAL);
-    assert_int_equal(store_rate_hit(f->s, "k", 0, NULL, NULL), RR_ERR_INVAL);
-    assert_int_equal(store_rate_reset(f->s, ""), RR_ERR_INVAL);
 }
 
 /* ---- crash safety ---------------------------------------------------------------------------- */
@@ -1399,12 +1370,10 @@ int main(void)
             workouts__are_saved_whole_upserted_per_video_and_idempotent_per_client_id, fx_setup,
             fx_teardown),
         cmocka_unit_test_setup_teardown(
-            analytics__adds_accumulate_and_ranges_filter_by_day_and_exercise, fx_setup,
+            analytics__rows_set_and_ranges_filter_by_day_and_exercise, fx_setup,
             fx_teardown),
         cmocka_unit_test_setup_teardown(uploads__offset_moves_only_by_compare_and_set,
                                         fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(rate__counts_hits_in_a_fixed_window_and_resets, fx_setup,
-                                        fx_teardown),
         cmocka_unit_test_setup_teardown(crash__kill_9_during_writes_loses_no_acknowledged_row,
                                         fx_setup, fx_teardown),
     };

@@ -60,7 +60,7 @@ static void analytics_set__replaces_the_row_instead_of_adding(void **state)
     struct fx *f = *state;
     struct store_analytics_day *d = NULL;
     size_t n = 0;
-    assert_int_equal(store_analytics_add(f->s, f->user, "2026-03-01", "squat", 1, 10, 0, 800, 10), 0);
+    assert_int_equal(store_analytics_set(f->s, f->user, "2026-03-01", "squat", 1, 10, 0, 800, 10), 0);
     assert_int_equal(store_analytics_set(f->s, f->user, "2026-03-01", "squat", 2, 25, 500.0, 2000, 25), 0);
     assert_int_equal(store_analytics_set(f->s, f->user, "2026-03-01", "squat", 2, 25, 500.0, 2000, 25), 0);
     assert_int_equal(store_analytics_range(f->s, f->user, "2026-03-01", "2026-03-01", NULL, &d, &n), 0);
