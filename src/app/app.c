@@ -172,6 +172,8 @@ int app_migrate(const struct app_config *cfg, int *applied, int *version, char b
         err = store_migrate(s, applied, msg, msg_len);
     if (err >= 0)
         err = store_schema_version(s, version);
+    if (err >= 0) /* a deploy step: refuse to go on with a damaged database */
+        err = store_check(s, msg, msg_len);
     if (err >= 0)
         snprintf(backend, 16, "%s", store_backend_name(s));
     else if (msg && msg_len && !msg[0])

@@ -72,8 +72,9 @@ int app_open(const struct app_config *cfg, struct app **out, char *msg, size_t m
 /* Close the services (stop the HTTP server and the worker pool first). NULL is a no-op. */
 void app_close(struct app *a);
 
-/* `repright migrate`: open the store of cfg, apply pending migrations, report. backend gets the
- * store's name ("sqlite"). */
+/* `repright migrate`: open the store of cfg, apply pending migrations, then run the store's
+ * integrity check (RR_ERR_CORRUPT with what it found: a deploy must not go on with a damaged
+ * database), report. backend gets the store's name ("sqlite"). */
 int app_migrate(const struct app_config *cfg, int *applied, int *version, char backend[16],
                 char *msg, size_t msg_len);
 

@@ -167,6 +167,30 @@ def test_migrate_command_reports_the_schema_version(tmp_path):
     assert again["applied"] == 0 and again["schema_version"] == first["schema_version"]
 
 
+def test_migrate_refuses_a_damaged_database(tmp_path):
+    """`repright migrate` ends with SQLite's integrity check: an index that no longer matches its
+    table (here: its definition changed under it) is reported and the command fails."""
+    import sqlite3
+    data = tmp_path / "d"
+    out = subprocess.run([repright_bin(), "migrate", "--data-dir", str(data)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    db = sqlite3.connect(str(data / "repright.db"))
+    db.execute("INSERT INTO users(id, email, password_hash, role, created_at) "
+               "VALUES (?, 'Ana@Example.COM', 'h', 'user', 1)", ("a" * 32,))
+    db.commit()
+    db.execute("PRAGMA writable_schema=ON")
+    db.execute("UPDATE sqlite_master SET sql = replace(sql, 'lower(email)', 'email') "
+               "WHERE name = 'users_email_ci'")
+    db.commit()
+    db.close()
+    out = subprocess.run([repright_bin(), "migrate", "--data-dir", str(data)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0, out.stdout
+    assert "repright migrate: integrity check: row 1 missing from index users_email_ci" \
+        in out.stderr, out.stderr
+
+
 def test_bad_configuration_is_a_usage_error(tmp_path):
     for args, env in ((["--port", "99999"], {}), (["--bogus"], {}), ([], {"REPRIGHT_WORKERS": "x"})):
         out = subprocess.run([repright_bin(), "serve", "--data-dir", str(tmp_path)] + args,
