@@ -35,12 +35,22 @@ if [ "$FUZZ_SECONDS" -gt 0 ] && command -v clang >/dev/null; then
   echo "== libFuzzer targets, ${FUZZ_SECONDS}s each"
   CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRR_SANITIZE=ON -DRR_FUZZ=ON >/dev/null
   cmake --build build-fuzz -j "$JOBS"
-  for f in build-fuzz/fuzz_*; do
-    [ -x "$f" ] || continue
+  # $JOBS targets at a time; each one's last lines are printed when it ends, a crash fails
+  fuzz_one() {
+    local f=$1 name
     name=$(basename "$f")
     mkdir -p build-fuzz/corpus-"$name"
-    "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=4096 build-fuzz/corpus-"$name" tests/fuzz/corpus/"$name" 2>&1 | tail -n 2
-  done
+    if "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=4096 build-fuzz/corpus-"$name" \
+         tests/fuzz/corpus/"$name" >build-fuzz/"$name".log 2>&1; then
+      echo "$name: $(tail -n 1 build-fuzz/"$name".log)"
+    else
+      echo "$name: FAILED"; tail -n 40 build-fuzz/"$name".log; return 1
+    fi
+  }
+  export -f fuzz_one
+  export FUZZ_SECONDS
+  find build-fuzz -maxdepth 1 -name 'fuzz_*' -type f -perm -u+x ! -name '*.log' | sort |
+    xargs -P "$JOBS" -I{} bash -c 'fuzz_one "$1"' _ {}
 fi
 echo "== ThreadSanitizer: queue, worker pool, HTTP server and store group-commit tests"
 tsan_tests='^(queue/|http/test_server|http/test_slow_clients|store/test_store_group_commit)'
