@@ -35,6 +35,7 @@
 #include <strings.h>
 
 #include "base/rr_error.h"
+#include "base/rr_json.h"
 #include "base/rr_log.h"
 #include "blob/blob.h"
 #include "blob/tus.h"
@@ -277,23 +278,36 @@ static int uploads_head(struct http_request *req, void *app)
             return tus_finish(req, a, &u);
         return 0;
     }
-    json_t *body = json_pack("{s:s, s:I, s:I, s:b}", "id", u.id, "offset", (json_int_t)u.offset,
-                             "length", (json_int_t)u.length, "complete", u.complete);
-    if (!body)
-        return RR_ERR_NOMEM;
+    struct app_ingested in;
+    memset(&in, 0, sizeof in);
     if (u.complete) {
-        struct app_ingested in;
         struct upload_wish wish;
         wish_of(u.metadata, &wish);
         rc = video_finish(a, u.owner, u.id, u.key, u.length, u.sha256, &wish, &in);
-        if (rc < 0) {
-            json_decref(body);
+        if (rc < 0)
             return rc;
-        }
-        json_object_set_new(body, "video_id", json_string(in.video_id));
-        json_object_set_new(body, "job_id", json_string(in.job_id));
     }
-    rc = http_reply_json(req, 200, body);
+    char stack[512];
+    struct rr_json o;
+    rr_json_init(&o, stack, sizeof stack, 4096);
+    rr_json_object_begin(&o);
+    RR_JSON_KEY(&o, "id");
+    rr_json_string(&o, u.id);
+    RR_JSON_KEY(&o, "offset");
+    rr_json_int(&o, u.offset);
+    RR_JSON_KEY(&o, "length");
+    rr_json_int(&o, u.length);
+    RR_JSON_KEY(&o, "complete");
+    rr_json_bool(&o, u.complete);
+    if (u.complete) {
+        RR_JSON_KEY(&o, "video_id");
+        rr_json_string(&o, in.video_id);
+        RR_JSON_KEY(&o, "job_id");
+        rr_json_string(&o, in.job_id);
+    }
+    rr_json_object_end(&o);
+    rc = http_reply_writer(req, 200, &o);
+    rr_json_release(&o);
     for (size_t i = 0; i < r.nheaders; i++)
         if (strcasecmp(r.headers[i].name, "Cache-Control") != 0)
             http_reply_header(req, r.headers[i].name, r.headers[i].value);
@@ -464,16 +478,25 @@ static int videos_upload(struct http_request *req, void *app)
         blob_delete(a->blob, s->key); /* no row points at it */
         goto out;
     }
-    json_t *body = json_pack("{s:s, s:s, s:I, s:s, s:s}", "video_id", in.video_id, "job_id",
-                             in.job_id, "size",
-                             (json_int_t)info.size, "sha256", info.sha256, "status", "uploaded");
-    if (!body) {
-        rc = RR_ERR_NOMEM;
-        goto out;
-    }
+    char stack[512];
+    struct rr_json o;
+    rr_json_init(&o, stack, sizeof stack, 4096);
+    rr_json_object_begin(&o);
+    RR_JSON_KEY(&o, "video_id");
+    rr_json_string(&o, in.video_id);
+    RR_JSON_KEY(&o, "job_id");
+    rr_json_string(&o, in.job_id);
+    RR_JSON_KEY(&o, "size");
+    rr_json_int(&o, info.size);
+    RR_JSON_KEY(&o, "sha256");
+    rr_json_string(&o, info.sha256);
+    RR_JSON_KEY(&o, "status");
+    rr_json_string(&o, "uploaded");
+    rr_json_object_end(&o);
     char loc[64];
     snprintf(loc, sizeof loc, "/v1/videos/%s", in.video_id);
-    rc = http_reply_json(req, 201, body);
+    rc = http_reply_writer(req, 201, &o);
+    rr_json_release(&o);
     http_reply_header(req, "Location", loc);
 out:
     free(s);

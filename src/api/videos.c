@@ -372,7 +372,7 @@ static int videos_landmarks(struct http_request *req, void *app)
 }
 
 /* One signed link (auth/media_sig.h) to `base` + `tail` into links[name]. */
-static int add_signed(struct app *a, json_t *links, const char *name, const char *base,
+static int add_signed(struct app *a, struct rr_json *links, const char *name, const char *base,
                       const char *tail, const char *uid, int64_t exp)
 {
     char path[MEDIA_SIG_PATH_MAX + 1], sig[MEDIA_SIG_HEX_SIZE], url[MEDIA_SIG_PATH_MAX + 192];
@@ -381,7 +381,9 @@ static int add_signed(struct app *a, json_t *links, const char *name, const char
     if (rc < 0)
         return rc;
     snprintf(url, sizeof url, "%s?uid=%s&exp=%lld&sig=%s", path, uid, (long long)exp, sig);
-    return json_object_set_new(links, name, json_string(url)) == 0 ? 0 : RR_ERR_NOMEM;
+    rr_json_key(links, name);
+    rr_json_string(links, url);
+    return 0;
 }
 
 /* Links that carry their own proof, for <video src> and <img src>, which cannot send a Bearer
@@ -397,9 +399,14 @@ static int videos_media_links(struct http_request *req, void *app)
     int64_t exp = (int64_t)time(NULL) + MEDIA_SIG_TTL_S;
     char base[64];
     snprintf(base, sizeof base, "/v1/videos/%s", v.id);
-    json_t *body = json_pack("{s:I, s:i}", "expires_at", (json_int_t)exp, "ttl_s", MEDIA_SIG_TTL_S);
-    if (!body)
-        return RR_ERR_NOMEM;
+    char stack[2048];
+    struct rr_json o, *body = &o;
+    rr_json_init(&o, stack, sizeof stack, 16 * 1024);
+    rr_json_object_begin(&o);
+    RR_JSON_KEY(&o, "expires_at");
+    rr_json_int(&o, exp);
+    RR_JSON_KEY(&o, "ttl_s");
+    rr_json_int(&o, MEDIA_SIG_TTL_S);
     rc = add_signed(a, body, "original", base, "/original", uid, exp);
     if (rc == 0 && strcmp(v.status, "analysed") == 0 && has_blob(a, v.id, "overlay"))
         rc = add_signed(a, body, "overlay", base, "/overlay", uid, exp);
@@ -408,12 +415,13 @@ static int videos_media_links(struct http_request *req, void *app)
         if (rc == 0)
             rc = add_signed(a, body, "thumb_worst", base, "/thumbs/worst", uid, exp);
     }
-    if (rc < 0) {
-        json_decref(body);
-        return rc;
-    }
-    http_reply_header(req, "Cache-Control", "no-store");
-    return http_reply_json(req, 200, body);
+    rr_json_object_end(&o);
+    if (rc == 0)
+        rc = http_reply_writer(req, 200, &o);
+    rr_json_release(&o);
+    if (rc == 0)
+        http_reply_header(req, "Cache-Control", "no-store");
+    return rc;
 }
 
 /* ---- "analyse again as..." and the overlay on demand ---------------------------------------- */

@@ -68,45 +68,59 @@ static void progress(app_progress_fn fn, void *ud, const char *stage, double fra
         fn(ud, stage, fraction);
 }
 
-static json_t *num_or_null(double v)
+/* A small JSON document written into out[cap] (never past it), or `empty` when it does not fit. */
+static void finish_small(struct rr_json *j, char *out, size_t cap, const char *empty)
 {
-    return isfinite(v) ? json_real(v) : json_null();
+    if (rr_json_finish(j) != 0 || rr_json_data(j) != out)
+        snprintf(out, cap, "%s", empty);
+    rr_json_release(j);
 }
 
 static void rep_metrics(const struct analysis_rep *r, char *out, size_t cap)
 {
-    json_t *o = json_object();
-    if (o) {
-        json_object_set_new(o, "rom", num_or_null(r->rom));
-        if (r->rom_unit)
-            json_object_set_new(o, "rom_unit", json_string(r->rom_unit));
-        json_object_set_new(o, "depth", num_or_null(r->depth));
-        if (r->depth_name)
-            json_object_set_new(o, "depth_name", json_string(r->depth_name));
-        json_object_set_new(o, "concentric_s", num_or_null(r->concentric_s));
-        json_object_set_new(o, "eccentric_s", num_or_null(r->eccentric_s));
-        json_object_set_new(o, "symmetry_deg", num_or_null(r->symmetry_deg));
-        json_object_set_new(o, "verdict", json_string(analysis_verdict_name(r->verdict)));
-        json_object_set_new(o, "confidence", num_or_null(r->confidence));
-        if (r->cannot_judge_reason)
-            json_object_set_new(o, "cannot_judge_reason", json_string(r->cannot_judge_reason));
+    struct rr_json o;
+    rr_json_init(&o, out, cap, cap - 1);
+    rr_json_object_begin(&o);
+    RR_JSON_KEY(&o, "rom");
+    rr_json_real(&o, r->rom); /* NaN: null ("not measured") */
+    if (r->rom_unit) {
+        RR_JSON_KEY(&o, "rom_unit");
+        rr_json_string(&o, r->rom_unit);
     }
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    snprintf(out, cap, "%s", s && strlen(s) < cap ? s : "{}");
-    free(s);
-    json_decref(o);
+    RR_JSON_KEY(&o, "depth");
+    rr_json_real(&o, r->depth);
+    if (r->depth_name) {
+        RR_JSON_KEY(&o, "depth_name");
+        rr_json_string(&o, r->depth_name);
+    }
+    RR_JSON_KEY(&o, "concentric_s");
+    rr_json_real(&o, r->concentric_s);
+    RR_JSON_KEY(&o, "eccentric_s");
+    rr_json_real(&o, r->eccentric_s);
+    RR_JSON_KEY(&o, "symmetry_deg");
+    rr_json_real(&o, r->symmetry_deg);
+    RR_JSON_KEY(&o, "verdict");
+    rr_json_string(&o, analysis_verdict_name(r->verdict));
+    RR_JSON_KEY(&o, "confidence");
+    rr_json_real(&o, r->confidence);
+    if (r->cannot_judge_reason) {
+        RR_JSON_KEY(&o, "cannot_judge_reason");
+        rr_json_string(&o, r->cannot_judge_reason);
+    }
+    rr_json_object_end(&o);
+    finish_small(&o, out, cap, "{}");
 }
 
 static void rep_faults(const struct analysis_rep *r, char *out, size_t cap)
 {
-    json_t *a = json_array();
-    for (int i = 0; a && i < r->n_checks && i < ANALYSIS_MAX_CHECKS; i++)
+    struct rr_json a;
+    rr_json_init(&a, out, cap, cap - 1);
+    rr_json_array_begin(&a);
+    for (int i = 0; i < r->n_checks && i < ANALYSIS_MAX_CHECKS; i++)
         if (r->checks[i].outcome == ANALYSIS_FAULT && r->checks[i].name)
-            json_array_append_new(a, json_string(r->checks[i].name));
-    char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
-    snprintf(out, cap, "%s", s && strlen(s) < cap ? s : "[]");
-    free(s);
-    json_decref(a);
+            rr_json_string(&a, r->checks[i].name);
+    rr_json_array_end(&a);
+    finish_small(&a, out, cap, "[]");
 }
 
 /* The report's workout: one set, one row per rep, saved through app_save_workout (replacing
