@@ -31,6 +31,7 @@
 #include "auth/password.h"
 #include "auth/token.h"
 #include "base/rr_error.h"
+#include "base/rr_json.h"
 #include "base/rr_log.h"
 #include "http/validate.h"
 #include "store/store.h"
@@ -132,10 +133,24 @@ static int auth_policy_reply(struct http_request *req, const char *field, enum p
     return http_reply_error(req, 422, "validation_failed", message, d);
 }
 
-static json_t *auth_user_json(const struct store_user *u)
+static int auth_reply_user(struct http_request *req, unsigned status, const struct store_user *u)
 {
-    return json_pack("{s:s,s:s,s:s,s:I}", "id", u->id, "email", u->email, "role", u->role,
-                     "created_at", (json_int_t)u->created_at);
+    char stack[1024];
+    struct rr_json o;
+    rr_json_init(&o, stack, sizeof stack, 4096);
+    rr_json_object_begin(&o);
+    RR_JSON_KEY(&o, "id");
+    rr_json_string(&o, u->id);
+    RR_JSON_KEY(&o, "email");
+    rr_json_string(&o, u->email);
+    RR_JSON_KEY(&o, "role");
+    rr_json_string(&o, u->role);
+    RR_JSON_KEY(&o, "created_at");
+    rr_json_int(&o, u->created_at);
+    rr_json_object_end(&o);
+    int err = http_reply_writer(req, status, &o);
+    rr_json_release(&o);
+    return err;
 }
 
 /* Mint an access JWT for user_id into out. */
@@ -173,14 +188,29 @@ static int auth_reply_tokens(struct http_request *req, const struct app *a, cons
     int err = auth_access_token(a, user_id, access, sizeof access);
     if (err < 0)
         return err;
-    json_t *body = json_pack("{s:s,s:s,s:i,s:s,s:I,s:s}", "access_token", access, "token_type",
-                             "Bearer", "expires_in", AUTH_ACCESS_TTL_S, "refresh_token", refresh,
-                             "refresh_expires_in", (json_int_t)AUTH_REFRESH_TTL_S, "user_id",
-                             user_id);
+    /* the body holds both tokens: written on the stack and wiped once the reply has its copy */
+    char stack[JWT_MAX_TOKEN + AUTH_REFRESH_MAX + 512];
+    struct rr_json o;
+    rr_json_init(&o, stack, sizeof stack, sizeof stack - 1);
+    rr_json_object_begin(&o);
+    RR_JSON_KEY(&o, "access_token");
+    rr_json_string(&o, access);
+    RR_JSON_KEY(&o, "token_type");
+    rr_json_string(&o, "Bearer");
+    RR_JSON_KEY(&o, "expires_in");
+    rr_json_int(&o, AUTH_ACCESS_TTL_S);
+    RR_JSON_KEY(&o, "refresh_token");
+    rr_json_string(&o, refresh);
+    RR_JSON_KEY(&o, "refresh_expires_in");
+    rr_json_int(&o, AUTH_REFRESH_TTL_S);
+    RR_JSON_KEY(&o, "user_id");
+    rr_json_string(&o, user_id);
+    rr_json_object_end(&o);
     sodium_memzero(access, sizeof access);
-    if (!body)
-        return RR_ERR_NOMEM;
-    return http_reply_json(req, status, body);
+    err = http_reply_writer(req, status, &o);
+    rr_json_release(&o);
+    sodium_memzero(stack, sizeof stack);
+    return err;
 }
 
 /* ---- handlers ----------------------------------------------------------------------------- */
@@ -215,7 +245,7 @@ static int auth_register(struct http_request *req, void *app)
     }
     if (err < 0)
         goto out;
-    err = http_reply_json(req, 201, auth_user_json(&u));
+    err = auth_reply_user(req, 201, &u);
 out:
     sodium_memzero(hash, sizeof hash);
     sodium_memzero(&u, sizeof u);
@@ -377,7 +407,7 @@ static int auth_me(struct http_request *req, void *app)
         return RR_ERR_UNAUTHENTICATED; /* the account is gone */
     if (err < 0)
         return err;
-    err = http_reply_json(req, 200, auth_user_json(&u));
+    err = auth_reply_user(req, 200, &u);
     sodium_memzero(&u, sizeof u);
     return err;
 }
