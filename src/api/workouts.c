@@ -106,105 +106,15 @@ static const struct validate_schema sync_schema = {"SyncRequest", sync_fields,
 
 /* ---- JSON views ----------------------------------------------------------------------------- */
 
-static json_t *time_json(int64_t ms)
-{
-    char t[32];
-    history_time_format(ms, t);
-    return json_string(t);
-}
+/* One workout's detail: SYNC_REPS_MAX reps of a device set, or a long video's reps, each with
+ * its metrics (well under 1 KB) fit many times over. */
+#define WORKOUT_MAX_BYTES (8u << 20)
 
 /* A workout with its name and rep counts: reps over its sets, and its stored reps by verdict
- * ("good", "bad", "cannot_judge"), so a list can colour a set by what its reps were judged. */
-static json_t *workout_json(const struct store_workout *w)
+ * ("good", "bad", "cannot_judge"), so a list can colour a set by what its reps were judged.
+ * The list item of GET /v1/workouts (its hot path) and the head of the detail. */
+static void workout_members(struct rr_json *o, const struct store_workout *w)
 {
-    return json_pack("{s:s,s:s,s:o,s:I,s:f,s:o,s:s,s:o,s:s,s:i,s:{s:i,s:i,s:i}}", "id", w->id,
-                     "exercise", w->exercise, "started_at", time_json(w->started_at),
-                     "duration_ms", (json_int_t)w->duration_ms, "score", w->score, "video_id",
-                     w->video_id[0] ? json_string(w->video_id) : json_null(), "source",
-                     w->video_id[0] ? "video" : "device", "created_at", time_json(w->created_at),
-                     "name", w->name, "reps", w->reps, "verdicts", "good", w->reps_good, "bad",
-                     w->reps_bad, "cannot_judge", w->reps_unjudged);
-}
-
-static json_t *rep_json(const struct store_rep *r)
-{
-    json_t *metrics = json_loads(r->metrics, 0, NULL);
-    json_t *faults = json_loads(r->faults, 0, NULL);
-    if (!json_is_object(metrics)) {
-        json_decref(metrics);
-        metrics = json_object();
-    }
-    if (!json_is_array(faults)) {
-        json_decref(faults);
-        faults = json_array();
-    }
-    json_t *verdict = json_object_get(metrics, "verdict");
-    /* a rep that cannot be judged has no score: the column's 0 (or whatever a device sent) is
-     * a placeholder, so it reads null, never 0 or 100 */
-    int unjudged = json_is_string(verdict) &&
-                   strcmp(json_string_value(verdict), "cannot_judge") == 0;
-    return json_pack("{s:i,s:f,s:f,s:o,s:O,s:o,s:o}", "idx", r->idx, "t_start",
-                     (double)r->t_start_ms / 1000.0, "t_end", (double)r->t_end_ms / 1000.0,
-                     "score", unjudged ? json_null() : json_real(r->score), "verdict",
-                     json_is_string(verdict) ? verdict : json_null(), "metrics", metrics,
-                     "faults", faults);
-}
-
-static json_t *set_json(const struct store_set *s)
-{
-    return json_pack("{s:i,s:s,s:i,s:f,s:f,s:I,s:[]}", "idx", s->idx, "exercise", s->exercise,
-                     "rep_count", s->reps, "score", s->score, "load_kg", s->load_kg, "hold_ms",
-                     (json_int_t)s->hold_ms, "reps");
-}
-
-/* The workout with its sets, each holding its reps. NULL on allocation failure. */
-static int workout_full_json(struct store *st, const char *user_id, const struct store_workout *w,
-                             json_t **out)
-{
-    struct store_set *sets = NULL;
-    struct store_rep *reps = NULL;
-    size_t ns = 0, nr = 0;
-    json_t *o = NULL, *arr = NULL;
-    int err = store_workout_sets(st, user_id, w->id, &sets, &ns);
-    if (!err)
-        err = store_workout_reps(st, user_id, w->id, &reps, &nr);
-    if (err)
-        goto out;
-    err = RR_ERR_NOMEM;
-    o = workout_json(w);
-    arr = json_array();
-    if (!o || !arr)
-        goto out;
-    for (size_t i = 0; i < ns; i++) {
-        json_t *sj = set_json(&sets[i]);
-        if (!sj || json_array_append_new(arr, sj) != 0)
-            goto out;
-        json_t *rl = json_object_get(sj, "reps");
-        for (size_t j = 0; j < nr; j++) {
-            if (strcmp(reps[j].set_id, sets[i].id) != 0)
-                continue;
-            if (json_array_append_new(rl, rep_json(&reps[j])) != 0)
-                goto out;
-        }
-    }
-    if (json_object_set(o, "sets", arr) != 0)
-        goto out;
-    *out = o;
-    o = NULL;
-    err = 0;
-out:
-    json_decref(o);
-    json_decref(arr);
-    free(sets);
-    free(reps);
-    return err;
-}
-
-/* The list item, written directly (the hot path of GET /v1/workouts): the same bytes as
- * json_dumps(workout_json(w), JSON_COMPACT), without building a json_t tree. */
-static void workout_out(struct rr_json *o, const struct store_workout *w)
-{
-    rr_json_object_begin(o);
     RR_JSON_KEY(o, "id");
     rr_json_string(o, w->id);
     RR_JSON_KEY(o, "exercise");
@@ -234,7 +144,100 @@ static void workout_out(struct rr_json *o, const struct store_workout *w)
     RR_JSON_KEY(o, "cannot_judge");
     rr_json_int(o, w->reps_unjudged);
     rr_json_object_end(o);
+}
+
+static void workout_out(struct rr_json *o, const struct store_workout *w)
+{
+    rr_json_object_begin(o);
+    workout_members(o, w);
     rr_json_object_end(o);
+}
+
+/* A stored rep: its metrics and faults are JSON text written by the analysis (rr_json) or by
+ * a validated sync; they are parsed only to check their shape and read the verdict, and
+ * embedded as they are. */
+static void rep_out(struct rr_json *o, const struct store_rep *r)
+{
+    json_t *metrics = json_loads(r->metrics, 0, NULL);
+    json_t *faults = json_loads(r->faults, 0, NULL);
+    json_t *verdict = json_object_get(metrics, "verdict"); /* NULL unless an object has it */
+    /* a rep that cannot be judged has no score: the column's 0 (or whatever a device sent) is
+     * a placeholder, so it reads null, never 0 or 100 */
+    int unjudged = json_is_string(verdict) &&
+                   strcmp(json_string_value(verdict), "cannot_judge") == 0;
+    rr_json_object_begin(o);
+    RR_JSON_KEY(o, "idx");
+    rr_json_int(o, r->idx);
+    RR_JSON_KEY(o, "t_start");
+    rr_json_real(o, (double)r->t_start_ms / 1000.0);
+    RR_JSON_KEY(o, "t_end");
+    rr_json_real(o, (double)r->t_end_ms / 1000.0);
+    RR_JSON_KEY(o, "score");
+    if (unjudged)
+        rr_json_null(o);
+    else
+        rr_json_real(o, r->score);
+    RR_JSON_KEY(o, "verdict");
+    rr_json_string(o, json_is_string(verdict) ? json_string_value(verdict) : NULL);
+    RR_JSON_KEY(o, "metrics");
+    if (json_is_object(metrics))
+        rr_json_verbatim(o, r->metrics, strlen(r->metrics));
+    else
+        rr_json_verbatim(o, "{}", 2);
+    RR_JSON_KEY(o, "faults");
+    if (json_is_array(faults))
+        rr_json_verbatim(o, r->faults, strlen(r->faults));
+    else
+        rr_json_verbatim(o, "[]", 2);
+    rr_json_object_end(o);
+    json_decref(metrics);
+    json_decref(faults);
+}
+
+/* The workout with its sets, each holding its reps, written into o. */
+static int workout_full_out(struct rr_json *o, struct store *st, const char *user_id,
+                            const struct store_workout *w)
+{
+    struct store_set *sets = NULL;
+    struct store_rep *reps = NULL;
+    size_t ns = 0, nr = 0;
+    int err = store_workout_sets(st, user_id, w->id, &sets, &ns);
+    if (!err)
+        err = store_workout_reps(st, user_id, w->id, &reps, &nr);
+    if (!err) {
+        rr_json_object_begin(o);
+        workout_members(o, w);
+        RR_JSON_KEY(o, "sets");
+        rr_json_array_begin(o);
+        for (size_t i = 0; i < ns; i++) {
+            const struct store_set *s = &sets[i];
+            rr_json_object_begin(o);
+            RR_JSON_KEY(o, "idx");
+            rr_json_int(o, s->idx);
+            RR_JSON_KEY(o, "exercise");
+            rr_json_string(o, s->exercise);
+            RR_JSON_KEY(o, "rep_count");
+            rr_json_int(o, s->reps);
+            RR_JSON_KEY(o, "score");
+            rr_json_real(o, s->score);
+            RR_JSON_KEY(o, "load_kg");
+            rr_json_real(o, s->load_kg);
+            RR_JSON_KEY(o, "hold_ms");
+            rr_json_int(o, s->hold_ms);
+            RR_JSON_KEY(o, "reps");
+            rr_json_array_begin(o);
+            for (size_t j = 0; j < nr; j++)
+                if (strcmp(reps[j].set_id, s->id) == 0)
+                    rep_out(o, &reps[j]);
+            rr_json_array_end(o);
+            rr_json_object_end(o);
+        }
+        rr_json_array_end(o);
+        rr_json_object_end(o);
+    }
+    free(sets);
+    free(reps);
+    return err;
 }
 
 /* ---- list ----------------------------------------------------------------------------------- */
@@ -302,11 +305,13 @@ static int workouts_get(struct http_request *req, void *app)
     int err = store_workout_get(a->store, p->user_id, http_request_param(req, "id"), &w);
     if (err)
         return err;
-    json_t *o = NULL;
-    err = workout_full_json(a->store, p->user_id, &w, &o);
-    if (err)
-        return err;
-    return http_reply_json(req, 200, o);
+    struct rr_json o;
+    rr_json_init(&o, NULL, 0, WORKOUT_MAX_BYTES);
+    err = workout_full_out(&o, a->store, p->user_id, &w);
+    if (!err)
+        err = http_reply_writer(req, 200, &o);
+    rr_json_release(&o);
+    return err;
 }
 
 static const struct validate_field rename_fields[] = {
@@ -541,13 +546,24 @@ static int workouts_sync(struct http_request *req, void *app)
     }
     if (err)
         goto out;
-    if (how == APP_SAVED_GONE) /* the earlier workout was deleted since: the key still holds */
-        err = http_reply_json(req, 200, json_pack("{s:s,s:b,s:n}", "workout_id", w.id,
-                                                  "created", 0, "workout"));
-    else
-        err = http_reply_json(req, how == APP_SAVED_NEW ? 201 : 200,
-                              json_pack("{s:s,s:b,s:o}", "workout_id", w.id, "created",
-                                        how == APP_SAVED_NEW, "workout", workout_json(&w)));
+    {
+        char stack[1024];
+        struct rr_json o;
+        rr_json_init(&o, stack, sizeof stack, 16 * 1024);
+        rr_json_object_begin(&o);
+        RR_JSON_KEY(&o, "workout_id");
+        rr_json_string(&o, w.id);
+        RR_JSON_KEY(&o, "created");
+        rr_json_bool(&o, how == APP_SAVED_NEW);
+        RR_JSON_KEY(&o, "workout");
+        if (how == APP_SAVED_GONE) /* the earlier workout was deleted since: the key holds */
+            rr_json_null(&o);
+        else
+            workout_out(&o, &w);
+        rr_json_object_end(&o);
+        err = http_reply_writer(req, how == APP_SAVED_NEW ? 201 : 200, &o);
+        rr_json_release(&o);
+    }
 out:
     json_decref(details);
     free(reps);
@@ -607,22 +623,25 @@ static void csv_row(FILE *fp, const struct store_workout *w, const struct store_
     history_csv_field(fp, faults, 1);
 }
 
-static int export_one(struct store *st, const char *user_id, const struct store_workout *w,
-                      FILE *fp, int csv, int first)
+/* One workout of the JSON export into ex (an open array), flushed to fp: the writer keeps the
+ * commas, fp gets the bytes and ex is drained, so memory stays one workout's worth. */
+static int export_one_json(struct store *st, const char *user_id, const struct store_workout *w,
+                           FILE *fp, struct rr_json *ex)
 {
-    if (!csv) {
-        json_t *o = NULL;
-        int err = workout_full_json(st, user_id, w, &o);
-        if (err == RR_ERR_NOTFOUND)
-            return 0; /* deleted meanwhile */
-        if (err)
-            return err;
-        if (!first)
-            fputc(',', fp);
-        err = json_dumpf(o, fp, JSON_COMPACT) == 0 ? 0 : RR_ERR_IO;
-        json_decref(o);
-        return err;
-    }
+    int err = workout_full_out(ex, st, user_id, w);
+    if (err == RR_ERR_NOTFOUND)
+        return 0; /* deleted meanwhile: nothing was written */
+    if (!err)
+        err = rr_json_error(ex);
+    if (!err && fwrite(rr_json_data(ex), 1, rr_json_len(ex), fp) != rr_json_len(ex))
+        err = RR_ERR_IO;
+    rr_json_drain(ex);
+    return err;
+}
+
+static int export_one(struct store *st, const char *user_id, const struct store_workout *w,
+                      FILE *fp)
+{
     struct store_set *sets = NULL;
     struct store_rep *reps = NULL;
     size_t ns = 0, nr = 0;
@@ -665,8 +684,13 @@ static int workouts_export(struct http_request *req, void *app)
     if (csv) {
         for (size_t c = 0; c < CSV_COLS; c++)
             history_csv_field(fp, csv_header[c], c + 1 == CSV_COLS);
-    } else {
-        fputs("{\"workouts\":[", fp);
+    }
+    struct rr_json ex;
+    rr_json_init(&ex, NULL, 0, WORKOUT_MAX_BYTES);
+    if (!csv) {
+        rr_json_object_begin(&ex);
+        RR_JSON_KEY(&ex, "workouts");
+        rr_json_array_begin(&ex);
     }
     char cursor[STORE_CURSOR_MAX] = "";
     size_t seen = 0;
@@ -678,11 +702,19 @@ static int workouts_export(struct http_request *req, void *app)
         for (size_t i = 0; !err && i < n; i++, seen++)
             err = seen >= ANALYTICS_SCAN_MAX
                       ? RR_ERR_TOOBIG
-                      : export_one(a->store, p->user_id, &items[i], fp, csv, seen == 0);
+                  : csv ? export_one(a->store, p->user_id, &items[i], fp)
+                        : export_one_json(a->store, p->user_id, &items[i], fp, &ex);
         free(items);
     } while (!err && cursor[0]);
-    if (!err && !csv)
-        fputs("]}\n", fp);
+    if (!err && !csv) {
+        rr_json_array_end(&ex);
+        rr_json_object_end(&ex);
+        rr_json_raw(&ex, "\n", 1);
+        err = rr_json_finish(&ex);
+        if (!err && fwrite(rr_json_data(&ex), 1, rr_json_len(&ex), fp) != rr_json_len(&ex))
+            err = RR_ERR_IO;
+    }
+    rr_json_release(&ex);
     if (!err && (fflush(fp) != 0 || ferror(fp)))
         err = RR_ERR_IO;
     long size = err ? 0 : ftell(fp);
