@@ -18,7 +18,17 @@ static const char *const type_names[] = {"string", "integer", "number", "boolean
 static int add_problem(json_t *details, const char *prefix, const char *name, const char *problem)
 {
     char field[256];
-    snprintf(field, sizeof field, "%s%s%s", prefix, prefix[0] ? "." : "", name);
+    int n = snprintf(field, sizeof field, "%s%s%s", prefix, prefix[0] ? "." : "", name);
+    if (n >= (int)sizeof field) {
+        /* a long (unknown) field name was cut: never in the middle of a UTF-8 character, which
+         * would make the detail invalid JSON (and the answer a 500 instead of a 422) */
+        size_t len = sizeof field - 1;
+        while (len > 0 && ((unsigned char)field[len - 1] & 0xC0) == 0x80)
+            len--;
+        if (len > 0 && (unsigned char)field[len - 1] >= 0xC0)
+            len--;
+        field[len] = '\0';
+    }
     return json_array_append_new(details,
                                  json_pack("{s:s, s:s}", "field", field, "problem", problem)) == 0
                ? 0

@@ -45,3 +45,14 @@ def test_only_a_hex_user_id_passes_the_token_check(server, user):
         tok = mint_jwt(jwt_claims(sub))
         r = server.get("/v1/workouts", headers={"Authorization": "Bearer " + tok})
         assert_error(r, 401, "unauthenticated")
+
+
+def test_a_long_unknown_field_of_multibyte_characters_is_a_400_not_a_500(server):
+    # found by fuzz_json_body: the field name in the error detail was cut inside a UTF-8
+    # character, the detail could not be built and the answer was a 500
+    name = "é" * 200  # 400 bytes: longer than a detail's field
+    r = server.post("/v1/auth/register",
+                    json={"email": "a@example.com", "password": "correct horse battery", name: 1})
+    body = assert_error(r, 400, "unknown_field")
+    fields = [d["field"] for d in body["details"]]
+    assert any(f and set(f) == {"é"} for f in fields), fields
