@@ -1432,13 +1432,17 @@ static int sq_job_counts(struct store *s, struct store_job_counts *out)
 
 /* The verdict of a rep row: its metrics' "verdict" (NULL for malformed metrics). */
 #define REP_VERDICT "CASE WHEN json_valid(r.metrics) THEN json_extract(r.metrics, '$.verdict') END"
-#define REPS_WITH(v)                                                                               \
-    "(SELECT count(*) FROM reps r JOIN sets s ON r.set_id = s.id WHERE s.workout_id = "            \
-    "workouts.id AND " REP_VERDICT " = '" v "')"
+/* The workout's reps by verdict in one pass over its reps (each verdict read once), packed in
+ * one integer: good + bad << 20 + cannot_judge << 40 (a workout has far fewer than 2^20 reps).
+ * Three count(*) subqueries, one per verdict, made the list page 3x slower. */
+#define REPS_PACKED                                                                                \
+    "(SELECT coalesce(sum(CASE v WHEN 'good' THEN 1 WHEN 'bad' THEN 1048576 "                      \
+    "WHEN 'cannot_judge' THEN 1099511627776 ELSE 0 END), 0) FROM (SELECT " REP_VERDICT " AS v "     \
+    "FROM reps r JOIN sets s ON r.set_id = s.id WHERE s.workout_id = workouts.id))"
 #define WORKOUT_COLS                                                                               \
     "id, created_at, user_id, coalesce(video_id, ''), exercise, started_at, duration_ms, score, "  \
     "name, (SELECT coalesce(sum(s.reps), 0) FROM sets s WHERE s.workout_id = workouts.id), "        \
-    REPS_WITH("good") ", " REPS_WITH("bad") ", " REPS_WITH("cannot_judge")
+    REPS_PACKED
 
 static void row_workout(sqlite3_stmt *st, void *item)
 {
@@ -1453,9 +1457,10 @@ static void row_workout(sqlite3_stmt *st, void *item)
     w->score = sqlite3_column_double(st, 7);
     col_text(st, 8, w->name, sizeof w->name);
     w->reps = sqlite3_column_int(st, 9);
-    w->reps_good = sqlite3_column_int(st, 10);
-    w->reps_bad = sqlite3_column_int(st, 11);
-    w->reps_unjudged = sqlite3_column_int(st, 12);
+    int64_t packed = sqlite3_column_int64(st, 10);
+    w->reps_good = (int)(packed & 0xFFFFF);
+    w->reps_bad = (int)((packed >> 20) & 0xFFFFF);
+    w->reps_unjudged = (int)(packed >> 40);
 }
 
 static int workout_insert(struct conn *c, struct store_workout *w, struct store_set *sets,
