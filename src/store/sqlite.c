@@ -1504,6 +1504,26 @@ static void row_name(sqlite3_stmt *st, void *item)
     col_text(st, 0, item, STORE_WORKOUT_NAME_MAX + 1);
 }
 
+/* A client id the user already used (one sync retried): CONFLICT with w->id set to the workout
+ * it made; 0 when the id is new or absent; another error as it came. */
+static int client_id_seen(struct conn *c, struct store_workout *w, const char *client_id)
+{
+    if (!client_id)
+        return 0;
+    char earlier[STORE_ID_LEN + 1];
+    struct arg a[] = {arg_s(w->user_id), arg_s(client_id)};
+    int err = q_one(c,
+                    "SELECT resource_id FROM idempotency_keys WHERE user_id = ?1 AND client_id = ?2",
+                    a, NARGS(a), row_id, earlier);
+    if (err == RR_ERR_NOTFOUND)
+        return 0;
+    if (!err) {
+        memcpy(w->id, earlier, sizeof w->id);
+        err = RR_ERR_CONFLICT;
+    }
+    return err;
+}
+
 static int sq_workout_put(struct store *s, struct store_workout *w, struct store_set *sets,
                           size_t nsets, struct store_rep *reps, size_t nreps,
                           const char *client_id)
@@ -1513,20 +1533,9 @@ static int sq_workout_put(struct store *s, struct store_workout *w, struct store
     int err = tx_begin(&c);
     if (err)
         goto out;
-    if (client_id) {
-        char earlier[STORE_ID_LEN + 1];
-        struct arg a[] = {arg_s(w->user_id), arg_s(client_id)};
-        err = q_one(&c,
-                    "SELECT resource_id FROM idempotency_keys WHERE user_id = ?1 AND client_id = ?2",
-                    a, NARGS(a), row_id, earlier);
-        if (!err) {
-            memcpy(w->id, earlier, sizeof w->id);
-            err = RR_ERR_CONFLICT;
-            goto out;
-        }
-        if (err != RR_ERR_NOTFOUND)
-            goto out;
-    }
+    err = client_id_seen(&c, w, client_id);
+    if (err)
+        goto out;
     if (w->video_id[0]) {
         /* results are upserted per video: a re-run of the analysis replaces the old rows,
          * keeping the name the user gave the workout */
@@ -1616,19 +1625,9 @@ static int sq_workout_put_session(struct store *s, struct store_workout *w, stru
     int err = tx_begin(&c);
     if (err)
         goto out;
-    if (client_id) {
-        struct arg a[] = {arg_s(w->user_id), arg_s(client_id)};
-        err = q_one(&c,
-                    "SELECT resource_id FROM idempotency_keys WHERE user_id = ?1 AND client_id = ?2",
-                    a, NARGS(a), row_id, earlier);
-        if (!err) {
-            memcpy(w->id, earlier, sizeof w->id);
-            err = RR_ERR_CONFLICT;
-            goto out;
-        }
-        if (err != RR_ERR_NOTFOUND)
-            goto out;
-    }
+    err = client_id_seen(&c, w, client_id);
+    if (err)
+        goto out;
     struct arg k[] = {arg_s(w->user_id), arg_s(session_key)};
     err = q_one(&c,
                 "SELECT i.resource_id FROM idempotency_keys i JOIN workouts w ON w.id = "
