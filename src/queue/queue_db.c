@@ -3,6 +3,7 @@
  * (store_job_*), plus the backend-independent queue_*() dispatch.
  */
 #include "queue/queue.h"
+#include "queue/queue_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,9 +98,11 @@ int queue_open(const char *url, struct store *s, struct queue **out, char *msg, 
     if (!s || !out)
         return RR_ERR_INVAL;
     *out = NULL;
+    if (url && strncmp(url, "redis://", strlen("redis://")) == 0)
+        return queue__redis_open(url, s, out, msg, msg_len);
     if (url && url[0] && strcmp(url, "db") != 0) {
         if (msg && msg_len)
-            snprintf(msg, msg_len, "unsupported queue url (only \"db\" is built in)");
+            snprintf(msg, msg_len, "unsupported queue url (\"db\" or redis://host[:port][/db])");
         return RR_ERR_UNSUPPORTED;
     }
     struct queue_db *q = calloc(1, sizeof *q);
