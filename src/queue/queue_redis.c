@@ -890,7 +890,7 @@ static void reconcile(struct queue_redis *q)
             break;
     if (added > 0)
         rr_log(RR_LOG_WARN, "queue: re-enqueued jobs redis had lost", RR_LOG_INT("jobs", added),
-               RR_LOG_INT("unfinished", n.queued + n.running), RR_LOG_INT("tokens_before", len));
+               RR_LOG_INT("unfinished", n.queued + n.running), RR_LOG_INT("stream_len", len));
     rq_put(q, c);
 }
 
