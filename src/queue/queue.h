@@ -46,6 +46,8 @@ struct queue_ops {
     int (*release)(struct queue *q, const char *id, const char *owner);
     int (*reap_expired)(struct queue *q, char (*ids)[STORE_ID_LEN + 1], size_t max, size_t *n);
     int (*get)(struct queue *q, const char *id, struct store_job *out);
+    /* Optional (NULL: UNSUPPORTED): push notices of job progress, see queue_watch. */
+    int (*watch)(struct queue *q, const char *id, uint64_t *seq);
 };
 
 /* Common head of every backend object. */
@@ -81,5 +83,12 @@ int queue_release(struct queue *q, const char *id, const char *owner);
 int queue_reap_expired(struct queue *q, char (*ids)[STORE_ID_LEN + 1], size_t max, size_t *n);
 /* One job by id, any owner (the pool reads a reaped job's kind and payload). */
 int queue_get(struct queue *q, const char *id, struct store_job *out);
+/* Push notice of progress, for a process that follows a job another process runs (the SSE
+ * stream of `serve`): 1 when job `id` reported progress or ended since *seq (*seq moves on; start
+ * from 0), 0 when it did not and notices are live (no need to read the store), negative when
+ * this backend has none ("db": RR_ERR_UNSUPPORTED) or they are down right now (RR_ERR_IO): then
+ * read the store as often as without. The store stays the record: a notice says "read the job
+ * again", nothing more. The first call starts listening (redis: one PSUBSCRIBE connection). */
+int queue_watch(struct queue *q, const char *id, uint64_t *seq);
 
 #endif

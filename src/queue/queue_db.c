@@ -202,3 +202,10 @@ int queue_get(struct queue *q, const char *id, struct store_job *out)
         return RR_ERR_INVAL;
     return q->ops->get(q, id, out);
 }
+
+int queue_watch(struct queue *q, const char *id, uint64_t *seq)
+{
+    if (!q || !id || !seq)
+        return RR_ERR_INVAL;
+    return q->ops->watch ? q->ops->watch(q, id, seq) : RR_ERR_UNSUPPORTED;
+}

@@ -44,6 +44,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <hiredis/hiredis.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -74,6 +75,10 @@
 #define RQ_GROUP "workers"
 #define RQ_DEAD "repright:dead"
 #define RQ_LOCK "repright:reconcile"
+#define RQ_PROGRESS "repright:progress:" /* + job id: pub/sub channel of its progress notices */
+#define RQ_WATCH_SLOTS 4096                 /* jobs with a recent notice kept per process */
+#define RQ_WATCH_PROBE 8
+#define RQ_SUB_POLL_MS 250
 
 /* A token a worker (owner) holds: read from the stream, not yet acknowledged. */
 struct rq_token {
@@ -83,6 +88,12 @@ struct rq_token {
      * heartbeat) or a claim attempt within takeover_ms. After that it idles, and XAUTOCLAIM
      * hands it to another worker takeover_ms later. */
     int64_t alive_until_ms;
+};
+
+/* The latest notice of one job (a hash table slot; seq 0 = empty). */
+struct rq_notice {
+    char id[STORE_ID_LEN + 1];
+    uint64_t seq;
 };
 
 struct queue_redis {
@@ -107,6 +118,11 @@ struct queue_redis {
     size_t n_toks, cap_toks;
     int64_t last_reconcile_ms;
     int lost; /* the group vanished: reconcile at once */
+    /* progress notices (queue_watch): a subscriber thread, started by the first watch */
+    struct rq_notice *notices;
+    uint64_t notice_seq;
+    int sub_live, sub_started;
+    pthread_t sub;
 };
 
 static int64_t mono_ms(void)
@@ -565,6 +581,158 @@ static void *refresher_main(void *arg)
     return NULL;
 }
 
+/* ---- progress notices ----------------------------------------------------------------------- */
+
+/* Tell whoever follows job `id` that its row changed (one PUBLISH; a lost notice only delays the
+ * follower to its next safety read of the store). */
+static void publish(struct queue_redis *q, const char *id)
+{
+    redisContext *c;
+    if (rq_get(q, &c) < 0)
+        return;
+    redisReply *r = rq_cmd(c, "PUBLISH %s%s 1", RQ_PROGRESS, id);
+    if (r)
+        freeReplyObject(r);
+    rq_put(q, c);
+}
+
+static size_t notice_hash(const char *id)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 16777619u;
+    return h % RQ_WATCH_SLOTS;
+}
+
+/* The slot of job id: its own, else (create) the emptiest or oldest in its probe window. */
+static struct rq_notice *notice_slot(struct queue_redis *q, const char *id, int create)
+{
+    size_t h = notice_hash(id);
+    struct rq_notice *oldest = NULL;
+    for (size_t i = 0; i < RQ_WATCH_PROBE; i++) {
+        struct rq_notice *n = &q->notices[(h + i) % RQ_WATCH_SLOTS];
+        if (n->seq && strcmp(n->id, id) == 0)
+            return n;
+        if (!oldest || n->seq < oldest->seq)
+            oldest = n;
+    }
+    if (!create)
+        return NULL;
+    snprintf(oldest->id, sizeof oldest->id, "%s", id);
+    return oldest;
+}
+
+/* Sleep up to ms or until close; 1 when closing. */
+static int wait_or_close(struct queue_redis *q, int64_t ms)
+{
+    pthread_mutex_lock(&q->mu);
+    if (!q->closing) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t ns = ts.tv_nsec + (ms % 1000) * 1000000;
+        ts.tv_sec += (time_t)(ms / 1000 + ns / 1000000000);
+        ts.tv_nsec = (long)(ns % 1000000000);
+        pthread_cond_timedwait(&q->cv, &q->mu, &ts);
+    }
+    int closing = q->closing;
+    pthread_mutex_unlock(&q->mu);
+    return closing;
+}
+
+static void on_message(struct queue_redis *q, const redisReply *r)
+{
+    /* ["pmessage", pattern, channel, payload] */
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4 || r->element[2]->type != REDIS_REPLY_STRING)
+        return;
+    const redisReply *ch = r->element[2];
+    size_t plen = strlen(RQ_PROGRESS);
+    if (ch->len != plen + STORE_ID_LEN || strncmp(ch->str, RQ_PROGRESS, plen) != 0)
+        return;
+    char id[STORE_ID_LEN + 1];
+    memcpy(id, ch->str + plen, STORE_ID_LEN);
+    id[STORE_ID_LEN] = 0;
+    pthread_mutex_lock(&q->mu);
+    struct rq_notice *n = notice_slot(q, id, 1);
+    n->seq = ++q->notice_seq;
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* One PSUBSCRIBE connection; reconnects with back-off; sub_live says whether notices flow. */
+static void *subscriber_main(void *arg)
+{
+    struct queue_redis *q = arg;
+    int64_t backoff = 0;
+    while (!wait_or_close(q, backoff)) {
+        char why[256] = "";
+        redisContext *c = rq_dial(q, why, sizeof why);
+        redisReply *r = c ? rq_cmd(c, "PSUBSCRIBE %s*", RQ_PROGRESS) : NULL;
+        int ok = r && r->type == REDIS_REPLY_ARRAY;
+        if (r)
+            freeReplyObject(r);
+        if (!ok) {
+            if (c)
+                redisFree(c);
+            backoff = backoff ? backoff * 2 : RQ_BACKOFF_MIN_MS;
+            if (backoff > RQ_BACKOFF_MAX_MS)
+                backoff = RQ_BACKOFF_MAX_MS;
+            continue;
+        }
+        backoff = 0;
+        pthread_mutex_lock(&q->mu);
+        q->sub_live = 1;
+        pthread_mutex_unlock(&q->mu);
+        for (;;) {
+            pthread_mutex_lock(&q->mu);
+            int closing = q->closing;
+            pthread_mutex_unlock(&q->mu);
+            if (closing)
+                break;
+            void *rv = NULL;
+            if (redisGetReplyFromReader(c, &rv) != REDIS_OK)
+                break;
+            if (rv) {
+                on_message(q, rv);
+                freeReplyObject(rv);
+                continue;
+            }
+            struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+            int n = poll(&pfd, 1, RQ_SUB_POLL_MS);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 || (n > 0 && redisBufferRead(c) != REDIS_OK))
+                break;
+        }
+        pthread_mutex_lock(&q->mu);
+        q->sub_live = 0;
+        pthread_mutex_unlock(&q->mu);
+        redisFree(c);
+        backoff = RQ_BACKOFF_MIN_MS;
+    }
+    return NULL;
+}
+
+static int rq_watch(struct queue *base, const char *id, uint64_t *seq)
+{
+    struct queue_redis *q = rq(base);
+    pthread_mutex_lock(&q->mu);
+    if (!q->notices && !q->closing)
+        q->notices = calloc(RQ_WATCH_SLOTS, sizeof *q->notices);
+    if (q->notices && !q->sub_started && !q->closing &&
+        pthread_create(&q->sub, NULL, subscriber_main, q) == 0)
+        q->sub_started = 1;
+    int rc = RR_ERR_IO;
+    if (q->sub_live && q->notices) {
+        const struct rq_notice *n = notice_slot(q, id, 0);
+        rc = 0;
+        if (n && n->seq > *seq) {
+            *seq = n->seq;
+            rc = 1;
+        }
+    }
+    pthread_mutex_unlock(&q->mu);
+    return rc;
+}
+
 /* ---- backend -------------------------------------------------------------------------------- */
 
 static void rq_close(struct queue *base)
@@ -576,6 +744,9 @@ static void rq_close(struct queue *base)
     pthread_mutex_unlock(&q->mu);
     if (q->refresher_started)
         pthread_join(q->refresher, NULL);
+    if (q->sub_started)
+        pthread_join(q->sub, NULL);
+    free(q->notices);
     /* Hand back the tokens our workers still hold, then forget our consumers. */
     redisContext *c = NULL;
     if (q->n_toks && rq_get(q, &c) == 0) {
@@ -784,6 +955,8 @@ static int rq_progress(struct queue *base, const char *id, const char *owner, do
     int rc = store_job_progress(q->store, id, owner, fraction, stage);
     if (rc == RR_ERR_CONFLICT)
         lost_lease(q, owner);
+    if (rc == 0)
+        publish(q, id);
     return rc;
 }
 
@@ -793,8 +966,10 @@ static int rq_complete(struct queue *base, const char *id, const char *owner)
     int rc = store_job_complete(q->store, id, owner);
     if (rc == RR_ERR_CONFLICT)
         lost_lease(q, owner);
-    if (rc == 0)
+    if (rc == 0) {
         finish_token(q, owner, id, 0);
+        publish(q, id);
+    }
     return rc;
 }
 
@@ -834,6 +1009,7 @@ static int rq_fail(struct queue *base, const char *id, const char *owner, const 
         dead_letter(q, id);
     }
     /* queued again for a retry: the worker keeps the token, the job's once more */
+    publish(q, id);
     return 0;
 }
 
@@ -843,8 +1019,10 @@ static int rq_release(struct queue *base, const char *id, const char *owner)
     int rc = store_job_release(q->store, id, owner);
     if (rc == RR_ERR_CONFLICT)
         lost_lease(q, owner);
-    if (rc == 0)
+    if (rc == 0) {
         finish_token(q, owner, id, 1);
+        publish(q, id);
+    }
     return rc;
 }
 
@@ -902,8 +1080,10 @@ static int rq_reap_expired(struct queue *base, char (*ids)[STORE_ID_LEN + 1], si
     if (rc < 0)
         return rc;
     /* their tokens stay pending at the dead worker: XAUTOCLAIM takes them, a surplus */
-    for (size_t i = 0; i < *n; i++)
+    for (size_t i = 0; i < *n; i++) {
         dead_letter(q, ids[i]);
+        publish(q, ids[i]);
+    }
     reconcile(q);
     return 0;
 }
@@ -925,6 +1105,7 @@ static const struct queue_ops queue_redis_ops = {
     .release = rq_release,
     .reap_expired = rq_reap_expired,
     .get = rq_get_job,
+    .watch = rq_watch,
 };
 
 /* Streams with XAUTOCLAIM need Redis >= 6.2 ("redis_version:7.0.15" in INFO server). */

@@ -4,7 +4,9 @@
  * stream flushed) is re-enqueued by the reconciler from the database's record; a dead job lands
  * on the dead-letter stream and its token is acknowledged; and the chaos run: kill -9 the
  * redis-server mid-run (no persistence), enqueue while it is down, restart it: every enqueued
- * job finishes, each exactly once. SKIP (77) without redis-server.
+ * job finishes, each exactly once; progress made through one queue object (a worker process)
+ * reaches another's queue_watch (serve's SSE stream) over pub/sub. SKIP (77) without
+ * redis-server.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -188,6 +190,55 @@ static void dead_letters__land_on_the_dead_stream(void **state)
     assert_int_equal(redis_int("XLEN %s", "repright:dead"), 1);
 }
 
+/* Milliseconds until queue_watch reports a notice for id (or -1 after 3 s). */
+static int wait_notice(struct queue *q, const char *id, uint64_t *seq)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < 600; i++) {
+        if (queue_watch(q, id, seq) == 1) {
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            return (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+        }
+        sleep_ms(5);
+    }
+    return -1;
+}
+
+static void watch__a_follower_hears_of_progress_made_by_another_process(void **state)
+{
+    struct fx *f = *state; /* f->q plays `serve` holding the SSE stream */
+    struct queue *worker_q = NULL, *db_q = NULL;
+    assert_int_equal(queue_open(g_url, f->store, &worker_q, NULL, 0), 0);
+    char id[STORE_ID_LEN + 1];
+    assert_int_equal(queue_enqueue(f->q, "k", f->user.id, NULL, NULL, 3, 0, id), 0);
+    uint64_t seq = 0;
+    int w = RR_ERR_IO;
+    for (int i = 0; i < 300 && w < 0; i++) { /* the first watch starts listening */
+        w = queue_watch(f->q, id, &seq);
+        if (w < 0)
+            sleep_ms(10);
+    }
+    assert_int_equal(w, 0); /* live, nothing yet */
+    struct store_job j;
+    assert_int_equal(queue_claim(worker_q, "w1", 5000, &j), 0);
+    assert_int_equal(queue_progress(worker_q, id, "w1", 0.5, "pose"), 0);
+    int ms = wait_notice(f->q, id, &seq);
+    assert_true(ms >= 0);
+    printf("progress notice crossed processes in %d ms\n", ms);
+    assert_int_equal(queue_watch(f->q, id, &seq), 0); /* once per notice */
+    assert_int_equal(queue_complete(worker_q, id, "w1"), 0);
+    assert_true(wait_notice(f->q, id, &seq) >= 0);
+    assert_int_equal(queue_get(f->q, id, &j), 0); /* the store says what happened */
+    assert_int_equal(j.state, STORE_JOB_DONE);
+    /* the db queue has no notices: its followers read the store */
+    assert_int_equal(queue_open("db", f->store, &db_q, NULL, 0), 0);
+    assert_int_equal(queue_watch(db_q, id, &seq), RR_ERR_UNSUPPORTED);
+    assert_int_equal(queue_watch(NULL, id, &seq), RR_ERR_INVAL);
+    queue_close(db_q);
+    queue_close(worker_q);
+}
+
 static int k_count(struct job_ctx *ctx, char *err, size_t err_len)
 {
     (void)err;
@@ -281,6 +332,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(reconciler__re_enqueues_what_redis_lost, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(dead_letters__land_on_the_dead_stream, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            watch__a_follower_hears_of_progress_made_by_another_process, setup, teardown),
         cmocka_unit_test_setup_teardown(chaos__kill_redis_mid_run_and_every_job_finishes_once,
                                         setup, teardown),
     };
