@@ -41,7 +41,9 @@ static const struct app_setting settings[] = {
      "file:<data_dir>/blobs", "URL", RUN,
      "the blob store (file:DIR); unfinished tus uploads stay in <data_dir>/uploads"},
     {"QUEUE_URL", "--queue-url", "REPRIGHT_QUEUE_URL", APP_SET_TEXT, F(queue_url), 0, 0, NULL,
-     "db", NULL, "URL", RUN, "the job queue (db = the store's jobs table)"},
+     "db", NULL, "URL", RUN,
+     "the job queue: db = the store's jobs table; redis://[:PASSWORD@]HOST[:PORT][/DB] = Redis "
+     "Streams (the store stays the record)"},
     {"MODEL_DIR", "--model-dir", "REPRIGHT_MODEL_DIR", APP_SET_TEXT, F(model_dir), 0, 0, NULL,
      NULL, "~/.cache/repright/models", "DIR", RUN, "where the pose models are"},
     {"MODEL", "--model", "REPRIGHT_MODEL", APP_SET_CHOICE, F(model), 0, 0, model_names, "full",

@@ -4,9 +4,9 @@
  * handlers belong to whoever starts a worker pool (worker.h; the server's are in src/app).
  *
  * A queue is opened from a URL: "db" (the jobs table of the store: src/queue/queue_db.c, over
- * store_job_*). A Redis Streams backend can be added later by filling another struct
- * queue_ops and one line in queue_open()'s table; callers (the app's use cases, the worker pool)
- * only use the queue_*() functions below. Semantics are the store's (docs/internals/store.md): a
+ * store_job_*) or "redis://..." (Redis Streams deliver the work, the same jobs table stays the
+ * record: src/queue/queue_redis.c). Callers (the app's use cases, the worker pool, the API's SSE
+ * stream) only use the queue_*() functions below. Semantics are the store's (docs/internals/store.md): a
  * claim takes a runnable job with a lease, fairly across the jobs' owners (round robin, fewest
  * running first, optionally capped per owner); the holder heartbeats to keep it, reports
  * progress, and ends it with complete / fail (back-off or dead-letter) / release (no attempt
@@ -15,7 +15,10 @@
  * Ownership: queue_open returns a heap object freed by queue_close; it borrows the store, which
  * must outlive it. Errors: negative RR_ERR_* from the store (NOTFOUND: nothing to claim, no
  * such job, or the video a job is enqueued for does not exist; CONFLICT: lease not held by
- * owner), UNSUPPORTED for an unknown queue URL, INVAL for bad arguments.
+ * owner), UNSUPPORTED for an unknown queue URL, INVAL for bad arguments; redis:// adds IO (Redis
+ * unreachable: at open with host and port in msg, never the password; later a claim fails fast
+ * while reconnects back off). An enqueue whose job the store saved succeeds even when Redis is
+ * down (the reconciler delivers it later).
  * Thread-safety: every function but queue_close may be called from any thread concurrently.
  */
 #ifndef RR_QUEUE_QUEUE_H

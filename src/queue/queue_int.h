@@ -10,7 +10,8 @@
 
 #include "queue/queue.h"
 
-/* url: "redis://[[user]:password@]host[:port][/db][?block_ms=N]" (queue_redis.c). */
+/* url: "redis://[[user]:password@]host[:port][/db][?block_ms=N&takeover_ms=N]"
+ * (queue_redis.c). */
 int queue__redis_open(const char *url, struct store *s, struct queue **out, char *msg,
                       size_t msg_len);
 

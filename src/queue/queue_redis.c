@@ -14,24 +14,30 @@
  *
  * The invariant is XLEN(repright:jobs) == queued + running jobs of the store:
  *   enqueue     store insert, then XADD (+1);
- *   claim       a held token, or XAUTOCLAIM of a token idle longer than the lease (its worker
- *               died: the token and the job's lease expire together), or XREADGROUP; then the
- *               fair claim. Nothing claimable (delayed retry, owner at its cap): the worker keeps
- *               the token and tries again on its next claim (a poll of the store while it holds
- *               one), unless tokens outnumber unfinished jobs, then it drops it (XACK + XDEL);
- *   heartbeat   store lease extended, then XCLAIM of the worker's own token (idle time reset, so
- *               no one takes over a live job's token);
+ *   claim       a held token, or XAUTOCLAIM of a token idle longer than takeover_ms (its
+ *               process died), or XREADGROUP; then the fair claim. Nothing claimable (a delayed
+ *               retry, an owner at its cap, a live lease): the worker keeps the token and asks the
+ *               store again on its next claim (no Redis call), unless tokens outnumber unfinished
+ *               jobs, then it drops it (XACK + XDEL);
  *   complete    store done, then XACK + XDEL (-1);
  *   fail        dead: XACK + XDEL (-1) and an entry on "repright:dead"; retry: the worker keeps
  *               the token (the job is queued again, its token with it);
  *   release     XADD a fresh token, then XACK + XDEL the held one (0), so another process takes
  *               the job at once.
+ * A refresher thread resets the idle time of the tokens this process holds every takeover_ms / 3
+ * (XCLAIM to their holder) while their worker shows signs of life (a live lease, a claim attempt),
+ * so XAUTOCLAIM takes only the tokens of a process that died (kill -9) or of a worker that lost
+ * its lease; the store's lease then decides when the job itself runs again.
  * Every Redis step comes after the store's, and additions come before removals, so a crash or a
  * Redis error leaves too many tokens (a worker finds nothing, sees the surplus and drops one),
  * never a job without one, except when Redis itself loses data: the reconciler (run from
  * reap_expired, once per 2 s across all processes, under a SET NX lock) compares the two
  * counts and adds the missing tokens; a lost stream or group (Redis restarted without
  * persistence: NOGROUP) is recreated on first use and reconciled at once.
+ *
+ * Progress notices (queue_watch): progress, complete, fail, release and reap PUBLISH
+ * "repright:progress:<job>"; a process that follows jobs (serve's SSE streams) runs one PSUBSCRIBE
+ * thread, started by its first watch, and keeps the latest notice per job.
  *
  * Connections: a small pool of hiredis contexts (one per concurrent call; a blocking read holds
  * one for at most block_ms). Every call has a deadline (connect 2 s, command 2 s, blocking read
