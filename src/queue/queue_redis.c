@@ -372,13 +372,22 @@ static int rq_get(struct queue_redis *q, redisContext **out)
     return 0;
 }
 
-/* Back to the pool; a context that saw an I/O error is closed instead. */
+/* Back to the pool; a context that saw an I/O error is closed instead, and so are the idle
+ * ones (after a Redis restart they are all dead: each would fail one more call). */
 static void rq_put(struct queue_redis *q, redisContext *c)
 {
     if (!c)
         return;
     if (c->err) {
         redisFree(c);
+        redisContext *stale[RQ_POOL_MAX];
+        pthread_mutex_lock(&q->mu);
+        size_t n = q->n_idle;
+        memcpy(stale, q->idle, n * sizeof stale[0]);
+        q->n_idle = 0;
+        pthread_mutex_unlock(&q->mu);
+        for (size_t i = 0; i < n; i++)
+            redisFree(stale[i]);
         return;
     }
     pthread_mutex_lock(&q->mu);
@@ -925,13 +934,20 @@ static int rq_enqueue(struct queue *base, const char *kind, const char *user_id,
         memcpy(id_out, id, sizeof id);
     /* The job exists now (the store is the record); without its token it waits for the
      * reconciler (at most RQ_RECONCILE_MS once Redis answers again). */
-    redisContext *c = NULL;
-    if (rq_get(q, &c) < 0 || add_token(c, id) < 0) {
+    int added = 0;
+    for (int attempt = 0; attempt < 2 && !added; attempt++) { /* a pooled conn may be stale */
+        redisContext *c = NULL;
+        if (rq_get(q, &c) < 0)
+            break;
+        added = add_token(c, id) == 0;
+        int broken = c->err != 0;
+        rq_put(q, c);
+        if (!broken)
+            break;
+    }
+    if (!added)
         rr_log(RR_LOG_WARN, "queue: job saved, its redis token not added (reconciled later)",
                RR_LOG_JOB_ID(id));
-    }
-    if (c)
-        rq_put(q, c);
     return 0;
 }
 
