@@ -32,6 +32,8 @@
 
 struct queue;
 
+#define QUEUE_RATE_KEY_MAX STORE_KEY_MAX /* bytes of a queue_ratelimit_apply key */
+
 struct queue_ops {
     const char *name;
     void (*close)(struct queue *q);
@@ -51,6 +53,9 @@ struct queue_ops {
     int (*get)(struct queue *q, const char *id, struct store_job *out);
     /* Optional (NULL: UNSUPPORTED): push notices of job progress, see queue_watch. */
     int (*watch)(struct queue *q, const char *id, uint64_t *seq);
+    /* Optional (NULL: UNSUPPORTED): rate-limit states held by the queue's engine. */
+    int (*ratelimit_apply)(struct queue *q, const char *const *keys, size_t n, store_rate_fn fn,
+                           void *ctx);
 };
 
 /* Common head of every backend object. */
@@ -93,5 +98,15 @@ int queue_get(struct queue *q, const char *id, struct store_job *out);
  * read the store as often as without. The store stays the record: a notice says "read the job
  * again", nothing more. The first call starts listening (redis: one PSUBSCRIBE connection). */
 int queue_watch(struct queue *q, const char *id, uint64_t *seq);
+/* store_ratelimit_apply's contract (1..STORE_RATE_KEYS_MAX keys read, fn, changed states written
+ * as one atomic step for every process sharing the engine), with the states kept where the
+ * queue's engine can share them faster than the database: redis:// keeps them in hashes
+ * "repright:rl:<key>" (optimistic WATCH/MULTI/EXEC, retried on a conflict; idle states expire
+ * after 2 days; fn may run more than once). RR_ERR_UNSUPPORTED for "db" (use the store),
+ * RR_ERR_IO when Redis is unreachable, RR_ERR_BUSY after too many conflicts, INVAL for bad
+ * arguments (as the store: keys of 1..STORE_KEY_MAX bytes, none twice), or what fn returns
+ * (nothing written). */
+int queue_ratelimit_apply(struct queue *q, const char *const *keys, size_t n, store_rate_fn fn,
+                          void *ctx);
 
 #endif

@@ -209,3 +209,19 @@ int queue_watch(struct queue *q, const char *id, uint64_t *seq)
         return RR_ERR_INVAL;
     return q->ops->watch ? q->ops->watch(q, id, seq) : RR_ERR_UNSUPPORTED;
 }
+
+int queue_ratelimit_apply(struct queue *q, const char *const *keys, size_t n, store_rate_fn fn,
+                          void *ctx)
+{
+    if (!q || !keys || !fn || n == 0 || n > STORE_RATE_KEYS_MAX)
+        return RR_ERR_INVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (!keys[i] || !keys[i][0] || strlen(keys[i]) > QUEUE_RATE_KEY_MAX)
+            return RR_ERR_INVAL;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(keys[i], keys[j]) == 0)
+                return RR_ERR_INVAL; /* one key twice would lose an update */
+    }
+    return q->ops->ratelimit_apply ? q->ops->ratelimit_apply(q, keys, n, fn, ctx)
+                                   : RR_ERR_UNSUPPORTED;
+}

@@ -85,6 +85,9 @@
 #define RQ_WATCH_SLOTS 4096                 /* jobs with a recent notice kept per process */
 #define RQ_WATCH_PROBE 8
 #define RQ_SUB_POLL_MS 250
+#define RQ_RATE_PREFIX "repright:rl:" /* + key: hash of one rate-limit state */
+#define RQ_RATE_TTL_S 172800           /* an idle state is forgotten after 2 days */
+#define RQ_RATE_RETRIES 32             /* optimistic transactions retried on a conflict */
 
 /* A token a worker (owner) holds: read from the stream, not yet acknowledged. */
 struct rq_token {
@@ -748,6 +751,141 @@ static int rq_watch(struct queue *base, const char *id, uint64_t *seq)
     return rc;
 }
 
+/* ---- rate-limit states ---------------------------------------------------------------------- */
+
+static const char *const rate_fields[6] = {"ws", "prev", "cur", "strikes", "bu", "lh"};
+
+static void rate_to_ints(const struct store_rate_state *st, long long v[6])
+{
+    v[0] = st->window_start;
+    v[1] = st->prev;
+    v[2] = st->cur;
+    v[3] = st->strikes;
+    v[4] = st->blocked_until;
+    v[5] = st->last_hit;
+}
+
+static int rate_read(redisContext *c, const char *key, struct store_rate_state *st)
+{
+    memset(st, 0, sizeof *st);
+    redisReply *r = rq_cmd(c, "HMGET %s%s ws prev cur strikes bu lh", RQ_RATE_PREFIX, key);
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 6) {
+        if (r)
+            freeReplyObject(r);
+        return RR_ERR_IO;
+    }
+    long long v[6] = {0};
+    for (size_t i = 0; i < 6; i++)
+        if (r->element[i]->type == REDIS_REPLY_STRING)
+            v[i] = strtoll(r->element[i]->str, NULL, 10);
+    freeReplyObject(r);
+    st->window_start = v[0];
+    st->prev = (uint32_t)v[1];
+    st->cur = (uint32_t)v[2];
+    st->strikes = (uint32_t)v[3];
+    st->blocked_until = v[4];
+    st->last_hit = v[5];
+    return 0;
+}
+
+/* Queue MULTI, the writes of the changed states and EXEC; 1 committed, 0 conflict, <0 error. */
+static int rate_commit(redisContext *c, const char *const *keys, size_t n,
+                       const struct store_rate_state *old, const struct store_rate_state *cur)
+{
+    static const struct store_rate_state zero;
+    size_t sent = 0;
+    int ok = redisAppendCommand(c, "MULTI") == REDIS_OK;
+    sent += ok;
+    for (size_t i = 0; ok && i < n; i++) {
+        if (memcmp(&old[i], &cur[i], sizeof cur[i]) == 0)
+            continue;
+        if (memcmp(&cur[i], &zero, sizeof zero) == 0) {
+            ok = redisAppendCommand(c, "DEL %s%s", RQ_RATE_PREFIX, keys[i]) == REDIS_OK;
+            sent += ok;
+            continue;
+        }
+        long long v[6];
+        rate_to_ints(&cur[i], v);
+        ok = redisAppendCommand(c, "HSET %s%s %s %lld %s %lld %s %lld %s %lld %s %lld %s %lld",
+                                RQ_RATE_PREFIX, keys[i], rate_fields[0], v[0], rate_fields[1],
+                                v[1], rate_fields[2], v[2], rate_fields[3], v[3], rate_fields[4],
+                                v[4], rate_fields[5], v[5]) == REDIS_OK &&
+             redisAppendCommand(c, "EXPIRE %s%s %d", RQ_RATE_PREFIX, keys[i], RQ_RATE_TTL_S) ==
+                 REDIS_OK;
+        sent += ok ? 2 : 0;
+    }
+    if (ok) {
+        ok = redisAppendCommand(c, "EXEC") == REDIS_OK;
+        sent += ok;
+    }
+    int rc = ok ? 0 : RR_ERR_IO;
+    if (!ok) /* out of memory mid-transaction: never pool a connection left inside MULTI */
+        c->err = REDIS_ERR_OOM;
+    for (size_t i = 0; i < sent; i++) { /* MULTI, QUEUED..., EXEC: the last one decides */
+        void *rv = NULL;
+        if (redisGetReply(c, &rv) != REDIS_OK || !rv)
+            return RR_ERR_IO;
+        redisReply *r = rv;
+        if (ok && i == sent - 1)
+            rc = r->type == REDIS_REPLY_ARRAY ? 1 : r->type == REDIS_REPLY_NIL ? 0 : RR_ERR_IO;
+        freeReplyObject(r);
+    }
+    return rc;
+}
+
+static int rq_ratelimit_apply(struct queue *base, const char *const *keys, size_t n,
+                              store_rate_fn fn, void *ctx)
+{
+    struct queue_redis *q = rq(base);
+    redisContext *c;
+    int rc = rq_get(q, &c);
+    if (rc < 0)
+        return rc;
+    rc = RR_ERR_BUSY;
+    for (int attempt = 0; attempt < RQ_RATE_RETRIES; attempt++) {
+        struct store_rate_state old[STORE_RATE_KEYS_MAX], cur[STORE_RATE_KEYS_MAX];
+        const char *argv[1 + STORE_RATE_KEYS_MAX];
+        char names[STORE_RATE_KEYS_MAX][sizeof RQ_RATE_PREFIX + QUEUE_RATE_KEY_MAX];
+        argv[0] = "WATCH";
+        for (size_t i = 0; i < n; i++) {
+            snprintf(names[i], sizeof names[i], "%s%s", RQ_RATE_PREFIX, keys[i]);
+            argv[1 + i] = names[i];
+        }
+        redisReply *r = redisCommandArgv(c, (int)(1 + n), argv, NULL);
+        int watched = r && r->type == REDIS_REPLY_STATUS;
+        if (r)
+            freeReplyObject(r);
+        int err = watched ? 0 : RR_ERR_IO;
+        for (size_t i = 0; !err && i < n; i++)
+            err = rate_read(c, keys[i], &old[i]);
+        if (!err) {
+            memcpy(cur, old, n * sizeof cur[0]);
+            err = fn(ctx, cur, n);
+        }
+        if (err < 0) {
+            if (!c->err) {
+                r = rq_cmd(c, "UNWATCH");
+                if (r)
+                    freeReplyObject(r);
+            }
+            rc = err;
+            break;
+        }
+        int done = rate_commit(c, keys, n, old, cur);
+        if (done < 0) {
+            rc = done;
+            break;
+        }
+        if (done == 1) {
+            rc = 0;
+            break;
+        }
+        /* another process changed a state in between: read again */
+    }
+    rq_put(q, c);
+    return rc;
+}
+
 /* ---- backend -------------------------------------------------------------------------------- */
 
 static void rq_close(struct queue *base)
@@ -1128,6 +1266,7 @@ static const struct queue_ops queue_redis_ops = {
     .reap_expired = rq_reap_expired,
     .get = rq_get_job,
     .watch = rq_watch,
+    .ratelimit_apply = rq_ratelimit_apply,
 };
 
 /* Streams with XAUTOCLAIM need Redis >= 6.2 ("redis_version:7.0.15" in INFO server). */

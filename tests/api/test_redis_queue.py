@@ -2,8 +2,10 @@
 workers) takes the upload, a separate `repright worker --queue-url redis://...` process on the
 same data dir takes the job from the Redis stream and analyses the clip; the job's progress is
 followed over server-sent events from `serve` while the other process runs it; afterwards every
-stream token is acknowledged. A redis:// URL nobody answers stops serve at start with a message
-naming host and port and never the password. SKIP without redis-server."""
+stream token is acknowledged. Login throttling states live in the same Redis: bad passwords
+counted by one `serve` get the client refused by another (separate databases, so only Redis
+connects them). A redis:// URL nobody answers stops serve at start with a message naming host
+and port and never the password. SKIP without redis-server."""
 import os
 import shutil
 import signal
@@ -94,6 +96,21 @@ def test_serve_and_a_worker_process_share_the_redis_queue(server_factory, redis_
     assert '"queue: redis"' in log and '"job done"' in log, log
     assert "ERROR: AddressSanitizer" not in log and "runtime error" not in log
     assert redis_cmd(redis_port, "XLEN", "repright:jobs").strip() == ":0"  # acknowledged
+
+
+def test_login_throttling_is_shared_by_instances_through_redis(server_factory, redis_port):
+    url = "redis://127.0.0.1:%d/0" % redis_port
+    env = {"REPRIGHT_QUEUE_URL": url, "REPRIGHT_LOGIN_IP_LIMIT": "3"}
+    a = server_factory(env)
+    b = server_factory(env)  # its own data dir and database: Redis is all they share
+    body = {"email": "nobody-%d@example.com" % os.getpid(), "password": "wrong password 123"}
+    for _ in range(3):
+        assert a.post("/v1/auth/login", json=body).status_code == 401
+    r = b.post("/v1/auth/login", json=body)
+    assert r.status_code == 429, r.text
+    assert int(r.headers["Retry-After"]) >= 1
+    keys = redis_cmd(redis_port, "KEYS", "repright:rl:*")
+    assert keys.startswith("*") and not keys.startswith("*0"), keys
 
 
 def test_an_unreachable_redis_stops_serve_with_a_clear_message(_tmp_root):

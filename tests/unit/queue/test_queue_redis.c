@@ -5,7 +5,8 @@
  * on the dead-letter stream and its token is acknowledged; and the chaos run: kill -9 the
  * redis-server mid-run (no persistence), enqueue while it is down, restart it: every enqueued
  * job finishes, each exactly once; progress made through one queue object (a worker process)
- * reaches another's queue_watch (serve's SSE stream) over pub/sub. SKIP (77) without
+ * reaches another's queue_watch (serve's SSE stream) over pub/sub; rate-limit states updated
+ * from two queue objects and four threads lose no update (WATCH/MULTI/EXEC). SKIP (77) without
  * redis-server.
  */
 #include <setjmp.h>
@@ -239,6 +240,90 @@ static void watch__a_follower_hears_of_progress_made_by_another_process(void **s
     queue_close(worker_q);
 }
 
+/* Rate-limit states: fn adds one hit to every key; ctx->fail makes it refuse. */
+struct rate_ctx {
+    int fail;
+    int zero; /* reset every key to the empty state */
+};
+
+static int rate_fn(void *ctx, struct store_rate_state *st, size_t n)
+{
+    struct rate_ctx *c = ctx;
+    if (c->fail)
+        return RR_ERR_RATELIMITED;
+    for (size_t i = 0; i < n; i++) {
+        if (c->zero) {
+            memset(&st[i], 0, sizeof st[i]);
+            continue;
+        }
+        st[i].cur++;
+        st[i].last_hit = 1700000000 + st[i].cur;
+    }
+    return 0;
+}
+
+struct rate_thread {
+    struct queue *q;
+    int n;
+    int errors;
+};
+
+static void *rate_hammer(void *arg)
+{
+    struct rate_thread *t = arg;
+    const char *const keys[2] = {"pw:src:10.0.0.1", "pw:acct:x:src:10.0.0.1"};
+    struct rate_ctx c = {0};
+    for (int i = 0; i < t->n; i++)
+        if (queue_ratelimit_apply(t->q, keys, 2, rate_fn, &c) != 0)
+            t->errors++;
+    return NULL;
+}
+
+static void ratelimit__states_are_shared_and_updated_atomically(void **state)
+{
+    struct fx *f = *state;
+    struct queue *other = NULL, *db_q = NULL;
+    assert_int_equal(queue_open(g_url, f->store, &other, NULL, 0), 0);
+    /* two "processes", two threads each, 50 hits each on the same two keys */
+    struct rate_thread t[4] = {{f->q, 50, 0}, {f->q, 50, 0}, {other, 50, 0}, {other, 50, 0}};
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, rate_hammer, &t[i]), 0);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(t[i].errors, 0);
+    }
+    redisContext *c = redisConnect("127.0.0.1", g_redis.port);
+    assert_non_null(c);
+    redisReply *r = redisCommand(c, "HGET repright:rl:pw:src:10.0.0.1 cur");
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    assert_string_equal(r->str, "200"); /* no update lost */
+    freeReplyObject(r);
+    assert_true(redis_int("TTL %s", "repright:rl:pw:acct:x:src:10.0.0.1") > 0);
+    /* fn refuses: its error comes back, nothing written */
+    const char *const one[1] = {"pw:src:10.0.0.1"};
+    struct rate_ctx rc = {.fail = 1};
+    assert_int_equal(queue_ratelimit_apply(f->q, one, 1, rate_fn, &rc), RR_ERR_RATELIMITED);
+    r = redisCommand(c, "HGET repright:rl:pw:src:10.0.0.1 cur");
+    assert_string_equal(r->str, "200");
+    freeReplyObject(r);
+    /* a state back to all zero is deleted */
+    rc = (struct rate_ctx){.zero = 1};
+    assert_int_equal(queue_ratelimit_apply(f->q, one, 1, rate_fn, &rc), 0);
+    assert_int_equal(redis_int("EXISTS %s", "repright:rl:pw:src:10.0.0.1"), 0);
+    redisFree(c);
+    /* refusals: the store's argument rules; the db queue leaves it to the store */
+    const char *const twice[2] = {"k", "k"};
+    assert_int_equal(queue_ratelimit_apply(f->q, twice, 2, rate_fn, &rc), RR_ERR_INVAL);
+    assert_int_equal(queue_ratelimit_apply(f->q, one, 0, rate_fn, &rc), RR_ERR_INVAL);
+    assert_int_equal(queue_ratelimit_apply(f->q, one, 1, NULL, &rc), RR_ERR_INVAL);
+    assert_int_equal(queue_open("db", f->store, &db_q, NULL, 0), 0);
+    assert_int_equal(queue_ratelimit_apply(db_q, one, 1, rate_fn, &rc), RR_ERR_UNSUPPORTED);
+    queue_close(db_q);
+    queue_close(other);
+}
+
 static int k_count(struct job_ctx *ctx, char *err, size_t err_len)
 {
     (void)err;
@@ -334,6 +419,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(dead_letters__land_on_the_dead_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(
             watch__a_follower_hears_of_progress_made_by_another_process, setup, teardown),
+        cmocka_unit_test_setup_teardown(ratelimit__states_are_shared_and_updated_atomically,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(chaos__kill_redis_mid_run_and_every_job_finishes_once,
                                         setup, teardown),
     };
