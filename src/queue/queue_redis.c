@@ -87,7 +87,8 @@
 #define RQ_SUB_POLL_MS 250
 #define RQ_RATE_PREFIX "repright:rl:" /* + key: hash of one rate-limit state */
 #define RQ_RATE_TTL_S 172800           /* an idle state is forgotten after 2 days */
-#define RQ_RATE_RETRIES 32             /* optimistic transactions retried on a conflict */
+#define RQ_RATE_RETRIES 64             /* optimistic transactions retried on a conflict, */
+#define RQ_RATE_PAUSE_US_MAX 4000      /* after a pause growing to this (with jitter) */
 
 /* A token a worker (owner) holds: read from the stream, not yet acknowledged. */
 struct rq_token {
@@ -880,7 +881,16 @@ static int rq_ratelimit_apply(struct queue *base, const char *const *keys, size_
             rc = 0;
             break;
         }
-        /* another process changed a state in between: read again */
+        /* another process changed a state in between: read again after a short pause (jitter
+         * breaks lock-step between contenders) */
+        int64_t us = 100 * (int64_t)(attempt + 1);
+        if (us > RQ_RATE_PAUSE_US_MAX)
+            us = RQ_RATE_PAUSE_US_MAX;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        us += now.tv_nsec / 1000 % 500;
+        struct timespec ts = {0, (long)us * 1000};
+        nanosleep(&ts, NULL);
     }
     rq_put(q, c);
     return rc;
@@ -908,8 +918,17 @@ static void rq_close(struct queue *base)
                 if (add_token(c, NULL) == 0)
                     ack_entry(c, q->toks[i].entry);
             }
-            redisReply *r = rq_cmd(c, "XGROUP DELCONSUMER %s %s %s", RQ_STREAM, RQ_GROUP,
+            /* Only a consumer with nothing pending: deleting one that still has an entry (a
+             * token we lost track of) would leave it in the stream, counted by XLEN but never
+             * delivered again; left alone, it idles and XAUTOCLAIM hands it on. */
+            redisReply *r = rq_cmd(c, "XPENDING %s %s - + 1 %s", RQ_STREAM, RQ_GROUP,
                                    q->toks[i].owner);
+            int idle = r && r->type == REDIS_REPLY_ARRAY && r->elements == 0;
+            if (r)
+                freeReplyObject(r);
+            if (!idle)
+                continue;
+            r = rq_cmd(c, "XGROUP DELCONSUMER %s %s %s", RQ_STREAM, RQ_GROUP, q->toks[i].owner);
             if (r)
                 freeReplyObject(r);
         }

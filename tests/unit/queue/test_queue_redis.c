@@ -90,6 +90,20 @@ static int teardown(void **state)
     return 0;
 }
 
+static void sleep_ms(int ms);
+
+/* Claim within ms (tokens of dead processes come back after takeover_ms). */
+static int claim_within(struct queue *q, const char *owner, int ms, struct store_job *j)
+{
+    int rc = RR_ERR_NOTFOUND;
+    for (int waited = 0; waited <= ms && rc == RR_ERR_NOTFOUND; waited += 20) {
+        rc = queue_claim(q, owner, 5000, j);
+        if (rc == RR_ERR_NOTFOUND)
+            sleep_ms(20);
+    }
+    return rc;
+}
+
 /* A direct connection to the test's server, to look at the keys. */
 static long long redis_int(const char *fmt, const char *arg)
 {
@@ -168,6 +182,31 @@ static void reconciler__re_enqueues_what_redis_lost(void **state)
     assert_int_equal(j.state, STORE_JOB_DONE);
     assert_int_equal(redis_int("XLEN %s", "repright:jobs"), 0); /* every token acknowledged */
     assert_int_equal(queue_claim(f->q, "w1", 5000, &j), RR_ERR_NOTFOUND);
+}
+
+static void tokens__a_worker_that_lost_its_lease_hands_its_token_on(void **state)
+{
+    struct fx *f = *state;
+    struct queue *gone = NULL;
+    assert_int_equal(queue_open(g_url, f->store, &gone, NULL, 0), 0);
+    char j1[STORE_ID_LEN + 1], j2[STORE_ID_LEN + 1];
+    assert_int_equal(queue_enqueue(f->q, "k", f->user.id, NULL, NULL, 3, 0, j1), 0);
+    sleep_ms(2);
+    assert_int_equal(queue_enqueue(f->q, "k", f->user.id, NULL, NULL, 3, 0, j2), 0);
+    struct store_job j;
+    assert_int_equal(queue_claim(gone, "w1", 50, &j), 0); /* j1 with the first token */
+    assert_string_equal(j.id, j1);
+    sleep_ms(120); /* w1 stalls past its lease: w2 takes j1 with the second token */
+    assert_int_equal(queue_claim(f->q, "w2", 5000, &j), 0);
+    assert_string_equal(j.id, j1);
+    assert_int_equal(queue_complete(gone, j1, "w1"), RR_ERR_CONFLICT);
+    queue_close(gone); /* w1's token is still pending under it: its consumer must stay */
+    assert_int_equal(queue_complete(f->q, j1, "w2"), 0);
+    /* j2 is left with the token w1 held; it idles out and another worker gets it */
+    assert_int_equal(claim_within(f->q, "w3", 3000, &j), 0);
+    assert_string_equal(j.id, j2);
+    assert_int_equal(queue_complete(f->q, j2, "w3"), 0);
+    assert_int_equal(redis_int("XLEN %s", "repright:jobs"), 0);
 }
 
 static void dead_letters__land_on_the_dead_stream(void **state)
@@ -417,6 +456,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(reconciler__re_enqueues_what_redis_lost, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(dead_letters__land_on_the_dead_stream, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            tokens__a_worker_that_lost_its_lease_hands_its_token_on, setup, teardown),
         cmocka_unit_test_setup_teardown(
             watch__a_follower_hears_of_progress_made_by_another_process, setup, teardown),
         cmocka_unit_test_setup_teardown(ratelimit__states_are_shared_and_updated_atomically,
