@@ -2,7 +2,9 @@
 workers) takes the upload, a separate `repright worker --queue-url redis://...` process on the
 same data dir takes the job from the Redis stream and analyses the clip; the job's progress is
 followed over server-sent events from `serve` while the other process runs it; afterwards every
-stream token is acknowledged. Login throttling states live in the same Redis: bad passwords
+stream token is acknowledged. kill -9 of the worker process mid-job: another worker process takes
+the job over (its token by XAUTOCLAIM, the job at lease expiry) and finishes it, one workout.
+Login throttling states live in the same Redis: bad passwords
 counted by one `serve` get the client refused by another (separate databases, so only Redis
 connects them). A redis:// URL nobody answers stops serve at start with a message naming host
 and port and never the password. SKIP without redis-server."""
@@ -96,6 +98,57 @@ def test_serve_and_a_worker_process_share_the_redis_queue(server_factory, redis_
     assert '"queue: redis"' in log and '"job done"' in log, log
     assert "ERROR: AddressSanitizer" not in log and "runtime error" not in log
     assert redis_cmd(redis_port, "XLEN", "repright:jobs").strip() == ":0"  # acknowledged
+
+
+def start_worker(srv, url, name, lease_s=None):
+    env = dict(os.environ, REPRIGHT_MODEL="lite", REPRIGHT_MODEL_DIR=MODEL_DIR)
+    for k in ("REPRIGHT_QUEUE_URL", "REPRIGHT_WORKERS", "REPRIGHT_JOB_LEASE_S"):
+        env.pop(k, None)
+    if lease_s:
+        env["REPRIGHT_JOB_LEASE_S"] = str(lease_s)
+    log_path = os.path.join(srv.data_dir, name + ".log")
+    with open(log_path, "wb") as logf:
+        proc = subprocess.Popen([repright_bin(), "worker", "--workers", "1", "--queue-url", url,
+                                 "--data-dir", os.path.join(srv.data_dir, "data")],
+                                stdout=subprocess.DEVNULL, stderr=logf, env=env)
+    return proc, log_path
+
+
+def test_kill_9_a_worker_mid_job_and_another_worker_finishes_it(server_factory, redis_port):
+    data = require_media()
+    url = "redis://127.0.0.1:%d/0?takeover_ms=1000" % redis_port
+    srv = server_factory({"REPRIGHT_WORKERS": "0", "REPRIGHT_JOB_LEASE_S": "3"},
+                         ["--queue-url", url])
+    u = new_user(srv)
+    vid, jid = upload(u, data)
+    first, _ = start_worker(srv, url, "worker1", lease_s=3)
+    second = None
+    try:
+        j = wait_job(u, jid, states=("running", "done", "dead"), timeout=60)
+        deadline = time.monotonic() + 60
+        while j["state"] == "running" and j["progress"] < 10 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            j = u.get("/v1/jobs/" + jid).json()
+        if j["state"] != "running":
+            pytest.skip("SKIP: the job finished before it could be interrupted")
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+        second, log_path = start_worker(srv, url, "worker2", lease_s=3)
+        j = wait_job(u, jid, timeout=120)
+        assert j["state"] == "done", j
+        assert j["attempts"] == 2, j  # the killed worker's attempt counted
+        v = u.get("/v1/videos/" + vid).json()
+        assert v["status"] == "analysed"
+        mine = [w for w in u.get("/v1/workouts").json()["items"] if w.get("video_id") == vid]
+        assert len(mine) == 1, mine  # exactly one workout
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait(timeout=30)
+        if second is not None:
+            second.send_signal(signal.SIGTERM)
+            assert second.wait(timeout=60) == 0
+    assert redis_cmd(redis_port, "XLEN", "repright:jobs").strip() == ":0"
 
 
 def test_login_throttling_is_shared_by_instances_through_redis(server_factory, redis_port):
