@@ -39,6 +39,10 @@
  * "repright:progress:<job>"; a process that follows jobs (serve's SSE streams) runs one PSUBSCRIBE
  * thread, started by its first watch, and keeps the latest notice per job.
  *
+ * Rate-limit states (queue_ratelimit_apply, for the app's login limiter): hashes
+ * "repright:rl:<key>" read and written in one optimistic transaction (WATCH, HMGET, the caller's
+ * pure function, MULTI/HSET/EXPIRE/EXEC), retried with a jittered pause on a conflict.
+ *
  * Connections: a small pool of hiredis contexts (one per concurrent call; a blocking read holds
  * one for at most block_ms). Every call has a deadline (connect 2 s, command 2 s, blocking read
  * block_ms + 2 s); a context that failed is dropped; reconnects back off 100 ms doubling to 5 s,
