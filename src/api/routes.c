@@ -40,6 +40,8 @@ static void routes_build(void)
     routes_add(api_workouts_routes, api_workouts_routes_n);
     routes_add(api_analytics_routes, api_analytics_routes_n);
     routes_add(api_exercises_routes, api_exercises_routes_n);
+    routes_add(api_partner_routes, api_partner_routes_n);
+    routes_add(api_consent_routes, api_consent_routes_n);
     routes_add(api_ops_routes, api_ops_routes_n);
     routes_add(api_web_routes, api_web_routes_n); /* a fallback: only paths no route above has */
 }
@@ -49,4 +51,10 @@ const struct http_route *api_routes(size_t *n)
     pthread_once(&routes_once, routes_build);
     *n = routes_n;
     return routes_all;
+}
+
+const struct http_route_doc *api_route_docs(size_t *n)
+{
+    *n = api_partner_docs_n;
+    return api_partner_docs;
 }
