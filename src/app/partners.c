@@ -169,6 +169,10 @@ int app_apikey_authenticate(struct app *a, const char *key, size_t len, struct s
     }
     int err = store_apikey_get_by_prefix(a->store, prefix, out);
     if (err == RR_ERR_NOTFOUND) {
+        /* the same HMAC as a known prefix, so timing does not tell which prefixes exist */
+        static const char zeros[TOKEN_HASH_HEX_SIZE] =
+            "0000000000000000000000000000000000000000000000000000000000000000";
+        (void)token_check(a->token_pepper, sizeof a->token_pepper, key, len, zeros);
         *why = "unknown";
         return RR_ERR_UNAUTHENTICATED;
     }
