@@ -3,8 +3,9 @@ secured by partnerKey is called with keys of each scope set, and must answer 200
 holds the operation's scope (x-required-scope, also in its security requirement) and 403
 insufficient_scope otherwise; without a key, 401. Both ways of presenting a key are tried.
 
-ROWS below say how to fill each operation's path parameters and which scope the test expects it
-to need: a partner route without a row fails the test (so a new route cannot ship unchecked), and
+ROWS below say how to fill each operation's path parameters ("params"), optionally the request's
+extra arguments ("request": ctx -> requests kwargs, e.g. a JSON body) and the success statuses
+("ok_status", default {200}), and which scope the test expects it to need: a partner route without a row fails the test (so a new route cannot ship unchecked), and
 so does a route whose documented scope differs from the row's (a scope change must be deliberate).
 """
 import itertools
@@ -74,17 +75,19 @@ def test_each_scope_set_gets_the_expected_status(server):
         if row is None:
             continue  # reported above
         url = fill(path, row["params"](ctx))
-        r = server.request(method, url)
+        extra = row.get("request", lambda c: {})(ctx)
+        ok = row.get("ok_status", {200})
+        r = server.request(method, url, **extra)
         if r.status_code != 401:
             failures.append((op, "no key", r.status_code))
         for i, (s, key) in enumerate(sorted(keys.items(), key=lambda kv: sorted(kv[0]))):
             headers = key_headers(key) if i % 2 == 0 else {"X-API-Key": key}
-            r = server.request(method, url, headers=headers)
-            want = 200 if scope in s else 403
+            r = server.request(method, url, headers=headers, **extra)
+            want = ok if scope in s else {403}
             checked += 1
-            if r.status_code != want:
+            if r.status_code not in want:
                 failures.append((op, sorted(s), r.status_code, want, r.text[:200]))
-            elif want == 403 and r.json()["error"]["code"] != "insufficient_scope":
+            elif want == {403} and r.json()["error"]["code"] != "insufficient_scope":
                 failures.append((op, sorted(s), r.text[:200]))
     assert not failures, failures
     print("partner scope matrix: %d calls over %d key scope sets" % (checked, len(keys)))
