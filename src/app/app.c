@@ -136,54 +136,6 @@ out:
     return 0;
 }
 
-int app_open_admin(const struct app_config *cfg, struct app **out, char *msg, size_t msg_len)
-{
-    char sub[256] = "";
-    struct secret sec;
-    *out = NULL;
-    if (msg && msg_len)
-        msg[0] = '\0';
-    memset(&sec, 0, sizeof sec);
-    struct app *a = calloc(1, sizeof *a);
-    if (!a)
-        return RR_ERR_NOMEM;
-    a->cfg = *cfg;
-    a->jwt_issuer = "repright";
-    a->jwt_audience = "repright-api";
-    int err = app_mkdir(a->cfg.data_dir);
-    if (err < 0) {
-        app_msg(msg, msg_len, "data dir: cannot create %.900s", a->cfg.data_dir);
-        goto out;
-    }
-    err = store_open(a->cfg.database_url, &a->store, sub, sizeof sub);
-    if (err >= 0)
-        err = store_migrate(a->store, NULL, sub, sizeof sub);
-    if (err < 0) {
-        app_msg(msg, msg_len, "store: %s", sub);
-        goto out;
-    }
-    err = secret_load(a->cfg.data_dir, &sec, sub, sizeof sub);
-    if (err < 0) {
-        app_msg(msg, msg_len, "secret: %s", sub);
-        goto out;
-    }
-    err = secret_derive(&sec, "jwt", a->jwt_key);
-    if (err >= 0)
-        err = secret_derive(&sec, "token-pepper", a->token_pepper);
-    if (err >= 0)
-        err = secret_derive(&sec, "media-url", a->media_key);
-    if (err < 0)
-        app_msg(msg, msg_len, "secret: key derivation failed");
-out:
-    secret_clear(&sec);
-    if (err < 0) {
-        app_close(a);
-        return err;
-    }
-    *out = a;
-    return 0;
-}
-
 void app_close(struct app *a)
 {
     if (!a)

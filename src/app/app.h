@@ -69,9 +69,6 @@ struct app {
 
 /* Open the services and run migrations. */
 int app_open(const struct app_config *cfg, struct app **out, char *msg, size_t msg_len);
-/* The container of `repright admin`: the store (migrated) and the secret-derived keys only; no
- * blob store, uploads or queue (their fields stay NULL). Close it with app_close(). */
-int app_open_admin(const struct app_config *cfg, struct app **out, char *msg, size_t msg_len);
 /* Close the services (stop the HTTP server and the worker pool first). NULL is a no-op. */
 void app_close(struct app *a);
 

@@ -1,47 +1,52 @@
 /*
- * admin.h - `repright admin`: operator commands over the same store as the server, as a table of
- * (group, verb) rows. cmd_admin.c owns the table and the shared start (configuration, the admin
- * container app_open_admin); each group's handlers live in their own file (admin_org.c,
- * admin_key.c, ...). Adding a verb = one handler + one row in cmd_admin.c's table.
+ * admin.h - `repright admin`: operator commands over the same store the server uses (the
+ * configuration options of `serve` choose it: --data-dir, --database-url). cmd_admin.c holds the
+ * subcommand table; each group of subcommands lives in its own file (admin_org.c, admin_key.c:
+ * partners) and exposes one handler per row.
  *
- * A handler gets argv from the verb on (argv[0] = verb) and the opened app; it prints JSON, one
- * record a line, on stdout and one-line reasons on stderr, and returns an exit status
- * (commands.h). Flags of a verb come after its positional arguments, as `--flag VALUE`.
- * Not thread-safe (process entry points).
+ * A handler gets the opened app and argv with argv[0] = its last name word ("create", "list",
+ * ...); it prints results on stdout (partners: JSON, one record a line), one-line reasons on
+ * stderr, and returns the exit status: CLI_EXIT_OK, CLI_EXIT_USAGE (bad arguments),
+ * CLI_EXIT_INPUT (no such org, key or user; a name taken), CLI_EXIT_SOFTWARE (the store
+ * failed). Flags of a subcommand come after its positional arguments, as `--flag VALUE`.
+ * Not thread-safe (a process-level entry point).
  */
 #ifndef RR_CLI_ADMIN_H
 #define RR_CLI_ADMIN_H
 
-#include <stddef.h>
-
 #include "app/app.h"
 
-struct admin_verb {
+typedef int (*admin_fn)(struct app *a, int argc, char **argv);
+
+struct admin_command {
     const char *group;   /* "org", "key", ... */
-    const char *verb;    /* "create", "list", ... */
-    const char *args;    /* usage of the arguments, e.g. "ORG --scopes LIST [--expires DAYS]" */
-    const char *summary; /* one line */
-    int nargs;           /* positional arguments required after the verb */
-    int (*run)(struct app *a, int argc, char **argv);
+    const char *name;    /* "create", "list", or NULL when the group is the command */
+    const char *args;    /* usage text of the arguments */
+    const char *summary; /* one line for --help */
+    admin_fn run;
 };
 
-/* Handlers (admin_<group>.c). */
-int admin_org_create(struct app *a, int argc, char **argv);
-int admin_org_list(struct app *a, int argc, char **argv);
-int admin_org_add_admin(struct app *a, int argc, char **argv);
-int admin_org_invite(struct app *a, int argc, char **argv);
-int admin_key_create(struct app *a, int argc, char **argv);
-int admin_key_list(struct app *a, int argc, char **argv);
-int admin_key_revoke(struct app *a, int argc, char **argv);
+/* admin_org.c */
+int admin_org_create(struct app *a, int argc, char **argv);    /* org create NAME */
+int admin_org_list(struct app *a, int argc, char **argv);      /* org list */
+int admin_org_add_admin(struct app *a, int argc, char **argv); /* org add-admin ORG EMAIL */
+int admin_org_invite(struct app *a, int argc, char **argv);    /* org invite ORG [--days N] */
+/* admin_key.c */
+int admin_key_create(struct app *a, int argc, char **argv); /* key create ORG --scopes ... */
+int admin_key_list(struct app *a, int argc, char **argv);   /* key list ORG */
+int admin_key_revoke(struct app *a, int argc, char **argv); /* key revoke KEYID */
 
-/* Shared by the handlers (cmd_admin.c): the value of `--name VALUE` among argv[from..argc), NULL
- * when absent; *bad = 1 when a flag other than those in `known` (NULL-terminated) appears or a
- * flag lacks its value. */
+/* Shared by the partner handlers (admin_util.c). The value of `name` among the flags in
+ * argv[from..argc), NULL when absent; *bad = 1 when anything else than a flag of `known`
+ * (NULL-terminated) with its value appears. */
 const char *admin_flag(int argc, char **argv, int from, const char *name,
                        const char *const *known, int *bad);
-/* Print a store/app error for `what` on stderr and map it to an exit status. */
+/* Exactly n positional arguments after the subcommand word (argv[1..n]), else a usage line on
+ * stderr and 0. */
+int admin_args(int argc, char **argv, int n, const char *usage);
+/* Print "repright admin: what: error" on stderr; the exit status for err. */
 int admin_fail(const char *what, int err);
-/* Print a JSON record (a finished rr_json document) as one line on stdout. */
+/* Print a finished rr_json document as one line on stdout and release it. */
 struct rr_json;
 int admin_print(struct rr_json *j);
 

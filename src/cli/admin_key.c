@@ -13,6 +13,9 @@ int admin_key_create(struct app *a, int argc, char **argv)
 {
     static const char *const known[] = {"--scopes", "--expires", "--name", "--rate", NULL};
     int bad = 0, days = 0, rate = 0;
+    if (!admin_args(argc, argv, 1, "key create ORG --scopes LIST [--expires DAYS] [--name N] "
+                                   "[--rate PER_MIN]"))
+        return CLI_EXIT_USAGE;
     const char *scopes_s = admin_flag(argc, argv, 2, "--scopes", known, &bad);
     const char *exp_s = admin_flag(argc, argv, 2, "--expires", known, &bad);
     const char *name = admin_flag(argc, argv, 2, "--name", known, &bad);
@@ -50,7 +53,8 @@ int admin_key_create(struct app *a, int argc, char **argv)
 
 int admin_key_list(struct app *a, int argc, char **argv)
 {
-    (void)argc;
+    if (!admin_args(argc, argv, 1, "key list ORG"))
+        return CLI_EXIT_USAGE;
     struct store_org o;
     int err = store_org_get(a->store, argv[1], &o);
     if (err)
@@ -74,7 +78,8 @@ int admin_key_list(struct app *a, int argc, char **argv)
 
 int admin_key_revoke(struct app *a, int argc, char **argv)
 {
-    (void)argc;
+    if (!admin_args(argc, argv, 1, "key revoke KEYID"))
+        return CLI_EXIT_USAGE;
     int err = app_apikey_revoke(a, NULL, argv[1]);
     if (err)
         return admin_fail("key revoke: no such key", err);

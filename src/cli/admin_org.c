@@ -11,11 +11,10 @@
 
 int admin_org_create(struct app *a, int argc, char **argv)
 {
-    static const char *const known[] = {NULL};
-    int bad = 0;
-    admin_flag(argc, argv, 2, "", known, &bad);
-    if (bad)
-        return admin_fail("org create: unexpected arguments", RR_ERR_INVAL);
+    if (!admin_args(argc, argv, 1, "org create NAME"))
+        return CLI_EXIT_USAGE;
+    if (argc != 2)
+        return admin_fail("org create: unexpected arguments after NAME", RR_ERR_INVAL);
     struct store_org o;
     int err = app_org_create(a, argv[1], &o);
     if (err)
@@ -49,7 +48,8 @@ int admin_org_list(struct app *a, int argc, char **argv)
 
 int admin_org_add_admin(struct app *a, int argc, char **argv)
 {
-    (void)argc;
+    if (!admin_args(argc, argv, 2, "org add-admin ORG EMAIL"))
+        return CLI_EXIT_USAGE;
     int err = app_org_add_admin(a, argv[1], argv[2]);
     if (err)
         return admin_fail("org add-admin: no such org or user", err);
@@ -61,6 +61,8 @@ int admin_org_invite(struct app *a, int argc, char **argv)
 {
     static const char *const known[] = {"--days", NULL};
     int bad = 0, days = APP_INVITE_DAYS_DEFAULT;
+    if (!admin_args(argc, argv, 1, "org invite ORG [--days 1..90]"))
+        return CLI_EXIT_USAGE;
     const char *d = admin_flag(argc, argv, 2, "--days", known, &bad);
     if (bad || (d && cli_parse_int(d, 1, 90, &days) < 0))
         return admin_fail("org invite: usage: ORG [--days 1..90]", RR_ERR_INVAL);

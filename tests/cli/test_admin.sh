@@ -3,7 +3,8 @@
 # codes and API keys over the configured store. The key is printed once and never stored (the
 # database holds neither the key, its secret part nor its plain SHA-256); revocation shows in
 # `key list`; bad scopes, unknown orgs and duplicate names answer with their exit codes.
-# Usage: test_admin.sh PATH/TO/repright. Exit 0 all passed, 1 a check failed.
+# Exit codes: 64 bad usage, 2 unknown org/key/user or a name taken. Usage: test_admin.sh
+# PATH/TO/repright. Exit 0 all passed, 1 a check failed.
 set -u
 BIN=${1:?usage: test_admin.sh PATH/TO/repright}
 # shellcheck source=lib/common.bash
@@ -18,7 +19,7 @@ expect "admin without a verb" 64 "usage" "$BIN" admin
 expect "admin unknown verb" 64 "unknown command" "$BIN" admin org frobnicate
 expect "org create" 0 '"name":"Iron Gym"' "$BIN" admin org create "Iron Gym"
 ORG=$(json 'd["id"]' <"$TMP/out")
-expect "org create: a name is unique whatever its case" 65 "name is taken" "$BIN" admin org create "IRON gym"
+expect "org create: a name is unique whatever its case" 2 "name is taken" "$BIN" admin org create "IRON gym"
 expect "org create with a --data-dir flag before the group" 0 '"name":"Elsewhere"' \
   "$BIN" admin --data-dir "$TMP/other" org create Elsewhere
 expect "org list" 0 "$ORG" "$BIN" admin org list
@@ -26,7 +27,7 @@ grep -q Elsewhere "$TMP/out" && { echo "FAIL: org list shows another data dir's 
 expect "key create without scopes" 64 "--scopes" "$BIN" admin key create "$ORG"
 expect "key create with an unknown scope" 64 'unknown scope "members:write"' \
   "$BIN" admin key create "$ORG" --scopes members:read,members:write
-expect "key create for an unknown org" 65 "not found" \
+expect "key create for an unknown org" 2 "not found" \
   "$BIN" admin key create 00000000000000000000000000000000 --scopes members:read
 expect "key create with expiry 0" 64 "usage" "$BIN" admin key create "$ORG" --scopes members:read --expires 0
 expect "key create" 0 '"key":"rr_live_' "$BIN" admin key create "$ORG" \
@@ -57,8 +58,10 @@ else
 fi
 expect "key revoke" 0 '"state":"revoked"' "$BIN" admin key revoke "$KID"
 expect "key list after revoke" 0 '"state":"revoked"' "$BIN" admin key list "$ORG"
-expect "key revoke of an unknown key" 65 "no such key" "$BIN" admin key revoke 0123456789abcdef0123456789abcdef
+expect "key revoke of an unknown key" 2 "no such key" "$BIN" admin key revoke 0123456789abcdef0123456789abcdef
 expect "org invite" 0 '"code":"rrinv_' "$BIN" admin org invite "$ORG" --days 3
 expect "org invite --days 0" 64 "usage" "$BIN" admin org invite "$ORG" --days 0
-expect "org add-admin of an unknown user" 65 "no such org or user" "$BIN" admin org add-admin "$ORG" nobody@example.com
+expect "key list without ORG" 64 "usage: repright admin key list ORG" "$BIN" admin key list
+expect "org create with two names" 64 "unexpected arguments" "$BIN" admin org create A B
+expect "org add-admin of an unknown user" 2 "no such org or user" "$BIN" admin org add-admin "$ORG" nobody@example.com
 finish
