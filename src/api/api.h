@@ -27,6 +27,7 @@
 struct api_principal {
     char user_id[33];
     int is_partner;              /* later: partner API keys */
+    char org_id[33];             /* the partner key's organisation; "" for users (webhooks.c) */
 };
 /* http_config.authenticate hook: Bearer access JWT -> principal, else RR_ERR_UNAUTHENTICATED. */
 int api_authenticate(struct http_request *req, void *app);
@@ -47,6 +48,11 @@ extern const struct http_route api_analytics_routes[];
 extern const size_t api_analytics_routes_n;
 extern const struct http_route api_exercises_routes[]; /* the exercise list (the registry) */
 extern const size_t api_exercises_routes_n;
+/* Webhook endpoints and their delivery log for a partner organisation (the org id of the
+ * principal). NOT joined by routes.c yet: they answer 403 until partner keys set org_id, and
+ * the authorization matrix needs partner-key rows (docs/internals/webhooks.md). */
+extern const struct http_route api_webhooks_routes[];
+extern const size_t api_webhooks_routes_n;
 extern const struct http_route api_ops_routes[];       /* /readyz, /docs */
 extern const size_t api_ops_routes_n;
 extern const struct http_route api_web_routes[];       /* static web app, fallback "/{path*}" */
