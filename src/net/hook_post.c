@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -106,7 +107,10 @@ int hook_post(const struct hook_request *rq, struct hook_result *out)
                  t.url.port, rest);
         url = url2;
     }
-    resolve = curl_slist_append(NULL, pin_line);
+    /* literal hosts are never resolved by curl (and an IPv6 one would not parse as a RESOLVE
+     * entry): the open-socket check alone pins them */
+    bool literal = t.url.host_is_v6 || url == url2;
+    resolve = literal ? NULL : curl_slist_append(NULL, pin_line);
     hdrs = curl_slist_append(NULL, "Content-Type: application/json");
     if (hdrs) {
         struct curl_slist *n = curl_slist_append(hdrs, "Expect:"); /* no 100-continue wait */
@@ -121,7 +125,7 @@ int hook_post(const struct hook_request *rq, struct hook_result *out)
             hdrs = n;
         }
     }
-    if (!resolve || !hdrs) {
+    if ((!literal && !resolve) || !hdrs) {
         err = RR_ERR_NOMEM;
         goto out;
     }
@@ -130,7 +134,8 @@ int hook_post(const struct hook_request *rq, struct hook_result *out)
     long cms = rq->connect_ms > 0 ? rq->connect_ms : HOOK_POST_CONNECT_MS;
     long tms = rq->total_ms > 0 ? rq->total_ms : HOOK_POST_TOTAL_MS;
     curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_RESOLVE, resolve);
+    if (resolve)
+        curl_easy_setopt(h, CURLOPT_RESOLVE, resolve);
     curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &pin);
     curl_easy_setopt(h, CURLOPT_PROXY, "");

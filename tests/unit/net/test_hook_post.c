@@ -57,6 +57,10 @@ static void post__delivers_headers_and_body(void **state)
     snprintf(url, sizeof url, "http://2130706433:%u/n", hookrx_port(rx));
     assert_int_equal(hook_post(&rq, &res), 0);
     assert_int_equal(res.status, 200);
+    /* an IPv6 literal is pinned too (the receiver listens on IPv4 only: refused) */
+    snprintf(url, sizeof url, "http://[::1]:%u/n", hookrx_port(rx));
+    assert_int_equal(hook_post(&rq, &res), RR_ERR_IO);
+    assert_string_equal(res.ip, "::1");
     snprintf(url, sizeof url, "http://localhost:%u/n", hookrx_port(rx));
     assert_int_equal(hook_post(&rq, &res), 0); /* localhost pins to its IPv4 address */
     assert_string_equal(res.ip, "127.0.0.1");
