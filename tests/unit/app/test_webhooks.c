@@ -5,6 +5,8 @@
  *   - the receiver is down (connection refused), then answers 503, then 200: every event
  *     arrives exactly once with a valid Standard Webhooks signature, in emission order per
  *     member, and the log shows the retries;
+ *   - with a 1 s retry window both events of a member fail after retrying, the second only
+ *     after the first was given up;
  *   - a 302 to an internal listener is a failed attempt and is not followed;
  *   - the SSRF policy at creation and again at delivery (a stored URL that now points inside);
  *   - a test event, a manual redelivery (same webhook-id), emit's refusals;
@@ -39,7 +41,7 @@ struct fx {
     struct hookrx *rx;
 };
 
-static int setup(void **state)
+static int setup_window(void **state, const char *window)
 {
     struct fx *f = calloc(1, sizeof *f);
     assert_non_null(f);
@@ -48,14 +50,25 @@ static int setup(void **state)
     char arg[128], msg[256];
     snprintf(arg, sizeof arg, "--data-dir=%s", f->dir);
     char *argv[] = {"serve", arg, "--webhook-allow-http-loopback=1", "--webhook-retry-base-ms=200",
-                    "--job-user-concurrency=0", NULL};
+                    "--job-user-concurrency=0", (char *)window, NULL};
     struct app_config c;
-    assert_int_equal(app_config_load(&c, APP_CMD_SERVE, 5, argv, msg, sizeof msg), 0);
+    assert_int_equal(app_config_load(&c, APP_CMD_SERVE, 6, argv, msg, sizeof msg), 0);
     assert_int_equal(app_open(&c, &f->a, msg, sizeof msg), 0);
     f->rx = hookrx_start();
     assert_non_null(f->rx);
     *state = f;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_window(state, "--webhook-retry-window-s=86400");
+}
+
+/* Retries stop one second after the event. */
+static int setup_short(void **state)
+{
+    return setup_window(state, "--webhook-retry-window-s=1");
 }
 
 static int teardown(void **state)
@@ -218,6 +231,57 @@ static void webhooks__down_then_up_every_event_once_in_order_per_member(void **s
     free(items);
     printf("note: %d events, %zu requests (%zu answered 503), settled in %lld ms\n",
            MEMBERS * PER_MEMBER, total, unavailable, (long long)took);
+}
+
+static void webhooks__given_up_after_the_window_and_the_member_lane_moves_on(void **state)
+{
+    struct fx *f = *state;
+    struct store_webhook_endpoint e;
+    make_endpoint(f, "/hook", &e);
+    hookrx_set_mode(f->rx, HOOKRX_503, NULL);
+    char member[STORE_ID_LEN + 1], e1[STORE_WEBHOOK_EVENT_ID_MAX + 1],
+        e2[STORE_WEBHOOK_EVENT_ID_MAX + 1];
+    store_new_id(member);
+    assert_int_equal(app_webhook_emit(f->a, ORG, APP_WEBHOOK_WORKOUT_SYNCED, member, "{}", NULL,
+                                      e1),
+                     0);
+    assert_int_equal(app_webhook_emit(f->a, ORG, APP_WEBHOOK_ANALYSIS_COMPLETED, member, "{}",
+                                      NULL, e2),
+                     0);
+    struct worker_pool *p = pool(f, 2);
+    assert_true(all_settled(f, 15000));
+    worker_pool_stop(p);
+    /* both failed after retrying; every attempt of the second came after the first gave up */
+    struct store_webhook_delivery *items = NULL;
+    size_t n = 0;
+    char next[STORE_CURSOR_MAX];
+    assert_int_equal(
+        store_webhook_delivery_list(f->a->store, ORG, NULL, NULL, 10, &items, &n, next), 0);
+    assert_int_equal(n, 2);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(items[i].status, STORE_DELIVERY_FAILED);
+        assert_int_equal(items[i].last_status, 503);
+        assert_string_equal(items[i].last_error, "HTTP 503");
+        /* the first retried; the second may get one attempt only (the window is nearly over) */
+        assert_true(items[i].attempts >= (strcmp(items[i].event_id, e1) == 0 ? 2 : 1));
+    }
+    free(items);
+    size_t total = hookrx_count(f->rx), first_of_2 = total, last_of_1 = 0, n1 = 0, n2 = 0;
+    struct hookrx_req *r = malloc(sizeof *r);
+    assert_non_null(r);
+    for (size_t i = 0; i < total; i++) {
+        assert_int_equal(hookrx_get(f->rx, i, r), 0);
+        if (strcmp(r->id, e1) == 0) {
+            last_of_1 = i;
+            n1++;
+        } else if (strcmp(r->id, e2) == 0) {
+            first_of_2 = i < first_of_2 ? i : first_of_2;
+            n2++;
+        }
+    }
+    free(r);
+    assert_true(n1 >= 2 && n2 >= 1);
+    assert_true(last_of_1 < first_of_2);
 }
 
 static void webhooks__a_redirect_is_a_failed_attempt_and_is_not_followed(void **state)
@@ -434,6 +498,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             webhooks__down_then_up_every_event_once_in_order_per_member, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            webhooks__given_up_after_the_window_and_the_member_lane_moves_on, setup_short,
+            teardown),
         cmocka_unit_test_setup_teardown(
             webhooks__a_redirect_is_a_failed_attempt_and_is_not_followed, setup, teardown),
         cmocka_unit_test_setup_teardown(webhooks__ssrf_policy_at_creation_and_at_every_delivery,
