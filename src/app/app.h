@@ -62,6 +62,7 @@ struct app {
     uint8_t jwt_key[32];      /* derived from the server secret, label "jwt" */
     uint8_t token_pepper[32]; /* label "token-pepper" */
     uint8_t media_key[32];    /* label "media-url": signed media links (auth/media_sig.h) */
+    uint8_t webhook_key[32];  /* label "webhook-secret": endpoint secrets at rest (webhooks.md) */
     const char *jwt_issuer;   /* "repright" */
     const char *jwt_audience; /* "repright-api" */
     struct app_models *models;
@@ -206,8 +207,9 @@ int app_webhook_type_known(const char *type);
 
 /* A new endpoint of the organisation: the URL must pass the SSRF policy now (https, public
  * address; net/ssrf.h) and is checked again at every delivery; types: 1..APP_WEBHOOK_TYPES_MAX
- * known event types (duplicates ignored). out->secret is the signing secret, shown to the
- * partner once (the API returns it from create only). INVAL / FORBIDDEN / NOTFOUND (URL, with
+ * known event types (duplicates ignored). out->secret is the signing secret in clear, shown to
+ * the partner once (the API returns it from create only); the store keeps it sealed under
+ * a->webhook_key. INVAL / FORBIDDEN / NOTFOUND (URL, with
  * msg), CONFLICT (the org has STORE_WEBHOOK_ENDPOINTS_MAX endpoints). */
 int app_webhook_create(struct app *a, const char *org_id, const char *url,
                        const char *const *types, size_t n_types,

@@ -49,9 +49,14 @@ static void attempt(struct app *a, const struct store_webhook_delivery *d,
         return;
     }
     size_t len = strlen(body);
-    int err = webhook_sig_sign(e->secret, d->event_id, ts, body, len, sig);
+    char secret[WEBHOOK_SIG_SECRET_SIZE];
+    int err = webhook_sig_open(a->webhook_key, e->secret, secret);
+    if (!err)
+        err = webhook_sig_sign(secret, d->event_id, ts, body, len, sig);
+    sodium_memzero(secret, sizeof secret);
     if (err) {
-        snprintf(error, error_len, "cannot sign: %s", rr_strerror(err));
+        snprintf(error, error_len, "cannot sign: the endpoint's secret does not open with this "
+                                   "server's key");
         return;
     }
     snprintf(h_id, sizeof h_id, "webhook-id: %s", d->event_id);

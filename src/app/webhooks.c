@@ -77,12 +77,20 @@ int app_webhook_create(struct app *a, const char *org_id, const char *url,
         return RR_ERR_TOOBIG;
     memcpy(out->url, url, ulen + 1);
     snprintf(out->org_id, sizeof out->org_id, "%s", org_id ? org_id : "");
-    webhook_sig_secret_new(out->secret);
+    /* the store keeps the secret sealed under the server's key; the caller gets it in clear,
+     * once */
+    char plain[WEBHOOK_SIG_SECRET_SIZE];
+    webhook_sig_secret_new(plain);
+    err = webhook_sig_seal(a->webhook_key, plain, out->secret);
     out->enabled = true;
-    err = store_webhook_endpoint_create(a->store, out);
+    if (!err)
+        err = store_webhook_endpoint_create(a->store, out);
     if (err == RR_ERR_CONFLICT)
         snprintf(msg, msg_len, "an organisation has at most %d webhook endpoints",
                  STORE_WEBHOOK_ENDPOINTS_MAX);
+    if (!err)
+        memcpy(out->secret, plain, sizeof plain);
+    sodium_memzero(plain, sizeof plain);
     return err;
 }
 

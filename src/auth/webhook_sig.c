@@ -136,3 +136,53 @@ int webhook_sig_verify(const char *secret, const char *msg_id, const char *times
     sodium_memzero(want, sizeof want);
     return ok ? 0 : RR_ERR_UNAUTHENTICATED;
 }
+
+#define SEAL_TAG "enc1:"
+#define SEAL_TAG_LEN (sizeof SEAL_TAG - 1)
+#define SEAL_RAW_MAX                                                                               \
+    (crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + WEBHOOK_SIG_SECRET_SIZE)
+
+int webhook_sig_seal(const uint8_t key[32], const char *secret,
+                     char out[WEBHOOK_SIG_SEALED_SIZE])
+{
+    size_t n = secret ? strnlen(secret, WEBHOOK_SIG_SECRET_SIZE) : 0;
+    if (!key || !out || n == 0 || n >= WEBHOOK_SIG_SECRET_SIZE)
+        return RR_ERR_INVAL;
+    uint8_t raw[SEAL_RAW_MAX];
+    randombytes_buf(raw, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy(raw + crypto_secretbox_NONCEBYTES, (const unsigned char *)secret, n,
+                          raw, key);
+    size_t rawlen = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + n;
+    if (SEAL_TAG_LEN + sodium_base64_ENCODED_LEN(rawlen, sodium_base64_VARIANT_ORIGINAL) >
+        WEBHOOK_SIG_SEALED_SIZE)
+        return RR_ERR_TOOBIG;
+    memcpy(out, SEAL_TAG, SEAL_TAG_LEN);
+    sodium_bin2base64(out + SEAL_TAG_LEN, WEBHOOK_SIG_SEALED_SIZE - SEAL_TAG_LEN, raw, rawlen,
+                      sodium_base64_VARIANT_ORIGINAL);
+    return 0;
+}
+
+int webhook_sig_open(const uint8_t key[32], const char *sealed,
+                     char out[WEBHOOK_SIG_SECRET_SIZE])
+{
+    if (!key || !out || !sealed ||
+        strncmp(sealed, SEAL_TAG, SEAL_TAG_LEN) != 0) /* cmp-ok: format tag */
+        return RR_ERR_INVAL;
+    const char *b64 = sealed + SEAL_TAG_LEN;
+    size_t n = strnlen(b64, WEBHOOK_SIG_SEALED_SIZE);
+    uint8_t raw[SEAL_RAW_MAX];
+    size_t rawlen = 0;
+    const char *end = NULL;
+    if (n >= WEBHOOK_SIG_SEALED_SIZE ||
+        sodium_base642bin(raw, sizeof raw, b64, n, NULL, &rawlen, &end,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        end != b64 + n || rawlen <= crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
+        return RR_ERR_INVAL;
+    size_t plen = rawlen - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
+    if (plen >= WEBHOOK_SIG_SECRET_SIZE ||
+        crypto_secretbox_open_easy((unsigned char *)out, raw + crypto_secretbox_NONCEBYTES,
+                                   rawlen - crypto_secretbox_NONCEBYTES, raw, key) != 0)
+        return RR_ERR_INVAL;
+    out[plen] = '\0';
+    return 0;
+}

@@ -38,6 +38,16 @@ void webhook_sig_secret_new(char out[WEBHOOK_SIG_SECRET_SIZE]);
 int webhook_sig_sign(const char *secret, const char *msg_id, int64_t timestamp, const void *body,
                      size_t body_len, char out[WEBHOOK_SIG_SIZE]);
 
+/* Secrets at rest: "enc1:" + base64(nonce || XSalsa20-Poly1305(key, secret)) under a key derived
+ * from the server secret, so a copy of the database alone cannot sign as RepRight. seal: secret
+ * of at most WEBHOOK_SIG_SECRET_SIZE - 1 bytes -> out (WEBHOOK_SIG_SEALED_SIZE). open: INVAL
+ * unless sealed is such a text made with this key (tampered, truncated, another key). */
+#define WEBHOOK_SIG_SEALED_SIZE 192
+int webhook_sig_seal(const uint8_t key[32], const char *secret,
+                     char out[WEBHOOK_SIG_SEALED_SIZE]);
+int webhook_sig_open(const uint8_t key[32], const char *sealed,
+                     char out[WEBHOOK_SIG_SECRET_SIZE]);
+
 /* A receiver's check: 0 when one of the space-separated "v1,<base64>" entries of sig_header is
  * the signature of (msg_id, timestamp, body) and |now - timestamp| <= tolerance_s; timestamp_s is
  * the webhook-timestamp header (decimal). */

@@ -444,7 +444,7 @@ int store_ratelimit_apply(struct store *s, const char *const *keys, size_t n, st
 /* Everything is keyed by an organisation id (32 hex, the partner's org; no foreign key here, the
  * organisations table belongs to the partner module). org_id NULL = system access (the worker). */
 #define STORE_WEBHOOK_URL_MAX 2048
-#define STORE_WEBHOOK_SECRET_MAX 127
+#define STORE_WEBHOOK_SECRET_MAX 191
 #define STORE_WEBHOOK_TYPES_MAX 255     /* event types, space separated */
 #define STORE_WEBHOOK_TYPE_MAX 31       /* one event type, e.g. "analysis.completed" */
 #define STORE_WEBHOOK_EVENT_ID_MAX 63   /* "evt_" + 32 hex */
@@ -455,7 +455,8 @@ struct store_webhook_endpoint {
     char id[STORE_ID_LEN + 1]; /* filled by create */
     char org_id[STORE_ID_LEN + 1];
     char url[STORE_WEBHOOK_URL_MAX + 1];
-    char secret[STORE_WEBHOOK_SECRET_MAX + 1]; /* "whsec_..." (auth/webhook_sig.h) */
+    char secret[STORE_WEBHOOK_SECRET_MAX + 1]; /* as the app gives it: sealed "enc1:..." around
+                                                   the "whsec_..." (auth/webhook_sig.h) */
     char event_types[STORE_WEBHOOK_TYPES_MAX + 1];
     bool enabled;
     int64_t created_at;

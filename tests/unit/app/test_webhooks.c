@@ -106,6 +106,13 @@ static void make_endpoint(struct fx *f, const char *path, struct store_webhook_e
         fail_msg("create: %d %s", rc, msg);
     assert_string_equal(e->event_types, "workout.synced analysis.completed");
     assert_int_equal(strncmp(e->secret, "whsec_", 6), 0);
+    /* at rest the secret is sealed under the server's key, never in clear */
+    struct store_webhook_endpoint *stored = malloc(sizeof *stored);
+    assert_non_null(stored);
+    assert_int_equal(store_webhook_endpoint_get(f->a->store, ORG, e->id, stored), 0);
+    assert_int_equal(strncmp(stored->secret, "enc1:", 5), 0);
+    assert_null(strstr(stored->secret, e->secret + 6));
+    free(stored);
 }
 
 static int64_t mono_ms(void)
@@ -360,7 +367,9 @@ static void webhooks__ssrf_policy_at_creation_and_at_every_delivery(void **state
     assert_non_null(raw);
     memcpy(raw->org_id, ORG2, sizeof raw->org_id);
     snprintf(raw->url, sizeof raw->url, "http://10.1.2.3:%u/", hookrx_port(f->rx));
-    webhook_sig_secret_new(raw->secret);
+    char plain[WEBHOOK_SIG_SECRET_SIZE];
+    webhook_sig_secret_new(plain);
+    assert_int_equal(webhook_sig_seal(f->a->webhook_key, plain, raw->secret), 0);
     snprintf(raw->event_types, sizeof raw->event_types, "workout.synced");
     raw->enabled = true;
     assert_int_equal(store_webhook_endpoint_create(f->a->store, raw), 0);

@@ -2,7 +2,7 @@
  * test_webhook_sig.c - Standard Webhooks signatures: the published vector of the Standard
  * Webhooks reference libraries, a vector computed with Python's hmac module, a fresh random
  * secret cross-checked against python3 at run time (when present), verification (tolerance,
- * several signatures, tampering) and argument refusals.
+ * several signatures, tampering), argument refusals, and sealing secrets at rest.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -136,6 +136,38 @@ static void sig__refuses_bad_arguments(void **state)
     assert_int_equal(webhook_sig_sign(ok, "a", 1, NULL, 0, sig), 0); /* empty body */
 }
 
+static void sig__sealed_secrets_open_only_untampered_with_their_key(void **state)
+{
+    (void)state;
+    uint8_t key[32], other[32];
+    for (int i = 0; i < 32; i++) {
+        key[i] = (uint8_t)i;
+        other[i] = (uint8_t)(i + 1);
+    }
+    char secret[WEBHOOK_SIG_SECRET_SIZE], sealed[WEBHOOK_SIG_SEALED_SIZE],
+        sealed2[WEBHOOK_SIG_SEALED_SIZE], back[WEBHOOK_SIG_SECRET_SIZE];
+    webhook_sig_secret_new(secret);
+    assert_int_equal(webhook_sig_seal(key, secret, sealed), 0);
+    assert_int_equal(strncmp(sealed, "enc1:", 5), 0);
+    assert_true(strlen(sealed) < 192);
+    assert_null(strstr(sealed, secret + 6));
+    assert_int_equal(webhook_sig_open(key, sealed, back), 0);
+    assert_string_equal(back, secret);
+    /* a fresh nonce each time */
+    assert_int_equal(webhook_sig_seal(key, secret, sealed2), 0);
+    assert_string_not_equal(sealed, sealed2);
+    /* another key, a flipped character, truncation, no tag */
+    assert_int_equal(webhook_sig_open(other, sealed, back), RR_ERR_INVAL);
+    memcpy(sealed2, sealed, sizeof sealed2);
+    sealed2[20] = sealed2[20] == 'A' ? 'B' : 'A';
+    assert_int_equal(webhook_sig_open(key, sealed2, back), RR_ERR_INVAL);
+    memcpy(sealed2, sealed, sizeof sealed2);
+    sealed2[40] = '\0';
+    assert_int_equal(webhook_sig_open(key, sealed2, back), RR_ERR_INVAL);
+    assert_int_equal(webhook_sig_open(key, secret, back), RR_ERR_INVAL);
+    assert_int_equal(webhook_sig_seal(key, "", sealed), RR_ERR_INVAL);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -146,6 +178,7 @@ int main(void)
         cmocka_unit_test(sig__fresh_secret_agrees_with_python_at_run_time),
         cmocka_unit_test(sig__verify_accepts_within_tolerance_and_any_listed_signature),
         cmocka_unit_test(sig__refuses_bad_arguments),
+        cmocka_unit_test(sig__sealed_secrets_open_only_untampered_with_their_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
