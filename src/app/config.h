@@ -81,6 +81,10 @@ struct app_config {
     int webhook_retry_base_ms;       /* first retry delay; doubles per attempt, jittered */
     int webhook_retry_window_s;      /* retried this long after the event, then failed */
     int webhook_allow_http_loopback; /* development: loopback (and plain http to it) allowed */
+    /* the analysis sandbox (pipeline/sandbox.h; docs/internals/pipeline.md "Sandbox") */
+    int analysis_sandbox;          /* 1: analyses run in a sandboxed child process */
+    uint64_t analysis_memory_bytes; /* the child's address-space limit; 0 = none */
+    char analyzer[1024];           /* the program whose analyze-child command is the child */
 };
 
 enum app_setting_type {
