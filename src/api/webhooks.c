@@ -1,11 +1,11 @@
 /*
  * webhooks.c - the partner's webhook endpoints and delivery log, thin over app/webhooks.c:
- *   POST   /v1/partner/webhooks                       create {url, event_types}: 201, the secret once
- *   GET    /v1/partner/webhooks                       the organisation's endpoints (no secrets)
- *   DELETE /v1/partner/webhooks/{id}                  204; its delivery log goes too
- *   POST   /v1/partner/webhooks/{id}/test             202 {"event_id"}: a webhook.test event
- *   GET    /v1/partner/webhook-deliveries             the log, newest first (?endpoint_id, cursor, limit)
- *   POST   /v1/partner/webhook-deliveries/{id}/redeliver  202: the same event again
+ *   POST   /v1/partner/webhooks              create {url, event_types}: 201, the secret once
+ *   GET    /v1/partner/webhooks              the organisation's endpoints (no secrets)
+ *   DELETE /v1/partner/webhooks/{id}         204; its delivery log goes too
+ *   POST   /v1/partner/webhooks/{id}/test    202 {"event_id"}: a webhook.test event
+ *   GET    /v1/partner/webhook-deliveries    the log, newest first (?endpoint_id, cursor, limit)
+ *   POST   /v1/partner/webhook-deliveries/{id}/redeliver   202: the same event again
  * Every route is scoped to the principal's organisation (api_principal()->org_id, set by the
  * partner-key authentication): another organisation's id answers 404, a caller without an
  * organisation 403 "partner_key_required".
@@ -141,7 +141,7 @@ static int hooks_create(struct http_request *req, void *app)
     int rc = app_webhook_create(a, org, json_string_value(json_object_get(body, "url")), types, n,
                                 e, msg, sizeof msg);
     if (rc == RR_ERR_INVAL || rc == RR_ERR_FORBIDDEN || rc == RR_ERR_NOTFOUND ||
-        rc == RR_ERR_TOOBIG) {
+        rc == RR_ERR_TOOBIG || rc == RR_ERR_TIMEOUT) {
         free(e);
         validate_reply_param(req, "url", msg[0] ? msg : "not an acceptable webhook URL");
         return 0;

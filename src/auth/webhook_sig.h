@@ -3,7 +3,7 @@
  * (https://www.standardwebhooks.com, the one Svix and others verify with stock libraries).
  *
  * Every delivery carries three headers:
- *   webhook-id:        the event id (the same on every retry and redelivery: receivers dedupe on it)
+ *   webhook-id:        the event id (the same on every retry and redelivery: receivers dedupe)
  *   webhook-timestamp: unix seconds of this attempt
  *   webhook-signature: "v1," base64(HMAC-SHA256(key, id "." timestamp "." body))
  * The endpoint's secret is "whsec_" + base64 of WEBHOOK_SIG_KEY_BYTES random bytes (libsodium),

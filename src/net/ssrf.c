@@ -14,12 +14,16 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void say(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void say(char *msg, size_t len, const char *fmt, ...)
@@ -289,12 +293,105 @@ static int judge(const struct ssrf_url *u, const struct sockaddr *sa, unsigned f
     char ip[SSRF_IP_MAX];
     addr_text(&ss, ip);
     if (c == SSRF_PUBLIC) {
-        say(msg, msg_len, "the URL must use https (plain http goes to loopback only, in development)");
+        say(msg, msg_len,
+            "the URL must use https (plain http goes to loopback only, in development)");
         return RR_ERR_INVAL;
     }
     say(msg, msg_len, "%s resolves to %s, a %s address: webhooks go to public addresses only",
         u->host, ip, ssrf_class_name(c));
     return RR_ERR_FORBIDDEN;
+}
+
+/* getaddrinfo with a deadline: the lookup runs on a detached thread of ours (glibc's
+ * getaddrinfo_a uses threads the sanitizers cannot see); the job is shared by reference count,
+ * so when the deadline passes first the thread finishes and frees it alone. 0, NOTFOUND,
+ * TIMEOUT, NOMEM, INTERNAL. */
+struct gai_job {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int refs, done, rc, numeric;
+    char host[SSRF_HOST_MAX + 1];
+    struct addrinfo *res;
+};
+
+static void gai_unref(struct gai_job *j)
+{
+    pthread_mutex_lock(&j->mu);
+    int refs = --j->refs;
+    pthread_mutex_unlock(&j->mu);
+    if (refs)
+        return;
+    if (j->res)
+        freeaddrinfo(j->res);
+    pthread_cond_destroy(&j->cv);
+    pthread_mutex_destroy(&j->mu);
+    free(j);
+}
+
+static void *gai_thread(void *arg)
+{
+    struct gai_job *j = arg;
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = j->numeric ? AI_NUMERICHOST : 0;
+    int rc = getaddrinfo(j->host, NULL, &hints, &res);
+    pthread_mutex_lock(&j->mu);
+    j->rc = rc;
+    j->res = res;
+    j->done = 1;
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    gai_unref(j);
+    return NULL;
+}
+
+static int resolve(const char *host, int numeric, struct addrinfo **res)
+{
+    struct gai_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return RR_ERR_NOMEM;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&j->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&j->mu, NULL);
+    j->refs = 2; /* this caller and the thread */
+    j->numeric = numeric;
+    snprintf(j->host, sizeof j->host, "%s", host);
+    pthread_attr_t ta;
+    pthread_t th;
+    pthread_attr_init(&ta);
+    pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+    int started = pthread_create(&th, &ta, gai_thread, j) == 0;
+    pthread_attr_destroy(&ta);
+    if (!started) {
+        j->refs = 1;
+        gai_unref(j);
+        return RR_ERR_INTERNAL;
+    }
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += SSRF_RESOLVE_MS / 1000;
+    end.tv_nsec += (long)(SSRF_RESOLVE_MS % 1000) * 1000000L;
+    if (end.tv_nsec >= 1000000000L) {
+        end.tv_sec++;
+        end.tv_nsec -= 1000000000L;
+    }
+    int err = 0;
+    pthread_mutex_lock(&j->mu);
+    while (!j->done && err != ETIMEDOUT)
+        err = pthread_cond_timedwait(&j->cv, &j->mu, &end);
+    int rc = RR_ERR_TIMEOUT;
+    if (j->done) {
+        rc = j->rc == 0 && j->res ? 0 : RR_ERR_NOTFOUND;
+        *res = j->res;
+        j->res = NULL; /* ours now */
+    }
+    pthread_mutex_unlock(&j->mu);
+    gai_unref(j);
+    return rc;
 }
 
 int ssrf_check(const char *url, unsigned flags, struct ssrf_target *out, char *msg,
@@ -318,15 +415,15 @@ int ssrf_check(const char *url, unsigned flags, struct ssrf_target *out, char *m
         s4->sin_addr = a4;
         out->addr_len = sizeof *s4;
     } else {
-        struct addrinfo hints = {0}, *res = NULL, *pick = NULL;
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_STREAM;
-        if (out->url.host_is_v6)
-            hints.ai_flags = AI_NUMERICHOST;
-        int rc = getaddrinfo(out->url.host, NULL, &hints, &res);
-        if (rc != 0 || !res) {
+        struct addrinfo *res = NULL, *pick = NULL;
+        int rc = resolve(out->url.host, out->url.host_is_v6, &res);
+        if (rc == RR_ERR_TIMEOUT) {
+            say(msg, msg_len, "%s did not resolve within %d ms", out->url.host, SSRF_RESOLVE_MS);
+            return rc;
+        }
+        if (rc) {
             say(msg, msg_len, "%s does not resolve", out->url.host);
-            return RR_ERR_NOTFOUND;
+            return rc;
         }
         for (struct addrinfo *ai = res; ai && !err; ai = ai->ai_next) {
             if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)

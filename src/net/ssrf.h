@@ -3,8 +3,9 @@
  * webhooks (and any other server-side fetch of a URL a user typed) away from internal services.
  *
  * ssrf_check(url) parses the URL strictly (https only; plain http only when the caller allows
- * loopback for development), resolves the host (getaddrinfo; numeric forms such as 2130706433,
- * 0177.0.0.1, 0x7f.1 or 127.1 are read the way inet_aton and curl read them) and refuses when ANY
+ * loopback for development), resolves the host (getaddrinfo on a thread of its own, waited for
+ * at most SSRF_RESOLVE_MS; numeric forms such as 2130706433, 0177.0.0.1, 0x7f.1 or 127.1 are
+ * read the way inet_aton and curl read them) and refuses when ANY
  * resolved address is internal: loopback, unspecified, RFC 1918 private, CGNAT 100.64/10,
  * link-local, multicast, broadcast, reserved and documentation ranges, IPv6 unique-local and
  * site-local, and the IPv4 inside IPv4-mapped, IPv4-compatible, NAT64 (64:ff9b::/96) and 6to4
@@ -14,9 +15,10 @@
  *
  * Bounds: URL at most SSRF_URL_MAX bytes of printable ASCII, host at most SSRF_HOST_MAX.
  * Errors: RR_ERR_INVAL (malformed URL, scheme not allowed), RR_ERR_FORBIDDEN (an address is
- * internal), RR_ERR_NOTFOUND (the name does not resolve), RR_ERR_TOOBIG; `msg` says which, in
+ * internal), RR_ERR_NOTFOUND (the name does not resolve), RR_ERR_TIMEOUT (not within
+ * SSRF_RESOLVE_MS), RR_ERR_TOOBIG; `msg` says which, in
  * words a partner can act on. Ownership: callers own every buffer. Thread-safety: thread-safe
- * (getaddrinfo is).
+ * (getaddrinfo is; each lookup runs on a short-lived detached thread).
  */
 #ifndef RR_NET_SSRF_H
 #define RR_NET_SSRF_H
@@ -28,6 +30,7 @@
 #define SSRF_URL_MAX 2048
 #define SSRF_HOST_MAX 253
 #define SSRF_IP_MAX 46 /* INET6_ADDRSTRLEN */
+#define SSRF_RESOLVE_MS 5000 /* name resolution deadline */
 
 /* ssrf_check flags */
 #define SSRF_ALLOW_LOOPBACK 1u /* development: loopback allowed, plain http only to loopback */

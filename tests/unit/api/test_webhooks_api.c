@@ -115,7 +115,8 @@ static void hooks_api__endpoints_log_and_scoping(void **state)
     json_t *j = NULL;
     /* no organisation */
     assert_int_equal(call(f, "GET", "/v1/partner/webhooks", NULL, NULL, &j), 403);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"), "code")), "partner_key_required");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"), "code")),
+                        "partner_key_required");
     json_decref(j);
     /* refused URLs and types: 422 naming the field */
     assert_int_equal(call(f, "POST", "/v1/partner/webhooks", ORG,

@@ -126,7 +126,8 @@ static void sig__refuses_bad_arguments(void **state)
     assert_int_equal(webhook_sig_sign("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "a", 1, "",
                                       0, sig),
                      RR_ERR_INVAL);                                  /* no prefix */
-    assert_int_equal(webhook_sig_sign("whsec_AAECAwQF", "a", 1, "", 0, sig), RR_ERR_INVAL); /* short */
+    /* too short a key */
+    assert_int_equal(webhook_sig_sign("whsec_AAECAwQF", "a", 1, "", 0, sig), RR_ERR_INVAL);
     assert_int_equal(webhook_sig_sign("whsec_!!!!", "a", 1, "", 0, sig), RR_ERR_INVAL);
     assert_int_equal(webhook_sig_sign(ok, "", 1, "", 0, sig), RR_ERR_INVAL);
     assert_int_equal(webhook_sig_sign(ok, "a.b", 1, "", 0, sig), RR_ERR_INVAL);

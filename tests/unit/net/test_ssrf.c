@@ -95,7 +95,9 @@ static void ssrf__refuses_every_internal_address_form(void **state)
         struct ssrf_target t;
         char msg[256] = "";
         int rc = ssrf_check(internal[i], 0, &t, msg, sizeof msg);
-        if (rc != RR_ERR_FORBIDDEN && !(rc == RR_ERR_NOTFOUND && strstr(internal[i], "localhost.")))
+        /* "localhost." may go to DNS, which a sandbox may not answer (in time) */
+        int dns = rc == RR_ERR_NOTFOUND || rc == RR_ERR_TIMEOUT;
+        if (rc != RR_ERR_FORBIDDEN && !(dns && strstr(internal[i], "localhost.")))
             fail_msg("%s: expected FORBIDDEN, got %d (%s)", internal[i], rc, msg);
         if (rc == RR_ERR_FORBIDDEN)
             assert_non_null(strstr(msg, "public addresses only"));
@@ -193,18 +195,19 @@ static void ssrf__dev_flag_allows_loopback_only(void **state)
     (void)state;
     struct ssrf_target t;
     char msg[256];
-    assert_int_equal(ssrf_check("http://127.0.0.1:8080/h", SSRF_ALLOW_LOOPBACK, &t, msg, sizeof msg),
+    const unsigned LB = SSRF_ALLOW_LOOPBACK;
+    assert_int_equal(ssrf_check("http://127.0.0.1:8080/h", LB, &t, msg, sizeof msg),
                      0);
     assert_string_equal(t.ip, "127.0.0.1");
     assert_int_equal(t.url.port, 8080);
     assert_false(t.url.https);
     assert_int_equal(ssrf_check("http://[::1]:9/", SSRF_ALLOW_LOOPBACK, &t, msg, sizeof msg), 0);
-    assert_int_equal(ssrf_check("http://localhost:9/", SSRF_ALLOW_LOOPBACK, &t, msg, sizeof msg), 0);
+    assert_int_equal(ssrf_check("http://localhost:9/", LB, &t, msg, sizeof msg), 0);
     assert_int_equal(ssrf_check("https://127.1/", SSRF_ALLOW_LOOPBACK, &t, msg, sizeof msg), 0);
     /* every other internal range stays closed, and plain http to a public address too */
     assert_int_equal(ssrf_check("http://10.0.0.1/", SSRF_ALLOW_LOOPBACK, &t, msg, sizeof msg),
                      RR_ERR_FORBIDDEN);
-    assert_int_equal(ssrf_check("http://169.254.169.254/", SSRF_ALLOW_LOOPBACK, &t, msg, sizeof msg),
+    assert_int_equal(ssrf_check("http://169.254.169.254/", LB, &t, msg, sizeof msg),
                      RR_ERR_FORBIDDEN);
     assert_int_equal(ssrf_check("https://[::ffff:192.168.1.1]/", SSRF_ALLOW_LOOPBACK, &t, msg,
                                 sizeof msg),
