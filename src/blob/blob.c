@@ -430,3 +430,8 @@ int blob_is_remote(const struct blob *b)
 {
     return b && b->ops->presign != NULL;
 }
+
+const char *blob_public_origin(const struct blob *b)
+{
+    return b && b->ops->origin ? b->ops->origin(b->state) : NULL;
+}

@@ -138,6 +138,9 @@ int blob_free_bytes(struct blob *b, int64_t *out);
 int blob_presign(struct blob *b, const char *key, int64_t ttl_sec, char *out, size_t cap);
 /* 1 when the store is remote and can presign (S3), 0 for local files. */
 int blob_is_remote(const struct blob *b);
+/* "scheme://host[:port]" that presigned links point at (for a Content-Security-Policy), or
+ * NULL for local files. Owned by the store. */
+const char *blob_public_origin(const struct blob *b);
 
 /* Lowercase hex of a 32-byte digest into out (65 bytes). */
 void blob_sha256_hex(const unsigned char digest[32], char out[BLOB_SHA256_HEX_LEN + 1]);

@@ -52,6 +52,8 @@ struct blob_ops {
     /* A URL anyone holding it can GET key with for ttl_sec seconds, into out (cap bytes; TOOBIG
      * when it does not fit). NULL when the backend has none (local files). */
     int (*presign)(void *state, const char *key, int64_t ttl_sec, char *out, size_t cap);
+    /* scheme://host[:port] presigned URLs point at; NULL with presign. */
+    const char *(*origin)(void *state);
 };
 
 extern const struct blob_ops blob_fs_ops;

@@ -1117,6 +1117,12 @@ static int s3_presign(void *state, const char *key, int64_t ttl_sec, char *out, 
     return rc;
 }
 
+static const char *s3_origin(void *state)
+{
+    const struct s3 *s = state;
+    return s->pub_endpoint;
+}
+
 const struct blob_ops blob_s3_ops = {
     .scheme = "s3",
     .open = s3_open,
@@ -1134,4 +1140,5 @@ const struct blob_ops blob_s3_ops = {
     .sweep_tmp = s3_sweep_tmp,
     .free_bytes = NULL,
     .presign = s3_presign,
+    .origin = s3_origin,
 };

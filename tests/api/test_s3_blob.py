@@ -1,0 +1,140 @@
+"""repright serve on an S3 blob store (REPRIGHT_BLOB_URL=s3://...): s3rver (npm) started here on a
+random loopback port behind our independent SigV4 check (tests/support/s3_server.mjs). A real
+clip goes up through tus, is analysed by the worker (which reads it back from S3), its media are
+served as 302 redirects to presigned S3 links after the owner check (ranged GET on the link
+works, another user gets 404 and no link), and deleting the video removes every object derived
+from it from the bucket. The secret never reaches the server's log. Skips without node,
+web/node_modules/s3rver, ../shared media or the lite model."""
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+import requests
+
+from conftest import assert_error, new_user
+from test_results import MODEL_DIR, TUS, b64, require_media, wait_done
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+NODE_MODULES = os.environ.get("RR_NODE_MODULES", os.path.join(ROOT, "web", "node_modules"))
+SERVER_JS = os.path.join(ROOT, "tests", "support", "s3_server.mjs")
+
+
+@pytest.fixture
+def s3():
+    node = shutil.which("node") or shutil.which("nodejs")
+    if not node or not os.path.exists(os.path.join(NODE_MODULES, "s3rver", "package.json")):
+        pytest.skip("SKIP: node or web/node_modules/s3rver is absent (scripts/setup.sh runs npm ci)")
+    d = tempfile.mkdtemp(prefix="rr-s3-")
+    creds = {"S3_TEST_ACCESS_KEY": "AK" + secrets.token_hex(8).upper(),
+             "S3_TEST_SECRET_KEY": secrets.token_urlsafe(30)}
+    bucket = "rr-" + secrets.token_hex(4)
+    env = dict(os.environ, RR_NODE_MODULES=NODE_MODULES, **creds)
+    proc = subprocess.Popen([node, SERVER_JS, d, bucket], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, env=env)
+    line = proc.stdout.readline().decode()
+    assert line.startswith("READY "), "the S3 test server did not start: %r" % line
+    port = int(line.split()[1])
+    yield {"dir": d, "bucket": bucket, "port": port, **creds,
+           "url": "s3://%s?endpoint=http://127.0.0.1:%d&region=us-east-1" % (bucket, port)}
+    proc.stdin.close()
+    proc.terminate()
+    proc.wait(timeout=10)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def bucket_keys(s3):
+    """Object keys s3rver holds (its filesystem store: DIR/BUCKET/DIRS/NAME._S3rver_object)."""
+    root = os.path.join(s3["dir"], s3["bucket"])
+    keys = []
+    for base, _dirs, files in os.walk(root):
+        for f in files:
+            if f.endswith("._S3rver_object"):
+                keys.append(os.path.relpath(os.path.join(base, f), root)[:-len("._S3rver_object")])
+    return sorted(keys)
+
+
+def follow(srv_resp, **kw):
+    assert srv_resp.status_code == 302, srv_resp.text
+    loc = srv_resp.headers["Location"]
+    assert "X-Amz-Signature=" in loc and srv_resp.headers["Cache-Control"] == "no-store"
+    return requests.get(loc, timeout=20, **kw)
+
+
+def test_serve_on_s3_uploads_analyses_redirects_and_deletes(server_factory, s3):
+    data = require_media()
+    srv = server_factory({"REPRIGHT_WORKERS": "1", "REPRIGHT_MODEL": "lite",
+                          "REPRIGHT_MODEL_DIR": MODEL_DIR, "REPRIGHT_BLOB_URL": s3["url"],
+                          "REPRIGHT_S3_ACCESS_KEY_ID": s3["S3_TEST_ACCESS_KEY"],
+                          "REPRIGHT_S3_SECRET_ACCESS_KEY": s3["S3_TEST_SECRET_KEY"]})
+    u, other = new_user(srv), new_user(srv)
+    # tus: two PATCHes, so the upload really resumes
+    r = u.post("/v1/uploads", headers=dict(TUS, **{
+        "Upload-Length": str(len(data)),
+        "Upload-Metadata": "filename %s,filetype %s,exercise %s" % (
+            b64("set.mp4"), b64("video/mp4"), b64("squat"))}))
+    assert r.status_code == 201, r.text
+    loc, half = r.headers["Location"], len(data) // 2
+    pt = {"Content-Type": "application/offset+octet-stream"}
+    r = u.patch(loc, data=data[:half], headers=dict(TUS, **pt, **{"Upload-Offset": "0"}))
+    assert r.status_code == 204, r.text
+    r = u.patch(loc, data=data[half:], headers=dict(TUS, **pt, **{"Upload-Offset": str(half)}))
+    assert r.status_code == 204, r.text
+    vid, jid = r.headers["X-Video-Id"], r.headers["X-Job-Id"]
+    assert wait_done(u, jid)["state"] == "done"
+    v = u.get("/v1/videos/" + vid).json()
+    assert v["report"]["exercise"] == "squat"
+
+    # the bytes live in the bucket, not under the data directory
+    keys = bucket_keys(s3)
+    assert any(vid in k for k in keys), keys
+    assert not os.path.exists(os.path.join(srv.data_dir, "data", "blobs", "objects"))
+
+    # media: 302 to a presigned link after the owner check; Range works on the link
+    r = u.get("/v1/videos/%s/original" % vid, allow_redirects=False)
+    whole = follow(r)
+    assert whole.status_code == 200 and whole.content == data
+    part = follow(u.get("/v1/videos/%s/original" % vid, allow_redirects=False),
+                  headers={"Range": "bytes=100-1123"})
+    assert part.status_code == 206 and part.content == data[100:1124]
+    # derived objects are read back from the bucket by the API (the report) too
+    assert len([k for k in keys if k.startswith("videos/%s/" % vid)]) >= 2, keys
+    r = u.get("/v1/videos/%s/report" % vid)
+    assert r.status_code == 200 and r.json()["exercise"] == "squat", r.text
+    r = other.get("/v1/videos/%s/original" % vid, allow_redirects=False)
+    assert_error(r, 404)
+    assert "Location" not in r.headers
+    # a tampered link is refused by the store
+    bad = r = u.get("/v1/videos/%s/original" % vid, allow_redirects=False).headers["Location"]
+    bad = bad[:-1] + ("0" if bad[-1] != "0" else "1")
+    assert requests.get(bad, timeout=20).status_code == 403
+    # the dashboard's policy lets media and images come from the store
+    csp = srv.get("/").headers.get("Content-Security-Policy", "")
+    assert "media-src 'self' blob: mediastream: http://127.0.0.1:%d" % s3["port"] in csp, csp
+
+    # delete removes the video and every derived object from the bucket
+    assert u.delete("/v1/videos/" + vid).status_code == 204
+    assert_error(u.get("/v1/videos/%s/original" % vid, allow_redirects=False), 404)
+    left = [k for k in bucket_keys(s3) if vid in k]
+    assert left == [], left
+
+    with open(srv.log_path, errors="replace") as f:
+        log = f.read()
+    assert s3["S3_TEST_SECRET_KEY"] not in log
+
+
+def test_serve_refuses_to_start_on_a_missing_bucket_or_bad_secret(server_factory, s3):
+    base = {"REPRIGHT_S3_ACCESS_KEY_ID": s3["S3_TEST_ACCESS_KEY"],
+            "REPRIGHT_S3_SECRET_ACCESS_KEY": s3["S3_TEST_SECRET_KEY"]}
+    url = "s3://no-such-bucket?endpoint=http://127.0.0.1:%d" % s3["port"]
+    with pytest.raises(RuntimeError) as e:
+        server_factory(dict(base, REPRIGHT_BLOB_URL=url))
+    assert "bucket does not exist" in str(e.value)
+    with pytest.raises(RuntimeError) as e:
+        server_factory(dict(base, REPRIGHT_BLOB_URL=s3["url"],
+                            REPRIGHT_S3_SECRET_ACCESS_KEY="not-the-secret"))
+    assert "access denied" in str(e.value)
+    assert "not-the-secret" not in str(e.value)
