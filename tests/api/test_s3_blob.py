@@ -104,6 +104,12 @@ def test_serve_on_s3_uploads_analyses_redirects_and_deletes(server_factory, s3):
     assert len([k for k in keys if k.startswith("videos/%s/" % vid)]) >= 2, keys
     r = u.get("/v1/videos/%s/report" % vid)
     assert r.status_code == 200 and r.json()["exercise"] == "squat", r.text
+    # the overlay render reads the landmarks back from the bucket; thumbnails redirect too
+    r = u.post("/v1/videos/%s/render" % vid)
+    assert r.status_code in (200, 201, 202), r.text
+    assert wait_done(u, r.json()["job_id"], timeout=120)["state"] == "done"
+    thumb = follow(u.get("/v1/videos/%s/thumbs/best" % vid, allow_redirects=False))
+    assert thumb.status_code == 200 and thumb.content[:3] == b"\xff\xd8\xff"  # a JPEG
     r = other.get("/v1/videos/%s/original" % vid, allow_redirects=False)
     assert_error(r, 404)
     assert "Location" not in r.headers
