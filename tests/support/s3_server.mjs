@@ -114,8 +114,30 @@ const server = new S3rver({
   directory: dir,
   configureBuckets: [{ name: bucket, configs: [] }],
 });
-if (verify) {
+// Fault injection for the retry tests: S3_TEST_FAIL_EVERY=N answers every Nth request 503
+// SlowDown, S3_TEST_RESET_EVERY=M drops the connection of every Mth without an answer.
+const failEvery = Number(process.env.S3_TEST_FAIL_EVERY || 0);
+const resetEvery = Number(process.env.S3_TEST_RESET_EVERY || 0);
+let served = 0;
+if (failEvery > 0 || resetEvery > 0) {
   server.middleware.unshift(async (ctx, next) => {
+    served++;
+    if (resetEvery > 0 && served % resetEvery === 0) {
+      ctx.req.socket.destroy();
+      ctx.respond = false;
+      return;
+    }
+    if (failEvery > 0 && served % failEvery === 0) {
+      ctx.status = 503;
+      ctx.type = 'application/xml';
+      ctx.body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>injected</Message></Error>';
+      return;
+    }
+    await next();
+  });
+}
+if (verify) {
+  server.middleware.splice(failEvery > 0 || resetEvery > 0 ? 1 : 0, 0, async (ctx, next) => {
     const why = check(ctx.req);
     if (why) {
       if (process.env.S3_TEST_DEBUG) console.error(`s3_server: refused ${ctx.method} ${ctx.path}: ${why}`);

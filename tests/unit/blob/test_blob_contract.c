@@ -448,6 +448,44 @@ static void s3__a_reader_notices_its_object_replaced(void **state)
     free(c);
 }
 
+static void s3__retries_ride_out_5xx_and_dropped_connections(void **state)
+{
+    (void)state;
+    struct s3test flaky;
+    setenv("S3_TEST_FAIL_EVERY", "3", 1);  /* every 3rd request: 503 SlowDown */
+    setenv("S3_TEST_RESET_EVERY", "7", 1); /* every 7th: connection dropped, no answer */
+    int rc = s3test_start(&flaky, "test_blob_contract", 1);
+    unsetenv("S3_TEST_FAIL_EVERY");
+    unsetenv("S3_TEST_RESET_EVERY");
+    assert_int_equal(rc, 0);
+    char url[700];
+    snprintf(url, sizeof url, "%s&part_mib=5", flaky.url);
+    struct blob *b = open_url(url, 64LL * MIB);
+    size_t n = 6 * MIB + 5;
+    unsigned char *data = pattern(n, 21);
+    char want[65];
+    struct blob_info info;
+    sha_hex(data, n, want);
+    for (int i = 0; i < 3; i++) { /* ~9 requests each: every kind meets a fault */
+        assert_int_equal(put_chunked(b, "flaky/x", data, n, &info), 0);
+        assert_string_equal(info.sha256, want);
+        expect_content(b, "flaky/x", data, n, 2 * MIB);
+    }
+    assert_int_equal(blob_delete(b, "flaky/x"), 0);
+    assert_int_equal(blob_stat(b, "flaky/x", &info), RR_ERR_NOTFOUND);
+    blob_close(b);
+    /* retries are bounded: with none allowed, a fault surfaces */
+    snprintf(url, sizeof url, "%s&retries=0", flaky.url);
+    b = open_url(url, 0);
+    int failures = 0;
+    for (int i = 0; i < 6; i++)
+        failures += blob_stat(b, "flaky/none", &info) == RR_ERR_IO;
+    assert_true(failures >= 1);
+    blob_close(b);
+    s3test_stop(&flaky);
+    free(data);
+}
+
 static void s3__no_secret_in_any_log_line(void **state)
 {
     struct blob *b = *state;
@@ -503,6 +541,7 @@ int main(void)
         cmocka_unit_test(s3__reads_credentials_from_files),
         cmocka_unit_test(s3__a_wrong_secret_is_refused_but_plain_s3rver_would_take_it),
         cmocka_unit_test(s3__a_reader_notices_its_object_replaced),
+        cmocka_unit_test(s3__retries_ride_out_5xx_and_dropped_connections),
         cmocka_unit_test(s3__no_secret_in_any_log_line),
     };
     snprintf(backend_url, sizeof backend_url, "file:%s/fs", tmp_root);
