@@ -14,7 +14,7 @@ import tempfile
 import pytest
 import requests
 
-from conftest import assert_error, new_user
+from conftest import JWT_TEST_SECRET_HEX, User, assert_error, new_user
 from test_results import MODEL_DIR, TUS, b64, require_media, wait_done
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -66,12 +66,19 @@ def follow(srv_resp, **kw):
 
 def test_serve_on_s3_uploads_analyses_redirects_and_deletes(server_factory, s3):
     data = require_media()
-    srv = server_factory({"REPRIGHT_WORKERS": "1", "REPRIGHT_MODEL": "lite",
-                          "REPRIGHT_MODEL_DIR": MODEL_DIR, "REPRIGHT_BLOB_URL": s3["url"],
-                          "REPRIGHT_S3_ACCESS_KEY_ID": s3["S3_TEST_ACCESS_KEY"],
-                          "REPRIGHT_S3_SECRET_ACCESS_KEY": s3["S3_TEST_SECRET_KEY"]})
+    # two instances (own data directories) sharing the database and the bucket
+    shared = {"REPRIGHT_BLOB_URL": s3["url"],
+              "REPRIGHT_DATABASE_URL": "sqlite:%s/shared.db" % s3["dir"],
+              "REPRIGHT_JWT_SECRET": JWT_TEST_SECRET_HEX,
+              "REPRIGHT_S3_ACCESS_KEY_ID": s3["S3_TEST_ACCESS_KEY"],
+              "REPRIGHT_S3_SECRET_ACCESS_KEY": s3["S3_TEST_SECRET_KEY"]}
+    srv = server_factory(dict(shared, REPRIGHT_WORKERS="1", REPRIGHT_MODEL="lite",
+                              REPRIGHT_MODEL_DIR=MODEL_DIR))
+    srv_b = server_factory(dict(shared, REPRIGHT_WORKERS="0"))
     u, other = new_user(srv), new_user(srv)
-    # tus: two PATCHes, so the upload really resumes
+    ub = User(srv_b, u.email, u.password, {"user_id": u.id, "access_token": u.access,
+                                           "refresh_token": u.refresh})
+    # tus: the first half to one instance, the rest to the other (partial data is in S3)
     r = u.post("/v1/uploads", headers=dict(TUS, **{
         "Upload-Length": str(len(data)),
         "Upload-Metadata": "filename %s,filetype %s,exercise %s" % (
@@ -81,8 +88,10 @@ def test_serve_on_s3_uploads_analyses_redirects_and_deletes(server_factory, s3):
     pt = {"Content-Type": "application/offset+octet-stream"}
     r = u.patch(loc, data=data[:half], headers=dict(TUS, **pt, **{"Upload-Offset": "0"}))
     assert r.status_code == 204, r.text
-    r = u.patch(loc, data=data[half:], headers=dict(TUS, **pt, **{"Upload-Offset": str(half)}))
-    assert r.status_code == 204, r.text
+    r = ub.request("HEAD", loc, headers=TUS)
+    assert r.status_code == 200 and r.headers["Upload-Offset"] == str(half), r.headers
+    r = ub.patch(loc, data=data[half:], headers=dict(TUS, **pt, **{"Upload-Offset": str(half)}))
+    assert r.status_code == 204, (r.text, srv_b.log_lines()[-5:])
     vid, jid = r.headers["X-Video-Id"], r.headers["X-Job-Id"]
     assert wait_done(u, jid)["state"] == "done"
     v = u.get("/v1/videos/" + vid).json()
@@ -91,7 +100,9 @@ def test_serve_on_s3_uploads_analyses_redirects_and_deletes(server_factory, s3):
     # the bytes live in the bucket, not under the data directory
     keys = bucket_keys(s3)
     assert any(vid in k for k in keys), keys
-    assert not os.path.exists(os.path.join(srv.data_dir, "data", "blobs", "objects"))
+    for d in (srv.data_dir, srv_b.data_dir):
+        assert not os.path.exists(os.path.join(d, "data", "blobs", "objects"))
+        assert [f for f in os.listdir(os.path.join(d, "data", "uploads"))] == []
 
     # media: 302 to a presigned link after the owner check; Range works on the link
     r = u.get("/v1/videos/%s/original" % vid, allow_redirects=False)
