@@ -132,6 +132,20 @@ def test_serve_on_s3_uploads_analyses_redirects_and_deletes(server_factory, s3):
     csp = srv.get("/").headers.get("Content-Security-Policy", "")
     assert "media-src 'self' blob: mediastream: http://127.0.0.1:%d" % s3["port"] in csp, csp
 
+    # a damaged original in the bucket (same size, one byte flipped) is refused by the analysis
+    orig = [k for k in bucket_keys(s3) if k.startswith("uploads/")]
+    assert len(orig) == 1, orig
+    path = os.path.join(s3["dir"], s3["bucket"], orig[0] + "._S3rver_object")
+    with open(path, "r+b") as f:
+        f.seek(1000)
+        b = f.read(1)
+        f.seek(1000)
+        f.write(bytes([b[0] ^ 0xFF]))
+    r = u.post("/v1/videos/%s/analyze" % vid, json={"exercise": "squat"})
+    assert r.status_code == 202, r.text
+    j = wait_done(u, r.json()["job_id"])
+    assert j["state"] == "dead" and "damaged" in j["error"], j
+
     # delete removes the video and every derived object from the bucket
     assert u.delete("/v1/videos/" + vid).status_code == 204
     assert_error(u.get("/v1/videos/%s/original" % vid, allow_redirects=False), 404)
