@@ -724,6 +724,13 @@ static int finish_remote(struct tus *t, struct tus_upload *u)
         u->sha256[0] = '\0';
     }
     free(ends);
+    if (rc == RR_ERR_NOTFOUND) { /* segments removed under us: another finisher won */
+        struct tus_upload fresh;
+        if (load(t, NULL, u->id, &fresh, NULL) == 0 && fresh.complete) {
+            *u = fresh;
+            rc = 0;
+        }
+    }
     return rc;
 }
 
