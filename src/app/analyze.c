@@ -288,8 +288,8 @@ int app__source_open(struct app *a, const struct store_video *v, const char *tmp
     }
     /* the copy must hash to the upload's SHA-256 (a remote store gives no descriptor to hash) */
     int rfd = open(src->path, O_RDONLY | O_CLOEXEC);
-    int rc2 = rfd < 0 ? RR_ERR_IO
-                      : app__check_integrity(v, rfd, blob_reader_size(src->rd), err, err_len);
+    int rc2 =
+        rfd < 0 ? RR_ERR_IO : app__check_integrity(v, rfd, blob_reader_size(src->rd), err, err_len);
     if (rfd >= 0)
         close(rfd);
     if (rc2 == RR_ERR_CORRUPT)
@@ -512,7 +512,8 @@ int app_analyze_video(struct app *a, const char *video_id, const char *exercise,
         }
         /* the copy is what gets analysed: it must hash to the upload's SHA-256 */
         int rfd = open(src, O_RDONLY | O_CLOEXEC);
-        rc = rfd < 0 ? RR_ERR_IO : app__check_integrity(&v, rfd, blob_reader_size(rd), err, err_len);
+        rc =
+            rfd < 0 ? RR_ERR_IO : app__check_integrity(&v, rfd, blob_reader_size(rd), err, err_len);
         if (rfd >= 0)
             close(rfd);
         if (rc < 0) {

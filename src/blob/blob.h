@@ -45,7 +45,7 @@
 #define BLOB_KEY_MAX 200                     /* bytes, excluding the NUL */
 #define BLOB_DEFAULT_MAX_BYTES (512LL << 20) /* per-object limit when none is configured */
 #define BLOB_SHA256_HEX_LEN 64
-#define BLOB_URL_MAX 4096                     /* presigned URLs */
+#define BLOB_URL_MAX 4096                        /* presigned URLs */
 #define BLOB_PRESIGN_MAX_SECONDS (7 * 24 * 3600) /* S3's limit */
 
 struct blob;

@@ -6,8 +6,8 @@
  * lifetimes. A backend only moves bytes. Keys reaching a backend are already valid
  * (blob_key_valid), sizes already checked. Errors are RR_ERR_* codes as in blob.h.
  *
- * Adding a backend (blob_s3.c is the second): one file defining a `const struct blob_ops`, one line in the
- * backend table in blob.c. Every op must be safe to call from several threads at once on the
+ * Adding a backend (blob_s3.c is the second): one file defining a `const struct blob_ops`, one line
+ * in the backend table in blob.c. Every op must be safe to call from several threads at once on the
  * same state (the state is read-only after open); per-writer/per-reader state is the op's own.
  */
 #ifndef RR_BLOB_BACKEND_H

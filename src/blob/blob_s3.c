@@ -24,7 +24,8 @@
  * - Payloads are signed (x-amz-content-sha256 = the part's SHA-256, computed while spooling).
  * - Readers HEAD the object at open (size, ETag) and then GET byte ranges of S3_READ_WINDOW
  *   on demand with If-Match: the ETag, and compare the ETag of each answer too; an object
- *   replaced mid-read fails with IO instead of mixing two versions. A read of at least a window goes straight into the caller's buffer.
+ *   replaced mid-read fails with IO instead of mixing two versions. A read of at least a window
+ * goes straight into the caller's buffer.
  * - Every request has deadlines: connect timeout, a low-speed limit (below 1 KiB/s for
  *   S3_LOW_SPEED_SECONDS aborts), and a total timeout for the small control requests. Every
  *   request is idempotent as we send it, so connection errors, 429 and 5xx are retried with
@@ -54,6 +55,7 @@
 #include "base/rr_error.h"
 #include "base/rr_log.h"
 #include "blob/blob_backend.h"
+#include "blob/s3_xml.h"
 #include "blob/sigv4.h"
 
 #define S3_ENDPOINT_MAX 512
@@ -65,7 +67,7 @@
 #define S3_DIR_MAX 1024
 #define S3_ETAG_MAX 130
 #define S3_UPLOAD_ID_MAX 1024
-#define S3_ERR_BODY_MAX 16384   /* error and control responses kept (XML) */
+#define S3_ERR_BODY_MAX 16384 /* error and control responses kept (XML) */
 #define S3_CRED_FILE_MAX 4096
 #define S3_MIN_PART (5LL << 20) /* S3's floor for every part but the last */
 #define S3_DEFAULT_PART (8LL << 20)
@@ -162,33 +164,13 @@ static void sleep_ms(int64_t ms)
         ;
 }
 
-/* Text between <tag> and </tag> in xml (first occurrence) into out; 0 or NOTFOUND/TOOBIG. */
-static int xml_text(const char *xml, const char *tag, char *out, size_t cap)
-{
-    char open[64], close_[64];
-    snprintf(open, sizeof open, "<%s>", tag);
-    snprintf(close_, sizeof close_, "</%s>", tag);
-    const char *a = strstr(xml, open);
-    if (!a)
-        return RR_ERR_NOTFOUND;
-    a += strlen(open);
-    const char *b = strstr(a, close_);
-    if (!b)
-        return RR_ERR_NOTFOUND;
-    size_t n = (size_t)(b - a);
-    if (n >= cap)
-        return RR_ERR_TOOBIG;
-    memcpy(out, a, n);
-    out[n] = '\0';
-    return 0;
-}
-
 static void s3_log(const char *op, const char *key, long status, const char *s3_code,
                    const char *error, int code)
 {
     rr_log(RR_LOG_ERROR, "storage error", RR_LOG_STR("component", "blob"),
            RR_LOG_STR("backend", "s3"), RR_LOG_STR("op", op), RR_LOG_STR("key", key),
-           RR_LOG_INT("status", status), RR_LOG_STR("s3_code", s3_code && s3_code[0] ? s3_code : NULL),
+           RR_LOG_INT("status", status),
+           RR_LOG_STR("s3_code", s3_code && s3_code[0] ? s3_code : NULL),
            RR_LOG_STR("error", error), RR_LOG_STR("code", rr_errname(code)));
 }
 
@@ -463,7 +445,7 @@ static int perform(const struct s3 *s, struct s3_req *r, int quiet_notfound)
     int rc = status_code(r->status);
     if (rc == 0)
         return 0;
-    if (xml_text(r->errbody, "Code", code, sizeof code) < 0)
+    if (s3_xml_text(r->errbody, "Code", code, sizeof code) < 0)
         code[0] = '\0';
     if (!(quiet_notfound && rc == RR_ERR_NOTFOUND))
         s3_log(r->op, r->key, r->status, code, "request refused", rc);
@@ -503,8 +485,7 @@ static void pct_decode(char *s)
 static int config_fail(const char *what, const char *detail)
 {
     rr_log(RR_LOG_ERROR, "blob store configuration refused", RR_LOG_STR("component", "blob"),
-           RR_LOG_STR("backend", "s3"), RR_LOG_STR("problem", what),
-           RR_LOG_STR("detail", detail));
+           RR_LOG_STR("backend", "s3"), RR_LOG_STR("problem", what), RR_LOG_STR("detail", detail));
     return RR_ERR_INVAL;
 }
 
@@ -557,8 +538,9 @@ static int cred_load(const char *name, const char *fallback, char *out, size_t c
         char buf[S3_CRED_FILE_MAX + 1];
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0) {
-            rr_log(RR_LOG_ERROR, "blob store credentials unreadable", RR_LOG_STR("component", "blob"),
-                   RR_LOG_STR("variable", file_var), RR_LOG_STR("error", strerror(errno)));
+            rr_log(RR_LOG_ERROR, "blob store credentials unreadable",
+                   RR_LOG_STR("component", "blob"), RR_LOG_STR("variable", file_var),
+                   RR_LOG_STR("error", strerror(errno)));
             return RR_ERR_IO;
         }
         ssize_t n = read(fd, buf, sizeof buf);
@@ -715,7 +697,7 @@ static int s3_open(const char *location, void **state)
     struct s3_req r = {.op = "open", .method = "HEAD", .body_fd = -1};
     rc = perform(s, &r, 1);
     if (rc < 0) {
-        const char *why = r.status == 0      ? "endpoint unreachable"
+        const char *why = r.status == 0     ? "endpoint unreachable"
                           : r.status == 404 ? "bucket does not exist"
                           : r.status == 403 ? "access denied (check the credentials)"
                                             : "bucket check failed";
@@ -784,10 +766,16 @@ static int create_upload(const struct s3 *s, struct s3_writer *w)
     struct rr_buf resp;
     const struct sigv4_pair q[] = {{"uploads", NULL}};
     rr_buf_init(&resp, NULL, 0, S3_ERR_BODY_MAX);
-    struct s3_req r = {.op = "create multipart", .method = "POST", .key = w->key, .query = q,
-                       .nquery = 1, .body_fd = -1, .resp = &resp};
+    struct s3_req r = {.op = "create multipart",
+                       .method = "POST",
+                       .key = w->key,
+                       .query = q,
+                       .nquery = 1,
+                       .body_fd = -1,
+                       .resp = &resp};
     int rc = perform(s, &r, 0);
-    if (rc == 0 && xml_text(rr_buf_data(&resp), "UploadId", w->upload_id, sizeof w->upload_id) < 0) {
+    if (rc == 0 &&
+        s3_xml_text(rr_buf_data(&resp), "UploadId", w->upload_id, sizeof w->upload_id) < 0) {
         s3_log(r.op, w->key, r.status, NULL, "no UploadId in the answer", RR_ERR_IO);
         rc = RR_ERR_IO;
     }
@@ -818,8 +806,13 @@ static int flush_part(const struct s3 *s, struct s3_writer *w)
     spool_hash(w, hash);
     snprintf(num, sizeof num, "%d", w->nparts + 1);
     const struct sigv4_pair q[] = {{"partNumber", num}, {"uploadId", w->upload_id}};
-    struct s3_req r = {.op = "upload part", .method = "PUT", .key = w->key, .query = q,
-                       .nquery = 2, .body_fd = w->fd, .body_len = w->spooled,
+    struct s3_req r = {.op = "upload part",
+                       .method = "PUT",
+                       .key = w->key,
+                       .query = q,
+                       .nquery = 2,
+                       .body_fd = w->fd,
+                       .body_len = w->spooled,
                        .payload_hash = hash};
     rc = perform(s, &r, 0);
     if (rc < 0)
@@ -871,8 +864,12 @@ static void abort_upload(const struct s3 *s, struct s3_writer *w)
     if (!w->upload_id[0])
         return;
     const struct sigv4_pair q[] = {{"uploadId", w->upload_id}};
-    struct s3_req r = {.op = "abort multipart", .method = "DELETE", .key = w->key, .query = q,
-                       .nquery = 1, .body_fd = -1};
+    struct s3_req r = {.op = "abort multipart",
+                       .method = "DELETE",
+                       .key = w->key,
+                       .query = q,
+                       .nquery = 1,
+                       .body_fd = -1};
     (void)perform(s, &r, 1); /* best effort; a bucket lifecycle rule cleans up the rest */
     w->upload_id[0] = '\0';
 }
@@ -907,14 +904,21 @@ static int complete_upload(const struct s3 *s, struct s3_writer *w, int64_t tota
     int rc = rr_buf_error(&body);
     if (rc == 0) {
         sigv4_sha256_hex(rr_buf_data(&body), rr_buf_len(&body), hash);
-        struct s3_req r = {.op = "complete multipart", .method = "POST", .key = w->key,
-                           .query = q, .nquery = 1, .body_fd = -1,
-                           .body_mem = rr_buf_data(&body), .body_len = (int64_t)rr_buf_len(&body),
-                           .payload_hash = hash, .content_type = "application/xml", .resp = &resp};
+        struct s3_req r = {.op = "complete multipart",
+                           .method = "POST",
+                           .key = w->key,
+                           .query = q,
+                           .nquery = 1,
+                           .body_fd = -1,
+                           .body_mem = rr_buf_data(&body),
+                           .body_len = (int64_t)rr_buf_len(&body),
+                           .payload_hash = hash,
+                           .content_type = "application/xml",
+                           .resp = &resp};
         rc = perform(s, &r, 1);
         if (rc == 0 && strstr(rr_buf_data(&resp), "<Error>")) { /* S3 may fail inside a 200 */
             char code[64] = "";
-            xml_text(rr_buf_data(&resp), "Code", code, sizeof code);
+            s3_xml_text(rr_buf_data(&resp), "Code", code, sizeof code);
             s3_log(r.op, w->key, r.status, code, "completion failed", RR_ERR_IO);
             rc = RR_ERR_IO;
         } else if (rc == RR_ERR_NOTFOUND) {
@@ -940,8 +944,12 @@ static int s3_write_commit(void *state, void *wstate)
     if (!w->upload_id[0]) { /* one part or less: a single PUT */
         char hash[SIGV4_HEX_LEN + 1];
         spool_hash(w, hash);
-        struct s3_req r = {.op = "put", .method = "PUT", .key = w->key, .body_fd = w->fd,
-                           .body_len = w->spooled, .payload_hash = hash};
+        struct s3_req r = {.op = "put",
+                           .method = "PUT",
+                           .key = w->key,
+                           .body_fd = w->fd,
+                           .body_len = w->spooled,
+                           .payload_hash = hash};
         rc = perform(s, &r, 0);
     } else {
         int64_t total = (int64_t)w->nparts * s->part_size + w->spooled;
@@ -1001,8 +1009,13 @@ static int get_range(struct s3_reader *r, int64_t from, unsigned char *dst, size
     char range[96];
     snprintf(range, sizeof range, "bytes=%lld-%lld", (long long)from,
              (long long)(from + (int64_t)len - 1));
-    struct s3_req q = {.op = "get", .method = "GET", .key = r->key, .range = range,
-                       .if_match = r->etag[0] ? r->etag : NULL, .body_fd = -1, .sink = dst,
+    struct s3_req q = {.op = "get",
+                       .method = "GET",
+                       .key = r->key,
+                       .range = range,
+                       .if_match = r->etag[0] ? r->etag : NULL,
+                       .body_fd = -1,
+                       .sink = dst,
                        .sink_cap = len};
     int rc = perform(r->s, &q, 0);
     if (rc == RR_ERR_CONFLICT || rc == RR_ERR_NOTFOUND)

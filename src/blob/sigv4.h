@@ -51,13 +51,13 @@ struct sigv4_credentials {
 };
 
 struct sigv4_request {
-    const char *method;                /* "GET", "PUT", ... */
-    const char *path;                  /* raw, starts with '/' */
-    const struct sigv4_pair *query;    /* raw pairs; may be NULL when nquery is 0 */
+    const char *method;             /* "GET", "PUT", ... */
+    const char *path;               /* raw, starts with '/' */
+    const struct sigv4_pair *query; /* raw pairs; may be NULL when nquery is 0 */
     size_t nquery;
-    const struct sigv4_pair *headers;  /* all signed; must include host (and x-amz-date) */
+    const struct sigv4_pair *headers; /* all signed; must include host (and x-amz-date) */
     size_t nheaders;
-    const char *payload_hash;          /* lowercase hex SHA-256, or SIGV4_UNSIGNED_PAYLOAD */
+    const char *payload_hash; /* lowercase hex SHA-256, or SIGV4_UNSIGNED_PAYLOAD */
 };
 
 struct sigv4_result {

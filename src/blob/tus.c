@@ -58,8 +58,8 @@
 #define TUS_MAX_EXPIRE_SECONDS (3650LL * 24 * 3600)
 #define TUS_SWEEP_BATCH 256
 #define TUS_DATE_MAX 253402300799LL /* 9999-12-31T23:59:59Z */
-#define TUS_SEG_HDR_LEN 35            /* "rrtus-segment %020lld\n" */
-#define TUS_SEG_MAX 100000            /* segments one upload may have (a chain walk bound) */
+#define TUS_SEG_HDR_LEN 35          /* "rrtus-segment %020lld\n" */
+#define TUS_SEG_MAX 100000          /* segments one upload may have (a chain walk bound) */
 
 struct tus {
     struct blob *blob;
@@ -673,8 +673,7 @@ static int finish_remote(struct tus *t, struct tus_upload *u)
     unsigned char *buf = NULL;
     RR_ASSERT(u->offset == u->length && !u->complete);
     int rc = seg_chain(t, u->id, u->length, &ends, &n);
-    if (rc == RR_ERR_NOTFOUND && blob_stat(t->blob, u->key, &info) == 0 &&
-        info.size == u->length) {
+    if (rc == RR_ERR_NOTFOUND && blob_stat(t->blob, u->key, &info) == 0 && info.size == u->length) {
         rc = hash_blob(t, u); /* assembled before a crash (or a racing finisher) */
         if (rc == 0)
             rc = store_err(store_upload_complete(t->store, u->id, u->sha256));
@@ -1078,8 +1077,7 @@ int tus_patch_begin(struct tus *t, const char *owner, const char *id, const stru
             if (rc < 0)
                 return reply_from_err(reply, rc);
         }
-        if (!u.complete && client_offset == u.offset &&
-            !(content_length > u.length - u.offset)) {
+        if (!u.complete && client_offset == u.offset && !(content_length > u.length - u.offset)) {
             rc = spool_open(t, u.id, &fd);
             if (rc < 0)
                 return reply_from_err(reply, rc);

@@ -63,7 +63,8 @@ int s3test_start(struct s3test *t, const char *test, int verify)
     const char *node = find_node();
     snprintf(script, sizeof script, "%s/tests/support/s3_server.mjs", RR_SOURCE_DIR);
     const char *nm = getenv("RR_NODE_MODULES");
-    snprintf(mod, sizeof mod, "%s/s3rver/package.json", nm ? nm : RR_SOURCE_DIR "/web/node_modules");
+    snprintf(mod, sizeof mod, "%s/s3rver/package.json",
+             nm ? nm : RR_SOURCE_DIR "/web/node_modules");
     if (!node || access(mod, R_OK) != 0) {
         rrtest_skip(test, "%s (run scripts/setup.sh: npm ci installs s3rver)",
                     node ? "web/node_modules/s3rver is absent" : "node is absent");
@@ -71,7 +72,8 @@ int s3test_start(struct s3test *t, const char *test, int verify)
     }
     if (!access_key[0]) {
         random_text(access_key, 20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
-        random_text(secret_key, 40, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/");
+        random_text(secret_key, 40,
+                    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/");
         setenv("REPRIGHT_S3_ACCESS_KEY_ID", access_key, 1);
         setenv("REPRIGHT_S3_SECRET_ACCESS_KEY", secret_key, 1);
     }
@@ -118,7 +120,7 @@ int s3test_start(struct s3test *t, const char *test, int verify)
     for (;;) {
         clock_gettime(CLOCK_MONOTONIC, &now);
         long left = 20000 - (long)((now.tv_sec - start.tv_sec) * 1000 +
-                                    (now.tv_nsec - start.tv_nsec) / 1000000);
+                                   (now.tv_nsec - start.tv_nsec) / 1000000);
         struct pollfd p = {out[0], POLLIN, 0};
         if (left <= 0 || poll(&p, 1, (int)left) <= 0)
             break;
@@ -132,13 +134,13 @@ int s3test_start(struct s3test *t, const char *test, int verify)
     }
     close(out[0]);
     if (sscanf(line, "READY %d", &t->port) != 1 || t->port <= 0) {
-        fprintf(stderr, "s3test: the S3 test server did not start (%s)\n", got ? line : "no output");
+        fprintf(stderr, "s3test: the S3 test server did not start (%s)\n",
+                got ? line : "no output");
         s3test_stop(t);
         return -1;
     }
     snprintf(t->endpoint, sizeof t->endpoint, "http://127.0.0.1:%d", t->port);
-    snprintf(t->url, sizeof t->url, "s3://%s?endpoint=%s&region=us-east-1", t->bucket,
-             t->endpoint);
+    snprintf(t->url, sizeof t->url, "s3://%s?endpoint=%s&region=us-east-1", t->bucket, t->endpoint);
     return 0;
 }
 

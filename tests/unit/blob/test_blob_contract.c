@@ -360,8 +360,7 @@ static void s3__refuses_bad_urls_and_missing_credentials(void **state)
     (void)state;
     struct blob *b = NULL;
     char url[700];
-    snprintf(url, sizeof url, "s3://%s?endpoint=%s&secret_key=abc", server.bucket,
-             server.endpoint);
+    snprintf(url, sizeof url, "s3://%s?endpoint=%s&secret_key=abc", server.bucket, server.endpoint);
     assert_int_equal(blob_open(url, NULL, &b), RR_ERR_INVAL);
     snprintf(url, sizeof url, "s3://%s?endpoint=%s&colour=blue", server.bucket, server.endpoint);
     assert_int_equal(blob_open(url, NULL, &b), RR_ERR_INVAL);
@@ -546,15 +545,15 @@ int main(void)
     };
     snprintf(backend_url, sizeof backend_url, "file:%s/fs", tmp_root);
     is_s3 = 0;
-    failed += cmocka_run_group_tests_name("blob contract: file", contract, group_setup,
-                                          group_teardown);
+    failed +=
+        cmocka_run_group_tests_name("blob contract: file", contract, group_setup, group_teardown);
     int rc = s3test_start(&server, "test_blob_contract", 1);
     if (rc == 0) {
         /* 5 MiB parts so the 11 MiB case really is a three-part multipart upload */
         snprintf(backend_url, sizeof backend_url, "%s&part_mib=5", server.url);
         is_s3 = 1;
-        failed += cmocka_run_group_tests_name("blob contract: s3", contract, group_setup,
-                                              group_teardown);
+        failed +=
+            cmocka_run_group_tests_name("blob contract: s3", contract, group_setup, group_teardown);
         failed += cmocka_run_group_tests_name("blob s3", s3_only, group_setup, group_teardown);
         s3test_stop(&server);
     } else if (rc < 0) {

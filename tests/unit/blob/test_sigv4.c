@@ -81,8 +81,8 @@ static const struct sigv4_pair vanilla_headers[] = {
 static void sigv4__suite_get_vanilla(void **state)
 {
     (void)state;
-    struct sigv4_request req = {"GET", "/", NULL, 0, vanilla_headers, N(vanilla_headers),
-                                SIGV4_EMPTY_SHA256};
+    struct sigv4_request req = {
+        "GET", "/", NULL, 0, vanilla_headers, N(vanilla_headers), SIGV4_EMPTY_SHA256};
     expect_canonical(&req, "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
                            "host;x-amz-date\n" SIGV4_EMPTY_SHA256);
     expect_sts(&suite, suite_date, &req,
@@ -90,17 +90,18 @@ static void sigv4__suite_get_vanilla(void **state)
                "bb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1c25292927e63");
     struct sigv4_result r;
     assert_int_equal(sigv4_sign(&suite, suite_date, &req, &r), 0);
-    assert_string_equal(r.authorization,
-                        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/"
-                        "aws4_request, SignedHeaders=host;x-amz-date, "
-                        "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+    assert_string_equal(
+        r.authorization,
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/"
+        "aws4_request, SignedHeaders=host;x-amz-date, "
+        "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
 }
 
 static void sigv4__suite_post_vanilla(void **state)
 {
     (void)state;
-    struct sigv4_request req = {"POST", "/", NULL, 0, vanilla_headers, N(vanilla_headers),
-                                SIGV4_EMPTY_SHA256};
+    struct sigv4_request req = {
+        "POST", "/", NULL, 0, vanilla_headers, N(vanilla_headers), SIGV4_EMPTY_SHA256};
     expect_signature(&suite, suite_date, &req,
                      "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b");
 }
@@ -110,8 +111,8 @@ static void sigv4__suite_sorts_query_by_key_case(void **state)
     (void)state;
     /* get-vanilla-query-order-key-case: GET /?Param2=value2&Param1=value1 */
     const struct sigv4_pair q[] = {{"Param2", "value2"}, {"Param1", "value1"}};
-    struct sigv4_request req = {"GET", "/", q, N(q), vanilla_headers, N(vanilla_headers),
-                                SIGV4_EMPTY_SHA256};
+    struct sigv4_request req = {
+        "GET", "/", q, N(q), vanilla_headers, N(vanilla_headers), SIGV4_EMPTY_SHA256};
     expect_signature(&suite, suite_date, &req,
                      "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500");
 }
@@ -121,8 +122,8 @@ static void sigv4__suite_sorts_repeated_keys_by_value(void **state)
     (void)state;
     /* get-vanilla-query-order-key: GET /?Param1=value2&Param1=Value1 */
     const struct sigv4_pair q[] = {{"Param1", "value2"}, {"Param1", "Value1"}};
-    struct sigv4_request req = {"GET", "/", q, N(q), vanilla_headers, N(vanilla_headers),
-                                SIGV4_EMPTY_SHA256};
+    struct sigv4_request req = {
+        "GET", "/", q, N(q), vanilla_headers, N(vanilla_headers), SIGV4_EMPTY_SHA256};
     expect_canonical(&req, "GET\n/\nParam1=Value1&Param1=value2\nhost:example.amazonaws.com\n"
                            "x-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" SIGV4_EMPTY_SHA256);
     expect_sts(&suite, suite_date, &req,
@@ -137,8 +138,8 @@ static void sigv4__suite_encodes_utf8_query(void **state)
     (void)state;
     /* get-vanilla-utf8-query: GET /?\u1234=bar */
     const struct sigv4_pair q[] = {{"\xe1\x88\xb4", "bar"}};
-    struct sigv4_request req = {"GET", "/", q, N(q), vanilla_headers, N(vanilla_headers),
-                                SIGV4_EMPTY_SHA256};
+    struct sigv4_request req = {
+        "GET", "/", q, N(q), vanilla_headers, N(vanilla_headers), SIGV4_EMPTY_SHA256};
     expect_signature(&suite, suite_date, &req,
                      "2cdec8eed098649ff3a119c94853b13c643bcf08f8b0a1d91e12c9027818dd04");
 }
@@ -146,13 +147,14 @@ static void sigv4__suite_encodes_utf8_query(void **state)
 static void sigv4__suite_keeps_unreserved_path_bytes(void **state)
 {
     (void)state;
-    struct sigv4_request req = {"GET",
-                                "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
-                                NULL,
-                                0,
-                                vanilla_headers,
-                                N(vanilla_headers),
-                                SIGV4_EMPTY_SHA256};
+    struct sigv4_request req = {
+        "GET",
+        "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+        NULL,
+        0,
+        vanilla_headers,
+        N(vanilla_headers),
+        SIGV4_EMPTY_SHA256};
     expect_signature(&suite, suite_date, &req,
                      "07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f");
 }
@@ -160,8 +162,8 @@ static void sigv4__suite_keeps_unreserved_path_bytes(void **state)
 static void sigv4__suite_encodes_utf8_path(void **state)
 {
     (void)state;
-    struct sigv4_request req = {"GET", "/\xe1\x88\xb4", NULL, 0, vanilla_headers,
-                                N(vanilla_headers), SIGV4_EMPTY_SHA256};
+    struct sigv4_request req = {
+        "GET", "/\xe1\x88\xb4", NULL, 0, vanilla_headers, N(vanilla_headers), SIGV4_EMPTY_SHA256};
     struct rr_buf b;
     rr_buf_init(&b, NULL, 0, 4096);
     assert_int_equal(sigv4_canonical_request(&req, &b, NULL), 0);
@@ -176,13 +178,14 @@ static void sigv4__suite_joins_repeated_headers(void **state)
     (void)state;
     /* get-header-key-duplicate: My-Header1 sent three times, values joined in order */
     const struct sigv4_pair h[] = {
-        {"Host", "example.amazonaws.com"}, {"My-Header1", "value2"}, {"My-Header1", "value2"},
-        {"My-Header1", "value1"},          {"X-Amz-Date", "20150830T123600Z"},
+        {"Host", "example.amazonaws.com"},  {"My-Header1", "value2"},
+        {"My-Header1", "value2"},           {"My-Header1", "value1"},
+        {"X-Amz-Date", "20150830T123600Z"},
     };
     struct sigv4_request req = {"GET", "/", NULL, 0, h, N(h), SIGV4_EMPTY_SHA256};
-    expect_canonical(&req, "GET\n/\n\nhost:example.amazonaws.com\nmy-header1:value2,value2,value1\n"
-                           "x-amz-date:20150830T123600Z\n\nhost;my-header1;x-amz-date\n"
-                           SIGV4_EMPTY_SHA256);
+    expect_canonical(
+        &req, "GET\n/\n\nhost:example.amazonaws.com\nmy-header1:value2,value2,value1\n"
+              "x-amz-date:20150830T123600Z\n\nhost;my-header1;x-amz-date\n" SIGV4_EMPTY_SHA256);
     expect_signature(&suite, suite_date, &req,
                      "c9d5ea9f3f72853aea855b47ea873832890dbdd183b4468f858259531a5138ea");
 }
@@ -209,10 +212,11 @@ static void sigv4__suite_post_form_urlencoded(void **state)
                "42a5e5bb34198acb3e84da4f085bb7927f2bc277ca766e6d19c73c2154021281");
     struct sigv4_result r;
     assert_int_equal(sigv4_sign(&suite, suite_date, &req, &r), 0);
-    assert_string_equal(r.authorization,
-                        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/"
-                        "aws4_request, SignedHeaders=content-type;host;x-amz-date, "
-                        "Signature=ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a");
+    assert_string_equal(
+        r.authorization,
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/"
+        "aws4_request, SignedHeaders=content-type;host;x-amz-date, "
+        "Signature=ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a");
 }
 
 /* ---- S3 documentation examples ------------------------------------------------------------ */
@@ -281,8 +285,8 @@ static void sigv4__s3_get_bucket_lifecycle(void **state)
 {
     (void)state;
     const struct sigv4_pair q[] = {{"lifecycle", NULL}};
-    struct sigv4_request req = {"GET", "/", q, N(q), s3_bucket_headers, N(s3_bucket_headers),
-                                SIGV4_EMPTY_SHA256};
+    struct sigv4_request req = {
+        "GET", "/", q, N(q), s3_bucket_headers, N(s3_bucket_headers), SIGV4_EMPTY_SHA256};
     expect_canonical(&req, "GET\n/\nlifecycle=\nhost:examplebucket.s3.amazonaws.com\n"
                            "x-amz-content-sha256:" SIGV4_EMPTY_SHA256 "\n"
                            "x-amz-date:20130524T000000Z\n\n"
@@ -295,8 +299,8 @@ static void sigv4__s3_list_objects(void **state)
 {
     (void)state;
     const struct sigv4_pair q[] = {{"prefix", "J"}, {"max-keys", "2"}};
-    struct sigv4_request req = {"GET", "/", q, N(q), s3_bucket_headers, N(s3_bucket_headers),
-                                SIGV4_EMPTY_SHA256};
+    struct sigv4_request req = {
+        "GET", "/", q, N(q), s3_bucket_headers, N(s3_bucket_headers), SIGV4_EMPTY_SHA256};
     expect_canonical(&req, "GET\n/\nmax-keys=2&prefix=J\nhost:examplebucket.s3.amazonaws.com\n"
                            "x-amz-content-sha256:" SIGV4_EMPTY_SHA256 "\n"
                            "x-amz-date:20130524T000000Z\n\n"

@@ -132,8 +132,8 @@ static struct tus_patch *begin(struct tus *t, const char *id, int64_t offset)
 }
 
 /* PATCH data[from..to) on t in 100 KiB chunks; returns tus_patch_end's code. */
-static int patch(struct tus *t, const char *id, const unsigned char *data, int64_t from,
-                 int64_t to, struct tus_upload *out)
+static int patch(struct tus *t, const char *id, const unsigned char *data, int64_t from, int64_t to,
+                 struct tus_upload *out)
 {
     struct tus_patch *p = begin(t, id, from);
     for (int64_t o = from; o < to; o += 100 * 1024) {
@@ -203,7 +203,7 @@ static void tus_s3__a_patch_continues_on_another_instance(void **state)
     assert_int_equal(patch(ta, u.id, data, 0, 3 * MIB, &out), 0);
     assert_int_equal(out.offset, 3 * MIB);
     assert_true(seg_exists(u.id, 3 * MIB)); /* the last of its segments */
-    assert_int_equal(files_in(dir_a), 0); /* nothing of it stayed local */
+    assert_int_equal(files_in(dir_a), 0);   /* nothing of it stayed local */
     /* B has never seen the upload; it reports and continues it */
     assert_int_equal(head_offset(tb, u.id, &out), 3 * MIB);
     assert_int_equal(patch(tb, u.id, data, 3 * MIB, (int64_t)n, &out), 0);
