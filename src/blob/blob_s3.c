@@ -5,7 +5,8 @@
  * URL parameters: endpoint (required: http(s)://host[:port], no path), region (us-east-1),
  * public_endpoint (what presigned links point at, when clients reach the store under another
  * name; default: endpoint), part_mib (multipart part size, 5..512, default 8), tmp (spool
- * directory, default $TMPDIR or /tmp), connect_timeout_ms (default 5000), retries (attempts
+ * directory, default $TMPDIR or /tmp), connect_timeout_ms (default 5000), stall_timeout_s
+ * (a request moving less than 1 KiB/s for this long is aborted, default 30), retries (attempts
  * after the first on connection errors, 429 and 5xx, default 3). Anything else is refused, and
  * credentials in the URL above all: URLs end up in logs and process lists.
  * Credentials come only from the environment or files: REPRIGHT_S3_ACCESS_KEY_ID and
@@ -91,6 +92,7 @@ struct s3 {
     char spool_dir[S3_DIR_MAX];
     int64_t part_size;
     long connect_timeout_ms;
+    long low_speed_s; /* below 1 KiB/s for this long aborts a request */
     int retries;
 };
 
@@ -386,7 +388,7 @@ static CURLcode attempt(const struct s3 *s, struct s3_req *r)
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, s->connect_timeout_ms);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, S3_LOW_SPEED_SECONDS);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, s->low_speed_s);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -603,6 +605,7 @@ static int parse_location(struct s3 *s, const char *location)
     snprintf(s->spool_dir, sizeof s->spool_dir, "%s", tmp && tmp[0] == '/' ? tmp : "/tmp");
     s->part_size = S3_DEFAULT_PART;
     s->connect_timeout_ms = 5000;
+    s->low_speed_s = S3_LOW_SPEED_SECONDS;
     s->retries = 3;
     char pub[S3_ENDPOINT_MAX + 8] = "";
     int have_endpoint = 0;
@@ -642,6 +645,11 @@ static int parse_location(struct s3 *s, const char *location)
             if (!end || *end || num < 1 || num > 600000)
                 return config_fail("connect_timeout_ms must be 1..600000", v);
             s->connect_timeout_ms = (long)num;
+        } else if (strcmp(p, "stall_timeout_s") == 0) {
+            num = strtoll(v, &end, 10);
+            if (!end || *end || num < 1 || num > 3600)
+                return config_fail("stall_timeout_s must be 1..3600", v);
+            s->low_speed_s = (long)num;
         } else if (strcmp(p, "retries") == 0) {
             num = strtoll(v, &end, 10);
             if (!end || *end || num < 0 || num > 10)

@@ -18,10 +18,13 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -485,6 +488,28 @@ static void s3__retries_ride_out_5xx_and_dropped_connections(void **state)
     free(data);
 }
 
+static void s3__a_stalled_endpoint_hits_the_deadline(void **state)
+{
+    (void)state;
+    /* a listener that never accepts: connect succeeds (the kernel's backlog), nothing answers */
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(ls >= 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof addr;
+    assert_int_equal(bind(ls, (struct sockaddr *)&addr, sizeof addr), 0);
+    assert_int_equal(listen(ls, 8), 0);
+    assert_int_equal(getsockname(ls, (struct sockaddr *)&addr, &alen), 0);
+    char url[700];
+    snprintf(url, sizeof url, "s3://%s?endpoint=http://127.0.0.1:%d&stall_timeout_s=1&retries=1",
+             server.bucket, ntohs(addr.sin_port));
+    struct blob *b = NULL;
+    time_t t0 = time(NULL);
+    assert_int_equal(blob_open(url, NULL, &b), RR_ERR_IO);
+    time_t took = time(NULL) - t0;
+    assert_true(took >= 1 && took <= 6); /* two attempts of ~1 s and a back-off */
+    close(ls);
+}
+
 static void s3__no_secret_in_any_log_line(void **state)
 {
     struct blob *b = *state;
@@ -541,6 +566,7 @@ int main(void)
         cmocka_unit_test(s3__a_wrong_secret_is_refused_but_plain_s3rver_would_take_it),
         cmocka_unit_test(s3__a_reader_notices_its_object_replaced),
         cmocka_unit_test(s3__retries_ride_out_5xx_and_dropped_connections),
+        cmocka_unit_test(s3__a_stalled_endpoint_hits_the_deadline),
         cmocka_unit_test(s3__no_secret_in_any_log_line),
     };
     snprintf(backend_url, sizeof backend_url, "file:%s/fs", tmp_root);
