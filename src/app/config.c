@@ -40,7 +40,10 @@ static const struct app_setting settings[] = {
      0, NULL, NULL, "sqlite:<data_dir>/repright.db", "URL", ALL, "the store (sqlite:PATH)"},
     {"BLOB_URL", "--blob-url", "REPRIGHT_BLOB_URL", APP_SET_TEXT, F(blob_url), 1, 0, NULL, NULL,
      "file:<data_dir>/blobs", "URL", RUN,
-     "the blob store (file:DIR); unfinished tus uploads stay in <data_dir>/uploads"},
+     "the blob store: file:DIR, or s3://BUCKET?endpoint=http(s)://HOST[:PORT]&region=R "
+     "(credentials from REPRIGHT_S3_ACCESS_KEY_ID and REPRIGHT_S3_SECRET_ACCESS_KEY, or their "
+     "_FILE variants; see docs/internals/blob.md); unfinished tus uploads stay in "
+     "<data_dir>/uploads"},
     {"QUEUE_URL", "--queue-url", "REPRIGHT_QUEUE_URL", APP_SET_TEXT, F(queue_url), 0, 0, NULL,
      "db", NULL, "URL", RUN, "the job queue (db = the store's jobs table)"},
     {"MODEL_DIR", "--model-dir", "REPRIGHT_MODEL_DIR", APP_SET_TEXT, F(model_dir), 0, 0, NULL,
