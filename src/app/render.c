@@ -105,7 +105,7 @@ int app_render_video_run(struct app *a, const char *video_id, app_progress_fn pr
     struct app_source src = {.copy_fd = -1};
     struct blob_reader *lm = NULL;
     struct pipeline_result res;
-    char tmpdir[1200] = "", overlay[1300], lm_path[64], msg[512] = "";
+    char tmpdir[1200] = "", overlay[1300], msg[512] = "";
     int scratch_fd = -1;
     char *report = NULL;
     size_t report_len = 0;
@@ -138,7 +138,6 @@ int app_render_video_run(struct app *a, const char *video_id, app_progress_fn pr
         *permanent = rc == RR_ERR_NOTFOUND || rc == RR_ERR_UNSUPPORTED;
         goto out;
     }
-    snprintf(lm_path, sizeof lm_path, "/proc/self/fd/%d", blob_reader_fd(lm));
     rc = app__scratch_open(a, tmpdir, sizeof tmpdir, &scratch_fd);
     if (rc < 0) {
         snprintf(err, err_len, "cannot create a scratch directory: %s", rr_strerror(rc));
@@ -159,7 +158,8 @@ int app_render_video_run(struct app *a, const char *video_id, app_progress_fn pr
     o.thumbs_dir = tmpdir;
     o.progress = on_render_progress;
     o.progress_ud = &map;
-    rc = pipeline_render(src.path, report, report_len, lm_path, &o, &res, msg, sizeof msg);
+    rc = pipeline_render(src.path, report, report_len, blob_reader_fd(lm), &o, &res, msg,
+                         sizeof msg);
     have_res = 1;
     if (rc < 0) {
         app__failure_words(rc, msg, src.path, err, err_len);
