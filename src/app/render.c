@@ -109,6 +109,27 @@ static void on_render_progress(void *ud, const char *stage, double fraction)
     progress(m->fn, m->ud, stage, fraction);
 }
 
+/* Copy everything r holds into a new file at path. */
+static int copy_to_file(struct blob_reader *r, const char *path)
+{
+    char buf[65536];
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return RR_ERR_IO;
+    int64_t n;
+    int rc = 0;
+    for (n = blob_reader_read(r, buf, sizeof buf); n > 0; n = blob_reader_read(r, buf, sizeof buf))
+        if (write(fd, buf, (size_t)n) != n) {
+            rc = RR_ERR_IO;
+            break;
+        }
+    if (rc == 0 && n < 0)
+        rc = (int)n;
+    if (close(fd) != 0 && rc == 0)
+        rc = RR_ERR_IO;
+    return rc;
+}
+
 /* What one render produced (paths in the scratch dir) and cost. */
 struct render_out {
     int has_thumbs;
@@ -242,8 +263,8 @@ int app_render_video_run(struct app *a, const char *video_id, app_progress_fn pr
     struct store_video v;
     struct app_source src = {.copy_fd = -1};
     struct blob_reader *lm = NULL;
-    char tmpdir[1200] = "", overlay[1300];
-    int scratch_fd = -1;
+    char tmpdir[1200] = "", overlay[1300], lm_path[1300];
+    int scratch_fd = -1, track_fd = -1, own_track_fd = -1;
     char *report = NULL;
     size_t report_len = 0;
     double cpu0 = thread_cpu_ms();
@@ -272,18 +293,28 @@ int app_render_video_run(struct app *a, const char *video_id, app_progress_fn pr
     char key[BLOB_KEY_MAX + 1];
     if (rc == 0 && app_video_key(v.id, "landmarks", key, sizeof key))
         rc = blob_get(a->blob, key, &lm);
-    if (rc == 0 && blob_reader_fd(lm) < 0)
-        rc = RR_ERR_UNSUPPORTED;
     if (rc < 0) {
         snprintf(err, err_len, "the stored analysis cannot be read (%s): analyse the video again",
                  rr_strerror(rc));
-        *permanent = rc == RR_ERR_NOTFOUND || rc == RR_ERR_UNSUPPORTED;
+        *permanent = rc == RR_ERR_NOTFOUND;
         goto out;
     }
     rc = app__scratch_open(a, tmpdir, sizeof tmpdir, &scratch_fd);
     if (rc < 0) {
         snprintf(err, err_len, "cannot create a scratch directory: %s", rr_strerror(rc));
         goto out;
+    }
+    track_fd = blob_reader_fd(lm);
+    if (track_fd < 0) { /* a remote store (S3): a local copy for the renderer */
+        snprintf(lm_path, sizeof lm_path, "%s/landmarks", tmpdir);
+        rc = copy_to_file(lm, lm_path);
+        if (rc == 0 && (own_track_fd = open(lm_path, O_RDONLY | O_CLOEXEC)) < 0)
+            rc = RR_ERR_IO;
+        if (rc < 0) {
+            snprintf(err, err_len, "cannot copy the stored analysis: %s", rr_strerror(rc));
+            goto out;
+        }
+        track_fd = own_track_fd;
     }
     rc = app__source_open(a, &v, tmpdir, &src, err, err_len, permanent);
     if (rc == 0) /* the original as uploaded, as the analysis checked it */
@@ -296,10 +327,10 @@ int app_render_video_run(struct app *a, const char *video_id, app_progress_fn pr
     snprintf(overlay, sizeof overlay, "%s/overlay.mp4", tmpdir);
     struct render_progress map = {progress_fn, ud};
     rc = a->cfg.analysis_sandbox
-             ? render_sandboxed(a, &src, report, report_len, blob_reader_fd(lm), overlay, tmpdir,
-                                &map, ro, err, err_len)
-             : render_in_process(a, &src, report, report_len, blob_reader_fd(lm), overlay,
-                                 tmpdir, &map, ro, err, err_len);
+             ? render_sandboxed(a, &src, report, report_len, track_fd, overlay, tmpdir, &map, ro,
+                                err, err_len)
+             : render_in_process(a, &src, report, report_len, track_fd, overlay, tmpdir, &map,
+                                 ro, err, err_len);
     if (rc < 0) {
         if (ro->refused)
             rr_log(RR_LOG_WARN, "render refused: over the cost budget", RR_LOG_VIDEO_ID(v.id),
@@ -324,6 +355,8 @@ int app_render_video_run(struct app *a, const char *video_id, app_progress_fn pr
     if (rc < 0)
         snprintf(err, err_len, "cannot store the overlay: %s", rr_strerror(rc));
 out:
+    if (own_track_fd >= 0)
+        close(own_track_fd);
     free(ro);
     free(report);
     blob_reader_close(lm);
