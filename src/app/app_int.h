@@ -6,6 +6,7 @@
 #define RR_APP_APP_INT_H
 
 #include "app/app.h"
+#include "video/decode.h"
 
 #define APP_KIND_ANALYZE_VIDEO "analyze_video"
 #define APP_KIND_RENDER_VIDEO "render_video"
@@ -72,5 +73,11 @@ int app__check_integrity(const struct store_video *v, int fd, int64_t size, char
                          size_t err_len);
 void app__failure_words(int rc, const char *msg, const char *src, char *err, size_t err_len);
 int app__bad_input(int rc);
+/* The render job's cost (analyze.c, the same measured constants as the analysis's): CPU ms per
+ * frame, and the budget check on a header: 0 with lim->max_frames set to what the budget
+ * allows, or TOOBIG with a reason in err. */
+double app__render_cost_ms_per_frame(int width, int height);
+int app__admit_render(const struct app *a, const struct video_info *in, struct video_limits *lim,
+                      double *cost_s, char *err, size_t err_len);
 
 #endif
