@@ -54,6 +54,8 @@ int cmd_migrate(int argc, char **argv); /* cmd_migrate.c */
  * serve and worker, or by hand with --check to see that the sandbox holds on this machine. */
 int cmd_analyze_child(int argc, char **argv); /* cmd_analyze_child.c */
 void cmd_migrate_usage(void);
+int cmd_admin(int argc, char **argv); /* cmd_admin.c: operator commands (cli/admin.h) */
+void cmd_admin_usage(void);
 
 /* Table lookup (NULL when unknown) and the whole table, for help text. */
 const struct cli_command *cli_command_find(const char *name);
