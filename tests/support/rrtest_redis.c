@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -73,6 +74,8 @@ static int spawn(struct rrtest_redis *r)
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        /* dies with the test, even one that crashes or is killed before its cleanup */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         execl(bin, bin, "--port", port, "--bind", "127.0.0.1", "--dir", r->dir, "--save", "",
               "--appendonly", "no", "--daemonize", "no", "--logfile", log, (char *)NULL);
         _exit(127);
