@@ -334,6 +334,21 @@ int store_job_counts(struct store *s, struct store_job_counts *out);
 
 /* ---- workouts, sets, reps ------------------------------------------------------------------ */
 
+/* Derived numbers (migration "workout_counts", docs/internals/store.md): every backend's
+ * workout_put, workout_put_session and workout_delete keep, IN THE SAME TRANSACTION as the
+ * workout rows,
+ *  - on the workout row: reps (sum of sets.reps) and the rep rows by verdict, which get and list
+ *    read back (no per-row aggregation over the children);
+ *  - in analytics_daily: the workout's share of its (user, UTC day of started_at, exercise) row
+ *    (sessions +1, reps, volume, score_sum, score_n; nothing for a workout with no rep, hold or
+ *    rep row), added on put, taken back on delete and on the replace of a video's workout, moved
+ *    when an appended set changes the session's numbers or start day. A row left without a
+ *    session is deleted.
+ * The numbers come from store__workout_stats() (store_internal.h), computed before the write
+ * lock; the definitions are analytics' and analytics_recompute() (a full rebuild of one row from
+ * the stored workouts) is the test oracle and the repair. A put answered CONFLICT (client id
+ * seen) writes and counts nothing. */
+
 /* Save a whole workout in one transaction. Fills ids (workout, sets, reps) and created_at.
  * Results are upserted per video: a workout with the same non-empty video_id is replaced (its
  * name is kept when w->name is empty).
@@ -376,8 +391,8 @@ int store_workout_reps(struct store *s, const char *user_id, const char *workout
 int store_analytics_range(struct store *s, const char *user_id, const char *from_day,
                           const char *to_day, const char *exercise,
                           struct store_analytics_day **items, size_t *n);
-/* Replace the (user, day, exercise) row with these totals (recomputation, so re-running it never
- * double counts); sessions == 0 deletes the row. */
+/* Replace the (user, day, exercise) row with these totals (a recomputation: analytics' repair,
+ * the workout writes keep the rows themselves); sessions == 0 deletes the row. */
 int store_analytics_set(struct store *s, const char *user_id, const char *day,
                         const char *exercise, int64_t sessions, int64_t reps, double volume,
                         double score_sum, int64_t score_n);
