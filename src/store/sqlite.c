@@ -1454,6 +1454,15 @@ static void row_workout(sqlite3_stmt *st, void *item)
     w->reps_unjudged = sqlite3_column_int(st, 12);
 }
 
+/* The counts get and list return, filled by put too (the sync's answer shows them). */
+static void workout_counts(struct store_workout *w, const struct store_workout_stats *ws)
+{
+    w->reps = (int)ws->reps;
+    w->reps_good = (int)ws->good;
+    w->reps_bad = (int)ws->bad;
+    w->reps_unjudged = (int)ws->unjudged;
+}
+
 /* A stored workout as the write path needs it: who, when, what, its derived numbers. */
 struct wrow {
     char id[STORE_ID_LEN + 1];
@@ -1618,6 +1627,7 @@ static int sq_workout_put(struct store *s, struct store_workout *w, struct store
     }
     store_new_id(w->id);
     w->created_at = store_now(s);
+    workout_counts(w, &ws);
     err = workout_insert(&c, w, sets, nsets, reps, nreps, &ws);
     if (!err && client_id) {
         struct arg a[] = {arg_s(w->user_id), arg_s(client_id), arg_s(w->id),
@@ -1694,6 +1704,7 @@ static int session_append(struct conn *c, const char *wid, struct store_workout 
         err = analytics_apply(c, old.user_id, old.started_at, old.exercise, &old.st, -1);
     if (err >= 0)
         err = analytics_apply(c, old.user_id, start, old.exercise, &now, 1);
+    workout_counts(w, &now);
     return err < 0 ? err : 0;
 }
 
@@ -1734,6 +1745,7 @@ static int sq_workout_put_session(struct store *s, struct store_workout *w, stru
         set->idx = 0;
         store_new_id(w->id);
         w->created_at = store_now(s);
+        workout_counts(w, &ws);
         err = workout_insert(&c, w, set, 1, reps, nreps, &ws);
         if (!err) {
             struct arg a[] = {arg_s(w->user_id), arg_s(session_key), arg_s(w->id),

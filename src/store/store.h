@@ -134,8 +134,9 @@ struct store_workout {
     double score;
     int64_t created_at;
     char name[STORE_WORKOUT_NAME_MAX + 1]; /* the user's name for it, "" = none */
-    /* Filled by get and list, ignored by put: reps over the workout's sets, and the stored reps
-     * by verdict (rep metrics "verdict"; a rep without one counts in none of the three). */
+    /* Filled by get, list and put (ignored as input): reps over the workout's sets, and the
+     * stored reps by verdict (rep metrics "verdict"; a rep without one counts in none of the
+     * three). Kept on the workout row (migration "workout_counts"). */
     int reps, reps_good, reps_bad, reps_unjudged;
 };
 
