@@ -1547,7 +1547,7 @@ static int workout_insert(struct conn *c, struct store_workout *w, struct store_
         err = analytics_apply(c, w->user_id, w->started_at, w->exercise, ws, 1);
     for (size_t i = 0; i < nsets && err >= 0; i++) {
         struct store_set *st = &sets[i];
-        store_new_id(st->id);
+        store__new_id_at(st->id, w->created_at);
         memcpy(st->workout_id, w->id, sizeof st->workout_id);
         struct arg b[] = {arg_s(st->id),  arg_s(w->id),     arg_i(st->idx),    arg_s(st->exercise),
                           arg_i(st->reps), arg_d(st->score), arg_d(st->load_kg), arg_i(st->hold_ms)};
@@ -1558,7 +1558,7 @@ static int workout_insert(struct conn *c, struct store_workout *w, struct store_
     }
     for (size_t i = 0; i < nreps && err >= 0; i++) {
         struct store_rep *r = &reps[i];
-        store_new_id(r->id);
+        store__new_id_at(r->id, w->created_at);
         memcpy(r->set_id, sets[r->set_idx].id, sizeof r->set_id);
         struct arg b[] = {arg_s(r->id),      arg_s(r->set_id),   arg_i(r->idx),
                           arg_i(r->t_start_ms), arg_i(r->t_end_ms), arg_s(r->metrics[0] ? r->metrics : "{}"),
@@ -1625,8 +1625,8 @@ static int sq_workout_put(struct store *s, struct store_workout *w, struct store
         if (err < 0)
             goto out;
     }
-    store_new_id(w->id);
     w->created_at = store_now(s);
+    store__new_id_at(w->id, w->created_at);
     workout_counts(w, &ws);
     err = workout_insert(&c, w, sets, nsets, reps, nreps, &ws);
     if (!err && client_id) {
@@ -1662,7 +1662,8 @@ static int session_append(struct conn *c, const char *wid, struct store_workout 
     if (err)
         return err;
     set->idx = next;
-    store_new_id(set->id);
+    int64_t t_now = store_now(&c->sq->base);
+    store__new_id_at(set->id, t_now);
     memcpy(set->workout_id, wid, sizeof set->workout_id);
     struct arg b[] = {arg_s(set->id),  arg_s(wid),       arg_i(set->idx),     arg_s(set->exercise),
                       arg_i(set->reps), arg_d(set->score), arg_d(set->load_kg), arg_i(set->hold_ms)};
@@ -1672,7 +1673,7 @@ static int session_append(struct conn *c, const char *wid, struct store_workout 
                  b, NARGS(b));
     for (size_t i = 0; i < nreps && err >= 0; i++) {
         struct store_rep *r = &reps[i];
-        store_new_id(r->id);
+        store__new_id_at(r->id, t_now);
         memcpy(r->set_id, set->id, sizeof r->set_id);
         struct arg d[] = {arg_s(r->id),      arg_s(r->set_id),   arg_i(r->idx),
                           arg_i(r->t_start_ms), arg_i(r->t_end_ms), arg_s(r->metrics[0] ? r->metrics : "{}"),
@@ -1743,8 +1744,8 @@ static int sq_workout_put_session(struct store *s, struct store_workout *w, stru
         if (err < 0)
             goto out;
         set->idx = 0;
-        store_new_id(w->id);
         w->created_at = store_now(s);
+        store__new_id_at(w->id, w->created_at);
         workout_counts(w, &ws);
         err = workout_insert(&c, w, set, 1, reps, nreps, &ws);
         if (!err) {

@@ -9,7 +9,9 @@
  *
  * Records are plain structs with fixed-size text fields (bounds below); inputs longer than a
  * bound are refused with RR_ERR_TOOBIG, never truncated. Ids are 128-bit random values rendered
- * as 32 lowercase hex characters (store_new_id), never sequential. Times are int64 milliseconds
+ * as 32 lowercase hex characters (store_new_id), never sequential; the ids of workouts, sets and
+ * reps begin with their creation time in ms (48 bits) and end with 80 random bits, so one
+ * batch's rows share index pages (store.md "Ids"). Times are int64 milliseconds
  * since the Unix epoch, read from the store's clock (store_set_clock, for tests).
  *
  * Ownership: store_open() returns a heap object the caller frees with store_close(). Output
