@@ -3,7 +3,8 @@
  *
  * DESIGN: one entry per version, never edited once released: a schema change is a new entry.
  * store_migrate() applies each pending entry in its own transaction and records it in
- * schema_version. The SQL sticks to what SQLite and PostgreSQL share where it can (TEXT ids,
+ * schema_version (a version not recorded there is applied, so numbers reserved by parallel work
+ * may land out of order). The SQL sticks to what SQLite and PostgreSQL share where it can (TEXT ids,
  * BIGINT-compatible INTEGER milliseconds, lower(email) unique index, ON DELETE CASCADE) so the
  * PostgreSQL dialect can mirror it line by line. docs/internals/store.md lists the versions.
  */
@@ -174,6 +175,89 @@ static const char m005_job_fairness[] =
 /* A name the user gives a workout ("" = none: the app shows the exercise and the date). */
 static const char m006_workout_name[] = "ALTER TABLE workouts ADD COLUMN name TEXT NOT NULL DEFAULT '';";
 
+/* Partners (issue 13): organisations, their console admins, API keys (only a peppered hash of
+ * the key; the prefix is public and indexed), one-time invite codes (hashed as well) and the
+ * members' consent (org_members: one row per linked member, shares = what the member lets the
+ * org see, as bits of app/partners.h). Deleting a user or an org removes their links. */
+static const char m007_partners[] =
+    "CREATE TABLE orgs ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX orgs_name_ci ON orgs(lower(name));"
+    "CREATE TABLE org_admins ("
+    "  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (org_id, user_id));"
+    "CREATE INDEX org_admins_user ON org_admins(user_id);"
+    "CREATE TABLE api_keys ("
+    "  id TEXT PRIMARY KEY,"
+    "  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  prefix TEXT NOT NULL UNIQUE,"
+    "  key_hash TEXT NOT NULL,"
+    "  scopes INTEGER NOT NULL,"
+    "  rate_per_min INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL DEFAULT 0,"
+    "  revoked_at INTEGER NOT NULL DEFAULT 0,"
+    "  last_used_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX api_keys_org ON api_keys(org_id, created_at);"
+    "CREATE TABLE org_invites ("
+    "  id TEXT PRIMARY KEY,"
+    "  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    "  code_hash TEXT NOT NULL UNIQUE,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  used_at INTEGER NOT NULL DEFAULT 0,"
+    "  used_by TEXT REFERENCES users(id) ON DELETE SET NULL);"
+    "CREATE INDEX org_invites_org ON org_invites(org_id, created_at);"
+    "CREATE TABLE org_members ("
+    "  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  shares INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (org_id, user_id));"
+    "CREATE INDEX org_members_user ON org_members(user_id);"
+    "CREATE INDEX org_members_page ON org_members(org_id, created_at, user_id);";
+/* Webhooks (issue 13): endpoints of an organisation (org_id: the partner module's
+ * organisations; no foreign key so this migration does not depend on theirs) and the delivery
+ * log. A delivery is one event for one endpoint; seq orders the deliveries of one (endpoint,
+ * member) lane; job_id names the one queued job responsible for a pending row. */
+static const char m008_webhooks[] =
+    "CREATE TABLE webhook_endpoints ("
+    "  id TEXT PRIMARY KEY,"
+    "  org_id TEXT NOT NULL,"
+    "  url TEXT NOT NULL,"
+    "  secret TEXT NOT NULL,"
+    "  event_types TEXT NOT NULL,"
+    "  enabled INTEGER NOT NULL DEFAULT 1,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX webhook_endpoints_org ON webhook_endpoints(org_id, created_at);"
+    "CREATE TABLE webhook_deliveries ("
+    "  id TEXT PRIMARY KEY,"
+    "  seq INTEGER NOT NULL UNIQUE,"
+    "  org_id TEXT NOT NULL,"
+    "  endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,"
+    "  event_id TEXT NOT NULL,"
+    "  event_type TEXT NOT NULL,"
+    "  member_id TEXT NOT NULL DEFAULT '',"
+    "  body TEXT NOT NULL,"
+    "  status TEXT NOT NULL CHECK (status IN ('pending','delivered','failed')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+    "  last_attempt_at INTEGER NOT NULL DEFAULT 0,"
+    "  last_status INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT NOT NULL DEFAULT '',"
+    "  job_id TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  delivered_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX webhook_deliveries_lane ON webhook_deliveries(endpoint_id, member_id, status, seq);"
+    "CREATE INDEX webhook_deliveries_org_page ON webhook_deliveries(org_id, created_at, id);"
+    "CREATE INDEX webhook_deliveries_endpoint_page ON webhook_deliveries(endpoint_id, created_at, id);";
+
 /* Derived numbers on the workout row (issue 12): the list's rep counts (it summed the sets and
  * read every rep's verdict per row) and the workout's share of its analytics_daily row, which
  * the writes now add and take back in their own transaction (store.md "Derived numbers").
@@ -221,7 +305,9 @@ static const struct store_migration sqlite_migrations[] = {
     {4, "upload_state", m004_upload_state},
     {5, "job_fairness", m005_job_fairness},
     {6, "workout_name", m006_workout_name},
-    /* 10, not 7: other branches add 7..9 in parallel (issue 12); renumbered at merge if needed */
+    {7, "partners", m007_partners},
+    {8, "webhooks", m008_webhooks},
+    /* 10, not 9: another branch adds 9 in parallel (issue 12); renumbered at merge if needed */
     {10, "workout_counts", m010_workout_counts},
 };
 

@@ -457,6 +457,237 @@ typedef int (*store_rate_fn)(void *ctx, struct store_rate_state *states, size_t 
 int store_ratelimit_apply(struct store *s, const char *const *keys, size_t n, store_rate_fn fn,
                           void *ctx);
 
+/* ---- partners: organisations, API keys, invites, consent (migration "partners") ------------ */
+
+#define STORE_ORG_NAME_MAX 100  /* an organisation's name, UTF-8 bytes */
+#define STORE_KEY_NAME_MAX 100  /* an API key's label */
+#define STORE_PREFIX_MAX 15     /* an API key's public prefix */
+#define STORE_ORGS_MAX 1000     /* rows of the unpaged org / key / invite lists */
+
+struct store_org {
+    char id[STORE_ID_LEN + 1]; /* filled by store_org_create */
+    char name[STORE_ORG_NAME_MAX + 1];
+    int64_t created_at;
+};
+
+/* An API key of an org. The key itself is never stored: key_hash is the caller's keyed hash of
+ * it (auth/token.h), prefix its public part (unique, the lookup key). scopes and rate_per_min are
+ * opaque integers to the store (app/partners.h gives them meaning). 0 = never/none for the
+ * times. */
+struct store_apikey {
+    char id[STORE_ID_LEN + 1]; /* filled by store_apikey_create */
+    char org_id[STORE_ID_LEN + 1];
+    char name[STORE_KEY_NAME_MAX + 1];
+    char prefix[STORE_PREFIX_MAX + 1];
+    char key_hash[STORE_HASH_MAX + 1];
+    unsigned scopes;
+    int rate_per_min; /* 0 = the default policy */
+    int64_t created_at, expires_at, revoked_at, last_used_at;
+};
+
+/* A one-time invite code of an org (only its hash is stored). */
+struct store_invite {
+    char id[STORE_ID_LEN + 1]; /* filled by store_invite_create */
+    char org_id[STORE_ID_LEN + 1];
+    char code_hash[STORE_HASH_MAX + 1];
+    int64_t created_at, expires_at, used_at; /* used_at 0 = unused */
+    char used_by[STORE_ID_LEN + 1];          /* "" when unused or the user is gone */
+};
+
+/* A member's consent: user_id lets org_id see `shares` (bits, app/partners.h). Lists fill the
+ * member's email (for the org) or the org's name (for the member). */
+struct store_org_member {
+    char org_id[STORE_ID_LEN + 1];
+    char user_id[STORE_ID_LEN + 1];
+    char email[STORE_EMAIL_MAX + 1];
+    char org_name[STORE_ORG_NAME_MAX + 1];
+    unsigned shares;
+    int64_t created_at;
+};
+
+/* Org-level totals per exercise over the members who share analytics (bit share_mask). */
+struct store_org_aggregate {
+    char exercise[STORE_NAME_MAX + 1];
+    int64_t members, sessions, reps;
+    double volume, score_sum;
+    int64_t score_n;
+};
+
+/* Name unique case-insensitively (CONFLICT). */
+int store_org_create(struct store *s, const char *name, struct store_org *out);
+int store_org_get(struct store *s, const char *id, struct store_org *out);
+/* All orgs (user_id NULL) or those user_id administers, oldest first, at most STORE_ORGS_MAX. */
+int store_org_list(struct store *s, const char *user_id, struct store_org **items, size_t *n);
+/* Make user_id an admin of org_id (the web console). Idempotent. NOTFOUND for either id. */
+int store_org_admin_add(struct store *s, const char *org_id, const char *user_id);
+/* 0 when user_id administers org_id, NOTFOUND otherwise (also for malformed ids). */
+int store_org_admin_check(struct store *s, const char *org_id, const char *user_id);
+
+/* Fills k->id and k->created_at. CONFLICT when the prefix is taken, NOTFOUND unknown org. */
+int store_apikey_create(struct store *s, struct store_apikey *k);
+/* The key with this public prefix (revoked and expired ones too: the caller decides). */
+int store_apikey_get_by_prefix(struct store *s, const char *prefix, struct store_apikey *out);
+/* The org's keys, newest first (key_hash is not filled). */
+int store_apikey_list(struct store *s, const char *org_id, struct store_apikey **items,
+                      size_t *n);
+/* Revoke now (idempotent: an earlier revocation time is kept). org_id NULL = any org (the
+ * admin CLI); another org's key is NOTFOUND. */
+int store_apikey_revoke(struct store *s, const char *org_id, const char *id);
+/* last_used_at = now, only when it is older than min_gap_ms (so a busy key costs one write per
+ * gap, not per request). */
+int store_apikey_touch(struct store *s, const char *id, int64_t min_gap_ms);
+
+/* Fills inv->id and inv->created_at; expires_at absolute, code_hash unique (CONFLICT). */
+int store_invite_create(struct store *s, struct store_invite *inv);
+/* The org's invites, newest first, at most STORE_ORGS_MAX. */
+int store_invite_list(struct store *s, const char *org_id, struct store_invite **items,
+                      size_t *n);
+/* In one transaction: the unused, unexpired invite with this hash is marked used by user_id and
+ * user_id's consent for its org is written (replaced when there was one) with `shares`.
+ * NOTFOUND when no such invite can be used (unknown, used or expired: one answer). out gets the
+ * consent with the org's name. */
+int store_invite_redeem(struct store *s, const char *code_hash, const char *user_id,
+                        unsigned shares, struct store_org_member *out);
+
+/* user_id's consent for org_id (NOTFOUND when none: the one answer for "not linked", "no such
+ * user" and malformed ids). Reads the row every time: a revocation counts at once. */
+int store_member_get(struct store *s, const char *org_id, const char *user_id,
+                     struct store_org_member *out);
+/* The orgs user_id has linked to, newest first, with org_name filled. */
+int store_member_orgs(struct store *s, const char *user_id, struct store_org_member **items,
+                      size_t *n);
+/* The members of org_id, newest link first, paged like the other lists; email filled. */
+int store_member_list(struct store *s, const char *org_id, const char *cursor, int limit,
+                      struct store_org_member **items, size_t *n,
+                      char next_cursor[STORE_CURSOR_MAX]);
+/* Remove user_id's consent for org_id. NOTFOUND when there was none. */
+int store_member_unlink(struct store *s, const char *user_id, const char *org_id);
+/* Totals per exercise over [from_day, to_day] of the org's members whose shares have a bit of
+ * share_mask, by exercise name. */
+int store_org_aggregates(struct store *s, const char *org_id, unsigned share_mask,
+                         const char *from_day, const char *to_day,
+                         struct store_org_aggregate **items, size_t *n);
+/* ---- webhooks (migration 8 "webhooks"; docs/internals/webhooks.md) ------------------------- */
+
+/* Everything is keyed by an organisation id (32 hex, the partner's org; no foreign key here, the
+ * organisations table belongs to the partner module). org_id NULL = system access (the worker). */
+#define STORE_WEBHOOK_URL_MAX 2048
+#define STORE_WEBHOOK_SECRET_MAX 191
+#define STORE_WEBHOOK_TYPES_MAX 255     /* event types, space separated */
+#define STORE_WEBHOOK_TYPE_MAX 31       /* one event type, e.g. "analysis.completed" */
+#define STORE_WEBHOOK_EVENT_ID_MAX 63   /* "evt_" + 32 hex */
+#define STORE_WEBHOOK_PAYLOAD_MAX (256 * 1024) /* the signed body, bytes */
+#define STORE_WEBHOOK_ENDPOINTS_MAX 16  /* per organisation */
+
+struct store_webhook_endpoint {
+    char id[STORE_ID_LEN + 1]; /* filled by create */
+    char org_id[STORE_ID_LEN + 1];
+    char url[STORE_WEBHOOK_URL_MAX + 1];
+    char secret[STORE_WEBHOOK_SECRET_MAX + 1]; /* as the app gives it: sealed "enc1:..." around
+                                                   the "whsec_..." (auth/webhook_sig.h) */
+    char event_types[STORE_WEBHOOK_TYPES_MAX + 1];
+    bool enabled;
+    int64_t created_at;
+};
+
+enum store_delivery_status {
+    STORE_DELIVERY_PENDING,
+    STORE_DELIVERY_DELIVERED,
+    STORE_DELIVERY_FAILED
+};
+
+/* One event for one endpoint: the delivery log's row. The body is read apart (it is up to
+ * STORE_WEBHOOK_PAYLOAD_MAX bytes). */
+struct store_webhook_delivery {
+    char id[STORE_ID_LEN + 1];
+    int64_t seq; /* insertion order: deliveries of one (endpoint, member) go out in this order */
+    char org_id[STORE_ID_LEN + 1];
+    char endpoint_id[STORE_ID_LEN + 1];
+    char event_id[STORE_WEBHOOK_EVENT_ID_MAX + 1]; /* webhook-id: the same on every retry */
+    char event_type[STORE_WEBHOOK_TYPE_MAX + 1];
+    char member_id[STORE_ID_LEN + 1]; /* "" when the event is about no member */
+    enum store_delivery_status status;
+    int attempts;
+    int64_t next_attempt_at, last_attempt_at; /* 0 = none yet */
+    int last_status;                          /* HTTP status of the last attempt, 0 = none */
+    char last_error[STORE_ERROR_MAX + 1];
+    int64_t created_at, updated_at, delivered_at;
+};
+
+/* What webhook_emit records: body = the exact bytes that will be signed and sent. */
+struct store_webhook_event {
+    const char *event_id;  /* 1..STORE_WEBHOOK_EVENT_ID_MAX of [A-Za-z0-9_-] */
+    const char *type;      /* 1..STORE_WEBHOOK_TYPE_MAX of [a-z0-9._] */
+    const char *member_id; /* NULL or "" = none, else an id */
+    const char *body;      /* 1..STORE_WEBHOOK_PAYLOAD_MAX bytes of text */
+};
+
+/* The job that delivers: each delivery row names the one job responsible for it (a later job
+ * for the same row is written in the same transaction that hands it over). */
+struct store_job_spec {
+    const char *kind;
+    int max_attempts;
+};
+
+/* Fills e->id and e->created_at. CONFLICT when the org already has STORE_WEBHOOK_ENDPOINTS_MAX
+ * endpoints. The URL and types are the caller's to check (app/webhooks.c). */
+int store_webhook_endpoint_create(struct store *s, struct store_webhook_endpoint *e);
+int store_webhook_endpoint_get(struct store *s, const char *org_id, const char *id,
+                               struct store_webhook_endpoint *out);
+/* Oldest first, at most STORE_WEBHOOK_ENDPOINTS_MAX. */
+int store_webhook_endpoint_list(struct store *s, const char *org_id,
+                                struct store_webhook_endpoint **items, size_t *n);
+/* Deletes its deliveries too (their jobs then find nothing and end). */
+int store_webhook_endpoint_delete(struct store *s, const char *org_id, const char *id);
+
+/* In ONE transaction: a pending delivery of ev for every enabled endpoint of org_id whose types
+ * include ev->type (endpoint_id NULL), or for endpoint_id alone whatever its types (a test event,
+ * a redelivery: NOTFOUND when it is not the org's), each with a queued job of `job` (system job,
+ * payload {"delivery_id": ID}) runnable now. *n (may be NULL) = deliveries written. */
+int store_webhook_emit(struct store *s, const char *org_id, const char *endpoint_id,
+                       const struct store_webhook_event *ev, const struct store_job_spec *job,
+                       int *n);
+int store_webhook_delivery_get(struct store *s, const char *org_id, const char *id,
+                               struct store_webhook_delivery *out);
+/* The body of a delivery, malloc'd and NUL-terminated (*len may be NULL); free() it. */
+int store_webhook_delivery_body(struct store *s, const char *org_id, const char *id, char **body,
+                                size_t *len);
+/* Newest first (created_at, id); endpoint_id NULL = all of the org's endpoints. */
+int store_webhook_delivery_list(struct store *s, const char *org_id, const char *endpoint_id,
+                                const char *cursor, int limit,
+                                struct store_webhook_delivery **items, size_t *n,
+                                char next_cursor[STORE_CURSOR_MAX]);
+
+enum store_webhook_verdict {
+    STORE_WEBHOOK_SEND, /* attempt now: attempts was counted, *d *e *body are filled */
+    STORE_WEBHOOK_DONE, /* nothing to do: delivered or failed already, or job_id is not the
+                           job responsible for the row (a stale duplicate) */
+    STORE_WEBHOOK_WAIT, /* an earlier delivery of the same (endpoint, member) is pending: a new
+                           job for this row was queued, behind it; this job may end */
+};
+/* The worker's side, in one transaction (system access). NOTFOUND when the row is gone. On
+ * SEND, *body is malloc'd (free it). A WAIT job runs again when the earlier delivery ends
+ * (store_webhook_delivery_finish wakes it) or after max(its next attempt, now) + wait_ms. */
+int store_webhook_delivery_claim(struct store *s, const char *id, const char *job_id,
+                                 const struct store_job_spec *job, int64_t wait_ms,
+                                 enum store_webhook_verdict *verdict,
+                                 struct store_webhook_delivery *d,
+                                 struct store_webhook_endpoint *e, char **body);
+
+struct store_webhook_outcome {
+    bool delivered;
+    int http_status;   /* 0 = no answer */
+    const char *error; /* "" or NULL when delivered */
+    int64_t retry_at;  /* not delivered: when to try again; 0 = give up (failed) */
+};
+/* Record the attempt of job_id on delivery id, in one transaction: delivered, failed, or a new
+ * job queued for retry_at. When the row ends (delivered/failed) the next pending delivery of the
+ * same (endpoint, member) is made runnable at once. CONFLICT when job_id is no longer the job
+ * responsible for the row or the row is not pending; NOTFOUND when it is gone. */
+int store_webhook_delivery_finish(struct store *s, const char *id, const char *job_id,
+                                  const struct store_webhook_outcome *o,
+                                  const struct store_job_spec *job);
+
 /* ---- backend interface ---------------------------------------------------------------------- */
 
 /* A backend fills one of these; arguments arrive already validated by the store_*() wrappers
@@ -563,6 +794,59 @@ struct store_ops {
     /* added with workouts.name (migration "workout_name") */
     int (*workout_rename)(struct store *s, const char *user_id, const char *id,
                           const char *name);
+    /* added with partners (migration "partners") */
+    int (*org_create)(struct store *s, const char *name, struct store_org *out);
+    int (*org_get)(struct store *s, const char *id, struct store_org *out);
+    int (*org_list)(struct store *s, const char *user_id, struct store_org **items, size_t *n);
+    int (*org_admin_add)(struct store *s, const char *org_id, const char *user_id);
+    int (*org_admin_check)(struct store *s, const char *org_id, const char *user_id);
+    int (*apikey_create)(struct store *s, struct store_apikey *k);
+    int (*apikey_get_by_prefix)(struct store *s, const char *prefix, struct store_apikey *out);
+    int (*apikey_list)(struct store *s, const char *org_id, struct store_apikey **items,
+                       size_t *n);
+    int (*apikey_revoke)(struct store *s, const char *org_id, const char *id);
+    int (*apikey_touch)(struct store *s, const char *id, int64_t min_gap_ms);
+    int (*invite_create)(struct store *s, struct store_invite *inv);
+    int (*invite_list)(struct store *s, const char *org_id, struct store_invite **items,
+                       size_t *n);
+    int (*invite_redeem)(struct store *s, const char *code_hash, const char *user_id,
+                         unsigned shares, struct store_org_member *out);
+    int (*member_get)(struct store *s, const char *org_id, const char *user_id,
+                      struct store_org_member *out);
+    int (*member_orgs)(struct store *s, const char *user_id, struct store_org_member **items,
+                       size_t *n);
+    int (*member_list)(struct store *s, const char *org_id, int64_t after_t,
+                       const char *after_id, int limit, struct store_org_member **items,
+                       size_t *n);
+    int (*member_unlink)(struct store *s, const char *user_id, const char *org_id);
+    int (*org_aggregates)(struct store *s, const char *org_id, unsigned share_mask,
+                          const char *from_day, const char *to_day,
+                          struct store_org_aggregate **items, size_t *n);
+    /* added with webhooks (migration 8 "webhooks") */
+    int (*webhook_endpoint_create)(struct store *s, const struct store_webhook_endpoint *e);
+    int (*webhook_endpoint_get)(struct store *s, const char *org_id, const char *id,
+                                struct store_webhook_endpoint *out);
+    int (*webhook_endpoint_list)(struct store *s, const char *org_id,
+                                 struct store_webhook_endpoint **items, size_t *n);
+    int (*webhook_endpoint_delete)(struct store *s, const char *org_id, const char *id);
+    int (*webhook_emit)(struct store *s, const char *org_id, const char *endpoint_id,
+                        const struct store_webhook_event *ev, const struct store_job_spec *job,
+                        int *n);
+    int (*webhook_delivery_get)(struct store *s, const char *org_id, const char *id,
+                                struct store_webhook_delivery *out);
+    int (*webhook_delivery_body)(struct store *s, const char *org_id, const char *id,
+                                 char **body, size_t *len);
+    int (*webhook_delivery_list)(struct store *s, const char *org_id, const char *endpoint_id,
+                                 int64_t after_t, const char *after_id, int limit,
+                                 struct store_webhook_delivery **items, size_t *n);
+    int (*webhook_delivery_claim)(struct store *s, const char *id, const char *job_id,
+                                  const struct store_job_spec *job, int64_t wait_ms,
+                                  enum store_webhook_verdict *verdict,
+                                  struct store_webhook_delivery *d,
+                                  struct store_webhook_endpoint *e, char **body);
+    int (*webhook_delivery_finish)(struct store *s, const char *id, const char *job_id,
+                                   const struct store_webhook_outcome *o,
+                                   const struct store_job_spec *job);
 };
 
 /* The common head of every backend object (backends embed it first). Callers treat it as
