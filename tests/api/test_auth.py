@@ -95,6 +95,7 @@ def test_mass_assignment_is_refused_and_changes_nothing(server, user):
     assert user.get("/v1/me").json()["role"] == "user"
 
 
+@pytest.mark.one_instance  # timing: behind nginx two processes share the 2 cores
 def test_unknown_user_and_wrong_password_look_identical(server, user):
     def attempt(email):
         t0 = time.perf_counter()
