@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh - shared by the cluster tests: skip when nginx (or python) is missing, bring a cluster
 # up in a fresh state dir with the settings the black-box suite expects, and always take it
 # down at exit. Sourced; sets URL, DIR, CLUSTER (the script) and the engine variables.
