@@ -203,6 +203,8 @@ start_nginx() {
     chown -R nobody "$DIR/nginx"
     chmod o+x "$DIR"
     # setpriv execs (runuser would fork, and its pid would not be nginx's)
+    setpriv --reuid=nobody --regid=nogroup --clear-groups test -r "$conf" ||
+      die "user nobody cannot read $conf: make the state dir's parents searchable (chmod o+x)"
     run nginx setpriv --reuid=nobody --regid=nogroup --clear-groups nginx -p "$DIR/nginx" -c "$conf" -e "$DIR/nginx/logs/error.log"
   else
     run nginx nginx -p "$DIR/nginx" -c "$conf" -e "$DIR/nginx/logs/error.log"
