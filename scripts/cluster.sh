@@ -67,11 +67,15 @@ setvar() { echo "$1=$2" >>"$STATE"; }
 
 # ---- engines (each optional) ------------------------------------------------------------------
 
-pg_bin() {
-  local b
+pg_bin() { # a directory with initdb, pg_ctl and createdb (Debian keeps them out of PATH)
+  local b d
   b=$(command -v initdb 2>/dev/null || true)
-  [ -n "$b" ] && { dirname "$b"; return; }
-  for b in /usr/lib/postgresql/*/bin; do [ -x "$b/initdb" ] && { echo "$b"; return; }; done
+  for d in /usr/lib/postgresql/*/bin ${b:+"$(dirname "$b")"}; do
+    if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && [ -x "$d/createdb" ]; then
+      echo "$d"
+      return
+    fi
+  done
 }
 
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -99,9 +103,9 @@ start_pg() {
 pg_start_again() { # (re)start the instance of the state file
   # shellcheck disable=SC1090
   . "$STATE"
-  as_pg "$PG_BIN/pg_ctl" -D "$DIR/pg/data" -l "$DIR/pg.log" -w -t "$START_TIMEOUT_S" \
+  as_pg "$PG_BIN/pg_ctl" -D "$DIR/pg/data" -l "$DIR/pg/server.log" -w -t "$START_TIMEOUT_S" \
     -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $DIR/pg -c fsync=on" start >/dev/null ||
-    die "postgres did not start (see $DIR/pg.log)"
+    die "postgres did not start (see $DIR/pg/server.log)"
 }
 
 start_redis() {
@@ -130,18 +134,29 @@ redis_start_again() {
 }
 
 start_s3() {
-  local s3rver="$ROOT/web/node_modules/.bin/s3rver" port
-  [ -x "$s3rver" ] || { log "SKIP s3: $s3rver not installed (scripts/setup.sh, web/package.json)"; return 3; }
-  port=$(free_port)
+  # tests/support/s3_server.mjs (lands with the S3 backend): s3rver behind a SigV4 check of
+  # its own, one bucket, a free port; it exits when its stdin closes, so a `tail` holds it open
+  local mjs="$ROOT/tests/support/s3_server.mjs" nm="$ROOT/web/node_modules" node i port key secret
+  node=$(command -v node || command -v nodejs || true)
+  [ -n "$node" ] || { log "SKIP s3: node is not installed"; return 3; }
+  if [ ! -f "$mjs" ] || [ ! -f "$nm/s3rver/package.json" ]; then
+    log "SKIP s3: $mjs or web/node_modules/s3rver is absent (scripts/setup.sh)"; return 3
+  fi
+  key="AK$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n' | tr a-f A-F)"
+  secret=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
   mkdir -p "$DIR/s3"
-  setvar S3_PORT "$port"
-  run s3 "$s3rver" --directory "$DIR/s3" --address 127.0.0.1 --port "$port" \
-    --configure-bucket repright --silent
-  local i
+  setvar S3_ACCESS_KEY_ID "$key"
+  setvar S3_SECRET_ACCESS_KEY "$secret"
+  # shellcheck disable=SC2016 # "$0" "$@" belong to the inner bash
+  run s3 env S3_TEST_ACCESS_KEY="$key" S3_TEST_SECRET_KEY="$secret" RR_NODE_MODULES="$nm" \
+    bash -c 'tail -f /dev/null | exec "$0" "$@"' "$node" "$mjs" "$DIR/s3" repright
   for ((i = 0; i < START_TIMEOUT_S * 10; i++)); do
-    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/" && break
+    port=$(sed -n 's/^READY \([0-9]*\)$/\1/p' "$DIR/s3.log" | head -n1)
+    [ -n "$port" ] && break
     sleep 0.1
   done
+  [ -n "$port" ] || die "the S3 server did not start (see $DIR/s3.log)"
+  setvar S3_PORT "$port"
   echo "s3://repright?endpoint=http://127.0.0.1:$port&region=us-east-1"
 }
 
@@ -220,8 +235,9 @@ rr_env() { # the environment of serve and worker: the caller's REPRIGHT_* plus t
   export REPRIGHT_DATA_DIR="$DIR/data" REPRIGHT_DATABASE_URL="$DATABASE_URL" \
     REPRIGHT_BLOB_URL="$BLOB_URL" REPRIGHT_QUEUE_URL="$QUEUE_URL" \
     REPRIGHT_TRUSTED_PROXIES=127.0.0.1/32
-  if [ -n "${S3_PORT:-}" ]; then # s3rver's fixed credentials
-    export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+  if [ -n "${S3_ACCESS_KEY_ID:-}" ]; then
+    export REPRIGHT_S3_ACCESS_KEY_ID="$S3_ACCESS_KEY_ID" \
+      REPRIGHT_S3_SECRET_ACCESS_KEY="$S3_SECRET_ACCESS_KEY"
   fi
 }
 
@@ -259,9 +275,14 @@ cmd_up() {
     log "a previous cluster in $DIR is partly down: restarting it"
     cmd_down
   fi
+  # a fresh start: what an earlier failed `up` left (its logs included) goes
+  rm -rf "$DIR/pids" "$DIR/data" "$DIR/pg" "$DIR/redis" "$DIR/s3" "$DIR/nginx" "$DIR"/*.log
   mkdir -p "$DIR/pids" "$DIR/data"
   : >"$STATE"
+  # on failure stop what started, keep the logs (the state file goes: `up` starts afresh)
+  trap 'rc=$?; if [ $rc -ne 0 ]; then REPRIGHT_CLUSTER_KEEP=1 cmd_down; fi; exit $rc' EXIT
   setvar DIR "$DIR"
+  setvar BIN "$BIN" # `start NAME` later runs the same binary
   local db="sqlite:$DIR/data/repright.db" blob="file:$DIR/data/blobs" queue=db
   db=$(engine pg start_pg "$db")
   queue=$(engine redis start_redis "$queue")
@@ -281,8 +302,18 @@ cmd_up() {
   for ((i = 1; i <= WORKERS; i++)); do start_worker "$i"; done
   write_nginx_conf "$nport"
   start_nginx
+  trap - EXIT
   log "up: http://127.0.0.1:$nport (state in $DIR)"
   cmd_status
+}
+
+# signal SIG NAME: the component's process group (run starts each in its own session, so the
+# group is the component with its children: nginx workers, analysis child processes)
+signal() {
+  local p
+  p=$(pid_of "$2")
+  [ -n "$p" ] || return 0
+  kill "-$1" -- "-$p" 2>/dev/null || kill "-$1" "$p" 2>/dev/null || true
 }
 
 stop_pid() { # NAME: TERM, then KILL after 10 s
@@ -290,10 +321,10 @@ stop_pid() { # NAME: TERM, then KILL after 10 s
   p=$(pid_of "$1")
   [ -n "$p" ] || return 0
   if kill -0 "$p" 2>/dev/null; then
-    kill -TERM "$p" 2>/dev/null || true
+    signal TERM "$1"
     for ((i = 0; i < 100; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
   fi
+  signal KILL "$1" # what is left of the group
   rm -f "$DIR/pids/$1"
 }
 
@@ -322,10 +353,11 @@ cmd_status() {
   # shellcheck disable=SC1090
   . "$STATE"
   local bad=0 n
-  echo "url      $URL"
-  echo "store    $DATABASE_URL"
-  echo "blobs    $BLOB_URL"
-  echo "queue    $QUEUE_URL"
+  echo "url      ${URL:-(not started)}"
+  echo "store    ${DATABASE_URL:-?}"
+  echo "blobs    ${BLOB_URL:-?}"
+  echo "queue    ${QUEUE_URL:-?}"
+  [ -n "${URL:-}" ] || bad=1
   for n in $(names); do
     if [ "$n" = pg ]; then
       if as_pg "$PG_BIN/pg_ctl" -D "$DIR/pg/data" status >/dev/null 2>&1; then
@@ -342,7 +374,7 @@ cmd_status() {
   return $bad
 }
 
-cmd_kill() { # NAME: kill -9 (chaos); pg: immediate stop
+cmd_kill() { # NAME: kill -9 of its process group (chaos); pg: immediate stop
   if [ "$1" = pg ]; then
     # shellcheck disable=SC1090
     . "$STATE"
@@ -352,7 +384,7 @@ cmd_kill() { # NAME: kill -9 (chaos); pg: immediate stop
   local p
   p=$(pid_of "$1")
   [ -n "$p" ] || die "no $1 in $DIR"
-  kill -KILL "$p" 2>/dev/null || true
+  signal KILL "$1" # like a container dying: the process and its children
   while kill -0 "$p" 2>/dev/null; do sleep 0.05; done
 }
 
