@@ -18,13 +18,23 @@ export REPRIGHT_CLUSTER_DIR
 REPRIGHT_CLUSTER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/repright-cluster-test.XXXXXX")
 DIR=$REPRIGHT_CLUSTER_DIR
 cluster_down() {
-  local rc=$?
+  local rc=$? f
+  # stop gracefully (SIGTERM) but keep the logs: sanitizer reports appear at exit
+  REPRIGHT_CLUSTER_KEEP=1 "$CLUSTER" down >/dev/null 2>&1 || true
+  for f in "$DIR"/*.log; do
+    [ -f "$f" ] || continue
+    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
+      echo "sanitizer report in $f:"
+      grep -m1 -A30 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"
+      [ $rc -eq 0 ] || [ $rc -eq 77 ] && rc=1
+    fi
+  done
   if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then # keep what explains a failure
     for f in "$DIR"/*.log "$DIR"/nginx/logs/error.log; do
       [ -f "$f" ] && { echo "---- tail $f"; tail -n 15 "$f"; }
     done
   fi
-  "$CLUSTER" down >/dev/null 2>&1 || true
+  rm -rf "$DIR"
   exit $rc
 }
 trap cluster_down EXIT
