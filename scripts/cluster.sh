@@ -194,6 +194,8 @@ write_nginx_conf() {
       echo "    ${p}_temp_path $DIR/nginx/tmp/$p;"
     done
     echo "    sendfile on; tcp_nodelay on;"
+    echo "    # to the serves from 127.0.0.2, the only trusted proxy: clients on 127.0.0.1 are not"
+    echo "    proxy_bind 127.0.0.2;"
     echo "    upstream repright {"
     echo "        zone repright 64k;"
     for ((i = 1; i <= SERVES; i++)); do
@@ -234,7 +236,7 @@ rr_env() { # the environment of serve and worker: the caller's REPRIGHT_* plus t
   . "$STATE"
   export REPRIGHT_DATA_DIR="$DIR/data" REPRIGHT_DATABASE_URL="$DATABASE_URL" \
     REPRIGHT_BLOB_URL="$BLOB_URL" REPRIGHT_QUEUE_URL="$QUEUE_URL" \
-    REPRIGHT_TRUSTED_PROXIES=127.0.0.1/32
+    REPRIGHT_TRUSTED_PROXIES=127.0.0.2/32 # nginx's proxy_bind
   if [ -n "${S3_ACCESS_KEY_ID:-}" ]; then
     export REPRIGHT_S3_ACCESS_KEY_ID="$S3_ACCESS_KEY_ID" \
       REPRIGHT_S3_SECRET_ACCESS_KEY="$S3_SECRET_ACCESS_KEY"

@@ -2,6 +2,7 @@
 acknowledged is lost. Run by test_chaos.sh with the cluster's state in the environment
 (REPRIGHT_CLUSTER_DIR, URL). Each scenario prints PASS or SKIP; any failure raises.
 
+  proxy    (first, no kill) a forged X-Forwarded-For never becomes the client address
   worker   kill -9 the worker running an analysis: the job finishes on the other worker,
            with exactly one workout for its video (needs ../shared media and the lite model)
   serve    kill -9 one serve while tus uploads stream through nginx: nginx routes around it,
@@ -12,6 +13,8 @@ acknowledged is lost. Run by test_chaos.sh with the cluster's state in the envir
 """
 import base64
 import hashlib
+import http.client
+import json
 import os
 import signal
 import subprocess
@@ -82,6 +85,52 @@ def media():
             return None, "model %s is absent from %s" % (f, MODEL_DIR)
     with open(CLIP, "rb") as f:
         return f.read(), None
+
+
+# ---- proxy ----------------------------------------------------------------------------------
+
+def access_ips(request_id):
+    """The "ip" of the serve access-log lines of one request id."""
+    out = []
+    for name in ("serve1", "serve2", "serve3", "serve4"):
+        path = os.path.join(DIR, name + ".log")
+        if not os.path.exists(path):
+            continue
+        with open(path, errors="replace") as f:
+            for line in f:
+                if request_id in line:
+                    try:
+                        ev = json.loads(line)
+                    except ValueError:
+                        continue
+                    if ev.get("msg") == "request" and ev.get("request_id") == request_id:
+                        out.append(ev.get("ip"))
+    return out
+
+
+def chaos_proxy():
+    """Not chaos, the trust chain: a client on 127.0.0.3 forging X-Forwarded-For through nginx
+    is logged as 127.0.0.3 (nginx, the only trusted peer at 127.0.0.2, appended it; the serve
+    walked past it to the client), and straight to a serve the forged header is ignored."""
+    st = state()
+    nginx_port = int(URL.rsplit(":", 1)[1])
+    for port, source, want in ((nginx_port, "127.0.0.3", "127.0.0.3"),
+                               (int(st["SERVE1_PORT"]), "127.0.0.1", "127.0.0.1")):
+        rid = "proxycheck" + uuid.uuid4().hex[:16]
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10,
+                                          source_address=(source, 0))
+        conn.request("GET", "/healthz", headers={"X-Forwarded-For": "6.6.6.6",
+                                                  "X-Real-IP": "6.6.6.7", "X-Request-Id": rid})
+        r = conn.getresponse()
+        r.read()
+        conn.close()
+        assert r.status == 200 and r.getheader("X-Request-Id") == rid, (port, r.getheaders())
+        deadline = time.monotonic() + 5
+        while not access_ips(rid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert access_ips(rid) == [want], (port, source, access_ips(rid))
+    print("PASS proxy: through nginx the client is its real address, never a forged header")
+    return "pass"
 
 
 # ---- worker ---------------------------------------------------------------------------------
@@ -310,7 +359,7 @@ def chaos_pg():
     return "pass"
 
 
-SCENARIOS = {"worker": chaos_worker, "serve": chaos_serve, "redis": chaos_redis,
+SCENARIOS = {"proxy": chaos_proxy, "worker": chaos_worker, "serve": chaos_serve, "redis": chaos_redis,
              "pg": chaos_pg}
 
 if __name__ == "__main__":
