@@ -318,24 +318,31 @@ signal() {
   kill "-$1" -- "-$p" 2>/dev/null || kill "-$1" "$p" 2>/dev/null || true
 }
 
-stop_pid() { # NAME: TERM, then KILL after 10 s
-  local p i
-  p=$(pid_of "$1")
-  [ -n "$p" ] || return 0
-  if kill -0 "$p" 2>/dev/null; then
-    signal TERM "$1"
-    for ((i = 0; i < 100; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  fi
-  signal KILL "$1" # what is left of the group
-  rm -f "$DIR/pids/$1"
+stop_all() { # NAME...: TERM to all at once, wait up to 10 s, KILL what is left of each group
+  local n p i left
+  for n in "$@"; do signal TERM "$n"; done
+  for ((i = 0; i < 100; i++)); do
+    left=0
+    for n in "$@"; do
+      p=$(pid_of "$n")
+      if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then left=1; fi
+    done
+    [ $left = 0 ] && break
+    sleep 0.1
+  done
+  for n in "$@"; do
+    signal KILL "$n"
+    rm -f "$DIR/pids/$n"
+  done
 }
 
 cmd_down() {
   [ -d "$DIR" ] || { log "nothing to stop ($DIR absent)"; return 0; }
-  local n
-  for n in nginx worker1 worker2 worker3 worker4 serve1 serve2 serve3 serve4 s3 redis; do
-    stop_pid "$n"
-  done
+  # nginx first (no new requests), then serve and worker together (each drains its own
+  # requests or hands its job back), then the engines they were using
+  stop_all nginx
+  stop_all worker1 worker2 worker3 worker4 serve1 serve2 serve3 serve4
+  stop_all s3 redis
   if [ -f "$STATE" ] && grep -q '^PG_PORT=' "$STATE"; then
     # shellcheck disable=SC1090
     . "$STATE"
