@@ -16,7 +16,6 @@ import hashlib
 import http.client
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -141,8 +140,9 @@ def chaos_worker():
         print("SKIP worker: " + why)
         return "skip"
     u = User()
-    # worker2 is frozen until worker1 holds the job, so we know whom to kill
-    os.kill(pid("worker2"), signal.SIGSTOP)
+    # worker2 is away until worker1 holds the job, so we know whom to kill. (Not SIGSTOP: a
+    # frozen worker could hold SQLite's write lock mid-claim and stall everyone.)
+    cluster("kill", "worker2")
     try:
         r = u.req("POST", "/v1/videos", data=data, headers={"Content-Type": "video/mp4"})
         assert r.status_code == 201, r.text
@@ -153,7 +153,7 @@ def chaos_worker():
             time.sleep(0.1)
             j = u.get("/v1/jobs/" + jid).json()
     finally:
-        os.kill(pid("worker2"), signal.SIGCONT)
+        cluster("start", "worker2")
     if j["state"] != "running":
         print("SKIP worker: the job was %s before it could be interrupted" % j["state"])
         return "skip"
@@ -272,10 +272,16 @@ def chaos_serve():
     threads.append(threading.Thread(target=reader))
     for t in threads:
         t.start()
-    time.sleep(1.5)
+    deadline = time.monotonic() + 60  # uploads under way (and one done) before the kill
+    while len(uploads) < 1 and not errors and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
     n_before = len(uploads)
     cluster("kill", "serve1")
-    time.sleep(3.0)
+    t_kill = time.monotonic()  # then at least 3 s and 4 more uploads on the survivor
+    while (time.monotonic() - t_kill < 3 or len(uploads) < n_before + 4) and not errors \
+            and time.monotonic() - t_kill < 60:
+        time.sleep(0.05)
     stop.set()
     for t in threads:
         t.join(timeout=120)
