@@ -12,8 +12,9 @@ so a chatty server never blocks on a full pipe). Fixtures:
 
 External mode: with REPRIGHT_TEST_BASE_URL=http://host:port the shared `server` is that URL (a
 cluster behind nginx: scripts/cluster.sh); it must run with RELAXED_ENV's settings. Tests that
-start their own server (server_factory, _start) are skipped in that mode, and Server.proc,
-data_dir and log_path are None.
+start their own server (server_factory, _start) are skipped in that mode; Server.proc and
+log_path are None, data_dir is $REPRIGHT_TEST_DATA_DIR (the directory holding the cluster's
+"data" dir, for `repright admin`) or None, and log_lines() reads the files in $REPRIGHT_TEST_LOGS.
 
 Helpers: new_user(server), register(server, email, password), login(server, email, password),
 Server.get/post/... (requests, never through a proxy), assert_error(resp, status, code=None).
@@ -77,14 +78,20 @@ class Server:
         return self.request("HEAD", path, **kw)
 
     def log_lines(self):
-        """The server's JSON log lines parsed (non-JSON lines skipped)."""
+        """The server's JSON log lines parsed (non-JSON lines skipped); for an external cluster,
+        those of every file in $REPRIGHT_TEST_LOGS (':'-separated), merged in time order."""
         out = []
-        with open(self.log_path, "r", errors="replace") as f:
-            for line in f:
-                try:
-                    out.append(json.loads(line))
-                except ValueError:
-                    pass
+        paths = [self.log_path] if self.log_path else \
+            [p for p in os.environ.get("REPRIGHT_TEST_LOGS", "").split(":") if p]
+        for path in paths:
+            with open(path, "r", errors="replace") as f:
+                for line in f:
+                    try:
+                        out.append(json.loads(line))
+                    except ValueError:
+                        pass
+        if len(paths) > 1:
+            out.sort(key=lambda ev: str(ev.get("ts", "")))  # stable: ties keep file order
         return out
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
@@ -229,7 +236,7 @@ def check_clean_exit(srv):
 @pytest.fixture(scope="session")
 def server(_tmp_root):
     if EXTERNAL_URL:
-        srv = Server(None, EXTERNAL_URL, None, None)
+        srv = Server(None, EXTERNAL_URL, os.environ.get("REPRIGHT_TEST_DATA_DIR"), None)
         assert srv.get("/healthz", timeout=10).status_code == 200, EXTERNAL_URL
         yield srv
         srv.http.close()

@@ -28,6 +28,18 @@ def call(srv, source_ip, method, path, body=None, headers=None):
         conn.close()
 
 
+def until_429(attempt, n):
+    """Statuses of up to n attempts, stopping at the first 429. The limiter's window slides
+    (the previous window counts in part), so a run that straddles a window edge may need a few
+    more attempts than the limit before it is refused: what matters is that it is refused."""
+    seen = []
+    for i in range(n):
+        seen.append(attempt(i))
+        if seen[-1] == 429:
+            break
+    return seen
+
+
 def register(srv, source_ip, headers):
     return call(srv, source_ip, "POST", "/v1/auth/register",
                 {"email": unique_email("xff"), "password": "correct horse battery staple"},
@@ -42,17 +54,15 @@ def srv(server_factory):
 
 
 def test_forged_forwarded_for_from_an_untrusted_peer_is_ignored(srv):
-    seen = [register(srv, CLIENT, {"X-Forwarded-For": "203.0.113.%d" % i,
-                                   "X-Real-IP": "198.51.100.%d" % i}) for i in range(4)]
-    assert seen == [201, 201, 429, 429], seen  # one address, whatever the headers say
+    seen = until_429(lambda i: register(srv, CLIENT, {"X-Forwarded-For": "203.0.113.%d" % i,
+                                                      "X-Real-IP": "198.51.100.%d" % i}), 6)
+    assert seen[:2] == [201, 201] and seen[-1] == 429, seen  # one address, whatever it says
     # login throttling too: a new forged address per wrong guess does not reset the count
-    statuses = []
-    for i in range(5):
-        st, _ = call(srv, CLIENT, "POST", "/v1/auth/login",
-                     {"email": unique_email("nobody"), "password": "wrong password here"},
-                     {"X-Forwarded-For": "192.0.2.%d" % i})
-        statuses.append(st)
-    assert statuses[:3] == [401, 401, 401] and 429 in statuses[3:], statuses
+    seen = until_429(lambda i: call(srv, CLIENT, "POST", "/v1/auth/login",
+                                    {"email": unique_email("nobody"),
+                                     "password": "wrong password here"},
+                                    {"X-Forwarded-For": "192.0.2.%d" % i})[0], 8)
+    assert seen[:3] == [401, 401, 401] and seen[-1] == 429, seen
 
 
 def test_a_trusted_proxy_names_the_client(srv):
@@ -61,12 +71,12 @@ def test_a_trusted_proxy_names_the_client(srv):
             for i in range(4)]
     assert seen == [201] * 4, seen
     # ... keyed by the rightmost untrusted hop, not by what the client wrote on the left
-    seen = [register(srv, PROXY, {"X-Forwarded-For": "10.%d.0.1, 198.51.100.77" % i})
-            for i in range(3)]
-    assert seen == [201, 201, 429], seen
+    seen = until_429(lambda i: register(srv, PROXY, {
+        "X-Forwarded-For": "10.%d.0.1, 198.51.100.77" % i}), 6)
+    assert seen[:2] == [201, 201] and seen[-1] == 429, seen
     # X-Real-IP when there is no X-Forwarded-For
-    seen = [register(srv, PROXY, {"X-Real-IP": "198.51.100.88"}) for i in range(3)]
-    assert seen == [201, 201, 429], seen
+    seen = until_429(lambda i: register(srv, PROXY, {"X-Real-IP": "198.51.100.88"}), 6)
+    assert seen[:2] == [201, 201] and seen[-1] == 429, seen
     ips = [ln.get("ip") for ln in srv.log_lines() if ln.get("msg") == "request"]
     assert "203.0.113.3" in ips and "198.51.100.77" in ips and "198.51.100.88" in ips, ips
     assert "6.6.6.6" not in ips and "10.1.0.1" not in ips, ips
