@@ -6,7 +6,7 @@
 #   scripts/cluster.sh up       start everything (idempotent: a running cluster is left alone)
 #   scripts/cluster.sh down     stop everything it started (idempotent), remove the state dir
 #   scripts/cluster.sh status   what runs, where; exit 1 when something is down
-#   scripts/cluster.sh test     up, the cluster tests (tests/cluster/), down
+#   scripts/cluster.sh test     the cluster tests (tests/cluster/; each runs its own cluster)
 #   scripts/cluster.sh env      print the state (URL=..., one per line; sourceable)
 #   scripts/cluster.sh kill NAME / start NAME   (chaos) kill -9 a component / start it again
 #
@@ -409,13 +409,18 @@ cmd_start() { # NAME: start a killed component again, same port and data
 }
 
 cmd_test() {
-  local rc=0 t
-  export REPRIGHT_BIN="$BIN" REPRIGHT_CLUSTER_DIR="$DIR"
+  local failed=0 t r
+  export REPRIGHT_BIN="$BIN" # each test brings up its own cluster in a temp dir
   for t in "$ROOT"/tests/cluster/test_*.sh; do
     echo "== $t"
-    "$t" || { rc=$?; [ $rc -eq 77 ] && rc=0 || echo "FAILED: $t"; }
+    r=0
+    "$t" || r=$?
+    if [ $r -ne 0 ] && [ $r -ne 77 ]; then
+      echo "FAILED: $t"
+      failed=1
+    fi
   done
-  return $rc
+  return $failed
 }
 
 case ${1:-} in
