@@ -52,12 +52,13 @@ run() {
   echo $! >"$DIR/pids/$name"
 }
 
-wait_http() { # URL [what] : until it answers 200 or START_TIMEOUT_S passes
-  local url=$1 what=${2:-$1} i
+wait_http() { # URL NAME : until it answers 200; fails when NAME's process exits or after
+  local url=$1 what=$2 i # START_TIMEOUT_S
   for ((i = 0; i < START_TIMEOUT_S * 10; i++)); do
     if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)" = 200 ]; then
       return 0
     fi
+    alive "$what" || die "$what exited at start (see $DIR/$what.log)"
     sleep 0.1
   done
   die "$what did not answer 200 at $url within ${START_TIMEOUT_S}s (logs in $DIR)"
