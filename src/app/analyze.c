@@ -287,7 +287,15 @@ int app__source_open(struct app *a, const struct store_video *v, const char *tmp
         snprintf(err, err_len, "cannot write a local copy of the video");
         return RR_ERR_IO;
     }
-    return 0;
+    /* the copy must hash to the upload's SHA-256 (a remote store gives no descriptor to hash) */
+    int rfd = open(src->path, O_RDONLY | O_CLOEXEC);
+    int rc2 =
+        rfd < 0 ? RR_ERR_IO : app__check_integrity(v, rfd, blob_reader_size(src->rd), err, err_len);
+    if (rfd >= 0)
+        close(rfd);
+    if (rc2 == RR_ERR_CORRUPT)
+        *permanent = 1;
+    return rc2;
 }
 
 void app__source_close(struct app_source *src)
@@ -656,6 +664,16 @@ int app_analyze_video(struct app *a, const char *video_id, const char *exercise,
         if (n != 0) {
             rc = RR_ERR_IO;
             snprintf(err, err_len, "cannot write a local copy of the video");
+            goto out;
+        }
+        /* the copy is what gets analysed: it must hash to the upload's SHA-256 */
+        int rfd = open(src, O_RDONLY | O_CLOEXEC);
+        rc =
+            rfd < 0 ? RR_ERR_IO : app__check_integrity(&v, rfd, blob_reader_size(rd), err, err_len);
+        if (rfd >= 0)
+            close(rfd);
+        if (rc < 0) {
+            *permanent = rc == RR_ERR_CORRUPT;
             goto out;
         }
     }

@@ -9,6 +9,7 @@
 
 #define APP_KIND_ANALYZE_VIDEO "analyze_video"
 #define APP_KIND_RENDER_VIDEO "render_video"
+#define APP_KIND_DELIVER_WEBHOOK "deliver_webhook"
 
 /* Enqueue a job of a kind in app_job_kinds (its max_attempts, else cfg.job_max_attempts) on
  * a's queue, linked to video_id (may be NULL), with a JSON payload (NULL: "{}"). INVAL for an
@@ -41,6 +42,14 @@ int app__job_analyze_video(struct job_ctx *ctx, char *err, size_t err_len);
 void app__job_analyze_video_dead(void *app, const struct store_job *job);
 /* The render_video kind (render.c). */
 int app__job_render_video(struct job_ctx *ctx, char *err, size_t err_len);
+
+/* The deliver_webhook kind (webhook_job.c): one attempt of one delivery; the job spec every
+ * webhook store call hands over (jobs.c's table is the one truth about the kind). */
+int app__job_deliver_webhook(struct job_ctx *ctx, char *err, size_t err_len);
+struct store_job_spec app__webhook_job_spec(void);
+/* A queued deliver job waiting behind an earlier delivery of its lane wakes when that one ends,
+ * or this long after the earlier one's next attempt at the latest (a safety net). */
+#define APP_WEBHOOK_WAIT_MS 30000
 
 /* Shared by the analysis and the render (analyze.c): the original of a video as a local path
  * (the blob's descriptor, or a copy in tmpdir), and the store of a finished file or text under

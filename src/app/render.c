@@ -10,9 +10,11 @@
  * exactly those verdicts (pipeline_render), so the overlay never disagrees with the report.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/app_int.h"
 #include "base/rr_error.h"
@@ -98,6 +100,27 @@ static void on_render_progress(void *ud, const char *stage, double fraction)
     progress(m->fn, m->ud, stage, fraction);
 }
 
+/* Copy everything r holds into a new file at path. */
+static int copy_to_file(struct blob_reader *r, const char *path)
+{
+    char buf[65536];
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return RR_ERR_IO;
+    int64_t n;
+    int rc = 0;
+    for (n = blob_reader_read(r, buf, sizeof buf); n > 0; n = blob_reader_read(r, buf, sizeof buf))
+        if (write(fd, buf, (size_t)n) != n) {
+            rc = RR_ERR_IO;
+            break;
+        }
+    if (rc == 0 && n < 0)
+        rc = (int)n;
+    if (close(fd) != 0 && rc == 0)
+        rc = RR_ERR_IO;
+    return rc;
+}
+
 int app_render_video_run(struct app *a, const char *video_id, app_progress_fn progress_fn,
                          void *ud, int *permanent, char *err, size_t err_len)
 {
@@ -105,7 +128,7 @@ int app_render_video_run(struct app *a, const char *video_id, app_progress_fn pr
     struct app_source src = {.copy_fd = -1};
     struct blob_reader *lm = NULL;
     struct pipeline_result res;
-    char tmpdir[1200] = "", overlay[1300], lm_path[64], msg[512] = "";
+    char tmpdir[1200] = "", overlay[1300], lm_path[1300], msg[512] = "";
     int scratch_fd = -1;
     char *report = NULL;
     size_t report_len = 0;
@@ -130,19 +153,26 @@ int app_render_video_run(struct app *a, const char *video_id, app_progress_fn pr
     char key[BLOB_KEY_MAX + 1];
     if (rc == 0 && app_video_key(v.id, "landmarks", key, sizeof key))
         rc = blob_get(a->blob, key, &lm);
-    if (rc == 0 && blob_reader_fd(lm) < 0)
-        rc = RR_ERR_UNSUPPORTED;
     if (rc < 0) {
         snprintf(err, err_len, "the stored analysis cannot be read (%s): analyse the video again",
                  rr_strerror(rc));
-        *permanent = rc == RR_ERR_NOTFOUND || rc == RR_ERR_UNSUPPORTED;
+        *permanent = rc == RR_ERR_NOTFOUND;
         goto out;
     }
-    snprintf(lm_path, sizeof lm_path, "/proc/self/fd/%d", blob_reader_fd(lm));
     rc = app__scratch_open(a, tmpdir, sizeof tmpdir, &scratch_fd);
     if (rc < 0) {
         snprintf(err, err_len, "cannot create a scratch directory: %s", rr_strerror(rc));
         goto out;
+    }
+    if (blob_reader_fd(lm) >= 0) {
+        snprintf(lm_path, sizeof lm_path, "/proc/self/fd/%d", blob_reader_fd(lm));
+    } else { /* a remote store (S3): a local copy for the renderer */
+        snprintf(lm_path, sizeof lm_path, "%s/landmarks", tmpdir);
+        rc = copy_to_file(lm, lm_path);
+        if (rc < 0) {
+            snprintf(err, err_len, "cannot copy the stored analysis: %s", rr_strerror(rc));
+            goto out;
+        }
     }
     rc = app__source_open(a, &v, tmpdir, &src, err, err_len, permanent);
     if (rc == 0) /* the original as uploaded, as the analysis checked it */
