@@ -64,7 +64,11 @@ wait_http() { # URL NAME : until it answers 200; fails when NAME's process exits
   die "$what did not answer 200 at $url within ${START_TIMEOUT_S}s (logs in $DIR)"
 }
 
-setvar() { echo "$1=$2" >>"$STATE"; }
+setvar() { printf '%s=%q\n' "$1" "$2" >>"$STATE"; } # quoted: URLs hold '&' and '?'
+getvar() { # NAME: its value in the state file
+  # shellcheck disable=SC1090
+  (. "$STATE" && eval "printf '%s' \"\${$1:-}\"")
+}
 
 # ---- engines (each optional) ------------------------------------------------------------------
 
@@ -137,7 +141,8 @@ redis_start_again() {
 start_s3() {
   # tests/support/s3_server.mjs (lands with the S3 backend): s3rver behind a SigV4 check of
   # its own, one bucket, a free port; it exits when its stdin closes, so a `tail` holds it open
-  local mjs="$ROOT/tests/support/s3_server.mjs" nm="$ROOT/web/node_modules" node i port key secret
+  local mjs="$ROOT/tests/support/s3_server.mjs" nm=${RR_NODE_MODULES:-$ROOT/web/node_modules}
+  local node i port key secret
   node=$(command -v node || command -v nodejs || true)
   [ -n "$node" ] || { log "SKIP s3: node is not installed"; return 3; }
   if [ ! -f "$mjs" ] || [ ! -f "$nm/s3rver/package.json" ]; then
@@ -200,7 +205,7 @@ write_nginx_conf() {
     echo "    upstream repright {"
     echo "        zone repright 64k;"
     for ((i = 1; i <= SERVES; i++)); do
-      p=$(grep "^SERVE${i}_PORT=" "$STATE" | cut -d= -f2)
+      p=$(getvar "SERVE${i}_PORT")
       echo "        server 127.0.0.1:$p max_fails=2 fail_timeout=5s;"
     done
     echo "        keepalive 64;"
@@ -246,7 +251,7 @@ rr_env() { # the environment of serve and worker: the caller's REPRIGHT_* plus t
 
 start_serve() { # N
   local p
-  p=$(grep "^SERVE$1_PORT=" "$STATE" | cut -d= -f2)
+  p=$(getvar "SERVE$1_PORT")
   (rr_env && run "serve$1" "$BIN" serve --port "$p" --workers 0)
   wait_http "http://127.0.0.1:$p/healthz" "serve$1"
 }

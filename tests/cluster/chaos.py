@@ -16,6 +16,7 @@ import hashlib
 import http.client
 import json
 import os
+import shlex
 import subprocess
 import sys
 import threading
@@ -303,9 +304,11 @@ def chaos_serve():
 def state():
     out = {}
     with open(os.path.join(DIR, "cluster.env")) as f:
-        for line in f:
-            k, _, v = line.strip().partition("=")
-            out[k] = v
+        for line in f:  # KEY=VALUE, VALUE quoted for the shell (printf %q)
+            words = shlex.split(line)
+            if words:
+                k, _, v = words[0].partition("=")
+                out[k] = v
     return out
 
 
