@@ -1090,6 +1090,8 @@ int store_org_aggregates(struct store *s, const char *org_id, unsigned share_mas
     if (!is_id(org_id))
         return 0;
     return s->ops->org_aggregates(s, org_id, share_mask, from_day, to_day, items, n);
+}
+
 /* ---- shared with the module's other files (store_internal.h) ------------------------------- */
 
 bool store__is_id(const char *id)
