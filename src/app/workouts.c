@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "analytics/analytics.h"
+#include "app/events.h"
 #include "base/rr_error.h"
 
 int app__analytics_refresh(struct app *a, const char *user_id, int64_t started_at,
@@ -57,6 +58,10 @@ int app_save_workout(struct app *a, struct store_workout *w, struct store_set *s
     err = app__analytics_refresh(a, w->user_id, w->started_at, w->exercise);
     if (!err && replaces)
         err = app__analytics_refresh(a, old.user_id, old.started_at, old.exercise);
+    /* a device's workout: the orgs the member shares workouts with hear of it (an analysis'
+     * workout is announced by app_analyze_video, as analysis.completed, once it is done) */
+    if (!w->video_id[0])
+        (void)app_workout_event(a, APP_WEBHOOK_WORKOUT_SYNCED, w->user_id, w->id);
     return err;
 }
 
@@ -96,6 +101,8 @@ int app_save_session_set(struct app *a, struct store_workout *w, struct store_se
     /* a set synced late may have moved the session's start to an earlier day */
     if (!err && appended)
         err = app__analytics_refresh(a, w->user_id, set_start, w->exercise);
+    /* every new set: the session's workout with its totals so far (the same workout_id) */
+    (void)app_workout_event(a, APP_WEBHOOK_WORKOUT_SYNCED, w->user_id, w->id);
     return err;
 }
 
