@@ -1,12 +1,12 @@
 """Authorization-matrix rows (see test_authz_matrix.py) for the partner console's webhook routes
 (/v1/orgs/{org_id}/webhooks..., a signed-in org admin): another user gets the one 404 of an
 unknown org. The partner-key routes (/v1/partner/webhooks...) are in the scope matrix
-(test_partner_scope_matrix.py). The shared server has no loopback flag, so endpoints point at a
-public literal address (checked, never called: no event is sent to it except the test event,
-whose delivery just fails and retries on the server's worker)."""
+(test_partner_scope_matrix.py). test_authz_matrix.py's server allows loopback webhooks, and the
+endpoints point at a closed loopback port: the test event's delivery is refused at once and
+retried, never sent outside."""
 from authz_rows_partners import admin_org
 
-HOOK_URL = "https://203.0.114.10/hook"  # public (not TEST-NET-3), never resolved
+HOOK_URL = "http://127.0.0.1:9/hook"  # discard port: nothing listens
 
 
 def admin_org_endpoint(owner):
