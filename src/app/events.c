@@ -11,8 +11,8 @@
 
 #include <stdlib.h>
 
-int app_partner_event(struct app *a, const char *org_id, const char *event,
-                      const char *member_id, const char *data_json)
+int app_partner_event(struct app *a, const char *org_id, const char *event, const char *member_id,
+                      const char *data_json)
 {
     if (!a || !org_id || !event)
         return RR_ERR_INVAL;
@@ -29,8 +29,7 @@ int app_partner_event(struct app *a, const char *org_id, const char *event,
     return err;
 }
 
-int app_workout_event(struct app *a, const char *event, const char *user_id,
-                      const char *workout_id)
+int app_workout_event(struct app *a, const char *event, const char *user_id, const char *workout_id)
 {
     struct store_org_member *orgs = NULL;
     size_t n = 0, sharing = 0;

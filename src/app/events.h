@@ -20,8 +20,8 @@ struct app;
 
 /* An event about member_id (a user id; may be NULL for org-wide events) for org_id, with data
  * (a JSON object; NULL = {}). */
-int app_partner_event(struct app *a, const char *org_id, const char *event,
-                      const char *member_id, const char *data_json);
+int app_partner_event(struct app *a, const char *org_id, const char *event, const char *member_id,
+                      const char *data_json);
 
 /* Event `event` about user_id's workout workout_id (read back as stored: id, video, exercise,
  * start, duration, score, reps) for each org whose consent row shares "workouts". Costs one
