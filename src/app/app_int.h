@@ -1,11 +1,12 @@
 /*
  * app_int.h - what the app module's files share: enqueueing a job of a known kind, the purge of a
- * video's rows and blobs, and the one analytics recomputation. Not for callers outside src/app/.
+ * video's rows and blobs. Not for callers outside src/app/.
  */
 #ifndef RR_APP_APP_INT_H
 #define RR_APP_APP_INT_H
 
 #include "app/app.h"
+#include "video/decode.h"
 
 #define APP_KIND_ANALYZE_VIDEO "analyze_video"
 #define APP_KIND_RENDER_VIDEO "render_video"
@@ -20,11 +21,6 @@ int app__enqueue(struct app *a, const char *kind, const char *user_id, const cha
 /* The analyze_video payload: {"exercise": NAME} (absent: recognise), "overlay": true when the
  * overlay should follow. Writes "{}" when there is nothing to say. */
 void app__analyze_payload(const char *exercise, int overlay, char *out, size_t cap);
-
-/* Recompute the analytics row (user, UTC day of started_at, exercise) from what is stored: the
- * one place analytics follow a workout change. */
-int app__analytics_refresh(struct app *a, const char *user_id, int64_t started_at,
-                           const char *exercise);
 
 /* Delete a video's row (its jobs cascade), then its original and derived blobs and the tus
  * record it came from (best effort: the row is gone, nothing points at them). NOTFOUND when the
@@ -72,5 +68,11 @@ int app__check_integrity(const struct store_video *v, int fd, int64_t size, char
                          size_t err_len);
 void app__failure_words(int rc, const char *msg, const char *src, char *err, size_t err_len);
 int app__bad_input(int rc);
+/* The render job's cost (analyze.c, the same measured constants as the analysis's): CPU ms per
+ * frame, and the budget check on a header: 0 with lim->max_frames set to what the budget
+ * allows, or TOOBIG with a reason in err. */
+double app__render_cost_ms_per_frame(int width, int height);
+int app__admit_render(const struct app *a, const struct video_info *in, struct video_limits *lim,
+                      double *cost_s, char *err, size_t err_len);
 
 #endif

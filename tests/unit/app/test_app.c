@@ -146,7 +146,7 @@ static void app__hands_its_kinds_and_itself_to_the_worker_pool(void **state)
     assert_string_equal(k[1].name, "render_video");
     assert_non_null(k[1].run);
     assert_null(k[1].dead);
-    /* one attempt of one webhook delivery (webhook_job.c) */
+    /* a partner's webhook deliveries (app/webhook_job.c) */
     assert_string_equal(k[2].name, "deliver_webhook");
     assert_non_null(k[2].run);
     struct app a;
