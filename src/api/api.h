@@ -43,6 +43,8 @@ int api_authenticate_key(struct http_request *req, struct app *a);
 const struct http_route_doc *api_route_docs(size_t *n);
 extern const struct http_route_doc api_partner_docs[];
 extern const size_t api_partner_docs_n;
+extern const struct http_route_doc api_webhooks_docs[]; /* webhook_docs.c */
+extern const size_t api_webhooks_docs_n;
 const struct api_principal *api_principal(const struct http_request *req);
 
 /* Route tables, one per resource file (api/<resource>.c); routes.c joins them in this order. */
@@ -64,9 +66,8 @@ extern const struct http_route api_partner_routes[];   /* /v1/partner/...: API k
 extern const size_t api_partner_routes_n;
 extern const struct http_route api_consent_routes[];   /* /v1/me/partners, /v1/orgs (console) */
 extern const size_t api_consent_routes_n;
-/* Webhook endpoints and their delivery log for a partner organisation (the org id of the
- * principal). NOT joined by routes.c yet: they answer 403 until partner keys set org_id, and
- * the authorization matrix needs partner-key rows (docs/internals/webhooks.md). */
+/* Webhook endpoints and their delivery log: /v1/partner/webhooks... for a partner API key
+ * (scope webhooks:write), /v1/orgs/{org_id}/webhooks... for the org's admins (web console). */
 extern const struct http_route api_webhooks_routes[];
 extern const size_t api_webhooks_routes_n;
 extern const struct http_route api_ops_routes[];       /* /readyz, /docs */

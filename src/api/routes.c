@@ -42,6 +42,7 @@ static void routes_build(void)
     routes_add(api_exercises_routes, api_exercises_routes_n);
     routes_add(api_partner_routes, api_partner_routes_n);
     routes_add(api_consent_routes, api_consent_routes_n);
+    routes_add(api_webhooks_routes, api_webhooks_routes_n);
     routes_add(api_ops_routes, api_ops_routes_n);
     routes_add(api_web_routes, api_web_routes_n); /* a fallback: only paths no route above has */
 }
@@ -75,6 +76,7 @@ static void docs_add(const struct http_route_doc *t, size_t n)
 static void docs_build(void)
 {
     docs_add(api_partner_docs, api_partner_docs_n);
+    docs_add(api_webhooks_docs, api_webhooks_docs_n);
 }
 
 const struct http_route_doc *api_route_docs(size_t *n)

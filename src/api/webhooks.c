@@ -7,8 +7,10 @@
  *   GET    /v1/partner/webhook-deliveries    the log, newest first (?endpoint_id, cursor, limit)
  *   POST   /v1/partner/webhook-deliveries/{id}/redeliver   202: the same event again
  * Every route is scoped to the principal's organisation (api_principal()->org_id, set by the
- * partner-key authentication): another organisation's id answers 404, a caller without an
- * organisation 403 "partner_key_required".
+ * partner-key authentication, scope webhooks:write): another organisation's id answers 404, a
+ * caller without an organisation 403 "partner_key_required". The same handlers serve the web
+ * console under /v1/orgs/{org_id}/webhooks... and /v1/orgs/{org_id}/webhook-deliveries... for a
+ * signed-in admin of that org (an org the caller does not administer is the one 404).
  */
 #include "api/api.h"
 
@@ -23,10 +25,19 @@
 
 #define PAGE_DEFAULT 20
 
-/* The caller's organisation, or NULL after staging the 403. */
-static const char *org_of(struct http_request *req)
+/* The organisation a request acts for, or NULL after staging the answer: on the partner routes
+ * the API key's org (api_principal()->org_id); on the console routes (/v1/orgs/{org_id}/...) the
+ * path's org when the signed-in user administers it, else the one 404 of an unknown org. */
+static const char *org_of(struct http_request *req, struct app *a)
 {
     const struct api_principal *p = api_principal(req);
+    const char *path_org = http_request_param(req, "org_id");
+    if (path_org) {
+        if (p && p->user_id[0] && store_org_admin_check(a->store, path_org, p->user_id) == 0)
+            return path_org;
+        http_reply_error(req, 404, "not_found", "no such organisation", NULL);
+        return NULL;
+    }
     if (p && p->org_id[0])
         return p->org_id;
     http_reply_error(req, 403, "partner_key_required",
@@ -118,7 +129,7 @@ static const struct validate_schema create_schema = {
 static int hooks_create(struct http_request *req, void *app)
 {
     struct app *a = app;
-    const char *org = org_of(req);
+    const char *org = org_of(req, app);
     if (!org)
         return 0;
     json_t *body = http_request_json(req);
@@ -166,7 +177,7 @@ static int hooks_create(struct http_request *req, void *app)
 static int hooks_list(struct http_request *req, void *app)
 {
     struct app *a = app;
-    const char *org = org_of(req);
+    const char *org = org_of(req, app);
     if (!org)
         return 0;
     struct store_webhook_endpoint *items = NULL;
@@ -191,7 +202,7 @@ static int hooks_list(struct http_request *req, void *app)
 
 static int hooks_delete(struct http_request *req, void *app)
 {
-    const char *org = org_of(req);
+    const char *org = org_of(req, app);
     if (!org)
         return 0;
     int rc = app_webhook_delete(app, org, http_request_param(req, "id"));
@@ -200,7 +211,7 @@ static int hooks_delete(struct http_request *req, void *app)
 
 static int hooks_test(struct http_request *req, void *app)
 {
-    const char *org = org_of(req);
+    const char *org = org_of(req, app);
     if (!org)
         return 0;
     char evt[STORE_WEBHOOK_EVENT_ID_MAX + 1];
@@ -222,7 +233,7 @@ static int hooks_test(struct http_request *req, void *app)
 static int deliveries_list(struct http_request *req, void *app)
 {
     struct app *a = app;
-    const char *org = org_of(req);
+    const char *org = org_of(req, app);
     if (!org)
         return 0;
     int limit;
@@ -262,7 +273,7 @@ static int deliveries_list(struct http_request *req, void *app)
 
 static int deliveries_redeliver(struct http_request *req, void *app)
 {
-    const char *org = org_of(req);
+    const char *org = org_of(req, app);
     if (!org)
         return 0;
     int rc = app_webhook_redeliver(app, org, http_request_param(req, "id"));
@@ -274,21 +285,40 @@ static int deliveries_redeliver(struct http_request *req, void *app)
     return rc < 0 ? rc : http_reply_bytes(req, 202, "", 0, NULL);
 }
 
+/* Each use case twice: for a partner API key (scope webhooks:write, partner_docs.c) and for the
+ * web console of an org admin (a user's session, the org in the path). */
 const struct http_route api_webhooks_routes[] = {
-    {HTTP_POST, "/v1/partner/webhooks", hooks_create, HTTP_AUTH_REQUIRED, HTTP_BODY_JSON,
+    {HTTP_POST, "/v1/partner/webhooks", hooks_create, HTTP_AUTH_KEY, HTTP_BODY_JSON,
      "webhooks.create", "create a webhook endpoint; the signing secret is shown once",
      &create_schema, NULL},
-    {HTTP_GET, "/v1/partner/webhooks", hooks_list, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
+    {HTTP_GET, "/v1/partner/webhooks", hooks_list, HTTP_AUTH_KEY, HTTP_BODY_NONE,
      "webhooks.list", "the organisation's webhook endpoints", NULL, NULL},
-    {HTTP_DELETE, "/v1/partner/webhooks/{id}", hooks_delete, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
+    {HTTP_DELETE, "/v1/partner/webhooks/{id}", hooks_delete, HTTP_AUTH_KEY, HTTP_BODY_NONE,
      "webhooks.delete", "delete a webhook endpoint and its delivery log", NULL, NULL},
-    {HTTP_POST, "/v1/partner/webhooks/{id}/test", hooks_test, HTTP_AUTH_REQUIRED,
-     HTTP_BODY_NONE, "webhooks.test", "send a webhook.test event to the endpoint", NULL, NULL},
-    {HTTP_GET, "/v1/partner/webhook-deliveries", deliveries_list, HTTP_AUTH_REQUIRED,
+    {HTTP_POST, "/v1/partner/webhooks/{id}/test", hooks_test, HTTP_AUTH_KEY, HTTP_BODY_NONE,
+     "webhooks.test", "send a webhook.test event to the endpoint", NULL, NULL},
+    {HTTP_GET, "/v1/partner/webhook-deliveries", deliveries_list, HTTP_AUTH_KEY,
      HTTP_BODY_NONE, "webhooks.deliveries",
      "the delivery log, newest first (endpoint_id, cursor, limit <= 100)", NULL, NULL},
     {HTTP_POST, "/v1/partner/webhook-deliveries/{id}/redeliver", deliveries_redeliver,
-     HTTP_AUTH_REQUIRED, HTTP_BODY_NONE, "webhooks.redeliver",
+     HTTP_AUTH_KEY, HTTP_BODY_NONE, "webhooks.redeliver",
      "send a delivered or failed event again (same webhook-id)", NULL, NULL},
+
+    {HTTP_POST, "/v1/orgs/{org_id}/webhooks", hooks_create, HTTP_AUTH_REQUIRED, HTTP_BODY_JSON,
+     "orgs.webhooks.create", "console: a webhook endpoint; the signing secret is shown once",
+     &create_schema, NULL},
+    {HTTP_GET, "/v1/orgs/{org_id}/webhooks", hooks_list, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
+     "orgs.webhooks.list", "console: the org's webhook endpoints", NULL, NULL},
+    {HTTP_DELETE, "/v1/orgs/{org_id}/webhooks/{id}", hooks_delete, HTTP_AUTH_REQUIRED,
+     HTTP_BODY_NONE, "orgs.webhooks.delete", "console: delete an endpoint and its delivery log",
+     NULL, NULL},
+    {HTTP_POST, "/v1/orgs/{org_id}/webhooks/{id}/test", hooks_test, HTTP_AUTH_REQUIRED,
+     HTTP_BODY_NONE, "orgs.webhooks.test", "console: send a webhook.test event", NULL, NULL},
+    {HTTP_GET, "/v1/orgs/{org_id}/webhook-deliveries", deliveries_list, HTTP_AUTH_REQUIRED,
+     HTTP_BODY_NONE, "orgs.webhooks.deliveries",
+     "console: the delivery log, newest first (endpoint_id, cursor, limit <= 100)", NULL, NULL},
+    {HTTP_POST, "/v1/orgs/{org_id}/webhook-deliveries/{id}/redeliver", deliveries_redeliver,
+     HTTP_AUTH_REQUIRED, HTTP_BODY_NONE, "orgs.webhooks.redeliver",
+     "console: send a delivered or failed event again (same webhook-id)", NULL, NULL},
 };
 const size_t api_webhooks_routes_n = sizeof api_webhooks_routes / sizeof api_webhooks_routes[0];

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "app/app_int.h"
+#include "app/events.h"
 #include "base/rr_error.h"
 #include "base/rr_json.h"
 #include "base/rr_log.h"
@@ -127,8 +128,8 @@ static void rep_faults(const struct analysis_rep *r, char *out, size_t cap)
 /* The report's workout: one set, one row per rep, saved through app_save_workout (replacing
  * an earlier run's workout and its analytics share). */
 static int save_workout(struct app *a, const struct store_video *v,
-                        const struct analysis_report *rep, int64_t duration_ms, char *err,
-                        size_t err_len)
+                        const struct analysis_report *rep, int64_t duration_ms,
+                        char workout_id[STORE_ID_LEN + 1], char *err, size_t err_len)
 {
     struct store_workout w;
     memset(&w, 0, sizeof w);
@@ -168,6 +169,8 @@ static int save_workout(struct app *a, const struct store_video *v,
     int rc = app_save_workout(a, &w, &set, 1, reps, nreps, NULL, &how);
     if (rc < 0)
         snprintf(err, err_len, "cannot save the workout: %s", rr_strerror(rc));
+    else
+        memcpy(workout_id, w.id, STORE_ID_LEN + 1);
     free(reps);
     return rc;
 }
@@ -745,12 +748,15 @@ int app_analyze_video(struct app *a, const char *video_id, const char *exercise,
     }
     int64_t duration_ms = run.info.duration_us > 0 ? run.info.duration_us / 1000
                                                    : (int64_t)(run.report->duration_s * 1000);
-    rc = save_workout(a, &v, run.report, duration_ms, err, err_len);
+    char workout_id[STORE_ID_LEN + 1];
+    rc = save_workout(a, &v, run.report, duration_ms, workout_id, err, err_len);
     if (rc < 0)
         goto out;
     rc = store_video_set_status(a->store, v.id, "analysed", duration_ms);
     if (rc < 0)
         snprintf(err, err_len, "cannot mark the video analysed: %s", rr_strerror(rc));
+    else /* the orgs the member shares workouts with hear of it (a failure is only logged) */
+        (void)app_workout_event(a, APP_WEBHOOK_ANALYSIS_COMPLETED, v.user_id, workout_id);
 out:
     run_release(&run);
     if (copy_fd >= 0)

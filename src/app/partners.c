@@ -315,16 +315,26 @@ int app_partner_link(struct app *a, const char *user_id, const char *code, unsig
     int err = token_hash_hex(a->token_pepper, sizeof a->token_pepper, norm, strlen(norm), hash);
     if (!err)
         err = store_invite_redeem(a->store, hash, user_id, shares, out);
-    if (!err)
-        app_partner_event(a, out->org_id, "member.linked", user_id);
+    if (!err) { /* what the member shares, for the org to know what it may read now */
+        char data[96];
+        size_t at = (size_t)snprintf(data, sizeof data, "{\"shares\":[");
+        for (unsigned bit = 1, k = 0; bit <= APP_SHARES_ALL && at < sizeof data; bit <<= 1)
+            if ((shares & bit) && app_share_name(bit))
+                at += (size_t)snprintf(data + at, sizeof data - at, "%s\"%s\"", k++ ? "," : "",
+                                       app_share_name(bit));
+        if (at < sizeof data)
+            snprintf(data + at, sizeof data - at, "]}");
+        (void)app_partner_event(a, out->org_id, APP_WEBHOOK_MEMBER_LINKED, user_id, data);
+    }
     return err;
 }
 
 int app_partner_unlink(struct app *a, const char *user_id, const char *org_id)
 {
     int err = store_member_unlink(a->store, user_id, org_id);
+    /* the org hears it although the consent row is gone: an emit reads only its endpoints */
     if (!err)
-        app_partner_event(a, org_id, "member.unlinked", user_id);
+        (void)app_partner_event(a, org_id, APP_WEBHOOK_MEMBER_UNLINKED, user_id, NULL);
     return err;
 }
 

@@ -13,6 +13,7 @@
 
 #include <string.h>
 
+#include "app/events.h"
 #include "base/rr_error.h"
 
 int app_save_workout(struct app *a, struct store_workout *w, struct store_set *sets, size_t nsets,
@@ -43,6 +44,10 @@ int app_save_workout(struct app *a, struct store_workout *w, struct store_set *s
     if (err)
         return err;
     *how = APP_SAVED_NEW;
+    /* a device's workout: the orgs the member shares workouts with hear of it (an analysis'
+     * workout is announced by app_analyze_video, as analysis.completed, once it is done) */
+    if (!w->video_id[0])
+        (void)app_workout_event(a, APP_WEBHOOK_WORKOUT_SYNCED, w->user_id, w->id);
     return 0;
 }
 
@@ -76,7 +81,10 @@ int app_save_session_set(struct app *a, struct store_workout *w, struct store_se
         return err;
     *how = APP_SAVED_NEW;
     /* the session's workout as it is now (span, score, counts over all its sets) */
-    return store_workout_get(a->store, w->user_id, w->id, w);
+    err = store_workout_get(a->store, w->user_id, w->id, w);
+    /* every new set: the session's workout with its totals so far (the same workout_id) */
+    (void)app_workout_event(a, APP_WEBHOOK_WORKOUT_SYNCED, w->user_id, w->id);
+    return err;
 }
 
 int app_delete_workout(struct app *a, const char *user_id, const char *workout_id)

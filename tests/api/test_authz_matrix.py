@@ -27,7 +27,21 @@ import importlib
 import os
 import re
 
-from conftest import new_user
+import pytest
+
+from conftest import RELAXED_ENV, _start, check_clean_exit, new_user
+
+
+@pytest.fixture(scope="module")
+def server(_tmp_root):
+    """The shared server's settings, plus webhooks allowed to loopback: the console's webhook rows
+    (authz_rows_webhooks.py) point their endpoints at a closed loopback port, never outside."""
+    env = dict(RELAXED_ENV)
+    env.update({"REPRIGHT_WORKERS": os.environ.get("REPRIGHT_TEST_WORKERS", "1"),
+                "REPRIGHT_WEBHOOK_ALLOW_HTTP_LOOPBACK": "1"})
+    srv = _start(_tmp_root, env)
+    yield srv
+    check_clean_exit(srv)
 
 
 def load_rows():

@@ -3,14 +3,22 @@ secured by partnerKey is called with keys of each scope set, and must answer 200
 holds the operation's scope (x-required-scope, also in its security requirement) and 403
 insufficient_scope otherwise; without a key, 401. Both ways of presenting a key are tried.
 
-ROWS below say how to fill each operation's path parameters ("params"), optionally the request's
-extra arguments ("request": ctx -> requests kwargs, e.g. a JSON body) and the success statuses
-("ok_status", default {200}), and which scope the test expects it to need: a partner route without a row fails the test (so a new route cannot ship unchecked), and
+ROWS below say how to fill each operation's path parameters ("params": ctx -> dict, called once
+per operation, or once per call when the row says "fresh": True, e.g. a DELETE needs a new
+endpoint each time), optionally the request's extra arguments ("request": ctx -> requests
+kwargs, e.g. a JSON body) and the success statuses ("ok_status", default {200}), and which scope
+the test expects it to need: a partner route without a row fails the test (so a new route cannot ship unchecked), and
 so does a route whose documented scope differs from the row's (a scope change must be deliberate).
 """
 import itertools
+import time
 
-from partner_support import key_headers, linked_member, new_key, new_org, sync_workout
+import pytest
+
+from conftest import RELAXED_ENV, _start, check_clean_exit
+from partner_support import (ALL_SCOPES, key_headers, linked_member, new_key, new_org,
+                             sync_workout)
+from webhook_support import Receiver
 
 SCOPES = ["members:read", "workouts:read", "analytics:read", "webhooks:write"]
 
@@ -21,7 +29,55 @@ ROWS = {
     "partner.member_analytics": {"scope": "analytics:read",
                                  "params": lambda ctx: {"id": ctx["member"]}},
     "partner.aggregates": {"scope": "analytics:read", "params": lambda ctx: {}},
+    "webhooks.create": {"scope": "webhooks:write", "params": lambda ctx: {}, "ok_status": {201},
+                        "request": lambda ctx: {"json": {"url": ctx["hook_url"],
+                                                         "event_types": ["member.linked"]}}},
+    "webhooks.list": {"scope": "webhooks:write", "params": lambda ctx: {}},
+    "webhooks.delete": {"scope": "webhooks:write", "fresh": True, "ok_status": {204},
+                        "params": lambda ctx: {"id": ctx["new_endpoint"]()}},
+    "webhooks.test": {"scope": "webhooks:write", "ok_status": {202},
+                      "params": lambda ctx: {"id": ctx["endpoint"]}},
+    "webhooks.deliveries": {"scope": "webhooks:write", "params": lambda ctx: {}},
+    "webhooks.redeliver": {"scope": "webhooks:write", "ok_status": {202},
+                           "params": lambda ctx: {"id": ctx["delivered"]}},
 }
+
+
+@pytest.fixture(scope="module")
+def server(_tmp_root):
+    """This file's own server: a worker, and webhooks allowed to a loopback receiver."""
+    env = dict(RELAXED_ENV)
+    env.update({"REPRIGHT_WORKERS": "1", "REPRIGHT_WEBHOOK_ALLOW_HTTP_LOOPBACK": "1"})
+    srv = _start(_tmp_root, env)
+    yield srv
+    check_clean_exit(srv)
+
+
+def webhook_context(server, org, receiver):
+    """An endpoint of org at the receiver with one delivered test event (redeliver needs a
+    delivery that is no longer pending) and a maker of endpoints to delete."""
+    admin_key = new_key(server, org, ALL_SCOPES)["key"]
+    h = key_headers(admin_key)
+
+    def new_endpoint():
+        r = server.post("/v1/partner/webhooks", headers=h,
+                        json={"url": receiver.url, "event_types": ["member.linked"]})
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+    endpoint = new_endpoint()
+    r = server.post("/v1/partner/webhooks/%s/test" % endpoint, headers=h)
+    assert r.status_code == 202, r.text
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        items = server.get("/v1/partner/webhook-deliveries", headers=h).json()["items"]
+        done = [d for d in items if d["status"] == "delivered"]
+        if done:
+            break
+        time.sleep(0.1)
+    assert done, items
+    return {"hook_url": receiver.url, "endpoint": endpoint, "delivered": done[0]["id"],
+            "new_endpoint": new_endpoint}
 
 
 def partner_operations(server):
@@ -63,7 +119,9 @@ def test_each_scope_set_gets_the_expected_status(server):
     org = new_org(server)
     member = linked_member(server, org, tag="matrix-member")
     sync_workout(member)
+    receiver = Receiver()
     ctx = {"member": member.id}
+    ctx.update(webhook_context(server, org, receiver))
     # every single scope, every set missing one scope, and all of them
     sets = [frozenset([s]) for s in SCOPES]
     sets += [frozenset(c) for c in itertools.combinations(SCOPES, len(SCOPES) - 1)]
@@ -81,6 +139,8 @@ def test_each_scope_set_gets_the_expected_status(server):
         if r.status_code != 401:
             failures.append((op, "no key", r.status_code))
         for i, (s, key) in enumerate(sorted(keys.items(), key=lambda kv: sorted(kv[0]))):
+            if row.get("fresh"):
+                url = fill(path, row["params"](ctx))
             headers = key_headers(key) if i % 2 == 0 else {"X-API-Key": key}
             r = server.request(method, url, headers=headers, **extra)
             want = ok if scope in s else {403}
@@ -89,5 +149,6 @@ def test_each_scope_set_gets_the_expected_status(server):
                 failures.append((op, sorted(s), r.status_code, want, r.text[:200]))
             elif want == {403} and r.json()["error"]["code"] != "insufficient_scope":
                 failures.append((op, sorted(s), r.text[:200]))
+    receiver.close()
     assert not failures, failures
     print("partner scope matrix: %d calls over %d key scope sets" % (checked, len(keys)))

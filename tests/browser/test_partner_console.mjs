@@ -4,10 +4,16 @@
 // listed by prefix only) and an invite code; a member opens the invite link (the code filled in),
 // chooses what to share and links; the key sees the member; the console lists the member and the
 // used code; the admin revokes the key (401 at once); the member stops sharing (the partner's
-// next request is 404). Screenshots at phone (390x844) and laptop (1366x768) sizes; the test
-// fails on any console error (a CSP violation shows there).
+// next request is 404). Webhooks: the admin adds an endpoint pointing at a local receiver (the
+// server runs with REPRIGHT_WEBHOOK_ALLOW_HTTP_LOOPBACK=1; the signing secret is shown once), the
+// member's link arrives there as a signed member.linked and the delivery log shows it delivered;
+// a test event and a redelivery (same webhook-id) follow; the unlink arrives as member.unlinked;
+// deleting the endpoint empties the log. Screenshots at phone (390x844) and laptop (1366x768)
+// sizes; the test fails on any console error (a CSP violation shows there).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import http from 'node:http';
 import { run, startServer, launchBrowser, screenshot, api, registerAndLogin, ENV } from './lib/harness.mjs';
 
 const PHONE = { width: 390, height: 844 };
@@ -46,9 +52,55 @@ async function tap(page, sel) {
   await page.click(sel);
 }
 
+// A webhook receiver on loopback: records every request, answers 204.
+function receiver() {
+  const got = [];
+  const srv = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      got.push({ headers: req.headers, body: Buffer.concat(chunks) });
+      res.writeHead(204);
+      res.end();
+    });
+  });
+  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve({
+    srv, got, url: `http://127.0.0.1:${srv.address().port}/hook`,
+    events: () => got.map((r) => JSON.parse(r.body.toString())),
+  })));
+}
+
+// Standard Webhooks: v1,base64(HMAC-SHA256(key, id.timestamp.body)), key = the secret's bytes.
+function signed(secret, r) {
+  const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+  const mac = crypto.createHmac('sha256', key)
+    .update(`${r.headers['webhook-id']}.${r.headers['webhook-timestamp']}.`).update(r.body).digest('base64');
+  return String(r.headers['webhook-signature'] || '').split(' ').includes(`v1,${mac}`);
+}
+
+async function until(what, pred, ms = 20000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await pred()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+// Refresh the console's delivery log until sel shows.
+async function logShows(page, sel) {
+  await until(sel, async () => {
+    if (await page.locator(sel).count()) return true;
+    await tap(page, '[data-testid="deliveries-refresh"]');
+    await page.waitForTimeout(200);
+    return false;
+  });
+}
+
 await run('partner-console', async () => {
-  const server = await startServer();
+  const server = await startServer({ env: { REPRIGHT_WEBHOOK_ALLOW_HTTP_LOOPBACK: '1' } });
   const browser = await launchBrowser();
+  const rx = await receiver();
   const org = admin(server, 'org', 'create', 'Iron Gym');
   const owner = await registerAndLogin(server);
   const member = await registerAndLogin(server);
@@ -91,6 +143,21 @@ await run('partner-console', async () => {
   assert.match(link, /#\/partners\?code=rrinv_[A-Z2-7]{26}$/);
   await shoot(A.page, 'invite-created');
 
+  // ---- a webhook endpoint at the local receiver: the signing secret is shown once
+  await A.page.waitForSelector('[data-testid="hooks-empty"]');
+  await A.page.waitForSelector('[data-testid="deliveries-empty"]');
+  await A.page.fill('[data-testid="hook-url"]', rx.url);
+  await A.page.uncheck('[data-testid="hook-type-analysis-completed"]');
+  await tap(A.page, '[data-testid="hook-create"]');
+  await A.page.waitForSelector('[data-testid="hook-secret"]');
+  const secret = (await A.page.textContent('[data-testid="hook-secret"]')).trim();
+  assert.match(secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
+  await A.page.waitForSelector('[data-testid="hook-row"]');
+  const hooksText = await A.page.textContent('[data-testid="hooks-table"]');
+  assert.ok(hooksText.includes(rx.url) && !hooksText.includes(secret), hooksText);
+  assert.match(hooksText, /member\.linked, member\.unlinked, workout\.synced/);
+  await shoot(A.page, 'webhook-created');
+
   // ---- the member opens the link: the code is filled in; shares profile and workouts only
   const B = await signedIn(browser, server, member);
   await B.page.goto(link);
@@ -121,6 +188,29 @@ await run('partner-console', async () => {
   assert.equal(await A.page.getAttribute('[data-testid="invite-row"]', 'data-state'), 'used');
   await shoot(A.page, 'console-member');
 
+  // ---- the link reached the receiver as a signed member.linked; the log shows it delivered
+  await until('member.linked at the receiver', () => rx.events().some((e) => e.type === 'member.linked'));
+  const linked = rx.got.find((r) => JSON.parse(r.body).type === 'member.linked');
+  assert.ok(signed(secret, linked), 'member.linked is signed with the secret shown once');
+  const linkedEv = JSON.parse(linked.body);
+  assert.equal(linkedEv.member_id, member.user_id);
+  assert.equal(linkedEv.org_id, org.id);
+  assert.deepEqual(linkedEv.data.shares, ['profile', 'workouts']);
+  await logShows(A.page, '[data-testid="delivery-row"][data-type="member.linked"][data-status="delivered"]');
+  assert.match(await A.page.textContent('[data-testid="deliveries-table"]'), /member\.linked.*delivered.*HTTP 204/s);
+  await shoot(A.page, 'webhook-delivered');
+
+  // ---- a test event, then a redelivery of member.linked (the same webhook-id again)
+  await tap(A.page, '[data-testid^="hook-test-"]');
+  await A.page.waitForSelector('[data-testid="hook-tested"]');
+  await logShows(A.page, '[data-testid="delivery-row"][data-type="webhook.test"][data-status="delivered"]');
+  await tap(A.page, '[data-testid="delivery-row"][data-type="member.linked"] [data-testid^="delivery-redeliver-"]');
+  await A.page.waitForSelector('[data-testid="delivery-redelivered"]');
+  await until('the redelivery', () => rx.got.filter((r) => r.headers['webhook-id'] === linked.headers['webhook-id']).length === 2);
+  assert.ok(rx.got.every((r) => signed(secret, r)), 'every request is signed');
+  await logShows(A.page, '[data-testid="delivery-row"][data-type="member.linked"][data-status="delivered"] >> nth=1');
+  await shoot(A.page, 'webhook-log');
+
   // ---- revoke the key: it stops at once
   await tap(A.page, `[data-testid="key-revoke-${key.slice(8, 20)}"]`);
   await A.page.waitForSelector('[data-testid="key-revoked"]');
@@ -137,6 +227,15 @@ await run('partner-console', async () => {
   await B.page.waitForSelector('[data-testid="partners-empty"]');
   assert.equal((await api(server, 'GET', `/v1/partner/members/${member.user_id}/workouts`, { headers: h2 })).status, 404);
   await shoot(B.page, 'member-unlinked');
+
+  // ---- the org heard the unlink; deleting the endpoint takes its log with it
+  await until('member.unlinked at the receiver', () => rx.events().some((e) => e.type === 'member.unlinked' && e.member_id === member.user_id));
+  await logShows(A.page, '[data-testid="delivery-row"][data-type="member.unlinked"][data-status="delivered"]');
+  await tap(A.page, '[data-testid^="hook-delete-"]');
+  await A.page.waitForSelector('[data-testid="hook-deleted"]');
+  await A.page.waitForSelector('[data-testid="hooks-empty"]');
+  await A.page.waitForSelector('[data-testid="deliveries-empty"]');
+  rx.srv.close();
 
   // ---- a user who manages nothing gets a plain explanation, not an error
   await B.page.goto(server.url + '/#/console');

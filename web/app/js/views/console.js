@@ -1,10 +1,14 @@
 /* views/console.js - the partner console (issue 13) for a user who administers an organisation:
- * its API keys (create: the key is shown once; revoke), its members and what each shares, and
- * one-time invite codes. #/console?org=<id> picks the org when there are several. */
+ * its API keys (create: the key is shown once; revoke), its members and what each shares,
+ * one-time invite codes, and webhooks (endpoints: create with the signing secret shown once,
+ * test, delete; the delivery log: status, attempts, last answer, redeliver).
+ * #/console?org=<id> picks the org when there are several. */
 import { apiFetch } from '../api.js';
 import { h, clear, notice, errorText, sentence, fmtDate } from '../dom.js';
 
 const SCOPES = ['members:read', 'workouts:read', 'analytics:read', 'webhooks:write'];
+const EVENT_TYPES = ['member.linked', 'member.unlinked', 'workout.synced', 'analysis.completed'];
+const slug = (s) => s.replace(/[.:]/g, '-');
 
 function when(iso, never = '—') { return iso ? fmtDate(iso) : never; }
 
@@ -27,6 +31,8 @@ export async function render(root, params, { go }) {
   const keysBox = h('div', {});
   const membersBox = h('div', {});
   const invitesBox = h('div', {});
+  const hooksBox = h('div', {});
+  const deliveriesBox = h('div', {});
   const picker = orgs.length > 1
     ? h('select', { 'data-testid': 'console-org', onchange: (e) => go(`#/console?org=${e.target.value}`) },
       orgs.map((o) => h('option', { value: o.id, selected: o.id === org.id }, o.name)))
@@ -66,6 +72,78 @@ export async function render(root, params, { go }) {
       items.map((v) => h('tr', { 'data-testid': 'invite-row', 'data-state': v.state }, h('td', {}, when(v.created_at)), h('td', {}, when(v.expires_at)), h('td', {}, v.state))))
       : h('p', { class: 'hint' }, 'No invite codes yet.'));
   }
+
+  function button(label, testid, action, cls = 'small') {
+    const b = h('button', { type: 'button', class: cls, 'data-testid': testid }, label);
+    b.addEventListener('click', async () => {
+      b.disabled = true;
+      try { await action(); } catch (err) { msg.replaceChildren(notice('error', sentence(errorText(err)), 'console-error')); } finally { b.disabled = false; }
+    });
+    return b;
+  }
+
+  async function loadHooks() {
+    const items = (await apiFetch(`${base}/webhooks`)).items || [];
+    clear(hooksBox, items.length ? table('hooks-table', ['URL', 'Events', 'Created', ''],
+      items.map((e) => h('tr', { 'data-testid': 'hook-row' }, h('td', {}, h('code', { class: 'url' }, e.url)),
+        h('td', {}, e.event_types.join(', ')), h('td', {}, when(e.created_at)),
+        h('td', {}, button('Send test', `hook-test-${e.id}`, async () => {
+          await apiFetch(`${base}/webhooks/${e.id}/test`, { method: 'POST' });
+          msg.replaceChildren(notice('ok', 'Test event queued: it shows in the delivery log.', 'hook-tested'));
+          await loadDeliveries();
+        }), ' ', button('Delete', `hook-delete-${e.id}`, async () => {
+          await apiFetch(`${base}/webhooks/${e.id}`, { method: 'DELETE' });
+          msg.replaceChildren(notice('ok', 'Endpoint deleted, with its delivery log.', 'hook-deleted'));
+          await Promise.all([loadHooks(), loadDeliveries()]);
+        }, 'danger-outline small')))))
+      : h('p', { class: 'hint', 'data-testid': 'hooks-empty' }, 'No webhook endpoints yet.'));
+  }
+
+  async function loadDeliveries() {
+    const items = (await apiFetch(`${base}/webhook-deliveries?limit=50`)).items || [];
+    clear(deliveriesBox, items.length ? table('deliveries-table', ['Event', 'Member', 'Status', 'Attempts', 'Last answer', 'Created', ''],
+      items.map((d) => h('tr', { 'data-testid': 'delivery-row', 'data-status': d.status, 'data-type': d.event_type },
+        h('td', {}, d.event_type), h('td', {}, d.member_id ? h('code', {}, d.member_id.slice(0, 8)) : '—'),
+        h('td', {}, d.status === 'pending' && d.next_attempt_at ? `pending (next ${when(d.next_attempt_at)})` : d.status),
+        h('td', {}, String(d.attempts)),
+        h('td', {}, [d.last_status ? `HTTP ${d.last_status}` : null, d.last_error || null].filter(Boolean).join(': ') || '—'),
+        h('td', {}, when(d.created_at)),
+        h('td', {}, d.status === 'pending' ? null : button('Redeliver', `delivery-redeliver-${d.id}`, async () => {
+          await apiFetch(`${base}/webhook-deliveries/${d.id}/redeliver`, { method: 'POST' });
+          msg.replaceChildren(notice('ok', 'Queued again, with the same webhook-id.', 'delivery-redelivered'));
+          await loadDeliveries();
+        })))))
+      : h('p', { class: 'hint', 'data-testid': 'deliveries-empty' }, 'Nothing sent yet.'));
+  }
+
+  // ---- new webhook endpoint: the signing secret is shown once, here
+  const hookUrl = h('input', { id: 'hook-url', type: 'url', maxlength: 2048, placeholder: 'https://', 'data-testid': 'hook-url' });
+  const typeBoxes = EVENT_TYPES.map((t) => {
+    const cb = h('input', { type: 'checkbox', id: `hook-type-${slug(t)}`, value: t, checked: true, 'data-testid': `hook-type-${slug(t)}` });
+    return [cb, h('div', { class: 'check-row' }, cb, h('label', { for: `hook-type-${slug(t)}` }, t))];
+  });
+  const hookShown = h('div', { 'aria-live': 'polite' });
+  const hookBtn = h('button', { type: 'submit', class: 'primary', 'data-testid': 'hook-create' }, 'Add endpoint');
+  const hookForm = h('form', { class: 'card', 'data-testid': 'hook-form' }, h('h3', {}, 'New webhook endpoint'),
+    h('label', { for: 'hook-url' }, 'URL (https, a public address)'), hookUrl, h('p', { class: 'hint' }, 'Events:'),
+    typeBoxes.map((b) => b[1]), hookBtn, hookShown);
+  hookForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    hookShown.replaceChildren();
+    const types = typeBoxes.filter((b) => b[0].checked).map((b) => b[0].value);
+    if (!types.length) { hookShown.appendChild(notice('error', 'Choose at least one event.', 'console-error')); return; }
+    hookBtn.disabled = true;
+    try {
+      const r = await apiFetch(`${base}/webhooks`, { method: 'POST', json: { url: hookUrl.value.trim(), event_types: types } });
+      hookShown.appendChild(h('div', { class: 'notice notice-ok', 'data-testid': 'hook-shown' },
+        h('p', {}, 'Copy the signing secret now: it is shown once. Check each request\'s webhook-signature with it (Standard Webhooks).'),
+        h('code', { class: 'secret', 'data-testid': 'hook-secret' }, r.secret)));
+      hookUrl.value = '';
+      await loadHooks();
+    } catch (err) {
+      hookShown.appendChild(notice('error', sentence(errorText(err)), 'console-error'));
+    } finally { hookBtn.disabled = false; }
+  });
 
   // ---- new key: the key is shown once, here
   const keyName = h('input', { id: 'key-name', maxlength: 100, 'data-testid': 'key-name' });
@@ -126,9 +204,12 @@ export async function render(root, params, { go }) {
     msg,
     h('div', { class: 'card' }, h('h2', {}, 'API keys'), keysBox), keyForm,
     h('div', { class: 'card' }, h('h2', {}, 'Members'), membersBox),
-    h('div', { class: 'card' }, h('h2', {}, 'Invite codes'), invBtn, codeShown, invitesBox)));
+    h('div', { class: 'card' }, h('h2', {}, 'Invite codes'), invBtn, codeShown, invitesBox),
+    h('div', { class: 'card', 'data-testid': 'hooks-section' }, h('h2', {}, 'Webhooks'), hooksBox), hookForm,
+    h('div', { class: 'card', 'data-testid': 'deliveries-section' }, h('h2', {}, 'Webhook deliveries'),
+      button('Refresh', 'deliveries-refresh', loadDeliveries), deliveriesBox)));
   try {
-    await Promise.all([loadKeys(), loadMembers(), loadInvites()]);
+    await Promise.all([loadKeys(), loadMembers(), loadInvites(), loadHooks(), loadDeliveries()]);
   } catch (err) {
     msg.appendChild(notice('error', sentence(errorText(err)), 'console-error'));
   }
