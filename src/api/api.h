@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "app/app.h"
+#include "http/openapi.h"
 #include "http/router.h"
 #include "http/server.h"
 
@@ -47,10 +48,20 @@ extern const struct http_route api_analytics_routes[];
 extern const size_t api_analytics_routes_n;
 extern const struct http_route api_exercises_routes[]; /* the exercise list (the registry) */
 extern const size_t api_exercises_routes_n;
+extern const struct http_route api_plans_routes[];     /* plans, usage, flags, billing */
+extern const size_t api_plans_routes_n;
+extern const struct openapi_example api_plans_examples[]; /* their example answers */
+extern const size_t api_plans_examples_n;
 extern const struct http_route api_ops_routes[];       /* /readyz, /docs */
 extern const size_t api_ops_routes_n;
 extern const struct http_route api_web_routes[];       /* static web app, fallback "/{path*}" */
 extern const size_t api_web_routes_n;
+
+/* The one answer when a plan refuses something (api/plans.c): 402 plan_limit_reached for a
+ * quota (uploads a month, video length), 403 feature_not_in_plan for a feature (heavy model,
+ * overlay video); the message and details name the limit, the plan's value, the usage and
+ * what the plan above offers ("upgrade"). */
+int api_reply_limit(struct http_request *req, const struct app_limit *l);
 
 /* All routes joined (built once, static storage); *n gets the count. */
 const struct http_route *api_routes(size_t *n);

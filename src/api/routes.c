@@ -40,6 +40,8 @@ static void routes_build(void)
     routes_add(api_workouts_routes, api_workouts_routes_n);
     routes_add(api_analytics_routes, api_analytics_routes_n);
     routes_add(api_exercises_routes, api_exercises_routes_n);
+    routes_add(api_plans_routes, api_plans_routes_n);
+    openapi_register_examples(api_plans_examples, api_plans_examples_n);
     routes_add(api_ops_routes, api_ops_routes_n);
     routes_add(api_web_routes, api_web_routes_n); /* a fallback: only paths no route above has */
 }

@@ -178,6 +178,22 @@ static void wish_of(const char *metadata, struct upload_wish *w)
     w->overlay = strcmp(v, "1") == 0 || strcmp(v, "true") == 0;
 }
 
+/* What the caller's plan refuses before a byte is sent: the overlay video when the plan lacks
+ * it (403), another upload when the month's are used up (402; the count that decides is taken
+ * with the video row, app_ingest_upload). 1 = replied. */
+static int refuse_by_plan(struct http_request *req, struct app *a, const struct upload_wish *w)
+{
+    struct app_limit why;
+    int rc = w->overlay ? app_plan_feature(a, caller(req), "overlay_video", &why) : 0;
+    if (rc == 0)
+        rc = app_plan_upload_check(a, caller(req), &why);
+    if (rc == RR_ERR_FORBIDDEN || rc == RR_ERR_QUOTA) {
+        api_reply_limit(req, &why);
+        return 1;
+    }
+    return 0;
+}
+
 /* Refuse at create what can never become an analysis: a declared file type that is no video
  * (415, in words a person reads) and an exercise RepRight does not know (422). 1 = replied. */
 static int refuse_metadata(struct http_request *req, const char *raw)
@@ -211,6 +227,11 @@ static int tus_finish(struct http_request *req, struct app *a, const struct tus_
     struct upload_wish wish;
     wish_of(u->metadata, &wish);
     int rc = video_finish(a, u->owner, u->id, u->key, u->length, u->sha256, &wish, &in);
+    if (rc == RR_ERR_QUOTA) { /* the month's uploads ran out while this one was sent */
+        api_reply_limit(req, &in.limit);
+        http_reply_header(req, "Tus-Resumable", TUS_VERSION);
+        return 0;
+    }
     if (rc < 0) {
         rr_log(RR_LOG_ERROR, "upload finished but the video row failed",
                RR_LOG_REQUEST_ID(http_request_id(req)), RR_LOG_STR("upload_id", u->id),
@@ -241,6 +262,14 @@ static int uploads_create(struct http_request *req, void *app)
     tus_headers_from(req, &h);
     if (refuse_metadata(req, h.upload_metadata))
         return 0;
+    struct upload_wish wish;
+    wish_of(h.upload_metadata && tus_metadata_validate(h.upload_metadata) == 0 ? h.upload_metadata
+                                                                              : NULL,
+            &wish);
+    if (refuse_by_plan(req, a, &wish)) {
+        http_reply_header(req, "Tus-Resumable", TUS_VERSION);
+        return 0;
+    }
     int64_t length = length_header(req, "Upload-Length");
     /* a length over Tus-Max-Size is tus_create's 413, not a storage question */
     if (length >= 0 && length <= tus_max_size(a->tus) && h.tus_resumable &&
@@ -435,6 +464,8 @@ static int videos_upload_open(struct http_request *req, void *app, struct http_s
     }
     if (query_wish(req, &wish))
         return RR_ERR_INVAL;
+    if (refuse_by_plan(req, a, &wish))
+        return RR_ERR_QUOTA;
     int64_t room = 0;
     int rc = admit(req, a, length_header(req, "Content-Length"), 1, &room);
     if (rc < 0)
@@ -476,6 +507,8 @@ static int videos_upload(struct http_request *req, void *app)
     rc = video_finish(a, caller(req), s->id, s->key, info.size, info.sha256, &wish, &in);
     if (rc < 0) {
         blob_delete(a->blob, s->key); /* no row points at it */
+        if (rc == RR_ERR_QUOTA) /* counted with the row: the month's uploads ran out */
+            rc = api_reply_limit(req, &in.limit);
         goto out;
     }
     char stack[512];

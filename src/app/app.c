@@ -7,7 +7,7 @@
  * the service in `msg`, and a half-opened app is closed by the same app_close() path. Nothing
  * here starts a thread or listens: the daemon composes the HTTP server and the worker pool.
  */
-#include "app/app.h"
+#include "app/app_int.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -126,6 +126,11 @@ int app_open(const struct app_config *cfg, struct app **out, char *msg, size_t m
         err = secret_derive(&sec, "media-url", a->media_key);
     if (err < 0)
         app_msg(msg, msg_len, "secret: key derivation failed");
+    if (err >= 0) {
+        err = app__billing_secret_load(a, sub, sizeof sub);
+        if (err < 0)
+            app_msg(msg, msg_len, "billing: %s", sub);
+    }
 out:
     secret_clear(&sec);
     if (err < 0) {
@@ -152,6 +157,7 @@ void app_close(struct app *a)
     sodium_memzero(a->jwt_key, sizeof a->jwt_key);
     sodium_memzero(a->media_key, sizeof a->media_key);
     sodium_memzero(a->token_pepper, sizeof a->token_pepper);
+    sodium_memzero(a->billing_secret, sizeof a->billing_secret);
     free(a);
 }
 

@@ -36,6 +36,11 @@ int app__video_purge(struct app *a, const char *user_id, const struct store_vide
 int app__scratch_open(struct app *a, char *dir, size_t dir_len, int *lock_fd);
 void app__scratch_close(const char *dir, int lock_fd);
 
+/* REPRIGHT_BILLING_WEBHOOK_SECRET, else the file REPRIGHT_BILLING_WEBHOOK_SECRET_FILE names
+ * (trailing whitespace trimmed, 16..255 bytes) -> a->billing_secret (plans.c). Absent: 0 and
+ * the webhook stays off. */
+int app__billing_secret_load(struct app *a, char *msg, size_t msg_len);
+
 /* The analyze_video kind (analyze.c): the handler and its dead hook. */
 int app__job_analyze_video(struct job_ctx *ctx, char *err, size_t err_len);
 void app__job_analyze_video_dead(void *app, const struct store_job *job);

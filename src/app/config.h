@@ -77,6 +77,7 @@ struct app_config {
     int sweep_interval_s;          /* the sweeper runs at start and this often */
     int job_user_concurrency;      /* running analysis jobs per user; 0 = no cap */
     int job_cpu_budget_s;          /* estimated CPU seconds one analysis may cost; 0 = none */
+    char default_plan[16];         /* plan of new accounts (issue 13, docs/internals/plans.md) */
 };
 
 enum app_setting_type {

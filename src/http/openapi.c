@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "http/validate.h"
+#include "base/rr_error.h"
 
 static json_t *error_schema(void)
 {
@@ -40,6 +41,34 @@ static json_t *path_params(const char *pattern)
     return arr;
 }
 
+static struct {
+    const struct openapi_example *t;
+    size_t n;
+} example_tables[OPENAPI_EXAMPLE_TABLES];
+static size_t example_tables_n;
+
+int openapi_register_examples(const struct openapi_example *t, size_t n)
+{
+    for (size_t i = 0; i < example_tables_n; i++)
+        if (example_tables[i].t == t)
+            return 0;
+    if (!t || example_tables_n == OPENAPI_EXAMPLE_TABLES)
+        return RR_ERR_INVAL;
+    example_tables[example_tables_n].t = t;
+    example_tables[example_tables_n].n = n;
+    example_tables_n++;
+    return 0;
+}
+
+static const char *example_of(const char *name)
+{
+    for (size_t i = 0; name && i < example_tables_n; i++)
+        for (size_t k = 0; k < example_tables[i].n; k++)
+            if (strcmp(example_tables[i].t[k].name, name) == 0)
+                return example_tables[i].t[k].json;
+    return NULL;
+}
+
 static json_t *operation(const struct http_route *r, json_t *schemas)
 {
     json_t *op = json_pack("{s:s, s:s, s:{s:{s:s}, s:{s:s}}}", "operationId", r->name, "summary",
@@ -47,6 +76,11 @@ static json_t *operation(const struct http_route *r, json_t *schemas)
                            "default", "$ref", "#/components/responses/Error");
     if (!op)
         return NULL;
+    const char *exj = example_of(r->name);
+    json_t *ex = exj ? json_loads(exj, 0, NULL) : NULL;
+    if (ex) /* a route's example answer: its 200 gets a JSON body with it */
+        json_object_set_new(json_object_get(json_object_get(op, "responses"), "200"), "content",
+                            json_pack("{s:{s:o}}", "application/json", "example", ex));
     json_t *params = path_params(r->pattern);
     if (json_array_size(params) > 0)
         json_object_set(op, "parameters", params);

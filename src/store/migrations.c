@@ -174,6 +174,73 @@ static const char m005_job_fairness[] =
 /* A name the user gives a workout ("" = none: the app shows the exercise and the date). */
 static const char m006_workout_name[] = "ALTER TABLE workouts ADD COLUMN name TEXT NOT NULL DEFAULT '';";
 
+/* Freemium (issue 13): plans as data, a user's plan (and organisation, a text id even before
+ * organisations exist), metered usage (events + monthly counters per user and per
+ * organisation, written in the transaction of the action they count), feature flags (a
+ * percentage rollout + rules per plan, organisation and user) and the billing provider's
+ * events (their id makes the webhook idempotent). Limits: -1 = unlimited. Versions 7 and 8 are
+ * kept for the partner and webhook migrations built alongside. */
+static const char m009_plans[] =
+    "CREATE TABLE plans ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  rank INTEGER NOT NULL UNIQUE,"
+    "  uploads_per_month INTEGER NOT NULL,"
+    "  max_video_s INTEGER NOT NULL,"
+    "  history_days INTEGER NOT NULL,"
+    "  heavy_model INTEGER NOT NULL,"
+    "  overlay_video INTEGER NOT NULL,"
+    "  price_cents INTEGER NOT NULL);"
+    "INSERT INTO plans VALUES"
+    "  ('free', 'Free', 0, 10, 120, 90, 0, 0, 0),"
+    "  ('pro', 'Pro', 1, 100, 600, -1, 1, 1, 900),"
+    "  ('gym', 'Gym', 2, -1, 1800, -1, 1, 1, 4900);"
+    "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL DEFAULT 'free';"
+    "ALTER TABLE users ADD COLUMN org_id TEXT;"
+    "CREATE TABLE org_plans ("
+    "  org_id TEXT PRIMARY KEY,"
+    "  plan TEXT NOT NULL REFERENCES plans(id));"
+    "CREATE TABLE usage_events ("
+    "  id TEXT PRIMARY KEY,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  org_id TEXT,"
+    "  metric TEXT NOT NULL,"
+    "  quantity INTEGER NOT NULL,"
+    "  ref_id TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX usage_events_user ON usage_events(user_id, created_at);"
+    "CREATE TABLE usage_monthly ("
+    "  subject_kind TEXT NOT NULL CHECK (subject_kind IN ('user','org')),"
+    "  subject_id TEXT NOT NULL,"
+    "  month TEXT NOT NULL,"
+    "  metric TEXT NOT NULL,"
+    "  count INTEGER NOT NULL,"
+    "  PRIMARY KEY (subject_kind, subject_id, month, metric));"
+    "CREATE INDEX usage_monthly_month ON usage_monthly(month);"
+    "CREATE TABLE feature_flags ("
+    "  name TEXT PRIMARY KEY,"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  rollout_percent INTEGER NOT NULL DEFAULT 0 CHECK (rollout_percent BETWEEN 0 AND 100),"
+    "  updated_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE flag_rules ("
+    "  flag TEXT NOT NULL REFERENCES feature_flags(name) ON DELETE CASCADE,"
+    "  scope TEXT NOT NULL CHECK (scope IN ('plan','org','user')),"
+    "  subject TEXT NOT NULL,"
+    "  enabled INTEGER NOT NULL,"
+    "  PRIMARY KEY (flag, scope, subject));"
+    "INSERT INTO feature_flags (name, description, rollout_percent) VALUES"
+    "  ('plan_page', 'the plan and usage section of the settings page', 100),"
+    "  ('priority_queue', 'analyses of paying plans go first', 0),"
+    "  ('progress_v2', 'the redesigned progress charts', 10);"
+    "INSERT INTO flag_rules VALUES ('priority_queue', 'plan', 'pro', 1),"
+    "  ('priority_queue', 'plan', 'gym', 1);"
+    "CREATE TABLE billing_events ("
+    "  id TEXT PRIMARY KEY,"
+    "  type TEXT NOT NULL,"
+    "  user_id TEXT,"
+    "  plan TEXT,"
+    "  received_at INTEGER NOT NULL);";
+
 static const struct store_migration sqlite_migrations[] = {
     {1, "init", m001_init},
     {2, "rate_limits", m002_rate_limits},
@@ -181,6 +248,7 @@ static const struct store_migration sqlite_migrations[] = {
     {4, "upload_state", m004_upload_state},
     {5, "job_fairness", m005_job_fairness},
     {6, "workout_name", m006_workout_name},
+    {9, "plans", m009_plans},
 };
 
 const struct store_migration *store__sqlite_migrations(size_t *n)

@@ -8,7 +8,7 @@
 #include "store/store.h"
 
 struct store_migration {
-    int version;      /* 1, 2, 3, ... without gaps */
+    int version;      /* 1, 2, 3, ... increasing (7 and 8 are reserved for parallel branches) */
     const char *name; /* e.g. "init" (docs/internals/store.md lists them) */
     const char *sql;  /* one or more statements */
 };
