@@ -51,6 +51,8 @@ int cmd_serve(int argc, char **argv); /* cmd_serve.c */
 void cmd_serve_usage(void);
 int cmd_migrate(int argc, char **argv); /* cmd_migrate.c */
 void cmd_migrate_usage(void);
+int cmd_admin(int argc, char **argv); /* cmd_admin.c: operator commands (cli/admin.h) */
+void cmd_admin_usage(void);
 
 /* Table lookup (NULL when unknown) and the whole table, for help text. */
 const struct cli_command *cli_command_find(const char *name);
