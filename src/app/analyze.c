@@ -330,16 +330,18 @@ static double declared_frames(const struct video_info *in, const struct video_li
 /* The job's estimated cost; over the budget -> TOOBIG with a reason for the user. On success
  * lim->max_frames bounds the run to the budget (at least the declared frames). */
 static int check_cost(struct app *a, const char *src, struct video_limits *lim, double *cost_s,
-                      char *err, size_t err_len)
+                      int64_t *duration_us, char *err, size_t err_len)
 {
     struct video *vd = NULL;
     char msg[256] = "";
     *cost_s = 0;
+    *duration_us = 0;
     int rc = video_open(src, lim, &vd, msg, sizeof msg);
     if (rc < 0) /* the pipeline reports it in its own words */
         return 0;
     struct video_info in = *video_get_info(vd);
     video_close(vd);
+    *duration_us = in.duration_us;
     double per = app_analysis_cost_ms_per_frame(in.width, in.height, a->cfg.model);
     double frames = declared_frames(&in, lim);
     *cost_s = frames * per / 1000.0;
@@ -430,9 +432,44 @@ static double thread_cpu_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+static int analyze_run(struct app *a, const char *video_id, const char *exercise, int model,
+                       app_progress_fn progress_fn, void *ud, int *permanent, char *err,
+                       size_t err_len);
+
 int app_analyze_video(struct app *a, const char *video_id, const char *exercise,
                       app_progress_fn progress_fn, void *ud, int *permanent, char *err,
                       size_t err_len)
+{
+    return analyze_run(a, video_id, exercise, -1, progress_fn, ud, permanent, err, err_len);
+}
+
+/* The video's length against the owner's plan (max_video_s), once the container said it:
+ * QUOTA with a sentence for the user; the decoder is bounded to the plan's length too (a file
+ * that understates its duration stops there). */
+static int check_plan_length(struct app *a, const struct store_video *v, int64_t duration_us,
+                             struct video_limits *lim, char *err, size_t err_len)
+{
+    struct store_plan p, next;
+    if (app_user_plan(a, v->user_id, NULL, &p) < 0 || p.max_video_s < 0)
+        return 0;
+    int64_t max_us = p.max_video_s * 1000000 + 500000; /* half a second of container slack */
+    if (lim->max_duration_us <= 0 || lim->max_duration_us > max_us)
+        lim->max_duration_us = max_us;
+    if (duration_us <= max_us)
+        return 0;
+    char up[96] = "";
+    if (app_plan_above(a, &p, &next) == 0)
+        snprintf(up, sizeof up, " or move to %s (%lld s)", next.name, (long long)next.max_video_s);
+    snprintf(err, err_len,
+             "the video is %.0f s long and your %s plan analyses up to %lld s per video: trim "
+             "it%s",
+             (double)duration_us / 1e6, p.name, (long long)p.max_video_s, up);
+    return RR_ERR_QUOTA;
+}
+
+static int analyze_run(struct app *a, const char *video_id, const char *exercise, int model,
+                       app_progress_fn progress_fn, void *ud, int *permanent, char *err,
+                       size_t err_len)
 {
     struct blob_reader *rd = NULL;
     struct pipeline_result res;
@@ -504,7 +541,17 @@ int app_analyze_video(struct app *a, const char *video_id, const char *exercise,
         }
     }
     struct pipeline_opts o = pipeline_opts_default();
-    rc = check_cost(a, src, &o.limits, &cost_s, err, err_len);
+    int64_t declared_us = 0;
+    rc = check_cost(a, src, &o.limits, &cost_s, &declared_us, err, err_len);
+    if (rc == 0) {
+        rc = check_plan_length(a, &v, declared_us, &o.limits, err, err_len);
+        if (rc < 0) {
+            rr_log(RR_LOG_INFO, "analysis refused: longer than the plan allows",
+                   RR_LOG_VIDEO_ID(v.id), RR_LOG_INT("duration_ms", declared_us / 1000));
+            *permanent = 1;
+            goto out;
+        }
+    }
     if (rc < 0) {
         rr_log(RR_LOG_WARN, "analysis refused: over the cost budget", RR_LOG_VIDEO_ID(v.id),
                RR_LOG_REAL("estimated_cpu_s", cost_s),
@@ -514,7 +561,8 @@ int app_analyze_video(struct app *a, const char *video_id, const char *exercise,
     }
     /* the models last: a damaged or too costly video is refused without them */
     const struct pose_models *models = NULL;
-    rc = app_pose_models(a, &models, msg, sizeof msg);
+    rc = app_pose_models_kind(a, model >= 0 ? (enum pose_model_kind)model : a->cfg.model, &models,
+                              msg, sizeof msg);
     if (rc < 0) {
         snprintf(err, err_len, "cannot load the pose models: %s", msg[0] ? msg : rr_strerror(rc));
         goto out;
@@ -565,6 +613,9 @@ int app_analyze_video(struct app *a, const char *video_id, const char *exercise,
     rc = store_video_set_status(a->store, v.id, "analysed", duration_ms);
     if (rc < 0)
         snprintf(err, err_len, "cannot mark the video analysed: %s", rr_strerror(rc));
+    else /* metered per analysis run (a re-analysis counts again); the org follows the user */
+        (void)store_usage_add(a->store, v.user_id, NULL, "video_seconds",
+                              (duration_ms + 999) / 1000, v.id);
 out:
     if (have_res)
         pipeline_result_release(&res);
@@ -575,7 +626,8 @@ out:
     return rc;
 }
 
-void app__analyze_payload(const char *exercise, int overlay, char *out, size_t cap)
+void app__analyze_payload(const char *exercise, int overlay, const char *model, char *out,
+                          size_t cap)
 {
     struct rr_json j;
     char stack[256];
@@ -588,6 +640,10 @@ void app__analyze_payload(const char *exercise, int overlay, char *out, size_t c
     if (overlay) {
         RR_JSON_KEY(&j, "overlay");
         rr_json_bool(&j, 1);
+    }
+    if (model && model[0]) {
+        RR_JSON_KEY(&j, "model");
+        rr_json_string(&j, model);
     }
     rr_json_object_end(&j);
     if (rr_json_finish(&j) == 0)
@@ -619,7 +675,7 @@ int app_reanalyze_video(struct app *a, const char *user_id, const char *video_id
     if (busy)
         return RR_ERR_CONFLICT;
     char payload[128];
-    app__analyze_payload(exercise, 0, payload, sizeof payload);
+    app__analyze_payload(exercise, 0, NULL, payload, sizeof payload);
     return app__enqueue(a, APP_KIND_ANALYZE_VIDEO, user_id, v.id, payload, job_id);
 }
 
@@ -645,9 +701,23 @@ int app__job_analyze_video(struct job_ctx *ctx, char *err, size_t err_len)
     json_t *p = json_loads(job->payload, 0, NULL);
     const char *exercise = json_string_value(json_object_get(p, "exercise"));
     int overlay = json_is_true(json_object_get(p, "overlay"));
+    const char *mname = json_string_value(json_object_get(p, "model"));
+    static const char *const kinds[] = {"lite", "full", "heavy"};
+    int model = -1;
+    for (int k = 0; mname && k < 3; k++)
+        if (strcmp(mname, kinds[k]) == 0)
+            model = k;
+    /* the heavy model was checked against the plan when it was asked for; a plan that lost it
+     * since gets the server's model */
+    if (model == POSE_MODEL_HEAVY && job->user_id[0] &&
+        app_plan_feature(a, job->user_id, "heavy_model", NULL) != 0) {
+        job_log(ctx, RR_LOG_WARN, "heavy model no longer in the plan: server model used",
+                job->video_id);
+        model = -1;
+    }
     int permanent = 0;
-    int rc = app_analyze_video(a, job->video_id, exercise, job_progress_fn, ctx, &permanent, err,
-                               err_len);
+    int rc = analyze_run(a, job->video_id, exercise, model, job_progress_fn, ctx, &permanent, err,
+                         err_len);
     json_decref(p);
     ctx->permanent = permanent;
     if (rc < 0 && (permanent || job->attempts >= job->max_attempts))

@@ -27,7 +27,7 @@
 
 struct app_models {
     pthread_mutex_t mu;
-    struct pose_models *models; /* NULL until the first successful load */
+    struct pose_models *models[3]; /* by enum pose_model_kind; NULL until loaded */
 };
 
 /* Create one directory level; an existing directory is fine. */
@@ -150,7 +150,8 @@ void app_close(struct app *a)
     blob_close(a->blob);
     store_close(a->store);
     if (a->models) {
-        pose_models_free(a->models->models);
+        for (int k = 0; k < 3; k++)
+            pose_models_free(a->models->models[k]);
         pthread_mutex_destroy(&a->models->mu);
         free(a->models);
     }
@@ -190,17 +191,23 @@ int app_migrate(const struct app_config *cfg, int *applied, int *version, char b
 
 int app_pose_models(struct app *a, const struct pose_models **out, char *msg, size_t msg_len)
 {
-    if (!a || !a->models || !out)
+    return a ? app_pose_models_kind(a, a->cfg.model, out, msg, msg_len) : RR_ERR_INVAL;
+}
+
+int app_pose_models_kind(struct app *a, enum pose_model_kind kind,
+                         const struct pose_models **out, char *msg, size_t msg_len)
+{
+    if (!a || !a->models || !out || (int)kind < 0 || (int)kind > 2)
         return RR_ERR_INVAL;
     int rc = 0;
     pthread_mutex_lock(&a->models->mu);
-    if (!a->models->models) {
+    if (!a->models->models[kind]) {
         char dirbuf[1024];
         const char *dir = a->cfg.model_dir[0] ? a->cfg.model_dir
                                               : pose_model_dir_default(dirbuf, sizeof dirbuf);
-        rc = pose_models_load(dir ? dir : "", a->cfg.model, &a->models->models, msg, msg_len);
+        rc = pose_models_load(dir ? dir : "", kind, &a->models->models[kind], msg, msg_len);
     }
-    *out = a->models->models;
+    *out = a->models->models[kind];
     pthread_mutex_unlock(&a->models->mu);
     return rc;
 }

@@ -85,6 +85,10 @@ int app_migrate(const struct app_config *cfg, int *applied, int *version, char b
 /* The shared pose models (cfg.model_dir, cfg.model), loaded on the first call. A load failure
  * is returned (with its message) and tried again on the next call. */
 int app_pose_models(struct app *a, const struct pose_models **out, char *msg, size_t msg_len);
+/* The same for another landmark model (a job that asked for "heavy", a plan feature): each kind
+ * is loaded once, on first use. */
+int app_pose_models_kind(struct app *a, enum pose_model_kind kind,
+                         const struct pose_models **out, char *msg, size_t msg_len);
 
 /* ---- jobs ------------------------------------------------------------------------------------ */
 
@@ -104,6 +108,7 @@ struct app_upload {
     const char *sha256;   /* hex, may be NULL */
     const char *exercise; /* what the athlete did (app_exercise_known), NULL or "": recognise */
     int overlay;          /* 1: also make the overlay video and thumbnails after the analysis */
+    const char *model;    /* "lite", "full", "heavy" (a plan feature), or NULL: the server's */
 };
 
 /* Why the user's plan refused an action (app/plans.c): the limit by name, the plan's value, the
@@ -155,8 +160,8 @@ int app_reanalyze_video(struct app *a, const char *user_id, const char *video_id
                         const char *exercise, char job_id[STORE_ID_LEN + 1]);
 
 /* Queue the overlay video and thumbnails of the user's analysed video (a render_video job), or
- * hand back the one already queued or running (*queued = 0 then). NOTFOUND, CONFLICT (not
- * analysed yet). */
+ * hand back the one already queued or running (*queued = 0 then). NOTFOUND, FORBIDDEN (the
+ * owner's plan has no overlay video: app_plan_feature says why), CONFLICT (not analysed yet). */
 int app_render_video(struct app *a, const char *user_id, const char *video_id,
                      char job_id[STORE_ID_LEN + 1], int *queued);
 

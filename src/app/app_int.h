@@ -17,8 +17,10 @@ int app__enqueue(struct app *a, const char *kind, const char *user_id, const cha
                  const char *payload, char id_out[STORE_ID_LEN + 1]);
 
 /* The analyze_video payload: {"exercise": NAME} (absent: recognise), "overlay": true when the
- * overlay should follow. Writes "{}" when there is nothing to say. */
-void app__analyze_payload(const char *exercise, int overlay, char *out, size_t cap);
+ * overlay should follow, "model": "lite"|"full"|"heavy" when one was asked for (NULL: the
+ * server's). Writes "{}" when there is nothing to say. */
+void app__analyze_payload(const char *exercise, int overlay, const char *model, char *out,
+                          size_t cap);
 
 /* Recompute the analytics row (user, UTC day of started_at, exercise) from what is stored: the
  * one place analytics follow a workout change. */

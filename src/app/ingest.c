@@ -64,7 +64,7 @@ int app_ingest_upload(struct app *a, const struct app_upload *u, struct app_inge
             return rc;
     }
     char payload[128];
-    app__analyze_payload(u->exercise, u->overlay, payload, sizeof payload);
+    app__analyze_payload(u->exercise, u->overlay, u->model, payload, sizeof payload);
     rc = app__enqueue(a, APP_KIND_ANALYZE_VIDEO, u->user_id, v.id, payload, out->job_id);
     if (rc < 0 && !existed) /* no row without its job: the caller drops or keeps the blob */
         store_video_delete(a->store, u->user_id, v.id);

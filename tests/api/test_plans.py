@@ -142,3 +142,65 @@ def test_plans_flags_and_openapi(free_server):
                          ("/v1/billing/webhook", "post")):
         op = doc["paths"][path][method]
         assert op["responses"]["200"]["content"]["application/json"]["example"], path
+
+
+def test_heavy_model_and_render_are_plan_features(free_server):
+    u = new_user(free_server)
+    err = assert_error(upload(u, model="heavy"), 403, "feature_not_in_plan")
+    assert err["details"][0]["limit"] == "heavy_model" and "heavy" in err["message"]
+    assert_error(upload(u, model="huge"), 422, "validation_failed")
+    meta = "model " + __import__("base64").b64encode(b"heavy").decode()
+    r = u.post("/v1/uploads", headers={"Tus-Resumable": "1.0.0", "Upload-Length": "100",
+                                       "Upload-Metadata": meta})
+    assert_error(r, 403, "feature_not_in_plan")
+    vid = upload(u, model="lite").json()["video_id"]
+    assert_error(u.post("/v1/videos/%s/render" % vid), 403, "feature_not_in_plan")
+    body = event(u.id, "pro")
+    assert webhook(free_server, body, sign(body)).status_code == 200
+    assert upload(u, model="heavy").status_code == 201
+    # pro may render: the video is not analysed yet (no workers), so 409, not 403
+    assert_error(u.post("/v1/videos/%s/render" % vid), 409)
+
+
+def test_history_older_than_the_plan_keeps_is_hidden_until_upgrade(free_server):
+    u = new_user(free_server)
+    now = time.time()
+
+    def sync(days_ago):
+        t = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - days_ago * 86400))
+        body = {"client_id": uuid.uuid4().hex, "started_at": t, "exercise": "squat",
+                "reps": [{"t_start": 0.0, "t_end": 1.5, "score": 80.0, "verdict": "good",
+                          "faults": []}]}
+        r = u.post("/v1/sync", json=body)
+        assert r.status_code == 201, r.text
+        return r.json()["workout_id"]
+
+    recent, old = sync(3), sync(200)
+    assert [w["id"] for w in u.get("/v1/workouts").json()["items"]] == [recent]
+    body = event(u.email, "pro")
+    assert webhook(free_server, body, sign(body)).status_code == 200
+    assert {w["id"] for w in u.get("/v1/workouts").json()["items"]} == {recent, old}
+
+
+def test_a_video_longer_than_the_plan_allows_fails_with_a_reason(server_factory, tmp_path):
+    import shutil
+    import subprocess
+    if not shutil.which("ffmpeg"):
+        pytest.skip("ffmpeg is missing")
+    clip = tmp_path / "long.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i",
+                    "color=c=gray:s=64x64:r=1:d=130", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                    str(clip)], check=True)
+    env = dict(RELAXED_ENV)
+    env.update({"REPRIGHT_DEFAULT_PLAN": "free", "REPRIGHT_WORKERS": "1"})
+    srv = server_factory(env)
+    u = new_user(srv)
+    vid = upload(u, body=clip.read_bytes()).json()["video_id"]
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        v = u.get("/v1/videos/" + vid).json()
+        if v["status"] == "failed":
+            break
+        time.sleep(0.2)
+    assert v["status"] == "failed", v
+    assert "130 s long" in v["error"] and "up to 120 s" in v["error"] and "Pro" in v["error"], v
