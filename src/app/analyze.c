@@ -329,8 +329,9 @@ static double declared_frames(const struct video_info *in, const struct video_li
 
 /* The job's estimated cost; over the budget -> TOOBIG with a reason for the user. On success
  * lim->max_frames bounds the run to the budget (at least the declared frames). */
-static int check_cost(struct app *a, const char *src, struct video_limits *lim, double *cost_s,
-                      int64_t *duration_us, char *err, size_t err_len)
+static int check_cost(struct app *a, const char *src, enum pose_model_kind model,
+                      struct video_limits *lim, double *cost_s, int64_t *duration_us, char *err,
+                      size_t err_len)
 {
     struct video *vd = NULL;
     char msg[256] = "";
@@ -342,7 +343,7 @@ static int check_cost(struct app *a, const char *src, struct video_limits *lim, 
     struct video_info in = *video_get_info(vd);
     video_close(vd);
     *duration_us = in.duration_us;
-    double per = app_analysis_cost_ms_per_frame(in.width, in.height, a->cfg.model);
+    double per = app_analysis_cost_ms_per_frame(in.width, in.height, model);
     double frames = declared_frames(&in, lim);
     *cost_s = frames * per / 1000.0;
     int budget = a->cfg.job_cpu_budget_s;
@@ -542,7 +543,8 @@ static int analyze_run(struct app *a, const char *video_id, const char *exercise
     }
     struct pipeline_opts o = pipeline_opts_default();
     int64_t declared_us = 0;
-    rc = check_cost(a, src, &o.limits, &cost_s, &declared_us, err, err_len);
+    enum pose_model_kind kind = model >= 0 ? (enum pose_model_kind)model : a->cfg.model;
+    rc = check_cost(a, src, kind, &o.limits, &cost_s, &declared_us, err, err_len);
     if (rc == 0) {
         rc = check_plan_length(a, &v, declared_us, &o.limits, err, err_len);
         if (rc < 0) {
@@ -561,8 +563,7 @@ static int analyze_run(struct app *a, const char *video_id, const char *exercise
     }
     /* the models last: a damaged or too costly video is refused without them */
     const struct pose_models *models = NULL;
-    rc = app_pose_models_kind(a, model >= 0 ? (enum pose_model_kind)model : a->cfg.model, &models,
-                              msg, sizeof msg);
+    rc = app_pose_models_kind(a, kind, &models, msg, sizeof msg);
     if (rc < 0) {
         snprintf(err, err_len, "cannot load the pose models: %s", msg[0] ? msg : rr_strerror(rc));
         goto out;
