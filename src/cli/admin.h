@@ -2,7 +2,7 @@
  * admin.h - `repright admin`: operator commands over the same store the server uses (the
  * configuration options of `serve` choose it: --data-dir, --database-url). cmd_admin.c holds the
  * subcommand table; each group of subcommands lives in its own file (admin_plan.c: plans and
- * usage) and exposes one handler per row.
+ * usage; admin_flag.c: feature flags) and exposes one handler per row.
  *
  * A handler gets the opened app and argv with argv[0] = its last name word ("set", "list",
  * "usage"); it prints results on stdout, one-line reasons on stderr, and returns the exit
@@ -28,5 +28,10 @@ struct admin_command {
 int admin_plan_set(struct app *a, int argc, char **argv);  /* plan set USER_EMAIL PLAN */
 int admin_plan_list(struct app *a, int argc, char **argv); /* plan list */
 int admin_usage(struct app *a, int argc, char **argv);     /* usage [--month YYYY-MM] [EMAIL] */
+
+/* admin_flag.c */
+int admin_flag_list(struct app *a, int argc, char **argv); /* flag list [USER_EMAIL] */
+int admin_flag_set(struct app *a, int argc, char **argv);  /* flag set NAME PERCENT [DESC] */
+int admin_flag_rule(struct app *a, int argc, char **argv); /* flag rule NAME SCOPE SUBJECT on|off|clear */
 
 #endif

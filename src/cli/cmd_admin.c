@@ -19,6 +19,12 @@ static const struct admin_command admin_table[] = {
     {"usage", NULL, "[--month YYYY-MM] [USER_EMAIL]",
      "metered usage of a month (default this one), of one account or of everyone",
      admin_usage},
+    {"flag", "list", "[USER_EMAIL]", "the feature flags, or how one account gets each",
+     admin_flag_list},
+    {"flag", "set", "NAME PERCENT [DESCRIPTION]", "create a flag or change its rollout",
+     admin_flag_set},
+    {"flag", "rule", "NAME plan|org|user SUBJECT on|off|clear",
+     "pin a flag for a plan, an organisation or an account (by email)", admin_flag_rule},
 };
 #define ADMIN_N (sizeof admin_table / sizeof admin_table[0])
 

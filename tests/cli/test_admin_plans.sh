@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_admin_plans.sh - `repright admin plan set|list` and `repright admin usage` over a real
+# test_admin_plans.sh - `repright admin plan set|list`, `usage` and `flag list|set|rule` over a real
 # SQLite store: the database is made by `repright migrate`, an account and a month of counters
 # are written with Python's sqlite3 (the server is not needed), then the commands read and change
 # them. Usage: test_admin_plans.sh PATH/TO/repright. Exit 0 passed, 1 failed, 77 skipped.
@@ -59,4 +59,19 @@ expect "usage of another month" 0 " 4" "$BIN" admin --data-dir "$D" usage --mont
 expect "usage of an empty month" 0 "(no usage in 2020-01)" "$BIN" admin --data-dir "$D" usage --month 2020-01
 expect "usage with a bad month" 64 "YYYY-MM" "$BIN" admin --data-dir "$D" usage --month 2026-13
 expect "usage of an unknown account" 2 "no account" "$BIN" admin --data-dir "$D" usage nobody@example.com
+
+# feature flags: rollout, rules by plan and by account, and how one account gets each
+expect "flag list shows the seeded flags" 0 "plan_page" "$BIN" admin --data-dir "$D" flag list
+expect "flag set creates a flag" 0 "beta_x: 0% rollout" "$BIN" admin --data-dir "$D" flag set beta_x 0 "a test"
+expect "flag set refuses 101 %" 64 "PERCENT(0..100)" "$BIN" admin --data-dir "$D" flag set beta_x 101
+expect "flag set refuses a bad name" 64 "flag name" "$BIN" admin --data-dir "$D" flag set "Beta X" 5
+expect "a plan rule" 0 "beta_x: plan gym on" "$BIN" admin --data-dir "$D" flag rule beta_x plan gym on
+expect "ann (gym) gets it by plan" 0 "" "$BIN" admin --data-dir "$D" flag list ann@example.com
+grep -qE '^beta_x +yes +plan$' "$TMP/out" || { echo "FAIL: ann's beta_x"; cat "$TMP/out"; FAILS=$((FAILS + 1)); }
+expect "an account rule beats the plan's" 0 "" "$BIN" admin --data-dir "$D" flag rule beta_x user ann@example.com off
+"$BIN" admin --data-dir "$D" flag list ann@example.com | grep -qE '^beta_x +no +user$'   || { echo "FAIL: ann's user rule"; FAILS=$((FAILS + 1)); }
+"$BIN" admin --data-dir "$D" flag list bob@example.com | grep -qE '^beta_x +no +off$'   || { echo "FAIL: bob's beta_x"; FAILS=$((FAILS + 1)); }
+expect "clearing the account rule" 0 "clear" "$BIN" admin --data-dir "$D" flag rule beta_x user ann@example.com clear
+expect "a rule on an unknown flag" 2 "no flag 'nope'" "$BIN" admin --data-dir "$D" flag rule nope plan free on
+expect "a rule with a bad scope" 64 "plan, org or user" "$BIN" admin --data-dir "$D" flag rule beta_x team x on
 finish
