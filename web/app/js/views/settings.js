@@ -10,7 +10,8 @@ const price = (c) => (c === 0 ? 'no charge' : `${(c / 100).toFixed(2)} a month`)
 
 /* One usage line: label, "used of limit" and a bar (none for an unlimited limit). */
 function usageRow(testid, label, used, limit, unit) {
-  const text = limit < 0 ? `${used} ${unit} (unlimited)` : `${used} of ${limit} ${unit}`;
+  const u = unit === 'uploads' && (limit < 0 ? used : limit) === 1 ? 'upload' : unit;
+  const text = limit < 0 ? `${used} ${u} (no limit)` : `${used} of ${limit} ${u}`;
   const row = h('div', { class: 'usage-row', 'data-testid': testid },
     h('div', { class: 'usage-label' }, h('span', {}, label), h('span', {}, text)));
   if (limit >= 0) {
