@@ -204,3 +204,28 @@ def test_a_video_longer_than_the_plan_allows_fails_with_a_reason(server_factory,
         time.sleep(0.2)
     assert v["status"] == "failed", v
     assert "130 s long" in v["error"] and "up to 120 s" in v["error"] and "Pro" in v["error"], v
+
+
+def test_a_tus_upload_finished_after_the_quota_ran_out_gets_402(free_server):
+    """Two resumable uploads started at 9 of 10 both pass the early check; the one that
+    finishes second is refused by the count taken with its video row (and a retry of the first
+    one's finish counts nothing)."""
+    u = new_user(free_server)
+    for _ in range(FREE_UPLOADS - 1):
+        assert upload(u).status_code == 201
+    tus = {"Tus-Resumable": "1.0.0"}
+    data = b"\x00\x00\x00\x18ftypmp42 resumable"
+    locs = []
+    for _ in range(2):
+        r = u.post("/v1/uploads", headers=dict(tus, **{"Upload-Length": str(len(data))}))
+        assert r.status_code == 201, r.text
+        locs.append(r.headers["Location"])
+    patch = dict(tus, **{"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"})
+    first = u.patch(locs[0], headers=patch, data=data)
+    assert first.status_code == 204 and first.headers.get("X-Video-Id"), first.text
+    second = u.patch(locs[1], headers=patch, data=data)
+    err = assert_error(second, 402, "plan_limit_reached")
+    assert err["details"][0]["used"] == FREE_UPLOADS
+    again = u.get(locs[0])  # finishing the first again: the same video, nothing counted
+    assert again.status_code == 200 and again.json()["video_id"] == first.headers["X-Video-Id"]
+    assert u.get("/v1/me/usage").json()["usage"]["uploads"] == FREE_UPLOADS
