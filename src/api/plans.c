@@ -2,7 +2,7 @@
  * plans.c - the freemium routes: the plans (GET /v1/plans, public), the caller's plan and usage
  * this month (GET /v1/me/usage), the caller's feature flags (GET /v1/me/flags), the billing
  * provider's webhook (POST /v1/billing/webhook), and the one 402/403 reply every route sends
- * when a plan refuses something (api_reply_limit).
+ * when a plan refuses something (api_reply_plan_limit).
  *
  * The webhook is provider-neutral: Billing-Signature: t=UNIX_SECONDS,v1=HEX where HEX is
  * HMAC-SHA256(secret, "t.body") (app_billing_verify), body {"id": EVENT_ID, "type":
@@ -21,7 +21,6 @@
 #include "base/rr_error.h"
 #include "base/rr_json.h"
 #include "base/rr_log.h"
-#include "http/openapi.h"
 
 #define BILLING_BODY_MAX 65536
 
@@ -80,7 +79,7 @@ static const char *words(const char *limit)
     return "the overlay video";
 }
 
-int api_reply_limit(struct http_request *req, const struct app_limit *l)
+int api_reply_plan_limit(struct http_request *req, const struct app_plan_limit *l)
 {
     int feature = l->allowed == 0 && (strcmp(l->limit, "heavy_model") == 0 ||
                                       strcmp(l->limit, "overlay_video") == 0);
@@ -362,22 +361,26 @@ const struct http_route api_plans_routes[] = {
 };
 const size_t api_plans_routes_n = sizeof api_plans_routes / sizeof api_plans_routes[0];
 
-/* Example answers for /openapi.json (registered by api_routes). */
-const struct openapi_example api_plans_examples[] = {
-    {"plans.list",
+/* Example answers (and the webhook's example event) for /openapi.json (api_route_docs). */
+const struct http_route_doc api_plans_docs[] = {
+    {"plans.list", NULL,
      "{\"plans\":[{\"id\":\"free\",\"name\":\"Free\",\"rank\":0,\"uploads_per_month\":10,"
      "\"max_video_s\":120,\"history_days\":90,\"heavy_model\":false,\"overlay_video\":false,"
-     "\"price_cents\":0}]}"},
-    {"me.usage",
+     "\"price_cents\":0}]}", NULL},
+    {"me.usage", NULL,
      "{\"month\":\"2026-12\",\"plan\":{\"id\":\"free\",\"name\":\"Free\",\"rank\":0,"
      "\"uploads_per_month\":10,\"max_video_s\":120,\"history_days\":90,\"heavy_model\":false,"
      "\"overlay_video\":false,\"price_cents\":0},\"next_plan\":{\"id\":\"pro\",\"name\":\"Pro\","
      "\"rank\":1,\"uploads_per_month\":100,\"max_video_s\":600,\"history_days\":-1,"
      "\"heavy_model\":true,\"overlay_video\":true,\"price_cents\":900},\"org_id\":null,"
-     "\"usage\":{\"uploads\":3,\"video_seconds\":95},\"limits\":{\"uploads\":10}}"},
-    {"me.flags", "{\"flags\":{\"plan_page\":true,\"priority_queue\":false,\"progress_v2\":false}}"},
-    {"billing.webhook",
+     "\"usage\":{\"uploads\":3,\"video_seconds\":95},\"limits\":{\"uploads\":10}}", NULL},
+    {"me.flags", NULL,
+     "{\"flags\":{\"plan_page\":true,\"priority_queue\":false,\"progress_v2\":false}}",
+     NULL},
+    {"billing.webhook", NULL,
      "{\"event_id\":\"evt_123\",\"user_id\":\"0123456789abcdef0123456789abcdef\","
-     "\"plan\":\"pro\",\"duplicate\":false}"},
+     "\"plan\":\"pro\",\"duplicate\":false}",
+     "{\"id\":\"evt_123\",\"type\":\"subscription.updated\",\"data\":{\"user\":"
+     "\"ana@example.com\",\"plan\":\"pro\"}}"},
 };
-const size_t api_plans_examples_n = sizeof api_plans_examples / sizeof api_plans_examples[0];
+const size_t api_plans_docs_n = sizeof api_plans_docs / sizeof api_plans_docs[0];

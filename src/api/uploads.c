@@ -16,7 +16,7 @@
  * recognise it), "overlay" ("1": make the overlay video too) and "model" (lite|full|heavy;
  * absent = the server's), or ?exercise=, ?overlay= and ?model= on a single upload.
  *
- * Plans (issue 13, api_reply_limit): before a byte is accepted, the overlay video and the heavy
+ * Plans (issue 13, api_reply_plan_limit): before a byte is accepted, the overlay video and the heavy
  * model must be in the caller's plan (403 feature_not_in_plan) and the month's uploads not used
  * up (402 plan_limit_reached); the count that decides is taken in the transaction that inserts
  * the video row (app_ingest_upload), so parallel uploads at the limit let exactly one through. A tus create whose declared "filetype" is no video is refused (415) before a
@@ -198,14 +198,14 @@ static void wish_of(const char *metadata, struct upload_wish *w)
  * with the video row, app_ingest_upload). 1 = replied. */
 static int refuse_by_plan(struct http_request *req, struct app *a, const struct upload_wish *w)
 {
-    struct app_limit why;
+    struct app_plan_limit why;
     int rc = w->overlay ? app_plan_feature(a, caller(req), "overlay_video", &why) : 0;
     if (rc == 0 && strcmp(w->model, "heavy") == 0)
         rc = app_plan_feature(a, caller(req), "heavy_model", &why);
     if (rc == 0)
         rc = app_plan_upload_check(a, caller(req), &why);
     if (rc == RR_ERR_FORBIDDEN || rc == RR_ERR_QUOTA) {
-        api_reply_limit(req, &why);
+        api_reply_plan_limit(req, &why);
         return 1;
     }
     return 0;
@@ -253,7 +253,7 @@ static int tus_finish(struct http_request *req, struct app *a, const struct tus_
     wish_of(u->metadata, &wish);
     int rc = video_finish(a, u->owner, u->id, u->key, u->length, u->sha256, &wish, &in);
     if (rc == RR_ERR_QUOTA) { /* the month's uploads ran out while this one was sent */
-        api_reply_limit(req, &in.limit);
+        api_reply_plan_limit(req, &in.limit);
         http_reply_header(req, "Tus-Resumable", TUS_VERSION);
         return 0;
     }
@@ -542,7 +542,7 @@ static int videos_upload(struct http_request *req, void *app)
     if (rc < 0) {
         blob_delete(a->blob, s->key); /* no row points at it */
         if (rc == RR_ERR_QUOTA) /* counted with the row: the month's uploads ran out */
-            rc = api_reply_limit(req, &in.limit);
+            rc = api_reply_plan_limit(req, &in.limit);
         goto out;
     }
     char stack[512];

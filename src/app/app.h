@@ -113,7 +113,7 @@ struct app_upload {
 
 /* Why the user's plan refused an action (app/plans.c): the limit by name, the plan's value, the
  * user's usage, and what the plan above offers (has_next = 0 at the top). */
-struct app_limit {
+struct app_plan_limit {
     const char *limit; /* "uploads_per_month", "max_video_s", "heavy_model", "overlay_video" */
     char plan[STORE_PLAN_MAX + 1];
     int64_t allowed; /* the plan's value: a count, seconds, or 0/1 for a feature; -1 unlimited */
@@ -125,7 +125,7 @@ struct app_limit {
 struct app_ingested {
     char video_id[STORE_ID_LEN + 1];
     char job_id[STORE_ID_LEN + 1];
-    struct app_limit limit; /* filled when app_ingest_upload returns RR_ERR_QUOTA */
+    struct app_plan_limit limit; /* filled when app_ingest_upload returns RR_ERR_QUOTA */
 };
 
 /* The video row and its analyze_video job for a finished upload. Idempotent when u->video_id
@@ -262,10 +262,10 @@ int app_plan_above(struct app *a, const struct store_plan *p, struct store_plan 
 /* May the user use a plan feature ("heavy_model", "overlay_video")? 0, or FORBIDDEN with why
  * filled; INVAL for an unknown feature. */
 int app_plan_feature(struct app *a, const char *user_id, const char *feature,
-                     struct app_limit *why);
+                     struct app_plan_limit *why);
 /* An early look before an upload's bytes are accepted: QUOTA (why filled) when the month's
  * uploads are used up. Not atomic: the count that decides is app_ingest_upload's. */
-int app_plan_upload_check(struct app *a, const char *user_id, struct app_limit *why);
+int app_plan_upload_check(struct app *a, const char *user_id, struct app_plan_limit *why);
 /* The oldest started_at (ms) of the user's workouts the plan shows (history_days); 0 = all. */
 int64_t app_history_from(struct app *a, const char *user_id);
 

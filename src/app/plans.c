@@ -54,7 +54,7 @@ int app_plan_above(struct app *a, const struct store_plan *p, struct store_plan 
     return rc;
 }
 
-static void limit_init(struct app *a, struct app_limit *l, const char *name,
+static void limit_init(struct app *a, struct app_plan_limit *l, const char *name,
                        const struct store_plan *p, int64_t allowed, int64_t used)
 {
     memset(l, 0, sizeof *l);
@@ -66,7 +66,7 @@ static void limit_init(struct app *a, struct app_limit *l, const char *name,
 }
 
 int app_plan_feature(struct app *a, const char *user_id, const char *feature,
-                     struct app_limit *why)
+                     struct app_plan_limit *why)
 {
     struct store_plan p;
     if (!feature || (strcmp(feature, "heavy_model") != 0 && strcmp(feature, "overlay_video") != 0))
@@ -99,7 +99,7 @@ static int64_t used_this_month(struct app *a, const char *user_id, const char *m
     return used;
 }
 
-int app_plan_upload_check(struct app *a, const char *user_id, struct app_limit *why)
+int app_plan_upload_check(struct app *a, const char *user_id, struct app_plan_limit *why)
 {
     struct store_plan p;
     char month[STORE_MONTH_LEN + 1];

@@ -3,7 +3,8 @@
  * store the server uses. OPTIONS are `serve`'s configuration options (--data-dir,
  * --database-url, ...; REPRIGHT_* variables work the same), so an operator points the command at
  * the same database as the server. The subcommands are rows of the table below; their handlers
- * live in admin_*.c files (cli/admin.h).
+ * live in admin_*.c files (cli/admin.h): admin_org.c and admin_key.c (partners: organisations,
+ * invite codes, API keys), admin_plan.c (plans, usage) and admin_flag.c (feature flags).
  */
 #include "cli/admin.h"
 #include "cli/commands.h"
@@ -14,6 +15,18 @@
 #include "base/rr_log.h"
 
 static const struct admin_command admin_table[] = {
+    {"org", "create", "NAME", "create an organisation (a gym)", admin_org_create},
+    {"org", "list", "", "list organisations", admin_org_list},
+    {"org", "add-admin", "ORG EMAIL", "let a user manage ORG in the web console",
+     admin_org_add_admin},
+    {"org", "invite", "ORG [--days N]", "a one-time link code for a member (printed once)",
+     admin_org_invite},
+    {"key", "create", "ORG --scopes LIST [--expires DAYS] [--name N] [--rate PER_MIN]",
+     "a new API key (printed once); LIST: members:read,workouts:read,analytics:read,"
+     "webhooks:write", admin_key_create},
+    {"key", "list", "ORG", "the org's keys: prefix, scopes, expiry, revocation, last use",
+     admin_key_list},
+    {"key", "revoke", "KEYID", "revoke a key now", admin_key_revoke},
     {"plan", "set", "USER_EMAIL PLAN", "move an account to another plan", admin_plan_set},
     {"plan", "list", "", "the plans and their limits", admin_plan_list},
     {"usage", NULL, "[--month YYYY-MM] [USER_EMAIL]",

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "http/validate.h"
-#include "base/rr_error.h"
 
 static json_t *error_schema(void)
 {
@@ -41,52 +40,36 @@ static json_t *path_params(const char *pattern)
     return arr;
 }
 
-static struct {
-    const struct openapi_example *t;
-    size_t n;
-} example_tables[OPENAPI_EXAMPLE_TABLES];
-static size_t example_tables_n;
-
-int openapi_register_examples(const struct openapi_example *t, size_t n)
-{
-    for (size_t i = 0; i < example_tables_n; i++)
-        if (example_tables[i].t == t)
-            return 0;
-    if (!t || example_tables_n == OPENAPI_EXAMPLE_TABLES)
-        return RR_ERR_INVAL;
-    example_tables[example_tables_n].t = t;
-    example_tables[example_tables_n].n = n;
-    example_tables_n++;
-    return 0;
-}
-
-static const char *example_of(const char *name)
-{
-    for (size_t i = 0; name && i < example_tables_n; i++)
-        for (size_t k = 0; k < example_tables[i].n; k++)
-            if (strcmp(example_tables[i].t[k].name, name) == 0)
-                return example_tables[i].t[k].json;
-    return NULL;
-}
-
-static json_t *operation(const struct http_route *r, json_t *schemas)
+static json_t *operation(const struct http_route *r, const struct http_route_doc *d,
+                         json_t *schemas)
 {
     json_t *op = json_pack("{s:s, s:s, s:{s:{s:s}, s:{s:s}}}", "operationId", r->name, "summary",
                            r->summary ? r->summary : "", "responses", "200", "description", "OK",
                            "default", "$ref", "#/components/responses/Error");
     if (!op)
         return NULL;
-    const char *exj = example_of(r->name);
-    json_t *ex = exj ? json_loads(exj, 0, NULL) : NULL;
-    if (ex) /* a route's example answer: its 200 gets a JSON body with it */
-        json_object_set_new(json_object_get(json_object_get(op, "responses"), "200"), "content",
-                            json_pack("{s:{s:o}}", "application/json", "example", ex));
     json_t *params = path_params(r->pattern);
     if (json_array_size(params) > 0)
         json_object_set(op, "parameters", params);
     json_decref(params);
     if (r->auth == HTTP_AUTH_REQUIRED)
         json_object_set_new(op, "security", json_pack("[{s:[]}]", "bearerAuth"));
+    if (r->auth == HTTP_AUTH_KEY) { /* either way of presenting the key, with the scope needed */
+        const char *sc = d && d->scope ? d->scope : "";
+        json_object_set_new(op, "security",
+                            json_pack("[{s:[s]}, {s:[s]}]", "partnerKey", sc, "partnerKeyHeader",
+                                      sc));
+        json_object_set_new(op, "x-required-scope", json_string(sc));
+    }
+    if (d && d->example) {
+        json_t *ex = json_loads(d->example, 0, NULL);
+        json_t *ok = json_object_get(json_object_get(op, "responses"), "200");
+        if (ex && ok)
+            json_object_set_new(ok, "content",
+                                json_pack("{s:{s:o}}", "application/json", "example", ex));
+        else
+            json_decref(ex);
+    }
     if (r->body == HTTP_BODY_JSON) {
         json_t *schema;
         if (r->schema && r->schema->name) {
@@ -100,9 +83,16 @@ static json_t *operation(const struct http_route *r, json_t *schemas)
         } else {
             schema = json_pack("{s:s}", "type", "object");
         }
-        json_object_set_new(op, "requestBody",
-                            json_pack("{s:b, s:{s:{s:o}}}", "required", 1, "content",
-                                      "application/json", "schema", schema));
+        json_t *rb = json_pack("{s:b, s:{s:{s:o}}}", "required", 1, "content",
+                               "application/json", "schema", schema);
+        json_t *ex = d && d->request_example ? json_loads(d->request_example, 0, NULL) : NULL;
+        if (rb && ex)
+            json_object_set_new(json_object_get(json_object_get(rb, "content"),
+                                                "application/json"),
+                                "example", ex);
+        else
+            json_decref(ex);
+        json_object_set_new(op, "requestBody", rb);
     } else if (r->body == HTTP_BODY_STREAM) {
         json_object_set_new(op, "requestBody",
                             json_pack("{s:b, s:{s:{s:{s:s, s:s}}}}", "required", 1, "content",
@@ -112,8 +102,24 @@ static json_t *operation(const struct http_route *r, json_t *schemas)
     return op;
 }
 
+const struct http_route_doc *http_route_doc_find(const struct http_route_doc *docs, size_t n,
+                                                 const char *name)
+{
+    for (size_t i = 0; docs && name && i < n; i++)
+        if (docs[i].name && strcmp(docs[i].name, name) == 0)
+            return &docs[i];
+    return NULL;
+}
+
 json_t *openapi_build(const struct http_route *routes, size_t n, const char *title,
                       const char *version)
+{
+    return openapi_build_docs(routes, n, NULL, 0, title, version);
+}
+
+json_t *openapi_build_docs(const struct http_route *routes, size_t n,
+                           const struct http_route_doc *docs, size_t n_docs, const char *title,
+                           const char *version)
 {
     json_t *paths = json_object(), *schemas = json_object();
     json_t *doc = NULL;
@@ -139,19 +145,23 @@ json_t *openapi_build(const struct http_route *routes, size_t n, const char *tit
         for (; name[k] && k + 1 < sizeof m; k++)
             m[k] = (char)tolower((unsigned char)name[k]);
         m[k] = '\0';
-        json_t *op = operation(r, schemas);
+        json_t *op = operation(r, http_route_doc_find(docs, n_docs, r->name), schemas);
         if (!op)
             goto out;
         json_object_set_new(item, m, op);
     }
     doc = json_pack("{s:s, s:{s:s, s:s}, s:O, s:{s:O, s:{s:{s:s, s:{s:{s:{s:s}}}}}, "
-                    "s:{s:{s:s, s:s, s:s}}}}",
+                    "s:{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s}}}}",
                     "openapi", "3.1.0", "info", "title", title ? title : "RepRight API",
                     "version", version ? version : "0", "paths", paths, "components", "schemas",
                     schemas, "responses", "Error", "description",
                     "error (the one error format)", "content", "application/json", "schema",
                     "$ref", "#/components/schemas/Error", "securitySchemes", "bearerAuth",
-                    "type", "http", "scheme", "bearer", "bearerFormat", "JWT");
+                    "type", "http", "scheme", "bearer", "bearerFormat", "JWT", "partnerKey",
+                    "type", "http", "scheme", "bearer", "bearerFormat", "rr_live API key",
+                    "description", "a partner API key as Authorization: Bearer rr_live_...",
+                    "partnerKeyHeader", "type", "apiKey", "in", "header", "name", "X-API-Key",
+                    "description", "the same key in the X-API-Key header");
 out:
     json_decref(paths);
     json_decref(schemas);

@@ -17,19 +17,13 @@
 
 #include "http/router.h"
 
-/* An example 200 body for the operation `name` (a route name): JSON text. */
-struct openapi_example {
-    const char *name;
-    const char *json;
-};
-#define OPENAPI_EXAMPLE_TABLES 16
-/* Register a static table of examples (kept by pointer) that openapi_build puts on the 200
- * responses of the operations it names. Call at set-up, before any openapi_build (not
- * thread-safe against it); a table registered twice is kept once; INVAL past
- * OPENAPI_EXAMPLE_TABLES tables. */
-int openapi_register_examples(const struct openapi_example *t, size_t n);
-
 json_t *openapi_build(const struct http_route *routes, size_t n, const char *title,
                       const char *version);
+/* The same with the routes' doc rows (may be NULL): HTTP_AUTH_KEY routes get `security` with
+ * partnerKey / partnerKeyHeader and their scope (also as x-required-scope), and examples of the
+ * success body and the request body where a row gives them. */
+json_t *openapi_build_docs(const struct http_route *routes, size_t n,
+                           const struct http_route_doc *docs, size_t n_docs, const char *title,
+                           const char *version);
 
 #endif

@@ -149,7 +149,7 @@ static void flags__same_answers_after_the_app_is_opened_again(void **state)
 static void plans__features_history_and_the_plan_above(void **state)
 {
     struct fx *f = *state;
-    struct app_limit why;
+    struct app_plan_limit why;
     assert_int_equal(app_plan_feature(f->a, f->user.id, "overlay_video", &why), RR_ERR_FORBIDDEN);
     assert_string_equal(why.limit, "overlay_video");
     assert_string_equal(why.plan, "free");
