@@ -21,7 +21,7 @@
  *   app_save_workout    a workout (device sync or analysis) + analytics, idempotent per client_id
  *   app_delete_workout  a workout, its analytics, and the video it came from
  *   app_delete_video    a video and everything derived from it: workout, jobs, analytics, blobs
- * Analytics are recomputed in one place (app/workouts.c) for every flow that changes workouts.
+ * Analytics follow every workout write inside the store's transaction (store.h "Derived numbers").
  *
  * The container: app_open() opens every service from the config (data dir, store + migrations,
  * blob store, tus uploads, queue, secret-derived keys) and owns them; app_close() closes them.
@@ -62,6 +62,7 @@ struct app {
     uint8_t jwt_key[32];      /* derived from the server secret, label "jwt" */
     uint8_t token_pepper[32]; /* label "token-pepper" */
     uint8_t media_key[32];    /* label "media-url": signed media links (auth/media_sig.h) */
+    uint8_t webhook_key[32];  /* label "webhook-secret": endpoint secrets at rest (webhooks.md) */
     const char *jwt_issuer;   /* "repright" */
     const char *jwt_audience; /* "repright-api" */
     struct app_models *models;
@@ -188,23 +189,23 @@ enum app_saved {
 /* app_save_workout with a client_id seen before for a different workout (another start,
  * exercise, duration or score): RR_ERR_CONFLICT, *w is the earlier workout. */
 
-/* Save a whole workout (store_workout_put: one transaction; per video it replaces an earlier
- * one) and recompute the analytics it touches (also those of the workout it replaced, and on a
- * repeat, which repairs a crash between the two). w->id and w->created_at are filled. */
+/* Save a whole workout (store_workout_put: one transaction with its analytics share; per video
+ * it replaces an earlier one, taking back that one's share). w->id, w->created_at and the
+ * counts are filled; a repeat (client id seen) counts nothing. */
 int app_save_workout(struct app *a, struct store_workout *w, struct store_set *sets, size_t nsets,
                      struct store_rep *reps, size_t nreps, const char *client_id,
                      enum app_saved *how);
 
 /* Save one set of a device session (store_workout_put_session): the session's first set of an
  * exercise makes a workout, the next ones are appended to it; session_key groups them (the
- * adapter builds it from the session id and exercise). Analytics recomputed as in
+ * adapter builds it from the session id and exercise). Analytics follow in the store as in
  * app_save_workout; *w is the session's workout as stored afterwards. */
 int app_save_session_set(struct app *a, struct store_workout *w, struct store_set *set,
                          struct store_rep *reps, size_t nreps, const char *client_id,
                          const char *session_key, enum app_saved *how);
 
-/* Delete the user's workout, recompute its analytics, then delete the video it was recorded
- * from (app_delete_video's purge: row, jobs, blobs). NOTFOUND for an unknown or foreign id. */
+/* Delete the user's workout (and its analytics share, one transaction), then the video it was
+ * recorded from (app_delete_video's purge: row, jobs, blobs). NOTFOUND for an unknown or foreign id. */
 int app_delete_workout(struct app *a, const char *user_id, const char *workout_id);
 
 /* Delete the user's video and everything derived from it: its workout (and that workout's
@@ -212,6 +213,56 @@ int app_delete_workout(struct app *a, const char *user_id, const char *workout_i
  * tus record it came from. Rows go first, blobs after (a blob without a row is swept later; a
  * row without its blob would be a broken link). NOTFOUND for an unknown or foreign id. */
 int app_delete_video(struct app *a, const char *user_id, const char *video_id);
+
+/* ---- webhooks (app/webhooks.c, app/webhook_job.c; docs/internals/webhooks.md) --------------- */
+
+/* The event types a partner can subscribe to; "webhook.test" is sent by app_webhook_test only. */
+#define APP_WEBHOOK_ANALYSIS_COMPLETED "analysis.completed"
+#define APP_WEBHOOK_WORKOUT_SYNCED "workout.synced"
+#define APP_WEBHOOK_MEMBER_LINKED "member.linked"
+#define APP_WEBHOOK_MEMBER_UNLINKED "member.unlinked"
+#define APP_WEBHOOK_TEST "webhook.test"
+#define APP_WEBHOOK_TYPES_MAX 4
+#define APP_WEBHOOK_DATA_MAX (200 * 1024) /* the event's data; the envelope adds < 1 KiB */
+
+/* 1 when type is one of the four subscribable event types. */
+int app_webhook_type_known(const char *type);
+
+/* A new endpoint of the organisation: the URL must pass the SSRF policy now (https, public
+ * address; net/ssrf.h) and is checked again at every delivery; types: 1..APP_WEBHOOK_TYPES_MAX
+ * known event types (duplicates ignored). out->secret is the signing secret in clear, shown to
+ * the partner once (the API returns it from create only); the store keeps it sealed under
+ * a->webhook_key. INVAL / FORBIDDEN / NOTFOUND (URL, with
+ * msg), CONFLICT (the org has STORE_WEBHOOK_ENDPOINTS_MAX endpoints). */
+int app_webhook_create(struct app *a, const char *org_id, const char *url,
+                       const char *const *types, size_t n_types,
+                       struct store_webhook_endpoint *out, char *msg, size_t msg_len);
+/* Delete the org's endpoint and its delivery log. NOTFOUND. */
+int app_webhook_delete(struct app *a, const char *org_id, const char *endpoint_id);
+
+/* Record event `type` about member_id (NULL: none) with data (a JSON object, at most
+ * APP_WEBHOOK_DATA_MAX bytes) for every enabled endpoint of org_id subscribed to it, in one
+ * transaction with the jobs that deliver it. The signed body is
+ *   {"id":"evt_<32 hex>","type":T,"created_at":RFC3339,"org_id":O,"member_id":M|null,"data":D}
+ * *n (may be NULL) = endpoints it goes to; event_id (may be NULL) gets the id. INVAL (unknown
+ * type, data not a JSON object), TOOBIG. */
+int app_webhook_emit(struct app *a, const char *org_id, const char *type, const char *member_id,
+                     const char *data_json, int *n, char event_id[STORE_WEBHOOK_EVENT_ID_MAX + 1]);
+/* A "webhook.test" event to one endpoint of the org (enabled or not, whatever its types). */
+int app_webhook_test(struct app *a, const char *org_id, const char *endpoint_id,
+                     char event_id[STORE_WEBHOOK_EVENT_ID_MAX + 1]);
+/* Send a logged delivery again: a new delivery of the same event (same webhook-id and body) to
+ * the same endpoint, behind the member's pending ones. CONFLICT while the original is pending. */
+int app_webhook_redeliver(struct app *a, const char *org_id, const char *delivery_id);
+
+/* The data of workout.synced / analysis.completed for a saved workout. */
+int app_webhook_workout_data(const struct store_workout *w, char *out, size_t cap);
+
+/* The retry schedule: the wait before attempt `attempts` + 1 after `attempts` failed ones
+ * (>= 1): base * 2^(attempts-1), at most APP_WEBHOOK_RETRY_CAP_MS, times a jitter factor
+ * 0.75 + 0.5 * u (u in [0, 1): spread +-25 %). */
+#define APP_WEBHOOK_RETRY_CAP_MS (2 * 3600 * 1000LL)
+int64_t app_webhook_retry_delay_ms(int64_t base_ms, int attempts, double u);
 
 /* ---- storage (app/storage.c) ---------------------------------------------------------------- */
 

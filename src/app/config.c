@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/rr_error.h"
 #include "base/rr_log.h"
@@ -40,7 +41,10 @@ static const struct app_setting settings[] = {
      0, NULL, NULL, "sqlite:<data_dir>/repright.db", "URL", ALL, "the store (sqlite:PATH)"},
     {"BLOB_URL", "--blob-url", "REPRIGHT_BLOB_URL", APP_SET_TEXT, F(blob_url), 1, 0, NULL, NULL,
      "file:<data_dir>/blobs", "URL", RUN,
-     "the blob store (file:DIR); unfinished tus uploads stay in <data_dir>/uploads"},
+     "the blob store: file:DIR, or s3://BUCKET?endpoint=http(s)://HOST[:PORT]&region=R "
+     "(credentials from REPRIGHT_S3_ACCESS_KEY_ID and REPRIGHT_S3_SECRET_ACCESS_KEY, or their "
+     "_FILE variants; see docs/internals/blob.md); unfinished tus uploads stay in "
+     "<data_dir>/uploads"},
     {"QUEUE_URL", "--queue-url", "REPRIGHT_QUEUE_URL", APP_SET_TEXT, F(queue_url), 0, 0, NULL,
      "db", NULL, "URL", RUN, "the job queue (db = the store's jobs table)"},
     {"MODEL_DIR", "--model-dir", "REPRIGHT_MODEL_DIR", APP_SET_TEXT, F(model_dir), 0, 0, NULL,
@@ -60,7 +64,8 @@ static const struct app_setting settings[] = {
     {"PORT", "--port", "REPRIGHT_PORT", APP_SET_INT, F(http.port), 0, 65535, NULL, "8080", NULL,
      "N", SRV, "TCP port (0 = any free port, logged at start)"},
     {"HTTP_THREADS", "--http-threads", "REPRIGHT_HTTP_THREADS", APP_SET_INT, F(http.threads), 1,
-     256, NULL, "4", NULL, "N", SRV, "HTTP threads"},
+     256, NULL, NULL, "32 per core, 64..256", "N", SRV,
+     "HTTP threads (a write holds its thread while it waits for its group commit's fsync)"},
     {"UPLOAD_LIMIT", "--upload-limit", "REPRIGHT_UPLOAD_LIMIT", APP_SET_INT, F(http.upload_limit),
      1, 1LL << 40, NULL, "536870912", NULL, "BYTES", RUN,
      "largest upload (413 above); also the largest object of the blob store"},
@@ -140,6 +145,18 @@ static const struct app_setting settings[] = {
     {"DEFAULT_PLAN", "--default-plan", "REPRIGHT_DEFAULT_PLAN", APP_SET_TEXT, F(default_plan), 1,
      0, NULL, "free", NULL, "PLAN", SRV,
      "plan of new accounts (an id of the plans table: free, pro, gym)"},
+    /* webhooks (issue 13): docs/internals/webhooks.md */
+    {"WEBHOOK_RETRY_BASE_MS", "--webhook-retry-base-ms", "REPRIGHT_WEBHOOK_RETRY_BASE_MS",
+     APP_SET_INT, F(webhook_retry_base_ms), 10, 3600000, NULL, "10000", NULL, "MS", RUN,
+     "first webhook retry after this; each later one waits twice as long (jittered, at most 2 h)"},
+    {"WEBHOOK_RETRY_WINDOW_S", "--webhook-retry-window-s", "REPRIGHT_WEBHOOK_RETRY_WINDOW_S",
+     APP_SET_INT, F(webhook_retry_window_s), 1, 7 * 86400, NULL, "86400", NULL, "SECONDS", RUN,
+     "a webhook delivery is retried for this long after its event, then marked failed"},
+    {"WEBHOOK_ALLOW_HTTP_LOOPBACK", "--webhook-allow-http-loopback",
+     "REPRIGHT_WEBHOOK_ALLOW_HTTP_LOOPBACK", APP_SET_INT, F(webhook_allow_http_loopback), 0, 1,
+     NULL, "0", NULL, "0|1", RUN,
+     "development only: webhooks may go to loopback addresses, over plain http too (every other "
+     "internal address stays refused)"},
     {"ANALYSIS_SANDBOX", "--analysis-sandbox", "REPRIGHT_ANALYSIS_SANDBOX", APP_SET_CHOICE,
      F(analysis_sandbox), 0, 0, off_on, "on", NULL, "on|off", RUN,
      "decode and analyse each uploaded video in a child process with rlimits and a seccomp "
@@ -274,9 +291,20 @@ static const struct app_setting *find_flag(const char *arg, enum app_command cmd
     return NULL;
 }
 
+unsigned app_config_http_threads(long cores)
+{
+    /* A libmicrohttpd pool thread serves its connections one request at a time, and a write
+     * holds it for its batch's COMMIT (an fsync: milliseconds, no CPU). Group commit only
+     * batches writes that are in flight together, so 4 threads capped a batch at 4 and POST
+     * /v1/sync at ~1,600/s; 64 threads carry 64 connections' writes in batches of ~40. */
+    long n = cores > 0 ? 32 * cores : 64;
+    return n < 64 ? 64u : n > 256 ? 256u : (unsigned)n;
+}
+
 /* Defaults that depend on the build or the environment outside the table. */
 static void computed_defaults(struct app_config *cfg)
 {
+    cfg->http.threads = app_config_http_threads(sysconf(_SC_NPROCESSORS_ONLN));
     if (!pose_model_dir_default(cfg->model_dir, sizeof cfg->model_dir))
         cfg->model_dir[0] = '\0';
 #ifdef RR_DEFAULT_WEB_DIR

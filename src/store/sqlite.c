@@ -32,6 +32,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -763,7 +764,15 @@ static int sq_migrate(struct store *s, int *applied, char *msg, size_t msg_len)
                        current, known);
             err = RR_ERR_UNSUPPORTED;
         }
-        if (!err && current < m[i].version) {
+        /* a version is applied unless recorded (not "unless a higher one is"): branches that
+         * reserved numbers land in any order (webhooks took 8 before 7 existed) */
+        int have = 0;
+        if (!err) {
+            struct arg v[] = {arg_i(m[i].version)};
+            err = q_one(&c, "SELECT count(*) FROM schema_version WHERE version = ?1", v,
+                        NARGS(v), row_int, &have);
+        }
+        if (!err && !have) {
             char *emsg = NULL;
             int rc = sqlite3_exec(c.db, m[i].sql, NULL, NULL, &emsg);
             if (rc != SQLITE_OK) {
@@ -1432,21 +1441,444 @@ static int sq_job_counts(struct store *s, struct store_job_counts *out)
     return 0;
 }
 
+/* ---- webhooks (migration 8) ------------------------------------------------------------------- */
+
+#define HOOK_EP_COLS "id, org_id, url, secret, event_types, enabled, created_at"
+#define HOOK_DL_COLS                                                                               \
+    "id, seq, org_id, endpoint_id, event_id, event_type, member_id, status, attempts, "           \
+    "next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at, "         \
+    "delivered_at"
+
+static void row_hook_ep(sqlite3_stmt *st, void *item)
+{
+    struct store_webhook_endpoint *e = item;
+    col_text(st, 0, e->id, sizeof e->id);
+    col_text(st, 1, e->org_id, sizeof e->org_id);
+    col_text(st, 2, e->url, sizeof e->url);
+    col_text(st, 3, e->secret, sizeof e->secret);
+    col_text(st, 4, e->event_types, sizeof e->event_types);
+    e->enabled = sqlite3_column_int(st, 5) != 0;
+    e->created_at = sqlite3_column_int64(st, 6);
+}
+
+static enum store_delivery_status hook_status_parse(const char *t)
+{
+    if (strcmp(t, "delivered") == 0)
+        return STORE_DELIVERY_DELIVERED;
+    if (strcmp(t, "failed") == 0)
+        return STORE_DELIVERY_FAILED;
+    return STORE_DELIVERY_PENDING;
+}
+
+static void row_hook_dl(sqlite3_stmt *st, void *item)
+{
+    struct store_webhook_delivery *d = item;
+    char status[16];
+    col_text(st, 0, d->id, sizeof d->id);
+    d->seq = sqlite3_column_int64(st, 1);
+    col_text(st, 2, d->org_id, sizeof d->org_id);
+    col_text(st, 3, d->endpoint_id, sizeof d->endpoint_id);
+    col_text(st, 4, d->event_id, sizeof d->event_id);
+    col_text(st, 5, d->event_type, sizeof d->event_type);
+    col_text(st, 6, d->member_id, sizeof d->member_id);
+    col_text(st, 7, status, sizeof status);
+    d->status = hook_status_parse(status);
+    d->attempts = sqlite3_column_int(st, 8);
+    d->next_attempt_at = sqlite3_column_int64(st, 9);
+    d->last_attempt_at = sqlite3_column_int64(st, 10);
+    d->last_status = sqlite3_column_int(st, 11);
+    col_text(st, 12, d->last_error, sizeof d->last_error);
+    d->created_at = sqlite3_column_int64(st, 13);
+    d->updated_at = sqlite3_column_int64(st, 14);
+    d->delivered_at = sqlite3_column_int64(st, 15);
+}
+
+/* The body column as a malloc'd string (item: struct hook_body). */
+struct hook_body {
+    char *text;
+    size_t len;
+    bool nomem;
+};
+
+static void row_hook_body(sqlite3_stmt *st, void *item)
+{
+    struct hook_body *b = item;
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    size_t n = (size_t)sqlite3_column_bytes(st, 0);
+    b->text = rr_fault(RR_FAULT_STORE_ALLOC) ? NULL : malloc(n + 1);
+    if (!b->text) {
+        b->nomem = true;
+        return;
+    }
+    memcpy(b->text, t ? (const char *)t : "", n);
+    b->text[n] = '\0';
+    b->len = n;
+}
+
+static int sq_hook_ep_create(struct store *s, const struct store_webhook_endpoint *e)
+{
+    struct conn c;
+    int count = 0;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err) {
+        struct arg q[] = {arg_s(e->org_id)};
+        err = q_one(&c, "SELECT count(*) FROM webhook_endpoints WHERE org_id = ?1", q, NARGS(q),
+                    row_int, &count);
+    }
+    if (!err && count >= STORE_WEBHOOK_ENDPOINTS_MAX)
+        err = RR_ERR_CONFLICT;
+    if (!err) {
+        struct arg a[] = {arg_s(e->id),          arg_s(e->org_id),      arg_s(e->url),
+                          arg_s(e->secret),      arg_s(e->event_types), arg_i(e->enabled ? 1 : 0),
+                          arg_i(e->created_at)};
+        err = q_exec(&c,
+                     "INSERT INTO webhook_endpoints (" HOOK_EP_COLS ") "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                     a, NARGS(a));
+    }
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    return err;
+}
+
+static int sq_hook_ep_get(struct store *s, const char *org_id, const char *id,
+                          struct store_webhook_endpoint *out)
+{
+    struct arg a[] = {arg_s(id), arg_s(org_id)};
+    return read_one(s,
+                    "SELECT " HOOK_EP_COLS " FROM webhook_endpoints WHERE id = ?1 "
+                    "AND (?2 IS NULL OR org_id = ?2)",
+                    a, NARGS(a), row_hook_ep, out);
+}
+
+static int sq_hook_ep_list(struct store *s, const char *org_id,
+                           struct store_webhook_endpoint **items, size_t *n)
+{
+    struct arg a[] = {arg_s(org_id), arg_i(STORE_WEBHOOK_ENDPOINTS_MAX)};
+    return read_list(s,
+                     "SELECT " HOOK_EP_COLS " FROM webhook_endpoints WHERE org_id = ?1 "
+                     "ORDER BY created_at, id LIMIT ?2",
+                     a, NARGS(a), sizeof **items, STORE_WEBHOOK_ENDPOINTS_MAX, row_hook_ep,
+                     (void **)items, n);
+}
+
+static int sq_hook_ep_delete(struct store *s, const char *org_id, const char *id)
+{
+    struct arg a[] = {arg_s(id), arg_s(org_id)};
+    return write_row(s,
+                     "DELETE FROM webhook_endpoints WHERE id = ?1 AND (?2 IS NULL OR org_id = ?2)",
+                     a, NARGS(a));
+}
+
+/* A queued system job of `job` about delivery `did`, runnable at run_after, inside c's
+ * transaction; its id into job_id. */
+static int hook_job_insert(struct conn *c, int64_t now, const struct store_job_spec *job,
+                           const char *did, int64_t run_after, char job_id[STORE_ID_LEN + 1])
+{
+    char payload[STORE_ID_LEN + 32];
+    snprintf(payload, sizeof payload, "{\"delivery_id\":\"%s\"}", did);
+    store_new_id(job_id);
+    struct arg a[] = {arg_s(job_id),     arg_i(now),          arg_s(NULL),
+                      arg_s(job->kind),  arg_s(payload),      arg_i(job->max_attempts),
+                      arg_i(run_after),  arg_s(NULL)};
+    int n = q_exec(c,
+                   "INSERT INTO jobs (id, created_at, user_id, kind, payload, state, "
+                   "max_attempts, run_after, updated_at, video_id) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?2, ?8)",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+/* Endpoint ids (at most STORE_WEBHOOK_ENDPOINTS_MAX) an event goes to. */
+struct hook_ep_id {
+    char id[STORE_ID_LEN + 1];
+};
+
+static int sq_hook_emit(struct store *s, const char *org_id, const char *endpoint_id,
+                        const struct store_webhook_event *ev, const struct store_job_spec *job,
+                        int *n)
+{
+    int64_t now = store_now(s);
+    struct hook_ep_id *eps = NULL;
+    size_t neps = 0;
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (err)
+        goto out;
+    if (endpoint_id) {
+        struct arg a[] = {arg_s(endpoint_id), arg_s(org_id), arg_i(1)};
+        err = q_list(&c, "SELECT id FROM webhook_endpoints WHERE id = ?1 AND org_id = ?2 LIMIT ?3",
+                     a, NARGS(a), sizeof *eps, 1, row_id, (void **)&eps, &neps);
+        if (!err && neps == 0)
+            err = RR_ERR_NOTFOUND;
+    } else {
+        /* subscribed: the type is one of the space-separated words of event_types */
+        struct arg a[] = {arg_s(org_id), arg_s(ev->type), arg_i(STORE_WEBHOOK_ENDPOINTS_MAX)};
+        err = q_list(&c,
+                     "SELECT id FROM webhook_endpoints WHERE org_id = ?1 AND enabled = 1 "
+                     "AND instr(' ' || event_types || ' ', ' ' || ?2 || ' ') > 0 "
+                     "ORDER BY created_at, id LIMIT ?3",
+                     a, NARGS(a), sizeof *eps, STORE_WEBHOOK_ENDPOINTS_MAX, row_id,
+                     (void **)&eps, &neps);
+    }
+    for (size_t i = 0; !err && i < neps; i++) {
+        char did[STORE_ID_LEN + 1], jid[STORE_ID_LEN + 1];
+        store_new_id(did);
+        err = hook_job_insert(&c, now, job, did, now, jid);
+        if (err)
+            break;
+        struct arg a[] = {arg_s(did),      arg_s(org_id),    arg_s(eps[i].id),
+                          arg_s(ev->event_id), arg_s(ev->type), arg_s(ev->member_id),
+                          arg_s(ev->body), arg_i(now),       arg_s(jid)};
+        /* member_id "" binds as NULL: coalesce keeps the lane key a plain '' */
+        int k = q_exec(&c,
+                       "INSERT INTO webhook_deliveries (id, seq, org_id, endpoint_id, event_id, "
+                       "event_type, member_id, body, status, next_attempt_at, job_id, "
+                       "created_at, updated_at) VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 "
+                       "FROM webhook_deliveries), ?2, ?3, ?4, ?5, coalesce(?6, ''), ?7, "
+                       "'pending', ?8, ?9, ?8, ?8)",
+                       a, NARGS(a));
+        if (k < 0)
+            err = k;
+        else
+            (*n)++;
+    }
+out:
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    free(eps);
+    if (err)
+        *n = 0;
+    return err;
+}
+
+static int sq_hook_dl_get(struct store *s, const char *org_id, const char *id,
+                          struct store_webhook_delivery *out)
+{
+    struct arg a[] = {arg_s(id), arg_s(org_id)};
+    return read_one(s,
+                    "SELECT " HOOK_DL_COLS " FROM webhook_deliveries WHERE id = ?1 "
+                    "AND (?2 IS NULL OR org_id = ?2)",
+                    a, NARGS(a), row_hook_dl, out);
+}
+
+static int hook_body_read(struct conn *c, const char *org_id, const char *id, char **body,
+                          size_t *len)
+{
+    struct hook_body b = {NULL, 0, false};
+    struct arg a[] = {arg_s(id), arg_s(org_id)};
+    int err = q_one(c,
+                    "SELECT body FROM webhook_deliveries WHERE id = ?1 "
+                    "AND (?2 IS NULL OR org_id = ?2)",
+                    a, NARGS(a), row_hook_body, &b);
+    if (!err && b.nomem)
+        err = RR_ERR_NOMEM;
+    if (err) {
+        free(b.text);
+        return err;
+    }
+    *body = b.text;
+    *len = b.len;
+    return 0;
+}
+
+static int sq_hook_dl_body(struct store *s, const char *org_id, const char *id, char **body,
+                           size_t *len)
+{
+    struct conn c;
+    conn_get(s, &c);
+    int err = hook_body_read(&c, org_id, id, body, len);
+    conn_put(&c);
+    return err;
+}
+
+static int sq_hook_dl_list(struct store *s, const char *org_id, const char *endpoint_id,
+                           int64_t after_t, const char *after_id, int limit,
+                           struct store_webhook_delivery **items, size_t *n)
+{
+    struct arg a[] = {arg_s(org_id), arg_i(after_t), arg_s(after_id[0] ? after_id : "~"),
+                      arg_i(limit), arg_s(endpoint_id)};
+    if (endpoint_id)
+        return read_list(s,
+                         "SELECT " HOOK_DL_COLS " FROM webhook_deliveries WHERE endpoint_id = ?5 "
+                         "AND org_id = ?1 AND (created_at < ?2 OR (created_at = ?2 AND id < ?3))"
+                         " ORDER BY created_at DESC, id DESC LIMIT ?4",
+                         a, NARGS(a), sizeof **items, (size_t)limit, row_hook_dl,
+                         (void **)items, n);
+    return read_list(s,
+                     "SELECT " HOOK_DL_COLS " FROM webhook_deliveries WHERE org_id = ?1 "
+                     "AND (created_at < ?2 OR (created_at = ?2 AND id < ?3)) AND ?5 IS NULL"
+                     " ORDER BY created_at DESC, id DESC LIMIT ?4",
+                     a, NARGS(a), sizeof **items, (size_t)limit, row_hook_dl, (void **)items, n);
+}
+
+/* The delivery row with its job id, under c's write lock. */
+struct hook_row {
+    struct store_webhook_delivery d;
+    char job_id[STORE_ID_LEN + 1];
+};
+
+static void row_hook_row(sqlite3_stmt *st, void *item)
+{
+    struct hook_row *r = item;
+    row_hook_dl(st, &r->d);
+    col_text(st, 16, r->job_id, sizeof r->job_id);
+}
+
+static int hook_row_locked(struct conn *c, const char *id, struct hook_row *r)
+{
+    struct arg a[] = {arg_s(id)};
+    return q_one(c, "SELECT " HOOK_DL_COLS ", job_id FROM webhook_deliveries WHERE id = ?1", a,
+                 NARGS(a), row_hook_row, r);
+}
+
+static void row_seq_next(sqlite3_stmt *st, void *item)
+{
+    int64_t *v = item;
+    v[0] = sqlite3_column_int64(st, 0);
+    v[1] = sqlite3_column_int64(st, 1);
+}
+
+static int sq_hook_dl_claim(struct store *s, const char *id, const char *job_id,
+                            const struct store_job_spec *job, int64_t wait_ms,
+                            enum store_webhook_verdict *verdict, struct store_webhook_delivery *d,
+                            struct store_webhook_endpoint *e, char **body)
+{
+    int64_t now = store_now(s);
+    struct hook_row *r = rr_fault(RR_FAULT_STORE_ALLOC) ? NULL : malloc(sizeof *r);
+    if (!r)
+        return RR_ERR_NOMEM;
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err)
+        err = hook_row_locked(&c, id, r);
+    if (err)
+        goto out;
+    if (r->d.status != STORE_DELIVERY_PENDING || strcmp(r->job_id, job_id) != 0) {
+        *verdict = STORE_WEBHOOK_DONE;
+        goto out;
+    }
+    /* an earlier pending delivery of the same lane goes first */
+    int64_t pred[2] = {0, 0}; /* seq, next_attempt_at */
+    struct arg p[] = {arg_s(r->d.endpoint_id), arg_s(r->d.member_id), arg_i(r->d.seq)};
+    err = q_one(&c,
+                "SELECT seq, next_attempt_at FROM webhook_deliveries WHERE endpoint_id = ?1 "
+                "AND member_id = coalesce(?2, '') AND status = 'pending' AND seq < ?3 "
+                "ORDER BY seq LIMIT 1",
+                p, NARGS(p), row_seq_next, pred);
+    if (err == 0) {
+        char jid[STORE_ID_LEN + 1];
+        int64_t at = (pred[1] > now ? pred[1] : now) + wait_ms;
+        err = hook_job_insert(&c, now, job, id, at, jid);
+        if (!err) {
+            struct arg u[] = {arg_s(id), arg_s(jid), arg_i(now)};
+            err = q_exec(&c, "UPDATE webhook_deliveries SET job_id = ?2, updated_at = ?3 "
+                             "WHERE id = ?1", u, NARGS(u));
+        }
+        *verdict = STORE_WEBHOOK_WAIT;
+        goto out;
+    }
+    if (err != RR_ERR_NOTFOUND)
+        goto out;
+    struct arg ep[] = {arg_s(r->d.endpoint_id), arg_s(NULL)};
+    err = q_one(&c,
+                "SELECT " HOOK_EP_COLS " FROM webhook_endpoints WHERE id = ?1 "
+                "AND (?2 IS NULL OR org_id = ?2)",
+                ep, NARGS(ep), row_hook_ep, e);
+    if (!err) {
+        size_t len;
+        err = hook_body_read(&c, NULL, id, body, &len);
+    }
+    if (!err) {
+        struct arg u[] = {arg_s(id), arg_i(now)};
+        err = q_exec(&c,
+                     "UPDATE webhook_deliveries SET attempts = attempts + 1, "
+                     "last_attempt_at = ?2, updated_at = ?2 WHERE id = ?1",
+                     u, NARGS(u));
+    }
+    if (err >= 0) {
+        err = 0;
+        r->d.attempts++;
+        r->d.last_attempt_at = r->d.updated_at = now;
+        *d = r->d;
+        *verdict = STORE_WEBHOOK_SEND;
+    }
+out:
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    if (err || *verdict != STORE_WEBHOOK_SEND) {
+        free(*body);
+        *body = NULL;
+    }
+    free(r);
+    return err;
+}
+
+static int sq_hook_dl_finish(struct store *s, const char *id, const char *job_id,
+                             const struct store_webhook_outcome *o,
+                             const struct store_job_spec *job)
+{
+    int64_t now = store_now(s);
+    struct hook_row *r = rr_fault(RR_FAULT_STORE_ALLOC) ? NULL : malloc(sizeof *r);
+    if (!r)
+        return RR_ERR_NOMEM;
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err)
+        err = hook_row_locked(&c, id, r);
+    if (!err && (r->d.status != STORE_DELIVERY_PENDING || strcmp(r->job_id, job_id) != 0))
+        err = RR_ERR_CONFLICT;
+    if (err)
+        goto out;
+    const char *status = o->delivered ? "delivered" : o->retry_at > 0 ? "pending" : "failed";
+    char jid[STORE_ID_LEN + 1] = "";
+    if (!o->delivered && o->retry_at > 0)
+        err = hook_job_insert(&c, now, job, id, o->retry_at, jid);
+    if (err)
+        goto out;
+    struct arg u[] = {arg_s(id),
+                      arg_s(status),
+                      arg_i(o->http_status),
+                      arg_s(o->error),
+                      arg_i(now),
+                      arg_i(o->delivered ? now : 0),
+                      arg_i(o->retry_at > 0 ? o->retry_at : r->d.next_attempt_at),
+                      arg_s(jid)};
+    err = q_exec(&c,
+                 "UPDATE webhook_deliveries SET status = ?2, last_status = ?3, "
+                 "last_error = substr(coalesce(?4, ''), 1, 511), updated_at = ?5, "
+                 "delivered_at = ?6, next_attempt_at = ?7, job_id = coalesce(?8, '') "
+                 "WHERE id = ?1",
+                 u, NARGS(u));
+    if (err >= 0 && (o->delivered || o->retry_at <= 0)) {
+        /* the lane moves on: the next pending delivery's job runs now */
+        struct arg k[] = {arg_s(r->d.endpoint_id), arg_s(r->d.member_id), arg_i(r->d.seq),
+                          arg_i(now)};
+        err = q_exec(&c,
+                     "UPDATE jobs SET run_after = ?4, updated_at = ?4 WHERE state = 'queued' "
+                     "AND id = (SELECT job_id FROM webhook_deliveries WHERE endpoint_id = ?1 "
+                     "AND member_id = coalesce(?2, '') AND status = 'pending' AND seq > ?3 "
+                     "ORDER BY seq LIMIT 1)",
+                     k, NARGS(k));
+    }
+out:
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    free(r);
+    return err;
+}
+
 /* ---- workouts -------------------------------------------------------------------------------- */
 
-/* The verdict of a rep row: its metrics' "verdict" (NULL for malformed metrics). */
-#define REP_VERDICT "CASE WHEN json_valid(r.metrics) THEN json_extract(r.metrics, '$.verdict') END"
-/* The workout's reps by verdict in one pass over its reps (each verdict read once), packed in
- * one integer: good + bad << 20 + cannot_judge << 40 (a workout has far fewer than 2^20 reps).
- * Three count(*) subqueries, one per verdict, made the list page 3x slower. */
-#define REPS_PACKED                                                                                \
-    "(SELECT coalesce(sum(CASE v WHEN 'good' THEN 1 WHEN 'bad' THEN 1048576 "                      \
-    "WHEN 'cannot_judge' THEN 1099511627776 ELSE 0 END), 0) FROM (SELECT " REP_VERDICT " AS v "     \
-    "FROM reps r JOIN sets s ON r.set_id = s.id WHERE s.workout_id = workouts.id))"
+/* The list's counts are stored on the row (migration "workout_counts"): summing the sets and
+ * reading every rep's verdict per listed workout halved the list's throughput. */
 #define WORKOUT_COLS                                                                               \
     "id, created_at, user_id, coalesce(video_id, ''), exercise, started_at, duration_ms, score, "  \
-    "name, (SELECT coalesce(sum(s.reps), 0) FROM sets s WHERE s.workout_id = workouts.id), "        \
-    REPS_PACKED
+    "name, n_reps, n_good, n_bad, n_unjudged"
 
 static void row_workout(sqlite3_stmt *st, void *item)
 {
@@ -1461,25 +1893,105 @@ static void row_workout(sqlite3_stmt *st, void *item)
     w->score = sqlite3_column_double(st, 7);
     col_text(st, 8, w->name, sizeof w->name);
     w->reps = sqlite3_column_int(st, 9);
-    int64_t packed = sqlite3_column_int64(st, 10);
-    w->reps_good = (int)(packed & 0xFFFFF);
-    w->reps_bad = (int)((packed >> 20) & 0xFFFFF);
-    w->reps_unjudged = (int)(packed >> 40);
+    w->reps_good = sqlite3_column_int(st, 10);
+    w->reps_bad = sqlite3_column_int(st, 11);
+    w->reps_unjudged = sqlite3_column_int(st, 12);
+}
+
+/* The counts get and list return, filled by put too (the sync's answer shows them). */
+static void workout_counts(struct store_workout *w, const struct store_workout_stats *ws)
+{
+    w->reps = (int)ws->reps;
+    w->reps_good = (int)ws->good;
+    w->reps_bad = (int)ws->bad;
+    w->reps_unjudged = (int)ws->unjudged;
+}
+
+/* A stored workout as the write path needs it: who, when, what, its derived numbers. */
+struct wrow {
+    char id[STORE_ID_LEN + 1];
+    char user_id[STORE_ID_LEN + 1];
+    char exercise[STORE_NAME_MAX + 1];
+    char name[STORE_WORKOUT_NAME_MAX + 1];
+    int64_t started_at;
+    struct store_workout_stats st;
+};
+#define WROW_COLS                                                                                  \
+    "id, user_id, exercise, name, started_at, n_reps, n_good, n_bad, n_unjudged, a_active, "       \
+    "a_volume, a_score_sum, a_score_n"
+
+static void row_wrow(sqlite3_stmt *st, void *item)
+{
+    struct wrow *r = item;
+    col_text(st, 0, r->id, sizeof r->id);
+    col_text(st, 1, r->user_id, sizeof r->user_id);
+    col_text(st, 2, r->exercise, sizeof r->exercise);
+    col_text(st, 3, r->name, sizeof r->name);
+    r->started_at = sqlite3_column_int64(st, 4);
+    r->st.reps = sqlite3_column_int64(st, 5);
+    r->st.good = sqlite3_column_int64(st, 6);
+    r->st.bad = sqlite3_column_int64(st, 7);
+    r->st.unjudged = sqlite3_column_int64(st, 8);
+    r->st.active = sqlite3_column_int(st, 9) != 0;
+    r->st.volume = sqlite3_column_double(st, 10);
+    r->st.score_sum = sqlite3_column_double(st, 11);
+    r->st.score_n = sqlite3_column_int64(st, 12);
+}
+
+/* Add (sign 1) or take back (sign -1) a workout's share of its (user, day, exercise) analytics
+ * row, inside the caller's write transaction. A row left without a session is deleted (as
+ * store_analytics_set with 0 sessions); a sum of scores whose count reaches 0 is set to 0, so
+ * floating-point residue of add-then-subtract never outlives the scores. */
+static int analytics_apply(struct conn *c, const char *user_id, int64_t started_at,
+                           const char *exercise, const struct store_workout_stats *st, int sign)
+{
+    if (!st->active)
+        return 0;
+    char day[11];
+    store__day_of(started_at, day);
+    struct arg a[] = {arg_s(user_id),          arg_s(day),
+                      arg_s(exercise),         arg_i(sign),
+                      arg_i(sign * st->reps),  arg_d(sign * st->volume),
+                      arg_d(sign * st->score_sum), arg_i(sign * st->score_n)};
+    int err = q_exec(c,
+                     "INSERT INTO analytics_daily (user_id, day, exercise, sessions, reps, volume, "
+                     "score_sum, score_n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                     "ON CONFLICT (user_id, day, exercise) DO UPDATE SET "
+                     "sessions = sessions + excluded.sessions, reps = reps + excluded.reps, "
+                     "volume = volume + excluded.volume, "
+                     "score_sum = CASE WHEN score_n + excluded.score_n = 0 THEN 0 "
+                     "ELSE score_sum + excluded.score_sum END, "
+                     "score_n = score_n + excluded.score_n",
+                     a, NARGS(a));
+    if (err >= 0 && sign < 0)
+        err = q_exec(c,
+                     "DELETE FROM analytics_daily WHERE user_id = ?1 AND day = ?2 "
+                     "AND exercise = ?3 AND sessions <= 0",
+                     a, 3);
+    return err < 0 ? err : 0;
 }
 
 static int workout_insert(struct conn *c, struct store_workout *w, struct store_set *sets,
-                          size_t nsets, struct store_rep *reps, size_t nreps)
+                          size_t nsets, struct store_rep *reps, size_t nreps,
+                          const struct store_workout_stats *ws)
 {
-    struct arg a[] = {arg_s(w->id),         arg_i(w->created_at), arg_s(w->user_id),
-                      arg_s(w->video_id),   arg_s(w->exercise),   arg_i(w->started_at),
-                      arg_i(w->duration_ms), arg_d(w->score), arg_s(w->name)};
+    struct arg a[] = {arg_s(w->id),          arg_i(w->created_at), arg_s(w->user_id),
+                      arg_s(w->video_id),    arg_s(w->exercise),   arg_i(w->started_at),
+                      arg_i(w->duration_ms), arg_d(w->score),      arg_s(w->name),
+                      arg_i(ws->reps),       arg_i(ws->good),      arg_i(ws->bad),
+                      arg_i(ws->unjudged),   arg_i(ws->active),    arg_d(ws->volume),
+                      arg_d(ws->score_sum),  arg_i(ws->score_n)};
     int err = q_exec(c, "INSERT INTO workouts (id, created_at, user_id, video_id, exercise, "
-                        "started_at, duration_ms, score, name) "
-                        "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,coalesce(?9, ''))",
+                        "started_at, duration_ms, score, name, n_reps, n_good, n_bad, n_unjudged, "
+                        "a_active, a_volume, a_score_sum, a_score_n) "
+                        "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,coalesce(?9, ''),?10,?11,?12,?13,?14,?15,"
+                        "?16,?17)",
                      a, NARGS(a));
+    if (err >= 0)
+        err = analytics_apply(c, w->user_id, w->started_at, w->exercise, ws, 1);
     for (size_t i = 0; i < nsets && err >= 0; i++) {
         struct store_set *st = &sets[i];
-        store_new_id(st->id);
+        store__new_id_at(st->id, w->created_at);
         memcpy(st->workout_id, w->id, sizeof st->workout_id);
         struct arg b[] = {arg_s(st->id),  arg_s(w->id),     arg_i(st->idx),    arg_s(st->exercise),
                           arg_i(st->reps), arg_d(st->score), arg_d(st->load_kg), arg_i(st->hold_ms)};
@@ -1490,7 +2002,7 @@ static int workout_insert(struct conn *c, struct store_workout *w, struct store_
     }
     for (size_t i = 0; i < nreps && err >= 0; i++) {
         struct store_rep *r = &reps[i];
-        store_new_id(r->id);
+        store__new_id_at(r->id, w->created_at);
         memcpy(r->set_id, sets[r->set_idx].id, sizeof r->set_id);
         struct arg b[] = {arg_s(r->id),      arg_s(r->set_id),   arg_i(r->idx),
                           arg_i(r->t_start_ms), arg_i(r->t_end_ms), arg_s(r->metrics[0] ? r->metrics : "{}"),
@@ -1501,11 +2013,6 @@ static int workout_insert(struct conn *c, struct store_workout *w, struct store_
                      b, NARGS(b));
     }
     return err < 0 ? err : 0;
-}
-
-static void row_name(sqlite3_stmt *st, void *item)
-{
-    col_text(st, 0, item, STORE_WORKOUT_NAME_MAX + 1);
 }
 
 /* A client id the user already used (one sync retried): CONFLICT with w->id set to the workout
@@ -1533,6 +2040,8 @@ static int sq_workout_put(struct store *s, struct store_workout *w, struct store
                           const char *client_id)
 {
     struct conn c;
+    struct store_workout_stats ws;
+    store__workout_stats(sets, nsets, reps, nreps, &ws); /* before the write lock */
     conn_get(s, &c);
     int err = tx_begin(&c);
     if (err)
@@ -1541,25 +2050,29 @@ static int sq_workout_put(struct store *s, struct store_workout *w, struct store
     if (err)
         goto out;
     if (w->video_id[0]) {
-        /* results are upserted per video: a re-run of the analysis replaces the old rows,
-         * keeping the name the user gave the workout */
+        /* results are upserted per video: a re-run of the analysis replaces the old rows (and
+         * takes back their analytics), keeping the name the user gave the workout */
         struct arg a[] = {arg_s(w->video_id), arg_s(w->user_id)};
-        if (!w->name[0]) {
-            err = q_one(&c, "SELECT name FROM workouts WHERE video_id = ?1 AND user_id = ?2", a,
-                        NARGS(a), row_name, w->name);
-            if (err == RR_ERR_NOTFOUND)
-                err = 0;
-            if (err < 0)
-                goto out;
+        struct wrow old = {0};
+        err = q_one(&c, "SELECT " WROW_COLS " FROM workouts WHERE video_id = ?1 AND user_id = ?2",
+                    a, NARGS(a), row_wrow, &old);
+        if (!err) {
+            if (!w->name[0])
+                memcpy(w->name, old.name, sizeof w->name);
+            err = analytics_apply(&c, old.user_id, old.started_at, old.exercise, &old.st, -1);
+            struct arg d[] = {arg_s(old.id)};
+            if (!err)
+                err = q_exec(&c, "DELETE FROM workouts WHERE id = ?1", d, NARGS(d));
+        } else if (err == RR_ERR_NOTFOUND) {
+            err = 0;
         }
-        err = q_exec(&c, "DELETE FROM workouts WHERE video_id = ?1 AND user_id = ?2", a,
-                     NARGS(a));
         if (err < 0)
             goto out;
     }
-    store_new_id(w->id);
     w->created_at = store_now(s);
-    err = workout_insert(&c, w, sets, nsets, reps, nreps);
+    store__new_id_at(w->id, w->created_at);
+    workout_counts(w, &ws);
+    err = workout_insert(&c, w, sets, nsets, reps, nreps, &ws);
     if (!err && client_id) {
         struct arg a[] = {arg_s(w->user_id), arg_s(client_id), arg_s(w->id),
                           arg_i(w->created_at)};
@@ -1575,18 +2088,26 @@ out:
 }
 
 /* The set appended to workout `wid` of the session (the caller's transaction): next idx, its
- * reps, then the workout's span and rep-weighted score over all its sets. */
+ * reps, then the workout's span, rep-weighted score and derived numbers over all its sets, and
+ * its analytics share moved from what it was (maybe another day: a set synced late can move
+ * the start earlier) to what it is now. ws: the stats of the set and its reps. */
 static int session_append(struct conn *c, const char *wid, struct store_workout *w,
-                          struct store_set *set, struct store_rep *reps, size_t nreps)
+                          struct store_set *set, struct store_rep *reps, size_t nreps,
+                          const struct store_workout_stats *ws)
 {
     struct arg a[] = {arg_s(wid)};
+    struct wrow old = {0};
     int next = 0;
-    int err = q_one(c, "SELECT coalesce(max(idx) + 1, 0) FROM sets WHERE workout_id = ?1", a,
+    int err = q_one(c, "SELECT " WROW_COLS " FROM workouts WHERE id = ?1", a, NARGS(a), row_wrow,
+                    &old);
+    if (!err)
+        err = q_one(c, "SELECT coalesce(max(idx) + 1, 0) FROM sets WHERE workout_id = ?1", a,
                     NARGS(a), row_int, &next);
     if (err)
         return err;
     set->idx = next;
-    store_new_id(set->id);
+    int64_t t_now = store_now(&c->sq->base);
+    store__new_id_at(set->id, t_now);
     memcpy(set->workout_id, wid, sizeof set->workout_id);
     struct arg b[] = {arg_s(set->id),  arg_s(wid),       arg_i(set->idx),     arg_s(set->exercise),
                       arg_i(set->reps), arg_d(set->score), arg_d(set->load_kg), arg_i(set->hold_ms)};
@@ -1596,7 +2117,7 @@ static int session_append(struct conn *c, const char *wid, struct store_workout 
                  b, NARGS(b));
     for (size_t i = 0; i < nreps && err >= 0; i++) {
         struct store_rep *r = &reps[i];
-        store_new_id(r->id);
+        store__new_id_at(r->id, t_now);
         memcpy(r->set_id, set->id, sizeof r->set_id);
         struct arg d[] = {arg_s(r->id),      arg_s(r->set_id),   arg_i(r->idx),
                           arg_i(r->t_start_ms), arg_i(r->t_end_ms), arg_s(r->metrics[0] ? r->metrics : "{}"),
@@ -1608,14 +2129,27 @@ static int session_append(struct conn *c, const char *wid, struct store_workout 
     }
     if (err < 0)
         return err;
+    struct store_workout_stats now = old.st;
+    store__workout_stats_add(&now, ws);
+    int64_t start = w->started_at < old.started_at ? w->started_at : old.started_at;
     /* SET expressions read the row as it was: span from the earliest start to the latest end */
-    struct arg u[] = {arg_s(wid), arg_i(w->started_at), arg_i(w->started_at + w->duration_ms)};
+    struct arg u[] = {arg_s(wid),          arg_i(w->started_at), arg_i(w->started_at + w->duration_ms),
+                      arg_i(now.reps),     arg_i(now.good),      arg_i(now.bad),
+                      arg_i(now.unjudged), arg_i(now.active),    arg_d(now.volume),
+                      arg_d(now.score_sum), arg_i(now.score_n)};
     err = q_exec(c,
                  "UPDATE workouts SET started_at = min(started_at, ?2), "
                  "duration_ms = max(started_at + duration_ms, ?3) - min(started_at, ?2), "
                  "score = (SELECT CASE WHEN sum(reps) > 0 THEN sum(score * reps) / sum(reps) "
-                 "ELSE avg(score) END FROM sets WHERE workout_id = ?1) WHERE id = ?1",
+                 "ELSE avg(score) END FROM sets WHERE workout_id = ?1), n_reps = ?4, n_good = ?5, "
+                 "n_bad = ?6, n_unjudged = ?7, a_active = ?8, a_volume = ?9, a_score_sum = ?10, "
+                 "a_score_n = ?11 WHERE id = ?1",
                  u, NARGS(u));
+    if (err >= 0)
+        err = analytics_apply(c, old.user_id, old.started_at, old.exercise, &old.st, -1);
+    if (err >= 0)
+        err = analytics_apply(c, old.user_id, start, old.exercise, &now, 1);
+    workout_counts(w, &now);
     return err < 0 ? err : 0;
 }
 
@@ -1625,6 +2159,8 @@ static int sq_workout_put_session(struct store *s, struct store_workout *w, stru
 {
     struct conn c;
     char earlier[STORE_ID_LEN + 1];
+    struct store_workout_stats ws;
+    store__workout_stats(set, 1, reps, nreps, &ws); /* before the write lock */
     conn_get(s, &c);
     int err = tx_begin(&c);
     if (err)
@@ -1640,7 +2176,7 @@ static int sq_workout_put_session(struct store *s, struct store_workout *w, stru
     if (err && err != RR_ERR_NOTFOUND)
         goto out;
     if (!err) {
-        err = session_append(&c, earlier, w, set, reps, nreps);
+        err = session_append(&c, earlier, w, set, reps, nreps, &ws);
         if (err)
             goto out;
         memcpy(w->id, earlier, sizeof w->id);
@@ -1652,9 +2188,10 @@ static int sq_workout_put_session(struct store *s, struct store_workout *w, stru
         if (err < 0)
             goto out;
         set->idx = 0;
-        store_new_id(w->id);
         w->created_at = store_now(s);
-        err = workout_insert(&c, w, set, 1, reps, nreps);
+        store__new_id_at(w->id, w->created_at);
+        workout_counts(w, &ws);
+        err = workout_insert(&c, w, set, 1, reps, nreps, &ws);
         if (!err) {
             struct arg a[] = {arg_s(w->user_id), arg_s(session_key), arg_s(w->id),
                               arg_i(w->created_at)};
@@ -1692,11 +2229,26 @@ static int sq_workout_get(struct store *s, const char *user_id, const char *id,
                     a, NARGS(a), row_workout, out);
 }
 
+/* The row goes with its share of its analytics row, in one transaction. */
 static int sq_workout_delete(struct store *s, const char *user_id, const char *id)
 {
     struct arg a[] = {arg_s(id), arg_s(user_id)};
-    return write_row(s, "DELETE FROM workouts WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)", a,
-                     NARGS(a));
+    struct conn c;
+    struct wrow old = {0};
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err)
+        err = q_one(&c,
+                    "SELECT " WROW_COLS " FROM workouts WHERE id = ?1 "
+                    "AND (?2 IS NULL OR user_id = ?2)",
+                    a, NARGS(a), row_wrow, &old);
+    if (!err)
+        err = analytics_apply(&c, old.user_id, old.started_at, old.exercise, &old.st, -1);
+    if (!err)
+        err = q_exec(&c, "DELETE FROM workouts WHERE id = ?1", a, 1);
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    return err;
 }
 
 static int sq_workout_rename(struct store *s, const char *user_id, const char *id,
@@ -2763,6 +3315,16 @@ static const struct store_ops sqlite_ops = {
     .member_list = sq_member_list,
     .member_unlink = sq_member_unlink,
     .org_aggregates = sq_org_aggregates,
+    .webhook_endpoint_create = sq_hook_ep_create,
+    .webhook_endpoint_get = sq_hook_ep_get,
+    .webhook_endpoint_list = sq_hook_ep_list,
+    .webhook_endpoint_delete = sq_hook_ep_delete,
+    .webhook_emit = sq_hook_emit,
+    .webhook_delivery_get = sq_hook_dl_get,
+    .webhook_delivery_body = sq_hook_dl_body,
+    .webhook_delivery_list = sq_hook_dl_list,
+    .webhook_delivery_claim = sq_hook_dl_claim,
+    .webhook_delivery_finish = sq_hook_dl_finish,
     .user_set_plan = sq_user_set_plan,
     .user_set_org = sq_user_set_org,
     .plan_list = sq_plan_list,

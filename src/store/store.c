@@ -116,6 +116,17 @@ void store_new_id(char out[STORE_ID_LEN + 1])
     sodium_bin2hex(out, STORE_ID_LEN + 1, raw, sizeof raw);
 }
 
+void store__new_id_at(char out[STORE_ID_LEN + 1], int64_t now_ms)
+{
+    unsigned char raw[STORE_ID_LEN / 2];
+    uint64_t t = (uint64_t)now_ms;
+    pthread_once(&sodium_once, sodium_setup);
+    for (int i = 0; i < 6; i++) /* 48 bits of milliseconds, big-endian: sorts by time */
+        raw[i] = (unsigned char)(t >> (8 * (5 - i)));
+    randombytes_buf(raw + 6, sizeof raw - 6); /* 80 random bits: still unguessable */
+    sodium_bin2hex(out, STORE_ID_LEN + 1, raw, sizeof raw);
+}
+
 /* ---- validation ---------------------------------------------------------------------------- */
 
 static bool is_id(const char *id)
@@ -1090,6 +1101,24 @@ int store_org_aggregates(struct store *s, const char *org_id, unsigned share_mas
     if (!is_id(org_id))
         return 0;
     return s->ops->org_aggregates(s, org_id, share_mask, from_day, to_day, items, n);
+}
+
+/* ---- shared with the module's other files (store_internal.h) ------------------------------- */
+
+bool store__is_id(const char *id)
+{
+    return is_id(id);
+}
+
+int store__page_args(const char *cursor, int limit, int64_t *t, char id[STORE_ID_LEN + 1],
+                     void *items, size_t *n, char *next)
+{
+    return page_args(cursor, limit, t, id, items, n, next);
+}
+
+void store__page_finish(size_t *n, int limit, int64_t last_t, const char *last_id, char *next)
+{
+    page_finish(n, limit, last_t, last_id, next);
 }
 
 /* ---- plans, usage, flags, billing ------------------------------------------------------------ */
