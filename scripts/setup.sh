@@ -17,7 +17,7 @@ BUILD_PKGS=(build-essential cmake pkg-config git ca-certificates
   libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libicu-dev libseccomp-dev
   opencv-doc emscripten)
 TEST_PKGS=(clang libclang-rt-14-dev cppcheck gcovr python3 python3-numpy python3-pytest python3-requests
-  ffmpeg wrk chromium)
+  ffmpeg wrk chromium nginx curl python3-yaml)
 
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" = "--test" ]; then

@@ -78,6 +78,10 @@ static const struct app_setting settings[] = {
      F(http.max_connections), 1, 100000, NULL, "512", NULL, "N", SRV, "open connections"},
     {"MAX_PER_IP", "--max-per-ip", "REPRIGHT_MAX_PER_IP", APP_SET_INT, F(http.max_per_ip), 0,
      100000, NULL, "32", NULL, "N", SRV, "open connections per client address (0 = no cap)"},
+    {"TRUSTED_PROXIES", "--trusted-proxies", "REPRIGHT_TRUSTED_PROXIES", APP_SET_TEXT,
+     F(http.trusted_proxies), 0, 0, NULL, "", NULL, "CIDRS", SRV,
+     "reverse proxies (CIDR blocks, comma-separated) whose X-Forwarded-For / X-Real-IP give the "
+     "client address; from any other peer those headers are ignored (empty = none)"},
     {"IDLE_TIMEOUT_S", "--idle-timeout-s", "REPRIGHT_IDLE_TIMEOUT_S", APP_SET_INT,
      F(http.idle_timeout_s), 1, 3600, NULL, "30", NULL, "SECONDS", SRV,
      "a connection without traffic for this long is closed"},
