@@ -66,6 +66,10 @@ extern const struct http_route api_partner_routes[];   /* /v1/partner/...: API k
 extern const size_t api_partner_routes_n;
 extern const struct http_route api_consent_routes[];   /* /v1/me/partners, /v1/orgs (console) */
 extern const size_t api_consent_routes_n;
+extern const struct http_route api_plans_routes[];     /* plans, usage, flags, billing */
+extern const size_t api_plans_routes_n;
+extern const struct http_route_doc api_plans_docs[]; /* their examples (api/plans.c) */
+extern const size_t api_plans_docs_n;
 /* Webhook endpoints and their delivery log: /v1/partner/webhooks... for a partner API key
  * (scope webhooks:write), /v1/orgs/{org_id}/webhooks... for the org's admins (web console). */
 extern const struct http_route api_webhooks_routes[];
@@ -74,6 +78,12 @@ extern const struct http_route api_ops_routes[];       /* /readyz, /docs */
 extern const size_t api_ops_routes_n;
 extern const struct http_route api_web_routes[];       /* static web app, fallback "/{path*}" */
 extern const size_t api_web_routes_n;
+
+/* The one answer when a plan refuses something (api/plans.c): 402 plan_limit_reached for a
+ * quota (uploads a month, video length), 403 feature_not_in_plan for a feature (heavy model,
+ * overlay video); the message and details name the limit, the plan's value, the usage and
+ * what the plan above offers ("upgrade"). */
+int api_reply_plan_limit(struct http_request *req, const struct app_plan_limit *l);
 
 /* All routes joined (built once, static storage); *n gets the count. */
 const struct http_route *api_routes(size_t *n);

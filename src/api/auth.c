@@ -147,6 +147,8 @@ static int auth_reply_user(struct http_request *req, unsigned status, const stru
     rr_json_string(&o, u->role);
     RR_JSON_KEY(&o, "created_at");
     rr_json_int(&o, u->created_at);
+    RR_JSON_KEY(&o, "plan");
+    rr_json_string(&o, u->plan);
     rr_json_object_end(&o);
     int err = http_reply_writer(req, status, &o);
     rr_json_release(&o);
@@ -245,6 +247,9 @@ static int auth_register(struct http_request *req, void *app)
     }
     if (err < 0)
         goto out;
+    if (strcmp(a->cfg.default_plan, u.plan) != 0 && /* REPRIGHT_DEFAULT_PLAN */
+        store_user_set_plan(a->store, u.id, a->cfg.default_plan) == 0)
+        snprintf(u.plan, sizeof u.plan, "%s", a->cfg.default_plan);
     err = auth_reply_user(req, 201, &u);
 out:
     sodium_memzero(hash, sizeof hash);

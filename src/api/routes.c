@@ -43,6 +43,7 @@ static void routes_build(void)
     routes_add(api_partner_routes, api_partner_routes_n);
     routes_add(api_consent_routes, api_consent_routes_n);
     routes_add(api_webhooks_routes, api_webhooks_routes_n);
+    routes_add(api_plans_routes, api_plans_routes_n);
     routes_add(api_ops_routes, api_ops_routes_n);
     routes_add(api_web_routes, api_web_routes_n); /* a fallback: only paths no route above has */
 }
@@ -77,6 +78,7 @@ static void docs_build(void)
 {
     docs_add(api_partner_docs, api_partner_docs_n);
     docs_add(api_webhooks_docs, api_webhooks_docs_n);
+    docs_add(api_plans_docs, api_plans_docs_n);
 }
 
 const struct http_route_doc *api_route_docs(size_t *n)

@@ -13,8 +13,13 @@
  * final PATCH / a HEAD afterwards carry X-Video-Id and X-Job-Id headers.
  *
  * What to analyse it as: the tus Upload-Metadata keys "exercise" (a registry name; absent =
- * recognise it) and "overlay" ("1": make the overlay video too), or ?exercise= and ?overlay= on
- * a single upload. A tus create whose declared "filetype" is no video is refused (415) before a
+ * recognise it), "overlay" ("1": make the overlay video too) and "model" (lite|full|heavy;
+ * absent = the server's), or ?exercise=, ?overlay= and ?model= on a single upload.
+ *
+ * Plans (issue 13, api_reply_plan_limit): before a byte is accepted, the overlay video and the heavy
+ * model must be in the caller's plan (403 feature_not_in_plan) and the month's uploads not used
+ * up (402 plan_limit_reached); the count that decides is taken in the transaction that inserts
+ * the video row (app_ingest_upload), so parallel uploads at the limit let exactly one through. A tus create whose declared "filetype" is no video is refused (415) before a
  * byte is sent.
  *
  * Single upload: POST /v1/videos with Content-Type video/... and the raw bytes; size limited by
@@ -141,7 +146,13 @@ static int admit(struct http_request *req, struct app *a, int64_t incoming, int 
 struct upload_wish {
     char exercise[STORE_NAME_MAX + 1];
     int overlay;
+    char model[8]; /* "lite", "full", "heavy" (a plan feature) or "": the server's */
 };
+
+static int model_known(const char *m)
+{
+    return strcmp(m, "lite") == 0 || strcmp(m, "full") == 0 || strcmp(m, "heavy") == 0;
+}
 
 /* A finished blob -> its video row and analyze_video job (app_ingest_upload; idempotent when
  * id is given). */
@@ -151,7 +162,8 @@ static int video_finish(struct app *a, const char *user_id, const char *id, cons
 {
     struct app_upload up = {.user_id = user_id, .video_id = id, .blob_key = key, .size = size,
                             .sha256 = sha256, .exercise = wish ? wish->exercise : NULL,
-                            .overlay = wish ? wish->overlay : 0};
+                            .overlay = wish ? wish->overlay : 0,
+                            .model = wish && wish->model[0] ? wish->model : NULL};
     return app_ingest_upload(a, &up, out);
 }
 
@@ -176,6 +188,27 @@ static void wish_of(const char *metadata, struct upload_wish *w)
         w->exercise[0] = '\0';
     meta_text(metadata, "overlay", v, sizeof v);
     w->overlay = strcmp(v, "1") == 0 || strcmp(v, "true") == 0;
+    meta_text(metadata, "model", w->model, sizeof w->model);
+    if (!model_known(w->model))
+        w->model[0] = '\0';
+}
+
+/* What the caller's plan refuses before a byte is sent: the overlay video or the heavy model
+ * when the plan lacks it (403), another upload when the month's are used up (402; the count that decides is taken
+ * with the video row, app_ingest_upload). 1 = replied. */
+static int refuse_by_plan(struct http_request *req, struct app *a, const struct upload_wish *w)
+{
+    struct app_plan_limit why;
+    int rc = w->overlay ? app_plan_feature(a, caller(req), "overlay_video", &why) : 0;
+    if (rc == 0 && strcmp(w->model, "heavy") == 0)
+        rc = app_plan_feature(a, caller(req), "heavy_model", &why);
+    if (rc == 0)
+        rc = app_plan_upload_check(a, caller(req), &why);
+    if (rc == RR_ERR_FORBIDDEN || rc == RR_ERR_QUOTA) {
+        api_reply_plan_limit(req, &why);
+        return 1;
+    }
+    return 0;
 }
 
 /* Refuse at create what can never become an analysis: a declared file type that is no video
@@ -192,6 +225,14 @@ static int refuse_metadata(struct http_request *req, const char *raw)
         snprintf(m, sizeof m, "this file is not a video (%.100s): upload an mp4, mov, webm or "
                               "mkv clip", type);
         http_reply_error(req, 415, "unsupported_media_type", m, NULL);
+        return 1;
+    }
+    char model[16];
+    meta_text(raw, "model", model, sizeof model);
+    if (model[0] && !model_known(model)) {
+        http_reply_error(req, 422, "validation_failed", "the model is not one RepRight has",
+                         json_pack("[{s:s,s:s}]", "field", "model", "problem",
+                                   "must be lite, full or heavy, or absent"));
         return 1;
     }
     meta_text(raw, "exercise", ex, sizeof ex);
@@ -211,6 +252,11 @@ static int tus_finish(struct http_request *req, struct app *a, const struct tus_
     struct upload_wish wish;
     wish_of(u->metadata, &wish);
     int rc = video_finish(a, u->owner, u->id, u->key, u->length, u->sha256, &wish, &in);
+    if (rc == RR_ERR_QUOTA) { /* the month's uploads ran out while this one was sent */
+        api_reply_plan_limit(req, &in.limit);
+        http_reply_header(req, "Tus-Resumable", TUS_VERSION);
+        return 0;
+    }
     if (rc < 0) {
         rr_log(RR_LOG_ERROR, "upload finished but the video row failed",
                RR_LOG_REQUEST_ID(http_request_id(req)), RR_LOG_STR("upload_id", u->id),
@@ -241,6 +287,14 @@ static int uploads_create(struct http_request *req, void *app)
     tus_headers_from(req, &h);
     if (refuse_metadata(req, h.upload_metadata))
         return 0;
+    struct upload_wish wish;
+    wish_of(h.upload_metadata && tus_metadata_validate(h.upload_metadata) == 0 ? h.upload_metadata
+                                                                              : NULL,
+            &wish);
+    if (refuse_by_plan(req, a, &wish)) {
+        http_reply_header(req, "Tus-Resumable", TUS_VERSION);
+        return 0;
+    }
     int64_t length = length_header(req, "Upload-Length");
     /* a length over Tus-Max-Size is tus_create's 413, not a storage question */
     if (length >= 0 && length <= tus_max_size(a->tus) && h.tus_resumable &&
@@ -409,7 +463,16 @@ static int query_wish(struct http_request *req, struct upload_wish *w)
 {
     const char *ex = http_request_query(req, "exercise");
     const char *ov = http_request_query(req, "overlay");
+    const char *model = http_request_query(req, "model");
     memset(w, 0, sizeof *w);
+    if (model && model[0] && !model_known(model)) {
+        http_reply_error(req, 422, "validation_failed", "the model is not one RepRight has",
+                         json_pack("[{s:s,s:s}]", "field", "model", "problem",
+                                   "must be lite, full or heavy, or absent"));
+        return 1;
+    }
+    if (model)
+        snprintf(w->model, sizeof w->model, "%s", model);
     if (ex && ex[0] && !app_exercise_known(ex)) {
         http_reply_error(req, 422, "validation_failed", "the exercise is not one RepRight knows",
                          json_pack("[{s:s,s:s}]", "field", "exercise", "problem",
@@ -435,6 +498,8 @@ static int videos_upload_open(struct http_request *req, void *app, struct http_s
     }
     if (query_wish(req, &wish))
         return RR_ERR_INVAL;
+    if (refuse_by_plan(req, a, &wish))
+        return RR_ERR_QUOTA;
     int64_t room = 0;
     int rc = admit(req, a, length_header(req, "Content-Length"), 1, &room);
     if (rc < 0)
@@ -476,6 +541,8 @@ static int videos_upload(struct http_request *req, void *app)
     rc = video_finish(a, caller(req), s->id, s->key, info.size, info.sha256, &wish, &in);
     if (rc < 0) {
         blob_delete(a->blob, s->key); /* no row points at it */
+        if (rc == RR_ERR_QUOTA) /* counted with the row: the month's uploads ran out */
+            rc = api_reply_plan_limit(req, &in.limit);
         goto out;
     }
     char stack[512];

@@ -503,7 +503,12 @@ static int videos_render(struct http_request *req, void *app)
     char job_id[STORE_ID_LEN + 1];
     int queued = 0;
     const char *vid = http_request_param(req, "id");
-    int rc = app_render_video(app, caller(req), vid, job_id, &queued);
+    struct app_plan_limit why;
+    struct store_video v;
+    int rc = store_video_get(((struct app *)app)->store, caller(req), vid, &v);
+    if (rc == 0 && app_plan_feature(app, caller(req), "overlay_video", &why) == RR_ERR_FORBIDDEN)
+        return api_reply_plan_limit(req, &why);
+    rc = app_render_video(app, caller(req), vid, job_id, &queued);
     if (rc == RR_ERR_CONFLICT)
         return http_reply_error(req, 409, "not_analysed",
                                 "the video has no analysis to draw yet: wait for it to finish",

@@ -265,6 +265,13 @@ static int workouts_list(struct http_request *req, void *app)
 
     struct store_workout_filter f = {exercise, has_from ? from : 0,
                                      has_to ? to + ANALYTICS_DAY_MS : 0};
+    /* the plan's history (history_days): older workouts are hidden, not deleted, so a better
+     * plan shows them again; the export keeps everything (the user's data) */
+    int64_t kept_from = app_history_from(a, p->user_id);
+    if (kept_from > f.from)
+        f.from = kept_from;
+    if (f.to && f.to < f.from)
+        f.to = f.from; /* an empty range, not "open" */
     struct store_workout *items = NULL;
     size_t n = 0;
     char next[STORE_CURSOR_MAX] = "";

@@ -375,11 +375,50 @@ static int admit_frames(const struct app *a, const struct video_info *in, double
     return 0;
 }
 
-/* The analysis's cost from the container's header (admit_frames). */
-static int admit_cost(const struct app *a, const struct video_info *in, struct video_limits *lim,
-                      double *cost_s, char *err, size_t err_len)
+/* What a run needs beyond the video: the exercise, the landmark model and the owner's plan (its
+ * longest video, and the plan above for the refusal's words). */
+struct run_opts {
+    const char *exercise;      /* NULL: recognise */
+    enum pose_model_kind model;
+    int64_t max_video_s;       /* the plan's; -1: no limit */
+    char plan_name[32];
+    char next_name[32];        /* "" at the top */
+    int64_t next_max_video_s;
+};
+
+/* The video's length against the owner's plan, once the container said it: QUOTA with a
+ * sentence for the user. Else lim->max_frames is bounded to the plan's length (a file that
+ * understates its duration stops there). */
+static int admit_plan(const struct run_opts *ro, const struct video_info *in,
+                      struct video_limits *lim, char *err, size_t err_len)
 {
-    double per = app_analysis_cost_ms_per_frame(in->width, in->height, a->cfg.model);
+    if (ro->max_video_s < 0)
+        return 0;
+    int64_t max_us = ro->max_video_s * 1000000 + 500000; /* half a second of container slack */
+    if (in->duration_us > max_us) {
+        char up[96] = "";
+        if (ro->next_name[0])
+            snprintf(up, sizeof up, " or move to %s (%lld s)", ro->next_name,
+                     (long long)ro->next_max_video_s);
+        snprintf(err, err_len,
+                 "the video is %.0f s long and your %s plan analyses up to %lld s per video: "
+                 "trim it%s",
+                 (double)in->duration_us / 1e6, ro->plan_name, (long long)ro->max_video_s, up);
+        return RR_ERR_QUOTA;
+    }
+    double fps = in->fps > 0 ? in->fps : 30.0;
+    int64_t plan_frames = (int64_t)((double)max_us / 1e6 * fps * 1.05) + 30;
+    if (lim->max_frames <= 0 || lim->max_frames > plan_frames)
+        lim->max_frames = plan_frames;
+    return 0;
+}
+
+/* The analysis's cost from the container's header (admit_frames), with the run's model. */
+static int admit_cost(const struct app *a, const struct video_info *in,
+                      enum pose_model_kind model, struct video_limits *lim, double *cost_s,
+                      char *err, size_t err_len)
+{
+    double per = app_analysis_cost_ms_per_frame(in->width, in->height, model);
     return admit_frames(a, in, per, "analyse", lim, cost_s, err, err_len);
 }
 
@@ -390,9 +429,26 @@ int app__admit_render(const struct app *a, const struct video_info *in, struct v
     return admit_frames(a, in, per, "render", lim, cost_s, err, err_len);
 }
 
-/* admit_cost on the header as this process reads it (the analysis without a sandbox). */
-static int check_cost(struct app *a, const char *src, struct video_limits *lim, double *cost_s,
-                      char *err, size_t err_len)
+/* The plan's length, then the cost: what a run admits from the container's header. *refused:
+ * 1 over the budget, 2 over the plan's length. */
+static int admit_video(const struct app *a, const struct run_opts *ro,
+                       const struct video_info *in, struct video_limits *lim, double *cost_s,
+                       int *refused, char *err, size_t err_len)
+{
+    int rc = admit_cost(a, in, ro->model, lim, cost_s, err, err_len);
+    if (rc < 0) {
+        *refused = 1;
+        return rc;
+    }
+    rc = admit_plan(ro, in, lim, err, err_len);
+    *refused = rc < 0 ? 2 : 0;
+    return rc;
+}
+
+/* admit_video on the header as this process reads it (the analysis without a sandbox). */
+static int check_cost(struct app *a, const struct run_opts *ro, const char *src,
+                      struct video_limits *lim, double *cost_s, int *refused, char *err,
+                      size_t err_len)
 {
     struct video *vd = NULL;
     char msg[256] = "";
@@ -402,7 +458,7 @@ static int check_cost(struct app *a, const char *src, struct video_limits *lim, 
         return 0;
     struct video_info in = *video_get_info(vd);
     video_close(vd);
-    return admit_cost(a, &in, lim, cost_s, err, err_len);
+    return admit_video(a, ro, &in, lim, cost_s, refused, err, err_len);
 }
 
 /* ---- integrity ---------------------------------------------------------------------------- */
@@ -485,7 +541,8 @@ struct run {
     struct video_info info;
     struct pipeline_stats stats;
     double cost_s;                          /* the estimate the budget was checked against */
-    int refused;                            /* 1: over the budget (cost_s says by how much) */
+    int refused;                            /* 1: over the budget (cost_s says by how much),
+                                               2: longer than the owner's plan allows */
     struct pipeline_result res;             /* in process */
     int have_res;
     struct sandbox_result sb;               /* sandboxed */
@@ -505,19 +562,18 @@ static void run_release(struct run *r)
     memset(r, 0, sizeof *r);
 }
 
-static int run_in_process(struct app *a, const char *src, const char *exercise,
+static int run_in_process(struct app *a, const char *src, const struct run_opts *ro,
                           struct progress_map *map, struct run *r, char *err, size_t err_len)
 {
     char msg[512] = "";
+    const char *exercise = ro->exercise;
     struct pipeline_opts o = pipeline_opts_default();
-    int rc = check_cost(a, src, &o.limits, &r->cost_s, err, err_len);
-    if (rc < 0) {
-        r->refused = 1;
+    int rc = check_cost(a, ro, src, &o.limits, &r->cost_s, &r->refused, err, err_len);
+    if (rc < 0)
         return rc;
-    }
     /* the models last: a damaged or too costly video is refused without them */
     const struct pose_models *models = NULL;
-    rc = app_pose_models(a, &models, msg, sizeof msg);
+    rc = app_pose_models_kind(a, ro->model, &models, msg, sizeof msg);
     if (rc < 0) {
         snprintf(err, err_len, "cannot load the pose models: %s", msg[0] ? msg : rr_strerror(rc));
         return rc;
@@ -549,6 +605,7 @@ static int run_in_process(struct app *a, const char *src, const char *exercise,
 
 struct admit_ctx {
     const struct app *a;
+    const struct run_opts *ro;
     struct video_limits lim;
     double cost_s;
     int refused;
@@ -559,16 +616,16 @@ static int sandbox_admit(void *ud, const struct video_info *in, int64_t *max_fra
 {
     struct admit_ctx *c = ud;
     struct video_limits lim = c->lim;
-    int rc = admit_cost(c->a, in, &lim, &c->cost_s, err, err_len);
-    c->refused = rc < 0;
+    int rc = admit_video(c->a, c->ro, in, &lim, &c->cost_s, &c->refused, err, err_len);
     if (rc == 0 && lim.max_frames > 0)
         *max_frames = lim.max_frames;
     return rc;
 }
 
-static int run_sandboxed(struct app *a, int fd, const char *exercise, struct progress_map *map,
-                         struct run *r, char *err, size_t err_len)
+static int run_sandboxed(struct app *a, int fd, const struct run_opts *ro,
+                         struct progress_map *map, struct run *r, char *err, size_t err_len)
 {
+    const char *exercise = ro->exercise;
     static const char *const model_names[] = {"lite", "full", "heavy"};
     char msg[512] = "", dirbuf[1024];
     if (fd < 0) {
@@ -578,13 +635,12 @@ static int run_sandboxed(struct app *a, int fd, const char *exercise, struct pro
     const char *dir = a->cfg.model_dir[0] ? a->cfg.model_dir
                                           : pose_model_dir_default(dirbuf, sizeof dirbuf);
     int budget = a->cfg.job_cpu_budget_s;
-    struct admit_ctx ac = {a, video_limits_default(), 0, 0};
+    struct admit_ctx ac = {a, ro, video_limits_default(), 0, 0};
     struct sandbox_request rq = {
         .exe = a->cfg.analyzer,
         .video_fd = fd,
         .model_dir = dir ? dir : "",
-        .model = model_names[(int)a->cfg.model >= 0 && (int)a->cfg.model < 3 ? (int)a->cfg.model
-                                                                             : 1],
+        .model = model_names[(int)ro->model >= 0 && (int)ro->model < 3 ? (int)ro->model : 1],
         .exercise = exercise && exercise[0] ? exercise : NULL,
         .limits = ac.lim,
         .memory_bytes = (int64_t)a->cfg.analysis_memory_bytes,
@@ -602,7 +658,8 @@ static int run_sandboxed(struct app *a, int fd, const char *exercise, struct pro
     r->cost_s = ac.cost_s;
     r->refused = ac.refused;
     if (rc < 0) {
-        if (rc == RR_ERR_TOOBIG && msg[0]) /* the budget's or the limits' own words */
+        if ((rc == RR_ERR_TOOBIG || rc == RR_ERR_QUOTA) && msg[0]) /* the budget's, the
+                                                                       plan's, the limits' words */
             snprintf(err, err_len, "%s", msg);
         else
             app__failure_words(rc, msg, NULL, err, err_len);
@@ -622,9 +679,40 @@ static int run_sandboxed(struct app *a, int fd, const char *exercise, struct pro
     return 0;
 }
 
+static int analyze_run(struct app *a, const char *video_id, const char *exercise, int model,
+                       app_progress_fn progress_fn, void *ud, int *permanent, char *err,
+                       size_t err_len);
+
 int app_analyze_video(struct app *a, const char *video_id, const char *exercise,
                       app_progress_fn progress_fn, void *ud, int *permanent, char *err,
                       size_t err_len)
+{
+    return analyze_run(a, video_id, exercise, -1, progress_fn, ud, permanent, err, err_len);
+}
+
+/* The run's options: the model (-1: the server's) and the owner's plan (no plan row: no length
+ * limit). */
+static void run_opts_of(struct app *a, const struct store_video *v, const char *exercise,
+                        int model, struct run_opts *ro)
+{
+    struct store_plan p, next;
+    memset(ro, 0, sizeof *ro);
+    ro->exercise = exercise && exercise[0] ? exercise : NULL;
+    ro->model = model >= 0 && model < 3 ? (enum pose_model_kind)model : a->cfg.model;
+    ro->max_video_s = -1;
+    if (app_user_plan(a, v->user_id, NULL, &p) < 0)
+        return;
+    ro->max_video_s = p.max_video_s;
+    snprintf(ro->plan_name, sizeof ro->plan_name, "%s", p.name);
+    if (app_plan_above(a, &p, &next) == 0) {
+        snprintf(ro->next_name, sizeof ro->next_name, "%s", next.name);
+        ro->next_max_video_s = next.max_video_s;
+    }
+}
+
+static int analyze_run(struct app *a, const char *video_id, const char *exercise, int model,
+                       app_progress_fn progress_fn, void *ud, int *permanent, char *err,
+                       size_t err_len)
 {
     struct blob_reader *rd = NULL;
     struct run run;
@@ -706,16 +794,21 @@ int app_analyze_video(struct app *a, const char *video_id, const char *exercise,
         }
     }
     int in_fd = fd >= 0 ? fd : open(src, O_RDONLY | O_CLOEXEC);
-    rc = a->cfg.analysis_sandbox ? run_sandboxed(a, in_fd, exercise, &map, &run, err, err_len)
-                                 : run_in_process(a, src, exercise, &map, &run, err, err_len);
+    struct run_opts ro;
+    run_opts_of(a, &v, exercise, model, &ro);
+    rc = a->cfg.analysis_sandbox ? run_sandboxed(a, in_fd, &ro, &map, &run, err, err_len)
+                                 : run_in_process(a, src, &ro, &map, &run, err, err_len);
     if (fd < 0 && in_fd >= 0)
         close(in_fd);
     if (rc < 0) {
-        if (run.refused)
+        if (run.refused == 1)
             rr_log(RR_LOG_WARN, "analysis refused: over the cost budget", RR_LOG_VIDEO_ID(v.id),
                    RR_LOG_REAL("estimated_cpu_s", run.cost_s),
                    RR_LOG_INT("budget_s", a->cfg.job_cpu_budget_s));
-        *permanent = is_permanent(rc);
+        if (run.refused == 2)
+            rr_log(RR_LOG_INFO, "analysis refused: longer than the plan allows",
+                   RR_LOG_VIDEO_ID(v.id), RR_LOG_INT("max_video_s", ro.max_video_s));
+        *permanent = is_permanent(rc) || run.refused;
         goto out;
     }
     rr_log(RR_LOG_INFO, "analysis cost", RR_LOG_VIDEO_ID(v.id),
@@ -755,8 +848,12 @@ int app_analyze_video(struct app *a, const char *video_id, const char *exercise,
     rc = store_video_set_status(a->store, v.id, "analysed", duration_ms);
     if (rc < 0)
         snprintf(err, err_len, "cannot mark the video analysed: %s", rr_strerror(rc));
-    else /* the orgs the member shares workouts with hear of it (a failure is only logged) */
+    else { /* the orgs the member shares workouts with hear of it (a failure is only logged);
+            * metered per analysis run (a re-analysis counts again); the org follows the user */
         (void)app_workout_event(a, APP_WEBHOOK_ANALYSIS_COMPLETED, v.user_id, workout_id);
+        (void)store_usage_add(a->store, v.user_id, NULL, "video_seconds",
+                              (duration_ms + 999) / 1000, v.id);
+    }
 out:
     run_release(&run);
     if (copy_fd >= 0)
@@ -766,7 +863,8 @@ out:
     return rc;
 }
 
-void app__analyze_payload(const char *exercise, int overlay, char *out, size_t cap)
+void app__analyze_payload(const char *exercise, int overlay, const char *model, char *out,
+                          size_t cap)
 {
     struct rr_json j;
     char stack[256];
@@ -779,6 +877,10 @@ void app__analyze_payload(const char *exercise, int overlay, char *out, size_t c
     if (overlay) {
         RR_JSON_KEY(&j, "overlay");
         rr_json_bool(&j, 1);
+    }
+    if (model && model[0]) {
+        RR_JSON_KEY(&j, "model");
+        rr_json_string(&j, model);
     }
     rr_json_object_end(&j);
     if (rr_json_finish(&j) == 0)
@@ -810,7 +912,7 @@ int app_reanalyze_video(struct app *a, const char *user_id, const char *video_id
     if (busy)
         return RR_ERR_CONFLICT;
     char payload[128];
-    app__analyze_payload(exercise, 0, payload, sizeof payload);
+    app__analyze_payload(exercise, 0, NULL, payload, sizeof payload);
     return app__enqueue(a, APP_KIND_ANALYZE_VIDEO, user_id, v.id, payload, job_id);
 }
 
@@ -836,9 +938,23 @@ int app__job_analyze_video(struct job_ctx *ctx, char *err, size_t err_len)
     json_t *p = json_loads(job->payload, 0, NULL);
     const char *exercise = json_string_value(json_object_get(p, "exercise"));
     int overlay = json_is_true(json_object_get(p, "overlay"));
+    const char *mname = json_string_value(json_object_get(p, "model"));
+    static const char *const kinds[] = {"lite", "full", "heavy"};
+    int model = -1;
+    for (int k = 0; mname && k < 3; k++)
+        if (strcmp(mname, kinds[k]) == 0)
+            model = k;
+    /* the heavy model was checked against the plan when it was asked for; a plan that lost it
+     * since gets the server's model */
+    if (model == POSE_MODEL_HEAVY && job->user_id[0] &&
+        app_plan_feature(a, job->user_id, "heavy_model", NULL) != 0) {
+        job_log(ctx, RR_LOG_WARN, "heavy model no longer in the plan: server model used",
+                job->video_id);
+        model = -1;
+    }
     int permanent = 0;
-    int rc = app_analyze_video(a, job->video_id, exercise, job_progress_fn, ctx, &permanent, err,
-                               err_len);
+    int rc = analyze_run(a, job->video_id, exercise, model, job_progress_fn, ctx, &permanent, err,
+                         err_len);
     json_decref(p);
     ctx->permanent = permanent;
     if (rc < 0 && (permanent || job->attempts >= job->max_attempts))

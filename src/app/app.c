@@ -7,7 +7,7 @@
  * the service in `msg`, and a half-opened app is closed by the same app_close() path. Nothing
  * here starts a thread or listens: the daemon composes the HTTP server and the worker pool.
  */
-#include "app/app.h"
+#include "app/app_int.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -27,7 +27,7 @@
 
 struct app_models {
     pthread_mutex_t mu;
-    struct pose_models *models; /* NULL until the first successful load */
+    struct pose_models *models[3]; /* by enum pose_model_kind; NULL until loaded */
 };
 
 /* Create one directory level; an existing directory is fine. */
@@ -128,6 +128,11 @@ int app_open(const struct app_config *cfg, struct app **out, char *msg, size_t m
         err = secret_derive(&sec, "webhook-secret", a->webhook_key);
     if (err < 0)
         app_msg(msg, msg_len, "secret: key derivation failed");
+    if (err >= 0) {
+        err = app__billing_secret_load(a, sub, sizeof sub);
+        if (err < 0)
+            app_msg(msg, msg_len, "billing: %s", sub);
+    }
 out:
     secret_clear(&sec);
     if (err < 0) {
@@ -147,7 +152,8 @@ void app_close(struct app *a)
     blob_close(a->blob);
     store_close(a->store);
     if (a->models) {
-        pose_models_free(a->models->models);
+        for (int k = 0; k < 3; k++)
+            pose_models_free(a->models->models[k]);
         pthread_mutex_destroy(&a->models->mu);
         free(a->models);
     }
@@ -155,6 +161,7 @@ void app_close(struct app *a)
     sodium_memzero(a->media_key, sizeof a->media_key);
     sodium_memzero(a->webhook_key, sizeof a->webhook_key);
     sodium_memzero(a->token_pepper, sizeof a->token_pepper);
+    sodium_memzero(a->billing_secret, sizeof a->billing_secret);
     free(a);
 }
 
@@ -187,17 +194,23 @@ int app_migrate(const struct app_config *cfg, int *applied, int *version, char b
 
 int app_pose_models(struct app *a, const struct pose_models **out, char *msg, size_t msg_len)
 {
-    if (!a || !a->models || !out)
+    return a ? app_pose_models_kind(a, a->cfg.model, out, msg, msg_len) : RR_ERR_INVAL;
+}
+
+int app_pose_models_kind(struct app *a, enum pose_model_kind kind,
+                         const struct pose_models **out, char *msg, size_t msg_len)
+{
+    if (!a || !a->models || !out || (int)kind < 0 || (int)kind > 2)
         return RR_ERR_INVAL;
     int rc = 0;
     pthread_mutex_lock(&a->models->mu);
-    if (!a->models->models) {
+    if (!a->models->models[kind]) {
         char dirbuf[1024];
         const char *dir = a->cfg.model_dir[0] ? a->cfg.model_dir
                                               : pose_model_dir_default(dirbuf, sizeof dirbuf);
-        rc = pose_models_load(dir ? dir : "", a->cfg.model, &a->models->models, msg, msg_len);
+        rc = pose_models_load(dir ? dir : "", kind, &a->models->models[kind], msg, msg_len);
     }
-    *out = a->models->models;
+    *out = a->models->models[kind];
     pthread_mutex_unlock(&a->models->mu);
     return rc;
 }

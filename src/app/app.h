@@ -66,6 +66,10 @@ struct app {
     const char *jwt_issuer;   /* "repright" */
     const char *jwt_audience; /* "repright-api" */
     struct app_models *models;
+    /* REPRIGHT_BILLING_WEBHOOK_SECRET(_FILE): the billing provider's signing secret, as the
+     * provider shows it (its bytes are the HMAC key); len 0 = billing webhook not configured */
+    unsigned char billing_secret[256];
+    size_t billing_secret_len;
 };
 
 /* Open the services and run migrations. */
@@ -82,6 +86,10 @@ int app_migrate(const struct app_config *cfg, int *applied, int *version, char b
 /* The shared pose models (cfg.model_dir, cfg.model), loaded on the first call. A load failure
  * is returned (with its message) and tried again on the next call. */
 int app_pose_models(struct app *a, const struct pose_models **out, char *msg, size_t msg_len);
+/* The same for another landmark model (a job that asked for "heavy", a plan feature): each kind
+ * is loaded once, on first use. */
+int app_pose_models_kind(struct app *a, enum pose_model_kind kind,
+                         const struct pose_models **out, char *msg, size_t msg_len);
 
 /* ---- jobs ------------------------------------------------------------------------------------ */
 
@@ -101,16 +109,31 @@ struct app_upload {
     const char *sha256;   /* hex, may be NULL */
     const char *exercise; /* what the athlete did (app_exercise_known), NULL or "": recognise */
     int overlay;          /* 1: also make the overlay video and thumbnails after the analysis */
+    const char *model;    /* "lite", "full", "heavy" (a plan feature), or NULL: the server's */
+};
+
+/* Why the user's plan refused an action (app/plans.c): the limit by name, the plan's value, the
+ * user's usage, and what the plan above offers (has_next = 0 at the top). */
+struct app_plan_limit {
+    const char *limit; /* "uploads_per_month", "max_video_s", "heavy_model", "overlay_video" */
+    char plan[STORE_PLAN_MAX + 1];
+    int64_t allowed; /* the plan's value: a count, seconds, or 0/1 for a feature; -1 unlimited */
+    int64_t used;    /* usage this month, the video's seconds, or 1 (the feature was asked for) */
+    int has_next;
+    struct store_plan next;
 };
 
 struct app_ingested {
     char video_id[STORE_ID_LEN + 1];
     char job_id[STORE_ID_LEN + 1];
+    struct app_plan_limit limit; /* filled when app_ingest_upload returns RR_ERR_QUOTA */
 };
 
 /* The video row and its analyze_video job for a finished upload. Idempotent when u->video_id
  * is given: an existing row of that user is reused and its job found (one indexed lookup), or
- * enqueued when missing, so a crash between the blob and the row is repaired by calling again. */
+ * enqueued when missing, so a crash between the blob and the row is repaired by calling again.
+ * A new row is metered ("uploads") in its own insert's transaction: QUOTA (out->limit says
+ * which) when the user's plan allows no more uploads this month. */
 int app_ingest_upload(struct app *a, const struct app_upload *u, struct app_ingested *out);
 
 /* Progress of an analysis: stage "fetch", "pose", "analysis", "done", "store"; of a render:
@@ -138,8 +161,8 @@ int app_reanalyze_video(struct app *a, const char *user_id, const char *video_id
                         const char *exercise, char job_id[STORE_ID_LEN + 1]);
 
 /* Queue the overlay video and thumbnails of the user's analysed video (a render_video job), or
- * hand back the one already queued or running (*queued = 0 then). NOTFOUND, CONFLICT (not
- * analysed yet). */
+ * hand back the one already queued or running (*queued = 0 then). NOTFOUND, FORBIDDEN (the
+ * owner's plan has no overlay video: app_plan_feature says why), CONFLICT (not analysed yet). */
 int app_render_video(struct app *a, const char *user_id, const char *video_id,
                      char job_id[STORE_ID_LEN + 1], int *queued);
 
@@ -287,6 +310,66 @@ struct app_sweeper;
 int app_sweeper_start(struct app *a, struct app_sweeper **out, char *msg, size_t msg_len);
 /* Stop and join the thread (before app_close); NULL is a no-op. */
 void app_sweeper_stop(struct app_sweeper *sw);
+
+/* ---- plans, quotas, feature flags, usage, billing (app/plans.c) ------------------------------ */
+
+/* The user's record and plan (a plan missing from the table reads as "free"). u may be NULL. */
+int app_user_plan(struct app *a, const char *user_id, struct store_user *u, struct store_plan *p);
+/* The plan ranked next above p; NOTFOUND at the top. */
+int app_plan_above(struct app *a, const struct store_plan *p, struct store_plan *next);
+/* May the user use a plan feature ("heavy_model", "overlay_video")? 0, or FORBIDDEN with why
+ * filled; INVAL for an unknown feature. */
+int app_plan_feature(struct app *a, const char *user_id, const char *feature,
+                     struct app_plan_limit *why);
+/* An early look before an upload's bytes are accepted: QUOTA (why filled) when the month's
+ * uploads are used up. Not atomic: the count that decides is app_ingest_upload's. */
+int app_plan_upload_check(struct app *a, const char *user_id, struct app_plan_limit *why);
+/* The oldest started_at (ms) of the user's workouts the plan shows (history_days); 0 = all. */
+int64_t app_history_from(struct app *a, const char *user_id);
+
+/* Feature flags. THE one way to read a flag: user rule > organisation rule > plan rule >
+ * percentage rollout (app_rollout_bucket < rollout_percent) > off. Unknown flag or a store
+ * error: 0. */
+int app_flag_enabled(struct app *a, const char *user_id, const char *name);
+/* The stable rollout bucket 0..99 of a user for a flag: the first 8 bytes of
+ * SHA-256(name || user_id), big-endian, mod 100. */
+int app_rollout_bucket(const char *name, const char *user_id);
+struct app_flag {
+    char name[STORE_FLAG_MAX + 1];
+    int enabled;
+    const char *source; /* what decided: "user", "org", "plan", "rollout", "off" */
+    int rollout_percent;
+};
+/* Every flag evaluated for the user (malloc'd array, free()). */
+int app_flags(struct app *a, const char *user_id, struct app_flag **items, size_t *n);
+
+/* Metered quantities the app knows, in display order. */
+#define APP_METRICS_N 2
+extern const char *const app_metrics[APP_METRICS_N]; /* "uploads", "video_seconds" */
+struct app_usage {
+    struct store_user user;
+    struct store_plan plan;
+    int has_next;
+    struct store_plan next;
+    char month[STORE_MONTH_LEN + 1];
+    int64_t used[APP_METRICS_N]; /* this month, by app_metrics */
+};
+/* The user's plan, the plan above and the usage of a month (NULL: this month, UTC). */
+int app_usage(struct app *a, const char *user_id, const char *month, struct app_usage *out);
+
+/* Billing provider webhooks: signature header "t=UNIX_SECONDS,v1=HEX[,v1=HEX...]", HMAC-SHA256
+ * with the billing secret over "t.body"; |now - t| <= 300 s. 0 when one v1 matches.
+ * UNSUPPORTED: no secret configured; INVAL: header missing or malformed; TIMEOUT: the timestamp
+ * is outside the tolerance; UNAUTHENTICATED: no signature matches. msg says which. */
+#define APP_BILLING_TOLERANCE_S 300
+int app_billing_verify(struct app *a, const char *header, const void *body, size_t len,
+                       int64_t now_s, char *msg, size_t msg_len);
+/* Apply a verified event once (store_billing_apply): the user by id or email (user_ref), the
+ * new plan. *duplicate = 1 when the event id was seen. user_id gets the user's id. NOTFOUND,
+ * INVAL (unknown plan). */
+int app_billing_apply(struct app *a, const char *event_id, const char *type,
+                      const char *user_ref, const char *plan, int *duplicate,
+                      char user_id[STORE_ID_LEN + 1]);
 
 /* ---- what the adapters share ----------------------------------------------------------------- */
 

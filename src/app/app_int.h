@@ -19,8 +19,10 @@ int app__enqueue(struct app *a, const char *kind, const char *user_id, const cha
                  const char *payload, char id_out[STORE_ID_LEN + 1]);
 
 /* The analyze_video payload: {"exercise": NAME} (absent: recognise), "overlay": true when the
- * overlay should follow. Writes "{}" when there is nothing to say. */
-void app__analyze_payload(const char *exercise, int overlay, char *out, size_t cap);
+ * overlay should follow, "model": "lite"|"full"|"heavy" when one was asked for (NULL: the
+ * server's). Writes "{}" when there is nothing to say. */
+void app__analyze_payload(const char *exercise, int overlay, const char *model, char *out,
+                          size_t cap);
 
 /* Delete a video's row (its jobs cascade), then its original and derived blobs and the tus
  * record it came from (best effort: the row is gone, nothing points at them). NOTFOUND when the
@@ -32,6 +34,11 @@ int app__video_purge(struct app *a, const char *user_id, const struct store_vide
  * drops the lock. */
 int app__scratch_open(struct app *a, char *dir, size_t dir_len, int *lock_fd);
 void app__scratch_close(const char *dir, int lock_fd);
+
+/* REPRIGHT_BILLING_WEBHOOK_SECRET, else the file REPRIGHT_BILLING_WEBHOOK_SECRET_FILE names
+ * (trailing whitespace trimmed, 16..255 bytes) -> a->billing_secret (plans.c). Absent: 0 and
+ * the webhook stays off. */
+int app__billing_secret_load(struct app *a, char *msg, size_t msg_len);
 
 /* The analyze_video kind (analyze.c): the handler and its dead hook. */
 int app__job_analyze_video(struct job_ctx *ctx, char *err, size_t err_len);

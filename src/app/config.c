@@ -148,6 +148,9 @@ static const struct app_setting settings[] = {
      F(job_cpu_budget_s), 0, 86400, NULL, "1200", NULL, "SECONDS", RUN,
      "estimated CPU time one analysis may take (frames x pixels x model cost), checked before "
      "it starts; 0 = no limit"},
+    {"DEFAULT_PLAN", "--default-plan", "REPRIGHT_DEFAULT_PLAN", APP_SET_TEXT, F(default_plan), 1,
+     0, NULL, "free", NULL, "PLAN", SRV,
+     "plan of new accounts (an id of the plans table: free, pro, gym)"},
     /* webhooks (issue 13): docs/internals/webhooks.md */
     {"WEBHOOK_RETRY_BASE_MS", "--webhook-retry-base-ms", "REPRIGHT_WEBHOOK_RETRY_BASE_MS",
      APP_SET_INT, F(webhook_retry_base_ms), 10, 3600000, NULL, "10000", NULL, "MS", RUN,

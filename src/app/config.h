@@ -86,6 +86,7 @@ struct app_config {
     int analysis_sandbox;          /* 1: analyses run in a sandboxed child process */
     uint64_t analysis_memory_bytes; /* the child's address-space limit; 0 = none */
     char analyzer[1024];           /* the program whose analyze-child command is the child */
+    char default_plan[16];         /* plan of new accounts (issue 13, docs/internals/plans.md) */
 };
 
 enum app_setting_type {

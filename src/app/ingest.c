@@ -31,8 +31,20 @@ int app_ingest_upload(struct app *a, const struct app_upload *u, struct app_inge
         return RR_ERR_TOOBIG;
     v.size = u->size;
     snprintf(v.status, sizeof v.status, "uploaded");
-    int rc = store_video_create(a->store, &v);
+    struct store_meter meter;
+    int rc = store_video_create_metered(a->store, &v, "uploads", NULL, &meter);
     int existed = 0;
+    if (rc == RR_ERR_QUOTA) {
+        struct store_plan p;
+        memset(&out->limit, 0, sizeof out->limit);
+        out->limit.limit = "uploads_per_month";
+        snprintf(out->limit.plan, sizeof out->limit.plan, "%s", meter.plan);
+        out->limit.allowed = meter.limit;
+        out->limit.used = meter.used;
+        if (store_plan_get(a->store, meter.plan, &p) == 0)
+            out->limit.has_next = app_plan_above(a, &p, &out->limit.next) == 0;
+        return rc;
+    }
     if (rc == RR_ERR_CONFLICT && u->video_id) {
         rc = store_video_get(a->store, u->user_id, u->video_id, &v);
         existed = 1;
@@ -52,7 +64,7 @@ int app_ingest_upload(struct app *a, const struct app_upload *u, struct app_inge
             return rc;
     }
     char payload[128];
-    app__analyze_payload(u->exercise, u->overlay, payload, sizeof payload);
+    app__analyze_payload(u->exercise, u->overlay, u->model, payload, sizeof payload);
     rc = app__enqueue(a, APP_KIND_ANALYZE_VIDEO, u->user_id, v.id, payload, out->job_id);
     if (rc < 0 && !existed) /* no row without its job: the caller drops or keeps the blob */
         store_video_delete(a->store, u->user_id, v.id);

@@ -42,6 +42,10 @@ int app_render_video(struct app *a, const char *user_id, const char *video_id,
     int rc = store_video_get(a->store, user_id, video_id, &v);
     if (rc < 0)
         return rc;
+    /* the overlay video is a plan feature (the owner's plan, also for system callers) */
+    rc = app_plan_feature(a, v.user_id, "overlay_video", NULL);
+    if (rc < 0)
+        return rc;
     if (strcmp(v.status, "analysed") != 0)
         return RR_ERR_CONFLICT;
     struct store_job *job = malloc(sizeof *job); /* ~5 KB: off the request thread's stack */

@@ -27,7 +27,8 @@
     XX(RATELIMITED, -15, "too many requests")                                                      \
     XX(BUSY, -16, "resource busy, try again")                                                      \
     XX(TIMEOUT, -17, "timed out")                                                                  \
-    XX(NOSPACE, -18, "not enough storage space")
+    XX(NOSPACE, -18, "not enough storage space")                                                   \
+    XX(QUOTA, -19, "plan limit reached")
 
 enum rr_err {
 #define RR__ERR_ENUM(name, code, text) RR_ERR_##name = (code),

@@ -2,10 +2,12 @@
  * admin.h - `repright admin`: operator commands over the same store the server uses (the
  * configuration options of `serve` choose it: --data-dir, --database-url). cmd_admin.c holds the
  * subcommand table; each group of subcommands lives in its own file (admin_org.c, admin_key.c:
- * partners) and exposes one handler per row.
+ * partners; admin_plan.c: plans and usage; admin_flag.c: feature flags) and exposes one handler
+ * per row.
  *
  * A handler gets the opened app and argv with argv[0] = its last name word ("create", "list",
- * ...); it prints results on stdout (partners: JSON, one record a line), one-line reasons on
+ * ...); it prints results on stdout (partners: JSON, one record a line; plans, usage and flags:
+ * a table with a header line), one-line reasons on
  * stderr, and returns the exit status: CLI_EXIT_OK, CLI_EXIT_USAGE (bad arguments),
  * CLI_EXIT_INPUT (no such org, key or user; a name taken), CLI_EXIT_SOFTWARE (the store
  * failed). Flags of a subcommand come after its positional arguments, as `--flag VALUE`.
@@ -35,6 +37,14 @@ int admin_org_invite(struct app *a, int argc, char **argv);    /* org invite ORG
 int admin_key_create(struct app *a, int argc, char **argv); /* key create ORG --scopes ... */
 int admin_key_list(struct app *a, int argc, char **argv);   /* key list ORG */
 int admin_key_revoke(struct app *a, int argc, char **argv); /* key revoke KEYID */
+/* admin_plan.c */
+int admin_plan_set(struct app *a, int argc, char **argv);  /* plan set USER_EMAIL PLAN */
+int admin_plan_list(struct app *a, int argc, char **argv); /* plan list */
+int admin_usage(struct app *a, int argc, char **argv);     /* usage [--month YYYY-MM] [EMAIL] */
+/* admin_flag.c */
+int admin_flag_list(struct app *a, int argc, char **argv); /* flag list [USER_EMAIL] */
+int admin_flag_set(struct app *a, int argc, char **argv);  /* flag set NAME PERCENT [DESC] */
+int admin_flag_rule(struct app *a, int argc, char **argv); /* flag rule NAME SCOPE SUBJECT on|off|clear */
 
 /* Shared by the partner handlers (admin_util.c). The value of `name` among the flags in
  * argv[from..argc), NULL when absent; *bad = 1 when anything else than a flag of `known`

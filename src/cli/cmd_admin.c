@@ -4,7 +4,7 @@
  * --database-url, ...; REPRIGHT_* variables work the same), so an operator points the command at
  * the same database as the server. The subcommands are rows of the table below; their handlers
  * live in admin_*.c files (cli/admin.h): admin_org.c and admin_key.c (partners: organisations,
- * invite codes, API keys).
+ * invite codes, API keys), admin_plan.c (plans, usage) and admin_flag.c (feature flags).
  */
 #include "cli/admin.h"
 #include "cli/commands.h"
@@ -27,6 +27,17 @@ static const struct admin_command admin_table[] = {
     {"key", "list", "ORG", "the org's keys: prefix, scopes, expiry, revocation, last use",
      admin_key_list},
     {"key", "revoke", "KEYID", "revoke a key now", admin_key_revoke},
+    {"plan", "set", "USER_EMAIL PLAN", "move an account to another plan", admin_plan_set},
+    {"plan", "list", "", "the plans and their limits", admin_plan_list},
+    {"usage", NULL, "[--month YYYY-MM] [USER_EMAIL]",
+     "metered usage of a month (default this one), of one account or of everyone",
+     admin_usage},
+    {"flag", "list", "[USER_EMAIL]", "the feature flags, or how one account gets each",
+     admin_flag_list},
+    {"flag", "set", "NAME PERCENT [DESCRIPTION]", "create a flag or change its rollout",
+     admin_flag_set},
+    {"flag", "rule", "NAME plan|org|user SUBJECT on|off|clear",
+     "pin a flag for a plan, an organisation or an account (by email)", admin_flag_rule},
 };
 #define ADMIN_N (sizeof admin_table / sizeof admin_table[0])
 

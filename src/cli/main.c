@@ -17,7 +17,7 @@ static const struct cli_command cli_table[] = {
     {"serve", "API, dashboard and embedded workers", cmd_serve, cmd_serve_usage},
     {"worker", "job workers only (scale-out)", cmd_worker, cmd_worker_usage},
     {"migrate", "apply database schema migrations", cmd_migrate, cmd_migrate_usage},
-    {"admin", "operator commands: organisations, API keys", cmd_admin, cmd_admin_usage},
+    {"admin", "operator commands: organisations, API keys, plans, usage, flags", cmd_admin, cmd_admin_usage},
     {"analyze-child", "(internal) one sandboxed analysis, started by serve and worker",
      cmd_analyze_child, NULL},
 };

@@ -36,6 +36,7 @@ static const struct {
     {RR_ERR_BUSY, 503, "busy"},
     {RR_ERR_UNSUPPORTED, 415, "unsupported_media_type"},
     {RR_ERR_NOSPACE, 507, "insufficient_storage"},
+    {RR_ERR_QUOTA, 402, "plan_limit_reached"},
 };
 
 unsigned http_status_for_error(int err)

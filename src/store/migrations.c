@@ -296,6 +296,72 @@ static const char m010_workout_counts[] =
     " score_n) SELECT user_id, date((started_at - ((started_at % 86400000) + 86400000) "
     " % 86400000) / 1000, 'unixepoch') AS d, exercise, count(*), sum(n_reps), sum(a_volume), "
     " sum(a_score_sum), sum(a_score_n) FROM workouts WHERE a_active GROUP BY user_id, d, exercise;";
+/* Freemium (issue 13): plans as data, a user's plan (and organisation, a text id even before
+ * organisations exist), metered usage (events + monthly counters per user and per
+ * organisation, written in the transaction of the action they count), feature flags (a
+ * percentage rollout + rules per plan, organisation and user) and the billing provider's
+ * events (their id makes the webhook idempotent). Limits: -1 = unlimited. users.org_id is the organisation a user's usage
+ * counts for (org-level counters); org_members (v7) is the partner consent, a separate thing. */
+static const char m009_plans[] =
+    "CREATE TABLE plans ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  rank INTEGER NOT NULL UNIQUE,"
+    "  uploads_per_month INTEGER NOT NULL,"
+    "  max_video_s INTEGER NOT NULL,"
+    "  history_days INTEGER NOT NULL,"
+    "  heavy_model INTEGER NOT NULL,"
+    "  overlay_video INTEGER NOT NULL,"
+    "  price_cents INTEGER NOT NULL);"
+    "INSERT INTO plans VALUES"
+    "  ('free', 'Free', 0, 10, 120, 90, 0, 0, 0),"
+    "  ('pro', 'Pro', 1, 100, 600, -1, 1, 1, 900),"
+    "  ('gym', 'Gym', 2, -1, 1800, -1, 1, 1, 4900);"
+    "ALTER TABLE users ADD COLUMN plan TEXT NOT NULL DEFAULT 'free';"
+    "ALTER TABLE users ADD COLUMN org_id TEXT;"
+    "CREATE TABLE org_plans ("
+    "  org_id TEXT PRIMARY KEY,"
+    "  plan TEXT NOT NULL REFERENCES plans(id));"
+    "CREATE TABLE usage_events ("
+    "  id TEXT PRIMARY KEY,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  org_id TEXT,"
+    "  metric TEXT NOT NULL,"
+    "  quantity INTEGER NOT NULL,"
+    "  ref_id TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX usage_events_user ON usage_events(user_id, created_at);"
+    "CREATE TABLE usage_monthly ("
+    "  subject_kind TEXT NOT NULL CHECK (subject_kind IN ('user','org')),"
+    "  subject_id TEXT NOT NULL,"
+    "  month TEXT NOT NULL,"
+    "  metric TEXT NOT NULL,"
+    "  count INTEGER NOT NULL,"
+    "  PRIMARY KEY (subject_kind, subject_id, month, metric));"
+    "CREATE INDEX usage_monthly_month ON usage_monthly(month);"
+    "CREATE TABLE feature_flags ("
+    "  name TEXT PRIMARY KEY,"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  rollout_percent INTEGER NOT NULL DEFAULT 0 CHECK (rollout_percent BETWEEN 0 AND 100),"
+    "  updated_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE flag_rules ("
+    "  flag TEXT NOT NULL REFERENCES feature_flags(name) ON DELETE CASCADE,"
+    "  scope TEXT NOT NULL CHECK (scope IN ('plan','org','user')),"
+    "  subject TEXT NOT NULL,"
+    "  enabled INTEGER NOT NULL,"
+    "  PRIMARY KEY (flag, scope, subject));"
+    "INSERT INTO feature_flags (name, description, rollout_percent) VALUES"
+    "  ('plan_page', 'the plan and usage section of the settings page', 100),"
+    "  ('priority_queue', 'analyses of paying plans go first', 0),"
+    "  ('progress_v2', 'the redesigned progress charts', 10);"
+    "INSERT INTO flag_rules VALUES ('priority_queue', 'plan', 'pro', 1),"
+    "  ('priority_queue', 'plan', 'gym', 1);"
+    "CREATE TABLE billing_events ("
+    "  id TEXT PRIMARY KEY,"
+    "  type TEXT NOT NULL,"
+    "  user_id TEXT,"
+    "  plan TEXT,"
+    "  received_at INTEGER NOT NULL);";
 
 static const struct store_migration sqlite_migrations[] = {
     {1, "init", m001_init},
@@ -306,7 +372,7 @@ static const struct store_migration sqlite_migrations[] = {
     {6, "workout_name", m006_workout_name},
     {7, "partners", m007_partners},
     {8, "webhooks", m008_webhooks},
-    /* 10, not 7: other branches add 7..9 in parallel (issue 12); renumbered at merge if needed */
+    {9, "plans", m009_plans},
     {10, "workout_counts", m010_workout_counts},
 };
 

@@ -819,6 +819,7 @@ static int sq_check(struct store *s, char *msg, size_t msg_len)
 /* ---- users ----------------------------------------------------------------------------------- */
 
 #define USER_COLS "id, email, password_hash, role, created_at"
+#define USER_SELECT "SELECT " USER_COLS ", plan, coalesce(org_id, '') FROM users "
 
 static void row_user(sqlite3_stmt *st, void *item)
 {
@@ -828,6 +829,8 @@ static void row_user(sqlite3_stmt *st, void *item)
     col_text(st, 2, u->password_hash, sizeof u->password_hash);
     col_text(st, 3, u->role, sizeof u->role);
     u->created_at = sqlite3_column_int64(st, 4);
+    col_text(st, 5, u->plan, sizeof u->plan);
+    col_text(st, 6, u->org_id, sizeof u->org_id);
 }
 
 static int sq_user_create(struct store *s, const char *email, const char *hash, const char *role,
@@ -838,6 +841,7 @@ static int sq_user_create(struct store *s, const char *email, const char *hash, 
     store__copy(out->email, sizeof out->email, email);
     store__copy(out->password_hash, sizeof out->password_hash, hash);
     store__copy(out->role, sizeof out->role, role);
+    store__copy(out->plan, sizeof out->plan, "free");
     out->created_at = store_now(s);
     struct arg a[] = {arg_s(out->id), arg_s(email), arg_s(hash), arg_s(role),
                       arg_i(out->created_at)};
@@ -851,8 +855,8 @@ static int sq_user_get(struct store *s, const char *id, const char *email,
 {
     struct arg a[] = {arg_s(id ? id : email)};
     return read_one(s,
-                    id ? "SELECT " USER_COLS " FROM users WHERE id = ?1"
-                       : "SELECT " USER_COLS " FROM users WHERE lower(email) = lower(?1)",
+                    id ? USER_SELECT "WHERE id = ?1"
+                       : USER_SELECT "WHERE lower(email) = lower(?1)",
                     a, NARGS(a), row_user, out);
 }
 
@@ -2944,6 +2948,302 @@ static int sq_org_aggregates(struct store *s, const char *org_id, unsigned share
                      (void **)items, n);
 }
 
+/* ---- plans, usage metering, flags, billing (migration "plans") ----------------------------- */
+
+#define PLAN_COLS                                                                                  \
+    "p.id, p.name, p.rank, p.uploads_per_month, p.max_video_s, p.history_days, p.heavy_model, "    \
+    "p.overlay_video, p.price_cents"
+
+static void row_plan(sqlite3_stmt *st, void *item)
+{
+    struct store_plan *p = item;
+    col_text(st, 0, p->id, sizeof p->id);
+    col_text(st, 1, p->name, sizeof p->name);
+    p->rank = sqlite3_column_int(st, 2);
+    p->uploads_per_month = sqlite3_column_int64(st, 3);
+    p->max_video_s = sqlite3_column_int64(st, 4);
+    p->history_days = sqlite3_column_int64(st, 5);
+    p->heavy_model = sqlite3_column_int(st, 6) != 0;
+    p->overlay_video = sqlite3_column_int(st, 7) != 0;
+    p->price_cents = sqlite3_column_int64(st, 8);
+}
+
+static int sq_plan_list(struct store *s, struct store_plan **items, size_t *n)
+{
+    return read_list(s, "SELECT " PLAN_COLS " FROM plans p ORDER BY p.rank", NULL, 0,
+                     sizeof **items, STORE_PLANS_MAX, row_plan, (void **)items, n);
+}
+
+static int sq_plan_get(struct store *s, const char *id, const char *org_id,
+                       struct store_plan *out)
+{
+    struct arg a[] = {arg_s(id ? id : org_id)};
+    return read_one(s,
+                    id ? "SELECT " PLAN_COLS " FROM plans p WHERE p.id = ?1"
+                       : "SELECT " PLAN_COLS " FROM org_plans o JOIN plans p ON p.id = o.plan "
+                         "WHERE o.org_id = ?1",
+                    a, NARGS(a), row_plan, out);
+}
+
+static int sq_user_set_plan(struct store *s, const char *user_id, const char *plan)
+{
+    struct arg a[] = {arg_s(user_id), arg_s(plan)};
+    struct conn c;
+    conn_get(s, &c);
+    int64_t one = 0;
+    int err = tx_begin(&c);
+    if (!err) {
+        err = q_one(&c, "SELECT 1 FROM plans WHERE id = ?2", a, NARGS(a), row_i64, &one);
+        if (err == RR_ERR_NOTFOUND)
+            err = RR_ERR_INVAL;
+    }
+    if (!err) {
+        int n = q_exec(&c, "UPDATE users SET plan = ?2 WHERE id = ?1", a, NARGS(a));
+        err = n < 0 ? n : n == 0 ? RR_ERR_NOTFOUND : 0;
+    }
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
+}
+
+static int sq_user_set_org(struct store *s, const char *user_id, const char *org_id)
+{
+    struct arg a[] = {arg_s(user_id), arg_s(org_id)};
+    return write_row(s, "UPDATE users SET org_id = ?2 WHERE id = ?1", a, NARGS(a));
+}
+
+/* Counters of the user (and org) + one event, inside the caller's transaction. */
+static int usage_count(struct conn *c, int64_t now, const char *user_id, const char *org_id,
+                       const char *metric, int64_t quantity, const char *ref_id,
+                       const char *month)
+{
+    char id[STORE_ID_LEN + 1];
+    store_new_id(id);
+    struct arg ev[] = {arg_s(id),     arg_s(user_id),  arg_s(org_id), arg_s(metric),
+                       arg_i(quantity), arg_s(ref_id), arg_i(now)};
+    int err = q_exec(c,
+                     "INSERT INTO usage_events (id, user_id, org_id, metric, quantity, ref_id, "
+                     "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                     ev, NARGS(ev));
+    static const char up[] =
+        "INSERT INTO usage_monthly (subject_kind, subject_id, month, metric, count) "
+        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (subject_kind, subject_id, month, metric) "
+        "DO UPDATE SET count = count + excluded.count";
+    if (err >= 0) {
+        struct arg u[] = {arg_s("user"), arg_s(user_id), arg_s(month), arg_s(metric),
+                          arg_i(quantity)};
+        err = q_exec(c, up, u, NARGS(u));
+    }
+    if (err >= 0 && org_id) {
+        struct arg o[] = {arg_s("org"), arg_s(org_id), arg_s(month), arg_s(metric),
+                          arg_i(quantity)};
+        err = q_exec(c, up, o, NARGS(o));
+    }
+    return err < 0 ? err : 0;
+}
+
+struct limit_row {
+    int64_t limit;
+    char plan[STORE_PLAN_MAX + 1];
+    char org_id[STORE_ORG_MAX + 1];
+};
+
+static void row_limit(sqlite3_stmt *st, void *item)
+{
+    struct limit_row *l = item;
+    l->limit = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
+    col_text(st, 1, l->plan, sizeof l->plan);
+    col_text(st, 2, l->org_id, sizeof l->org_id);
+}
+
+static int sq_video_create_metered(struct store *s, const struct store_video *v,
+                                   const char *metric, const char *org_id, const char *month,
+                                   struct store_meter *m)
+{
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err) {
+        struct arg a[] = {arg_s(v->id),       arg_i(v->created_at), arg_s(v->user_id),
+                          arg_s(v->blob_key), arg_s(v->sha256),     arg_i(v->size),
+                          arg_i(v->duration_ms), arg_s(v->status)};
+        int n = q_exec(&c,
+                       "INSERT INTO videos (" VIDEO_COLS ") "
+                       "VALUES (?1, ?2, ?3, ?4, coalesce(?5, ''), ?6, ?7, ?8)",
+                       a, NARGS(a));
+        err = n < 0 ? n : 0;
+    }
+    struct limit_row l = {-1, "", ""};
+    if (!err) { /* the limit of the user's plan for this metric (only uploads have one) */
+        struct arg a[] = {arg_s(v->user_id), arg_s(metric)};
+        err = q_one(&c,
+                    "SELECT CASE ?2 WHEN 'uploads' THEN p.uploads_per_month END, u.plan, "
+                    "coalesce(u.org_id, '') FROM users u LEFT JOIN plans p ON p.id = u.plan "
+                    "WHERE u.id = ?1",
+                    a, NARGS(a), row_limit, &l);
+        m->limit = l.limit;
+        memcpy(m->plan, l.plan, sizeof m->plan);
+        if (!org_id && l.org_id[0])
+            org_id = l.org_id;
+    }
+    if (!err) {
+        struct arg a[] = {arg_s(v->user_id), arg_s(month), arg_s(metric)};
+        m->used = 0;
+        err = q_one(&c,
+                    "SELECT count FROM usage_monthly WHERE subject_kind = 'user' AND "
+                    "subject_id = ?1 AND month = ?2 AND metric = ?3",
+                    a, NARGS(a), row_i64, &m->used);
+        if (err == RR_ERR_NOTFOUND)
+            err = 0;
+    }
+    if (!err && m->limit >= 0 && m->used >= m->limit)
+        err = RR_ERR_QUOTA;
+    if (!err)
+        err = usage_count(&c, v->created_at, v->user_id, org_id, metric, 1, v->id, month);
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
+}
+
+static int sq_usage_add(struct store *s, const char *user_id, const char *org_id,
+                        const char *metric, int64_t quantity, const char *ref_id,
+                        const char *month)
+{
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err)
+        err = usage_count(&c, store_now(s), user_id, org_id, metric, quantity, ref_id, month);
+    if (err == RR_ERR_NOTFOUND || err == RR_ERR_CONFLICT)
+        err = RR_ERR_NOTFOUND; /* the user is gone (foreign key) */
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
+}
+
+static void row_usage(sqlite3_stmt *st, void *item)
+{
+    struct store_usage_row *r = item;
+    col_text(st, 0, r->subject_kind, sizeof r->subject_kind);
+    col_text(st, 1, r->subject_id, sizeof r->subject_id);
+    col_text(st, 2, r->email, sizeof r->email);
+    col_text(st, 3, r->plan, sizeof r->plan);
+    col_text(st, 4, r->month, sizeof r->month);
+    col_text(st, 5, r->metric, sizeof r->metric);
+    r->count = sqlite3_column_int64(st, 6);
+}
+
+static int sq_usage_list(struct store *s, const char *month, const char *user_id,
+                         struct store_usage_row **items, size_t *n)
+{
+    struct arg a[] = {arg_s(month), arg_s(user_id)};
+    return read_list(
+        s,
+        "SELECT m.subject_kind, m.subject_id, coalesce(u.email, ''), "
+        "coalesce(CASE m.subject_kind WHEN 'user' THEN u.plan ELSE o.plan END, ''), m.month, "
+        "m.metric, m.count FROM usage_monthly m "
+        "LEFT JOIN users u ON m.subject_kind = 'user' AND u.id = m.subject_id "
+        "LEFT JOIN org_plans o ON m.subject_kind = 'org' AND o.org_id = m.subject_id "
+        "WHERE m.month = ?1 AND (?2 IS NULL OR (m.subject_kind = 'user' AND m.subject_id = ?2)) "
+        "ORDER BY m.subject_kind DESC, coalesce(u.email, m.subject_id), m.metric",
+        a, NARGS(a), sizeof **items, STORE_USAGE_ROWS_MAX, row_usage, (void **)items, n);
+}
+
+static void row_flag(sqlite3_stmt *st, void *item)
+{
+    struct store_flag *f = item;
+    col_text(st, 0, f->name, sizeof f->name);
+    col_text(st, 1, f->description, sizeof f->description);
+    f->rollout_percent = sqlite3_column_int(st, 2);
+    f->user_rule = sqlite3_column_int(st, 3);
+    f->org_rule = sqlite3_column_int(st, 4);
+    f->plan_rule = sqlite3_column_int(st, 5);
+}
+
+static int sq_flag_list(struct store *s, const char *user_id, const char *org_id,
+                        const char *plan, struct store_flag **items, size_t *n)
+{
+    struct arg a[] = {arg_s(user_id), arg_s(org_id), arg_s(plan)};
+#define RULE(scope, arg)                                                                           \
+    "coalesce((SELECT enabled FROM flag_rules r WHERE r.flag = f.name AND r.scope = '" scope      \
+    "' AND r.subject = " arg "), -1)"
+    return read_list(s,
+                     "SELECT f.name, f.description, f.rollout_percent, " RULE("user", "?1") ", " RULE(
+                         "org", "?2") ", " RULE("plan", "?3") " FROM feature_flags f ORDER BY f.name",
+                     a, NARGS(a), sizeof **items, STORE_FLAGS_MAX, row_flag, (void **)items, n);
+#undef RULE
+}
+
+static int sq_flag_set(struct store *s, const char *name, const char *description, int percent)
+{
+    struct arg a[] = {arg_s(name), arg_s(description), arg_i(percent), arg_i(store_now(s))};
+    int n = write1(s,
+                   "INSERT INTO feature_flags (name, description, rollout_percent, updated_at) "
+                   "VALUES (?1, coalesce(?2, ''), ?3, ?4) ON CONFLICT (name) DO UPDATE SET "
+                   "description = coalesce(?2, description), rollout_percent = ?3, "
+                   "updated_at = ?4",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static int sq_flag_rule(struct store *s, const char *name, const char *scope, const char *subject,
+                        int enabled)
+{
+    struct arg a[] = {arg_s(name), arg_s(scope), arg_s(subject), arg_i(enabled)};
+    if (enabled < 0)
+        return write_row(s, "DELETE FROM flag_rules WHERE flag = ?1 AND scope = ?2 AND "
+                            "subject = ?3",
+                         a, 3);
+    int n = write1(s,
+                   "INSERT INTO flag_rules (flag, scope, subject, enabled) "
+                   "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM feature_flags "
+                   "WHERE name = ?1) ON CONFLICT (flag, scope, subject) DO UPDATE SET "
+                   "enabled = excluded.enabled",
+                   a, NARGS(a));
+    return n < 0 ? n : n == 0 ? RR_ERR_NOTFOUND : 0;
+}
+
+static int sq_billing_apply(struct store *s, const char *event_id, const char *type,
+                            const char *user_id, const char *plan, int *duplicate)
+{
+    struct conn c;
+    conn_get(s, &c);
+    int64_t one = 0;
+    int err = tx_begin(&c);
+    if (!err) {
+        struct arg a[] = {arg_s(event_id)};
+        err = q_one(&c, "SELECT 1 FROM billing_events WHERE id = ?1", a, NARGS(a), row_i64,
+                    &one);
+        if (err == 0)
+            *duplicate = 1;
+        else if (err == RR_ERR_NOTFOUND)
+            err = 0;
+    }
+    if (!err && !*duplicate) {
+        struct arg a[] = {arg_s(plan)};
+        err = q_one(&c, "SELECT 1 FROM plans WHERE id = ?1", a, NARGS(a), row_i64, &one);
+        if (err == RR_ERR_NOTFOUND)
+            err = RR_ERR_INVAL;
+    }
+    if (!err && !*duplicate) {
+        struct arg a[] = {arg_s(user_id), arg_s(plan)};
+        int n = q_exec(&c, "UPDATE users SET plan = ?2 WHERE id = ?1", a, NARGS(a));
+        err = n < 0 ? n : n == 0 ? RR_ERR_NOTFOUND : 0;
+    }
+    if (!err && !*duplicate) {
+        struct arg a[] = {arg_s(event_id), arg_s(type), arg_s(user_id), arg_s(plan),
+                          arg_i(store_now(s))};
+        int n = q_exec(&c,
+                       "INSERT INTO billing_events (id, type, user_id, plan, received_at) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5)",
+                       a, NARGS(a));
+        err = n < 0 ? n : 0;
+    }
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -3025,4 +3325,15 @@ static const struct store_ops sqlite_ops = {
     .webhook_delivery_list = sq_hook_dl_list,
     .webhook_delivery_claim = sq_hook_dl_claim,
     .webhook_delivery_finish = sq_hook_dl_finish,
+    .user_set_plan = sq_user_set_plan,
+    .user_set_org = sq_user_set_org,
+    .plan_list = sq_plan_list,
+    .plan_get = sq_plan_get,
+    .video_create_metered = sq_video_create_metered,
+    .usage_add = sq_usage_add,
+    .usage_list = sq_usage_list,
+    .flag_list = sq_flag_list,
+    .flag_set = sq_flag_set,
+    .flag_rule = sq_flag_rule,
+    .billing_apply = sq_billing_apply,
 };

@@ -1120,3 +1120,204 @@ void store__page_finish(size_t *n, int limit, int64_t last_t, const char *last_i
 {
     page_finish(n, limit, last_t, last_id, next);
 }
+
+/* ---- plans, usage, flags, billing ------------------------------------------------------------ */
+
+#define NEED_OP(s, op)                                                                             \
+    do {                                                                                           \
+        if (!(s)->ops->op)                                                                         \
+            return RR_ERR_UNSUPPORTED;                                                             \
+    } while (0)
+
+static bool is_month(const char *m)
+{
+    if (!m || strlen(m) != STORE_MONTH_LEN || m[4] != '-')
+        return false;
+    for (int i = 0; i < STORE_MONTH_LEN; i++)
+        if (i != 4 && (m[i] < '0' || m[i] > '9'))
+            return false;
+    int mm = (m[5] - '0') * 10 + (m[6] - '0');
+    return mm >= 1 && mm <= 12;
+}
+
+/* A name: 1..max bytes of [a-z0-9_.-] (plans, metrics, flags, scopes). */
+static bool is_name(const char *t, size_t max)
+{
+    size_t len = t ? strlen(t) : 0;
+    if (len == 0 || len > max)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = t[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+              c == '-'))
+            return false;
+    }
+    return true;
+}
+
+void store_month_of(int64_t t_ms, char out[STORE_MONTH_LEN + 1])
+{
+    time_t t = (time_t)(t_ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    unsigned y = (unsigned)(tm.tm_year + 1900) % 10000u, mo = (unsigned)(tm.tm_mon % 12) + 1u;
+    snprintf(out, STORE_MONTH_LEN + 1, "%04u-%02u", y, mo);
+}
+
+int store_user_set_plan(struct store *s, const char *user_id, const char *plan)
+{
+    NEED_OP(s, user_set_plan);
+    if (!is_id(user_id))
+        return RR_ERR_NOTFOUND;
+    if (!is_name(plan, STORE_PLAN_MAX))
+        return RR_ERR_INVAL;
+    return s->ops->user_set_plan(s, user_id, plan);
+}
+
+int store_user_set_org(struct store *s, const char *user_id, const char *org_id)
+{
+    NEED_OP(s, user_set_org);
+    if (!is_id(user_id))
+        return RR_ERR_NOTFOUND;
+    if (opt_text_ok(org_id, STORE_ORG_MAX))
+        return RR_ERR_TOOBIG;
+    return s->ops->user_set_org(s, user_id, org_id && org_id[0] ? org_id : NULL);
+}
+
+int store_plan_list(struct store *s, struct store_plan **items, size_t *n)
+{
+    if (!items || !n)
+        return RR_ERR_INVAL;
+    *items = NULL;
+    *n = 0;
+    NEED_OP(s, plan_list);
+    return s->ops->plan_list(s, items, n);
+}
+
+int store_plan_get(struct store *s, const char *id, struct store_plan *out)
+{
+    if (!out)
+        return RR_ERR_INVAL;
+    NEED_OP(s, plan_get);
+    if (!is_name(id, STORE_PLAN_MAX))
+        return RR_ERR_NOTFOUND;
+    return s->ops->plan_get(s, id, NULL, out);
+}
+
+int store_org_plan(struct store *s, const char *org_id, struct store_plan *out)
+{
+    if (!out)
+        return RR_ERR_INVAL;
+    NEED_OP(s, plan_get);
+    if (text_ok(org_id, STORE_ORG_MAX))
+        return RR_ERR_NOTFOUND;
+    return s->ops->plan_get(s, NULL, org_id, out);
+}
+
+int store_video_create_metered(struct store *s, struct store_video *v, const char *metric,
+                               const char *org_id, struct store_meter *m)
+{
+    struct store_meter scratch;
+    NEED_OP(s, video_create_metered);
+    if (!v || !is_id(v->user_id) || v->size < 0 || v->duration_ms < 0 ||
+        !is_name(metric, STORE_METRIC_MAX) || opt_text_ok(org_id, STORE_ORG_MAX))
+        return RR_ERR_INVAL;
+    if (v->id[0] == '\0')
+        store_new_id(v->id);
+    if (!is_id(v->id) || !memchr(v->blob_key, 0, sizeof v->blob_key) ||
+        !memchr(v->sha256, 0, sizeof v->sha256) || !memchr(v->status, 0, sizeof v->status) ||
+        !v->blob_key[0] || !v->status[0])
+        return RR_ERR_INVAL;
+    if (!m)
+        m = &scratch;
+    memset(m, 0, sizeof *m);
+    m->limit = -1;
+    v->created_at = store_now(s);
+    char month[STORE_MONTH_LEN + 1];
+    store_month_of(v->created_at, month);
+    return s->ops->video_create_metered(s, v, metric, org_id && org_id[0] ? org_id : NULL, month,
+                                        m);
+}
+
+int store_usage_add(struct store *s, const char *user_id, const char *org_id, const char *metric,
+                    int64_t quantity, const char *ref_id)
+{
+    NEED_OP(s, usage_add);
+    if (!is_id(user_id))
+        return RR_ERR_NOTFOUND;
+    if (!is_name(metric, STORE_METRIC_MAX) || quantity < 0 || opt_text_ok(org_id, STORE_ORG_MAX) ||
+        opt_text_ok(ref_id, STORE_ID_LEN))
+        return RR_ERR_INVAL;
+    char month[STORE_MONTH_LEN + 1];
+    store_month_of(store_now(s), month);
+    return s->ops->usage_add(s, user_id, org_id && org_id[0] ? org_id : NULL, metric, quantity,
+                             ref_id ? ref_id : "", month);
+}
+
+int store_usage_list(struct store *s, const char *month, const char *user_id,
+                     struct store_usage_row **items, size_t *n)
+{
+    if (!items || !n)
+        return RR_ERR_INVAL;
+    *items = NULL;
+    *n = 0;
+    NEED_OP(s, usage_list);
+    if (!is_month(month))
+        return RR_ERR_INVAL;
+    if (user_id && !is_id(user_id))
+        return RR_ERR_NOTFOUND;
+    return s->ops->usage_list(s, month, user_id, items, n);
+}
+
+int store_flag_list(struct store *s, const char *user_id, const char *org_id, const char *plan,
+                    struct store_flag **items, size_t *n)
+{
+    if (!items || !n)
+        return RR_ERR_INVAL;
+    *items = NULL;
+    *n = 0;
+    NEED_OP(s, flag_list);
+    if (opt_text_ok(user_id, STORE_ID_LEN) || opt_text_ok(org_id, STORE_ORG_MAX) ||
+        opt_text_ok(plan, STORE_PLAN_MAX))
+        return RR_ERR_TOOBIG;
+    return s->ops->flag_list(s, user_id && user_id[0] ? user_id : NULL,
+                             org_id && org_id[0] ? org_id : NULL, plan && plan[0] ? plan : NULL,
+                             items, n);
+}
+
+int store_flag_set(struct store *s, const char *name, const char *description, int percent)
+{
+    NEED_OP(s, flag_set);
+    if (!is_name(name, STORE_FLAG_MAX) || percent < 0 || percent > 100)
+        return RR_ERR_INVAL;
+    if (opt_text_ok(description, 255))
+        return RR_ERR_TOOBIG;
+    return s->ops->flag_set(s, name, description, percent);
+}
+
+int store_flag_rule(struct store *s, const char *name, const char *scope, const char *subject,
+                    int enabled)
+{
+    NEED_OP(s, flag_rule);
+    if (!is_name(name, STORE_FLAG_MAX) || !scope ||
+        (strcmp(scope, "plan") != 0 && strcmp(scope, "org") != 0 && strcmp(scope, "user") != 0) ||
+        text_ok(subject, STORE_ORG_MAX) || enabled < -1 || enabled > 1)
+        return RR_ERR_INVAL;
+    return s->ops->flag_rule(s, name, scope, subject, enabled);
+}
+
+int store_billing_apply(struct store *s, const char *event_id, const char *type,
+                        const char *user_id, const char *plan, int *duplicate)
+{
+    if (!duplicate)
+        return RR_ERR_INVAL;
+    *duplicate = 0;
+    NEED_OP(s, billing_apply);
+    if (text_ok(event_id, STORE_KEY_MAX) || text_ok(type, STORE_NAME_MAX * 2))
+        return RR_ERR_INVAL;
+    if (!is_id(user_id))
+        return RR_ERR_NOTFOUND;
+    if (!is_name(plan, STORE_PLAN_MAX))
+        return RR_ERR_INVAL;
+    return s->ops->billing_apply(s, event_id, type, user_id, plan, duplicate);
+}

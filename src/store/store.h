@@ -67,6 +67,14 @@
 #define STORE_SETS_MAX 1000      /* sets per workout */
 #define STORE_REPS_MAX 5000      /* reps per workout */
 #define STORE_ANALYTICS_MAX 5000 /* rows per analytics range query */
+#define STORE_PLAN_MAX 15        /* plan id: "free", "pro", "gym" */
+#define STORE_ORG_MAX 63         /* organisation id (text) */
+#define STORE_METRIC_MAX 31      /* usage metric name */
+#define STORE_FLAG_MAX 63        /* feature flag name */
+#define STORE_MONTH_LEN 7        /* "YYYY-MM" */
+#define STORE_PLANS_MAX 32       /* rows a plan list returns at most */
+#define STORE_FLAGS_MAX 256      /* rows a flag list returns at most */
+#define STORE_USAGE_ROWS_MAX 10000 /* rows a usage list returns at most */
 #define STORE_JOB_BACKOFF_BASE_MS 2000
 #define STORE_JOB_BACKOFF_CAP_MS (3600 * 1000)
 #define STORE_JOB_ATTEMPTS_MAX 100
@@ -79,6 +87,47 @@ struct store_user {
     char password_hash[STORE_HASH_MAX + 1];
     char role[STORE_ROLE_MAX + 1];
     int64_t created_at;
+    char plan[STORE_PLAN_MAX + 1];  /* the user's plan ("free" unless changed) */
+    char org_id[STORE_ORG_MAX + 1]; /* the organisation the user belongs to, "" = none */
+};
+
+/* A plan: its limits are data (the plans table), -1 = unlimited. */
+struct store_plan {
+    char id[STORE_PLAN_MAX + 1];
+    char name[32];             /* display name: "Free", "Pro", "Gym" */
+    int rank;                  /* higher offers more; the next rank is "the plan above" */
+    int64_t uploads_per_month; /* videos uploaded per calendar month (UTC) */
+    int64_t max_video_s;       /* longest video analysed, seconds */
+    int64_t history_days;      /* workouts older than this are hidden */
+    bool heavy_model;          /* the heavy pose model may be asked for */
+    bool overlay_video;        /* the overlay video may be asked for */
+    int64_t price_cents;       /* per month */
+};
+
+/* A usage counter: one metric of one subject (a user or an organisation) in one month. */
+struct store_usage_row {
+    char subject_kind[8];               /* "user" or "org" */
+    char subject_id[STORE_ORG_MAX + 1]; /* user id or organisation id */
+    char email[STORE_EMAIL_MAX + 1];    /* the user's ("" for an organisation) */
+    char plan[STORE_PLAN_MAX + 1];      /* the subject's plan now */
+    char month[STORE_MONTH_LEN + 1];
+    char metric[STORE_METRIC_MAX + 1];
+    int64_t count;
+};
+
+/* The outcome of a metered action (store_video_create_metered). */
+struct store_meter {
+    int64_t used;  /* the user's count of the metric this month before the action */
+    int64_t limit; /* the plan's limit for it (-1 = unlimited) */
+    char plan[STORE_PLAN_MAX + 1];
+};
+
+/* A feature flag with the rules that apply to one user: -1 = no rule, 0 = off, 1 = on. */
+struct store_flag {
+    char name[STORE_FLAG_MAX + 1];
+    char description[256];
+    int rollout_percent; /* 0..100 */
+    int user_rule, org_rule, plan_rule;
 };
 
 /* One refresh token; the token itself is never stored, only its hash (computed by auth/). */
@@ -242,6 +291,58 @@ int store_user_get_by_email(struct store *s, const char *email, struct store_use
 int store_user_set_password(struct store *s, const char *id, const char *password_hash);
 /* Deletes the user and everything they own (cascade). */
 int store_user_delete(struct store *s, const char *id);
+
+/* Set the user's plan (an id of store_plan_list). NOTFOUND: no such user; INVAL: no such plan. */
+int store_user_set_plan(struct store *s, const char *user_id, const char *plan);
+/* Set the user's organisation ("" or NULL clears it). NOTFOUND: no such user. */
+int store_user_set_org(struct store *s, const char *user_id, const char *org_id);
+
+/* ---- plans, usage, flags, billing (migration "plans") -------------------------------------- */
+
+/* Every plan, by rank. */
+int store_plan_list(struct store *s, struct store_plan **items, size_t *n);
+int store_plan_get(struct store *s, const char *id, struct store_plan *out);
+/* The plan of an organisation (org_plans); NOTFOUND when it has none. */
+int store_org_plan(struct store *s, const char *org_id, struct store_plan *out);
+
+/* "YYYY-MM" of a time (ms since the epoch, UTC). */
+void store_month_of(int64_t t_ms, char out[STORE_MONTH_LEN + 1]);
+
+/* store_video_create and metering in ONE transaction: the video row is inserted (CONFLICT when
+ * its id exists: nothing is counted, so finishing an upload again is free), then the user's
+ * count of `metric` this month is read and, when the user's plan limits it
+ * (plans.uploads_per_month for "uploads") and the count has reached the limit, everything is
+ * rolled back and RR_ERR_QUOTA returned; else the monthly counters of the user (and of org_id,
+ * NULL or "": the user's organisation, if any) grow by one and a usage event is written. m (may be NULL) gets the count
+ * before the action, the limit and the plan. Concurrent calls are serialised by the write lock:
+ * N callers at limit - 1 -> exactly one succeeds. */
+int store_video_create_metered(struct store *s, struct store_video *v, const char *metric,
+                               const char *org_id, struct store_meter *m);
+/* Meter an action that has no quota (e.g. "analysis_seconds"): counters + event, one
+ * transaction. quantity >= 0. */
+int store_usage_add(struct store *s, const char *user_id, const char *org_id, const char *metric,
+                    int64_t quantity, const char *ref_id);
+/* The usage counters of a month ("YYYY-MM"): of one user (user_id) or of everyone (NULL, users
+ * then organisations), ordered by subject then metric. */
+int store_usage_list(struct store *s, const char *month, const char *user_id,
+                     struct store_usage_row **items, size_t *n);
+
+/* Every flag with the rules that apply to this user, organisation and plan (each may be NULL or
+ * "": no rule of that scope). By name. */
+int store_flag_list(struct store *s, const char *user_id, const char *org_id, const char *plan,
+                    struct store_flag **items, size_t *n);
+/* Create or update a flag (description NULL keeps it; percent 0..100). */
+int store_flag_set(struct store *s, const char *name, const char *description, int percent);
+/* A rule: scope "plan", "org" or "user"; enabled 0/1, or -1 to delete the rule. NOTFOUND:
+ * unknown flag (or, deleting, no such rule). */
+int store_flag_rule(struct store *s, const char *name, const char *scope, const char *subject,
+                    int enabled);
+
+/* A billing provider's event, applied once: in one transaction, record event_id (seen before:
+ * *duplicate = 1 and nothing changes) and set the user's plan. NOTFOUND: unknown user (nothing
+ * recorded, so a retry after the account exists works); INVAL: unknown plan. */
+int store_billing_apply(struct store *s, const char *event_id, const char *type,
+                        const char *user_id, const char *plan, int *duplicate);
 
 /* ---- refresh tokens (RFC 9700 rotation) --------------------------------------------------- */
 
@@ -822,6 +923,25 @@ struct store_ops {
     int (*org_aggregates)(struct store *s, const char *org_id, unsigned share_mask,
                           const char *from_day, const char *to_day,
                           struct store_org_aggregate **items, size_t *n);
+    /* added with plans, usage metering, flags and billing (migration "plans") */
+    int (*user_set_plan)(struct store *s, const char *user_id, const char *plan);
+    int (*user_set_org)(struct store *s, const char *user_id, const char *org_id);
+    int (*plan_list)(struct store *s, struct store_plan **items, size_t *n);
+    int (*plan_get)(struct store *s, const char *id, const char *org_id, struct store_plan *out);
+    int (*video_create_metered)(struct store *s, const struct store_video *v, const char *metric,
+                                const char *org_id, const char *month, struct store_meter *m);
+    int (*usage_add)(struct store *s, const char *user_id, const char *org_id,
+                     const char *metric, int64_t quantity, const char *ref_id,
+                     const char *month);
+    int (*usage_list)(struct store *s, const char *month, const char *user_id,
+                      struct store_usage_row **items, size_t *n);
+    int (*flag_list)(struct store *s, const char *user_id, const char *org_id, const char *plan,
+                     struct store_flag **items, size_t *n);
+    int (*flag_set)(struct store *s, const char *name, const char *description, int percent);
+    int (*flag_rule)(struct store *s, const char *name, const char *scope, const char *subject,
+                     int enabled);
+    int (*billing_apply)(struct store *s, const char *event_id, const char *type,
+                         const char *user_id, const char *plan, int *duplicate);
     /* added with webhooks (migration 8 "webhooks") */
     int (*webhook_endpoint_create)(struct store *s, const struct store_webhook_endpoint *e);
     int (*webhook_endpoint_get)(struct store *s, const char *org_id, const char *id,

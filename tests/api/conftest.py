@@ -133,6 +133,9 @@ def _start(tmp_root, extra_env=None, args=None):
     for k in list(env):
         if k.startswith("REPRIGHT_") and k not in ("REPRIGHT_BIN", "REPRIGHT_MODEL_DIR"):
             del env[k]
+    # suites that are not about plans run on the unlimited plan (uploads a month, overlay video);
+    # the plan tests (test_plans.py) ask for "free" explicitly
+    env["REPRIGHT_DEFAULT_PLAN"] = "gym"
     env.update(extra_env or {})
     cmd = [repright_bin(), "serve", "--port", "0", "--data-dir", os.path.join(data_dir, "data")]
     cmd += list(args or [])

@@ -28,7 +28,7 @@ def test_register_login_me_round_trip(server):
     r = register(server, email)
     assert r.status_code == 201, r.text
     u = r.json()
-    assert set(u) == {"id", "email", "role", "created_at"}
+    assert set(u) == {"id", "email", "role", "created_at", "plan"}
     assert u["email"] == email and u["role"] == "user" and len(u["id"]) == 32
     assert_no_secrets(r)
 

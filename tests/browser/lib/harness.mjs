@@ -86,6 +86,8 @@ export async function startServer({ env = {}, args = [], timeoutMs = 30000 } = {
   }
   // Relaxed login throttling: a browser suite logs in several times from 127.0.0.1.
   Object.assign(childEnv, { REPRIGHT_LOGIN_IP_LIMIT: '1000', REPRIGHT_LOGIN_ACCOUNT_LIMIT: '1000' });
+  // suites not about plans run on the unlimited plan; the plan page test passes its own
+  childEnv.REPRIGHT_DEFAULT_PLAN = 'gym';
   if (ENV.webDir) childEnv.REPRIGHT_WEB_DIR = ENV.webDir;
   Object.assign(childEnv, env);
   const logFd = fs.openSync(logPath, 'w');

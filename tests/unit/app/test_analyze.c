@@ -58,6 +58,8 @@ static int setup(void **state)
     assert_int_equal(app_config_load(&c, APP_CMD_SERVE, 7, argv, msg, sizeof msg), 0);
     assert_int_equal(app_open(&c, &f->a, msg, sizeof msg), 0);
     assert_int_equal(store_user_create(f->a->store, "w@example.com", "x", "user", &f->user), 0);
+    /* the overlay video is a plan feature (test_plans.c covers the free plan's refusal) */
+    assert_int_equal(store_user_set_plan(f->a->store, f->user.id, "pro"), 0);
     *state = f;
     return 0;
 }
