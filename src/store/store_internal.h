@@ -19,6 +19,9 @@ const struct store_migration *store__sqlite_migrations(size_t *n);
 /* Open the SQLite backend on path (the part of the URL after "sqlite:"). */
 int store__sqlite_open(const char *path, struct store **out, char *msg, size_t msg_len);
 
+/* Open the PostgreSQL backend on a libpq URL (postgres://... or postgresql://...). */
+int store__pg_open(const char *url, struct store **out, char *msg, size_t msg_len);
+
 /* Copy src into dst[cap]; RR_ERR_TOOBIG when it does not fit (dst then holds ""). */
 int store__copy(char *dst, size_t cap, const char *src);
 

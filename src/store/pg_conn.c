@@ -1,0 +1,660 @@
+/*
+ * pg_conn.c - the PostgreSQL backend's plumbing: a bounded connection pool, per-connection
+ * prepared statements, transactions, error mapping and reconnection (see pg_internal.h and
+ * docs/internals/store.md, "PostgreSQL").
+ *
+ * DESIGN: PG_POOL_MAX slots, each a libpq connection opened on first use, handed out under a
+ * mutex + condition variable; a caller waits at most PG_POOL_WAIT_MS for a slot (then BUSY).
+ * Every connection is set up with connect_timeout, TCP keepalives and tcp_user_timeout (no
+ * network wait without a deadline), statement_timeout and lock_timeout (no statement without
+ * one), and synchronous_commit=on (a COMMIT that returned is on disk, whatever the server's
+ * default). Statements are prepared once per connection (PQprepare, then PQexecPrepared), keyed
+ * by their SQL text. A connection that fails (server restarted, network cut) is marked broken,
+ * closed when returned, and the slot reconnects on its next use; when the failure hits the first
+ * statement of a checkout (BEGIN, or a lone read) nothing can have run, so that statement is
+ * retried once on a new connection - after a PostgreSQL restart the first request on every
+ * stale connection succeeds instead of failing.
+ */
+#include "store/pg_internal.h"
+
+#include "base/rr_error.h"
+#include "base/rr_fault.h"
+#include "base/rr_log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- URL masking --------------------------------------------------------------------------- */
+
+/* postgres://user:secret@host/db?password=x -> postgres://user:***@host/db?password=*** */
+void pg__mask_url(const char *url, char *out, size_t cap)
+{
+    size_t o = 0;
+    const char *scheme = strstr(url, "://");
+    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *slash = scheme ? strchr(scheme + 3, '/') : NULL;
+    if (at && slash && slash < at)
+        at = NULL; /* an @ in the path, not userinfo */
+    const char *colon = NULL;
+    if (at)
+        for (const char *p = scheme + 3; p < at; p++)
+            if (*p == ':') {
+                colon = p;
+                break;
+            }
+    if (cap == 0)
+        return;
+    for (const char *p = url; *p && o + 4 < cap;) {
+        if (colon && p == colon + 1) {
+            memcpy(out + o, "***", 3);
+            o += 3;
+            p = at;
+            continue;
+        }
+        if (strncmp(p, "password=", 9) == 0 && (p == url || p[-1] == '?' || p[-1] == '&' ||
+                                                 p[-1] == ' ')) {
+            if (o + 12 >= cap)
+                break;
+            memcpy(out + o, "password=***", 12);
+            o += 12;
+            p += 9;
+            while (*p && *p != '&' && *p != ' ')
+                p++;
+            continue;
+        }
+        out[o++] = *p++;
+    }
+    out[o] = '\0';
+}
+
+/* ---- rows ---------------------------------------------------------------------------------- */
+
+void col_text(const struct prow *st, int col, char *dst, size_t cap)
+{
+    const char *t = PQgetisnull(st->r, st->i, col) ? "" : PQgetvalue(st->r, st->i, col);
+    size_t len = strlen(t);
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(dst, t, len);
+    dst[len] = '\0';
+}
+
+int64_t col_i64(const struct prow *st, int col)
+{
+    if (PQgetisnull(st->r, st->i, col))
+        return 0;
+    const char *t = PQgetvalue(st->r, st->i, col);
+    char *end;
+    errno = 0;
+    long long v = strtoll(t, &end, 10);
+    if (*end == '.' || *end == 'e' || *end == 'E') /* a numeric sum: 12.0 */
+        return (int64_t)strtod(t, NULL);
+    return (int64_t)v;
+}
+
+int col_int(const struct prow *st, int col)
+{
+    return (int)col_i64(st, col);
+}
+
+double col_dbl(const struct prow *st, int col)
+{
+    if (PQgetisnull(st->r, st->i, col))
+        return 0.0;
+    return strtod(PQgetvalue(st->r, st->i, col), NULL);
+}
+
+bool col_null(const struct prow *st, int col)
+{
+    return PQgetisnull(st->r, st->i, col) != 0;
+}
+
+/* ---- errors -------------------------------------------------------------------------------- */
+
+/* First line of libpq's message, for one-line reasons. */
+static void first_line(const char *m, char *out, size_t cap)
+{
+    size_t n = 0;
+    while (m && m[n] && m[n] != '\n' && n + 1 < cap) {
+        out[n] = m[n];
+        n++;
+    }
+    if (cap)
+        out[n] = '\0';
+}
+
+/* SQLSTATE -> RR_ERR_*. Constraint violations are normal flow and stay quiet; storage and
+ * connection failures are logged once here (without the URL: it may hold a password). */
+static int map_state(const char *state, const char *text)
+{
+    if (!state || !state[0])
+        state = "08000"; /* no SQLSTATE: libpq lost the connection */
+    if (strcmp(state, "23503") == 0)
+        return RR_ERR_NOTFOUND; /* a referenced row (user, video, ...) does not exist */
+    if (strncmp(state, "23", 2) == 0)
+        return RR_ERR_CONFLICT;
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+        strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0)
+        return RR_ERR_BUSY; /* serialisation failure, deadlock, lock or statement timeout */
+    if (strcmp(state, "22001") == 0 || strcmp(state, "54000") == 0)
+        return RR_ERR_TOOBIG;
+    char line[200];
+    first_line(text, line, sizeof line);
+    if (strcmp(state, "53100") == 0) {
+        rr_log(RR_LOG_ERROR, "storage error", RR_LOG_STR("component", "postgres"),
+               RR_LOG_STR("sqlstate", state), RR_LOG_STR("error", line));
+        return RR_ERR_NOSPACE;
+    }
+    if (strcmp(state, "53200") == 0)
+        return RR_ERR_NOMEM;
+    if (strncmp(state, "XX00", 4) == 0) {
+        rr_log(RR_LOG_ERROR, "storage error", RR_LOG_STR("component", "postgres"),
+               RR_LOG_STR("sqlstate", state), RR_LOG_STR("error", line));
+        return RR_ERR_CORRUPT;
+    }
+    if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
+        strncmp(state, "58", 2) == 0) {
+        rr_log(RR_LOG_WARN, "database connection failed", RR_LOG_STR("component", "postgres"),
+               RR_LOG_STR("sqlstate", state), RR_LOG_STR("error", line));
+        return RR_ERR_IO;
+    }
+    rr_log(RR_LOG_ERROR, "database error", RR_LOG_STR("component", "postgres"),
+           RR_LOG_STR("sqlstate", state), RR_LOG_STR("error", line));
+    return RR_ERR_INTERNAL;
+}
+
+/* ---- connections --------------------------------------------------------------------------- */
+
+static void quiet_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message; /* "relation already exists, skipping" and friends: not for stderr */
+}
+
+static void stmt_cache_clear(struct pg_slot *sl)
+{
+    for (int i = 0; i < PG_STMT_CACHE; i++) {
+        free(sl->st[i].sql);
+        sl->st[i] = (struct pg_stmt){0, NULL};
+    }
+}
+
+static void slot_disconnect(struct pg_slot *sl)
+{
+    if (sl->pg)
+        PQfinish(sl->pg);
+    sl->pg = NULL;
+    sl->broken = false;
+    stmt_cache_clear(sl);
+}
+
+/* Open one connection with our defaults (the URL's own settings win, they come later). */
+static PGconn *connect_one(const char *url, char *why, size_t why_len)
+{
+    static const char *const keys[] = {"connect_timeout", "keepalives",      "keepalives_idle",
+                                       "keepalives_interval", "keepalives_count",
+                                       "tcp_user_timeout", "application_name",
+                                       "client_encoding", "dbname",          NULL};
+    const char *vals[] = {"5",    "1",        "30",   "10", "3", "15000", "repright",
+                          "UTF8", url,        NULL};
+    PGconn *pg = PQconnectdbParams(keys, vals, 1);
+    if (!pg) {
+        store__msg(why, why_len, "out of memory");
+        return NULL;
+    }
+    if (PQstatus(pg) != CONNECTION_OK) {
+        first_line(PQerrorMessage(pg), why, why_len);
+        PQfinish(pg);
+        return NULL;
+    }
+    PQsetNoticeProcessor(pg, quiet_notice, NULL);
+    PGresult *r = PQexec(pg, "SET statement_timeout = 30000; SET lock_timeout = 10000; "
+                             "SET synchronous_commit = on; SET client_min_messages = warning");
+    bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        first_line(PQerrorMessage(pg), why, why_len);
+    PQclear(r);
+    if (!ok) {
+        PQfinish(pg);
+        return NULL;
+    }
+    return pg;
+}
+
+/* Make sure the checked-out slot has a live connection. */
+static int slot_connect(struct conn *c)
+{
+    struct pg_slot *sl = c->sl;
+    if (sl->pg && (sl->broken || PQstatus(sl->pg) != CONNECTION_OK))
+        slot_disconnect(sl);
+    if (sl->pg)
+        return 0;
+    char why[256] = "";
+    sl->pg = connect_one(c->p->url, why, sizeof why);
+    if (!sl->pg) {
+        pthread_mutex_lock(&c->p->mu);
+        snprintf(c->p->last_error, sizeof c->p->last_error, "%s", why);
+        pthread_mutex_unlock(&c->p->mu);
+        rr_log(RR_LOG_WARN, "database connection failed", RR_LOG_STR("component", "postgres"),
+               RR_LOG_STR("url", c->p->masked), RR_LOG_STR("error", why));
+        return RR_ERR_IO;
+    }
+    return 0;
+}
+
+void conn_get(struct store *s, struct conn *c)
+{
+    *c = (struct conn){pgs_of(s), NULL, false, true};
+}
+
+/* Check out a slot (waiting up to PG_POOL_WAIT_MS) and connect it. */
+static int conn_acquire(struct conn *c)
+{
+    struct pgs *p = c->p;
+    if (c->sl)
+        return 0;
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += PG_POOL_WAIT_MS / 1000;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        /* prefer a slot that is already connected */
+        struct pg_slot *pick = NULL;
+        for (int i = 0; i < PG_POOL_MAX; i++)
+            if (!p->slot[i].in_use && (!pick || (!pick->pg && p->slot[i].pg)))
+                pick = &p->slot[i];
+        if (pick) {
+            pick->in_use = true;
+            c->sl = pick;
+            break;
+        }
+        p->waiting++;
+        int rc = pthread_cond_timedwait(&p->cv, &p->mu, &deadline);
+        p->waiting--;
+        if (rc == ETIMEDOUT) {
+            pthread_mutex_unlock(&p->mu);
+            return RR_ERR_BUSY;
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    c->fresh = true;
+    int err = slot_connect(c);
+    if (err)
+        conn_put(c);
+    return err;
+}
+
+void conn_put(struct conn *c)
+{
+    if (!c->sl)
+        return;
+    if (c->in_tx) { /* an error path that skipped tx_end: never hand out an open transaction */
+        c->sl->broken = true;
+        c->in_tx = false;
+    }
+    if (c->sl->broken)
+        slot_disconnect(c->sl);
+    pthread_mutex_lock(&c->p->mu);
+    c->sl->in_use = false;
+    pthread_cond_signal(&c->p->cv);
+    pthread_mutex_unlock(&c->p->mu);
+    c->sl = NULL;
+}
+
+void conn_drop(struct conn *c)
+{
+    if (c->sl)
+        c->sl->broken = true;
+    conn_put(c);
+}
+
+int pg__open(const char *url, struct pgs **out, char *msg, size_t msg_len)
+{
+    struct pgs *p = calloc(1, sizeof *p);
+    if (!p)
+        return RR_ERR_NOMEM;
+    if (strlen(url) >= sizeof p->url) {
+        free(p);
+        store__msg(msg, msg_len, "database url too long");
+        return RR_ERR_INVAL;
+    }
+    memcpy(p->url, url, strlen(url) + 1);
+    pg__mask_url(url, p->masked, sizeof p->masked);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    /* one connection now: a wrong URL or a server that is down is a startup error */
+    char why[256] = "";
+    p->slot[0].pg = connect_one(url, why, sizeof why);
+    if (!p->slot[0].pg) {
+        store__msg(msg, msg_len, "cannot connect to database %s: %s", p->masked, why);
+        pg__close(p);
+        return RR_ERR_IO;
+    }
+    *out = p;
+    return 0;
+}
+
+void pg__close(struct pgs *p)
+{
+    for (int i = 0; i < PG_POOL_MAX; i++)
+        slot_disconnect(&p->slot[i]);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p);
+}
+
+/* ---- statements ---------------------------------------------------------------------------- */
+
+static uint64_t sql_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+#define ARGS_MAX 16
+
+/* The statement's name on this connection, preparing it when new; "" = run unnamed. */
+static int stmt_name(struct conn *c, const char *sql, const struct arg *a, int na,
+                     char name[16], PGresult **fail)
+{
+    struct pg_slot *sl = c->sl;
+    uint64_t h = sql_hash(sql);
+    int free_i = -1;
+    *fail = NULL;
+    name[0] = '\0';
+    for (int i = 0; i < PG_STMT_CACHE; i++) {
+        if (!sl->st[i].sql) {
+            if (free_i < 0)
+                free_i = i;
+            continue;
+        }
+        if (sl->st[i].hash == h && strcmp(sl->st[i].sql, sql) == 0) {
+            snprintf(name, 16, "s%d", i);
+            return 0;
+        }
+    }
+    if (free_i < 0)
+        return 0;
+    Oid types[ARGS_MAX];
+    for (int i = 0; i < na; i++)
+        types[i] = a[i].type == 's' ? 25 : a[i].type == 'i' ? 20 : 701; /* text int8 float8 */
+    char *copy = strdup(sql);
+    if (!copy)
+        return 0; /* still runs, unnamed */
+    snprintf(name, 16, "s%d", free_i);
+    PGresult *r = PQprepare(sl->pg, name, sql, na, types);
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        free(copy);
+        name[0] = '\0';
+        *fail = r;
+        return -1;
+    }
+    PQclear(r);
+    sl->st[free_i] = (struct pg_stmt){h, copy};
+    return 0;
+}
+
+/* Whether a failure means the link is gone (so the statement never ran when fresh). */
+static bool link_lost(const struct conn *c)
+{
+    return PQstatus(c->sl->pg) != CONNECTION_OK;
+}
+
+static int result_err(struct conn *c, PGresult *r)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *text = r ? PQresultErrorMessage(r) : PQerrorMessage(c->sl->pg);
+    if (link_lost(c))
+        c->sl->broken = true;
+    return map_state(state, text && text[0] ? text : PQerrorMessage(c->sl->pg));
+}
+
+/* Run sql with arguments; *out is the result on success (caller PQclear()s). */
+static int q_run(struct conn *c, const char *sql, const struct arg *a, int na, PGresult **out)
+{
+    *out = NULL;
+    if (na > ARGS_MAX)
+        return RR_ERR_INTERNAL;
+    int err = conn_acquire(c);
+    if (err)
+        return err;
+    if (rr_fault(RR_FAULT_STORE_PREPARE))
+        return RR_ERR_NOMEM;
+    char bufs[ARGS_MAX][32];
+    const char *vals[ARGS_MAX];
+    for (int i = 0; i < na; i++) {
+        if (a[i].type == 's') {
+            vals[i] = a[i].s && a[i].s[0] ? a[i].s : NULL;
+        } else if (a[i].type == 'i') {
+            snprintf(bufs[i], sizeof bufs[i], "%lld", (long long)a[i].i);
+            vals[i] = bufs[i];
+        } else {
+            snprintf(bufs[i], sizeof bufs[i], "%.17g", a[i].d);
+            vals[i] = bufs[i];
+        }
+    }
+    for (int attempt = 0;; attempt++) {
+        char name[16];
+        PGresult *r = NULL;
+        if (stmt_name(c, sql, a, na, name, &r) == 0) {
+            if (name[0])
+                r = PQexecPrepared(c->sl->pg, name, na, vals, NULL, NULL, 0);
+            else {
+                Oid types[ARGS_MAX];
+                for (int i = 0; i < na; i++)
+                    types[i] = a[i].type == 's' ? 25 : a[i].type == 'i' ? 20 : 701;
+                r = PQexecParams(c->sl->pg, sql, na, types, vals, NULL, NULL, 0);
+            }
+        }
+        ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+            if (rr_fault(RR_FAULT_STORE_STEP)) {
+                PQclear(r);
+                return RR_ERR_IO;
+            }
+            c->fresh = false;
+            *out = r;
+            return 0;
+        }
+        bool retry = c->fresh && !c->in_tx && attempt == 0 && link_lost(c);
+        err = result_err(c, r);
+        PQclear(r);
+        if (!retry)
+            return err;
+        /* a stale connection (server restarted): nothing ran, try once on a new one */
+        c->sl->broken = true;
+        err = slot_connect(c);
+        if (err)
+            return err;
+    }
+}
+
+int q_exec(struct conn *c, const char *sql, const struct arg *a, int na)
+{
+    PGresult *r;
+    int err = q_run(c, sql, a, na, &r);
+    if (err)
+        return err;
+    const char *n = PQcmdTuples(r);
+    int changed = n && n[0] ? (int)strtol(n, NULL, 10) : 0;
+    PQclear(r);
+    return changed;
+}
+
+int q_one(struct conn *c, const char *sql, const struct arg *a, int na, row_fn fn, void *item)
+{
+    PGresult *r;
+    int err = q_run(c, sql, a, na, &r);
+    if (err)
+        return err;
+    if (PQntuples(r) < 1) {
+        PQclear(r);
+        return RR_ERR_NOTFOUND;
+    }
+    struct prow row = {r, 0};
+    fn(&row, item);
+    PQclear(r);
+    return 0;
+}
+
+int q_list(struct conn *c, const char *sql, const struct arg *a, int na, size_t item_size,
+           size_t max, row_fn fn, void **items, size_t *n)
+{
+    PGresult *r;
+    *items = NULL;
+    *n = 0;
+    int err = q_run(c, sql, a, na, &r);
+    if (err)
+        return err;
+    size_t rows = (size_t)PQntuples(r);
+    if (rows > max)
+        rows = max;
+    if (rows == 0) {
+        PQclear(r);
+        return 0;
+    }
+    unsigned char *buf = rr_fault(RR_FAULT_STORE_ALLOC) ? NULL : calloc(rows, item_size);
+    if (!buf) {
+        PQclear(r);
+        return RR_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < rows; i++) {
+        struct prow row = {r, (int)i};
+        fn(&row, buf + i * item_size);
+    }
+    PQclear(r);
+    *items = buf;
+    *n = rows;
+    return 0;
+}
+
+int q_simple(struct conn *c, const char *sql, char *msg, size_t msg_len)
+{
+    int err = conn_acquire(c);
+    if (err)
+        return err;
+    for (int attempt = 0;; attempt++) {
+        PGresult *r = PQexec(c->sl->pg, sql);
+        ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+            PQclear(r);
+            c->fresh = false;
+            return 0;
+        }
+        bool retry = c->fresh && !c->in_tx && attempt == 0 && link_lost(c);
+        if (msg && msg_len) {
+            const char *t = r ? PQresultErrorMessage(r) : "";
+            first_line(t && t[0] ? t : PQerrorMessage(c->sl->pg), msg, msg_len);
+        }
+        err = result_err(c, r);
+        PQclear(r);
+        if (!retry)
+            return err;
+        c->sl->broken = true;
+        err = slot_connect(c);
+        if (err)
+            return err;
+    }
+}
+
+/* ---- transactions -------------------------------------------------------------------------- */
+
+int tx_begin(struct conn *c)
+{
+    if (rr_fault(RR_FAULT_STORE_BEGIN))
+        return RR_ERR_BUSY;
+    int err = q_simple(c, "BEGIN", NULL, 0);
+    if (!err)
+        c->in_tx = true;
+    return err;
+}
+
+int tx_end(struct conn *c, int err)
+{
+    if (!c->in_tx)
+        return err;
+    c->in_tx = false;
+    if (!err) {
+        if (rr_fault(RR_FAULT_STORE_COMMIT)) {
+            err = RR_ERR_IO;
+        } else {
+            err = q_simple(c, "COMMIT", NULL, 0);
+            if (!err) {
+                pthread_mutex_lock(&c->p->mu);
+                c->p->stats.writes++;
+                c->p->stats.commits++;
+                c->p->stats.batch_max = 1;
+                pthread_mutex_unlock(&c->p->mu);
+                return 0;
+            }
+        }
+    }
+    if (c->sl && !c->sl->broken && q_simple(c, "ROLLBACK", NULL, 0) != 0)
+        c->sl->broken = true;
+    return err;
+}
+
+int tx_lock_key(struct conn *c, const char *a, const char *b)
+{
+    struct arg k[] = {arg_s(a), arg_s(b)};
+    int n = q_exec(c,
+                   "SELECT pg_advisory_xact_lock(hashtextextended("
+                   "coalesce($1, '') || '/' || coalesce($2, ''), 0))",
+                   k, NARGS(k));
+    return n < 0 ? n : 0;
+}
+
+/* ---- whole calls --------------------------------------------------------------------------- */
+
+int write1(struct store *s, const char *sql, const struct arg *a, int na)
+{
+    struct conn c;
+    conn_get(s, &c);
+    int n = 0;
+    int err = tx_begin(&c);
+    if (!err) {
+        n = q_exec(&c, sql, a, na);
+        if (n < 0)
+            err = n;
+    }
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err ? err : n;
+}
+
+int write_row(struct store *s, const char *sql, const struct arg *a, int na)
+{
+    int n = write1(s, sql, a, na);
+    if (n < 0)
+        return n;
+    return n == 0 ? RR_ERR_NOTFOUND : 0;
+}
+
+int read_one(struct store *s, const char *sql, const struct arg *a, int na, row_fn fn,
+             void *item)
+{
+    struct conn c;
+    conn_get(s, &c);
+    int err = q_one(&c, sql, a, na, fn, item);
+    conn_put(&c);
+    return err;
+}
+
+int read_list(struct store *s, const char *sql, const struct arg *a, int na, size_t item_size,
+              size_t max, row_fn fn, void **items, size_t *n)
+{
+    struct conn c;
+    conn_get(s, &c);
+    int err = q_list(&c, sql, a, na, item_size, max, fn, items, n);
+    conn_put(&c);
+    return err;
+}
