@@ -184,6 +184,12 @@ int pgtest_create_db(const char *name, char *url, size_t url_len)
     PQclear(PQexec(g_conn, sql));
     snprintf(sql, sizeof sql, "CREATE DATABASE \"%s\"", name);
     PGresult *r = PQexec(g_conn, sql);
+    if (PQstatus(g_conn) != CONNECTION_OK) { /* the server was restarted: a new session */
+        PQclear(r);
+        if (admin_connect() != 0)
+            return -1;
+        r = PQexec(g_conn, sql);
+    }
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok)
         fprintf(stderr, "pgtest: %s: %s", sql, PQerrorMessage(g_conn));
