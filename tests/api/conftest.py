@@ -10,9 +10,14 @@ so a chatty server never blocks on a full pipe). Fixtures:
                   the end of the test (SIGTERM, then SIGKILL after 30 s)
   user, other     fresh registered + logged-in users on `server` (class User below)
 
+With RR_API_STORE=postgres every server runs on a fresh database of one throwaway PostgreSQL
+(tests/api/pgserver.py; the CTest entry api-blackbox-pg/smoke), unless a test passes its own
+REPRIGHT_DATABASE_URL.
+
 Helpers: new_user(server), register(server, email, password), login(server, email, password),
 Server.get/post/... (requests, never through a proxy), assert_error(resp, status, code=None).
 """
+import atexit
 import base64
 import hashlib
 import hmac
@@ -26,6 +31,8 @@ import uuid
 
 import pytest
 import requests
+
+import pgserver
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 START_TIMEOUT_S = 30.0
@@ -95,6 +102,27 @@ class Server:
         return self.proc.returncode
 
 
+_PG = None
+_PG_DBS = {}  # data dir -> its database: a server restarted on a data dir finds its data
+
+
+def _pg_database_url(data_dir):
+    """The database of data_dir on the session's PostgreSQL (started on first use)."""
+    global _PG
+    if data_dir in _PG_DBS:
+        return _PG_DBS[data_dir]
+    if _PG is None:
+        pg = pgserver.PgServer()
+        try:
+            pg.start()
+        except pgserver.Unavailable as e:
+            pytest.skip(str(e))
+        _PG = pg
+        atexit.register(pg.stop)
+    _PG_DBS[data_dir] = _PG.new_db()
+    return _PG_DBS[data_dir]
+
+
 def _start(tmp_root, extra_env=None, args=None):
     data_dir = tempfile.mkdtemp(prefix="srv-", dir=tmp_root)
     log_path = os.path.join(data_dir, "server.log")
@@ -102,6 +130,10 @@ def _start(tmp_root, extra_env=None, args=None):
     for k in list(env):
         if k.startswith("REPRIGHT_") and k not in ("REPRIGHT_BIN", "REPRIGHT_MODEL_DIR"):
             del env[k]
+    if os.environ.get("RR_API_STORE") == "postgres":
+        a = list(args or [])
+        dd = a[a.index("--data-dir") + 1] if "--data-dir" in a[:-1] else os.path.join(data_dir, "data")
+        env["REPRIGHT_DATABASE_URL"] = _pg_database_url(os.path.realpath(dd))
     env.update(extra_env or {})
     cmd = [repright_bin(), "serve", "--port", "0", "--data-dir", os.path.join(data_dir, "data")]
     cmd += list(args or [])
