@@ -126,14 +126,22 @@ static int pq_migrate(struct store *s, int *applied, char *msg, size_t msg_len)
     if (msg && msg_len)
         msg[0] = '\0';
     conn_get(s, &c);
+    /* another process may be migrating, and a migration may rewrite a big table: longer waits
+     * than a request's (restored below) */
+    int err = q_simple(&c, "SET lock_timeout = '5min'; SET statement_timeout = '30min'", msg,
+                       msg_len);
     snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(%d)", MIGRATE_LOCK);
-    int err = q_simple(&c, sql, msg, msg_len);
+    if (!err)
+        err = q_simple(&c, sql, msg, msg_len);
     if (!err) {
         err = migrate_locked(s, &c, applied, msg, msg_len);
         snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(%d)", MIGRATE_LOCK);
         if (q_simple(&c, sql, NULL, 0) != 0)
             conn_drop(&c); /* closing the session releases the lock */
     }
+    if (c.sl && q_simple(&c, "SET lock_timeout = 10000; SET statement_timeout = 30000", NULL,
+                         0) != 0)
+        conn_drop(&c);
     conn_put(&c);
     if (err && msg && msg_len && !msg[0])
         store__msg(msg, msg_len, "migration failed: %s", rr_strerror(err));
