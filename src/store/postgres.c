@@ -1169,37 +1169,47 @@ static void row_rep(const struct prow *st, void *item)
     r->score = col_dbl(st, 8);
 }
 
-/* Children of a workout, in one read transaction so the ownership check and the rows agree. */
+/* Children of a workout in one statement (one snapshot, one round trip): the workout LEFT JOIN
+ * its children, so no row = no such workout (or not the caller's), and rows whose child id is
+ * NULL (a workout or set without children) are dropped. Every record starts with its id. */
 static int workout_children(struct store *s, const char *user_id, const char *workout_id,
                             const char *sql, size_t item_size, size_t max, row_fn fn,
                             void **items, size_t *n)
 {
-    struct conn c;
-    char found[STORE_ID_LEN + 1];
     struct arg a[] = {arg_s(workout_id), arg_s(user_id)};
-    conn_get(s, &c);
-    int err = q_simple(&c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", NULL, 0);
-    c.in_tx = !err;
-    if (!err)
-        err = q_one(&c, "SELECT id FROM workouts WHERE id = $1 AND ($2 IS NULL OR user_id = $2)",
-                    a, NARGS(a), row_id, found);
-    if (!err)
-        err = q_list(&c, sql, a, 1, item_size, max, fn, items, n);
-    if (c.in_tx) {
-        c.in_tx = false;
-        if (q_simple(&c, "COMMIT", NULL, 0) != 0)
-            conn_drop(&c);
+    unsigned char *buf;
+    size_t rows = 0, kept = 0;
+    /* the NULL rows of childless sets come on top of max children */
+    int err = read_list(s, sql, a, NARGS(a), item_size, max + STORE_SETS_MAX + 1, fn,
+                        (void **)&buf, &rows);
+    if (err)
+        return err;
+    if (rows == 0)
+        return RR_ERR_NOTFOUND;
+    for (size_t i = 0; i < rows && kept < max; i++)
+        if (buf[i * item_size] != '\0') {
+            if (kept != i)
+                memcpy(buf + kept * item_size, buf + i * item_size, item_size);
+            kept++;
+        }
+    if (kept == 0) {
+        free(buf);
+        buf = NULL;
     }
-    conn_put(&c);
-    return err;
+    *items = buf;
+    *n = kept;
+    return 0;
 }
+
+#define CHILD_OF "FROM workouts w LEFT JOIN sets s ON s.workout_id = w.id "
+#define CHILD_WHERE "WHERE w.id = $1 AND ($2 IS NULL OR w.user_id = $2) "
 
 static int pq_workout_sets(struct store *s, const char *user_id, const char *workout_id,
                            struct store_set **items, size_t *n)
 {
     return workout_children(s, user_id, workout_id,
-                            "SELECT id, workout_id, idx, exercise, reps, score, load_kg, hold_ms "
-                            "FROM sets WHERE workout_id = $1 ORDER BY idx, id",
+                            "SELECT s.id, s.workout_id, s.idx, s.exercise, s.reps, s.score, "
+                            "s.load_kg, s.hold_ms " CHILD_OF CHILD_WHERE "ORDER BY s.idx, s.id",
                             sizeof **items, STORE_SETS_MAX, row_set, (void **)items, n);
 }
 
@@ -1208,8 +1218,8 @@ static int pq_workout_reps(struct store *s, const char *user_id, const char *wor
 {
     return workout_children(s, user_id, workout_id,
                             "SELECT r.id, r.set_id, s.idx, r.idx, r.t_start, r.t_end, r.metrics, "
-                            "r.faults, r.score FROM reps r JOIN sets s ON s.id = r.set_id "
-                            "WHERE s.workout_id = $1 ORDER BY s.idx, r.idx, r.id",
+                            "r.faults, r.score " CHILD_OF "LEFT JOIN reps r ON r.set_id = s.id "
+                            CHILD_WHERE "ORDER BY s.idx, r.idx, r.id",
                             sizeof **items, STORE_REPS_MAX, row_rep, (void **)items, n);
 }
 

@@ -160,6 +160,45 @@ static void errors__map_to_the_store_codes(void **state)
     store_close(s);
 }
 
+/* Children read in one statement: sets without reps leave no empty rows behind. */
+static void children__sets_without_reps_leave_no_gaps(void **state)
+{
+    (void)state;
+    struct store *s = open_store();
+    struct store_user u;
+    assert_int_equal(store_user_create(s, "c@example.com", "h", "user", &u), 0);
+    struct store_workout w = {0};
+    memcpy(w.user_id, u.id, sizeof w.user_id);
+    snprintf(w.exercise, sizeof w.exercise, "squat");
+    struct store_set sets[3];
+    memset(sets, 0, sizeof sets);
+    for (int i = 0; i < 3; i++) {
+        sets[i].idx = i;
+        snprintf(sets[i].exercise, sizeof sets[i].exercise, "squat");
+    }
+    struct store_rep reps[3];
+    memset(reps, 0, sizeof reps);
+    reps[0].set_idx = 0;
+    reps[1].set_idx = 2;
+    reps[1].idx = 0;
+    reps[2].set_idx = 2;
+    reps[2].idx = 1;
+    assert_int_equal(store_workout_put(s, &w, sets, 3, reps, 3, NULL), 0);
+    struct store_rep *got = NULL;
+    struct store_set *gs = NULL;
+    size_t n = 0;
+    assert_int_equal(store_workout_reps(s, u.id, w.id, &got, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(got[0].set_idx, 0);
+    assert_int_equal(got[1].set_idx, 2);
+    assert_int_equal(got[2].idx, 1);
+    free(got);
+    assert_int_equal(store_workout_sets(s, u.id, w.id, &gs, &n), 0);
+    assert_int_equal(n, 3);
+    free(gs);
+    store_close(s);
+}
+
 int main(void)
 {
     int rc = pgtest_start();
@@ -168,6 +207,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pool__serves_more_threads_than_connections),
         cmocka_unit_test(errors__map_to_the_store_codes),
+        cmocka_unit_test(children__sets_without_reps_leave_no_gaps),
         cmocka_unit_test(reconnect__the_first_write_after_a_restart_succeeds),
         cmocka_unit_test(reconnect__the_store_survives_a_server_restart),
     };
