@@ -22,6 +22,7 @@
 #include "base/rr_log.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,11 +225,21 @@ static PGconn *connect_one(const char *url, char *why, size_t why_len)
     return pg;
 }
 
+/* An idle connection has nothing to read: data or EOF on its socket means the server ended the
+ * session (a restart sends "terminating connection" and closes), so it is not worth a try. */
+static bool idle_link_dead(PGconn *pg)
+{
+    struct pollfd pfd = {PQsocket(pg), POLLIN, 0};
+    if (pfd.fd < 0)
+        return true;
+    return poll(&pfd, 1, 0) != 0;
+}
+
 /* Make sure the checked-out slot has a live connection. */
 static int slot_connect(struct conn *c)
 {
     struct pg_slot *sl = c->sl;
-    if (sl->pg && (sl->broken || PQstatus(sl->pg) != CONNECTION_OK))
+    if (sl->pg && (sl->broken || PQstatus(sl->pg) != CONNECTION_OK || idle_link_dead(sl->pg)))
         slot_disconnect(sl);
     if (sl->pg)
         return 0;
@@ -247,7 +258,9 @@ static int slot_connect(struct conn *c)
 
 void conn_get(struct store *s, struct conn *c)
 {
-    *c = (struct conn){pgs_of(s), NULL, false, true};
+    memset(c, 0, sizeof *c);
+    c->p = pgs_of(s);
+    c->fresh = true;
 }
 
 /* Check out a slot (waiting up to PG_POOL_WAIT_MS) and connect it. */
@@ -291,9 +304,11 @@ void conn_put(struct conn *c)
 {
     if (!c->sl)
         return;
-    if (c->in_tx) { /* an error path that skipped tx_end: never hand out an open transaction */
+    if (c->in_tx || c->npend) { /* an error path that skipped tx_end: never hand out an open
+                                  * transaction or a pipeline with results pending */
         c->sl->broken = true;
         c->in_tx = false;
+        c->npend = 0;
     }
     if (c->sl->broken)
         slot_disconnect(c->sl);
@@ -418,6 +433,180 @@ static int result_err(struct conn *c, PGresult *r)
     return map_state(state, text && text[0] ? text : PQerrorMessage(c->sl->pg));
 }
 
+static void arg_values(const struct arg *a, int na, char bufs[][32], const char **vals,
+                       Oid *types)
+{
+    for (int i = 0; i < na; i++) {
+        types[i] = a[i].type == 's' ? 25 : a[i].type == 'i' ? 20 : 701; /* text int8 float8 */
+        if (a[i].type == 's') {
+            vals[i] = a[i].s && a[i].s[0] ? a[i].s : NULL;
+        } else if (a[i].type == 'i') {
+            snprintf(bufs[i], 32, "%lld", (long long)a[i].i);
+            vals[i] = bufs[i];
+        } else {
+            snprintf(bufs[i], 32, "%.17g", a[i].d);
+            vals[i] = bufs[i];
+        }
+    }
+}
+
+/* A send that libpq refused: the link is gone. */
+static int send_failed(struct conn *c)
+{
+    c->sl->broken = true;
+    return map_state(NULL, PQerrorMessage(c->sl->pg));
+}
+
+/* Queue BEGIN (when pending) and sql (NULL: nothing) on the pipeline. */
+static int pipe_send(struct conn *c, const char *sql, const struct arg *a, int na)
+{
+    PGconn *pg = c->sl->pg;
+    if (PQpipelineStatus(pg) == PQ_PIPELINE_OFF && !PQenterPipelineMode(pg))
+        return send_failed(c);
+    if (c->begin_pending) {
+        if (!PQsendQueryParams(pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
+            return send_failed(c);
+        c->pend[c->npend++] = -1;
+        c->begin_pending = false;
+    }
+    if (!sql)
+        return 0;
+    char bufs[ARGS_MAX][32];
+    const char *vals[ARGS_MAX];
+    Oid types[ARGS_MAX];
+    arg_values(a, na, bufs, vals, types);
+    struct pg_slot *sl = c->sl;
+    uint64_t h = sql_hash(sql);
+    int idx = -1, free_i = -1;
+    for (int i = 0; i < PG_STMT_CACHE && idx < 0; i++) {
+        if (!sl->st[i].sql) {
+            if (free_i < 0)
+                free_i = i;
+        } else if (sl->st[i].hash == h && strcmp(sl->st[i].sql, sql) == 0) {
+            idx = i;
+        }
+    }
+    char name[16] = "";
+    if (idx < 0 && free_i >= 0) {
+        char *copy = strdup(sql);
+        if (copy) {
+            snprintf(name, sizeof name, "s%d", free_i);
+            if (!PQsendPrepare(pg, name, sql, na, types)) {
+                free(copy);
+                return send_failed(c);
+            }
+            sl->st[free_i] = (struct pg_stmt){h, copy};
+            c->pend[c->npend++] = free_i; /* forgotten again if the prepare fails */
+            idx = free_i;
+        }
+    }
+    if (idx >= 0) {
+        snprintf(name, sizeof name, "s%d", idx);
+        if (!PQsendQueryPrepared(pg, name, na, vals, NULL, NULL, 0))
+            return send_failed(c);
+    } else if (!PQsendQueryParams(pg, sql, na, types, vals, NULL, NULL, 0)) {
+        return send_failed(c);
+    }
+    c->pend[c->npend++] = -1;
+    return 0;
+}
+
+/* One round trip: sync, then read every queued result. The first error wins (later statements
+ * are skipped by the server); *keep (may be NULL) gets the result of the want'th queued one. */
+static int pipe_flush_keep(struct conn *c, PGresult **keep, int want)
+{
+    PGresult **last = keep;
+    PGconn *pg = c->sl->pg;
+    int err = 0, got = 0, nulls = 0;
+    bool synced = false;
+    if (last)
+        *last = NULL;
+    if (!PQpipelineSync(pg)) {
+        c->npend = 0;
+        return send_failed(c);
+    }
+    for (;;) {
+        PGresult *r = PQgetResult(pg);
+        if (!r) {
+            /* one NULL ends each statement's results; more in a row: nothing more will come */
+            if (++nulls > 2 || (nulls > 1 && PQstatus(pg) != CONNECTION_OK))
+                break;
+            continue;
+        }
+        nulls = 0;
+        ExecStatusType st = PQresultStatus(r);
+        synced = st == PGRES_PIPELINE_SYNC;
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        int slot = got < c->npend ? c->pend[got] : -1;
+        got++;
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+            if (last && got - 1 == want) {
+                PQclear(*last);
+                *last = r;
+            } else {
+                PQclear(r);
+            }
+        } else if (st == PGRES_PIPELINE_ABORTED) {
+            PQclear(r);
+            if (slot >= 0) { /* its prepare never ran */
+                free(c->sl->st[slot].sql);
+                c->sl->st[slot] = (struct pg_stmt){0, NULL};
+            }
+        } else {
+            if (!err)
+                err = result_err(c, r);
+            if (slot >= 0) {
+                free(c->sl->st[slot].sql);
+                c->sl->st[slot] = (struct pg_stmt){0, NULL};
+            }
+            PQclear(r);
+            if (PQstatus(pg) != CONNECTION_OK)
+                break;
+        }
+    }
+    c->npend = 0;
+    if (!synced && PQstatus(pg) == CONNECTION_OK) {
+        c->sl->broken = true; /* out of step with the server: never reuse */
+        if (!err)
+            err = RR_ERR_INTERNAL;
+    } else if (PQstatus(pg) != CONNECTION_OK) {
+        c->sl->broken = true;
+        if (!err)
+            err = map_state(NULL, PQerrorMessage(pg));
+    } else if (!PQexitPipelineMode(pg)) {
+        c->sl->broken = true;
+        if (!err)
+            err = RR_ERR_INTERNAL;
+    }
+    if (err && last) {
+        PQclear(*last);
+        *last = NULL;
+    }
+    if (!err)
+        c->fresh = false;
+    return err;
+}
+
+static int pipe_flush(struct conn *c, PGresult **last)
+{
+    return pipe_flush_keep(c, last, c->npend - 1);
+}
+
+int q_defer(struct conn *c, const char *sql, const struct arg *a, int na)
+{
+    if (na > ARGS_MAX || !c->in_tx)
+        return RR_ERR_INTERNAL;
+    int err = conn_acquire(c);
+    if (!err && c->npend >= PG_PIPE_MAX)
+        err = pipe_flush(c, NULL);
+    if (!err)
+        err = pipe_send(c, sql, a, na);
+    return err;
+}
+
 /* Run sql with arguments; *out is the result on success (caller PQclear()s). */
 static int q_run(struct conn *c, const char *sql, const struct arg *a, int na, PGresult **out)
 {
@@ -429,31 +618,33 @@ static int q_run(struct conn *c, const char *sql, const struct arg *a, int na, P
         return err;
     if (rr_fault(RR_FAULT_STORE_PREPARE))
         return RR_ERR_NOMEM;
+    if (c->begin_pending || c->npend) {
+        /* BEGIN and deferred statements go with this one */
+        PGresult *r = NULL;
+        err = pipe_send(c, sql, a, na);
+        if (!err)
+            err = pipe_flush(c, &r);
+        if (!err && !r)
+            err = RR_ERR_INTERNAL;
+        if (!err && rr_fault(RR_FAULT_STORE_STEP)) {
+            PQclear(r);
+            return RR_ERR_IO;
+        }
+        *out = err ? NULL : r;
+        return err;
+    }
     char bufs[ARGS_MAX][32];
     const char *vals[ARGS_MAX];
-    for (int i = 0; i < na; i++) {
-        if (a[i].type == 's') {
-            vals[i] = a[i].s && a[i].s[0] ? a[i].s : NULL;
-        } else if (a[i].type == 'i') {
-            snprintf(bufs[i], sizeof bufs[i], "%lld", (long long)a[i].i);
-            vals[i] = bufs[i];
-        } else {
-            snprintf(bufs[i], sizeof bufs[i], "%.17g", a[i].d);
-            vals[i] = bufs[i];
-        }
-    }
+    Oid types_v[ARGS_MAX];
+    arg_values(a, na, bufs, vals, types_v);
     for (int attempt = 0;; attempt++) {
         char name[16];
         PGresult *r = NULL;
         if (stmt_name(c, sql, a, na, name, &r) == 0) {
             if (name[0])
                 r = PQexecPrepared(c->sl->pg, name, na, vals, NULL, NULL, 0);
-            else {
-                Oid types[ARGS_MAX];
-                for (int i = 0; i < na; i++)
-                    types[i] = a[i].type == 's' ? 25 : a[i].type == 'i' ? 20 : 701;
-                r = PQexecParams(c->sl->pg, sql, na, types, vals, NULL, NULL, 0);
-            }
+            else
+                r = PQexecParams(c->sl->pg, sql, na, types_v, vals, NULL, NULL, 0);
         }
         ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
@@ -540,6 +731,11 @@ int q_list(struct conn *c, const char *sql, const struct arg *a, int na, size_t 
 int q_simple(struct conn *c, const char *sql, char *msg, size_t msg_len)
 {
     int err = conn_acquire(c);
+    if (!err && (c->begin_pending || c->npend)) { /* BEGIN and deferred statements first */
+        err = pipe_send(c, NULL, NULL, 0);
+        if (!err)
+            err = pipe_flush(c, NULL);
+    }
     if (err)
         return err;
     for (int attempt = 0;; attempt++) {
@@ -572,10 +768,22 @@ int tx_begin(struct conn *c)
 {
     if (rr_fault(RR_FAULT_STORE_BEGIN))
         return RR_ERR_BUSY;
-    int err = q_simple(c, "BEGIN", NULL, 0);
-    if (!err)
-        c->in_tx = true;
-    return err;
+    int err = conn_acquire(c);
+    if (err)
+        return err;
+    /* BEGIN leaves with the first statement (one round trip less per transaction) */
+    c->in_tx = true;
+    c->begin_pending = true;
+    return 0;
+}
+
+static void count_write(struct conn *c)
+{
+    pthread_mutex_lock(&c->p->mu);
+    c->p->stats.writes++;
+    c->p->stats.commits++;
+    c->p->stats.batch_max = 1;
+    pthread_mutex_unlock(&c->p->mu);
 }
 
 int tx_end(struct conn *c, int err)
@@ -583,22 +791,31 @@ int tx_end(struct conn *c, int err)
     if (!c->in_tx)
         return err;
     c->in_tx = false;
-    if (!err) {
-        if (rr_fault(RR_FAULT_STORE_COMMIT)) {
-            err = RR_ERR_IO;
-        } else {
-            err = q_simple(c, "COMMIT", NULL, 0);
-            if (!err) {
-                pthread_mutex_lock(&c->p->mu);
-                c->p->stats.writes++;
-                c->p->stats.commits++;
-                c->p->stats.batch_max = 1;
-                pthread_mutex_unlock(&c->p->mu);
-                return 0;
-            }
-        }
+    if (c->begin_pending && !c->npend) { /* nothing was sent: nothing to end */
+        c->begin_pending = false;
+        return err;
     }
-    if (c->sl && !c->sl->broken && q_simple(c, "ROLLBACK", NULL, 0) != 0)
+    if (!err && rr_fault(RR_FAULT_STORE_COMMIT))
+        err = RR_ERR_IO;
+    if (c->sl->broken) {
+        c->npend = 0;
+        return err ? err : RR_ERR_IO;
+    }
+    if (!err) {
+        /* COMMIT with whatever is still queued: their errors fail the commit */
+        err = pipe_send(c, "COMMIT", NULL, 0);
+        if (!err)
+            err = pipe_flush(c, NULL);
+        if (!err) {
+            count_write(c);
+            return 0;
+        }
+    } else if (c->npend) {
+        pipe_flush(c, NULL); /* drain; the transaction is rolled back below */
+    }
+    if (c->sl->broken)
+        return err;
+    if (PQtransactionStatus(c->sl->pg) != PQTRANS_IDLE && q_simple(c, "ROLLBACK", NULL, 0) != 0)
         c->sl->broken = true;
     return err;
 }
@@ -606,27 +823,51 @@ int tx_end(struct conn *c, int err)
 int tx_lock_key(struct conn *c, const char *a, const char *b)
 {
     struct arg k[] = {arg_s(a), arg_s(b)};
-    int n = q_exec(c,
+    return q_defer(c,
                    "SELECT pg_advisory_xact_lock(hashtextextended("
                    "coalesce($1, '') || '/' || coalesce($2, ''), 0))",
                    k, NARGS(k));
-    return n < 0 ? n : 0;
 }
 
 /* ---- whole calls --------------------------------------------------------------------------- */
 
+/* BEGIN, the statement and COMMIT in one round trip. */
 int write1(struct store *s, const char *sql, const struct arg *a, int na)
 {
     struct conn c;
+    PGresult *r = NULL;
     conn_get(s, &c);
     int n = 0;
     int err = tx_begin(&c);
+    if (!err && na > ARGS_MAX)
+        err = RR_ERR_INTERNAL;
+    if (!err && rr_fault(RR_FAULT_STORE_PREPARE))
+        err = RR_ERR_NOMEM;
+    int want = -1;
     if (!err) {
-        n = q_exec(&c, sql, a, na);
-        if (n < 0)
-            err = n;
+        err = pipe_send(&c, sql, a, na);
+        want = c.npend - 1;
     }
-    err = tx_end(&c, err);
+    if (!err && rr_fault(RR_FAULT_STORE_COMMIT))
+        err = RR_ERR_IO;
+    if (!err)
+        err = pipe_send(&c, "COMMIT", NULL, 0);
+    if (!err)
+        err = pipe_flush_keep(&c, &r, want);
+    c.in_tx = false;
+    c.begin_pending = false;
+    if (!err) {
+        const char *t = PQcmdTuples(r);
+        n = t && t[0] ? (int)strtol(t, NULL, 10) : 0;
+        count_write(&c);
+    } else if (c.sl && !c.sl->broken) {
+        if (c.npend)
+            pipe_flush(&c, NULL);
+        if (!c.sl->broken && PQtransactionStatus(c.sl->pg) != PQTRANS_IDLE &&
+            q_simple(&c, "ROLLBACK", NULL, 0) != 0)
+            c.sl->broken = true;
+    }
+    PQclear(r);
     conn_put(&c);
     return err ? err : n;
 }

@@ -21,6 +21,7 @@
 #define PG_POOL_WAIT_MS 10000 /* a caller's wait for a free connection: then BUSY */
 #define PG_STMT_CACHE 96      /* prepared statements kept per connection */
 #define PG_URL_MAX 1024
+#define PG_PIPE_MAX 64        /* statements queued on a connection before a round trip */
 
 struct pg_stmt {
     uint64_t hash;
@@ -47,12 +48,17 @@ struct pgs {
     char last_error[256];       /* the last connection failure, under mu */
 };
 
-/* A call's handle: conn_get, then statements, then conn_put. */
+/* A call's handle: conn_get, then statements, then conn_put. Inside a transaction, BEGIN and
+ * the statements whose results are not needed (q_defer) wait in libpq's pipeline and go to the
+ * server with the next statement that needs an answer, or with the COMMIT: one round trip. */
 struct conn {
     struct pgs *p;
     struct pg_slot *sl; /* NULL until the first statement */
     bool in_tx;
-    bool fresh; /* nothing has run on sl in this checkout: a broken link may be retried */
+    bool fresh;         /* nothing has run on sl in this checkout: a broken link may be retried */
+    bool begin_pending; /* tx_begin done, BEGIN not sent yet */
+    int npend;          /* results expected from the pipeline */
+    int pend[PG_PIPE_MAX + 4]; /* per result: the statement cache slot it prepares, or -1 */
 };
 
 struct arg {
@@ -111,6 +117,9 @@ int q_one(struct conn *c, const char *sql, const struct arg *a, int na, row_fn f
 int q_list(struct conn *c, const char *sql, const struct arg *a, int na, size_t item_size,
            size_t max, row_fn fn, void **items, size_t *n);
 int q_simple(struct conn *c, const char *sql, char *msg, size_t msg_len);
+/* Inside a transaction: queue a statement whose result is not needed (an INSERT, a lock); its
+ * error, if any, comes back from the next statement or from tx_end. 0 or a send failure. */
+int q_defer(struct conn *c, const char *sql, const struct arg *a, int na);
 
 /* Transactions: BEGIN ... COMMIT (err == 0) or ROLLBACK; tx_end returns err or the COMMIT's
  * failure (IO when the connection died during COMMIT: the outcome is then unknown). */

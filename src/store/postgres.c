@@ -256,7 +256,7 @@ static int refresh_insert(struct conn *c, int64_t now, const char *user_id, cons
     out->expires_at = expires_at;
     struct arg a[] = {arg_s(out->id), arg_s(user_id),   arg_s(out->family_id),
                       arg_s(hash),    arg_i(now),       arg_i(expires_at)};
-    int n = q_exec(c,
+    int n = q_defer(c,
                    "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, created_at, "
                    "expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
                    a, NARGS(a));
@@ -324,7 +324,7 @@ static int pq_refresh_rotate(struct store *s, const char *old_hash, const char *
     if (old.used_at) {
         /* reuse of a spent token: someone holds a copy, end the whole family (RFC 9700) */
         struct arg r[] = {arg_s(old.family_id), arg_i(now)};
-        err = q_exec(&c,
+        err = q_defer(&c,
                      "UPDATE refresh_tokens SET revoked_at = $2 "
                      "WHERE family_id = $1 AND revoked_at IS NULL",
                      r, NARGS(r));
@@ -339,7 +339,7 @@ static int pq_refresh_rotate(struct store *s, const char *old_hash, const char *
         goto out;
     }
     struct arg u[] = {arg_s(old.id), arg_i(now)};
-    err = q_exec(&c, "UPDATE refresh_tokens SET used_at = $2 WHERE id = $1", u, NARGS(u));
+    err = q_defer(&c, "UPDATE refresh_tokens SET used_at = $2 WHERE id = $1", u, NARGS(u));
     if (err >= 0)
         err = refresh_insert(&c, now, old.user_id, old.family_id, new_hash, new_expires_at,
                              out_new);
@@ -885,7 +885,7 @@ static int workout_insert(struct conn *c, struct store_workout *w, struct store_
     struct arg a[] = {arg_s(w->id),         arg_i(w->created_at), arg_s(w->user_id),
                       arg_s(w->video_id),   arg_s(w->exercise),   arg_i(w->started_at),
                       arg_i(w->duration_ms), arg_d(w->score), arg_s(w->name)};
-    int err = q_exec(c, "INSERT INTO workouts (id, created_at, user_id, video_id, exercise, "
+    int err = q_defer(c, "INSERT INTO workouts (id, created_at, user_id, video_id, exercise, "
                         "started_at, duration_ms, score, name) "
                         "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,coalesce($9, ''))",
                      a, NARGS(a));
@@ -895,7 +895,7 @@ static int workout_insert(struct conn *c, struct store_workout *w, struct store_
         memcpy(st->workout_id, w->id, sizeof st->workout_id);
         struct arg b[] = {arg_s(st->id),  arg_s(w->id),     arg_i(st->idx),    arg_s(st->exercise),
                           arg_i(st->reps), arg_d(st->score), arg_d(st->load_kg), arg_i(st->hold_ms)};
-        err = q_exec(c,
+        err = q_defer(c,
                      "INSERT INTO sets (id, workout_id, idx, exercise, reps, score, load_kg, "
                      "hold_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
                      b, NARGS(b));
@@ -907,7 +907,7 @@ static int workout_insert(struct conn *c, struct store_workout *w, struct store_
         struct arg b[] = {arg_s(r->id),      arg_s(r->set_id),   arg_i(r->idx),
                           arg_i(r->t_start_ms), arg_i(r->t_end_ms), arg_s(r->metrics[0] ? r->metrics : "{}"),
                           arg_s(r->faults[0] ? r->faults : "[]"), arg_d(r->score)};
-        err = q_exec(c,
+        err = q_defer(c,
                      "INSERT INTO reps (id, set_id, idx, t_start, t_end, metrics, faults, score) "
                      "VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
                      b, NARGS(b));
@@ -968,7 +968,7 @@ static int pq_workout_put(struct store *s, struct store_workout *w, struct store
             if (err < 0)
                 goto out;
         }
-        err = q_exec(&c, "DELETE FROM workouts WHERE video_id = $1 AND user_id = $2", a,
+        err = q_defer(&c, "DELETE FROM workouts WHERE video_id = $1 AND user_id = $2", a,
                      NARGS(a));
         if (err < 0)
             goto out;
@@ -979,7 +979,7 @@ static int pq_workout_put(struct store *s, struct store_workout *w, struct store
     if (!err && client_id) {
         struct arg a[] = {arg_s(w->user_id), arg_s(client_id), arg_s(w->id),
                           arg_i(w->created_at)};
-        err = q_exec(&c,
+        err = q_defer(&c,
                      "INSERT INTO idempotency_keys (user_id, client_id, resource_id, created_at) "
                      "VALUES ($1, $2, $3, $4)",
                      a, NARGS(a));
@@ -1006,7 +1006,7 @@ static int session_append(struct conn *c, const char *wid, struct store_workout 
     memcpy(set->workout_id, wid, sizeof set->workout_id);
     struct arg b[] = {arg_s(set->id),  arg_s(wid),       arg_i(set->idx),     arg_s(set->exercise),
                       arg_i(set->reps), arg_d(set->score), arg_d(set->load_kg), arg_i(set->hold_ms)};
-    err = q_exec(c,
+    err = q_defer(c,
                  "INSERT INTO sets (id, workout_id, idx, exercise, reps, score, load_kg, hold_ms) "
                  "VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
                  b, NARGS(b));
@@ -1017,7 +1017,7 @@ static int session_append(struct conn *c, const char *wid, struct store_workout 
         struct arg d[] = {arg_s(r->id),      arg_s(r->set_id),   arg_i(r->idx),
                           arg_i(r->t_start_ms), arg_i(r->t_end_ms), arg_s(r->metrics[0] ? r->metrics : "{}"),
                           arg_s(r->faults[0] ? r->faults : "[]"), arg_d(r->score)};
-        err = q_exec(c,
+        err = q_defer(c,
                      "INSERT INTO reps (id, set_id, idx, t_start, t_end, metrics, faults, score) "
                      "VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
                      d, NARGS(d));
@@ -1026,7 +1026,7 @@ static int session_append(struct conn *c, const char *wid, struct store_workout 
         return err;
     /* SET expressions read the row as it was: span from the earliest start to the latest end */
     struct arg u[] = {arg_s(wid), arg_i(w->started_at), arg_i(w->started_at + w->duration_ms)};
-    err = q_exec(c,
+    err = q_defer(c,
                  "UPDATE workouts SET started_at = least(started_at, $2), "
                  "duration_ms = greatest(started_at + duration_ms, $3) - least(started_at, $2), "
                  "score = (SELECT CASE WHEN sum(reps) > 0 THEN "
@@ -1068,7 +1068,7 @@ static int pq_workout_put_session(struct store *s, struct store_workout *w, stru
         *appended = 1;
     } else {
         /* the session's first set (or its workout was deleted since: a new one) */
-        err = q_exec(&c, "DELETE FROM idempotency_keys WHERE user_id = $1 AND client_id = $2", k,
+        err = q_defer(&c, "DELETE FROM idempotency_keys WHERE user_id = $1 AND client_id = $2", k,
                      NARGS(k));
         if (err < 0)
             goto out;
@@ -1079,7 +1079,7 @@ static int pq_workout_put_session(struct store *s, struct store_workout *w, stru
         if (!err) {
             struct arg a[] = {arg_s(w->user_id), arg_s(session_key), arg_s(w->id),
                               arg_i(w->created_at)};
-            err = q_exec(&c,
+            err = q_defer(&c,
                          "INSERT INTO idempotency_keys (user_id, client_id, resource_id, "
                          "created_at) VALUES ($1, $2, $3, $4)",
                          a, NARGS(a));
@@ -1090,7 +1090,7 @@ static int pq_workout_put_session(struct store *s, struct store_workout *w, stru
     if (client_id) {
         struct arg a[] = {arg_s(w->user_id), arg_s(client_id), arg_s(w->id),
                           arg_i(store_now(s))};
-        err = q_exec(&c,
+        err = q_defer(&c,
                      "INSERT INTO idempotency_keys (user_id, client_id, resource_id, created_at) "
                      "VALUES ($1, $2, $3, $4)",
                      a, NARGS(a));
@@ -1372,8 +1372,7 @@ static int pq_upload_set_offset(struct store *s, const char *id, int64_t expecte
         err = RR_ERR_CONFLICT;
     if (!err) {
         struct arg a[] = {arg_s(id), arg_i(offset)};
-        err = q_exec(&c, "UPDATE uploads SET upload_offset = $2 WHERE id = $1", a, NARGS(a));
-        RR_ASSERT(err != 0); /* the row was just read under the same write lock */
+        err = q_defer(&c, "UPDATE uploads SET upload_offset = $2 WHERE id = $1", a, NARGS(a));
     }
     err = tx_end(&c, err < 0 ? err : 0);
     conn_put(&c);
@@ -1395,9 +1394,8 @@ static int pq_upload_complete(struct store *s, const char *id, const char *sha25
         err = RR_ERR_CONFLICT;
     } else if (!err) {
         struct arg a[] = {arg_s(id), arg_s(sha256)};
-        err = q_exec(&c, "UPDATE uploads SET complete = 1, sha256 = $2 WHERE id = $1", a,
-                     NARGS(a));
-        RR_ASSERT(err != 0);
+        err = q_defer(&c, "UPDATE uploads SET complete = 1, sha256 = $2 WHERE id = $1", a,
+                      NARGS(a));
     }
     err = tx_end(&c, err < 0 ? err : 0);
     conn_put(&c);
@@ -1487,13 +1485,13 @@ static int rate_state_put(struct conn *c, const char *key, const struct store_ra
 {
     if (rate_state_zero(r)) {
         struct arg a[] = {arg_s(key)};
-        int n = q_exec(c, "DELETE FROM rate_limits WHERE key = $1", a, NARGS(a));
+        int n = q_defer(c, "DELETE FROM rate_limits WHERE key = $1", a, NARGS(a));
         return n < 0 ? n : 0;
     }
     struct arg a[] = {arg_s(key),           arg_i(r->window_start),  arg_i(r->prev),
                       arg_i(r->cur),        arg_i(r->strikes),       arg_i(r->blocked_until),
                       arg_i(r->last_hit),   arg_i(now)};
-    int n = q_exec(c,
+    int n = q_defer(c,
                    "INSERT INTO rate_limits (key, " RATE_COLS ", updated_at) "
                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO UPDATE SET "
                    "window_start = $2, prev = $3, cur = $4, strikes = $5, blocked_until = $6, "
