@@ -36,11 +36,18 @@ struct pg_slot {
     struct pg_stmt st[PG_STMT_CACHE]; /* statement i is prepared as "s<i>" */
 };
 
+/* A caller waiting for a slot (on its stack), in arrival order. */
+struct pg_waiter {
+    pthread_cond_t cv; /* monotonic clock */
+    struct pg_slot *got; /* the slot handed over by conn_put */
+    struct pg_waiter *next;
+};
+
 struct pgs {
     struct store base; /* first: a struct store * is a struct pgs * */
     pthread_mutex_t mu;
-    pthread_cond_t cv; /* a slot was returned (monotonic clock) */
     struct pg_slot slot[PG_POOL_MAX];
+    struct pg_waiter *wq_head, *wq_tail; /* under mu */
     int waiting;                /* callers waiting for a slot, under mu */
     struct store_stats stats;   /* under mu */
     char url[PG_URL_MAX];       /* as given (with any password): never logged */
