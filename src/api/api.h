@@ -25,11 +25,24 @@
 
 /* The authenticated caller of a request (set by api_authenticate). */
 struct api_principal {
-    char user_id[33];
-    int is_partner;              /* later: partner API keys */
+    char user_id[33];            /* a user's requests; "" for a partner key */
+    int is_partner;              /* 1: an org's API key (HTTP_AUTH_KEY routes) */
+    char org_id[33];             /* the key's org */
+    char key_id[33];
+    unsigned scopes;             /* the key's scopes (app/partners.h bits) */
 };
-/* http_config.authenticate hook: Bearer access JWT -> principal, else RR_ERR_UNAUTHENTICATED. */
+/* http_config.authenticate hook: Bearer access JWT -> principal, else RR_ERR_UNAUTHENTICATED.
+ * On HTTP_AUTH_KEY routes: a partner API key instead (api_authenticate_key). */
 int api_authenticate(struct http_request *req, void *app);
+/* A partner API key ("Authorization: Bearer rr_live_..." or "X-API-Key: rr_live_..."), its
+ * token bucket (RateLimit / RateLimit-Policy headers on every answer, 429 + Retry-After when
+ * empty) and the route's scope (403 insufficient_scope) -> a partner principal
+ * (partner_auth.c). */
+int api_authenticate_key(struct http_request *req, struct app *a);
+/* Scopes and examples of the routes, by route name (joined by routes.c from the tables below). */
+const struct http_route_doc *api_route_docs(size_t *n);
+extern const struct http_route_doc api_partner_docs[];
+extern const size_t api_partner_docs_n;
 const struct api_principal *api_principal(const struct http_request *req);
 
 /* Route tables, one per resource file (api/<resource>.c); routes.c joins them in this order. */
@@ -47,6 +60,10 @@ extern const struct http_route api_analytics_routes[];
 extern const size_t api_analytics_routes_n;
 extern const struct http_route api_exercises_routes[]; /* the exercise list (the registry) */
 extern const size_t api_exercises_routes_n;
+extern const struct http_route api_partner_routes[];   /* /v1/partner/...: API keys */
+extern const size_t api_partner_routes_n;
+extern const struct http_route api_consent_routes[];   /* /v1/me/partners, /v1/orgs (console) */
+extern const size_t api_consent_routes_n;
 extern const struct http_route api_ops_routes[];       /* /readyz, /docs */
 extern const size_t api_ops_routes_n;
 extern const struct http_route api_web_routes[];       /* static web app, fallback "/{path*}" */

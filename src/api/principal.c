@@ -6,6 +6,7 @@
  * proves its user for that one path until it expires, so a <video> element can stream the
  * original with Range requests. Handlers still scope every id to that user.
  *
+ * Routes marked HTTP_AUTH_KEY take a partner API key instead (partner_auth.c), and only that.
  * Fail closed: no header, another scheme, an over-long or malformed token, a token of the wrong
  * type (a refresh token), a bad signature, wrong issuer/audience, expired or not yet valid -> 401
  * with the one error body and "WWW-Authenticate: Bearer". Why it failed goes to the debug log
@@ -74,6 +75,9 @@ static int signed_link(struct http_request *req, const struct app *a, const char
 int api_authenticate(struct http_request *req, void *app)
 {
     const struct app *a = app;
+    const struct http_route *rt = http_request_route(req);
+    if (rt && rt->auth == HTTP_AUTH_KEY)
+        return api_authenticate_key(req, app);
     const char *h = http_request_header(req, "Authorization");
     const char *sig = h ? NULL : http_request_query(req, "sig");
     if (sig)

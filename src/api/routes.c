@@ -40,6 +40,8 @@ static void routes_build(void)
     routes_add(api_workouts_routes, api_workouts_routes_n);
     routes_add(api_analytics_routes, api_analytics_routes_n);
     routes_add(api_exercises_routes, api_exercises_routes_n);
+    routes_add(api_partner_routes, api_partner_routes_n);
+    routes_add(api_consent_routes, api_consent_routes_n);
     routes_add(api_ops_routes, api_ops_routes_n);
     routes_add(api_web_routes, api_web_routes_n); /* a fallback: only paths no route above has */
 }
@@ -49,4 +51,35 @@ const struct http_route *api_routes(size_t *n)
     pthread_once(&routes_once, routes_build);
     *n = routes_n;
     return routes_all;
+}
+
+/* The doc rows (scopes, examples) of every resource that has some, joined once like the routes.
+ * A resource adds its table here. */
+#define DOCS_MAX 256
+static struct http_route_doc docs_all[DOCS_MAX];
+static size_t docs_n;
+static pthread_once_t docs_once = PTHREAD_ONCE_INIT;
+
+static void docs_add(const struct http_route_doc *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (docs_n == DOCS_MAX) {
+            rr_log(RR_LOG_ERROR, "route doc table full: row dropped",
+                   RR_LOG_STR("route", t[i].name ? t[i].name : ""));
+            continue;
+        }
+        docs_all[docs_n++] = t[i];
+    }
+}
+
+static void docs_build(void)
+{
+    docs_add(api_partner_docs, api_partner_docs_n);
+}
+
+const struct http_route_doc *api_route_docs(size_t *n)
+{
+    pthread_once(&docs_once, docs_build);
+    *n = docs_n;
+    return docs_all;
 }

@@ -61,6 +61,7 @@ void api_http_config(const struct app_config *cfg, struct http_config *out)
     out->drain_timeout_ms = h->drain_timeout_ms;
     out->access_log_sample = h->access_log_sample;
     out->authenticate = api_authenticate;
+    out->route_docs = api_route_docs(&out->n_route_docs);
     out->before_metrics = api_metrics;
 }
 

@@ -36,6 +36,7 @@
 #include "pipeline/analyze.h"
 #include "pipeline/landmarks_file.h"
 #include "pipeline/report_json.h"
+#include "pipeline/sandbox.h"
 
 /* How far the whole analysis is at a pipeline stage's fraction: the pose pass is the bulk of
  * the work. A stage not listed passes its fraction through. */
@@ -327,8 +328,33 @@ static double declared_frames(const struct video_info *in, const struct video_li
     return (double)lim->max_duration_us / 1e6 * fps;
 }
 
-/* The job's estimated cost; over the budget -> TOOBIG with a reason for the user. On success
- * lim->max_frames bounds the run to the budget (at least the declared frames). */
+/* The job's estimated cost from the container's header; over the budget -> TOOBIG with a
+ * reason for the user. On success lim->max_frames bounds the run to the budget (at least the
+ * declared frames). */
+static int admit_cost(const struct app *a, const struct video_info *in, struct video_limits *lim,
+                      double *cost_s, char *err, size_t err_len)
+{
+    double per = app_analysis_cost_ms_per_frame(in->width, in->height, a->cfg.model);
+    double frames = declared_frames(in, lim);
+    *cost_s = frames * per / 1000.0;
+    int budget = a->cfg.job_cpu_budget_s;
+    if (budget <= 0)
+        return 0;
+    if (*cost_s > budget) {
+        snprintf(err, err_len,
+                 "the video is too costly to analyse: about %.0f s of processing (%dx%d, %.0f "
+                 "frames) where one analysis may take %d s; send a shorter or smaller clip",
+                 *cost_s, in->width, in->height, frames, budget);
+        return RR_ERR_TOOBIG;
+    }
+    double allowed = (double)budget * 1000.0 / per;
+    if (allowed < frames * 1.05 + 30)
+        allowed = frames * 1.05 + 30;
+    lim->max_frames = (int64_t)allowed;
+    return 0;
+}
+
+/* admit_cost on the header as this process reads it (the analysis without a sandbox). */
 static int check_cost(struct app *a, const char *src, struct video_limits *lim, double *cost_s,
                       char *err, size_t err_len)
 {
@@ -340,24 +366,7 @@ static int check_cost(struct app *a, const char *src, struct video_limits *lim, 
         return 0;
     struct video_info in = *video_get_info(vd);
     video_close(vd);
-    double per = app_analysis_cost_ms_per_frame(in.width, in.height, a->cfg.model);
-    double frames = declared_frames(&in, lim);
-    *cost_s = frames * per / 1000.0;
-    int budget = a->cfg.job_cpu_budget_s;
-    if (budget <= 0)
-        return 0;
-    if (*cost_s > budget) {
-        snprintf(err, err_len,
-                 "the video is too costly to analyse: about %.0f s of processing (%dx%d, %.0f "
-                 "frames) where one analysis may take %d s; send a shorter or smaller clip",
-                 *cost_s, in.width, in.height, frames, budget);
-        return RR_ERR_TOOBIG;
-    }
-    double allowed = (double)budget * 1000.0 / per;
-    if (allowed < frames * 1.05 + 30)
-        allowed = frames * 1.05 + 30;
-    lim->max_frames = (int64_t)allowed;
-    return 0;
+    return admit_cost(a, &in, lim, cost_s, err, err_len);
 }
 
 /* ---- integrity ---------------------------------------------------------------------------- */
@@ -430,20 +439,167 @@ static double thread_cpu_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* ---- one analysis run, in a sandboxed child or in this process ---------------------------- */
+
+/* What a run produced: the report and landmark texts as they will be stored, the report as a
+ * struct for the workout, the video's geometry and the run's figures. */
+struct run {
+    char *report_text, *track_text;         /* owned until stored */
+    const struct analysis_report *report;   /* points into res or loaded */
+    struct video_info info;
+    struct pipeline_stats stats;
+    double cost_s;                          /* the estimate the budget was checked against */
+    int refused;                            /* 1: over the budget (cost_s says by how much) */
+    struct pipeline_result res;             /* in process */
+    int have_res;
+    struct sandbox_result sb;               /* sandboxed */
+    struct analysis_report *loaded;
+    void *doc;
+};
+
+static void run_release(struct run *r)
+{
+    free(r->report_text);
+    free(r->track_text);
+    if (r->have_res)
+        pipeline_result_release(&r->res);
+    sandbox_result_release(&r->sb);
+    analysis_report_free(r->loaded);
+    report_json_doc_free(r->doc);
+    memset(r, 0, sizeof *r);
+}
+
+static int run_in_process(struct app *a, const char *src, const char *exercise,
+                          struct progress_map *map, struct run *r, char *err, size_t err_len)
+{
+    char msg[512] = "";
+    struct pipeline_opts o = pipeline_opts_default();
+    int rc = check_cost(a, src, &o.limits, &r->cost_s, err, err_len);
+    if (rc < 0) {
+        r->refused = 1;
+        return rc;
+    }
+    /* the models last: a damaged or too costly video is refused without them */
+    const struct pose_models *models = NULL;
+    rc = app_pose_models(a, &models, msg, sizeof msg);
+    if (rc < 0) {
+        snprintf(err, err_len, "cannot load the pose models: %s", msg[0] ? msg : rr_strerror(rc));
+        return rc;
+    }
+    o.threads = 1;
+    o.exercise = exercise && exercise[0] ? exercise : NULL;
+    o.progress = on_progress;
+    o.progress_ud = map;
+    progress(map->fn, map->ud, "pose", 0.05);
+    rc = pipeline_analyze(src, models, &o, &r->res, msg, sizeof msg);
+    r->have_res = 1;
+    if (rc < 0) {
+        /* said once, in plain words; never the local descriptor path */
+        app__failure_words(rc, msg, src, err, err_len);
+        return rc;
+    }
+    r->report = r->res.report;
+    r->info = r->res.info;
+    r->stats = r->res.stats;
+    r->report_text = report_json_dumps(r->res.report);
+    r->track_text = landmarks_file_write_track(r->res.frames, r->res.n_frames, r->res.info.fps,
+                                               r->res.info.width, r->res.info.height);
+    if (!r->report_text || !r->track_text) {
+        snprintf(err, err_len, "cannot store the results: %s", rr_strerror(RR_ERR_NOMEM));
+        return RR_ERR_NOMEM;
+    }
+    return 0;
+}
+
+struct admit_ctx {
+    const struct app *a;
+    struct video_limits lim;
+    double cost_s;
+    int refused;
+};
+
+static int sandbox_admit(void *ud, const struct video_info *in, int64_t *max_frames, char *err,
+                         size_t err_len)
+{
+    struct admit_ctx *c = ud;
+    struct video_limits lim = c->lim;
+    int rc = admit_cost(c->a, in, &lim, &c->cost_s, err, err_len);
+    c->refused = rc < 0;
+    if (rc == 0 && lim.max_frames > 0)
+        *max_frames = lim.max_frames;
+    return rc;
+}
+
+static int run_sandboxed(struct app *a, int fd, const char *exercise, struct progress_map *map,
+                         struct run *r, char *err, size_t err_len)
+{
+    static const char *const model_names[] = {"lite", "full", "heavy"};
+    char msg[512] = "", dirbuf[1024];
+    if (fd < 0) {
+        snprintf(err, err_len, "cannot read the local copy of the video");
+        return RR_ERR_IO;
+    }
+    const char *dir = a->cfg.model_dir[0] ? a->cfg.model_dir
+                                          : pose_model_dir_default(dirbuf, sizeof dirbuf);
+    int budget = a->cfg.job_cpu_budget_s;
+    struct admit_ctx ac = {a, video_limits_default(), 0, 0};
+    struct sandbox_request rq = {
+        .exe = a->cfg.analyzer,
+        .video_fd = fd,
+        .model_dir = dir ? dir : "",
+        .model = model_names[(int)a->cfg.model >= 0 && (int)a->cfg.model < 3 ? (int)a->cfg.model
+                                                                             : 1],
+        .exercise = exercise && exercise[0] ? exercise : NULL,
+        .limits = ac.lim,
+        .memory_bytes = (int64_t)a->cfg.analysis_memory_bytes,
+        /* the estimate can be off by the machine's load and the model's warm-up: twice the
+         * budget plus half a minute of CPU, four times that of wall-clock time */
+        .cpu_seconds = budget > 0 ? 2 * budget + 30 : 0,
+        .wall_ms = budget > 0 ? (int64_t)(8 * budget + 120) * 1000 : INT64_C(24) * 3600 * 1000,
+        .admit = sandbox_admit,
+        .admit_ud = &ac,
+        .progress = on_progress,
+        .progress_ud = map,
+    };
+    progress(map->fn, map->ud, "pose", 0.05);
+    int rc = sandbox_analyze(&rq, &r->sb, msg, sizeof msg);
+    r->cost_s = ac.cost_s;
+    r->refused = ac.refused;
+    if (rc < 0) {
+        if (rc == RR_ERR_TOOBIG && msg[0]) /* the budget's or the limits' own words */
+            snprintf(err, err_len, "%s", msg);
+        else
+            app__failure_words(rc, msg, NULL, err, err_len);
+        return rc;
+    }
+    r->info = r->sb.info;
+    r->stats = r->sb.stats;
+    rc = report_json_load(r->sb.report, r->sb.report_len, &r->loaded, &r->doc, msg, sizeof msg);
+    if (rc < 0) {
+        snprintf(err, err_len, "the analysis process sent an unreadable report: %s", msg);
+        return RR_ERR_CORRUPT;
+    }
+    r->report = r->loaded;
+    r->report_text = r->sb.report;
+    r->track_text = r->sb.track;
+    r->sb.report = r->sb.track = NULL; /* ours now */
+    return 0;
+}
+
 int app_analyze_video(struct app *a, const char *video_id, const char *exercise,
                       app_progress_fn progress_fn, void *ud, int *permanent, char *err,
                       size_t err_len)
 {
     struct blob_reader *rd = NULL;
-    struct pipeline_result res;
-    int have_res = 0, scratch_fd = -1, copy_fd = -1;
-    double cpu0 = thread_cpu_ms(), cost_s = 0;
+    struct run run;
+    int scratch_fd = -1, copy_fd = -1;
+    double cpu0 = thread_cpu_ms();
     char tmpdir[1200] = "", src[1300] = "";
-    char msg[512] = "";
     struct store_video v;
     struct progress_map map = {progress_fn, ud};
     int rc;
 
+    memset(&run, 0, sizeof run);
     *permanent = 0;
     err[0] = '\0';
     if (exercise && exercise[0] && !app_exercise_known(exercise)) {
@@ -503,49 +659,36 @@ int app_analyze_video(struct app *a, const char *video_id, const char *exercise,
             goto out;
         }
     }
-    struct pipeline_opts o = pipeline_opts_default();
-    rc = check_cost(a, src, &o.limits, &cost_s, err, err_len);
+    int in_fd = fd >= 0 ? fd : open(src, O_RDONLY | O_CLOEXEC);
+    rc = a->cfg.analysis_sandbox ? run_sandboxed(a, in_fd, exercise, &map, &run, err, err_len)
+                                 : run_in_process(a, src, exercise, &map, &run, err, err_len);
+    if (fd < 0 && in_fd >= 0)
+        close(in_fd);
     if (rc < 0) {
-        rr_log(RR_LOG_WARN, "analysis refused: over the cost budget", RR_LOG_VIDEO_ID(v.id),
-               RR_LOG_REAL("estimated_cpu_s", cost_s),
-               RR_LOG_INT("budget_s", a->cfg.job_cpu_budget_s));
-        *permanent = 1;
-        goto out;
-    }
-    /* the models last: a damaged or too costly video is refused without them */
-    const struct pose_models *models = NULL;
-    rc = app_pose_models(a, &models, msg, sizeof msg);
-    if (rc < 0) {
-        snprintf(err, err_len, "cannot load the pose models: %s", msg[0] ? msg : rr_strerror(rc));
-        goto out;
-    }
-    o.threads = 1;
-    o.exercise = exercise && exercise[0] ? exercise : NULL;
-    o.progress = on_progress;
-    o.progress_ud = &map;
-    progress(progress_fn, ud, "pose", 0.05);
-    rc = pipeline_analyze(src, models, &o, &res, msg, sizeof msg);
-    have_res = 1;
-    if (rc < 0) {
-        /* said once, in plain words; never the local descriptor path */
-        app__failure_words(rc, msg, src, err, err_len);
+        if (run.refused)
+            rr_log(RR_LOG_WARN, "analysis refused: over the cost budget", RR_LOG_VIDEO_ID(v.id),
+                   RR_LOG_REAL("estimated_cpu_s", run.cost_s),
+                   RR_LOG_INT("budget_s", a->cfg.job_cpu_budget_s));
         *permanent = is_permanent(rc);
         goto out;
     }
     rr_log(RR_LOG_INFO, "analysis cost", RR_LOG_VIDEO_ID(v.id),
-           RR_LOG_INT("width", res.info.width), RR_LOG_INT("height", res.info.height),
-           RR_LOG_UINT("frames", res.stats.frames), RR_LOG_REAL("estimated_cpu_s", cost_s),
-           RR_LOG_REAL("wall_ms", res.stats.wall_ms),
-           RR_LOG_REAL("decode_busy_ms", res.stats.decode_busy_ms),
-           RR_LOG_REAL("pose_busy_ms", res.stats.pose_busy_ms),
-           RR_LOG_REAL("render_ms", res.stats.render_ms),
+           RR_LOG_INT("width", run.info.width), RR_LOG_INT("height", run.info.height),
+           RR_LOG_UINT("frames", run.stats.frames), RR_LOG_REAL("estimated_cpu_s", run.cost_s),
+           RR_LOG_REAL("wall_ms", run.stats.wall_ms),
+           RR_LOG_REAL("decode_busy_ms", run.stats.decode_busy_ms),
+           RR_LOG_REAL("pose_busy_ms", run.stats.pose_busy_ms),
+           RR_LOG_INT("sandboxed", a->cfg.analysis_sandbox),
+           RR_LOG_REAL("sandbox_startup_ms", run.sb.startup_ms),
+           RR_LOG_REAL("sandbox_cpu_ms", run.sb.child_cpu_ms),
+           RR_LOG_INT("sandbox_max_rss_kb", run.sb.child_max_rss_kb),
            RR_LOG_REAL("worker_cpu_ms", thread_cpu_ms() - cpu0));
     progress(progress_fn, ud, "store", 0.96);
-    rc = put_text(a->blob, v.id, "report", report_json_dumps(res.report));
+    rc = put_text(a->blob, v.id, "report", run.report_text);
+    run.report_text = NULL;
     if (rc == 0) /* the skeleton track the dashboard draws over the replay */
-        rc = put_text(a->blob, v.id, "landmarks",
-                      landmarks_file_write_track(res.frames, res.n_frames, res.info.fps,
-                                           res.info.width, res.info.height));
+        rc = put_text(a->blob, v.id, "landmarks", run.track_text);
+    run.track_text = NULL;
     if (rc < 0) {
         snprintf(err, err_len, "cannot store the results: %s", rr_strerror(rc));
         goto out;
@@ -557,17 +700,16 @@ int app_analyze_video(struct app *a, const char *video_id, const char *exercise,
         if (app_video_key(v.id, stale[i], key, sizeof key))
             (void)blob_delete(a->blob, key);
     }
-    int64_t duration_ms = res.info.duration_us > 0 ? res.info.duration_us / 1000
-                                                   : (int64_t)(res.report->duration_s * 1000);
-    rc = save_workout(a, &v, res.report, duration_ms, err, err_len);
+    int64_t duration_ms = run.info.duration_us > 0 ? run.info.duration_us / 1000
+                                                   : (int64_t)(run.report->duration_s * 1000);
+    rc = save_workout(a, &v, run.report, duration_ms, err, err_len);
     if (rc < 0)
         goto out;
     rc = store_video_set_status(a->store, v.id, "analysed", duration_ms);
     if (rc < 0)
         snprintf(err, err_len, "cannot mark the video analysed: %s", rr_strerror(rc));
 out:
-    if (have_res)
-        pipeline_result_release(&res);
+    run_release(&run);
     if (copy_fd >= 0)
         close(copy_fd);
     blob_reader_close(rd);

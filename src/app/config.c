@@ -28,6 +28,7 @@ static const char *const model_names[] = {"lite", "full", "heavy", NULL};
 _Static_assert(POSE_MODEL_LITE == 0 && POSE_MODEL_FULL == 1 && POSE_MODEL_HEAVY == 2,
                "model_names follows enum pose_model_kind");
 _Static_assert(sizeof(enum pose_model_kind) == sizeof(int), "a choice is stored as an int");
+static const char *const off_on[] = {"off", "on", NULL};
 static const char *const level_names[] = {"debug", "info", "warn", "error", NULL};
 _Static_assert(RR_LOG_DEBUG == 0 && RR_LOG_INFO == 1 && RR_LOG_WARN == 2 && RR_LOG_ERROR == 3,
                "level_names follows enum rr_log_level");
@@ -137,6 +138,16 @@ static const struct app_setting settings[] = {
      F(job_cpu_budget_s), 0, 86400, NULL, "1200", NULL, "SECONDS", RUN,
      "estimated CPU time one analysis may take (frames x pixels x model cost), checked before "
      "it starts; 0 = no limit"},
+    {"ANALYSIS_SANDBOX", "--analysis-sandbox", "REPRIGHT_ANALYSIS_SANDBOX", APP_SET_CHOICE,
+     F(analysis_sandbox), 0, 0, off_on, "on", NULL, "on|off", RUN,
+     "decode and analyse each uploaded video in a child process with rlimits and a seccomp "
+     "filter (no files, no network), so a decoder bug cannot reach the server"},
+    {"ANALYSIS_MEMORY_BYTES", "--analysis-memory-bytes", "REPRIGHT_ANALYSIS_MEMORY_BYTES",
+     APP_SET_INT, F(analysis_memory_bytes), 0, 1LL << 50, NULL, "3221225472", NULL, "BYTES", RUN,
+     "address-space limit of a sandboxed analysis (0 = none)"},
+    {"ANALYZER", "--analyzer", "REPRIGHT_ANALYZER", APP_SET_TEXT, F(analyzer), 1, 0, NULL,
+     "/proc/self/exe", NULL, "PATH", RUN,
+     "the repright binary whose analyze-child command runs sandboxed analyses"},
 };
 
 #define N_SETTINGS (sizeof settings / sizeof settings[0])

@@ -77,6 +77,10 @@ struct app_config {
     int sweep_interval_s;          /* the sweeper runs at start and this often */
     int job_user_concurrency;      /* running analysis jobs per user; 0 = no cap */
     int job_cpu_budget_s;          /* estimated CPU seconds one analysis may cost; 0 = none */
+    /* the analysis sandbox (pipeline/sandbox.h; docs/internals/pipeline.md "Sandbox") */
+    int analysis_sandbox;          /* 1: analyses run in a sandboxed child process */
+    uint64_t analysis_memory_bytes; /* the child's address-space limit; 0 = none */
+    char analyzer[1024];           /* the program whose analyze-child command is the child */
 };
 
 enum app_setting_type {

@@ -50,7 +50,12 @@ void cli_config_usage(enum app_command cmd, const char *name, const char *what);
 int cmd_serve(int argc, char **argv); /* cmd_serve.c */
 void cmd_serve_usage(void);
 int cmd_migrate(int argc, char **argv); /* cmd_migrate.c */
+/* `repright analyze-child`: the sandboxed side of an analysis (pipeline/sandbox.h); started by
+ * serve and worker, or by hand with --check to see that the sandbox holds on this machine. */
+int cmd_analyze_child(int argc, char **argv); /* cmd_analyze_child.c */
 void cmd_migrate_usage(void);
+int cmd_admin(int argc, char **argv); /* cmd_admin.c: operator commands (cli/admin.h) */
+void cmd_admin_usage(void);
 
 /* Table lookup (NULL when unknown) and the whole table, for help text. */
 const struct cli_command *cli_command_find(const char *name);

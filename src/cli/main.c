@@ -17,6 +17,9 @@ static const struct cli_command cli_table[] = {
     {"serve", "API, dashboard and embedded workers", cmd_serve, cmd_serve_usage},
     {"worker", "job workers only (scale-out)", cmd_worker, cmd_worker_usage},
     {"migrate", "apply database schema migrations", cmd_migrate, cmd_migrate_usage},
+    {"admin", "operator commands: organisations, API keys", cmd_admin, cmd_admin_usage},
+    {"analyze-child", "(internal) one sandboxed analysis, started by serve and worker",
+     cmd_analyze_child, NULL},
 };
 
 const struct cli_command *cli_commands(int *count)
@@ -38,7 +41,7 @@ static void cli_usage(FILE *f)
     fprintf(f, "usage: repright COMMAND [ARGS...]\n"
                "       repright --help | --version\n\ncommands:\n");
     for (size_t i = 0; i < sizeof cli_table / sizeof cli_table[0]; i++)
-        fprintf(f, "  %-9s %s\n", cli_table[i].name, cli_table[i].summary);
+        fprintf(f, "  %-13s %s\n", cli_table[i].name, cli_table[i].summary);
     fprintf(f, "\n`repright COMMAND --help` shows a command's options.\n"
                "exit status: 0 ok, 2 unreadable or unsupported input, 3 no person found, 64 bad usage\n");
 }

@@ -40,7 +40,8 @@ static json_t *path_params(const char *pattern)
     return arr;
 }
 
-static json_t *operation(const struct http_route *r, json_t *schemas)
+static json_t *operation(const struct http_route *r, const struct http_route_doc *d,
+                         json_t *schemas)
 {
     json_t *op = json_pack("{s:s, s:s, s:{s:{s:s}, s:{s:s}}}", "operationId", r->name, "summary",
                            r->summary ? r->summary : "", "responses", "200", "description", "OK",
@@ -53,6 +54,22 @@ static json_t *operation(const struct http_route *r, json_t *schemas)
     json_decref(params);
     if (r->auth == HTTP_AUTH_REQUIRED)
         json_object_set_new(op, "security", json_pack("[{s:[]}]", "bearerAuth"));
+    if (r->auth == HTTP_AUTH_KEY) { /* either way of presenting the key, with the scope needed */
+        const char *sc = d && d->scope ? d->scope : "";
+        json_object_set_new(op, "security",
+                            json_pack("[{s:[s]}, {s:[s]}]", "partnerKey", sc, "partnerKeyHeader",
+                                      sc));
+        json_object_set_new(op, "x-required-scope", json_string(sc));
+    }
+    if (d && d->example) {
+        json_t *ex = json_loads(d->example, 0, NULL);
+        json_t *ok = json_object_get(json_object_get(op, "responses"), "200");
+        if (ex && ok)
+            json_object_set_new(ok, "content",
+                                json_pack("{s:{s:o}}", "application/json", "example", ex));
+        else
+            json_decref(ex);
+    }
     if (r->body == HTTP_BODY_JSON) {
         json_t *schema;
         if (r->schema && r->schema->name) {
@@ -66,9 +83,16 @@ static json_t *operation(const struct http_route *r, json_t *schemas)
         } else {
             schema = json_pack("{s:s}", "type", "object");
         }
-        json_object_set_new(op, "requestBody",
-                            json_pack("{s:b, s:{s:{s:o}}}", "required", 1, "content",
-                                      "application/json", "schema", schema));
+        json_t *rb = json_pack("{s:b, s:{s:{s:o}}}", "required", 1, "content",
+                               "application/json", "schema", schema);
+        json_t *ex = d && d->request_example ? json_loads(d->request_example, 0, NULL) : NULL;
+        if (rb && ex)
+            json_object_set_new(json_object_get(json_object_get(rb, "content"),
+                                                "application/json"),
+                                "example", ex);
+        else
+            json_decref(ex);
+        json_object_set_new(op, "requestBody", rb);
     } else if (r->body == HTTP_BODY_STREAM) {
         json_object_set_new(op, "requestBody",
                             json_pack("{s:b, s:{s:{s:{s:s, s:s}}}}", "required", 1, "content",
@@ -78,8 +102,24 @@ static json_t *operation(const struct http_route *r, json_t *schemas)
     return op;
 }
 
+const struct http_route_doc *http_route_doc_find(const struct http_route_doc *docs, size_t n,
+                                                 const char *name)
+{
+    for (size_t i = 0; docs && name && i < n; i++)
+        if (docs[i].name && strcmp(docs[i].name, name) == 0)
+            return &docs[i];
+    return NULL;
+}
+
 json_t *openapi_build(const struct http_route *routes, size_t n, const char *title,
                       const char *version)
+{
+    return openapi_build_docs(routes, n, NULL, 0, title, version);
+}
+
+json_t *openapi_build_docs(const struct http_route *routes, size_t n,
+                           const struct http_route_doc *docs, size_t n_docs, const char *title,
+                           const char *version)
 {
     json_t *paths = json_object(), *schemas = json_object();
     json_t *doc = NULL;
@@ -105,19 +145,23 @@ json_t *openapi_build(const struct http_route *routes, size_t n, const char *tit
         for (; name[k] && k + 1 < sizeof m; k++)
             m[k] = (char)tolower((unsigned char)name[k]);
         m[k] = '\0';
-        json_t *op = operation(r, schemas);
+        json_t *op = operation(r, http_route_doc_find(docs, n_docs, r->name), schemas);
         if (!op)
             goto out;
         json_object_set_new(item, m, op);
     }
     doc = json_pack("{s:s, s:{s:s, s:s}, s:O, s:{s:O, s:{s:{s:s, s:{s:{s:{s:s}}}}}, "
-                    "s:{s:{s:s, s:s, s:s}}}}",
+                    "s:{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s}}}}",
                     "openapi", "3.1.0", "info", "title", title ? title : "RepRight API",
                     "version", version ? version : "0", "paths", paths, "components", "schemas",
                     schemas, "responses", "Error", "description",
                     "error (the one error format)", "content", "application/json", "schema",
                     "$ref", "#/components/schemas/Error", "securitySchemes", "bearerAuth",
-                    "type", "http", "scheme", "bearer", "bearerFormat", "JWT");
+                    "type", "http", "scheme", "bearer", "bearerFormat", "JWT", "partnerKey",
+                    "type", "http", "scheme", "bearer", "bearerFormat", "rr_live API key",
+                    "description", "a partner API key as Authorization: Bearer rr_live_...",
+                    "partnerKeyHeader", "type", "apiKey", "in", "header", "name", "X-API-Key",
+                    "description", "the same key in the X-API-Key header");
 out:
     json_decref(paths);
     json_decref(schemas);

@@ -19,5 +19,11 @@
 
 json_t *openapi_build(const struct http_route *routes, size_t n, const char *title,
                       const char *version);
+/* The same with the routes' doc rows (may be NULL): HTTP_AUTH_KEY routes get `security` with
+ * partnerKey / partnerKeyHeader and their scope (also as x-required-scope), and examples of the
+ * success body and the request body where a row gives them. */
+json_t *openapi_build_docs(const struct http_route *routes, size_t n,
+                           const struct http_route_doc *docs, size_t n_docs, const char *title,
+                           const char *version);
 
 #endif

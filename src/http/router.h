@@ -57,6 +57,7 @@ enum http_body {
 enum http_auth {
     HTTP_AUTH_NONE = 0,
     HTTP_AUTH_REQUIRED, /* the server's authenticate hook must accept the request first */
+    HTTP_AUTH_KEY,      /* the same hook, for a partner API key (scope: struct http_route_doc) */
 };
 
 struct http_request;
@@ -81,6 +82,20 @@ struct http_route {
     const struct validate_schema *schema; /* JSON body schema checked before the handler, or NULL */
     http_sink_open_fn sink_open;          /* required for HTTP_BODY_STREAM */
 };
+
+/* What a route's documentation adds to its row, kept beside the route tables (matched by route
+ * name) so the tables keep their shape: the API key scope of an HTTP_AUTH_KEY route and JSON
+ * examples for OpenAPI. */
+struct http_route_doc {
+    const char *name;            /* the route's name */
+    const char *scope;           /* HTTP_AUTH_KEY: the scope the key needs, e.g. "members:read" */
+    const char *example;         /* JSON text of a typical success body, or NULL */
+    const char *request_example; /* JSON text of a typical request body, or NULL */
+};
+
+/* The doc row named `name` in docs[0..n), or NULL. */
+const struct http_route_doc *http_route_doc_find(const struct http_route_doc *docs, size_t n,
+                                                 const char *name);
 
 struct router;
 

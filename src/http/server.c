@@ -433,7 +433,7 @@ static void begin(struct http_server *s, struct http_request *req, const char *u
     }
     const struct http_route *rt = req->match.route;
 
-    if (rt->auth == HTTP_AUTH_REQUIRED) {
+    if (rt->auth != HTTP_AUTH_NONE) {
         rc = s->cfg.authenticate ? s->cfg.authenticate(req, s->app) : RR_ERR_UNAUTHENTICATED;
         if (rc < 0 && !req->resp)
             http_reply_errcode(req, rc, NULL);
@@ -919,7 +919,8 @@ int http_server_start(const struct http_config *cfg, const struct http_route *ro
     err = make_stats(s);
     if (err < 0)
         goto out;
-    json_t *doc = openapi_build(s->routes, s->n_routes, cfg->api_title, cfg->api_version);
+    json_t *doc = openapi_build_docs(s->routes, s->n_routes, cfg->route_docs, cfg->n_route_docs,
+                                     cfg->api_title, cfg->api_version);
     s->openapi = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(doc);
     if (!s->openapi) {

@@ -72,8 +72,11 @@ struct http_config {
                                  * then carry "sampled":N); 0: none for those */
     int no_builtin_routes;      /* 1: do not add /healthz, /metrics, /openapi.json */
     const char *api_title;      /* OpenAPI info */
+    const struct http_route_doc *route_docs; /* scopes and examples by route name (may be NULL) */
+    size_t n_route_docs;
     const char *api_version;
-    /* Called for HTTP_AUTH_REQUIRED routes before the body is read: return 0 to let the request
+    /* Called for HTTP_AUTH_REQUIRED and HTTP_AUTH_KEY routes (http_request_route tells which)
+     * before the body is read: return 0 to let the request
      * through (attach the principal with http_request_set_principal) or a negative RR_ERR_*
      * (UNAUTHENTICATED -> 401). It may reply itself (e.g. with Retry-After). */
     int (*authenticate)(struct http_request *req, void *app);

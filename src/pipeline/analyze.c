@@ -78,6 +78,7 @@ static int pose_pass(const char *path, const struct pose_models *models,
     so.backend = o->backend;
     so.threads = o->threads;
     so.limits = o->limits;
+    so.input_fd = o->input_fd;
     if (o->progress) {
         so.progress = pose_progress;
         so.progress_ud = (void *)o;

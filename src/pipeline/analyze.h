@@ -38,6 +38,8 @@ struct pipeline_opts {
     const char *overlay_path;  /* NULL: no overlay video */
     const char *thumbs_dir;    /* NULL: no thumbnails; else best.jpg and worst.jpg inside */
     struct video_limits limits;
+    int input_fd;              /* > 2: pipeline_analyze reads the video from this descriptor
+                                * (video_path only names it); 0 (the default): opens the path */
     /* Called from the calling thread: stage ("pose", "analysis", "overlay"), fraction 0..1. */
     void (*progress)(void *ud, const char *stage, double fraction);
     void *progress_ud;

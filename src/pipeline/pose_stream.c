@@ -154,7 +154,9 @@ int pose_stream_open(const char *path, const struct pose_stream_opts *opts,
     if (s->opts.threads < 1)
         s->opts.threads = 1;
     int rc = RR_ERR_UNSUPPORTED;
-    if (s->opts.accept_images) {
+    if (s->opts.input_fd > 2) { /* a sandbox's descriptor: videos only, nothing opened */
+        rc = video_open_fd(s->opts.input_fd, path, &s->opts.limits, &s->v, msg, msg_len);
+    } else if (s->opts.accept_images) {
         rc = image_load(path, &s->image, msg, msg_len);
         if (rc == 0) {
             s->info.is_image = 1;
@@ -164,7 +166,7 @@ int pose_stream_open(const char *path, const struct pose_stream_opts *opts,
             return 0;
         }
     }
-    if (rc == RR_ERR_UNSUPPORTED) { /* not an image (or images not asked for): a video? */
+    if (rc == RR_ERR_UNSUPPORTED && s->opts.input_fd <= 2) { /* not an image: a video? */
         msg[0] = '\0';
         rc = video_open(path, &s->opts.limits, &s->v, msg, msg_len);
     }

@@ -43,6 +43,8 @@ struct pose_stream_opts {
     int static_mode;          /* 1: every video frame independent (no tracking, no smoothing) */
     int accept_images;        /* 1: a JPEG or PNG is a one-frame stream; 0: videos only */
     struct video_limits limits;
+    int input_fd;             /* > 2: read the video from this descriptor (duplicated), the path
+                               * only names it; 0 (the default): open the path */
     /* Every 10 frames: frames done / frames expected (0..1), when the container tells. */
     void (*progress)(void *ud, double fraction);
     void *progress_ud;

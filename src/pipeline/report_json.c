@@ -198,6 +198,11 @@ int report_json_load(const char *text, size_t len, struct analysis_report **out,
     r->duration_s = (float)num(root, "duration_s");
     r->athlete = -1;
     r->n_reps = n;
+    json_t *set = json_object_get(root, "set"), *hold = json_object_get(root, "hold");
+    r->set.mean_score = (float)num(set, "mean_score");
+    r->hold.hold_s = (float)num(hold, "hold_s");
+    r->hold.good_form_s = (float)num(hold, "good_form_s");
+    r->hold.mean_score = (float)num(hold, "mean_score");
     for (size_t k = 0; k < n; k++) {
         json_t *j = json_array_get(reps, k);
         struct analysis_rep *p = &r->reps[k];
@@ -212,6 +217,15 @@ int report_json_load(const char *text, size_t len, struct analysis_report **out,
         p->verdict = verdict_of(str(j, "verdict"));
         p->confidence = (float)num(j, "confidence");
         p->cannot_judge_reason = str(j, "cannot_judge_reason");
+        p->symmetry_deg = (float)num(j, "symmetry_deg");
+        json_t *rom = json_object_get(j, "rom"), *depth = json_object_get(j, "depth");
+        json_t *tempo = json_object_get(j, "tempo");
+        p->rom = (float)num(rom, "value");
+        p->rom_unit = str(rom, "unit");
+        p->depth = (float)num(depth, "value");
+        p->depth_name = str(depth, "name");
+        p->concentric_s = (float)num(tempo, "concentric_s");
+        p->eccentric_s = (float)num(tempo, "eccentric_s");
         json_t *checks = json_object_get(j, "checks");
         for (size_t c = 0; c < json_array_size(checks) && p->n_checks < ANALYSIS_MAX_CHECKS;
              c++) {

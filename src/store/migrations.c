@@ -174,6 +174,53 @@ static const char m005_job_fairness[] =
 /* A name the user gives a workout ("" = none: the app shows the exercise and the date). */
 static const char m006_workout_name[] = "ALTER TABLE workouts ADD COLUMN name TEXT NOT NULL DEFAULT '';";
 
+/* Partners (issue 13): organisations, their console admins, API keys (only a peppered hash of
+ * the key; the prefix is public and indexed), one-time invite codes (hashed as well) and the
+ * members' consent (org_members: one row per linked member, shares = what the member lets the
+ * org see, as bits of app/partners.h). Deleting a user or an org removes their links. */
+static const char m007_partners[] =
+    "CREATE TABLE orgs ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX orgs_name_ci ON orgs(lower(name));"
+    "CREATE TABLE org_admins ("
+    "  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (org_id, user_id));"
+    "CREATE INDEX org_admins_user ON org_admins(user_id);"
+    "CREATE TABLE api_keys ("
+    "  id TEXT PRIMARY KEY,"
+    "  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  prefix TEXT NOT NULL UNIQUE,"
+    "  key_hash TEXT NOT NULL,"
+    "  scopes INTEGER NOT NULL,"
+    "  rate_per_min INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL DEFAULT 0,"
+    "  revoked_at INTEGER NOT NULL DEFAULT 0,"
+    "  last_used_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX api_keys_org ON api_keys(org_id, created_at);"
+    "CREATE TABLE org_invites ("
+    "  id TEXT PRIMARY KEY,"
+    "  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    "  code_hash TEXT NOT NULL UNIQUE,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  used_at INTEGER NOT NULL DEFAULT 0,"
+    "  used_by TEXT REFERENCES users(id) ON DELETE SET NULL);"
+    "CREATE INDEX org_invites_org ON org_invites(org_id, created_at);"
+    "CREATE TABLE org_members ("
+    "  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  shares INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (org_id, user_id));"
+    "CREATE INDEX org_members_user ON org_members(user_id);"
+    "CREATE INDEX org_members_page ON org_members(org_id, created_at, user_id);";
+
 static const struct store_migration sqlite_migrations[] = {
     {1, "init", m001_init},
     {2, "rate_limits", m002_rate_limits},
@@ -181,6 +228,7 @@ static const struct store_migration sqlite_migrations[] = {
     {4, "upload_state", m004_upload_state},
     {5, "job_fairness", m005_job_fairness},
     {6, "workout_name", m006_workout_name},
+    {7, "partners", m007_partners},
 };
 
 const struct store_migration *store__sqlite_migrations(size_t *n)

@@ -172,6 +172,49 @@ static const char m005_job_fairness[] =
 static const char m006_workout_name[] =
     "ALTER TABLE workouts ADD COLUMN name " T " NOT NULL DEFAULT '';";
 
+static const char m007_partners[] =
+    "CREATE TABLE orgs ("
+    "  id " T " PRIMARY KEY,"
+    "  name " T " NOT NULL,"
+    "  created_at " I " NOT NULL);"
+    "CREATE UNIQUE INDEX orgs_name_ci ON orgs(lower(name));"
+    "CREATE TABLE org_admins ("
+    "  org_id " T " NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    "  user_id " T " NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  created_at " I " NOT NULL,"
+    "  PRIMARY KEY (org_id, user_id));"
+    "CREATE INDEX org_admins_user ON org_admins(user_id);"
+    "CREATE TABLE api_keys ("
+    "  id " T " PRIMARY KEY,"
+    "  org_id " T " NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    "  name " T " NOT NULL DEFAULT '',"
+    "  prefix " T " NOT NULL UNIQUE,"
+    "  key_hash " T " NOT NULL,"
+    "  scopes " I " NOT NULL,"
+    "  rate_per_min " I " NOT NULL DEFAULT 0,"
+    "  created_at " I " NOT NULL,"
+    "  expires_at " I " NOT NULL DEFAULT 0,"
+    "  revoked_at " I " NOT NULL DEFAULT 0,"
+    "  last_used_at " I " NOT NULL DEFAULT 0);"
+    "CREATE INDEX api_keys_org ON api_keys(org_id, created_at);"
+    "CREATE TABLE org_invites ("
+    "  id " T " PRIMARY KEY,"
+    "  org_id " T " NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    "  code_hash " T " NOT NULL UNIQUE,"
+    "  created_at " I " NOT NULL,"
+    "  expires_at " I " NOT NULL,"
+    "  used_at " I " NOT NULL DEFAULT 0,"
+    "  used_by " T " REFERENCES users(id) ON DELETE SET NULL);"
+    "CREATE INDEX org_invites_org ON org_invites(org_id, created_at);"
+    "CREATE TABLE org_members ("
+    "  org_id " T " NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    "  user_id " T " NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  shares " I " NOT NULL,"
+    "  created_at " I " NOT NULL,"
+    "  PRIMARY KEY (org_id, user_id));"
+    "CREATE INDEX org_members_user ON org_members(user_id);"
+    "CREATE INDEX org_members_page ON org_members(org_id, created_at, user_id);";
+
 static const struct store_migration pg_migrations[] = {
     {1, "init", m001_init},
     {2, "rate_limits", m002_rate_limits},
@@ -179,6 +222,7 @@ static const struct store_migration pg_migrations[] = {
     {4, "upload_state", m004_upload_state},
     {5, "job_fairness", m005_job_fairness},
     {6, "workout_name", m006_workout_name},
+    {7, "partners", m007_partners},
 };
 
 const struct store_migration *store__pg_migrations(size_t *n)

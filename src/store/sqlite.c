@@ -2103,6 +2103,295 @@ static int sq_stats(struct store *s, struct store_stats *out)
     return 0;
 }
 
+/* ---- partners: orgs, API keys, invites, consent ---------------------------------------------- */
+
+static void row_org(sqlite3_stmt *st, void *item)
+{
+    struct store_org *o = item;
+    col_text(st, 0, o->id, sizeof o->id);
+    col_text(st, 1, o->name, sizeof o->name);
+    o->created_at = sqlite3_column_int64(st, 2);
+}
+
+static int sq_org_create(struct store *s, const char *name, struct store_org *out)
+{
+    memset(out, 0, sizeof *out);
+    store_new_id(out->id);
+    store__copy(out->name, sizeof out->name, name);
+    out->created_at = store_now(s);
+    struct arg a[] = {arg_s(out->id), arg_s(name), arg_i(out->created_at)};
+    int n = write1(s, "INSERT INTO orgs (id, name, created_at) VALUES (?1, ?2, ?3)", a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static int sq_org_get(struct store *s, const char *id, struct store_org *out)
+{
+    struct arg a[] = {arg_s(id)};
+    return read_one(s, "SELECT id, name, created_at FROM orgs WHERE id = ?1", a, NARGS(a),
+                    row_org, out);
+}
+
+static int sq_org_list(struct store *s, const char *user_id, struct store_org **items, size_t *n)
+{
+    struct arg a[] = {arg_s(user_id)};
+    return read_list(s,
+                     "SELECT id, name, created_at FROM orgs WHERE ?1 IS NULL OR id IN "
+                     "(SELECT org_id FROM org_admins WHERE user_id = ?1) "
+                     "ORDER BY created_at, id",
+                     a, NARGS(a), sizeof **items, STORE_ORGS_MAX, row_org, (void **)items, n);
+}
+
+static int sq_org_admin_add(struct store *s, const char *org_id, const char *user_id)
+{
+    struct arg a[] = {arg_s(org_id), arg_s(user_id), arg_i(store_now(s))};
+    int n = write1(s,
+                   "INSERT INTO org_admins (org_id, user_id, created_at) VALUES (?1, ?2, ?3) "
+                   "ON CONFLICT (org_id, user_id) DO NOTHING",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static int sq_org_admin_check(struct store *s, const char *org_id, const char *user_id)
+{
+    struct arg a[] = {arg_s(org_id), arg_s(user_id)};
+    int64_t one = 0;
+    return read_one(s, "SELECT 1 FROM org_admins WHERE org_id = ?1 AND user_id = ?2", a,
+                    NARGS(a), row_i64, &one);
+}
+
+#define APIKEY_COLS                                                                                \
+    "id, org_id, name, prefix, key_hash, scopes, rate_per_min, created_at, expires_at, "          \
+    "revoked_at, last_used_at"
+
+static void row_apikey(sqlite3_stmt *st, void *item)
+{
+    struct store_apikey *k = item;
+    col_text(st, 0, k->id, sizeof k->id);
+    col_text(st, 1, k->org_id, sizeof k->org_id);
+    col_text(st, 2, k->name, sizeof k->name);
+    col_text(st, 3, k->prefix, sizeof k->prefix);
+    col_text(st, 4, k->key_hash, sizeof k->key_hash);
+    k->scopes = (unsigned)sqlite3_column_int64(st, 5);
+    k->rate_per_min = sqlite3_column_int(st, 6);
+    k->created_at = sqlite3_column_int64(st, 7);
+    k->expires_at = sqlite3_column_int64(st, 8);
+    k->revoked_at = sqlite3_column_int64(st, 9);
+    k->last_used_at = sqlite3_column_int64(st, 10);
+}
+
+static int sq_apikey_create(struct store *s, struct store_apikey *k)
+{
+    struct arg a[] = {arg_s(k->id),         arg_s(k->org_id),       arg_s(k->name),
+                      arg_s(k->prefix),     arg_s(k->key_hash),     arg_i(k->scopes),
+                      arg_i(k->rate_per_min), arg_i(k->created_at), arg_i(k->expires_at)};
+    int n = write1(s,
+                   "INSERT INTO api_keys (id, org_id, name, prefix, key_hash, scopes, "
+                   "rate_per_min, created_at, expires_at) "
+                   "VALUES (?1, ?2, coalesce(?3, ''), ?4, ?5, ?6, ?7, ?8, ?9)",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static int sq_apikey_get_by_prefix(struct store *s, const char *prefix, struct store_apikey *out)
+{
+    struct arg a[] = {arg_s(prefix)};
+    return read_one(s, "SELECT " APIKEY_COLS " FROM api_keys WHERE prefix = ?1", a, NARGS(a),
+                    row_apikey, out);
+}
+
+static int sq_apikey_list(struct store *s, const char *org_id, struct store_apikey **items,
+                          size_t *n)
+{
+    struct arg a[] = {arg_s(org_id)};
+    int err = read_list(s,
+                        "SELECT " APIKEY_COLS " FROM api_keys WHERE org_id = ?1 "
+                        "ORDER BY created_at DESC, id DESC",
+                        a, NARGS(a), sizeof **items, STORE_ORGS_MAX, row_apikey,
+                        (void **)items, n);
+    for (size_t i = 0; !err && i < *n; i++)
+        (*items)[i].key_hash[0] = '\0'; /* lists never carry the hash */
+    return err;
+}
+
+static int sq_apikey_revoke(struct store *s, const char *org_id, const char *id)
+{
+    struct arg a[] = {arg_s(id), arg_s(org_id), arg_i(store_now(s))};
+    return write_row(s,
+                     "UPDATE api_keys SET revoked_at = CASE WHEN revoked_at = 0 THEN ?3 "
+                     "ELSE revoked_at END WHERE id = ?1 AND (?2 IS NULL OR org_id = ?2)",
+                     a, NARGS(a));
+}
+
+static int sq_apikey_touch(struct store *s, const char *id, int64_t min_gap_ms)
+{
+    int64_t now = store_now(s);
+    struct arg a[] = {arg_s(id), arg_i(now), arg_i(now - min_gap_ms)};
+    int n = write1(s,
+                   "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1 AND last_used_at <= ?3",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+#define INVITE_COLS "id, org_id, code_hash, created_at, expires_at, used_at, used_by"
+
+static void row_invite(sqlite3_stmt *st, void *item)
+{
+    struct store_invite *v = item;
+    col_text(st, 0, v->id, sizeof v->id);
+    col_text(st, 1, v->org_id, sizeof v->org_id);
+    col_text(st, 2, v->code_hash, sizeof v->code_hash);
+    v->created_at = sqlite3_column_int64(st, 3);
+    v->expires_at = sqlite3_column_int64(st, 4);
+    v->used_at = sqlite3_column_int64(st, 5);
+    col_text(st, 6, v->used_by, sizeof v->used_by);
+}
+
+static int sq_invite_create(struct store *s, struct store_invite *inv)
+{
+    struct arg a[] = {arg_s(inv->id), arg_s(inv->org_id), arg_s(inv->code_hash),
+                      arg_i(inv->created_at), arg_i(inv->expires_at)};
+    int n = write1(s,
+                   "INSERT INTO org_invites (id, org_id, code_hash, created_at, expires_at) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5)",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static int sq_invite_list(struct store *s, const char *org_id, struct store_invite **items,
+                          size_t *n)
+{
+    struct arg a[] = {arg_s(org_id)};
+    int err = read_list(s,
+                        "SELECT " INVITE_COLS " FROM org_invites WHERE org_id = ?1 "
+                        "ORDER BY created_at DESC, id DESC",
+                        a, NARGS(a), sizeof **items, STORE_ORGS_MAX, row_invite,
+                        (void **)items, n);
+    for (size_t i = 0; !err && i < *n; i++)
+        (*items)[i].code_hash[0] = '\0';
+    return err;
+}
+
+#define MEMBER_COLS                                                                                \
+    "m.org_id, m.user_id, coalesce(u.email, ''), coalesce(o.name, ''), m.shares, m.created_at"
+#define MEMBER_FROM                                                                                \
+    " FROM org_members m JOIN users u ON u.id = m.user_id JOIN orgs o ON o.id = m.org_id"
+
+static void row_member(sqlite3_stmt *st, void *item)
+{
+    struct store_org_member *m = item;
+    col_text(st, 0, m->org_id, sizeof m->org_id);
+    col_text(st, 1, m->user_id, sizeof m->user_id);
+    col_text(st, 2, m->email, sizeof m->email);
+    col_text(st, 3, m->org_name, sizeof m->org_name);
+    m->shares = (unsigned)sqlite3_column_int64(st, 4);
+    m->created_at = sqlite3_column_int64(st, 5);
+}
+
+static int sq_invite_redeem(struct store *s, const char *code_hash, const char *user_id,
+                            unsigned shares, struct store_org_member *out)
+{
+    struct conn c;
+    struct store_invite inv;
+    int64_t now = store_now(s);
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err) {
+        struct arg a[] = {arg_s(code_hash), arg_i(now)};
+        err = q_one(&c,
+                    "SELECT " INVITE_COLS " FROM org_invites WHERE code_hash = ?1 "
+                    "AND used_at = 0 AND expires_at > ?2",
+                    a, NARGS(a), row_invite, &inv);
+    }
+    if (!err) {
+        struct arg u[] = {arg_s(inv.id), arg_i(now), arg_s(user_id)};
+        int n = q_exec(&c, "UPDATE org_invites SET used_at = ?2, used_by = ?3 WHERE id = ?1", u,
+                       NARGS(u));
+        err = n < 0 ? n : 0;
+    }
+    if (!err) {
+        struct arg m[] = {arg_s(inv.org_id), arg_s(user_id), arg_i(shares), arg_i(now)};
+        int n = q_exec(&c,
+                       "INSERT INTO org_members (org_id, user_id, shares, created_at) "
+                       "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (org_id, user_id) DO UPDATE SET "
+                       "shares = excluded.shares",
+                       m, NARGS(m));
+        err = n < 0 ? n : 0;
+    }
+    if (!err) {
+        struct arg g[] = {arg_s(inv.org_id), arg_s(user_id)};
+        err = q_one(&c, "SELECT " MEMBER_COLS MEMBER_FROM " WHERE m.org_id = ?1 AND m.user_id = ?2",
+                    g, NARGS(g), row_member, out);
+    }
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
+}
+
+static int sq_member_get(struct store *s, const char *org_id, const char *user_id,
+                         struct store_org_member *out)
+{
+    struct arg a[] = {arg_s(org_id), arg_s(user_id)};
+    return read_one(s, "SELECT " MEMBER_COLS MEMBER_FROM " WHERE m.org_id = ?1 AND m.user_id = ?2",
+                    a, NARGS(a), row_member, out);
+}
+
+static int sq_member_orgs(struct store *s, const char *user_id, struct store_org_member **items,
+                          size_t *n)
+{
+    struct arg a[] = {arg_s(user_id)};
+    return read_list(s,
+                     "SELECT " MEMBER_COLS MEMBER_FROM
+                     " WHERE m.user_id = ?1 ORDER BY m.created_at DESC, m.org_id DESC",
+                     a, NARGS(a), sizeof **items, STORE_ORGS_MAX, row_member, (void **)items, n);
+}
+
+static int sq_member_list(struct store *s, const char *org_id, int64_t after_t,
+                          const char *after_id, int limit, struct store_org_member **items,
+                          size_t *n)
+{
+    struct arg a[] = {arg_s(org_id), arg_i(after_t), arg_s(after_id[0] ? after_id : "~"),
+                      arg_i(limit)};
+    return read_list(s,
+                     "SELECT " MEMBER_COLS MEMBER_FROM
+                     " WHERE m.org_id = ?1 AND (m.created_at < ?2 OR (m.created_at = ?2 AND "
+                     "m.user_id < ?3)) ORDER BY m.created_at DESC, m.user_id DESC LIMIT ?4",
+                     a, NARGS(a), sizeof **items, (size_t)limit, row_member, (void **)items, n);
+}
+
+static int sq_member_unlink(struct store *s, const char *user_id, const char *org_id)
+{
+    struct arg a[] = {arg_s(org_id), arg_s(user_id)};
+    return write_row(s, "DELETE FROM org_members WHERE org_id = ?1 AND user_id = ?2", a,
+                     NARGS(a));
+}
+
+static void row_aggregate(sqlite3_stmt *st, void *item)
+{
+    struct store_org_aggregate *g = item;
+    col_text(st, 0, g->exercise, sizeof g->exercise);
+    g->members = sqlite3_column_int64(st, 1);
+    g->sessions = sqlite3_column_int64(st, 2);
+    g->reps = sqlite3_column_int64(st, 3);
+    g->volume = sqlite3_column_double(st, 4);
+    g->score_sum = sqlite3_column_double(st, 5);
+    g->score_n = sqlite3_column_int64(st, 6);
+}
+
+static int sq_org_aggregates(struct store *s, const char *org_id, unsigned share_mask,
+                             const char *from_day, const char *to_day,
+                             struct store_org_aggregate **items, size_t *n)
+{
+    struct arg a[] = {arg_s(org_id), arg_i(share_mask), arg_s(from_day), arg_s(to_day)};
+    return read_list(s,
+                     "SELECT d.exercise, count(DISTINCT d.user_id), sum(d.sessions), "
+                     "sum(d.reps), sum(d.volume), sum(d.score_sum), sum(d.score_n) "
+                     "FROM org_members m JOIN analytics_daily d ON d.user_id = m.user_id "
+                     "WHERE m.org_id = ?1 AND (m.shares & ?2) != 0 AND d.day >= ?3 "
+                     "AND d.day <= ?4 GROUP BY d.exercise ORDER BY d.exercise",
+                     a, NARGS(a), sizeof **items, STORE_ANALYTICS_MAX, row_aggregate,
+                     (void **)items, n);
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -2156,4 +2445,22 @@ static const struct store_ops sqlite_ops = {
     .job_reap_expired = sq_job_reap_expired,
     .job_find_for_video = sq_job_find_for_video,
     .stats = sq_stats,
+    .org_create = sq_org_create,
+    .org_get = sq_org_get,
+    .org_list = sq_org_list,
+    .org_admin_add = sq_org_admin_add,
+    .org_admin_check = sq_org_admin_check,
+    .apikey_create = sq_apikey_create,
+    .apikey_get_by_prefix = sq_apikey_get_by_prefix,
+    .apikey_list = sq_apikey_list,
+    .apikey_revoke = sq_apikey_revoke,
+    .apikey_touch = sq_apikey_touch,
+    .invite_create = sq_invite_create,
+    .invite_list = sq_invite_list,
+    .invite_redeem = sq_invite_redeem,
+    .member_get = sq_member_get,
+    .member_orgs = sq_member_orgs,
+    .member_list = sq_member_list,
+    .member_unlink = sq_member_unlink,
+    .org_aggregates = sq_org_aggregates,
 };

@@ -902,3 +902,196 @@ int store_rate_purge(struct store *s, int64_t before, int64_t *deleted)
     int64_t d;
     return s->ops->rate_purge(s, before, deleted ? deleted : &d);
 }
+
+/* ---- partners -------------------------------------------------------------------------------- */
+
+int store_org_create(struct store *s, const char *name, struct store_org *out)
+{
+    int err = text_ok(name, STORE_ORG_NAME_MAX);
+    if (err || !out)
+        return err ? err : RR_ERR_INVAL;
+    return s->ops->org_create(s, name, out);
+}
+
+int store_org_get(struct store *s, const char *id, struct store_org *out)
+{
+    if (!out)
+        return RR_ERR_INVAL;
+    if (!is_id(id))
+        return RR_ERR_NOTFOUND;
+    return s->ops->org_get(s, id, out);
+}
+
+int store_org_list(struct store *s, const char *user_id, struct store_org **items, size_t *n)
+{
+    if (!items || !n)
+        return RR_ERR_INVAL;
+    *items = NULL;
+    *n = 0;
+    if (user_id && !is_id(user_id))
+        return 0;
+    return s->ops->org_list(s, user_id, items, n);
+}
+
+int store_org_admin_add(struct store *s, const char *org_id, const char *user_id)
+{
+    if (!is_id(org_id) || !is_id(user_id))
+        return RR_ERR_NOTFOUND;
+    return s->ops->org_admin_add(s, org_id, user_id);
+}
+
+int store_org_admin_check(struct store *s, const char *org_id, const char *user_id)
+{
+    if (!is_id(org_id) || !is_id(user_id))
+        return RR_ERR_NOTFOUND;
+    return s->ops->org_admin_check(s, org_id, user_id);
+}
+
+int store_apikey_create(struct store *s, struct store_apikey *k)
+{
+    if (!k || !is_id(k->org_id) || k->rate_per_min < 0 || k->expires_at < 0)
+        return RR_ERR_INVAL;
+    int err = text_ok(k->prefix, STORE_PREFIX_MAX);
+    if (!err)
+        err = text_ok(k->key_hash, STORE_HASH_MAX);
+    if (!err && !terminated(k->name, sizeof k->name))
+        err = RR_ERR_TOOBIG;
+    if (err)
+        return err;
+    store_new_id(k->id);
+    k->created_at = store_now(s);
+    k->revoked_at = k->last_used_at = 0;
+    return s->ops->apikey_create(s, k);
+}
+
+int store_apikey_get_by_prefix(struct store *s, const char *prefix, struct store_apikey *out)
+{
+    if (!out)
+        return RR_ERR_INVAL;
+    if (text_ok(prefix, STORE_PREFIX_MAX))
+        return RR_ERR_NOTFOUND;
+    return s->ops->apikey_get_by_prefix(s, prefix, out);
+}
+
+int store_apikey_list(struct store *s, const char *org_id, struct store_apikey **items, size_t *n)
+{
+    if (!items || !n)
+        return RR_ERR_INVAL;
+    *items = NULL;
+    *n = 0;
+    if (!is_id(org_id))
+        return 0;
+    return s->ops->apikey_list(s, org_id, items, n);
+}
+
+int store_apikey_revoke(struct store *s, const char *org_id, const char *id)
+{
+    if ((org_id && !is_id(org_id)) || !is_id(id))
+        return RR_ERR_NOTFOUND;
+    return s->ops->apikey_revoke(s, org_id, id);
+}
+
+int store_apikey_touch(struct store *s, const char *id, int64_t min_gap_ms)
+{
+    if (!is_id(id))
+        return RR_ERR_NOTFOUND;
+    if (min_gap_ms < 0)
+        return RR_ERR_INVAL;
+    return s->ops->apikey_touch(s, id, min_gap_ms);
+}
+
+int store_invite_create(struct store *s, struct store_invite *inv)
+{
+    if (!inv || !is_id(inv->org_id) || inv->expires_at <= 0)
+        return RR_ERR_INVAL;
+    int err = text_ok(inv->code_hash, STORE_HASH_MAX);
+    if (err)
+        return err;
+    store_new_id(inv->id);
+    inv->created_at = store_now(s);
+    inv->used_at = 0;
+    inv->used_by[0] = '\0';
+    return s->ops->invite_create(s, inv);
+}
+
+int store_invite_list(struct store *s, const char *org_id, struct store_invite **items, size_t *n)
+{
+    if (!items || !n)
+        return RR_ERR_INVAL;
+    *items = NULL;
+    *n = 0;
+    if (!is_id(org_id))
+        return 0;
+    return s->ops->invite_list(s, org_id, items, n);
+}
+
+int store_invite_redeem(struct store *s, const char *code_hash, const char *user_id,
+                        unsigned shares, struct store_org_member *out)
+{
+    if (!out)
+        return RR_ERR_INVAL;
+    if (text_ok(code_hash, STORE_HASH_MAX) || !is_id(user_id))
+        return RR_ERR_NOTFOUND;
+    return s->ops->invite_redeem(s, code_hash, user_id, shares, out);
+}
+
+int store_member_get(struct store *s, const char *org_id, const char *user_id,
+                     struct store_org_member *out)
+{
+    if (!out)
+        return RR_ERR_INVAL;
+    if (!is_id(org_id) || !is_id(user_id))
+        return RR_ERR_NOTFOUND;
+    return s->ops->member_get(s, org_id, user_id, out);
+}
+
+int store_member_orgs(struct store *s, const char *user_id, struct store_org_member **items,
+                      size_t *n)
+{
+    if (!items || !n)
+        return RR_ERR_INVAL;
+    *items = NULL;
+    *n = 0;
+    if (!is_id(user_id))
+        return 0;
+    return s->ops->member_orgs(s, user_id, items, n);
+}
+
+int store_member_list(struct store *s, const char *org_id, const char *cursor, int limit,
+                      struct store_org_member **items, size_t *n,
+                      char next_cursor[STORE_CURSOR_MAX])
+{
+    int64_t t;
+    char id[STORE_ID_LEN + 1];
+    int err = page_args(cursor, limit, &t, id, items, n, next_cursor);
+    if (err)
+        return err;
+    *items = NULL;
+    if (!is_id(org_id))
+        return 0;
+    err = s->ops->member_list(s, org_id, t, id, limit + 1, items, n);
+    if (!err && *n > (size_t)limit)
+        page_finish(n, limit, (*items)[limit - 1].created_at, (*items)[limit - 1].user_id,
+                    next_cursor);
+    return err;
+}
+
+int store_member_unlink(struct store *s, const char *user_id, const char *org_id)
+{
+    if (!is_id(org_id) || !is_id(user_id))
+        return RR_ERR_NOTFOUND;
+    return s->ops->member_unlink(s, user_id, org_id);
+}
+
+int store_org_aggregates(struct store *s, const char *org_id, unsigned share_mask,
+                         const char *from_day, const char *to_day,
+                         struct store_org_aggregate **items, size_t *n)
+{
+    if (!items || !n || !is_day(from_day) || !is_day(to_day))
+        return RR_ERR_INVAL;
+    *items = NULL;
+    *n = 0;
+    if (!is_id(org_id))
+        return 0;
+    return s->ops->org_aggregates(s, org_id, share_mask, from_day, to_day, items, n);
+}

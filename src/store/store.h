@@ -444,6 +444,117 @@ typedef int (*store_rate_fn)(void *ctx, struct store_rate_state *states, size_t 
 int store_ratelimit_apply(struct store *s, const char *const *keys, size_t n, store_rate_fn fn,
                           void *ctx);
 
+/* ---- partners: organisations, API keys, invites, consent (migration "partners") ------------ */
+
+#define STORE_ORG_NAME_MAX 100  /* an organisation's name, UTF-8 bytes */
+#define STORE_KEY_NAME_MAX 100  /* an API key's label */
+#define STORE_PREFIX_MAX 15     /* an API key's public prefix */
+#define STORE_ORGS_MAX 1000     /* rows of the unpaged org / key / invite lists */
+
+struct store_org {
+    char id[STORE_ID_LEN + 1]; /* filled by store_org_create */
+    char name[STORE_ORG_NAME_MAX + 1];
+    int64_t created_at;
+};
+
+/* An API key of an org. The key itself is never stored: key_hash is the caller's keyed hash of
+ * it (auth/token.h), prefix its public part (unique, the lookup key). scopes and rate_per_min are
+ * opaque integers to the store (app/partners.h gives them meaning). 0 = never/none for the
+ * times. */
+struct store_apikey {
+    char id[STORE_ID_LEN + 1]; /* filled by store_apikey_create */
+    char org_id[STORE_ID_LEN + 1];
+    char name[STORE_KEY_NAME_MAX + 1];
+    char prefix[STORE_PREFIX_MAX + 1];
+    char key_hash[STORE_HASH_MAX + 1];
+    unsigned scopes;
+    int rate_per_min; /* 0 = the default policy */
+    int64_t created_at, expires_at, revoked_at, last_used_at;
+};
+
+/* A one-time invite code of an org (only its hash is stored). */
+struct store_invite {
+    char id[STORE_ID_LEN + 1]; /* filled by store_invite_create */
+    char org_id[STORE_ID_LEN + 1];
+    char code_hash[STORE_HASH_MAX + 1];
+    int64_t created_at, expires_at, used_at; /* used_at 0 = unused */
+    char used_by[STORE_ID_LEN + 1];          /* "" when unused or the user is gone */
+};
+
+/* A member's consent: user_id lets org_id see `shares` (bits, app/partners.h). Lists fill the
+ * member's email (for the org) or the org's name (for the member). */
+struct store_org_member {
+    char org_id[STORE_ID_LEN + 1];
+    char user_id[STORE_ID_LEN + 1];
+    char email[STORE_EMAIL_MAX + 1];
+    char org_name[STORE_ORG_NAME_MAX + 1];
+    unsigned shares;
+    int64_t created_at;
+};
+
+/* Org-level totals per exercise over the members who share analytics (bit share_mask). */
+struct store_org_aggregate {
+    char exercise[STORE_NAME_MAX + 1];
+    int64_t members, sessions, reps;
+    double volume, score_sum;
+    int64_t score_n;
+};
+
+/* Name unique case-insensitively (CONFLICT). */
+int store_org_create(struct store *s, const char *name, struct store_org *out);
+int store_org_get(struct store *s, const char *id, struct store_org *out);
+/* All orgs (user_id NULL) or those user_id administers, oldest first, at most STORE_ORGS_MAX. */
+int store_org_list(struct store *s, const char *user_id, struct store_org **items, size_t *n);
+/* Make user_id an admin of org_id (the web console). Idempotent. NOTFOUND for either id. */
+int store_org_admin_add(struct store *s, const char *org_id, const char *user_id);
+/* 0 when user_id administers org_id, NOTFOUND otherwise (also for malformed ids). */
+int store_org_admin_check(struct store *s, const char *org_id, const char *user_id);
+
+/* Fills k->id and k->created_at. CONFLICT when the prefix is taken, NOTFOUND unknown org. */
+int store_apikey_create(struct store *s, struct store_apikey *k);
+/* The key with this public prefix (revoked and expired ones too: the caller decides). */
+int store_apikey_get_by_prefix(struct store *s, const char *prefix, struct store_apikey *out);
+/* The org's keys, newest first (key_hash is not filled). */
+int store_apikey_list(struct store *s, const char *org_id, struct store_apikey **items,
+                      size_t *n);
+/* Revoke now (idempotent: an earlier revocation time is kept). org_id NULL = any org (the
+ * admin CLI); another org's key is NOTFOUND. */
+int store_apikey_revoke(struct store *s, const char *org_id, const char *id);
+/* last_used_at = now, only when it is older than min_gap_ms (so a busy key costs one write per
+ * gap, not per request). */
+int store_apikey_touch(struct store *s, const char *id, int64_t min_gap_ms);
+
+/* Fills inv->id and inv->created_at; expires_at absolute, code_hash unique (CONFLICT). */
+int store_invite_create(struct store *s, struct store_invite *inv);
+/* The org's invites, newest first, at most STORE_ORGS_MAX. */
+int store_invite_list(struct store *s, const char *org_id, struct store_invite **items,
+                      size_t *n);
+/* In one transaction: the unused, unexpired invite with this hash is marked used by user_id and
+ * user_id's consent for its org is written (replaced when there was one) with `shares`.
+ * NOTFOUND when no such invite can be used (unknown, used or expired: one answer). out gets the
+ * consent with the org's name. */
+int store_invite_redeem(struct store *s, const char *code_hash, const char *user_id,
+                        unsigned shares, struct store_org_member *out);
+
+/* user_id's consent for org_id (NOTFOUND when none: the one answer for "not linked", "no such
+ * user" and malformed ids). Reads the row every time: a revocation counts at once. */
+int store_member_get(struct store *s, const char *org_id, const char *user_id,
+                     struct store_org_member *out);
+/* The orgs user_id has linked to, newest first, with org_name filled. */
+int store_member_orgs(struct store *s, const char *user_id, struct store_org_member **items,
+                      size_t *n);
+/* The members of org_id, newest link first, paged like the other lists; email filled. */
+int store_member_list(struct store *s, const char *org_id, const char *cursor, int limit,
+                      struct store_org_member **items, size_t *n,
+                      char next_cursor[STORE_CURSOR_MAX]);
+/* Remove user_id's consent for org_id. NOTFOUND when there was none. */
+int store_member_unlink(struct store *s, const char *user_id, const char *org_id);
+/* Totals per exercise over [from_day, to_day] of the org's members whose shares have a bit of
+ * share_mask, by exercise name. */
+int store_org_aggregates(struct store *s, const char *org_id, unsigned share_mask,
+                         const char *from_day, const char *to_day,
+                         struct store_org_aggregate **items, size_t *n);
+
 /* ---- backend interface ---------------------------------------------------------------------- */
 
 /* A backend fills one of these; arguments arrive already validated by the store_*() wrappers
@@ -550,6 +661,34 @@ struct store_ops {
     /* added with workouts.name (migration "workout_name") */
     int (*workout_rename)(struct store *s, const char *user_id, const char *id,
                           const char *name);
+    /* added with partners (migration "partners") */
+    int (*org_create)(struct store *s, const char *name, struct store_org *out);
+    int (*org_get)(struct store *s, const char *id, struct store_org *out);
+    int (*org_list)(struct store *s, const char *user_id, struct store_org **items, size_t *n);
+    int (*org_admin_add)(struct store *s, const char *org_id, const char *user_id);
+    int (*org_admin_check)(struct store *s, const char *org_id, const char *user_id);
+    int (*apikey_create)(struct store *s, struct store_apikey *k);
+    int (*apikey_get_by_prefix)(struct store *s, const char *prefix, struct store_apikey *out);
+    int (*apikey_list)(struct store *s, const char *org_id, struct store_apikey **items,
+                       size_t *n);
+    int (*apikey_revoke)(struct store *s, const char *org_id, const char *id);
+    int (*apikey_touch)(struct store *s, const char *id, int64_t min_gap_ms);
+    int (*invite_create)(struct store *s, struct store_invite *inv);
+    int (*invite_list)(struct store *s, const char *org_id, struct store_invite **items,
+                       size_t *n);
+    int (*invite_redeem)(struct store *s, const char *code_hash, const char *user_id,
+                         unsigned shares, struct store_org_member *out);
+    int (*member_get)(struct store *s, const char *org_id, const char *user_id,
+                      struct store_org_member *out);
+    int (*member_orgs)(struct store *s, const char *user_id, struct store_org_member **items,
+                       size_t *n);
+    int (*member_list)(struct store *s, const char *org_id, int64_t after_t,
+                       const char *after_id, int limit, struct store_org_member **items,
+                       size_t *n);
+    int (*member_unlink)(struct store *s, const char *user_id, const char *org_id);
+    int (*org_aggregates)(struct store *s, const char *org_id, unsigned share_mask,
+                          const char *from_day, const char *to_day,
+                          struct store_org_aggregate **items, size_t *n);
 };
 
 /* The common head of every backend object (backends embed it first). Callers treat it as

@@ -149,8 +149,9 @@ static int video_limits_valid(const struct video_limits *l)
            l->max_duration_us > 0;
 }
 
-int video_open(const char *path, const struct video_limits *lim, struct video **out, char *msg,
-               size_t msg_len)
+/* fd >= 0: read that descriptor, `path` only names it; else open path. */
+static int video_open_src(const char *path, int fd, const struct video_limits *lim,
+                          struct video **out, char *msg, size_t msg_len)
 {
     int ret = 0;
     char err[AV_ERROR_MAX_STRING_SIZE];
@@ -176,7 +177,8 @@ int video_open(const char *path, const struct video_limits *lim, struct video **
         ret = RR_ERR_INVAL;
         goto out;
     }
-    ret = fdio_open(&v->io, path, v->lim.max_file_bytes, msg, msg_len);
+    ret = fd >= 0 ? fdio_adopt(&v->io, fd, path, v->lim.max_file_bytes, msg, msg_len)
+                  : fdio_open(&v->io, path, v->lim.max_file_bytes, msg, msg_len);
     if (ret < 0)
         goto out;
 
@@ -371,6 +373,22 @@ out:
     }
     *out = v;
     return ret;
+}
+
+int video_open(const char *path, const struct video_limits *lim, struct video **out, char *msg,
+               size_t msg_len)
+{
+    return video_open_src(path, -1, lim, out, msg, msg_len);
+}
+
+int video_open_fd(int fd, const char *name, const struct video_limits *lim, struct video **out,
+                  char *msg, size_t msg_len)
+{
+    if (fd < 0) {
+        snprintf(msg, msg_len, "no descriptor given");
+        return RR_ERR_INVAL;
+    }
+    return video_open_src(name && *name ? name : "the video", fd, lim, out, msg, msg_len);
 }
 
 const struct video_info *video_get_info(const struct video *v)

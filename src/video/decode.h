@@ -46,6 +46,11 @@ struct video;
 
 int video_open(const char *path, const struct video_limits *lim, struct video **out, char *msg,
                size_t msg_len);
+/* The same over a descriptor the caller holds (it is duplicated; the caller keeps and closes
+ * its own); `name` names the video in messages. Nothing is opened by name: a sandboxed decoder
+ * that may not open files uses this. */
+int video_open_fd(int fd, const char *name, const struct video_limits *lim, struct video **out,
+                  char *msg, size_t msg_len);
 const struct video_info *video_get_info(const struct video *v);
 /* RGB frames (video_next, video_next_into, video_frame_rgb) come out scaled down to fit within
  * max_pixels, aspect kept, even sides, when the picture is larger; 0 (the default) = full size.

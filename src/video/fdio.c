@@ -66,9 +66,11 @@ static ssize_t fdio_pread(int fd, uint8_t *buf, size_t n, int64_t off)
     return r;
 }
 
+static int fdio_check(struct fdio *f, const char *path, int64_t max_bytes, char *msg,
+                      size_t msg_len);
+
 int fdio_open(struct fdio *f, const char *path, int64_t max_bytes, char *msg, size_t msg_len)
 {
-    int ret = 0;
     memset(f, 0, sizeof *f);
     f->fd = -1;
     if (!path || !*path) {
@@ -79,10 +81,30 @@ int fdio_open(struct fdio *f, const char *path, int64_t max_bytes, char *msg, si
     if (f->fd < 0) {
         int e = errno;
         snprintf(msg, msg_len, "cannot read %s: %s", path, strerror(e));
-        ret = (e == ENOENT || e == ENOTDIR) ? RR_ERR_NOTFOUND : RR_ERR_IO;
-        goto out;
+        return (e == ENOENT || e == ENOTDIR) ? RR_ERR_NOTFOUND : RR_ERR_IO;
     }
     f->opened = 1;
+    return fdio_check(f, path, max_bytes, msg, msg_len);
+}
+
+int fdio_adopt(struct fdio *f, int fd, const char *name, int64_t max_bytes, char *msg,
+               size_t msg_len)
+{
+    memset(f, 0, sizeof *f);
+    f->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (f->fd < 0) {
+        snprintf(msg, msg_len, "cannot read %s: %s", name, strerror(errno));
+        return RR_ERR_IO;
+    }
+    f->opened = 1;
+    return fdio_check(f, name, max_bytes, msg, msg_len);
+}
+
+/* The checks and the sniffing head of a freshly opened descriptor; closes it on failure. */
+static int fdio_check(struct fdio *f, const char *path, int64_t max_bytes, char *msg,
+                      size_t msg_len)
+{
+    int ret = 0;
     struct stat st;
     if (fstat(f->fd, &st) != 0) {
         snprintf(msg, msg_len, "cannot read %s: %s", path, strerror(errno));

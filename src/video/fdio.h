@@ -37,6 +37,10 @@ struct fdio {
 void fdio_ffmpeg_init(void);
 
 int fdio_open(struct fdio *f, const char *path, int64_t max_bytes, char *msg, size_t msg_len);
+/* The same over a descriptor the caller already holds (duplicated: the caller keeps its own);
+ * `name` only names it in messages. For a sandbox that may no longer open files. */
+int fdio_adopt(struct fdio *f, int fd, const char *name, int64_t max_bytes, char *msg,
+               size_t msg_len);
 /* Wrap the descriptor for libavformat (seekable, read-only). 0 or RR_ERR_NOMEM. */
 int fdio_avio(struct fdio *f, struct AVIOContext **out);
 /* Read the whole file into an av_malloc'd buffer with AV_INPUT_BUFFER_PADDING_SIZE zero bytes

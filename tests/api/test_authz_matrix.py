@@ -4,6 +4,8 @@ every route with a path parameter is called as its owner, as another user and an
   other user -> 404 (never 403: that would confirm the id exists)
   anonymous  -> 401 (authenticated routes)
 A route with a path parameter and NO row fails the test, so a new route cannot ship unchecked.
+Partner routes (security partnerKey: an org's API key, not a user) have their own matrix,
+generated the same way: test_partner_scope_matrix.py.
 
 Rows live next to the resources' own tests, in tests/api/authz_rows_<resource>.py, each defining
 
@@ -46,7 +48,11 @@ def routes_with_params(server):
         if "{" not in path:
             continue
         for method, op in item.items():
-            if isinstance(op, dict) and "operationId" in op:
+            if not isinstance(op, dict) or "operationId" not in op:
+                continue
+            if any("partnerKey" in req for req in op.get("security", [])):
+                continue  # API-key routes: test_partner_scope_matrix.py has their matrix
+            if "operationId" in op:
                 out.append((method.upper(), path, op["operationId"], bool(op.get("security"))))
     return out
 

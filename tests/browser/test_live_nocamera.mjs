@@ -26,6 +26,10 @@ await run('browser/test_live_nocamera', async () => {
   const page = await ctx.newPage();
   const lines = collectConsole(page);
   await openLive(page, server, lines);
+  // the exercise menu reads as words a person uses, not the API's identifiers
+  const labels = await page.$$eval('[data-testid=exercise] option', (os) => os.map((o) => o.textContent));
+  assert(labels.length > 5 && labels.includes('Squat') && labels.includes('Biceps curl'), `exercise menu: ${labels.join(' | ')}`);
+  assert(labels.every((l) => !/_/.test(l) && /^[A-Z]/.test(l)), `raw exercise names in the menu: ${labels.join(' | ')}`);
   await page.click('[data-testid=start]');
   await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 30000 });
   const err = await page.textContent('[data-testid=error]');

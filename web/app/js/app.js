@@ -1,7 +1,8 @@
 /*
  * app.js - the dashboard single-page app: hash routes, the navigation bar, the sign-in guard.
  * Routes: #/login #/register #/upload #/jobs/<id> #/workouts #/workouts/<id> #/analytics
- * #/settings. Each view module exports render(root, params) and may return a cleanup function
+ * #/settings #/partners (gyms a member shares with) #/console (an org admin's partner console).
+ * Each view module exports render(root, params) and may return a cleanup function
  * (called when the route changes: abort streams, revoke blob URLs).
  */
 import { session } from './api.js';
@@ -13,6 +14,8 @@ import * as workouts from './views/workouts.js';
 import * as detail from './views/detail.js';
 import * as analytics from './views/analytics.js';
 import * as settings from './views/settings.js';
+import * as partners from './views/partners.js';
+import * as consoleView from './views/console.js';
 
 const routes = [
   { re: /^\/login$/, view: auth.renderLogin, open: true, title: 'Log in' },
@@ -23,6 +26,8 @@ const routes = [
   { re: /^\/workouts\/([0-9a-f]{32})$/, view: detail.render, title: 'Workout', nav: 'workouts', params: ['id'] },
   { re: /^\/analytics$/, view: analytics.render, title: 'Analytics', nav: 'analytics' },
   { re: /^\/settings$/, view: settings.render, title: 'Settings', nav: 'settings' },
+  { re: /^\/partners$/, view: partners.render, title: 'Gyms', nav: 'settings' },
+  { re: /^\/console$/, view: consoleView.render, title: 'Partner console', nav: 'settings' },
 ];
 
 /* On a phone the navigation is a tab bar at the bottom (css/app.css): five short labels. */

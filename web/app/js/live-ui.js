@@ -9,6 +9,8 @@ import { SKELETON } from './live-pose.js';
 export const $ = (id) => document.getElementById(id);
 
 export const prettyName = (s) => (s ? String(s).replace(/_/g, ' ') : '–');
+/* An exercise as a menu shows it: "biceps_curl" -> "Biceps curl". */
+export const exerciseTitle = (s) => prettyName(s).replace(/^./, (c) => c.toUpperCase());
 
 const VERDICT_TEXT = { good: 'Good rep', bad: 'Fix form', cannot_judge: "Can't judge" };
 

@@ -112,7 +112,7 @@ function fillExercises(names) {
   for (const n of names) {
     const o = document.createElement('option');
     o.value = n;
-    o.textContent = ui.prettyName(n);
+    o.textContent = ui.exerciseTitle(n);
     sel.appendChild(o);
   }
   const wanted = params.get('exercise') || keep;
@@ -353,7 +353,7 @@ function showPickHint(on, when = 'during') {
       for (const n of app.core.exercises) {
         const o = document.createElement('option');
         o.value = n;
-        o.textContent = ui.prettyName(n);
+        o.textContent = ui.exerciseTitle(n);
         sel.appendChild(o);
       }
     }

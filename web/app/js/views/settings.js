@@ -28,11 +28,15 @@ export function render(root, _params, { go }) {
     }
   });
   const who = h('p', { 'data-testid': 'settings-email' }, session.email || '');
+  const consoleLink = h('p', { hidden: true, 'data-testid': 'settings-console' }, 'You manage an organisation: ', h('a', { href: '#/console' }, 'partner console'), '.');
+  apiFetch('/v1/orgs').then((r) => { if (r.items && r.items.length) consoleLink.hidden = false; }).catch(() => { /* no console */ });
   apiFetch('/v1/me').then((me) => { who.textContent = me.email; }).catch(() => { /* shown from the session */ });
   root.appendChild(h('section', { 'data-testid': 'settings-screen' },
     h('h1', {}, 'Settings'),
     h('div', { class: 'card' }, h('h2', {}, 'Account'), who,
       h('button', { type: 'button', 'data-testid': 'logout', onclick: async () => { await logout(); go('#/login'); } }, 'Log out')),
     form,
+    h('div', { class: 'card', 'data-testid': 'settings-partners' }, h('h2', {}, 'Gyms'),
+      h('p', {}, 'Share your training with your gym, and see who sees what: ', h('a', { href: '#/partners', 'data-testid': 'settings-partners-link' }, 'gyms'), '.'), consoleLink),
     h('div', { class: 'card' }, h('h2', {}, 'Live coach'), h('p', {}, 'Train with on-device feedback: ', h('a', { href: '/live.html' }, 'open the live coach'), '.'))));
 }

@@ -1,0 +1,399 @@
+/*
+ * sandbox_child.c - `repright analyze-child`: the sandboxed side of sandbox.h. Limits, models,
+ * seccomp filter, then the one analysis of the video on descriptor 3, reported as records on 4.
+ */
+#define _GNU_SOURCE
+#include "pipeline/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/rr_error.h"
+#include "base/rr_json.h"
+#include "pipeline/landmarks_file.h"
+#include "pipeline/report_json.h"
+#include "pipeline/sandbox_int.h"
+#include "pose/blazepose.h"
+
+/* AddressSanitizer and ThreadSanitizer reserve terabytes of address space for their shadow
+ * memory: an address-space limit would stop them at start, so their builds go without it. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANDBOX_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SANDBOX_SANITIZED 1
+#endif
+#endif
+#ifndef SANDBOX_SANITIZED
+#define SANDBOX_SANITIZED 0
+#endif
+
+/* What decoding (libavcodec, its threads) and inference (XNNPACK) do once the models are in
+ * memory. Anything else fails with EPERM. */
+static const int allowed_syscalls[] = {
+    SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(pread64),
+    SCMP_SYS(preadv), SCMP_SYS(lseek), SCMP_SYS(close), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
+    SCMP_SYS(fcntl), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(mmap), SCMP_SYS(munmap),
+    SCMP_SYS(mremap), SCMP_SYS(mprotect), SCMP_SYS(brk), SCMP_SYS(madvise), SCMP_SYS(futex),
+    SCMP_SYS(set_robust_list), SCMP_SYS(get_robust_list), SCMP_SYS(rseq),
+    SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(sigaltstack), SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity),
+    SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(exit), SCMP_SYS(exit_group),
+    SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres), SCMP_SYS(gettimeofday),
+    SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(getrandom), SCMP_SYS(tgkill),
+    SCMP_SYS(getrusage), SCMP_SYS(sysinfo), SCMP_SYS(membarrier), SCMP_SYS(prlimit64),
+    SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid),
+};
+
+static int install_filter(void)
+{
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+    if (!ctx)
+        return RR_ERR_NOMEM;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < sizeof allowed_syscalls / sizeof allowed_syscalls[0]; i++)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed_syscalls[i], 0);
+    /* threads only: clone must carry CLONE_THREAD (no fork); clone3's flags sit behind a
+     * pointer a filter cannot read, so it answers ENOSYS and glibc falls back to clone */
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+                              SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+    /* prctl only to name a thread */
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+                              SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+    if (rc == 0)
+        rc = seccomp_load(ctx);
+    seccomp_release(ctx);
+    return rc == 0 ? 0 : RR_ERR_INTERNAL;
+}
+
+static void set_limit(int what, rlim_t soft, rlim_t hard)
+{
+    struct rlimit rl = {soft, hard};
+    (void)setrlimit(what, &rl);
+}
+
+/* Limits that hold from here on; the memory limit only where sanitizers allow it. */
+static void set_limits(int64_t memory_bytes, int cpu_seconds)
+{
+    set_limit(RLIMIT_CORE, 0, 0);
+    set_limit(RLIMIT_FSIZE, 0, 0);
+    if (cpu_seconds > 0)
+        set_limit(RLIMIT_CPU, (rlim_t)cpu_seconds, (rlim_t)cpu_seconds + 5);
+    if (memory_bytes > 0 && !SANDBOX_SANITIZED)
+        set_limit(RLIMIT_AS, (rlim_t)memory_bytes, (rlim_t)memory_bytes);
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/* ---- records --------------------------------------------------------------------------- */
+
+static size_t go_max(char type)
+{
+    return type == 'G' ? SANDBOX_SMALL_MAX : 0;
+}
+
+static int send_json(char type, struct rr_json *j)
+{
+    int rc = rr_json_finish(j);
+    if (rc == 0)
+        rc = sandbox__rec_write(SANDBOX_FD_OUT, type, rr_json_data(j), rr_json_len(j));
+    rr_json_release(j);
+    return rc;
+}
+
+static int send_error(int code, const char *msg)
+{
+    struct rr_json j;
+    char stack[768];
+    rr_json_init(&j, stack, sizeof stack, SANDBOX_SMALL_MAX);
+    rr_json_object_begin(&j);
+    RR_JSON_KEY(&j, "code");
+    rr_json_int(&j, code);
+    RR_JSON_KEY(&j, "message");
+    const char *text = msg && msg[0] ? msg : rr_strerror(code);
+    rr_json_string_lossy(&j, text, strlen(text));
+    rr_json_object_end(&j);
+    return send_json('E', &j);
+}
+
+static void on_progress(void *ud, const char *stage, double fraction)
+{
+    (void)ud;
+    struct rr_json j;
+    char stack[128];
+    rr_json_init(&j, stack, sizeof stack, SANDBOX_SMALL_MAX);
+    rr_json_object_begin(&j);
+    RR_JSON_KEY(&j, "stage");
+    rr_json_string(&j, stage);
+    RR_JSON_KEY(&j, "fraction");
+    rr_json_real(&j, fraction);
+    rr_json_object_end(&j);
+    (void)send_json('P', &j);
+}
+
+static int send_info(const struct video_info *in)
+{
+    struct rr_json j;
+    char stack[512];
+    rr_json_init(&j, stack, sizeof stack, SANDBOX_SMALL_MAX);
+    rr_json_object_begin(&j);
+    RR_JSON_KEY(&j, "width");
+    rr_json_int(&j, in->width);
+    RR_JSON_KEY(&j, "height");
+    rr_json_int(&j, in->height);
+    RR_JSON_KEY(&j, "rotation");
+    rr_json_int(&j, in->rotation);
+    RR_JSON_KEY(&j, "fps");
+    rr_json_real(&j, in->fps);
+    RR_JSON_KEY(&j, "duration_us");
+    rr_json_int(&j, in->duration_us);
+    RR_JSON_KEY(&j, "frames");
+    rr_json_int(&j, in->frames);
+    rr_json_object_end(&j);
+    return send_json('I', &j);
+}
+
+static int send_stats(const struct pipeline_result *res)
+{
+    const struct pipeline_stats *s = &res->stats;
+    struct rr_json j;
+    char stack[768];
+    rr_json_init(&j, stack, sizeof stack, SANDBOX_SMALL_MAX);
+    rr_json_object_begin(&j);
+#define REAL(name) RR_JSON_KEY(&j, #name); rr_json_real(&j, s->name);
+#define UINT(name) RR_JSON_KEY(&j, #name); rr_json_uint(&j, s->name);
+    REAL(wall_ms) REAL(pose_wall_ms) REAL(pose_busy_ms) REAL(decode_busy_ms) REAL(analysis_ms)
+    UINT(frames) UINT(frames_with_pose) UINT(detector_runs) REAL(fps)
+#undef REAL
+#undef UINT
+    RR_JSON_KEY(&j, "duration_us");
+    rr_json_int(&j, res->info.duration_us);
+    rr_json_object_end(&j);
+    return send_json('S', &j);
+}
+
+/* The parent's go: {"max_frames": N}, N > 0. 0 when it refused or is gone. */
+static int64_t wait_go(void)
+{
+    char type = 0, *data = NULL;
+    size_t len = 0;
+    int64_t max_frames = 0;
+    if (sandbox__rec_read(SANDBOX_FD_IN, 0, go_max, &type, &data, &len) == 0 && type == 'G') {
+        const char *p = strstr(data, "\"max_frames\":");
+        if (p)
+            max_frames = strtoll(p + 13, NULL, 10);
+    }
+    free(data);
+    return max_frames > 0 ? max_frames : 0;
+}
+
+/* ---- the run --------------------------------------------------------------------------- */
+
+struct child_args {
+    const char *model_dir, *model, *exercise;
+    struct video_limits limits;
+    int64_t memory_bytes;
+    int cpu_seconds;
+    int check;
+};
+
+static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = s ? strtoll(s, &end, 10) : 0;
+    if (!s || errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct child_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->limits = video_limits_default();
+    for (int i = 1; i < argc; i++) {
+        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int64_t n = 0;
+        int bad = 0;
+        if (strcmp(k, "--check") == 0) {
+            a->check = 1;
+            continue;
+        }
+        if (!v)
+            return -1;
+        i++;
+        if (strcmp(k, "--model-dir") == 0)
+            a->model_dir = v;
+        else if (strcmp(k, "--model") == 0)
+            a->model = v;
+        else if (strcmp(k, "--exercise") == 0)
+            a->exercise = v;
+        else if (strcmp(k, "--memory") == 0)
+            bad = parse_i64(v, 0, INT64_MAX, &a->memory_bytes);
+        else if (strcmp(k, "--cpu") == 0 && !(bad = parse_i64(v, 0, 1 << 30, &n)))
+            a->cpu_seconds = (int)n;
+        else if (strcmp(k, "--max-bytes") == 0)
+            bad = parse_i64(v, 1, INT64_MAX, &a->limits.max_file_bytes);
+        else if (strcmp(k, "--max-size") == 0 && !(bad = parse_i64(v, 1, 1 << 16, &n)))
+            a->limits.max_width = a->limits.max_height = (int)n;
+        else if (strcmp(k, "--max-duration-us") == 0)
+            bad = parse_i64(v, 1, INT64_MAX, &a->limits.max_duration_us);
+        else if (strcmp(k, "--cpu") != 0)
+            return -1;
+        if (bad)
+            return -1;
+    }
+    return a->check || (a->model_dir && a->model) ? 0 : -1;
+}
+
+static int run(const struct child_args *a)
+{
+    char msg[512] = "", model_msg[512] = "";
+    enum pose_model_kind kind;
+    struct pose_models *models = NULL;
+    int model_rc = pose_model_kind_parse(a->model, &kind);
+    if (model_rc == 0)
+        model_rc = pose_models_load(a->model_dir, kind, &models, model_msg, sizeof model_msg);
+    if (model_rc == 0) {
+        /* one session made and dropped: XNNPACK and its CPU probe (which reads /proc and /sys)
+         * initialise now, while files can still be opened */
+        struct pose_session *warm = NULL;
+        struct pose_session_opts so = pose_session_opts_default();
+        model_rc = pose_session_new(models, &so, &warm, model_msg, sizeof model_msg);
+        pose_session_free(warm);
+    }
+    /* from here on: no new files, no network, no new programs */
+    int rc = install_filter();
+    if (rc < 0) {
+        pose_models_free(models);
+        return send_error(rc, "cannot install the system-call filter");
+    }
+    struct video_limits lim = a->limits;
+    struct video *v = NULL;
+    rc = video_open_fd(SANDBOX_FD_VIDEO, "the video", &lim, &v, msg, sizeof msg);
+    if (rc == 0) {
+        rc = send_info(video_get_info(v));
+        video_close(v);
+    }
+    if (rc < 0) {
+        pose_models_free(models);
+        return send_error(rc, msg);
+    }
+    /* the budget is decided before the models matter: a costly video is refused as such even
+     * where the models are missing */
+    lim.max_frames = wait_go();
+    if (lim.max_frames <= 0) { /* refused: the parent said why */
+        pose_models_free(models);
+        return RR_ERR_TOOBIG;
+    }
+    if (model_rc < 0) {
+        pose_models_free(models);
+        return send_error(model_rc, model_msg[0] ? model_msg : "cannot load the pose models");
+    }
+    struct pipeline_opts o = pipeline_opts_default();
+    o.limits = lim;
+    o.input_fd = SANDBOX_FD_VIDEO;
+    o.threads = 1;
+    o.exercise = a->exercise;
+    o.progress = on_progress;
+    struct pipeline_result res;
+    rc = pipeline_analyze("the video", models, &o, &res, msg, sizeof msg);
+    if (rc < 0) {
+        rc = send_error(rc, msg);
+    } else {
+        char *report = report_json_dumps(res.report);
+        char *track = landmarks_file_write_track(res.frames, res.n_frames, res.info.fps,
+                                                 res.info.width, res.info.height);
+        if (!report || !track)
+            rc = send_error(RR_ERR_NOMEM, "out of memory writing the results");
+        else if ((rc = sandbox__rec_write(SANDBOX_FD_OUT, 'R', report, strlen(report))) == 0 &&
+                 (rc = sandbox__rec_write(SANDBOX_FD_OUT, 'L', track, strlen(track))) == 0)
+            rc = send_stats(&res);
+        free(report);
+        free(track);
+    }
+    pipeline_result_release(&res);
+    pose_models_free(models);
+    return rc;
+}
+
+static void *thread_noop(void *p)
+{
+    return p;
+}
+
+int sandbox_self_check(char *out, size_t out_len)
+{
+    int rc = install_filter(); /* the filter only: stdout may be a file (RLIMIT_FSIZE) */
+    if (rc < 0) {
+        snprintf(out, out_len, "the filter could not be installed");
+        return rc;
+    }
+    int fd = open("/etc/hostname", O_RDONLY | O_CLOEXEC);
+    int open_refused = fd < 0 && errno == EPERM;
+    if (fd >= 0)
+        close(fd);
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int socket_refused = s < 0 && errno == EPERM;
+    if (s >= 0)
+        close(s);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    int fork_refused = pid < 0;
+    char *const argv[] = {"true", NULL};
+    int exec_refused = execve("/bin/true", argv, NULL) < 0 && errno == EPERM;
+    pthread_t t;
+    int thread_ok = pthread_create(&t, NULL, thread_noop, NULL) == 0 && pthread_join(t, NULL) == 0;
+    snprintf(out, out_len,
+             "open refused: %s, socket refused: %s, fork refused: %s, exec refused: %s, "
+             "threads work: %s",
+             open_refused ? "yes" : "no", socket_refused ? "yes" : "no",
+             fork_refused ? "yes" : "no", exec_refused ? "yes" : "no", thread_ok ? "yes" : "no");
+    return open_refused && socket_refused && fork_refused && exec_refused && thread_ok
+               ? 0
+               : RR_ERR_INTERNAL;
+}
+
+int sandbox_child_main(int argc, char **argv)
+{
+    struct child_args a;
+    if (parse_args(argc, argv, &a) < 0) {
+        fprintf(stderr, "usage: repright %s --model-dir DIR --model lite|full|heavy "
+                        "[--exercise NAME] [--memory BYTES] [--cpu SECONDS] [--max-bytes N] "
+                        "[--max-size PX] [--max-duration-us N] | --check\n",
+                SANDBOX_CHILD_COMMAND);
+        return 64;
+    }
+    if (a.check) {
+        char out[256];
+        int rc = sandbox_self_check(out, sizeof out);
+        printf("%s\n", out);
+        fflush(stdout); /* the command ends with _exit */
+        return rc == 0 ? 0 : 1;
+    }
+    (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() == 1) /* the parent died before the line above */
+        return 70;
+    (void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    set_limits(a.memory_bytes, a.cpu_seconds);
+    int rc = run(&a);
+    return rc == 0 ? 0 : 2;
+}
