@@ -70,6 +70,21 @@ class PgServer:
         base, _, _ = self.admin.rpartition("/")
         return base + "/" + name
 
+    def _ctl(self, action):
+        opts = ("-p %d -c listen_addresses=127.0.0.1 -k %s -c fsync=off -c full_page_writes=off "
+                "-c max_connections=300" % (self.port, self.dir))
+        cmd = [PG_BIN + "/pg_ctl", "-D", self.dir + "/data", "-w", "-t", "30", "-l",
+               self.dir + "/log", "-m", "fast", "-o", opts, action]
+        subprocess.run(self._as_pg(cmd), check=True, stdout=subprocess.DEVNULL)
+
+    def server_stop(self):
+        """Stop the server (keeping its data) - a database outage."""
+        self._ctl("stop")
+
+    def server_start(self):
+        """Start it again on the same port and data."""
+        self._ctl("start")
+
     def stop(self):
         if self.external or not self.dir or os.getpid() != self.owner_pid:
             return
