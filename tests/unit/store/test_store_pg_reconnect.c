@@ -199,6 +199,59 @@ static void children__sets_without_reps_leave_no_gaps(void **state)
     store_close(s);
 }
 
+struct claimer {
+    struct store *s;
+    int id;
+    int rc;
+    pthread_barrier_t *go;
+};
+
+static void *claim_thread(void *arg)
+{
+    struct claimer *c = arg;
+    char owner[32];
+    struct store_job j;
+    snprintf(owner, sizeof owner, "w%d", c->id);
+    pthread_barrier_wait(c->go);
+    c->rc = store_job_claim_capped(c->s, owner, 60000, 2, &j);
+    return NULL;
+}
+
+/* Claims racing for one owner's jobs under a cap of 2 live leases: exactly 2 succeed (the cap is
+ * counted under the owner's advisory lock, SKIP LOCKED alone would let 8 through). */
+static void claims__the_per_user_cap_holds_under_concurrent_claims(void **state)
+{
+    (void)state;
+    enum { THREADS = 8 };
+    struct store *s = open_store();
+    struct store_user u;
+    char id[STORE_ID_LEN + 1];
+    assert_int_equal(store_user_create(s, "d@example.com", "h", "user", &u), 0);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(store_job_enqueue(s, "k", u.id, "{}", 3, 0, id), 0);
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, THREADS);
+    pthread_t t[THREADS];
+    struct claimer c[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        c[i] = (struct claimer){s, i, 1, &go};
+        assert_int_equal(pthread_create(&t[i], NULL, claim_thread, &c[i]), 0);
+    }
+    int ok = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(t[i], NULL);
+        assert_true(c[i].rc == 0 || c[i].rc == RR_ERR_NOTFOUND);
+        ok += c[i].rc == 0;
+    }
+    pthread_barrier_destroy(&go);
+    assert_int_equal(ok, 2);
+    struct store_job_counts n;
+    assert_int_equal(store_job_counts(s, &n), 0);
+    assert_int_equal(n.running, 2);
+    assert_int_equal(n.queued, 18);
+    store_close(s);
+}
+
 int main(void)
 {
     int rc = pgtest_start();
@@ -208,6 +261,7 @@ int main(void)
         cmocka_unit_test(pool__serves_more_threads_than_connections),
         cmocka_unit_test(errors__map_to_the_store_codes),
         cmocka_unit_test(children__sets_without_reps_leave_no_gaps),
+        cmocka_unit_test(claims__the_per_user_cap_holds_under_concurrent_claims),
         cmocka_unit_test(reconnect__the_first_write_after_a_restart_succeeds),
         cmocka_unit_test(reconnect__the_store_survives_a_server_restart),
     };
