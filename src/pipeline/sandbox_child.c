@@ -319,9 +319,11 @@ static int run(const struct child_args *a)
         pose_models_free(models);
         return RR_ERR_TOOBIG;
     }
-    if (model_rc < 0) {
+    if (model_rc < 0) { /* the same words as an analysis in process */
         pose_models_free(models);
-        return send_error(model_rc, model_msg[0] ? model_msg : "cannot load the pose models");
+        snprintf(msg, sizeof msg, "cannot load the pose models: %s",
+                 model_msg[0] ? model_msg : rr_strerror(model_rc));
+        return send_error(model_rc, msg);
     }
     struct pipeline_opts o = pipeline_opts_default();
     o.limits = lim;
