@@ -7,11 +7,11 @@ root=$(cd "${1:-src}" && pwd)
 # ---- layering (docs/internals/app.md) ------------------------------------------------------------
 # A module includes only itself and modules of a strictly lower layer, with rooted includes
 # ("module/x.h"), and never another module's *_int.h. Layers, low to high:
-#   0 base | 1 pose video analysis auth store | 2 blob queue analytics pipeline | 3 app http
+#   0 base | 1 pose video analysis auth store net | 2 blob queue analytics pipeline | 3 app http
 #   4 api | 5 cli
 # so analysis/ and pose/ include only base/; queue/, store/, blob/ never api/, http/ or app/;
 # app/ never http/, api/ or cli/; the graph has no cycle and no upward arrow.
-declare -A layer=([base]=0 [pose]=1 [video]=1 [analysis]=1 [auth]=1 [store]=1 [blob]=2 [queue]=2
+declare -A layer=([base]=0 [pose]=1 [video]=1 [analysis]=1 [auth]=1 [store]=1 [net]=1 [blob]=2 [queue]=2
                   [analytics]=2 [pipeline]=2 [app]=3 [http]=3 [api]=4 [cli]=5)
 bad=0
 while IFS= read -r line; do

@@ -64,6 +64,11 @@ extern const struct http_route api_partner_routes[];   /* /v1/partner/...: API k
 extern const size_t api_partner_routes_n;
 extern const struct http_route api_consent_routes[];   /* /v1/me/partners, /v1/orgs (console) */
 extern const size_t api_consent_routes_n;
+/* Webhook endpoints and their delivery log for a partner organisation (the org id of the
+ * principal). NOT joined by routes.c yet: they answer 403 until partner keys set org_id, and
+ * the authorization matrix needs partner-key rows (docs/internals/webhooks.md). */
+extern const struct http_route api_webhooks_routes[];
+extern const size_t api_webhooks_routes_n;
 extern const struct http_route api_ops_routes[];       /* /readyz, /docs */
 extern const size_t api_ops_routes_n;
 extern const struct http_route api_web_routes[];       /* static web app, fallback "/{path*}" */

@@ -46,6 +46,7 @@
 #define LIST_MAX_BYTES (1 << 20) /* 100 videos are ~60 KB */
 #define PAGE_DEFAULT 20
 #define VERIFY_MAX_BYTES (64LL << 20) /* whole-file GETs of originals up to this are hashed */
+#define MEDIA_PRESIGN_TTL_S 300       /* S3 links handed out after the owner check */
 
 static const char *caller(const struct http_request *req)
 {
@@ -272,11 +273,45 @@ static const char *original_damage(struct http_request *req, const struct store_
     return pos != size ? "size" : strcmp(hex, v->sha256) != 0 ? "sha256" : NULL;
 }
 
+/* A remote store (S3): the caller's ownership was checked, so hand out a short-lived
+ * presigned link (302) instead of relaying the bytes; the client's Range requests then go to
+ * the store. The object must exist and, for an original, have the row's size. Every request
+ * gets a fresh link (no-store), so a <video> seeking later never holds an expired one. */
+static int redirect_presigned(struct http_request *req, struct app *a, const char *key,
+                              const struct store_video *v)
+{
+    struct blob_info bi;
+    char url[BLOB_URL_MAX];
+    int rc = blob_stat(a->blob, key, &bi);
+    if (rc < 0)
+        return rc;
+    if (v && v->size > 0 && bi.size != v->size) {
+        rr_log(RR_LOG_ERROR, "blob integrity check failed", RR_LOG_REQUEST_ID(http_request_id(req)),
+               RR_LOG_VIDEO_ID(v->id), RR_LOG_STR("key", key), RR_LOG_STR("mismatch", "size"),
+               RR_LOG_INT("expected_size", v->size), RR_LOG_INT("size", bi.size));
+        return http_reply_error(req, 500, "storage_corrupt",
+                                "the stored file is damaged and is not served", NULL);
+    }
+    rc = blob_presign(a->blob, key, MEDIA_PRESIGN_TTL_S, url, sizeof url);
+    if (rc < 0)
+        return rc;
+    rc = http_reply_bytes(req, 302, NULL, 0, NULL);
+    if (rc == 0)
+        rc = http_reply_header(req, "Location", url);
+    if (rc == 0)
+        rc = http_reply_header(req, "Cache-Control", "no-store");
+    if (rc == 0)
+        rc = http_reply_header(req, "Referrer-Policy", "no-referrer");
+    return rc;
+}
+
 /* Send the blob under key; `v` (may be NULL) is the row an original is checked against. */
 static int send_blob_checked(struct http_request *req, struct app *a, const char *key,
                              const char *content_type, const struct store_video *v)
 {
     struct blob_reader *r = NULL;
+    if (blob_is_remote(a->blob))
+        return redirect_presigned(req, a, key, v);
     int rc = blob_get(a->blob, key, &r);
     if (rc < 0)
         return rc;

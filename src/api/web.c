@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "base/rr_error.h"
+#include "blob/blob.h"
 
 #define WEB_FILE_MAX (256LL * 1024 * 1024)
 #define WEB_PATH_MAX 1024
@@ -216,15 +217,34 @@ int web_accepts_gzip(const char *header)
     return header && (header_lists(header, "gzip", 4) || header_lists(header, "x-gzip", 6));
 }
 
-static int web_headers(struct http_request *req, const char *rel, const char *etag)
+/* The policy with the blob store's origin allowed for media and images when media links
+ * redirect there (S3 presigned links, api/videos.c); the static policy otherwise. */
+static const char *web_csp_for(const struct app *a, char *buf, size_t cap)
 {
+    const char *origin = a ? blob_public_origin(a->blob) : NULL;
+    if (!origin)
+        return web_csp;
+    int n = snprintf(buf, cap,
+                     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
+                     "worker-src 'self' blob:; connect-src 'self' blob: data:; "
+                     "img-src 'self' blob: data: %s; media-src 'self' blob: mediastream: %s; "
+                     "style-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+                     "frame-ancestors 'none'; form-action 'self'",
+                     origin, origin);
+    return n > 0 && (size_t)n < cap ? buf : web_csp;
+}
+
+static int web_headers(struct http_request *req, const struct app *a, const char *rel,
+                       const char *etag)
+{
+    char csp[1600];
     int err = http_reply_header(req, "X-Content-Type-Options", "nosniff");
     if (err == 0)
         err = http_reply_header(req, "Referrer-Policy", "no-referrer");
     if (err == 0)
         err = http_reply_header(req, "X-Frame-Options", "DENY");
     if (err == 0)
-        err = http_reply_header(req, "Content-Security-Policy", web_csp);
+        err = http_reply_header(req, "Content-Security-Policy", web_csp_for(a, csp, sizeof csp));
     if (err == 0 && rel)
         err = http_reply_header(req, "Cache-Control", web_cache_control(rel));
     if (err == 0 && etag)
@@ -257,10 +277,10 @@ static int web_open_gz(struct http_request *req, int dirfd, const char *rel,
     return fd;
 }
 
-static int web_not_found(struct http_request *req)
+static int web_not_found(struct http_request *req, const struct app *a)
 {
     int err = http_reply_error(req, 404, "not_found", "no such resource", NULL);
-    return err == 0 ? web_headers(req, NULL, NULL) : err;
+    return err == 0 ? web_headers(req, a, NULL, NULL) : err;
 }
 
 static int web_get(struct http_request *req, void *app)
@@ -270,16 +290,16 @@ static int web_get(struct http_request *req, void *app)
     if (!rel || !rel[0])
         rel = "index.html";
     if (strncmp(rel, "v1/", 3) == 0 || web_path_ok(rel) < 0 || !a->cfg.web_dir[0])
-        return web_not_found(req);
+        return web_not_found(req, a);
     int dirfd = open(a->cfg.web_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0)
-        return web_not_found(req);
+        return web_not_found(req, a);
     struct stat st, gst;
     int fd = web_open(dirfd, rel, &st);
     int gfd = fd >= 0 ? web_open_gz(req, dirfd, rel, &st, &gst) : -1;
     close(dirfd);
     if (fd < 0)
-        return web_not_found(req);
+        return web_not_found(req, a);
     if (gfd >= 0) { /* serve the compressed twin under the original's type */
         close(fd);
         fd = gfd;
@@ -301,7 +321,7 @@ static int web_get(struct http_request *req, void *app)
         err = http_reply_file(req, fd, (uint64_t)st.st_size, web_content_type(rel));
     }
     if (err == 0)
-        err = web_headers(req, rel, etag);
+        err = web_headers(req, a, rel, etag);
     if (err == 0 && gfd >= 0)
         err = http_reply_header(req, "Content-Encoding", "gzip");
     return err;

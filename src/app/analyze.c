@@ -287,7 +287,15 @@ int app__source_open(struct app *a, const struct store_video *v, const char *tmp
         snprintf(err, err_len, "cannot write a local copy of the video");
         return RR_ERR_IO;
     }
-    return 0;
+    /* the copy must hash to the upload's SHA-256 (a remote store gives no descriptor to hash) */
+    int rfd = open(src->path, O_RDONLY | O_CLOEXEC);
+    int rc2 =
+        rfd < 0 ? RR_ERR_IO : app__check_integrity(v, rfd, blob_reader_size(src->rd), err, err_len);
+    if (rfd >= 0)
+        close(rfd);
+    if (rc2 == RR_ERR_CORRUPT)
+        *permanent = 1;
+    return rc2;
 }
 
 void app__source_close(struct app_source *src)
@@ -328,13 +336,22 @@ static double declared_frames(const struct video_info *in, const struct video_li
     return (double)lim->max_duration_us / 1e6 * fps;
 }
 
-/* The job's estimated cost from the container's header; over the budget -> TOOBIG with a
- * reason for the user. On success lim->max_frames bounds the run to the budget (at least the
- * declared frames). */
-static int admit_cost(const struct app *a, const struct video_info *in, struct video_limits *lim,
-                      double *cost_s, char *err, size_t err_len)
+/* CPU milliseconds per frame of the render job alone: one decoding pass at the source size and
+ * the overlay's convert, draw and encode at its (capped) size. */
+double app__render_cost_ms_per_frame(int width, int height)
 {
-    double per = app_analysis_cost_ms_per_frame(in->width, in->height, a->cfg.model);
+    double mpx = (double)width * (double)height / 1e6;
+    double out = mpx < COST_RENDER_MAX_MPX ? mpx : COST_RENDER_MAX_MPX;
+    return COST_DECODE_MS_PER_MPX / 2 * mpx + COST_RENDER_MS_PER_MPX * out;
+}
+
+/* A job's estimated cost (per_frame ms x the header's frames) against the budget; over it ->
+ * TOOBIG with a reason for the user (`what`: "analyse", "render"). On success lim->max_frames
+ * bounds the run to the budget (at least the declared frames). */
+static int admit_frames(const struct app *a, const struct video_info *in, double per,
+                        const char *what, struct video_limits *lim, double *cost_s, char *err,
+                        size_t err_len)
+{
     double frames = declared_frames(in, lim);
     *cost_s = frames * per / 1000.0;
     int budget = a->cfg.job_cpu_budget_s;
@@ -342,9 +359,10 @@ static int admit_cost(const struct app *a, const struct video_info *in, struct v
         return 0;
     if (*cost_s > budget) {
         snprintf(err, err_len,
-                 "the video is too costly to analyse: about %.0f s of processing (%dx%d, %.0f "
-                 "frames) where one analysis may take %d s; send a shorter or smaller clip",
-                 *cost_s, in->width, in->height, frames, budget);
+                 "the video is too costly to %s: about %.0f s of processing (%dx%d, %.0f "
+                 "frames) where one %s may take %d s; send a shorter or smaller clip",
+                 what, *cost_s, in->width, in->height, frames,
+                 strcmp(what, "render") == 0 ? "render" : "analysis", budget);
         return RR_ERR_TOOBIG;
     }
     double allowed = (double)budget * 1000.0 / per;
@@ -352,6 +370,21 @@ static int admit_cost(const struct app *a, const struct video_info *in, struct v
         allowed = frames * 1.05 + 30;
     lim->max_frames = (int64_t)allowed;
     return 0;
+}
+
+/* The analysis's cost from the container's header (admit_frames). */
+static int admit_cost(const struct app *a, const struct video_info *in, struct video_limits *lim,
+                      double *cost_s, char *err, size_t err_len)
+{
+    double per = app_analysis_cost_ms_per_frame(in->width, in->height, a->cfg.model);
+    return admit_frames(a, in, per, "analyse", lim, cost_s, err, err_len);
+}
+
+int app__admit_render(const struct app *a, const struct video_info *in, struct video_limits *lim,
+                      double *cost_s, char *err, size_t err_len)
+{
+    double per = app__render_cost_ms_per_frame(in->width, in->height);
+    return admit_frames(a, in, per, "render", lim, cost_s, err, err_len);
 }
 
 /* admit_cost on the header as this process reads it (the analysis without a sandbox). */
@@ -656,6 +689,16 @@ int app_analyze_video(struct app *a, const char *video_id, const char *exercise,
         if (n != 0) {
             rc = RR_ERR_IO;
             snprintf(err, err_len, "cannot write a local copy of the video");
+            goto out;
+        }
+        /* the copy is what gets analysed: it must hash to the upload's SHA-256 */
+        int rfd = open(src, O_RDONLY | O_CLOEXEC);
+        rc =
+            rfd < 0 ? RR_ERR_IO : app__check_integrity(&v, rfd, blob_reader_size(rd), err, err_len);
+        if (rfd >= 0)
+            close(rfd);
+        if (rc < 0) {
+            *permanent = rc == RR_ERR_CORRUPT;
             goto out;
         }
     }

@@ -124,6 +124,8 @@ int app_open(const struct app_config *cfg, struct app **out, char *msg, size_t m
         err = secret_derive(&sec, "token-pepper", a->token_pepper);
     if (err >= 0)
         err = secret_derive(&sec, "media-url", a->media_key);
+    if (err >= 0)
+        err = secret_derive(&sec, "webhook-secret", a->webhook_key);
     if (err < 0)
         app_msg(msg, msg_len, "secret: key derivation failed");
 out:
@@ -151,6 +153,7 @@ void app_close(struct app *a)
     }
     sodium_memzero(a->jwt_key, sizeof a->jwt_key);
     sodium_memzero(a->media_key, sizeof a->media_key);
+    sodium_memzero(a->webhook_key, sizeof a->webhook_key);
     sodium_memzero(a->token_pepper, sizeof a->token_pepper);
     free(a);
 }

@@ -62,6 +62,7 @@ struct app {
     uint8_t jwt_key[32];      /* derived from the server secret, label "jwt" */
     uint8_t token_pepper[32]; /* label "token-pepper" */
     uint8_t media_key[32];    /* label "media-url": signed media links (auth/media_sig.h) */
+    uint8_t webhook_key[32];  /* label "webhook-secret": endpoint secrets at rest (webhooks.md) */
     const char *jwt_issuer;   /* "repright" */
     const char *jwt_audience; /* "repright-api" */
     struct app_models *models;
@@ -189,6 +190,56 @@ int app_delete_workout(struct app *a, const char *user_id, const char *workout_i
  * tus record it came from. Rows go first, blobs after (a blob without a row is swept later; a
  * row without its blob would be a broken link). NOTFOUND for an unknown or foreign id. */
 int app_delete_video(struct app *a, const char *user_id, const char *video_id);
+
+/* ---- webhooks (app/webhooks.c, app/webhook_job.c; docs/internals/webhooks.md) --------------- */
+
+/* The event types a partner can subscribe to; "webhook.test" is sent by app_webhook_test only. */
+#define APP_WEBHOOK_ANALYSIS_COMPLETED "analysis.completed"
+#define APP_WEBHOOK_WORKOUT_SYNCED "workout.synced"
+#define APP_WEBHOOK_MEMBER_LINKED "member.linked"
+#define APP_WEBHOOK_MEMBER_UNLINKED "member.unlinked"
+#define APP_WEBHOOK_TEST "webhook.test"
+#define APP_WEBHOOK_TYPES_MAX 4
+#define APP_WEBHOOK_DATA_MAX (200 * 1024) /* the event's data; the envelope adds < 1 KiB */
+
+/* 1 when type is one of the four subscribable event types. */
+int app_webhook_type_known(const char *type);
+
+/* A new endpoint of the organisation: the URL must pass the SSRF policy now (https, public
+ * address; net/ssrf.h) and is checked again at every delivery; types: 1..APP_WEBHOOK_TYPES_MAX
+ * known event types (duplicates ignored). out->secret is the signing secret in clear, shown to
+ * the partner once (the API returns it from create only); the store keeps it sealed under
+ * a->webhook_key. INVAL / FORBIDDEN / NOTFOUND (URL, with
+ * msg), CONFLICT (the org has STORE_WEBHOOK_ENDPOINTS_MAX endpoints). */
+int app_webhook_create(struct app *a, const char *org_id, const char *url,
+                       const char *const *types, size_t n_types,
+                       struct store_webhook_endpoint *out, char *msg, size_t msg_len);
+/* Delete the org's endpoint and its delivery log. NOTFOUND. */
+int app_webhook_delete(struct app *a, const char *org_id, const char *endpoint_id);
+
+/* Record event `type` about member_id (NULL: none) with data (a JSON object, at most
+ * APP_WEBHOOK_DATA_MAX bytes) for every enabled endpoint of org_id subscribed to it, in one
+ * transaction with the jobs that deliver it. The signed body is
+ *   {"id":"evt_<32 hex>","type":T,"created_at":RFC3339,"org_id":O,"member_id":M|null,"data":D}
+ * *n (may be NULL) = endpoints it goes to; event_id (may be NULL) gets the id. INVAL (unknown
+ * type, data not a JSON object), TOOBIG. */
+int app_webhook_emit(struct app *a, const char *org_id, const char *type, const char *member_id,
+                     const char *data_json, int *n, char event_id[STORE_WEBHOOK_EVENT_ID_MAX + 1]);
+/* A "webhook.test" event to one endpoint of the org (enabled or not, whatever its types). */
+int app_webhook_test(struct app *a, const char *org_id, const char *endpoint_id,
+                     char event_id[STORE_WEBHOOK_EVENT_ID_MAX + 1]);
+/* Send a logged delivery again: a new delivery of the same event (same webhook-id and body) to
+ * the same endpoint, behind the member's pending ones. CONFLICT while the original is pending. */
+int app_webhook_redeliver(struct app *a, const char *org_id, const char *delivery_id);
+
+/* The data of workout.synced / analysis.completed for a saved workout. */
+int app_webhook_workout_data(const struct store_workout *w, char *out, size_t cap);
+
+/* The retry schedule: the wait before attempt `attempts` + 1 after `attempts` failed ones
+ * (>= 1): base * 2^(attempts-1), at most APP_WEBHOOK_RETRY_CAP_MS, times a jitter factor
+ * 0.75 + 0.5 * u (u in [0, 1): spread +-25 %). */
+#define APP_WEBHOOK_RETRY_CAP_MS (2 * 3600 * 1000LL)
+int64_t app_webhook_retry_delay_ms(int64_t base_ms, int attempts, double u);
 
 /* ---- storage (app/storage.c) ---------------------------------------------------------------- */
 

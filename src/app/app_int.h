@@ -6,9 +6,11 @@
 #define RR_APP_APP_INT_H
 
 #include "app/app.h"
+#include "video/decode.h"
 
 #define APP_KIND_ANALYZE_VIDEO "analyze_video"
 #define APP_KIND_RENDER_VIDEO "render_video"
+#define APP_KIND_DELIVER_WEBHOOK "deliver_webhook"
 
 /* Enqueue a job of a kind in app_job_kinds (its max_attempts, else cfg.job_max_attempts) on
  * a's queue, linked to video_id (may be NULL), with a JSON payload (NULL: "{}"). INVAL for an
@@ -42,6 +44,14 @@ void app__job_analyze_video_dead(void *app, const struct store_job *job);
 /* The render_video kind (render.c). */
 int app__job_render_video(struct job_ctx *ctx, char *err, size_t err_len);
 
+/* The deliver_webhook kind (webhook_job.c): one attempt of one delivery; the job spec every
+ * webhook store call hands over (jobs.c's table is the one truth about the kind). */
+int app__job_deliver_webhook(struct job_ctx *ctx, char *err, size_t err_len);
+struct store_job_spec app__webhook_job_spec(void);
+/* A queued deliver job waiting behind an earlier delivery of its lane wakes when that one ends,
+ * or this long after the earlier one's next attempt at the latest (a safety net). */
+#define APP_WEBHOOK_WAIT_MS 30000
+
 /* Shared by the analysis and the render (analyze.c): the original of a video as a local path
  * (the blob's descriptor, or a copy in tmpdir), and the store of a finished file or text under
  * one of the video's derived keys. */
@@ -63,5 +73,11 @@ int app__check_integrity(const struct store_video *v, int fd, int64_t size, char
                          size_t err_len);
 void app__failure_words(int rc, const char *msg, const char *src, char *err, size_t err_len);
 int app__bad_input(int rc);
+/* The render job's cost (analyze.c, the same measured constants as the analysis's): CPU ms per
+ * frame, and the budget check on a header: 0 with lim->max_frames set to what the budget
+ * allows, or TOOBIG with a reason in err. */
+double app__render_cost_ms_per_frame(int width, int height);
+int app__admit_render(const struct app *a, const struct video_info *in, struct video_limits *lim,
+                      double *cost_s, char *err, size_t err_len);
 
 #endif

@@ -41,7 +41,10 @@ static const struct app_setting settings[] = {
      "the store: sqlite:PATH, or postgres://USER:PASSWORD@HOST:PORT/DB (libpq URL)"},
     {"BLOB_URL", "--blob-url", "REPRIGHT_BLOB_URL", APP_SET_TEXT, F(blob_url), 1, 0, NULL, NULL,
      "file:<data_dir>/blobs", "URL", RUN,
-     "the blob store (file:DIR); unfinished tus uploads stay in <data_dir>/uploads"},
+     "the blob store: file:DIR, or s3://BUCKET?endpoint=http(s)://HOST[:PORT]&region=R "
+     "(credentials from REPRIGHT_S3_ACCESS_KEY_ID and REPRIGHT_S3_SECRET_ACCESS_KEY, or their "
+     "_FILE variants; see docs/internals/blob.md); unfinished tus uploads stay in "
+     "<data_dir>/uploads"},
     {"QUEUE_URL", "--queue-url", "REPRIGHT_QUEUE_URL", APP_SET_TEXT, F(queue_url), 0, 0, NULL,
      "db", NULL, "URL", RUN, "the job queue (db = the store's jobs table)"},
     {"MODEL_DIR", "--model-dir", "REPRIGHT_MODEL_DIR", APP_SET_TEXT, F(model_dir), 0, 0, NULL,
@@ -138,6 +141,18 @@ static const struct app_setting settings[] = {
      F(job_cpu_budget_s), 0, 86400, NULL, "1200", NULL, "SECONDS", RUN,
      "estimated CPU time one analysis may take (frames x pixels x model cost), checked before "
      "it starts; 0 = no limit"},
+    /* webhooks (issue 13): docs/internals/webhooks.md */
+    {"WEBHOOK_RETRY_BASE_MS", "--webhook-retry-base-ms", "REPRIGHT_WEBHOOK_RETRY_BASE_MS",
+     APP_SET_INT, F(webhook_retry_base_ms), 10, 3600000, NULL, "10000", NULL, "MS", RUN,
+     "first webhook retry after this; each later one waits twice as long (jittered, at most 2 h)"},
+    {"WEBHOOK_RETRY_WINDOW_S", "--webhook-retry-window-s", "REPRIGHT_WEBHOOK_RETRY_WINDOW_S",
+     APP_SET_INT, F(webhook_retry_window_s), 1, 7 * 86400, NULL, "86400", NULL, "SECONDS", RUN,
+     "a webhook delivery is retried for this long after its event, then marked failed"},
+    {"WEBHOOK_ALLOW_HTTP_LOOPBACK", "--webhook-allow-http-loopback",
+     "REPRIGHT_WEBHOOK_ALLOW_HTTP_LOOPBACK", APP_SET_INT, F(webhook_allow_http_loopback), 0, 1,
+     NULL, "0", NULL, "0|1", RUN,
+     "development only: webhooks may go to loopback addresses, over plain http too (every other "
+     "internal address stays refused)"},
     {"ANALYSIS_SANDBOX", "--analysis-sandbox", "REPRIGHT_ANALYSIS_SANDBOX", APP_SET_CHOICE,
      F(analysis_sandbox), 0, 0, off_on, "on", NULL, "on|off", RUN,
      "decode and analyse each uploaded video in a child process with rlimits and a seccomp "

@@ -77,6 +77,10 @@ struct app_config {
     int sweep_interval_s;          /* the sweeper runs at start and this often */
     int job_user_concurrency;      /* running analysis jobs per user; 0 = no cap */
     int job_cpu_budget_s;          /* estimated CPU seconds one analysis may cost; 0 = none */
+    /* webhooks (issue 13): docs/internals/webhooks.md */
+    int webhook_retry_base_ms;       /* first retry delay; doubles per attempt, jittered */
+    int webhook_retry_window_s;      /* retried this long after the event, then failed */
+    int webhook_allow_http_loopback; /* development: loopback (and plain http to it) allowed */
     /* the analysis sandbox (pipeline/sandbox.h; docs/internals/pipeline.md "Sandbox") */
     int analysis_sandbox;          /* 1: analyses run in a sandboxed child process */
     uint64_t analysis_memory_bytes; /* the child's address-space limit; 0 = none */

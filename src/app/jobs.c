@@ -14,6 +14,10 @@ static const struct job_kind kinds[] = {
      * leaves the analysis as it is, so no dead hook */
     {.name = APP_KIND_RENDER_VIDEO, .run = app__job_render_video, .max_attempts = 2,
      .lease_s = 0, .dead = NULL},
+    /* one attempt of one webhook delivery (webhook_job.c): the retry schedule is the
+     * handler's (a new job per attempt), so the queue's attempts only cover a crashed worker */
+    {.name = APP_KIND_DELIVER_WEBHOOK, .run = app__job_deliver_webhook, .max_attempts = 3,
+     .lease_s = 60, .dead = NULL},
 };
 
 const struct job_kind *app_job_kinds(size_t *n)
@@ -34,6 +38,13 @@ void app_worker_config(struct app *a, int threads, struct worker_config *out)
         .ctx = a,
         .per_user_max = a->cfg.job_user_concurrency,
     };
+}
+
+struct store_job_spec app__webhook_job_spec(void)
+{
+    const struct job_kind *k =
+        job_kind_find(kinds, sizeof kinds / sizeof kinds[0], APP_KIND_DELIVER_WEBHOOK);
+    return (struct store_job_spec){k->name, k->max_attempts};
 }
 
 int app__enqueue(struct app *a, const char *kind, const char *user_id, const char *video_id,

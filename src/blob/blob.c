@@ -32,6 +32,7 @@
 
 static const struct blob_ops *const blob_backends[] = {
     &blob_fs_ops,
+    &blob_s3_ops,
 };
 
 struct blob {
@@ -411,4 +412,26 @@ int blob_free_bytes(struct blob *b, int64_t *out)
     if (!b->ops->free_bytes)
         return RR_ERR_UNSUPPORTED;
     return b->ops->free_bytes(b->state, out);
+}
+
+int blob_presign(struct blob *b, const char *key, int64_t ttl_sec, char *out, size_t cap)
+{
+    if (!b || !out || cap == 0 || ttl_sec < 1 || ttl_sec > BLOB_PRESIGN_MAX_SECONDS)
+        return RR_ERR_INVAL;
+    out[0] = '\0';
+    if (!blob_key_valid(key))
+        return RR_ERR_INVAL;
+    if (!b->ops->presign)
+        return RR_ERR_UNSUPPORTED;
+    return b->ops->presign(b->state, key, ttl_sec, out, cap);
+}
+
+int blob_is_remote(const struct blob *b)
+{
+    return b && b->ops->presign != NULL;
+}
+
+const char *blob_public_origin(const struct blob *b)
+{
+    return b && b->ops->origin ? b->ops->origin(b->state) : NULL;
 }

@@ -2,7 +2,8 @@
  * blob.h - RepRight's object store: named byte streams (uploaded videos, thumbnails, overlays)
  * behind one interface, so the local-files backend and a later S3 backend look the same.
  *
- * A store is opened from a URL: "file:DIR" (local files; the only backend today). Objects are
+ * A store is opened from a URL: "file:DIR" (local files) or "s3://BUCKET?endpoint=URL&region=R"
+ * (an S3-compatible object store, blob_s3.c; credentials from the environment). Objects are
  * addressed by keys (see blob_key_valid) and written as a stream through a writer:
  *
  *     struct blob_writer *w;
@@ -44,6 +45,8 @@
 #define BLOB_KEY_MAX 200                     /* bytes, excluding the NUL */
 #define BLOB_DEFAULT_MAX_BYTES (512LL << 20) /* per-object limit when none is configured */
 #define BLOB_SHA256_HEX_LEN 64
+#define BLOB_URL_MAX 4096                        /* presigned URLs */
+#define BLOB_PRESIGN_MAX_SECONDS (7 * 24 * 3600) /* S3's limit */
 
 struct blob;
 struct blob_writer;
@@ -59,8 +62,12 @@ struct blob_info {
     char sha256[BLOB_SHA256_HEX_LEN + 1]; /* lowercase hex; filled by commit/put_file only */
 };
 
-/* Open a store. url: "file:DIR" (DIR is created if missing, with DIR/tmp and DIR/objects).
- * opt may be NULL (defaults). INVAL, UNSUPPORTED, IO, NOMEM. */
+/* Open a store. url: "file:DIR" (DIR is created if missing, with DIR/tmp and DIR/objects) or
+ * "s3://BUCKET?endpoint=http(s)://HOST[:PORT]&region=R[&...]" (see blob_s3.c for the
+ * parameters and the credential variables; the bucket is checked with a HEAD before this
+ * returns). opt may be NULL (defaults). INVAL (bad URL or no credentials), UNSUPPORTED,
+ * IO (endpoint unreachable), NOTFOUND (no such bucket), FORBIDDEN (credentials refused),
+ * NOMEM; the reason is logged. */
 int blob_open(const char *url, const struct blob_options *opt, struct blob **out);
 /* Free the store; NULL is a no-op. */
 void blob_close(struct blob *b);
@@ -123,6 +130,17 @@ int blob_sweep_tmp(struct blob *b, int64_t older_than_sec);
 /* Bytes free for new objects (local backend: statvfs of DIR, space available to this user).
  * UNSUPPORTED when the backend cannot tell (*out = -1); IO. */
 int blob_free_bytes(struct blob *b, int64_t *out);
+
+/* A URL that lets whoever holds it GET key (Range requests included) for ttl_sec seconds
+ * (1..BLOB_PRESIGN_MAX_SECONDS), into out (cap bytes; BLOB_URL_MAX is always enough). Only for
+ * backends clients can reach directly (S3); the caller checks ownership first: the link is a
+ * bearer capability. UNSUPPORTED for local files (serve the bytes instead), INVAL, TOOBIG. */
+int blob_presign(struct blob *b, const char *key, int64_t ttl_sec, char *out, size_t cap);
+/* 1 when the store is remote and can presign (S3), 0 for local files. */
+int blob_is_remote(const struct blob *b);
+/* "scheme://host[:port]" that presigned links point at (for a Content-Security-Policy), or
+ * NULL for local files. Owned by the store. */
+const char *blob_public_origin(const struct blob *b);
 
 /* Lowercase hex of a 32-byte digest into out (65 bytes). */
 void blob_sha256_hex(const unsigned char digest[32], char out[BLOB_SHA256_HEX_LEN + 1]);

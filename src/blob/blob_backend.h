@@ -6,8 +6,8 @@
  * lifetimes. A backend only moves bytes. Keys reaching a backend are already valid
  * (blob_key_valid), sizes already checked. Errors are RR_ERR_* codes as in blob.h.
  *
- * Adding a backend (S3 next): one file defining a `const struct blob_ops`, one line in the
- * backend table in blob.c. Every op must be safe to call from several threads at once on the
+ * Adding a backend (blob_s3.c is the second): one file defining a `const struct blob_ops`, one line
+ * in the backend table in blob.c. Every op must be safe to call from several threads at once on the
  * same state (the state is read-only after open); per-writer/per-reader state is the op's own.
  */
 #ifndef RR_BLOB_BACKEND_H
@@ -49,8 +49,14 @@ struct blob_ops {
     int (*sweep_tmp)(void *state, int64_t older_than_sec);
     /* Bytes free for this store's objects; NULL when the backend cannot tell (remote stores). */
     int (*free_bytes)(void *state, int64_t *out);
+    /* A URL anyone holding it can GET key with for ttl_sec seconds, into out (cap bytes; TOOBIG
+     * when it does not fit). NULL when the backend has none (local files). */
+    int (*presign)(void *state, const char *key, int64_t ttl_sec, char *out, size_t cap);
+    /* scheme://host[:port] presigned URLs point at; NULL with presign. */
+    const char *(*origin)(void *state);
 };
 
 extern const struct blob_ops blob_fs_ops;
+extern const struct blob_ops blob_s3_ops;
 
 #endif

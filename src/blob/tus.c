@@ -58,6 +58,8 @@
 #define TUS_MAX_EXPIRE_SECONDS (3650LL * 24 * 3600)
 #define TUS_SWEEP_BATCH 256
 #define TUS_DATE_MAX 253402300799LL /* 9999-12-31T23:59:59Z */
+#define TUS_SEG_HDR_LEN 35          /* "rrtus-segment %020lld\n" */
+#define TUS_SEG_MAX 100000          /* segments one upload may have (a chain walk bound) */
 
 struct tus {
     struct blob *blob;
@@ -70,6 +72,7 @@ struct tus {
     int64_t sweep_ms;           /* 0: never */
     _Atomic int64_t next_sweep; /* store clock, ms */
     char prefix[TUS_PREFIX_MAX + 1];
+    int remote; /* the blob store is remote (S3): partial data lives in it, see "remote mode" */
 };
 
 struct tus_patch {
@@ -80,6 +83,7 @@ struct tus_patch {
     int64_t unsynced; /* bytes since the last durable checkpoint */
     int err;          /* sticky */
     int sync_failed;  /* an fsync failed: nothing more may be recorded */
+    int spool;        /* remote mode: 1 when fd is a local spool of bytes past rec.offset */
 };
 
 /* ---- replies ---------------------------------------------------------------------------- */
@@ -382,6 +386,7 @@ int tus_open(struct blob *b, const struct tus_config *cfg, struct tus **out)
     t->sweep_ms =
         sweep < 0 ? 0 : (sweep > TUS_MAX_EXPIRE_SECONDS ? TUS_MAX_EXPIRE_SECONDS : sweep) * 1000;
     atomic_init(&t->next_sweep, 0); /* the first create sweeps what earlier runs left */
+    t->remote = blob_is_remote(b);
     if (mkdir(t->dir, 0750) != 0 && errno != EEXIST) {
         free(t);
         return RR_ERR_IO;
@@ -556,6 +561,240 @@ out:
     return rc;
 }
 
+/* ---- remote mode (S3) ----------------------------------------------------------------------
+ * Partial data lives in the blob store, so any process sharing the database and the bucket can
+ * continue an upload. Each durable checkpoint of a PATCH uploads the bytes it received since
+ * the row's offset as one segment object "tus/ID/END" (END = the offset after it, 20 digits),
+ * which starts with a TUS_SEG_HDR_LEN-byte header naming its start offset, and only then moves
+ * the row's offset by compare-and-set: the row's offset is the end of the last segment, and the
+ * chain is walked backwards from it (each header names the previous end) down to 0. Segments
+ * are never edited; two PATCHes racing from one offset both write under their own end and only
+ * one moves the row (the other gets 409), and a segment of a lost race is either off the chain
+ * or, same end, the same byte range of the same upload. No lock is needed across hosts.
+ * Finishing streams the chain into the final key through one writer (multipart on S3), which
+ * also yields the SHA-256, then marks the row complete and removes the segments. */
+
+static void seg_key(const char *id, int64_t end, char *out, size_t cap)
+{
+    snprintf(out, cap, "tus/%s/%020lld", id, (long long)end);
+}
+
+/* The start offset written in the header of the segment ending at end. */
+static int seg_start(struct tus *t, const char *id, int64_t end, int64_t *start)
+{
+    char key[BLOB_KEY_MAX + 1], hdr[TUS_SEG_HDR_LEN + 1];
+    struct blob_reader *r = NULL;
+    seg_key(id, end, key, sizeof key);
+    int rc = blob_get(t->blob, key, &r);
+    if (rc < 0)
+        return rc;
+    int64_t got = 0, n = 1;
+    while (got < TUS_SEG_HDR_LEN && n > 0) {
+        n = blob_reader_read(r, hdr + got, (size_t)(TUS_SEG_HDR_LEN - got));
+        got += n > 0 ? n : 0;
+    }
+    int64_t size = blob_reader_size(r);
+    blob_reader_close(r);
+    if (n < 0)
+        return (int)n;
+    hdr[got] = '\0';
+    long long v = -1;
+    if (got != TUS_SEG_HDR_LEN || sscanf(hdr, "rrtus-segment %20lld", &v) != 1 || v < 0 ||
+        v >= end || size != TUS_SEG_HDR_LEN + (end - v))
+        return RR_ERR_CORRUPT;
+    *start = (int64_t)v;
+    return 0;
+}
+
+/* Ends of the chain of segments of id that ends at end, oldest first, into *ends (malloc'd). */
+static int seg_chain(struct tus *t, const char *id, int64_t end, int64_t **ends, size_t *n)
+{
+    size_t cap = 16, k = 0;
+    int64_t *e = malloc(cap * sizeof *e);
+    int rc = 0;
+    if (!e)
+        return RR_ERR_NOMEM;
+    while (end > 0) {
+        if (k == TUS_SEG_MAX) {
+            rc = RR_ERR_CORRUPT;
+            break;
+        }
+        if (k == cap) {
+            int64_t *m = realloc(e, 2 * cap * sizeof *e);
+            if (!m) {
+                rc = RR_ERR_NOMEM;
+                break;
+            }
+            e = m;
+            cap *= 2;
+        }
+        e[k++] = end;
+        rc = seg_start(t, id, end, &end);
+        if (rc < 0)
+            break;
+    }
+    if (rc < 0) {
+        free(e);
+        return rc;
+    }
+    for (size_t i = 0; i < k / 2; i++) { /* newest-first -> oldest-first */
+        int64_t x = e[i];
+        e[i] = e[k - 1 - i];
+        e[k - 1 - i] = x;
+    }
+    *ends = e;
+    *n = k;
+    return 0;
+}
+
+/* Remove the segments of the chain ending at end (best effort: a broken chain stops it). */
+static void seg_remove_chain(struct tus *t, const char *id, int64_t end)
+{
+    char key[BLOB_KEY_MAX + 1];
+    for (size_t i = 0; end > 0 && i < TUS_SEG_MAX; i++) {
+        int64_t start = 0;
+        int rc = seg_start(t, id, end, &start);
+        seg_key(id, end, key, sizeof key);
+        blob_delete(t->blob, key);
+        if (rc < 0)
+            break;
+        end = start;
+    }
+}
+
+/* Stream the chain into u->key and mark the row complete (remote mode's finish). */
+static int finish_remote(struct tus *t, struct tus_upload *u)
+{
+    int64_t *ends = NULL;
+    size_t n = 0;
+    struct blob_writer *w = NULL;
+    struct blob_info info;
+    char key[BLOB_KEY_MAX + 1];
+    unsigned char *buf = NULL;
+    RR_ASSERT(u->offset == u->length && !u->complete);
+    int rc = seg_chain(t, u->id, u->length, &ends, &n);
+    if (rc == RR_ERR_NOTFOUND && blob_stat(t->blob, u->key, &info) == 0 && info.size == u->length) {
+        rc = hash_blob(t, u); /* assembled before a crash (or a racing finisher) */
+        if (rc == 0)
+            rc = store_err(store_upload_complete(t->store, u->id, u->sha256));
+        if (rc == 0)
+            u->complete = 1;
+        return rc;
+    }
+    if (rc == 0)
+        rc = blob_writer_begin(t->blob, u->key, &w);
+    buf = rc == 0 ? malloc(TUS_HASH_CHUNK) : NULL;
+    if (rc == 0 && !buf)
+        rc = RR_ERR_NOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct blob_reader *r = NULL;
+        int64_t skip = TUS_SEG_HDR_LEN, m = 0;
+        seg_key(u->id, ends[i], key, sizeof key);
+        rc = blob_get(t->blob, key, &r);
+        while (rc == 0 && (m = blob_reader_read(r, buf, TUS_HASH_CHUNK)) > 0) {
+            int64_t off = m < skip ? m : skip;
+            skip -= off;
+            if (m > off)
+                rc = blob_writer_write(w, buf + off, (size_t)(m - off));
+        }
+        if (rc == 0 && m < 0)
+            rc = (int)m;
+        blob_reader_close(r);
+    }
+    free(buf);
+    if (rc == 0) {
+        rc = blob_writer_commit(w, &info);
+        w = NULL;
+    }
+    blob_writer_abort(w);
+    if (rc == 0 && info.size != u->length)
+        rc = RR_ERR_CORRUPT;
+    if (rc == 0) {
+        memcpy(u->sha256, info.sha256, sizeof u->sha256);
+        rc = store_err(store_upload_complete(t->store, u->id, u->sha256));
+    }
+    if (rc == 0) {
+        u->complete = 1;
+        for (size_t i = 0; i < n; i++) {
+            seg_key(u->id, ends[i], key, sizeof key);
+            blob_delete(t->blob, key);
+        }
+    } else {
+        u->sha256[0] = '\0';
+    }
+    free(ends);
+    if (rc == RR_ERR_NOTFOUND) { /* segments removed under us: another finisher won */
+        struct tus_upload fresh;
+        if (load(t, NULL, u->id, &fresh, NULL) == 0 && fresh.complete) {
+            *u = fresh;
+            rc = 0;
+        }
+    }
+    return rc;
+}
+
+/* Remote checkpoint: the spooled bytes (rec.offset .. pos) become a segment, then the row's
+ * offset moves to pos by compare-and-set; the spool starts over. */
+static int checkpoint_remote(struct tus_patch *p)
+{
+    char key[BLOB_KEY_MAX + 1], hdr[TUS_SEG_HDR_LEN + 1];
+    struct blob_writer *w = NULL;
+    unsigned char *buf = NULL;
+    int64_t len = p->pos - p->rec.offset;
+    if (p->sync_failed || len == 0)
+        return 0;
+    seg_key(p->rec.id, p->pos, key, sizeof key);
+    snprintf(hdr, sizeof hdr, "rrtus-segment %020lld\n", (long long)p->rec.offset);
+    int rc = blob_writer_begin(p->t->blob, key, &w);
+    if (rc == 0)
+        rc = blob_writer_write(w, hdr, TUS_SEG_HDR_LEN);
+    buf = rc == 0 ? malloc(TUS_HASH_CHUNK) : NULL;
+    if (rc == 0 && !buf)
+        rc = RR_ERR_NOMEM;
+    for (int64_t off = 0; rc == 0 && off < len;) {
+        size_t want = (size_t)(len - off < TUS_HASH_CHUNK ? len - off : TUS_HASH_CHUNK);
+        ssize_t n = pread(p->fd, buf, want, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = os_fail("read spool", p->rec.id, n < 0 ? errno : EIO);
+            break;
+        }
+        rc = blob_writer_write(w, buf, (size_t)n);
+        off += n;
+    }
+    free(buf);
+    if (rc == 0) {
+        rc = blob_writer_commit(w, NULL);
+        w = NULL;
+    }
+    blob_writer_abort(w);
+    if (rc < 0) {
+        p->sync_failed = 1; /* the spool is intact but this PATCH records nothing more */
+        return rc;
+    }
+    rc = record_offset(p->t, &p->rec, p->pos);
+    if (rc == 0) {
+        p->unsynced = 0;
+        if (ftruncate(p->fd, 0) != 0)
+            p->sync_failed = 1;
+    }
+    return rc;
+}
+
+/* A local anonymous spool for one PATCH (unlinked at once). */
+static int spool_open(struct tus *t, const char *id, int *fd)
+{
+    char path[TUS_DIR_MAX + 32];
+    snprintf(path, sizeof path, "%s/spool-XXXXXX", t->dir);
+    *fd = mkstemp(path);
+    if (*fd < 0)
+        return os_fail("create spool", id, errno);
+    unlink(path);
+    fcntl(*fd, F_SETFD, FD_CLOEXEC);
+    return 0;
+}
+
 /* The row says offset == length: move the part into the blob store and mark the row complete.
  * The caller holds the upload's lock, or the part is already gone. */
 static int finish(struct tus *t, struct tus_upload *u)
@@ -563,6 +802,8 @@ static int finish(struct tus *t, struct tus_upload *u)
     char path[TUS_DIR_MAX + TUS_NAME_MAX];
     struct blob_info info;
     RR_ASSERT(u->offset == u->length && !u->complete);
+    if (t->remote)
+        return finish_remote(t, u);
     snprintf(path, sizeof path, "%s/%s.part", t->dir, u->id);
     int rc = blob_put_file(t->blob, u->key, path, &info);
     if (rc == 0 && info.size != u->length)
@@ -685,19 +926,22 @@ int tus_create(struct tus *t, const char *owner, const struct tus_headers *h,
      * without a row, which the sweep removes once it is older than the expiry. */
     int part_made = 0, row_made = 0;
     part_name(row->id, name, sizeof name);
-    int fd = rr_fault_errno(RR_FAULT_BLOB_OPEN, EIO)
-                 ? -1
-                 : openat(t->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    if (fd < 0) {
-        rc = os_fail("create", row->id, errno);
-        goto out;
+    if (!t->remote) { /* remote mode keeps no local part (segments, see above) */
+        int fd = rr_fault_errno(RR_FAULT_BLOB_OPEN, EIO)
+                     ? -1
+                     : openat(t->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+        if (fd < 0) {
+            rc = os_fail("create", row->id, errno);
+            goto out;
+        }
+        part_made = 1;
+        rc = rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) || fsync(fd) != 0
+                 ? os_fail("fsync", row->id, errno)
+                 : 0;
+        close(fd);
+        if (rc == 0)
+            rc = sync_dir(t->dir_fd);
     }
-    part_made = 1;
-    rc = rr_fault_errno(RR_FAULT_BLOB_FSYNC, EIO) || fsync(fd) != 0 ? os_fail("fsync", row->id, errno)
-                                                                    : 0;
-    close(fd);
-    if (rc == 0)
-        rc = sync_dir(t->dir_fd);
     if (rc == 0)
         rc = store_err(store_upload_create(t->store, row));
     row_made = rc == 0;
@@ -738,7 +982,14 @@ int tus_head(struct tus *t, const char *owner, const char *id, const struct tus_
     rc = load_visible(t, owner, id, 0, &u, reply);
     if (rc < 0)
         return rc;
-    if (!u.complete) {
+    if (!u.complete && t->remote) {
+        if (u.offset == u.length) {
+            rc = finish_remote(t, &u); /* a finisher crashed, or is running: finishing twice
+                                          writes the same object */
+            if (rc < 0)
+                return reply_from_err(reply, rc);
+        }
+    } else if (!u.complete) {
         char name[TUS_NAME_MAX];
         struct stat st;
         part_name(u.id, name, sizeof name);
@@ -818,14 +1069,28 @@ int tus_patch_begin(struct tus *t, const char *owner, const char *id, const stru
     rc = load_visible(t, owner, id, 0, &u, reply);
     if (rc < 0)
         return rc;
-    if (!u.complete) {
+    int spool = 0;
+    if (t->remote) {
+        /* no lock across hosts: the offset's compare-and-set decides (see remote mode) */
+        if (!u.complete && u.offset == u.length) {
+            rc = finish_remote(t, &u);
+            if (rc < 0)
+                return reply_from_err(reply, rc);
+        }
+        if (!u.complete && client_offset == u.offset && !(content_length > u.length - u.offset)) {
+            rc = spool_open(t, u.id, &fd);
+            if (rc < 0)
+                return reply_from_err(reply, rc);
+            spool = 1;
+        }
+    } else if (!u.complete) {
         rc = lock_part(t, u.id, &fd);
         if (rc == RR_ERR_NOTFOUND && u.offset == u.length)
             rc = settle(t, &u); /* crashed while finishing */
         if (rc < 0)
             return reply_from_err(reply, rc);
     }
-    if (fd >= 0) {
+    if (fd >= 0 && !spool) {
         /* Under the lock: the freshest row, and the part cut back to its durable offset. */
         rc = load_visible(t, owner, id, 0, &u, reply);
         if (rc < 0)
@@ -862,6 +1127,7 @@ int tus_patch_begin(struct tus *t, const char *owner, const char *id, const stru
     p->rec = u;
     p->fd = fd;
     p->pos = u.offset;
+    p->spool = spool;
     fd = -1;
     *out = p;
     reply_start(reply, 204);
@@ -876,6 +1142,8 @@ out:
 /* fsync the part and record the new offset: everything written so far becomes durable. */
 static int checkpoint(struct tus_patch *p)
 {
+    if (p->spool)
+        return checkpoint_remote(p);
     RR_ASSERT(p->rec.offset <= p->pos && p->pos <= p->rec.length);
     if (p->sync_failed || p->pos == p->rec.offset)
         return 0;
@@ -902,8 +1170,8 @@ int tus_patch_chunk(struct tus_patch *p, const void *data, size_t len)
     }
     const char *c = data;
     while (len > 0) {
-        ssize_t n =
-            rr_fault_errno(RR_FAULT_BLOB_WRITE, ENOSPC) ? -1 : pwrite(p->fd, c, len, (off_t)p->pos);
+        off_t at = (off_t)(p->spool ? p->pos - p->rec.offset : p->pos); /* spool: from 0 */
+        ssize_t n = rr_fault_errno(RR_FAULT_BLOB_WRITE, ENOSPC) ? -1 : pwrite(p->fd, c, len, at);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -959,6 +1227,15 @@ int tus_delete(struct tus *t, const char *owner, const char *id, const struct tu
     rc = load_visible(t, owner, id, 1, &u, reply);
     if (rc < 0)
         return rc;
+    if (t->remote) {
+        rc = store_err(store_upload_delete(t->store, NULL, u.id));
+        if (rc < 0 && rc != RR_ERR_NOTFOUND)
+            return reply_from_err(reply, rc);
+        if (!u.complete)
+            seg_remove_chain(t, u.id, u.offset);
+        reply_start(reply, 204);
+        return 0;
+    }
     rc = lock_part(t, u.id, &fd);
     if (rc < 0 && rc != RR_ERR_NOTFOUND)
         return reply_from_err(reply, rc);
@@ -984,6 +1261,15 @@ static int sweep_one(struct tus *t, const char *id)
 {
     char name[TUS_NAME_MAX];
     int fd = -1;
+    if (t->remote) {
+        struct tus_upload u;
+        int lr = load(t, NULL, id, &u, NULL);
+        if (lr < 0 || store_upload_delete(t->store, NULL, id) != 0)
+            return 0;
+        if (!u.complete)
+            seg_remove_chain(t, id, u.offset);
+        return 1;
+    }
     int rc = lock_part(t, id, &fd);
     if (rc < 0 && rc != RR_ERR_NOTFOUND)
         return 0; /* a PATCH is running (not abandoned after all), or unreadable for now */

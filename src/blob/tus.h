@@ -8,7 +8,11 @@
  * State: the upload record is a row of the store's uploads table (store_upload_*: length,
  * durable offset, expiry, metadata, blob key, completion and SHA-256), so every process sharing
  * the database sees one state; the bytes received so far are cfg.dir/ID.part, which those
- * processes must share too (same host, or a filesystem with working flock).
+ * processes must share too (same host, or a filesystem with working flock). With a remote blob
+ * store (S3, blob_is_remote) the bytes are segment objects "tus/ID/END" in the store instead
+ * and cfg.dir only holds per-PATCH spools: any process sharing the database and the bucket can
+ * continue an upload; concurrent PATCHes are settled by the offset's compare-and-set (409)
+ * rather than a lock (no 423); see docs/internals/blob.md "remote mode".
  *
  * Durability: the offset a reply acknowledges (and HEAD reports) is always on disk: a PATCH
  * fsyncs ID.part and only then moves the row's offset forward, by compare-and-set on the offset

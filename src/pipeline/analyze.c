@@ -240,7 +240,7 @@ out:
 }
 
 int pipeline_render(const char *video_path, const char *report_text, size_t report_len,
-                    const char *landmarks_path, const struct pipeline_opts *opts,
+                    int landmarks_fd, const struct pipeline_opts *opts,
                     struct pipeline_result *out, char *msg, size_t msg_len)
 {
     char dummy[8], sub[384] = "";
@@ -252,8 +252,8 @@ int pipeline_render(const char *video_path, const char *report_text, size_t repo
     if (!out)
         return RR_ERR_INVAL;
     memset(out, 0, sizeof *out);
-    if (!video_path || !report_text || !landmarks_path || !opts ||
-        (!opts->overlay_path && !opts->thumbs_dir))
+    if (!video_path || !report_text || landmarks_fd < 0 || !opts ||
+        (!opts->overlay_path && opts->overlay_fd <= 2 && !opts->thumbs_dir && !opts->thumb_sink))
         return RR_ERR_INVAL;
     double t0 = now_ms();
     int rc = report_json_load(report_text, report_len, &out->report, &out->report_doc, sub,
@@ -262,8 +262,8 @@ int pipeline_render(const char *video_path, const char *report_text, size_t repo
         snprintf(msg, msg_len, "stored report: %s", sub);
         return rc;
     }
-    rc = landmarks_file_load(landmarks_path, &out->frames, &out->n_frames, NULL, &out->landmarks,
-                             sub, sizeof sub);
+    rc = landmarks_file_load_fd(landmarks_fd, &out->frames, &out->n_frames, NULL,
+                                &out->landmarks, sub, sizeof sub);
     if (rc < 0) {
         snprintf(msg, msg_len, "stored landmark track: %s", sub);
         goto out;

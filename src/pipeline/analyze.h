@@ -25,11 +25,14 @@
 #define RR_PIPELINE_ANALYZE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "analysis/analysis.h"
 #include "pipeline/landmarks_file.h"
 #include "pose/blazepose.h"
 #include "video/decode.h"
+
+struct draw_font;
 
 struct pipeline_opts {
     enum net_backend backend;  /* NET_BACKEND_XNN */
@@ -38,8 +41,18 @@ struct pipeline_opts {
     const char *overlay_path;  /* NULL: no overlay video */
     const char *thumbs_dir;    /* NULL: no thumbnails; else best.jpg and worst.jpg inside */
     struct video_limits limits;
-    int input_fd;              /* > 2: pipeline_analyze reads the video from this descriptor
-                                * (video_path only names it); 0 (the default): opens the path */
+    int input_fd;              /* > 2: pipeline_analyze and pipeline_render read the video from
+                                * this descriptor (video_path only names it); 0 (the default):
+                                * open the path */
+    int overlay_fd;            /* > 2: the overlay is written to this descriptor (read-write,
+                                * seekable; video_writer_open_fd) instead of overlay_path, and
+                                * left to the caller to publish */
+    /* Non-NULL: each thumbnail ("best", "worst") is handed here as JPEG bytes instead of being
+     * written into thumbs_dir; a negative return stops the render with that code. */
+    int (*thumb_sink)(void *ud, const char *name, const uint8_t *jpeg, size_t len);
+    void *thumb_ud;
+    struct draw_font *font;    /* non-NULL: the HUD font (the caller's; resized to the frame),
+                                * for a renderer that may not open files; NULL: opened here */
     /* Called from the calling thread: stage ("pose", "analysis", "overlay"), fraction 0..1. */
     void (*progress)(void *ud, const char *stage, double fraction);
     void *progress_ud;
@@ -87,14 +100,16 @@ int pipeline_analyze(const char *video_path, const struct pose_models *models,
  * RR_ERR_NOPOSE when no frame has a pose (an empty file included). */
 int pipeline_analyze_landmarks(const char *path, const struct pipeline_opts *opts,
                                struct pipeline_result *out, char *msg, size_t msg_len);
-/* The overlay (opts->overlay_path) and thumbnails (opts->thumbs_dir) of the video at
- * video_path, drawn from a stored report (text[0..report_len), repright.report/1 or /2) and its
- * landmark track (landmarks_path, repright.pose/1; a track that kept every k-th frame is matched
- * by time). opts->progress gets "overlay". out->report and out->frames hold what was drawn.
- * Errors: RR_ERR_INVAL (neither output asked for, NULL arguments), RR_ERR_CORRUPT (not a report
- * or a landmark file), decoding and encoding codes; msg names the stage. */
+/* The overlay (opts->overlay_path or overlay_fd) and thumbnails (opts->thumbs_dir or
+ * thumb_sink) of the video at video_path (or opts->input_fd), drawn from a stored report
+ * (text[0..report_len), repright.report/1 or /2) and its landmark track (read from
+ * landmarks_fd, repright.pose/1; a track that kept every k-th frame is matched by time).
+ * opts->progress gets "overlay". out->report and out->frames hold what was drawn,
+ * out->stats.frames the frames decoded. Errors: RR_ERR_INVAL (no output asked for, NULL
+ * arguments), RR_ERR_CORRUPT (not a report or a landmark file), decoding and encoding codes;
+ * msg names the stage. */
 int pipeline_render(const char *video_path, const char *report_text, size_t report_len,
-                    const char *landmarks_path, const struct pipeline_opts *opts,
+                    int landmarks_fd, const struct pipeline_opts *opts,
                     struct pipeline_result *out, char *msg, size_t msg_len);
 void pipeline_result_release(struct pipeline_result *r);
 

@@ -949,6 +949,68 @@ int landmarks_file_parse(const char *text, size_t len, struct rr_pose_frame **fr
     return 0;
 }
 
+int landmarks_file_load_fd(int fd, struct rr_pose_frame **frames, size_t *n,
+                           char (**labels)[LANDMARKS_FILE_LABEL_MAX + 1],
+                           struct landmarks_file_info *info, char *msg, size_t msg_len)
+{
+    char dummy[8];
+    if (!msg || !msg_len) {
+        msg = dummy;
+        msg_len = sizeof dummy;
+    }
+    msg[0] = '\0';
+    if (frames)
+        *frames = NULL;
+    if (n)
+        *n = 0;
+    if (labels)
+        *labels = NULL;
+    if (info)
+        memset(info, 0, sizeof *info);
+    if (fd < 0 || !frames || !n) {
+        snprintf(msg, msg_len, "invalid argument");
+        return RR_ERR_INVAL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        snprintf(msg, msg_len, "cannot stat: %s", strerror(errno));
+        return RR_ERR_IO;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(msg, msg_len, "not a regular file");
+        return RR_ERR_IO;
+    }
+    if (st.st_size < 0 || (uintmax_t)st.st_size > LANDMARKS_FILE_MAX_BYTES) {
+        snprintf(msg, msg_len, "the file is %jd bytes, more than the %zu MiB limit",
+                 (intmax_t)st.st_size, LANDMARKS_FILE_MAX_BYTES >> 20);
+        return RR_ERR_TOOBIG;
+    }
+    size_t size = (size_t)st.st_size, got = 0;
+    char *buf = malloc(size ? size : 1);
+    if (!buf) {
+        snprintf(msg, msg_len, "out of memory for %zu bytes", size);
+        return RR_ERR_NOMEM;
+    }
+    int rc = 0;
+    while (got < size) { /* a file that shrinks meanwhile is parsed as far as it goes */
+        ssize_t r = pread(fd, buf + got, size - got, (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            snprintf(msg, msg_len, "cannot read: %s", strerror(errno));
+            rc = RR_ERR_IO;
+            break;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    if (rc == 0)
+        rc = landmarks_file_parse(buf, got, frames, n, labels, info, msg, msg_len);
+    free(buf);
+    return rc;
+}
+
 int landmarks_file_load(const char *path, struct rr_pose_frame **frames, size_t *n,
                         char (**labels)[LANDMARKS_FILE_LABEL_MAX + 1],
                         struct landmarks_file_info *info, char *msg, size_t msg_len)
@@ -978,48 +1040,7 @@ int landmarks_file_load(const char *path, struct rr_pose_frame **frames, size_t 
         snprintf(msg, msg_len, "cannot open: %s", strerror(e));
         return e == ENOENT || e == ENOTDIR ? RR_ERR_NOTFOUND : RR_ERR_IO;
     }
-    struct stat st;
-    char *buf = NULL;
-    int rc = 0;
-    if (fstat(fd, &st) != 0) {
-        snprintf(msg, msg_len, "cannot stat: %s", strerror(errno));
-        rc = RR_ERR_IO;
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(msg, msg_len, "not a regular file");
-        rc = RR_ERR_IO;
-        goto out;
-    }
-    if (st.st_size < 0 || (uintmax_t)st.st_size > LANDMARKS_FILE_MAX_BYTES) {
-        snprintf(msg, msg_len, "the file is %jd bytes, more than the %zu MiB limit",
-                 (intmax_t)st.st_size, LANDMARKS_FILE_MAX_BYTES >> 20);
-        rc = RR_ERR_TOOBIG;
-        goto out;
-    }
-    size_t size = (size_t)st.st_size, got = 0;
-    buf = malloc(size ? size : 1);
-    if (!buf) {
-        snprintf(msg, msg_len, "out of memory for %zu bytes", size);
-        rc = RR_ERR_NOMEM;
-        goto out;
-    }
-    while (got < size) { /* a file that shrinks meanwhile is parsed as far as it goes */
-        ssize_t r = read(fd, buf + got, size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            snprintf(msg, msg_len, "cannot read: %s", strerror(errno));
-            rc = RR_ERR_IO;
-            goto out;
-        }
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    rc = landmarks_file_parse(buf, got, frames, n, labels, info, msg, msg_len);
-out:
-    free(buf);
+    int rc = landmarks_file_load_fd(fd, frames, n, labels, info, msg, msg_len);
     close(fd);
     return rc;
 }

@@ -81,6 +81,11 @@ int landmarks_file_parse(const char *text, size_t len, struct rr_pose_frame **fr
 int landmarks_file_load(const char *path, struct rr_pose_frame **frames, size_t *n,
                         char (**labels)[LANDMARKS_FILE_LABEL_MAX + 1],
                         struct landmarks_file_info *info, char *msg, size_t msg_len);
+/* The same from a descriptor the caller holds (read with pread from offset 0; not closed):
+ * nothing is opened by name, for a sandbox that may not open files. */
+int landmarks_file_load_fd(int fd, struct rr_pose_frame **frames, size_t *n,
+                           char (**labels)[LANDMARKS_FILE_LABEL_MAX + 1],
+                           struct landmarks_file_info *info, char *msg, size_t msg_len);
 
 /* Compact repright.pose/1 text of frames[0..n): one frame per line; landmarks as arrays
  * [x,y,z,visibility,presence] ([x,y,z] in frames with RR_POSE_NO_VISIBILITY, null for a

@@ -13,6 +13,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CUE_SECONDS 2.5
@@ -110,15 +111,31 @@ static void best_worst(const struct analysis_report *r, int *best, int *worst)
     }
 }
 
-/* Write dir/name.jpg when `now`; 0 when nothing to do or written. */
-static int write_thumb(const char *dir, const char *name, int now, const struct rr_image *im,
-                       char *path, size_t path_len, char *msg, size_t msg_len)
+#define THUMB_QUALITY 88
+
+/* Write dir/name.jpg (or hand its bytes to o->thumb_sink) when `now`; 0 when nothing to do or
+ * written. */
+static int write_thumb(const struct pipeline_opts *o, const char *name, int now,
+                       const struct rr_image *im, char *path, size_t path_len, char *msg,
+                       size_t msg_len)
 {
     if (!now)
         return 0;
     char m[256] = "";
-    snprintf(path, path_len, "%s/%s.jpg", dir, name);
-    int rc = jpeg_write(path, im, 88, m, sizeof m);
+    if (o->thumb_sink) {
+        uint8_t *jpeg = NULL;
+        size_t len = 0;
+        int rc = jpeg_encode(im, THUMB_QUALITY, &jpeg, &len, m, sizeof m);
+        if (rc == 0)
+            rc = o->thumb_sink(o->thumb_ud, name, jpeg, len);
+        free(jpeg);
+        if (rc < 0)
+            snprintf(msg, msg_len, "thumbnail %s: %s", name, m[0] ? m : rr_strerror(rc));
+        snprintf(path, path_len, "%s", name);
+        return rc;
+    }
+    snprintf(path, path_len, "%s/%s.jpg", o->thumbs_dir, name);
+    int rc = jpeg_write(path, im, THUMB_QUALITY, m, sizeof m);
     if (rc < 0)
         snprintf(msg, msg_len, "thumbnail %s: %s", path, m);
     return rc;
@@ -129,14 +146,15 @@ int render_pass(const char *video_path, const struct pipeline_opts *o,
 {
     struct video *v = NULL;
     struct video_writer *w = NULL;
-    struct draw_font *font = NULL;
+    struct draw_font *font = NULL, *own_font = NULL;
     struct rr_rgbbuf canvas = {0};
     char m[256] = "";
     int best = -1, worst = -1;
     best_worst(res->report, &best, &worst);
     size_t best_frame = best >= 0 ? res->report->reps[best].frame_turn : (size_t)-1;
     size_t worst_frame = worst >= 0 ? res->report->reps[worst].frame_turn : (size_t)-1;
-    int rc = video_open(video_path, &o->limits, &v, m, sizeof m);
+    int rc = o->input_fd > 2 ? video_open_fd(o->input_fd, video_path, &o->limits, &v, m, sizeof m)
+                             : video_open(video_path, &o->limits, &v, m, sizeof m);
     if (rc < 0) {
         snprintf(msg, msg_len, "overlay: cannot decode %s: %s", video_path, m);
         return rc;
@@ -146,20 +164,26 @@ int render_pass(const char *video_path, const struct pipeline_opts *o,
     video_set_max_pixels(v, RENDER_MAX_PIXELS);
     video_output_size(v, &out_w, &out_h);
     int fpx = out_h / 24 < 14 ? 14 : out_h / 24 > 96 ? 96 : out_h / 24;
-    if (draw_font_open(NULL, fpx, &font) < 0)
-        font = NULL; /* no font installed: skeleton only */
-    if (o->overlay_path) {
+    if (o->font)
+        font = draw_font_set_px(o->font, fpx) == 0 ? o->font : NULL;
+    else if (draw_font_open(NULL, fpx, &own_font) == 0)
+        font = own_font;
+    /* else no font installed: skeleton only */
+    if (o->overlay_fd > 2 || o->overlay_path) {
         double fps = info->fps > 0 && info->fps <= 240 ? info->fps : 30.0;
-        rc = video_writer_open(o->overlay_path, out_w, out_h, fps, &w, m, sizeof m);
+        rc = o->overlay_fd > 2
+                 ? video_writer_open_fd(o->overlay_fd, out_w, out_h, fps, &w, m, sizeof m)
+                 : video_writer_open(o->overlay_path, out_w, out_h, fps, &w, m, sizeof m);
         if (rc < 0) {
-            snprintf(msg, msg_len, "overlay %s: %s", o->overlay_path, m);
+            snprintf(msg, msg_len, "overlay %s: %s",
+                     o->overlay_fd > 2 ? "file" : o->overlay_path, m);
             goto out;
         }
     }
     /* The poses are one per decoded frame (the analysis pass), or a stored track
      * (pipeline_render) that may keep only every k-th frame: then each decoded frame takes the
      * track's latest pose at or before its time, and decoding goes on to the end of the video. */
-    size_t j = 0;
+    size_t j = 0, decoded = 0;
     size_t last_frame = res->from_landmarks ? ANALYSIS_MAX_FRAMES : res->n_frames;
     for (size_t i = 0; i < last_frame; i++) {
         struct rr_image fr;
@@ -174,6 +198,7 @@ int render_pass(const char *video_path, const struct pipeline_opts *o,
                      m[0] ? m : rr_strerror(rc));
             goto out;
         }
+        decoded++;
         const struct rr_pose_frame *pose = NULL;
         if (!res->from_landmarks) {
             pose = &res->frames[i];
@@ -198,12 +223,12 @@ int render_pass(const char *video_path, const struct pipeline_opts *o,
                 goto out;
             }
         }
-        if (o->thumbs_dir) {
-            rc = write_thumb(o->thumbs_dir, "best", i == best_frame, &out_im, res->thumb_best,
+        if (o->thumbs_dir || o->thumb_sink) {
+            rc = write_thumb(o, "best", i == best_frame, &out_im, res->thumb_best,
                              sizeof res->thumb_best, msg, msg_len);
             if (rc == 0)
-                rc = write_thumb(o->thumbs_dir, "worst", i == worst_frame, &out_im,
-                                 res->thumb_worst, sizeof res->thumb_worst, msg, msg_len);
+                rc = write_thumb(o, "worst", i == worst_frame, &out_im, res->thumb_worst,
+                                 sizeof res->thumb_worst, msg, msg_len);
             if (rc < 0)
                 goto out;
             res->has_thumbs |= i == best_frame || i == worst_frame;
@@ -222,8 +247,10 @@ int render_pass(const char *video_path, const struct pipeline_opts *o,
             snprintf(msg, msg_len, "overlay: %s", m);
     }
 out:
+    if (res->from_landmarks)
+        res->stats.frames = decoded;
     video_writer_abort(w);
-    draw_font_free(font);
+    draw_font_free(own_font);
     rr_rgbbuf_release(&canvas);
     video_close(v);
     return rc;

@@ -43,6 +43,8 @@
 #include "video/decode.h"
 
 #define SANDBOX_TRACK_MAX_BYTES ((size_t)256 << 20)
+#define SANDBOX_THUMB_MAX_BYTES ((size_t)8 << 20)
+#define SANDBOX_OVERLAY_MAX_BYTES (INT64_C(4) << 30) /* RLIMIT_FSIZE of a render */
 #define SANDBOX_CHILD_COMMAND "analyze-child"
 
 /* The parent's decision on the video's header: 0 and *max_frames (> 0) to run; a negative
@@ -81,6 +83,53 @@ struct sandbox_result {
 int sandbox_analyze(const struct sandbox_request *rq, struct sandbox_result *out, char *msg,
                     size_t msg_len);
 void sandbox_result_release(struct sandbox_result *r);
+
+/* ---- the render (overlay video and thumbnails) ------------------------------------------
+ *
+ * sandbox_render() runs pipeline_render in the same kind of child (`repright analyze-child
+ * --render`), with the same rlimits, environment and filter; the filter is installed before the
+ * video is opened, the HUD font is opened before it (the only file opened by name). The child
+ * gets 3 the video, 4/5 the record pipes, 6 the overlay file (created here as
+ * "<overlay_path>.part", read-write: the mp4 muxer seeks; /dev/null when no overlay is asked
+ * for; RLIMIT_FSIZE is SANDBOX_OVERLAY_MAX_BYTES instead of 0), 7 the stored report (a sealed memory file of rq->report), 8 the stored landmark track
+ * (rq->track_fd, read-only). It sends the geometry ('I', answered by the same admit callback
+ * and 'G'), progress ('P', stage "overlay"), the thumbnails as JPEG bytes ('B' best, 'W' worst,
+ * at most SANDBOX_THUMB_MAX_BYTES each, checked to look like JPEG) and its figures last ('S').
+ * Only when the child ended well does the parent publish: the overlay is fsync'ed and renamed
+ * to overlay_path (it must look like an mp4), the thumbnails written to thumbs_dir/best.jpg and
+ * worst.jpg (.part, fsync, rename). Whatever else happens, nothing is left under a final name
+ * and the .part file is removed. Errors and their mapping as sandbox_analyze. */
+struct sandbox_render_request {
+    const char *exe;
+    int video_fd;             /* the original, readable */
+    const char *report;       /* the stored report text (repright.report/1 or /2) */
+    size_t report_len;
+    int track_fd;             /* the stored landmark track (repright.pose/1), readable */
+    const char *overlay_path; /* NULL: no overlay */
+    const char *thumbs_dir;   /* NULL: no thumbnails */
+    struct video_limits limits;
+    int64_t memory_bytes;
+    int cpu_seconds;
+    int64_t wall_ms;
+    sandbox_admit_fn admit;   /* may be NULL */
+    void *admit_ud;
+    void (*progress)(void *ud, const char *stage, double fraction); /* may be NULL */
+    void *progress_ud;
+};
+
+struct sandbox_render_result {
+    struct video_info info;      /* as the child read the header */
+    size_t frames;               /* frames decoded and drawn */
+    double render_ms;            /* the child's render pass */
+    int has_thumbs;
+    char thumb_best[4096], thumb_worst[4096]; /* published paths, "" when none */
+    double child_cpu_ms;
+    int64_t child_max_rss_kb;
+    double startup_ms;           /* spawn until the child had opened the video */
+};
+
+int sandbox_render(const struct sandbox_render_request *rq, struct sandbox_render_result *out,
+                   char *msg, size_t msg_len);
 
 /* `repright analyze-child ...` (argv[0] is the command name). Returns the exit status. */
 int sandbox_child_main(int argc, char **argv);

@@ -2,7 +2,7 @@
  * sandbox_int.h - the record stream between a sandboxed analysis and its parent (internal to
  * src/pipeline): a record is one type byte, a 4-byte little-endian length and that many bytes.
  * Types: 'I' video geometry, 'G' go (parent -> child), 'P' progress, 'R' report, 'L' landmark
- * track, 'S' figures, 'E' error. Small records are JSON objects written with rr_json.
+ * track, 'S' figures, 'E' error; a render's 'B' and 'W' best and worst thumbnails (JPEG). Small records are JSON objects written with rr_json.
  */
 #ifndef RR_PIPELINE_SANDBOX_INT_H
 #define RR_PIPELINE_SANDBOX_INT_H
@@ -13,6 +13,9 @@
 #define SANDBOX_FD_VIDEO 3
 #define SANDBOX_FD_OUT 4
 #define SANDBOX_FD_IN 5
+#define SANDBOX_FD_OVERLAY 6 /* the render's overlay file */
+#define SANDBOX_FD_REPORT 7  /* the render's stored report */
+#define SANDBOX_FD_TRACK 8   /* the render's stored landmark track */
 #define SANDBOX_SMALL_MAX 4096
 
 /* Write a whole record (loops over short writes, EINTR). 0 or RR_ERR_IO. */

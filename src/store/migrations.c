@@ -3,7 +3,8 @@
  *
  * DESIGN: one entry per version, never edited once released: a schema change is a new entry.
  * store_migrate() applies each pending entry in its own transaction and records it in
- * schema_version. The SQL sticks to what SQLite and PostgreSQL share where it can (TEXT ids,
+ * schema_version (a version not recorded there is applied, so numbers reserved by parallel work
+ * may land out of order). The SQL sticks to what SQLite and PostgreSQL share where it can (TEXT ids,
  * BIGINT-compatible INTEGER milliseconds, lower(email) unique index, ON DELETE CASCADE) so the
  * PostgreSQL dialect can mirror it line by line. docs/internals/store.md lists the versions.
  */
@@ -220,6 +221,42 @@ static const char m007_partners[] =
     "  PRIMARY KEY (org_id, user_id));"
     "CREATE INDEX org_members_user ON org_members(user_id);"
     "CREATE INDEX org_members_page ON org_members(org_id, created_at, user_id);";
+/* Webhooks (issue 13): endpoints of an organisation (org_id: the partner module's
+ * organisations; no foreign key so this migration does not depend on theirs) and the delivery
+ * log. A delivery is one event for one endpoint; seq orders the deliveries of one (endpoint,
+ * member) lane; job_id names the one queued job responsible for a pending row. */
+static const char m008_webhooks[] =
+    "CREATE TABLE webhook_endpoints ("
+    "  id TEXT PRIMARY KEY,"
+    "  org_id TEXT NOT NULL,"
+    "  url TEXT NOT NULL,"
+    "  secret TEXT NOT NULL,"
+    "  event_types TEXT NOT NULL,"
+    "  enabled INTEGER NOT NULL DEFAULT 1,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX webhook_endpoints_org ON webhook_endpoints(org_id, created_at);"
+    "CREATE TABLE webhook_deliveries ("
+    "  id TEXT PRIMARY KEY,"
+    "  seq INTEGER NOT NULL UNIQUE,"
+    "  org_id TEXT NOT NULL,"
+    "  endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,"
+    "  event_id TEXT NOT NULL,"
+    "  event_type TEXT NOT NULL,"
+    "  member_id TEXT NOT NULL DEFAULT '',"
+    "  body TEXT NOT NULL,"
+    "  status TEXT NOT NULL CHECK (status IN ('pending','delivered','failed')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+    "  last_attempt_at INTEGER NOT NULL DEFAULT 0,"
+    "  last_status INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT NOT NULL DEFAULT '',"
+    "  job_id TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  delivered_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX webhook_deliveries_lane ON webhook_deliveries(endpoint_id, member_id, status, seq);"
+    "CREATE INDEX webhook_deliveries_org_page ON webhook_deliveries(org_id, created_at, id);"
+    "CREATE INDEX webhook_deliveries_endpoint_page ON webhook_deliveries(endpoint_id, created_at, id);";
 
 static const struct store_migration sqlite_migrations[] = {
     {1, "init", m001_init},
@@ -229,6 +266,7 @@ static const struct store_migration sqlite_migrations[] = {
     {5, "job_fairness", m005_job_fairness},
     {6, "workout_name", m006_workout_name},
     {7, "partners", m007_partners},
+    {8, "webhooks", m008_webhooks},
 };
 
 const struct store_migration *store__sqlite_migrations(size_t *n)

@@ -215,6 +215,39 @@ static const char m007_partners[] =
     "CREATE INDEX org_members_user ON org_members(user_id);"
     "CREATE INDEX org_members_page ON org_members(org_id, created_at, user_id);";
 
+static const char m008_webhooks[] =
+    "CREATE TABLE webhook_endpoints ("
+    "  id " T " PRIMARY KEY,"
+    "  org_id " T " NOT NULL,"
+    "  url " T " NOT NULL,"
+    "  secret " T " NOT NULL,"
+    "  event_types " T " NOT NULL,"
+    "  enabled " I " NOT NULL DEFAULT 1,"
+    "  created_at " I " NOT NULL);"
+    "CREATE INDEX webhook_endpoints_org ON webhook_endpoints(org_id, created_at);"
+    "CREATE TABLE webhook_deliveries ("
+    "  id " T " PRIMARY KEY,"
+    "  seq " I " NOT NULL UNIQUE,"
+    "  org_id " T " NOT NULL,"
+    "  endpoint_id " T " NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,"
+    "  event_id " T " NOT NULL,"
+    "  event_type " T " NOT NULL,"
+    "  member_id " T " NOT NULL DEFAULT '',"
+    "  body " T " NOT NULL,"
+    "  status " T " NOT NULL CHECK (status IN ('pending','delivered','failed')),"
+    "  attempts " I " NOT NULL DEFAULT 0,"
+    "  next_attempt_at " I " NOT NULL DEFAULT 0,"
+    "  last_attempt_at " I " NOT NULL DEFAULT 0,"
+    "  last_status " I " NOT NULL DEFAULT 0,"
+    "  last_error " T " NOT NULL DEFAULT '',"
+    "  job_id " T " NOT NULL DEFAULT '',"
+    "  created_at " I " NOT NULL,"
+    "  updated_at " I " NOT NULL,"
+    "  delivered_at " I " NOT NULL DEFAULT 0);"
+    "CREATE INDEX webhook_deliveries_lane ON webhook_deliveries(endpoint_id, member_id, status, seq);"
+    "CREATE INDEX webhook_deliveries_org_page ON webhook_deliveries(org_id, created_at, id);"
+    "CREATE INDEX webhook_deliveries_endpoint_page ON webhook_deliveries(endpoint_id, created_at, id);";
+
 static const struct store_migration pg_migrations[] = {
     {1, "init", m001_init},
     {2, "rate_limits", m002_rate_limits},
@@ -223,6 +256,7 @@ static const struct store_migration pg_migrations[] = {
     {5, "job_fairness", m005_job_fairness},
     {6, "workout_name", m006_workout_name},
     {7, "partners", m007_partners},
+    {8, "webhooks", m008_webhooks},
 };
 
 const struct store_migration *store__pg_migrations(size_t *n)

@@ -32,6 +32,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -763,7 +764,15 @@ static int sq_migrate(struct store *s, int *applied, char *msg, size_t msg_len)
                        current, known);
             err = RR_ERR_UNSUPPORTED;
         }
-        if (!err && current < m[i].version) {
+        /* a version is applied unless recorded (not "unless a higher one is"): branches that
+         * reserved numbers land in any order (webhooks took 8 before 7 existed) */
+        int have = 0;
+        if (!err) {
+            struct arg v[] = {arg_i(m[i].version)};
+            err = q_one(&c, "SELECT count(*) FROM schema_version WHERE version = ?1", v,
+                        NARGS(v), row_int, &have);
+        }
+        if (!err && !have) {
             char *emsg = NULL;
             int rc = sqlite3_exec(c.db, m[i].sql, NULL, NULL, &emsg);
             if (rc != SQLITE_OK) {
@@ -1426,6 +1435,437 @@ static int sq_job_counts(struct store *s, struct store_job_counts *out)
     }
     free(rows);
     return 0;
+}
+
+/* ---- webhooks (migration 8) ------------------------------------------------------------------- */
+
+#define HOOK_EP_COLS "id, org_id, url, secret, event_types, enabled, created_at"
+#define HOOK_DL_COLS                                                                               \
+    "id, seq, org_id, endpoint_id, event_id, event_type, member_id, status, attempts, "           \
+    "next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at, "         \
+    "delivered_at"
+
+static void row_hook_ep(sqlite3_stmt *st, void *item)
+{
+    struct store_webhook_endpoint *e = item;
+    col_text(st, 0, e->id, sizeof e->id);
+    col_text(st, 1, e->org_id, sizeof e->org_id);
+    col_text(st, 2, e->url, sizeof e->url);
+    col_text(st, 3, e->secret, sizeof e->secret);
+    col_text(st, 4, e->event_types, sizeof e->event_types);
+    e->enabled = sqlite3_column_int(st, 5) != 0;
+    e->created_at = sqlite3_column_int64(st, 6);
+}
+
+static enum store_delivery_status hook_status_parse(const char *t)
+{
+    if (strcmp(t, "delivered") == 0)
+        return STORE_DELIVERY_DELIVERED;
+    if (strcmp(t, "failed") == 0)
+        return STORE_DELIVERY_FAILED;
+    return STORE_DELIVERY_PENDING;
+}
+
+static void row_hook_dl(sqlite3_stmt *st, void *item)
+{
+    struct store_webhook_delivery *d = item;
+    char status[16];
+    col_text(st, 0, d->id, sizeof d->id);
+    d->seq = sqlite3_column_int64(st, 1);
+    col_text(st, 2, d->org_id, sizeof d->org_id);
+    col_text(st, 3, d->endpoint_id, sizeof d->endpoint_id);
+    col_text(st, 4, d->event_id, sizeof d->event_id);
+    col_text(st, 5, d->event_type, sizeof d->event_type);
+    col_text(st, 6, d->member_id, sizeof d->member_id);
+    col_text(st, 7, status, sizeof status);
+    d->status = hook_status_parse(status);
+    d->attempts = sqlite3_column_int(st, 8);
+    d->next_attempt_at = sqlite3_column_int64(st, 9);
+    d->last_attempt_at = sqlite3_column_int64(st, 10);
+    d->last_status = sqlite3_column_int(st, 11);
+    col_text(st, 12, d->last_error, sizeof d->last_error);
+    d->created_at = sqlite3_column_int64(st, 13);
+    d->updated_at = sqlite3_column_int64(st, 14);
+    d->delivered_at = sqlite3_column_int64(st, 15);
+}
+
+/* The body column as a malloc'd string (item: struct hook_body). */
+struct hook_body {
+    char *text;
+    size_t len;
+    bool nomem;
+};
+
+static void row_hook_body(sqlite3_stmt *st, void *item)
+{
+    struct hook_body *b = item;
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    size_t n = (size_t)sqlite3_column_bytes(st, 0);
+    b->text = rr_fault(RR_FAULT_STORE_ALLOC) ? NULL : malloc(n + 1);
+    if (!b->text) {
+        b->nomem = true;
+        return;
+    }
+    memcpy(b->text, t ? (const char *)t : "", n);
+    b->text[n] = '\0';
+    b->len = n;
+}
+
+static int sq_hook_ep_create(struct store *s, const struct store_webhook_endpoint *e)
+{
+    struct conn c;
+    int count = 0;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err) {
+        struct arg q[] = {arg_s(e->org_id)};
+        err = q_one(&c, "SELECT count(*) FROM webhook_endpoints WHERE org_id = ?1", q, NARGS(q),
+                    row_int, &count);
+    }
+    if (!err && count >= STORE_WEBHOOK_ENDPOINTS_MAX)
+        err = RR_ERR_CONFLICT;
+    if (!err) {
+        struct arg a[] = {arg_s(e->id),          arg_s(e->org_id),      arg_s(e->url),
+                          arg_s(e->secret),      arg_s(e->event_types), arg_i(e->enabled ? 1 : 0),
+                          arg_i(e->created_at)};
+        err = q_exec(&c,
+                     "INSERT INTO webhook_endpoints (" HOOK_EP_COLS ") "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                     a, NARGS(a));
+    }
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    return err;
+}
+
+static int sq_hook_ep_get(struct store *s, const char *org_id, const char *id,
+                          struct store_webhook_endpoint *out)
+{
+    struct arg a[] = {arg_s(id), arg_s(org_id)};
+    return read_one(s,
+                    "SELECT " HOOK_EP_COLS " FROM webhook_endpoints WHERE id = ?1 "
+                    "AND (?2 IS NULL OR org_id = ?2)",
+                    a, NARGS(a), row_hook_ep, out);
+}
+
+static int sq_hook_ep_list(struct store *s, const char *org_id,
+                           struct store_webhook_endpoint **items, size_t *n)
+{
+    struct arg a[] = {arg_s(org_id), arg_i(STORE_WEBHOOK_ENDPOINTS_MAX)};
+    return read_list(s,
+                     "SELECT " HOOK_EP_COLS " FROM webhook_endpoints WHERE org_id = ?1 "
+                     "ORDER BY created_at, id LIMIT ?2",
+                     a, NARGS(a), sizeof **items, STORE_WEBHOOK_ENDPOINTS_MAX, row_hook_ep,
+                     (void **)items, n);
+}
+
+static int sq_hook_ep_delete(struct store *s, const char *org_id, const char *id)
+{
+    struct arg a[] = {arg_s(id), arg_s(org_id)};
+    return write_row(s,
+                     "DELETE FROM webhook_endpoints WHERE id = ?1 AND (?2 IS NULL OR org_id = ?2)",
+                     a, NARGS(a));
+}
+
+/* A queued system job of `job` about delivery `did`, runnable at run_after, inside c's
+ * transaction; its id into job_id. */
+static int hook_job_insert(struct conn *c, int64_t now, const struct store_job_spec *job,
+                           const char *did, int64_t run_after, char job_id[STORE_ID_LEN + 1])
+{
+    char payload[STORE_ID_LEN + 32];
+    snprintf(payload, sizeof payload, "{\"delivery_id\":\"%s\"}", did);
+    store_new_id(job_id);
+    struct arg a[] = {arg_s(job_id),     arg_i(now),          arg_s(NULL),
+                      arg_s(job->kind),  arg_s(payload),      arg_i(job->max_attempts),
+                      arg_i(run_after),  arg_s(NULL)};
+    int n = q_exec(c,
+                   "INSERT INTO jobs (id, created_at, user_id, kind, payload, state, "
+                   "max_attempts, run_after, updated_at, video_id) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?2, ?8)",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+/* Endpoint ids (at most STORE_WEBHOOK_ENDPOINTS_MAX) an event goes to. */
+struct hook_ep_id {
+    char id[STORE_ID_LEN + 1];
+};
+
+static int sq_hook_emit(struct store *s, const char *org_id, const char *endpoint_id,
+                        const struct store_webhook_event *ev, const struct store_job_spec *job,
+                        int *n)
+{
+    int64_t now = store_now(s);
+    struct hook_ep_id *eps = NULL;
+    size_t neps = 0;
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (err)
+        goto out;
+    if (endpoint_id) {
+        struct arg a[] = {arg_s(endpoint_id), arg_s(org_id), arg_i(1)};
+        err = q_list(&c, "SELECT id FROM webhook_endpoints WHERE id = ?1 AND org_id = ?2 LIMIT ?3",
+                     a, NARGS(a), sizeof *eps, 1, row_id, (void **)&eps, &neps);
+        if (!err && neps == 0)
+            err = RR_ERR_NOTFOUND;
+    } else {
+        /* subscribed: the type is one of the space-separated words of event_types */
+        struct arg a[] = {arg_s(org_id), arg_s(ev->type), arg_i(STORE_WEBHOOK_ENDPOINTS_MAX)};
+        err = q_list(&c,
+                     "SELECT id FROM webhook_endpoints WHERE org_id = ?1 AND enabled = 1 "
+                     "AND instr(' ' || event_types || ' ', ' ' || ?2 || ' ') > 0 "
+                     "ORDER BY created_at, id LIMIT ?3",
+                     a, NARGS(a), sizeof *eps, STORE_WEBHOOK_ENDPOINTS_MAX, row_id,
+                     (void **)&eps, &neps);
+    }
+    for (size_t i = 0; !err && i < neps; i++) {
+        char did[STORE_ID_LEN + 1], jid[STORE_ID_LEN + 1];
+        store_new_id(did);
+        err = hook_job_insert(&c, now, job, did, now, jid);
+        if (err)
+            break;
+        struct arg a[] = {arg_s(did),      arg_s(org_id),    arg_s(eps[i].id),
+                          arg_s(ev->event_id), arg_s(ev->type), arg_s(ev->member_id),
+                          arg_s(ev->body), arg_i(now),       arg_s(jid)};
+        /* member_id "" binds as NULL: coalesce keeps the lane key a plain '' */
+        int k = q_exec(&c,
+                       "INSERT INTO webhook_deliveries (id, seq, org_id, endpoint_id, event_id, "
+                       "event_type, member_id, body, status, next_attempt_at, job_id, "
+                       "created_at, updated_at) VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 "
+                       "FROM webhook_deliveries), ?2, ?3, ?4, ?5, coalesce(?6, ''), ?7, "
+                       "'pending', ?8, ?9, ?8, ?8)",
+                       a, NARGS(a));
+        if (k < 0)
+            err = k;
+        else
+            (*n)++;
+    }
+out:
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    free(eps);
+    if (err)
+        *n = 0;
+    return err;
+}
+
+static int sq_hook_dl_get(struct store *s, const char *org_id, const char *id,
+                          struct store_webhook_delivery *out)
+{
+    struct arg a[] = {arg_s(id), arg_s(org_id)};
+    return read_one(s,
+                    "SELECT " HOOK_DL_COLS " FROM webhook_deliveries WHERE id = ?1 "
+                    "AND (?2 IS NULL OR org_id = ?2)",
+                    a, NARGS(a), row_hook_dl, out);
+}
+
+static int hook_body_read(struct conn *c, const char *org_id, const char *id, char **body,
+                          size_t *len)
+{
+    struct hook_body b = {NULL, 0, false};
+    struct arg a[] = {arg_s(id), arg_s(org_id)};
+    int err = q_one(c,
+                    "SELECT body FROM webhook_deliveries WHERE id = ?1 "
+                    "AND (?2 IS NULL OR org_id = ?2)",
+                    a, NARGS(a), row_hook_body, &b);
+    if (!err && b.nomem)
+        err = RR_ERR_NOMEM;
+    if (err) {
+        free(b.text);
+        return err;
+    }
+    *body = b.text;
+    *len = b.len;
+    return 0;
+}
+
+static int sq_hook_dl_body(struct store *s, const char *org_id, const char *id, char **body,
+                           size_t *len)
+{
+    struct conn c;
+    conn_get(s, &c);
+    int err = hook_body_read(&c, org_id, id, body, len);
+    conn_put(&c);
+    return err;
+}
+
+static int sq_hook_dl_list(struct store *s, const char *org_id, const char *endpoint_id,
+                           int64_t after_t, const char *after_id, int limit,
+                           struct store_webhook_delivery **items, size_t *n)
+{
+    struct arg a[] = {arg_s(org_id), arg_i(after_t), arg_s(after_id[0] ? after_id : "~"),
+                      arg_i(limit), arg_s(endpoint_id)};
+    if (endpoint_id)
+        return read_list(s,
+                         "SELECT " HOOK_DL_COLS " FROM webhook_deliveries WHERE endpoint_id = ?5 "
+                         "AND org_id = ?1 AND (created_at < ?2 OR (created_at = ?2 AND id < ?3))"
+                         " ORDER BY created_at DESC, id DESC LIMIT ?4",
+                         a, NARGS(a), sizeof **items, (size_t)limit, row_hook_dl,
+                         (void **)items, n);
+    return read_list(s,
+                     "SELECT " HOOK_DL_COLS " FROM webhook_deliveries WHERE org_id = ?1 "
+                     "AND (created_at < ?2 OR (created_at = ?2 AND id < ?3)) AND ?5 IS NULL"
+                     " ORDER BY created_at DESC, id DESC LIMIT ?4",
+                     a, NARGS(a), sizeof **items, (size_t)limit, row_hook_dl, (void **)items, n);
+}
+
+/* The delivery row with its job id, under c's write lock. */
+struct hook_row {
+    struct store_webhook_delivery d;
+    char job_id[STORE_ID_LEN + 1];
+};
+
+static void row_hook_row(sqlite3_stmt *st, void *item)
+{
+    struct hook_row *r = item;
+    row_hook_dl(st, &r->d);
+    col_text(st, 16, r->job_id, sizeof r->job_id);
+}
+
+static int hook_row_locked(struct conn *c, const char *id, struct hook_row *r)
+{
+    struct arg a[] = {arg_s(id)};
+    return q_one(c, "SELECT " HOOK_DL_COLS ", job_id FROM webhook_deliveries WHERE id = ?1", a,
+                 NARGS(a), row_hook_row, r);
+}
+
+static void row_seq_next(sqlite3_stmt *st, void *item)
+{
+    int64_t *v = item;
+    v[0] = sqlite3_column_int64(st, 0);
+    v[1] = sqlite3_column_int64(st, 1);
+}
+
+static int sq_hook_dl_claim(struct store *s, const char *id, const char *job_id,
+                            const struct store_job_spec *job, int64_t wait_ms,
+                            enum store_webhook_verdict *verdict, struct store_webhook_delivery *d,
+                            struct store_webhook_endpoint *e, char **body)
+{
+    int64_t now = store_now(s);
+    struct hook_row *r = rr_fault(RR_FAULT_STORE_ALLOC) ? NULL : malloc(sizeof *r);
+    if (!r)
+        return RR_ERR_NOMEM;
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err)
+        err = hook_row_locked(&c, id, r);
+    if (err)
+        goto out;
+    if (r->d.status != STORE_DELIVERY_PENDING || strcmp(r->job_id, job_id) != 0) {
+        *verdict = STORE_WEBHOOK_DONE;
+        goto out;
+    }
+    /* an earlier pending delivery of the same lane goes first */
+    int64_t pred[2] = {0, 0}; /* seq, next_attempt_at */
+    struct arg p[] = {arg_s(r->d.endpoint_id), arg_s(r->d.member_id), arg_i(r->d.seq)};
+    err = q_one(&c,
+                "SELECT seq, next_attempt_at FROM webhook_deliveries WHERE endpoint_id = ?1 "
+                "AND member_id = coalesce(?2, '') AND status = 'pending' AND seq < ?3 "
+                "ORDER BY seq LIMIT 1",
+                p, NARGS(p), row_seq_next, pred);
+    if (err == 0) {
+        char jid[STORE_ID_LEN + 1];
+        int64_t at = (pred[1] > now ? pred[1] : now) + wait_ms;
+        err = hook_job_insert(&c, now, job, id, at, jid);
+        if (!err) {
+            struct arg u[] = {arg_s(id), arg_s(jid), arg_i(now)};
+            err = q_exec(&c, "UPDATE webhook_deliveries SET job_id = ?2, updated_at = ?3 "
+                             "WHERE id = ?1", u, NARGS(u));
+        }
+        *verdict = STORE_WEBHOOK_WAIT;
+        goto out;
+    }
+    if (err != RR_ERR_NOTFOUND)
+        goto out;
+    struct arg ep[] = {arg_s(r->d.endpoint_id), arg_s(NULL)};
+    err = q_one(&c,
+                "SELECT " HOOK_EP_COLS " FROM webhook_endpoints WHERE id = ?1 "
+                "AND (?2 IS NULL OR org_id = ?2)",
+                ep, NARGS(ep), row_hook_ep, e);
+    if (!err) {
+        size_t len;
+        err = hook_body_read(&c, NULL, id, body, &len);
+    }
+    if (!err) {
+        struct arg u[] = {arg_s(id), arg_i(now)};
+        err = q_exec(&c,
+                     "UPDATE webhook_deliveries SET attempts = attempts + 1, "
+                     "last_attempt_at = ?2, updated_at = ?2 WHERE id = ?1",
+                     u, NARGS(u));
+    }
+    if (err >= 0) {
+        err = 0;
+        r->d.attempts++;
+        r->d.last_attempt_at = r->d.updated_at = now;
+        *d = r->d;
+        *verdict = STORE_WEBHOOK_SEND;
+    }
+out:
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    if (err || *verdict != STORE_WEBHOOK_SEND) {
+        free(*body);
+        *body = NULL;
+    }
+    free(r);
+    return err;
+}
+
+static int sq_hook_dl_finish(struct store *s, const char *id, const char *job_id,
+                             const struct store_webhook_outcome *o,
+                             const struct store_job_spec *job)
+{
+    int64_t now = store_now(s);
+    struct hook_row *r = rr_fault(RR_FAULT_STORE_ALLOC) ? NULL : malloc(sizeof *r);
+    if (!r)
+        return RR_ERR_NOMEM;
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err)
+        err = hook_row_locked(&c, id, r);
+    if (!err && (r->d.status != STORE_DELIVERY_PENDING || strcmp(r->job_id, job_id) != 0))
+        err = RR_ERR_CONFLICT;
+    if (err)
+        goto out;
+    const char *status = o->delivered ? "delivered" : o->retry_at > 0 ? "pending" : "failed";
+    char jid[STORE_ID_LEN + 1] = "";
+    if (!o->delivered && o->retry_at > 0)
+        err = hook_job_insert(&c, now, job, id, o->retry_at, jid);
+    if (err)
+        goto out;
+    struct arg u[] = {arg_s(id),
+                      arg_s(status),
+                      arg_i(o->http_status),
+                      arg_s(o->error),
+                      arg_i(now),
+                      arg_i(o->delivered ? now : 0),
+                      arg_i(o->retry_at > 0 ? o->retry_at : r->d.next_attempt_at),
+                      arg_s(jid)};
+    err = q_exec(&c,
+                 "UPDATE webhook_deliveries SET status = ?2, last_status = ?3, "
+                 "last_error = substr(coalesce(?4, ''), 1, 511), updated_at = ?5, "
+                 "delivered_at = ?6, next_attempt_at = ?7, job_id = coalesce(?8, '') "
+                 "WHERE id = ?1",
+                 u, NARGS(u));
+    if (err >= 0 && (o->delivered || o->retry_at <= 0)) {
+        /* the lane moves on: the next pending delivery's job runs now */
+        struct arg k[] = {arg_s(r->d.endpoint_id), arg_s(r->d.member_id), arg_i(r->d.seq),
+                          arg_i(now)};
+        err = q_exec(&c,
+                     "UPDATE jobs SET run_after = ?4, updated_at = ?4 WHERE state = 'queued' "
+                     "AND id = (SELECT job_id FROM webhook_deliveries WHERE endpoint_id = ?1 "
+                     "AND member_id = coalesce(?2, '') AND status = 'pending' AND seq > ?3 "
+                     "ORDER BY seq LIMIT 1)",
+                     k, NARGS(k));
+    }
+out:
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    free(r);
+    return err;
 }
 
 /* ---- workouts -------------------------------------------------------------------------------- */
@@ -2463,4 +2903,14 @@ static const struct store_ops sqlite_ops = {
     .member_list = sq_member_list,
     .member_unlink = sq_member_unlink,
     .org_aggregates = sq_org_aggregates,
+    .webhook_endpoint_create = sq_hook_ep_create,
+    .webhook_endpoint_get = sq_hook_ep_get,
+    .webhook_endpoint_list = sq_hook_ep_list,
+    .webhook_endpoint_delete = sq_hook_ep_delete,
+    .webhook_emit = sq_hook_emit,
+    .webhook_delivery_get = sq_hook_dl_get,
+    .webhook_delivery_body = sq_hook_dl_body,
+    .webhook_delivery_list = sq_hook_dl_list,
+    .webhook_delivery_claim = sq_hook_dl_claim,
+    .webhook_delivery_finish = sq_hook_dl_finish,
 };

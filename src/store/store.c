@@ -1095,3 +1095,21 @@ int store_org_aggregates(struct store *s, const char *org_id, unsigned share_mas
         return 0;
     return s->ops->org_aggregates(s, org_id, share_mask, from_day, to_day, items, n);
 }
+
+/* ---- shared with the module's other files (store_internal.h) ------------------------------- */
+
+bool store__is_id(const char *id)
+{
+    return is_id(id);
+}
+
+int store__page_args(const char *cursor, int limit, int64_t *t, char id[STORE_ID_LEN + 1],
+                     void *items, size_t *n, char *next)
+{
+    return page_args(cursor, limit, t, id, items, n, next);
+}
+
+void store__page_finish(size_t *n, int limit, int64_t last_t, const char *last_id, char *next)
+{
+    page_finish(n, limit, last_t, last_id, next);
+}

@@ -554,6 +554,126 @@ int store_member_unlink(struct store *s, const char *user_id, const char *org_id
 int store_org_aggregates(struct store *s, const char *org_id, unsigned share_mask,
                          const char *from_day, const char *to_day,
                          struct store_org_aggregate **items, size_t *n);
+/* ---- webhooks (migration 8 "webhooks"; docs/internals/webhooks.md) ------------------------- */
+
+/* Everything is keyed by an organisation id (32 hex, the partner's org; no foreign key here, the
+ * organisations table belongs to the partner module). org_id NULL = system access (the worker). */
+#define STORE_WEBHOOK_URL_MAX 2048
+#define STORE_WEBHOOK_SECRET_MAX 191
+#define STORE_WEBHOOK_TYPES_MAX 255     /* event types, space separated */
+#define STORE_WEBHOOK_TYPE_MAX 31       /* one event type, e.g. "analysis.completed" */
+#define STORE_WEBHOOK_EVENT_ID_MAX 63   /* "evt_" + 32 hex */
+#define STORE_WEBHOOK_PAYLOAD_MAX (256 * 1024) /* the signed body, bytes */
+#define STORE_WEBHOOK_ENDPOINTS_MAX 16  /* per organisation */
+
+struct store_webhook_endpoint {
+    char id[STORE_ID_LEN + 1]; /* filled by create */
+    char org_id[STORE_ID_LEN + 1];
+    char url[STORE_WEBHOOK_URL_MAX + 1];
+    char secret[STORE_WEBHOOK_SECRET_MAX + 1]; /* as the app gives it: sealed "enc1:..." around
+                                                   the "whsec_..." (auth/webhook_sig.h) */
+    char event_types[STORE_WEBHOOK_TYPES_MAX + 1];
+    bool enabled;
+    int64_t created_at;
+};
+
+enum store_delivery_status {
+    STORE_DELIVERY_PENDING,
+    STORE_DELIVERY_DELIVERED,
+    STORE_DELIVERY_FAILED
+};
+
+/* One event for one endpoint: the delivery log's row. The body is read apart (it is up to
+ * STORE_WEBHOOK_PAYLOAD_MAX bytes). */
+struct store_webhook_delivery {
+    char id[STORE_ID_LEN + 1];
+    int64_t seq; /* insertion order: deliveries of one (endpoint, member) go out in this order */
+    char org_id[STORE_ID_LEN + 1];
+    char endpoint_id[STORE_ID_LEN + 1];
+    char event_id[STORE_WEBHOOK_EVENT_ID_MAX + 1]; /* webhook-id: the same on every retry */
+    char event_type[STORE_WEBHOOK_TYPE_MAX + 1];
+    char member_id[STORE_ID_LEN + 1]; /* "" when the event is about no member */
+    enum store_delivery_status status;
+    int attempts;
+    int64_t next_attempt_at, last_attempt_at; /* 0 = none yet */
+    int last_status;                          /* HTTP status of the last attempt, 0 = none */
+    char last_error[STORE_ERROR_MAX + 1];
+    int64_t created_at, updated_at, delivered_at;
+};
+
+/* What webhook_emit records: body = the exact bytes that will be signed and sent. */
+struct store_webhook_event {
+    const char *event_id;  /* 1..STORE_WEBHOOK_EVENT_ID_MAX of [A-Za-z0-9_-] */
+    const char *type;      /* 1..STORE_WEBHOOK_TYPE_MAX of [a-z0-9._] */
+    const char *member_id; /* NULL or "" = none, else an id */
+    const char *body;      /* 1..STORE_WEBHOOK_PAYLOAD_MAX bytes of text */
+};
+
+/* The job that delivers: each delivery row names the one job responsible for it (a later job
+ * for the same row is written in the same transaction that hands it over). */
+struct store_job_spec {
+    const char *kind;
+    int max_attempts;
+};
+
+/* Fills e->id and e->created_at. CONFLICT when the org already has STORE_WEBHOOK_ENDPOINTS_MAX
+ * endpoints. The URL and types are the caller's to check (app/webhooks.c). */
+int store_webhook_endpoint_create(struct store *s, struct store_webhook_endpoint *e);
+int store_webhook_endpoint_get(struct store *s, const char *org_id, const char *id,
+                               struct store_webhook_endpoint *out);
+/* Oldest first, at most STORE_WEBHOOK_ENDPOINTS_MAX. */
+int store_webhook_endpoint_list(struct store *s, const char *org_id,
+                                struct store_webhook_endpoint **items, size_t *n);
+/* Deletes its deliveries too (their jobs then find nothing and end). */
+int store_webhook_endpoint_delete(struct store *s, const char *org_id, const char *id);
+
+/* In ONE transaction: a pending delivery of ev for every enabled endpoint of org_id whose types
+ * include ev->type (endpoint_id NULL), or for endpoint_id alone whatever its types (a test event,
+ * a redelivery: NOTFOUND when it is not the org's), each with a queued job of `job` (system job,
+ * payload {"delivery_id": ID}) runnable now. *n (may be NULL) = deliveries written. */
+int store_webhook_emit(struct store *s, const char *org_id, const char *endpoint_id,
+                       const struct store_webhook_event *ev, const struct store_job_spec *job,
+                       int *n);
+int store_webhook_delivery_get(struct store *s, const char *org_id, const char *id,
+                               struct store_webhook_delivery *out);
+/* The body of a delivery, malloc'd and NUL-terminated (*len may be NULL); free() it. */
+int store_webhook_delivery_body(struct store *s, const char *org_id, const char *id, char **body,
+                                size_t *len);
+/* Newest first (created_at, id); endpoint_id NULL = all of the org's endpoints. */
+int store_webhook_delivery_list(struct store *s, const char *org_id, const char *endpoint_id,
+                                const char *cursor, int limit,
+                                struct store_webhook_delivery **items, size_t *n,
+                                char next_cursor[STORE_CURSOR_MAX]);
+
+enum store_webhook_verdict {
+    STORE_WEBHOOK_SEND, /* attempt now: attempts was counted, *d *e *body are filled */
+    STORE_WEBHOOK_DONE, /* nothing to do: delivered or failed already, or job_id is not the
+                           job responsible for the row (a stale duplicate) */
+    STORE_WEBHOOK_WAIT, /* an earlier delivery of the same (endpoint, member) is pending: a new
+                           job for this row was queued, behind it; this job may end */
+};
+/* The worker's side, in one transaction (system access). NOTFOUND when the row is gone. On
+ * SEND, *body is malloc'd (free it). A WAIT job runs again when the earlier delivery ends
+ * (store_webhook_delivery_finish wakes it) or after max(its next attempt, now) + wait_ms. */
+int store_webhook_delivery_claim(struct store *s, const char *id, const char *job_id,
+                                 const struct store_job_spec *job, int64_t wait_ms,
+                                 enum store_webhook_verdict *verdict,
+                                 struct store_webhook_delivery *d,
+                                 struct store_webhook_endpoint *e, char **body);
+
+struct store_webhook_outcome {
+    bool delivered;
+    int http_status;   /* 0 = no answer */
+    const char *error; /* "" or NULL when delivered */
+    int64_t retry_at;  /* not delivered: when to try again; 0 = give up (failed) */
+};
+/* Record the attempt of job_id on delivery id, in one transaction: delivered, failed, or a new
+ * job queued for retry_at. When the row ends (delivered/failed) the next pending delivery of the
+ * same (endpoint, member) is made runnable at once. CONFLICT when job_id is no longer the job
+ * responsible for the row or the row is not pending; NOTFOUND when it is gone. */
+int store_webhook_delivery_finish(struct store *s, const char *id, const char *job_id,
+                                  const struct store_webhook_outcome *o,
+                                  const struct store_job_spec *job);
 
 /* ---- backend interface ---------------------------------------------------------------------- */
 
@@ -689,6 +809,31 @@ struct store_ops {
     int (*org_aggregates)(struct store *s, const char *org_id, unsigned share_mask,
                           const char *from_day, const char *to_day,
                           struct store_org_aggregate **items, size_t *n);
+    /* added with webhooks (migration 8 "webhooks") */
+    int (*webhook_endpoint_create)(struct store *s, const struct store_webhook_endpoint *e);
+    int (*webhook_endpoint_get)(struct store *s, const char *org_id, const char *id,
+                                struct store_webhook_endpoint *out);
+    int (*webhook_endpoint_list)(struct store *s, const char *org_id,
+                                 struct store_webhook_endpoint **items, size_t *n);
+    int (*webhook_endpoint_delete)(struct store *s, const char *org_id, const char *id);
+    int (*webhook_emit)(struct store *s, const char *org_id, const char *endpoint_id,
+                        const struct store_webhook_event *ev, const struct store_job_spec *job,
+                        int *n);
+    int (*webhook_delivery_get)(struct store *s, const char *org_id, const char *id,
+                                struct store_webhook_delivery *out);
+    int (*webhook_delivery_body)(struct store *s, const char *org_id, const char *id,
+                                 char **body, size_t *len);
+    int (*webhook_delivery_list)(struct store *s, const char *org_id, const char *endpoint_id,
+                                 int64_t after_t, const char *after_id, int limit,
+                                 struct store_webhook_delivery **items, size_t *n);
+    int (*webhook_delivery_claim)(struct store *s, const char *id, const char *job_id,
+                                  const struct store_job_spec *job, int64_t wait_ms,
+                                  enum store_webhook_verdict *verdict,
+                                  struct store_webhook_delivery *d,
+                                  struct store_webhook_endpoint *e, char **body);
+    int (*webhook_delivery_finish)(struct store *s, const char *id, const char *job_id,
+                                   const struct store_webhook_outcome *o,
+                                   const struct store_job_spec *job);
 };
 
 /* The common head of every backend object (backends embed it first). Callers treat it as

@@ -8,7 +8,7 @@
 #include "store/store.h"
 
 struct store_migration {
-    int version;      /* 1, 2, 3, ... without gaps */
+    int version;      /* 1, 2, 3, ... increasing (a number reserved by parallel work may be skipped) */
     const char *name; /* e.g. "init" (docs/internals/store.md lists them) */
     const char *sql;  /* one or more statements */
 };
@@ -28,5 +28,13 @@ int store__copy(char *dst, size_t cap, const char *src);
 /* snprintf into msg when msg is not NULL. */
 void store__msg(char *msg, size_t msg_len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* store.c's argument checks, for the module's other files (webhooks.c): a well-formed id; a
+ * page request (cursor decoded into (t, id), limit in range, outputs cleared); a full page
+ * turned into the next cursor (backends fetch limit + 1 rows). */
+bool store__is_id(const char *id);
+int store__page_args(const char *cursor, int limit, int64_t *t, char id[STORE_ID_LEN + 1],
+                     void *items, size_t *n, char *next);
+void store__page_finish(size_t *n, int limit, int64_t last_t, const char *last_id, char *next);
 
 #endif

@@ -111,6 +111,14 @@ int draw_font_open(const char *path, int px, struct draw_font **out)
     return 0;
 }
 
+int draw_font_set_px(struct draw_font *f, int px)
+{
+    if (!f || px < 8 || px > 256 || FT_Set_Pixel_Sizes(f->face, 0, (FT_UInt)px))
+        return RR_ERR_INVAL;
+    f->px = px;
+    return 0;
+}
+
 void draw_font_free(struct draw_font *f)
 {
     if (!f)

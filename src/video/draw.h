@@ -40,6 +40,9 @@ void draw_box(struct draw_canvas *c, int x, int y, int w, int h, struct draw_col
 struct draw_font;
 /* path NULL: DejaVu Sans Bold from fonts-dejavu-core. px: glyph height in pixels (8..256). */
 int draw_font_open(const char *path, int px, struct draw_font **out);
+/* Change the glyph height of an open face (8..256): a sandbox opens the font file before its
+ * filter and sizes it once the video's size is known. 0, RR_ERR_INVAL. */
+int draw_font_set_px(struct draw_font *f, int px);
 void draw_font_free(struct draw_font *f);
 /* Draw UTF-8 text with its top-left corner at (x, y); returns the advance width in pixels.
  * Characters outside Latin-1 are drawn as '?'. */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct video_writer {
@@ -29,9 +30,44 @@ struct video_writer {
     struct SwsContext *sws;
     int width, height; /* input size */
     int64_t last_pts;
-    char path[4096];
+    int fd;            /* >= 0: writing to the caller's descriptor (video_writer_open_fd) */
+    char path[4096];   /* "" with fd */
     char part[4200];
 };
+
+#define FD_AVIO_BUFFER (64 * 1024)
+
+/* The AVIOContext callbacks of video_writer_open_fd: plain write and lseek on the descriptor
+ * (the mp4 muxer seeks back to finish the mdat box). */
+#if LIBAVFORMAT_VERSION_MAJOR >= 61
+static int fd_write_cb(void *opaque, const uint8_t *buf, int len)
+#else
+static int fd_write_cb(void *opaque, uint8_t *buf, int len)
+#endif
+{
+    const struct video_writer *w = opaque;
+    int done = 0;
+    while (done < len) {
+        ssize_t n = write(w->fd, buf + done, (size_t)(len - done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return AVERROR(n < 0 ? errno : EIO);
+        done += (int)n;
+    }
+    return len;
+}
+
+static int64_t fd_seek_cb(void *opaque, int64_t offset, int whence)
+{
+    const struct video_writer *w = opaque;
+    if (whence & AVSEEK_SIZE) {
+        struct stat st;
+        return fstat(w->fd, &st) == 0 ? (int64_t)st.st_size : AVERROR(errno);
+    }
+    off_t r = lseek(w->fd, (off_t)offset, whence & ~AVSEEK_FORCE);
+    return r < 0 ? AVERROR(errno) : (int64_t)r;
+}
 
 static void set_msg(char *msg, size_t len, const char *what, int averr)
 {
@@ -73,8 +109,12 @@ static void writer_free(struct video_writer *w)
     if (!w)
         return;
     if (w->fmt) {
-        if (w->fmt->pb)
+        if (w->fmt->pb && w->fd >= 0) { /* ours: the buffer and the context, not the fd */
+            av_freep(&w->fmt->pb->buffer);
+            avio_context_free(&w->fmt->pb);
+        } else if (w->fmt->pb) {
             avio_closep(&w->fmt->pb);
+        }
         avformat_free_context(w->fmt);
     }
     avcodec_free_context(&w->enc);
@@ -84,10 +124,11 @@ static void writer_free(struct video_writer *w)
     free(w);
 }
 
-int video_writer_open(const char *path, int width, int height, double fps,
-                      struct video_writer **out, char *msg, size_t msg_len)
+/* Open the writer on path (fd < 0) or on the caller's descriptor fd. */
+static int writer_open(const char *path, int fd, int width, int height, double fps,
+                       struct video_writer **out, char *msg, size_t msg_len)
 {
-    if (!path || width < 2 || height < 2 || width > RR_IMAGE_MAX_SIDE ||
+    if ((!path && fd < 0) || width < 2 || height < 2 || width > RR_IMAGE_MAX_SIDE ||
         height > RR_IMAGE_MAX_SIDE || !(fps > 0 && fps <= 240)) {
         set_msg(msg, msg_len, "invalid overlay size or frame rate", 0);
         return RR_ERR_INVAL;
@@ -96,8 +137,11 @@ int video_writer_open(const char *path, int width, int height, double fps,
     if (!w)
         return RR_ERR_NOMEM;
     int rc = RR_ERR_NOMEM, err = 0;
-    snprintf(w->path, sizeof w->path, "%s", path);
-    snprintf(w->part, sizeof w->part, "%s.part", path);
+    w->fd = fd;
+    if (fd < 0) {
+        snprintf(w->path, sizeof w->path, "%s", path);
+        snprintf(w->part, sizeof w->part, "%s.part", path);
+    }
     w->width = width;
     w->height = height;
     w->last_pts = -1;
@@ -149,7 +193,19 @@ int video_writer_open(const char *path, int width, int height, double fps,
                             SWS_BILINEAR, NULL, NULL, NULL);
     if (!w->sws)
         goto out;
-    err = avio_open(&w->fmt->pb, w->part, AVIO_FLAG_WRITE);
+    if (fd >= 0) {
+        uint8_t *buf = av_malloc(FD_AVIO_BUFFER);
+        w->fmt->pb = buf ? avio_alloc_context(buf, FD_AVIO_BUFFER, 1, w, NULL, fd_write_cb,
+                                              fd_seek_cb)
+                         : NULL;
+        if (!w->fmt->pb) {
+            av_free(buf);
+            goto out;
+        }
+        err = 0;
+    } else {
+        err = avio_open(&w->fmt->pb, w->part, AVIO_FLAG_WRITE);
+    }
     if (err < 0) {
         set_msg(msg, msg_len, "cannot create overlay file", err);
         rc = RR_ERR_IO;
@@ -168,6 +224,26 @@ out:
         set_msg(msg, msg_len, "cannot set up the h264 encoder", err);
     video_writer_abort(w);
     return rc;
+}
+
+int video_writer_open(const char *path, int width, int height, double fps,
+                      struct video_writer **out, char *msg, size_t msg_len)
+{
+    if (!path) {
+        set_msg(msg, msg_len, "no overlay path", 0);
+        return RR_ERR_INVAL;
+    }
+    return writer_open(path, -1, width, height, fps, out, msg, msg_len);
+}
+
+int video_writer_open_fd(int fd, int width, int height, double fps, struct video_writer **out,
+                         char *msg, size_t msg_len)
+{
+    if (fd < 0) {
+        set_msg(msg, msg_len, "no overlay descriptor", 0);
+        return RR_ERR_INVAL;
+    }
+    return writer_open(NULL, fd, width, height, fps, out, msg, msg_len);
 }
 
 /* Send one frame (or NULL to flush) and write every packet that comes out. */
@@ -224,17 +300,21 @@ int video_writer_close(struct video_writer *w, char *msg, size_t msg_len)
     int err = pump(w, NULL);
     if (err >= 0)
         err = av_write_trailer(w->fmt);
-    if (err >= 0)
+    if (err >= 0 && w->fd >= 0) {
+        avio_flush(w->fmt->pb);
+        err = w->fmt->pb->error;
+    } else if (err >= 0) {
         err = avio_closep(&w->fmt->pb);
+    }
     int rc = 0;
     if (err < 0) {
         set_msg(msg, msg_len, "cannot finish overlay file", err);
         rc = RR_ERR_IO;
-    } else if (commit_file(w->part, w->path) != 0) {
+    } else if (w->fd < 0 && commit_file(w->part, w->path) != 0) {
         set_msg(msg, msg_len, "cannot move overlay file into place", 0);
         rc = RR_ERR_IO;
     }
-    if (rc != 0)
+    if (rc != 0 && w->fd < 0)
         unlink(w->part);
     writer_free(w);
     return rc;
@@ -246,14 +326,20 @@ void video_writer_abort(struct video_writer *w)
         return;
     char part[sizeof w->part];
     memcpy(part, w->part, sizeof part);
+    int on_fd = w->fd >= 0;
     writer_free(w);
-    unlink(part);
+    if (!on_fd)
+        unlink(part);
 }
 
-int jpeg_write(const char *path, const struct rr_image *img, int quality, char *msg,
-               size_t msg_len)
+int jpeg_encode(const struct rr_image *img, int quality, uint8_t **data, size_t *len,
+                char *msg, size_t msg_len)
 {
-    if (!path || !img || !img->rgb || img->width < 1 || img->height < 1 ||
+    if (data)
+        *data = NULL;
+    if (len)
+        *len = 0;
+    if (!data || !len || !img || !img->rgb || img->width < 1 || img->height < 1 ||
         img->width > RR_IMAGE_MAX_SIDE || img->height > RR_IMAGE_MAX_SIDE || quality < 1 ||
         quality > 100) {
         set_msg(msg, msg_len, "invalid image for jpeg", 0);
@@ -264,9 +350,6 @@ int jpeg_write(const char *path, const struct rr_image *img, int quality, char *
     AVFrame *f = av_frame_alloc();
     AVPacket *pkt = av_packet_alloc();
     struct SwsContext *sws = NULL;
-    FILE *fp = NULL;
-    char part[4200];
-    snprintf(part, sizeof part, "%s.part", path);
     const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
     if (!codec) {
         rc = RR_ERR_UNSUPPORTED;
@@ -281,6 +364,7 @@ int jpeg_write(const char *path, const struct rr_image *img, int quality, char *
     enc->pix_fmt = AV_PIX_FMT_YUVJ420P;
     enc->time_base = (AVRational){1, 25};
     enc->flags |= AV_CODEC_FLAG_QSCALE;
+    enc->thread_count = 1;
     /* map quality 1..100 to mjpeg's qscale 31..2 */
     int q = 2 + (100 - quality) * 29 / 99;
     enc->global_quality = FF_QP2LAMBDA * q;
@@ -310,34 +394,52 @@ int jpeg_write(const char *path, const struct rr_image *img, int quality, char *
         err = avcodec_send_frame(enc, NULL);
     if (err >= 0)
         err = avcodec_receive_packet(enc, pkt);
-    if (err < 0) {
+    if (err < 0 || pkt->size <= 0) {
         rc = RR_ERR_IO;
         set_msg(msg, msg_len, "cannot encode jpeg", err);
         goto out;
     }
-    fp = fopen(part, "wb");
-    if (!fp || fwrite(pkt->data, 1, (size_t)pkt->size, fp) != (size_t)pkt->size ||
-        fflush(fp) != 0) {
-        rc = RR_ERR_IO;
-        set_msg(msg, msg_len, "cannot write jpeg file", 0);
+    *data = malloc((size_t)pkt->size);
+    if (!*data)
         goto out;
-    }
-    fclose(fp);
-    fp = NULL;
-    if (commit_file(part, path) != 0) {
-        rc = RR_ERR_IO;
-        set_msg(msg, msg_len, "cannot move jpeg into place", 0);
-        goto out;
-    }
+    memcpy(*data, pkt->data, (size_t)pkt->size);
+    *len = (size_t)pkt->size;
     rc = 0;
 out:
-    if (fp)
-        fclose(fp);
-    if (rc != 0)
-        unlink(part);
     sws_freeContext(sws);
     avcodec_free_context(&enc);
     av_frame_free(&f);
     av_packet_free(&pkt);
+    return rc;
+}
+
+int jpeg_write(const char *path, const struct rr_image *img, int quality, char *msg,
+               size_t msg_len)
+{
+    if (!path) {
+        set_msg(msg, msg_len, "invalid image for jpeg", 0);
+        return RR_ERR_INVAL;
+    }
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = jpeg_encode(img, quality, &data, &len, msg, msg_len);
+    if (rc < 0)
+        return rc;
+    char part[4200];
+    snprintf(part, sizeof part, "%s.part", path);
+    FILE *fp = fopen(part, "wb");
+    if (!fp || fwrite(data, 1, len, fp) != len || fflush(fp) != 0) {
+        rc = RR_ERR_IO;
+        set_msg(msg, msg_len, "cannot write jpeg file", 0);
+    }
+    if (fp)
+        fclose(fp);
+    free(data);
+    if (rc == 0 && commit_file(part, path) != 0) {
+        rc = RR_ERR_IO;
+        set_msg(msg, msg_len, "cannot move jpeg into place", 0);
+    }
+    if (rc != 0)
+        unlink(part);
     return rc;
 }

@@ -15,16 +15,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "app/app.h"
+#include "app/app_int.h"
 #include "base/rr_error.h"
 #include "blob/blob.h"
 #include "queue/queue.h"
 #include "queue/worker.h"
 #include "support/rrtest.h"
 #include "store/store.h"
+#include "video/decode.h"
 
 #define CLIP "media/videos/squat_side_BAD_heels_k_i002.mp4"
 
@@ -241,6 +244,121 @@ static void analyze__a_real_clip_becomes_one_workout_and_a_rerun_replaces_it(voi
     assert_int_equal(permanent, 1);
 }
 
+/* The video's stored overlay decodes: its frame count (0 when it is not stored). */
+static size_t stored_overlay_frames(struct fx *f, const char *video_id)
+{
+    char key[BLOB_KEY_MAX + 1], msg[256];
+    struct blob_reader *r = NULL;
+    assert_non_null(app_video_key(video_id, "overlay", key, sizeof key));
+    if (blob_get(f->a->blob, key, &r) < 0)
+        return 0;
+    assert_true(blob_reader_fd(r) >= 0);
+    struct video *v = NULL;
+    struct video_limits lim = video_limits_default();
+    assert_int_equal(video_open_fd(blob_reader_fd(r), "overlay", &lim, &v, msg, sizeof msg), 0);
+    size_t n = 0;
+    struct rr_image im;
+    int64_t t;
+    while (video_next(v, &im, &t, msg, sizeof msg) == 0)
+        n++;
+    video_close(v);
+    blob_reader_close(r);
+    return n;
+}
+
+static int stored(struct fx *f, const char *video_id, const char *which)
+{
+    char key[BLOB_KEY_MAX + 1];
+    struct blob_info bi;
+    assert_non_null(app_video_key(video_id, which, key, sizeof key));
+    return blob_stat(f->a->blob, key, &bi) == 0 && bi.size > 0;
+}
+
+static void drop_renders(struct fx *f, const char *video_id)
+{
+    static const char *const which[] = {"overlay", "best", "worst"};
+    for (size_t i = 0; i < 3; i++) {
+        char key[BLOB_KEY_MAX + 1];
+        assert_non_null(app_video_key(video_id, which[i], key, sizeof key));
+        (void)blob_delete(f->a->blob, key);
+    }
+}
+
+/* The render job sandboxed (the default) and in process: the same playable overlay and
+ * thumbnails; a crashing render child stores nothing and fails for good; the render's budget
+ * refuses a costly header and bounds a cheap one. */
+static void analyze__the_render_runs_sandboxed_or_in_process_and_a_crash_stores_nothing(
+    void **state)
+{
+    struct fx *f = *state;
+    char clip[1024], err[512];
+    struct app_ingested in;
+    rrtest_case_shared("app/test_analyze", CLIP, clip, sizeof clip);
+    upload(f, clip, &in);
+    int permanent = -1;
+    assert_int_equal(app_analyze_video(f->a, in.video_id, "squat", NULL, NULL, &permanent, err,
+                                       sizeof err),
+                     0);
+    assert_true(f->a->cfg.analysis_sandbox);
+    const char *exe = getenv("REPRIGHT_ANALYZER");
+    if (!exe || access(exe, X_OK) != 0)
+        rrtest_skip_case("app/test_analyze", "REPRIGHT_ANALYZER is not the repright binary");
+
+    /* a render child that crashes: nothing stored, a permanent failure in plain words */
+    char crash[512];
+    snprintf(crash, sizeof crash, "%s/crash.sh", f->dir);
+    FILE *sh = fopen(crash, "w");
+    assert_non_null(sh);
+    fprintf(sh, "#!/bin/sh\nprintf 'half an mp4' >&6\nkill -SEGV $$\n");
+    fclose(sh);
+    assert_int_equal(chmod(crash, 0700), 0);
+    char saved[sizeof f->a->cfg.analyzer];
+    memcpy(saved, f->a->cfg.analyzer, sizeof saved);
+    snprintf(f->a->cfg.analyzer, sizeof f->a->cfg.analyzer, "%s", crash);
+    assert_int_equal(app_render_video_run(f->a, in.video_id, NULL, NULL, &permanent, err,
+                                          sizeof err),
+                     RR_ERR_CORRUPT);
+    assert_int_equal(permanent, 1);
+    assert_null(strstr(err, "/proc/self"));
+    assert_false(stored(f, in.video_id, "overlay"));
+    assert_false(stored(f, in.video_id, "best"));
+    memcpy(f->a->cfg.analyzer, saved, sizeof saved);
+
+    /* sandboxed: a playable overlay, frame for frame, and both thumbnails */
+    assert_int_equal(app_render_video_run(f->a, in.video_id, NULL, NULL, &permanent, err,
+                                          sizeof err),
+                     0);
+    size_t sandboxed = stored_overlay_frames(f, in.video_id);
+    assert_int_equal(sandboxed, 47);
+    assert_true(stored(f, in.video_id, "best") && stored(f, in.video_id, "worst"));
+
+    /* in process (REPRIGHT_ANALYSIS_SANDBOX=off): the same */
+    drop_renders(f, in.video_id);
+    f->a->cfg.analysis_sandbox = 0;
+    assert_int_equal(app_render_video_run(f->a, in.video_id, NULL, NULL, &permanent, err,
+                                          sizeof err),
+                     0);
+    f->a->cfg.analysis_sandbox = 1;
+    assert_int_equal(stored_overlay_frames(f, in.video_id), sandboxed);
+    assert_true(stored(f, in.video_id, "best") && stored(f, in.video_id, "worst"));
+
+    /* the render's budget: 10 min of 2160p30 is refused in its words, the clip is bounded */
+    struct video_info big = {.width = 3840, .height = 2160, .fps = 30, .frames = 18000};
+    struct video_limits lim = video_limits_default();
+    double cost = 0;
+    f->a->cfg.job_cpu_budget_s = 300;
+    assert_int_equal(app__admit_render(f->a, &big, &lim, &cost, err, sizeof err),
+                     RR_ERR_TOOBIG);
+    assert_non_null(strstr(err, "too costly to render"));
+    assert_true(cost > 300);
+    struct video_info small = {.width = 1280, .height = 720, .fps = 30, .frames = 47};
+    lim = video_limits_default();
+    assert_int_equal(app__admit_render(f->a, &small, &lim, &cost, err, sizeof err), 0);
+    assert_true(cost < 2 && lim.max_frames >= 47);
+    printf("render cost estimate: 720p %.1f ms/frame, 2160p %.1f ms/frame\n",
+           app__render_cost_ms_per_frame(1280, 720), app__render_cost_ms_per_frame(3840, 2160));
+}
+
 static void analyze__fails_an_undecodable_video_permanently_with_a_message(void **state)
 {
     struct fx *f = *state;
@@ -336,6 +454,9 @@ int main(void)
             analyze__fails_an_undecodable_video_permanently_with_a_message, setup, teardown),
         cmocka_unit_test_setup_teardown(
             analyze__a_real_clip_becomes_one_workout_and_a_rerun_replaces_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            analyze__the_render_runs_sandboxed_or_in_process_and_a_crash_stores_nothing, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(analyze__stop_releases_the_lease_of_a_job_still_running,
                                         setup, teardown),
     };

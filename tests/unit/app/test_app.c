@@ -138,7 +138,7 @@ static void app__hands_its_kinds_and_itself_to_the_worker_pool(void **state)
     (void)state;
     size_t n = 0;
     const struct job_kind *k = app_job_kinds(&n);
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 3);
     assert_string_equal(k[0].name, "analyze_video");
     assert_non_null(k[0].run);
     assert_non_null(k[0].dead);
@@ -146,6 +146,9 @@ static void app__hands_its_kinds_and_itself_to_the_worker_pool(void **state)
     assert_string_equal(k[1].name, "render_video");
     assert_non_null(k[1].run);
     assert_null(k[1].dead);
+    /* a partner's webhook deliveries (app/webhook_job.c) */
+    assert_string_equal(k[2].name, "deliver_webhook");
+    assert_non_null(k[2].run);
     struct app a;
     memset(&a, 0, sizeof a);
     a.store = (struct store *)&a; /* only copied */
@@ -156,7 +159,7 @@ static void app__hands_its_kinds_and_itself_to_the_worker_pool(void **state)
     assert_ptr_equal(wc.store, a.store);
     assert_ptr_equal(wc.ctx, &a);
     assert_ptr_equal(wc.kinds, k);
-    assert_int_equal(wc.n_kinds, 2);
+    assert_int_equal(wc.n_kinds, 3);
     assert_int_equal(wc.threads, 3);
     assert_int_equal(wc.lease_s, 42);
     assert_string_equal(wc.queue_url, "db");

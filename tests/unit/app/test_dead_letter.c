@@ -44,9 +44,13 @@ static int setup(void **state)
     char arg1[300], arg2[300], msg[256];
     snprintf(arg1, sizeof arg1, "--data-dir=%s", f->dir);
     snprintf(arg2, sizeof arg2, "--model-dir=%s/no-models", f->dir);
-    char *argv[] = {"serve", arg1, arg2, "--job-max-attempts", "1", "--job-lease-s", "6", NULL};
+    /* in process: the handler's own failure on a missing model is what these cases need (a
+     * sandboxed child reads the header first and refuses "not a video" before the models
+     * matter; pipeline/test_sandbox covers that order) */
+    char *argv[] = {"serve", arg1, arg2, "--job-max-attempts", "1", "--job-lease-s", "6",
+                    "--analysis-sandbox", "off", NULL};
     struct app_config c;
-    assert_int_equal(app_config_load(&c, APP_CMD_SERVE, 7, argv, msg, sizeof msg), 0);
+    assert_int_equal(app_config_load(&c, APP_CMD_SERVE, 9, argv, msg, sizeof msg), 0);
     assert_int_equal(app_open(&c, &f->a, msg, sizeof msg), 0);
     assert_int_equal(store_user_create(f->a->store, "d@example.com", "x", "user", &f->user), 0);
     *state = f;

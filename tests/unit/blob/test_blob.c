@@ -398,7 +398,9 @@ static void blob__refuses_bad_urls_and_arguments(void **state)
 {
     (void)state;
     struct blob *b = (struct blob *)&b;
-    assert_int_equal(blob_open("s3://bucket", NULL, &b), RR_ERR_UNSUPPORTED);
+    assert_int_equal(blob_open("gs://bucket", NULL, &b), RR_ERR_UNSUPPORTED);
+    assert_null(b);
+    assert_int_equal(blob_open("s3://bucket", NULL, &b), RR_ERR_INVAL); /* no endpoint */
     assert_null(b);
     assert_int_equal(blob_open("no-scheme", NULL, &b), RR_ERR_INVAL);
     assert_int_equal(blob_open(":x", NULL, &b), RR_ERR_INVAL);

@@ -24,6 +24,7 @@
 #include "pipeline/report_json.h"
 #include "pipeline/sandbox.h"
 #include "support/rrtest.h"
+#include "video/decode.h"
 
 #define T "pipeline/test_sandbox"
 #define CLIP "media/videos/squat_side_BAD_heels_k_i002.mp4"
@@ -119,6 +120,159 @@ static void a_real_clip_comes_back_as_a_report_and_a_track(void **state)
     analysis_report_free(rep);
     report_json_doc_free(doc);
     sandbox_result_release(&r);
+    close(fd);
+}
+
+static int refuse(void *ud, const struct video_info *in, int64_t *max_frames, char *err,
+                  size_t err_len);
+
+/* A real analysis through the sandbox, its track written to tmp/track.json: the render's
+ * inputs as the server stores them. */
+struct stored {
+    struct sandbox_result an;
+    int track_fd;
+};
+
+static void analyse_and_store(const char *exe, int fd, struct stored *s)
+{
+    struct sandbox_request rq = request(exe, fd);
+    rq.exercise = "squat";
+    char msg[512], path[512];
+    assert_int_equal(sandbox_analyze(&rq, &s->an, msg, sizeof msg), 0);
+    snprintf(path, sizeof path, "%s/track.json", tmp);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(s->an.track, 1, s->an.track_len, f), s->an.track_len);
+    fclose(f);
+    s->track_fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(s->track_fd >= 0);
+}
+
+static struct sandbox_render_request render_request(const char *exe, int fd,
+                                                    const struct stored *s, const char *overlay,
+                                                    const char *thumbs)
+{
+    struct sandbox_render_request rq = {
+        .exe = exe,
+        .video_fd = fd,
+        .report = s->an.report,
+        .report_len = s->an.report_len,
+        .track_fd = s->track_fd,
+        .overlay_path = overlay,
+        .thumbs_dir = thumbs,
+        .limits = video_limits_default(),
+        .memory_bytes = 3LL << 30,
+        .cpu_seconds = 120,
+        .wall_ms = 120000,
+    };
+    return rq;
+}
+
+static int overlay_stages;
+
+static void count_overlay(void *ud, const char *stage, double fraction)
+{
+    (void)ud;
+    assert_true(fraction >= 0 && fraction <= 1);
+    if (strcmp(stage, "overlay") == 0)
+        overlay_stages++;
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static void a_real_render_publishes_a_playable_overlay_and_jpegs(void **state)
+{
+    (void)state;
+    const char *exe = analyzer();
+    int fd = open_clip();
+    struct stored s;
+    analyse_and_store(exe, fd, &s);
+    char overlay[700], thumbs[512], msg[512];
+    snprintf(thumbs, sizeof thumbs, "%s/render", tmp);
+    assert_int_equal(mkdir(thumbs, 0700), 0);
+    snprintf(overlay, sizeof overlay, "%s/overlay.mp4", thumbs);
+    struct sandbox_render_request rq = render_request(exe, fd, &s, overlay, thumbs);
+    rq.progress = count_overlay;
+    overlay_stages = 0;
+    struct sandbox_render_result r;
+    int rc = sandbox_render(&rq, &r, msg, sizeof msg);
+    if (rc != 0)
+        printf("sandbox_render: %s\n", msg);
+    assert_int_equal(rc, 0);
+    assert_true(overlay_stages > 0);
+    assert_int_equal(r.frames, s.an.stats.frames);
+    assert_true(r.child_cpu_ms > 0 && r.startup_ms > 0);
+    /* the overlay decodes, frame for frame */
+    struct video *v = NULL;
+    struct video_limits lim = video_limits_default();
+    assert_int_equal(video_open(overlay, &lim, &v, msg, sizeof msg), 0);
+    size_t n = 0;
+    struct rr_image im;
+    int64_t t;
+    while (video_next(v, &im, &t, msg, sizeof msg) == 0)
+        n++;
+    video_close(v);
+    assert_int_equal(n, r.frames);
+    char part[800];
+    snprintf(part, sizeof part, "%s.part", overlay);
+    assert_false(exists(part));
+    /* the thumbnails are JPEGs that decode */
+    assert_true(r.has_thumbs);
+    const char *jpegs[2] = {r.thumb_best, r.thumb_worst};
+    for (int k = 0; k < 2; k++) {
+        assert_true(jpegs[k][0]);
+        struct rr_rgbbuf buf = {0};
+        assert_int_equal(image_load(jpegs[k], &buf, msg, sizeof msg), 0);
+        assert_true(buf.width > 0 && buf.height > 0);
+        rr_rgbbuf_release(&buf);
+    }
+    printf("sandboxed render: %zu frames, render %.0f ms, startup %.0f ms, child CPU %.0f ms, "
+           "max RSS %lld KiB\n",
+           r.frames, r.render_ms, r.startup_ms, r.child_cpu_ms, (long long)r.child_max_rss_kb);
+    /* a child that crashes leaves nothing under a final name, and no part file */
+    char dir2[512], overlay2[600];
+    snprintf(dir2, sizeof dir2, "%s/render-crash", tmp);
+    assert_int_equal(mkdir(dir2, 0700), 0);
+    snprintf(overlay2, sizeof overlay2, "%s/overlay.mp4", dir2);
+    rq = render_request(script("crash-render", "printf 'overlay' >&6; kill -SEGV $$"), fd, &s,
+                        overlay2, dir2);
+    assert_int_equal(sandbox_render(&rq, &r, msg, sizeof msg), RR_ERR_CORRUPT);
+    assert_non_null(strstr(msg, "signal 11"));
+    snprintf(part, sizeof part, "%s.part", overlay2);
+    assert_false(exists(overlay2));
+    assert_false(exists(part));
+    assert_false(r.has_thumbs);
+    /* a child that claims success without an mp4 publishes nothing either */
+    rq = render_request(script("fake-render",
+                               "printf 'not an mp4' >&6; m='{\"frames\":3,\"render_ms\":1}'; "
+                               "printf 'S\\037\\000\\000\\000%s' \"$m\" >&4"),
+                        fd, &s, overlay2, dir2);
+    assert_int_equal(sandbox_render(&rq, &r, msg, sizeof msg), RR_ERR_CORRUPT);
+    assert_false(exists(overlay2));
+    assert_false(exists(part));
+    /* thumbnails that are not JPEGs are refused */
+    rq = render_request(script("bad-thumb", "printf 'B\\004\\000\\000\\000GIF8' >&4; sleep 5"),
+                        fd, &s, NULL, dir2);
+    assert_int_equal(sandbox_render(&rq, &r, msg, sizeof msg), RR_ERR_CORRUPT);
+    char best[600];
+    snprintf(best, sizeof best, "%s/best.jpg", dir2);
+    assert_false(exists(best));
+    /* the render is held to the budget on the child's reading of the header */
+    int width = 0;
+    rq = render_request(exe, fd, &s, overlay2, dir2);
+    rq.admit = refuse;
+    rq.admit_ud = &width;
+    assert_int_equal(sandbox_render(&rq, &r, msg, sizeof msg), RR_ERR_TOOBIG);
+    assert_string_equal(msg, "too costly for this test");
+    assert_true(width > 0);
+    assert_false(exists(overlay2));
+    assert_false(exists(part));
+    close(s.track_fd);
+    sandbox_result_release(&s.an);
     close(fd);
 }
 
@@ -276,6 +430,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_real_clip_comes_back_as_a_report_and_a_track),
+        cmocka_unit_test(a_real_render_publishes_a_playable_overlay_and_jpegs),
         cmocka_unit_test(the_filter_refuses_files_sockets_fork_and_exec),
         cmocka_unit_test(garbage_is_refused_in_plain_words),
         cmocka_unit_test(the_budget_refuses_on_the_childs_reading_of_the_header),

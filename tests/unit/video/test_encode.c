@@ -1,9 +1,11 @@
-/* test_encode.c - drawing primitives, JPEG and H.264 output read back through the decoder. */
+/* test_encode.c - drawing primitives, JPEG and H.264 output (to a path or a descriptor) read back
+ * through the decoder. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +162,75 @@ static void mp4__writes_h264_that_decodes_back(void **state)
     free(rgb);
 }
 
+/* Frames decoded from the file at path (-1: does not open). */
+static int frames_in(const char *path)
+{
+    struct video *v = NULL;
+    char msg[256];
+    if (video_open(path, NULL, &v, msg, sizeof msg) != 0)
+        return -1;
+    struct rr_image fr;
+    int64_t t;
+    int n = 0;
+    while (video_next(v, &fr, &t, msg, sizeof msg) == 0)
+        n++;
+    video_close(v);
+    return n;
+}
+
+/* The descriptor writer (a sandboxed renderer's): the file decodes to as many frames as the
+ * same frames written by path, the descriptor stays open
+ * and the caller's; nothing is renamed; abort leaves the descriptor alone. JPEG bytes in memory
+ * are the same encoder's. */
+static void mp4__writes_to_a_descriptor_and_jpeg_to_memory(void **state)
+{
+    (void)state;
+    int w = 96, h = 64;
+    uint8_t *rgb = malloc((size_t)w * h * 3);
+    assert_non_null(rgb);
+    char path[512], by_path[512], msg[256] = "";
+    snprintf(path, sizeof path, "%s/fd.mp4", tmpdir);
+    snprintf(by_path, sizeof by_path, "%s/path.mp4", tmpdir);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    struct video_writer *vw = NULL, *pw = NULL;
+    assert_int_equal(video_writer_open_fd(fd, w, h, 25.0, &vw, msg, sizeof msg), 0);
+    assert_int_equal(video_writer_open(by_path, w, h, 25.0, &pw, msg, sizeof msg), 0);
+    for (int i = 0; i < 30; i++) {
+        fill_pattern(rgb, w, h, i * 9);
+        struct rr_image im = {w, h, (size_t)w * 3, rgb};
+        assert_int_equal(video_writer_write(vw, &im, (int64_t)i * 40000, msg, sizeof msg), 0);
+        assert_int_equal(video_writer_write(pw, &im, (int64_t)i * 40000, msg, sizeof msg), 0);
+    }
+    assert_int_equal(video_writer_close(vw, msg, sizeof msg), 0);
+    assert_int_equal(video_writer_close(pw, msg, sizeof msg), 0);
+    assert_true(fcntl(fd, F_GETFD) >= 0); /* still open */
+    struct stat st;
+    char part[600];
+    snprintf(part, sizeof part, "%s.part", path);
+    assert_int_not_equal(stat(part, &st), 0); /* no part file: the caller publishes */
+    int n = frames_in(path);
+    assert_true(n >= 29); /* the decoder may hold back the last frame of a short clip */
+    assert_int_equal(n, frames_in(by_path));
+    /* abort on a descriptor: the file and the descriptor stay */
+    assert_int_equal(video_writer_open_fd(fd, w, h, 25.0, &vw, msg, sizeof msg), 0);
+    video_writer_abort(vw);
+    assert_true(fcntl(fd, F_GETFD) >= 0);
+    close(fd);
+    assert_int_equal(video_writer_open_fd(-1, w, h, 25.0, &vw, msg, sizeof msg), RR_ERR_INVAL);
+
+    uint8_t *jpeg = NULL;
+    size_t len = 0;
+    struct rr_image im = {w, h, (size_t)w * 3, rgb};
+    assert_int_equal(jpeg_encode(&im, 88, &jpeg, &len, msg, sizeof msg), 0);
+    assert_true(len > 4 && jpeg[0] == 0xff && jpeg[1] == 0xd8 && jpeg[len - 2] == 0xff &&
+                jpeg[len - 1] == 0xd9);
+    free(jpeg);
+    assert_int_equal(jpeg_encode(&im, 0, &jpeg, &len, msg, sizeof msg), RR_ERR_INVAL);
+    assert_null(jpeg);
+    free(rgb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,6 +238,7 @@ int main(void)
         cmocka_unit_test(draw__text_renders_and_measures),
         cmocka_unit_test(jpeg__round_trips_through_image_load),
         cmocka_unit_test(mp4__writes_h264_that_decodes_back),
+        cmocka_unit_test(mp4__writes_to_a_descriptor_and_jpeg_to_memory),
     };
     return rrtest_status(cmocka_run_group_tests(tests, setup, teardown));
 }
