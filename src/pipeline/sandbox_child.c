@@ -19,14 +19,17 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "analysis/report_write.h"
 #include "base/rr_error.h"
 #include "base/rr_json.h"
 #include "pipeline/landmarks_file.h"
 #include "pipeline/report_json.h"
 #include "pipeline/sandbox_int.h"
 #include "pose/blazepose.h"
+#include "video/draw.h"
 
 /* AddressSanitizer and ThreadSanitizer reserve terabytes of address space for their shadow
  * memory: an address-space limit would stop them at start, so their builds go without it. */
@@ -90,10 +93,15 @@ static void set_limit(int what, rlim_t soft, rlim_t hard)
 }
 
 /* Limits that hold from here on; the memory limit only where sanitizers allow it. */
-static void set_limits(int64_t memory_bytes, int cpu_seconds)
+static void set_limits(int64_t memory_bytes, int cpu_seconds, int render)
 {
     set_limit(RLIMIT_CORE, 0, 0);
-    set_limit(RLIMIT_FSIZE, 0, 0);
+    /* no file to write, but a render's overlay (on the descriptor the parent made) */
+    if (render)
+        set_limit(RLIMIT_FSIZE, (rlim_t)SANDBOX_OVERLAY_MAX_BYTES,
+                  (rlim_t)SANDBOX_OVERLAY_MAX_BYTES);
+    else
+        set_limit(RLIMIT_FSIZE, 0, 0);
     if (cpu_seconds > 0)
         set_limit(RLIMIT_CPU, (rlim_t)cpu_seconds, (rlim_t)cpu_seconds + 5);
     if (memory_bytes > 0 && !SANDBOX_SANITIZED)
@@ -211,6 +219,7 @@ struct child_args {
     int64_t memory_bytes;
     int cpu_seconds;
     int check;
+    int render, overlay, thumbs; /* --render: the overlay (fd 6) and/or the thumbnails */
 };
 
 static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
@@ -232,8 +241,13 @@ static int parse_args(int argc, char **argv, struct child_args *a)
         const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int64_t n = 0;
         int bad = 0;
-        if (strcmp(k, "--check") == 0) {
-            a->check = 1;
+        int *flag = strcmp(k, "--check") == 0    ? &a->check
+                    : strcmp(k, "--render") == 0 ? &a->render
+                    : strcmp(k, "--overlay") == 0 ? &a->overlay
+                    : strcmp(k, "--thumbs") == 0  ? &a->thumbs
+                                                  : NULL;
+        if (flag) {
+            *flag = 1;
             continue;
         }
         if (!v)
@@ -260,6 +274,8 @@ static int parse_args(int argc, char **argv, struct child_args *a)
         if (bad)
             return -1;
     }
+    if (a->render)
+        return a->overlay || a->thumbs ? 0 : -1;
     return a->check || (a->model_dir && a->model) ? 0 : -1;
 }
 
@@ -303,9 +319,11 @@ static int run(const struct child_args *a)
         pose_models_free(models);
         return RR_ERR_TOOBIG;
     }
-    if (model_rc < 0) {
+    if (model_rc < 0) { /* the same words as an analysis in process */
         pose_models_free(models);
-        return send_error(model_rc, model_msg[0] ? model_msg : "cannot load the pose models");
+        snprintf(msg, sizeof msg, "cannot load the pose models: %.400s",
+                 model_msg[0] ? model_msg : rr_strerror(model_rc));
+        return send_error(model_rc, msg);
     }
     struct pipeline_opts o = pipeline_opts_default();
     o.limits = lim;
@@ -331,6 +349,112 @@ static int run(const struct child_args *a)
     }
     pipeline_result_release(&res);
     pose_models_free(models);
+    return rc;
+}
+
+/* ---- the render --------------------------------------------------------------------- */
+
+static int thumb_sink(void *ud, const char *name, const uint8_t *jpeg, size_t len)
+{
+    (void)ud;
+    if (len > SANDBOX_THUMB_MAX_BYTES)
+        return RR_ERR_TOOBIG;
+    return sandbox__rec_write(SANDBOX_FD_OUT, strcmp(name, "worst") == 0 ? 'W' : 'B', jpeg, len);
+}
+
+/* The stored report from descriptor 7, at most ANALYSIS_REPORT_MAX_BYTES. */
+static int read_report(char **text, size_t *len)
+{
+    struct stat st;
+    *text = NULL;
+    *len = 0;
+    if (fstat(SANDBOX_FD_REPORT, &st) != 0 || st.st_size <= 0 ||
+        (uintmax_t)st.st_size > ANALYSIS_REPORT_MAX_BYTES)
+        return RR_ERR_CORRUPT;
+    size_t n = (size_t)st.st_size, got = 0;
+    char *buf = malloc(n + 1);
+    if (!buf)
+        return RR_ERR_NOMEM;
+    while (got < n) {
+        ssize_t r = pread(SANDBOX_FD_REPORT, buf + got, n - got, (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    buf[got] = '\0';
+    *text = buf;
+    *len = got;
+    return got == n ? 0 : RR_ERR_IO;
+}
+
+static int send_render_stats(const struct pipeline_result *res)
+{
+    struct rr_json j;
+    char stack[256];
+    rr_json_init(&j, stack, sizeof stack, SANDBOX_SMALL_MAX);
+    rr_json_object_begin(&j);
+    RR_JSON_KEY(&j, "frames");
+    rr_json_uint(&j, res->stats.frames);
+    RR_JSON_KEY(&j, "render_ms");
+    rr_json_real(&j, res->stats.render_ms);
+    RR_JSON_KEY(&j, "wall_ms");
+    rr_json_real(&j, res->stats.wall_ms);
+    rr_json_object_end(&j);
+    return send_json('S', &j);
+}
+
+static int run_render(const struct child_args *a)
+{
+    char msg[512] = "";
+    /* the HUD font is the one file opened by name, before the filter (sized per video later) */
+    struct draw_font *font = NULL;
+    if (draw_font_open(NULL, 16, &font) < 0)
+        font = NULL; /* no font installed: skeleton only, as in process */
+    int rc = install_filter();
+    if (rc < 0) {
+        draw_font_free(font);
+        return send_error(rc, "cannot install the system-call filter");
+    }
+    struct video_limits lim = a->limits;
+    struct video *v = NULL;
+    rc = video_open_fd(SANDBOX_FD_VIDEO, "the video", &lim, &v, msg, sizeof msg);
+    if (rc == 0) {
+        rc = send_info(video_get_info(v));
+        video_close(v);
+    }
+    if (rc < 0) {
+        draw_font_free(font);
+        return send_error(rc, msg);
+    }
+    lim.max_frames = wait_go();
+    if (lim.max_frames <= 0) { /* refused: the parent said why */
+        draw_font_free(font);
+        return RR_ERR_TOOBIG;
+    }
+    char *report = NULL;
+    size_t report_len = 0;
+    rc = read_report(&report, &report_len);
+    if (rc < 0) {
+        free(report);
+        draw_font_free(font);
+        return send_error(rc, "cannot read the stored report");
+    }
+    struct pipeline_opts o = pipeline_opts_default();
+    o.limits = lim;
+    o.input_fd = SANDBOX_FD_VIDEO;
+    o.overlay_fd = a->overlay ? SANDBOX_FD_OVERLAY : 0;
+    o.thumb_sink = a->thumbs ? thumb_sink : NULL;
+    o.font = font;
+    o.progress = on_progress;
+    struct pipeline_result res;
+    rc = pipeline_render("the video", report, report_len, SANDBOX_FD_TRACK, &o, &res, msg,
+                         sizeof msg);
+    rc = rc < 0 ? send_error(rc, msg) : send_render_stats(&res);
+    pipeline_result_release(&res);
+    free(report);
+    draw_font_free(font);
     return rc;
 }
 
@@ -378,7 +502,8 @@ int sandbox_child_main(int argc, char **argv)
     if (parse_args(argc, argv, &a) < 0) {
         fprintf(stderr, "usage: repright %s --model-dir DIR --model lite|full|heavy "
                         "[--exercise NAME] [--memory BYTES] [--cpu SECONDS] [--max-bytes N] "
-                        "[--max-size PX] [--max-duration-us N] | --check\n",
+                        "[--max-size PX] [--max-duration-us N] | --render [--overlay] "
+                        "[--thumbs] [--memory ...] | --check\n",
                 SANDBOX_CHILD_COMMAND);
         return 64;
     }
@@ -393,7 +518,7 @@ int sandbox_child_main(int argc, char **argv)
     if (getppid() == 1) /* the parent died before the line above */
         return 70;
     (void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    set_limits(a.memory_bytes, a.cpu_seconds);
-    int rc = run(&a);
+    set_limits(a.memory_bytes, a.cpu_seconds, a.render);
+    int rc = a.render ? run_render(&a) : run(&a);
     return rc == 0 ? 0 : 2;
 }
