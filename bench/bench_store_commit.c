@@ -2,7 +2,8 @@
  * bench_store_commit.c - durable write throughput of the store alone: T threads each saving
  * workouts the way POST /v1/sync does (store_workout_put: one set, one rep, a fresh client id)
  * as fast as they can for S seconds on a fresh SQLite database (WAL, synchronous=FULL). Shows
- * what group commit does without HTTP, auth or the analytics refresh in the way.
+ * what group commit does without HTTP or auth in the way (each put also adds its analytics share
+ * in its transaction, as a sync does).
  *
  * usage: bench_store_commit [THREADS [SECONDS [DIR]]]   (default 64 threads, 5 s, /tmp)
  * BENCH_DATABASE_URL=postgres://... runs it on that (empty, migrated or not) PostgreSQL database

@@ -2,9 +2,10 @@
  * analytics.c - the training aggregator: recomputes analytics_daily rows from stored workouts and
  * answers the summary queries (period buckets, streaks, records, faults). Pure C over store.h.
  *
- * DESIGN: the daily row is derived data. Instead of adding a finished workout's numbers to its
- * row (which double counts when a job is retried or a video re-analysed), every update reads all
- * workouts of that (user, day, exercise) and writes the totals with store_analytics_set. Days
+ * DESIGN: the daily row is derived data, kept by the store's workout writes in their own
+ * transaction (each adds or takes back its share, so retries and re-analyses never double
+ * count). analytics_recompute() reads all workouts of that (user, day, exercise) and writes the
+ * totals with store_analytics_set: the oracle the tests compare the kept rows with. Days
  * are UTC. Periods longer than a day are folded from daily rows in memory; records and faults
  * need per-set / per-rep detail and scan the workouts themselves (bounded by
  * ANALYTICS_SCAN_MAX).

@@ -19,15 +19,16 @@
  *  - records per exercise: most reps in one set, best set score, longest hold (hold_ms).
  * A workout is counted under workout.exercise (all its sets).
  *
- * analytics_update_for_workout() RECOMPUTES the (day, exercise) row of a workout from everything
- * stored for that day and exercise, so re-running it never double counts; after a delete call
- * analytics_recompute() with the deleted workout's day and exercise.
+ * The daily rows are kept by the store: each workout write adds or takes back its share in its
+ * own transaction (store.h "Derived numbers"). analytics_update_for_workout() and
+ * analytics_recompute() RECOMPUTE a row from everything stored for that day and exercise (never
+ * double counting): the oracle of the store's rows in the tests, and their repair.
  *
  * Ownership: list results are malloc'd arrays the caller frees with free() (NULL when *n == 0).
  * Errors (negative RR_ERR_*): INVAL (bad argument or date), NOTFOUND (no such workout for that
  * user), TOOBIG (a range or scan over its bound), and whatever the store returns.
- * Thread-safety: stateless; safe from any thread with a shared store. Two recomputations of the
- * same row racing each other may leave the older snapshot; the next recomputation repairs it.
+ * Thread-safety: stateless; safe from any thread with a shared store. A recomputation racing a
+ * write of the same row may leave the older snapshot; the next recomputation repairs it.
  */
 #ifndef RR_ANALYTICS_ANALYTICS_H
 #define RR_ANALYTICS_ANALYTICS_H

@@ -10,8 +10,8 @@
  *    checked by a schema (unknown fields -> 400), and each rep by the rep schema with the same
  *    rules, reported as "reps[3].score". Arrays are bounded (reps <= SYNC_REPS_MAX, faults per rep
  *    <= SYNC_FAULTS_MAX) so a sync costs bounded memory.
- *  - Saving and deleting are the app's use cases (app_save_workout, app_delete_workout), which
- *    recompute analytics in one place; this file parses, checks and renders.
+ *  - Saving and deleting are the app's use cases (app_save_workout, app_delete_workout); the
+ *    store keeps analytics in the same transaction; this file parses, checks and renders.
  *  - Export writes the whole history to an unlinked temporary file, then serves it with
  *    http_reply_file: memory stays bounded whatever the history size (capped at
  *    ANALYTICS_SCAN_MAX workouts -> 413 beyond).

@@ -125,7 +125,7 @@ static void rep_faults(const struct analysis_rep *r, char *out, size_t cap)
 }
 
 /* The report's workout: one set, one row per rep, saved through app_save_workout (replacing
- * an earlier run's workout, analytics recomputed). */
+ * an earlier run's workout and its analytics share). */
 static int save_workout(struct app *a, const struct store_video *v,
                         const struct analysis_report *rep, int64_t duration_ms, char *err,
                         size_t err_len)

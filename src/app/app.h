@@ -21,7 +21,7 @@
  *   app_save_workout    a workout (device sync or analysis) + analytics, idempotent per client_id
  *   app_delete_workout  a workout, its analytics, and the video it came from
  *   app_delete_video    a video and everything derived from it: workout, jobs, analytics, blobs
- * Analytics are recomputed in one place (app/workouts.c) for every flow that changes workouts.
+ * Analytics follow every workout write inside the store's transaction (store.h "Derived numbers").
  *
  * The container: app_open() opens every service from the config (data dir, store + migrations,
  * blob store, tus uploads, queue, secret-derived keys) and owns them; app_close() closes them.
@@ -166,23 +166,23 @@ enum app_saved {
 /* app_save_workout with a client_id seen before for a different workout (another start,
  * exercise, duration or score): RR_ERR_CONFLICT, *w is the earlier workout. */
 
-/* Save a whole workout (store_workout_put: one transaction; per video it replaces an earlier
- * one) and recompute the analytics it touches (also those of the workout it replaced, and on a
- * repeat, which repairs a crash between the two). w->id and w->created_at are filled. */
+/* Save a whole workout (store_workout_put: one transaction with its analytics share; per video
+ * it replaces an earlier one, taking back that one's share). w->id, w->created_at and the
+ * counts are filled; a repeat (client id seen) counts nothing. */
 int app_save_workout(struct app *a, struct store_workout *w, struct store_set *sets, size_t nsets,
                      struct store_rep *reps, size_t nreps, const char *client_id,
                      enum app_saved *how);
 
 /* Save one set of a device session (store_workout_put_session): the session's first set of an
  * exercise makes a workout, the next ones are appended to it; session_key groups them (the
- * adapter builds it from the session id and exercise). Analytics recomputed as in
+ * adapter builds it from the session id and exercise). Analytics follow in the store as in
  * app_save_workout; *w is the session's workout as stored afterwards. */
 int app_save_session_set(struct app *a, struct store_workout *w, struct store_set *set,
                          struct store_rep *reps, size_t nreps, const char *client_id,
                          const char *session_key, enum app_saved *how);
 
-/* Delete the user's workout, recompute its analytics, then delete the video it was recorded
- * from (app_delete_video's purge: row, jobs, blobs). NOTFOUND for an unknown or foreign id. */
+/* Delete the user's workout (and its analytics share, one transaction), then the video it was
+ * recorded from (app_delete_video's purge: row, jobs, blobs). NOTFOUND for an unknown or foreign id. */
 int app_delete_workout(struct app *a, const char *user_id, const char *workout_id);
 
 /* Delete the user's video and everything derived from it: its workout (and that workout's

@@ -1,6 +1,6 @@
 /*
  * app_int.h - what the app module's files share: enqueueing a job of a known kind, the purge of a
- * video's rows and blobs, and the one analytics recomputation. Not for callers outside src/app/.
+ * video's rows and blobs. Not for callers outside src/app/.
  */
 #ifndef RR_APP_APP_INT_H
 #define RR_APP_APP_INT_H
@@ -21,11 +21,6 @@ int app__enqueue(struct app *a, const char *kind, const char *user_id, const cha
 /* The analyze_video payload: {"exercise": NAME} (absent: recognise), "overlay": true when the
  * overlay should follow. Writes "{}" when there is nothing to say. */
 void app__analyze_payload(const char *exercise, int overlay, char *out, size_t cap);
-
-/* Recompute the analytics row (user, UTC day of started_at, exercise) from what is stored: the
- * one place analytics follow a workout change. */
-int app__analytics_refresh(struct app *a, const char *user_id, int64_t started_at,
-                           const char *exercise);
 
 /* Delete a video's row (its jobs cascade), then its original and derived blobs and the tus
  * record it came from (best effort: the row is gone, nothing points at them). NOTFOUND when the

@@ -111,6 +111,9 @@ struct app_setting {
 /* The table, in the order --help and the docs show it. */
 const struct app_setting *app_settings(size_t *n);
 
+/* The default HTTP thread count for a machine with `cores` cores: 32 per core, 64..256. */
+unsigned app_config_http_threads(long cores);
+
 /* Defaults, then REPRIGHT_* variables, then the flags of `cmd` in argv[1..argc-1] (argv[0] is
  * the command's name). RR_ERR_INVAL with msg naming the variable or flag. */
 int app_config_load(struct app_config *cfg, enum app_command cmd, int argc, char **argv,

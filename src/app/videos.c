@@ -72,9 +72,7 @@ int app_delete_video(struct app *a, const char *user_id, const char *video_id)
     /* the workout first: were the video row gone first, the workout would lose its link */
     if (store_workout_get_by_video(a->store, v.id, &w) == 0 &&
         strcmp(w.user_id, v.user_id) == 0) {
-        err = store_workout_delete(a->store, v.user_id, w.id);
-        if (!err)
-            err = app__analytics_refresh(a, v.user_id, w.started_at, w.exercise);
+        err = store_workout_delete(a->store, v.user_id, w.id); /* and its analytics share */
         if (err && err != RR_ERR_NOTFOUND)
             return err;
     }

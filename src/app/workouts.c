@@ -1,42 +1,31 @@
 /*
- * workouts.c - the workout use cases: save (device sync, or the result of an analysis) and
- * delete, each followed by the one analytics recomputation every workout change goes through.
+ * workouts.c - the workout use cases: save (device sync, or the result of an analysis), delete
+ * and rename.
  *
- * DESIGN: analytics rows are recomputed from what is stored (analytics_recompute), never
- * incremented, so running the refresh twice, or after a crash between the workout write and the
- * refresh, gives the same numbers; a repeated sync refreshes again for exactly that reason.
+ * DESIGN: the analytics rows are kept by the store itself: store_workout_put, _put_session and
+ * _delete add or take back the workout's share of its (user, day, exercise) row in the same
+ * transaction as the workout (store.md "Derived numbers"), so a write that returned is counted
+ * exactly once, a retried sync (same client id) writes nothing and counts nothing, and no crash
+ * can fall between a workout and its analytics. analytics_recompute() stays as the oracle and
+ * repair (it rebuilds a row from the stored workouts).
  */
 #include "app/app_int.h"
 
 #include <string.h>
 
-#include "analytics/analytics.h"
 #include "base/rr_error.h"
-
-int app__analytics_refresh(struct app *a, const char *user_id, int64_t started_at,
-                           const char *exercise)
-{
-    char day[11];
-    analytics_day_of(started_at, day);
-    return analytics_recompute(a->store, user_id, day, exercise);
-}
 
 int app_save_workout(struct app *a, struct store_workout *w, struct store_set *sets, size_t nsets,
                      struct store_rep *reps, size_t nreps, const char *client_id,
                      enum app_saved *how)
 {
-    struct store_workout old;
-    int replaces = 0;
     if (!a || !w || !how)
         return RR_ERR_INVAL;
-    /* an analysis re-run replaces the video's workout, which may sit on another day/exercise */
-    if (w->video_id[0] && store_workout_get_by_video(a->store, w->video_id, &old) == 0)
-        replaces = strcmp(old.user_id, w->user_id) == 0;
+    /* an analysis re-run replaces the video's workout (the store moves its analytics share) */
     struct store_workout given = *w;
     int err = store_workout_put(a->store, w, sets, nsets, reps, nreps, client_id);
     if (err == RR_ERR_CONFLICT && client_id) {
-        /* seen before: w->id is the earlier workout; refresh its analytics (idempotent, and it
-         * repairs a crash between that put and its refresh) and hand it back */
+        /* seen before: w->id is the earlier workout, counted when it was written; hand it back */
         *how = APP_SAVED_AGAIN;
         err = store_workout_get(a->store, w->user_id, w->id, w);
         if (err == RR_ERR_NOTFOUND) {
@@ -49,15 +38,12 @@ int app_save_workout(struct app *a, struct store_workout *w, struct store_set *s
         if (w->started_at != given.started_at || strcmp(w->exercise, given.exercise) != 0 ||
             w->duration_ms != given.duration_ms || w->score != given.score)
             return RR_ERR_CONFLICT;
-        return app__analytics_refresh(a, w->user_id, w->started_at, w->exercise);
+        return 0;
     }
     if (err)
         return err;
     *how = APP_SAVED_NEW;
-    err = app__analytics_refresh(a, w->user_id, w->started_at, w->exercise);
-    if (!err && replaces)
-        err = app__analytics_refresh(a, old.user_id, old.started_at, old.exercise);
-    return err;
+    return 0;
 }
 
 int app_save_session_set(struct app *a, struct store_workout *w, struct store_set *set,
@@ -67,7 +53,6 @@ int app_save_session_set(struct app *a, struct store_workout *w, struct store_se
     int appended = 0;
     if (!a || !w || !how)
         return RR_ERR_INVAL;
-    int64_t set_start = w->started_at;
     struct store_workout given = *w;
     int err = store_workout_put_session(a->store, w, set, reps, nreps, client_id, session_key,
                                         &appended);
@@ -85,18 +70,13 @@ int app_save_session_set(struct app *a, struct store_workout *w, struct store_se
         if (strcmp(w->exercise, given.exercise) != 0 || given.started_at < w->started_at ||
             given.started_at > w->started_at + w->duration_ms)
             return RR_ERR_CONFLICT;
-        return app__analytics_refresh(a, w->user_id, w->started_at, w->exercise);
+        return 0;
     }
     if (err)
         return err;
     *how = APP_SAVED_NEW;
-    err = store_workout_get(a->store, w->user_id, w->id, w);
-    if (!err)
-        err = app__analytics_refresh(a, w->user_id, w->started_at, w->exercise);
-    /* a set synced late may have moved the session's start to an earlier day */
-    if (!err && appended)
-        err = app__analytics_refresh(a, w->user_id, set_start, w->exercise);
-    return err;
+    /* the session's workout as it is now (span, score, counts over all its sets) */
+    return store_workout_get(a->store, w->user_id, w->id, w);
 }
 
 int app_delete_workout(struct app *a, const char *user_id, const char *workout_id)
@@ -109,9 +89,7 @@ int app_delete_workout(struct app *a, const char *user_id, const char *workout_i
         return err;
     if (w.video_id[0] && store_video_get(a->store, user_id, w.video_id, &v) == 0)
         has_video = 1;
-    err = store_workout_delete(a->store, user_id, w.id);
-    if (!err)
-        err = app__analytics_refresh(a, user_id, w.started_at, w.exercise);
+    err = store_workout_delete(a->store, user_id, w.id); /* and its analytics share */
     if (!err && has_video) {
         err = app__video_purge(a, user_id, &v);
         if (err == RR_ERR_NOTFOUND)

@@ -257,6 +257,45 @@ static const char m008_webhooks[] =
     "CREATE INDEX webhook_deliveries_lane ON webhook_deliveries(endpoint_id, member_id, status, seq);"
     "CREATE INDEX webhook_deliveries_org_page ON webhook_deliveries(org_id, created_at, id);"
     "CREATE INDEX webhook_deliveries_endpoint_page ON webhook_deliveries(endpoint_id, created_at, id);";
+/* Derived numbers on the workout row (issue 12): the list's rep counts (it summed the sets and
+ * read every rep's verdict per row) and the workout's share of its analytics_daily row, which
+ * the writes now add and take back in their own transaction (store.md "Derived numbers").
+ * Backfilled from the children with analytics' definitions; analytics_daily is then rebuilt
+ * from them, so the incremental updates start from rows that agree with the workouts. The day
+ * is the UTC day of started_at (floor, also before 1970). */
+#define M_VERDICT "CASE WHEN json_valid(r.metrics) THEN json_extract(r.metrics, '$.verdict') END"
+#define M_REPS_OF "FROM reps r JOIN sets s ON r.set_id = s.id WHERE s.workout_id = workouts.id"
+static const char m010_workout_counts[] =
+    "ALTER TABLE workouts ADD COLUMN n_reps INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE workouts ADD COLUMN n_good INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE workouts ADD COLUMN n_bad INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE workouts ADD COLUMN n_unjudged INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE workouts ADD COLUMN a_active INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE workouts ADD COLUMN a_volume REAL NOT NULL DEFAULT 0;"
+    "ALTER TABLE workouts ADD COLUMN a_score_sum REAL NOT NULL DEFAULT 0;"
+    "ALTER TABLE workouts ADD COLUMN a_score_n INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE workouts SET "
+    " n_reps = (SELECT coalesce(sum(reps), 0) FROM sets WHERE workout_id = workouts.id),"
+    " n_good = (SELECT count(*) " M_REPS_OF " AND " M_VERDICT " = 'good'),"
+    " n_bad = (SELECT count(*) " M_REPS_OF " AND " M_VERDICT " = 'bad'),"
+    " n_unjudged = (SELECT count(*) " M_REPS_OF " AND " M_VERDICT " = 'cannot_judge'),"
+    " a_active = (SELECT coalesce(sum(reps), 0) > 0 OR coalesce(sum(hold_ms), 0) > 0 FROM sets "
+    "   WHERE workout_id = workouts.id) OR EXISTS (SELECT 1 " M_REPS_OF "),"
+    " a_volume = (SELECT coalesce(sum(load_kg * reps), 0) FROM sets WHERE workout_id = workouts.id"
+    "   AND load_kg > 0 AND reps > 0),"
+    " a_score_sum = (SELECT coalesce(sum(r.score), 0) " M_REPS_OF
+    "   AND coalesce(" M_VERDICT ", '') IS NOT 'cannot_judge')"
+    "  + (SELECT coalesce(sum(s.score), 0) FROM sets s WHERE s.workout_id = workouts.id"
+    "   AND s.score > 0 AND NOT EXISTS (SELECT 1 FROM reps r WHERE r.set_id = s.id)),"
+    " a_score_n = (SELECT count(*) " M_REPS_OF
+    "   AND coalesce(" M_VERDICT ", '') IS NOT 'cannot_judge')"
+    "  + (SELECT count(*) FROM sets s WHERE s.workout_id = workouts.id"
+    "   AND s.score > 0 AND NOT EXISTS (SELECT 1 FROM reps r WHERE r.set_id = s.id));"
+    "DELETE FROM analytics_daily;"
+    "INSERT INTO analytics_daily (user_id, day, exercise, sessions, reps, volume, score_sum, "
+    " score_n) SELECT user_id, date((started_at - ((started_at % 86400000) + 86400000) "
+    " % 86400000) / 1000, 'unixepoch') AS d, exercise, count(*), sum(n_reps), sum(a_volume), "
+    " sum(a_score_sum), sum(a_score_n) FROM workouts WHERE a_active GROUP BY user_id, d, exercise;";
 
 static const struct store_migration sqlite_migrations[] = {
     {1, "init", m001_init},
@@ -267,6 +306,8 @@ static const struct store_migration sqlite_migrations[] = {
     {6, "workout_name", m006_workout_name},
     {7, "partners", m007_partners},
     {8, "webhooks", m008_webhooks},
+    /* 10, not 7: other branches add 7..9 in parallel (issue 12); renumbered at merge if needed */
+    {10, "workout_counts", m010_workout_counts},
 };
 
 const struct store_migration *store__sqlite_migrations(size_t *n)

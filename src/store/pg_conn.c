@@ -409,7 +409,7 @@ static uint64_t sql_hash(const char *s)
     return h;
 }
 
-#define ARGS_MAX 16
+#define ARGS_MAX 32
 
 /* The statement's name on this connection, preparing it when new; "" = run unnamed. */
 static int stmt_name(struct conn *c, const char *sql, const struct arg *a, int na,

@@ -248,6 +248,44 @@ static const char m008_webhooks[] =
     "CREATE INDEX webhook_deliveries_org_page ON webhook_deliveries(org_id, created_at, id);"
     "CREATE INDEX webhook_deliveries_endpoint_page ON webhook_deliveries(endpoint_id, created_at, id);";
 
+/* Derived numbers on the workout row (migration.c's m010_workout_counts, same backfill): the
+ * verdict through rr_json_text, the UTC day with to_char. */
+#define M_VERDICT "rr_json_text(r.metrics, 'verdict')"
+#define M_REPS_OF "FROM reps r JOIN sets s ON r.set_id = s.id WHERE s.workout_id = workouts.id"
+static const char m010_workout_counts[] =
+    "ALTER TABLE workouts ADD COLUMN n_reps " I " NOT NULL DEFAULT 0;"
+    "ALTER TABLE workouts ADD COLUMN n_good " I " NOT NULL DEFAULT 0;"
+    "ALTER TABLE workouts ADD COLUMN n_bad " I " NOT NULL DEFAULT 0;"
+    "ALTER TABLE workouts ADD COLUMN n_unjudged " I " NOT NULL DEFAULT 0;"
+    "ALTER TABLE workouts ADD COLUMN a_active " I " NOT NULL DEFAULT 0;"
+    "ALTER TABLE workouts ADD COLUMN a_volume " R " NOT NULL DEFAULT 0;"
+    "ALTER TABLE workouts ADD COLUMN a_score_sum " R " NOT NULL DEFAULT 0;"
+    "ALTER TABLE workouts ADD COLUMN a_score_n " I " NOT NULL DEFAULT 0;"
+    "UPDATE workouts SET "
+    " n_reps = (SELECT coalesce(sum(reps), 0) FROM sets WHERE workout_id = workouts.id),"
+    " n_good = (SELECT count(*) " M_REPS_OF " AND " M_VERDICT " = 'good'),"
+    " n_bad = (SELECT count(*) " M_REPS_OF " AND " M_VERDICT " = 'bad'),"
+    " n_unjudged = (SELECT count(*) " M_REPS_OF " AND " M_VERDICT " = 'cannot_judge'),"
+    " a_active = CASE WHEN (SELECT coalesce(sum(reps), 0) > 0 OR coalesce(sum(hold_ms), 0) > 0 "
+    "   FROM sets WHERE workout_id = workouts.id) OR EXISTS (SELECT 1 " M_REPS_OF ") "
+    "   THEN 1 ELSE 0 END,"
+    " a_volume = (SELECT coalesce(sum(load_kg * reps), 0) FROM sets WHERE workout_id = workouts.id"
+    "   AND load_kg > 0 AND reps > 0),"
+    " a_score_sum = (SELECT coalesce(sum(r.score), 0) " M_REPS_OF
+    "   AND " M_VERDICT " IS DISTINCT FROM 'cannot_judge')"
+    "  + (SELECT coalesce(sum(s.score), 0) FROM sets s WHERE s.workout_id = workouts.id"
+    "   AND s.score > 0 AND NOT EXISTS (SELECT 1 FROM reps r WHERE r.set_id = s.id)),"
+    " a_score_n = (SELECT count(*) " M_REPS_OF
+    "   AND " M_VERDICT " IS DISTINCT FROM 'cannot_judge')"
+    "  + (SELECT count(*) FROM sets s WHERE s.workout_id = workouts.id"
+    "   AND s.score > 0 AND NOT EXISTS (SELECT 1 FROM reps r WHERE r.set_id = s.id));"
+    "DELETE FROM analytics_daily;"
+    "INSERT INTO analytics_daily (user_id, day, exercise, sessions, reps, volume, score_sum, "
+    " score_n) SELECT user_id, to_char(to_timestamp(floor(started_at / 1000.0)) AT TIME ZONE "
+    " 'UTC', 'YYYY-MM-DD') AS d, exercise, count(*), sum(n_reps), sum(a_volume), "
+    " sum(a_score_sum), sum(a_score_n) FROM workouts WHERE a_active <> 0 "
+    " GROUP BY user_id, d, exercise;";
+
 static const struct store_migration pg_migrations[] = {
     {1, "init", m001_init},
     {2, "rate_limits", m002_rate_limits},
@@ -257,6 +295,8 @@ static const struct store_migration pg_migrations[] = {
     {6, "workout_name", m006_workout_name},
     {7, "partners", m007_partners},
     {8, "webhooks", m008_webhooks},
+    /* 10, not 9, as in migrations.c */
+    {10, "workout_counts", m010_workout_counts},
 };
 
 const struct store_migration *store__pg_migrations(size_t *n)

@@ -852,19 +852,11 @@ static int pq_job_counts(struct store *s, struct store_job_counts *out)
 
 /* ---- workouts -------------------------------------------------------------------------------- */
 
-/* The verdict of a rep row: its metrics' "verdict" (NULL for malformed metrics). */
-#define REP_VERDICT "rr_json_text(r.metrics, 'verdict')"
-/* The workout's reps by verdict in one pass over its reps (each verdict read once), packed in
- * one integer: good + bad << 20 + cannot_judge << 40 (a workout has far fewer than 2^20 reps).
- * Three count(*) subqueries, one per verdict, made the list page 3x slower. */
-#define REPS_PACKED                                                                                \
-    "(SELECT coalesce(sum(CASE v WHEN 'good' THEN 1 WHEN 'bad' THEN 1048576 "                      \
-    "WHEN 'cannot_judge' THEN 1099511627776 ELSE 0 END), 0) FROM (SELECT " REP_VERDICT " AS v "     \
-    "FROM reps r JOIN sets s ON r.set_id = s.id WHERE s.workout_id = workouts.id) vv)"
+/* The list's counts are stored on the row (migration "workout_counts"): summing the sets and
+ * reading every rep's verdict per listed workout halved the list's throughput. */
 #define WORKOUT_COLS                                                                               \
     "id, created_at, user_id, coalesce(video_id, ''), exercise, started_at, duration_ms, score, "  \
-    "name, (SELECT coalesce(sum(s.reps), 0) FROM sets s WHERE s.workout_id = workouts.id), "        \
-    REPS_PACKED
+    "name, n_reps, n_good, n_bad, n_unjudged"
 
 static void row_workout(const struct prow *st, void *item)
 {
@@ -879,25 +871,106 @@ static void row_workout(const struct prow *st, void *item)
     w->score = col_dbl(st, 7);
     col_text(st, 8, w->name, sizeof w->name);
     w->reps = col_int(st, 9);
-    int64_t packed = col_i64(st, 10);
-    w->reps_good = (int)(packed & 0xFFFFF);
-    w->reps_bad = (int)((packed >> 20) & 0xFFFFF);
-    w->reps_unjudged = (int)(packed >> 40);
+    w->reps_good = col_int(st, 10);
+    w->reps_bad = col_int(st, 11);
+    w->reps_unjudged = col_int(st, 12);
+}
+
+/* The counts get and list return, filled by put too (the sync's answer shows them). */
+static void workout_counts(struct store_workout *w, const struct store_workout_stats *ws)
+{
+    w->reps = (int)ws->reps;
+    w->reps_good = (int)ws->good;
+    w->reps_bad = (int)ws->bad;
+    w->reps_unjudged = (int)ws->unjudged;
+}
+
+/* A stored workout as the write path needs it: who, when, what, its derived numbers. */
+struct wrow {
+    char id[STORE_ID_LEN + 1];
+    char user_id[STORE_ID_LEN + 1];
+    char exercise[STORE_NAME_MAX + 1];
+    char name[STORE_WORKOUT_NAME_MAX + 1];
+    int64_t started_at;
+    struct store_workout_stats st;
+};
+#define WROW_COLS                                                                                  \
+    "id, user_id, exercise, name, started_at, n_reps, n_good, n_bad, n_unjudged, a_active, "       \
+    "a_volume, a_score_sum, a_score_n"
+
+static void row_wrow(const struct prow *st, void *item)
+{
+    struct wrow *r = item;
+    col_text(st, 0, r->id, sizeof r->id);
+    col_text(st, 1, r->user_id, sizeof r->user_id);
+    col_text(st, 2, r->exercise, sizeof r->exercise);
+    col_text(st, 3, r->name, sizeof r->name);
+    r->started_at = col_i64(st, 4);
+    r->st.reps = col_i64(st, 5);
+    r->st.good = col_i64(st, 6);
+    r->st.bad = col_i64(st, 7);
+    r->st.unjudged = col_i64(st, 8);
+    r->st.active = col_int(st, 9) != 0;
+    r->st.volume = col_dbl(st, 10);
+    r->st.score_sum = col_dbl(st, 11);
+    r->st.score_n = col_i64(st, 12);
+}
+
+/* Add (sign 1) or take back (sign -1) a workout's share of its (user, day, exercise) analytics
+ * row, inside the caller's write transaction. A row left without a session is deleted (as
+ * store_analytics_set with 0 sessions); a sum of scores whose count reaches 0 is set to 0, so
+ * floating-point residue of add-then-subtract never outlives the scores. */
+static int analytics_apply(struct conn *c, const char *user_id, int64_t started_at,
+                           const char *exercise, const struct store_workout_stats *st, int sign)
+{
+    if (!st->active)
+        return 0;
+    char day[11];
+    store__day_of(started_at, day);
+    struct arg a[] = {arg_s(user_id),          arg_s(day),
+                      arg_s(exercise),         arg_i(sign),
+                      arg_i(sign * st->reps),  arg_d(sign * st->volume),
+                      arg_d(sign * st->score_sum), arg_i(sign * st->score_n)};
+    int err = q_defer(c,
+                     "INSERT INTO analytics_daily (user_id, day, exercise, sessions, reps, volume, "
+                     "score_sum, score_n) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                     "ON CONFLICT (user_id, day, exercise) DO UPDATE SET "
+                     "sessions = analytics_daily.sessions + excluded.sessions, "
+                     "reps = analytics_daily.reps + excluded.reps, "
+                     "volume = analytics_daily.volume + excluded.volume, "
+                     "score_sum = CASE WHEN analytics_daily.score_n + excluded.score_n = 0 "
+                     "THEN 0 ELSE analytics_daily.score_sum + excluded.score_sum END, "
+                     "score_n = analytics_daily.score_n + excluded.score_n",
+                     a, NARGS(a));
+    if (err >= 0 && sign < 0)
+        err = q_defer(c,
+                     "DELETE FROM analytics_daily WHERE user_id = $1 AND day = $2 "
+                     "AND exercise = $3 AND sessions <= 0",
+                     a, 3);
+    return err < 0 ? err : 0;
 }
 
 static int workout_insert(struct conn *c, struct store_workout *w, struct store_set *sets,
-                          size_t nsets, struct store_rep *reps, size_t nreps)
+                          size_t nsets, struct store_rep *reps, size_t nreps,
+                          const struct store_workout_stats *ws)
 {
-    struct arg a[] = {arg_s(w->id),         arg_i(w->created_at), arg_s(w->user_id),
-                      arg_s(w->video_id),   arg_s(w->exercise),   arg_i(w->started_at),
-                      arg_i(w->duration_ms), arg_d(w->score), arg_s(w->name)};
+    struct arg a[] = {arg_s(w->id),          arg_i(w->created_at), arg_s(w->user_id),
+                      arg_s(w->video_id),    arg_s(w->exercise),   arg_i(w->started_at),
+                      arg_i(w->duration_ms), arg_d(w->score),      arg_s(w->name),
+                      arg_i(ws->reps),       arg_i(ws->good),      arg_i(ws->bad),
+                      arg_i(ws->unjudged),   arg_i(ws->active),    arg_d(ws->volume),
+                      arg_d(ws->score_sum),  arg_i(ws->score_n)};
     int err = q_defer(c, "INSERT INTO workouts (id, created_at, user_id, video_id, exercise, "
-                        "started_at, duration_ms, score, name) "
-                        "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,coalesce($9, ''))",
+                        "started_at, duration_ms, score, name, n_reps, n_good, n_bad, n_unjudged, "
+                        "a_active, a_volume, a_score_sum, a_score_n) "
+                        "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,coalesce($9, ''),$10,$11,$12,$13,$14,$15,"
+                        "$16,$17)",
                      a, NARGS(a));
+    if (err >= 0)
+        err = analytics_apply(c, w->user_id, w->started_at, w->exercise, ws, 1);
     for (size_t i = 0; i < nsets && err >= 0; i++) {
         struct store_set *st = &sets[i];
-        store_new_id(st->id);
+        store__new_id_at(st->id, w->created_at);
         memcpy(st->workout_id, w->id, sizeof st->workout_id);
         struct arg b[] = {arg_s(st->id),  arg_s(w->id),     arg_i(st->idx),    arg_s(st->exercise),
                           arg_i(st->reps), arg_d(st->score), arg_d(st->load_kg), arg_i(st->hold_ms)};
@@ -908,7 +981,7 @@ static int workout_insert(struct conn *c, struct store_workout *w, struct store_
     }
     for (size_t i = 0; i < nreps && err >= 0; i++) {
         struct store_rep *r = &reps[i];
-        store_new_id(r->id);
+        store__new_id_at(r->id, w->created_at);
         memcpy(r->set_id, sets[r->set_idx].id, sizeof r->set_id);
         struct arg b[] = {arg_s(r->id),      arg_s(r->set_id),   arg_i(r->idx),
                           arg_i(r->t_start_ms), arg_i(r->t_end_ms), arg_s(r->metrics[0] ? r->metrics : "{}"),
@@ -919,11 +992,6 @@ static int workout_insert(struct conn *c, struct store_workout *w, struct store_
                      b, NARGS(b));
     }
     return err < 0 ? err : 0;
-}
-
-static void row_name(const struct prow *st, void *item)
-{
-    col_text(st, 0, item, STORE_WORKOUT_NAME_MAX + 1);
 }
 
 /* A client id the user already used (one sync retried): CONFLICT with w->id set to the workout
@@ -951,6 +1019,8 @@ static int pq_workout_put(struct store *s, struct store_workout *w, struct store
                           const char *client_id)
 {
     struct conn c;
+    struct store_workout_stats ws;
+    store__workout_stats(sets, nsets, reps, nreps, &ws); /* before the write lock */
     conn_get(s, &c);
     int err = tx_begin(&c);
     if (!err && client_id) /* one writer per (user, client id): the second sees the first's */
@@ -963,25 +1033,30 @@ static int pq_workout_put(struct store *s, struct store_workout *w, struct store
     if (err)
         goto out;
     if (w->video_id[0]) {
-        /* results are upserted per video: a re-run of the analysis replaces the old rows,
-         * keeping the name the user gave the workout */
+        /* results are upserted per video: a re-run of the analysis replaces the old rows (and
+         * takes back their analytics), keeping the name the user gave the workout */
         struct arg a[] = {arg_s(w->video_id), arg_s(w->user_id)};
-        if (!w->name[0]) {
-            err = q_one(&c, "SELECT name FROM workouts WHERE video_id = $1 AND user_id = $2", a,
-                        NARGS(a), row_name, w->name);
-            if (err == RR_ERR_NOTFOUND)
-                err = 0;
-            if (err < 0)
-                goto out;
+        struct wrow old = {0};
+        err = q_one(&c, "SELECT " WROW_COLS " FROM workouts WHERE video_id = $1 AND user_id = $2 "
+                    "FOR UPDATE",
+                    a, NARGS(a), row_wrow, &old);
+        if (!err) {
+            if (!w->name[0])
+                memcpy(w->name, old.name, sizeof w->name);
+            err = analytics_apply(&c, old.user_id, old.started_at, old.exercise, &old.st, -1);
+            struct arg d[] = {arg_s(old.id)};
+            if (!err)
+                err = q_defer(&c, "DELETE FROM workouts WHERE id = $1", d, NARGS(d));
+        } else if (err == RR_ERR_NOTFOUND) {
+            err = 0;
         }
-        err = q_defer(&c, "DELETE FROM workouts WHERE video_id = $1 AND user_id = $2", a,
-                     NARGS(a));
         if (err < 0)
             goto out;
     }
-    store_new_id(w->id);
     w->created_at = store_now(s);
-    err = workout_insert(&c, w, sets, nsets, reps, nreps);
+    store__new_id_at(w->id, w->created_at);
+    workout_counts(w, &ws);
+    err = workout_insert(&c, w, sets, nsets, reps, nreps, &ws);
     if (!err && client_id) {
         struct arg a[] = {arg_s(w->user_id), arg_s(client_id), arg_s(w->id),
                           arg_i(w->created_at)};
@@ -997,18 +1072,27 @@ out:
 }
 
 /* The set appended to workout `wid` of the session (the caller's transaction): next idx, its
- * reps, then the workout's span and rep-weighted score over all its sets. */
+ * reps, then the workout's span, rep-weighted score and derived numbers over all its sets, and
+ * its analytics share moved from what it was (maybe another day: a set synced late can move
+ * the start earlier) to what it is now. ws: the stats of the set and its reps. */
 static int session_append(struct conn *c, const char *wid, struct store_workout *w,
-                          struct store_set *set, struct store_rep *reps, size_t nreps)
+                          struct store_set *set, struct store_rep *reps, size_t nreps,
+                          const struct store_workout_stats *ws)
 {
     struct arg a[] = {arg_s(wid)};
+    struct wrow old = {0};
     int next = 0;
-    int err = q_one(c, "SELECT coalesce(max(idx) + 1, 0) FROM sets WHERE workout_id = $1", a,
+    int err = q_one(c, "SELECT " WROW_COLS " FROM workouts WHERE id = $1 FOR UPDATE", a, NARGS(a),
+                    row_wrow,
+                    &old);
+    if (!err)
+        err = q_one(c, "SELECT coalesce(max(idx) + 1, 0) FROM sets WHERE workout_id = $1", a,
                     NARGS(a), row_int, &next);
     if (err)
         return err;
     set->idx = next;
-    store_new_id(set->id);
+    int64_t t_now = store_now(&c->p->base);
+    store__new_id_at(set->id, t_now);
     memcpy(set->workout_id, wid, sizeof set->workout_id);
     struct arg b[] = {arg_s(set->id),  arg_s(wid),       arg_i(set->idx),     arg_s(set->exercise),
                       arg_i(set->reps), arg_d(set->score), arg_d(set->load_kg), arg_i(set->hold_ms)};
@@ -1018,7 +1102,7 @@ static int session_append(struct conn *c, const char *wid, struct store_workout 
                  b, NARGS(b));
     for (size_t i = 0; i < nreps && err >= 0; i++) {
         struct store_rep *r = &reps[i];
-        store_new_id(r->id);
+        store__new_id_at(r->id, t_now);
         memcpy(r->set_id, set->id, sizeof r->set_id);
         struct arg d[] = {arg_s(r->id),      arg_s(r->set_id),   arg_i(r->idx),
                           arg_i(r->t_start_ms), arg_i(r->t_end_ms), arg_s(r->metrics[0] ? r->metrics : "{}"),
@@ -1030,15 +1114,28 @@ static int session_append(struct conn *c, const char *wid, struct store_workout 
     }
     if (err < 0)
         return err;
+    struct store_workout_stats now = old.st;
+    store__workout_stats_add(&now, ws);
+    int64_t start = w->started_at < old.started_at ? w->started_at : old.started_at;
     /* SET expressions read the row as it was: span from the earliest start to the latest end */
-    struct arg u[] = {arg_s(wid), arg_i(w->started_at), arg_i(w->started_at + w->duration_ms)};
+    struct arg u[] = {arg_s(wid),          arg_i(w->started_at), arg_i(w->started_at + w->duration_ms),
+                      arg_i(now.reps),     arg_i(now.good),      arg_i(now.bad),
+                      arg_i(now.unjudged), arg_i(now.active),    arg_d(now.volume),
+                      arg_d(now.score_sum), arg_i(now.score_n)};
     err = q_defer(c,
                  "UPDATE workouts SET started_at = least(started_at, $2), "
                  "duration_ms = greatest(started_at + duration_ms, $3) - least(started_at, $2), "
                  "score = (SELECT CASE WHEN sum(reps) > 0 THEN "
                  "sum(score * reps) / sum(reps)::float8 "
-                 "ELSE avg(score) END FROM sets WHERE workout_id = $1) WHERE id = $1",
+                 "ELSE avg(score) END FROM sets WHERE workout_id = $1), n_reps = $4, n_good = $5, "
+                 "n_bad = $6, n_unjudged = $7, a_active = $8, a_volume = $9, a_score_sum = $10, "
+                 "a_score_n = $11 WHERE id = $1",
                  u, NARGS(u));
+    if (err >= 0)
+        err = analytics_apply(c, old.user_id, old.started_at, old.exercise, &old.st, -1);
+    if (err >= 0)
+        err = analytics_apply(c, old.user_id, start, old.exercise, &now, 1);
+    workout_counts(w, &now);
     return err < 0 ? err : 0;
 }
 
@@ -1048,6 +1145,8 @@ static int pq_workout_put_session(struct store *s, struct store_workout *w, stru
 {
     struct conn c;
     char earlier[STORE_ID_LEN + 1];
+    struct store_workout_stats ws;
+    store__workout_stats(set, 1, reps, nreps, &ws); /* before the write lock */
     conn_get(s, &c);
     int err = tx_begin(&c);
     if (!err) /* one writer per session: sets of one session append in turn */
@@ -1067,7 +1166,7 @@ static int pq_workout_put_session(struct store *s, struct store_workout *w, stru
     if (err && err != RR_ERR_NOTFOUND)
         goto out;
     if (!err) {
-        err = session_append(&c, earlier, w, set, reps, nreps);
+        err = session_append(&c, earlier, w, set, reps, nreps, &ws);
         if (err)
             goto out;
         memcpy(w->id, earlier, sizeof w->id);
@@ -1079,9 +1178,10 @@ static int pq_workout_put_session(struct store *s, struct store_workout *w, stru
         if (err < 0)
             goto out;
         set->idx = 0;
-        store_new_id(w->id);
         w->created_at = store_now(s);
-        err = workout_insert(&c, w, set, 1, reps, nreps);
+        store__new_id_at(w->id, w->created_at);
+        workout_counts(w, &ws);
+        err = workout_insert(&c, w, set, 1, reps, nreps, &ws);
         if (!err) {
             struct arg a[] = {arg_s(w->user_id), arg_s(session_key), arg_s(w->id),
                               arg_i(w->created_at)};
@@ -1119,11 +1219,26 @@ static int pq_workout_get(struct store *s, const char *user_id, const char *id,
                     a, NARGS(a), row_workout, out);
 }
 
+/* The row goes with its share of its analytics row, in one transaction. */
 static int pq_workout_delete(struct store *s, const char *user_id, const char *id)
 {
     struct arg a[] = {arg_s(id), arg_s(user_id)};
-    return write_row(s, "DELETE FROM workouts WHERE id = $1 AND ($2 IS NULL OR user_id = $2)", a,
-                     NARGS(a));
+    struct conn c;
+    struct wrow old = {0};
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err)
+        err = q_one(&c,
+                    "SELECT " WROW_COLS " FROM workouts WHERE id = $1 "
+                    "AND ($2 IS NULL OR user_id = $2) FOR UPDATE",
+                    a, NARGS(a), row_wrow, &old);
+    if (!err)
+        err = analytics_apply(&c, old.user_id, old.started_at, old.exercise, &old.st, -1);
+    if (!err)
+        err = q_defer(&c, "DELETE FROM workouts WHERE id = $1", a, 1);
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    return err;
 }
 
 static int pq_workout_rename(struct store *s, const char *user_id, const char *id,

@@ -1870,19 +1870,11 @@ out:
 
 /* ---- workouts -------------------------------------------------------------------------------- */
 
-/* The verdict of a rep row: its metrics' "verdict" (NULL for malformed metrics). */
-#define REP_VERDICT "CASE WHEN json_valid(r.metrics) THEN json_extract(r.metrics, '$.verdict') END"
-/* The workout's reps by verdict in one pass over its reps (each verdict read once), packed in
- * one integer: good + bad << 20 + cannot_judge << 40 (a workout has far fewer than 2^20 reps).
- * Three count(*) subqueries, one per verdict, made the list page 3x slower. */
-#define REPS_PACKED                                                                                \
-    "(SELECT coalesce(sum(CASE v WHEN 'good' THEN 1 WHEN 'bad' THEN 1048576 "                      \
-    "WHEN 'cannot_judge' THEN 1099511627776 ELSE 0 END), 0) FROM (SELECT " REP_VERDICT " AS v "     \
-    "FROM reps r JOIN sets s ON r.set_id = s.id WHERE s.workout_id = workouts.id))"
+/* The list's counts are stored on the row (migration "workout_counts"): summing the sets and
+ * reading every rep's verdict per listed workout halved the list's throughput. */
 #define WORKOUT_COLS                                                                               \
     "id, created_at, user_id, coalesce(video_id, ''), exercise, started_at, duration_ms, score, "  \
-    "name, (SELECT coalesce(sum(s.reps), 0) FROM sets s WHERE s.workout_id = workouts.id), "        \
-    REPS_PACKED
+    "name, n_reps, n_good, n_bad, n_unjudged"
 
 static void row_workout(sqlite3_stmt *st, void *item)
 {
@@ -1897,25 +1889,105 @@ static void row_workout(sqlite3_stmt *st, void *item)
     w->score = sqlite3_column_double(st, 7);
     col_text(st, 8, w->name, sizeof w->name);
     w->reps = sqlite3_column_int(st, 9);
-    int64_t packed = sqlite3_column_int64(st, 10);
-    w->reps_good = (int)(packed & 0xFFFFF);
-    w->reps_bad = (int)((packed >> 20) & 0xFFFFF);
-    w->reps_unjudged = (int)(packed >> 40);
+    w->reps_good = sqlite3_column_int(st, 10);
+    w->reps_bad = sqlite3_column_int(st, 11);
+    w->reps_unjudged = sqlite3_column_int(st, 12);
+}
+
+/* The counts get and list return, filled by put too (the sync's answer shows them). */
+static void workout_counts(struct store_workout *w, const struct store_workout_stats *ws)
+{
+    w->reps = (int)ws->reps;
+    w->reps_good = (int)ws->good;
+    w->reps_bad = (int)ws->bad;
+    w->reps_unjudged = (int)ws->unjudged;
+}
+
+/* A stored workout as the write path needs it: who, when, what, its derived numbers. */
+struct wrow {
+    char id[STORE_ID_LEN + 1];
+    char user_id[STORE_ID_LEN + 1];
+    char exercise[STORE_NAME_MAX + 1];
+    char name[STORE_WORKOUT_NAME_MAX + 1];
+    int64_t started_at;
+    struct store_workout_stats st;
+};
+#define WROW_COLS                                                                                  \
+    "id, user_id, exercise, name, started_at, n_reps, n_good, n_bad, n_unjudged, a_active, "       \
+    "a_volume, a_score_sum, a_score_n"
+
+static void row_wrow(sqlite3_stmt *st, void *item)
+{
+    struct wrow *r = item;
+    col_text(st, 0, r->id, sizeof r->id);
+    col_text(st, 1, r->user_id, sizeof r->user_id);
+    col_text(st, 2, r->exercise, sizeof r->exercise);
+    col_text(st, 3, r->name, sizeof r->name);
+    r->started_at = sqlite3_column_int64(st, 4);
+    r->st.reps = sqlite3_column_int64(st, 5);
+    r->st.good = sqlite3_column_int64(st, 6);
+    r->st.bad = sqlite3_column_int64(st, 7);
+    r->st.unjudged = sqlite3_column_int64(st, 8);
+    r->st.active = sqlite3_column_int(st, 9) != 0;
+    r->st.volume = sqlite3_column_double(st, 10);
+    r->st.score_sum = sqlite3_column_double(st, 11);
+    r->st.score_n = sqlite3_column_int64(st, 12);
+}
+
+/* Add (sign 1) or take back (sign -1) a workout's share of its (user, day, exercise) analytics
+ * row, inside the caller's write transaction. A row left without a session is deleted (as
+ * store_analytics_set with 0 sessions); a sum of scores whose count reaches 0 is set to 0, so
+ * floating-point residue of add-then-subtract never outlives the scores. */
+static int analytics_apply(struct conn *c, const char *user_id, int64_t started_at,
+                           const char *exercise, const struct store_workout_stats *st, int sign)
+{
+    if (!st->active)
+        return 0;
+    char day[11];
+    store__day_of(started_at, day);
+    struct arg a[] = {arg_s(user_id),          arg_s(day),
+                      arg_s(exercise),         arg_i(sign),
+                      arg_i(sign * st->reps),  arg_d(sign * st->volume),
+                      arg_d(sign * st->score_sum), arg_i(sign * st->score_n)};
+    int err = q_exec(c,
+                     "INSERT INTO analytics_daily (user_id, day, exercise, sessions, reps, volume, "
+                     "score_sum, score_n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                     "ON CONFLICT (user_id, day, exercise) DO UPDATE SET "
+                     "sessions = sessions + excluded.sessions, reps = reps + excluded.reps, "
+                     "volume = volume + excluded.volume, "
+                     "score_sum = CASE WHEN score_n + excluded.score_n = 0 THEN 0 "
+                     "ELSE score_sum + excluded.score_sum END, "
+                     "score_n = score_n + excluded.score_n",
+                     a, NARGS(a));
+    if (err >= 0 && sign < 0)
+        err = q_exec(c,
+                     "DELETE FROM analytics_daily WHERE user_id = ?1 AND day = ?2 "
+                     "AND exercise = ?3 AND sessions <= 0",
+                     a, 3);
+    return err < 0 ? err : 0;
 }
 
 static int workout_insert(struct conn *c, struct store_workout *w, struct store_set *sets,
-                          size_t nsets, struct store_rep *reps, size_t nreps)
+                          size_t nsets, struct store_rep *reps, size_t nreps,
+                          const struct store_workout_stats *ws)
 {
-    struct arg a[] = {arg_s(w->id),         arg_i(w->created_at), arg_s(w->user_id),
-                      arg_s(w->video_id),   arg_s(w->exercise),   arg_i(w->started_at),
-                      arg_i(w->duration_ms), arg_d(w->score), arg_s(w->name)};
+    struct arg a[] = {arg_s(w->id),          arg_i(w->created_at), arg_s(w->user_id),
+                      arg_s(w->video_id),    arg_s(w->exercise),   arg_i(w->started_at),
+                      arg_i(w->duration_ms), arg_d(w->score),      arg_s(w->name),
+                      arg_i(ws->reps),       arg_i(ws->good),      arg_i(ws->bad),
+                      arg_i(ws->unjudged),   arg_i(ws->active),    arg_d(ws->volume),
+                      arg_d(ws->score_sum),  arg_i(ws->score_n)};
     int err = q_exec(c, "INSERT INTO workouts (id, created_at, user_id, video_id, exercise, "
-                        "started_at, duration_ms, score, name) "
-                        "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,coalesce(?9, ''))",
+                        "started_at, duration_ms, score, name, n_reps, n_good, n_bad, n_unjudged, "
+                        "a_active, a_volume, a_score_sum, a_score_n) "
+                        "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,coalesce(?9, ''),?10,?11,?12,?13,?14,?15,"
+                        "?16,?17)",
                      a, NARGS(a));
+    if (err >= 0)
+        err = analytics_apply(c, w->user_id, w->started_at, w->exercise, ws, 1);
     for (size_t i = 0; i < nsets && err >= 0; i++) {
         struct store_set *st = &sets[i];
-        store_new_id(st->id);
+        store__new_id_at(st->id, w->created_at);
         memcpy(st->workout_id, w->id, sizeof st->workout_id);
         struct arg b[] = {arg_s(st->id),  arg_s(w->id),     arg_i(st->idx),    arg_s(st->exercise),
                           arg_i(st->reps), arg_d(st->score), arg_d(st->load_kg), arg_i(st->hold_ms)};
@@ -1926,7 +1998,7 @@ static int workout_insert(struct conn *c, struct store_workout *w, struct store_
     }
     for (size_t i = 0; i < nreps && err >= 0; i++) {
         struct store_rep *r = &reps[i];
-        store_new_id(r->id);
+        store__new_id_at(r->id, w->created_at);
         memcpy(r->set_id, sets[r->set_idx].id, sizeof r->set_id);
         struct arg b[] = {arg_s(r->id),      arg_s(r->set_id),   arg_i(r->idx),
                           arg_i(r->t_start_ms), arg_i(r->t_end_ms), arg_s(r->metrics[0] ? r->metrics : "{}"),
@@ -1937,11 +2009,6 @@ static int workout_insert(struct conn *c, struct store_workout *w, struct store_
                      b, NARGS(b));
     }
     return err < 0 ? err : 0;
-}
-
-static void row_name(sqlite3_stmt *st, void *item)
-{
-    col_text(st, 0, item, STORE_WORKOUT_NAME_MAX + 1);
 }
 
 /* A client id the user already used (one sync retried): CONFLICT with w->id set to the workout
@@ -1969,6 +2036,8 @@ static int sq_workout_put(struct store *s, struct store_workout *w, struct store
                           const char *client_id)
 {
     struct conn c;
+    struct store_workout_stats ws;
+    store__workout_stats(sets, nsets, reps, nreps, &ws); /* before the write lock */
     conn_get(s, &c);
     int err = tx_begin(&c);
     if (err)
@@ -1977,25 +2046,29 @@ static int sq_workout_put(struct store *s, struct store_workout *w, struct store
     if (err)
         goto out;
     if (w->video_id[0]) {
-        /* results are upserted per video: a re-run of the analysis replaces the old rows,
-         * keeping the name the user gave the workout */
+        /* results are upserted per video: a re-run of the analysis replaces the old rows (and
+         * takes back their analytics), keeping the name the user gave the workout */
         struct arg a[] = {arg_s(w->video_id), arg_s(w->user_id)};
-        if (!w->name[0]) {
-            err = q_one(&c, "SELECT name FROM workouts WHERE video_id = ?1 AND user_id = ?2", a,
-                        NARGS(a), row_name, w->name);
-            if (err == RR_ERR_NOTFOUND)
-                err = 0;
-            if (err < 0)
-                goto out;
+        struct wrow old = {0};
+        err = q_one(&c, "SELECT " WROW_COLS " FROM workouts WHERE video_id = ?1 AND user_id = ?2",
+                    a, NARGS(a), row_wrow, &old);
+        if (!err) {
+            if (!w->name[0])
+                memcpy(w->name, old.name, sizeof w->name);
+            err = analytics_apply(&c, old.user_id, old.started_at, old.exercise, &old.st, -1);
+            struct arg d[] = {arg_s(old.id)};
+            if (!err)
+                err = q_exec(&c, "DELETE FROM workouts WHERE id = ?1", d, NARGS(d));
+        } else if (err == RR_ERR_NOTFOUND) {
+            err = 0;
         }
-        err = q_exec(&c, "DELETE FROM workouts WHERE video_id = ?1 AND user_id = ?2", a,
-                     NARGS(a));
         if (err < 0)
             goto out;
     }
-    store_new_id(w->id);
     w->created_at = store_now(s);
-    err = workout_insert(&c, w, sets, nsets, reps, nreps);
+    store__new_id_at(w->id, w->created_at);
+    workout_counts(w, &ws);
+    err = workout_insert(&c, w, sets, nsets, reps, nreps, &ws);
     if (!err && client_id) {
         struct arg a[] = {arg_s(w->user_id), arg_s(client_id), arg_s(w->id),
                           arg_i(w->created_at)};
@@ -2011,18 +2084,26 @@ out:
 }
 
 /* The set appended to workout `wid` of the session (the caller's transaction): next idx, its
- * reps, then the workout's span and rep-weighted score over all its sets. */
+ * reps, then the workout's span, rep-weighted score and derived numbers over all its sets, and
+ * its analytics share moved from what it was (maybe another day: a set synced late can move
+ * the start earlier) to what it is now. ws: the stats of the set and its reps. */
 static int session_append(struct conn *c, const char *wid, struct store_workout *w,
-                          struct store_set *set, struct store_rep *reps, size_t nreps)
+                          struct store_set *set, struct store_rep *reps, size_t nreps,
+                          const struct store_workout_stats *ws)
 {
     struct arg a[] = {arg_s(wid)};
+    struct wrow old = {0};
     int next = 0;
-    int err = q_one(c, "SELECT coalesce(max(idx) + 1, 0) FROM sets WHERE workout_id = ?1", a,
+    int err = q_one(c, "SELECT " WROW_COLS " FROM workouts WHERE id = ?1", a, NARGS(a), row_wrow,
+                    &old);
+    if (!err)
+        err = q_one(c, "SELECT coalesce(max(idx) + 1, 0) FROM sets WHERE workout_id = ?1", a,
                     NARGS(a), row_int, &next);
     if (err)
         return err;
     set->idx = next;
-    store_new_id(set->id);
+    int64_t t_now = store_now(&c->sq->base);
+    store__new_id_at(set->id, t_now);
     memcpy(set->workout_id, wid, sizeof set->workout_id);
     struct arg b[] = {arg_s(set->id),  arg_s(wid),       arg_i(set->idx),     arg_s(set->exercise),
                       arg_i(set->reps), arg_d(set->score), arg_d(set->load_kg), arg_i(set->hold_ms)};
@@ -2032,7 +2113,7 @@ static int session_append(struct conn *c, const char *wid, struct store_workout 
                  b, NARGS(b));
     for (size_t i = 0; i < nreps && err >= 0; i++) {
         struct store_rep *r = &reps[i];
-        store_new_id(r->id);
+        store__new_id_at(r->id, t_now);
         memcpy(r->set_id, set->id, sizeof r->set_id);
         struct arg d[] = {arg_s(r->id),      arg_s(r->set_id),   arg_i(r->idx),
                           arg_i(r->t_start_ms), arg_i(r->t_end_ms), arg_s(r->metrics[0] ? r->metrics : "{}"),
@@ -2044,14 +2125,27 @@ static int session_append(struct conn *c, const char *wid, struct store_workout 
     }
     if (err < 0)
         return err;
+    struct store_workout_stats now = old.st;
+    store__workout_stats_add(&now, ws);
+    int64_t start = w->started_at < old.started_at ? w->started_at : old.started_at;
     /* SET expressions read the row as it was: span from the earliest start to the latest end */
-    struct arg u[] = {arg_s(wid), arg_i(w->started_at), arg_i(w->started_at + w->duration_ms)};
+    struct arg u[] = {arg_s(wid),          arg_i(w->started_at), arg_i(w->started_at + w->duration_ms),
+                      arg_i(now.reps),     arg_i(now.good),      arg_i(now.bad),
+                      arg_i(now.unjudged), arg_i(now.active),    arg_d(now.volume),
+                      arg_d(now.score_sum), arg_i(now.score_n)};
     err = q_exec(c,
                  "UPDATE workouts SET started_at = min(started_at, ?2), "
                  "duration_ms = max(started_at + duration_ms, ?3) - min(started_at, ?2), "
                  "score = (SELECT CASE WHEN sum(reps) > 0 THEN sum(score * reps) / sum(reps) "
-                 "ELSE avg(score) END FROM sets WHERE workout_id = ?1) WHERE id = ?1",
+                 "ELSE avg(score) END FROM sets WHERE workout_id = ?1), n_reps = ?4, n_good = ?5, "
+                 "n_bad = ?6, n_unjudged = ?7, a_active = ?8, a_volume = ?9, a_score_sum = ?10, "
+                 "a_score_n = ?11 WHERE id = ?1",
                  u, NARGS(u));
+    if (err >= 0)
+        err = analytics_apply(c, old.user_id, old.started_at, old.exercise, &old.st, -1);
+    if (err >= 0)
+        err = analytics_apply(c, old.user_id, start, old.exercise, &now, 1);
+    workout_counts(w, &now);
     return err < 0 ? err : 0;
 }
 
@@ -2061,6 +2155,8 @@ static int sq_workout_put_session(struct store *s, struct store_workout *w, stru
 {
     struct conn c;
     char earlier[STORE_ID_LEN + 1];
+    struct store_workout_stats ws;
+    store__workout_stats(set, 1, reps, nreps, &ws); /* before the write lock */
     conn_get(s, &c);
     int err = tx_begin(&c);
     if (err)
@@ -2076,7 +2172,7 @@ static int sq_workout_put_session(struct store *s, struct store_workout *w, stru
     if (err && err != RR_ERR_NOTFOUND)
         goto out;
     if (!err) {
-        err = session_append(&c, earlier, w, set, reps, nreps);
+        err = session_append(&c, earlier, w, set, reps, nreps, &ws);
         if (err)
             goto out;
         memcpy(w->id, earlier, sizeof w->id);
@@ -2088,9 +2184,10 @@ static int sq_workout_put_session(struct store *s, struct store_workout *w, stru
         if (err < 0)
             goto out;
         set->idx = 0;
-        store_new_id(w->id);
         w->created_at = store_now(s);
-        err = workout_insert(&c, w, set, 1, reps, nreps);
+        store__new_id_at(w->id, w->created_at);
+        workout_counts(w, &ws);
+        err = workout_insert(&c, w, set, 1, reps, nreps, &ws);
         if (!err) {
             struct arg a[] = {arg_s(w->user_id), arg_s(session_key), arg_s(w->id),
                               arg_i(w->created_at)};
@@ -2128,11 +2225,26 @@ static int sq_workout_get(struct store *s, const char *user_id, const char *id,
                     a, NARGS(a), row_workout, out);
 }
 
+/* The row goes with its share of its analytics row, in one transaction. */
 static int sq_workout_delete(struct store *s, const char *user_id, const char *id)
 {
     struct arg a[] = {arg_s(id), arg_s(user_id)};
-    return write_row(s, "DELETE FROM workouts WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)", a,
-                     NARGS(a));
+    struct conn c;
+    struct wrow old = {0};
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err)
+        err = q_one(&c,
+                    "SELECT " WROW_COLS " FROM workouts WHERE id = ?1 "
+                    "AND (?2 IS NULL OR user_id = ?2)",
+                    a, NARGS(a), row_wrow, &old);
+    if (!err)
+        err = analytics_apply(&c, old.user_id, old.started_at, old.exercise, &old.st, -1);
+    if (!err)
+        err = q_exec(&c, "DELETE FROM workouts WHERE id = ?1", a, 1);
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    return err;
 }
 
 static int sq_workout_rename(struct store *s, const char *user_id, const char *id,

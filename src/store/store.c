@@ -120,6 +120,17 @@ void store_new_id(char out[STORE_ID_LEN + 1])
     sodium_bin2hex(out, STORE_ID_LEN + 1, raw, sizeof raw);
 }
 
+void store__new_id_at(char out[STORE_ID_LEN + 1], int64_t now_ms)
+{
+    unsigned char raw[STORE_ID_LEN / 2];
+    uint64_t t = (uint64_t)now_ms;
+    pthread_once(&sodium_once, sodium_setup);
+    for (int i = 0; i < 6; i++) /* 48 bits of milliseconds, big-endian: sorts by time */
+        raw[i] = (unsigned char)(t >> (8 * (5 - i)));
+    randombytes_buf(raw + 6, sizeof raw - 6); /* 80 random bits: still unguessable */
+    sodium_bin2hex(out, STORE_ID_LEN + 1, raw, sizeof raw);
+}
+
 /* ---- validation ---------------------------------------------------------------------------- */
 
 static bool is_id(const char *id)

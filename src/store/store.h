@@ -9,7 +9,9 @@
  *
  * Records are plain structs with fixed-size text fields (bounds below); inputs longer than a
  * bound are refused with RR_ERR_TOOBIG, never truncated. Ids are 128-bit random values rendered
- * as 32 lowercase hex characters (store_new_id), never sequential. Times are int64 milliseconds
+ * as 32 lowercase hex characters (store_new_id), never sequential; the ids of workouts, sets and
+ * reps begin with their creation time in ms (48 bits) and end with 80 random bits, so one
+ * batch's rows share index pages (store.md "Ids"). Times are int64 milliseconds
  * since the Unix epoch, read from the store's clock (store_set_clock, for tests).
  *
  * Ownership: store_open() returns a heap object the caller frees with store_close(). Output
@@ -137,8 +139,9 @@ struct store_workout {
     double score;
     int64_t created_at;
     char name[STORE_WORKOUT_NAME_MAX + 1]; /* the user's name for it, "" = none */
-    /* Filled by get and list, ignored by put: reps over the workout's sets, and the stored reps
-     * by verdict (rep metrics "verdict"; a rep without one counts in none of the three). */
+    /* Filled by get, list and put (ignored as input): reps over the workout's sets, and the
+     * stored reps by verdict (rep metrics "verdict"; a rep without one counts in none of the
+     * three). Kept on the workout row (migration "workout_counts"). */
     int reps, reps_good, reps_bad, reps_unjudged;
 };
 
@@ -339,6 +342,21 @@ int store_job_counts(struct store *s, struct store_job_counts *out);
 
 /* ---- workouts, sets, reps ------------------------------------------------------------------ */
 
+/* Derived numbers (migration "workout_counts", docs/internals/store.md): every backend's
+ * workout_put, workout_put_session and workout_delete keep, IN THE SAME TRANSACTION as the
+ * workout rows,
+ *  - on the workout row: reps (sum of sets.reps) and the rep rows by verdict, which get and list
+ *    read back (no per-row aggregation over the children);
+ *  - in analytics_daily: the workout's share of its (user, UTC day of started_at, exercise) row
+ *    (sessions +1, reps, volume, score_sum, score_n; nothing for a workout with no rep, hold or
+ *    rep row), added on put, taken back on delete and on the replace of a video's workout, moved
+ *    when an appended set changes the session's numbers or start day. A row left without a
+ *    session is deleted.
+ * The numbers come from store__workout_stats() (store_internal.h), computed before the write
+ * lock; the definitions are analytics' and analytics_recompute() (a full rebuild of one row from
+ * the stored workouts) is the test oracle and the repair. A put answered CONFLICT (client id
+ * seen) writes and counts nothing. */
+
 /* Save a whole workout in one transaction. Fills ids (workout, sets, reps) and created_at.
  * Results are upserted per video: a workout with the same non-empty video_id is replaced (its
  * name is kept when w->name is empty).
@@ -381,8 +399,8 @@ int store_workout_reps(struct store *s, const char *user_id, const char *workout
 int store_analytics_range(struct store *s, const char *user_id, const char *from_day,
                           const char *to_day, const char *exercise,
                           struct store_analytics_day **items, size_t *n);
-/* Replace the (user, day, exercise) row with these totals (recomputation, so re-running it never
- * double counts); sessions == 0 deletes the row. */
+/* Replace the (user, day, exercise) row with these totals (a recomputation: analytics' repair,
+ * the workout writes keep the rows themselves); sessions == 0 deletes the row. */
 int store_analytics_set(struct store *s, const char *user_id, const char *day,
                         const char *exercise, int64_t sessions, int64_t reps, double volume,
                         double score_sum, int64_t score_n);

@@ -14,7 +14,7 @@ def run(args, env=None, cwd=None):
 def test_help_lists_each_commands_settings_with_their_variables():
     serve = run(["serve", "--help"]).stderr
     assert "--port N  (REPRIGHT_PORT; 0..65535; default 8080)" in serve
-    assert "--http-threads N  (REPRIGHT_HTTP_THREADS; 1..256; default 4)" in serve
+    assert "--http-threads N  (REPRIGHT_HTTP_THREADS; 1..256; default 32 per core, 64..256)" in serve
     worker = run(["worker", "--help"]).stderr
     assert "REPRIGHT_WORKERS" in worker and "--port" not in worker
     migrate = run(["migrate", "--help"])

@@ -2,7 +2,8 @@
 of schema version 2 to their video (the "jobs_video" migration) from the video id their payload
 named, and only when that video still exists; malformed payloads and other kinds stay unlinked.
 The version-2 database is built here with Python's sqlite3 (the tables the migrations touch,
-as migrations 1 and 2 created them)."""
+as migrations 1 and 2 created them). The "workout_counts" migration (issue 12) backfills the
+derived numbers of existing workouts and rebuilds analytics_daily from them."""
 import json
 import sqlite3
 import subprocess
@@ -39,6 +40,22 @@ CREATE TABLE uploads (id TEXT PRIMARY KEY,
                       length INTEGER NOT NULL, upload_offset INTEGER NOT NULL DEFAULT 0,
                       metadata TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL,
                       expires_at INTEGER NOT NULL);
+CREATE TABLE sets (id TEXT PRIMARY KEY,
+                   workout_id TEXT NOT NULL REFERENCES workouts(id) ON DELETE CASCADE,
+                   idx INTEGER NOT NULL, exercise TEXT NOT NULL, reps INTEGER NOT NULL DEFAULT 0,
+                   score REAL NOT NULL DEFAULT 0, load_kg REAL NOT NULL DEFAULT 0,
+                   hold_ms INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE reps (id TEXT PRIMARY KEY,
+                   set_id TEXT NOT NULL REFERENCES sets(id) ON DELETE CASCADE,
+                   idx INTEGER NOT NULL, t_start INTEGER NOT NULL, t_end INTEGER NOT NULL,
+                   metrics TEXT NOT NULL DEFAULT '{}', faults TEXT NOT NULL DEFAULT '[]',
+                   score REAL NOT NULL DEFAULT 0);
+CREATE TABLE analytics_daily (user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                              day TEXT NOT NULL, exercise TEXT NOT NULL,
+                              sessions INTEGER NOT NULL DEFAULT 0, reps INTEGER NOT NULL DEFAULT 0,
+                              volume REAL NOT NULL DEFAULT 0, score_sum REAL NOT NULL DEFAULT 0,
+                              score_n INTEGER NOT NULL DEFAULT 0,
+                              PRIMARY KEY (user_id, day, exercise));
 """
 
 USER = "a" * 32
@@ -86,4 +103,75 @@ def test_jobs_of_a_v2_database_are_linked_to_their_video(tmp_path):
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("DELETE FROM videos WHERE id = ?", (VIDEO,))
     assert db.execute("SELECT count(*) FROM jobs WHERE id = ?", ("1" * 32,)).fetchone()[0] == 0
+    db.close()
+
+
+DAY = 86400000
+MAR1 = 1772323200000  # 2026-03-01T00:00:00Z
+
+
+def workout(db, wid, exercise, started_at):
+    db.execute("INSERT INTO workouts (id, user_id, exercise, started_at, created_at) "
+               "VALUES (?, ?, ?, ?, 0)", (wid, USER, exercise, started_at))
+
+
+def a_set(db, sid, wid, idx, reps=0, score=0, load_kg=0, hold_ms=0):
+    db.execute("INSERT INTO sets VALUES (?, ?, ?, 'x', ?, ?, ?, ?)",
+               (sid, wid, idx, reps, score, load_kg, hold_ms))
+
+
+def a_rep(db, rid, sid, idx, score, metrics):
+    db.execute("INSERT INTO reps (id, set_id, idx, t_start, t_end, metrics, score) "
+               "VALUES (?, ?, ?, 0, 1, ?, ?)", (rid, sid, idx, metrics, score))
+
+
+def test_workout_counts_are_backfilled_and_analytics_rebuilt(tmp_path):
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript(V2_SCHEMA)
+    db.execute("INSERT INTO users VALUES (?, 'old@example.com', 'x', 'user', 0)", (USER,))
+    w1, w2, w3, w4 = ("1" * 32, "2" * 32, "3" * 32, "4" * 32)
+    # w1 squat on 03-01: 3 reps at 50 kg (good 80, bad 60, cannot_judge 0), a second set of 2
+    # reps at bodyweight with no rep rows and score 70
+    workout(db, w1, "squat", MAR1 + 3600000)
+    a_set(db, "s1" + "0" * 30, w1, 0, reps=3, score=70, load_kg=50)
+    a_set(db, "s2" + "0" * 30, w1, 1, reps=2, score=70)
+    a_rep(db, "r1" + "0" * 30, "s1" + "0" * 30, 0, 80, '{"verdict":"good"}')
+    a_rep(db, "r2" + "0" * 30, "s1" + "0" * 30, 1, 60, '{"verdict":"bad","cue":"knees"}')
+    a_rep(db, "r3" + "0" * 30, "s1" + "0" * 30, 2, 0, '{"verdict":"cannot_judge"}')
+    a_rep(db, "r4" + "0" * 30, "s1" + "0" * 30, 3, 50, 'not json')  # no verdict: scored
+    # w2 squat the same day, a plank-like hold without reps: one session, its score once
+    workout(db, w2, "squat", MAR1 + 7200000)
+    a_set(db, "s3" + "0" * 30, w2, 0, score=90, hold_ms=30000)
+    # w3 recognised nothing: counts nowhere
+    workout(db, w3, "unknown", MAR1 + DAY)
+    a_set(db, "s4" + "0" * 30, w3, 0, score=40)
+    # w4 pushup 1 ms before the epoch: day 1969-12-31 (the day is a floor, also below 0)
+    workout(db, w4, "pushup", -1)
+    a_set(db, "s5" + "0" * 30, w4, 0, reps=4)
+    # stale and orphan analytics rows the rebuild must replace
+    db.execute("INSERT INTO analytics_daily VALUES (?, '2026-03-01', 'squat', 9, 9, 9, 9, 9)",
+               (USER,))
+    db.execute("INSERT INTO analytics_daily VALUES (?, '2026-02-01', 'lunge', 1, 1, 0, 0, 0)",
+               (USER,))
+    db.commit()
+    db.close()
+
+    out = subprocess.run([repright_bin(), "migrate", "--data-dir", str(tmp_path / "d"),
+                          "--database-url", "sqlite:%s" % path],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    db = sqlite3.connect(path)
+    rows = {r[0]: r[1:] for r in db.execute(
+        "SELECT id, n_reps, n_good, n_bad, n_unjudged, a_active, a_volume, a_score_sum, "
+        "a_score_n FROM workouts")}
+    assert rows[w1] == (5, 1, 1, 1, 1, 150.0, 80 + 60 + 50 + 70, 4)
+    assert rows[w2] == (0, 0, 0, 0, 1, 0.0, 90.0, 1)
+    assert rows[w3] == (0, 0, 0, 0, 0, 0.0, 40.0, 1)
+    assert rows[w4] == (4, 0, 0, 0, 1, 0.0, 0.0, 0)
+    daily = db.execute("SELECT day, exercise, sessions, reps, volume, score_sum, score_n "
+                       "FROM analytics_daily ORDER BY day, exercise").fetchall()
+    assert daily == [("1969-12-31", "pushup", 1, 4, 0.0, 0.0, 0),
+                     ("2026-03-01", "squat", 2, 5, 150.0, 350.0, 5)]
+    assert "workout_counts" in [r[0] for r in db.execute("SELECT name FROM schema_version")]
     db.close()

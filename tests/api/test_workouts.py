@@ -32,6 +32,11 @@ def test_sync_twice_gives_one_workout(user):
     body = session(nreps=4)
     first = sync(user, body, 201)
     assert first["created"] is True
+    # the answer carries the counts the list shows (the store fills them at write)
+    listed = user.get("/v1/workouts").json()["items"][0]
+    assert first["workout"]["reps"] == listed["reps"] == 4
+    assert first["workout"]["verdicts"] == listed["verdicts"]
+    assert sum(listed["verdicts"].values()) == 4
     again = sync(user, body, 200)
     assert again["created"] is False
     assert again["workout_id"] == first["workout_id"]

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/config.h"
 #include "base/rr_error.h"
@@ -53,7 +54,12 @@ static void config__defaults_serve_one_machine(void **state)
     assert_string_equal(c.queue_url, "db");
     assert_string_equal(c.http.bind, "127.0.0.1");
     assert_int_equal(c.http.port, 8080);
-    assert_int_equal(c.http.threads, 4);
+    assert_int_equal(c.http.threads, app_config_http_threads(sysconf(_SC_NPROCESSORS_ONLN)));
+    assert_int_equal(app_config_http_threads(1), 64); /* writers wait on fsync, not CPU */
+    assert_int_equal(app_config_http_threads(2), 64);
+    assert_int_equal(app_config_http_threads(4), 128);
+    assert_int_equal(app_config_http_threads(16), 256);
+    assert_int_equal(app_config_http_threads(-1), 64); /* sysconf failed */
     assert_int_equal(c.http.upload_limit, 512ull << 20);
     assert_int_equal(c.http.json_limit, 1 << 20);
     assert_int_equal(c.http.drain_timeout_ms, 25000);
