@@ -8,6 +8,9 @@
  * "dead" event ends the stream. The stream is bounded (?timeout= seconds, default and max 30):
  * at the bound a "timeout" event ends it and the client reconnects. Nothing is kept in memory
  * between polls but the last event, so any server process can serve the stream.
+ * With a queue that pushes progress notices (redis://: queue_watch), the stream reads the store
+ * when a notice for its job arrives (checked on every resume, ~100 ms) and otherwise only every
+ * SSE_SAFETY_MS; while notices are down it polls every 500 ms as above.
  *
  * The stream is an http_reply_stream (http/request.h): between polls the read function says
  * "wait" and the server parks the connection, so no pool thread waits for a subscriber.
@@ -23,9 +26,11 @@
 #include "base/rr_error.h"
 #include "base/rr_json.h"
 #include "http/validate.h"
+#include "queue/queue.h"
 #include "store/store.h"
 
 #define SSE_POLL_MS 500
+#define SSE_SAFETY_MS 5000 /* store read while progress notices are live but silent */
 #define SSE_MAX_S 30
 #define PAGE_DEFAULT 20
 
@@ -141,6 +146,7 @@ struct sse {
     struct timespec deadline;
     int polls;
     int64_t last_poll_ms;
+    uint64_t notice_seq; /* queue_watch */
     int finished;         /* final event formatted: end after it is sent */
     char last[256];       /* last progress data sent */
     char out[1024];       /* pending bytes */
@@ -230,7 +236,13 @@ static long sse_read(void *cls, char *buf, size_t max)
         if (s->finished)
             return HTTP_STREAM_END;
         int64_t now = mono_ms();
-        if (s->polls > 0 && now - s->last_poll_ms < SSE_POLL_MS) {
+        int due = s->polls == 0 || past(&s->deadline);
+        if (!due) {
+            int w = queue_watch(s->app->queue, s->job_id, &s->notice_seq);
+            int64_t every = w < 0 ? SSE_POLL_MS : SSE_SAFETY_MS;
+            due = w == 1 || now - s->last_poll_ms >= every;
+        }
+        if (!due) {
             return HTTP_STREAM_WAIT;
         } else {
             s->polls++;

@@ -1,9 +1,9 @@
 /*
  * pwguard.c - the password-check and registration limiter (policy in pwguard.h).
  *
- * DESIGN: the keys of one check go through store_ratelimit_apply together, so the check, the
- * failure and the success are each one transaction over the same rows; the arithmetic is
- * auth/ratelimit.h's. Rules: the auth module's login policy for the account+source and device
+ * DESIGN: the keys of one check go through app_ratelimit_apply together (in Redis when the queue
+ * is redis://, else in the store), so the check, the failure and the success are each one
+ * transaction over the same states; the arithmetic is auth/ratelimit.h's. Rules: the auth module's login policy for the account+source and device
  * keys, the per-address rule with the account's back-off added for the source key, and a wider
  * window for the untrusted key, each overridable by the configuration.
  */
@@ -132,7 +132,7 @@ static int guard_step(const struct pwguard *g, struct app *a, enum guard_op op,
     c.op = op;
     c.keep_last = !g->trusted;
     const char *const keys[PWGUARD_KEYS] = {g->keys[0], g->keys[1], g->keys[2]};
-    int err = store_ratelimit_apply(a->store, keys, PWGUARD_KEYS, guard_apply, &c);
+    int err = app_ratelimit_apply(a, keys, PWGUARD_KEYS, guard_apply, &c);
     *decision = c.decision;
     return err;
 }
@@ -281,7 +281,7 @@ int pwguard_register(struct http_request *req, struct app *a)
     c.n = 1;
     c.now = store_now(a->store) / 1000;
     c.op = OP_TAKE;
-    int err = store_ratelimit_apply(a->store, keys, 1, guard_apply, &c);
+    int err = app_ratelimit_apply(a, keys, 1, guard_apply, &c);
     if (err < 0)
         return err;
     return c.decision.allowed ? 0 : denied(req, &c.decision);

@@ -51,6 +51,7 @@ void api_http_config(const struct app_config *cfg, struct http_config *out)
     out->threads = h->threads;
     out->max_connections = h->max_connections;
     out->max_per_ip = h->max_per_ip;
+    out->trusted_proxies = h->trusted_proxies;
     out->header_limit = h->header_limit;
     out->json_limit = h->json_limit;
     out->upload_limit = h->upload_limit;

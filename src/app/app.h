@@ -254,6 +254,13 @@ struct app_storage_verdict {
     int64_t room;       /* bytes that may still be written: quota left and disk above min_free */
 };
 
+/* Rate-limit states shared by every process (store_ratelimit_apply's contract): held by the
+ * queue's engine when it keeps them (redis://: queue_ratelimit_apply), else by the store. While
+ * Redis is unreachable the store holds them (logged at most once a minute), so throttling
+ * never switches off; the two sets of states are not merged when Redis comes back. */
+int app_ratelimit_apply(struct app *a, const char *const *keys, size_t n, store_rate_fn fn,
+                        void *ctx);
+
 /* Free bytes where data goes: the least of the data directory, the upload directory and the
  * blob store (statvfs, space available to this process's user). IO when none can be read. */
 int app_storage_free(struct app *a, int64_t *bytes);

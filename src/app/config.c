@@ -47,7 +47,9 @@ static const struct app_setting settings[] = {
      "_FILE variants; see docs/internals/blob.md); unfinished tus uploads stay in "
      "<data_dir>/uploads"},
     {"QUEUE_URL", "--queue-url", "REPRIGHT_QUEUE_URL", APP_SET_TEXT, F(queue_url), 0, 0, NULL,
-     "db", NULL, "URL", RUN, "the job queue (db = the store's jobs table)"},
+     "db", NULL, "URL", RUN,
+     "the job queue: db = the store's jobs table; redis://[:PASSWORD@]HOST[:PORT][/DB] = Redis "
+     "Streams (the store stays the record)"},
     {"MODEL_DIR", "--model-dir", "REPRIGHT_MODEL_DIR", APP_SET_TEXT, F(model_dir), 0, 0, NULL,
      NULL, "~/.cache/repright/models", "DIR", RUN, "where the pose models are"},
     {"MODEL", "--model", "REPRIGHT_MODEL", APP_SET_CHOICE, F(model), 0, 0, model_names, "full",
@@ -79,6 +81,10 @@ static const struct app_setting settings[] = {
      F(http.max_connections), 1, 100000, NULL, "512", NULL, "N", SRV, "open connections"},
     {"MAX_PER_IP", "--max-per-ip", "REPRIGHT_MAX_PER_IP", APP_SET_INT, F(http.max_per_ip), 0,
      100000, NULL, "32", NULL, "N", SRV, "open connections per client address (0 = no cap)"},
+    {"TRUSTED_PROXIES", "--trusted-proxies", "REPRIGHT_TRUSTED_PROXIES", APP_SET_TEXT,
+     F(http.trusted_proxies), 0, 0, NULL, "", NULL, "CIDRS", SRV,
+     "reverse proxies (CIDR blocks, comma-separated) whose X-Forwarded-For / X-Real-IP give the "
+     "client address; from any other peer those headers are ignored (empty = none)"},
     {"IDLE_TIMEOUT_S", "--idle-timeout-s", "REPRIGHT_IDLE_TIMEOUT_S", APP_SET_INT,
      F(http.idle_timeout_s), 1, 3600, NULL, "30", NULL, "SECONDS", SRV,
      "a connection without traffic for this long is closed"},

@@ -39,6 +39,7 @@ struct app_http_config {
     unsigned threads;
     unsigned max_connections;
     unsigned max_per_ip;
+    char trusted_proxies[1024]; /* "" = none; CIDR list (http/proxy.h) */
     size_t header_limit;
     size_t json_limit;
     uint64_t upload_limit; /* also the blob store's object limit and the tus upload limit */

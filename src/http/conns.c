@@ -54,6 +54,7 @@
 #include "base/rr_log.h"
 #include "http/head.h"
 #include "http/metrics.h"
+#include "http/proxy.h"
 #include "http/request_int.h"
 
 #define TICK_MS 100
@@ -551,7 +552,8 @@ static void admit(struct http_conns *c, int fd, const struct sockaddr_storage *s
 {
     struct src_key key;
     src_key_of((const struct sockaddr *)ss, &key);
-    if (c->cfg.per_source && src_change(c, &key, +1) > c->cfg.per_source) {
+    if (c->cfg.per_source && src_change(c, &key, +1) > c->cfg.per_source &&
+        !http_proxies_trusted(c->cfg.trusted, (const struct sockaddr *)ss)) {
         src_change(c, &key, -1);
         metrics_counter_add(c->refused_source, 1);
         c->window.refused_source++;

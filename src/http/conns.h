@@ -47,6 +47,8 @@ enum http_conn_close {
     HTTP_CONN_GONE, /* closed by libmicrohttpd (internal marker) */
 };
 
+struct http_proxies;
+
 struct http_conns_config {
     unsigned budget;           /* connections in all (http_config.max_connections) */
     unsigned reserve;          /* of those, kept for connections past their request head */
@@ -55,6 +57,7 @@ struct http_conns_config {
     unsigned idle_timeout_s;
     unsigned body_min_rate, body_grace_s;
     size_t head_limit; /* bytes of request line + headers */
+    const struct http_proxies *trusted; /* exempt from per_source; NULL = none (outlives c) */
 };
 
 /* A request head the gate answered itself (bad framing); method/target may be NULL and are

@@ -48,6 +48,7 @@
 #include "http/head.h"
 #include "http/metrics.h"
 #include "http/openapi.h"
+#include "http/proxy.h"
 #include "http/request_int.h"
 #include "http/validate.h"
 
@@ -87,6 +88,7 @@ struct http_server {
     size_t openapi_len;
     uint16_t port;
     struct http_conns *conns; /* gate, admission, deadlines, the timer thread */
+    struct http_proxies proxies; /* trusted proxies (cfg.trusted_proxies parsed) */
     /* parked streaming connections (http__park), resumed by the timer thread every tick */
     pthread_mutex_t park_mu;
     struct parked *parked; /* under park_mu */
@@ -224,20 +226,35 @@ static void fill_request_id(struct http_request *req)
     http__new_request_id(req->request_id);
 }
 
+struct forwarded {
+    const char *xff, *real_ip;
+};
+
+/* The last X-Forwarded-For (a trusted proxy appends to the last one it was given) and the
+ * first X-Real-IP. */
+static enum MHD_Result find_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    (void)kind;
+    struct forwarded *f = cls;
+    if (key && strcasecmp(key, "X-Forwarded-For") == 0)
+        f->xff = value;
+    else if (key && strcasecmp(key, "X-Real-IP") == 0 && !f->real_ip)
+        f->real_ip = value;
+    return MHD_YES;
+}
+
 static void fill_client_ip(struct http_request *req)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    snprintf(req->client_ip, sizeof req->client_ip, "unknown");
-    if (!ci || !ci->client_addr)
-        return;
-    const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-                  req->client_ip, sizeof req->client_ip);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-                  req->client_ip, sizeof req->client_ip);
+    const struct sockaddr *peer = ci ? ci->client_addr : NULL;
+    struct forwarded f = {NULL, NULL};
+    const struct http_proxies *trusted = &req->server->proxies;
+    if (trusted->n && http_proxies_trusted(trusted, peer))
+        MHD_get_connection_values(req->conn, MHD_HEADER_KIND, find_forwarded, &f);
+    http_proxies_client_ip(trusted, peer, f.xff, f.real_ip, req->client_ip,
+                           sizeof req->client_ip);
 }
 
 /* ---- parked streams ---- */
@@ -929,11 +946,16 @@ int http_server_start(const struct http_config *cfg, const struct http_route *ro
     }
     s->openapi_len = strlen(s->openapi);
 
+    s->cfg.trusted_proxies = NULL; /* parsed below; the text need not outlive start */
+    err = http_proxies_parse(cfg->trusted_proxies, &s->proxies, msg, msg_len);
+    if (err < 0)
+        goto out;
     /* the connection table: a reserve of an eighth for requests past their head */
     struct http_conns_config cc = {cfg->max_connections, cfg->max_connections / 8,
                                    cfg->max_per_ip,      cfg->header_timeout_s,
                                    cfg->idle_timeout_s,  cfg->body_min_rate,
-                                   cfg->body_grace_s,    cfg->header_limit};
+                                   cfg->body_grace_s,    cfg->header_limit,
+                                   &s->proxies};
     struct http_conns_hooks hooks = {s, on_tick, on_gate_answer};
     err = http_conns_new(&cc, s->metrics, &hooks, &s->conns);
     if (err == 0)

@@ -21,7 +21,9 @@
  * 501 or 505). max_connections is a budget with a reserve (an eighth) for requests past their
  * head: when incomplete connections fill the rest, or the table is full, the oldest incomplete
  * one is closed for a newcomer; when all are busy, the newcomer gets 503. max_per_ip caps a
- * source (an IPv4 address or an IPv6 /64): 429. A query of more than 64 parameters is 414.
+ * source (an IPv4 address or an IPv6 /64): 429, except for trusted proxies. The client address
+ * of a request (http_request_client_ip: rate limits, access logs) is the TCP peer, or what a
+ * trusted proxy's X-Forwarded-For / X-Real-IP says (http/proxy.h). A query of more than 64 parameters is 414.
  * http_server_stop() is graceful: stop accepting, let in-flight requests finish (responses then
  * carry Connection: close) for up to drain_timeout_ms, then stop MHD.
  * Slow clients: idle_timeout_s closes a connection that sends or reads nothing for that long;
@@ -57,6 +59,9 @@ struct http_config {
     unsigned threads;           /* 4 worker threads (MHD thread pool, epoll each) */
     unsigned max_connections;   /* 512 total, an eighth kept for requests past their head */
     unsigned max_per_ip;        /* 32 per IPv4 address or IPv6 /64 (0 = no cap) */
+    const char *trusted_proxies; /* NULL/"" = none; CIDR list (http/proxy.h): peers whose
+                                  * X-Forwarded-For / X-Real-IP name the client, and which the
+                                  * per-address cap does not count against */
     size_t header_limit;        /* 16 KiB of request line + headers -> 431 above */
     size_t json_limit;          /* 1 MiB JSON body -> 413 above */
     uint64_t upload_limit;      /* 512 MiB stream body -> 413 above */

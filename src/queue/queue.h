@@ -4,9 +4,9 @@
  * handlers belong to whoever starts a worker pool (worker.h; the server's are in src/app).
  *
  * A queue is opened from a URL: "db" (the jobs table of the store: src/queue/queue_db.c, over
- * store_job_*). A Redis Streams backend can be added later by filling another struct
- * queue_ops and one line in queue_open()'s table; callers (the app's use cases, the worker pool)
- * only use the queue_*() functions below. Semantics are the store's (docs/internals/store.md): a
+ * store_job_*) or "redis://..." (Redis Streams deliver the work, the same jobs table stays the
+ * record: src/queue/queue_redis.c). Callers (the app's use cases, the worker pool, the API's SSE
+ * stream) only use the queue_*() functions below. Semantics are the store's (docs/internals/store.md): a
  * claim takes a runnable job with a lease, fairly across the jobs' owners (round robin, fewest
  * running first, optionally capped per owner); the holder heartbeats to keep it, reports
  * progress, and ends it with complete / fail (back-off or dead-letter) / release (no attempt
@@ -15,7 +15,10 @@
  * Ownership: queue_open returns a heap object freed by queue_close; it borrows the store, which
  * must outlive it. Errors: negative RR_ERR_* from the store (NOTFOUND: nothing to claim, no
  * such job, or the video a job is enqueued for does not exist; CONFLICT: lease not held by
- * owner), UNSUPPORTED for an unknown queue URL, INVAL for bad arguments.
+ * owner), UNSUPPORTED for an unknown queue URL, INVAL for bad arguments; redis:// adds IO (Redis
+ * unreachable: at open with host and port in msg, never the password; later a claim fails fast
+ * while reconnects back off). An enqueue whose job the store saved succeeds even when Redis is
+ * down (the reconciler delivers it later).
  * Thread-safety: every function but queue_close may be called from any thread concurrently.
  */
 #ifndef RR_QUEUE_QUEUE_H
@@ -28,6 +31,8 @@
 #include "store/store.h"
 
 struct queue;
+
+#define QUEUE_RATE_KEY_MAX STORE_KEY_MAX /* bytes of a queue_ratelimit_apply key */
 
 struct queue_ops {
     const char *name;
@@ -46,6 +51,11 @@ struct queue_ops {
     int (*release)(struct queue *q, const char *id, const char *owner);
     int (*reap_expired)(struct queue *q, char (*ids)[STORE_ID_LEN + 1], size_t max, size_t *n);
     int (*get)(struct queue *q, const char *id, struct store_job *out);
+    /* Optional (NULL: UNSUPPORTED): push notices of job progress, see queue_watch. */
+    int (*watch)(struct queue *q, const char *id, uint64_t *seq);
+    /* Optional (NULL: UNSUPPORTED): rate-limit states held by the queue's engine. */
+    int (*ratelimit_apply)(struct queue *q, const char *const *keys, size_t n, store_rate_fn fn,
+                           void *ctx);
 };
 
 /* Common head of every backend object. */
@@ -81,5 +91,22 @@ int queue_release(struct queue *q, const char *id, const char *owner);
 int queue_reap_expired(struct queue *q, char (*ids)[STORE_ID_LEN + 1], size_t max, size_t *n);
 /* One job by id, any owner (the pool reads a reaped job's kind and payload). */
 int queue_get(struct queue *q, const char *id, struct store_job *out);
+/* Push notice of progress, for a process that follows a job another process runs (the SSE
+ * stream of `serve`): 1 when job `id` reported progress or ended since *seq (*seq moves on; start
+ * from 0), 0 when it did not and notices are live (no need to read the store), negative when
+ * this backend has none ("db": RR_ERR_UNSUPPORTED) or they are down right now (RR_ERR_IO): then
+ * read the store as often as without. The store stays the record: a notice says "read the job
+ * again", nothing more. The first call starts listening (redis: one PSUBSCRIBE connection). */
+int queue_watch(struct queue *q, const char *id, uint64_t *seq);
+/* store_ratelimit_apply's contract (1..STORE_RATE_KEYS_MAX keys read, fn, changed states written
+ * as one atomic step for every process sharing the engine), with the states kept where the
+ * queue's engine can share them faster than the database: redis:// keeps them in hashes
+ * "repright:rl:<key>" (optimistic WATCH/MULTI/EXEC, retried on a conflict; idle states expire
+ * after 2 days; fn may run more than once). RR_ERR_UNSUPPORTED for "db" (use the store),
+ * RR_ERR_IO when Redis is unreachable, RR_ERR_BUSY after too many conflicts, INVAL for bad
+ * arguments (as the store: keys of 1..STORE_KEY_MAX bytes, none twice), or what fn returns
+ * (nothing written). */
+int queue_ratelimit_apply(struct queue *q, const char *const *keys, size_t n, store_rate_fn fn,
+                          void *ctx);
 
 #endif

@@ -3,6 +3,7 @@
  * (store_job_*), plus the backend-independent queue_*() dispatch.
  */
 #include "queue/queue.h"
+#include "queue/queue_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,9 +98,11 @@ int queue_open(const char *url, struct store *s, struct queue **out, char *msg, 
     if (!s || !out)
         return RR_ERR_INVAL;
     *out = NULL;
+    if (url && strncmp(url, "redis://", strlen("redis://")) == 0)
+        return queue__redis_open(url, s, out, msg, msg_len);
     if (url && url[0] && strcmp(url, "db") != 0) {
         if (msg && msg_len)
-            snprintf(msg, msg_len, "unsupported queue url (only \"db\" is built in)");
+            snprintf(msg, msg_len, "unsupported queue url (\"db\" or redis://host[:port][/db])");
         return RR_ERR_UNSUPPORTED;
     }
     struct queue_db *q = calloc(1, sizeof *q);
@@ -198,4 +201,27 @@ int queue_get(struct queue *q, const char *id, struct store_job *out)
     if (!q || !id || !out)
         return RR_ERR_INVAL;
     return q->ops->get(q, id, out);
+}
+
+int queue_watch(struct queue *q, const char *id, uint64_t *seq)
+{
+    if (!q || !id || !seq)
+        return RR_ERR_INVAL;
+    return q->ops->watch ? q->ops->watch(q, id, seq) : RR_ERR_UNSUPPORTED;
+}
+
+int queue_ratelimit_apply(struct queue *q, const char *const *keys, size_t n, store_rate_fn fn,
+                          void *ctx)
+{
+    if (!q || !keys || !fn || n == 0 || n > STORE_RATE_KEYS_MAX)
+        return RR_ERR_INVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (!keys[i] || !keys[i][0] || strlen(keys[i]) > QUEUE_RATE_KEY_MAX)
+            return RR_ERR_INVAL;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(keys[i], keys[j]) == 0)
+                return RR_ERR_INVAL; /* one key twice would lose an update */
+    }
+    return q->ops->ratelimit_apply ? q->ops->ratelimit_apply(q, keys, n, fn, ctx)
+                                   : RR_ERR_UNSUPPORTED;
 }

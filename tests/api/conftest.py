@@ -14,6 +14,12 @@ With RR_API_STORE=postgres every server runs on a fresh database of one throwawa
 (tests/api/pgserver.py; the CTest entry api-blackbox-pg/smoke), unless a test passes its own
 REPRIGHT_DATABASE_URL.
 
+External mode: with REPRIGHT_TEST_BASE_URL=http://host:port the shared `server` is that URL (a
+cluster behind nginx: scripts/cluster.sh); it must run with RELAXED_ENV's settings. Tests that
+start their own server (server_factory, _start) are skipped in that mode; Server.proc and
+log_path are None, data_dir is $REPRIGHT_TEST_DATA_DIR (the directory holding the cluster's
+"data" dir, for `repright admin`) or None, and log_lines() reads the files in $REPRIGHT_TEST_LOGS.
+
 Helpers: new_user(server), register(server, email, password), login(server, email, password),
 Server.get/post/... (requests, never through a proxy), assert_error(resp, status, code=None).
 """
@@ -79,14 +85,20 @@ class Server:
         return self.request("HEAD", path, **kw)
 
     def log_lines(self):
-        """The server's JSON log lines parsed (non-JSON lines skipped)."""
+        """The server's JSON log lines parsed (non-JSON lines skipped); for an external cluster,
+        those of every file in $REPRIGHT_TEST_LOGS (':'-separated), merged in time order."""
         out = []
-        with open(self.log_path, "r", errors="replace") as f:
-            for line in f:
-                try:
-                    out.append(json.loads(line))
-                except ValueError:
-                    pass
+        paths = [self.log_path] if self.log_path else \
+            [p for p in os.environ.get("REPRIGHT_TEST_LOGS", "").split(":") if p]
+        for path in paths:
+            with open(path, "r", errors="replace") as f:
+                for line in f:
+                    try:
+                        out.append(json.loads(line))
+                    except ValueError:
+                        pass
+        if len(paths) > 1:
+            out.sort(key=lambda ev: str(ev.get("ts", "")))  # stable: ties keep file order
         return out
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
@@ -122,8 +134,26 @@ def _pg_database_url(data_dir):
     _PG_DBS[data_dir] = _PG.new_db()
     return _PG_DBS[data_dir]
 
+EXTERNAL_URL = os.environ.get("REPRIGHT_TEST_BASE_URL", "").rstrip("/")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "one_instance: reads one process's state (its metrics); "
+                            "skipped against an external cluster")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not EXTERNAL_URL:
+        return
+    skip = pytest.mark.skip(reason="one process's state; REPRIGHT_TEST_BASE_URL is a cluster")
+    for item in items:
+        if "one_instance" in item.keywords:
+            item.add_marker(skip)
+
 
 def _start(tmp_root, extra_env=None, args=None):
+    if EXTERNAL_URL:
+        pytest.skip("needs its own server (REPRIGHT_TEST_BASE_URL points at an external one)")
     data_dir = tempfile.mkdtemp(prefix="srv-", dir=tmp_root)
     log_path = os.path.join(data_dir, "server.log")
     env = dict(os.environ)
@@ -236,6 +266,12 @@ def check_clean_exit(srv):
 
 @pytest.fixture(scope="session")
 def server(_tmp_root):
+    if EXTERNAL_URL:
+        srv = Server(None, EXTERNAL_URL, os.environ.get("REPRIGHT_TEST_DATA_DIR"), None)
+        assert srv.get("/healthz", timeout=10).status_code == 200, EXTERNAL_URL
+        yield srv
+        srv.http.close()
+        return
     env = dict(RELAXED_ENV)
     env["REPRIGHT_WORKERS"] = os.environ.get("REPRIGHT_TEST_WORKERS", "1")
     srv = _start(_tmp_root, env)
@@ -248,6 +284,8 @@ def server_factory(_tmp_root):
     started = []
 
     def start(extra_env=None, args=None):
+        if EXTERNAL_URL:
+            pytest.skip("needs its own server (REPRIGHT_TEST_BASE_URL points at an external one)")
         env = {"REPRIGHT_WORKERS": "0"}
         env.update(extra_env or {})
         srv = _start(_tmp_root, env, args)

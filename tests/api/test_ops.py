@@ -7,6 +7,8 @@ import socket
 import subprocess
 import time
 
+import pytest
+
 from conftest import assert_error, register, repright_bin, unique_email
 
 # Every route this file's owners ship; the document must list each (others may add more).
@@ -53,6 +55,7 @@ def _gauges(server):
     return out
 
 
+@pytest.mark.one_instance
 def test_metrics_show_the_job_queue_and_the_store_write_path(server):
     before = _gauges(server)
     for state in ("queued", "running", "done", "dead"):

@@ -25,6 +25,10 @@
 #include "queue/worker.h"
 #include "store/store.h"
 #include "support/pgtest.h"
+#include "support/rrtest.h"
+#include "support/rrtest_redis.h"
+
+static const char *g_url = "db"; /* the queue backend under test (main runs both) */
 
 /* The handlers' shared context (what the app is to the real kinds). */
 struct tctx {
@@ -122,7 +126,8 @@ static int setup(void **state)
     assert_int_equal(store_open(url, &f->store, NULL, 0), 0);
     assert_int_equal(store_migrate(f->store, NULL, NULL, 0), 0);
     assert_int_equal(store_user_create(f->store, "w@example.com", "x", "user", &f->user), 0);
-    assert_int_equal(queue_open("db", f->store, &f->q, NULL, 0), 0);
+    assert_int_equal(rrtest_redis_flush_url(g_url), 0);
+    assert_int_equal(queue_open(g_url, f->store, &f->q, NULL, 0), 0);
     *state = f;
     return 0;
 }
@@ -142,7 +147,7 @@ static int teardown(void **state)
 
 static struct worker_config config(struct fx *f, int threads)
 {
-    return (struct worker_config){.store = f->store, .queue_url = "db", .threads = threads,
+    return (struct worker_config){.store = f->store, .queue_url = g_url, .threads = threads,
                                   .lease_s = 6, .kinds = kinds,
                                   .n_kinds = sizeof kinds / sizeof kinds[0], .ctx = &f->t};
 }
@@ -236,6 +241,9 @@ static void pool__takes_over_the_expired_lease_of_a_dead_worker(void **state)
     struct worker_config c = config(f, 1);
     assert_int_equal(worker_pool_start(&c, &p, NULL, 0), 0);
     wait_state(f, id, STORE_JOB_DONE, 10000, &j);
+    /* the pool counts the job once its complete call returned (after the row turned done) */
+    for (int i = 0; i < 250 && worker_pool_jobs_finished(p) < 1; i++)
+        sleep_ms(20);
     assert_int_equal(worker_pool_jobs_finished(p), 1);
     worker_pool_stop(p);
     assert_int_equal(j.attempts, 2);
@@ -314,9 +322,14 @@ static void pool__refuses_bad_configurations(void **state)
     assert_int_equal(worker_pool_start(&c, &p, NULL, 0), RR_ERR_INVAL);
     assert_int_equal(worker_pool_start(NULL, &p, NULL, 0), RR_ERR_INVAL);
     c = config(f, 1);
-    c.queue_url = "redis://x";
+    c.queue_url = "amqp://x";
     assert_int_equal(worker_pool_start(&c, &p, msg, sizeof msg), RR_ERR_UNSUPPORTED);
     assert_null(p);
+    c.queue_url = "redis://:hunter2@127.0.0.1:1/0"; /* nothing listens on port 1 */
+    assert_int_equal(worker_pool_start(&c, &p, msg, sizeof msg), RR_ERR_IO);
+    assert_null(p);
+    assert_non_null(strstr(msg, "cannot reach redis at 127.0.0.1:1"));
+    assert_null(strstr(msg, "hunter2"));
     worker_pool_stop(NULL);
     worker_pool_set_drain_ms(NULL, 5);
     assert_int_equal(worker_pool_jobs_finished(NULL), 0);
@@ -328,8 +341,9 @@ static void pool__refuses_bad_configurations(void **state)
     job_log(NULL, RR_LOG_INFO, "no job", NULL);
 }
 
-int main(void)
+static int run(const char *url)
 {
+    g_url = url;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(pool__refuses_bad_configurations, setup, teardown),
         cmocka_unit_test_setup_teardown(pool__runs_each_kind_and_writes_the_outcome_on_the_job,
@@ -344,5 +358,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             pool__heartbeat_keeps_the_lease_of_a_job_longer_than_its_lease, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests_name(strcmp(url, "db") == 0 ? "test_worker db" : "test_worker redis",
+                                       tests, NULL, NULL);
+}
+
+int main(void)
+{
+    return rrtest_status(rrtest_queue_backends("test_worker", "?block_ms=50&takeover_ms=200", run));
 }

@@ -25,6 +25,10 @@
 #include "queue/worker.h"
 #include "store/store.h"
 #include "support/pgtest.h"
+#include "support/rrtest.h"
+#include "support/rrtest_redis.h"
+
+static const char *g_url = "db"; /* the queue backend under test (main runs both) */
 
 #define MAX_RUNS 64
 
@@ -94,6 +98,7 @@ static int fx_setup(void **state)
     assert_int_equal(store_user_create(f->store, "b@example.com", "h", "user", &u), 0);
     memcpy(f->t.b, u.id, sizeof f->t.b);
     pthread_mutex_init(&f->t.mu, NULL);
+    assert_int_equal(rrtest_redis_flush_url(g_url), 0);
     *state = f;
     return 0;
 }
@@ -120,7 +125,7 @@ static void enqueue(struct fx *f, const char *user, int n)
 
 static void run_pool(struct fx *f, int threads, int per_user_max, int jobs)
 {
-    struct worker_config wc = {.store = f->store, .threads = threads, .lease_s = 30,
+    struct worker_config wc = {.store = f->store, .queue_url = g_url, .threads = threads, .lease_s = 30,
                                .kinds = kinds, .n_kinds = 1, .ctx = &f->t,
                                .per_user_max = per_user_max};
     struct worker_pool *p = NULL;
@@ -167,12 +172,19 @@ static void test_no_cap_uses_every_worker(void **state)
     assert_true(f->t.max_running[0] >= 2);
 }
 
-int main(void)
+static int run(const char *url)
 {
+    g_url = url;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_one_worker_takes_turns, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_cap_per_user, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_no_cap_uses_every_worker, fx_setup, fx_teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests_name(strcmp(url, "db") == 0 ? "test_worker_fair db" : "test_worker_fair redis",
+                                       tests, NULL, NULL);
+}
+
+int main(void)
+{
+    return rrtest_status(rrtest_queue_backends("test_worker_fair", "?block_ms=50&takeover_ms=200", run));
 }

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# bench_cluster.sh - the cluster (scripts/cluster.sh) under load: an authenticated read
+# (GET /v1/workouts?limit=20) through nginx with 1 and 2 serve instances (and straight to one
+# serve, for nginx's share), then analysis job throughput with 1 and 2 workers.
+#
+# usage: bench/bench_cluster.sh [REPRIGHT_BIN]
+#   BENCH_DURATION wrk seconds (default 10), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
+#   BENCH_WORKOUTS synced before the read (200), BENCH_JOBS analyses per worker count (6),
+#   REPRIGHT_CLUSTER_BACKENDS as for cluster.sh (default: SQLite + local blobs).
+# Needs: nginx, wrk, curl, jq; the job part needs ../shared media and the lite model (skipped
+# with a message otherwise). Prints one table; the clusters run in temp dirs removed at exit.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$(realpath "${1:-${REPRIGHT_BIN:-$ROOT/build/repright}}")
+DURATION=${BENCH_DURATION:-10}
+CONNS=${BENCH_CONNECTIONS:-64}
+THREADS=${BENCH_THREADS:-2}
+NWORKOUTS=${BENCH_WORKOUTS:-200}
+NJOBS=${BENCH_JOBS:-6}
+SHARED=${RR_SHARED_DIR:-$ROOT/../shared}
+CLIP=$SHARED/media/videos/squat_side_BAD_heels_k_i002.mp4
+MODEL_DIR=${REPRIGHT_MODEL_DIR:-$HOME/.cache/repright/models}
+CLUSTER=$ROOT/scripts/cluster.sh
+
+for tool in nginx wrk curl jq; do
+  command -v "$tool" >/dev/null || { echo "bench_cluster: $tool is not installed" >&2; exit 2; }
+done
+[ -x "$BIN" ] || { echo "bench_cluster: $BIN is not an executable repright binary" >&2; exit 2; }
+
+# only the cluster's own settings apply
+for v in $(env | sed -n 's/^\(REPRIGHT_[A-Z_]*\)=.*/\1/p'); do
+  case $v in REPRIGHT_BIN | REPRIGHT_CLUSTER_BACKENDS | REPRIGHT_MODEL_DIR) ;; *) unset "$v" ;; esac
+done
+export REPRIGHT_BIN=$BIN REPRIGHT_LOGIN_IP_LIMIT=1000000 REPRIGHT_REGISTER_LIMIT=1000000
+export REPRIGHT_MODEL=lite NO_PROXY='*' no_proxy='*'
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/repright-bench-cluster.XXXXXX")
+chmod 755 "$TMP" # as root, nginx runs as nobody inside it
+export REPRIGHT_CLUSTER_DIR=$TMP/cluster
+trap '"$CLUSTER" down >/dev/null 2>&1 || true; rm -rf "$TMP"' EXIT
+
+up() { # SERVES WORKERS
+  "$CLUSTER" down >/dev/null 2>&1 || true
+  REPRIGHT_CLUSTER_SERVES=$1 REPRIGHT_CLUSTER_WORKERS=$2 "$CLUSTER" up >"$TMP/up.log" 2>&1 ||
+    { cat "$TMP/up.log" >&2; exit 1; }
+  # shellcheck disable=SC1091
+  . "$REPRIGHT_CLUSTER_DIR/cluster.env"
+}
+
+account() { # -> TOKEN
+  local email="bench-$RANDOM$RANDOM@example.com" pass="correct horse battery staple"
+  curl -fsS -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$email\",\"password\":\"$pass\"}" "$URL/v1/auth/register" >/dev/null
+  TOKEN=$(curl -fsS -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$email\",\"password\":\"$pass\"}" "$URL/v1/auth/login" | jq -r .access_token)
+}
+
+seed() {
+  local i
+  for i in $(seq 1 "$NWORKOUTS"); do
+    printf '{"client_id":"seed%d","started_at":"2026-03-%02dT10:00:00Z","exercise":"squat","reps":[{"t_start":0,"t_end":1.5,"score":80,"verdict":"good","faults":[]}]}' \
+      "$i" $((i % 28 + 1))
+    echo
+  done | while read -r body; do
+    curl -fsS -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+      -d "$body" "$URL/v1/sync" >/dev/null
+  done
+}
+
+ROWS=()
+read_bench() { # LABEL URL
+  local out rps p50 p99 errs
+  echo "wrk.headers[\"Authorization\"] = \"Bearer $TOKEN\"" >"$TMP/auth.lua"
+  out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -s "$TMP/auth.lua" \
+    "$2/v1/workouts?limit=20")
+  rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+  p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
+  p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+  errs=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' <<<"$out")
+  ROWS+=("$(printf '%-44s %10s %9s %9s %8s' "$1" "$rps" "$p50" "$p99" "${errs:-0}")")
+}
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+for n in 1 2; do
+  up "$n" 0
+  account
+  seed
+  read_bench "GET /v1/workouts via nginx, $n serve" "$URL"
+  if [ "$n" = 1 ]; then
+    read_bench "GET /v1/workouts direct to serve1 (no nginx)" "http://127.0.0.1:$SERVE1_PORT"
+  fi
+done
+
+JOBROWS=()
+if [ -f "$CLIP" ] && [ -f "$MODEL_DIR/pose_landmark_lite.tflite" ]; then
+  for w in 1 2; do
+    up 1 "$w"
+    account
+    t0=$(date +%s.%N)
+    jids=()
+    for _ in $(seq 1 "$NJOBS"); do
+      jids+=("$(curl -fsS -H "Authorization: Bearer $TOKEN" -H 'Content-Type: video/mp4' \
+        --data-binary @"$CLIP" "$URL/v1/videos" | jq -r .job_id)")
+    done
+    dead=0
+    for j in "${jids[@]}"; do
+      for _ in $(seq 1 3000); do # 10 min at most
+        st=$(curl -fsS -H "Authorization: Bearer $TOKEN" "$URL/v1/jobs/$j" | jq -r .state)
+        if [ "$st" = "done" ] || [ "$st" = "dead" ]; then break; fi
+        sleep 0.2
+      done
+      [ "$st" = "done" ] || dead=$((dead + 1))
+    done
+    t1=$(date +%s.%N)
+    JOBROWS+=("$(awk -v n="$NJOBS" -v w="$w" -v a="$t0" -v b="$t1" \
+      'BEGIN { printf "%d worker(s): %d analyses (%s, lite) in %.1f s = %.2f jobs/min", w, n, "836 KiB clip", b - a, n * 60 / (b - a) }')")
+    [ "$dead" = 0 ] || JOBROWS[-1]+=" ($dead not done)"
+  done
+else
+  JOBROWS+=("job throughput skipped: $CLIP or the lite model is absent")
+fi
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+echo "repright cluster bench: $(nproc) cores, nginx $(nginx -v 2>&1 | cut -d/ -f2)," \
+  "wrk -t$THREADS -c$CONNS -d${DURATION}s, $NWORKOUTS workouts (a page of 20)," \
+  "store: ${REPRIGHT_CLUSTER_BACKENDS:-sqlite}"
+printf '%-44s %10s %9s %9s %8s\n' "read" req/s p50 p99 non-2xx
+for r in "${ROWS[@]}"; do echo "$r"; done
+for r in "${JOBROWS[@]}"; do echo "$r"; done
+echo "load average: $LOAD_START before, $LOAD_END after (a shared machine)"
