@@ -151,6 +151,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def store_url_of(data_dir):
+    """The REPRIGHT_DATABASE_URL a server started on data_dir (its "data" dir) uses, when it is
+    not the default SQLite file there: the PostgreSQL database of RR_API_STORE=postgres, or
+    REPRIGHT_TEST_DATABASE_URL_OF_SERVER (a cluster's store). None for the default."""
+    return (_PG_DBS.get(os.path.realpath(data_dir))
+            or os.environ.get("REPRIGHT_TEST_DATABASE_URL_OF_SERVER") or None)
+
+
 def _start(tmp_root, extra_env=None, args=None):
     if EXTERNAL_URL:
         pytest.skip("needs its own server (REPRIGHT_TEST_BASE_URL points at an external one)")
