@@ -8,6 +8,9 @@
 #   BENCH_DURATION wrk seconds per endpoint (default 10), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
 #   BENCH_UPLOAD_MB size of the upload (default 1024), BENCH_WORKOUTS synced before the read (200),
 #   BENCH_HTTP_THREADS the server's HTTP threads (default: the server's default)
+#   BENCH_STORE=postgres runs the server on PostgreSQL: BENCH_DATABASE_URL when set, else a
+#   PostgreSQL 15 started here in the temp dir with its durable defaults (fsync on,
+#   synchronous_commit on; as the postgres user when run as root), stopped at the end
 # The load average before and after the wrk runs is printed with the table (a shared machine).
 # For a deterministic cost of the list route see bench/instr_per_request.sh (callgrind).
 # Needs: wrk, curl, jq. The server runs with REPRIGHT_WORKERS=0 (no analysis), on a temp data dir
@@ -31,7 +34,13 @@ done
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/repright-bench.XXXXXX")
 PID=""
+PG_DATA=""
+PG_AS=()
+[ "$(id -u)" = 0 ] && PG_AS=(runuser -u postgres --)
 cleanup() {
+    if [ -n "$PG_DATA" ]; then
+        "${PG_AS[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$PG_DATA" -w -m fast stop >/dev/null 2>&1 || true
+    fi
     if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
         kill -TERM "$PID" 2>/dev/null || true
         for _ in $(seq 1 300); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
@@ -47,6 +56,23 @@ for v in $(env | sed -n 's/^\(REPRIGHT_[A-Z_]*\)=.*/\1/p'); do
     [ "$v" = REPRIGHT_BIN ] || unset "$v"
 done
 [ -n "$HTTP_THREADS" ] && export REPRIGHT_HTTP_THREADS=$HTTP_THREADS
+STORE=${BENCH_STORE:-sqlite}
+if [ "$STORE" = postgres ]; then
+    if [ -n "${BENCH_DATABASE_URL:-}" ]; then
+        export REPRIGHT_DATABASE_URL=$BENCH_DATABASE_URL
+    else
+        PGB=/usr/lib/postgresql/15/bin
+        [ -x "$PGB/initdb" ] || { echo "bench_server: PostgreSQL 15 is not installed" >&2; exit 2; }
+        mkdir -p "$TMP/pg"
+        [ "$(id -u)" = 0 ] && chown postgres: "$TMP/pg" && chmod 755 "$TMP"
+        PG_DATA=$TMP/pg/data
+        "${PG_AS[@]}" "$PGB/initdb" -D "$PG_DATA" -A trust -U postgres -E UTF8 --locale=C >/dev/null
+        PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        "${PG_AS[@]}" "$PGB/pg_ctl" -D "$PG_DATA" -w -l "$TMP/pg/log" \
+            -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $TMP/pg" start >/dev/null
+        export REPRIGHT_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+    fi
+fi
 REPRIGHT_WORKERS=0 \
 REPRIGHT_UPLOAD_LIMIT=$(( (UPLOAD_MB + 64) * 1024 * 1024 )) \
 REPRIGHT_MAX_PER_IP=$((CONNS * 2)) \
@@ -172,7 +198,7 @@ UP_GROWTH=$((PEAK_UP - RSS_BEFORE_UP))
 
 # ---- report -----------------------------------------------------------------------------------
 echo "repright serve bench: $BIN, $(nproc) cores, wrk -t$THREADS -c$CONNS -d${DURATION}s," \
-    "$NWORKOUTS workouts synced (list page: $NLIST items), REPRIGHT_WORKERS=0" \
+    "$NWORKOUTS workouts synced (list page: $NLIST items), REPRIGHT_WORKERS=0, store $STORE" \
     "${HTTP_THREADS:+REPRIGHT_HTTP_THREADS=$HTTP_THREADS}"
 printf '%-32s %10s %9s %9s %8s %8s %10s\n' endpoint req/s p50 p99 non-2xx sock-err "peak MiB"
 for row in "${ROWS[@]}"; do echo "$row"; done

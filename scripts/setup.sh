@@ -14,10 +14,11 @@ BUILD_PKGS=(build-essential cmake pkg-config git ca-certificates
   libxnnpack-dev libpthreadpool-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   libjansson-dev libsodium-dev libcmocka-dev libfreetype-dev fonts-dejavu-core
-  libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libicu-dev libseccomp-dev libhiredis-dev
+  libmicrohttpd-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev libicu-dev libseccomp-dev
+  libhiredis-dev
   opencv-doc emscripten)
 TEST_PKGS=(clang libclang-rt-14-dev cppcheck gcovr python3 python3-numpy python3-pytest python3-requests
-  ffmpeg wrk chromium nginx curl python3-yaml redis-server)
+  ffmpeg wrk chromium postgresql nginx curl python3-yaml redis-server)
 
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" = "--test" ]; then

@@ -38,7 +38,8 @@ static const struct app_setting settings[] = {
     {"DATA_DIR", "--data-dir", "REPRIGHT_DATA_DIR", APP_SET_TEXT, F(data_dir), 1, 0, NULL,
      "./repright-data", NULL, "DIR", ALL, "database, blobs, uploads and the server secret"},
     {"DATABASE_URL", "--database-url", "REPRIGHT_DATABASE_URL", APP_SET_TEXT, F(database_url), 1,
-     0, NULL, NULL, "sqlite:<data_dir>/repright.db", "URL", ALL, "the store (sqlite:PATH)"},
+     0, NULL, NULL, "sqlite:<data_dir>/repright.db", "URL", ALL,
+     "the store: sqlite:PATH, or postgres://USER:PASSWORD@HOST:PORT/DB (libpq URL)"},
     {"BLOB_URL", "--blob-url", "REPRIGHT_BLOB_URL", APP_SET_TEXT, F(blob_url), 1, 0, NULL, NULL,
      "file:<data_dir>/blobs", "URL", RUN,
      "the blob store: file:DIR, or s3://BUCKET?endpoint=http(s)://HOST[:PORT]&region=R "

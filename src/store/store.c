@@ -47,6 +47,8 @@ static const struct {
     int (*open)(const char *rest, struct store **out, char *msg, size_t msg_len);
 } backends[] = {
     {"sqlite:", store__sqlite_open},
+    {"postgres://", store__pg_open},
+    {"postgresql://", store__pg_open},
 };
 
 static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
@@ -72,9 +74,11 @@ int store_open(const char *url, struct store **out, char *msg, size_t msg_len)
     for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
         size_t pl = strlen(backends[i].prefix);
         if (strncmp(url, backends[i].prefix, pl) == 0)
-            return backends[i].open(url + pl, out, msg, msg_len);
+            /* SQLite gets the path after its prefix, PostgreSQL the whole URL (libpq's) */
+            return backends[i].open(backends[i].prefix[0] == 's' ? url + pl : url, out, msg,
+                                    msg_len);
     }
-    store__msg(msg, msg_len, "unsupported database url (expected sqlite:PATH)");
+    store__msg(msg, msg_len, "unsupported database url (expected sqlite:PATH or postgres://...)");
     return RR_ERR_UNSUPPORTED;
 }
 

@@ -2,10 +2,10 @@
  * store.h - RepRight's persistence layer: typed operations on the data model behind a vtable.
  *
  * Callers never write SQL: they call the store_*() functions below, which validate their
- * arguments once and dispatch through `struct store_ops` to a backend. Today the backend is
- * SQLite (src/store/sqlite.c, URL "sqlite:PATH"); a PostgreSQL backend can be added later by
- * filling another store_ops table and one line in store_open()'s backend table, without touching
- * callers. See docs/internals/store.md for the schema, migrations and the queue semantics.
+ * arguments once and dispatch through `struct store_ops` to a backend: SQLite (src/store/sqlite.c,
+ * URL "sqlite:PATH") or PostgreSQL (src/store/postgres.c, URL "postgres://..." or
+ * "postgresql://...", libpq's syntax), with the same semantics. See docs/internals/store.md for
+ * the schema, migrations and the queue semantics.
  *
  * Records are plain structs with fixed-size text fields (bounds below); inputs longer than a
  * bound are refused with RR_ERR_TOOBIG, never truncated. Ids are 128-bit random values rendered
@@ -34,7 +34,10 @@
  * (the SQLite backend keeps a small pool of connections guarded by a mutex, and runs this
  * process's writers in turn on one write connection, committing the writes of concurrent callers
  * together: one fsync per batch, each caller returns after its batch's COMMIT, so a write that
- * returned 0 is durable; other processes are handled by BEGIN IMMEDIATE and busy_timeout). store_set_clock() must be called before the store is shared; store_close()
+ * returned 0 is durable; other processes are handled by BEGIN IMMEDIATE and busy_timeout; the
+ * PostgreSQL backend keeps a bounded pool of connections, each call holding one for its
+ * transaction, with synchronous_commit on). store_set_clock() must be called before the store is
+ * shared; store_close()
  * after every other call has returned. store_new_id() is thread-safe. After fork() the child
  * must not use the parent's store: it opens its own.
  */
@@ -245,12 +248,14 @@ struct store_upload {
 
 /* ---- lifecycle ---------------------------------------------------------------------------- */
 
-/* Open the backend named by url ("sqlite:PATH"; the file is created if absent). Does not
- * migrate: call store_migrate() next. UNSUPPORTED for an unknown scheme. */
+/* Open the backend named by url ("sqlite:PATH", the file is created if absent; or
+ * "postgres://USER:PASSWORD@HOST:PORT/DB", the database must exist and is connected to at once:
+ * IO with a one-line reason, password masked, when it cannot be). Does not migrate: call
+ * store_migrate() next. UNSUPPORTED for an unknown scheme. */
 int store_open(const char *url, struct store **out, char *msg, size_t msg_len);
 /* Close and free; NULL is a no-op. */
 void store_close(struct store *s);
-/* "sqlite", ... */
+/* "sqlite" or "postgres" */
 const char *store_backend_name(const struct store *s);
 /* Replace the clock (milliseconds); NULL restores the real clock. Not thread-safe (see top). */
 void store_set_clock(struct store *s, int64_t (*now_ms)(void *ctx), void *ctx);

@@ -19,6 +19,9 @@ const struct store_migration *store__sqlite_migrations(size_t *n);
 /* Open the SQLite backend on path (the part of the URL after "sqlite:"). */
 int store__sqlite_open(const char *path, struct store **out, char *msg, size_t msg_len);
 
+/* Open the PostgreSQL backend on a libpq URL (postgres://... or postgresql://...). */
+int store__pg_open(const char *url, struct store **out, char *msg, size_t msg_len);
+
 /* What one workout adds to the numbers derived from it (workout_stats.c): kept on its row
  * (migration "workout_counts") and added to its analytics_daily row in the write's own
  * transaction. Every backend's workout_put / workout_put_session / workout_delete maintains

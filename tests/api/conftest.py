@@ -10,6 +10,10 @@ so a chatty server never blocks on a full pipe). Fixtures:
                   the end of the test (SIGTERM, then SIGKILL after 30 s)
   user, other     fresh registered + logged-in users on `server` (class User below)
 
+With RR_API_STORE=postgres every server runs on a fresh database of one throwaway PostgreSQL
+(tests/api/pgserver.py; the CTest entry api-blackbox-pg/smoke), unless a test passes its own
+REPRIGHT_DATABASE_URL.
+
 External mode: with REPRIGHT_TEST_BASE_URL=http://host:port the shared `server` is that URL (a
 cluster behind nginx: scripts/cluster.sh); it must run with RELAXED_ENV's settings. Tests that
 start their own server (server_factory, _start) are skipped in that mode; Server.proc and
@@ -19,6 +23,7 @@ log_path are None, data_dir is $REPRIGHT_TEST_DATA_DIR (the directory holding th
 Helpers: new_user(server), register(server, email, password), login(server, email, password),
 Server.get/post/... (requests, never through a proxy), assert_error(resp, status, code=None).
 """
+import atexit
 import base64
 import hashlib
 import hmac
@@ -32,6 +37,8 @@ import uuid
 
 import pytest
 import requests
+
+import pgserver
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 START_TIMEOUT_S = 30.0
@@ -107,6 +114,26 @@ class Server:
         return self.proc.returncode
 
 
+_PG = None
+_PG_DBS = {}  # data dir -> its database: a server restarted on a data dir finds its data
+
+
+def _pg_database_url(data_dir):
+    """The database of data_dir on the session's PostgreSQL (started on first use)."""
+    global _PG
+    if data_dir in _PG_DBS:
+        return _PG_DBS[data_dir]
+    if _PG is None:
+        pg = pgserver.PgServer()
+        try:
+            pg.start()
+        except pgserver.Unavailable as e:
+            pytest.skip(str(e))
+        _PG = pg
+        atexit.register(pg.stop)
+    _PG_DBS[data_dir] = _PG.new_db()
+    return _PG_DBS[data_dir]
+
 EXTERNAL_URL = os.environ.get("REPRIGHT_TEST_BASE_URL", "").rstrip("/")
 
 
@@ -124,6 +151,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def store_url_of(data_dir):
+    """The REPRIGHT_DATABASE_URL a server started on data_dir (its "data" dir) uses, when it is
+    not the default SQLite file there: the PostgreSQL database of RR_API_STORE=postgres, or
+    REPRIGHT_TEST_DATABASE_URL_OF_SERVER (a cluster's store). None for the default."""
+    return (_PG_DBS.get(os.path.realpath(data_dir))
+            or os.environ.get("REPRIGHT_TEST_DATABASE_URL_OF_SERVER") or None)
+
+
 def _start(tmp_root, extra_env=None, args=None):
     if EXTERNAL_URL:
         pytest.skip("needs its own server (REPRIGHT_TEST_BASE_URL points at an external one)")
@@ -136,6 +171,10 @@ def _start(tmp_root, extra_env=None, args=None):
     # suites that are not about plans run on the unlimited plan (uploads a month, overlay video);
     # the plan tests (test_plans.py) ask for "free" explicitly
     env["REPRIGHT_DEFAULT_PLAN"] = "gym"
+    if os.environ.get("RR_API_STORE") == "postgres":
+        a = list(args or [])
+        dd = a[a.index("--data-dir") + 1] if "--data-dir" in a[:-1] else os.path.join(data_dir, "data")
+        env["REPRIGHT_DATABASE_URL"] = _pg_database_url(os.path.realpath(dd))
     env.update(extra_env or {})
     cmd = [repright_bin(), "serve", "--port", "0", "--data-dir", os.path.join(data_dir, "data")]
     cmd += list(args or [])

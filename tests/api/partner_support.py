@@ -6,7 +6,7 @@ import os
 import subprocess
 import uuid
 
-from conftest import RELAXED_ENV, new_user, repright_bin
+from conftest import RELAXED_ENV, new_user, repright_bin, store_url_of
 
 ALL_SCOPES = "members:read,workouts:read,analytics:read,webhooks:write"
 
@@ -15,6 +15,9 @@ def admin(server, *args, check=True):
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPRIGHT_")}
     env["REPRIGHT_JWT_SECRET"] = RELAXED_ENV["REPRIGHT_JWT_SECRET"]
     env["REPRIGHT_LOG_LEVEL"] = "warn"
+    url = store_url_of(os.path.join(server.data_dir, "data"))
+    if url:  # the server's store is not the SQLite file in its data dir
+        env["REPRIGHT_DATABASE_URL"] = url
     p = subprocess.run([repright_bin(), "admin", "--data-dir", os.path.join(server.data_dir, "data")]
                        + list(args), capture_output=True, text=True, env=env, timeout=60)
     if check:

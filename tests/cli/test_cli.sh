@@ -20,6 +20,18 @@ expect "serve --help" 0 "--port" "$BIN" serve --help
 expect "worker --help" 0 "--workers" "$BIN" worker --help
 expect "migrate --help" 0 "usage" "$BIN" migrate --help
 expect "worker --workers 0 is a usage error" 64 "at least 1" "$BIN" worker --workers 0 --data-dir "$TMP/w0"
+# PostgreSQL down (nothing listens on port 1): one line naming the URL with the password masked
+expect "migrate with postgres down" 70 "cannot connect to database postgres://rr:***@127.0.0.1:1/rr" \
+    "$BIN" migrate --data-dir "$TMP/pg" --database-url postgres://rr:s3cret@127.0.0.1:1/rr
+if grep -q s3cret "$TMP/out" "$TMP/err"; then
+    echo "FAIL: migrate printed the database password"; FAILS=$((FAILS + 1))
+fi
+[ "$(wc -l <"$TMP/err")" -eq 1 ] || { echo "FAIL: migrate error is not one line"; FAILS=$((FAILS + 1)); }
+expect "serve with postgres down" 70 "cannot connect to database postgresql://rr:***@127.0.0.1:1/rr" \
+    env REPRIGHT_DATABASE_URL=postgresql://rr:s3cret@127.0.0.1:1/rr "$BIN" serve --port 0 --data-dir "$TMP/pg"
+if grep -q s3cret "$TMP/out" "$TMP/err"; then
+    echo "FAIL: serve logged the database password"; FAILS=$((FAILS + 1))
+fi
 expect "pose --help" 0 "--model" "$BIN" pose --help
 expect "pose without a file" 64 "missing IMAGE or VIDEO" "$BIN" pose
 expect "pose with an unknown flag" 64 "unknown option '--frobnicate'" "$BIN" pose x.jpg --frobnicate

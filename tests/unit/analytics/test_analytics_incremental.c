@@ -22,6 +22,7 @@
 #include "analytics/analytics.h"
 #include "base/rr_error.h"
 #include "store/store.h"
+#include "support/pgtest.h"
 
 #define NDAYS 4
 #define NEX 3
@@ -72,7 +73,7 @@ static int fx_setup(void **state)
     assert_non_null(f);
     snprintf(f->dir, sizeof f->dir, "/tmp/rr-incr-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    snprintf(url, sizeof url, "sqlite:%s/test.db", f->dir);
+    assert_int_equal(pgtest_store_url(f->dir, "test.db", url, sizeof url), 0);
     assert_int_equal(store_open(url, &f->s, msg, sizeof msg), 0);
     assert_int_equal(store_migrate(f->s, NULL, msg, sizeof msg), 0);
     f->now = T("2026-04-01");

@@ -21,6 +21,7 @@
 #include "base/rr_error.h"
 #include "queue/queue.h"
 #include "store/store.h"
+#include "support/pgtest.h"
 #include "support/rrtest.h"
 #include "support/rrtest_redis.h"
 
@@ -46,7 +47,7 @@ static int setup(void **state)
     snprintf(f->dir, sizeof f->dir, "/tmp/rr-queue-db-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     char url[512];
-    snprintf(url, sizeof url, "sqlite:%s/db.sqlite", f->dir);
+    assert_int_equal(pgtest_store_url(f->dir, "db.sqlite", url, sizeof url), 0);
     assert_int_equal(store_open(url, &f->store, NULL, 0), 0);
     assert_int_equal(store_migrate(f->store, NULL, NULL, 0), 0);
     assert_int_equal(store_user_create(f->store, "q@example.com", "x", "user", &f->user), 0);

@@ -24,6 +24,7 @@
 #include "queue/queue.h"
 #include "queue/worker.h"
 #include "store/store.h"
+#include "support/pgtest.h"
 #include "support/rrtest.h"
 #include "support/rrtest_redis.h"
 
@@ -89,7 +90,7 @@ static int fx_setup(void **state)
     assert_non_null(f);
     snprintf(f->dir, sizeof f->dir, "/tmp/rr-worker-fair-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    snprintf(url, sizeof url, "sqlite:%s/q.db", f->dir);
+    assert_int_equal(pgtest_store_url(f->dir, "q.db", url, sizeof url), 0);
     assert_int_equal(store_open(url, &f->store, msg, sizeof msg), 0);
     assert_int_equal(store_migrate(f->store, NULL, msg, sizeof msg), 0);
     assert_int_equal(store_user_create(f->store, "a@example.com", "h", "user", &u), 0);

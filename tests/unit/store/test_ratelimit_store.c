@@ -19,6 +19,7 @@
 
 #include "base/rr_error.h"
 #include "store/store.h"
+#include "support/pgtest.h"
 
 struct fx {
     struct store *s;
@@ -41,7 +42,7 @@ static int setup(void **state)
     assert_non_null(f);
     snprintf(f->dir, sizeof f->dir, "/tmp/rr-ratestore-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    snprintf(f->url, sizeof f->url, "sqlite:%s/t.db", f->dir);
+    assert_int_equal(pgtest_store_url(f->dir, "t.db", f->url, sizeof f->url), 0);
     assert_int_equal(store_open(f->url, &f->s, msg, sizeof msg), 0);
     assert_int_equal(store_migrate(f->s, NULL, msg, sizeof msg), 0);
     atomic_store(&fake_now, 1700000000000);

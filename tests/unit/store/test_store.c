@@ -1,7 +1,8 @@
 /*
  * test_store.c - the store contract, written once and run against every backend in `backends[]`
- * (today SQLite on a temporary file; a PostgreSQL row goes there later). Each test gets a fresh,
- * migrated database. A few tests are SQLite-specific (they inspect the file directly) and say so.
+ * (SQLite on a temporary file; PostgreSQL on a throwaway server when RR_TEST_STORE=postgres, the
+ * CTest entry store/test_store_pg). Each test gets a fresh, migrated database. A few tests are
+ * SQLite-specific (they inspect the file directly) and say so.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +25,10 @@
 
 #include "base/rr_error.h"
 #include "store/store.h"
+#include "support/pgtest.h"
+#include "support/rrtest.h"
+
+#include <libpq-fe.h>
 
 /* ---- backends ------------------------------------------------------------------------------- */
 
@@ -58,8 +63,30 @@ static void sqlite_destroy(const char *dir)
     rmdir(dir);
 }
 
+/* A fresh database, plus its "2" and "-race" twins that some tests open next to it. */
+static int pg_make(char *url, size_t url_len, char *dir, size_t dir_len)
+{
+    static int seq;
+    char name[64], twin[80], tmp[512];
+    snprintf(name, sizeof name, "rrs_%d_%dx", (int)getpid(), ++seq);
+    snprintf(dir, dir_len, "%s", name);
+    snprintf(twin, sizeof twin, "%s2", name);
+    if (pgtest_create_db(twin, tmp, sizeof tmp) != 0)
+        return -1;
+    snprintf(twin, sizeof twin, "%s-race", name);
+    if (pgtest_create_db(twin, tmp, sizeof tmp) != 0)
+        return -1;
+    return pgtest_create_db(name, url, url_len);
+}
+
+static void pg_destroy(const char *dir)
+{
+    (void)dir; /* the server and all its databases go at exit */
+}
+
 static const struct backend backends[] = {
     {"sqlite", sqlite_make, sqlite_destroy, true},
+    {"postgres", pg_make, pg_destroy, false},
 };
 static const struct backend *g_be;
 
@@ -218,18 +245,27 @@ static void migrations__run_safely_from_processes_starting_together(void **state
 static void migrations__refuse_a_database_newer_than_the_binary(void **state)
 {
     struct fx *f = *state;
-    if (!g_be->is_sqlite)
-        skip();
     sqlite3 *db;
     sqlite3_stmt *st;
     char sql[128], msg[256] = "";
+    snprintf(sql, sizeof sql, "INSERT INTO schema_version VALUES (%d, 'future', 0)",
+             store_schema_known() + 1);
+    if (!g_be->is_sqlite) {
+        PGconn *pg = PQconnectdb(f->url);
+        assert_int_equal(PQstatus(pg), CONNECTION_OK);
+        PGresult *r = PQexec(pg, sql);
+        assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+        PQclear(r);
+        PQfinish(pg);
+        assert_int_equal(store_migrate(f->s, NULL, msg, sizeof msg), RR_ERR_UNSUPPORTED);
+        assert_non_null(strstr(msg, "newer than this binary"));
+        return;
+    }
     assert_int_equal(sqlite3_open(f->url + strlen("sqlite:"), &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
     sqlite3_finalize(st);
-    snprintf(sql, sizeof sql, "INSERT INTO schema_version VALUES (%d, 'future', 0)",
-             store_schema_known() + 1);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
 
@@ -242,10 +278,21 @@ static void store__open_refuses_unknown_urls_and_unusable_paths(void **state)
     (void)state;
     struct store *s = (struct store *)1;
     char msg[256] = "";
-    assert_int_equal(store_open("postgres://localhost/x", &s, msg, sizeof msg),
+    assert_int_equal(store_open("mysql://localhost/x", &s, msg, sizeof msg),
                      RR_ERR_UNSUPPORTED);
     assert_null(s);
     assert_non_null(strstr(msg, "unsupported"));
+    /* PostgreSQL down (nothing listens on port 1): a one-line reason, the password masked */
+    assert_int_equal(store_open("postgres://rr:s3cret@127.0.0.1:1/x", &s, msg, sizeof msg),
+                     RR_ERR_IO);
+    assert_null(s);
+    assert_non_null(strstr(msg, "cannot connect to database postgres://rr:***@127.0.0.1:1/x"));
+    assert_null(strstr(msg, "s3cret"));
+    assert_null(strchr(msg, '\n'));
+    assert_int_equal(store_open("postgresql://127.0.0.1:1/x?password=s3cret", &s, msg,
+                                sizeof msg),
+                     RR_ERR_IO);
+    assert_null(strstr(msg, "s3cret"));
     assert_int_equal(store_open(NULL, &s, msg, sizeof msg), RR_ERR_INVAL);
     assert_int_equal(store_open("sqlite:", &s, msg, sizeof msg), RR_ERR_INVAL);
     assert_int_equal(store_open("sqlite::memory:", &s, NULL, 0), RR_ERR_INVAL);
@@ -1385,7 +1432,15 @@ int main(void)
                                         fx_setup, fx_teardown),
     };
     int failed = 0;
+    bool pg = pgtest_store_is_pg();
+    if (pg) {
+        int rc = pgtest_start();
+        if (rc)
+            return rc == RRTEST_SKIP_CODE ? rc : 1;
+    }
     for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
+        if (backends[i].is_sqlite == pg)
+            continue;
         g_be = &backends[i];
         failed += cmocka_run_group_tests_name(backends[i].name, tests, NULL, NULL);
     }

@@ -19,6 +19,7 @@
 
 #include "base/rr_error.h"
 #include "store/store.h"
+#include "support/pgtest.h"
 
 struct fx {
     struct store *s;
@@ -41,7 +42,7 @@ static int fx_setup(void **state)
     assert_non_null(f);
     snprintf(f->dir, sizeof f->dir, "/tmp/rr-store-pa-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    snprintf(url, sizeof url, "sqlite:%s/test.db", f->dir);
+    assert_int_equal(pgtest_store_url(f->dir, "test.db", url, sizeof url), 0);
     assert_int_equal(store_open(url, &f->s, msg, sizeof msg), 0);
     f->now = 1767225600000; /* 2026-01-01 */
     store_set_clock(f->s, fx_clock, f);

@@ -18,6 +18,7 @@
 
 #include "base/rr_error.h"
 #include "store/store.h"
+#include "support/pgtest.h"
 
 #define ORG "0123456789abcdef0123456789abcdef"
 #define ORG2 "fedcba9876543210fedcba9876543210"
@@ -44,7 +45,7 @@ static int fx_setup(void **state)
     assert_non_null(f);
     snprintf(f->dir, sizeof f->dir, "/tmp/rr-store-wh-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    snprintf(url, sizeof url, "sqlite:%s/test.db", f->dir);
+    assert_int_equal(pgtest_store_url(f->dir, "test.db", url, sizeof url), 0);
     assert_int_equal(store_open(url, &f->s, msg, sizeof msg), 0);
     f->now = 1767225600000;
     store_set_clock(f->s, fx_clock, f);

@@ -1,0 +1,2484 @@
+/*
+ * postgres.c - the PostgreSQL backend of the store (URL postgres://... or postgresql://...):
+ * the same operations and semantics as sqlite.c, over libpq (plumbing in pg_conn.c, schema in
+ * pg_migrations.c; see docs/internals/store.md, "PostgreSQL").
+ *
+ * DESIGN: every write is one transaction (BEGIN ... COMMIT) on a pooled connection at READ
+ * COMMITTED. SQLite serialises all writers with BEGIN IMMEDIATE; here concurrent writers really
+ * run together, so each read-modify-write states its own exclusion: the row it reads is locked
+ * (SELECT ... FOR UPDATE: refresh rotation, job failure, upload offsets), or a transaction-scoped
+ * advisory lock is taken on the key a check-then-insert is about (a device-sync client id, a
+ * session key, a video's upsert, rate-limit keys in sorted order, a job owner at its cap). Job
+ * claims pick the owner with the same fair-share query as SQLite and then take that owner's
+ * oldest runnable job with FOR UPDATE SKIP LOCKED, so concurrent workers never wait on each
+ * other's candidate rows and never receive the same job. PostgreSQL already group-commits the
+ * WAL flushes of concurrent transactions, so no batching of our own is needed for throughput.
+ * Migrations run under a session advisory lock: processes starting together migrate once.
+ */
+#include "store/pg_internal.h"
+
+#include "base/rr_assert.h"
+#include "base/rr_error.h"
+#include "base/rr_fault.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIGRATE_LOCK 0x52455052 /* "REPR": pg_advisory_lock key of the migrations */
+
+static const struct store_ops postgres_ops;
+
+static void pq_close(struct store *s)
+{
+    pg__close(pgs_of(s));
+}
+
+int store__pg_open(const char *url, struct store **out, char *msg, size_t msg_len)
+{
+    struct pgs *p;
+    int err = pg__open(url, &p, msg, msg_len);
+    if (err)
+        return err;
+    p->base.ops = &postgres_ops;
+    store_set_clock(&p->base, NULL, NULL);
+    *out = &p->base;
+    return 0;
+}
+
+static void row_int(const struct prow *st, void *item)
+{
+    *(int *)item = col_int(st, 0);
+}
+
+static int pq_schema_version_c(struct conn *c, int *version)
+{
+    int n = 0;
+    *version = 0;
+    int err = q_one(c, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() "
+                       "AND tablename = 'schema_version'",
+                    NULL, 0, row_int, &n);
+    if (!err && n > 0)
+        err = q_one(c, "SELECT coalesce(max(version), 0) FROM schema_version", NULL, 0, row_int,
+                    version);
+    return err;
+}
+
+static int pq_schema_version(struct store *s, int *version)
+{
+    struct conn c;
+    conn_get(s, &c);
+    int err = pq_schema_version_c(&c, version);
+    conn_put(&c);
+    return err;
+}
+
+/* Under the session advisory lock: create the version table, then each pending version in its
+ * own transaction. A second process blocks on the lock and then finds nothing to do. */
+static int migrate_locked(struct store *s, struct conn *c, int *applied, char *msg,
+                          size_t msg_len)
+{
+    size_t nm;
+    const struct store_migration *m = store__pg_migrations(&nm);
+    int known = m[nm - 1].version, current = 0;
+    int err = q_simple(c, "CREATE TABLE IF NOT EXISTS schema_version ("
+                          " version BIGINT PRIMARY KEY,"
+                          " name TEXT NOT NULL,"
+                          " applied_at BIGINT NOT NULL)",
+                       msg, msg_len);
+    if (!err)
+        err = pq_schema_version_c(c, &current);
+    if (!err && current > known) {
+        store__msg(msg, msg_len,
+                   "database schema version %d is newer than this binary knows (%d): "
+                   "upgrade repright",
+                   current, known);
+        return RR_ERR_UNSUPPORTED;
+    }
+    for (size_t i = 0; i < nm && !err; i++) {
+        /* a version is applied unless recorded (not "unless a higher one is"), as on SQLite:
+         * branches that reserved numbers land in any order */
+        int have = 0;
+        struct arg v[] = {arg_i(m[i].version)};
+        err = q_one(c, "SELECT count(*) FROM schema_version WHERE version = $1", v, NARGS(v),
+                    row_int, &have);
+        if (err || have)
+            continue;
+        char why[200] = "";
+        err = tx_begin(c);
+        if (!err) {
+            err = q_simple(c, m[i].sql, why, sizeof why);
+            if (err)
+                store__msg(msg, msg_len, "migration %d (%s) failed: %s", m[i].version, m[i].name,
+                           why);
+        }
+        if (!err) {
+            struct arg a[] = {arg_i(m[i].version), arg_s(m[i].name), arg_i(store_now(s))};
+            int n = q_exec(c, "INSERT INTO schema_version VALUES ($1, $2, $3)", a, NARGS(a));
+            err = n < 0 ? n : 0;
+        }
+        err = tx_end(c, err);
+        if (!err)
+            (*applied)++;
+    }
+    return err;
+}
+
+static int pq_migrate(struct store *s, int *applied, char *msg, size_t msg_len)
+{
+    char sql[96];
+    struct conn c;
+    *applied = 0;
+    if (msg && msg_len)
+        msg[0] = '\0';
+    conn_get(s, &c);
+    /* another process may be migrating, and a migration may rewrite a big table: longer waits
+     * than a request's (restored below) */
+    int err = q_simple(&c, "SET lock_timeout = '5min'; SET statement_timeout = '30min'", msg,
+                       msg_len);
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(%d)", MIGRATE_LOCK);
+    if (!err)
+        err = q_simple(&c, sql, msg, msg_len);
+    if (!err) {
+        err = migrate_locked(s, &c, applied, msg, msg_len);
+        snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(%d)", MIGRATE_LOCK);
+        if (q_simple(&c, sql, NULL, 0) != 0)
+            conn_drop(&c); /* closing the session releases the lock */
+    }
+    if (c.sl && q_simple(&c, "SET lock_timeout = 10000; SET statement_timeout = 30000", NULL,
+                         0) != 0)
+        conn_drop(&c);
+    conn_put(&c);
+    if (err && msg && msg_len && !msg[0])
+        store__msg(msg, msg_len, "migration failed: %s", rr_strerror(err));
+    return err;
+}
+
+/* Readiness: a round trip on a pooled connection (re-opened if the server restarted). There is
+ * no cheap whole-database integrity check in PostgreSQL; its page checksums and amcheck are the
+ * operator's tools. */
+static int pq_check(struct store *s, char *msg, size_t msg_len)
+{
+    struct conn c;
+    char why[200] = "";
+    conn_get(s, &c);
+    int err = q_simple(&c, "SELECT 1", why, sizeof why);
+    conn_put(&c);
+    if (err) {
+        struct pgs *p = pgs_of(s);
+        if (!why[0]) {
+            pthread_mutex_lock(&p->mu);
+            snprintf(why, sizeof why, "%.199s", p->last_error[0] ? p->last_error : rr_strerror(err));
+            pthread_mutex_unlock(&p->mu);
+        }
+        store__msg(msg, msg_len, "database unreachable: %s", why);
+    }
+    return err;
+}
+
+/* ---- users ----------------------------------------------------------------------------------- */
+
+#define USER_COLS "id, email, password_hash, role, created_at"
+
+static void row_user(const struct prow *st, void *item)
+{
+    struct store_user *u = item;
+    col_text(st, 0, u->id, sizeof u->id);
+    col_text(st, 1, u->email, sizeof u->email);
+    col_text(st, 2, u->password_hash, sizeof u->password_hash);
+    col_text(st, 3, u->role, sizeof u->role);
+    u->created_at = col_i64(st, 4);
+}
+
+static int pq_user_create(struct store *s, const char *email, const char *hash, const char *role,
+                          struct store_user *out)
+{
+    memset(out, 0, sizeof *out);
+    store_new_id(out->id);
+    store__copy(out->email, sizeof out->email, email);
+    store__copy(out->password_hash, sizeof out->password_hash, hash);
+    store__copy(out->role, sizeof out->role, role);
+    out->created_at = store_now(s);
+    struct arg a[] = {arg_s(out->id), arg_s(email), arg_s(hash), arg_s(role),
+                      arg_i(out->created_at)};
+    int n = write1(s, "INSERT INTO users (" USER_COLS ") VALUES ($1, $2, $3, $4, $5)", a,
+                   NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static int pq_user_get(struct store *s, const char *id, const char *email,
+                       struct store_user *out)
+{
+    struct arg a[] = {arg_s(id ? id : email)};
+    return read_one(s,
+                    id ? "SELECT " USER_COLS " FROM users WHERE id = $1"
+                       : "SELECT " USER_COLS " FROM users WHERE lower(email) = lower($1)",
+                    a, NARGS(a), row_user, out);
+}
+
+static int pq_user_set_password(struct store *s, const char *id, const char *hash)
+{
+    struct arg a[] = {arg_s(id), arg_s(hash)};
+    return write_row(s, "UPDATE users SET password_hash = $2 WHERE id = $1", a, NARGS(a));
+}
+
+static int pq_user_delete(struct store *s, const char *id)
+{
+    struct arg a[] = {arg_s(id)};
+    return write_row(s, "DELETE FROM users WHERE id = $1", a, NARGS(a));
+}
+
+/* ---- refresh tokens -------------------------------------------------------------------------- */
+
+#define REFRESH_COLS                                                                               \
+    "id, user_id, family_id, token_hash, created_at, expires_at, coalesce(used_at, 0), "           \
+    "coalesce(revoked_at, 0)"
+
+static void row_refresh(const struct prow *st, void *item)
+{
+    struct store_refresh *r = item;
+    col_text(st, 0, r->id, sizeof r->id);
+    col_text(st, 1, r->user_id, sizeof r->user_id);
+    col_text(st, 2, r->family_id, sizeof r->family_id);
+    col_text(st, 3, r->token_hash, sizeof r->token_hash);
+    r->created_at = col_i64(st, 4);
+    r->expires_at = col_i64(st, 5);
+    r->used_at = col_i64(st, 6);
+    r->revoked_at = col_i64(st, 7);
+}
+
+static int refresh_insert(struct conn *c, int64_t now, const char *user_id, const char *family_id,
+                          const char *hash, int64_t expires_at, struct store_refresh *out)
+{
+    memset(out, 0, sizeof *out);
+    store_new_id(out->id);
+    store__copy(out->user_id, sizeof out->user_id, user_id);
+    if (family_id)
+        store__copy(out->family_id, sizeof out->family_id, family_id);
+    else
+        store_new_id(out->family_id);
+    store__copy(out->token_hash, sizeof out->token_hash, hash);
+    out->created_at = now;
+    out->expires_at = expires_at;
+    struct arg a[] = {arg_s(out->id), arg_s(user_id),   arg_s(out->family_id),
+                      arg_s(hash),    arg_i(now),       arg_i(expires_at)};
+    int n = q_defer(c,
+                   "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, created_at, "
+                   "expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static int pq_refresh_create(struct store *s, const char *user_id, const char *family_id,
+                             const char *token_hash, int64_t expires_at,
+                             struct store_refresh *out)
+{
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err)
+        err = refresh_insert(&c, store_now(s), user_id, family_id, token_hash, expires_at, out);
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
+}
+
+static int pq_refresh_get(struct store *s, const char *token_hash, struct store_refresh *out)
+{
+    struct arg a[] = {arg_s(token_hash)};
+    return read_one(s, "SELECT " REFRESH_COLS " FROM refresh_tokens WHERE token_hash = $1", a,
+                    NARGS(a), row_refresh, out);
+}
+
+static int pq_refresh_rotate(struct store *s, const char *old_hash, const char *new_hash,
+                             int64_t new_expires_at, int64_t grace_ms,
+                             struct store_refresh *out_new)
+{
+    struct store_refresh old;
+    int64_t now = store_now(s);
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (err)
+        goto out;
+    struct arg a[] = {arg_s(old_hash)};
+    err = q_one(&c,
+                "SELECT " REFRESH_COLS " FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
+                a, NARGS(a), row_refresh, &old);
+    if (err)
+        goto out;
+    if (old.revoked_at) {
+        err = RR_ERR_UNAUTHENTICATED;
+        goto out;
+    }
+    if (old.used_at && grace_ms > 0 && now - old.used_at <= grace_ms) {
+        /* the same client again within the grace period (two tabs): its successor, if that is
+         * the one new_hash names and it is still fresh */
+        struct store_refresh next;
+        struct arg g[] = {arg_s(new_hash)};
+        err = q_one(&c, "SELECT " REFRESH_COLS " FROM refresh_tokens WHERE token_hash = $1", g,
+                    NARGS(g), row_refresh, &next);
+        if (err && err != RR_ERR_NOTFOUND)
+            goto out;
+        if (!err && strcmp(next.family_id, old.family_id) == 0 && !next.used_at &&
+            !next.revoked_at && next.expires_at > now) {
+            *out_new = next;
+            goto out;
+        }
+        err = 0;
+    }
+    if (old.used_at) {
+        /* reuse of a spent token: someone holds a copy, end the whole family (RFC 9700) */
+        struct arg r[] = {arg_s(old.family_id), arg_i(now)};
+        err = q_defer(&c,
+                     "UPDATE refresh_tokens SET revoked_at = $2 "
+                     "WHERE family_id = $1 AND revoked_at IS NULL",
+                     r, NARGS(r));
+        if (err >= 0)
+            err = tx_end(&c, 0);
+        if (!err)
+            err = RR_ERR_CONFLICT;
+        goto out;
+    }
+    if (old.expires_at <= now) {
+        err = RR_ERR_UNAUTHENTICATED;
+        goto out;
+    }
+    struct arg u[] = {arg_s(old.id), arg_i(now)};
+    err = q_defer(&c, "UPDATE refresh_tokens SET used_at = $2 WHERE id = $1", u, NARGS(u));
+    if (err >= 0)
+        err = refresh_insert(&c, now, old.user_id, old.family_id, new_hash, new_expires_at,
+                             out_new);
+out:
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
+}
+
+static int pq_refresh_revoke(struct store *s, const char *family_id, const char *user_id)
+{
+    struct arg a[] = {arg_s(family_id ? family_id : user_id), arg_i(store_now(s))};
+    int n = write1(s,
+                   family_id ? "UPDATE refresh_tokens SET revoked_at = $2 "
+                               "WHERE family_id = $1 AND revoked_at IS NULL"
+                             : "UPDATE refresh_tokens SET revoked_at = $2 "
+                               "WHERE user_id = $1 AND revoked_at IS NULL",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+/* ---- videos ---------------------------------------------------------------------------------- */
+
+/* Lists: first two columns are always id, created_at (the cursor). Rows after the cursor
+ * (t, id) in newest-first order. */
+#define PAGE_WHERE "user_id = $1 AND (created_at < $2 OR (created_at = $2 AND id < $3))"
+#define PAGE_ORDER " ORDER BY created_at DESC, id DESC LIMIT $4"
+#define VIDEO_COLS "id, created_at, user_id, blob_key, sha256, size, duration_ms, status"
+
+static void row_video(const struct prow *st, void *item)
+{
+    struct store_video *v = item;
+    col_text(st, 0, v->id, sizeof v->id);
+    v->created_at = col_i64(st, 1);
+    col_text(st, 2, v->user_id, sizeof v->user_id);
+    col_text(st, 3, v->blob_key, sizeof v->blob_key);
+    col_text(st, 4, v->sha256, sizeof v->sha256);
+    v->size = col_i64(st, 5);
+    v->duration_ms = col_i64(st, 6);
+    col_text(st, 7, v->status, sizeof v->status);
+    col_text(st, 8, v->error, sizeof v->error); /* every SELECT adds ", error" */
+}
+
+static int pq_video_create(struct store *s, const struct store_video *v)
+{
+    struct arg a[] = {arg_s(v->id),   arg_i(v->created_at), arg_s(v->user_id),
+                      arg_s(v->blob_key), arg_s(v->sha256),
+                      arg_i(v->size), arg_i(v->duration_ms), arg_s(v->status)};
+    int n = write1(s,
+                   "INSERT INTO videos (" VIDEO_COLS ") "
+                   "VALUES ($1, $2, $3, $4, coalesce($5, ''), $6, $7, $8)",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static int pq_video_get(struct store *s, const char *user_id, const char *id,
+                        struct store_video *out)
+{
+    struct arg a[] = {arg_s(id), arg_s(user_id)};
+    return read_one(s,
+                    "SELECT " VIDEO_COLS ", error FROM videos WHERE id = $1 "
+                    "AND ($2 IS NULL OR user_id = $2)",
+                    a, NARGS(a), row_video, out);
+}
+
+static int pq_video_set_status(struct store *s, const char *id, const char *status,
+                               int64_t duration_ms)
+{
+    struct arg a[] = {arg_s(id), arg_s(status), arg_i(duration_ms)};
+    return write_row(s,
+                     "UPDATE videos SET status = $2, error = '', duration_ms = "
+                     "CASE WHEN $3 >= 0 THEN $3 ELSE duration_ms END WHERE id = $1",
+                     a, NARGS(a));
+}
+
+static int pq_video_fail(struct store *s, const char *id, const char *error)
+{
+    struct arg a[] = {arg_s(id), arg_s(error)};
+    return write_row(s, "UPDATE videos SET status = 'failed', error = coalesce($2, '') "
+                        "WHERE id = $1",
+                     a, NARGS(a));
+}
+
+static int pq_video_delete(struct store *s, const char *user_id, const char *id)
+{
+    struct arg a[] = {arg_s(id), arg_s(user_id)};
+    return write_row(s, "DELETE FROM videos WHERE id = $1 AND ($2 IS NULL OR user_id = $2)", a,
+                     NARGS(a));
+}
+
+static int pq_video_list(struct store *s, const char *user_id, int64_t after_t,
+                         const char *after_id, int limit, struct store_video **items, size_t *n)
+{
+    struct arg a[] = {arg_s(user_id), arg_i(after_t), arg_s(after_id), arg_i(limit)};
+    /* "" would bind NULL and match nothing: the first page compares against an id below all */
+    if (!after_id[0])
+        a[2] = arg_s("~");
+    return read_list(s, "SELECT " VIDEO_COLS ", error FROM videos WHERE " PAGE_WHERE PAGE_ORDER, a,
+                     NARGS(a), sizeof **items, (size_t)limit, row_video, (void **)items, n);
+}
+
+/* ---- jobs ------------------------------------------------------------------------------------ */
+
+#define JOB_COLS                                                                                   \
+    "id, created_at, coalesce(user_id, ''), kind, payload, state, attempts, max_attempts, "        \
+    "run_after, coalesce(lease_until, 0), coalesce(lease_owner, ''), progress, stage, error, "     \
+    "updated_at, coalesce(video_id, '')"
+
+static enum store_job_state job_state_parse(const char *t)
+{
+    if (strcmp(t, "running") == 0)
+        return STORE_JOB_RUNNING;
+    if (strcmp(t, "done") == 0)
+        return STORE_JOB_DONE;
+    if (strcmp(t, "dead") == 0)
+        return STORE_JOB_DEAD;
+    return STORE_JOB_QUEUED;
+}
+
+static void row_job(const struct prow *st, void *item)
+{
+    struct store_job *j = item;
+    char state[16];
+    col_text(st, 0, j->id, sizeof j->id);
+    j->created_at = col_i64(st, 1);
+    col_text(st, 2, j->user_id, sizeof j->user_id);
+    col_text(st, 3, j->kind, sizeof j->kind);
+    col_text(st, 4, j->payload, sizeof j->payload);
+    col_text(st, 5, state, sizeof state);
+    j->state = job_state_parse(state);
+    j->attempts = col_int(st, 6);
+    j->max_attempts = col_int(st, 7);
+    j->run_after = col_i64(st, 8);
+    j->lease_until = col_i64(st, 9);
+    col_text(st, 10, j->lease_owner, sizeof j->lease_owner);
+    j->progress = col_dbl(st, 11);
+    col_text(st, 12, j->stage, sizeof j->stage);
+    col_text(st, 13, j->error, sizeof j->error);
+    j->updated_at = col_i64(st, 14);
+    col_text(st, 15, j->video_id, sizeof j->video_id);
+}
+
+static int pq_job_enqueue(struct store *s, const struct store_job *j)
+{
+    struct arg a[] = {arg_s(j->id),         arg_i(j->created_at), arg_s(j->user_id),
+                      arg_s(j->kind),       arg_s(j->payload),    arg_i(j->max_attempts),
+                      arg_i(j->run_after),  arg_s(j->video_id)};
+    int n = write1(s,
+                   "INSERT INTO jobs (id, created_at, user_id, kind, payload, state, "
+                   "max_attempts, run_after, updated_at, video_id) "
+                   "VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $2, $8)",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static void row_id(const struct prow *st, void *item)
+{
+    col_text(st, 0, item, STORE_ID_LEN + 1);
+}
+
+/* The job owner (user_id, NULL for system jobs) to serve next: fewest running jobs, then the
+ * one served least recently (round robin across owners), then the oldest waiting job. */
+struct fair_pick {
+    bool is_null;
+    char uid[STORE_ID_LEN + 1];
+};
+
+static void row_bool(const struct prow *st, void *item)
+{
+    char t[4];
+    col_text(st, 0, t, sizeof t);
+    *(bool *)item = t[0] == 't';
+}
+
+static void row_fair_pick(const struct prow *st, void *item)
+{
+    struct fair_pick *p = item;
+    p->is_null = col_null(st, 0);
+    col_text(st, 0, p->uid, sizeof p->uid);
+}
+
+#define CLAIM_CANDIDATES 8 /* owners tried per claim when the first ones are taken */
+
+/* Lock the oldest runnable job of one owner that no concurrent claim holds; NOTFOUND when all
+ * of them are taken (SKIP LOCKED) or the owner is at its cap. */
+static int claim_owner_job(struct conn *c, const struct fair_pick *pk, int64_t now,
+                           int per_user_max, char id[STORE_ID_LEN + 1])
+{
+    struct arg o[] = {arg_i(now), arg_s(pk->is_null ? NULL : pk->uid)};
+    if (per_user_max > 0) {
+        /* the cap counts live leases: claims for one capped owner run one at a time, each
+         * counting what the previous one committed */
+        struct arg k[] = {arg_s("claim"), arg_s(pk->is_null ? "-" : pk->uid)};
+        bool got = false;
+        int err = q_one(c,
+                        "SELECT pg_try_advisory_xact_lock(hashtextextended("
+                        "coalesce($1, '') || '/' || coalesce($2, ''), 0))",
+                        k, NARGS(k), row_bool, &got);
+        if (err)
+            return err;
+        if (!got)
+            return RR_ERR_NOTFOUND; /* another claim is serving this owner right now */
+        int live = 0;
+        err = q_one(c,
+                    pk->is_null ? "SELECT count(*) FROM jobs WHERE user_id IS NULL "
+                                  "AND state = 'running' AND lease_until > $1 AND $2::text IS NULL"
+                                : "SELECT count(*) FROM jobs WHERE user_id = $2 "
+                                  "AND state = 'running' AND lease_until > $1",
+                    o, NARGS(o), row_int, &live);
+        if (err)
+            return err;
+        if (live >= per_user_max)
+            return RR_ERR_NOTFOUND;
+    }
+    return q_one(c,
+                 pk->is_null
+                     ? "SELECT id FROM jobs WHERE user_id IS NULL AND $2::text IS NULL AND "
+                       "((state = 'queued' AND run_after <= $1) OR "
+                       "(state = 'running' AND lease_until <= $1)) "
+                       "ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
+                     : "SELECT id FROM jobs WHERE user_id = $2 AND "
+                       "((state = 'queued' AND run_after <= $1) OR "
+                       "(state = 'running' AND lease_until <= $1)) "
+                       "ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
+                 o, NARGS(o), row_id, id);
+}
+
+static int pq_job_claim(struct store *s, const char *owner, int64_t lease_ms, int per_user_max,
+                        struct store_job *out)
+{
+    int64_t now = store_now(s);
+    char id[STORE_ID_LEN + 1];
+    struct fair_pick *picks = NULL;
+    size_t npicks = 0;
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (err)
+        goto out;
+    /* a worker that died on the last attempt (e.g. a poison video) leaves an expired lease:
+     * dead-letter it rather than running it once more than allowed */
+    struct arg d[] = {arg_i(now)};
+    err = q_exec(&c,
+                 "UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_until = NULL, "
+                 "error = 'lease expired on the last attempt', updated_at = $1 "
+                 "WHERE id IN (SELECT id FROM jobs WHERE state = 'running' AND lease_until <= $1 "
+                 "AND attempts >= max_attempts FOR UPDATE SKIP LOCKED)",
+                 d, NARGS(d));
+    if (err < 0)
+        goto out;
+    /* Fair share, as in SQLite: among the owners with a runnable job (queued and due, or
+     * running with an expired lease), skip those at their cap of live leases, then the fewest
+     * live leases, then the oldest last claim (round robin), then the oldest job. The first few
+     * owners in that order are tried in turn: one whose jobs are all being claimed right now
+     * (SKIP LOCKED finds none) gives way to the next. */
+    struct arg f[] = {arg_i(now), arg_i(per_user_max), arg_i(CLAIM_CANDIDATES)};
+    err = q_list(&c,
+                 "SELECT c.uid, (SELECT count(*) FROM jobs r WHERE r.user_id IS NOT DISTINCT "
+                 "  FROM c.uid AND r.state = 'running' AND r.lease_until > $1) AS live "
+                 "FROM (SELECT uid, min(t) AS t FROM ("
+                 "  SELECT user_id AS uid, created_at AS t FROM jobs "
+                 "   WHERE state = 'queued' AND run_after <= $1 "
+                 "  UNION ALL "
+                 "  SELECT user_id, created_at FROM jobs "
+                 "   WHERE state = 'running' AND lease_until <= $1) u GROUP BY uid) c "
+                 "WHERE $2 <= 0 OR (SELECT count(*) FROM jobs r WHERE r.user_id IS NOT DISTINCT "
+                 "  FROM c.uid AND r.state = 'running' AND r.lease_until > $1) < $2 "
+                 "ORDER BY live, coalesce((SELECT max(m.claimed_at) FROM jobs m "
+                 "  WHERE m.user_id IS NOT DISTINCT FROM c.uid), 0), c.t LIMIT $3",
+                 f, NARGS(f), sizeof *picks, CLAIM_CANDIDATES, row_fair_pick, (void **)&picks,
+                 &npicks);
+    if (err)
+        goto out;
+    err = RR_ERR_NOTFOUND;
+    for (size_t i = 0; i < npicks && err == RR_ERR_NOTFOUND; i++)
+        err = claim_owner_job(&c, &picks[i], now, per_user_max, id);
+    if (err == RR_ERR_NOTFOUND) /* nothing to run; keep any dead-lettering done above */
+        err = tx_end(&c, 0) ? RR_ERR_INTERNAL : RR_ERR_NOTFOUND;
+    if (err)
+        goto out;
+    struct arg u[] = {arg_s(id), arg_s(owner), arg_i(now), arg_i(now + lease_ms)};
+    err = q_exec(&c,
+                 "UPDATE jobs SET state = 'running', lease_owner = $2, lease_until = $4, "
+                 "attempts = attempts + 1, updated_at = $3, claimed_at = $3 WHERE id = $1",
+                 u, NARGS(u));
+    if (err >= 0)
+        err = q_one(&c, "SELECT " JOB_COLS " FROM jobs WHERE id = $1", u, 1, row_job, out);
+    /* a claimed job is running, leased to its owner, and counts this attempt */
+    RR_ASSERT(err || (out->state == STORE_JOB_RUNNING && strcmp(out->lease_owner, owner) == 0 &&
+                      out->lease_until >= now && out->attempts >= 1));
+out:
+    err = tx_end(&c, err);
+    conn_put(&c);
+    free(picks);
+    return err;
+}
+
+static int pq_job_reap_expired(struct store *s, char (*ids)[STORE_ID_LEN + 1], size_t max,
+                               size_t *n)
+{
+    char(*rows)[STORE_ID_LEN + 1] = NULL;
+    size_t found = 0;
+    int64_t now = store_now(s);
+    struct arg a[] = {arg_i(now), arg_i((int64_t)max)};
+    /* a plain read first: the usual answer is "none", and that needs no write lock */
+    int err = read_list(s,
+                        "SELECT id FROM jobs WHERE state = 'running' AND lease_until <= $1 "
+                        "AND attempts >= max_attempts ORDER BY lease_until, id LIMIT $2",
+                        a, NARGS(a), sizeof *rows, max, row_id, (void **)&rows, &found);
+    if (err || found == 0) {
+        free(rows);
+        return err;
+    }
+    struct conn c;
+    conn_get(s, &c);
+    err = tx_begin(&c);
+    for (size_t i = 0; !err && i < found; i++) {
+        /* re-checked under the write lock: another process may have reaped or claimed it */
+        struct arg u[] = {arg_s(rows[i]), arg_i(now)};
+        int k = q_exec(&c,
+                       "UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_until = NULL, "
+                       "error = 'lease expired on the last attempt', updated_at = $2 "
+                       "WHERE id = $1 AND state = 'running' AND lease_until <= $2 "
+                       "AND attempts >= max_attempts",
+                       u, NARGS(u));
+        if (k < 0)
+            err = k;
+        else if (k == 1)
+            memcpy(ids[(*n)++], rows[i], sizeof rows[i]);
+    }
+    err = tx_end(&c, err);
+    conn_put(&c);
+    if (err)
+        *n = 0;
+    free(rows);
+    return err;
+}
+
+/* An update that only the current lease owner may make: NOTFOUND for an unknown job,
+ * CONFLICT when the job is not running under this owner. */
+static int owner_write(struct store *s, const char *sql, const struct arg *a, int na,
+                       const char *id)
+{
+    struct conn c;
+    char found[STORE_ID_LEN + 1];
+    conn_get(s, &c);
+    int n = 0;
+    int err = tx_begin(&c);
+    if (!err) {
+        n = q_exec(&c, sql, a, na);
+        if (n < 0)
+            err = n;
+    }
+    if (!err && n == 0) {
+        struct arg q[] = {arg_s(id)};
+        err = q_one(&c, "SELECT id FROM jobs WHERE id = $1", q, NARGS(q), row_id, found);
+        if (!err)
+            err = RR_ERR_CONFLICT;
+    }
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
+}
+
+#define OWNER_WHERE " WHERE id = $1 AND state = 'running' AND lease_owner = $2"
+
+static int pq_job_heartbeat(struct store *s, const char *id, const char *owner, int64_t lease_ms)
+{
+    int64_t now = store_now(s);
+    struct arg a[] = {arg_s(id), arg_s(owner), arg_i(now), arg_i(now + lease_ms)};
+    return owner_write(s, "UPDATE jobs SET lease_until = $4, updated_at = $3" OWNER_WHERE, a,
+                       NARGS(a), id);
+}
+
+static int pq_job_progress(struct store *s, const char *id, const char *owner, double progress,
+                           const char *stage)
+{
+    struct arg a[] = {arg_s(id), arg_s(owner), arg_i(store_now(s)), arg_d(progress),
+                      arg_s(stage)};
+    return owner_write(s,
+                       "UPDATE jobs SET progress = $4, stage = coalesce($5, stage), "
+                       "updated_at = $3" OWNER_WHERE,
+                       a, NARGS(a), id);
+}
+
+static int pq_job_complete(struct store *s, const char *id, const char *owner)
+{
+    struct arg a[] = {arg_s(id), arg_s(owner), arg_i(store_now(s))};
+    return owner_write(s,
+                       "UPDATE jobs SET state = 'done', progress = 1, lease_owner = NULL, "
+                       "lease_until = NULL, error = '', updated_at = $3" OWNER_WHERE,
+                       a, NARGS(a), id);
+}
+
+static int pq_job_release(struct store *s, const char *id, const char *owner)
+{
+    struct arg a[] = {arg_s(id), arg_s(owner), arg_i(store_now(s))};
+    return owner_write(s,
+                       "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, "
+                       "attempts = greatest(attempts - 1, 0), run_after = $3, updated_at = $3"
+                       OWNER_WHERE,
+                       a, NARGS(a), id);
+}
+
+static int64_t backoff_ms(int attempts)
+{
+    int64_t d = STORE_JOB_BACKOFF_BASE_MS;
+    for (int i = 1; i < attempts && d < STORE_JOB_BACKOFF_CAP_MS; i++)
+        d *= 2;
+    return d < STORE_JOB_BACKOFF_CAP_MS ? d : STORE_JOB_BACKOFF_CAP_MS;
+}
+
+static int pq_job_fail(struct store *s, const char *id, const char *owner, const char *error,
+                       bool permanent, enum store_job_state *state_out)
+{
+    int64_t now = store_now(s);
+    struct store_job *j = rr_fault(RR_FAULT_STORE_ALLOC) ? NULL : malloc(sizeof *j);
+    if (!j)
+        return RR_ERR_NOMEM;
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (err)
+        goto out;
+    struct arg a[] = {arg_s(id)};
+    err = q_one(&c, "SELECT " JOB_COLS " FROM jobs WHERE id = $1 FOR UPDATE", a, NARGS(a),
+                row_job, j);
+    if (err)
+        goto out;
+    if (j->state != STORE_JOB_RUNNING || strcmp(j->lease_owner, owner) != 0) {
+        err = RR_ERR_CONFLICT;
+        goto out;
+    }
+    bool dead = permanent || j->attempts >= j->max_attempts;
+    *state_out = dead ? STORE_JOB_DEAD : STORE_JOB_QUEUED;
+    struct arg u[] = {arg_s(id), arg_s(store_job_state_name(*state_out)), arg_s(error),
+                      arg_i(now), arg_i(dead ? now : now + backoff_ms(j->attempts))};
+    err = q_exec(&c,
+                 "UPDATE jobs SET state = $2, error = coalesce($3, ''), lease_owner = NULL, "
+                 "lease_until = NULL, run_after = $5, updated_at = $4 WHERE id = $1",
+                 u, NARGS(u));
+out:
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    free(j);
+    return err;
+}
+
+static int pq_job_get(struct store *s, const char *user_id, const char *id, struct store_job *out)
+{
+    struct arg a[] = {arg_s(id), arg_s(user_id)};
+    return read_one(s,
+                    "SELECT " JOB_COLS " FROM jobs WHERE id = $1 AND ($2 IS NULL OR user_id = $2)",
+                    a, NARGS(a), row_job, out);
+}
+
+static int pq_job_find_for_video(struct store *s, const char *user_id, const char *video_id,
+                                 const char *kind, struct store_job *out)
+{
+    struct arg a[] = {arg_s(video_id), arg_s(kind), arg_s(user_id)};
+    return read_one(s,
+                    "SELECT " JOB_COLS " FROM jobs WHERE video_id = $1 AND kind = $2 "
+                    "AND ($3 IS NULL OR user_id = $3) ORDER BY created_at DESC, id DESC LIMIT 1",
+                    a, NARGS(a), row_job, out);
+}
+
+static int pq_job_list(struct store *s, const char *user_id, int64_t after_t,
+                       const char *after_id, int limit, struct store_job **items, size_t *n)
+{
+    struct arg a[] = {arg_s(user_id), arg_i(after_t), arg_s(after_id[0] ? after_id : "~"),
+                      arg_i(limit)};
+    return read_list(s, "SELECT " JOB_COLS " FROM jobs WHERE " PAGE_WHERE PAGE_ORDER, a,
+                     NARGS(a), sizeof **items, (size_t)limit, row_job, (void **)items, n);
+}
+
+struct state_count {
+    char state[16];
+    int64_t n;
+};
+
+static void row_state_count(const struct prow *st, void *item)
+{
+    struct state_count *sc = item;
+    col_text(st, 0, sc->state, sizeof sc->state);
+    sc->n = col_i64(st, 1);
+}
+
+static int pq_job_counts(struct store *s, struct store_job_counts *out)
+{
+    struct state_count *rows;
+    size_t n;
+    memset(out, 0, sizeof *out);
+    int err = read_list(s, "SELECT state, count(*) FROM jobs GROUP BY state", NULL, 0,
+                        sizeof *rows, 8, row_state_count, (void **)&rows, &n);
+    if (err)
+        return err;
+    for (size_t i = 0; i < n; i++) {
+        int64_t *dst[] = {&out->queued, &out->running, &out->done, &out->dead};
+        *dst[job_state_parse(rows[i].state)] = rows[i].n;
+    }
+    free(rows);
+    return 0;
+}
+
+/* ---- workouts -------------------------------------------------------------------------------- */
+
+/* The list's counts are stored on the row (migration "workout_counts"): summing the sets and
+ * reading every rep's verdict per listed workout halved the list's throughput. */
+#define WORKOUT_COLS                                                                               \
+    "id, created_at, user_id, coalesce(video_id, ''), exercise, started_at, duration_ms, score, "  \
+    "name, n_reps, n_good, n_bad, n_unjudged"
+
+static void row_workout(const struct prow *st, void *item)
+{
+    struct store_workout *w = item;
+    col_text(st, 0, w->id, sizeof w->id);
+    w->created_at = col_i64(st, 1);
+    col_text(st, 2, w->user_id, sizeof w->user_id);
+    col_text(st, 3, w->video_id, sizeof w->video_id);
+    col_text(st, 4, w->exercise, sizeof w->exercise);
+    w->started_at = col_i64(st, 5);
+    w->duration_ms = col_i64(st, 6);
+    w->score = col_dbl(st, 7);
+    col_text(st, 8, w->name, sizeof w->name);
+    w->reps = col_int(st, 9);
+    w->reps_good = col_int(st, 10);
+    w->reps_bad = col_int(st, 11);
+    w->reps_unjudged = col_int(st, 12);
+}
+
+/* The counts get and list return, filled by put too (the sync's answer shows them). */
+static void workout_counts(struct store_workout *w, const struct store_workout_stats *ws)
+{
+    w->reps = (int)ws->reps;
+    w->reps_good = (int)ws->good;
+    w->reps_bad = (int)ws->bad;
+    w->reps_unjudged = (int)ws->unjudged;
+}
+
+/* A stored workout as the write path needs it: who, when, what, its derived numbers. */
+struct wrow {
+    char id[STORE_ID_LEN + 1];
+    char user_id[STORE_ID_LEN + 1];
+    char exercise[STORE_NAME_MAX + 1];
+    char name[STORE_WORKOUT_NAME_MAX + 1];
+    int64_t started_at;
+    struct store_workout_stats st;
+};
+#define WROW_COLS                                                                                  \
+    "id, user_id, exercise, name, started_at, n_reps, n_good, n_bad, n_unjudged, a_active, "       \
+    "a_volume, a_score_sum, a_score_n"
+
+static void row_wrow(const struct prow *st, void *item)
+{
+    struct wrow *r = item;
+    col_text(st, 0, r->id, sizeof r->id);
+    col_text(st, 1, r->user_id, sizeof r->user_id);
+    col_text(st, 2, r->exercise, sizeof r->exercise);
+    col_text(st, 3, r->name, sizeof r->name);
+    r->started_at = col_i64(st, 4);
+    r->st.reps = col_i64(st, 5);
+    r->st.good = col_i64(st, 6);
+    r->st.bad = col_i64(st, 7);
+    r->st.unjudged = col_i64(st, 8);
+    r->st.active = col_int(st, 9) != 0;
+    r->st.volume = col_dbl(st, 10);
+    r->st.score_sum = col_dbl(st, 11);
+    r->st.score_n = col_i64(st, 12);
+}
+
+/* Add (sign 1) or take back (sign -1) a workout's share of its (user, day, exercise) analytics
+ * row, inside the caller's write transaction. A row left without a session is deleted (as
+ * store_analytics_set with 0 sessions); a sum of scores whose count reaches 0 is set to 0, so
+ * floating-point residue of add-then-subtract never outlives the scores. */
+static int analytics_apply(struct conn *c, const char *user_id, int64_t started_at,
+                           const char *exercise, const struct store_workout_stats *st, int sign)
+{
+    if (!st->active)
+        return 0;
+    char day[11];
+    store__day_of(started_at, day);
+    struct arg a[] = {arg_s(user_id),          arg_s(day),
+                      arg_s(exercise),         arg_i(sign),
+                      arg_i(sign * st->reps),  arg_d(sign * st->volume),
+                      arg_d(sign * st->score_sum), arg_i(sign * st->score_n)};
+    int err = q_defer(c,
+                     "INSERT INTO analytics_daily (user_id, day, exercise, sessions, reps, volume, "
+                     "score_sum, score_n) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                     "ON CONFLICT (user_id, day, exercise) DO UPDATE SET "
+                     "sessions = analytics_daily.sessions + excluded.sessions, "
+                     "reps = analytics_daily.reps + excluded.reps, "
+                     "volume = analytics_daily.volume + excluded.volume, "
+                     "score_sum = CASE WHEN analytics_daily.score_n + excluded.score_n = 0 "
+                     "THEN 0 ELSE analytics_daily.score_sum + excluded.score_sum END, "
+                     "score_n = analytics_daily.score_n + excluded.score_n",
+                     a, NARGS(a));
+    if (err >= 0 && sign < 0)
+        err = q_defer(c,
+                     "DELETE FROM analytics_daily WHERE user_id = $1 AND day = $2 "
+                     "AND exercise = $3 AND sessions <= 0",
+                     a, 3);
+    return err < 0 ? err : 0;
+}
+
+static int workout_insert(struct conn *c, struct store_workout *w, struct store_set *sets,
+                          size_t nsets, struct store_rep *reps, size_t nreps,
+                          const struct store_workout_stats *ws)
+{
+    struct arg a[] = {arg_s(w->id),          arg_i(w->created_at), arg_s(w->user_id),
+                      arg_s(w->video_id),    arg_s(w->exercise),   arg_i(w->started_at),
+                      arg_i(w->duration_ms), arg_d(w->score),      arg_s(w->name),
+                      arg_i(ws->reps),       arg_i(ws->good),      arg_i(ws->bad),
+                      arg_i(ws->unjudged),   arg_i(ws->active),    arg_d(ws->volume),
+                      arg_d(ws->score_sum),  arg_i(ws->score_n)};
+    int err = q_defer(c, "INSERT INTO workouts (id, created_at, user_id, video_id, exercise, "
+                        "started_at, duration_ms, score, name, n_reps, n_good, n_bad, n_unjudged, "
+                        "a_active, a_volume, a_score_sum, a_score_n) "
+                        "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,coalesce($9, ''),$10,$11,$12,$13,$14,$15,"
+                        "$16,$17)",
+                     a, NARGS(a));
+    if (err >= 0)
+        err = analytics_apply(c, w->user_id, w->started_at, w->exercise, ws, 1);
+    for (size_t i = 0; i < nsets && err >= 0; i++) {
+        struct store_set *st = &sets[i];
+        store__new_id_at(st->id, w->created_at);
+        memcpy(st->workout_id, w->id, sizeof st->workout_id);
+        struct arg b[] = {arg_s(st->id),  arg_s(w->id),     arg_i(st->idx),    arg_s(st->exercise),
+                          arg_i(st->reps), arg_d(st->score), arg_d(st->load_kg), arg_i(st->hold_ms)};
+        err = q_defer(c,
+                     "INSERT INTO sets (id, workout_id, idx, exercise, reps, score, load_kg, "
+                     "hold_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+                     b, NARGS(b));
+    }
+    for (size_t i = 0; i < nreps && err >= 0; i++) {
+        struct store_rep *r = &reps[i];
+        store__new_id_at(r->id, w->created_at);
+        memcpy(r->set_id, sets[r->set_idx].id, sizeof r->set_id);
+        struct arg b[] = {arg_s(r->id),      arg_s(r->set_id),   arg_i(r->idx),
+                          arg_i(r->t_start_ms), arg_i(r->t_end_ms), arg_s(r->metrics[0] ? r->metrics : "{}"),
+                          arg_s(r->faults[0] ? r->faults : "[]"), arg_d(r->score)};
+        err = q_defer(c,
+                     "INSERT INTO reps (id, set_id, idx, t_start, t_end, metrics, faults, score) "
+                     "VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+                     b, NARGS(b));
+    }
+    return err < 0 ? err : 0;
+}
+
+/* A client id the user already used (one sync retried): CONFLICT with w->id set to the workout
+ * it made; 0 when the id is new or absent; another error as it came. */
+static int client_id_seen(struct conn *c, struct store_workout *w, const char *client_id)
+{
+    if (!client_id)
+        return 0;
+    char earlier[STORE_ID_LEN + 1];
+    struct arg a[] = {arg_s(w->user_id), arg_s(client_id)};
+    int err = q_one(c,
+                    "SELECT resource_id FROM idempotency_keys WHERE user_id = $1 AND client_id = $2",
+                    a, NARGS(a), row_id, earlier);
+    if (err == RR_ERR_NOTFOUND)
+        return 0;
+    if (!err) {
+        memcpy(w->id, earlier, sizeof w->id);
+        err = RR_ERR_CONFLICT;
+    }
+    return err;
+}
+
+static int pq_workout_put(struct store *s, struct store_workout *w, struct store_set *sets,
+                          size_t nsets, struct store_rep *reps, size_t nreps,
+                          const char *client_id)
+{
+    struct conn c;
+    struct store_workout_stats ws;
+    store__workout_stats(sets, nsets, reps, nreps, &ws); /* before the write lock */
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err && client_id) /* one writer per (user, client id): the second sees the first's */
+        err = tx_lock_key(&c, w->user_id, client_id);
+    if (!err && w->video_id[0]) /* one upsert per video at a time */
+        err = tx_lock_key(&c, "video", w->video_id);
+    if (err)
+        goto out;
+    err = client_id_seen(&c, w, client_id);
+    if (err)
+        goto out;
+    if (w->video_id[0]) {
+        /* results are upserted per video: a re-run of the analysis replaces the old rows (and
+         * takes back their analytics), keeping the name the user gave the workout */
+        struct arg a[] = {arg_s(w->video_id), arg_s(w->user_id)};
+        struct wrow old = {0};
+        err = q_one(&c, "SELECT " WROW_COLS " FROM workouts WHERE video_id = $1 AND user_id = $2 "
+                    "FOR UPDATE",
+                    a, NARGS(a), row_wrow, &old);
+        if (!err) {
+            if (!w->name[0])
+                memcpy(w->name, old.name, sizeof w->name);
+            err = analytics_apply(&c, old.user_id, old.started_at, old.exercise, &old.st, -1);
+            struct arg d[] = {arg_s(old.id)};
+            if (!err)
+                err = q_defer(&c, "DELETE FROM workouts WHERE id = $1", d, NARGS(d));
+        } else if (err == RR_ERR_NOTFOUND) {
+            err = 0;
+        }
+        if (err < 0)
+            goto out;
+    }
+    w->created_at = store_now(s);
+    store__new_id_at(w->id, w->created_at);
+    workout_counts(w, &ws);
+    err = workout_insert(&c, w, sets, nsets, reps, nreps, &ws);
+    if (!err && client_id) {
+        struct arg a[] = {arg_s(w->user_id), arg_s(client_id), arg_s(w->id),
+                          arg_i(w->created_at)};
+        err = q_defer(&c,
+                     "INSERT INTO idempotency_keys (user_id, client_id, resource_id, created_at) "
+                     "VALUES ($1, $2, $3, $4)",
+                     a, NARGS(a));
+    }
+out:
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    return err;
+}
+
+/* The set appended to workout `wid` of the session (the caller's transaction): next idx, its
+ * reps, then the workout's span, rep-weighted score and derived numbers over all its sets, and
+ * its analytics share moved from what it was (maybe another day: a set synced late can move
+ * the start earlier) to what it is now. ws: the stats of the set and its reps. */
+static int session_append(struct conn *c, const char *wid, struct store_workout *w,
+                          struct store_set *set, struct store_rep *reps, size_t nreps,
+                          const struct store_workout_stats *ws)
+{
+    struct arg a[] = {arg_s(wid)};
+    struct wrow old = {0};
+    int next = 0;
+    int err = q_one(c, "SELECT " WROW_COLS " FROM workouts WHERE id = $1 FOR UPDATE", a, NARGS(a),
+                    row_wrow,
+                    &old);
+    if (!err)
+        err = q_one(c, "SELECT coalesce(max(idx) + 1, 0) FROM sets WHERE workout_id = $1", a,
+                    NARGS(a), row_int, &next);
+    if (err)
+        return err;
+    set->idx = next;
+    int64_t t_now = store_now(&c->p->base);
+    store__new_id_at(set->id, t_now);
+    memcpy(set->workout_id, wid, sizeof set->workout_id);
+    struct arg b[] = {arg_s(set->id),  arg_s(wid),       arg_i(set->idx),     arg_s(set->exercise),
+                      arg_i(set->reps), arg_d(set->score), arg_d(set->load_kg), arg_i(set->hold_ms)};
+    err = q_defer(c,
+                 "INSERT INTO sets (id, workout_id, idx, exercise, reps, score, load_kg, hold_ms) "
+                 "VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+                 b, NARGS(b));
+    for (size_t i = 0; i < nreps && err >= 0; i++) {
+        struct store_rep *r = &reps[i];
+        store__new_id_at(r->id, t_now);
+        memcpy(r->set_id, set->id, sizeof r->set_id);
+        struct arg d[] = {arg_s(r->id),      arg_s(r->set_id),   arg_i(r->idx),
+                          arg_i(r->t_start_ms), arg_i(r->t_end_ms), arg_s(r->metrics[0] ? r->metrics : "{}"),
+                          arg_s(r->faults[0] ? r->faults : "[]"), arg_d(r->score)};
+        err = q_defer(c,
+                     "INSERT INTO reps (id, set_id, idx, t_start, t_end, metrics, faults, score) "
+                     "VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+                     d, NARGS(d));
+    }
+    if (err < 0)
+        return err;
+    struct store_workout_stats now = old.st;
+    store__workout_stats_add(&now, ws);
+    int64_t start = w->started_at < old.started_at ? w->started_at : old.started_at;
+    /* SET expressions read the row as it was: span from the earliest start to the latest end */
+    struct arg u[] = {arg_s(wid),          arg_i(w->started_at), arg_i(w->started_at + w->duration_ms),
+                      arg_i(now.reps),     arg_i(now.good),      arg_i(now.bad),
+                      arg_i(now.unjudged), arg_i(now.active),    arg_d(now.volume),
+                      arg_d(now.score_sum), arg_i(now.score_n)};
+    err = q_defer(c,
+                 "UPDATE workouts SET started_at = least(started_at, $2), "
+                 "duration_ms = greatest(started_at + duration_ms, $3) - least(started_at, $2), "
+                 "score = (SELECT CASE WHEN sum(reps) > 0 THEN "
+                 "sum(score * reps) / sum(reps)::float8 "
+                 "ELSE avg(score) END FROM sets WHERE workout_id = $1), n_reps = $4, n_good = $5, "
+                 "n_bad = $6, n_unjudged = $7, a_active = $8, a_volume = $9, a_score_sum = $10, "
+                 "a_score_n = $11 WHERE id = $1",
+                 u, NARGS(u));
+    if (err >= 0)
+        err = analytics_apply(c, old.user_id, old.started_at, old.exercise, &old.st, -1);
+    if (err >= 0)
+        err = analytics_apply(c, old.user_id, start, old.exercise, &now, 1);
+    workout_counts(w, &now);
+    return err < 0 ? err : 0;
+}
+
+static int pq_workout_put_session(struct store *s, struct store_workout *w, struct store_set *set,
+                                  struct store_rep *reps, size_t nreps, const char *client_id,
+                                  const char *session_key, int *appended)
+{
+    struct conn c;
+    char earlier[STORE_ID_LEN + 1];
+    struct store_workout_stats ws;
+    store__workout_stats(set, 1, reps, nreps, &ws); /* before the write lock */
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err) /* one writer per session: sets of one session append in turn */
+        err = tx_lock_key(&c, w->user_id, session_key);
+    if (!err && client_id)
+        err = tx_lock_key(&c, w->user_id, client_id);
+    if (err)
+        goto out;
+    err = client_id_seen(&c, w, client_id);
+    if (err)
+        goto out;
+    struct arg k[] = {arg_s(w->user_id), arg_s(session_key)};
+    err = q_one(&c,
+                "SELECT i.resource_id FROM idempotency_keys i JOIN workouts w ON w.id = "
+                "i.resource_id AND w.user_id = i.user_id WHERE i.user_id = $1 AND i.client_id = $2",
+                k, NARGS(k), row_id, earlier);
+    if (err && err != RR_ERR_NOTFOUND)
+        goto out;
+    if (!err) {
+        err = session_append(&c, earlier, w, set, reps, nreps, &ws);
+        if (err)
+            goto out;
+        memcpy(w->id, earlier, sizeof w->id);
+        *appended = 1;
+    } else {
+        /* the session's first set (or its workout was deleted since: a new one) */
+        err = q_defer(&c, "DELETE FROM idempotency_keys WHERE user_id = $1 AND client_id = $2", k,
+                     NARGS(k));
+        if (err < 0)
+            goto out;
+        set->idx = 0;
+        w->created_at = store_now(s);
+        store__new_id_at(w->id, w->created_at);
+        workout_counts(w, &ws);
+        err = workout_insert(&c, w, set, 1, reps, nreps, &ws);
+        if (!err) {
+            struct arg a[] = {arg_s(w->user_id), arg_s(session_key), arg_s(w->id),
+                              arg_i(w->created_at)};
+            err = q_defer(&c,
+                         "INSERT INTO idempotency_keys (user_id, client_id, resource_id, "
+                         "created_at) VALUES ($1, $2, $3, $4)",
+                         a, NARGS(a));
+        }
+        if (err < 0)
+            goto out;
+    }
+    if (client_id) {
+        struct arg a[] = {arg_s(w->user_id), arg_s(client_id), arg_s(w->id),
+                          arg_i(store_now(s))};
+        err = q_defer(&c,
+                     "INSERT INTO idempotency_keys (user_id, client_id, resource_id, created_at) "
+                     "VALUES ($1, $2, $3, $4)",
+                     a, NARGS(a));
+    }
+out:
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    return err;
+}
+
+static int pq_workout_get(struct store *s, const char *user_id, const char *id,
+                          const char *video_id, struct store_workout *out)
+{
+    struct arg a[] = {arg_s(id ? id : video_id), arg_s(user_id)};
+    return read_one(s,
+                    id ? "SELECT " WORKOUT_COLS " FROM workouts WHERE id = $1 "
+                         "AND ($2 IS NULL OR user_id = $2)"
+                       : "SELECT " WORKOUT_COLS " FROM workouts WHERE video_id = $1 "
+                         "AND ($2 IS NULL OR user_id = $2)",
+                    a, NARGS(a), row_workout, out);
+}
+
+/* The row goes with its share of its analytics row, in one transaction. */
+static int pq_workout_delete(struct store *s, const char *user_id, const char *id)
+{
+    struct arg a[] = {arg_s(id), arg_s(user_id)};
+    struct conn c;
+    struct wrow old = {0};
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err)
+        err = q_one(&c,
+                    "SELECT " WROW_COLS " FROM workouts WHERE id = $1 "
+                    "AND ($2 IS NULL OR user_id = $2) FOR UPDATE",
+                    a, NARGS(a), row_wrow, &old);
+    if (!err)
+        err = analytics_apply(&c, old.user_id, old.started_at, old.exercise, &old.st, -1);
+    if (!err)
+        err = q_defer(&c, "DELETE FROM workouts WHERE id = $1", a, 1);
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    return err;
+}
+
+static int pq_workout_rename(struct store *s, const char *user_id, const char *id,
+                             const char *name)
+{
+    struct arg a[] = {arg_s(name), arg_s(id), arg_s(user_id)};
+    return write_row(s, "UPDATE workouts SET name = coalesce($1, '') WHERE id = $2 AND user_id = $3", a,
+                     NARGS(a));
+}
+
+static int pq_workout_list(struct store *s, const char *user_id,
+                           const struct store_workout_filter *f, int64_t after_t,
+                           const char *after_id, int limit, struct store_workout **items,
+                           size_t *n)
+{
+    struct arg a[] = {arg_s(user_id),  arg_i(after_t), arg_s(after_id[0] ? after_id : "~"),
+                      arg_i(limit),    arg_s(f->exercise), arg_i(f->from), arg_i(f->to)};
+    return read_list(s,
+                     "SELECT " WORKOUT_COLS " FROM workouts WHERE " PAGE_WHERE
+                     " AND ($5 IS NULL OR exercise = $5) AND ($6 = 0 OR started_at >= $6)"
+                     " AND ($7 = 0 OR started_at < $7)" PAGE_ORDER,
+                     a, NARGS(a), sizeof **items, (size_t)limit, row_workout, (void **)items, n);
+}
+
+static void row_set(const struct prow *st, void *item)
+{
+    struct store_set *x = item;
+    col_text(st, 0, x->id, sizeof x->id);
+    col_text(st, 1, x->workout_id, sizeof x->workout_id);
+    x->idx = col_int(st, 2);
+    col_text(st, 3, x->exercise, sizeof x->exercise);
+    x->reps = col_int(st, 4);
+    x->score = col_dbl(st, 5);
+    x->load_kg = col_dbl(st, 6);
+    x->hold_ms = col_i64(st, 7);
+}
+
+static void row_rep(const struct prow *st, void *item)
+{
+    struct store_rep *r = item;
+    col_text(st, 0, r->id, sizeof r->id);
+    col_text(st, 1, r->set_id, sizeof r->set_id);
+    r->set_idx = col_int(st, 2);
+    r->idx = col_int(st, 3);
+    r->t_start_ms = col_i64(st, 4);
+    r->t_end_ms = col_i64(st, 5);
+    col_text(st, 6, r->metrics, sizeof r->metrics);
+    col_text(st, 7, r->faults, sizeof r->faults);
+    r->score = col_dbl(st, 8);
+}
+
+/* Children of a workout in one statement (one snapshot, one round trip): the workout LEFT JOIN
+ * its children, so no row = no such workout (or not the caller's), and rows whose child id is
+ * NULL (a workout or set without children) are dropped. Every record starts with its id. */
+static int workout_children(struct store *s, const char *user_id, const char *workout_id,
+                            const char *sql, size_t item_size, size_t max, row_fn fn,
+                            void **items, size_t *n)
+{
+    struct arg a[] = {arg_s(workout_id), arg_s(user_id)};
+    unsigned char *buf;
+    size_t rows = 0, kept = 0;
+    /* the NULL rows of childless sets come on top of max children */
+    int err = read_list(s, sql, a, NARGS(a), item_size, max + STORE_SETS_MAX + 1, fn,
+                        (void **)&buf, &rows);
+    if (err)
+        return err;
+    if (rows == 0)
+        return RR_ERR_NOTFOUND;
+    for (size_t i = 0; i < rows && kept < max; i++)
+        if (buf[i * item_size] != '\0') {
+            if (kept != i)
+                memcpy(buf + kept * item_size, buf + i * item_size, item_size);
+            kept++;
+        }
+    if (kept == 0) {
+        free(buf);
+        buf = NULL;
+    }
+    *items = buf;
+    *n = kept;
+    return 0;
+}
+
+#define CHILD_OF "FROM workouts w LEFT JOIN sets s ON s.workout_id = w.id "
+#define CHILD_WHERE "WHERE w.id = $1 AND ($2 IS NULL OR w.user_id = $2) "
+
+static int pq_workout_sets(struct store *s, const char *user_id, const char *workout_id,
+                           struct store_set **items, size_t *n)
+{
+    return workout_children(s, user_id, workout_id,
+                            "SELECT s.id, s.workout_id, s.idx, s.exercise, s.reps, s.score, "
+                            "s.load_kg, s.hold_ms " CHILD_OF CHILD_WHERE "ORDER BY s.idx, s.id",
+                            sizeof **items, STORE_SETS_MAX, row_set, (void **)items, n);
+}
+
+static int pq_workout_reps(struct store *s, const char *user_id, const char *workout_id,
+                           struct store_rep **items, size_t *n)
+{
+    return workout_children(s, user_id, workout_id,
+                            "SELECT r.id, r.set_id, s.idx, r.idx, r.t_start, r.t_end, r.metrics, "
+                            "r.faults, r.score " CHILD_OF "LEFT JOIN reps r ON r.set_id = s.id "
+                            CHILD_WHERE "ORDER BY s.idx, r.idx, r.id",
+                            sizeof **items, STORE_REPS_MAX, row_rep, (void **)items, n);
+}
+
+/* ---- analytics ------------------------------------------------------------------------------- */
+
+static void row_analytics(const struct prow *st, void *item)
+{
+    struct store_analytics_day *d = item;
+    col_text(st, 0, d->day, sizeof d->day);
+    col_text(st, 1, d->exercise, sizeof d->exercise);
+    d->sessions = col_i64(st, 2);
+    d->reps = col_i64(st, 3);
+    d->volume = col_dbl(st, 4);
+    d->mean_score = col_dbl(st, 5);
+    d->score_sum = col_dbl(st, 6);
+    d->score_n = col_i64(st, 7);
+}
+
+static int pq_analytics_range(struct store *s, const char *user_id, const char *from_day,
+                              const char *to_day, const char *exercise,
+                              struct store_analytics_day **items, size_t *n)
+{
+    struct arg a[] = {arg_s(user_id), arg_s(from_day), arg_s(to_day), arg_s(exercise)};
+    return read_list(s,
+                     "SELECT day, exercise, sessions, reps, volume, "
+                     "CASE WHEN score_n > 0 THEN score_sum / score_n ELSE 0 END, score_sum, score_n "
+                     "FROM analytics_daily WHERE user_id = $1 AND day >= $2 AND day <= $3 "
+                     "AND ($4 IS NULL OR exercise = $4) ORDER BY day, exercise",
+                     a, NARGS(a), sizeof **items, STORE_ANALYTICS_MAX, row_analytics,
+                     (void **)items, n);
+}
+
+static int pq_analytics_set(struct store *s, const char *user_id, const char *day,
+                            const char *exercise, int64_t sessions, int64_t reps, double volume,
+                            double score_sum, int64_t score_n)
+{
+    if (sessions == 0) {
+        struct arg d[] = {arg_s(user_id), arg_s(day), arg_s(exercise)};
+        int n = write1(s, "DELETE FROM analytics_daily WHERE user_id = $1 AND day = $2 "
+                          "AND exercise = $3", d, NARGS(d));
+        return n < 0 ? n : 0;
+    }
+    struct arg a[] = {arg_s(user_id), arg_s(day),       arg_s(exercise), arg_i(sessions),
+                      arg_i(reps),    arg_d(volume),    arg_d(score_sum), arg_i(score_n)};
+    int n = write1(s,
+                   "INSERT INTO analytics_daily (user_id, day, exercise, sessions, reps, volume, "
+                   "score_sum, score_n) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                   "ON CONFLICT (user_id, day, exercise) DO UPDATE SET "
+                   "sessions = excluded.sessions, reps = excluded.reps, "
+                   "volume = excluded.volume, score_sum = excluded.score_sum, "
+                   "score_n = excluded.score_n",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+struct day_span {
+    char first[11], last[11];
+    int any;
+};
+
+static void row_span(const struct prow *st, void *item)
+{
+    struct day_span *d = item;
+    d->any = !col_null(st, 0);
+    col_text(st, 0, d->first, sizeof d->first);
+    col_text(st, 1, d->last, sizeof d->last);
+}
+
+static int pq_analytics_span(struct store *s, const char *user_id, char first_day[11],
+                             char last_day[11])
+{
+    struct arg a[] = {arg_s(user_id)};
+    struct day_span d = {{0}, {0}, 0};
+    int err = read_one(s, "SELECT min(day), max(day) FROM analytics_daily WHERE user_id = $1", a,
+                       NARGS(a), row_span, &d);
+    if (err)
+        return err;
+    if (!d.any)
+        return RR_ERR_NOTFOUND;
+    memcpy(first_day, d.first, sizeof d.first);
+    memcpy(last_day, d.last, sizeof d.last);
+    return 0;
+}
+
+/* ---- uploads --------------------------------------------------------------------------------- */
+
+#define UPLOAD_COLS                                                                                \
+    "id, user_id, blob_key, length, upload_offset, complete, sha256, metadata, created_at, "       \
+    "expires_at"
+
+static void row_upload(const struct prow *st, void *item)
+{
+    struct store_upload *u = item;
+    col_text(st, 0, u->id, sizeof u->id);
+    col_text(st, 1, u->user_id, sizeof u->user_id);
+    col_text(st, 2, u->blob_key, sizeof u->blob_key);
+    u->length = col_i64(st, 3);
+    u->offset = col_i64(st, 4);
+    u->complete = col_i64(st, 5) != 0;
+    col_text(st, 6, u->sha256, sizeof u->sha256);
+    col_text(st, 7, u->metadata, sizeof u->metadata);
+    u->created_at = col_i64(st, 8);
+    u->expires_at = col_i64(st, 9);
+}
+
+static int pq_upload_create(struct store *s, const struct store_upload *u)
+{
+    struct arg a[] = {arg_s(u->id),       arg_s(u->user_id),    arg_s(u->blob_key),
+                      arg_i(u->length),   arg_s(u->metadata),   arg_i(u->created_at),
+                      arg_i(u->expires_at)};
+    int n = write1(s,
+                   "INSERT INTO uploads (" UPLOAD_COLS ") "
+                   "VALUES ($1, $2, $3, $4, 0, 0, '', coalesce($5, ''), $6, $7)",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static int pq_upload_get(struct store *s, const char *user_id, const char *id,
+                         struct store_upload *out)
+{
+    struct arg a[] = {arg_s(id), arg_s(user_id)};
+    return read_one(s,
+                    "SELECT " UPLOAD_COLS " FROM uploads WHERE id = $1 "
+                    "AND ($2 IS NULL OR user_id = $2)",
+                    a, NARGS(a), row_upload, out);
+}
+
+/* The upload row under the write lock of c (tx open); heap-allocated (~4.5 KB). */
+static int upload_locked(struct conn *c, const char *id, struct store_upload **out)
+{
+    *out = rr_fault(RR_FAULT_STORE_ALLOC) ? NULL : malloc(sizeof **out);
+    if (!*out)
+        return RR_ERR_NOMEM;
+    struct arg a[] = {arg_s(id)};
+    return q_one(c, "SELECT " UPLOAD_COLS " FROM uploads WHERE id = $1 FOR UPDATE", a, NARGS(a), row_upload,
+                 *out);
+}
+
+static int pq_upload_set_offset(struct store *s, const char *id, int64_t expected, int64_t offset)
+{
+    struct store_upload *u = NULL;
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err)
+        err = upload_locked(&c, id, &u);
+    if (!err && offset > u->length)
+        err = RR_ERR_INVAL;
+    else if (!err && (u->complete || u->offset != expected))
+        err = RR_ERR_CONFLICT;
+    if (!err) {
+        struct arg a[] = {arg_s(id), arg_i(offset)};
+        err = q_defer(&c, "UPDATE uploads SET upload_offset = $2 WHERE id = $1", a, NARGS(a));
+    }
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    free(u);
+    return err;
+}
+
+static int pq_upload_complete(struct store *s, const char *id, const char *sha256)
+{
+    struct store_upload *u = NULL;
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err)
+        err = upload_locked(&c, id, &u);
+    if (!err && u->complete) {
+        err = strcmp(u->sha256, sha256) == 0 ? 0 : RR_ERR_CONFLICT;
+    } else if (!err && u->offset != u->length) {
+        err = RR_ERR_CONFLICT;
+    } else if (!err) {
+        struct arg a[] = {arg_s(id), arg_s(sha256)};
+        err = q_defer(&c, "UPDATE uploads SET complete = 1, sha256 = $2 WHERE id = $1", a,
+                      NARGS(a));
+    }
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    free(u);
+    return err;
+}
+
+static int pq_upload_delete(struct store *s, const char *user_id, const char *id)
+{
+    struct arg a[] = {arg_s(id), arg_s(user_id)};
+    return write_row(s, "DELETE FROM uploads WHERE id = $1 AND ($2 IS NULL OR user_id = $2)", a,
+                     NARGS(a));
+}
+
+static void row_i64(const struct prow *st, void *item)
+{
+    *(int64_t *)item = col_i64(st, 0);
+}
+
+static int pq_user_usage(struct store *s, const char *user_id, int64_t *bytes)
+{
+    struct arg a[] = {arg_s(user_id), arg_i(store_now(s))};
+    return read_one(s,
+                    "SELECT (SELECT coalesce(sum(size), 0) FROM videos WHERE user_id = $1) + "
+                    "(SELECT coalesce(sum(length), 0) FROM uploads WHERE user_id = $1 "
+                    " AND complete = 0 AND expires_at > $2)",
+                    a, NARGS(a), row_i64, bytes);
+}
+
+static int pq_upload_expired(struct store *s, char (*ids)[STORE_ID_LEN + 1], size_t max,
+                             size_t *n)
+{
+    char(*rows)[STORE_ID_LEN + 1];
+    struct arg a[] = {arg_i(store_now(s)), arg_i(max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max)};
+    int err = read_list(s,
+                        "SELECT id FROM uploads WHERE expires_at <= $1 "
+                        "ORDER BY expires_at, id LIMIT $2",
+                        a, NARGS(a), sizeof *rows, max, row_id, (void **)&rows, n);
+    if (err)
+        return err;
+    if (*n)
+        memcpy(ids, rows, *n * sizeof *rows);
+    free(rows);
+    return 0;
+}
+
+/* ---- rate counters --------------------------------------------------------------------------- */
+
+static int pq_rate_purge(struct store *s, int64_t before, int64_t *deleted)
+{
+    struct arg a[] = {arg_i(before)};
+    int n = write1(s, "DELETE FROM rate_counters WHERE window_start < $1", a, NARGS(a));
+    int m = n < 0 ? 0 : write1(s, "DELETE FROM rate_limits WHERE updated_at < $1", a, NARGS(a));
+    *deleted = (n < 0 ? 0 : n) + (m < 0 ? 0 : m);
+    return n < 0 ? n : m < 0 ? m : 0;
+}
+
+#define RATE_COLS "window_start, prev, cur, strikes, blocked_until, last_hit"
+
+static void row_rate_state(const struct prow *st, void *item)
+{
+    struct store_rate_state *r = item;
+    r->window_start = col_i64(st, 0);
+    r->prev = (uint32_t)col_i64(st, 1);
+    r->cur = (uint32_t)col_i64(st, 2);
+    r->strikes = (uint32_t)col_i64(st, 3);
+    r->blocked_until = col_i64(st, 4);
+    r->last_hit = col_i64(st, 5);
+}
+
+static int rate_state_zero(const struct store_rate_state *r)
+{
+    return r->window_start == 0 && r->prev == 0 && r->cur == 0 && r->strikes == 0 &&
+           r->blocked_until == 0 && r->last_hit == 0;
+}
+
+static int rate_state_same(const struct store_rate_state *a, const struct store_rate_state *b)
+{
+    return a->window_start == b->window_start && a->prev == b->prev && a->cur == b->cur &&
+           a->strikes == b->strikes && a->blocked_until == b->blocked_until &&
+           a->last_hit == b->last_hit;
+}
+
+/* Write back one changed state: delete when zeroed, else upsert. */
+static int rate_state_put(struct conn *c, const char *key, const struct store_rate_state *r,
+                          int64_t now)
+{
+    if (rate_state_zero(r)) {
+        struct arg a[] = {arg_s(key)};
+        int n = q_defer(c, "DELETE FROM rate_limits WHERE key = $1", a, NARGS(a));
+        return n < 0 ? n : 0;
+    }
+    struct arg a[] = {arg_s(key),           arg_i(r->window_start),  arg_i(r->prev),
+                      arg_i(r->cur),        arg_i(r->strikes),       arg_i(r->blocked_until),
+                      arg_i(r->last_hit),   arg_i(now)};
+    int n = q_defer(c,
+                   "INSERT INTO rate_limits (key, " RATE_COLS ", updated_at) "
+                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO UPDATE SET "
+                   "window_start = $2, prev = $3, cur = $4, strikes = $5, blocked_until = $6, "
+                   "last_hit = $7, updated_at = $8",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static int pq_ratelimit_apply(struct store *s, const char *const *keys, size_t n,
+                              store_rate_fn fn, void *ctx)
+{
+    struct store_rate_state old[STORE_RATE_KEYS_MAX], cur[STORE_RATE_KEYS_MAX];
+    struct conn c;
+    memset(old, 0, sizeof old);
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    /* the keys' advisory locks in a fixed (sorted) order: two callers never deadlock */
+    const char *sorted[STORE_RATE_KEYS_MAX];
+    memcpy(sorted, keys, n * sizeof *keys);
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strcmp(sorted[j - 1], sorted[j]) > 0; j--) {
+            const char *t = sorted[j];
+            sorted[j] = sorted[j - 1];
+            sorted[j - 1] = t;
+        }
+    for (size_t i = 0; !err && i < n; i++)
+        err = tx_lock_key(&c, "rate", sorted[i]);
+    for (size_t i = 0; !err && i < n; i++) {
+        struct arg a[] = {arg_s(keys[i])};
+        err = q_one(&c, "SELECT " RATE_COLS " FROM rate_limits WHERE key = $1", a, NARGS(a),
+                    row_rate_state, &old[i]);
+        if (err == RR_ERR_NOTFOUND)
+            err = 0;
+    }
+    if (!err) {
+        memcpy(cur, old, sizeof cur);
+        err = fn(ctx, cur, n);
+    }
+    int64_t now = store_now(s);
+    for (size_t i = 0; !err && i < n; i++)
+        if (!rate_state_same(&old[i], &cur[i]))
+            err = rate_state_put(&c, keys[i], &cur[i], now);
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
+}
+
+static int pq_stats(struct store *s, struct store_stats *out)
+{
+    struct pgs *p = pgs_of(s);
+    pthread_mutex_lock(&p->mu);
+    *out = p->stats;
+    out->queued = p->waiting;
+    pthread_mutex_unlock(&p->mu);
+    return 0;
+}
+
+/* ---- partners: orgs, API keys, invites, consent ---------------------------------------------- */
+
+static void row_org(const struct prow *st, void *item)
+{
+    struct store_org *o = item;
+    col_text(st, 0, o->id, sizeof o->id);
+    col_text(st, 1, o->name, sizeof o->name);
+    o->created_at = col_i64(st, 2);
+}
+
+static int pq_org_create(struct store *s, const char *name, struct store_org *out)
+{
+    memset(out, 0, sizeof *out);
+    store_new_id(out->id);
+    store__copy(out->name, sizeof out->name, name);
+    out->created_at = store_now(s);
+    struct arg a[] = {arg_s(out->id), arg_s(name), arg_i(out->created_at)};
+    int n = write1(s, "INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)", a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static int pq_org_get(struct store *s, const char *id, struct store_org *out)
+{
+    struct arg a[] = {arg_s(id)};
+    return read_one(s, "SELECT id, name, created_at FROM orgs WHERE id = $1", a, NARGS(a),
+                    row_org, out);
+}
+
+static int pq_org_list(struct store *s, const char *user_id, struct store_org **items, size_t *n)
+{
+    struct arg a[] = {arg_s(user_id)};
+    return read_list(s,
+                     "SELECT id, name, created_at FROM orgs WHERE $1 IS NULL OR id IN "
+                     "(SELECT org_id FROM org_admins WHERE user_id = $1) "
+                     "ORDER BY created_at, id",
+                     a, NARGS(a), sizeof **items, STORE_ORGS_MAX, row_org, (void **)items, n);
+}
+
+static int pq_org_admin_add(struct store *s, const char *org_id, const char *user_id)
+{
+    struct arg a[] = {arg_s(org_id), arg_s(user_id), arg_i(store_now(s))};
+    int n = write1(s,
+                   "INSERT INTO org_admins (org_id, user_id, created_at) VALUES ($1, $2, $3) "
+                   "ON CONFLICT (org_id, user_id) DO NOTHING",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static int pq_org_admin_check(struct store *s, const char *org_id, const char *user_id)
+{
+    struct arg a[] = {arg_s(org_id), arg_s(user_id)};
+    int64_t one = 0;
+    return read_one(s, "SELECT 1 FROM org_admins WHERE org_id = $1 AND user_id = $2", a,
+                    NARGS(a), row_i64, &one);
+}
+
+#define APIKEY_COLS                                                                                \
+    "id, org_id, name, prefix, key_hash, scopes, rate_per_min, created_at, expires_at, "          \
+    "revoked_at, last_used_at"
+
+static void row_apikey(const struct prow *st, void *item)
+{
+    struct store_apikey *k = item;
+    col_text(st, 0, k->id, sizeof k->id);
+    col_text(st, 1, k->org_id, sizeof k->org_id);
+    col_text(st, 2, k->name, sizeof k->name);
+    col_text(st, 3, k->prefix, sizeof k->prefix);
+    col_text(st, 4, k->key_hash, sizeof k->key_hash);
+    k->scopes = (unsigned)col_i64(st, 5);
+    k->rate_per_min = col_int(st, 6);
+    k->created_at = col_i64(st, 7);
+    k->expires_at = col_i64(st, 8);
+    k->revoked_at = col_i64(st, 9);
+    k->last_used_at = col_i64(st, 10);
+}
+
+static int pq_apikey_create(struct store *s, struct store_apikey *k)
+{
+    struct arg a[] = {arg_s(k->id),         arg_s(k->org_id),       arg_s(k->name),
+                      arg_s(k->prefix),     arg_s(k->key_hash),     arg_i(k->scopes),
+                      arg_i(k->rate_per_min), arg_i(k->created_at), arg_i(k->expires_at)};
+    int n = write1(s,
+                   "INSERT INTO api_keys (id, org_id, name, prefix, key_hash, scopes, "
+                   "rate_per_min, created_at, expires_at) "
+                   "VALUES ($1, $2, coalesce($3, ''), $4, $5, $6, $7, $8, $9)",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static int pq_apikey_get_by_prefix(struct store *s, const char *prefix, struct store_apikey *out)
+{
+    struct arg a[] = {arg_s(prefix)};
+    return read_one(s, "SELECT " APIKEY_COLS " FROM api_keys WHERE prefix = $1", a, NARGS(a),
+                    row_apikey, out);
+}
+
+static int pq_apikey_list(struct store *s, const char *org_id, struct store_apikey **items,
+                          size_t *n)
+{
+    struct arg a[] = {arg_s(org_id)};
+    int err = read_list(s,
+                        "SELECT " APIKEY_COLS " FROM api_keys WHERE org_id = $1 "
+                        "ORDER BY created_at DESC, id DESC",
+                        a, NARGS(a), sizeof **items, STORE_ORGS_MAX, row_apikey,
+                        (void **)items, n);
+    for (size_t i = 0; !err && i < *n; i++)
+        (*items)[i].key_hash[0] = '\0'; /* lists never carry the hash */
+    return err;
+}
+
+static int pq_apikey_revoke(struct store *s, const char *org_id, const char *id)
+{
+    struct arg a[] = {arg_s(id), arg_s(org_id), arg_i(store_now(s))};
+    return write_row(s,
+                     "UPDATE api_keys SET revoked_at = CASE WHEN revoked_at = 0 THEN $3 "
+                     "ELSE revoked_at END WHERE id = $1 AND ($2 IS NULL OR org_id = $2)",
+                     a, NARGS(a));
+}
+
+static int pq_apikey_touch(struct store *s, const char *id, int64_t min_gap_ms)
+{
+    int64_t now = store_now(s);
+    struct arg a[] = {arg_s(id), arg_i(now), arg_i(now - min_gap_ms)};
+    int n = write1(s,
+                   "UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND last_used_at <= $3",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+#define INVITE_COLS "id, org_id, code_hash, created_at, expires_at, used_at, used_by"
+
+static void row_invite(const struct prow *st, void *item)
+{
+    struct store_invite *v = item;
+    col_text(st, 0, v->id, sizeof v->id);
+    col_text(st, 1, v->org_id, sizeof v->org_id);
+    col_text(st, 2, v->code_hash, sizeof v->code_hash);
+    v->created_at = col_i64(st, 3);
+    v->expires_at = col_i64(st, 4);
+    v->used_at = col_i64(st, 5);
+    col_text(st, 6, v->used_by, sizeof v->used_by);
+}
+
+static int pq_invite_create(struct store *s, struct store_invite *inv)
+{
+    struct arg a[] = {arg_s(inv->id), arg_s(inv->org_id), arg_s(inv->code_hash),
+                      arg_i(inv->created_at), arg_i(inv->expires_at)};
+    int n = write1(s,
+                   "INSERT INTO org_invites (id, org_id, code_hash, created_at, expires_at) "
+                   "VALUES ($1, $2, $3, $4, $5)",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static int pq_invite_list(struct store *s, const char *org_id, struct store_invite **items,
+                          size_t *n)
+{
+    struct arg a[] = {arg_s(org_id)};
+    int err = read_list(s,
+                        "SELECT " INVITE_COLS " FROM org_invites WHERE org_id = $1 "
+                        "ORDER BY created_at DESC, id DESC",
+                        a, NARGS(a), sizeof **items, STORE_ORGS_MAX, row_invite,
+                        (void **)items, n);
+    for (size_t i = 0; !err && i < *n; i++)
+        (*items)[i].code_hash[0] = '\0';
+    return err;
+}
+
+#define MEMBER_COLS                                                                                \
+    "m.org_id, m.user_id, coalesce(u.email, ''), coalesce(o.name, ''), m.shares, m.created_at"
+#define MEMBER_FROM                                                                                \
+    " FROM org_members m JOIN users u ON u.id = m.user_id JOIN orgs o ON o.id = m.org_id"
+
+static void row_member(const struct prow *st, void *item)
+{
+    struct store_org_member *m = item;
+    col_text(st, 0, m->org_id, sizeof m->org_id);
+    col_text(st, 1, m->user_id, sizeof m->user_id);
+    col_text(st, 2, m->email, sizeof m->email);
+    col_text(st, 3, m->org_name, sizeof m->org_name);
+    m->shares = (unsigned)col_i64(st, 4);
+    m->created_at = col_i64(st, 5);
+}
+
+static int pq_invite_redeem(struct store *s, const char *code_hash, const char *user_id,
+                            unsigned shares, struct store_org_member *out)
+{
+    struct conn c;
+    struct store_invite inv;
+    int64_t now = store_now(s);
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err) {
+        struct arg a[] = {arg_s(code_hash), arg_i(now)};
+        err = q_one(&c,
+                    "SELECT " INVITE_COLS " FROM org_invites WHERE code_hash = $1 "
+                    "AND used_at = 0 AND expires_at > $2 FOR UPDATE",
+                    a, NARGS(a), row_invite, &inv);
+    }
+    if (!err) {
+        struct arg u[] = {arg_s(inv.id), arg_i(now), arg_s(user_id)};
+        err = q_defer(&c, "UPDATE org_invites SET used_at = $2, used_by = $3 WHERE id = $1", u,
+                      NARGS(u));
+    }
+    if (!err) {
+        struct arg m[] = {arg_s(inv.org_id), arg_s(user_id), arg_i(shares), arg_i(now)};
+        int n = q_defer(&c,
+                       "INSERT INTO org_members (org_id, user_id, shares, created_at) "
+                       "VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, user_id) DO UPDATE SET "
+                       "shares = excluded.shares",
+                       m, NARGS(m));
+        err = n < 0 ? n : 0;
+    }
+    if (!err) {
+        struct arg g[] = {arg_s(inv.org_id), arg_s(user_id)};
+        err = q_one(&c, "SELECT " MEMBER_COLS MEMBER_FROM " WHERE m.org_id = $1 AND m.user_id = $2",
+                    g, NARGS(g), row_member, out);
+    }
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
+}
+
+static int pq_member_get(struct store *s, const char *org_id, const char *user_id,
+                         struct store_org_member *out)
+{
+    struct arg a[] = {arg_s(org_id), arg_s(user_id)};
+    return read_one(s, "SELECT " MEMBER_COLS MEMBER_FROM " WHERE m.org_id = $1 AND m.user_id = $2",
+                    a, NARGS(a), row_member, out);
+}
+
+static int pq_member_orgs(struct store *s, const char *user_id, struct store_org_member **items,
+                          size_t *n)
+{
+    struct arg a[] = {arg_s(user_id)};
+    return read_list(s,
+                     "SELECT " MEMBER_COLS MEMBER_FROM
+                     " WHERE m.user_id = $1 ORDER BY m.created_at DESC, m.org_id DESC",
+                     a, NARGS(a), sizeof **items, STORE_ORGS_MAX, row_member, (void **)items, n);
+}
+
+static int pq_member_list(struct store *s, const char *org_id, int64_t after_t,
+                          const char *after_id, int limit, struct store_org_member **items,
+                          size_t *n)
+{
+    struct arg a[] = {arg_s(org_id), arg_i(after_t), arg_s(after_id[0] ? after_id : "~"),
+                      arg_i(limit)};
+    return read_list(s,
+                     "SELECT " MEMBER_COLS MEMBER_FROM
+                     " WHERE m.org_id = $1 AND (m.created_at < $2 OR (m.created_at = $2 AND "
+                     "m.user_id < $3)) ORDER BY m.created_at DESC, m.user_id DESC LIMIT $4",
+                     a, NARGS(a), sizeof **items, (size_t)limit, row_member, (void **)items, n);
+}
+
+static int pq_member_unlink(struct store *s, const char *user_id, const char *org_id)
+{
+    struct arg a[] = {arg_s(org_id), arg_s(user_id)};
+    return write_row(s, "DELETE FROM org_members WHERE org_id = $1 AND user_id = $2", a,
+                     NARGS(a));
+}
+
+static void row_aggregate(const struct prow *st, void *item)
+{
+    struct store_org_aggregate *g = item;
+    col_text(st, 0, g->exercise, sizeof g->exercise);
+    g->members = col_i64(st, 1);
+    g->sessions = col_i64(st, 2);
+    g->reps = col_i64(st, 3);
+    g->volume = col_dbl(st, 4);
+    g->score_sum = col_dbl(st, 5);
+    g->score_n = col_i64(st, 6);
+}
+
+static int pq_org_aggregates(struct store *s, const char *org_id, unsigned share_mask,
+                             const char *from_day, const char *to_day,
+                             struct store_org_aggregate **items, size_t *n)
+{
+    struct arg a[] = {arg_s(org_id), arg_i(share_mask), arg_s(from_day), arg_s(to_day)};
+    return read_list(s,
+                     "SELECT d.exercise, count(DISTINCT d.user_id), sum(d.sessions), "
+                     "sum(d.reps), sum(d.volume), sum(d.score_sum), sum(d.score_n) "
+                     "FROM org_members m JOIN analytics_daily d ON d.user_id = m.user_id "
+                     "WHERE m.org_id = $1 AND (m.shares & $2) != 0 AND d.day >= $3 "
+                     "AND d.day <= $4 GROUP BY d.exercise ORDER BY d.exercise",
+                     a, NARGS(a), sizeof **items, STORE_ANALYTICS_MAX, row_aggregate,
+                     (void **)items, n);
+}
+
+/* ---- webhooks (migration 8) ------------------------------------------------------------------- */
+
+#define HOOK_EP_COLS "id, org_id, url, secret, event_types, enabled, created_at"
+#define HOOK_DL_COLS                                                                               \
+    "id, seq, org_id, endpoint_id, event_id, event_type, member_id, status, attempts, "           \
+    "next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at, "         \
+    "delivered_at"
+
+static void row_hook_ep(const struct prow *st, void *item)
+{
+    struct store_webhook_endpoint *e = item;
+    col_text(st, 0, e->id, sizeof e->id);
+    col_text(st, 1, e->org_id, sizeof e->org_id);
+    col_text(st, 2, e->url, sizeof e->url);
+    col_text(st, 3, e->secret, sizeof e->secret);
+    col_text(st, 4, e->event_types, sizeof e->event_types);
+    e->enabled = col_int(st, 5) != 0;
+    e->created_at = col_i64(st, 6);
+}
+
+static enum store_delivery_status hook_status_parse(const char *t)
+{
+    if (strcmp(t, "delivered") == 0)
+        return STORE_DELIVERY_DELIVERED;
+    if (strcmp(t, "failed") == 0)
+        return STORE_DELIVERY_FAILED;
+    return STORE_DELIVERY_PENDING;
+}
+
+static void row_hook_dl(const struct prow *st, void *item)
+{
+    struct store_webhook_delivery *d = item;
+    char status[16];
+    col_text(st, 0, d->id, sizeof d->id);
+    d->seq = col_i64(st, 1);
+    col_text(st, 2, d->org_id, sizeof d->org_id);
+    col_text(st, 3, d->endpoint_id, sizeof d->endpoint_id);
+    col_text(st, 4, d->event_id, sizeof d->event_id);
+    col_text(st, 5, d->event_type, sizeof d->event_type);
+    col_text(st, 6, d->member_id, sizeof d->member_id);
+    col_text(st, 7, status, sizeof status);
+    d->status = hook_status_parse(status);
+    d->attempts = col_int(st, 8);
+    d->next_attempt_at = col_i64(st, 9);
+    d->last_attempt_at = col_i64(st, 10);
+    d->last_status = col_int(st, 11);
+    col_text(st, 12, d->last_error, sizeof d->last_error);
+    d->created_at = col_i64(st, 13);
+    d->updated_at = col_i64(st, 14);
+    d->delivered_at = col_i64(st, 15);
+}
+
+/* The body column as a malloc'd string (item: struct hook_body). */
+struct hook_body {
+    char *text;
+    size_t len;
+    bool nomem;
+};
+
+static void row_hook_body(const struct prow *st, void *item)
+{
+    struct hook_body *b = item;
+    const char *t = PQgetisnull(st->r, st->i, 0) ? "" : PQgetvalue(st->r, st->i, 0);
+    size_t n = (size_t)PQgetlength(st->r, st->i, 0);
+    b->text = rr_fault(RR_FAULT_STORE_ALLOC) ? NULL : malloc(n + 1);
+    if (!b->text) {
+        b->nomem = true;
+        return;
+    }
+    memcpy(b->text, t ? (const char *)t : "", n);
+    b->text[n] = '\0';
+    b->len = n;
+}
+
+static int pq_hook_ep_create(struct store *s, const struct store_webhook_endpoint *e)
+{
+    struct conn c;
+    int count = 0;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err) /* the count and the insert in turn per org: the cap holds */
+        err = tx_lock_key(&c, "webhook-endpoints", e->org_id);
+    if (!err) {
+        struct arg q[] = {arg_s(e->org_id)};
+        err = q_one(&c, "SELECT count(*) FROM webhook_endpoints WHERE org_id = $1", q, NARGS(q),
+                    row_int, &count);
+    }
+    if (!err && count >= STORE_WEBHOOK_ENDPOINTS_MAX)
+        err = RR_ERR_CONFLICT;
+    if (!err) {
+        struct arg a[] = {arg_s(e->id),          arg_s(e->org_id),      arg_s(e->url),
+                          arg_s(e->secret),      arg_s(e->event_types), arg_i(e->enabled ? 1 : 0),
+                          arg_i(e->created_at)};
+        err = q_exec(&c,
+                     "INSERT INTO webhook_endpoints (" HOOK_EP_COLS ") "
+                     "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                     a, NARGS(a));
+    }
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    return err;
+}
+
+static int pq_hook_ep_get(struct store *s, const char *org_id, const char *id,
+                          struct store_webhook_endpoint *out)
+{
+    struct arg a[] = {arg_s(id), arg_s(org_id)};
+    return read_one(s,
+                    "SELECT " HOOK_EP_COLS " FROM webhook_endpoints WHERE id = $1 "
+                    "AND ($2 IS NULL OR org_id = $2)",
+                    a, NARGS(a), row_hook_ep, out);
+}
+
+static int pq_hook_ep_list(struct store *s, const char *org_id,
+                           struct store_webhook_endpoint **items, size_t *n)
+{
+    struct arg a[] = {arg_s(org_id), arg_i(STORE_WEBHOOK_ENDPOINTS_MAX)};
+    return read_list(s,
+                     "SELECT " HOOK_EP_COLS " FROM webhook_endpoints WHERE org_id = $1 "
+                     "ORDER BY created_at, id LIMIT $2",
+                     a, NARGS(a), sizeof **items, STORE_WEBHOOK_ENDPOINTS_MAX, row_hook_ep,
+                     (void **)items, n);
+}
+
+static int pq_hook_ep_delete(struct store *s, const char *org_id, const char *id)
+{
+    struct arg a[] = {arg_s(id), arg_s(org_id)};
+    return write_row(s,
+                     "DELETE FROM webhook_endpoints WHERE id = $1 AND ($2 IS NULL OR org_id = $2)",
+                     a, NARGS(a));
+}
+
+/* A queued system job of `job` about delivery `did`, runnable at run_after, inside c's
+ * transaction; its id into job_id. */
+static int hook_job_insert(struct conn *c, int64_t now, const struct store_job_spec *job,
+                           const char *did, int64_t run_after, char job_id[STORE_ID_LEN + 1])
+{
+    char payload[STORE_ID_LEN + 32];
+    snprintf(payload, sizeof payload, "{\"delivery_id\":\"%s\"}", did);
+    store_new_id(job_id);
+    struct arg a[] = {arg_s(job_id),     arg_i(now),          arg_s(NULL),
+                      arg_s(job->kind),  arg_s(payload),      arg_i(job->max_attempts),
+                      arg_i(run_after),  arg_s(NULL)};
+    int n = q_defer(c,
+                   "INSERT INTO jobs (id, created_at, user_id, kind, payload, state, "
+                   "max_attempts, run_after, updated_at, video_id) "
+                   "VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $2, $8)",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+/* Endpoint ids (at most STORE_WEBHOOK_ENDPOINTS_MAX) an event goes to. */
+struct hook_ep_id {
+    char id[STORE_ID_LEN + 1];
+};
+
+static int pq_hook_emit(struct store *s, const char *org_id, const char *endpoint_id,
+                        const struct store_webhook_event *ev, const struct store_job_spec *job,
+                        int *n)
+{
+    int64_t now = store_now(s);
+    struct hook_ep_id *eps = NULL;
+    size_t neps = 0;
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err) /* seq = max + 1 is taken by one emitter at a time */
+        err = tx_lock_key(&c, "webhook-seq", NULL);
+    if (err)
+        goto out;
+    if (endpoint_id) {
+        struct arg a[] = {arg_s(endpoint_id), arg_s(org_id), arg_i(1)};
+        err = q_list(&c, "SELECT id FROM webhook_endpoints WHERE id = $1 AND org_id = $2 LIMIT $3",
+                     a, NARGS(a), sizeof *eps, 1, row_id, (void **)&eps, &neps);
+        if (!err && neps == 0)
+            err = RR_ERR_NOTFOUND;
+    } else {
+        /* subscribed: the type is one of the space-separated words of event_types */
+        struct arg a[] = {arg_s(org_id), arg_s(ev->type), arg_i(STORE_WEBHOOK_ENDPOINTS_MAX)};
+        err = q_list(&c,
+                     "SELECT id FROM webhook_endpoints WHERE org_id = $1 AND enabled = 1 "
+                     "AND strpos(' ' || event_types || ' ', ' ' || $2 || ' ') > 0 "
+                     "ORDER BY created_at, id LIMIT $3",
+                     a, NARGS(a), sizeof *eps, STORE_WEBHOOK_ENDPOINTS_MAX, row_id,
+                     (void **)&eps, &neps);
+    }
+    for (size_t i = 0; !err && i < neps; i++) {
+        char did[STORE_ID_LEN + 1], jid[STORE_ID_LEN + 1];
+        store_new_id(did);
+        err = hook_job_insert(&c, now, job, did, now, jid);
+        if (err)
+            break;
+        struct arg a[] = {arg_s(did),      arg_s(org_id),    arg_s(eps[i].id),
+                          arg_s(ev->event_id), arg_s(ev->type), arg_s(ev->member_id),
+                          arg_s(ev->body), arg_i(now),       arg_s(jid)};
+        /* member_id "" binds as NULL: coalesce keeps the lane key a plain '' */
+        int k = q_exec(&c,
+                       "INSERT INTO webhook_deliveries (id, seq, org_id, endpoint_id, event_id, "
+                       "event_type, member_id, body, status, next_attempt_at, job_id, "
+                       "created_at, updated_at) VALUES ($1, (SELECT coalesce(max(seq), 0) + 1 "
+                       "FROM webhook_deliveries), $2, $3, $4, $5, coalesce($6, ''), $7, "
+                       "'pending', $8, $9, $8, $8)",
+                       a, NARGS(a));
+        if (k < 0)
+            err = k;
+        else
+            (*n)++;
+    }
+out:
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    free(eps);
+    if (err)
+        *n = 0;
+    return err;
+}
+
+static int pq_hook_dl_get(struct store *s, const char *org_id, const char *id,
+                          struct store_webhook_delivery *out)
+{
+    struct arg a[] = {arg_s(id), arg_s(org_id)};
+    return read_one(s,
+                    "SELECT " HOOK_DL_COLS " FROM webhook_deliveries WHERE id = $1 "
+                    "AND ($2 IS NULL OR org_id = $2)",
+                    a, NARGS(a), row_hook_dl, out);
+}
+
+static int hook_body_read(struct conn *c, const char *org_id, const char *id, char **body,
+                          size_t *len)
+{
+    struct hook_body b = {NULL, 0, false};
+    struct arg a[] = {arg_s(id), arg_s(org_id)};
+    int err = q_one(c,
+                    "SELECT body FROM webhook_deliveries WHERE id = $1 "
+                    "AND ($2 IS NULL OR org_id = $2)",
+                    a, NARGS(a), row_hook_body, &b);
+    if (!err && b.nomem)
+        err = RR_ERR_NOMEM;
+    if (err) {
+        free(b.text);
+        return err;
+    }
+    *body = b.text;
+    *len = b.len;
+    return 0;
+}
+
+static int pq_hook_dl_body(struct store *s, const char *org_id, const char *id, char **body,
+                           size_t *len)
+{
+    struct conn c;
+    conn_get(s, &c);
+    int err = hook_body_read(&c, org_id, id, body, len);
+    conn_put(&c);
+    return err;
+}
+
+static int pq_hook_dl_list(struct store *s, const char *org_id, const char *endpoint_id,
+                           int64_t after_t, const char *after_id, int limit,
+                           struct store_webhook_delivery **items, size_t *n)
+{
+    struct arg a[] = {arg_s(org_id), arg_i(after_t), arg_s(after_id[0] ? after_id : "~"),
+                      arg_i(limit), arg_s(endpoint_id)};
+    if (endpoint_id)
+        return read_list(s,
+                         "SELECT " HOOK_DL_COLS " FROM webhook_deliveries WHERE endpoint_id = $5 "
+                         "AND org_id = $1 AND (created_at < $2 OR (created_at = $2 AND id < $3))"
+                         " ORDER BY created_at DESC, id DESC LIMIT $4",
+                         a, NARGS(a), sizeof **items, (size_t)limit, row_hook_dl,
+                         (void **)items, n);
+    return read_list(s,
+                     "SELECT " HOOK_DL_COLS " FROM webhook_deliveries WHERE org_id = $1 "
+                     "AND (created_at < $2 OR (created_at = $2 AND id < $3)) AND $5 IS NULL"
+                     " ORDER BY created_at DESC, id DESC LIMIT $4",
+                     a, NARGS(a), sizeof **items, (size_t)limit, row_hook_dl, (void **)items, n);
+}
+
+/* The delivery row with its job id, under c's write lock. */
+struct hook_row {
+    struct store_webhook_delivery d;
+    char job_id[STORE_ID_LEN + 1];
+};
+
+static void row_hook_row(const struct prow *st, void *item)
+{
+    struct hook_row *r = item;
+    row_hook_dl(st, &r->d);
+    col_text(st, 16, r->job_id, sizeof r->job_id);
+}
+
+static int hook_row_locked(struct conn *c, const char *id, struct hook_row *r)
+{
+    struct arg a[] = {arg_s(id)};
+    int err = q_one(c, "SELECT " HOOK_DL_COLS ", job_id FROM webhook_deliveries WHERE id = $1 "
+                       "FOR UPDATE", a,
+                    NARGS(a), row_hook_row, r);
+    /* then its lane (endpoint, member): claims and finishes of one lane go in turn, as every
+     * write does on SQLite, so a claim sees its predecessor's committed outcome */
+    if (!err)
+        err = tx_lock_key(c, r->d.endpoint_id, r->d.member_id);
+    return err;
+}
+
+static void row_seq_next(const struct prow *st, void *item)
+{
+    int64_t *v = item;
+    v[0] = col_i64(st, 0);
+    v[1] = col_i64(st, 1);
+}
+
+static int pq_hook_dl_claim(struct store *s, const char *id, const char *job_id,
+                            const struct store_job_spec *job, int64_t wait_ms,
+                            enum store_webhook_verdict *verdict, struct store_webhook_delivery *d,
+                            struct store_webhook_endpoint *e, char **body)
+{
+    int64_t now = store_now(s);
+    struct hook_row *r = rr_fault(RR_FAULT_STORE_ALLOC) ? NULL : malloc(sizeof *r);
+    if (!r)
+        return RR_ERR_NOMEM;
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err)
+        err = hook_row_locked(&c, id, r);
+    if (err)
+        goto out;
+    if (r->d.status != STORE_DELIVERY_PENDING || strcmp(r->job_id, job_id) != 0) {
+        *verdict = STORE_WEBHOOK_DONE;
+        goto out;
+    }
+    /* an earlier pending delivery of the same lane goes first */
+    int64_t pred[2] = {0, 0}; /* seq, next_attempt_at */
+    struct arg p[] = {arg_s(r->d.endpoint_id), arg_s(r->d.member_id), arg_i(r->d.seq)};
+    err = q_one(&c,
+                "SELECT seq, next_attempt_at FROM webhook_deliveries WHERE endpoint_id = $1 "
+                "AND member_id = coalesce($2, '') AND status = 'pending' AND seq < $3 "
+                "ORDER BY seq LIMIT 1",
+                p, NARGS(p), row_seq_next, pred);
+    if (err == 0) {
+        char jid[STORE_ID_LEN + 1];
+        int64_t at = (pred[1] > now ? pred[1] : now) + wait_ms;
+        err = hook_job_insert(&c, now, job, id, at, jid);
+        if (!err) {
+            struct arg u[] = {arg_s(id), arg_s(jid), arg_i(now)};
+            err = q_defer(&c, "UPDATE webhook_deliveries SET job_id = $2, updated_at = $3 "
+                             "WHERE id = $1", u, NARGS(u));
+        }
+        *verdict = STORE_WEBHOOK_WAIT;
+        goto out;
+    }
+    if (err != RR_ERR_NOTFOUND)
+        goto out;
+    struct arg ep[] = {arg_s(r->d.endpoint_id), arg_s(NULL)};
+    err = q_one(&c,
+                "SELECT " HOOK_EP_COLS " FROM webhook_endpoints WHERE id = $1 "
+                "AND ($2 IS NULL OR org_id = $2)",
+                ep, NARGS(ep), row_hook_ep, e);
+    if (!err) {
+        size_t len;
+        err = hook_body_read(&c, NULL, id, body, &len);
+    }
+    if (!err) {
+        struct arg u[] = {arg_s(id), arg_i(now)};
+        err = q_exec(&c,
+                     "UPDATE webhook_deliveries SET attempts = attempts + 1, "
+                     "last_attempt_at = $2, updated_at = $2 WHERE id = $1",
+                     u, NARGS(u));
+    }
+    if (err >= 0) {
+        err = 0;
+        r->d.attempts++;
+        r->d.last_attempt_at = r->d.updated_at = now;
+        *d = r->d;
+        *verdict = STORE_WEBHOOK_SEND;
+    }
+out:
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    if (err || *verdict != STORE_WEBHOOK_SEND) {
+        free(*body);
+        *body = NULL;
+    }
+    free(r);
+    return err;
+}
+
+static int pq_hook_dl_finish(struct store *s, const char *id, const char *job_id,
+                             const struct store_webhook_outcome *o,
+                             const struct store_job_spec *job)
+{
+    int64_t now = store_now(s);
+    struct hook_row *r = rr_fault(RR_FAULT_STORE_ALLOC) ? NULL : malloc(sizeof *r);
+    if (!r)
+        return RR_ERR_NOMEM;
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err)
+        err = hook_row_locked(&c, id, r);
+    if (!err && (r->d.status != STORE_DELIVERY_PENDING || strcmp(r->job_id, job_id) != 0))
+        err = RR_ERR_CONFLICT;
+    if (err)
+        goto out;
+    const char *status = o->delivered ? "delivered" : o->retry_at > 0 ? "pending" : "failed";
+    char jid[STORE_ID_LEN + 1] = "";
+    if (!o->delivered && o->retry_at > 0)
+        err = hook_job_insert(&c, now, job, id, o->retry_at, jid);
+    if (err)
+        goto out;
+    struct arg u[] = {arg_s(id),
+                      arg_s(status),
+                      arg_i(o->http_status),
+                      arg_s(o->error),
+                      arg_i(now),
+                      arg_i(o->delivered ? now : 0),
+                      arg_i(o->retry_at > 0 ? o->retry_at : r->d.next_attempt_at),
+                      arg_s(jid)};
+    err = q_exec(&c,
+                 "UPDATE webhook_deliveries SET status = $2, last_status = $3, "
+                 "last_error = substr(coalesce($4, ''), 1, 511), updated_at = $5, "
+                 "delivered_at = $6, next_attempt_at = $7, job_id = coalesce($8, '') "
+                 "WHERE id = $1",
+                 u, NARGS(u));
+    if (err >= 0 && (o->delivered || o->retry_at <= 0)) {
+        /* the lane moves on: the next pending delivery's job runs now */
+        struct arg k[] = {arg_s(r->d.endpoint_id), arg_s(r->d.member_id), arg_i(r->d.seq),
+                          arg_i(now)};
+        err = q_exec(&c,
+                     "UPDATE jobs SET run_after = $4, updated_at = $4 WHERE state = 'queued' "
+                     "AND id = (SELECT job_id FROM webhook_deliveries WHERE endpoint_id = $1 "
+                     "AND member_id = coalesce($2, '') AND status = 'pending' AND seq > $3 "
+                     "ORDER BY seq LIMIT 1)",
+                     k, NARGS(k));
+    }
+out:
+    err = tx_end(&c, err < 0 ? err : 0);
+    conn_put(&c);
+    free(r);
+    return err;
+}
+
+
+static const struct store_ops postgres_ops = {
+    .name = "postgres",
+    .close = pq_close,
+    .migrate = pq_migrate,
+    .schema_version = pq_schema_version,
+    .check = pq_check,
+    .user_create = pq_user_create,
+    .user_get = pq_user_get,
+    .user_set_password = pq_user_set_password,
+    .user_delete = pq_user_delete,
+    .refresh_create = pq_refresh_create,
+    .refresh_get = pq_refresh_get,
+    .refresh_rotate = pq_refresh_rotate,
+    .refresh_revoke = pq_refresh_revoke,
+    .video_create = pq_video_create,
+    .video_get = pq_video_get,
+    .video_set_status = pq_video_set_status,
+    .video_delete = pq_video_delete,
+    .video_list = pq_video_list,
+    .job_enqueue = pq_job_enqueue,
+    .job_claim = pq_job_claim,
+    .job_heartbeat = pq_job_heartbeat,
+    .job_progress = pq_job_progress,
+    .job_complete = pq_job_complete,
+    .job_fail = pq_job_fail,
+    .job_release = pq_job_release,
+    .job_get = pq_job_get,
+    .job_list = pq_job_list,
+    .job_counts = pq_job_counts,
+    .workout_put = pq_workout_put,
+    .workout_put_session = pq_workout_put_session,
+    .workout_get = pq_workout_get,
+    .workout_delete = pq_workout_delete,
+    .workout_list = pq_workout_list,
+    .workout_sets = pq_workout_sets,
+    .workout_reps = pq_workout_reps,
+    .workout_rename = pq_workout_rename,
+    .analytics_range = pq_analytics_range,
+    .upload_create = pq_upload_create,
+    .upload_get = pq_upload_get,
+    .upload_set_offset = pq_upload_set_offset,
+    .upload_complete = pq_upload_complete,
+    .upload_delete = pq_upload_delete,
+    .upload_expired = pq_upload_expired,
+    .user_usage = pq_user_usage,
+    .rate_purge = pq_rate_purge,
+    .analytics_set = pq_analytics_set,
+    .analytics_span = pq_analytics_span,
+    .ratelimit_apply = pq_ratelimit_apply,
+    .video_fail = pq_video_fail,
+    .job_reap_expired = pq_job_reap_expired,
+    .job_find_for_video = pq_job_find_for_video,
+    .stats = pq_stats,
+    .org_create = pq_org_create,
+    .org_get = pq_org_get,
+    .org_list = pq_org_list,
+    .org_admin_add = pq_org_admin_add,
+    .org_admin_check = pq_org_admin_check,
+    .apikey_create = pq_apikey_create,
+    .apikey_get_by_prefix = pq_apikey_get_by_prefix,
+    .apikey_list = pq_apikey_list,
+    .apikey_revoke = pq_apikey_revoke,
+    .apikey_touch = pq_apikey_touch,
+    .invite_create = pq_invite_create,
+    .invite_list = pq_invite_list,
+    .invite_redeem = pq_invite_redeem,
+    .member_get = pq_member_get,
+    .member_orgs = pq_member_orgs,
+    .member_list = pq_member_list,
+    .member_unlink = pq_member_unlink,
+    .org_aggregates = pq_org_aggregates,
+    .webhook_endpoint_create = pq_hook_ep_create,
+    .webhook_endpoint_get = pq_hook_ep_get,
+    .webhook_endpoint_list = pq_hook_ep_list,
+    .webhook_endpoint_delete = pq_hook_ep_delete,
+    .webhook_emit = pq_hook_emit,
+    .webhook_delivery_get = pq_hook_dl_get,
+    .webhook_delivery_body = pq_hook_dl_body,
+    .webhook_delivery_list = pq_hook_dl_list,
+    .webhook_delivery_claim = pq_hook_dl_claim,
+    .webhook_delivery_finish = pq_hook_dl_finish,
+};
