@@ -44,7 +44,7 @@ trap cluster_down EXIT
 export REPRIGHT_LOGIN_IP_LIMIT=1000000 REPRIGHT_LOGIN_ACCOUNT_LIMIT=1000000 \
   REPRIGHT_LOGIN_UNTRUSTED_LIMIT=1000000 REPRIGHT_REGISTER_LIMIT=1000000 \
   REPRIGHT_JWT_SECRET=5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed \
-  REPRIGHT_MODEL=lite
+  REPRIGHT_MODEL=lite REPRIGHT_DEFAULT_PLAN=gym # as tests/api/conftest.py: suites not about plans
 
 cluster_up() {
   local try msg drop
