@@ -45,7 +45,8 @@ const struct http_route_doc api_media_docs[] = {
     {.name = "videos.list", .example = "{\"items\":[{" VIDEO_HEAD "}],\"next_cursor\":null}"},
     {.name = "videos.get",
      .example = "{" VIDEO_HEAD ",\"overlay\":true,\"analyze_job\":{\"id\":\"" JOB_ID "\","
-                "\"state\":\"done\"}}"},
+                "\"state\":\"done\"},\"render_job\":{\"id\":"
+                "\"9f8e7d6c5b4a39281706f5e4d3c2b1a0\",\"state\":\"done\"}}"},
     {.name = "videos.delete", .status = 204,
      .no_example = "204 No Content: the video, its media, jobs and workout are gone"},
     {.name = "videos.media_links",
@@ -75,9 +76,9 @@ const struct http_route_doc api_media_docs[] = {
      .example = "{\"job_id\":\"" JOB_ID "\",\"video_id\":\"" VIDEO_ID "\",\"queued\":true}"},
     {.name = "videos.landmarks",
      .example = "{\"schema\":\"repright.pose/1\",\"file\":\"clip.mp4\",\"width\":1280,"
-                "\"height\":720,\"model\":\"full\",\"fps\":30.0,\"frames\":[{\"t_ms\":0.0,\"pose\":true,"
-                "\"score\":0.98,\"landmarks\":[[0.538,0.243,-0.045,0.99,0.99]]},{\"t_ms\":33.367,"
-                "\"pose\":false}]}"},
+                "\"height\":720,\"model\":\"full\",\"fps\":30.0,\"frames\":[{\"t_ms\":0.0,"
+                "\"pose\":true,\"score\":0.98,\"landmarks\":[[0.538,0.243,-0.045,0.99,0.99]]},"
+                "{\"t_ms\":33.367,\"pose\":false}]}"},
     {.name = "jobs.list", .example = "{\"items\":[" JOB "],\"next_cursor\":null}"},
     {.name = "jobs.get", .example = JOB},
     {.name = "jobs.events", .media_type = "text/event-stream",

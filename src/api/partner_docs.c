@@ -30,7 +30,8 @@ const struct http_route_doc api_partner_docs[] = {
     {"me.partners.link", NULL,
      "{\"org_id\":" ORG ",\"org_name\":\"Iron Gym\",\"shares\":[\"profile\",\"workouts\"],"
      "\"linked_at\":\"2026-11-02T09:15:00.000Z\"}",
-     "{\"code\":\"rrinv_K7Q2M4XZP3W5R6T2Y7U3I4O5AB\",\"shares\":[\"profile\",\"workouts\"]}", 201, NULL, NULL},
+     "{\"code\":\"rrinv_K7Q2M4XZP3W5R6T2Y7U3I4O5AB\",\"shares\":[\"profile\",\"workouts\"]}",
+     201, NULL, NULL},
     {"me.partners.list", NULL,
      "{\"items\":[{\"org_id\":" ORG ",\"org_name\":\"Iron Gym\",\"shares\":[\"profile\","
      "\"workouts\",\"analytics\"],\"linked_at\":\"2026-11-02T09:15:00.000Z\"}]}",

@@ -373,7 +373,8 @@ const struct http_route_doc api_plans_docs[] = {
      "\"overlay_video\":false,\"price_cents\":0},\"next_plan\":{\"id\":\"pro\",\"name\":\"Pro\","
      "\"rank\":1,\"uploads_per_month\":100,\"max_video_s\":600,\"history_days\":-1,"
      "\"heavy_model\":true,\"overlay_video\":true,\"price_cents\":900},\"org_id\":null,"
-     "\"usage\":{\"uploads\":3,\"video_seconds\":95},\"limits\":{\"uploads\":10}}", NULL, 0, NULL, NULL},
+     "\"usage\":{\"uploads\":3,\"video_seconds\":95},\"limits\":{\"uploads\":10}}",
+     NULL, 0, NULL, NULL},
     {"me.flags", NULL,
      "{\"flags\":{\"plan_page\":true,\"priority_queue\":false,\"progress_v2\":false}}",
      NULL, 0, NULL, NULL},

@@ -169,5 +169,10 @@ def test_examples_match_real_answers(server):
     real_names = {e["name"] for e in r.json()["items"]}
     assert {e["name"] for e in exercises["items"]} <= real_names
 
+    r = server.post("/v1/videos", data=bytes(range(256)) * 40,
+                    headers=dict(h, **{"Content-Type": "video/mp4"}))
+    assert r.status_code == 201, r.text
+    same_keys(example_of(doc, "/v1/videos", "post"), r.json(), "video upload")
+
     r = server.get("/healthz")
     same_keys(example_of(doc, "/healthz"), r.json(), "healthz")
