@@ -45,6 +45,14 @@ extern const struct http_route_doc api_partner_docs[];
 extern const size_t api_partner_docs_n;
 extern const struct http_route_doc api_webhooks_docs[]; /* webhook_docs.c */
 extern const size_t api_webhooks_docs_n;
+extern const struct http_route_doc api_auth_docs[];     /* auth_docs.c: auth, /v1/me */
+extern const size_t api_auth_docs_n;
+extern const struct http_route_doc api_media_docs[];    /* media_docs.c: uploads, videos, jobs */
+extern const size_t api_media_docs_n;
+extern const struct http_route_doc api_workouts_docs[]; /* workouts_docs.c: + analytics, exercises */
+extern const size_t api_workouts_docs_n;
+extern const struct http_route_doc api_ops_docs[];      /* ops_docs.c: ops, built-ins, web */
+extern const size_t api_ops_docs_n;
 const struct api_principal *api_principal(const struct http_request *req);
 
 /* Route tables, one per resource file (api/<resource>.c); routes.c joins them in this order. */

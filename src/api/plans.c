@@ -366,21 +366,22 @@ const struct http_route_doc api_plans_docs[] = {
     {"plans.list", NULL,
      "{\"plans\":[{\"id\":\"free\",\"name\":\"Free\",\"rank\":0,\"uploads_per_month\":10,"
      "\"max_video_s\":120,\"history_days\":90,\"heavy_model\":false,\"overlay_video\":false,"
-     "\"price_cents\":0}]}", NULL},
+     "\"price_cents\":0}]}", NULL, 0, NULL, NULL},
     {"me.usage", NULL,
      "{\"month\":\"2026-12\",\"plan\":{\"id\":\"free\",\"name\":\"Free\",\"rank\":0,"
      "\"uploads_per_month\":10,\"max_video_s\":120,\"history_days\":90,\"heavy_model\":false,"
      "\"overlay_video\":false,\"price_cents\":0},\"next_plan\":{\"id\":\"pro\",\"name\":\"Pro\","
      "\"rank\":1,\"uploads_per_month\":100,\"max_video_s\":600,\"history_days\":-1,"
      "\"heavy_model\":true,\"overlay_video\":true,\"price_cents\":900},\"org_id\":null,"
-     "\"usage\":{\"uploads\":3,\"video_seconds\":95},\"limits\":{\"uploads\":10}}", NULL},
+     "\"usage\":{\"uploads\":3,\"video_seconds\":95},\"limits\":{\"uploads\":10}}",
+     NULL, 0, NULL, NULL},
     {"me.flags", NULL,
      "{\"flags\":{\"plan_page\":true,\"priority_queue\":false,\"progress_v2\":false}}",
-     NULL},
+     NULL, 0, NULL, NULL},
     {"billing.webhook", NULL,
      "{\"event_id\":\"evt_123\",\"user_id\":\"0123456789abcdef0123456789abcdef\","
      "\"plan\":\"pro\",\"duplicate\":false}",
      "{\"id\":\"evt_123\",\"type\":\"subscription.updated\",\"data\":{\"user\":"
-     "\"ana@example.com\",\"plan\":\"pro\"}}"},
+     "\"ana@example.com\",\"plan\":\"pro\"}}", 0, NULL, NULL},
 };
 const size_t api_plans_docs_n = sizeof api_plans_docs / sizeof api_plans_docs[0];

@@ -76,9 +76,13 @@ static void docs_add(const struct http_route_doc *t, size_t n)
 
 static void docs_build(void)
 {
+    docs_add(api_auth_docs, api_auth_docs_n);
+    docs_add(api_media_docs, api_media_docs_n);
+    docs_add(api_workouts_docs, api_workouts_docs_n);
     docs_add(api_partner_docs, api_partner_docs_n);
     docs_add(api_webhooks_docs, api_webhooks_docs_n);
     docs_add(api_plans_docs, api_plans_docs_n);
+    docs_add(api_ops_docs, api_ops_docs_n);
 }
 
 const struct http_route_doc *api_route_docs(size_t *n)

@@ -2,7 +2,8 @@
  * webhook_docs.c - what the webhook routes (webhooks.c) add to their rows (struct
  * http_route_doc): the API key scope of each /v1/partner route (webhooks:write; partner_auth.c
  * refuses a partner route without one) and the OpenAPI examples of the partner and console
- * routes. DELETE (204) and redeliver (202) answer without a body.
+ * routes, with their success statuses. DELETE (204) and redeliver (202) answer without a body
+ * (x-no-example says so).
  */
 #include "api/api.h"
 
@@ -26,16 +27,23 @@
     "\"next_attempt_at\":\"2026-11-02T09:16:10.000Z\",\"created_at\":"                             \
     "\"2026-11-02T09:15:30.000Z\",\"delivered_at\":null}],\"next_cursor\":null}"
 
+#define GONE "204 No Content: the endpoint and its delivery log are deleted"
+#define AGAIN "202 Accepted without a body: the delivery is queued again (same webhook-id)"
+
 const struct http_route_doc api_webhooks_docs[] = {
-    {"webhooks.create", "webhooks:write", CREATED, CREATE_REQ},
-    {"webhooks.list", "webhooks:write", LIST, NULL},
-    {"webhooks.delete", "webhooks:write", NULL, NULL},
-    {"webhooks.test", "webhooks:write", TEST, NULL},
-    {"webhooks.deliveries", "webhooks:write", DELIVERIES, NULL},
-    {"webhooks.redeliver", "webhooks:write", NULL, NULL},
-    {"orgs.webhooks.create", NULL, CREATED, CREATE_REQ},
-    {"orgs.webhooks.list", NULL, LIST, NULL},
-    {"orgs.webhooks.test", NULL, TEST, NULL},
-    {"orgs.webhooks.deliveries", NULL, DELIVERIES, NULL},
+    {.name = "webhooks.create", .scope = "webhooks:write", .status = 201, .example = CREATED,
+     .request_example = CREATE_REQ},
+    {.name = "webhooks.list", .scope = "webhooks:write", .example = LIST},
+    {.name = "webhooks.delete", .scope = "webhooks:write", .status = 204, .no_example = GONE},
+    {.name = "webhooks.test", .scope = "webhooks:write", .status = 202, .example = TEST},
+    {.name = "webhooks.deliveries", .scope = "webhooks:write", .example = DELIVERIES},
+    {.name = "webhooks.redeliver", .scope = "webhooks:write", .status = 202, .no_example = AGAIN},
+    {.name = "orgs.webhooks.create", .status = 201, .example = CREATED,
+     .request_example = CREATE_REQ},
+    {.name = "orgs.webhooks.list", .example = LIST},
+    {.name = "orgs.webhooks.delete", .status = 204, .no_example = GONE},
+    {.name = "orgs.webhooks.test", .status = 202, .example = TEST},
+    {.name = "orgs.webhooks.deliveries", .example = DELIVERIES},
+    {.name = "orgs.webhooks.redeliver", .status = 202, .no_example = AGAIN},
 };
 const size_t api_webhooks_docs_n = sizeof api_webhooks_docs / sizeof api_webhooks_docs[0];

@@ -40,12 +40,32 @@ static json_t *path_params(const char *pattern)
     return arr;
 }
 
+static const char *status_text(int status)
+{
+    switch (status) {
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 302:
+        return "Found";
+    default:
+        return "OK";
+    }
+}
+
 static json_t *operation(const struct http_route *r, const struct http_route_doc *d,
                          json_t *schemas)
 {
+    int status = d && d->status ? d->status : 200;
+    char code[8];
+    snprintf(code, sizeof code, "%d", status);
     json_t *op = json_pack("{s:s, s:s, s:{s:{s:s}, s:{s:s}}}", "operationId", r->name, "summary",
-                           r->summary ? r->summary : "", "responses", "200", "description", "OK",
-                           "default", "$ref", "#/components/responses/Error");
+                           r->summary ? r->summary : "", "responses", code, "description",
+                           status_text(status), "default", "$ref",
+                           "#/components/responses/Error");
     if (!op)
         return NULL;
     json_t *params = path_params(r->pattern);
@@ -61,15 +81,21 @@ static json_t *operation(const struct http_route *r, const struct http_route_doc
                                       sc));
         json_object_set_new(op, "x-required-scope", json_string(sc));
     }
-    if (d && d->example) {
+    json_t *ok = json_object_get(json_object_get(op, "responses"), code);
+    if (d && d->media_type && ok) { /* another media type: a text sample, or binary bytes */
+        json_t *media = d->example ? json_pack("{s:{s:s}, s:s}", "schema", "type", "string",
+                                               "example", d->example)
+                                   : json_pack("{s:{s:s, s:s}}", "schema", "type", "string",
+                                               "format", "binary");
+        json_object_set_new(ok, "content", json_pack("{s:o}", d->media_type, media));
+    } else if (d && d->example && ok) {
         json_t *ex = json_loads(d->example, 0, NULL);
-        json_t *ok = json_object_get(json_object_get(op, "responses"), "200");
-        if (ex && ok)
+        if (ex)
             json_object_set_new(ok, "content",
                                 json_pack("{s:{s:o}}", "application/json", "example", ex));
-        else
-            json_decref(ex);
     }
+    if (d && d->no_example)
+        json_object_set_new(op, "x-no-example", json_string(d->no_example));
     if (r->body == HTTP_BODY_JSON) {
         json_t *schema;
         if (r->schema && r->schema->name) {
@@ -94,10 +120,16 @@ static json_t *operation(const struct http_route *r, const struct http_route_doc
             json_decref(ex);
         json_object_set_new(op, "requestBody", rb);
     } else if (r->body == HTTP_BODY_STREAM) {
+        /* streamed, never parsed by the HTTP layer; a doc row with a request example says the
+         * bytes are JSON (e.g. a signed webhook whose signature covers the raw body) */
+        json_t *ex = d && d->request_example ? json_loads(d->request_example, 0, NULL) : NULL;
+        json_t *content =
+            ex ? json_pack("{s:{s:{s:s}, s:o}}", "application/json", "schema", "type", "object",
+                           "example", ex)
+               : json_pack("{s:{s:{s:s, s:s}}}", "application/octet-stream", "schema", "type",
+                           "string", "format", "binary");
         json_object_set_new(op, "requestBody",
-                            json_pack("{s:b, s:{s:{s:{s:s, s:s}}}}", "required", 1, "content",
-                                      "application/octet-stream", "schema", "type", "string",
-                                      "format", "binary"));
+                            json_pack("{s:b, s:o}", "required", 1, "content", content));
     }
     return op;
 }

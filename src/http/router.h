@@ -84,13 +84,20 @@ struct http_route {
 };
 
 /* What a route's documentation adds to its row, kept beside the route tables (matched by route
- * name) so the tables keep their shape: the API key scope of an HTTP_AUTH_KEY route and JSON
- * examples for OpenAPI. */
+ * name) so the tables keep their shape: the API key scope of an HTTP_AUTH_KEY route and the
+ * examples for OpenAPI (JSON, or a text sample of another media type), the success status, and
+ * for an answer that cannot have an example (no body, media bytes) the reason. */
 struct http_route_doc {
     const char *name;            /* the route's name */
     const char *scope;           /* HTTP_AUTH_KEY: the scope the key needs, e.g. "members:read" */
     const char *example;         /* JSON text of a typical success body, or NULL */
     const char *request_example; /* JSON text of a typical request body, or NULL */
+    int status;                  /* the success status when not 200 (201, 202, 204, 302) */
+    const char *media_type;      /* the success body's type when not JSON ("text/event-stream",
+                                  * "video/mp4"); `example` is then a text sample, or NULL for
+                                  * bytes (documented as a binary string) */
+    const char *no_example;      /* why the success answer has no example ("204 No Content",
+                                  * "video bytes"): OpenAPI x-no-example */
 };
 
 /* The doc row named `name` in docs[0..n), or NULL. */

@@ -91,10 +91,75 @@ static void openapi__documents_every_route(void **state)
     json_decref(doc);
 }
 
+/* The success answer of operation `method` on `path` under status `code`. */
+static json_t *answer(json_t *doc, const char *path, const char *method, const char *code)
+{
+    json_t *op = json_object_get(json_object_get(json_object_get(doc, "paths"), path), method);
+    return json_object_get(json_object_get(op, "responses"), code);
+}
+
+static const struct http_route_doc docs[] = {
+    {.name = "auth.login", .status = 201, .example = "{\"id\":\"x\"}",
+     .request_example = "{\"email\":\"a@example.com\",\"password\":\"12345678\"}"},
+    {.name = "sets.get", .media_type = "text/event-stream", .example = "event: done\ndata: {}\n\n"},
+    {.name = "sets.delete", .status = 204, .no_example = "204 No Content"},
+    {.name = "uploads.patch", .media_type = "video/mp4", .no_example = "video bytes",
+     .request_example = "{\"k\":1}"},
+    {.name = "free", .example = "{not json"},
+};
+
+static void openapi__doc_rows_give_status_media_and_reasons(void **state)
+{
+    (void)state;
+    json_t *doc = openapi_build_docs(routes, sizeof routes / sizeof routes[0], docs,
+                                     sizeof docs / sizeof docs[0], "T", "9");
+    assert_non_null(doc);
+    /* a status other than 200, a JSON example and a request example */
+    json_t *created = answer(doc, "/v1/auth/login", "post", "201");
+    assert_non_null(created);
+    assert_null(answer(doc, "/v1/auth/login", "post", "200"));
+    assert_string_equal(json_string_value(json_object_get(created, "description")), "Created");
+    json_t *ex = json_object_get(
+        json_object_get(json_object_get(created, "content"), "application/json"), "example");
+    assert_string_equal(json_string_value(json_object_get(ex, "id")), "x");
+    json_t *op = json_object_get(json_object_get(json_object_get(doc, "paths"), "/v1/auth/login"),
+                                 "post");
+    json_t *req = json_object_get(json_object_get(json_object_get(json_object_get(
+                                      op, "requestBody"), "content"), "application/json"),
+                                  "example");
+    assert_string_equal(json_string_value(json_object_get(req, "email")), "a@example.com");
+    /* a text sample of another media type */
+    json_t *sse = json_object_get(
+        json_object_get(answer(doc, "/v1/workouts/{id}/sets/{set}", "get", "200"), "content"),
+        "text/event-stream");
+    assert_string_equal(json_string_value(json_object_get(sse, "example")),
+                        "event: done\ndata: {}\n\n");
+    /* no body: the reason, no content */
+    json_t *del = json_object_get(
+        json_object_get(json_object_get(doc, "paths"), "/v1/workouts/{id}/sets/{set}"), "delete");
+    assert_string_equal(json_string_value(json_object_get(del, "x-no-example")), "204 No Content");
+    assert_null(json_object_get(answer(doc, "/v1/workouts/{id}/sets/{set}", "delete", "204"),
+                                "content"));
+    /* bytes: a binary schema; a stream route with a request example documents a JSON body */
+    json_t *bytes = json_object_get(
+        json_object_get(answer(doc, "/v1/uploads/{id}", "patch", "200"), "content"), "video/mp4");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(bytes, "schema"), "format")), "binary");
+    json_t *patch = json_object_get(json_object_get(json_object_get(doc, "paths"),
+                                                    "/v1/uploads/{id}"), "patch");
+    json_t *body = json_object_get(json_object_get(patch, "requestBody"), "content");
+    assert_non_null(json_object_get(json_object_get(body, "application/json"), "example"));
+    assert_null(json_object_get(body, "application/octet-stream"));
+    /* an example that is not JSON is dropped (the API test then reports the route) */
+    assert_null(json_object_get(answer(doc, "/v1/free", "put", "200"), "content"));
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(openapi__documents_every_route),
+        cmocka_unit_test(openapi__doc_rows_give_status_media_and_reasons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
