@@ -3,6 +3,7 @@
  * plan and organisation, metered video rows (count + insert in one transaction: 16 threads at
  * limit - 1 -> exactly one row; the user's and the organisation's counters), usage listing,
  * feature flags and their rules, billing events applied once. Argument refusals included.
+ * SQLite on a temporary file; PostgreSQL (test_store_plans_pg) with RR_TEST_STORE=postgres.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 
 #include "base/rr_error.h"
 #include "store/store.h"
+#include "support/pgtest.h"
 
 struct fx {
     char dir[128];
@@ -31,7 +33,7 @@ static int setup(void **state)
     char url[200], msg[200];
     snprintf(f->dir, sizeof f->dir, "/tmp/rr-store-plans-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    snprintf(url, sizeof url, "sqlite:%s/t.db", f->dir);
+    assert_int_equal(pgtest_store_url(f->dir, "t.db", url, sizeof url), 0);
     assert_int_equal(store_open(url, &f->s, msg, sizeof msg), 0);
     assert_int_equal(store_migrate(f->s, NULL, msg, sizeof msg), 0);
     assert_int_equal(store_user_create(f->s, "q@example.com", "x", "user", &f->u), 0);
