@@ -248,6 +248,69 @@ static const char m008_webhooks[] =
     "CREATE INDEX webhook_deliveries_org_page ON webhook_deliveries(org_id, created_at, id);"
     "CREATE INDEX webhook_deliveries_endpoint_page ON webhook_deliveries(endpoint_id, created_at, id);";
 
+/* Freemium (migrations.c's m009_plans, same tables, seeds and defaults): limits -1 = unlimited;
+ * users.org_id is the organisation a user's usage counts for. */
+static const char m009_plans[] =
+    "CREATE TABLE plans ("
+    "  id " T " PRIMARY KEY,"
+    "  name " T " NOT NULL,"
+    "  rank " I " NOT NULL UNIQUE,"
+    "  uploads_per_month " I " NOT NULL,"
+    "  max_video_s " I " NOT NULL,"
+    "  history_days " I " NOT NULL,"
+    "  heavy_model " I " NOT NULL,"
+    "  overlay_video " I " NOT NULL,"
+    "  price_cents " I " NOT NULL);"
+    "INSERT INTO plans VALUES"
+    "  ('free', 'Free', 0, 10, 120, 90, 0, 0, 0),"
+    "  ('pro', 'Pro', 1, 100, 600, -1, 1, 1, 900),"
+    "  ('gym', 'Gym', 2, -1, 1800, -1, 1, 1, 4900);"
+    "ALTER TABLE users ADD COLUMN plan " T " NOT NULL DEFAULT 'free';"
+    "ALTER TABLE users ADD COLUMN org_id " T ";"
+    "CREATE TABLE org_plans ("
+    "  org_id " T " PRIMARY KEY,"
+    "  plan " T " NOT NULL REFERENCES plans(id));"
+    "CREATE TABLE usage_events ("
+    "  id " T " PRIMARY KEY,"
+    "  user_id " T " NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  org_id " T ","
+    "  metric " T " NOT NULL,"
+    "  quantity " I " NOT NULL,"
+    "  ref_id " T " NOT NULL DEFAULT '',"
+    "  created_at " I " NOT NULL);"
+    "CREATE INDEX usage_events_user ON usage_events(user_id, created_at);"
+    "CREATE TABLE usage_monthly ("
+    "  subject_kind " T " NOT NULL CHECK (subject_kind IN ('user','org')),"
+    "  subject_id " T " NOT NULL,"
+    "  month " T " NOT NULL,"
+    "  metric " T " NOT NULL,"
+    "  count " I " NOT NULL,"
+    "  PRIMARY KEY (subject_kind, subject_id, month, metric));"
+    "CREATE INDEX usage_monthly_month ON usage_monthly(month);"
+    "CREATE TABLE feature_flags ("
+    "  name " T " PRIMARY KEY,"
+    "  description " T " NOT NULL DEFAULT '',"
+    "  rollout_percent " I " NOT NULL DEFAULT 0 CHECK (rollout_percent BETWEEN 0 AND 100),"
+    "  updated_at " I " NOT NULL DEFAULT 0);"
+    "CREATE TABLE flag_rules ("
+    "  flag " T " NOT NULL REFERENCES feature_flags(name) ON DELETE CASCADE,"
+    "  scope " T " NOT NULL CHECK (scope IN ('plan','org','user')),"
+    "  subject " T " NOT NULL,"
+    "  enabled " I " NOT NULL,"
+    "  PRIMARY KEY (flag, scope, subject));"
+    "INSERT INTO feature_flags (name, description, rollout_percent) VALUES"
+    "  ('plan_page', 'the plan and usage section of the settings page', 100),"
+    "  ('priority_queue', 'analyses of paying plans go first', 0),"
+    "  ('progress_v2', 'the redesigned progress charts', 10);"
+    "INSERT INTO flag_rules VALUES ('priority_queue', 'plan', 'pro', 1),"
+    "  ('priority_queue', 'plan', 'gym', 1);"
+    "CREATE TABLE billing_events ("
+    "  id " T " PRIMARY KEY,"
+    "  type " T " NOT NULL,"
+    "  user_id " T ","
+    "  plan " T ","
+    "  received_at " I " NOT NULL);";
+
 /* Derived numbers on the workout row (migration.c's m010_workout_counts, same backfill): the
  * verdict through rr_json_text, the UTC day with to_char. */
 #define M_VERDICT "rr_json_text(r.metrics, 'verdict')"
@@ -295,7 +358,7 @@ static const struct store_migration pg_migrations[] = {
     {6, "workout_name", m006_workout_name},
     {7, "partners", m007_partners},
     {8, "webhooks", m008_webhooks},
-    /* 10, not 9, as in migrations.c */
+    {9, "plans", m009_plans},
     {10, "workout_counts", m010_workout_counts},
 };
 

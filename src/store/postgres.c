@@ -179,6 +179,7 @@ static int pq_check(struct store *s, char *msg, size_t msg_len)
 /* ---- users ----------------------------------------------------------------------------------- */
 
 #define USER_COLS "id, email, password_hash, role, created_at"
+#define USER_SELECT "SELECT " USER_COLS ", plan, coalesce(org_id, '') FROM users "
 
 static void row_user(const struct prow *st, void *item)
 {
@@ -188,6 +189,8 @@ static void row_user(const struct prow *st, void *item)
     col_text(st, 2, u->password_hash, sizeof u->password_hash);
     col_text(st, 3, u->role, sizeof u->role);
     u->created_at = col_i64(st, 4);
+    col_text(st, 5, u->plan, sizeof u->plan);
+    col_text(st, 6, u->org_id, sizeof u->org_id);
 }
 
 static int pq_user_create(struct store *s, const char *email, const char *hash, const char *role,
@@ -198,6 +201,7 @@ static int pq_user_create(struct store *s, const char *email, const char *hash, 
     store__copy(out->email, sizeof out->email, email);
     store__copy(out->password_hash, sizeof out->password_hash, hash);
     store__copy(out->role, sizeof out->role, role);
+    store__copy(out->plan, sizeof out->plan, "free");
     out->created_at = store_now(s);
     struct arg a[] = {arg_s(out->id), arg_s(email), arg_s(hash), arg_s(role),
                       arg_i(out->created_at)};
@@ -211,8 +215,8 @@ static int pq_user_get(struct store *s, const char *id, const char *email,
 {
     struct arg a[] = {arg_s(id ? id : email)};
     return read_one(s,
-                    id ? "SELECT " USER_COLS " FROM users WHERE id = $1"
-                       : "SELECT " USER_COLS " FROM users WHERE lower(email) = lower($1)",
+                    id ? USER_SELECT "WHERE id = $1"
+                       : USER_SELECT "WHERE lower(email) = lower($1)",
                     a, NARGS(a), row_user, out);
 }
 
@@ -2400,6 +2404,307 @@ out:
 }
 
 
+/* ---- plans, usage metering, flags, billing (migration 9 "plans") ------------------------------- */
+
+#define PLAN_COLS                                                                                  \
+    "p.id, p.name, p.rank, p.uploads_per_month, p.max_video_s, p.history_days, p.heavy_model, "    \
+    "p.overlay_video, p.price_cents"
+
+static void row_plan(const struct prow *st, void *item)
+{
+    struct store_plan *p = item;
+    col_text(st, 0, p->id, sizeof p->id);
+    col_text(st, 1, p->name, sizeof p->name);
+    p->rank = col_int(st, 2);
+    p->uploads_per_month = col_i64(st, 3);
+    p->max_video_s = col_i64(st, 4);
+    p->history_days = col_i64(st, 5);
+    p->heavy_model = col_int(st, 6) != 0;
+    p->overlay_video = col_int(st, 7) != 0;
+    p->price_cents = col_i64(st, 8);
+}
+
+static int pq_plan_list(struct store *s, struct store_plan **items, size_t *n)
+{
+    return read_list(s, "SELECT " PLAN_COLS " FROM plans p ORDER BY p.rank", NULL, 0,
+                     sizeof **items, STORE_PLANS_MAX, row_plan, (void **)items, n);
+}
+
+static int pq_plan_get(struct store *s, const char *id, const char *org_id,
+                       struct store_plan *out)
+{
+    struct arg a[] = {arg_s(id ? id : org_id)};
+    return read_one(s,
+                    id ? "SELECT " PLAN_COLS " FROM plans p WHERE p.id = $1"
+                       : "SELECT " PLAN_COLS " FROM org_plans o JOIN plans p ON p.id = o.plan "
+                         "WHERE o.org_id = $1",
+                    a, NARGS(a), row_plan, out);
+}
+
+/* Plans are seeded data (no concurrent writers): check, then update, in one transaction. */
+static int pq_user_set_plan(struct store *s, const char *user_id, const char *plan)
+{
+    struct arg a[] = {arg_s(user_id), arg_s(plan)};
+    struct arg p[] = {arg_s(plan)};
+    struct conn c;
+    conn_get(s, &c);
+    int64_t one = 0;
+    int err = tx_begin(&c);
+    if (!err) {
+        err = q_one(&c, "SELECT 1 FROM plans WHERE id = $1", p, NARGS(p), row_i64, &one);
+        if (err == RR_ERR_NOTFOUND)
+            err = RR_ERR_INVAL;
+    }
+    if (!err) {
+        int n = q_exec(&c, "UPDATE users SET plan = $2 WHERE id = $1", a, NARGS(a));
+        err = n < 0 ? n : n == 0 ? RR_ERR_NOTFOUND : 0;
+    }
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
+}
+
+static int pq_user_set_org(struct store *s, const char *user_id, const char *org_id)
+{
+    struct arg a[] = {arg_s(user_id), arg_s(org_id)};
+    return write_row(s, "UPDATE users SET org_id = $2 WHERE id = $1", a, NARGS(a));
+}
+
+/* Counters of the user (and org) + one event, inside the caller's transaction. */
+static int usage_count(struct conn *c, int64_t now, const char *user_id, const char *org_id,
+                       const char *metric, int64_t quantity, const char *ref_id,
+                       const char *month)
+{
+    char id[STORE_ID_LEN + 1];
+    store_new_id(id);
+    struct arg ev[] = {arg_s(id),       arg_s(user_id), arg_s(org_id), arg_s(metric),
+                       arg_i(quantity), arg_s(ref_id),  arg_i(now)};
+    int err = q_exec(c,
+                     "INSERT INTO usage_events (id, user_id, org_id, metric, quantity, ref_id, "
+                     "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                     ev, NARGS(ev));
+    static const char up[] =
+        "INSERT INTO usage_monthly (subject_kind, subject_id, month, metric, count) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (subject_kind, subject_id, month, metric) "
+        "DO UPDATE SET count = usage_monthly.count + excluded.count";
+    if (err >= 0) {
+        struct arg u[] = {arg_s("user"), arg_s(user_id), arg_s(month), arg_s(metric),
+                          arg_i(quantity)};
+        err = q_exec(c, up, u, NARGS(u));
+    }
+    if (err >= 0 && org_id) {
+        struct arg o[] = {arg_s("org"), arg_s(org_id), arg_s(month), arg_s(metric),
+                          arg_i(quantity)};
+        err = q_exec(c, up, o, NARGS(o));
+    }
+    return err < 0 ? err : 0;
+}
+
+struct limit_row {
+    int64_t limit;
+    char plan[STORE_PLAN_MAX + 1];
+    char org_id[STORE_ORG_MAX + 1];
+};
+
+static void row_limit(const struct prow *st, void *item)
+{
+    struct limit_row *l = item;
+    l->limit = col_null(st, 0) ? -1 : col_i64(st, 0);
+    col_text(st, 1, l->plan, sizeof l->plan);
+    col_text(st, 2, l->org_id, sizeof l->org_id);
+}
+
+/* The count and the insert in one transaction, as on SQLite; but writers run concurrently here,
+ * so the user's counter row of the month is locked before it is read: an upsert of +0 that
+ * returns the count (it creates the row if needed and holds its lock to the end). Parallel
+ * uploads of one user queue on that row, each then sees the count of the ones before it, and a
+ * refused one rolls back its video with its lock. */
+static int pq_video_create_metered(struct store *s, const struct store_video *v,
+                                   const char *metric, const char *org_id, const char *month,
+                                   struct store_meter *m)
+{
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err) {
+        struct arg a[] = {arg_s(v->id),       arg_i(v->created_at), arg_s(v->user_id),
+                          arg_s(v->blob_key), arg_s(v->sha256),     arg_i(v->size),
+                          arg_i(v->duration_ms), arg_s(v->status)};
+        int n = q_exec(&c,
+                       "INSERT INTO videos (" VIDEO_COLS ") "
+                       "VALUES ($1, $2, $3, $4, coalesce($5, ''), $6, $7, $8)",
+                       a, NARGS(a));
+        err = n < 0 ? n : 0;
+    }
+    if (!err) { /* the lock, and the count of the uploads committed before it */
+        struct arg a[] = {arg_s(v->user_id), arg_s(month), arg_s(metric)};
+        m->used = 0;
+        err = q_one(&c,
+                    "INSERT INTO usage_monthly (subject_kind, subject_id, month, metric, count) "
+                    "VALUES ('user', $1, $2, $3, 0) "
+                    "ON CONFLICT (subject_kind, subject_id, month, metric) "
+                    "DO UPDATE SET count = usage_monthly.count RETURNING count",
+                    a, NARGS(a), row_i64, &m->used);
+    }
+    struct limit_row l = {-1, "", ""};
+    if (!err) { /* the limit of the user's plan for this metric (only uploads have one) */
+        struct arg a[] = {arg_s(v->user_id), arg_s(metric)};
+        err = q_one(&c,
+                    "SELECT CASE $2 WHEN 'uploads' THEN p.uploads_per_month END, u.plan, "
+                    "coalesce(u.org_id, '') FROM users u LEFT JOIN plans p ON p.id = u.plan "
+                    "WHERE u.id = $1",
+                    a, NARGS(a), row_limit, &l);
+        m->limit = l.limit;
+        memcpy(m->plan, l.plan, sizeof m->plan);
+        if (!org_id && l.org_id[0])
+            org_id = l.org_id;
+    }
+    if (!err && m->limit >= 0 && m->used >= m->limit)
+        err = RR_ERR_QUOTA;
+    if (!err)
+        err = usage_count(&c, v->created_at, v->user_id, org_id, metric, 1, v->id, month);
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
+}
+
+static int pq_usage_add(struct store *s, const char *user_id, const char *org_id,
+                        const char *metric, int64_t quantity, const char *ref_id,
+                        const char *month)
+{
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err)
+        err = usage_count(&c, store_now(s), user_id, org_id, metric, quantity, ref_id, month);
+    if (err == RR_ERR_NOTFOUND || err == RR_ERR_CONFLICT)
+        err = RR_ERR_NOTFOUND; /* the user is gone (foreign key) */
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
+}
+
+static void row_usage(const struct prow *st, void *item)
+{
+    struct store_usage_row *r = item;
+    col_text(st, 0, r->subject_kind, sizeof r->subject_kind);
+    col_text(st, 1, r->subject_id, sizeof r->subject_id);
+    col_text(st, 2, r->email, sizeof r->email);
+    col_text(st, 3, r->plan, sizeof r->plan);
+    col_text(st, 4, r->month, sizeof r->month);
+    col_text(st, 5, r->metric, sizeof r->metric);
+    r->count = col_i64(st, 6);
+}
+
+static int pq_usage_list(struct store *s, const char *month, const char *user_id,
+                         struct store_usage_row **items, size_t *n)
+{
+    struct arg a[] = {arg_s(month), arg_s(user_id)};
+    return read_list(
+        s,
+        "SELECT m.subject_kind, m.subject_id, coalesce(u.email, ''), "
+        "coalesce(CASE m.subject_kind WHEN 'user' THEN u.plan ELSE o.plan END, ''), m.month, "
+        "m.metric, m.count FROM usage_monthly m "
+        "LEFT JOIN users u ON m.subject_kind = 'user' AND u.id = m.subject_id "
+        "LEFT JOIN org_plans o ON m.subject_kind = 'org' AND o.org_id = m.subject_id "
+        "WHERE m.month = $1 AND ($2::text IS NULL OR (m.subject_kind = 'user' AND "
+        "m.subject_id = $2)) "
+        "ORDER BY m.subject_kind DESC, coalesce(u.email, m.subject_id), m.metric",
+        a, NARGS(a), sizeof **items, STORE_USAGE_ROWS_MAX, row_usage, (void **)items, n);
+}
+
+static void row_flag(const struct prow *st, void *item)
+{
+    struct store_flag *f = item;
+    col_text(st, 0, f->name, sizeof f->name);
+    col_text(st, 1, f->description, sizeof f->description);
+    f->rollout_percent = col_int(st, 2);
+    f->user_rule = col_int(st, 3);
+    f->org_rule = col_int(st, 4);
+    f->plan_rule = col_int(st, 5);
+}
+
+static int pq_flag_list(struct store *s, const char *user_id, const char *org_id,
+                        const char *plan, struct store_flag **items, size_t *n)
+{
+    struct arg a[] = {arg_s(user_id), arg_s(org_id), arg_s(plan)};
+#define RULE(scope, arg)                                                                           \
+    "coalesce((SELECT enabled FROM flag_rules r WHERE r.flag = f.name AND r.scope = '" scope      \
+    "' AND r.subject = " arg "), -1)"
+    return read_list(s,
+                     "SELECT f.name, f.description, f.rollout_percent, " RULE("user", "$1") ", " RULE(
+                         "org", "$2") ", " RULE("plan", "$3") " FROM feature_flags f ORDER BY f.name",
+                     a, NARGS(a), sizeof **items, STORE_FLAGS_MAX, row_flag, (void **)items, n);
+#undef RULE
+}
+
+static int pq_flag_set(struct store *s, const char *name, const char *description, int percent)
+{
+    struct arg a[] = {arg_s(name), arg_s(description), arg_i(percent), arg_i(store_now(s))};
+    int n = write1(s,
+                   "INSERT INTO feature_flags (name, description, rollout_percent, updated_at) "
+                   "VALUES ($1, coalesce($2, ''), $3, $4) ON CONFLICT (name) DO UPDATE SET "
+                   "description = coalesce($2, feature_flags.description), "
+                   "rollout_percent = $3, updated_at = $4",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+static int pq_flag_rule(struct store *s, const char *name, const char *scope, const char *subject,
+                        int enabled)
+{
+    struct arg a[] = {arg_s(name), arg_s(scope), arg_s(subject), arg_i(enabled)};
+    if (enabled < 0)
+        return write_row(s, "DELETE FROM flag_rules WHERE flag = $1 AND scope = $2 AND "
+                            "subject = $3",
+                         a, 3);
+    int n = write1(s,
+                   "INSERT INTO flag_rules (flag, scope, subject, enabled) "
+                   "SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM feature_flags "
+                   "WHERE name = $1) ON CONFLICT (flag, scope, subject) DO UPDATE SET "
+                   "enabled = excluded.enabled",
+                   a, NARGS(a));
+    return n < 0 ? n : n == 0 ? RR_ERR_NOTFOUND : 0;
+}
+
+/* Idempotent on the event id: the event row is inserted first (ON CONFLICT DO NOTHING), so a
+ * concurrent replay of the same event waits on its key and then finds it (duplicate), instead
+ * of both passing a SELECT and one failing on the insert. A refused event (unknown plan or
+ * user) rolls back with its row, and a retry applies. */
+static int pq_billing_apply(struct store *s, const char *event_id, const char *type,
+                            const char *user_id, const char *plan, int *duplicate)
+{
+    struct conn c;
+    conn_get(s, &c);
+    int64_t one = 0;
+    int err = tx_begin(&c);
+    if (!err) {
+        struct arg a[] = {arg_s(event_id), arg_s(type), arg_s(user_id), arg_s(plan),
+                          arg_i(store_now(s))};
+        int n = q_exec(&c,
+                       "INSERT INTO billing_events (id, type, user_id, plan, received_at) "
+                       "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+                       a, NARGS(a));
+        err = n < 0 ? n : 0;
+        if (n == 0)
+            *duplicate = 1;
+    }
+    if (!err && !*duplicate) {
+        struct arg a[] = {arg_s(plan)};
+        err = q_one(&c, "SELECT 1 FROM plans WHERE id = $1", a, NARGS(a), row_i64, &one);
+        if (err == RR_ERR_NOTFOUND)
+            err = RR_ERR_INVAL;
+    }
+    if (!err && !*duplicate) {
+        struct arg a[] = {arg_s(user_id), arg_s(plan)};
+        int n = q_exec(&c, "UPDATE users SET plan = $2 WHERE id = $1", a, NARGS(a));
+        err = n < 0 ? n : n == 0 ? RR_ERR_NOTFOUND : 0;
+    }
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
+}
+
 static const struct store_ops postgres_ops = {
     .name = "postgres",
     .close = pq_close,
@@ -2481,4 +2786,15 @@ static const struct store_ops postgres_ops = {
     .webhook_delivery_list = pq_hook_dl_list,
     .webhook_delivery_claim = pq_hook_dl_claim,
     .webhook_delivery_finish = pq_hook_dl_finish,
+    .user_set_plan = pq_user_set_plan,
+    .user_set_org = pq_user_set_org,
+    .plan_list = pq_plan_list,
+    .plan_get = pq_plan_get,
+    .video_create_metered = pq_video_create_metered,
+    .usage_add = pq_usage_add,
+    .usage_list = pq_usage_list,
+    .flag_list = pq_flag_list,
+    .flag_set = pq_flag_set,
+    .flag_rule = pq_flag_rule,
+    .billing_apply = pq_billing_apply,
 };

@@ -1204,6 +1204,35 @@ static void analytics__rows_set_and_ranges_filter_by_day_and_exercise(void **sta
                      RR_ERR_NOTFOUND);
 }
 
+/* Every operation of the backend is implemented: a NULL entry (an op merged into one backend
+ * only) makes its store_*() wrapper answer UNSUPPORTED on that backend alone, which only an
+ * end-to-end test on that backend would notice. struct store_ops is `name` followed by function
+ * pointers only (the static assertion below catches most other layouts), so it is walked as an
+ * array of them; the failure names the index of the first NULL entry after `name`. */
+typedef void (*any_fn)(void);
+_Static_assert(offsetof(struct store_ops, close) == sizeof(const char *) &&
+                   (sizeof(struct store_ops) - offsetof(struct store_ops, close)) %
+                           sizeof(any_fn) ==
+                       0,
+               "struct store_ops is no longer a name followed by function pointers");
+
+static void ops__every_operation_of_the_backend_is_implemented(void **state)
+{
+    struct fx *f = *state;
+    const struct store_ops *ops = f->s->ops;
+    assert_non_null(ops->name);
+    size_t i = 0;
+    for (size_t off = offsetof(struct store_ops, close); off < sizeof *ops;
+         off += sizeof(any_fn), i++) {
+        any_fn fn;
+        memcpy(&fn, (const char *)ops + off, sizeof fn);
+        if (!fn)
+            fail_msg("backend %s: store_ops entry %zu after name (byte %zu) is NULL", ops->name,
+                     i, off);
+    }
+    assert_true(i > 80); /* the walk covered the whole table */
+}
+
 static void uploads__offset_moves_only_by_compare_and_set(void **state)
 {
     struct fx *f = *state;
@@ -1426,6 +1455,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             analytics__rows_set_and_ranges_filter_by_day_and_exercise, fx_setup,
             fx_teardown),
+        cmocka_unit_test_setup_teardown(ops__every_operation_of_the_backend_is_implemented,
+                                        fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(uploads__offset_moves_only_by_compare_and_set,
                                         fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(crash__kill_9_during_writes_loses_no_acknowledged_row,

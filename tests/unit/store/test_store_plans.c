@@ -3,6 +3,7 @@
  * plan and organisation, metered video rows (count + insert in one transaction: 16 threads at
  * limit - 1 -> exactly one row; the user's and the organisation's counters), usage listing,
  * feature flags and their rules, billing events applied once. Argument refusals included.
+ * SQLite on a temporary file; PostgreSQL (test_store_plans_pg) with RR_TEST_STORE=postgres.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 
 #include "base/rr_error.h"
 #include "store/store.h"
+#include "support/pgtest.h"
 
 struct fx {
     char dir[128];
@@ -31,7 +33,7 @@ static int setup(void **state)
     char url[200], msg[200];
     snprintf(f->dir, sizeof f->dir, "/tmp/rr-store-plans-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    snprintf(url, sizeof url, "sqlite:%s/t.db", f->dir);
+    assert_int_equal(pgtest_store_url(f->dir, "t.db", url, sizeof url), 0);
     assert_int_equal(store_open(url, &f->s, msg, sizeof msg), 0);
     assert_int_equal(store_migrate(f->s, NULL, msg, sizeof msg), 0);
     assert_int_equal(store_user_create(f->s, "q@example.com", "x", "user", &f->u), 0);
@@ -105,6 +107,14 @@ static void *racer(void *arg)
     struct race *r = arg;
     struct store_video v;
     video_of(r->f, &v);
+    /* warm up: on PostgreSQL this opens the pool's connections (opened on demand, one at a
+     * time), so the racing transactions really overlap instead of queueing on connects */
+    for (int i = 0; i < 20; i++) {
+        struct store_plan *p = NULL;
+        size_t n = 0;
+        if (store_plan_list(r->f->s, &p, &n) == 0)
+            free(p);
+    }
     pthread_barrier_wait(r->go);
     r->rc = store_video_create_metered(r->f->s, &v, "uploads", NULL, NULL);
     return NULL;
@@ -243,6 +253,56 @@ static void billing__an_event_is_applied_once(void **state)
     assert_int_equal(store_billing_apply(f->s, "", "t", f->u.id, "gym", &dup), RR_ERR_INVAL);
 }
 
+struct replay {
+    struct fx *f;
+    pthread_barrier_t *go;
+    int rc, dup;
+};
+
+static void *replayer(void *arg)
+{
+    struct replay *r = arg;
+    for (int i = 0; i < 20; i++) { /* warm up the pool, as in racer() */
+        struct store_plan *p = NULL;
+        size_t n = 0;
+        if (store_plan_list(r->f->s, &p, &n) == 0)
+            free(p);
+    }
+    pthread_barrier_wait(r->go);
+    r->rc = store_billing_apply(r->f->s, "evt_par", "subscription.updated", r->f->u.id, "pro",
+                                &r->dup);
+    return NULL;
+}
+
+/* The provider delivering one event several times at once: applied once, the others are
+ * duplicates (not CONFLICT: on PostgreSQL the writers really run together). */
+static void billing__parallel_replays_of_one_event_apply_it_once(void **state)
+{
+    struct fx *f = *state;
+    enum { N = 8 };
+    pthread_t t[N];
+    struct replay r[N];
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, N);
+    for (int i = 0; i < N; i++) {
+        r[i] = (struct replay){f, &go, 1, -1};
+        assert_int_equal(pthread_create(&t[i], NULL, replayer, &r[i]), 0);
+    }
+    int applied = 0, dups = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(r[i].rc, 0);
+        applied += r[i].dup == 0;
+        dups += r[i].dup == 1;
+    }
+    pthread_barrier_destroy(&go);
+    assert_int_equal(applied, 1);
+    assert_int_equal(dups, N - 1);
+    struct store_user got;
+    assert_int_equal(store_user_get(f->s, f->u.id, &got), 0);
+    assert_string_equal(got.plan, "pro");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +314,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(flags__rules_per_scope_and_their_deletion, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(billing__an_event_is_applied_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(billing__parallel_replays_of_one_event_apply_it_once,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
