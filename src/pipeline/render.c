@@ -150,6 +150,7 @@ int render_pass(const char *video_path, const struct pipeline_opts *o,
     struct rr_rgbbuf canvas = {0};
     char m[256] = "";
     int best = -1, worst = -1;
+    size_t decoded = 0; /* frames decoded so far (read at `out`, reached from the writer too) */
     best_worst(res->report, &best, &worst);
     size_t best_frame = best >= 0 ? res->report->reps[best].frame_turn : (size_t)-1;
     size_t worst_frame = worst >= 0 ? res->report->reps[worst].frame_turn : (size_t)-1;
@@ -183,7 +184,7 @@ int render_pass(const char *video_path, const struct pipeline_opts *o,
     /* The poses are one per decoded frame (the analysis pass), or a stored track
      * (pipeline_render) that may keep only every k-th frame: then each decoded frame takes the
      * track's latest pose at or before its time, and decoding goes on to the end of the video. */
-    size_t j = 0, decoded = 0;
+    size_t j = 0;
     size_t last_frame = res->from_landmarks ? ANALYSIS_MAX_FRAMES : res->n_frames;
     for (size_t i = 0; i < last_frame; i++) {
         struct rr_image fr;
