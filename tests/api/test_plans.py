@@ -308,3 +308,26 @@ def test_history_limit_holds_on_every_read_until_upgrade(free_server):
     assert {f["fault"] for f in s["top_faults"]["squat"]} == {"knee_valgus", "shallow_depth"}
     e = u.get("/v1/analytics/summary", params=old_rng).json()
     assert e["totals"]["sessions"] == 1
+
+
+def test_partner_reads_follow_the_members_plan_history(free_server):
+    """A gym sees what its member sees: the member's free plan hides a workout of 100 days ago
+    from the partner's workouts and analytics too, until the member moves to pro."""
+    from partner_support import admin, key_headers, linked_member, new_key, new_org, sync_workout
+    org = new_org(free_server)
+    h = key_headers(new_key(free_server, org)["key"])
+    m = linked_member(free_server, org)
+    now = time.time()
+    iso = lambda days_ago: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - days_ago * 86400))
+    old, recent = sync_workout(m, started=iso(100)), sync_workout(m, started=iso(1))
+    rng = {"from": iso(120)[:10], "to": iso(0)[:10]}
+
+    def seen():
+        w = free_server.get("/v1/partner/members/%s/workouts" % m.id, headers=h)
+        a = free_server.get("/v1/partner/members/%s/analytics" % m.id, headers=h, params=rng)
+        assert w.status_code == 200 and a.status_code == 200, (w.text, a.text)
+        return {x["id"] for x in w.json()["items"]}, sum(d["sessions"] for d in a.json()["days"])
+
+    assert seen() == ({recent}, 1)
+    admin(free_server, "plan", "set", m.email, "pro")
+    assert seen() == ({recent, old}, 2)
