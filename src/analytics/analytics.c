@@ -397,7 +397,8 @@ static int fold_streak(const struct store_analytics_day *d, int64_t dn, void *ct
     return 0;
 }
 
-int analytics_streaks(struct store *s, const char *user_id, struct analytics_streak *out)
+int analytics_streaks(struct store *s, const char *user_id, int64_t from_ms,
+                      struct analytics_streak *out)
 {
     char first[11], last[11];
     if (!s || !user_id || !out)
@@ -411,6 +412,11 @@ int analytics_streaks(struct store *s, const char *user_id, struct analytics_str
     int64_t from, to;
     if (day_number(first, &from) || day_number(last, &to))
         return RR_ERR_CORRUPT;
+    int64_t kept = floor_div(from_ms, ANALYTICS_DAY_MS);
+    if (kept > from)
+        from = kept;
+    if (from > to)
+        return 0; /* nothing inside the window */
     struct streak_acc a = {INT64_MIN, 0, 0, 0};
     err = each_day_row(s, user_id, from, to, NULL, fold_streak, &a);
     if (err)
@@ -596,15 +602,16 @@ static int record_cmp(const void *pa, const void *pb)
     return (int)a->kind - (int)b->kind;
 }
 
-int analytics_records(struct store *s, const char *user_id, struct analytics_record **out,
-                      size_t *n)
+int analytics_records(struct store *s, const char *user_id, int64_t from_ms,
+                      struct analytics_record **out, size_t *n)
 {
     if (!s || !user_id || !out || !n)
         return RR_ERR_INVAL;
     *out = NULL;
     *n = 0;
     struct record_acc a = {NULL, 0, 0};
-    int err = scan_workouts(s, user_id, NULL, scan_records, &a);
+    struct store_workout_filter f = {NULL, from_ms > 0 ? from_ms : 0, 0};
+    int err = scan_workouts(s, user_id, &f, scan_records, &a);
     if (err) {
         free(a.r);
         return err;

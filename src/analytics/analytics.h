@@ -107,17 +107,20 @@ int analytics_recompute(struct store *s, const char *user_id, const char *day,
 int analytics_summary(struct store *s, const char *user_id, enum analytics_period p,
                       const char *from_day, const char *to_day, const char *exercise,
                       struct analytics_bucket **out, size_t *n);
-/* Current and longest streak over the user's whole history; today from the store clock. */
-int analytics_streaks(struct store *s, const char *user_id, struct analytics_streak *out);
+/* Current and longest streak over the user's days from the day of from_ms on (0 = the whole
+ * history; the plan's history cut-off); today from the store clock. */
+int analytics_streaks(struct store *s, const char *user_id, int64_t from_ms,
+                      struct analytics_streak *out);
 /* Fault counts over the user's reps of workouts started in [from_ms, to_ms) (0 = open), grouped
  * by exercise (ascending), most frequent first (ties by name), at most per_exercise each;
  * exercise NULL = all. */
 int analytics_top_faults(struct store *s, const char *user_id, const char *exercise,
                          int64_t from_ms, int64_t to_ms, size_t per_exercise,
                          struct analytics_fault **out, size_t *n);
-/* Personal records: per exercise (ascending) and kind, only kinds with a value > 0; the
- * earliest workout reaching the value holds the record. */
-int analytics_records(struct store *s, const char *user_id, struct analytics_record **out,
-                      size_t *n);
+/* Personal records over the workouts started at or after from_ms (0 = all; the plan's history
+ * cut-off): per exercise (ascending) and kind, only kinds with a value > 0; the earliest
+ * workout reaching the value holds the record. */
+int analytics_records(struct store *s, const char *user_id, int64_t from_ms,
+                      struct analytics_record **out, size_t *n);
 
 #endif

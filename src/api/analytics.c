@@ -6,8 +6,9 @@
  * Query parameters: period=day|week|month (default week), from / to ISO dates (inclusive;
  * default: to = today (UTC), from = 4 weeks / 12 weeks / 12 months before, aligned to the period
  * start). Bad values -> 422 naming the parameter; ranges over ANALYTICS_RANGE_DAYS_MAX days ->
- * 422 too. Volume is load-weighted (kg x reps, only sets with a known load); see
- * docs/internals/analytics.md.
+ * 422 too. The start is then clamped to the user's plan history (history_days, whole days):
+ * records, streaks and top faults count only the days it keeps. Volume is load-weighted (kg x
+ * reps, only sets with a known load); see docs/internals/analytics.md.
  */
 #include "api/api.h"
 
@@ -29,11 +30,16 @@ struct range {
     enum analytics_period period;
     char from[11], to[11];
     int64_t from_ms, to_ms; /* [from_ms, to_ms) */
+    int64_t kept_from;      /* the plan's history cut-off (a day start; 0 = all) */
+    int empty;              /* the whole range is older than the plan's history */
 };
 
-/* Parse period/from/to; 1 after replying 422. */
-static int query_range(struct http_request *req, struct store *st, struct range *r)
+/* Parse period/from/to; 1 after replying 422. The range is validated as asked, then its start
+ * clamped to the plan's history (app_history_from_day): older days are hidden, not deleted. */
+static int query_range(struct http_request *req, struct app *a, const char *user_id,
+                       struct range *r)
 {
+    struct store *st = a->store;
     const char *ps = http_request_query(req, "period");
     int has_from, has_to;
     r->period = ANALYTICS_WEEK;
@@ -63,6 +69,10 @@ static int query_range(struct http_request *req, struct store *st, struct range 
         history_reply_invalid(req, "from", problem);
         return 1;
     }
+    r->kept_from = app_history_from_day(a, user_id);
+    r->empty = r->kept_from > r->to_ms;
+    if (r->kept_from > r->from_ms && !r->empty)
+        r->from_ms = r->kept_from;
     analytics_day_of(r->from_ms, r->from);
     analytics_day_of(r->to_ms, r->to);
     r->to_ms += ANALYTICS_DAY_MS;
@@ -148,7 +158,7 @@ static int analytics_summary_get(struct http_request *req, void *app)
     struct app *a = app;
     const struct api_principal *p = api_principal(req);
     struct range r;
-    if (query_range(req, a->store, &r))
+    if (query_range(req, a, p->user_id, &r))
         return 0;
     const char *exercise = http_request_query(req, "exercise");
     if (exercise && !app_exercise_known(exercise))
@@ -158,10 +168,12 @@ static int analytics_summary_get(struct http_request *req, void *app)
     struct analytics_fault *f = NULL;
     size_t nb = 0, nf = 0;
     struct analytics_streak streak;
-    int err = analytics_summary(a->store, p->user_id, r.period, r.from, r.to, exercise, &b, &nb);
+    int err = r.empty ? 0
+                      : analytics_summary(a->store, p->user_id, r.period, r.from, r.to, exercise,
+                                          &b, &nb);
     if (!err)
-        err = analytics_streaks(a->store, p->user_id, &streak);
-    if (!err)
+        err = analytics_streaks(a->store, p->user_id, r.kept_from, &streak);
+    if (!err && !r.empty)
         err = analytics_top_faults(a->store, p->user_id, exercise, r.from_ms, r.to_ms,
                                    TOP_FAULTS, &f, &nf);
     if (err) {
@@ -223,11 +235,13 @@ static int analytics_trend_get(struct http_request *req, void *app)
     if (!app_exercise_known(exercise))
         return http_reply_errcode(req, RR_ERR_NOTFOUND, "unknown exercise");
     struct range r;
-    if (query_range(req, a->store, &r))
+    if (query_range(req, a, p->user_id, &r))
         return 0;
     struct analytics_bucket *b = NULL;
     size_t nb = 0;
-    int err = analytics_summary(a->store, p->user_id, r.period, r.from, r.to, exercise, &b, &nb);
+    int err = r.empty ? 0
+                      : analytics_summary(a->store, p->user_id, r.period, r.from, r.to, exercise,
+                                          &b, &nb);
     if (err)
         return err;
     char stack[4096];
@@ -259,9 +273,11 @@ static int analytics_records_get(struct http_request *req, void *app)
     struct analytics_record *rec = NULL;
     size_t n = 0;
     struct analytics_streak streak;
-    int err = analytics_records(a->store, p->user_id, &rec, &n);
+    /* the plan's history: records and streaks count only the days it keeps */
+    int64_t kept_from = app_history_from_day(a, p->user_id);
+    int err = analytics_records(a->store, p->user_id, kept_from, &rec, &n);
     if (!err)
-        err = analytics_streaks(a->store, p->user_id, &streak);
+        err = analytics_streaks(a->store, p->user_id, kept_from, &streak);
     if (err) {
         free(rec);
         return err;

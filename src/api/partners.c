@@ -16,6 +16,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "analytics/analytics.h"
 #include "api/history.h"
@@ -94,7 +95,8 @@ static int partner_member_workouts(struct http_request *req, void *app)
     if (validate_query_limit(req, limit, STORE_PAGE_MAX, &limit) ||
         validate_query_cursor(req, STORE_CURSOR_MAX - 1, &cursor))
         return 0;
-    struct store_workout_filter f = {NULL, 0, 0};
+    /* the member's plan history: a gym sees what the member sees (hidden, not deleted) */
+    struct store_workout_filter f = {NULL, app_history_from(a, m.user_id), 0};
     struct store_workout *items = NULL;
     size_t n = 0;
     char next[STORE_CURSOR_MAX] = "";
@@ -189,9 +191,17 @@ static int partner_member_analytics(struct http_request *req, void *app)
     char from[11], to[11];
     if (day_range(req, a, from, to))
         return 0;
+    /* the member's plan history (whole days, as the member's own analytics): start no earlier */
+    int64_t kept = app_history_from_day(a, m.user_id);
+    char kept_day[32];
+    history_time_format(kept, kept_day);
+    kept_day[10] = '\0';
+    int empty = kept && strcmp(kept_day, to) > 0;
+    if (kept && !empty && strcmp(kept_day, from) > 0)
+        memcpy(from, kept_day, 11);
     struct store_analytics_day *days = NULL;
     size_t n = 0;
-    err = store_analytics_range(a->store, m.user_id, from, to, NULL, &days, &n);
+    err = empty ? 0 : store_analytics_range(a->store, m.user_id, from, to, NULL, &days, &n);
     if (err)
         return err;
     struct rr_json o;

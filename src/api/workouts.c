@@ -266,7 +266,7 @@ static int workouts_list(struct http_request *req, void *app)
     struct store_workout_filter f = {exercise, has_from ? from : 0,
                                      has_to ? to + ANALYTICS_DAY_MS : 0};
     /* the plan's history (history_days): older workouts are hidden, not deleted, so a better
-     * plan shows them again; the export keeps everything (the user's data) */
+     * plan shows them again (the same cut-off as by id, the export and analytics) */
     int64_t kept_from = app_history_from(a, p->user_id);
     if (kept_from > f.from)
         f.from = kept_from;
@@ -309,7 +309,7 @@ static int workouts_get(struct http_request *req, void *app)
     struct app *a = app;
     const struct api_principal *p = api_principal(req);
     struct store_workout w;
-    int err = store_workout_get(a->store, p->user_id, http_request_param(req, "id"), &w);
+    int err = app_workout_get(a, p->user_id, http_request_param(req, "id"), &w);
     if (err)
         return err;
     struct rr_json o;
@@ -340,7 +340,7 @@ static int workouts_patch(struct http_request *req, void *app)
     if (err)
         return err;
     struct store_workout w;
-    err = store_workout_get(a->store, p->user_id, http_request_param(req, "id"), &w);
+    err = app_workout_get(a, p->user_id, http_request_param(req, "id"), &w);
     if (err)
         return err;
     struct rr_json o; /* the workout as the list shows it */
@@ -701,10 +701,12 @@ static int workouts_export(struct http_request *req, void *app)
     }
     char cursor[STORE_CURSOR_MAX] = "";
     size_t seen = 0;
+    /* the plan's history: what the list hides, the export omits (hidden, not deleted) */
+    struct store_workout_filter kept = {NULL, app_history_from(a, p->user_id), 0};
     do {
         struct store_workout *items = NULL;
         size_t n = 0;
-        err = store_workout_list(a->store, p->user_id, NULL, cursor, STORE_PAGE_MAX, &items, &n,
+        err = store_workout_list(a->store, p->user_id, &kept, cursor, STORE_PAGE_MAX, &items, &n,
                                  cursor);
         for (size_t i = 0; !err && i < n; i++, seen++)
             err = seen >= ANALYTICS_SCAN_MAX
@@ -747,7 +749,8 @@ const struct http_route api_workouts_routes[] = {
      "the caller's workouts, newest first (cursor, limit <= 100, exercise, from, to)", NULL,
      NULL},
     {HTTP_GET, "/v1/workouts/export", workouts_export, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
-     "workouts.export", "all of the caller's workouts and reps (format=csv|json)", NULL, NULL},
+     "workouts.export",
+     "the caller's workouts and reps the plan's history keeps (format=csv|json)", NULL, NULL},
     {HTTP_GET, "/v1/workouts/{id}", workouts_get, HTTP_AUTH_REQUIRED, HTTP_BODY_NONE,
      "workouts.get", "one workout with its sets, reps, metrics and faults", NULL, NULL},
     {HTTP_PATCH, "/v1/workouts/{id}", workouts_patch, HTTP_AUTH_REQUIRED, HTTP_BODY_JSON,

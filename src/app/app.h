@@ -18,6 +18,7 @@
  *   app_render_video    the overlay video and best/worst thumbnails, only when asked: a
  *                       render_video job drawn from the stored report and landmark track
  *   app_rename_workout  the user's name for a workout
+ *   app_workout_get     a workout by id within the plan's history (older = NOTFOUND)
  *   app_save_workout    a workout (device sync or analysis) + analytics, idempotent per client_id
  *   app_delete_workout  a workout, its analytics, and the video it came from
  *   app_delete_video    a video and everything derived from it: workout, jobs, analytics, blobs
@@ -172,7 +173,12 @@ int app_render_video(struct app *a, const char *user_id, const char *video_id,
 int app_render_video_run(struct app *a, const char *video_id, app_progress_fn progress, void *ud,
                          int *permanent, char *err, size_t err_len);
 
-/* Rename the user's workout ("" clears the name). NOTFOUND, TOOBIG. */
+/* The user's workout by id, as the user may see it: NOTFOUND for an unknown or foreign id AND
+ * for one older than the plan's history (app_history_from; hidden, not deleted). */
+int app_workout_get(struct app *a, const char *user_id, const char *workout_id,
+                    struct store_workout *w);
+/* Rename the user's workout ("" clears the name). NOTFOUND (also when hidden by the plan's
+ * history), TOOBIG. */
 int app_rename_workout(struct app *a, const char *user_id, const char *workout_id,
                        const char *name);
 
@@ -324,8 +330,13 @@ int app_plan_feature(struct app *a, const char *user_id, const char *feature,
 /* An early look before an upload's bytes are accepted: QUOTA (why filled) when the month's
  * uploads are used up. Not atomic: the count that decides is app_ingest_upload's. */
 int app_plan_upload_check(struct app *a, const char *user_id, struct app_plan_limit *why);
-/* The oldest started_at (ms) of the user's workouts the plan shows (history_days); 0 = all. */
+/* The oldest started_at (ms) of the user's workouts the plan shows (history_days); 0 = all.
+ * THE cut-off of every user-facing read of workouts (list, by id, export, partner reads):
+ * older workouts are hidden, not deleted, so a better plan shows them again. */
 int64_t app_history_from(struct app *a, const char *user_id);
+/* The same cut-off for day-based reads (analytics): 00:00 UTC (ms) of the first whole day
+ * inside the window, so no day that holds a hidden workout is counted; 0 = all. */
+int64_t app_history_from_day(struct app *a, const char *user_id);
 
 /* Feature flags. THE one way to read a flag: user rule > organisation rule > plan rule >
  * percentage rollout (app_rollout_bucket < rollout_percent) > off. Unknown flag or a store

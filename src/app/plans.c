@@ -126,6 +126,13 @@ int64_t app_history_from(struct app *a, const char *user_id)
     return from > 0 ? from : 0;
 }
 
+int64_t app_history_from_day(struct app *a, const char *user_id)
+{
+    const int64_t day = 86400LL * 1000;
+    int64_t from = app_history_from(a, user_id);
+    return (from + day - 1) / day * day; /* from >= 0: round up to a day start */
+}
+
 /* ---- feature flags ------------------------------------------------------------------------- */
 
 int app_rollout_bucket(const char *name, const char *user_id)

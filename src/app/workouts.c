@@ -1,6 +1,6 @@
 /*
- * workouts.c - the workout use cases: save (device sync, or the result of an analysis), delete
- * and rename.
+ * workouts.c - the workout use cases: save (device sync, or the result of an analysis), delete,
+ * rename, and the read by id within the plan's history (app_workout_get).
  *
  * DESIGN: the analytics rows are kept by the store itself: store_workout_put, _put_session and
  * _delete add or take back the workout's share of its (user, day, exercise) row in the same
@@ -106,10 +106,25 @@ int app_delete_workout(struct app *a, const char *user_id, const char *workout_i
     return err;
 }
 
+int app_workout_get(struct app *a, const char *user_id, const char *workout_id,
+                    struct store_workout *w)
+{
+    if (!a || !user_id || !workout_id || !w)
+        return RR_ERR_INVAL;
+    int err = store_workout_get(a->store, user_id, workout_id, w);
+    if (!err && w->started_at < app_history_from(a, user_id))
+        err = RR_ERR_NOTFOUND; /* older than the plan's history: hidden like an unknown id */
+    return err;
+}
+
 int app_rename_workout(struct app *a, const char *user_id, const char *workout_id,
                        const char *name)
 {
     if (!a || !user_id || !workout_id || !name)
         return RR_ERR_INVAL;
+    struct store_workout w;
+    int err = app_workout_get(a, user_id, workout_id, &w);
+    if (err)
+        return err;
     return store_workout_rename(a->store, user_id, workout_id, name);
 }

@@ -229,3 +229,105 @@ def test_a_tus_upload_finished_after_the_quota_ran_out_gets_402(free_server):
     again = u.get(locs[0])  # finishing the first again: the same video, nothing counted
     assert again.status_code == 200 and again.json()["video_id"] == first.headers["X-Video-Id"]
     assert u.get("/v1/me/usage").json()["usage"]["uploads"] == FREE_UPLOADS
+
+
+def test_history_limit_holds_on_every_read_until_upgrade(free_server):
+    """Free keeps 90 days: a workout synced 100 days ago is hidden from the list, by id (404 like
+    an unknown id), the export (JSON and CSV) and analytics (summary, trend, records, streaks,
+    top faults); after `repright admin plan set EMAIL pro` it shows everywhere again."""
+    from partner_support import admin
+    u = new_user(free_server)
+    now = time.time()
+    day = lambda days_ago: time.strftime("%Y-%m-%d", time.gmtime(now - days_ago * 86400))
+
+    def sync(days_ago, scores, faults):
+        t = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - days_ago * 86400))
+        body = {"client_id": uuid.uuid4().hex, "started_at": t, "exercise": "squat",
+                "reps": [{"t_start": 2.0 * i, "t_end": 2.0 * i + 1.5, "score": s,
+                          "verdict": "bad" if faults else "good", "faults": list(faults)}
+                         for i, s in enumerate(scores)]}
+        r = u.post("/v1/sync", json=body)
+        assert r.status_code == 201, r.text
+        return r.json()["workout_id"]
+
+    old = sync(100, (99.0,) * 12, ("knee_valgus",))   # the record holder, if it counted
+    recent = sync(1, (70.0, 70.0), ("shallow_depth",))
+    rng = {"period": "month", "from": day(120), "to": day(0)}
+
+    def visible():
+        """The set of workout ids each read shows."""
+        seen = {"list": {w["id"] for w in u.get("/v1/workouts").json()["items"]}}
+        seen["get"] = {w for w in (old, recent) if u.get("/v1/workouts/" + w).status_code == 200}
+        ex = u.get("/v1/workouts/export", params={"format": "json"})
+        assert ex.status_code == 200, ex.text
+        seen["export_json"] = {w["id"] for w in ex.json()["workouts"]}
+        csv = u.get("/v1/workouts/export", params={"format": "csv"})
+        assert csv.status_code == 200, csv.text
+        seen["export_csv"] = {line.split(",")[0].strip('"') for line in csv.text.splitlines()[1:]}
+        recs = u.get("/v1/analytics/records").json()["records"]
+        seen["records"] = {r["workout_id"] for r in recs}
+        return seen
+
+    def analytics():
+        s = u.get("/v1/analytics/summary", params=rng)
+        assert s.status_code == 200, s.text
+        t = u.get("/v1/analytics/exercises/squat/trend", params=rng)
+        assert t.status_code == 200, t.text
+        return s.json(), t.json()
+
+    assert visible() == {k: {recent} for k in
+                         ("list", "get", "export_json", "export_csv", "records")}
+    unknown = u.get("/v1/workouts/" + uuid.uuid4().hex)
+    hidden = u.get("/v1/workouts/" + old)
+    assert hidden.status_code == unknown.status_code == 404
+    assert hidden.json()["error"]["code"] == unknown.json()["error"]["code"]
+    assert u.patch("/v1/workouts/" + old, json={"name": "x"}).status_code == 404
+    s, t = analytics()
+    assert s["totals"]["sessions"] == 1 and s["totals"]["reps"] == 2
+    assert s["from"] > day(91) and s["from"] <= day(89)   # clamped to the plan's window
+    assert list(s["top_faults"]) == ["squat"]
+    assert [f["fault"] for f in s["top_faults"]["squat"]] == ["shallow_depth"]
+    assert sum(p["sessions"] for p in t["points"]) == 1
+    assert t["from"] == s["from"]
+    recs = {r["kind"]: r for r in u.get("/v1/analytics/records").json()["records"]}
+    assert recs["best_set_score"]["value"] == 70 and recs["most_reps_in_set"]["value"] == 2
+    # a range wholly older than the window: valid, and empty
+    old_rng = {"period": "day", "from": day(110), "to": day(95)}
+    e = u.get("/v1/analytics/summary", params=old_rng)
+    assert e.status_code == 200, e.text
+    assert e.json()["buckets"] == [] and e.json()["totals"]["sessions"] == 0
+
+    # hidden, not deleted: the upgrade (store/admin path) shows it everywhere again
+    admin(free_server, "plan", "set", u.email, "pro")
+    assert visible() == {"list": {recent, old}, "get": {recent, old},
+                         "export_json": {recent, old}, "export_csv": {recent, old},
+                         "records": {old}}
+    s, t = analytics()
+    assert s["totals"]["sessions"] == 2 and s["from"] == day(120)
+    assert sum(p["sessions"] for p in t["points"]) == 2
+    assert {f["fault"] for f in s["top_faults"]["squat"]} == {"knee_valgus", "shallow_depth"}
+    e = u.get("/v1/analytics/summary", params=old_rng).json()
+    assert e["totals"]["sessions"] == 1
+
+
+def test_partner_reads_follow_the_members_plan_history(free_server):
+    """A gym sees what its member sees: the member's free plan hides a workout of 100 days ago
+    from the partner's workouts and analytics too, until the member moves to pro."""
+    from partner_support import admin, key_headers, linked_member, new_key, new_org, sync_workout
+    org = new_org(free_server)
+    h = key_headers(new_key(free_server, org)["key"])
+    m = linked_member(free_server, org)
+    now = time.time()
+    iso = lambda days_ago: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - days_ago * 86400))
+    old, recent = sync_workout(m, started=iso(100)), sync_workout(m, started=iso(1))
+    rng = {"from": iso(120)[:10], "to": iso(0)[:10]}
+
+    def seen():
+        w = free_server.get("/v1/partner/members/%s/workouts" % m.id, headers=h)
+        a = free_server.get("/v1/partner/members/%s/analytics" % m.id, headers=h, params=rng)
+        assert w.status_code == 200 and a.status_code == 200, (w.text, a.text)
+        return {x["id"] for x in w.json()["items"]}, sum(d["sessions"] for d in a.json()["days"])
+
+    assert seen() == ({recent}, 1)
+    admin(free_server, "plan", "set", m.email, "pro")
+    assert seen() == ({recent, old}, 2)

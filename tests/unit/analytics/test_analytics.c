@@ -396,7 +396,7 @@ static void streaks__run_across_a_month_end_and_break_on_gaps(void **state)
 {
     struct fx *f = *state;
     struct analytics_streak st;
-    assert_int_equal(analytics_streaks(f->s, f->user, &st), 0);
+    assert_int_equal(analytics_streaks(f->s, f->user, 0, &st), 0);
     assert_int_equal(st.current, 0);
     assert_int_equal(st.longest, 0);
     assert_string_equal(st.last_day, "");
@@ -409,28 +409,28 @@ static void streaks__run_across_a_month_end_and_break_on_gaps(void **state)
     put(f, f->user, "2026-03-02", "pushup", 3, 70, 0, 0, NULL, NULL); /* two exercises, one day */
 
     f->now = T("2026-03-02") + 3600 * 1000; /* today */
-    assert_int_equal(analytics_streaks(f->s, f->user, &st), 0);
+    assert_int_equal(analytics_streaks(f->s, f->user, 0, &st), 0);
     assert_int_equal(st.current, 4);
     assert_string_equal(st.current_start, "2026-02-27");
     assert_int_equal(st.longest, 5);
     assert_string_equal(st.last_day, "2026-03-02");
 
     f->now = T("2026-03-03") + 3600 * 1000; /* yesterday still counts */
-    assert_int_equal(analytics_streaks(f->s, f->user, &st), 0);
+    assert_int_equal(analytics_streaks(f->s, f->user, 0, &st), 0);
     assert_int_equal(st.current, 4);
 
     f->now = T("2026-03-04") + 3600 * 1000; /* a missed day ends it */
-    assert_int_equal(analytics_streaks(f->s, f->user, &st), 0);
+    assert_int_equal(analytics_streaks(f->s, f->user, 0, &st), 0);
     assert_int_equal(st.current, 0);
     assert_string_equal(st.current_start, "");
     assert_int_equal(st.longest, 5);
 
     /* training again today: a new streak of 1, longest unchanged */
     put(f, f->user, "2026-03-04", "squat", 3, 70, 0, 0, NULL, NULL);
-    assert_int_equal(analytics_streaks(f->s, f->user, &st), 0);
+    assert_int_equal(analytics_streaks(f->s, f->user, 0, &st), 0);
     assert_int_equal(st.current, 1);
     assert_int_equal(st.longest, 5);
-    assert_int_equal(analytics_streaks(f->s, f->user, NULL), RR_ERR_INVAL);
+    assert_int_equal(analytics_streaks(f->s, f->user, 0, NULL), RR_ERR_INVAL);
 }
 
 /* ---- records and faults --------------------------------------------------------------------- */
@@ -441,7 +441,7 @@ static void records__keep_the_best_set_per_exercise_and_the_earliest_on_ties(voi
     char first[STORE_ID_LEN + 1], best[STORE_ID_LEN + 1], plank[STORE_ID_LEN + 1];
     struct analytics_record *r = NULL;
     size_t n = 0;
-    assert_int_equal(analytics_records(f->s, f->user, &r, &n), 0);
+    assert_int_equal(analytics_records(f->s, f->user, 0, &r, &n), 0);
     assert_int_equal(n, 0);
     put(f, f->user, "2026-03-01", "squat", 12, 70, 0, 0, NULL, first);
     put(f, f->user, "2026-03-02", "squat", 8, 95, 0, 0, NULL, best);
@@ -449,7 +449,7 @@ static void records__keep_the_best_set_per_exercise_and_the_earliest_on_ties(voi
     put(f, f->user, "2026-03-03", "plank", 0, 50, 0, 30000, NULL, NULL);
     put(f, f->user, "2026-03-04", "plank", 0, 40, 0, 90000, NULL, plank);
     put(f, f->other, "2026-03-04", "squat", 30, 99, 0, 0, NULL, NULL); /* not ours */
-    assert_int_equal(analytics_records(f->s, f->user, &r, &n), 0);
+    assert_int_equal(analytics_records(f->s, f->user, 0, &r, &n), 0);
     assert_int_equal(n, 4);
     /* plank: best set score, longest hold (no reps record: 0 reps); squat: reps, score */
     assert_string_equal(r[0].exercise, "plank");
@@ -468,7 +468,7 @@ static void records__keep_the_best_set_per_exercise_and_the_earliest_on_ties(voi
     assert_true(r[3].value == 95.0);
     assert_string_equal(r[3].workout_id, best);
     free(r);
-    assert_int_equal(analytics_records(f->s, f->user, NULL, &n), RR_ERR_INVAL);
+    assert_int_equal(analytics_records(f->s, f->user, 0, NULL, &n), RR_ERR_INVAL);
 }
 
 static void faults__are_ranked_per_exercise_most_frequent_first(void **state)
