@@ -64,7 +64,7 @@ int admin_plan_list(struct app *a, int argc, char **argv)
     printf("%-6s %-6s %10s %12s %13s %-5s %-7s %9s\n", "plan", "name", "uploads/mo",
            "max video s", "history days", "heavy", "overlay", "price/mo");
     for (size_t i = 0; i < n; i++) {
-        char up[16], len[16], hist[16];
+        char up[24], len[24], hist[24]; /* an int64 in decimal fits */
         limit_text(p[i].uploads_per_month, up, sizeof up);
         limit_text(p[i].max_video_s, len, sizeof len);
         limit_text(p[i].history_days, hist, sizeof hist);
