@@ -73,6 +73,9 @@ if [ "$STORE" = postgres ]; then
         export REPRIGHT_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
     fi
 fi
+# the gym plan: the synced workouts are dated March 2026, outside the free plan's 90 days of
+# history, and the list must show them to measure reading them
+REPRIGHT_DEFAULT_PLAN=gym \
 REPRIGHT_WORKERS=0 \
 REPRIGHT_UPLOAD_LIMIT=$(( (UPLOAD_MB + 64) * 1024 * 1024 )) \
 REPRIGHT_MAX_PER_IP=$((CONNS * 2)) \
