@@ -12,6 +12,8 @@
 #   BENCH_WORKOUTS synced before the read (200), BENCH_JOBS analyses per worker count (6; 0 skips
 #   the job part), REPRIGHT_CLUSTER_BACKENDS as for cluster.sh for the rest (redis, s3; pg is set
 #   by BENCH_STORES; the job part runs on the first store).
+# Each read row also shows the CPU time per request spent in the serves, nginx and PostgreSQL
+# (from /proc: what the req/s of a shared machine hide) and the 1-min load average.
 # Needs: nginx, wrk, curl, jq; the job part needs ../shared media and the lite model (skipped
 # with a message otherwise). Prints one table; the clusters run in temp dirs removed at exit.
 set -euo pipefail
@@ -100,21 +102,50 @@ seed() {
 
 ROWS=()
 SKIPPED=""
+CLK_TCK=$(getconf CLK_TCK)
+# ticks serve|nginx|pg: CPU ticks (user + system) of the live processes of that part of the
+# running cluster: cluster.sh starts each component in a session of its own (setsid); each
+# PostgreSQL backend makes its own session, so there it is the postmaster and its children
+ticks() {
+  local d=$REPRIGHT_CLUSTER_DIR ids=""
+  case $1 in
+    serve) ids=$(cat "$d"/pids/serve[0-9]* 2>/dev/null | tr '\n' ' ' || true) ;;
+    nginx) ids=$(cat "$d/pids/nginx" 2>/dev/null || true) ;;
+    pg) ids=$(head -n1 "$d/pg/data/postmaster.pid" 2>/dev/null || true) ;;
+  esac
+  [ -n "$ids" ] || { echo 0; return 0; }
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v ids=" $ids " -v part="$1" '{
+    pid = $1; sub(/^.*\) /, "")
+    if (part == "pg" ? index(ids, " " pid " ") || index(ids, " " $2 " ") : index(ids, " " $4 " "))
+      s += $12 + $13
+  } END { print s + 0 }'
+}
+us_per_req() { # TICKS REQUESTS
+  awk -v t="$1" -v hz="$CLK_TCK" -v n="$2" 'BEGIN { if (n > 0) printf "%.0f", t * 1e6 / hz / n; else print "-" }'
+}
+
 read_bench() { # STORE LABEL URL
-  local out rps p50 p99 errs sock load r
+  local out rps p50 p99 errs sock load r nreq part
+  local -A c0 c1
   echo "wrk.headers[\"Authorization\"] = \"Bearer $TOKEN\"" >"$TMP/auth.lua"
   for ((r = 0; r < RUNS; r++)); do
     load=$(cut -d' ' -f1 /proc/loadavg)
+    for part in serve nginx pg; do c0[$part]=$(ticks "$part"); done
     out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -s "$TMP/auth.lua" \
       "$3/v1/workouts?limit=20")
+    for part in serve nginx pg; do c1[$part]=$(ticks "$part"); done
     rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
     p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
     p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
     errs=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' <<<"$out")
     sock=$(awk '/Socket errors:/ { s = 0; for (i = 3; i <= NF; i += 2) s += $(i + 1); print s }' \
       <<<"$out" | tr -d ',')
-    ROWS+=("$(printf '%-7s %-30s %10s %9s %9s %8s %8s %6s' "$1" "$2" "$rps" "$p50" "$p99" \
-      "${errs:-0}" "${sock:-0}" "$load")")
+    nreq=$(awk '/ requests in / { print $1 }' <<<"$out")
+    ROWS+=("$(printf '%-7s %-30s %9s %9s %9s %7s %8s %6s %6s %6s %6s' "$1" "$2" "$rps" "$p50" \
+      "$p99" "${errs:-0}" "${sock:-0}" \
+      "$(us_per_req $((c1[serve] - c0[serve])) "$nreq")" \
+      "$(us_per_req $((c1[nginx] - c0[nginx])) "$nreq")" \
+      "$(us_per_req $((c1[pg] - c0[pg])) "$nreq")" "$load")")
   done
 }
 
@@ -167,8 +198,11 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "repright cluster bench: $(nproc) cores, nginx $(nginx -v 2>&1 | cut -d/ -f2)," \
   "wrk -t$THREADS -c$CONNS -d${DURATION}s, GET /v1/workouts?limit=20 with a Bearer token," \
   "$NWORKOUTS workouts (a page of 20), other engines: ${OTHER_BACKENDS:-none}"
-printf '%-7s %-30s %10s %9s %9s %8s %8s %6s\n' store read req/s p50 p99 non-2xx sock-err load1
+printf '%-7s %-30s %9s %9s %9s %7s %8s %6s %6s %6s %6s\n' store read req/s p50 p99 non-2xx \
+  sock-err serve nginx pg load1
 for r in "${ROWS[@]+"${ROWS[@]}"}"; do echo "$r"; done
 [ -z "$SKIPPED" ] || echo "$SKIPPED"
+echo "serve / nginx / pg: CPU microseconds (user + system) per request of all serve processes," \
+  "nginx (master + workers) and PostgreSQL (all backends) during the run; load1 at its start"
 for r in "${JOBROWS[@]}"; do echo "$r"; done
 echo "load average: $LOAD_START before, $LOAD_END after (a shared machine)"
