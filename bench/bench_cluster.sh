@@ -36,6 +36,9 @@ for tool in nginx wrk curl jq; do
   command -v "$tool" >/dev/null || { echo "bench_cluster: $tool is not installed" >&2; exit 2; }
 done
 [ -x "$BIN" ] || { echo "bench_cluster: $BIN is not an executable repright binary" >&2; exit 2; }
+for store in $STORES; do
+  case $store in sqlite | pg) ;; *) echo "bench_cluster: unknown store '$store' in BENCH_STORES (sqlite, pg)" >&2; exit 2 ;; esac
+done
 
 # only the cluster's own settings apply
 for v in $(env | sed -n 's/^\(REPRIGHT_[A-Z_]*\)=.*/\1/p'); do
@@ -59,7 +62,6 @@ backends_of() { # STORE -> the REPRIGHT_CLUSTER_BACKENDS of a cluster on it
   case $1 in
     sqlite) echo "$OTHER_BACKENDS" ;;
     pg) echo "pg${OTHER_BACKENDS:+,$OTHER_BACKENDS}" ;;
-    *) echo "bench_cluster: unknown store '$1' in BENCH_STORES (sqlite, pg)" >&2; exit 2 ;;
   esac
 }
 
