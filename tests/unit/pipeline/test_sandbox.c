@@ -246,6 +246,13 @@ static void a_real_render_publishes_a_playable_overlay_and_jpegs(void **state)
     assert_false(exists(overlay2));
     assert_false(exists(part));
     assert_false(r.has_thumbs);
+    /* a child stopped by its file-size limit is "too big", not a decoder crash */
+    rq = render_request(script("fsize-render", "printf 'overlay' >&6; kill -XFSZ $$"), fd, &s,
+                        overlay2, dir2);
+    assert_int_equal(sandbox_render(&rq, &r, msg, sizeof msg), RR_ERR_TOOBIG);
+    assert_non_null(strstr(msg, "file-size limit"));
+    assert_false(exists(overlay2));
+    assert_false(exists(part));
     /* a child that claims success without an mp4 publishes nothing either */
     rq = render_request(script("fake-render",
                                "printf 'not an mp4' >&6; m='{\"frames\":3,\"render_ms\":1}'; "
