@@ -8,7 +8,8 @@
 //    the clip is recorded up to 3 times and one red rep on the full model passes: the lite
 //    model can never give it;
 //  - on a CPU throttled 6x (CDP Emulation.setCPUThrottlingRate) the full model falls under the
-//    floor: the page switches to lite by itself, says so, and the set is still counted.
+//    floor: the page goes down to lite by itself (in the set if no rep was counted yet, else
+//    when the set ends), says so, and the set is still counted.
 // Manual stability runs (docs/internals/live.md lists the x of N results): RR_LIVE_RUNS=n
 // records each clip n times and every run must pass; RR_LIVE_MODEL_CLIPS=a.mp4:bad,b.mp4:12
 // (bad = a red rep, a number = reps within one; '-' = none); RR_LIVE_QUERY=?model=lite.
@@ -86,22 +87,23 @@ await run('browser/test_live_model', async () => {
     await page.selectOption('[data-testid=exercise]', 'squat');
     await page.click('[data-testid=start]');
     await waitState(page, ['recording'], 30000);
-    await page.waitForFunction(() => (window.__modelSwitches || []).length > 0, null, { timeout: 40000 }).catch(async () => {
+    await page.waitForFunction(() => !document.querySelector('[data-testid=model-note]').hidden, null, { timeout: 40000 }).catch(async () => {
       throw new Error(`no switch to lite at 6x: ${JSON.stringify(await page.evaluate(() => window.__liveStats))}`);
     });
-    await page.waitForTimeout(4000); // a few frames on lite
-    const note = await page.evaluate(() => { const n = document.querySelector('[data-testid=model-note]'); return n.hidden ? '' : n.textContent; });
-    const shown = await page.textContent('[data-testid=model]');
+    const during = await page.textContent('[data-testid=model-note]');
+    await page.waitForTimeout(3000);
     await screenshot(page, 'live-model-throttled');
     await page.click('[data-testid=stop]');
     await waitState(page, ['done'], 60000);
-    const st = await page.evaluate(() => window.__liveStats);
+    const st = await page.evaluate(() => ({ ...window.__liveStats, model_switches: window.__modelSwitches || [] }));
+    const note = await page.evaluate(() => { const n = document.querySelector('[data-testid=model-note]'); return n.hidden ? '' : n.textContent; });
+    const shown = await page.textContent('[data-testid=model]');
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
-    console.log(`6x throttle: switches ${JSON.stringify(st.model_switches)}, then model ${st.model}, fps ${st.fps.toFixed(1)} over the set, processed ${st.processed}, reps ${st.reps}; note "${note}"`);
+    console.log(`6x throttle: switches ${JSON.stringify(st.model_switches)}, model after the set ${shown}, fps ${st.fps.toFixed(1)} over the set, processed ${st.processed}, reps ${st.reps}; during the set "${during}", after "${note}"`);
     recordMeasurement('live_model_throttled', { rate: 6, switches: st.model_switches, fps: st.fps, processed: st.processed, model_ms_median: st.model_ms_median });
     const sw = st.model_switches[0];
     assert(sw.from === 'full' && sw.to === 'lite' && sw.fps < 6, `switch ${JSON.stringify(sw)}`);
-    assert(st.model === 'lite' && /lite/.test(shown), `the page shows model "${shown}"`);
+    assert(/lite/.test(shown), `the page shows model "${shown}"`);
     assert(/switched to the fast model/.test(note), `the page does not say it switched: "${note}"`);
     assert(st.processed > 5, `the set went on after the switch: ${JSON.stringify(st)}`);
     await ctx.close();

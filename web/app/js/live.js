@@ -83,6 +83,7 @@ const app = {
   api: null,
   rateTimes: [], // completion times of the last frames through the pose model (noteFrameDone)
   modelSwitches: [], // automatic model changes: {from, to, fps, floor, at_ms, phase}
+  pendingSwitch: null, // a change decided during a set's reps, made when the set ends
 };
 
 function setState(s) {
@@ -203,30 +204,38 @@ function showModel() {
 
 // A frame went through the pose model at time t (performance.now()): the rate is measured and,
 // on the automatic choice, the model goes down to lite when the device cannot keep MIN_FPS.
-// During the set-up check at once; during a set at a rest point (`restPoint`: a rep was just
-// judged, the athlete is back up), so a rep is not judged on two models' landmarks, or after
-// SWITCH_WAIT_MS below the floor without one.
-const SWITCH_WAIT_MS = 5000;
-function noteFrameDone(t, restPoint = false) {
+// During the set-up check, or in a set before its first rep is counted, at once; once a rep is
+// counted the switch waits for the end of the set: the two models' landmarks differ in scale,
+// and a switch in the middle of a set lost reps (9 of 12 in 2 of 4 sets switched that way).
+function noteFrameDone(t) {
   app.rateTimes.push(t);
   if (app.rateTimes.length > RATE_FRAMES) app.rateTimes.shift();
-  if (!MODEL_AUTO) return;
+  if (!MODEL_AUTO || app.pendingSwitch) return;
   const rate = analysisRate(app.rateTimes);
   const next = chooseModel({ current: modelName(), rate, floor: MIN_FPS });
-  if (next === modelName()) { app.lowSince = null; return; }
-  if (app.lowSince === null || app.lowSince === undefined) app.lowSince = t;
-  if (app.set && !restPoint && t - app.lowSince < SWITCH_WAIT_MS) return;
-  app.lowSince = null;
-  const from = modelName();
-  app.pose.setModel(next === 'full' ? 1 : 0);
+  if (next === modelName()) return;
+  const sw = { from: modelName(), to: next, fps: Number(rate.toFixed(2)), floor: MIN_FPS, at_ms: app.set ? Math.round(t - app.set.t0) : null, phase: app.set ? 'set' : 'setup' };
+  if (app.set && (app.set.counted || 0) > 0) {
+    app.pendingSwitch = { ...sw, phase: 'after the set' };
+    showModelNote(rate, 'the next set uses the fast model');
+    return;
+  }
+  switchModel(sw);
+}
+
+function switchModel(sw) {
+  app.pose.setModel(sw.to === 'full' ? 1 : 0);
   app.rateTimes = [];
-  const sw = { from, to: next, fps: Number(rate.toFixed(2)), floor: MIN_FPS, at_ms: app.set ? Math.round(t - app.set.t0) : null, phase: app.set ? 'set' : 'setup' };
   app.modelSwitches.push(sw);
   window.__modelSwitches = app.modelSwitches.slice();
-  const note = $('model-note');
-  note.textContent = `This device analysed ${rate.toFixed(1)} frames/s with the precise pose model, under the ${MIN_FPS} frames/s the coach needs: switched to the fast model (counts as well, judges forward lean less strictly).`;
-  note.hidden = false;
+  showModelNote(sw.fps, 'switched to the fast model');
   showModel();
+}
+
+function showModelNote(rate, what) {
+  const note = $('model-note');
+  note.textContent = `This device analysed ${rate.toFixed(1)} frames/s with the precise pose model, under the ${MIN_FPS} frames/s the coach needs: ${what} (counts as well, judges forward lean less strictly).`;
+  note.hidden = false;
 }
 
 function statsOf(s) {
@@ -381,7 +390,7 @@ async function processFrame(s, tCap, video) {
   s.latencies.push(lat);
   if (newReps.length) s.repLatencies.push(lat);
   s.processed++;
-  noteFrameDone(t, newReps.length > 0);
+  noteFrameDone(t);
   if (s.firstProcessedAt === null) s.firstProcessedAt = t;
   s.lastProcessedAt = t;
   if (t - s.lastStatsUpdate > 500) { s.lastStatsUpdate = t; publishStats(s); }
@@ -514,7 +523,6 @@ function setupPhase(exercise) {
   const st = { okSince: null, lastSaid: '', lastSaidAt: 0, done: false, cancelled: false, inflight: false };
   app.setupState = st;
   app.rateTimes = []; // the rate is measured per phase: the gap before it is not a frame's
-  app.lowSince = null;
   return new Promise((resolve) => {
     st.finish = (ok) => { if (st.done) return; st.done = true; app.setupState = null; resolve(ok); };
     const onFrame = async (now, md) => {
@@ -598,7 +606,6 @@ async function beginRecording(exercise, loadKg) {
   if (exercise === 'plank') $('count-label').textContent = 's hold';
   app.set = s;
   app.rateTimes = [];
-  app.lowSince = null;
   $('stop').hidden = false;
   $('start').hidden = true;
   if (handsFree()) app.voice.say('Go');
@@ -646,6 +653,7 @@ async function stopSet() {
   window.__lastReport = report;
   try { s.live.free(); } catch { /* already freed */ }
   app.set = null;
+  if (app.pendingSwitch) { switchModel(app.pendingSwitch); app.pendingSwitch = null; } // the set is over: the next one starts on lite
   const set = finishSet({ exercise: s.exercise || s.recognised, liveReps: s.reps, report });
   // not recognised: the frames stay for a pick after the set (analysed again as that exercise)
   app.unsaved = !set.exercise && s.kept && s.kept.length ? { kept: s.kept, s, durationMs } : null;
