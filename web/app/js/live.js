@@ -262,6 +262,7 @@ function statsOf(s) {
     model: modelName(),
     model_auto: MODEL_AUTO,
     model_switches: app.modelSwitches.slice(),
+    model_switch_pending: app.pendingSwitch, // decided during the set's reps, made at its end
     first_model_ms: s.modelMs.slice(0, 3).map((x) => Math.round(x)), // the model's start-up shows here
     first_processed_ms: s.firstProcessedAt === null ? null : Math.round(s.firstProcessedAt - s.t0),
     inference: CPU ? 'cpu' : 'gpu',
