@@ -182,9 +182,11 @@ int app_workout_get(struct app *a, const char *user_id, const char *workout_id,
 int app_rename_workout(struct app *a, const char *user_id, const char *workout_id,
                        const char *name);
 
-/* Estimated CPU milliseconds per frame of analysing a width x height video with `model` (pose
- * pass + overlay render, measured constants; docs/internals/reliability.md). A job's estimate
- * is this times its frames; cfg.job_cpu_budget_s bounds it. */
+/* Estimated CPU milliseconds per frame of analysing a width x height video with `model` (one
+ * decoding pass and the pose model, measured constants; docs/internals/reliability.md). The
+ * overlay render is a job of its own, made only when asked, with its own estimate
+ * (app__render_cost_ms_per_frame): it is not counted here. A job's estimate is this times its
+ * frames; cfg.job_cpu_budget_s bounds it. */
 double app_analysis_cost_ms_per_frame(int width, int height, enum pose_model_kind model);
 
 enum app_saved {
