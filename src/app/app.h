@@ -382,6 +382,16 @@ int app_billing_apply(struct app *a, const char *event_id, const char *type,
                       const char *user_ref, const char *plan, int *duplicate,
                       char user_id[STORE_ID_LEN + 1]);
 
+/* ---- sessions (app/sessions.c; docs/internals/cache.md) --------------------------------------- */
+
+/* Spend refresh token old_hash and issue new_hash in its family: store_refresh_rotate_grace's
+ * contract and codes (CONFLICT: reuse, the family is revoked). With a redis:// queue a replay
+ * is detected in Redis by every instance before the store is written, and two concurrent
+ * refreshes with one token resolve to one rotation whose pair both get (same client, within
+ * grace_ms); without Redis, or when it fails, the store alone decides, as it always did. */
+int app_refresh_rotate(struct app *a, const char *old_hash, const char *new_hash,
+                       int64_t new_expires_at, int64_t grace_ms, struct store_refresh *out);
+
 /* ---- what the adapters share ----------------------------------------------------------------- */
 
 /* Blob key of a video's derived object: which = "overlay" (videos/<id>/overlay.mp4), "best",
