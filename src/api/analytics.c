@@ -163,6 +163,18 @@ static int analytics_summary_get(struct http_request *req, void *app)
     const char *exercise = http_request_query(req, "exercise");
     if (exercise && !app_exercise_known(exercise))
         return history_reply_invalid(req, "exercise", "must be one of the known exercises");
+    /* cached per user (the range as resolved: today and the plan's history are in it) */
+    char cname[APP_CACHE_NAME_MAX + 1];
+    struct app_cache_ticket ticket = {0, 0};
+    snprintf(cname, sizeof cname, "as|%s|%s|%s|%d|%s", analytics_period_name(r.period), r.from,
+             r.to, r.empty, exercise ? exercise : "");
+    char *hit = NULL;
+    size_t hit_len = 0;
+    if (app_cache_get(a, p->user_id, cname, &hit, &hit_len, &ticket) == 0) {
+        int rc = http_reply_bytes(req, 200, hit, hit_len, "application/json");
+        free(hit);
+        return rc;
+    }
 
     struct analytics_bucket *b = NULL;
     struct analytics_fault *f = NULL;
@@ -224,6 +236,8 @@ static int analytics_summary_get(struct http_request *req, void *app)
     rr_json_object_end(&o);
     free(b);
     free(f);
+    if (!rr_json_error(&o))
+        app_cache_put(a, p->user_id, cname, &ticket, rr_json_data(&o), rr_json_len(&o));
     return reply(req, &o);
 }
 

@@ -263,6 +263,23 @@ static int workouts_list(struct http_request *req, void *app)
     if (has_from && has_to && to < from)
         return history_reply_invalid(req, "to", "must not be before from");
 
+    /* a hit answers without the store (plan and list); every write of the user invalidates */
+    char cname[APP_CACHE_NAME_MAX + 1];
+    struct app_cache_ticket ticket = {0, 0};
+    int cn = snprintf(cname, sizeof cname, "wl|%d|%s|%lld|%lld|%s", limit, cursor ? cursor : "",
+                      has_from ? (long long)from : -1LL, has_to ? (long long)to : -1LL,
+                      exercise ? exercise : "");
+    int cacheable = cn > 0 && (size_t)cn < sizeof cname && !(cursor && strchr(cursor, '|'));
+    if (cacheable) {
+        char *hit = NULL;
+        size_t hit_len = 0;
+        if (app_cache_get(a, p->user_id, cname, &hit, &hit_len, &ticket) == 0) {
+            int err = http_reply_bytes(req, 200, hit, hit_len, "application/json");
+            free(hit);
+            return err;
+        }
+    }
+
     struct store_workout_filter f = {exercise, has_from ? from : 0,
                                      has_to ? to + ANALYTICS_DAY_MS : 0};
     /* the plan's history (history_days): older workouts are hidden, not deleted, so a better
@@ -296,6 +313,8 @@ static int workouts_list(struct http_request *req, void *app)
     err = rr_json_error(&o);
     if (err && err != RR_ERR_NOMEM)
         err = RR_ERR_INTERNAL; /* a stored value JSON cannot carry (bad UTF-8, NaN): 500 */
+    if (!err && cacheable)
+        app_cache_put(a, p->user_id, cname, &ticket, rr_json_data(&o), rr_json_len(&o));
     if (!err)
         err = http_reply_bytes(req, 200, rr_json_data(&o), rr_json_len(&o), "application/json");
     rr_json_release(&o);
