@@ -368,6 +368,13 @@ static void cache__a_write_on_one_instance_is_read_on_the_other(void **state)
     assert_int_equal(list(f, 0, NULL, 0), 1);
     assert_true(redis_keys("repright:c:*") >= 1);
     assert_int_equal(summary_sessions(f, 1), 1);
+    assert_int_equal(summary_sessions(f, 0), 1); /* a hit */
+    /* a cached answer never stands in for an invalid query that names it almost alike */
+    assert_int_equal(call(f, 0, "GET", "/v1/analytics/summary?period=day&exercise=", NULL, NULL,
+                          NULL),
+                     422);
+    assert_int_equal(call(f, 0, "GET", "/v1/analytics/summary?period=day|x", NULL, NULL, NULL),
+                     422);
     /* hits come from Redis: a change behind the app's back (no invalidation) is not seen ... */
     char name[64] = "";
     assert_int_equal(store_workout_rename(f->a[0]->store, f->user, w1.id, "behind"), 0);
