@@ -2,14 +2,16 @@
  * cache.c - the cache of hot reads (app.h app_cache_get / app_cache_put / app_cache_invalidate;
  * docs/internals/cache.md): rendered JSON per user and read, kept in the queue's Redis
  * (queue_cache_*) for cfg.cache_ttl_s, invalidated by one bump of the user's generation on
- * every write that changes what the user reads. Only with a redis:// queue and a TTL above 0;
- * otherwise, and whenever Redis errs or is slow, the read comes from the store (never an error
- * to the user).
+ * every write that changes what the user reads. Reads use it only with a redis:// queue and a
+ * TTL above 0; otherwise, and whenever Redis errs or is slow, the read comes from the store
+ * (never an error to the user). Bumps are written whenever the queue is redis://, whatever the
+ * TTL: a worker process with the cache off still invalidates for the serve instances.
  *
  * A bump that fails (Redis unreachable from this process) must not let this process serve the
  * user's older entries once Redis answers again: the user goes on a pending list, bypasses the
  * cache here, and the bump is retried by the next cache call until it succeeds. When the list
- * is full, this process bypasses the cache for everyone for one TTL. Other processes that still
+ * is full, this process bypasses the cache for everyone for an hour (the longest TTL any process
+ * may give its entries). Other processes that still
  * reach Redis may serve such an entry until it expires (a TTL at most), the one stale window,
  * logged.
  */
@@ -72,10 +74,18 @@ static void cache_warn(struct app_cache *c, const char *what, int rc)
         rr_log(RR_LOG_WARN, what, RR_LOG_STR("detail", rr_strerror(rc)));
 }
 
+/* Generations live in the queue's Redis. They are bumped whenever it is there, whatever this
+ * process's TTL: a process with the cache off (a `repright worker` saving an analysis'
+ * workout) must still invalidate for the `serve` instances that read through it. */
+static int cache_shared(const struct app *a)
+{
+    return a->cache && a->queue && strcmp(queue_backend_name(a->queue), "redis") == 0;
+}
+
+/* Reads go through the cache only with a TTL. */
 static int cache_on(const struct app *a)
 {
-    return a->cache && a->queue && a->cfg.cache_ttl_s > 0 &&
-           strcmp(queue_backend_name(a->queue), "redis") == 0;
+    return a->cfg.cache_ttl_s > 0 && cache_shared(a);
 }
 
 /* Retry the bumps that failed; 1 when this user (NULL: nobody in particular) may use the
@@ -153,7 +163,7 @@ void app_cache_put(struct app *a, const char *user_id, const char *name,
 
 void app_cache_invalidate(struct app *a, const char *user_id)
 {
-    if (!user_id || !user_id[0] || !cache_on(a))
+    if (!user_id || !user_id[0] || !cache_shared(a))
         return;
     cache_settle(a, NULL);
     int rc = queue_cache_bump(a->queue, user_id);
@@ -167,7 +177,7 @@ void app_cache_invalidate(struct app *a, const char *user_id)
     if (!known && c->n_pending < CACHE_PENDING_MAX)
         memcpy(c->pending[c->n_pending++], user_id, strlen(user_id) + 1);
     else if (!known) /* too many to track: no cache in this process for a TTL */
-        c->bypass_until_ms = mono_ms() + (int64_t)a->cfg.cache_ttl_s * 1000;
+        c->bypass_until_ms = mono_ms() + (int64_t)QUEUE_CACHE_TTL_MS_MAX;
     pthread_mutex_unlock(&c->mu);
     cache_warn(c, "cache: invalidation not written to redis; retried, other instances may serve "
                   "the older read until it expires", rc);

@@ -307,15 +307,24 @@ static void refresh__redis_killed_the_store_still_detects_reuse(void **state)
 
 /* ---- cache ----------------------------------------------------------------------------------- */
 
+static void save_on(struct app *a, const char *user, int64_t started, const char *client_id,
+                    struct store_workout *w);
+
 static void save(struct fx *f, int i, int64_t started, const char *client_id,
                  struct store_workout *w)
+{
+    save_on(f->a[i], f->user, started, client_id, w);
+}
+
+static void save_on(struct app *a, const char *user, int64_t started, const char *client_id,
+                    struct store_workout *w)
 {
     struct store_set set;
     struct store_rep reps[2];
     memset(w, 0, sizeof *w);
     memset(&set, 0, sizeof set);
     memset(reps, 0, sizeof reps);
-    snprintf(w->user_id, sizeof w->user_id, "%s", f->user);
+    snprintf(w->user_id, sizeof w->user_id, "%s", user);
     snprintf(w->exercise, sizeof w->exercise, "squat");
     snprintf(set.exercise, sizeof set.exercise, "squat");
     w->started_at = started;
@@ -329,7 +338,7 @@ static void save(struct fx *f, int i, int64_t started, const char *client_id,
         reps[k].score = 80;
     }
     enum app_saved how;
-    assert_int_equal(app_save_workout(f->a[i], w, &set, 1, reps, 2, client_id, &how), 0);
+    assert_int_equal(app_save_workout(a, w, &set, 1, reps, 2, client_id, &how), 0);
     assert_int_equal(how, APP_SAVED_NEW);
 }
 
@@ -398,6 +407,22 @@ static void cache__a_write_on_one_instance_is_read_on_the_other(void **state)
     assert_int_equal(call(f, 0, "DELETE", path, NULL, NULL, NULL), 204);
     assert_int_equal(list(f, 1, NULL, 0), 1);
     assert_int_equal(summary_sessions(f, 1), 1);
+    /* a process with the cache off (a `repright worker` saving an analysis) still invalidates */
+    char data[128], queue[256], msg[256];
+    snprintf(data, sizeof data, "--data-dir=%s", f->dir);
+    snprintf(queue, sizeof queue, "--queue-url=%s", g_redis.url);
+    char *argv[] = {"worker", data, queue, NULL};
+    struct app_config c;
+    struct app *w_app = NULL;
+    setenv("REPRIGHT_CACHE_TTL_S", "0", 1);
+    assert_int_equal(app_config_load(&c, APP_CMD_WORKER, 3, argv, msg, sizeof msg), 0);
+    unsetenv("REPRIGHT_CACHE_TTL_S");
+    assert_int_equal(c.cache_ttl_s, 0);
+    assert_int_equal(app_open(&c, &w_app, msg, sizeof msg), 0);
+    save_on(w_app, f->user, t + 120000, "c3", &w2);
+    app_close(w_app);
+    assert_int_equal(list(f, 1, NULL, 0), 2);
+    assert_int_equal(summary_sessions(f, 0), 2);
 }
 
 static void cache__entries_are_bounded_in_size_and_time(void **state)
