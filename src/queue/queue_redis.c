@@ -78,7 +78,7 @@
 #define RQ_RECONCILE_MS 2000
 #define RQ_RECONCILE_MAX 1000 /* tokens added per reconciliation round */
 #define RQ_DEAD_MAXLEN 10000  /* dead-letter stream trimmed to about this many entries */
-#define RQ_POOL_MAX 64        /* idle connections kept */
+#define RQ_POOL_MAX 256       /* idle connections kept: one per HTTP thread at most (cache) */
 #define RQ_ENTRY_MAX 47       /* "<ms>-<seq>" */
 #define RQ_TAKEOVER_MS_DEFAULT 5000
 #define RQ_TAKEOVER_MS_MIN 100

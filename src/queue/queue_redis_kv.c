@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include "base/rr_error.h"
 #include "base/rr_log.h"
@@ -37,12 +38,27 @@
 #define KV_GEN_TTL_MS 86400000LL      /* a generation outlives every entry tagged with it */
 #define KV_ENTRY_MAX (1u << 20)        /* bytes of one cached entry */
 #define KV_KEY_MAX (32 + STORE_ID_LEN + QUEUE_CACHE_NAME_MAX + QUEUE_HASH_MAX)
+#define KV_READ_MS 250   /* a cache read or put waits this long, then the store answers */
+#define KV_CMD_MS 2000   /* queue_redis.c's command deadline, restored after */
 
 /* The Lua of a bump: KEYS[1] the global counter, KEYS[2] the user's generation. */
 static const char bump_lua[] =
     "local g = redis.call('INCR', KEYS[1]) "
     "redis.call('SET', KEYS[2], g, 'PX', ARGV[1]) "
     "return g";
+
+static struct timeval tv_ms(int64_t ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    return tv;
+}
+
+/* A cache call must not hold a request for the queue's 2 s: a short deadline, then the pool's
+ * usual one again (a context that timed out is closed by queue__redis_done anyway). */
+static int short_deadline(redisContext *c, int on)
+{
+    return redisSetTimeout(c, tv_ms(on ? KV_READ_MS : KV_CMD_MS)) == REDIS_OK ? 0 : RR_ERR_IO;
+}
 
 /* Read the replies of n pipelined commands; the last one is kept in *last (caller frees).
  * RR_ERR_IO when the connection broke or any reply is an error. */
@@ -173,7 +189,7 @@ int queue__redis_cache_get(struct queue *q, const char *user_id, const char *nam
     if (rc < 0)
         return rc;
     redisReply *ex = NULL;
-    if (redisAppendCommand(c, "MULTI") != REDIS_OK ||
+    if (short_deadline(c, 1) < 0 || redisAppendCommand(c, "MULTI") != REDIS_OK ||
         redisAppendCommand(c, "GET %s", gkey) != REDIS_OK ||
         redisAppendCommand(c, "GET %s", ekey) != REDIS_OK ||
         redisAppendCommand(c, "EXEC") != REDIS_OK) {
@@ -211,6 +227,8 @@ int queue__redis_cache_get(struct queue *q, const char *user_id, const char *nam
 out:
     if (ex)
         freeReplyObject(ex);
+    if (!c->err)
+        short_deadline(c, 0);
     queue__redis_done(q, c);
     return rc;
 }
@@ -234,11 +252,15 @@ int queue__redis_cache_put(struct queue *q, const char *user_id, const char *nam
         free(val);
         return rc;
     }
-    redisReply *r = redisCommand(c, "SET %s %b PX %lld", ekey, val, (size_t)tn + len,
-                                 (long long)ttl_ms);
+    redisReply *r = short_deadline(c, 1) < 0
+                         ? NULL
+                         : redisCommand(c, "SET %s %b PX %lld", ekey, val, (size_t)tn + len,
+                                        (long long)ttl_ms);
     rc = r && r->type == REDIS_REPLY_STATUS ? 0 : RR_ERR_IO;
     if (r)
         freeReplyObject(r);
+    if (!c->err)
+        short_deadline(c, 0);
     free(val);
     queue__redis_done(q, c);
     return rc;

@@ -480,6 +480,30 @@ static void cache__redis_down_reads_come_from_the_store(void **state)
     assert_int_equal(list(f, 1, NULL, 0), 2);
 }
 
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void cache__a_stalled_redis_costs_a_read_its_short_deadline(void **state)
+{
+    struct fx *f = *state;
+    struct store_workout w;
+    save(f, 0, now_ms() - 3600 * 1000, "s1", &w);
+    assert_int_equal(list(f, 1, NULL, 0), 1);
+    /* every client of the server stalls for 1.5 s: the read waits 250 ms, then the store */
+    assert_int_equal(rrtest_redis_cli(&g_redis, "CLIENT PAUSE 1500 ALL"), 0);
+    double t0 = mono_s();
+    assert_int_equal(list(f, 0, NULL, 0), 1);
+    double took = mono_s() - t0;
+    printf("list read with redis stalled: %.0f ms\n", took * 1000);
+    assert_true(took < 1.0);
+    sleep_ms(1600);
+    assert_int_equal(list(f, 0, NULL, 0), 1);
+}
+
 int main(void)
 {
     int rc = rrtest_redis_start(&g_redis);
@@ -508,6 +532,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(cache__redis_down_reads_come_from_the_store, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(cache__a_stalled_redis_costs_a_read_its_short_deadline,
+                                        setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     rrtest_redis_stop(&g_redis);
