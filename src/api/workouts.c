@@ -262,6 +262,23 @@ static int workouts_list(struct http_request *req, void *app)
     if (has_from && has_to && to < from)
         return history_reply_invalid(req, "to", "must not be before from");
 
+    /* a hit answers without the store (plan and list); every write of the user invalidates */
+    char cname[APP_CACHE_NAME_MAX + 1];
+    struct app_cache_ticket ticket = {0, 0};
+    int cn = snprintf(cname, sizeof cname, "wl|%d|%s|%lld|%lld|%s", pg.limit,
+                      pg.cursor ? pg.cursor : "", has_from ? (long long)from : -1LL,
+                      has_to ? (long long)to : -1LL, exercise ? exercise : "");
+    int cacheable = cn > 0 && (size_t)cn < sizeof cname && !(pg.cursor && strchr(pg.cursor, '|'));
+    if (cacheable) {
+        char *hit = NULL;
+        size_t hit_len = 0;
+        if (app_cache_get(a, p->user_id, cname, &hit, &hit_len, &ticket) == 0) {
+            int err = http_reply_bytes(req, 200, hit, hit_len, "application/json");
+            free(hit);
+            return err;
+        }
+    }
+
     struct store_workout_filter f = {exercise, has_from ? from : 0,
                                      has_to ? to + ANALYTICS_DAY_MS : 0};
     /* the plan's history (history_days): older workouts are hidden, not deleted, so a better
@@ -285,6 +302,8 @@ static int workouts_list(struct http_request *req, void *app)
         workout_out(&o, &items[i]);
     free(items);
     api_page_end(&o, &pg);
+    if (cacheable && !rr_json_error(&o))
+        app_cache_put(a, p->user_id, cname, &ticket, rr_json_data(&o), rr_json_len(&o));
     return api_reply_json(req, 200, &o);
 }
 
