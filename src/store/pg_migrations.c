@@ -349,6 +349,18 @@ static const char m010_workout_counts[] =
     " sum(a_score_sum), sum(a_score_n) FROM workouts WHERE a_active <> 0 "
     " GROUP BY user_id, d, exercise;";
 
+/* The partner outbox (migrations.c's m011_outbox): bigserial ids are never reused. */
+static const char m011_outbox[] =
+    "CREATE TABLE partner_outbox ("
+    "  id BIGSERIAL PRIMARY KEY,"
+    "  type " T " NOT NULL,"
+    "  org_id " T " NOT NULL,"
+    "  user_id " T " NOT NULL,"
+    "  workout_id " T " NOT NULL DEFAULT '',"
+    "  data " T " NOT NULL DEFAULT '',"
+    "  created_at " I " NOT NULL);"
+    "CREATE INDEX partner_outbox_user ON partner_outbox(user_id, id);";
+
 static const struct store_migration pg_migrations[] = {
     {1, "init", m001_init},
     {2, "rate_limits", m002_rate_limits},
@@ -360,6 +372,7 @@ static const struct store_migration pg_migrations[] = {
     {8, "webhooks", m008_webhooks},
     {9, "plans", m009_plans},
     {10, "workout_counts", m010_workout_counts},
+    {11, "outbox", m011_outbox},
 };
 
 const struct store_migration *store__pg_migrations(size_t *n)

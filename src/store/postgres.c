@@ -226,10 +226,54 @@ static int pq_user_set_password(struct store *s, const char *id, const char *has
     return write_row(s, "UPDATE users SET password_hash = $2 WHERE id = $1", a, NARGS(a));
 }
 
-static int pq_user_delete(struct store *s, const char *id)
+/* ---- partner outbox (store.h): rows written inside an action's transaction ----------------- */
+
+/* ev's rows about user_id (workout_id NULL = none) inside c's transaction: one per consent row of
+ * user_id whose shares hold ev->shares (org_id non-NULL: that org's alone), in link order. */
+static int outbox_add(struct conn *c, int64_t now, const struct store_outbox_event *ev,
+                      const char *user_id, const char *org_id, const char *workout_id)
+{
+    if (!ev)
+        return 0;
+    /* "" binds as NULL: the coalesces keep the columns' '' */
+    struct arg a[] = {arg_s(ev->type), arg_s(user_id), arg_s(org_id), arg_s(workout_id),
+                      arg_s(ev->data), arg_i(now),     arg_i(ev->shares)};
+    int n = q_exec(c,
+                   "INSERT INTO partner_outbox (type, org_id, user_id, workout_id, data, "
+                   "created_at) SELECT $1::text, org_id, $2::text, coalesce($4::text, ''), "
+                   "coalesce($5::text, ''), $6::bigint FROM org_members WHERE user_id = $2 "
+                   "AND ($3::text IS NULL OR org_id = $3) AND (shares & $7::bigint) = $7 "
+                   "ORDER BY created_at, org_id",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+/* write_row's statement, after ev's rows (read while the rows the statement removes are still
+ * there), in one transaction: 0 changes = NOTFOUND, and nothing is recorded. */
+static int write_row_ev(struct store *s, const char *sql, const struct arg *a, int na,
+                        const struct store_outbox_event *ev, const char *user_id,
+                        const char *org_id)
+{
+    if (!ev)
+        return write_row(s, sql, a, na);
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err)
+        err = outbox_add(&c, store_now(s), ev, user_id, org_id, NULL);
+    if (!err) {
+        int n = q_exec(&c, sql, a, na);
+        err = n < 0 ? n : n == 0 ? RR_ERR_NOTFOUND : 0;
+    }
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
+}
+
+static int pq_user_delete(struct store *s, const char *id, const struct store_outbox_event *ev)
 {
     struct arg a[] = {arg_s(id)};
-    return write_row(s, "DELETE FROM users WHERE id = $1", a, NARGS(a));
+    return write_row_ev(s, "DELETE FROM users WHERE id = $1", a, NARGS(a), ev, id, NULL);
 }
 
 /* ---- refresh tokens -------------------------------------------------------------------------- */
@@ -415,14 +459,46 @@ static int pq_video_get(struct store *s, const char *user_id, const char *id,
                     a, NARGS(a), row_video, out);
 }
 
-static int pq_video_set_status(struct store *s, const char *id, const char *status,
-                               int64_t duration_ms)
+struct wk_owner {
+    char id[STORE_ID_LEN + 1];
+    char user_id[STORE_ID_LEN + 1];
+};
+
+static void row_wk_owner(const struct prow *st, void *item)
 {
+    struct wk_owner *o = item;
+    col_text(st, 0, o->id, sizeof o->id);
+    col_text(st, 1, o->user_id, sizeof o->user_id);
+}
+
+static int pq_video_set_status(struct store *s, const char *id, const char *status,
+                               int64_t duration_ms, const struct store_outbox_event *ev)
+{
+    static const char sql[] = "UPDATE videos SET status = $2, error = '', duration_ms = "
+                              "CASE WHEN $3 >= 0 THEN $3 ELSE duration_ms END WHERE id = $1";
     struct arg a[] = {arg_s(id), arg_s(status), arg_i(duration_ms)};
-    return write_row(s,
-                     "UPDATE videos SET status = $2, error = '', duration_ms = "
-                     "CASE WHEN $3 >= 0 THEN $3 ELSE duration_ms END WHERE id = $1",
-                     a, NARGS(a));
+    if (!ev)
+        return write_row(s, sql, a, NARGS(a));
+    struct conn c;
+    struct wk_owner w;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err) {
+        int n = q_exec(&c, sql, a, NARGS(a));
+        err = n < 0 ? n : n == 0 ? RR_ERR_NOTFOUND : 0;
+    }
+    if (!err) { /* the event is about the video's workout: none, no event */
+        struct arg v[] = {arg_s(id)};
+        err = q_one(&c, "SELECT id, user_id FROM workouts WHERE video_id = $1", v, NARGS(v),
+                    row_wk_owner, &w);
+        if (!err)
+            err = outbox_add(&c, store_now(s), ev, w.user_id, NULL, w.id);
+        else if (err == RR_ERR_NOTFOUND)
+            err = 0;
+    }
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
 }
 
 static int pq_video_fail(struct store *s, const char *id, const char *error)
@@ -1020,7 +1096,7 @@ static int client_id_seen(struct conn *c, struct store_workout *w, const char *c
 
 static int pq_workout_put(struct store *s, struct store_workout *w, struct store_set *sets,
                           size_t nsets, struct store_rep *reps, size_t nreps,
-                          const char *client_id)
+                          const char *client_id, const struct store_outbox_event *ev)
 {
     struct conn c;
     struct store_workout_stats ws;
@@ -1069,6 +1145,8 @@ static int pq_workout_put(struct store *s, struct store_workout *w, struct store
                      "VALUES ($1, $2, $3, $4)",
                      a, NARGS(a));
     }
+    if (err >= 0)
+        err = outbox_add(&c, w->created_at, ev, w->user_id, NULL, w->id);
 out:
     err = tx_end(&c, err < 0 ? err : 0);
     conn_put(&c);
@@ -1145,7 +1223,8 @@ static int session_append(struct conn *c, const char *wid, struct store_workout 
 
 static int pq_workout_put_session(struct store *s, struct store_workout *w, struct store_set *set,
                                   struct store_rep *reps, size_t nreps, const char *client_id,
-                                  const char *session_key, int *appended)
+                                  const char *session_key, int *appended,
+                                  const struct store_outbox_event *ev)
 {
     struct conn c;
     char earlier[STORE_ID_LEN + 1];
@@ -1205,6 +1284,8 @@ static int pq_workout_put_session(struct store *s, struct store_workout *w, stru
                      "VALUES ($1, $2, $3, $4)",
                      a, NARGS(a));
     }
+    if (err >= 0)
+        err = outbox_add(&c, store_now(s), ev, w->user_id, NULL, w->id);
 out:
     err = tx_end(&c, err < 0 ? err : 0);
     conn_put(&c);
@@ -1859,7 +1940,8 @@ static void row_member(const struct prow *st, void *item)
 }
 
 static int pq_invite_redeem(struct store *s, const char *code_hash, const char *user_id,
-                            unsigned shares, struct store_org_member *out)
+                            unsigned shares, struct store_org_member *out,
+                            const struct store_outbox_event *ev)
 {
     struct conn c;
     struct store_invite inv;
@@ -1892,6 +1974,8 @@ static int pq_invite_redeem(struct store *s, const char *code_hash, const char *
         err = q_one(&c, "SELECT " MEMBER_COLS MEMBER_FROM " WHERE m.org_id = $1 AND m.user_id = $2",
                     g, NARGS(g), row_member, out);
     }
+    if (!err)
+        err = outbox_add(&c, now, ev, user_id, inv.org_id, NULL);
     err = tx_end(&c, err);
     conn_put(&c);
     return err;
@@ -1928,11 +2012,12 @@ static int pq_member_list(struct store *s, const char *org_id, int64_t after_t,
                      a, NARGS(a), sizeof **items, (size_t)limit, row_member, (void **)items, n);
 }
 
-static int pq_member_unlink(struct store *s, const char *user_id, const char *org_id)
+static int pq_member_unlink(struct store *s, const char *user_id, const char *org_id,
+                            const struct store_outbox_event *ev)
 {
     struct arg a[] = {arg_s(org_id), arg_s(user_id)};
-    return write_row(s, "DELETE FROM org_members WHERE org_id = $1 AND user_id = $2", a,
-                     NARGS(a));
+    return write_row_ev(s, "DELETE FROM org_members WHERE org_id = $1 AND user_id = $2", a,
+                        NARGS(a), ev, user_id, org_id);
 }
 
 static void row_aggregate(const struct prow *st, void *item)
@@ -2128,6 +2213,14 @@ static int pq_hook_emit(struct store *s, const char *org_id, const char *endpoin
     struct conn c;
     conn_get(s, &c);
     int err = tx_begin(&c);
+    if (!err && ev->outbox_id > 0) { /* the recorded event, drained once: gone = drained */
+        struct arg a[] = {arg_i(ev->outbox_id)};
+        int k = q_exec(&c, "DELETE FROM partner_outbox WHERE id = $1", a, NARGS(a));
+        if (k <= 0) {
+            err = k < 0 ? k : RR_ERR_NOTFOUND;
+            goto out;
+        }
+    }
     if (!err) /* seq = max + 1 is taken by one emitter at a time */
         err = tx_lock_key(&c, "webhook-seq", NULL);
     if (err)
@@ -2705,6 +2798,38 @@ static int pq_billing_apply(struct store *s, const char *event_id, const char *t
     return err;
 }
 
+#define OUTBOX_COLS "id, type, org_id, user_id, workout_id, data, created_at"
+
+static void row_outbox(const struct prow *st, void *item)
+{
+    struct store_outbox *o = item;
+    o->id = col_i64(st, 0);
+    col_text(st, 1, o->type, sizeof o->type);
+    col_text(st, 2, o->org_id, sizeof o->org_id);
+    col_text(st, 3, o->user_id, sizeof o->user_id);
+    col_text(st, 4, o->workout_id, sizeof o->workout_id);
+    col_text(st, 5, o->data, sizeof o->data);
+    o->created_at = col_i64(st, 6);
+}
+
+static int pq_outbox_list(struct store *s, const char *user_id, int limit,
+                          struct store_outbox **items, size_t *n)
+{
+    struct arg a[] = {arg_i(limit), arg_s(user_id)};
+    return read_list(s,
+                     user_id ? "SELECT " OUTBOX_COLS " FROM partner_outbox WHERE user_id = $2 "
+                               "ORDER BY id LIMIT $1"
+                             : "SELECT " OUTBOX_COLS " FROM partner_outbox ORDER BY id LIMIT $1",
+                     a, user_id ? NARGS(a) : 1, sizeof **items, (size_t)limit, row_outbox,
+                     (void **)items, n);
+}
+
+static int pq_outbox_drop(struct store *s, int64_t id)
+{
+    struct arg a[] = {arg_i(id)};
+    return write_row(s, "DELETE FROM partner_outbox WHERE id = $1", a, NARGS(a));
+}
+
 static const struct store_ops postgres_ops = {
     .name = "postgres",
     .close = pq_close,
@@ -2786,6 +2911,8 @@ static const struct store_ops postgres_ops = {
     .webhook_delivery_list = pq_hook_dl_list,
     .webhook_delivery_claim = pq_hook_dl_claim,
     .webhook_delivery_finish = pq_hook_dl_finish,
+    .outbox_list = pq_outbox_list,
+    .outbox_drop = pq_outbox_drop,
     .user_set_plan = pq_user_set_plan,
     .user_set_org = pq_user_set_org,
     .plan_list = pq_plan_list,

@@ -89,7 +89,7 @@ static int emit(struct fx *f, const char *org, const char *endpoint_id, const ch
 {
     char body[128];
     snprintf(body, sizeof body, "{\"id\":\"%s\"}", evt);
-    struct store_webhook_event ev = {evt, type, member, body};
+    struct store_webhook_event ev = {evt, type, member, body, 0};
     int n = -1;
     int rc = store_webhook_emit(f->s, org, endpoint_id, &ev, &spec, &n);
     return rc < 0 ? rc : n;
@@ -189,12 +189,12 @@ static void webhooks__emit_writes_a_delivery_and_a_job_per_subscribed_endpoint(v
     assert_non_null(big);
     memset(big, 'x', STORE_WEBHOOK_PAYLOAD_MAX + 1);
     big[STORE_WEBHOOK_PAYLOAD_MAX + 1] = '\0';
-    struct store_webhook_event ev = {"evt_big", "analysis.completed", MEMBER, big};
+    struct store_webhook_event ev = {"evt_big", "analysis.completed", MEMBER, big, 0};
     assert_int_equal(store_webhook_emit(f->s, ORG, NULL, &ev, &spec, NULL), RR_ERR_TOOBIG);
     big[STORE_WEBHOOK_PAYLOAD_MAX] = '\0';
     assert_int_equal(store_webhook_emit(f->s, ORG, a, &ev, &spec, NULL), 0);
     free(big);
-    ev = (struct store_webhook_event){"evt.bad", "analysis.completed", MEMBER, "{}"};
+    ev = (struct store_webhook_event){"evt.bad", "analysis.completed", MEMBER, "{}", 0};
     assert_int_equal(store_webhook_emit(f->s, ORG, NULL, &ev, &spec, NULL), RR_ERR_INVAL);
 }
 
