@@ -17,6 +17,7 @@
  *                                                           marked analysed)
  *   app_partner_link         member.linked {"shares"}      the invite's org
  *   app_partner_unlink       member.unlinked {"reason":"consent_revoked"}   that org
+ *   app_account_delete       member.unlinked {"reason":"account_deleted"}   every linked org
  *
  * Each use case drains the member's rows right after its action (the usual path: the event is
  * out as before); rows a crash or a failed emit left behind are drained by the next action of
@@ -32,6 +33,7 @@ struct app;
 
 /* the data of member.unlinked */
 #define APP_UNLINK_DATA_REVOKED "{\"reason\":\"consent_revoked\"}"
+#define APP_UNLINK_DATA_DELETED "{\"reason\":\"account_deleted\"}"
 
 /* Turn the recorded events of user_id (NULL: everyone's) into deliveries, oldest first, until
  * none is left or one fails (it stays for the next drain). A row about a workout deleted since

@@ -11,7 +11,9 @@
  *   - an org without a subscribed endpoint records nothing and the save still succeeds;
  *   - the outbox closes the crash window: a save whose event cannot be sent (the emit's
  *     transaction fails, injected) still stands, its event waits recorded, and the next drain
- *     (a restart's sweep, or the member's next action) delivers it exactly once, in order.
+ *     (a restart's sweep, or the member's next action) delivers it exactly once, in order;
+ *   - a deleted account is member.unlinked {"reason":"account_deleted"} for every org it was
+ *     linked to (whatever it shared), with nothing else in the event, once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -331,6 +333,60 @@ static void events__the_members_next_action_sends_a_stuck_event_first(void **sta
     assert_int_equal(synced_ids(f, &f->gym, f->member.id, ids, 4), 2);
 }
 
+static void events__a_deleted_account_is_unlinked_from_every_org(void **state)
+{
+    struct fx *f = *state;
+    struct store_workout w;
+    json_t *data = NULL;
+    link_to(f, &f->member, &f->gym, APP_SHARES_ALL);
+    link_to(f, &f->member, &f->other, APP_SCOPE_MEMBERS_READ); /* profile only */
+    link_to(f, &f->shy, &f->gym, APP_SCOPE_MEMBERS_READ);
+    assert_int_equal(sync_one(f, &f->member, "c1", &w), 0);
+    assert_int_equal(count(f, &f->gym, "workout.synced", f->member.id, NULL), 1);
+
+    assert_int_equal(app_account_delete(f->a, f->member.id), 0);
+    struct store_user gone;
+    assert_int_equal(store_user_get(f->a->store, f->member.id, &gone), RR_ERR_NOTFOUND);
+    const struct store_org *orgs[] = {&f->gym, &f->other};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(count(f, orgs[i], "member.unlinked", f->member.id, &data), 1);
+        /* the reason and nothing else: no email, no workouts, no other account */
+        assert_int_equal(json_object_size(data), 1);
+        assert_string_equal(json_string_value(json_object_get(data, "reason")),
+                            "account_deleted");
+        json_decref(data);
+    }
+    /* other members and orgs hear nothing; the gym's workout event stays one */
+    assert_int_equal(count(f, &f->gym, "member.unlinked", f->shy.id, NULL), 0);
+    assert_int_equal(count(f, &f->quiet, "member.unlinked", NULL, NULL), 0);
+    assert_int_equal(count(f, &f->gym, "workout.synced", NULL, NULL), 1);
+    /* once: a sweep, or deleting again (NOTFOUND), adds nothing */
+    assert_int_equal(app_sweep(f->a, NULL), 0);
+    assert_int_equal(app_account_delete(f->a, f->member.id), RR_ERR_NOTFOUND);
+    assert_int_equal(count(f, &f->gym, "member.unlinked", NULL, NULL), 1);
+    assert_int_equal(count(f, &f->other, "member.unlinked", NULL, NULL), 1);
+    /* an account linked to no org deletes quietly */
+    assert_int_equal(app_account_delete(f->a, f->stranger.id), 0);
+}
+
+static void events__an_account_deleted_in_a_crash_window_still_unlinks(void **state)
+{
+    struct fx *f = *state;
+    char msg[256];
+    link_to(f, &f->member, &f->gym, APP_SCOPE_WORKOUTS_READ);
+    /* the deletion commits, its emit cannot begin (as if the process died right there) */
+    assert_int_equal(rr_fault_set("store.begin:2"), 0);
+    assert_int_equal(app_account_delete(f->a, f->member.id), 0);
+    assert_true(rr_fault_fired(RR_FAULT_STORE_BEGIN) == 1);
+    rr_fault_clear();
+    assert_int_equal(count(f, &f->gym, "member.unlinked", NULL, NULL), 0);
+    app_close(f->a);
+    f->a = NULL;
+    assert_int_equal(app_open(&f->cfg, &f->a, msg, sizeof msg), 0);
+    assert_int_equal(app_sweep(f->a, NULL), 0);
+    assert_int_equal(count(f, &f->gym, "member.unlinked", f->member.id, NULL), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +399,10 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(events__the_members_next_action_sends_a_stuck_event_first,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(events__a_deleted_account_is_unlinked_from_every_org,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            events__an_account_deleted_in_a_crash_window_still_unlinks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
