@@ -2036,13 +2036,22 @@ static int pq_org_aggregates(struct store *s, const char *org_id, unsigned share
                              const char *from_day, const char *to_day,
                              struct store_org_aggregate **items, size_t *n)
 {
-    struct arg a[] = {arg_s(org_id), arg_i(share_mask), arg_s(from_day), arg_s(to_day)};
+    struct arg a[] = {arg_s(org_id), arg_i(share_mask), arg_s(from_day), arg_s(to_day),
+                      arg_i(store_now(s))};
+    /* sqlite.c's query: each member's days from the first whole UTC day of its plan history */
     return read_list(s,
+                     "WITH k AS (SELECT m.user_id, coalesce(p.history_days, (SELECT "
+                     "f.history_days FROM plans f WHERE f.id = 'free'), -1) AS hd "
+                     "FROM org_members m JOIN users u ON u.id = m.user_id "
+                     "LEFT JOIN plans p ON p.id = u.plan "
+                     "WHERE m.org_id = $1 AND (m.shares & $2) != 0) "
                      "SELECT d.exercise, count(DISTINCT d.user_id), sum(d.sessions), "
                      "sum(d.reps), sum(d.volume), sum(d.score_sum), sum(d.score_n) "
-                     "FROM org_members m JOIN analytics_daily d ON d.user_id = m.user_id "
-                     "WHERE m.org_id = $1 AND (m.shares & $2) != 0 AND d.day >= $3 "
-                     "AND d.day <= $4 GROUP BY d.exercise ORDER BY d.exercise",
+                     "FROM k JOIN analytics_daily d ON d.user_id = k.user_id "
+                     "WHERE d.day >= $3 AND d.day <= $4 AND (k.hd < 0 OR d.day >= "
+                     "to_char(to_timestamp((greatest(0, $5::bigint - k.hd * 86400000 + 86399999) "
+                     "/ 86400000) * 86400) AT TIME ZONE 'UTC', 'YYYY-MM-DD')) "
+                     "GROUP BY d.exercise ORDER BY d.exercise",
                      a, NARGS(a), sizeof **items, STORE_ANALYTICS_MAX, row_aggregate,
                      (void **)items, n);
 }

@@ -669,7 +669,9 @@ int store_member_list(struct store *s, const char *org_id, const char *cursor, i
 /* Remove user_id's consent for org_id. NOTFOUND when there was none. */
 int store_member_unlink(struct store *s, const char *user_id, const char *org_id);
 /* Totals per exercise over [from_day, to_day] of the org's members whose shares have a bit of
- * share_mask, by exercise name. */
+ * share_mask, by exercise name. Each member counts only from the first whole UTC day inside
+ * the history its plan keeps (plans.history_days, as app_history_from_day, at the store's
+ * clock): the org's totals are the sum of what each member's own reads may show. */
 int store_org_aggregates(struct store *s, const char *org_id, unsigned share_mask,
                          const char *from_day, const char *to_day,
                          struct store_org_aggregate **items, size_t *n);
