@@ -361,6 +361,15 @@ static const char m011_outbox[] =
     "  created_at " I " NOT NULL);"
     "CREATE INDEX partner_outbox_user ON partner_outbox(user_id, id);";
 
+/* Webhook deliveries' own fair-share owner (migrations.c's m012_job_lanes). */
+static const char m012_job_lanes[] =
+    "ALTER TABLE jobs ADD COLUMN lane " T ";"
+    "UPDATE jobs SET lane = 'hook:' || (SELECT d.org_id FROM webhook_deliveries d "
+    "  WHERE d.job_id = jobs.id) WHERE kind = 'deliver_webhook' AND user_id IS NULL "
+    "  AND state IN ('queued', 'running');"
+    "CREATE INDEX jobs_owner2_state ON jobs((coalesce(user_id, lane)), state, lease_until);"
+    "CREATE INDEX jobs_owner2_claimed ON jobs((coalesce(user_id, lane)), claimed_at);";
+
 static const struct store_migration pg_migrations[] = {
     {1, "init", m001_init},
     {2, "rate_limits", m002_rate_limits},
@@ -373,6 +382,7 @@ static const struct store_migration pg_migrations[] = {
     {9, "plans", m009_plans},
     {10, "workout_counts", m010_workout_counts},
     {11, "outbox", m011_outbox},
+    {12, "job_lanes", m012_job_lanes},
 };
 
 const struct store_migration *store__pg_migrations(size_t *n)

@@ -590,8 +590,14 @@ static void row_id(const struct prow *st, void *item)
  * one served least recently (round robin across owners), then the oldest waiting job. */
 struct fair_pick {
     bool is_null;
-    char uid[STORE_ID_LEN + 1];
+    char uid[STORE_JOB_LANE_MAX + 1]; /* a user id, or a system job's lane */
 };
+
+/* A job's owner for the fair share and the cap (sqlite.c's JOB_OWNER): its user, or for a
+ * system job its lane ("hook:<org id>" for a webhook delivery, NULL for the others). */
+#define JOB_OWNER "coalesce(user_id, lane)"
+#define JOB_OWNER_R "coalesce(r.user_id, r.lane)"
+#define JOB_OWNER_M "coalesce(m.user_id, m.lane)"
 
 static void row_bool(const struct prow *st, void *item)
 {
@@ -630,9 +636,9 @@ static int claim_owner_job(struct conn *c, const struct fair_pick *pk, int64_t n
             return RR_ERR_NOTFOUND; /* another claim is serving this owner right now */
         int live = 0;
         err = q_one(c,
-                    pk->is_null ? "SELECT count(*) FROM jobs WHERE user_id IS NULL "
+                    pk->is_null ? "SELECT count(*) FROM jobs WHERE " JOB_OWNER " IS NULL "
                                   "AND state = 'running' AND lease_until > $1 AND $2::text IS NULL"
-                                : "SELECT count(*) FROM jobs WHERE user_id = $2 "
+                                : "SELECT count(*) FROM jobs WHERE " JOB_OWNER " = $2 "
                                   "AND state = 'running' AND lease_until > $1",
                     o, NARGS(o), row_int, &live);
         if (err)
@@ -642,11 +648,11 @@ static int claim_owner_job(struct conn *c, const struct fair_pick *pk, int64_t n
     }
     return q_one(c,
                  pk->is_null
-                     ? "SELECT id FROM jobs WHERE user_id IS NULL AND $2::text IS NULL AND "
+                     ? "SELECT id FROM jobs WHERE " JOB_OWNER " IS NULL AND $2::text IS NULL AND "
                        "((state = 'queued' AND run_after <= $1) OR "
                        "(state = 'running' AND lease_until <= $1)) "
                        "ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
-                     : "SELECT id FROM jobs WHERE user_id = $2 AND "
+                     : "SELECT id FROM jobs WHERE " JOB_OWNER " = $2 AND "
                        "((state = 'queued' AND run_after <= $1) OR "
                        "(state = 'running' AND lease_until <= $1)) "
                        "ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
@@ -683,18 +689,18 @@ static int pq_job_claim(struct store *s, const char *owner, int64_t lease_ms, in
      * (SKIP LOCKED finds none) gives way to the next. */
     struct arg f[] = {arg_i(now), arg_i(per_user_max), arg_i(CLAIM_CANDIDATES)};
     err = q_list(&c,
-                 "SELECT c.uid, (SELECT count(*) FROM jobs r WHERE r.user_id IS NOT DISTINCT "
-                 "  FROM c.uid AND r.state = 'running' AND r.lease_until > $1) AS live "
+                 "SELECT c.uid, (SELECT count(*) FROM jobs r WHERE " JOB_OWNER_R " IS NOT "
+                 "  DISTINCT FROM c.uid AND r.state = 'running' AND r.lease_until > $1) AS live "
                  "FROM (SELECT uid, min(t) AS t FROM ("
-                 "  SELECT user_id AS uid, created_at AS t FROM jobs "
+                 "  SELECT " JOB_OWNER " AS uid, created_at AS t FROM jobs "
                  "   WHERE state = 'queued' AND run_after <= $1 "
                  "  UNION ALL "
-                 "  SELECT user_id, created_at FROM jobs "
+                 "  SELECT " JOB_OWNER ", created_at FROM jobs "
                  "   WHERE state = 'running' AND lease_until <= $1) u GROUP BY uid) c "
-                 "WHERE $2 <= 0 OR (SELECT count(*) FROM jobs r WHERE r.user_id IS NOT DISTINCT "
-                 "  FROM c.uid AND r.state = 'running' AND r.lease_until > $1) < $2 "
+                 "WHERE $2 <= 0 OR (SELECT count(*) FROM jobs r WHERE " JOB_OWNER_R " IS NOT "
+                 "  DISTINCT FROM c.uid AND r.state = 'running' AND r.lease_until > $1) < $2 "
                  "ORDER BY live, coalesce((SELECT max(m.claimed_at) FROM jobs m "
-                 "  WHERE m.user_id IS NOT DISTINCT FROM c.uid), 0), c.t LIMIT $3",
+                 "  WHERE " JOB_OWNER_M " IS NOT DISTINCT FROM c.uid), 0), c.t LIMIT $3",
                  f, NARGS(f), sizeof *picks, CLAIM_CANDIDATES, row_fair_pick, (void **)&picks,
                  &npicks);
     if (err)
@@ -2191,18 +2197,20 @@ static int pq_hook_ep_delete(struct store *s, const char *org_id, const char *id
 /* A queued system job of `job` about delivery `did`, runnable at run_after, inside c's
  * transaction; its id into job_id. */
 static int hook_job_insert(struct conn *c, int64_t now, const struct store_job_spec *job,
-                           const char *did, int64_t run_after, char job_id[STORE_ID_LEN + 1])
+                           const char *org_id, const char *did, int64_t run_after,
+                           char job_id[STORE_ID_LEN + 1])
 {
-    char payload[STORE_ID_LEN + 32];
+    char payload[STORE_ID_LEN + 32], lane[STORE_JOB_LANE_MAX + 1];
     snprintf(payload, sizeof payload, "{\"delivery_id\":\"%s\"}", did);
+    snprintf(lane, sizeof lane, "hook:%s", org_id); /* the org's own fair-share owner */
     store_new_id(job_id);
     struct arg a[] = {arg_s(job_id),     arg_i(now),          arg_s(NULL),
                       arg_s(job->kind),  arg_s(payload),      arg_i(job->max_attempts),
-                      arg_i(run_after),  arg_s(NULL)};
+                      arg_i(run_after),  arg_s(NULL),         arg_s(lane)};
     int n = q_defer(c,
                    "INSERT INTO jobs (id, created_at, user_id, kind, payload, state, "
-                   "max_attempts, run_after, updated_at, video_id) "
-                   "VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $2, $8)",
+                   "max_attempts, run_after, updated_at, video_id, lane) "
+                   "VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $2, $8, $9)",
                    a, NARGS(a));
     return n < 0 ? n : 0;
 }
@@ -2253,7 +2261,7 @@ static int pq_hook_emit(struct store *s, const char *org_id, const char *endpoin
     for (size_t i = 0; !err && i < neps; i++) {
         char did[STORE_ID_LEN + 1], jid[STORE_ID_LEN + 1];
         store_new_id(did);
-        err = hook_job_insert(&c, now, job, did, now, jid);
+        err = hook_job_insert(&c, now, job, org_id, did, now, jid);
         if (err)
             break;
         struct arg a[] = {arg_s(did),      arg_s(org_id),    arg_s(eps[i].id),
@@ -2405,7 +2413,7 @@ static int pq_hook_dl_claim(struct store *s, const char *id, const char *job_id,
     if (err == 0) {
         char jid[STORE_ID_LEN + 1];
         int64_t at = (pred[1] > now ? pred[1] : now) + wait_ms;
-        err = hook_job_insert(&c, now, job, id, at, jid);
+        err = hook_job_insert(&c, now, job, r->d.org_id, id, at, jid);
         if (!err) {
             struct arg u[] = {arg_s(id), arg_s(jid), arg_i(now)};
             err = q_defer(&c, "UPDATE webhook_deliveries SET job_id = $2, updated_at = $3 "
@@ -2470,7 +2478,7 @@ static int pq_hook_dl_finish(struct store *s, const char *id, const char *job_id
     const char *status = o->delivered ? "delivered" : o->retry_at > 0 ? "pending" : "failed";
     char jid[STORE_ID_LEN + 1] = "";
     if (!o->delivered && o->retry_at > 0)
-        err = hook_job_insert(&c, now, job, id, o->retry_at, jid);
+        err = hook_job_insert(&c, now, job, r->d.org_id, id, o->retry_at, jid);
     if (err)
         goto out;
     struct arg u[] = {arg_s(id),

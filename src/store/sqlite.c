@@ -1224,11 +1224,18 @@ static void row_id(sqlite3_stmt *st, void *item)
     col_text(st, 0, item, STORE_ID_LEN + 1);
 }
 
+/* A job's owner for the fair share and the cap: its user, or for a system job its lane (a
+ * webhook delivery: its org, "hook:<org id>"; NULL for the other system jobs). The expression
+ * is the one the jobs_owner2_* indexes are built on (migration 12), so keep it textually equal. */
+#define JOB_OWNER "coalesce(user_id, lane)"
+#define JOB_OWNER_R "coalesce(r.user_id, r.lane)"
+#define JOB_OWNER_M "coalesce(m.user_id, m.lane)"
+
 /* The job owner (user_id, NULL for system jobs) to serve next: fewest running jobs, then the
  * one served least recently (round robin across owners), then the oldest waiting job. */
 struct fair_pick {
     bool is_null;
-    char uid[STORE_ID_LEN + 1];
+    char uid[STORE_JOB_LANE_MAX + 1]; /* a user id, or a system job's lane */
 };
 
 static void row_fair_pick(sqlite3_stmt *st, void *item)
@@ -1267,26 +1274,26 @@ static int sq_job_claim(struct store *s, const char *owner, int64_t lease_ms, in
      * waiting owner however long a greedy owner's queue is. */
     struct arg f[] = {arg_i(now), arg_i(per_user_max)};
     err = q_one(&c,
-                "SELECT c.uid, (SELECT count(*) FROM jobs r WHERE r.user_id IS c.uid "
+                "SELECT c.uid, (SELECT count(*) FROM jobs r WHERE " JOB_OWNER_R " IS c.uid "
                 "  AND r.state = 'running' AND r.lease_until > ?1) AS live "
                 "FROM (SELECT uid, min(t) AS t FROM ("
-                "  SELECT user_id AS uid, created_at AS t FROM jobs "
+                "  SELECT " JOB_OWNER " AS uid, created_at AS t FROM jobs "
                 "   WHERE state = 'queued' AND run_after <= ?1 "
                 "  UNION ALL "
-                "  SELECT user_id, created_at FROM jobs "
+                "  SELECT " JOB_OWNER ", created_at FROM jobs "
                 "   WHERE state = 'running' AND lease_until <= ?1) GROUP BY uid) c "
                 "WHERE ?2 <= 0 OR live < ?2 "
                 "ORDER BY live, coalesce((SELECT max(m.claimed_at) FROM jobs m "
-                "  WHERE m.user_id IS c.uid), 0), c.t LIMIT 1",
+                "  WHERE " JOB_OWNER_M " IS c.uid), 0), c.t LIMIT 1",
                 f, NARGS(f), row_fair_pick, &pick);
     if (err == 0) {
         struct arg o[] = {arg_i(now), arg_s(pick.is_null ? NULL : pick.uid)};
         err = q_one(&c,
-                    "SELECT id, created_at FROM jobs WHERE user_id IS ?2 AND state = 'queued' "
-                    "AND run_after <= ?1 "
+                    "SELECT id, created_at FROM jobs WHERE " JOB_OWNER " IS ?2 "
+                    "AND state = 'queued' AND run_after <= ?1 "
                     "UNION ALL "
-                    "SELECT id, created_at FROM jobs WHERE user_id IS ?2 AND state = 'running' "
-                    "AND lease_until <= ?1 "
+                    "SELECT id, created_at FROM jobs WHERE " JOB_OWNER " IS ?2 "
+                    "AND state = 'running' AND lease_until <= ?1 "
                     "ORDER BY 2, 1 LIMIT 1",
                     o, NARGS(o), row_id, id);
     }
@@ -1649,18 +1656,20 @@ static int sq_hook_ep_delete(struct store *s, const char *org_id, const char *id
 /* A queued system job of `job` about delivery `did`, runnable at run_after, inside c's
  * transaction; its id into job_id. */
 static int hook_job_insert(struct conn *c, int64_t now, const struct store_job_spec *job,
-                           const char *did, int64_t run_after, char job_id[STORE_ID_LEN + 1])
+                           const char *org_id, const char *did, int64_t run_after,
+                           char job_id[STORE_ID_LEN + 1])
 {
-    char payload[STORE_ID_LEN + 32];
+    char payload[STORE_ID_LEN + 32], lane[STORE_JOB_LANE_MAX + 1];
     snprintf(payload, sizeof payload, "{\"delivery_id\":\"%s\"}", did);
+    snprintf(lane, sizeof lane, "hook:%s", org_id); /* the org's own fair-share owner */
     store_new_id(job_id);
     struct arg a[] = {arg_s(job_id),     arg_i(now),          arg_s(NULL),
                       arg_s(job->kind),  arg_s(payload),      arg_i(job->max_attempts),
-                      arg_i(run_after),  arg_s(NULL)};
+                      arg_i(run_after),  arg_s(NULL),         arg_s(lane)};
     int n = q_exec(c,
                    "INSERT INTO jobs (id, created_at, user_id, kind, payload, state, "
-                   "max_attempts, run_after, updated_at, video_id) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?2, ?8)",
+                   "max_attempts, run_after, updated_at, video_id, lane) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?2, ?8, ?9)",
                    a, NARGS(a));
     return n < 0 ? n : 0;
 }
@@ -1709,7 +1718,7 @@ static int sq_hook_emit(struct store *s, const char *org_id, const char *endpoin
     for (size_t i = 0; !err && i < neps; i++) {
         char did[STORE_ID_LEN + 1], jid[STORE_ID_LEN + 1];
         store_new_id(did);
-        err = hook_job_insert(&c, now, job, did, now, jid);
+        err = hook_job_insert(&c, now, job, org_id, did, now, jid);
         if (err)
             break;
         struct arg a[] = {arg_s(did),      arg_s(org_id),    arg_s(eps[i].id),
@@ -1855,7 +1864,7 @@ static int sq_hook_dl_claim(struct store *s, const char *id, const char *job_id,
     if (err == 0) {
         char jid[STORE_ID_LEN + 1];
         int64_t at = (pred[1] > now ? pred[1] : now) + wait_ms;
-        err = hook_job_insert(&c, now, job, id, at, jid);
+        err = hook_job_insert(&c, now, job, r->d.org_id, id, at, jid);
         if (!err) {
             struct arg u[] = {arg_s(id), arg_s(jid), arg_i(now)};
             err = q_exec(&c, "UPDATE webhook_deliveries SET job_id = ?2, updated_at = ?3 "
@@ -1920,7 +1929,7 @@ static int sq_hook_dl_finish(struct store *s, const char *id, const char *job_id
     const char *status = o->delivered ? "delivered" : o->retry_at > 0 ? "pending" : "failed";
     char jid[STORE_ID_LEN + 1] = "";
     if (!o->delivered && o->retry_at > 0)
-        err = hook_job_insert(&c, now, job, id, o->retry_at, jid);
+        err = hook_job_insert(&c, now, job, r->d.org_id, id, o->retry_at, jid);
     if (err)
         goto out;
     struct arg u[] = {arg_s(id),

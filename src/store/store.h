@@ -411,7 +411,9 @@ int store_job_find_for_video(struct store *s, const char *user_id, const char *v
  * Expired-lease jobs that already used all attempts are moved to dead instead. NOTFOUND when
  * nothing is runnable. */
 int store_job_claim(struct store *s, const char *owner, int64_t lease_ms, struct store_job *out);
-/* The same, fair across job owners (jobs.user_id; system jobs are one more owner) and capped:
+#define STORE_JOB_LANE_MAX 47 /* a system job's owner key, e.g. "hook:<org id>" */
+/* The same, fair across job owners (jobs.user_id; a system job's owner is its lane: a webhook
+ * delivery's is its org, "hook:<org id>", the other system jobs share one owner) and capped:
  * owners already holding per_user_max live leases are skipped (<= 0: no cap); among the rest
  * the owner with the fewest live leases wins, then the one served least recently (round
  * robin), then that owner's oldest runnable job. store_job_claim is this without a cap.
