@@ -11,6 +11,9 @@
 #   BENCH_STORE=postgres runs the server on PostgreSQL: BENCH_DATABASE_URL when set, else a
 #   PostgreSQL 15 started here in the temp dir with its durable defaults (fsync on,
 #   synchronous_commit on; as the postgres user when run as root), stopped at the end
+#   BENCH_REDIS=1 runs the server with REPRIGHT_QUEUE_URL=redis://... on a redis-server started
+#   here (loopback, random port, no persistence), stopped at the end; BENCH_CACHE_TTL_S sets
+#   REPRIGHT_CACHE_TTL_S (default: the server's, 60; 0 = Redis without the read cache)
 # The load average before and after the wrk runs is printed with the table (a shared machine).
 # For a deterministic cost of the list route see bench/instr_per_request.sh (callgrind).
 # Needs: wrk, curl, jq. The server runs with REPRIGHT_WORKERS=0 (no analysis), on a temp data dir
@@ -35,11 +38,16 @@ done
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/repright-bench.XXXXXX")
 PID=""
 PG_DATA=""
+REDIS_PID=""
 PG_AS=()
 [ "$(id -u)" = 0 ] && PG_AS=(runuser -u postgres --)
 cleanup() {
     if [ -n "$PG_DATA" ]; then
         "${PG_AS[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$PG_DATA" -w -m fast stop >/dev/null 2>&1 || true
+    fi
+    if [ -n "$REDIS_PID" ]; then
+        kill -TERM "$REDIS_PID" 2>/dev/null || true
+        wait "$REDIS_PID" 2>/dev/null || true
     fi
     if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
         kill -TERM "$PID" 2>/dev/null || true
@@ -72,6 +80,22 @@ if [ "$STORE" = postgres ]; then
             -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $TMP/pg" start >/dev/null
         export REPRIGHT_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
     fi
+fi
+QUEUE=db
+if [ "${BENCH_REDIS:-0}" = 1 ]; then
+    command -v redis-server >/dev/null || { echo "bench_server: redis-server is not installed" >&2; exit 2; }
+    R_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    mkdir -p "$TMP/redis"
+    redis-server --port "$R_PORT" --bind 127.0.0.1 --dir "$TMP/redis" --save '' --appendonly no \
+        >"$TMP/redis/log" 2>&1 &
+    REDIS_PID=$!
+    for _ in $(seq 1 100); do
+        redis-cli -p "$R_PORT" ping >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    export REPRIGHT_QUEUE_URL="redis://127.0.0.1:$R_PORT/0"
+    QUEUE=redis
+    [ -n "${BENCH_CACHE_TTL_S:-}" ] && export REPRIGHT_CACHE_TTL_S=$BENCH_CACHE_TTL_S
 fi
 # the gym plan: the synced workouts are dated March 2026, outside the free plan's 90 days of
 # history, and the list must show them to measure reading them
@@ -181,6 +205,7 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 LOAD_START=$(loadavg)
 run_wrk "GET /healthz" "/healthz" ""
 run_wrk "GET /v1/workouts?limit=20" "/v1/workouts?limit=20" "$TMP/auth.lua"
+run_wrk "GET /v1/analytics/summary" "/v1/analytics/summary" "$TMP/auth.lua"
 run_wrk "POST /v1/sync (new workout)" "/v1/sync" "$TMP/sync.lua"
 RSS_AFTER_WRK=$(status_kb VmRSS)
 LOAD_END=$(loadavg)
@@ -201,7 +226,7 @@ UP_GROWTH=$((PEAK_UP - RSS_BEFORE_UP))
 
 # ---- report -----------------------------------------------------------------------------------
 echo "repright serve bench: $BIN, $(nproc) cores, wrk -t$THREADS -c$CONNS -d${DURATION}s," \
-    "$NWORKOUTS workouts synced (list page: $NLIST items), REPRIGHT_WORKERS=0, store $STORE" \
+    "$NWORKOUTS workouts synced (list page: $NLIST items), REPRIGHT_WORKERS=0, store $STORE, queue $QUEUE${REPRIGHT_CACHE_TTL_S:+ REPRIGHT_CACHE_TTL_S=$REPRIGHT_CACHE_TTL_S}" \
     "${HTTP_THREADS:+REPRIGHT_HTTP_THREADS=$HTTP_THREADS}"
 printf '%-32s %10s %9s %9s %8s %8s %10s\n' endpoint req/s p50 p99 non-2xx sock-err "peak MiB"
 for row in "${ROWS[@]}"; do echo "$row"; done

@@ -313,19 +313,19 @@ void app__source_close(struct app_source *src)
 /* ---- cost ------------------------------------------------------------------------------------ */
 
 /* CPU milliseconds per frame on one core (measured on the reference box, docs/internals/
- * reliability.md): the landmark model's run, decoding twice (pose pass and render pass) at the
- * source size, and converting, drawing and encoding the overlay at its (capped) size. */
+ * reliability.md): the landmark model's run and one decoding pass at the source size for the
+ * analysis; the render job (made only when asked, app/render.c) decodes once more and converts,
+ * draws and encodes the overlay at its (capped) size, and has its own estimate. */
 static const double model_ms[] = {8.0, 14.0, 56.0}; /* lite, full, heavy */
-#define COST_DECODE_MS_PER_MPX 6.0
+#define COST_DECODE_MS_PER_MPX 3.0                  /* one decoding pass */
 #define COST_RENDER_MS_PER_MPX 17.0
 #define COST_RENDER_MAX_MPX (1920.0 * 1080.0 / 1e6) /* render.c draws at most this large */
 
 double app_analysis_cost_ms_per_frame(int width, int height, enum pose_model_kind model)
 {
     double mpx = (double)width * (double)height / 1e6;
-    double out = mpx < COST_RENDER_MAX_MPX ? mpx : COST_RENDER_MAX_MPX;
     int m = (int)model >= 0 && (int)model < 3 ? (int)model : 1;
-    return model_ms[m] + COST_DECODE_MS_PER_MPX * mpx + COST_RENDER_MS_PER_MPX * out;
+    return model_ms[m] + COST_DECODE_MS_PER_MPX * mpx;
 }
 
 /* Frames the container announces, else duration x rate, else the longest allowed clip. */
@@ -345,7 +345,7 @@ double app__render_cost_ms_per_frame(int width, int height)
 {
     double mpx = (double)width * (double)height / 1e6;
     double out = mpx < COST_RENDER_MAX_MPX ? mpx : COST_RENDER_MAX_MPX;
-    return COST_DECODE_MS_PER_MPX / 2 * mpx + COST_RENDER_MS_PER_MPX * out;
+    return COST_DECODE_MS_PER_MPX * mpx + COST_RENDER_MS_PER_MPX * out;
 }
 
 /* A job's estimated cost (per_frame ms x the header's frames) against the budget; over it ->

@@ -40,6 +40,10 @@ void app__scratch_close(const char *dir, int lock_fd);
  * the webhook stays off. */
 int app__billing_secret_load(struct app *a, char *msg, size_t msg_len);
 
+/* The cache's state (cache.c), made by app_open and freed by app_close. */
+int app__cache_new(struct app *a);
+void app__cache_free(struct app *a);
+
 /* The analyze_video kind (analyze.c): the handler and its dead hook. */
 int app__job_analyze_video(struct job_ctx *ctx, char *err, size_t err_len);
 void app__job_analyze_video_dead(void *app, const struct store_job *job);

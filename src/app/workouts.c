@@ -7,7 +7,8 @@
  * transaction as the workout (store.md "Derived numbers"), so a write that returned is counted
  * exactly once, a retried sync (same client id) writes nothing and counts nothing, and no crash
  * can fall between a workout and its analytics. analytics_recompute() stays as the oracle and
- * repair (it rebuilds a row from the stored workouts).
+ * repair (it rebuilds a row from the stored workouts). Every write that changed something
+ * invalidates the user's cached reads (app_cache_invalidate) before it returns.
  */
 #include "app/app_int.h"
 
@@ -50,6 +51,7 @@ int app_save_workout(struct app *a, struct store_workout *w, struct store_set *s
     if (err)
         return err;
     *how = APP_SAVED_NEW;
+    app_cache_invalidate(a, w->user_id);
     if (!w->video_id[0])
         (void)app_outbox_drain(a, w->user_id, NULL);
     return 0;
@@ -87,6 +89,7 @@ int app_save_session_set(struct app *a, struct store_workout *w, struct store_se
     if (err)
         return err;
     *how = APP_SAVED_NEW;
+    app_cache_invalidate(a, w->user_id);
     /* the session's workout as it is now (span, score, counts over all its sets) */
     err = store_workout_get(a->store, w->user_id, w->id, w);
     (void)app_outbox_drain(a, w->user_id, NULL);
@@ -104,6 +107,8 @@ int app_delete_workout(struct app *a, const char *user_id, const char *workout_i
     if (w.video_id[0] && store_video_get(a->store, user_id, w.video_id, &v) == 0)
         has_video = 1;
     err = store_workout_delete(a->store, user_id, w.id); /* and its analytics share */
+    if (!err)
+        app_cache_invalidate(a, user_id);
     if (!err && has_video) {
         err = app__video_purge(a, user_id, &v);
         if (err == RR_ERR_NOTFOUND)
@@ -132,5 +137,8 @@ int app_rename_workout(struct app *a, const char *user_id, const char *workout_i
     int err = app_workout_get(a, user_id, workout_id, &w);
     if (err)
         return err;
-    return store_workout_rename(a->store, user_id, workout_id, name);
+    err = store_workout_rename(a->store, user_id, workout_id, name);
+    if (!err)
+        app_cache_invalidate(a, user_id);
+    return err;
 }

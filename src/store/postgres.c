@@ -16,6 +16,7 @@
  * Migrations run under a session advisory lock: processes starting together migrate once.
  */
 #include "store/pg_internal.h"
+#include "store/store_rows.h"
 
 #include "base/rr_assert.h"
 #include "base/rr_error.h"
@@ -178,9 +179,6 @@ static int pq_check(struct store *s, char *msg, size_t msg_len)
 
 /* ---- users ----------------------------------------------------------------------------------- */
 
-#define USER_COLS "id, email, password_hash, role, created_at"
-#define USER_SELECT "SELECT " USER_COLS ", plan, coalesce(org_id, '') FROM users "
-
 static void row_user(const struct prow *st, void *item)
 {
     struct store_user *u = item;
@@ -277,10 +275,6 @@ static int pq_user_delete(struct store *s, const char *id, const struct store_ou
 }
 
 /* ---- refresh tokens -------------------------------------------------------------------------- */
-
-#define REFRESH_COLS                                                                               \
-    "id, user_id, family_id, token_hash, created_at, expires_at, coalesce(used_at, 0), "           \
-    "coalesce(revoked_at, 0)"
 
 static void row_refresh(const struct prow *st, void *item)
 {
@@ -421,7 +415,6 @@ static int pq_refresh_revoke(struct store *s, const char *family_id, const char 
  * (t, id) in newest-first order. */
 #define PAGE_WHERE "user_id = $1 AND (created_at < $2 OR (created_at = $2 AND id < $3))"
 #define PAGE_ORDER " ORDER BY created_at DESC, id DESC LIMIT $4"
-#define VIDEO_COLS "id, created_at, user_id, blob_key, sha256, size, duration_ms, status"
 
 static void row_video(const struct prow *st, void *item)
 {
@@ -529,11 +522,6 @@ static int pq_video_list(struct store *s, const char *user_id, int64_t after_t,
 
 /* ---- jobs ------------------------------------------------------------------------------------ */
 
-#define JOB_COLS                                                                                   \
-    "id, created_at, coalesce(user_id, ''), kind, payload, state, attempts, max_attempts, "        \
-    "run_after, coalesce(lease_until, 0), coalesce(lease_owner, ''), progress, stage, error, "     \
-    "updated_at, coalesce(video_id, '')"
-
 static enum store_job_state job_state_parse(const char *t)
 {
     if (strcmp(t, "running") == 0)
@@ -585,19 +573,6 @@ static void row_id(const struct prow *st, void *item)
 {
     col_text(st, 0, item, STORE_ID_LEN + 1);
 }
-
-/* The job owner (user_id, NULL for system jobs) to serve next: fewest running jobs, then the
- * one served least recently (round robin across owners), then the oldest waiting job. */
-struct fair_pick {
-    bool is_null;
-    char uid[STORE_JOB_LANE_MAX + 1]; /* a user id, or a system job's lane */
-};
-
-/* A job's owner for the fair share and the cap (sqlite.c's JOB_OWNER): its user, or for a
- * system job its lane ("hook:<org id>" for a webhook delivery, NULL for the others). */
-#define JOB_OWNER "coalesce(user_id, lane)"
-#define JOB_OWNER_R "coalesce(r.user_id, r.lane)"
-#define JOB_OWNER_M "coalesce(m.user_id, m.lane)"
 
 static void row_bool(const struct prow *st, void *item)
 {
@@ -907,11 +882,6 @@ static int pq_job_list(struct store *s, const char *user_id, int64_t after_t,
                      NARGS(a), sizeof **items, (size_t)limit, row_job, (void **)items, n);
 }
 
-struct state_count {
-    char state[16];
-    int64_t n;
-};
-
 static void row_state_count(const struct prow *st, void *item)
 {
     struct state_count *sc = item;
@@ -937,12 +907,6 @@ static int pq_job_counts(struct store *s, struct store_job_counts *out)
 }
 
 /* ---- workouts -------------------------------------------------------------------------------- */
-
-/* The list's counts are stored on the row (migration "workout_counts"): summing the sets and
- * reading every rep's verdict per listed workout halved the list's throughput. */
-#define WORKOUT_COLS                                                                               \
-    "id, created_at, user_id, coalesce(video_id, ''), exercise, started_at, duration_ms, score, "  \
-    "name, n_reps, n_good, n_bad, n_unjudged"
 
 static void row_workout(const struct prow *st, void *item)
 {
@@ -970,19 +934,6 @@ static void workout_counts(struct store_workout *w, const struct store_workout_s
     w->reps_bad = (int)ws->bad;
     w->reps_unjudged = (int)ws->unjudged;
 }
-
-/* A stored workout as the write path needs it: who, when, what, its derived numbers. */
-struct wrow {
-    char id[STORE_ID_LEN + 1];
-    char user_id[STORE_ID_LEN + 1];
-    char exercise[STORE_NAME_MAX + 1];
-    char name[STORE_WORKOUT_NAME_MAX + 1];
-    int64_t started_at;
-    struct store_workout_stats st;
-};
-#define WROW_COLS                                                                                  \
-    "id, user_id, exercise, name, started_at, n_reps, n_good, n_bad, n_unjudged, a_active, "       \
-    "a_volume, a_score_sum, a_score_n"
 
 static void row_wrow(const struct prow *st, void *item)
 {
@@ -1487,11 +1438,6 @@ static int pq_analytics_set(struct store *s, const char *user_id, const char *da
     return n < 0 ? n : 0;
 }
 
-struct day_span {
-    char first[11], last[11];
-    int any;
-};
-
 static void row_span(const struct prow *st, void *item)
 {
     struct day_span *d = item;
@@ -1517,10 +1463,6 @@ static int pq_analytics_span(struct store *s, const char *user_id, char first_da
 }
 
 /* ---- uploads --------------------------------------------------------------------------------- */
-
-#define UPLOAD_COLS                                                                                \
-    "id, user_id, blob_key, length, upload_offset, complete, sha256, metadata, created_at, "       \
-    "expires_at"
 
 static void row_upload(const struct prow *st, void *item)
 {
@@ -1664,8 +1606,6 @@ static int pq_rate_purge(struct store *s, int64_t before, int64_t *deleted)
     *deleted = (n < 0 ? 0 : n) + (m < 0 ? 0 : m);
     return n < 0 ? n : m < 0 ? m : 0;
 }
-
-#define RATE_COLS "window_start, prev, cur, strikes, blocked_until, last_hit"
 
 static void row_rate_state(const struct prow *st, void *item)
 {
@@ -1817,10 +1757,6 @@ static int pq_org_admin_check(struct store *s, const char *org_id, const char *u
                     NARGS(a), row_i64, &one);
 }
 
-#define APIKEY_COLS                                                                                \
-    "id, org_id, name, prefix, key_hash, scopes, rate_per_min, created_at, expires_at, "          \
-    "revoked_at, last_used_at"
-
 static void row_apikey(const struct prow *st, void *item)
 {
     struct store_apikey *k = item;
@@ -1890,8 +1826,6 @@ static int pq_apikey_touch(struct store *s, const char *id, int64_t min_gap_ms)
     return n < 0 ? n : 0;
 }
 
-#define INVITE_COLS "id, org_id, code_hash, created_at, expires_at, used_at, used_by"
-
 static void row_invite(const struct prow *st, void *item)
 {
     struct store_invite *v = item;
@@ -1928,11 +1862,6 @@ static int pq_invite_list(struct store *s, const char *org_id, struct store_invi
         (*items)[i].code_hash[0] = '\0';
     return err;
 }
-
-#define MEMBER_COLS                                                                                \
-    "m.org_id, m.user_id, coalesce(u.email, ''), coalesce(o.name, ''), m.shares, m.created_at"
-#define MEMBER_FROM                                                                                \
-    " FROM org_members m JOIN users u ON u.id = m.user_id JOIN orgs o ON o.id = m.org_id"
 
 static void row_member(const struct prow *st, void *item)
 {
@@ -2064,12 +1993,6 @@ static int pq_org_aggregates(struct store *s, const char *org_id, unsigned share
 
 /* ---- webhooks (migration 8) ------------------------------------------------------------------- */
 
-#define HOOK_EP_COLS "id, org_id, url, secret, event_types, enabled, created_at"
-#define HOOK_DL_COLS                                                                               \
-    "id, seq, org_id, endpoint_id, event_id, event_type, member_id, status, attempts, "           \
-    "next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at, "         \
-    "delivered_at"
-
 static void row_hook_ep(const struct prow *st, void *item)
 {
     struct store_webhook_endpoint *e = item;
@@ -2115,12 +2038,6 @@ static void row_hook_dl(const struct prow *st, void *item)
 }
 
 /* The body column as a malloc'd string (item: struct hook_body). */
-struct hook_body {
-    char *text;
-    size_t len;
-    bool nomem;
-};
-
 static void row_hook_body(const struct prow *st, void *item)
 {
     struct hook_body *b = item;
@@ -2214,11 +2131,6 @@ static int hook_job_insert(struct conn *c, int64_t now, const struct store_job_s
                    a, NARGS(a));
     return n < 0 ? n : 0;
 }
-
-/* Endpoint ids (at most STORE_WEBHOOK_ENDPOINTS_MAX) an event goes to. */
-struct hook_ep_id {
-    char id[STORE_ID_LEN + 1];
-};
 
 static int pq_hook_emit(struct store *s, const char *org_id, const char *endpoint_id,
                         const struct store_webhook_event *ev, const struct store_job_spec *job,
@@ -2348,12 +2260,6 @@ static int pq_hook_dl_list(struct store *s, const char *org_id, const char *endp
                      " ORDER BY created_at DESC, id DESC LIMIT $4",
                      a, NARGS(a), sizeof **items, (size_t)limit, row_hook_dl, (void **)items, n);
 }
-
-/* The delivery row with its job id, under c's write lock. */
-struct hook_row {
-    struct store_webhook_delivery d;
-    char job_id[STORE_ID_LEN + 1];
-};
 
 static void row_hook_row(const struct prow *st, void *item)
 {
@@ -2513,12 +2419,7 @@ out:
     return err;
 }
 
-
 /* ---- plans, usage metering, flags, billing (migration 9 "plans") ------------------------------- */
-
-#define PLAN_COLS                                                                                  \
-    "p.id, p.name, p.rank, p.uploads_per_month, p.max_video_s, p.history_days, p.heavy_model, "    \
-    "p.overlay_video, p.price_cents"
 
 static void row_plan(const struct prow *st, void *item)
 {
@@ -2609,12 +2510,6 @@ static int usage_count(struct conn *c, int64_t now, const char *user_id, const c
     }
     return err < 0 ? err : 0;
 }
-
-struct limit_row {
-    int64_t limit;
-    char plan[STORE_PLAN_MAX + 1];
-    char org_id[STORE_ORG_MAX + 1];
-};
 
 static void row_limit(const struct prow *st, void *item)
 {
@@ -2815,7 +2710,6 @@ static int pq_billing_apply(struct store *s, const char *event_id, const char *t
     return err;
 }
 
-#define OUTBOX_COLS "id, type, org_id, user_id, workout_id, data, created_at"
 
 static void row_outbox(const struct prow *st, void *item)
 {

@@ -19,7 +19,7 @@
 
 #include "base/rr_error.h"
 #include "store/store.h"
-#include "support/pgtest.h"
+#include "support/storetest.h"
 
 #define ORG "0123456789abcdef0123456789abcdef"
 #define ORG2 "fedcba9876543210fedcba9876543210"
@@ -30,27 +30,16 @@ static const struct store_job_spec spec = {"deliver_webhook", 3};
 
 struct fx {
     struct store *s;
-    char dir[64];
+    char dir[STORETEST_DIR_MAX];
     int64_t now;
 };
-
-static int64_t fx_clock(void *ctx)
-{
-    return ((struct fx *)ctx)->now;
-}
 
 static int fx_setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    char url[128], msg[256] = "";
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/rr-store-wh-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(pgtest_store_url(f->dir, "test.db", url, sizeof url), 0);
-    assert_int_equal(store_open(url, &f->s, msg, sizeof msg), 0);
-    f->now = 1767225600000;
-    store_set_clock(f->s, fx_clock, f);
-    assert_int_equal(store_migrate(f->s, NULL, msg, sizeof msg), 0);
+    f->now = STORETEST_NOW;
+    storetest_open(&f->s, f->dir, "wh", &f->now);
     *state = f;
     return 0;
 }
@@ -58,14 +47,7 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
     struct fx *f = *state;
-    char path[128];
-    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-    store_close(f->s);
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(path, sizeof path, "%s/test.db%s", f->dir, suffix[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    storetest_close(f->s, f->dir);
     free(f);
     return 0;
 }
