@@ -212,6 +212,7 @@ static int partner_aggregates(struct http_request *req, void *app)
         return 0;
     struct store_org_aggregate *rows = NULL;
     size_t n = 0;
+    /* each member counts within its own plan's history, as its per-member analytics above */
     int err = store_org_aggregates(a->store, p->org_id, APP_SCOPE_ANALYTICS_READ, from, to, &rows,
                                    &n);
     if (err)

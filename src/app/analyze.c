@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "app/app_int.h"
-#include "app/events.h"
+#include "app/partners.h"
 #include "base/rr_error.h"
 #include "base/rr_json.h"
 #include "base/rr_log.h"
@@ -845,12 +845,15 @@ static int analyze_run(struct app *a, const char *video_id, const char *exercise
     rc = save_workout(a, &v, run.report, duration_ms, workout_id, err, err_len);
     if (rc < 0)
         goto out;
-    rc = store_video_set_status(a->store, v.id, "analysed", duration_ms);
+    /* the orgs the member shares workouts with hear of it: recorded with the status, sent by
+     * the drain (a failure there is only logged; the row waits for the next drain) */
+    const struct store_outbox_event done = {APP_WEBHOOK_ANALYSIS_COMPLETED,
+                                            APP_SCOPE_WORKOUTS_READ, NULL};
+    rc = store_video_set_status_ev(a->store, v.id, "analysed", duration_ms, &done);
     if (rc < 0)
         snprintf(err, err_len, "cannot mark the video analysed: %s", rr_strerror(rc));
-    else { /* the orgs the member shares workouts with hear of it (a failure is only logged);
-            * metered per analysis run (a re-analysis counts again); the org follows the user */
-        (void)app_workout_event(a, APP_WEBHOOK_ANALYSIS_COMPLETED, v.user_id, workout_id);
+    else { /* metered per analysis run (a re-analysis counts again); the org follows the user */
+        (void)app_outbox_drain(a, v.user_id, NULL);
         (void)store_usage_add(a->store, v.user_id, NULL, "video_seconds",
                               (duration_ms + 999) / 1000, v.id);
     }

@@ -312,7 +312,7 @@ struct app_sweep_stats {
 };
 /* One sweep: blob temporaries and job scratch directories no live writer holds (they are
  * locked while in use, so this is safe while other processes work), expired uploads, old login
- * counters. Logs one line when something was removed. Returns 0 or the first error (the rest
+ * counters, and partner events left recorded by a crash or a failed emit (app_outbox_drain). Logs one line when something was removed. Returns 0 or the first error (the rest
  * still ran); st may be NULL. */
 int app_sweep(struct app *a, struct app_sweep_stats *st);
 struct app_sweeper;

@@ -14,7 +14,7 @@
 
 #include <string.h>
 
-#include "app/events.h"
+#include "app/partners.h"
 #include "base/rr_error.h"
 
 int app_save_workout(struct app *a, struct store_workout *w, struct store_set *sets, size_t nsets,
@@ -25,7 +25,13 @@ int app_save_workout(struct app *a, struct store_workout *w, struct store_set *s
         return RR_ERR_INVAL;
     /* an analysis re-run replaces the video's workout (the store moves its analytics share) */
     struct store_workout given = *w;
-    int err = store_workout_put(a->store, w, sets, nsets, reps, nreps, client_id);
+    /* a device's workout: the orgs the member shares workouts with hear of it, recorded with
+     * the save (an analysis' workout is announced by app_analyze_video, as analysis.completed,
+     * once it is done) */
+    const struct store_outbox_event ev = {APP_WEBHOOK_WORKOUT_SYNCED, APP_SCOPE_WORKOUTS_READ,
+                                          NULL};
+    int err = store_workout_put_ev(a->store, w, sets, nsets, reps, nreps, client_id,
+                                   w->video_id[0] ? NULL : &ev);
     if (err == RR_ERR_CONFLICT && client_id) {
         /* seen before: w->id is the earlier workout, counted when it was written; hand it back */
         *how = APP_SAVED_AGAIN;
@@ -46,10 +52,8 @@ int app_save_workout(struct app *a, struct store_workout *w, struct store_set *s
         return err;
     *how = APP_SAVED_NEW;
     app_cache_invalidate(a, w->user_id);
-    /* a device's workout: the orgs the member shares workouts with hear of it (an analysis'
-     * workout is announced by app_analyze_video, as analysis.completed, once it is done) */
     if (!w->video_id[0])
-        (void)app_workout_event(a, APP_WEBHOOK_WORKOUT_SYNCED, w->user_id, w->id);
+        (void)app_outbox_drain(a, w->user_id, NULL);
     return 0;
 }
 
@@ -61,8 +65,11 @@ int app_save_session_set(struct app *a, struct store_workout *w, struct store_se
     if (!a || !w || !how)
         return RR_ERR_INVAL;
     struct store_workout given = *w;
-    int err = store_workout_put_session(a->store, w, set, reps, nreps, client_id, session_key,
-                                        &appended);
+    /* every new set: the session's workout with its totals so far (the same workout_id) */
+    const struct store_outbox_event ev = {APP_WEBHOOK_WORKOUT_SYNCED, APP_SCOPE_WORKOUTS_READ,
+                                          NULL};
+    int err = store_workout_put_session_ev(a->store, w, set, reps, nreps, client_id,
+                                           session_key, &appended, &ev);
     if (err == RR_ERR_CONFLICT && client_id) {
         *how = APP_SAVED_AGAIN;
         err = store_workout_get(a->store, w->user_id, w->id, w);
@@ -85,8 +92,7 @@ int app_save_session_set(struct app *a, struct store_workout *w, struct store_se
     app_cache_invalidate(a, w->user_id);
     /* the session's workout as it is now (span, score, counts over all its sets) */
     err = store_workout_get(a->store, w->user_id, w->id, w);
-    /* every new set: the session's workout with its totals so far (the same workout_id) */
-    (void)app_workout_event(a, APP_WEBHOOK_WORKOUT_SYNCED, w->user_id, w->id);
+    (void)app_outbox_drain(a, w->user_id, NULL);
     return err;
 }
 

@@ -53,6 +53,15 @@
     "id, seq, org_id, endpoint_id, event_id, event_type, member_id, status, attempts, "           \
     "next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at, "         \
     "delivered_at"
+/* A job's owner for the fair share and the per-owner cap: its user, or for a system job its
+ * lane (a webhook delivery: its org, "hook:<org id>"; NULL for the other system jobs). The
+ * expression is the one the jobs_owner2_* indexes are built on (migration 12): keep it
+ * textually equal. _R / _M: the same over the aliases r and m. */
+#define JOB_OWNER "coalesce(user_id, lane)"
+#define JOB_OWNER_R "coalesce(r.user_id, r.lane)"
+#define JOB_OWNER_M "coalesce(m.user_id, m.lane)"
+/* the partner outbox (migration 11) */
+#define OUTBOX_COLS "id, type, org_id, user_id, workout_id, data, created_at"
 #define PLAN_COLS                                                                                  \
     "p.id, p.name, p.rank, p.uploads_per_month, p.max_video_s, p.history_days, p.heavy_model, "    \
     "p.overlay_video, p.price_cents"
@@ -63,7 +72,7 @@
  * one served least recently (round robin across owners), then the oldest waiting job. */
 struct fair_pick {
     bool is_null;
-    char uid[STORE_ID_LEN + 1];
+    char uid[STORE_JOB_LANE_MAX + 1]; /* a user id, or a system job's lane */
 };
 
 /* Jobs per state (ops counts). */

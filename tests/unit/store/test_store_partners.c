@@ -233,6 +233,48 @@ static void partners__consent_lists_pages_aggregates_and_cascades(void **state)
     free(items);
 }
 
+/* The org's aggregates count each member only within the history that member's plan keeps
+ * (free: 90 days, from the first whole UTC day inside them; pro: forever), as each member's own
+ * reads (app_history_from_day) and the partner's per-member reads do. */
+static void partners__aggregates_follow_each_members_plan_history(void **state)
+{
+    struct fx *f = *state;
+    struct store_org o;
+    struct store_org_aggregate *agg = NULL;
+    size_t n = 0;
+    assert_int_equal(store_org_create(f->s, "Gym", &o), 0);
+    link_member(f, o.id, f->user, "cf", 7u);  /* free */
+    link_member(f, o.id, f->other, "cp", 7u); /* pro */
+    assert_int_equal(store_user_set_plan(f->s, f->other, "pro"), 0);
+    f->now = 1775044800000; /* 2026-04-01 12:00 UTC: free keeps 2026-01-01 12:00 on, so its
+                             * first whole day is 2026-01-02 */
+    member_day(f, f->user, "2025-12-15", 1);  /* older than 90 days: hidden */
+    member_day(f, f->user, "2026-01-01", 2);  /* a part day: hidden, as the member's reads */
+    member_day(f, f->user, "2026-01-02", 4);
+    member_day(f, f->user, "2026-03-31", 8);
+    member_day(f, f->other, "2025-12-15", 16); /* pro: kept forever */
+    assert_int_equal(
+        store_org_aggregates(f->s, o.id, 4, "2025-12-01", "2026-04-01", &agg, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(agg[0].members, 2);
+    assert_int_equal(agg[0].reps, 4 + 8 + 16);
+    assert_int_equal(agg[0].sessions, 3);
+    free(agg);
+    /* a range wholly outside the free member's history counts the pro member alone */
+    assert_int_equal(
+        store_org_aggregates(f->s, o.id, 4, "2025-12-01", "2026-01-01", &agg, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(agg[0].members, 1);
+    assert_int_equal(agg[0].reps, 16);
+    free(agg);
+    /* an upgrade shows the hidden days again (hidden, not deleted) */
+    assert_int_equal(store_user_set_plan(f->s, f->user, "gym"), 0);
+    assert_int_equal(
+        store_org_aggregates(f->s, o.id, 4, "2025-12-01", "2026-04-01", &agg, &n), 0);
+    assert_int_equal(agg[0].reps, 1 + 2 + 4 + 8 + 16);
+    free(agg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +282,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(partners__invites_are_single_use_and_expire, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(partners__consent_lists_pages_aggregates_and_cascades,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(partners__aggregates_follow_each_members_plan_history,
                                         fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
