@@ -90,6 +90,13 @@
 /* What an epoll event of the gate points at. */
 enum { ITEM_GATE = 1, ITEM_TRACK = 2 };
 
+/* A held connection's registration in the gate's epoll set. One-shot: its one event disables
+ * it, so handing the connection back costs no epoll_ctl and no later event can name the
+ * tracker (the registration goes away when libmicrohttpd closes the socket). Edge-triggered
+ * for a head that arrives in parts: re-arming a one-shot with bytes waiting would report them
+ * again at once, so the gate switches to it and removes it when it hands the connection back. */
+enum gate_epoll { GATE_EPOLL_NONE = 0, GATE_EPOLL_ONESHOT, GATE_EPOLL_EDGE };
+
 struct src_key {
     unsigned char b[9]; /* 4 + address, 6 + /64 prefix, or 0 (not IP) */
 };
@@ -133,6 +140,8 @@ struct conn_track {
     _Atomic uint64_t expect_end;  /* where the current request ends, or END_UNKNOWN */
     _Atomic uint64_t start;       /* held: where the next head starts */
     int lingering, linger_cut;    /* held: answered by the gate, draining (gate thread) */
+    atomic_int gate_epoll;        /* enum gate_epoll: its registration in the gate's epoll set */
+    int proxied;                  /* the peer is a trusted proxy (set at start, then read-only) */
     uint64_t linger_since, drained;
 };
 
@@ -391,6 +400,8 @@ void http_conns__notify(void *cls, struct MHD_Connection *conn, void **socket_co
             end = atomic_exchange(&c->first_end[t->fd], END_UNKNOWN);
         atomic_store(&t->expect_end, end);
         src_key_of(addr ? addr->client_addr : NULL, &t->key);
+        /* a trusted proxy's parser refused malformed framing already: never held */
+        t->proxied = addr && http_proxies_trusted(c->cfg.trusted, addr->client_addr);
         atomic_store(&t->since_ms, now_ms());
         src_change(c, &t->key, +1);
         atomic_fetch_add(&c->mhd_live, 1);
@@ -481,10 +492,23 @@ static uint64_t request_end(uint64_t start, const struct http_head_verdict *v)
     return start + head + body;
 }
 
+/* (Re-)arm a held connection in the gate's epoll set as `mode` (enum gate_epoll). */
+static int held_arm(struct http_conns *c, struct conn_track *t, int mode)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = t};
+    if (mode == GATE_EPOLL_ONESHOT)
+        ev.events |= EPOLLONESHOT;
+    int op = atomic_load(&t->gate_epoll) == GATE_EPOLL_NONE ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+    if (epoll_ctl(c->epoll_fd, op, t->fd, &ev) != 0)
+        return -1;
+    atomic_store(&t->gate_epoll, mode);
+    return 0;
+}
+
 int http_conns__hold(struct http_conns *c, struct MHD_Connection *conn)
 {
     struct conn_track *t = track_of(conn);
-    if (!c || !t || atomic_load(&t->closed) != HTTP_CONN_OPEN)
+    if (!c || !t || t->proxied || atomic_load(&t->closed) != HTTP_CONN_OPEN)
         return 0;
     uint64_t end = atomic_exchange(&t->expect_end, END_UNKNOWN), consumed = 0;
     if (end == END_UNKNOWN)
@@ -507,8 +531,7 @@ int http_conns__hold(struct http_conns *c, struct MHD_Connection *conn)
         atomic_store(&t->held, 1);
         MHD_suspend_connection(conn); /* libmicrohttpd's thread, inside its completion callback */
         metrics_counter_add(c->held, 1); /* before the gate can answer the next head */
-        struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = t};
-        if (epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, t->fd, &ev) == 0) {
+        if (held_arm(c, t, GATE_EPOLL_ONESHOT) == 0) {
             held = 1;
         } else { /* out of memory: libmicrohttpd goes on with it (counted all the same) */
             atomic_store(&t->held, 0);
@@ -834,9 +857,19 @@ static void gate_ready(struct http_conns *c, struct gate_conn *g, uint32_t event
  * peeked at (or meets the end of the stream and closes). The tracker is not touched after. */
 static void held_release(struct http_conns *c, struct conn_track *t)
 {
-    epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, t->fd, NULL);
+    if (atomic_load(&t->gate_epoll) == GATE_EPOLL_EDGE) { /* a one-shot one has fired */
+        epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, t->fd, NULL);
+        atomic_store(&t->gate_epoll, GATE_EPOLL_NONE);
+    }
     atomic_store(&t->held, 0);
     MHD_resume_connection(t->conn);
+}
+
+/* After an event that left nothing to read: a fired one-shot registration is armed again
+ * (nothing is waiting, so it does not report at once). */
+static int held_rearm(struct http_conns *c, struct conn_track *t)
+{
+    return atomic_load(&t->gate_epoll) == GATE_EPOLL_EDGE ? 0 : held_arm(c, t, GATE_EPOLL_ONESHOT);
 }
 
 /* Drain a held connection the gate answered; at EOF, on error or past LINGER_MAX_BYTES (or
@@ -851,7 +884,8 @@ static void held_linger(struct http_conns *c, struct conn_track *t)
             if (t->drained <= LINGER_MAX_BYTES)
                 continue;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-            return;
+            if (held_rearm(c, t) == 0)
+                return;
         }
         (void)shutdown(t->fd, SHUT_RDWR);
         held_release(c, t);
@@ -912,16 +946,21 @@ static void held_ready(struct http_conns *c, struct conn_track *t, uint32_t even
         return;
     }
     ssize_t n = recv(t->fd, c->peek, c->peek_cap, MSG_PEEK | MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        if (held_rearm(c, t) < 0)
+            held_release(c, t);
         return;
+    }
     if (n <= 0) { /* closed (by the client, a deadline or an eviction): libmicrohttpd closes */
         held_release(c, t);
         return;
     }
     struct http_head_verdict v;
     int r = http_head_check(c->peek, (size_t)n, c->cfg.head_limit, &v);
-    if (r == HTTP_HEAD_INCOMPLETE) {
-        if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+    if (r == HTTP_HEAD_INCOMPLETE) { /* wait for more, unless no more can come */
+        if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) ||
+            (atomic_load(&t->gate_epoll) != GATE_EPOLL_EDGE &&
+             held_arm(c, t, GATE_EPOLL_EDGE) < 0))
             held_release(c, t);
         return;
     }

@@ -291,6 +291,34 @@ static void held__keep_alive_heads_are_checked_idle_ones_closed_and_stop_ends(vo
     }
 }
 
+/* A trusted proxy's connections are never held: its own parser refused bad framing. */
+static void held__a_trusted_proxy_is_not_held(void **state)
+{
+    (void)state;
+    struct http_config cfg;
+    struct http_server *s = NULL;
+    char msg[256];
+    http_config_defaults(&cfg);
+    cfg.port = 0;
+    cfg.threads = 1;
+    cfg.trusted_proxies = "127.0.0.1/32";
+    assert_int_equal(http_server_start(&cfg, routes, 2, NULL, &s, msg, sizeof msg), 0);
+    int fd = httpc_connect(http_server_port(s));
+    assert_true(fd >= 0);
+    const char post[] = "POST /json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        "Content-Length: 2\r\n\r\n{}";
+    struct httpc_resp r;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(httpc_send(fd, post, sizeof post - 1), 0);
+        assert_int_equal(httpc_recv(fd, &r, 0), 0);
+        assert_int_equal(r.status, 200);
+        httpc_resp_free(&r);
+    }
+    close(fd);
+    assert_true(metric_named(s, "http_keepalive_held_total") == 0);
+    assert_int_equal(http_server_stop(s), 0);
+}
+
 static void body_rate__a_silent_or_trickling_body_is_cut_off(void **state)
 {
     (void)state;
@@ -408,6 +436,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(deadline__unfinished_headers_are_cut_off_after_the_header_timeout),
         cmocka_unit_test(held__keep_alive_heads_are_checked_idle_ones_closed_and_stop_ends),
+        cmocka_unit_test(held__a_trusted_proxy_is_not_held),
         cmocka_unit_test(body_rate__a_silent_or_trickling_body_is_cut_off),
         cmocka_unit_test(park__streams_wait_without_holding_the_pool_thread),
         cmocka_unit_test(park__a_stop_ends_parked_streams_at_once),
