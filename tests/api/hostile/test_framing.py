@@ -9,8 +9,9 @@ Found before the fix: ~550 query parameters hung 10 s with no answer; a malforme
 got its response headers twice (as HTML); Content-Length + Transfer-Encoding: chunked was
 accepted and the smuggled second request ran; an unknown Transfer-Encoding got no answer; the
 library's own errors were HTML. Before the gate held keep-alive connections, 17 of the 30 cases
-as a second request still got libmicrohttpd's HTML (a malformed Content-Length with its status
-line and headers twice). ~10 s."""
+failed as a second request: a malformed Content-Length got libmicrohttpd's answer with its
+status line twice, bare CR / NUL / obs-fold / 200 fields / two spaces were served 200, GARBAGE
+got no answer, the rest HTML or a JSON error with the wrong code. ~3 s."""
 import json
 import re
 import socket
