@@ -20,7 +20,7 @@ const arg = (name, dflt) => {
 const RATES = arg('RATES', '1,4,6').split(',').map(Number).filter((x) => x >= 1);
 const CLIP = arg('CLIP', 'squat_front_bodyweight_dark_rj.mp4');
 const SECONDS = Number(arg('SECONDS', '12'));
-const MODEL = arg('MODEL', ''); // '' = the page's default, or lite | full
+const MODEL = arg('MODEL', ''); // '' = the page's automatic choice, or lite | full
 
 const shared = requireShared();
 const f1 = (v) => (v === null || v === undefined ? '-' : v.toFixed(1));
@@ -43,7 +43,7 @@ await run('bench/live_throttled', async () => {
     const r = await recordSet(page, { exercise: clip.exercise, seconds, frames: Math.round(seconds * 30) });
     const st = r.stats;
     rows.push({ rate, st, reps: r.summaryReps });
-    console.log(`MEASURE ${JSON.stringify({ name: 'live_throttled', clip: CLIP, rate, model: st.model, fps: st.fps, latency_p50_ms: st.latency_median_ms, latency_p99_ms: st.latency_p99_ms, dropped: st.dropped, frames: st.frames, model_ms: st.model_ms_median, core_ms: st.core_ms_median, core_ms_p99: st.core_ms_p99, draw_ms: st.draw_ms_median, reps: Number(r.summaryReps) })}`);
+    console.log(`MEASURE ${JSON.stringify({ name: 'live_throttled', clip: CLIP, rate, model: st.model, fps: st.fps, latency_p50_ms: st.latency_median_ms, latency_p99_ms: st.latency_p99_ms, dropped: st.dropped, frames: st.frames, model_ms: st.model_ms_median, core_ms: st.core_ms_median, core_ms_p99: st.core_ms_p99, draw_ms: st.draw_ms_median, reps: Number(r.summaryReps), switches: st.model_switches || [], pending: st.model_switch_pending || null })}`);
     await browser.close();
   }
   console.log(`\nlive coach, ${CLIP} (${Math.min(SECONDS, clip.duration).toFixed(1)} s of it), 480 px fake camera at 30 fps, model ${rows[0] && rows[0].st.model}`);

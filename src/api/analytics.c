@@ -153,10 +153,45 @@ static int reply(struct http_request *req, struct rr_json *o)
     return err;
 }
 
+/* The summary's cache name: its query parameters as given and today; 0 when one holds '|' (it
+ * could make two queries one name) or the name does not fit. */
+static int summary_cache_name(struct http_request *req, struct app *a, char *name, size_t len)
+{
+    static const char *const params[] = {"period", "from", "to", "exercise"};
+    const char *v[4], *given[4];
+    for (int i = 0; i < 4; i++) {
+        v[i] = http_request_query(req, params[i]);
+        given[i] = v[i] ? "=" : ""; /* absent and empty are different queries */
+        if (!v[i])
+            v[i] = "";
+        else if (strchr(v[i], '|') || strlen(v[i]) > 40)
+            return 0;
+    }
+    long long today = (long long)(store_now(a->store) / ANALYTICS_DAY_MS);
+    int n = snprintf(name, len, "as|%s%s|%s%s|%s%s|%s%s|%lld", given[0], v[0], given[1], v[1],
+                     given[2], v[2], given[3], v[3], today);
+    return n > 0 && (size_t)n < len;
+}
+
 static int analytics_summary_get(struct http_request *req, void *app)
 {
     struct app *a = app;
     const struct api_principal *p = api_principal(req);
+    /* cached per user under the query as asked and today (UTC): the range resolves from those
+     * and the plan's history window (a day start; a plan change invalidates), so a hit needs no
+     * store read at all; only a valid query's 200 is ever put */
+    char cname[APP_CACHE_NAME_MAX + 1];
+    struct app_cache_ticket ticket = {0, 0};
+    int cacheable = summary_cache_name(req, a, cname, sizeof cname);
+    if (cacheable) {
+        char *hit = NULL;
+        size_t hit_len = 0;
+        if (app_cache_get(a, p->user_id, cname, &hit, &hit_len, &ticket) == 0) {
+            int rc = http_reply_bytes(req, 200, hit, hit_len, "application/json");
+            free(hit);
+            return rc;
+        }
+    }
     struct range r;
     if (query_range(req, a, p->user_id, &r))
         return 0;
@@ -224,6 +259,8 @@ static int analytics_summary_get(struct http_request *req, void *app)
     rr_json_object_end(&o);
     free(b);
     free(f);
+    if (cacheable && !rr_json_error(&o))
+        app_cache_put(a, p->user_id, cname, &ticket, rr_json_data(&o), rr_json_len(&o));
     return reply(req, &o);
 }
 

@@ -366,9 +366,9 @@ static int auth_refresh(struct http_request *req, void *app)
     err = auth_refresh_next(a, http_request_client_ip(req), old, len, refresh, rhash);
     if (err < 0)
         goto out;
-    err = store_refresh_rotate_grace(a->store, old_hash, rhash,
-                                     store_now(a->store) + AUTH_REFRESH_TTL_S * 1000,
-                                     AUTH_REFRESH_GRACE_MS, &fresh);
+    /* the store decides; with Redis a replay is seen by every instance first (app/sessions.c) */
+    err = app_refresh_rotate(a, old_hash, rhash, store_now(a->store) + AUTH_REFRESH_TTL_S * 1000,
+                             AUTH_REFRESH_GRACE_MS, &fresh);
     if (err == RR_ERR_CONFLICT)
         rr_log(RR_LOG_WARN, "refresh token reuse: family revoked",
                RR_LOG_REQUEST_ID(http_request_id(req)));

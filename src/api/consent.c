@@ -16,6 +16,7 @@
  * An org the caller does not administer answers 404 like an unknown one (BOLA rule).
  */
 #include "api/api.h"
+#include "api/paging.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -63,17 +64,6 @@ static const struct validate_field invite_fields[] = {
 };
 static const struct validate_schema invite_schema = {
     "InviteCreateRequest", invite_fields, sizeof invite_fields / sizeof invite_fields[0]};
-
-static int reply_json(struct http_request *req, unsigned status, struct rr_json *o)
-{
-    int err = rr_json_error(o);
-    if (err && err != RR_ERR_NOMEM)
-        err = RR_ERR_INTERNAL;
-    if (!err)
-        err = http_reply_bytes(req, status, rr_json_data(o), rr_json_len(o), "application/json");
-    rr_json_release(o);
-    return err;
-}
 
 /* Each string of a JSON array through parse (bit per name) into *bits; 1 after a 422. */
 static int names_to_bits(struct http_request *req, json_t *arr, const char *field,
@@ -130,7 +120,7 @@ static int me_partners_link(struct http_request *req, void *app)
     struct rr_json o;
     rr_json_init(&o, NULL, 0, CONSENT_REPLY_MAX);
     app_json_member(&o, &m, 1);
-    return reply_json(req, 201, &o);
+    return api_reply_json(req, 201, &o);
 }
 
 static int me_partners_list(struct http_request *req, void *app)
@@ -144,15 +134,12 @@ static int me_partners_list(struct http_request *req, void *app)
         return err;
     struct rr_json o;
     rr_json_init(&o, NULL, 0, CONSENT_REPLY_MAX);
-    rr_json_object_begin(&o);
-    RR_JSON_KEY(&o, "items");
-    rr_json_array_begin(&o);
+    api_list_begin(&o);
     for (size_t i = 0; i < n; i++)
         app_json_member(&o, &items[i], 1);
-    rr_json_array_end(&o);
-    rr_json_object_end(&o);
+    api_list_end(&o);
     free(items);
-    return reply_json(req, 200, &o);
+    return api_reply_json(req, 200, &o);
 }
 
 static int me_partners_unlink(struct http_request *req, void *app)
@@ -186,15 +173,12 @@ static int orgs_list(struct http_request *req, void *app)
         return err;
     struct rr_json o;
     rr_json_init(&o, NULL, 0, CONSENT_REPLY_MAX);
-    rr_json_object_begin(&o);
-    RR_JSON_KEY(&o, "items");
-    rr_json_array_begin(&o);
+    api_list_begin(&o);
     for (size_t i = 0; i < n; i++)
         app_json_org(&o, &items[i]);
-    rr_json_array_end(&o);
-    rr_json_object_end(&o);
+    api_list_end(&o);
     free(items);
-    return reply_json(req, 200, &o);
+    return api_reply_json(req, 200, &o);
 }
 
 static int org_keys_list(struct http_request *req, void *app)
@@ -212,15 +196,12 @@ static int org_keys_list(struct http_request *req, void *app)
     int64_t now = store_now(a->store);
     struct rr_json o;
     rr_json_init(&o, NULL, 0, CONSENT_REPLY_MAX);
-    rr_json_object_begin(&o);
-    RR_JSON_KEY(&o, "items");
-    rr_json_array_begin(&o);
+    api_list_begin(&o);
     for (size_t i = 0; i < n; i++)
         app_json_apikey(&o, &items[i], now);
-    rr_json_array_end(&o);
-    rr_json_object_end(&o);
+    api_list_end(&o);
     free(items);
-    return reply_json(req, 200, &o);
+    return api_reply_json(req, 200, &o);
 }
 
 static int org_keys_create(struct http_request *req, void *app)
@@ -249,7 +230,7 @@ static int org_keys_create(struct http_request *req, void *app)
     RR_JSON_KEY(&o, "record");
     app_json_apikey(&o, &k.rec, store_now(a->store));
     rr_json_object_end(&o);
-    err = reply_json(req, 201, &o);
+    err = api_reply_json(req, 201, &o);
     sodium_memzero(&k, sizeof k);
     return err;
 }
@@ -273,32 +254,22 @@ static int org_members_list(struct http_request *req, void *app)
     int err = console_org(req, a, &org);
     if (err)
         return err;
-    int limit = 50;
-    const char *cursor;
-    if (validate_query_limit(req, limit, STORE_PAGE_MAX, &limit) ||
-        validate_query_cursor(req, STORE_CURSOR_MAX - 1, &cursor))
+    struct api_page pg;
+    if (api_page_query(req, 50, &pg))
         return 0;
     struct store_org_member *items = NULL;
     size_t n = 0;
-    char next[STORE_CURSOR_MAX] = "";
-    err = store_member_list(a->store, org, cursor, limit, &items, &n, next);
-    if (err == RR_ERR_INVAL)
-        return validate_reply_param(req, "cursor", VALIDATE_BAD_CURSOR);
+    err = store_member_list(a->store, org, pg.cursor, pg.limit, &items, &n, pg.next);
     if (err)
-        return err;
+        return api_page_store_error(req, err);
     struct rr_json o;
     rr_json_init(&o, NULL, 0, CONSENT_REPLY_MAX);
-    rr_json_object_begin(&o);
-    RR_JSON_KEY(&o, "items");
-    rr_json_array_begin(&o);
+    api_list_begin(&o);
     for (size_t i = 0; i < n; i++)
         app_json_member(&o, &items[i], 0);
-    rr_json_array_end(&o);
     free(items);
-    RR_JSON_KEY(&o, "next_cursor");
-    rr_json_string(&o, next[0] ? next : NULL);
-    rr_json_object_end(&o);
-    return reply_json(req, 200, &o);
+    api_page_end(&o, &pg);
+    return api_reply_json(req, 200, &o);
 }
 
 static int org_invites_list(struct http_request *req, void *app)
@@ -316,15 +287,12 @@ static int org_invites_list(struct http_request *req, void *app)
     int64_t now = store_now(a->store);
     struct rr_json o;
     rr_json_init(&o, NULL, 0, CONSENT_REPLY_MAX);
-    rr_json_object_begin(&o);
-    RR_JSON_KEY(&o, "items");
-    rr_json_array_begin(&o);
+    api_list_begin(&o);
     for (size_t i = 0; i < n; i++)
         app_json_invite(&o, &items[i], now);
-    rr_json_array_end(&o);
-    rr_json_object_end(&o);
+    api_list_end(&o);
     free(items);
-    return reply_json(req, 200, &o);
+    return api_reply_json(req, 200, &o);
 }
 
 static int org_invites_create(struct http_request *req, void *app)
@@ -352,7 +320,7 @@ static int org_invites_create(struct http_request *req, void *app)
     RR_JSON_KEY(&o, "invite");
     app_json_invite(&o, &inv, store_now(a->store));
     rr_json_object_end(&o);
-    return reply_json(req, 201, &o);
+    return api_reply_json(req, 201, &o);
 }
 
 const struct http_route api_consent_routes[] = {

@@ -4,6 +4,7 @@
  * Public (no account needed: the live page asks before login) and cacheable for an hour.
  */
 #include "api/api.h"
+#include "api/paging.h"
 
 #include "base/rr_error.h"
 #include "base/rr_json.h"
@@ -16,17 +17,14 @@ static int exercises_list(struct http_request *req, void *app)
     char buf[1024];
     struct rr_json o;
     rr_json_init(&o, buf, sizeof buf, 64 * 1024);
-    rr_json_object_begin(&o);
-    RR_JSON_KEY(&o, "items");
-    rr_json_array_begin(&o);
+    api_list_begin(&o);
     for (size_t i = 0; i < n; i++) {
         rr_json_object_begin(&o);
         RR_JSON_KEY(&o, "name");
         rr_json_string(&o, names[i]);
         rr_json_object_end(&o);
     }
-    rr_json_array_end(&o);
-    rr_json_object_end(&o);
+    api_list_end(&o);
     int err = rr_json_error(&o);
     if (!err)
         err = http_reply_bytes(req, 200, rr_json_data(&o), rr_json_len(&o), "application/json");

@@ -17,6 +17,7 @@
  * Every id route is owner-scoped: another user's job id answers 404.
  */
 #include "api/api.h"
+#include "api/paging.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,6 @@
 
 #include "base/rr_error.h"
 #include "base/rr_json.h"
-#include "http/validate.h"
 #include "queue/queue.h"
 #include "store/store.h"
 
@@ -103,35 +103,22 @@ static int jobs_get(struct http_request *req, void *app)
 static int jobs_list(struct http_request *req, void *app)
 {
     struct app *a = app;
-    int limit;
-    const char *cursor;
-    if (validate_query_limit(req, PAGE_DEFAULT, STORE_PAGE_MAX, &limit) ||
-        validate_query_cursor(req, STORE_CURSOR_MAX - 1, &cursor))
-        return 0; /* the one 422 shape of every list (http/validate.h) */
+    struct api_page pg;
+    if (api_page_query(req, PAGE_DEFAULT, &pg))
+        return 0; /* the one 422 shape of every list (api/paging.h) */
     struct store_job *items = NULL;
     size_t n = 0;
-    char next[STORE_CURSOR_MAX];
-    int rc = store_job_list(a->store, caller(req), cursor, limit,
-                            &items, &n, next);
-    if (rc == RR_ERR_INVAL) {
-        validate_reply_param(req, "cursor", VALIDATE_BAD_CURSOR);
-        return 0;
-    }
+    int rc = store_job_list(a->store, caller(req), pg.cursor, pg.limit, &items, &n, pg.next);
     if (rc < 0)
-        return rc;
+        return api_page_store_error(req, rc);
     char stack[8192];
     struct rr_json o;
     rr_json_init(&o, stack, sizeof stack, 1024 * 1024);
-    rr_json_object_begin(&o);
-    RR_JSON_KEY(&o, "items");
-    rr_json_array_begin(&o);
+    api_list_begin(&o);
     for (size_t i = 0; i < n; i++)
         job_json(&o, &items[i]);
-    rr_json_array_end(&o);
     free(items);
-    RR_JSON_KEY(&o, "next_cursor");
-    rr_json_string(&o, next[0] ? next : NULL);
-    rr_json_object_end(&o);
+    api_page_end(&o, &pg);
     rc = http_reply_writer(req, 200, &o);
     rr_json_release(&o);
     return rc;

@@ -20,26 +20,15 @@
 
 #include "analytics/analytics.h"
 #include "api/history.h"
+#include "api/paging.h"
 #include "app/partners.h"
 #include "base/rr_error.h"
 #include "base/rr_json.h"
 #include "http/request.h"
-#include "http/validate.h"
 
 #define PARTNER_REPLY_MAX (4u << 20)
 #define PARTNER_DAYS_DEFAULT 28
 #define PARTNER_DAYS_MAX 400
-
-static int reply_json(struct http_request *req, struct rr_json *o)
-{
-    int err = rr_json_error(o);
-    if (err && err != RR_ERR_NOMEM)
-        err = RR_ERR_INTERNAL;
-    if (!err)
-        err = http_reply_bytes(req, 200, rr_json_data(o), rr_json_len(o), "application/json");
-    rr_json_release(o);
-    return err;
-}
 
 /* The one answer for a member this org may not see. */
 static int member_not_found(struct http_request *req)
@@ -51,32 +40,22 @@ static int partner_members(struct http_request *req, void *app)
 {
     struct app *a = app;
     const struct api_principal *p = api_principal(req);
-    int limit = 20;
-    const char *cursor;
-    if (validate_query_limit(req, limit, STORE_PAGE_MAX, &limit) ||
-        validate_query_cursor(req, STORE_CURSOR_MAX - 1, &cursor))
+    struct api_page pg;
+    if (api_page_query(req, 20, &pg))
         return 0;
     struct store_org_member *items = NULL;
     size_t n = 0;
-    char next[STORE_CURSOR_MAX] = "";
-    int err = store_member_list(a->store, p->org_id, cursor, limit, &items, &n, next);
-    if (err == RR_ERR_INVAL)
-        return validate_reply_param(req, "cursor", VALIDATE_BAD_CURSOR);
+    int err = store_member_list(a->store, p->org_id, pg.cursor, pg.limit, &items, &n, pg.next);
     if (err)
-        return err;
+        return api_page_store_error(req, err);
     struct rr_json o;
     rr_json_init(&o, NULL, 0, PARTNER_REPLY_MAX);
-    rr_json_object_begin(&o);
-    RR_JSON_KEY(&o, "items");
-    rr_json_array_begin(&o);
+    api_list_begin(&o);
     for (size_t i = 0; i < n; i++)
         app_json_member(&o, &items[i], 0);
-    rr_json_array_end(&o);
     free(items);
-    RR_JSON_KEY(&o, "next_cursor");
-    rr_json_string(&o, next[0] ? next : NULL);
-    rr_json_object_end(&o);
-    return reply_json(req, &o);
+    api_page_end(&o, &pg);
+    return api_reply_json(req, 200, &o);
 }
 
 static int partner_member_workouts(struct http_request *req, void *app)
@@ -90,26 +69,19 @@ static int partner_member_workouts(struct http_request *req, void *app)
         return member_not_found(req);
     if (err)
         return err;
-    int limit = 20;
-    const char *cursor;
-    if (validate_query_limit(req, limit, STORE_PAGE_MAX, &limit) ||
-        validate_query_cursor(req, STORE_CURSOR_MAX - 1, &cursor))
+    struct api_page pg;
+    if (api_page_query(req, 20, &pg))
         return 0;
     /* the member's plan history: a gym sees what the member sees (hidden, not deleted) */
     struct store_workout_filter f = {NULL, app_history_from(a, m.user_id), 0};
     struct store_workout *items = NULL;
     size_t n = 0;
-    char next[STORE_CURSOR_MAX] = "";
-    err = store_workout_list(a->store, m.user_id, &f, cursor, limit, &items, &n, next);
-    if (err == RR_ERR_INVAL)
-        return validate_reply_param(req, "cursor", VALIDATE_BAD_CURSOR);
+    err = store_workout_list(a->store, m.user_id, &f, pg.cursor, pg.limit, &items, &n, pg.next);
     if (err)
-        return err;
+        return api_page_store_error(req, err);
     struct rr_json o;
     rr_json_init(&o, NULL, 0, PARTNER_REPLY_MAX);
-    rr_json_object_begin(&o);
-    RR_JSON_KEY(&o, "items");
-    rr_json_array_begin(&o);
+    api_list_begin(&o);
     for (size_t i = 0; i < n; i++) {
         const struct store_workout *w = &items[i];
         rr_json_object_begin(&o);
@@ -131,12 +103,9 @@ static int partner_member_workouts(struct http_request *req, void *app)
         rr_json_int(&o, w->reps_bad);
         rr_json_object_end(&o);
     }
-    rr_json_array_end(&o);
     free(items);
-    RR_JSON_KEY(&o, "next_cursor");
-    rr_json_string(&o, next[0] ? next : NULL);
-    rr_json_object_end(&o);
-    return reply_json(req, &o);
+    api_page_end(&o, &pg);
+    return api_reply_json(req, 200, &o);
 }
 
 /* from/to (inclusive days, default the last PARTNER_DAYS_DEFAULT days to today); 1 after 422. */
@@ -231,7 +200,7 @@ static int partner_member_analytics(struct http_request *req, void *app)
     rr_json_array_end(&o);
     free(days);
     rr_json_object_end(&o);
-    return reply_json(req, &o);
+    return api_reply_json(req, 200, &o);
 }
 
 static int partner_aggregates(struct http_request *req, void *app)
@@ -243,6 +212,7 @@ static int partner_aggregates(struct http_request *req, void *app)
         return 0;
     struct store_org_aggregate *rows = NULL;
     size_t n = 0;
+    /* each member counts within its own plan's history, as its per-member analytics above */
     int err = store_org_aggregates(a->store, p->org_id, APP_SCOPE_ANALYTICS_READ, from, to, &rows,
                                    &n);
     if (err)
@@ -274,7 +244,7 @@ static int partner_aggregates(struct http_request *req, void *app)
     rr_json_array_end(&o);
     free(rows);
     rr_json_object_end(&o);
-    return reply_json(req, &o);
+    return api_reply_json(req, 200, &o);
 }
 
 const struct http_route api_partner_routes[] = {

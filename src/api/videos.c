@@ -25,6 +25,7 @@
  * advertised only when the thumbnails exist (a clip with no rep has none).
  */
 #include "api/api.h"
+#include "api/paging.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -120,36 +121,24 @@ static int reply(struct http_request *req, unsigned status, struct rr_json *o)
 static int videos_list(struct http_request *req, void *app)
 {
     struct app *a = app;
-    int limit;
-    const char *cursor;
-    if (validate_query_limit(req, PAGE_DEFAULT, STORE_PAGE_MAX, &limit) ||
-        validate_query_cursor(req, STORE_CURSOR_MAX - 1, &cursor))
-        return 0; /* the one 422 shape of every list (http/validate.h) */
+    struct api_page pg;
+    if (api_page_query(req, PAGE_DEFAULT, &pg))
+        return 0; /* the one 422 shape of every list (api/paging.h) */
     struct store_video *items = NULL;
     size_t n = 0;
-    char next[STORE_CURSOR_MAX];
-    int rc = store_video_list(a->store, caller(req), cursor, limit, &items, &n, next);
-    if (rc == RR_ERR_INVAL) {
-        validate_reply_param(req, "cursor", VALIDATE_BAD_CURSOR);
-        return 0;
-    }
+    int rc = store_video_list(a->store, caller(req), pg.cursor, pg.limit, &items, &n, pg.next);
     if (rc < 0)
-        return rc;
+        return api_page_store_error(req, rc);
     struct rr_json o;
     rr_json_init(&o, NULL, 0, LIST_MAX_BYTES);
-    rr_json_object_begin(&o);
-    RR_JSON_KEY(&o, "items");
-    rr_json_array_begin(&o);
+    api_list_begin(&o);
     for (size_t i = 0; i < n; i++) {
         rr_json_object_begin(&o);
         video_members(&o, a, &items[i]);
         rr_json_object_end(&o);
     }
-    rr_json_array_end(&o);
     free(items);
-    RR_JSON_KEY(&o, "next_cursor");
-    rr_json_string(&o, next[0] ? next : NULL);
-    rr_json_object_end(&o);
+    api_page_end(&o, &pg);
     return reply(req, 200, &o);
 }
 

@@ -13,6 +13,7 @@
  * signed-in admin of that org (an org the caller does not administer is the one 404).
  */
 #include "api/api.h"
+#include "api/paging.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,13 +188,10 @@ static int hooks_list(struct http_request *req, void *app)
         return rc;
     struct rr_json o;
     rr_json_init(&o, NULL, 0, 256 * 1024);
-    rr_json_object_begin(&o);
-    RR_JSON_KEY(&o, "items");
-    rr_json_array_begin(&o);
+    api_list_begin(&o);
     for (size_t i = 0; i < n; i++)
         endpoint_json(&o, &items[i], 0);
-    rr_json_array_end(&o);
-    rr_json_object_end(&o);
+    api_list_end(&o);
     free(items);
     rc = http_reply_writer(req, 200, &o);
     rr_json_release(&o);
@@ -236,36 +234,25 @@ static int deliveries_list(struct http_request *req, void *app)
     const char *org = org_of(req, app);
     if (!org)
         return 0;
-    int limit;
-    const char *cursor;
-    if (validate_query_limit(req, PAGE_DEFAULT, STORE_PAGE_MAX, &limit) ||
-        validate_query_cursor(req, STORE_CURSOR_MAX - 1, &cursor))
+    struct api_page pg;
+    if (api_page_query(req, PAGE_DEFAULT, &pg))
         return 0;
     const char *endpoint = http_request_query(req, "endpoint_id");
     if (endpoint && !endpoint[0])
         endpoint = NULL;
     struct store_webhook_delivery *items = NULL;
     size_t n = 0;
-    char next[STORE_CURSOR_MAX];
-    int rc = store_webhook_delivery_list(a->store, org, endpoint, cursor, limit, &items, &n, next);
-    if (rc == RR_ERR_INVAL) {
-        validate_reply_param(req, "cursor", VALIDATE_BAD_CURSOR);
-        return 0;
-    }
+    int rc = store_webhook_delivery_list(a->store, org, endpoint, pg.cursor, pg.limit, &items, &n,
+                                         pg.next);
     if (rc < 0)
-        return rc;
+        return api_page_store_error(req, rc);
     struct rr_json o;
     rr_json_init(&o, NULL, 0, 1024 * 1024);
-    rr_json_object_begin(&o);
-    RR_JSON_KEY(&o, "items");
-    rr_json_array_begin(&o);
+    api_list_begin(&o);
     for (size_t i = 0; i < n; i++)
         delivery_json(&o, &items[i]);
-    rr_json_array_end(&o);
     free(items);
-    RR_JSON_KEY(&o, "next_cursor");
-    rr_json_string(&o, next[0] ? next : NULL);
-    rr_json_object_end(&o);
+    api_page_end(&o, &pg);
     rc = http_reply_writer(req, 200, &o);
     rr_json_release(&o);
     return rc;

@@ -18,6 +18,7 @@
  *  - Deleting a workout recorded from a video also deletes that video (app_delete_workout).
  */
 #include "api/api.h"
+#include "api/paging.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -249,12 +250,10 @@ static int workouts_list(struct http_request *req, void *app)
 {
     struct app *a = app;
     const struct api_principal *p = api_principal(req);
-    int page_max = STORE_PAGE_MAX;
-    int limit = 20, has_from, has_to;
+    struct api_page pg;
+    int has_from, has_to;
     int64_t from, to;
-    const char *cursor;
-    if (validate_query_limit(req, limit, page_max, &limit) ||
-        validate_query_cursor(req, STORE_CURSOR_MAX - 1, &cursor) || history_query_day(req, "from", &from, &has_from) ||
+    if (api_page_query(req, 20, &pg) || history_query_day(req, "from", &from, &has_from) ||
         history_query_day(req, "to", &to, &has_to))
         return 0;
     const char *exercise = http_request_query(req, "exercise");
@@ -262,6 +261,23 @@ static int workouts_list(struct http_request *req, void *app)
         return history_reply_invalid(req, "exercise", "must be one of the known exercises");
     if (has_from && has_to && to < from)
         return history_reply_invalid(req, "to", "must not be before from");
+
+    /* a hit answers without the store (plan and list); every write of the user invalidates */
+    char cname[APP_CACHE_NAME_MAX + 1];
+    struct app_cache_ticket ticket = {0, 0};
+    int cn = snprintf(cname, sizeof cname, "wl|%d|%s|%lld|%lld|%s", pg.limit,
+                      pg.cursor ? pg.cursor : "", has_from ? (long long)from : -1LL,
+                      has_to ? (long long)to : -1LL, exercise ? exercise : "");
+    int cacheable = cn > 0 && (size_t)cn < sizeof cname && !(pg.cursor && strchr(pg.cursor, '|'));
+    if (cacheable) {
+        char *hit = NULL;
+        size_t hit_len = 0;
+        if (app_cache_get(a, p->user_id, cname, &hit, &hit_len, &ticket) == 0) {
+            int err = http_reply_bytes(req, 200, hit, hit_len, "application/json");
+            free(hit);
+            return err;
+        }
+    }
 
     struct store_workout_filter f = {exercise, has_from ? from : 0,
                                      has_to ? to + ANALYTICS_DAY_MS : 0};
@@ -274,32 +290,21 @@ static int workouts_list(struct http_request *req, void *app)
         f.to = f.from; /* an empty range, not "open" */
     struct store_workout *items = NULL;
     size_t n = 0;
-    char next[STORE_CURSOR_MAX] = "";
-    int err = store_workout_list(a->store, p->user_id, &f, cursor, limit, &items, &n, next);
-    if (err == RR_ERR_INVAL)
-        return history_reply_invalid(req, "cursor", VALIDATE_BAD_CURSOR);
+    int err = store_workout_list(a->store, p->user_id, &f, pg.cursor, pg.limit, &items, &n,
+                                 pg.next);
     if (err)
-        return err;
+        return api_page_store_error(req, err);
     char stack[LIST_STACK_BYTES];
     struct rr_json o;
     rr_json_init(&o, stack, sizeof stack, LIST_MAX_BYTES);
-    rr_json_object_begin(&o);
-    RR_JSON_KEY(&o, "items");
-    rr_json_array_begin(&o);
+    api_list_begin(&o);
     for (size_t i = 0; i < n; i++)
         workout_out(&o, &items[i]);
-    rr_json_array_end(&o);
     free(items);
-    RR_JSON_KEY(&o, "next_cursor");
-    rr_json_string(&o, next[0] ? next : NULL);
-    rr_json_object_end(&o);
-    err = rr_json_error(&o);
-    if (err && err != RR_ERR_NOMEM)
-        err = RR_ERR_INTERNAL; /* a stored value JSON cannot carry (bad UTF-8, NaN): 500 */
-    if (!err)
-        err = http_reply_bytes(req, 200, rr_json_data(&o), rr_json_len(&o), "application/json");
-    rr_json_release(&o);
-    return err;
+    api_page_end(&o, &pg);
+    if (cacheable && !rr_json_error(&o))
+        app_cache_put(a, p->user_id, cname, &ticket, rr_json_data(&o), rr_json_len(&o));
+    return api_reply_json(req, 200, &o);
 }
 
 /* ---- detail / delete ------------------------------------------------------------------------ */

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "app/app_int.h"
-#include "app/events.h"
+#include "app/partners.h"
 #include "base/rr_error.h"
 #include "base/rr_json.h"
 #include "base/rr_log.h"
@@ -313,19 +313,19 @@ void app__source_close(struct app_source *src)
 /* ---- cost ------------------------------------------------------------------------------------ */
 
 /* CPU milliseconds per frame on one core (measured on the reference box, docs/internals/
- * reliability.md): the landmark model's run, decoding twice (pose pass and render pass) at the
- * source size, and converting, drawing and encoding the overlay at its (capped) size. */
+ * reliability.md): the landmark model's run and one decoding pass at the source size for the
+ * analysis; the render job (made only when asked, app/render.c) decodes once more and converts,
+ * draws and encodes the overlay at its (capped) size, and has its own estimate. */
 static const double model_ms[] = {8.0, 14.0, 56.0}; /* lite, full, heavy */
-#define COST_DECODE_MS_PER_MPX 6.0
+#define COST_DECODE_MS_PER_MPX 3.0                  /* one decoding pass */
 #define COST_RENDER_MS_PER_MPX 17.0
 #define COST_RENDER_MAX_MPX (1920.0 * 1080.0 / 1e6) /* render.c draws at most this large */
 
 double app_analysis_cost_ms_per_frame(int width, int height, enum pose_model_kind model)
 {
     double mpx = (double)width * (double)height / 1e6;
-    double out = mpx < COST_RENDER_MAX_MPX ? mpx : COST_RENDER_MAX_MPX;
     int m = (int)model >= 0 && (int)model < 3 ? (int)model : 1;
-    return model_ms[m] + COST_DECODE_MS_PER_MPX * mpx + COST_RENDER_MS_PER_MPX * out;
+    return model_ms[m] + COST_DECODE_MS_PER_MPX * mpx;
 }
 
 /* Frames the container announces, else duration x rate, else the longest allowed clip. */
@@ -345,7 +345,7 @@ double app__render_cost_ms_per_frame(int width, int height)
 {
     double mpx = (double)width * (double)height / 1e6;
     double out = mpx < COST_RENDER_MAX_MPX ? mpx : COST_RENDER_MAX_MPX;
-    return COST_DECODE_MS_PER_MPX / 2 * mpx + COST_RENDER_MS_PER_MPX * out;
+    return COST_DECODE_MS_PER_MPX * mpx + COST_RENDER_MS_PER_MPX * out;
 }
 
 /* A job's estimated cost (per_frame ms x the header's frames) against the budget; over it ->
@@ -845,12 +845,15 @@ static int analyze_run(struct app *a, const char *video_id, const char *exercise
     rc = save_workout(a, &v, run.report, duration_ms, workout_id, err, err_len);
     if (rc < 0)
         goto out;
-    rc = store_video_set_status(a->store, v.id, "analysed", duration_ms);
+    /* the orgs the member shares workouts with hear of it: recorded with the status, sent by
+     * the drain (a failure there is only logged; the row waits for the next drain) */
+    const struct store_outbox_event done = {APP_WEBHOOK_ANALYSIS_COMPLETED,
+                                            APP_SCOPE_WORKOUTS_READ, NULL};
+    rc = store_video_set_status_ev(a->store, v.id, "analysed", duration_ms, &done);
     if (rc < 0)
         snprintf(err, err_len, "cannot mark the video analysed: %s", rr_strerror(rc));
-    else { /* the orgs the member shares workouts with hear of it (a failure is only logged);
-            * metered per analysis run (a re-analysis counts again); the org follows the user */
-        (void)app_workout_event(a, APP_WEBHOOK_ANALYSIS_COMPLETED, v.user_id, workout_id);
+    else { /* metered per analysis run (a re-analysis counts again); the org follows the user */
+        (void)app_outbox_drain(a, v.user_id, NULL);
         (void)store_usage_add(a->store, v.user_id, NULL, "video_seconds",
                               (duration_ms + 999) / 1000, v.id);
     }

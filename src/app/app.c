@@ -114,6 +114,11 @@ int app_open(const struct app_config *cfg, struct app **out, char *msg, size_t m
         app_msg(msg, msg_len, "queue: %s", sub);
         goto out;
     }
+    err = app__cache_new(a);
+    if (err < 0) {
+        app_msg(msg, msg_len, "cache: out of memory");
+        goto out;
+    }
     err = secret_load(a->cfg.data_dir, &sec, sub, sizeof sub);
     if (err < 0) {
         app_msg(msg, msg_len, "secret: %s", sub);
@@ -147,6 +152,7 @@ void app_close(struct app *a)
 {
     if (!a)
         return;
+    app__cache_free(a);
     queue_close(a->queue);
     tus_close(a->tus);
     blob_close(a->blob);

@@ -35,8 +35,8 @@
  * Errors (negative RR_ERR_*): app_open names the failing service in msg; use cases return the
  * store's codes (NOTFOUND: no such row for this user, which is also the answer for someone
  * else's id), blob/queue codes, INVAL for malformed arguments, NOMEM.
- * Thread-safety: after app_open the struct is read-only except the lazily loaded models (under
- * a mutex); every use case may run concurrently on any thread.
+ * Thread-safety: after app_open the struct is read-only except the lazily loaded models and the
+ * cache's retry list (each under a mutex); every use case may run concurrently on any thread.
  */
 #ifndef RR_APP_APP_H
 #define RR_APP_APP_H
@@ -53,6 +53,7 @@ struct tus;
 struct queue;
 struct pose_models;
 struct app_models;
+struct app_cache;
 
 struct app {
     struct app_config cfg;
@@ -71,6 +72,7 @@ struct app {
      * provider shows it (its bytes are the HMAC key); len 0 = billing webhook not configured */
     unsigned char billing_secret[256];
     size_t billing_secret_len;
+    struct app_cache *cache; /* app/cache.c: bumps to retry (under its own mutex) */
 };
 
 /* Open the services and run migrations. */
@@ -182,9 +184,11 @@ int app_workout_get(struct app *a, const char *user_id, const char *workout_id,
 int app_rename_workout(struct app *a, const char *user_id, const char *workout_id,
                        const char *name);
 
-/* Estimated CPU milliseconds per frame of analysing a width x height video with `model` (pose
- * pass + overlay render, measured constants; docs/internals/reliability.md). A job's estimate
- * is this times its frames; cfg.job_cpu_budget_s bounds it. */
+/* Estimated CPU milliseconds per frame of analysing a width x height video with `model` (one
+ * decoding pass and the pose model, measured constants; docs/internals/reliability.md). The
+ * overlay render is a job of its own, made only when asked, with its own estimate
+ * (app__render_cost_ms_per_frame): it is not counted here. A job's estimate is this times its
+ * frames; cfg.job_cpu_budget_s bounds it. */
 double app_analysis_cost_ms_per_frame(int width, int height, enum pose_model_kind model);
 
 enum app_saved {
@@ -308,7 +312,7 @@ struct app_sweep_stats {
 };
 /* One sweep: blob temporaries and job scratch directories no live writer holds (they are
  * locked while in use, so this is safe while other processes work), expired uploads, old login
- * counters. Logs one line when something was removed. Returns 0 or the first error (the rest
+ * counters, and partner events left recorded by a crash or a failed emit (app_outbox_drain). Logs one line when something was removed. Returns 0 or the first error (the rest
  * still ran); st may be NULL. */
 int app_sweep(struct app *a, struct app_sweep_stats *st);
 struct app_sweeper;
@@ -381,6 +385,36 @@ int app_billing_verify(struct app *a, const char *header, const void *body, size
 int app_billing_apply(struct app *a, const char *event_id, const char *type,
                       const char *user_ref, const char *plan, int *duplicate,
                       char user_id[STORE_ID_LEN + 1]);
+
+/* ---- sessions and the read cache (app/sessions.c, app/cache.c; docs/internals/cache.md) ------- */
+
+/* Spend refresh token old_hash and issue new_hash in its family: store_refresh_rotate_grace's
+ * contract and codes (CONFLICT: reuse, the family is revoked). With a redis:// queue a replay
+ * is detected in Redis by every instance before the store is written, and two concurrent
+ * refreshes with one token resolve to one rotation whose pair both get (same client, within
+ * grace_ms); without Redis, or when it fails, the store alone decides, as it always did. */
+int app_refresh_rotate(struct app *a, const char *old_hash, const char *new_hash,
+                       int64_t new_expires_at, int64_t grace_ms, struct store_refresh *out);
+
+/* Rendered reads cached per user (cfg.cache_ttl_s > 0 with a redis:// queue). name says which
+ * read with which parameters (1..QUEUE_CACHE_NAME_MAX bytes, no secret). app_cache_get: 0 = a
+ * hit (*data malloc'd, NUL-terminated, free it); NOTFOUND = read the store, render, then
+ * app_cache_put the bytes with the ticket (it carries the generation read before the store, so
+ * what was rendered before a write is never served after it). Redis errors count as misses
+ * (logged at most once a minute); entries over APP_CACHE_ENTRY_MAX are not kept.
+ * app_cache_invalidate: after every write that changes what the user reads (workouts, videos,
+ * analyses, plan), before answering: one INCR-like bump seen by every instance. */
+#define APP_CACHE_ENTRY_MAX (256u * 1024)
+#define APP_CACHE_NAME_MAX 256 /* QUEUE_CACHE_NAME_MAX */
+struct app_cache_ticket {
+    uint64_t gen;
+    int valid; /* 0: do not put (cache off, Redis failed) */
+};
+int app_cache_get(struct app *a, const char *user_id, const char *name, char **data, size_t *len,
+                  struct app_cache_ticket *t);
+void app_cache_put(struct app *a, const char *user_id, const char *name,
+                   const struct app_cache_ticket *t, const char *data, size_t len);
+void app_cache_invalidate(struct app *a, const char *user_id);
 
 /* ---- what the adapters share ----------------------------------------------------------------- */
 

@@ -40,6 +40,10 @@ void app__scratch_close(const char *dir, int lock_fd);
  * the webhook stays off. */
 int app__billing_secret_load(struct app *a, char *msg, size_t msg_len);
 
+/* The cache's state (cache.c), made by app_open and freed by app_close. */
+int app__cache_new(struct app *a);
+void app__cache_free(struct app *a);
+
 /* The analyze_video kind (analyze.c): the handler and its dead hook. */
 int app__job_analyze_video(struct job_ctx *ctx, char *err, size_t err_len);
 void app__job_analyze_video_dead(void *app, const struct store_job *job);
@@ -50,6 +54,11 @@ int app__job_render_video(struct job_ctx *ctx, char *err, size_t err_len);
  * webhook store call hands over (jobs.c's table is the one truth about the kind). */
 int app__job_deliver_webhook(struct job_ctx *ctx, char *err, size_t err_len);
 struct store_job_spec app__webhook_job_spec(void);
+/* The recorded event `row` (store.h "partner outbox") as webhook deliveries with `data`, the row
+ * deleted in the same transaction (events.c's drain). *drained = 1 when this call emitted it, 0
+ * when a concurrent drain had (both return 0). */
+int app__webhook_emit_recorded(struct app *a, const struct store_outbox *row, const char *data,
+                               int *n, int *drained);
 /* A queued deliver job waiting behind an earlier delivery of its lane wakes when that one ends,
  * or this long after the earlier one's next attempt at the latest (a safety net). */
 #define APP_WEBHOOK_WAIT_MS 30000

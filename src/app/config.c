@@ -50,6 +50,10 @@ static const struct app_setting settings[] = {
      "db", NULL, "URL", RUN,
      "the job queue: db = the store's jobs table; redis://[:PASSWORD@]HOST[:PORT][/DB] = Redis "
      "Streams (the store stays the record)"},
+    {"CACHE_TTL_S", "--cache-ttl-s", "REPRIGHT_CACHE_TTL_S", APP_SET_INT, F(cache_ttl_s), 0,
+     3600, NULL, "60", NULL, "SECONDS", SRV,
+     "with a redis:// queue: the workout list and the analytics summary are cached per user "
+     "in Redis this long, invalidated on every write (0 = off; docs/internals/cache.md)"},
     {"MODEL_DIR", "--model-dir", "REPRIGHT_MODEL_DIR", APP_SET_TEXT, F(model_dir), 0, 0, NULL,
      NULL, "~/.cache/repright/models", "DIR", RUN, "where the pose models are"},
     {"MODEL", "--model", "REPRIGHT_MODEL", APP_SET_CHOICE, F(model), 0, 0, model_names, "full",

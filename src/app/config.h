@@ -87,6 +87,7 @@ struct app_config {
     uint64_t analysis_memory_bytes; /* the child's address-space limit; 0 = none */
     char analyzer[1024];           /* the program whose analyze-child command is the child */
     char default_plan[16];         /* plan of new accounts (issue 13, docs/internals/plans.md) */
+    int cache_ttl_s;               /* hot reads cached in the queue's Redis; 0 = off (cache.md) */
 };
 
 enum app_setting_type {

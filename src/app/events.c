@@ -1,65 +1,87 @@
 /*
- * events.c - app_partner_event and app_workout_event (app/events.h): a partner event becomes
- * webhook deliveries (app_webhook_emit); a failure is logged and handed back, never raised.
+ * events.c - app_outbox_drain (app/events.h): the partner events the actions recorded in their
+ * own transactions become webhook deliveries; a row is deleted in the transaction that writes
+ * its deliveries (store_webhook_emit with outbox_id), so it is emitted exactly once.
  */
 #include "app/events.h"
 
 #include "app/app_int.h"
-#include "app/partners.h"
 #include "base/rr_error.h"
 #include "base/rr_log.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
-int app_partner_event(struct app *a, const char *org_id, const char *event, const char *member_id,
-                      const char *data_json)
+/* One drainer at a time in this process, so rows go out in the order they were recorded (the
+ * deliveries' seq, hence the order per member, follows the emits). */
+static pthread_mutex_t drain_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Rows drained per call at most (a sweep after a long outage works in several calls). */
+#define DRAIN_ROUNDS 20
+
+/* One row: its data (the workout as stored now, or what the action recorded), then the emit
+ * that deletes it. *done = 1 when the row is gone (emitted, drained by another, dropped). */
+static int drain_one(struct app *a, const struct store_outbox *row, int *emitted)
 {
-    if (!a || !org_id || !event)
-        return RR_ERR_INVAL;
-    int n = 0;
-    int err = app_webhook_emit(a, org_id, event, member_id, data_json ? data_json : "{}", &n, NULL);
-    if (err)
-        rr_log(RR_LOG_WARN, "partner event not recorded", RR_LOG_STR("org_id", org_id),
-               RR_LOG_STR("event", event), RR_LOG_STR("member_id", member_id ? member_id : ""),
-               RR_LOG_STR("error", rr_strerror(err)));
-    else
-        rr_log(RR_LOG_INFO, "partner event", RR_LOG_STR("org_id", org_id),
-               RR_LOG_STR("event", event), RR_LOG_STR("member_id", member_id ? member_id : ""),
+    char data[2048];
+    const char *d = row->data[0] ? row->data : "{}";
+    int err = 0;
+    if (row->workout_id[0]) {
+        struct store_workout w;
+        err = store_workout_get(a->store, row->user_id, row->workout_id, &w);
+        if (err == RR_ERR_NOTFOUND) { /* deleted since: there is nothing left to tell */
+            rr_log(RR_LOG_INFO, "partner event dropped: the workout is gone",
+                   RR_LOG_STR("org_id", row->org_id), RR_LOG_STR("event", row->type),
+                   RR_LOG_STR("member_id", row->user_id),
+                   RR_LOG_STR("workout_id", row->workout_id));
+            err = store_outbox_drop(a->store, row->id);
+            return err == RR_ERR_NOTFOUND ? 0 : err;
+        }
+        if (!err)
+            err = app_webhook_workout_data(&w, data, sizeof data);
+        if (err)
+            return err;
+        d = data;
+    }
+    int n = 0, drained = 0;
+    err = app__webhook_emit_recorded(a, row, d, &n, &drained);
+    if (!err && drained) {
+        (*emitted)++;
+        rr_log(RR_LOG_INFO, "partner event", RR_LOG_STR("org_id", row->org_id),
+               RR_LOG_STR("event", row->type), RR_LOG_STR("member_id", row->user_id),
                RR_LOG_INT("deliveries", n));
+    }
     return err;
 }
 
-int app_workout_event(struct app *a, const char *event, const char *user_id, const char *workout_id)
+int app_outbox_drain(struct app *a, const char *user_id, int *emitted)
 {
-    struct store_org_member *orgs = NULL;
-    size_t n = 0, sharing = 0;
-    if (!a || !event || !user_id || !workout_id)
+    int dummy = 0;
+    if (!emitted)
+        emitted = &dummy;
+    *emitted = 0;
+    if (!a)
         return RR_ERR_INVAL;
-    int err = store_member_orgs(a->store, user_id, &orgs, &n);
-    for (size_t i = 0; !err && i < n; i++)
-        sharing += (orgs[i].shares & APP_SCOPE_WORKOUTS_READ) != 0;
-    char data[2048];
-    if (!err && sharing) {
-        struct store_workout w;
-        err = store_workout_get(a->store, user_id, workout_id, &w);
-        if (!err)
-            err = app_webhook_workout_data(&w, data, sizeof data);
+    int err = 0;
+    pthread_mutex_lock(&drain_mu);
+    for (int round = 0; !err && round < DRAIN_ROUNDS; round++) {
+        struct store_outbox *rows = NULL;
+        size_t n = 0;
+        err = store_outbox_list(a->store, user_id, STORE_OUTBOX_LIST_MAX, &rows, &n);
+        for (size_t i = 0; !err && i < n; i++) {
+            err = drain_one(a, &rows[i], emitted);
+            if (err) /* stays recorded: the next drain tries again, in order */
+                rr_log(RR_LOG_WARN, "partner event not sent yet", RR_LOG_STR("org_id", rows[i].org_id),
+                       RR_LOG_STR("event", rows[i].type),
+                       RR_LOG_STR("member_id", rows[i].user_id),
+                       RR_LOG_STR("error", rr_strerror(err)));
+        }
+        free(rows);
+        if (n < STORE_OUTBOX_LIST_MAX)
+            break;
     }
-    if (err) {
-        rr_log(RR_LOG_WARN, "partner event not recorded", RR_LOG_STR("event", event),
-               RR_LOG_STR("member_id", user_id), RR_LOG_STR("workout_id", workout_id),
-               RR_LOG_STR("error", rr_strerror(err)));
-        free(orgs);
-        return err;
-    }
-    /* consent to share workouts is what admits an org: the others never hear of them */
-    for (size_t i = 0; i < n; i++) {
-        if (!(orgs[i].shares & APP_SCOPE_WORKOUTS_READ))
-            continue;
-        int e = app_partner_event(a, orgs[i].org_id, event, user_id, data);
-        if (e && !err)
-            err = e;
-    }
-    free(orgs);
+    pthread_mutex_unlock(&drain_mu);
+    if (err && !*emitted && user_id == NULL)
+        rr_log(RR_LOG_WARN, "partner events not drained", RR_LOG_STR("error", rr_strerror(err)));
     return err;
 }

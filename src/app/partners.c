@@ -313,28 +313,48 @@ int app_partner_link(struct app *a, const char *user_id, const char *code, unsig
     if (invite_normalise(code, norm) < 0)
         return RR_ERR_NOTFOUND; /* not a code of ours: the one answer for bad codes */
     int err = token_hash_hex(a->token_pepper, sizeof a->token_pepper, norm, strlen(norm), hash);
+    /* what the member shares, for the org to know what it may read now; recorded with the
+     * consent (store.h "partner outbox") */
+    char data[96];
+    size_t at = (size_t)snprintf(data, sizeof data, "{\"shares\":[");
+    for (unsigned bit = 1, k = 0; bit <= APP_SHARES_ALL && at < sizeof data; bit <<= 1)
+        if ((shares & bit) && app_share_name(bit))
+            at += (size_t)snprintf(data + at, sizeof data - at, "%s\"%s\"", k++ ? "," : "",
+                                   app_share_name(bit));
+    if (at < sizeof data)
+        snprintf(data + at, sizeof data - at, "]}");
+    const struct store_outbox_event ev = {APP_WEBHOOK_MEMBER_LINKED, 0, data};
     if (!err)
-        err = store_invite_redeem(a->store, hash, user_id, shares, out);
-    if (!err) { /* what the member shares, for the org to know what it may read now */
-        char data[96];
-        size_t at = (size_t)snprintf(data, sizeof data, "{\"shares\":[");
-        for (unsigned bit = 1, k = 0; bit <= APP_SHARES_ALL && at < sizeof data; bit <<= 1)
-            if ((shares & bit) && app_share_name(bit))
-                at += (size_t)snprintf(data + at, sizeof data - at, "%s\"%s\"", k++ ? "," : "",
-                                       app_share_name(bit));
-        if (at < sizeof data)
-            snprintf(data + at, sizeof data - at, "]}");
-        (void)app_partner_event(a, out->org_id, APP_WEBHOOK_MEMBER_LINKED, user_id, data);
-    }
+        err = store_invite_redeem_ev(a->store, hash, user_id, shares, out, &ev);
+    if (!err)
+        (void)app_outbox_drain(a, user_id, NULL);
     return err;
 }
 
 int app_partner_unlink(struct app *a, const char *user_id, const char *org_id)
 {
-    int err = store_member_unlink(a->store, user_id, org_id);
-    /* the org hears it although the consent row is gone: an emit reads only its endpoints */
+    /* recorded with the removal, read while the consent row is still there; the org hears it
+     * although the row is gone (an emit reads only its endpoints) */
+    const struct store_outbox_event ev = {APP_WEBHOOK_MEMBER_UNLINKED, 0,
+                                          APP_UNLINK_DATA_REVOKED};
+    int err = store_member_unlink_ev(a->store, user_id, org_id, &ev);
     if (!err)
-        (void)app_partner_event(a, org_id, APP_WEBHOOK_MEMBER_UNLINKED, user_id, NULL);
+        (void)app_outbox_drain(a, user_id, NULL);
+    return err;
+}
+
+int app_account_delete(struct app *a, const char *user_id)
+{
+    if (!a)
+        return RR_ERR_INVAL;
+    /* every org the user was linked to hears member.unlinked, recorded in the deletion's
+     * transaction (before the cascade takes the consent rows) and saying nothing but the
+     * reason; the rows outlive the user (no foreign key) until drained */
+    const struct store_outbox_event ev = {APP_WEBHOOK_MEMBER_UNLINKED, 0,
+                                          APP_UNLINK_DATA_DELETED};
+    int err = store_user_delete_ev(a->store, user_id, &ev);
+    if (!err)
+        (void)app_outbox_drain(a, user_id, NULL);
     return err;
 }
 

@@ -100,8 +100,14 @@ int app_invite_create(struct app *a, const char *org_id, int days, struct store_
  * and the org hears "member.linked". NOTFOUND when the code is unknown, used or expired. */
 int app_partner_link(struct app *a, const char *user_id, const char *code, unsigned shares,
                      struct store_org_member *out);
-/* The member withdraws consent; the org hears "member.unlinked". NOTFOUND when not linked. */
+/* The member withdraws consent; the org hears "member.unlinked" {"reason":"consent_revoked"}.
+ * NOTFOUND when not linked. */
 int app_partner_unlink(struct app *a, const char *user_id, const char *org_id);
+/* Delete the user's account (the store cascades the user's rows: consents, keys, workouts,
+ * videos, jobs); every org the user was linked to hears "member.unlinked"
+ * {"reason":"account_deleted"} - the member's id and the reason, nothing else. NOTFOUND for an
+ * unknown user. Blob objects of the user's videos are not removed here. */
+int app_account_delete(struct app *a, const char *user_id);
 /* May the org see this member's `share` part (one bit)? 0 and *out, or NOTFOUND for an unknown
  * id, a member who did not link, or one who does not share that part: one answer. */
 int app_partner_member(struct app *a, const char *org_id, const char *member_id, unsigned share,

@@ -331,7 +331,10 @@ int app_billing_apply(struct app *a, const char *event_id, const char *type,
     if (rc < 0)
         return rc;
     memcpy(user_id, u.id, STORE_ID_LEN + 1);
-    return store_billing_apply(a->store, event_id, type, u.id, plan, duplicate);
+    rc = store_billing_apply(a->store, event_id, type, u.id, plan, duplicate);
+    if (rc == 0 && !*duplicate)
+        app_cache_invalidate(a, u.id); /* the plan's history window shapes the cached reads */
+    return rc;
 }
 
 int app__billing_secret_load(struct app *a, char *msg, size_t msg_len)

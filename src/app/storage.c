@@ -17,6 +17,7 @@
  *   live upload is left alone; expired tus uploads (row + part) go through tus_sweep_expired.
  */
 #include "app/app_int.h"
+#include "app/events.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -223,6 +224,13 @@ int app_sweep(struct app *a, struct app_sweep_stats *st)
         s.scratch_removed = n;
     else if (!err)
         err = n;
+    /* partner events a crash or a failed emit left recorded (events.h): out now, in order */
+    int sent = 0;
+    n = app_outbox_drain(a, NULL, &sent);
+    if (n < 0 && !err)
+        err = n;
+    if (sent)
+        rr_log(RR_LOG_INFO, "partner events recovered", RR_LOG_INT("events", sent));
     /* login counters of past windows are dead weight (one row per probed email) */
     store_rate_purge(a->store, store_now(a->store) - 24LL * 3600 * 1000, NULL);
     if (s.tmp_removed || s.uploads_removed || s.scratch_removed)

@@ -75,6 +75,7 @@ int app_delete_video(struct app *a, const char *user_id, const char *video_id)
         err = store_workout_delete(a->store, v.user_id, w.id); /* and its analytics share */
         if (err && err != RR_ERR_NOTFOUND)
             return err;
+        app_cache_invalidate(a, v.user_id); /* the list and analytics showed that workout */
     }
     return app__video_purge(a, v.user_id, &v);
 }

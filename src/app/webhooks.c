@@ -109,8 +109,8 @@ static void new_event_id(char out[STORE_WEBHOOK_EVENT_ID_MAX + 1])
 }
 
 /* The envelope around data (already checked to be a JSON object) into a malloc'd string. */
-static int envelope(struct app *a, const char *event_id, const char *type, const char *org_id,
-                    const char *member_id, const char *data, char **out)
+static int envelope(int64_t created_at, const char *event_id, const char *type,
+                    const char *org_id, const char *member_id, const char *data, char **out)
 {
     struct rr_json j;
     rr_json_init(&j, NULL, 0, STORE_WEBHOOK_PAYLOAD_MAX);
@@ -120,7 +120,7 @@ static int envelope(struct app *a, const char *event_id, const char *type, const
     rr_json_key(&j, "type");
     rr_json_string(&j, type);
     rr_json_key(&j, "created_at");
-    rr_json_time_ms(&j, store_now(a->store));
+    rr_json_time_ms(&j, created_at);
     rr_json_key(&j, "org_id");
     rr_json_string(&j, org_id);
     rr_json_key(&j, "member_id");
@@ -151,19 +151,21 @@ static int data_ok(const char *data)
     return ok ? 0 : RR_ERR_INVAL;
 }
 
+/* outbox_id > 0: the recorded event this emit drains (created_at = the action's time). */
 static int emit_to(struct app *a, const char *org_id, const char *endpoint_id, const char *type,
-                   const char *member_id, const char *data, int *n,
-                   char event_id[STORE_WEBHOOK_EVENT_ID_MAX + 1])
+                   const char *member_id, const char *data, int64_t outbox_id,
+                   int64_t created_at, int *n, char event_id[STORE_WEBHOOK_EVENT_ID_MAX + 1])
 {
     char id[STORE_WEBHOOK_EVENT_ID_MAX + 1], *body = NULL;
     int err = data_ok(data);
     if (err)
         return err;
     new_event_id(id);
-    err = envelope(a, id, type, org_id, member_id, data, &body);
+    err = envelope(created_at > 0 ? created_at : store_now(a->store), id, type, org_id,
+                   member_id, data, &body);
     if (err)
         return err;
-    struct store_webhook_event ev = {id, type, member_id, body};
+    struct store_webhook_event ev = {id, type, member_id, body, outbox_id};
     struct store_job_spec spec = app__webhook_job_spec();
     err = store_webhook_emit(a->store, org_id, endpoint_id, &ev, &spec, n);
     free(body);
@@ -177,7 +179,23 @@ int app_webhook_emit(struct app *a, const char *org_id, const char *type, const 
 {
     if (!a || !app_webhook_type_known(type))
         return RR_ERR_INVAL;
-    return emit_to(a, org_id, NULL, type, member_id, data_json, n, event_id);
+    return emit_to(a, org_id, NULL, type, member_id, data_json, 0, 0, n, event_id);
+}
+
+int app__webhook_emit_recorded(struct app *a, const struct store_outbox *row, const char *data,
+                               int *n, int *drained)
+{
+    int k = 0;
+    *drained = 0;
+    if (!a || !row || !app_webhook_type_known(row->type))
+        return RR_ERR_INVAL;
+    int err = emit_to(a, row->org_id, NULL, row->type, row->user_id, data, row->id,
+                      row->created_at, &k, NULL);
+    if (n)
+        *n = k;
+    if (!err)
+        *drained = 1;
+    return err == RR_ERR_NOTFOUND ? 0 : err; /* drained by another process meanwhile */
 }
 
 int app_webhook_test(struct app *a, const char *org_id, const char *endpoint_id,
@@ -186,7 +204,7 @@ int app_webhook_test(struct app *a, const char *org_id, const char *endpoint_id,
     if (!a || !endpoint_id)
         return RR_ERR_INVAL;
     return emit_to(a, org_id, endpoint_id, APP_WEBHOOK_TEST, NULL,
-                   "{\"message\":\"a test event from RepRight\"}", NULL, event_id);
+                   "{\"message\":\"a test event from RepRight\"}", 0, 0, NULL, event_id);
 }
 
 int app_webhook_redeliver(struct app *a, const char *org_id, const char *delivery_id)
@@ -202,7 +220,7 @@ int app_webhook_redeliver(struct app *a, const char *org_id, const char *deliver
         err = store_webhook_delivery_body(a->store, org_id, delivery_id, &body, NULL);
     if (err)
         return err;
-    struct store_webhook_event ev = {d.event_id, d.event_type, d.member_id, body};
+    struct store_webhook_event ev = {d.event_id, d.event_type, d.member_id, body, 0};
     struct store_job_spec spec = app__webhook_job_spec();
     err = store_webhook_emit(a->store, org_id, d.endpoint_id, &ev, &spec, NULL);
     free(body);

@@ -7,13 +7,14 @@
  * transaction as the workout (store.md "Derived numbers"), so a write that returned is counted
  * exactly once, a retried sync (same client id) writes nothing and counts nothing, and no crash
  * can fall between a workout and its analytics. analytics_recompute() stays as the oracle and
- * repair (it rebuilds a row from the stored workouts).
+ * repair (it rebuilds a row from the stored workouts). Every write that changed something
+ * invalidates the user's cached reads (app_cache_invalidate) before it returns.
  */
 #include "app/app_int.h"
 
 #include <string.h>
 
-#include "app/events.h"
+#include "app/partners.h"
 #include "base/rr_error.h"
 
 int app_save_workout(struct app *a, struct store_workout *w, struct store_set *sets, size_t nsets,
@@ -24,7 +25,13 @@ int app_save_workout(struct app *a, struct store_workout *w, struct store_set *s
         return RR_ERR_INVAL;
     /* an analysis re-run replaces the video's workout (the store moves its analytics share) */
     struct store_workout given = *w;
-    int err = store_workout_put(a->store, w, sets, nsets, reps, nreps, client_id);
+    /* a device's workout: the orgs the member shares workouts with hear of it, recorded with
+     * the save (an analysis' workout is announced by app_analyze_video, as analysis.completed,
+     * once it is done) */
+    const struct store_outbox_event ev = {APP_WEBHOOK_WORKOUT_SYNCED, APP_SCOPE_WORKOUTS_READ,
+                                          NULL};
+    int err = store_workout_put_ev(a->store, w, sets, nsets, reps, nreps, client_id,
+                                   w->video_id[0] ? NULL : &ev);
     if (err == RR_ERR_CONFLICT && client_id) {
         /* seen before: w->id is the earlier workout, counted when it was written; hand it back */
         *how = APP_SAVED_AGAIN;
@@ -44,10 +51,9 @@ int app_save_workout(struct app *a, struct store_workout *w, struct store_set *s
     if (err)
         return err;
     *how = APP_SAVED_NEW;
-    /* a device's workout: the orgs the member shares workouts with hear of it (an analysis'
-     * workout is announced by app_analyze_video, as analysis.completed, once it is done) */
+    app_cache_invalidate(a, w->user_id);
     if (!w->video_id[0])
-        (void)app_workout_event(a, APP_WEBHOOK_WORKOUT_SYNCED, w->user_id, w->id);
+        (void)app_outbox_drain(a, w->user_id, NULL);
     return 0;
 }
 
@@ -59,8 +65,11 @@ int app_save_session_set(struct app *a, struct store_workout *w, struct store_se
     if (!a || !w || !how)
         return RR_ERR_INVAL;
     struct store_workout given = *w;
-    int err = store_workout_put_session(a->store, w, set, reps, nreps, client_id, session_key,
-                                        &appended);
+    /* every new set: the session's workout with its totals so far (the same workout_id) */
+    const struct store_outbox_event ev = {APP_WEBHOOK_WORKOUT_SYNCED, APP_SCOPE_WORKOUTS_READ,
+                                          NULL};
+    int err = store_workout_put_session_ev(a->store, w, set, reps, nreps, client_id,
+                                           session_key, &appended, &ev);
     if (err == RR_ERR_CONFLICT && client_id) {
         *how = APP_SAVED_AGAIN;
         err = store_workout_get(a->store, w->user_id, w->id, w);
@@ -80,10 +89,10 @@ int app_save_session_set(struct app *a, struct store_workout *w, struct store_se
     if (err)
         return err;
     *how = APP_SAVED_NEW;
+    app_cache_invalidate(a, w->user_id);
     /* the session's workout as it is now (span, score, counts over all its sets) */
     err = store_workout_get(a->store, w->user_id, w->id, w);
-    /* every new set: the session's workout with its totals so far (the same workout_id) */
-    (void)app_workout_event(a, APP_WEBHOOK_WORKOUT_SYNCED, w->user_id, w->id);
+    (void)app_outbox_drain(a, w->user_id, NULL);
     return err;
 }
 
@@ -98,6 +107,8 @@ int app_delete_workout(struct app *a, const char *user_id, const char *workout_i
     if (w.video_id[0] && store_video_get(a->store, user_id, w.video_id, &v) == 0)
         has_video = 1;
     err = store_workout_delete(a->store, user_id, w.id); /* and its analytics share */
+    if (!err)
+        app_cache_invalidate(a, user_id);
     if (!err && has_video) {
         err = app__video_purge(a, user_id, &v);
         if (err == RR_ERR_NOTFOUND)
@@ -126,5 +137,8 @@ int app_rename_workout(struct app *a, const char *user_id, const char *workout_i
     int err = app_workout_get(a, user_id, workout_id, &w);
     if (err)
         return err;
-    return store_workout_rename(a->store, user_id, workout_id, name);
+    err = store_workout_rename(a->store, user_id, workout_id, name);
+    if (!err)
+        app_cache_invalidate(a, user_id);
+    return err;
 }

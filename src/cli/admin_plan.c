@@ -34,6 +34,8 @@ int admin_plan_set(struct app *a, int argc, char **argv)
     }
     if (rc == 0)
         rc = store_user_set_plan(a->store, u.id, argv[2]);
+    if (rc == 0)
+        app_cache_invalidate(a, u.id); /* the history window of the cached reads moved */
     if (rc == RR_ERR_INVAL) {
         fprintf(stderr, "repright admin plan set: no plan is named '%s' (see `plan list`)\n",
                 argv[2]);

@@ -422,6 +422,10 @@ static int run_child(const struct spawn_spec *spec, const struct run_params *rp,
         snprintf(msg, msg_len, "the %s used more than the %d s of processing allowed",
                  spec->what, cpu_seconds);
         rc = RR_ERR_TOOBIG;
+    } else if (sig == SIGXFSZ) {
+        snprintf(msg, msg_len, "the %s's output grew past the file-size limit of the "
+                               "sandbox", spec->what);
+        rc = RR_ERR_TOOBIG;
     } else if (st->err_code) {
         snprintf(msg, msg_len, "%s", st->err_msg);
         rc = st->err_code;

@@ -13,6 +13,8 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,7 +98,8 @@ static void set_limit(int what, rlim_t soft, rlim_t hard)
 static void set_limits(int64_t memory_bytes, int cpu_seconds, int render)
 {
     set_limit(RLIMIT_CORE, 0, 0);
-    /* no file to write, but a render's overlay (on the descriptor the parent made) */
+    /* no file to write, but a render's overlay (on the descriptor the parent made); set once,
+     * here, before any file is touched: a hard limit lowered cannot be raised again */
     if (render)
         set_limit(RLIMIT_FSIZE, (rlim_t)SANDBOX_OVERLAY_MAX_BYTES,
                   (rlim_t)SANDBOX_OVERLAY_MAX_BYTES);
@@ -222,6 +225,40 @@ struct child_args {
     int render, overlay, thumbs; /* --render: the overlay (fd 6) and/or the thumbnails */
 };
 
+/* The command line, one row per option: where it goes in struct child_args, and its bounds. */
+enum child_arg_kind {
+    ARG_FLAG, /* no value: the int at `at` becomes 1 */
+    ARG_STR,  /* a const char * (borrowed from argv) */
+    ARG_I64,  /* an int64_t in lo..hi */
+    ARG_INT,  /* an int in lo..hi */
+    ARG_INT2, /* an int in lo..hi, at `at` and at `also` (--max-size: width and height) */
+};
+
+struct child_arg {
+    const char *name;
+    enum child_arg_kind kind;
+    size_t at;
+    int64_t lo, hi;
+    size_t also;
+};
+
+#define AT(field) offsetof(struct child_args, field)
+static const struct child_arg child_arg_table[] = {
+    {"--check", ARG_FLAG, AT(check), 0, 0, 0},
+    {"--render", ARG_FLAG, AT(render), 0, 0, 0},
+    {"--overlay", ARG_FLAG, AT(overlay), 0, 0, 0},
+    {"--thumbs", ARG_FLAG, AT(thumbs), 0, 0, 0},
+    {"--model-dir", ARG_STR, AT(model_dir), 0, 0, 0},
+    {"--model", ARG_STR, AT(model), 0, 0, 0},
+    {"--exercise", ARG_STR, AT(exercise), 0, 0, 0},
+    {"--memory", ARG_I64, AT(memory_bytes), 0, INT64_MAX, 0},
+    {"--cpu", ARG_INT, AT(cpu_seconds), 0, 1 << 30, 0},
+    {"--max-bytes", ARG_I64, AT(limits.max_file_bytes), 1, INT64_MAX, 0},
+    {"--max-size", ARG_INT2, AT(limits.max_width), 1, 1 << 16, AT(limits.max_height)},
+    {"--max-duration-us", ARG_I64, AT(limits.max_duration_us), 1, INT64_MAX, 0},
+};
+#undef AT
+
 static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
 {
     char *end = NULL;
@@ -233,45 +270,50 @@ static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
     return 0;
 }
 
+/* One option's value (NULL for a flag, or when missing) into *a; -1 if missing or out of bounds. */
+static int set_arg(struct child_args *a, const struct child_arg *o, const char *v)
+{
+    char *base = (char *)a;
+    int64_t n = 0;
+    if (o->kind == ARG_FLAG) {
+        *(int *)(base + o->at) = 1;
+        return 0;
+    }
+    if (!v)
+        return -1;
+    if (o->kind == ARG_STR) {
+        *(const char **)(base + o->at) = v;
+        return 0;
+    }
+    if (parse_i64(v, o->lo, o->hi, &n) < 0)
+        return -1;
+    if (o->kind == ARG_I64)
+        *(int64_t *)(base + o->at) = n;
+    else
+        *(int *)(base + o->at) = (int)n;
+    if (o->kind == ARG_INT2)
+        *(int *)(base + o->also) = (int)n;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, struct child_args *a)
 {
+    const size_t n_args = sizeof child_arg_table / sizeof child_arg_table[0];
     memset(a, 0, sizeof *a);
     a->limits = video_limits_default();
     for (int i = 1; i < argc; i++) {
-        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int64_t n = 0;
-        int bad = 0;
-        int *flag = strcmp(k, "--check") == 0    ? &a->check
-                    : strcmp(k, "--render") == 0 ? &a->render
-                    : strcmp(k, "--overlay") == 0 ? &a->overlay
-                    : strcmp(k, "--thumbs") == 0  ? &a->thumbs
-                                                  : NULL;
-        if (flag) {
-            *flag = 1;
-            continue;
+        const struct child_arg *o = NULL;
+        for (size_t k = 0; k < n_args && !o; k++)
+            if (strcmp(argv[i], child_arg_table[k].name) == 0)
+                o = &child_arg_table[k];
+        if (!o)
+            return -1;
+        const char *v = NULL;
+        if (o->kind != ARG_FLAG) {
+            i++;
+            v = i < argc ? argv[i] : NULL;
         }
-        if (!v)
-            return -1;
-        i++;
-        if (strcmp(k, "--model-dir") == 0)
-            a->model_dir = v;
-        else if (strcmp(k, "--model") == 0)
-            a->model = v;
-        else if (strcmp(k, "--exercise") == 0)
-            a->exercise = v;
-        else if (strcmp(k, "--memory") == 0)
-            bad = parse_i64(v, 0, INT64_MAX, &a->memory_bytes);
-        else if (strcmp(k, "--cpu") == 0 && !(bad = parse_i64(v, 0, 1 << 30, &n)))
-            a->cpu_seconds = (int)n;
-        else if (strcmp(k, "--max-bytes") == 0)
-            bad = parse_i64(v, 1, INT64_MAX, &a->limits.max_file_bytes);
-        else if (strcmp(k, "--max-size") == 0 && !(bad = parse_i64(v, 1, 1 << 16, &n)))
-            a->limits.max_width = a->limits.max_height = (int)n;
-        else if (strcmp(k, "--max-duration-us") == 0)
-            bad = parse_i64(v, 1, INT64_MAX, &a->limits.max_duration_us);
-        else if (strcmp(k, "--cpu") != 0)
-            return -1;
-        if (bad)
+        if (set_arg(a, o, v) < 0)
             return -1;
     }
     if (a->render)

@@ -33,6 +33,9 @@
 struct queue;
 
 #define QUEUE_RATE_KEY_MAX STORE_KEY_MAX /* bytes of a queue_ratelimit_apply key */
+#define QUEUE_HASH_MAX 128                /* bytes of a queue_refresh_spend hash */
+#define QUEUE_CACHE_NAME_MAX 256          /* bytes of a queue_cache_* name */
+#define QUEUE_CACHE_TTL_MS_MAX 3600000    /* an entry lives at most an hour */
 
 struct queue_ops {
     const char *name;
@@ -56,6 +59,15 @@ struct queue_ops {
     /* Optional (NULL: UNSUPPORTED): rate-limit states held by the queue's engine. */
     int (*ratelimit_apply)(struct queue *q, const char *const *keys, size_t n, store_rate_fn fn,
                            void *ctx);
+    /* Optional (NULL: UNSUPPORTED): refresh-token spends and the read cache, see below. */
+    int (*refresh_spend)(struct queue *q, const char *used_hash, const char *next_hash,
+                         int64_t ttl_ms, char seen[QUEUE_HASH_MAX + 1], int64_t *age_ms);
+    int (*refresh_forget)(struct queue *q, const char *used_hash);
+    int (*cache_get)(struct queue *q, const char *user_id, const char *name, size_t max,
+                     char **data, size_t *len, uint64_t *gen);
+    int (*cache_put)(struct queue *q, const char *user_id, const char *name, uint64_t gen,
+                     const char *data, size_t len, int64_t ttl_ms);
+    int (*cache_bump)(struct queue *q, const char *user_id);
 };
 
 /* Common head of every backend object. */
@@ -108,5 +120,39 @@ int queue_watch(struct queue *q, const char *id, uint64_t *seq);
  * (nothing written). */
 int queue_ratelimit_apply(struct queue *q, const char *const *keys, size_t n, store_rate_fn fn,
                           void *ctx);
+
+/* ---- state the queue's engine shares between processes (redis:// only) ----------------------
+ * Both are fast paths in front of the store, which stays the record: "db" answers UNSUPPORTED,
+ * and a Redis error is RR_ERR_IO (the caller then does what it does without Redis). Only hashes
+ * and rendered public data go to Redis, never a token or a secret. */
+
+/* Refresh-token reuse detection: record, in one atomic step for every process, that the token
+ * whose hash is used_hash was spent and that its successor's hash is next_hash, for ttl_ms
+ * (1..2^40; the refresh lifetime), unless a spend of used_hash is already recorded.
+ * 1: this call recorded it (the first spend seen); 0: it was spent before, seen gets the
+ * successor hash recorded then and *age_ms how long ago that was (Redis' own clock). Keys
+ * "repright:rt:<used_hash>" (SET NX PX). INVAL: a hash empty or over QUEUE_HASH_MAX bytes. */
+int queue_refresh_spend(struct queue *q, const char *used_hash, const char *next_hash,
+                        int64_t ttl_ms, char seen[QUEUE_HASH_MAX + 1], int64_t *age_ms);
+/* Drop the record of a spend (the store refused the rotation: nothing was spent). */
+int queue_refresh_forget(struct queue *q, const char *used_hash);
+
+/* A cache of rendered reads per user, invalidated by a per-user generation. name (1..
+ * QUEUE_CACHE_NAME_MAX bytes) says which read with which parameters.
+ * queue_cache_get: 0 = hit (*data: a malloc'd copy, NUL-terminated, *len bytes; free it);
+ * NOTFOUND = miss, or an entry of an older generation, or one over max bytes. On both, *gen is
+ * the user's current generation: render from the store, then queue_cache_put with that gen, so
+ * an entry rendered before a write is tagged with the generation before it and never served
+ * after it. The generation and the entry are read in one MULTI/EXEC.
+ * queue_cache_put: keep data for ttl_ms (1..QUEUE_CACHE_TTL_MS_MAX); TOOBIG over 1 MiB.
+ * queue_cache_bump: a write changed the user's data: a new generation (from a global counter,
+ * so a generation that expired is never issued again), one Lua call. Call it after the store's
+ * write committed and before answering. Keys "repright:cg" (counter), "repright:cg:<user>"
+ * (generation, expires a day after the last write), "repright:c:<user>:<name>" (entries). */
+int queue_cache_get(struct queue *q, const char *user_id, const char *name, size_t max,
+                    char **data, size_t *len, uint64_t *gen);
+int queue_cache_put(struct queue *q, const char *user_id, const char *name, uint64_t gen,
+                    const char *data, size_t len, int64_t ttl_ms);
+int queue_cache_bump(struct queue *q, const char *user_id);
 
 #endif

@@ -225,3 +225,58 @@ int queue_ratelimit_apply(struct queue *q, const char *const *keys, size_t n, st
     return q->ops->ratelimit_apply ? q->ops->ratelimit_apply(q, keys, n, fn, ctx)
                                    : RR_ERR_UNSUPPORTED;
 }
+
+static int kv_name_ok(const char *s, size_t max)
+{
+    if (!s || !s[0])
+        return 0;
+    size_t n = strnlen(s, max + 1);
+    return n <= max;
+}
+
+int queue_refresh_spend(struct queue *q, const char *used_hash, const char *next_hash,
+                        int64_t ttl_ms, char seen[QUEUE_HASH_MAX + 1], int64_t *age_ms)
+{
+    if (!q || !kv_name_ok(used_hash, QUEUE_HASH_MAX) || !kv_name_ok(next_hash, QUEUE_HASH_MAX) ||
+        !seen || !age_ms || ttl_ms < 1 || ttl_ms > (1LL << 40))
+        return RR_ERR_INVAL;
+    return q->ops->refresh_spend
+               ? q->ops->refresh_spend(q, used_hash, next_hash, ttl_ms, seen, age_ms)
+               : RR_ERR_UNSUPPORTED;
+}
+
+int queue_refresh_forget(struct queue *q, const char *used_hash)
+{
+    if (!q || !kv_name_ok(used_hash, QUEUE_HASH_MAX))
+        return RR_ERR_INVAL;
+    return q->ops->refresh_forget ? q->ops->refresh_forget(q, used_hash) : RR_ERR_UNSUPPORTED;
+}
+
+int queue_cache_get(struct queue *q, const char *user_id, const char *name, size_t max,
+                    char **data, size_t *len, uint64_t *gen)
+{
+    if (data)
+        *data = NULL;
+    if (!q || !kv_name_ok(user_id, STORE_ID_LEN) || !kv_name_ok(name, QUEUE_CACHE_NAME_MAX) ||
+        !data || !len || !gen)
+        return RR_ERR_INVAL;
+    return q->ops->cache_get ? q->ops->cache_get(q, user_id, name, max, data, len, gen)
+                             : RR_ERR_UNSUPPORTED;
+}
+
+int queue_cache_put(struct queue *q, const char *user_id, const char *name, uint64_t gen,
+                    const char *data, size_t len, int64_t ttl_ms)
+{
+    if (!q || !kv_name_ok(user_id, STORE_ID_LEN) || !kv_name_ok(name, QUEUE_CACHE_NAME_MAX) ||
+        !data || ttl_ms < 1 || ttl_ms > QUEUE_CACHE_TTL_MS_MAX)
+        return RR_ERR_INVAL;
+    return q->ops->cache_put ? q->ops->cache_put(q, user_id, name, gen, data, len, ttl_ms)
+                             : RR_ERR_UNSUPPORTED;
+}
+
+int queue_cache_bump(struct queue *q, const char *user_id)
+{
+    if (!q || !kv_name_ok(user_id, STORE_ID_LEN))
+        return RR_ERR_INVAL;
+    return q->ops->cache_bump ? q->ops->cache_bump(q, user_id) : RR_ERR_UNSUPPORTED;
+}

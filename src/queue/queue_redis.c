@@ -43,6 +43,9 @@
  * "repright:rl:<key>" read and written in one optimistic transaction (WATCH, HMGET, the caller's
  * pure function, MULTI/HSET/EXPIRE/EXEC), retried with a jittered pause on a conflict.
  *
+ * Refresh-token spends and the read cache (queue_refresh_spend, queue_cache_*) are in
+ * queue_redis_kv.c, on this file's connection pool.
+ *
  * Connections: a small pool of hiredis contexts (one per concurrent call; a blocking read holds
  * one for at most block_ms). Every call has a deadline (connect 2 s, command 2 s, blocking read
  * block_ms + 2 s); a context that failed is dropped; reconnects back off 100 ms doubling to 5 s,
@@ -75,7 +78,7 @@
 #define RQ_RECONCILE_MS 2000
 #define RQ_RECONCILE_MAX 1000 /* tokens added per reconciliation round */
 #define RQ_DEAD_MAXLEN 10000  /* dead-letter stream trimmed to about this many entries */
-#define RQ_POOL_MAX 64        /* idle connections kept */
+#define RQ_POOL_MAX 256       /* idle connections kept: one per HTTP thread at most (cache) */
 #define RQ_ENTRY_MAX 47       /* "<ms>-<seq>" */
 #define RQ_TAKEOVER_MS_DEFAULT 5000
 #define RQ_TAKEOVER_MS_MIN 100
@@ -1276,6 +1279,17 @@ static int rq_get_job(struct queue *base, const char *id, struct store_job *out)
     return store_job_get(rq(base)->store, NULL, id, out);
 }
 
+/* queue_int.h: the pool for queue_redis_kv.c */
+int queue__redis_conn(struct queue *q, redisContext **c)
+{
+    return rq_get(rq(q), c);
+}
+
+void queue__redis_done(struct queue *q, redisContext *c)
+{
+    rq_put(rq(q), c);
+}
+
 static const struct queue_ops queue_redis_ops = {
     .name = "redis",
     .close = rq_close,
@@ -1290,6 +1304,11 @@ static const struct queue_ops queue_redis_ops = {
     .get = rq_get_job,
     .watch = rq_watch,
     .ratelimit_apply = rq_ratelimit_apply,
+    .refresh_spend = queue__redis_refresh_spend,
+    .refresh_forget = queue__redis_refresh_forget,
+    .cache_get = queue__redis_cache_get,
+    .cache_put = queue__redis_cache_put,
+    .cache_bump = queue__redis_cache_bump,
 };
 
 /* Streams with XAUTOCLAIM need Redis >= 6.2 ("redis_version:7.0.15" in INFO server). */

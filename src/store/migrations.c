@@ -363,6 +363,35 @@ static const char m009_plans[] =
     "  plan TEXT,"
     "  received_at INTEGER NOT NULL);";
 
+/* The partner outbox (issue 13, store.h "partner outbox"): one row per (event, org) written in
+ * the transaction of the action it reports, deleted in the transaction that turns it into
+ * webhook deliveries. AUTOINCREMENT: an id is never reused, so a drainer holding a stale row
+ * cannot delete a newer one. No foreign keys: a row outlives the user it is about when that
+ * user's deletion is the event (member.unlinked). */
+static const char m011_outbox[] =
+    "CREATE TABLE partner_outbox ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  type TEXT NOT NULL,"
+    "  org_id TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  workout_id TEXT NOT NULL DEFAULT '',"
+    "  data TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX partner_outbox_user ON partner_outbox(user_id, id);";
+
+/* Webhook deliveries get their own fair-share owner (issue 13): a system job's `lane` stands
+ * for its owner in the fair claim and the per-owner cap (coalesce(user_id, lane); a delivery's
+ * lane is "hook:<org id>"), so one org's slow endpoint holds at most the cap of its own org's
+ * deliveries, and no other org's nor any user's. The owner indexes are rebuilt on that
+ * expression; deliveries already queued move to their org's lane. */
+static const char m012_job_lanes[] =
+    "ALTER TABLE jobs ADD COLUMN lane TEXT;"
+    "UPDATE jobs SET lane = 'hook:' || (SELECT d.org_id FROM webhook_deliveries d "
+    "  WHERE d.job_id = jobs.id) WHERE kind = 'deliver_webhook' AND user_id IS NULL "
+    "  AND state IN ('queued', 'running');"
+    "CREATE INDEX jobs_owner2_state ON jobs(coalesce(user_id, lane), state, lease_until);"
+    "CREATE INDEX jobs_owner2_claimed ON jobs(coalesce(user_id, lane), claimed_at);";
+
 static const struct store_migration sqlite_migrations[] = {
     {1, "init", m001_init},
     {2, "rate_limits", m002_rate_limits},
@@ -374,6 +403,8 @@ static const struct store_migration sqlite_migrations[] = {
     {8, "webhooks", m008_webhooks},
     {9, "plans", m009_plans},
     {10, "workout_counts", m010_workout_counts},
+    {11, "outbox", m011_outbox},
+    {12, "job_lanes", m012_job_lanes},
 };
 
 const struct store_migration *store__sqlite_migrations(size_t *n)

@@ -349,6 +349,27 @@ static const char m010_workout_counts[] =
     " sum(a_score_sum), sum(a_score_n) FROM workouts WHERE a_active <> 0 "
     " GROUP BY user_id, d, exercise;";
 
+/* The partner outbox (migrations.c's m011_outbox): bigserial ids are never reused. */
+static const char m011_outbox[] =
+    "CREATE TABLE partner_outbox ("
+    "  id BIGSERIAL PRIMARY KEY,"
+    "  type " T " NOT NULL,"
+    "  org_id " T " NOT NULL,"
+    "  user_id " T " NOT NULL,"
+    "  workout_id " T " NOT NULL DEFAULT '',"
+    "  data " T " NOT NULL DEFAULT '',"
+    "  created_at " I " NOT NULL);"
+    "CREATE INDEX partner_outbox_user ON partner_outbox(user_id, id);";
+
+/* Webhook deliveries' own fair-share owner (migrations.c's m012_job_lanes). */
+static const char m012_job_lanes[] =
+    "ALTER TABLE jobs ADD COLUMN lane " T ";"
+    "UPDATE jobs SET lane = 'hook:' || (SELECT d.org_id FROM webhook_deliveries d "
+    "  WHERE d.job_id = jobs.id) WHERE kind = 'deliver_webhook' AND user_id IS NULL "
+    "  AND state IN ('queued', 'running');"
+    "CREATE INDEX jobs_owner2_state ON jobs((coalesce(user_id, lane)), state, lease_until);"
+    "CREATE INDEX jobs_owner2_claimed ON jobs((coalesce(user_id, lane)), claimed_at);";
+
 static const struct store_migration pg_migrations[] = {
     {1, "init", m001_init},
     {2, "rate_limits", m002_rate_limits},
@@ -360,6 +381,8 @@ static const struct store_migration pg_migrations[] = {
     {8, "webhooks", m008_webhooks},
     {9, "plans", m009_plans},
     {10, "workout_counts", m010_workout_counts},
+    {11, "outbox", m011_outbox},
+    {12, "job_lanes", m012_job_lanes},
 };
 
 const struct store_migration *store__pg_migrations(size_t *n)

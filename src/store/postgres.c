@@ -16,6 +16,7 @@
  * Migrations run under a session advisory lock: processes starting together migrate once.
  */
 #include "store/pg_internal.h"
+#include "store/store_rows.h"
 
 #include "base/rr_assert.h"
 #include "base/rr_error.h"
@@ -178,9 +179,6 @@ static int pq_check(struct store *s, char *msg, size_t msg_len)
 
 /* ---- users ----------------------------------------------------------------------------------- */
 
-#define USER_COLS "id, email, password_hash, role, created_at"
-#define USER_SELECT "SELECT " USER_COLS ", plan, coalesce(org_id, '') FROM users "
-
 static void row_user(const struct prow *st, void *item)
 {
     struct store_user *u = item;
@@ -226,17 +224,57 @@ static int pq_user_set_password(struct store *s, const char *id, const char *has
     return write_row(s, "UPDATE users SET password_hash = $2 WHERE id = $1", a, NARGS(a));
 }
 
-static int pq_user_delete(struct store *s, const char *id)
+/* ---- partner outbox (store.h): rows written inside an action's transaction ----------------- */
+
+/* ev's rows about user_id (workout_id NULL = none) inside c's transaction: one per consent row of
+ * user_id whose shares hold ev->shares (org_id non-NULL: that org's alone), in link order. */
+static int outbox_add(struct conn *c, int64_t now, const struct store_outbox_event *ev,
+                      const char *user_id, const char *org_id, const char *workout_id)
+{
+    if (!ev)
+        return 0;
+    /* "" binds as NULL: the coalesces keep the columns' '' */
+    struct arg a[] = {arg_s(ev->type), arg_s(user_id), arg_s(org_id), arg_s(workout_id),
+                      arg_s(ev->data), arg_i(now),     arg_i(ev->shares)};
+    int n = q_exec(c,
+                   "INSERT INTO partner_outbox (type, org_id, user_id, workout_id, data, "
+                   "created_at) SELECT $1::text, org_id, $2::text, coalesce($4::text, ''), "
+                   "coalesce($5::text, ''), $6::bigint FROM org_members WHERE user_id = $2 "
+                   "AND ($3::text IS NULL OR org_id = $3) AND (shares & $7::bigint) = $7 "
+                   "ORDER BY created_at, org_id",
+                   a, NARGS(a));
+    return n < 0 ? n : 0;
+}
+
+/* write_row's statement, after ev's rows (read while the rows the statement removes are still
+ * there), in one transaction: 0 changes = NOTFOUND, and nothing is recorded. */
+static int write_row_ev(struct store *s, const char *sql, const struct arg *a, int na,
+                        const struct store_outbox_event *ev, const char *user_id,
+                        const char *org_id)
+{
+    if (!ev)
+        return write_row(s, sql, a, na);
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err)
+        err = outbox_add(&c, store_now(s), ev, user_id, org_id, NULL);
+    if (!err) {
+        int n = q_exec(&c, sql, a, na);
+        err = n < 0 ? n : n == 0 ? RR_ERR_NOTFOUND : 0;
+    }
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
+}
+
+static int pq_user_delete(struct store *s, const char *id, const struct store_outbox_event *ev)
 {
     struct arg a[] = {arg_s(id)};
-    return write_row(s, "DELETE FROM users WHERE id = $1", a, NARGS(a));
+    return write_row_ev(s, "DELETE FROM users WHERE id = $1", a, NARGS(a), ev, id, NULL);
 }
 
 /* ---- refresh tokens -------------------------------------------------------------------------- */
-
-#define REFRESH_COLS                                                                               \
-    "id, user_id, family_id, token_hash, created_at, expires_at, coalesce(used_at, 0), "           \
-    "coalesce(revoked_at, 0)"
 
 static void row_refresh(const struct prow *st, void *item)
 {
@@ -377,7 +415,6 @@ static int pq_refresh_revoke(struct store *s, const char *family_id, const char 
  * (t, id) in newest-first order. */
 #define PAGE_WHERE "user_id = $1 AND (created_at < $2 OR (created_at = $2 AND id < $3))"
 #define PAGE_ORDER " ORDER BY created_at DESC, id DESC LIMIT $4"
-#define VIDEO_COLS "id, created_at, user_id, blob_key, sha256, size, duration_ms, status"
 
 static void row_video(const struct prow *st, void *item)
 {
@@ -415,14 +452,46 @@ static int pq_video_get(struct store *s, const char *user_id, const char *id,
                     a, NARGS(a), row_video, out);
 }
 
-static int pq_video_set_status(struct store *s, const char *id, const char *status,
-                               int64_t duration_ms)
+struct wk_owner {
+    char id[STORE_ID_LEN + 1];
+    char user_id[STORE_ID_LEN + 1];
+};
+
+static void row_wk_owner(const struct prow *st, void *item)
 {
+    struct wk_owner *o = item;
+    col_text(st, 0, o->id, sizeof o->id);
+    col_text(st, 1, o->user_id, sizeof o->user_id);
+}
+
+static int pq_video_set_status(struct store *s, const char *id, const char *status,
+                               int64_t duration_ms, const struct store_outbox_event *ev)
+{
+    static const char sql[] = "UPDATE videos SET status = $2, error = '', duration_ms = "
+                              "CASE WHEN $3 >= 0 THEN $3 ELSE duration_ms END WHERE id = $1";
     struct arg a[] = {arg_s(id), arg_s(status), arg_i(duration_ms)};
-    return write_row(s,
-                     "UPDATE videos SET status = $2, error = '', duration_ms = "
-                     "CASE WHEN $3 >= 0 THEN $3 ELSE duration_ms END WHERE id = $1",
-                     a, NARGS(a));
+    if (!ev)
+        return write_row(s, sql, a, NARGS(a));
+    struct conn c;
+    struct wk_owner w;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err) {
+        int n = q_exec(&c, sql, a, NARGS(a));
+        err = n < 0 ? n : n == 0 ? RR_ERR_NOTFOUND : 0;
+    }
+    if (!err) { /* the event is about the video's workout: none, no event */
+        struct arg v[] = {arg_s(id)};
+        err = q_one(&c, "SELECT id, user_id FROM workouts WHERE video_id = $1", v, NARGS(v),
+                    row_wk_owner, &w);
+        if (!err)
+            err = outbox_add(&c, store_now(s), ev, w.user_id, NULL, w.id);
+        else if (err == RR_ERR_NOTFOUND)
+            err = 0;
+    }
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
 }
 
 static int pq_video_fail(struct store *s, const char *id, const char *error)
@@ -452,11 +521,6 @@ static int pq_video_list(struct store *s, const char *user_id, int64_t after_t,
 }
 
 /* ---- jobs ------------------------------------------------------------------------------------ */
-
-#define JOB_COLS                                                                                   \
-    "id, created_at, coalesce(user_id, ''), kind, payload, state, attempts, max_attempts, "        \
-    "run_after, coalesce(lease_until, 0), coalesce(lease_owner, ''), progress, stage, error, "     \
-    "updated_at, coalesce(video_id, '')"
 
 static enum store_job_state job_state_parse(const char *t)
 {
@@ -510,13 +574,6 @@ static void row_id(const struct prow *st, void *item)
     col_text(st, 0, item, STORE_ID_LEN + 1);
 }
 
-/* The job owner (user_id, NULL for system jobs) to serve next: fewest running jobs, then the
- * one served least recently (round robin across owners), then the oldest waiting job. */
-struct fair_pick {
-    bool is_null;
-    char uid[STORE_ID_LEN + 1];
-};
-
 static void row_bool(const struct prow *st, void *item)
 {
     char t[4];
@@ -554,9 +611,9 @@ static int claim_owner_job(struct conn *c, const struct fair_pick *pk, int64_t n
             return RR_ERR_NOTFOUND; /* another claim is serving this owner right now */
         int live = 0;
         err = q_one(c,
-                    pk->is_null ? "SELECT count(*) FROM jobs WHERE user_id IS NULL "
+                    pk->is_null ? "SELECT count(*) FROM jobs WHERE " JOB_OWNER " IS NULL "
                                   "AND state = 'running' AND lease_until > $1 AND $2::text IS NULL"
-                                : "SELECT count(*) FROM jobs WHERE user_id = $2 "
+                                : "SELECT count(*) FROM jobs WHERE " JOB_OWNER " = $2 "
                                   "AND state = 'running' AND lease_until > $1",
                     o, NARGS(o), row_int, &live);
         if (err)
@@ -566,11 +623,11 @@ static int claim_owner_job(struct conn *c, const struct fair_pick *pk, int64_t n
     }
     return q_one(c,
                  pk->is_null
-                     ? "SELECT id FROM jobs WHERE user_id IS NULL AND $2::text IS NULL AND "
+                     ? "SELECT id FROM jobs WHERE " JOB_OWNER " IS NULL AND $2::text IS NULL AND "
                        "((state = 'queued' AND run_after <= $1) OR "
                        "(state = 'running' AND lease_until <= $1)) "
                        "ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
-                     : "SELECT id FROM jobs WHERE user_id = $2 AND "
+                     : "SELECT id FROM jobs WHERE " JOB_OWNER " = $2 AND "
                        "((state = 'queued' AND run_after <= $1) OR "
                        "(state = 'running' AND lease_until <= $1)) "
                        "ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
@@ -607,18 +664,18 @@ static int pq_job_claim(struct store *s, const char *owner, int64_t lease_ms, in
      * (SKIP LOCKED finds none) gives way to the next. */
     struct arg f[] = {arg_i(now), arg_i(per_user_max), arg_i(CLAIM_CANDIDATES)};
     err = q_list(&c,
-                 "SELECT c.uid, (SELECT count(*) FROM jobs r WHERE r.user_id IS NOT DISTINCT "
-                 "  FROM c.uid AND r.state = 'running' AND r.lease_until > $1) AS live "
+                 "SELECT c.uid, (SELECT count(*) FROM jobs r WHERE " JOB_OWNER_R " IS NOT "
+                 "  DISTINCT FROM c.uid AND r.state = 'running' AND r.lease_until > $1) AS live "
                  "FROM (SELECT uid, min(t) AS t FROM ("
-                 "  SELECT user_id AS uid, created_at AS t FROM jobs "
+                 "  SELECT " JOB_OWNER " AS uid, created_at AS t FROM jobs "
                  "   WHERE state = 'queued' AND run_after <= $1 "
                  "  UNION ALL "
-                 "  SELECT user_id, created_at FROM jobs "
+                 "  SELECT " JOB_OWNER ", created_at FROM jobs "
                  "   WHERE state = 'running' AND lease_until <= $1) u GROUP BY uid) c "
-                 "WHERE $2 <= 0 OR (SELECT count(*) FROM jobs r WHERE r.user_id IS NOT DISTINCT "
-                 "  FROM c.uid AND r.state = 'running' AND r.lease_until > $1) < $2 "
+                 "WHERE $2 <= 0 OR (SELECT count(*) FROM jobs r WHERE " JOB_OWNER_R " IS NOT "
+                 "  DISTINCT FROM c.uid AND r.state = 'running' AND r.lease_until > $1) < $2 "
                  "ORDER BY live, coalesce((SELECT max(m.claimed_at) FROM jobs m "
-                 "  WHERE m.user_id IS NOT DISTINCT FROM c.uid), 0), c.t LIMIT $3",
+                 "  WHERE " JOB_OWNER_M " IS NOT DISTINCT FROM c.uid), 0), c.t LIMIT $3",
                  f, NARGS(f), sizeof *picks, CLAIM_CANDIDATES, row_fair_pick, (void **)&picks,
                  &npicks);
     if (err)
@@ -825,11 +882,6 @@ static int pq_job_list(struct store *s, const char *user_id, int64_t after_t,
                      NARGS(a), sizeof **items, (size_t)limit, row_job, (void **)items, n);
 }
 
-struct state_count {
-    char state[16];
-    int64_t n;
-};
-
 static void row_state_count(const struct prow *st, void *item)
 {
     struct state_count *sc = item;
@@ -855,12 +907,6 @@ static int pq_job_counts(struct store *s, struct store_job_counts *out)
 }
 
 /* ---- workouts -------------------------------------------------------------------------------- */
-
-/* The list's counts are stored on the row (migration "workout_counts"): summing the sets and
- * reading every rep's verdict per listed workout halved the list's throughput. */
-#define WORKOUT_COLS                                                                               \
-    "id, created_at, user_id, coalesce(video_id, ''), exercise, started_at, duration_ms, score, "  \
-    "name, n_reps, n_good, n_bad, n_unjudged"
 
 static void row_workout(const struct prow *st, void *item)
 {
@@ -888,19 +934,6 @@ static void workout_counts(struct store_workout *w, const struct store_workout_s
     w->reps_bad = (int)ws->bad;
     w->reps_unjudged = (int)ws->unjudged;
 }
-
-/* A stored workout as the write path needs it: who, when, what, its derived numbers. */
-struct wrow {
-    char id[STORE_ID_LEN + 1];
-    char user_id[STORE_ID_LEN + 1];
-    char exercise[STORE_NAME_MAX + 1];
-    char name[STORE_WORKOUT_NAME_MAX + 1];
-    int64_t started_at;
-    struct store_workout_stats st;
-};
-#define WROW_COLS                                                                                  \
-    "id, user_id, exercise, name, started_at, n_reps, n_good, n_bad, n_unjudged, a_active, "       \
-    "a_volume, a_score_sum, a_score_n"
 
 static void row_wrow(const struct prow *st, void *item)
 {
@@ -1020,7 +1053,7 @@ static int client_id_seen(struct conn *c, struct store_workout *w, const char *c
 
 static int pq_workout_put(struct store *s, struct store_workout *w, struct store_set *sets,
                           size_t nsets, struct store_rep *reps, size_t nreps,
-                          const char *client_id)
+                          const char *client_id, const struct store_outbox_event *ev)
 {
     struct conn c;
     struct store_workout_stats ws;
@@ -1069,6 +1102,8 @@ static int pq_workout_put(struct store *s, struct store_workout *w, struct store
                      "VALUES ($1, $2, $3, $4)",
                      a, NARGS(a));
     }
+    if (err >= 0)
+        err = outbox_add(&c, w->created_at, ev, w->user_id, NULL, w->id);
 out:
     err = tx_end(&c, err < 0 ? err : 0);
     conn_put(&c);
@@ -1145,7 +1180,8 @@ static int session_append(struct conn *c, const char *wid, struct store_workout 
 
 static int pq_workout_put_session(struct store *s, struct store_workout *w, struct store_set *set,
                                   struct store_rep *reps, size_t nreps, const char *client_id,
-                                  const char *session_key, int *appended)
+                                  const char *session_key, int *appended,
+                                  const struct store_outbox_event *ev)
 {
     struct conn c;
     char earlier[STORE_ID_LEN + 1];
@@ -1205,6 +1241,8 @@ static int pq_workout_put_session(struct store *s, struct store_workout *w, stru
                      "VALUES ($1, $2, $3, $4)",
                      a, NARGS(a));
     }
+    if (err >= 0)
+        err = outbox_add(&c, store_now(s), ev, w->user_id, NULL, w->id);
 out:
     err = tx_end(&c, err < 0 ? err : 0);
     conn_put(&c);
@@ -1400,11 +1438,6 @@ static int pq_analytics_set(struct store *s, const char *user_id, const char *da
     return n < 0 ? n : 0;
 }
 
-struct day_span {
-    char first[11], last[11];
-    int any;
-};
-
 static void row_span(const struct prow *st, void *item)
 {
     struct day_span *d = item;
@@ -1430,10 +1463,6 @@ static int pq_analytics_span(struct store *s, const char *user_id, char first_da
 }
 
 /* ---- uploads --------------------------------------------------------------------------------- */
-
-#define UPLOAD_COLS                                                                                \
-    "id, user_id, blob_key, length, upload_offset, complete, sha256, metadata, created_at, "       \
-    "expires_at"
 
 static void row_upload(const struct prow *st, void *item)
 {
@@ -1577,8 +1606,6 @@ static int pq_rate_purge(struct store *s, int64_t before, int64_t *deleted)
     *deleted = (n < 0 ? 0 : n) + (m < 0 ? 0 : m);
     return n < 0 ? n : m < 0 ? m : 0;
 }
-
-#define RATE_COLS "window_start, prev, cur, strikes, blocked_until, last_hit"
 
 static void row_rate_state(const struct prow *st, void *item)
 {
@@ -1730,10 +1757,6 @@ static int pq_org_admin_check(struct store *s, const char *org_id, const char *u
                     NARGS(a), row_i64, &one);
 }
 
-#define APIKEY_COLS                                                                                \
-    "id, org_id, name, prefix, key_hash, scopes, rate_per_min, created_at, expires_at, "          \
-    "revoked_at, last_used_at"
-
 static void row_apikey(const struct prow *st, void *item)
 {
     struct store_apikey *k = item;
@@ -1803,8 +1826,6 @@ static int pq_apikey_touch(struct store *s, const char *id, int64_t min_gap_ms)
     return n < 0 ? n : 0;
 }
 
-#define INVITE_COLS "id, org_id, code_hash, created_at, expires_at, used_at, used_by"
-
 static void row_invite(const struct prow *st, void *item)
 {
     struct store_invite *v = item;
@@ -1842,11 +1863,6 @@ static int pq_invite_list(struct store *s, const char *org_id, struct store_invi
     return err;
 }
 
-#define MEMBER_COLS                                                                                \
-    "m.org_id, m.user_id, coalesce(u.email, ''), coalesce(o.name, ''), m.shares, m.created_at"
-#define MEMBER_FROM                                                                                \
-    " FROM org_members m JOIN users u ON u.id = m.user_id JOIN orgs o ON o.id = m.org_id"
-
 static void row_member(const struct prow *st, void *item)
 {
     struct store_org_member *m = item;
@@ -1859,7 +1875,8 @@ static void row_member(const struct prow *st, void *item)
 }
 
 static int pq_invite_redeem(struct store *s, const char *code_hash, const char *user_id,
-                            unsigned shares, struct store_org_member *out)
+                            unsigned shares, struct store_org_member *out,
+                            const struct store_outbox_event *ev)
 {
     struct conn c;
     struct store_invite inv;
@@ -1892,6 +1909,8 @@ static int pq_invite_redeem(struct store *s, const char *code_hash, const char *
         err = q_one(&c, "SELECT " MEMBER_COLS MEMBER_FROM " WHERE m.org_id = $1 AND m.user_id = $2",
                     g, NARGS(g), row_member, out);
     }
+    if (!err)
+        err = outbox_add(&c, now, ev, user_id, inv.org_id, NULL);
     err = tx_end(&c, err);
     conn_put(&c);
     return err;
@@ -1928,11 +1947,12 @@ static int pq_member_list(struct store *s, const char *org_id, int64_t after_t,
                      a, NARGS(a), sizeof **items, (size_t)limit, row_member, (void **)items, n);
 }
 
-static int pq_member_unlink(struct store *s, const char *user_id, const char *org_id)
+static int pq_member_unlink(struct store *s, const char *user_id, const char *org_id,
+                            const struct store_outbox_event *ev)
 {
     struct arg a[] = {arg_s(org_id), arg_s(user_id)};
-    return write_row(s, "DELETE FROM org_members WHERE org_id = $1 AND user_id = $2", a,
-                     NARGS(a));
+    return write_row_ev(s, "DELETE FROM org_members WHERE org_id = $1 AND user_id = $2", a,
+                        NARGS(a), ev, user_id, org_id);
 }
 
 static void row_aggregate(const struct prow *st, void *item)
@@ -1951,24 +1971,27 @@ static int pq_org_aggregates(struct store *s, const char *org_id, unsigned share
                              const char *from_day, const char *to_day,
                              struct store_org_aggregate **items, size_t *n)
 {
-    struct arg a[] = {arg_s(org_id), arg_i(share_mask), arg_s(from_day), arg_s(to_day)};
+    struct arg a[] = {arg_s(org_id), arg_i(share_mask), arg_s(from_day), arg_s(to_day),
+                      arg_i(store_now(s))};
+    /* sqlite.c's query: each member's days from the first whole UTC day of its plan history */
     return read_list(s,
+                     "WITH k AS (SELECT m.user_id, coalesce(p.history_days, (SELECT "
+                     "f.history_days FROM plans f WHERE f.id = 'free'), -1) AS hd "
+                     "FROM org_members m JOIN users u ON u.id = m.user_id "
+                     "LEFT JOIN plans p ON p.id = u.plan "
+                     "WHERE m.org_id = $1 AND (m.shares & $2) != 0) "
                      "SELECT d.exercise, count(DISTINCT d.user_id), sum(d.sessions), "
                      "sum(d.reps), sum(d.volume), sum(d.score_sum), sum(d.score_n) "
-                     "FROM org_members m JOIN analytics_daily d ON d.user_id = m.user_id "
-                     "WHERE m.org_id = $1 AND (m.shares & $2) != 0 AND d.day >= $3 "
-                     "AND d.day <= $4 GROUP BY d.exercise ORDER BY d.exercise",
+                     "FROM k JOIN analytics_daily d ON d.user_id = k.user_id "
+                     "WHERE d.day >= $3 AND d.day <= $4 AND (k.hd < 0 OR d.day >= "
+                     "to_char(to_timestamp((greatest(0, $5::bigint - k.hd * 86400000 + 86399999) "
+                     "/ 86400000) * 86400) AT TIME ZONE 'UTC', 'YYYY-MM-DD')) "
+                     "GROUP BY d.exercise ORDER BY d.exercise",
                      a, NARGS(a), sizeof **items, STORE_ANALYTICS_MAX, row_aggregate,
                      (void **)items, n);
 }
 
 /* ---- webhooks (migration 8) ------------------------------------------------------------------- */
-
-#define HOOK_EP_COLS "id, org_id, url, secret, event_types, enabled, created_at"
-#define HOOK_DL_COLS                                                                               \
-    "id, seq, org_id, endpoint_id, event_id, event_type, member_id, status, attempts, "           \
-    "next_attempt_at, last_attempt_at, last_status, last_error, created_at, updated_at, "         \
-    "delivered_at"
 
 static void row_hook_ep(const struct prow *st, void *item)
 {
@@ -2015,12 +2038,6 @@ static void row_hook_dl(const struct prow *st, void *item)
 }
 
 /* The body column as a malloc'd string (item: struct hook_body). */
-struct hook_body {
-    char *text;
-    size_t len;
-    bool nomem;
-};
-
 static void row_hook_body(const struct prow *st, void *item)
 {
     struct hook_body *b = item;
@@ -2097,26 +2114,23 @@ static int pq_hook_ep_delete(struct store *s, const char *org_id, const char *id
 /* A queued system job of `job` about delivery `did`, runnable at run_after, inside c's
  * transaction; its id into job_id. */
 static int hook_job_insert(struct conn *c, int64_t now, const struct store_job_spec *job,
-                           const char *did, int64_t run_after, char job_id[STORE_ID_LEN + 1])
+                           const char *org_id, const char *did, int64_t run_after,
+                           char job_id[STORE_ID_LEN + 1])
 {
-    char payload[STORE_ID_LEN + 32];
+    char payload[STORE_ID_LEN + 32], lane[STORE_JOB_LANE_MAX + 1];
     snprintf(payload, sizeof payload, "{\"delivery_id\":\"%s\"}", did);
+    snprintf(lane, sizeof lane, "hook:%s", org_id); /* the org's own fair-share owner */
     store_new_id(job_id);
     struct arg a[] = {arg_s(job_id),     arg_i(now),          arg_s(NULL),
                       arg_s(job->kind),  arg_s(payload),      arg_i(job->max_attempts),
-                      arg_i(run_after),  arg_s(NULL)};
+                      arg_i(run_after),  arg_s(NULL),         arg_s(lane)};
     int n = q_defer(c,
                    "INSERT INTO jobs (id, created_at, user_id, kind, payload, state, "
-                   "max_attempts, run_after, updated_at, video_id) "
-                   "VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $2, $8)",
+                   "max_attempts, run_after, updated_at, video_id, lane) "
+                   "VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $2, $8, $9)",
                    a, NARGS(a));
     return n < 0 ? n : 0;
 }
-
-/* Endpoint ids (at most STORE_WEBHOOK_ENDPOINTS_MAX) an event goes to. */
-struct hook_ep_id {
-    char id[STORE_ID_LEN + 1];
-};
 
 static int pq_hook_emit(struct store *s, const char *org_id, const char *endpoint_id,
                         const struct store_webhook_event *ev, const struct store_job_spec *job,
@@ -2128,6 +2142,14 @@ static int pq_hook_emit(struct store *s, const char *org_id, const char *endpoin
     struct conn c;
     conn_get(s, &c);
     int err = tx_begin(&c);
+    if (!err && ev->outbox_id > 0) { /* the recorded event, drained once: gone = drained */
+        struct arg a[] = {arg_i(ev->outbox_id)};
+        int k = q_exec(&c, "DELETE FROM partner_outbox WHERE id = $1", a, NARGS(a));
+        if (k <= 0) {
+            err = k < 0 ? k : RR_ERR_NOTFOUND;
+            goto out;
+        }
+    }
     if (!err) /* seq = max + 1 is taken by one emitter at a time */
         err = tx_lock_key(&c, "webhook-seq", NULL);
     if (err)
@@ -2151,7 +2173,7 @@ static int pq_hook_emit(struct store *s, const char *org_id, const char *endpoin
     for (size_t i = 0; !err && i < neps; i++) {
         char did[STORE_ID_LEN + 1], jid[STORE_ID_LEN + 1];
         store_new_id(did);
-        err = hook_job_insert(&c, now, job, did, now, jid);
+        err = hook_job_insert(&c, now, job, org_id, did, now, jid);
         if (err)
             break;
         struct arg a[] = {arg_s(did),      arg_s(org_id),    arg_s(eps[i].id),
@@ -2239,12 +2261,6 @@ static int pq_hook_dl_list(struct store *s, const char *org_id, const char *endp
                      a, NARGS(a), sizeof **items, (size_t)limit, row_hook_dl, (void **)items, n);
 }
 
-/* The delivery row with its job id, under c's write lock. */
-struct hook_row {
-    struct store_webhook_delivery d;
-    char job_id[STORE_ID_LEN + 1];
-};
-
 static void row_hook_row(const struct prow *st, void *item)
 {
     struct hook_row *r = item;
@@ -2303,7 +2319,7 @@ static int pq_hook_dl_claim(struct store *s, const char *id, const char *job_id,
     if (err == 0) {
         char jid[STORE_ID_LEN + 1];
         int64_t at = (pred[1] > now ? pred[1] : now) + wait_ms;
-        err = hook_job_insert(&c, now, job, id, at, jid);
+        err = hook_job_insert(&c, now, job, r->d.org_id, id, at, jid);
         if (!err) {
             struct arg u[] = {arg_s(id), arg_s(jid), arg_i(now)};
             err = q_defer(&c, "UPDATE webhook_deliveries SET job_id = $2, updated_at = $3 "
@@ -2368,7 +2384,7 @@ static int pq_hook_dl_finish(struct store *s, const char *id, const char *job_id
     const char *status = o->delivered ? "delivered" : o->retry_at > 0 ? "pending" : "failed";
     char jid[STORE_ID_LEN + 1] = "";
     if (!o->delivered && o->retry_at > 0)
-        err = hook_job_insert(&c, now, job, id, o->retry_at, jid);
+        err = hook_job_insert(&c, now, job, r->d.org_id, id, o->retry_at, jid);
     if (err)
         goto out;
     struct arg u[] = {arg_s(id),
@@ -2403,12 +2419,7 @@ out:
     return err;
 }
 
-
 /* ---- plans, usage metering, flags, billing (migration 9 "plans") ------------------------------- */
-
-#define PLAN_COLS                                                                                  \
-    "p.id, p.name, p.rank, p.uploads_per_month, p.max_video_s, p.history_days, p.heavy_model, "    \
-    "p.overlay_video, p.price_cents"
 
 static void row_plan(const struct prow *st, void *item)
 {
@@ -2499,12 +2510,6 @@ static int usage_count(struct conn *c, int64_t now, const char *user_id, const c
     }
     return err < 0 ? err : 0;
 }
-
-struct limit_row {
-    int64_t limit;
-    char plan[STORE_PLAN_MAX + 1];
-    char org_id[STORE_ORG_MAX + 1];
-};
 
 static void row_limit(const struct prow *st, void *item)
 {
@@ -2705,6 +2710,37 @@ static int pq_billing_apply(struct store *s, const char *event_id, const char *t
     return err;
 }
 
+
+static void row_outbox(const struct prow *st, void *item)
+{
+    struct store_outbox *o = item;
+    o->id = col_i64(st, 0);
+    col_text(st, 1, o->type, sizeof o->type);
+    col_text(st, 2, o->org_id, sizeof o->org_id);
+    col_text(st, 3, o->user_id, sizeof o->user_id);
+    col_text(st, 4, o->workout_id, sizeof o->workout_id);
+    col_text(st, 5, o->data, sizeof o->data);
+    o->created_at = col_i64(st, 6);
+}
+
+static int pq_outbox_list(struct store *s, const char *user_id, int limit,
+                          struct store_outbox **items, size_t *n)
+{
+    struct arg a[] = {arg_i(limit), arg_s(user_id)};
+    return read_list(s,
+                     user_id ? "SELECT " OUTBOX_COLS " FROM partner_outbox WHERE user_id = $2 "
+                               "ORDER BY id LIMIT $1"
+                             : "SELECT " OUTBOX_COLS " FROM partner_outbox ORDER BY id LIMIT $1",
+                     a, user_id ? NARGS(a) : 1, sizeof **items, (size_t)limit, row_outbox,
+                     (void **)items, n);
+}
+
+static int pq_outbox_drop(struct store *s, int64_t id)
+{
+    struct arg a[] = {arg_i(id)};
+    return write_row(s, "DELETE FROM partner_outbox WHERE id = $1", a, NARGS(a));
+}
+
 static const struct store_ops postgres_ops = {
     .name = "postgres",
     .close = pq_close,
@@ -2786,6 +2822,8 @@ static const struct store_ops postgres_ops = {
     .webhook_delivery_list = pq_hook_dl_list,
     .webhook_delivery_claim = pq_hook_dl_claim,
     .webhook_delivery_finish = pq_hook_dl_finish,
+    .outbox_list = pq_outbox_list,
+    .outbox_drop = pq_outbox_drop,
     .user_set_plan = pq_user_set_plan,
     .user_set_org = pq_user_set_org,
     .plan_list = pq_plan_list,

@@ -288,9 +288,16 @@ int store_user_set_password(struct store *s, const char *id, const char *passwor
 
 int store_user_delete(struct store *s, const char *id)
 {
+    return store_user_delete_ev(s, id, NULL);
+}
+
+int store_user_delete_ev(struct store *s, const char *id, const struct store_outbox_event *ev)
+{
+    if (store__outbox_event_ok(ev))
+        return RR_ERR_INVAL;
     if (!is_id(id))
         return RR_ERR_NOTFOUND;
-    return s->ops->user_delete(s, id);
+    return s->ops->user_delete(s, id, ev);
 }
 
 /* ---- refresh tokens ------------------------------------------------------------------------- */
@@ -381,12 +388,20 @@ int store_video_get(struct store *s, const char *user_id, const char *id, struct
 int store_video_set_status(struct store *s, const char *id, const char *status,
                            int64_t duration_ms)
 {
+    return store_video_set_status_ev(s, id, status, duration_ms, NULL);
+}
+
+int store_video_set_status_ev(struct store *s, const char *id, const char *status,
+                              int64_t duration_ms, const struct store_outbox_event *ev)
+{
     int err = text_ok(status, STORE_NAME_MAX);
+    if (!err && store__outbox_event_ok(ev))
+        err = RR_ERR_INVAL;
     if (err)
         return err;
     if (!is_id(id))
         return RR_ERR_NOTFOUND;
-    return s->ops->video_set_status(s, id, status, duration_ms);
+    return s->ops->video_set_status(s, id, status, duration_ms, ev);
 }
 
 int store_video_fail(struct store *s, const char *id, const char *error)
@@ -627,7 +642,14 @@ static bool terminated(const char *buf, size_t cap)
 int store_workout_put(struct store *s, struct store_workout *w, struct store_set *sets,
                       size_t nsets, struct store_rep *reps, size_t nreps, const char *client_id)
 {
-    if (!w || !is_id(w->user_id) || !terminated(w->video_id, sizeof w->video_id) ||
+    return store_workout_put_ev(s, w, sets, nsets, reps, nreps, client_id, NULL);
+}
+
+int store_workout_put_ev(struct store *s, struct store_workout *w, struct store_set *sets,
+                         size_t nsets, struct store_rep *reps, size_t nreps,
+                         const char *client_id, const struct store_outbox_event *ev)
+{
+    if (store__outbox_event_ok(ev) || !w || !is_id(w->user_id) || !terminated(w->video_id, sizeof w->video_id) ||
         (w->video_id[0] && !is_id(w->video_id)) || !terminated(w->exercise, sizeof w->exercise) ||
         !w->exercise[0] || !terminated(w->name, sizeof w->name) || (nsets && !sets) ||
         (nreps && !reps))
@@ -649,14 +671,23 @@ int store_workout_put(struct store *s, struct store_workout *w, struct store_set
             return RR_ERR_INVAL;
     }
     return s->ops->workout_put(s, w, sets, nsets, reps, nreps,
-                               client_id && client_id[0] ? client_id : NULL);
+                               client_id && client_id[0] ? client_id : NULL, ev);
 }
 
 int store_workout_put_session(struct store *s, struct store_workout *w, struct store_set *set,
                               struct store_rep *reps, size_t nreps, const char *client_id,
                               const char *session_key, int *appended)
 {
-    if (!w || !appended || !set || !session_key || !session_key[0] ||
+    return store_workout_put_session_ev(s, w, set, reps, nreps, client_id, session_key, appended,
+                                        NULL);
+}
+
+int store_workout_put_session_ev(struct store *s, struct store_workout *w,
+                                 struct store_set *set, struct store_rep *reps, size_t nreps,
+                                 const char *client_id, const char *session_key, int *appended,
+                                 const struct store_outbox_event *ev)
+{
+    if (store__outbox_event_ok(ev) || !w || !appended || !set || !session_key || !session_key[0] ||
         !terminated(w->video_id, sizeof w->video_id) || w->video_id[0])
         return RR_ERR_INVAL;
     *appended = 0;
@@ -679,7 +710,7 @@ int store_workout_put_session(struct store *s, struct store_workout *w, struct s
             return RR_ERR_INVAL;
     return s->ops->workout_put_session(s, w, set, reps, nreps,
                                        client_id && client_id[0] ? client_id : NULL,
-                                       session_key, appended);
+                                       session_key, appended, ev);
 }
 
 int store_workout_get(struct store *s, const char *user_id, const char *id,
@@ -1039,11 +1070,18 @@ int store_invite_list(struct store *s, const char *org_id, struct store_invite *
 int store_invite_redeem(struct store *s, const char *code_hash, const char *user_id,
                         unsigned shares, struct store_org_member *out)
 {
-    if (!out)
+    return store_invite_redeem_ev(s, code_hash, user_id, shares, out, NULL);
+}
+
+int store_invite_redeem_ev(struct store *s, const char *code_hash, const char *user_id,
+                           unsigned shares, struct store_org_member *out,
+                           const struct store_outbox_event *ev)
+{
+    if (!out || store__outbox_event_ok(ev))
         return RR_ERR_INVAL;
     if (text_ok(code_hash, STORE_HASH_MAX) || !is_id(user_id))
         return RR_ERR_NOTFOUND;
-    return s->ops->invite_redeem(s, code_hash, user_id, shares, out);
+    return s->ops->invite_redeem(s, code_hash, user_id, shares, out, ev);
 }
 
 int store_member_get(struct store *s, const char *org_id, const char *user_id,
@@ -1089,9 +1127,17 @@ int store_member_list(struct store *s, const char *org_id, const char *cursor, i
 
 int store_member_unlink(struct store *s, const char *user_id, const char *org_id)
 {
+    return store_member_unlink_ev(s, user_id, org_id, NULL);
+}
+
+int store_member_unlink_ev(struct store *s, const char *user_id, const char *org_id,
+                           const struct store_outbox_event *ev)
+{
+    if (store__outbox_event_ok(ev))
+        return RR_ERR_INVAL;
     if (!is_id(org_id) || !is_id(user_id))
         return RR_ERR_NOTFOUND;
-    return s->ops->member_unlink(s, user_id, org_id);
+    return s->ops->member_unlink(s, user_id, org_id, ev);
 }
 
 int store_org_aggregates(struct store *s, const char *org_id, unsigned share_mask,

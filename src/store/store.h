@@ -411,7 +411,9 @@ int store_job_find_for_video(struct store *s, const char *user_id, const char *v
  * Expired-lease jobs that already used all attempts are moved to dead instead. NOTFOUND when
  * nothing is runnable. */
 int store_job_claim(struct store *s, const char *owner, int64_t lease_ms, struct store_job *out);
-/* The same, fair across job owners (jobs.user_id; system jobs are one more owner) and capped:
+#define STORE_JOB_LANE_MAX 47 /* a system job's owner key, e.g. "hook:<org id>" */
+/* The same, fair across job owners (jobs.user_id; a system job's owner is its lane: a webhook
+ * delivery's is its org, "hook:<org id>", the other system jobs share one owner) and capped:
  * owners already holding per_user_max live leases are skipped (<= 0: no cap); among the rest
  * the owner with the fewest live leases wins, then the one served least recently (round
  * robin), then that owner's oldest runnable job. store_job_claim is this without a cap.
@@ -669,7 +671,9 @@ int store_member_list(struct store *s, const char *org_id, const char *cursor, i
 /* Remove user_id's consent for org_id. NOTFOUND when there was none. */
 int store_member_unlink(struct store *s, const char *user_id, const char *org_id);
 /* Totals per exercise over [from_day, to_day] of the org's members whose shares have a bit of
- * share_mask, by exercise name. */
+ * share_mask, by exercise name. Each member counts only from the first whole UTC day inside
+ * the history its plan keeps (plans.history_days, as app_history_from_day, at the store's
+ * clock): the org's totals are the sum of what each member's own reads may show. */
 int store_org_aggregates(struct store *s, const char *org_id, unsigned share_mask,
                          const char *from_day, const char *to_day,
                          struct store_org_aggregate **items, size_t *n);
@@ -726,6 +730,9 @@ struct store_webhook_event {
     const char *type;      /* 1..STORE_WEBHOOK_TYPE_MAX of [a-z0-9._] */
     const char *member_id; /* NULL or "" = none, else an id */
     const char *body;      /* 1..STORE_WEBHOOK_PAYLOAD_MAX bytes of text */
+    int64_t outbox_id;     /* > 0: the outbox row this event drains (store_outbox_list); the
+                              row is deleted in the emit's transaction, and an emit whose row is
+                              already gone writes nothing and answers NOTFOUND: exactly once */
 };
 
 /* The job that delivers: each delivery row names the one job responsible for it (a later job
@@ -794,6 +801,71 @@ int store_webhook_delivery_finish(struct store *s, const char *id, const char *j
                                   const struct store_webhook_outcome *o,
                                   const struct store_job_spec *job);
 
+/* ---- partner outbox (migration 11 "outbox"; docs/internals/webhooks.md "Outbox") ---------- */
+
+/* An action that partner orgs hear about records its event IN ITS OWN TRANSACTION, as one
+ * outbox row per org that is to hear it; the app then turns each row into webhook deliveries
+ * (store_webhook_emit with ev.outbox_id, which deletes the row in the emit's transaction). So
+ * an action that returned 0 has its event durably, a crash between the two loses nothing (the
+ * rows wait for the next drain: app_outbox_drain, the sweeper at start-up and every sweep),
+ * and no row is emitted twice. */
+#define STORE_OUTBOX_DATA_MAX 255 /* the event's data known at the action (links, reasons) */
+#define STORE_OUTBOX_LIST_MAX 100
+
+/* What an action records. The orgs: those user's consent rows whose shares hold every bit of
+ * `shares` (0 = every org the user is linked to); an action about one consent (a link, an
+ * unlink) records it for that org alone. data: NULL or a JSON object of at most
+ * STORE_OUTBOX_DATA_MAX bytes (the caller's to form). */
+struct store_outbox_event {
+    const char *type; /* 1..STORE_WEBHOOK_TYPE_MAX of [a-z0-9._] */
+    unsigned shares;
+    const char *data;
+};
+
+/* One recorded event for one org. */
+struct store_outbox {
+    int64_t id; /* increasing: the order the actions committed in, never reused */
+    char type[STORE_WEBHOOK_TYPE_MAX + 1];
+    char org_id[STORE_ID_LEN + 1];
+    char user_id[STORE_ID_LEN + 1];
+    char workout_id[STORE_ID_LEN + 1]; /* "" when the event is about no workout */
+    char data[STORE_OUTBOX_DATA_MAX + 1]; /* "" = {} */
+    int64_t created_at;                   /* the action's time */
+};
+
+/* The actions, each with its event (ev NULL = none: the plain functions above are these with
+ * NULL). The event is recorded only when the action writes something: a replayed client id
+ * (CONFLICT) or a NOTFOUND records nothing.
+ *   workout_put_ev / _session_ev   about the workout written (w->id)
+ *   video_set_status_ev            about the video's workout (none when it has no workout)
+ *   invite_redeem_ev               for the invite's org, after the consent is written
+ *   member_unlink_ev               for that org, read before the consent row goes
+ *   user_delete_ev                 for every org the user was linked to (matching ev->shares),
+ *                                  read before the cascade takes the consent rows */
+int store_workout_put_ev(struct store *s, struct store_workout *w, struct store_set *sets,
+                         size_t nsets, struct store_rep *reps, size_t nreps,
+                         const char *client_id, const struct store_outbox_event *ev);
+int store_workout_put_session_ev(struct store *s, struct store_workout *w,
+                                 struct store_set *set, struct store_rep *reps, size_t nreps,
+                                 const char *client_id, const char *session_key, int *appended,
+                                 const struct store_outbox_event *ev);
+int store_video_set_status_ev(struct store *s, const char *id, const char *status,
+                              int64_t duration_ms, const struct store_outbox_event *ev);
+int store_invite_redeem_ev(struct store *s, const char *code_hash, const char *user_id,
+                           unsigned shares, struct store_org_member *out,
+                           const struct store_outbox_event *ev);
+int store_member_unlink_ev(struct store *s, const char *user_id, const char *org_id,
+                           const struct store_outbox_event *ev);
+int store_user_delete_ev(struct store *s, const char *id, const struct store_outbox_event *ev);
+
+/* The oldest recorded events (by id), of user_id (NULL = everyone's), at most limit
+ * (1..STORE_OUTBOX_LIST_MAX); malloc'd, free() it. */
+int store_outbox_list(struct store *s, const char *user_id, int limit,
+                      struct store_outbox **items, size_t *n);
+/* Forget one recorded event without emitting it (its workout is gone). NOTFOUND when it was
+ * drained already. */
+int store_outbox_drop(struct store *s, int64_t id);
+
 /* ---- backend interface ---------------------------------------------------------------------- */
 
 /* A backend fills one of these; arguments arrive already validated by the store_*() wrappers
@@ -809,7 +881,7 @@ struct store_ops {
                        struct store_user *out);
     int (*user_get)(struct store *s, const char *id, const char *email, struct store_user *out);
     int (*user_set_password)(struct store *s, const char *id, const char *hash);
-    int (*user_delete)(struct store *s, const char *id);
+    int (*user_delete)(struct store *s, const char *id, const struct store_outbox_event *ev);
 
     int (*refresh_create)(struct store *s, const char *user_id, const char *family_id,
                           const char *token_hash, int64_t expires_at, struct store_refresh *out);
@@ -823,7 +895,7 @@ struct store_ops {
     int (*video_get)(struct store *s, const char *user_id, const char *id,
                      struct store_video *out);
     int (*video_set_status)(struct store *s, const char *id, const char *status,
-                            int64_t duration_ms);
+                            int64_t duration_ms, const struct store_outbox_event *ev);
     int (*video_delete)(struct store *s, const char *user_id, const char *id);
     int (*video_list)(struct store *s, const char *user_id, int64_t after_t,
                       const char *after_id, int limit, struct store_video **items, size_t *n);
@@ -845,10 +917,11 @@ struct store_ops {
 
     int (*workout_put)(struct store *s, struct store_workout *w, struct store_set *sets,
                        size_t nsets, struct store_rep *reps, size_t nreps,
-                       const char *client_id);
+                       const char *client_id, const struct store_outbox_event *ev);
     int (*workout_put_session)(struct store *s, struct store_workout *w, struct store_set *set,
                                struct store_rep *reps, size_t nreps, const char *client_id,
-                               const char *session_key, int *appended);
+                               const char *session_key, int *appended,
+                               const struct store_outbox_event *ev);
     int (*workout_get)(struct store *s, const char *user_id, const char *id,
                        const char *video_id, struct store_workout *out);
     int (*workout_delete)(struct store *s, const char *user_id, const char *id);
@@ -916,7 +989,8 @@ struct store_ops {
     int (*invite_list)(struct store *s, const char *org_id, struct store_invite **items,
                        size_t *n);
     int (*invite_redeem)(struct store *s, const char *code_hash, const char *user_id,
-                         unsigned shares, struct store_org_member *out);
+                         unsigned shares, struct store_org_member *out,
+                         const struct store_outbox_event *ev);
     int (*member_get)(struct store *s, const char *org_id, const char *user_id,
                       struct store_org_member *out);
     int (*member_orgs)(struct store *s, const char *user_id, struct store_org_member **items,
@@ -924,7 +998,8 @@ struct store_ops {
     int (*member_list)(struct store *s, const char *org_id, int64_t after_t,
                        const char *after_id, int limit, struct store_org_member **items,
                        size_t *n);
-    int (*member_unlink)(struct store *s, const char *user_id, const char *org_id);
+    int (*member_unlink)(struct store *s, const char *user_id, const char *org_id,
+                         const struct store_outbox_event *ev);
     int (*org_aggregates)(struct store *s, const char *org_id, unsigned share_mask,
                           const char *from_day, const char *to_day,
                           struct store_org_aggregate **items, size_t *n);
@@ -972,6 +1047,10 @@ struct store_ops {
     int (*webhook_delivery_finish)(struct store *s, const char *id, const char *job_id,
                                    const struct store_webhook_outcome *o,
                                    const struct store_job_spec *job);
+    /* added with the partner outbox (migration 11 "outbox") */
+    int (*outbox_list)(struct store *s, const char *user_id, int limit,
+                       struct store_outbox **items, size_t *n);
+    int (*outbox_drop)(struct store *s, int64_t id);
 };
 
 /* The common head of every backend object (backends embed it first). Callers treat it as

@@ -63,6 +63,9 @@ void store__msg(char *msg, size_t msg_len, const char *fmt, ...)
  * page request (cursor decoded into (t, id), limit in range, outputs cleared); a full page
  * turned into the next cursor (backends fetch limit + 1 rows). */
 bool store__is_id(const char *id);
+/* 0 when ev is NULL or well-formed (type a word, data within STORE_OUTBOX_DATA_MAX), else
+ * RR_ERR_INVAL / TOOBIG (webhooks.c). */
+int store__outbox_event_ok(const struct store_outbox_event *ev);
 int store__page_args(const char *cursor, int limit, int64_t *t, char id[STORE_ID_LEN + 1],
                      void *items, size_t *n, char *next);
 void store__page_finish(size_t *n, int limit, int64_t last_t, const char *last_id, char *next);

@@ -110,6 +110,8 @@ int store_webhook_emit(struct store *s, const char *org_id, const char *endpoint
         err = text_max(ev->body, STORE_WEBHOOK_PAYLOAD_MAX, true);
     if (!err && ev->member_id && ev->member_id[0] && !store__is_id(ev->member_id))
         err = RR_ERR_INVAL;
+    if (!err && ev->outbox_id < 0)
+        err = RR_ERR_INVAL;
     if (err)
         return err;
     return s->ops->webhook_emit(s, org_id, endpoint_id, ev, job, n);
@@ -184,4 +186,35 @@ int store_webhook_delivery_finish(struct store *s, const char *id, const char *j
     if (!store__is_id(id))
         return RR_ERR_NOTFOUND;
     return s->ops->webhook_delivery_finish(s, id, job_id, o, job);
+}
+
+/* ---- partner outbox ---------------------------------------------------------------------- */
+
+int store__outbox_event_ok(const struct store_outbox_event *ev)
+{
+    if (!ev)
+        return 0;
+    int err = word_ok(ev->type, STORE_WEBHOOK_TYPE_MAX, "._");
+    if (!err && ev->data)
+        err = text_max(ev->data, STORE_OUTBOX_DATA_MAX, false);
+    return err;
+}
+
+int store_outbox_list(struct store *s, const char *user_id, int limit,
+                      struct store_outbox **items, size_t *n)
+{
+    if (!items || !n || limit < 1 || limit > STORE_OUTBOX_LIST_MAX)
+        return RR_ERR_INVAL;
+    *items = NULL;
+    *n = 0;
+    if (user_id && !store__is_id(user_id))
+        return 0;
+    return s->ops->outbox_list(s, user_id, limit, items, n);
+}
+
+int store_outbox_drop(struct store *s, int64_t id)
+{
+    if (id <= 0)
+        return RR_ERR_NOTFOUND;
+    return s->ops->outbox_drop(s, id);
 }

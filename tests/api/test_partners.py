@@ -213,6 +213,32 @@ def test_console_for_org_admins_only(server, user, other):
     assert server.get("/v1/partner/members", headers=key_headers(key)).status_code == 401
 
 
+def test_partner_and_console_lists_refuse_a_bad_page_like_every_list(server, user):
+    """The paged lists of the partner API and the console answer a bad limit or cursor with the
+    422 body /v1/videos gives (api/paging.h; the user lists: hostile/test_http_semantics)."""
+    org = new_org(server)
+    h = key_headers(new_key(server, org)["key"])
+    admin(server, "org", "add-admin", org, user.email)
+    m = linked_member(server, org)
+    by_key = ["/v1/partner/members", "/v1/partner/members/%s/workouts" % m.id,
+              "/v1/partner/webhook-deliveries"]
+    by_user = ["/v1/orgs/%s/members" % org, "/v1/orgs/%s/webhook-deliveries" % org]
+    for q in ({"limit": "0"}, {"limit": "101"}, {"limit": "1x"}, {"cursor": ""},
+              {"cursor": "x" * 300}, {"cursor": "not-a-cursor"}):
+        want = err_body(user.get("/v1/videos", params=q))
+        assert want[:2] == (422, "validation_failed"), (q, want)
+        for path in by_key:
+            assert err_body(server.get(path, params=q, headers=h)) == want, (path, q)
+        for path in by_user:
+            assert err_body(user.get(path, params=q)) == want, (path, q)
+    for path in by_key:  # and a good page still has its items and cursor
+        body = server.get(path, params={"limit": "1"}, headers=h).json()
+        assert "items" in body and "next_cursor" in body, (path, body)
+    for path in by_user:
+        body = user.get(path, params={"limit": "1"}).json()
+        assert "items" in body and "next_cursor" in body, (path, body)
+
+
 def test_concurrent_requests_never_exceed_the_bucket(server):
     """The bucket is one read-modify-write in the store: 30 requests at once on a key of 10 a
     minute let exactly 10 through (a token comes back every 6 s, well after the burst)."""

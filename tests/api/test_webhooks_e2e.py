@@ -122,7 +122,7 @@ def run(server_factory, rx, clip):
     assert mine[1]["data"]["reps"] == 5, mine[1]
     assert mine[2]["data"]["workout_id"] == analysed and mine[2]["data"]["video_id"] == vid
     assert mine[2]["data"]["exercise"] == "squat", mine[2]
-    assert mine[3]["data"] == {}
+    assert mine[3]["data"] == {"reason": "consent_revoked"}, mine[3]
 
     # no workout of someone who does not share workouts ever produces an event
     theirs = [e["type"] for e in events if e["member_id"] == shy.id]

@@ -50,7 +50,7 @@ await run('browser/test_live_offline', async () => {
     for (const k of await caches.keys()) for (const r of await (await caches.open(k)).keys()) out.push(new URL(r.url).pathname);
     return out;
   });
-  for (const f of ['/live.html', '/js/live.js', '/js/analysis-core.js', '/wasm/rr_analysis.wasm', '/vendor/mediapipe-pose/pose_landmark_lite.tflite']) {
+  for (const f of ['/live.html', '/js/live.js', '/js/analysis-core.js', '/wasm/rr_analysis.wasm', '/vendor/mediapipe-pose/pose_landmark_lite.tflite', '/vendor/mediapipe-pose/pose_landmark_full.tflite']) {
     assert(cached.includes(f), `${f} is not in the service worker cache (${cached.join(', ')})`);
   }
   if (fs.existsSync(path.join(ENV.webDir, 'index.html'))) {

@@ -1,6 +1,7 @@
 // test_live_coach.mjs - the hands-free coach's decisions (web/app/js/live-coach.js): the set-up
 // check from a pose (whole body in view, distance, side or front per exercise), the rep
-// target's progress text, when a set stops by itself, the rest clock.
+// target's progress text, when a set stops by itself, the rest clock, the analysis rate and
+// the automatic model choice.
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { run } from '../browser/lib/harness.mjs';
@@ -49,4 +50,20 @@ await run('web/test_live_coach', async () => {
   assert(stop({ counted: 0, lastRepAt: null, lastPoseAt: 0 }) === null, 'nothing counted: never stops by itself');
 
   assert(coach.clock(65000) === '1:05' && coach.clock(-5) === '0:00' && coach.clock(4200) === '0:05', 'clock');
+
+  // the analysis rate: median interval of the last frames, only once there are enough of them
+  const every = (ms, n, from = 0) => Array.from({ length: n }, (_, i) => from + i * ms);
+  assert(coach.analysisRate(every(100, 5)) === null, 'too few frames: no rate yet');
+  assert(coach.analysisRate(every(100, 10)) === null, 'under 1.5 s of frames: no rate yet');
+  assert(Math.abs(coach.analysisRate(every(100, 20)) - 10) < 1e-9, '10 fps');
+  const spiky = every(125, 16);
+  spiky.push(spiky[spiky.length - 1] + 900); // one slow frame (the first on a model, a closing rep)
+  assert(Math.abs(coach.analysisRate(spiky) - 8) < 1e-9, `one slow frame moves the rate: ${coach.analysisRate(spiky)}`);
+  assert(Math.abs(coach.analysisRate(every(250, 9)) - 4) < 1e-9, '4 fps over 2 s');
+  // the model: full while the rate keeps the floor, lite for good below it; forced stays
+  assert(coach.chooseModel({ current: 'full', rate: null }) === 'full', 'no rate yet: stays full');
+  assert(coach.chooseModel({ current: 'full', rate: 7.5 }) === 'full', '7.5 fps: full');
+  assert(coach.chooseModel({ current: 'full', rate: 5.9 }) === 'lite', '5.9 fps: lite');
+  assert(coach.chooseModel({ current: 'lite', rate: 25 }) === 'lite', 'never back up to full');
+  assert(coach.chooseModel({ current: 'full', rate: 4.5, floor: 4 }) === 'full', 'the floor is a parameter');
 });

@@ -18,7 +18,7 @@
 //    (a deploy is picked up on the next load). A page navigation that is not cached gets the
 //    network, then the cached '/' (dashboard) or live page as fallback.
 // Bump VERSION when the list or the policy changes.
-const VERSION = 'v1';
+const VERSION = 'v2';
 const CACHE = `repright-shell-${VERSION}`;
 const MP = '/vendor/mediapipe-pose/';
 
@@ -27,11 +27,12 @@ const SHELL = [
   '/', '/manifest.webmanifest', '/js/analysis-core.js', '/js/api.js',
   '/icons/icon-192.png', '/icons/icon-512.png', '/icons/icon-maskable-512.png',
   '/wasm/rr_analysis.js', '/wasm/rr_analysis.wasm',
-  // MediaPipe's loader fetches these for the lite model (SIMD build; the non-SIMD build is
+  // MediaPipe's loader fetches these for both landmark models (the live page starts on full and
+  // may go down to lite; SIMD build; the non-SIMD build is
   // cached at run time on the browsers that ask for it)
   `${MP}pose.js`, `${MP}pose_solution_packed_assets_loader.js`, `${MP}pose_solution_packed_assets.data`,
   `${MP}pose_solution_simd_wasm_bin.js`, `${MP}pose_solution_simd_wasm_bin.wasm`,
-  `${MP}pose_solution_simd_wasm_bin.data`, `${MP}pose_web.binarypb`, `${MP}pose_landmark_lite.tflite`,
+  `${MP}pose_solution_simd_wasm_bin.data`, `${MP}pose_web.binarypb`, `${MP}pose_landmark_lite.tflite`, `${MP}pose_landmark_full.tflite`,
 ];
 
 const CRAWL_MAX = 200; // files found by following the pages' links and the modules' imports

@@ -8,7 +8,12 @@
  *     shares workouts with, with the workout as stored (reps counted);
  *   - an org the member shares only the profile with, and an org the member never linked to,
  *     hear nothing of the workouts; a repeated sync (same client id) is not a new event;
- *   - an org without a subscribed endpoint records nothing and the save still succeeds.
+ *   - an org without a subscribed endpoint records nothing and the save still succeeds;
+ *   - the outbox closes the crash window: a save whose event cannot be sent (the emit's
+ *     transaction fails, injected) still stands, its event waits recorded, and the next drain
+ *     (a restart's sweep, or the member's next action) delivers it exactly once, in order;
+ *   - a deleted account is member.unlinked {"reason":"account_deleted"} for every org it was
+ *     linked to (whatever it shared), with nothing else in the event, once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,10 +30,12 @@
 #include "app/events.h"
 #include "app/partners.h"
 #include "base/rr_error.h"
+#include "base/rr_fault.h"
 #include "store/store.h"
 
 struct fx {
     char dir[64];
+    struct app_config cfg;
     struct app *a;
     struct store_user member, shy, stranger;
     struct store_org gym, other, quiet; /* quiet: the member links, but it has no endpoint */
@@ -71,9 +78,8 @@ static int setup(void **state)
     char arg[128], msg[256];
     snprintf(arg, sizeof arg, "--data-dir=%s", f->dir);
     char *argv[] = {"serve", arg, "--webhook-allow-http-loopback=1", NULL};
-    struct app_config c;
-    assert_int_equal(app_config_load(&c, APP_CMD_SERVE, 3, argv, msg, sizeof msg), 0);
-    assert_int_equal(app_open(&c, &f->a, msg, sizeof msg), 0);
+    assert_int_equal(app_config_load(&f->cfg, APP_CMD_SERVE, 3, argv, msg, sizeof msg), 0);
+    assert_int_equal(app_open(&f->cfg, &f->a, msg, sizeof msg), 0);
     assert_int_equal(store_user_create(f->a->store, "m@example.com", "x", "user", &f->member), 0);
     assert_int_equal(store_user_create(f->a->store, "s@example.com", "x", "user", &f->shy), 0);
     assert_int_equal(store_user_create(f->a->store, "x@example.com", "x", "user", &f->stranger),
@@ -88,6 +94,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
+    rr_fault_clear();
     app_close(f->a);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
@@ -171,7 +178,8 @@ static void events__link_and_unlink_reach_the_org(void **state)
 
     assert_int_equal(app_partner_unlink(f->a, f->member.id, f->gym.id), 0);
     assert_int_equal(count(f, &f->gym, "member.unlinked", f->member.id, &data), 1);
-    assert_int_equal(json_object_size(data), 0);
+    assert_int_equal(json_object_size(data), 1);
+    assert_string_equal(json_string_value(json_object_get(data, "reason")), "consent_revoked");
     json_decref(data);
     /* not linked any more: unlinking again is NOTFOUND and tells no one */
     assert_int_equal(app_partner_unlink(f->a, f->member.id, f->gym.id), RR_ERR_NOTFOUND);
@@ -246,6 +254,139 @@ static void events__every_new_session_set_is_announced(void **state)
     }
 }
 
+/* The org's workout.synced deliveries about member, oldest first: their workout ids. */
+static size_t synced_ids(struct fx *f, const struct store_org *o, const char *member,
+                         char ids[][STORE_ID_LEN + 1], size_t max)
+{
+    struct store_webhook_delivery *items = NULL;
+    size_t n = 0, k = 0;
+    char next[STORE_CURSOR_MAX];
+    assert_int_equal(
+        store_webhook_delivery_list(f->a->store, o->id, NULL, NULL, 100, &items, &n, next), 0);
+    for (size_t i = n; i-- > 0 && k < max;) {
+        if (strcmp(items[i].event_type, "workout.synced") != 0 ||
+            strcmp(items[i].member_id, member) != 0)
+            continue;
+        char *body = NULL;
+        assert_int_equal(
+            store_webhook_delivery_body(f->a->store, o->id, items[i].id, &body, NULL), 0);
+        json_t *env = json_loads(body, 0, NULL);
+        free(body);
+        assert_non_null(env);
+        snprintf(ids[k++], STORE_ID_LEN + 1, "%s",
+                 json_string_value(json_object_get(json_object_get(env, "data"), "workout_id")));
+        json_decref(env);
+    }
+    free(items);
+    return k;
+}
+
+/* A save, then the emit of its event fails (its transaction cannot begin: the process could as
+ * well have died there). Before the outbox the event was lost; now it waits recorded. */
+static void save_with_failed_emit(struct fx *f, const char *client_id, struct store_workout *w)
+{
+    /* begin #1 is the save's transaction, #2 the emit's */
+    assert_int_equal(rr_fault_set("store.begin:2"), 0);
+    assert_int_equal(sync_one(f, &f->member, client_id, w), 0); /* the save stands */
+    assert_true(rr_fault_fired(RR_FAULT_STORE_BEGIN) == 1);
+    rr_fault_clear();
+    struct store_workout back;
+    assert_int_equal(store_workout_get(f->a->store, f->member.id, w->id, &back), 0);
+}
+
+static void events__a_failed_emit_is_delivered_once_after_a_restart(void **state)
+{
+    struct fx *f = *state;
+    struct store_workout w, w2;
+    char ids[4][STORE_ID_LEN + 1], msg[256];
+    link_to(f, &f->member, &f->gym, APP_SHARES_ALL);
+    save_with_failed_emit(f, "c1", &w);
+    assert_int_equal(count(f, &f->gym, "workout.synced", NULL, NULL), 0);
+    /* restart: serve sweeps before it serves (app_sweeper_start), and the sweep drains */
+    app_close(f->a);
+    f->a = NULL;
+    assert_int_equal(app_open(&f->cfg, &f->a, msg, sizeof msg), 0);
+    assert_int_equal(app_sweep(f->a, NULL), 0);
+    assert_int_equal(synced_ids(f, &f->gym, f->member.id, ids, 4), 1);
+    assert_string_equal(ids[0], w.id);
+    /* once: later sweeps and actions find nothing left of it */
+    assert_int_equal(app_sweep(f->a, NULL), 0);
+    assert_int_equal(sync_one(f, &f->member, "c2", &w2), 0);
+    assert_int_equal(synced_ids(f, &f->gym, f->member.id, ids, 4), 2);
+    assert_string_equal(ids[0], w.id);
+    assert_string_equal(ids[1], w2.id);
+}
+
+static void events__the_members_next_action_sends_a_stuck_event_first(void **state)
+{
+    struct fx *f = *state;
+    struct store_workout w, w2;
+    char ids[4][STORE_ID_LEN + 1];
+    link_to(f, &f->member, &f->gym, APP_SHARES_ALL);
+    save_with_failed_emit(f, "c1", &w);
+    assert_int_equal(sync_one(f, &f->member, "c2", &w2), 0);
+    /* both out, each once, in the order they were saved */
+    assert_int_equal(synced_ids(f, &f->gym, f->member.id, ids, 4), 2);
+    assert_string_equal(ids[0], w.id);
+    assert_string_equal(ids[1], w2.id);
+    assert_int_equal(app_sweep(f->a, NULL), 0);
+    assert_int_equal(synced_ids(f, &f->gym, f->member.id, ids, 4), 2);
+}
+
+static void events__a_deleted_account_is_unlinked_from_every_org(void **state)
+{
+    struct fx *f = *state;
+    struct store_workout w;
+    json_t *data = NULL;
+    link_to(f, &f->member, &f->gym, APP_SHARES_ALL);
+    link_to(f, &f->member, &f->other, APP_SCOPE_MEMBERS_READ); /* profile only */
+    link_to(f, &f->shy, &f->gym, APP_SCOPE_MEMBERS_READ);
+    assert_int_equal(sync_one(f, &f->member, "c1", &w), 0);
+    assert_int_equal(count(f, &f->gym, "workout.synced", f->member.id, NULL), 1);
+
+    assert_int_equal(app_account_delete(f->a, f->member.id), 0);
+    struct store_user gone;
+    assert_int_equal(store_user_get(f->a->store, f->member.id, &gone), RR_ERR_NOTFOUND);
+    const struct store_org *orgs[] = {&f->gym, &f->other};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(count(f, orgs[i], "member.unlinked", f->member.id, &data), 1);
+        /* the reason and nothing else: no email, no workouts, no other account */
+        assert_int_equal(json_object_size(data), 1);
+        assert_string_equal(json_string_value(json_object_get(data, "reason")),
+                            "account_deleted");
+        json_decref(data);
+    }
+    /* other members and orgs hear nothing; the gym's workout event stays one */
+    assert_int_equal(count(f, &f->gym, "member.unlinked", f->shy.id, NULL), 0);
+    assert_int_equal(count(f, &f->quiet, "member.unlinked", NULL, NULL), 0);
+    assert_int_equal(count(f, &f->gym, "workout.synced", NULL, NULL), 1);
+    /* once: a sweep, or deleting again (NOTFOUND), adds nothing */
+    assert_int_equal(app_sweep(f->a, NULL), 0);
+    assert_int_equal(app_account_delete(f->a, f->member.id), RR_ERR_NOTFOUND);
+    assert_int_equal(count(f, &f->gym, "member.unlinked", NULL, NULL), 1);
+    assert_int_equal(count(f, &f->other, "member.unlinked", NULL, NULL), 1);
+    /* an account linked to no org deletes quietly */
+    assert_int_equal(app_account_delete(f->a, f->stranger.id), 0);
+}
+
+static void events__an_account_deleted_in_a_crash_window_still_unlinks(void **state)
+{
+    struct fx *f = *state;
+    char msg[256];
+    link_to(f, &f->member, &f->gym, APP_SCOPE_WORKOUTS_READ);
+    /* the deletion commits, its emit cannot begin (as if the process died right there) */
+    assert_int_equal(rr_fault_set("store.begin:2"), 0);
+    assert_int_equal(app_account_delete(f->a, f->member.id), 0);
+    assert_true(rr_fault_fired(RR_FAULT_STORE_BEGIN) == 1);
+    rr_fault_clear();
+    assert_int_equal(count(f, &f->gym, "member.unlinked", NULL, NULL), 0);
+    app_close(f->a);
+    f->a = NULL;
+    assert_int_equal(app_open(&f->cfg, &f->a, msg, sizeof msg), 0);
+    assert_int_equal(app_sweep(f->a, NULL), 0);
+    assert_int_equal(count(f, &f->gym, "member.unlinked", f->member.id, NULL), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +395,14 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(events__every_new_session_set_is_announced, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(events__a_failed_emit_is_delivered_once_after_a_restart,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(events__the_members_next_action_sends_a_stuck_event_first,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(events__a_deleted_account_is_unlinked_from_every_org,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            events__an_account_deleted_in_a_crash_window_still_unlinks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

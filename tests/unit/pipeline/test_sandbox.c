@@ -246,6 +246,13 @@ static void a_real_render_publishes_a_playable_overlay_and_jpegs(void **state)
     assert_false(exists(overlay2));
     assert_false(exists(part));
     assert_false(r.has_thumbs);
+    /* a child stopped by its file-size limit is "too big", not a decoder crash */
+    rq = render_request(script("fsize-render", "printf 'overlay' >&6; kill -XFSZ $$"), fd, &s,
+                        overlay2, dir2);
+    assert_int_equal(sandbox_render(&rq, &r, msg, sizeof msg), RR_ERR_TOOBIG);
+    assert_non_null(strstr(msg, "file-size limit"));
+    assert_false(exists(overlay2));
+    assert_false(exists(part));
     /* a child that claims success without an mp4 publishes nothing either */
     rq = render_request(script("fake-render",
                                "printf 'not an mp4' >&6; m='{\"frames\":3,\"render_ms\":1}'; "
@@ -422,6 +429,57 @@ static void the_child_gets_no_descriptor_or_secret_of_ours(void **state)
     close(fd);
 }
 
+/* The limits cross to the child on its command line: --max-size is its width and height. */
+static void the_childs_size_limit_comes_from_the_request(void **state)
+{
+    (void)state;
+    const char *exe = analyzer();
+    int fd = open_clip();
+    struct sandbox_request rq = request(exe, fd);
+    rq.limits.max_width = rq.limits.max_height = 64;
+    struct sandbox_result r;
+    char msg[512];
+    int rc = sandbox_analyze(&rq, &r, msg, sizeof msg);
+    assert_int_equal(rc, RR_ERR_TOOBIG);
+    if (!strstr(msg, "over the limit of 64x64"))
+        fail_msg("%s", msg);
+    assert_null(r.report);
+    sandbox_result_release(&r);
+    close(fd);
+}
+
+/* The child's command line (a table in sandbox_child.c): every bad one is the usage, exit 64,
+ * before anything is set up (so this runs in the test's own process). */
+static void a_bad_child_command_line_is_the_usage(void **state)
+{
+    (void)state;
+    static const char *const bad[][9] = {
+        {"analyze-child"},
+        {"analyze-child", "--model-dir", "d"},
+        {"analyze-child", "--model-dir"},
+        {"analyze-child", "--model-dir", "d", "--model", "lite", "--bogus"},
+        {"analyze-child", "--model-dir", "d", "--model", "lite", "--cpu"},
+        {"analyze-child", "--model-dir", "d", "--model", "lite", "--cpu", "-1"},
+        {"analyze-child", "--model-dir", "d", "--model", "lite", "--cpu", "1073741825"},
+        {"analyze-child", "--model-dir", "d", "--model", "lite", "--memory", "12x"},
+        {"analyze-child", "--model-dir", "d", "--model", "lite", "--max-bytes", "0"},
+        {"analyze-child", "--model-dir", "d", "--model", "lite", "--max-size", "0"},
+        {"analyze-child", "--model-dir", "d", "--model", "lite", "--max-size", "65537"},
+        {"analyze-child", "--model-dir", "d", "--model", "lite", "--max-duration-us", ""},
+        {"analyze-child", "--render", "--memory", "1"},
+        {"analyze-child", "--render", "--overlay", "--max-size", "x"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int argc = 0;
+        while (argc < 9 && bad[i][argc])
+            argc++;
+        char *argv[10] = {NULL};
+        memcpy(argv, bad[i], sizeof bad[i]);
+        if (sandbox_child_main(argc, argv) != 64)
+            fail_msg("row %zu: not refused", i);
+    }
+}
+
 int main(void)
 {
     rrtest_require_model(T, "pose_landmark_lite.tflite", models, sizeof models);
@@ -437,6 +495,8 @@ int main(void)
         cmocka_unit_test(the_wall_clock_deadline_kills),
         cmocka_unit_test(crashing_lying_and_silent_children_are_told_apart),
         cmocka_unit_test(the_child_gets_no_descriptor_or_secret_of_ours),
+        cmocka_unit_test(the_childs_size_limit_comes_from_the_request),
+        cmocka_unit_test(a_bad_child_command_line_is_the_usage),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[300];

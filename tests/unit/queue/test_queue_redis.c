@@ -6,8 +6,9 @@
  * redis-server mid-run (no persistence), enqueue while it is down, restart it: every enqueued
  * job finishes, each exactly once; progress made through one queue object (a worker process)
  * reaches another's queue_watch (serve's SSE stream) over pub/sub; rate-limit states updated
- * from two queue objects and four threads lose no update (WATCH/MULTI/EXEC). SKIP (77) without
- * redis-server.
+ * from two queue objects and four threads lose no update (WATCH/MULTI/EXEC); refresh spends are
+ * decided once across queue objects and cache entries are served only in their generation
+ * (which never repeats after it expired). SKIP (77) without redis-server.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -318,6 +319,72 @@ static void *rate_hammer(void *arg)
     return NULL;
 }
 
+/* Refresh spends and the read cache at the queue's level: the first spend wins once across
+ * processes, later ones see its successor; a cache entry is served only in its generation,
+ * and a generation that expired never comes back to an old value; "db" has none of it. */
+static void kv__spends_are_decided_once_and_stale_generations_never_serve(void **state)
+{
+    struct fx *f = *state;
+    char msg[256] = "", seen[QUEUE_HASH_MAX + 1];
+    struct queue *other = NULL, *db = NULL;
+    assert_int_equal(queue_open(g_url, f->store, &other, msg, sizeof msg), 0);
+    int64_t age = -1;
+    assert_int_equal(queue_refresh_spend(f->q, "old", "next-a", 60000, seen, &age), 1);
+    assert_int_equal(queue_refresh_spend(other, "old", "next-b", 60000, seen, &age), 0);
+    assert_string_equal(seen, "next-a");
+    assert_true(age >= 0 && age < 1000);
+    sleep_ms(30);
+    assert_int_equal(queue_refresh_spend(f->q, "old", "next-a", 60000, seen, &age), 0);
+    assert_true(age >= 20);
+    assert_int_equal(queue_refresh_forget(other, "old"), 0);
+    assert_int_equal(queue_refresh_spend(other, "old", "next-b", 60000, seen, &age), 1);
+    char longhash[QUEUE_HASH_MAX + 2];
+    memset(longhash, 'h', sizeof longhash - 1);
+    longhash[sizeof longhash - 1] = 0;
+    assert_int_equal(queue_refresh_spend(f->q, longhash, "n", 60000, seen, &age), RR_ERR_INVAL);
+
+    char *data = NULL;
+    size_t len = 0;
+    uint64_t gen = 99;
+    assert_int_equal(queue_cache_get(f->q, f->user.id, "list", 1024, &data, &len, &gen),
+                     RR_ERR_NOTFOUND);
+    assert_int_equal(gen, 0);
+    assert_int_equal(queue_cache_put(f->q, f->user.id, "list", gen, "{\"n\":1}", 7, 60000), 0);
+    assert_int_equal(queue_cache_get(other, f->user.id, "list", 1024, &data, &len, &gen), 0);
+    assert_int_equal(len, 7);
+    assert_string_equal(data, "{\"n\":1}");
+    free(data);
+    assert_int_equal(queue_cache_get(other, f->user.id, "list", 6, &data, &len, &gen),
+                     RR_ERR_NOTFOUND); /* over the caller's bound */
+    assert_int_equal(queue_cache_bump(other, f->user.id), 0);
+    assert_int_equal(queue_cache_get(f->q, f->user.id, "list", 1024, &data, &len, &gen),
+                     RR_ERR_NOTFOUND);
+    uint64_t g1 = gen;
+    assert_true(g1 > 0);
+    assert_int_equal(queue_cache_put(f->q, f->user.id, "list", g1, "{\"n\":2}", 7, 60000), 0);
+    /* the generation key expires (a day without writes) and comes back: the global counter
+     * gives a value no entry carries */
+    char del[128];
+    snprintf(del, sizeof del, "DEL repright:cg:%s", f->user.id);
+    assert_int_equal(rrtest_redis_cli(&g_redis, del), 0);
+    assert_int_equal(queue_cache_bump(f->q, f->user.id), 0);
+    assert_int_equal(queue_cache_get(other, f->user.id, "list", 1024, &data, &len, &gen),
+                     RR_ERR_NOTFOUND);
+    assert_true(gen > g1);
+    assert_int_equal(queue_cache_put(f->q, f->user.id, "list", gen, "x", (1u << 20) + 1, 60000),
+                     RR_ERR_TOOBIG);
+    assert_int_equal(queue_cache_put(f->q, f->user.id, "list", gen, "x", 1, 3600001),
+                     RR_ERR_INVAL);
+    queue_close(other);
+
+    assert_int_equal(queue_open("db", f->store, &db, msg, sizeof msg), 0);
+    assert_int_equal(queue_refresh_spend(db, "old", "n", 60000, seen, &age), RR_ERR_UNSUPPORTED);
+    assert_int_equal(queue_cache_get(db, f->user.id, "list", 1024, &data, &len, &gen),
+                     RR_ERR_UNSUPPORTED);
+    assert_int_equal(queue_cache_bump(db, f->user.id), RR_ERR_UNSUPPORTED);
+    queue_close(db);
+}
+
 static void ratelimit__states_are_shared_and_updated_atomically(void **state)
 {
     struct fx *f = *state;
@@ -462,6 +529,8 @@ int main(void)
             watch__a_follower_hears_of_progress_made_by_another_process, setup, teardown),
         cmocka_unit_test_setup_teardown(ratelimit__states_are_shared_and_updated_atomically,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            kv__spends_are_decided_once_and_stale_generations_never_serve, setup, teardown),
         cmocka_unit_test_setup_teardown(chaos__kill_redis_mid_run_and_every_job_finishes_once,
                                         setup, teardown),
     };

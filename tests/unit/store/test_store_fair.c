@@ -23,42 +23,24 @@
 
 #include "base/rr_error.h"
 #include "store/store.h"
-#include "support/pgtest.h"
+#include "support/storetest.h"
 
 struct fx {
     struct store *s;
-    char dir[64];
+    char dir[STORETEST_DIR_MAX];
     char a[STORE_ID_LEN + 1], b[STORE_ID_LEN + 1], c[STORE_ID_LEN + 1];
     int64_t now;
 };
 
-static int64_t fx_clock(void *ctx)
-{
-    return ((struct fx *)ctx)->now;
-}
-
-static void mk_user(struct fx *f, const char *email, char out[STORE_ID_LEN + 1])
-{
-    struct store_user u;
-    assert_int_equal(store_user_create(f->s, email, "hash", "user", &u), 0);
-    memcpy(out, u.id, STORE_ID_LEN + 1);
-}
-
 static int fx_setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    char url[128], msg[256] = "";
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/rr-store-fair-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(pgtest_store_url(f->dir, "test.db", url, sizeof url), 0);
-    assert_int_equal(store_open(url, &f->s, msg, sizeof msg), 0);
-    f->now = 1767225600000; /* 2026-01-01 */
-    store_set_clock(f->s, fx_clock, f);
-    assert_int_equal(store_migrate(f->s, NULL, msg, sizeof msg), 0);
-    mk_user(f, "a@example.com", f->a);
-    mk_user(f, "b@example.com", f->b);
-    mk_user(f, "c@example.com", f->c);
+    f->now = STORETEST_NOW;
+    storetest_open(&f->s, f->dir, "fair", &f->now);
+    storetest_user(f->s, "a@example.com", f->a);
+    storetest_user(f->s, "b@example.com", f->b);
+    storetest_user(f->s, "c@example.com", f->c);
     *state = f;
     return 0;
 }
@@ -66,14 +48,7 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
     struct fx *f = *state;
-    char path[128];
-    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-    store_close(f->s);
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(path, sizeof path, "%s/test.db%s", f->dir, suffix[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    storetest_close(f->s, f->dir);
     free(f);
     return 0;
 }

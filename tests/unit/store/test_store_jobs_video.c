@@ -19,38 +19,23 @@
 
 #include "base/rr_error.h"
 #include "store/store.h"
-#include "support/pgtest.h"
+#include "support/storetest.h"
 
 struct fx {
     struct store *s;
-    char dir[64];
+    char dir[STORETEST_DIR_MAX];
     char user[STORE_ID_LEN + 1], other[STORE_ID_LEN + 1];
     int64_t now;
 };
 
-static int64_t fx_clock(void *ctx)
-{
-    struct fx *f = ctx;
-    return f->now;
-}
-
 static int fx_setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    char url[128], msg[256] = "";
-    struct store_user u;
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/rr-store-jv-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(pgtest_store_url(f->dir, "test.db", url, sizeof url), 0);
-    assert_int_equal(store_open(url, &f->s, msg, sizeof msg), 0);
-    f->now = 1767225600000; /* 2026-01-01 */
-    store_set_clock(f->s, fx_clock, f);
-    assert_int_equal(store_migrate(f->s, NULL, msg, sizeof msg), 0);
-    assert_int_equal(store_user_create(f->s, "a@example.com", "hash", "user", &u), 0);
-    memcpy(f->user, u.id, sizeof f->user);
-    assert_int_equal(store_user_create(f->s, "b@example.com", "hash", "user", &u), 0);
-    memcpy(f->other, u.id, sizeof f->other);
+    f->now = STORETEST_NOW;
+    storetest_open(&f->s, f->dir, "jv", &f->now);
+    storetest_user(f->s, "a@example.com", f->user);
+    storetest_user(f->s, "b@example.com", f->other);
     *state = f;
     return 0;
 }
@@ -58,14 +43,7 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
     struct fx *f = *state;
-    char path[128];
-    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-    store_close(f->s);
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(path, sizeof path, "%s/test.db%s", f->dir, suffix[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    storetest_close(f->s, f->dir);
     free(f);
     return 0;
 }

@@ -19,38 +19,23 @@
 
 #include "base/rr_error.h"
 #include "store/store.h"
-#include "support/pgtest.h"
+#include "support/storetest.h"
 
 struct fx {
     struct store *s;
-    char dir[64];
+    char dir[STORETEST_DIR_MAX];
     char user[STORE_ID_LEN + 1], other[STORE_ID_LEN + 1];
     int64_t now;
 };
 
-static int64_t fx_clock(void *ctx)
-{
-    struct fx *f = ctx;
-    return f->now;
-}
-
 static int fx_setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    char url[128], msg[256] = "";
-    struct store_user u;
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/rr-store-pa-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(pgtest_store_url(f->dir, "test.db", url, sizeof url), 0);
-    assert_int_equal(store_open(url, &f->s, msg, sizeof msg), 0);
-    f->now = 1767225600000; /* 2026-01-01 */
-    store_set_clock(f->s, fx_clock, f);
-    assert_int_equal(store_migrate(f->s, NULL, msg, sizeof msg), 0);
-    assert_int_equal(store_user_create(f->s, "a@example.com", "hash", "user", &u), 0);
-    memcpy(f->user, u.id, sizeof f->user);
-    assert_int_equal(store_user_create(f->s, "b@example.com", "hash", "user", &u), 0);
-    memcpy(f->other, u.id, sizeof f->other);
+    f->now = STORETEST_NOW;
+    storetest_open(&f->s, f->dir, "pa", &f->now);
+    storetest_user(f->s, "a@example.com", f->user);
+    storetest_user(f->s, "b@example.com", f->other);
     *state = f;
     return 0;
 }
@@ -58,14 +43,7 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
     struct fx *f = *state;
-    char path[128];
-    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-    store_close(f->s);
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(path, sizeof path, "%s/test.db%s", f->dir, suffix[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    storetest_close(f->s, f->dir);
     free(f);
     return 0;
 }
@@ -255,6 +233,48 @@ static void partners__consent_lists_pages_aggregates_and_cascades(void **state)
     free(items);
 }
 
+/* The org's aggregates count each member only within the history that member's plan keeps
+ * (free: 90 days, from the first whole UTC day inside them; pro: forever), as each member's own
+ * reads (app_history_from_day) and the partner's per-member reads do. */
+static void partners__aggregates_follow_each_members_plan_history(void **state)
+{
+    struct fx *f = *state;
+    struct store_org o;
+    struct store_org_aggregate *agg = NULL;
+    size_t n = 0;
+    assert_int_equal(store_org_create(f->s, "Gym", &o), 0);
+    link_member(f, o.id, f->user, "cf", 7u);  /* free */
+    link_member(f, o.id, f->other, "cp", 7u); /* pro */
+    assert_int_equal(store_user_set_plan(f->s, f->other, "pro"), 0);
+    f->now = 1775044800000; /* 2026-04-01 12:00 UTC: free keeps 2026-01-01 12:00 on, so its
+                             * first whole day is 2026-01-02 */
+    member_day(f, f->user, "2025-12-15", 1);  /* older than 90 days: hidden */
+    member_day(f, f->user, "2026-01-01", 2);  /* a part day: hidden, as the member's reads */
+    member_day(f, f->user, "2026-01-02", 4);
+    member_day(f, f->user, "2026-03-31", 8);
+    member_day(f, f->other, "2025-12-15", 16); /* pro: kept forever */
+    assert_int_equal(
+        store_org_aggregates(f->s, o.id, 4, "2025-12-01", "2026-04-01", &agg, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(agg[0].members, 2);
+    assert_int_equal(agg[0].reps, 4 + 8 + 16);
+    assert_int_equal(agg[0].sessions, 3);
+    free(agg);
+    /* a range wholly outside the free member's history counts the pro member alone */
+    assert_int_equal(
+        store_org_aggregates(f->s, o.id, 4, "2025-12-01", "2026-01-01", &agg, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(agg[0].members, 1);
+    assert_int_equal(agg[0].reps, 16);
+    free(agg);
+    /* an upgrade shows the hidden days again (hidden, not deleted) */
+    assert_int_equal(store_user_set_plan(f->s, f->user, "gym"), 0);
+    assert_int_equal(
+        store_org_aggregates(f->s, o.id, 4, "2025-12-01", "2026-04-01", &agg, &n), 0);
+    assert_int_equal(agg[0].reps, 1 + 2 + 4 + 8 + 16);
+    free(agg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +282,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(partners__invites_are_single_use_and_expire, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(partners__consent_lists_pages_aggregates_and_cascades,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(partners__aggregates_follow_each_members_plan_history,
                                         fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,8 @@
  * capped, cascade to deliveries), emit writes one delivery and one job per subscribed enabled
  * endpoint in one transaction, the worker's claim/finish state machine (send, retry with a new
  * job, give up, stale jobs do nothing, per-(endpoint, member) order with the next delivery woken
- * when the earlier one ends), the paged delivery log and the body bound.
+ * when the earlier one ends), the paged delivery log and the body bound; deliveries are their
+ * org's own owner in the fair, capped job claim (not one owner for every org's deliveries).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +19,7 @@
 
 #include "base/rr_error.h"
 #include "store/store.h"
-#include "support/pgtest.h"
+#include "support/storetest.h"
 
 #define ORG "0123456789abcdef0123456789abcdef"
 #define ORG2 "fedcba9876543210fedcba9876543210"
@@ -29,27 +30,16 @@ static const struct store_job_spec spec = {"deliver_webhook", 3};
 
 struct fx {
     struct store *s;
-    char dir[64];
+    char dir[STORETEST_DIR_MAX];
     int64_t now;
 };
-
-static int64_t fx_clock(void *ctx)
-{
-    return ((struct fx *)ctx)->now;
-}
 
 static int fx_setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    char url[128], msg[256] = "";
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/rr-store-wh-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(pgtest_store_url(f->dir, "test.db", url, sizeof url), 0);
-    assert_int_equal(store_open(url, &f->s, msg, sizeof msg), 0);
-    f->now = 1767225600000;
-    store_set_clock(f->s, fx_clock, f);
-    assert_int_equal(store_migrate(f->s, NULL, msg, sizeof msg), 0);
+    f->now = STORETEST_NOW;
+    storetest_open(&f->s, f->dir, "wh", &f->now);
     *state = f;
     return 0;
 }
@@ -57,14 +47,7 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
     struct fx *f = *state;
-    char path[128];
-    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-    store_close(f->s);
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(path, sizeof path, "%s/test.db%s", f->dir, suffix[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    storetest_close(f->s, f->dir);
     free(f);
     return 0;
 }
@@ -89,7 +72,7 @@ static int emit(struct fx *f, const char *org, const char *endpoint_id, const ch
 {
     char body[128];
     snprintf(body, sizeof body, "{\"id\":\"%s\"}", evt);
-    struct store_webhook_event ev = {evt, type, member, body};
+    struct store_webhook_event ev = {evt, type, member, body, 0};
     int n = -1;
     int rc = store_webhook_emit(f->s, org, endpoint_id, &ev, &spec, &n);
     return rc < 0 ? rc : n;
@@ -189,12 +172,12 @@ static void webhooks__emit_writes_a_delivery_and_a_job_per_subscribed_endpoint(v
     assert_non_null(big);
     memset(big, 'x', STORE_WEBHOOK_PAYLOAD_MAX + 1);
     big[STORE_WEBHOOK_PAYLOAD_MAX + 1] = '\0';
-    struct store_webhook_event ev = {"evt_big", "analysis.completed", MEMBER, big};
+    struct store_webhook_event ev = {"evt_big", "analysis.completed", MEMBER, big, 0};
     assert_int_equal(store_webhook_emit(f->s, ORG, NULL, &ev, &spec, NULL), RR_ERR_TOOBIG);
     big[STORE_WEBHOOK_PAYLOAD_MAX] = '\0';
     assert_int_equal(store_webhook_emit(f->s, ORG, a, &ev, &spec, NULL), 0);
     free(big);
-    ev = (struct store_webhook_event){"evt.bad", "analysis.completed", MEMBER, "{}"};
+    ev = (struct store_webhook_event){"evt.bad", "analysis.completed", MEMBER, "{}", 0};
     assert_int_equal(store_webhook_emit(f->s, ORG, NULL, &ev, &spec, NULL), RR_ERR_INVAL);
 }
 
@@ -326,6 +309,69 @@ static void webhooks__a_member_lane_goes_in_order(void **state)
     free(e);
 }
 
+/* A claim with the per-owner cap of 2 (REPRIGHT_JOB_USER_CONCURRENCY's default). */
+static int claim2(struct fx *f, struct store_job *j)
+{
+    return store_job_claim_capped(f->s, "w1", 60000, 2, j);
+}
+
+static void webhooks__each_org_has_its_own_delivery_cap(void **state)
+{
+    struct fx *f = *state;
+    char ep[STORE_ID_LEN + 1], ep2[STORE_ID_LEN + 1], d[STORE_ID_LEN + 1];
+    struct store_user u;
+    struct store_job j;
+    char jid[STORE_ID_LEN + 1];
+    endpoint(f, ORG, "workout.synced", true, ep);
+    endpoint(f, ORG2, "workout.synced", true, ep2);
+    /* a user with two analyses running: at the cap */
+    assert_int_equal(store_user_create(f->s, "u@example.com", "x", "user", &u), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(store_job_enqueue(f->s, "analyze_video", u.id, "{}", 3, 0, jid), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(claim2(f, &j), 0);
+        assert_string_equal(j.kind, "analyze_video");
+    }
+    /* ORG's endpoint is slow: two of its deliveries (two members) hold their lease */
+    f->now += 1;
+    assert_int_equal(emit(f, ORG, NULL, "workout.synced", MEMBER, "evt_a1"), 1);
+    assert_int_equal(emit(f, ORG, NULL, "workout.synced", MEMBER2, "evt_b1"), 1);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(claim2(f, &j), 0); /* the user's third analysis waits at its cap */
+        assert_string_equal(j.kind, "deliver_webhook");
+    }
+    /* ORG2's event still goes out (before: every org's deliveries were one owner, capped at 2
+     * together, so this claim found nothing) */
+    f->now += 1;
+    assert_int_equal(emit(f, ORG2, NULL, "workout.synced", MEMBER, "evt_x1"), 1);
+    assert_int_equal(claim2(f, &j), 0);
+    assert_string_equal(j.kind, "deliver_webhook");
+    delivery_of(&j, d);
+    struct store_webhook_delivery got;
+    assert_int_equal(store_webhook_delivery_get(f->s, ORG2, d, &got), 0);
+    /* ORG is at its own cap: its next delivery waits, like the user's third analysis */
+    f->now += 1;
+    assert_int_equal(emit(f, ORG, NULL, "workout.synced", MEMBER, "evt_a2"), 1);
+    assert_int_equal(claim2(f, &j), RR_ERR_NOTFOUND);
+    /* order per member is the delivery's own: ORG2's second event for the same member waits
+     * behind the first even with a free slot */
+    f->now += 1;
+    assert_int_equal(emit(f, ORG2, NULL, "workout.synced", MEMBER, "evt_x2"), 1);
+    assert_int_equal(claim2(f, &j), 0);
+    delivery_of(&j, d);
+    enum store_webhook_verdict v;
+    struct store_webhook_endpoint *e = calloc(1, sizeof *e);
+    char *body = NULL;
+    assert_non_null(e);
+    assert_int_equal(store_webhook_delivery_get(f->s, ORG2, d, &got), 0);
+    assert_string_equal(got.event_id, "evt_x2");
+    assert_int_equal(store_webhook_delivery_claim(f->s, d, j.id, &spec, 30000, &v, &got, e, &body),
+                     0);
+    assert_int_equal(v, STORE_WEBHOOK_WAIT);
+    assert_null(body);
+    free(e);
+}
+
 static void webhooks__delivery_log_pages(void **state)
 {
     struct fx *f = *state;
@@ -374,6 +420,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(webhooks__claim_send_retry_and_give_up, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(webhooks__a_member_lane_goes_in_order, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(webhooks__each_org_has_its_own_delivery_cap, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(webhooks__delivery_log_pages, fx_setup, fx_teardown),
     };

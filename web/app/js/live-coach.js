@@ -94,3 +94,26 @@ export function clock(ms) {
   const s = Math.max(0, Math.ceil(ms / 1000));
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
+
+// The analysis rate the device keeps: frames/s from the completion times (ms) of the last
+// processed frames, as 1000 / the median interval (one slow frame, such as the first one on a
+// model or the frame that closes a rep, does not move it). null until `minFrames` frames over
+// at least `minSpanMs` were seen: a verdict on the rate needs a second or two of frames.
+export function analysisRate(times, { minFrames = 8, minSpanMs = 1500 } = {}) {
+  if (!Array.isArray(times) || times.length < minFrames) return null;
+  if (times[times.length - 1] - times[0] < minSpanMs) return null;
+  const d = [];
+  for (let i = 1; i < times.length; i++) d.push(times[i] - times[i - 1]);
+  d.sort((a, b) => a - b);
+  const m = d.length % 2 ? d[(d.length - 1) / 2] : (d[d.length / 2 - 1] + d[d.length / 2]) / 2;
+  return m > 0 ? 1000 / m : null;
+}
+
+// The automatic model choice: the page starts on the full landmark model (its landmarks read a
+// squat's lean like the server's) and goes down to lite, for good, when the measured rate falls
+// below the floor the analysis core needs (a 1.3 s rep judged from a handful of frames).
+// Returns the model to use next: 'full' | 'lite'.
+export function chooseModel({ current, rate, floor = 6 }) {
+  if (current === 'full' && rate !== null && rate < floor) return 'lite';
+  return current;
+}

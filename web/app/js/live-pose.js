@@ -26,7 +26,7 @@ function copyLandmarks(list) {
   return out;
 }
 
-// modelComplexity 0 = lite (the default here), 1 = full. cpu: TFLite on the CPU
+// modelComplexity 0 = lite, 1 = full (the live page picks it: live.js, "Model choice"). cpu: TFLite on the CPU
 // (useCpuInference, an option the package's .d.ts does not list).
 export async function createPoseEstimator({ modelComplexity = 0, cpu = true, PoseClass } = {}) {
   const Pose = PoseClass || (typeof window !== 'undefined' ? window.Pose : undefined);
@@ -71,6 +71,13 @@ export async function createPoseEstimator({ modelComplexity = 0, cpu = true, Pos
       } finally {
         busy = false;
       }
+    },
+    // Switch the landmark model (0 lite, 1 full) between frames: the graph loads the other
+    // model's file on the next estimate (a few hundred ms, that frame only).
+    setModel(mc) {
+      if (mc === est.modelComplexity) return;
+      pose.setOptions({ modelComplexity: mc });
+      est.modelComplexity = mc;
     },
     // Forget tracking state (a new set starts from detection).
     reset() { pose.reset(); },

@@ -18,11 +18,19 @@ import { putSession, listSessions, getSession } from './live-store.js';
 import { Syncer } from './live-sync.js';
 import { registerServiceWorker } from './live-pwa.js';
 import * as ui from './live-ui.js';
-import { setupCheck, progressText, autoStopReason, clock } from './live-coach.js';
+import { setupCheck, progressText, autoStopReason, clock, analysisRate, chooseModel } from './live-coach.js';
 
 const { $ } = ui;
 const params = new URLSearchParams(location.search);
-const MODEL = params.get('model') === 'full' ? 1 : 0; // lite by default
+// Model choice (docs/internals/live.md "Model and frame rate"): ?model=lite|full forces one;
+// otherwise the page starts on the full landmark model and goes down to lite, for the rest of
+// the page's life, when the analysis rate it measures (set-up check and sets) falls below
+// MIN_FPS, the rate the analysis core needs for short reps (?min_fps= for tests).
+const MODEL_PARAM = params.get('model');
+const MODEL_AUTO = MODEL_PARAM !== 'lite' && MODEL_PARAM !== 'full';
+const MODEL_START = MODEL_PARAM === 'lite' ? 0 : 1;
+const MIN_FPS = Number(params.get('min_fps')) > 0 ? Number(params.get('min_fps')) : 6;
+const RATE_FRAMES = 16; // completion times kept for the rate (analysisRate)
 const CPU = params.get('gpu') !== '1';
 // Width of the picture handed to the pose model (the camera's is scaled down to it, aspect
 // kept; ?input=0 sends the camera picture as is). The model sees 256x256 anyway; a smaller
@@ -73,6 +81,9 @@ const app = {
   syncer: null,
   set: null, // the set being recorded
   api: null,
+  rateTimes: [], // completion times of the last frames through the pose model (noteFrameDone)
+  modelSwitches: [], // automatic model changes: {from, to, fps, floor, at_ms, phase}
+  pendingSwitch: null, // a change decided during a set's reps, made when the set ends
 };
 
 function setState(s) {
@@ -96,7 +107,7 @@ async function loadCore() {
 }
 
 async function loadPose() {
-  const est = await createPoseEstimator({ modelComplexity: MODEL, cpu: CPU });
+  const est = await createPoseEstimator({ modelComplexity: MODEL_START, cpu: CPU });
   const warmMs = await warmUp(est);
   return { est, warmMs };
 }
@@ -182,6 +193,51 @@ function newSetState(exercise, loadKg, t0, startedAtMs) {
   };
 }
 
+// ---- model choice ------------------------------------------------------------------------------
+function modelName() {
+  return app.pose && app.pose.modelComplexity === 1 ? 'full' : 'lite';
+}
+
+function showModel() {
+  $('model').textContent = `${modelName()}${MODEL_AUTO ? ' (auto)' : ''}`;
+}
+
+// A frame went through the pose model at time t (performance.now()): the rate is measured and,
+// on the automatic choice, the model goes down to lite when the device cannot keep MIN_FPS.
+// During the set-up check, or in a set before its first rep is counted, at once; once a rep is
+// counted the switch waits for the end of the set: the two models' landmarks differ in scale,
+// and a switch in the middle of a set lost reps (9 of 12 in 2 of 4 sets switched that way).
+function noteFrameDone(t) {
+  app.rateTimes.push(t);
+  if (app.rateTimes.length > RATE_FRAMES) app.rateTimes.shift();
+  if (!MODEL_AUTO || app.pendingSwitch) return;
+  const rate = analysisRate(app.rateTimes);
+  const next = chooseModel({ current: modelName(), rate, floor: MIN_FPS });
+  if (next === modelName()) return;
+  const sw = { from: modelName(), to: next, fps: Number(rate.toFixed(2)), floor: MIN_FPS, at_ms: app.set ? Math.round(t - app.set.t0) : null, phase: app.set ? 'set' : 'setup' };
+  if (app.set && (app.set.counted || 0) > 0) {
+    app.pendingSwitch = { ...sw, phase: 'after the set' };
+    showModelNote(rate, 'the next set uses the fast model');
+    return;
+  }
+  switchModel(sw);
+}
+
+function switchModel(sw) {
+  app.pose.setModel(sw.to === 'full' ? 1 : 0);
+  app.rateTimes = [];
+  app.modelSwitches.push(sw);
+  window.__modelSwitches = app.modelSwitches.slice();
+  showModelNote(sw.fps, 'switched to the fast model');
+  showModel();
+}
+
+function showModelNote(rate, what) {
+  const note = $('model-note');
+  note.textContent = `This device analysed ${rate.toFixed(1)} frames/s with the precise pose model, under the ${MIN_FPS} frames/s the coach needs: ${what} (counts as well, judges forward lean less strictly).`;
+  note.hidden = false;
+}
+
 function statsOf(s) {
   const lat = percentiles(s.latencies);
   const span = s.firstProcessedAt !== null && s.lastProcessedAt > s.firstProcessedAt ? (s.lastProcessedAt - s.firstProcessedAt) / 1000 : 0;
@@ -203,7 +259,12 @@ function statsOf(s) {
     reps: s.count,
     announced: s.announced.slice(),
     exercise: s.recognised || s.exercise,
-    model: MODEL === 0 ? 'lite' : 'full',
+    model: modelName(),
+    model_auto: MODEL_AUTO,
+    model_switches: app.modelSwitches.slice(),
+    model_switch_pending: app.pendingSwitch, // decided during the set's reps, made at its end
+    first_model_ms: s.modelMs.slice(0, 3).map((x) => Math.round(x)), // the model's start-up shows here
+    first_processed_ms: s.firstProcessedAt === null ? null : Math.round(s.firstProcessedAt - s.t0),
     inference: CPU ? 'cpu' : 'gpu',
     time_source: s.timeSource,
     first_presented: s.firstPresented,
@@ -262,6 +323,7 @@ function onVideoFrame(now, md) {
   const tCap = frameTime(now, md, s);
   s.inflight = processFrame(s, tCap, video).catch((e) => failSet(s, e)).finally(() => { s.inflight = null; });
 }
+
 
 async function processFrame(s, tCap, video) {
   const tm0 = performance.now();
@@ -329,6 +391,7 @@ async function processFrame(s, tCap, video) {
   s.latencies.push(lat);
   if (newReps.length) s.repLatencies.push(lat);
   s.processed++;
+  noteFrameDone(t);
   if (s.firstProcessedAt === null) s.firstProcessedAt = t;
   s.lastProcessedAt = t;
   if (t - s.lastStatsUpdate > 500) { s.lastStatsUpdate = t; publishStats(s); }
@@ -460,6 +523,7 @@ function setupPhase(exercise) {
   const video = $('video');
   const st = { okSince: null, lastSaid: '', lastSaidAt: 0, done: false, cancelled: false, inflight: false };
   app.setupState = st;
+  app.rateTimes = []; // the rate is measured per phase: the gap before it is not a frame's
   return new Promise((resolve) => {
     st.finish = (ok) => { if (st.done) return; st.done = true; app.setupState = null; resolve(ok); };
     const onFrame = async (now, md) => {
@@ -470,6 +534,7 @@ function setupPhase(exercise) {
       try {
         const res = await app.pose.estimate(video, performance.now());
         if (st.done || !res) return;
+        noteFrameDone(performance.now());
         const chk = setupCheck(res.image, exercise, { width: video.videoWidth, height: video.videoHeight });
         ui.drawSkeleton($('overlay'), res.image, video.videoWidth, video.videoHeight, chk.ok ? 'good' : null);
         $('setup').textContent = chk.text;
@@ -541,6 +606,7 @@ async function beginRecording(exercise, loadKg) {
   $('live-exercise').textContent = exercise ? ui.prettyName(exercise) : 'recognising…';
   if (exercise === 'plank') $('count-label').textContent = 's hold';
   app.set = s;
+  app.rateTimes = [];
   $('stop').hidden = false;
   $('start').hidden = true;
   if (handsFree()) app.voice.say('Go');
@@ -588,6 +654,7 @@ async function stopSet() {
   window.__lastReport = report;
   try { s.live.free(); } catch { /* already freed */ }
   app.set = null;
+  if (app.pendingSwitch) { switchModel(app.pendingSwitch); app.pendingSwitch = null; } // the set is over: the next one starts on lite
   const set = finishSet({ exercise: s.exercise || s.recognised, liveReps: s.reps, report });
   // not recognised: the frames stay for a pick after the set (analysed again as that exercise)
   app.unsaved = !set.exercise && s.kept && s.kept.length ? { kept: s.kept, s, durationMs } : null;
@@ -787,7 +854,8 @@ async function main() {
   }
   if (pose.status === 'fulfilled') {
     app.pose = pose.value.est;
-    window.__liveLoad = { load_ms: performance.now() - t0, warm_up_ms: pose.value.warmMs, model: MODEL === 0 ? 'lite' : 'full' };
+    window.__liveLoad = { load_ms: performance.now() - t0, warm_up_ms: pose.value.warmMs, model: modelName(), model_auto: MODEL_AUTO };
+    showModel();
   } else {
     problems.push(`the pose model did not load (${pose.reason && pose.reason.message})`);
   }
