@@ -11,13 +11,28 @@
  * checks the head (head.c), and then hands the socket over with MHD_add_connection, which
  * reads the same bytes again. A bad head is answered here (JSON error, Connection: close) and
  * the connection lingers up to LINGER_MS, draining, so the close does not reset the answer.
- * Keep-alive requests after the first are parsed by libmicrohttpd alone: the server guards
- * them in its callbacks (server.c), and their idle time is bounded by the same deadlines here.
+ *
+ * Keep-alive: the gate knows where each request it passed ends on the wire (head + its
+ * Content-Length; unknown for a chunked body or a connection that will not be kept). When the
+ * request completes (server.c's completion callback calls http_conns__hold) and libmicrohttpd
+ * has read exactly that far - the kernel's bytes received minus those still queued
+ * (TCP_INFO.tcpi_bytes_received - FIONREAD) - its buffer is empty and the next head is still in
+ * the socket: the connection is suspended (MHD_suspend_connection, on libmicrohttpd's thread)
+ * and its socket joins the gate's epoll set ("held"). The gate then treats the next head as a
+ * first one: peeks until it is complete, resumes the connection when it is well-formed, or
+ * answers it in JSON, lingers, shuts the socket down and resumes the connection so that
+ * libmicrohttpd reads the end of the stream and closes it. When libmicrohttpd read further
+ * (pipelined requests) or the end is unknown, it parses the next requests itself and the
+ * callbacks in server.c guard them. Held connections are idle keep-alive connections for
+ * admission, eviction and the header deadline (a suspended connection has no libmicrohttpd
+ * timeout); the stop resumes every held one before MHD_stop_daemon.
  *
  * The table: gate connections sit in a FIFO by accept time (the oldest is the head); every
  * libmicrohttpd connection has a tracker (MHD_OPTION_NOTIFY_CONNECTION) with its phase
  * (headers / body / handling), when the phase began and its body bytes, in a list under
- * track_mu. "Incomplete" connections are the gate's plus the trackers in the headers phase.
+ * track_mu. "Incomplete" connections are the gate's plus the trackers in the headers phase
+ * (held ones included). An epoll event of the gate points at a gate_conn or a held tracker;
+ * the first member of both says which.
  * Admission runs on the gate thread only: while the table holds fewer than budget - reserve
  * connections it costs nothing; above that it scans the trackers (at most the budget) for the
  * idle ones and the oldest. A tracker's `closed` field is set once, by whoever closes it (the
@@ -40,15 +55,18 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_received (glibc's has none) */
 
 #include "base/rr_error.h"
 #include "base/rr_log.h"
@@ -65,6 +83,19 @@
 #define LOGS_PER_SECOND 20
 #define MIN_DEADLINE_MS 1000
 #define ANSWER_MAX 1024
+#define END_UNKNOWN UINT64_MAX /* the end of the current request on the wire is not known */
+#define FIRST_END_SLOTS 65536u  /* descriptors below this carry their first head's end */
+#define HOLD_MEASURES 3          /* tries at counting what libmicrohttpd has read */
+
+/* What an epoll event of the gate points at. */
+enum { ITEM_GATE = 1, ITEM_TRACK = 2 };
+
+/* A held connection's registration in the gate's epoll set. One-shot: its one event disables
+ * it, so handing the connection back costs no epoll_ctl and no later event can name the
+ * tracker (the registration goes away when libmicrohttpd closes the socket). Edge-triggered
+ * for a head that arrives in parts: re-arming a one-shot with bytes waiting would report them
+ * again at once, so the gate switches to it and removes it when it hands the connection back. */
+enum gate_epoll { GATE_EPOLL_NONE = 0, GATE_EPOLL_ONESHOT, GATE_EPOLL_EDGE };
 
 struct src_key {
     unsigned char b[9]; /* 4 + address, 6 + /64 prefix, or 0 (not IP) */
@@ -76,6 +107,7 @@ struct src_slot {
 };
 
 struct gate_conn {
+    int item; /* ITEM_GATE */
     struct gate_conn *prev, *next;
     int fd; /* -1 once closed (freed after the current batch of events) */
     int lingering;
@@ -92,14 +124,25 @@ struct gate_list {
 };
 
 struct conn_track {
+    int item; /* ITEM_TRACK */
     struct conn_track *prev, *next;
     struct http_conns *owner;
+    struct MHD_Connection *conn;
     MHD_socket fd;
     struct src_key key;
     atomic_int phase;
     _Atomic uint64_t since_ms;   /* monotonic start of the current phase */
     _Atomic uint64_t body_bytes; /* this request's body bytes so far */
     atomic_int closed;           /* enum http_conn_close, set once */
+    /* Between two requests the gate holds the connection (suspended in libmicrohttpd) until
+     * it has checked the next head. Byte offsets count the connection's received stream. */
+    atomic_int held;              /* suspended and in the gate's epoll set */
+    _Atomic uint64_t expect_end;  /* where the current request ends, or END_UNKNOWN */
+    _Atomic uint64_t start;       /* held: where the next head starts */
+    int lingering, linger_cut;    /* held: answered by the gate, draining (gate thread) */
+    atomic_int gate_epoll;        /* enum gate_epoll: its registration in the gate's epoll set */
+    int proxied;                  /* the peer is a trusted proxy (set at start, then read-only) */
+    uint64_t linger_since, drained;
 };
 
 /* What the timer thread did this second, for the "connection pressure" line. */
@@ -130,6 +173,10 @@ struct http_conns {
     pthread_mutex_t track_mu;
     struct conn_track *tracks;
     atomic_uint mhd_live; /* trackers not closed by us */
+    _Atomic uint64_t *first_end; /* by descriptor: the end of the first request the gate passed */
+    size_t first_end_n;
+    pthread_mutex_t hold_mu; /* orders hold (MHD threads) against the final release (stop) */
+    int hold_open;           /* under hold_mu: the gate takes connections back */
     /* per source */
     pthread_mutex_t src_mu;
     struct src_slot *src;
@@ -137,6 +184,7 @@ struct http_conns {
     /* metrics */
     struct metrics_counter *slow_closed[2]; /* header_deadline, body_rate */
     struct metrics_counter *evicted, *refused_budget, *refused_source;
+    struct metrics_counter *held, *held_bad; /* keep-alive heads checked / answered by the gate */
     struct metrics_gauge *open_gauge;
     /* log throttle (thread only) */
     uint64_t window_start;
@@ -342,9 +390,18 @@ void http_conns__notify(void *cls, struct MHD_Connection *conn, void **socket_co
             free(t);
             return;
         }
+        t->item = ITEM_TRACK;
         t->owner = c;
+        t->conn = conn;
         t->fd = fd->connect_fd;
+        /* the gate checked the first head and knows where that request ends on the wire */
+        uint64_t end = END_UNKNOWN;
+        if (t->fd >= 0 && (size_t)t->fd < c->first_end_n)
+            end = atomic_exchange(&c->first_end[t->fd], END_UNKNOWN);
+        atomic_store(&t->expect_end, end);
         src_key_of(addr ? addr->client_addr : NULL, &t->key);
+        /* a trusted proxy's parser refused malformed framing already: never held */
+        t->proxied = addr && http_proxies_trusted(c->cfg.trusted, addr->client_addr);
         atomic_store(&t->since_ms, now_ms());
         src_change(c, &t->key, +1);
         atomic_fetch_add(&c->mhd_live, 1);
@@ -405,18 +462,108 @@ int http_conns__closed_why(struct MHD_Connection *conn)
     return why == HTTP_CONN_GONE ? HTTP_CONN_OPEN : why;
 }
 
+/* Bytes of the connection's stream that libmicrohttpd has read: received minus still queued.
+ * The queue is read first, so bytes arriving in between can only make the result larger than
+ * the truth, never smaller (an equality with the expected end is then never a false one).
+ * -1 when the kernel does not say. */
+static int consumed_bytes(int fd, uint64_t *out)
+{
+    int inq = 0;
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (ioctl(fd, FIONREAD, &inq) != 0 || inq < 0 ||
+        getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received ||
+        ti.tcpi_bytes_received < (uint64_t)inq)
+        return -1;
+    *out = ti.tcpi_bytes_received - (uint64_t)inq;
+    return 0;
+}
+
+/* Where a request whose head starts at `start` ends, when its head says so (no chunked body)
+ * and the connection may carry another request; else END_UNKNOWN. */
+static uint64_t request_end(uint64_t start, const struct http_head_verdict *v)
+{
+    uint64_t head = v->head_len, body = v->content_length;
+    if (v->chunked || !v->keep_alive || head > END_UNKNOWN - 1 - start ||
+        body > END_UNKNOWN - 1 - start - head)
+        return END_UNKNOWN;
+    return start + head + body;
+}
+
+/* (Re-)arm a held connection in the gate's epoll set as `mode` (enum gate_epoll). */
+static int held_arm(struct http_conns *c, struct conn_track *t, int mode)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = t};
+    if (mode == GATE_EPOLL_ONESHOT)
+        ev.events |= EPOLLONESHOT;
+    int op = atomic_load(&t->gate_epoll) == GATE_EPOLL_NONE ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+    if (epoll_ctl(c->epoll_fd, op, t->fd, &ev) != 0)
+        return -1;
+    atomic_store(&t->gate_epoll, mode);
+    return 0;
+}
+
+int http_conns__hold(struct http_conns *c, struct MHD_Connection *conn)
+{
+    struct conn_track *t = track_of(conn);
+    if (!c || !t || t->proxied || atomic_load(&t->closed) != HTTP_CONN_OPEN)
+        return 0;
+    uint64_t end = atomic_exchange(&t->expect_end, END_UNKNOWN), consumed = 0;
+    if (end == END_UNKNOWN)
+        return 0;
+    /* libmicrohttpd read exactly the request: its buffer is empty and the next head is still
+     * in the socket. Otherwise (pipelined bytes, a chunked body) it parses the rest itself.
+     * The next request often arrives while we measure (the client has the response): then
+     * the count is too large, and measuring again settles it. */
+    for (int tries = 0; tries < HOLD_MEASURES; tries++)
+        if (consumed_bytes(t->fd, &consumed) < 0 || consumed <= end)
+            break;
+    if (consumed != end)
+        return 0;
+    int held = 0;
+    pthread_mutex_lock(&c->hold_mu);
+    if (c->hold_open) {
+        atomic_store(&t->start, consumed);
+        t->lingering = t->linger_cut = 0;
+        t->drained = 0;
+        atomic_store(&t->held, 1);
+        MHD_suspend_connection(conn); /* libmicrohttpd's thread, inside its completion callback */
+        metrics_counter_add(c->held, 1); /* before the gate can answer the next head */
+        if (held_arm(c, t, GATE_EPOLL_ONESHOT) == 0) {
+            held = 1;
+        } else { /* out of memory: libmicrohttpd goes on with it (counted all the same) */
+            atomic_store(&t->held, 0);
+            MHD_resume_connection(conn);
+        }
+    }
+    pthread_mutex_unlock(&c->hold_mu);
+    return held;
+}
+
 /* Close libmicrohttpd connections past a deadline. Timer thread. */
 static void reap(struct http_conns *c, uint64_t now, uint64_t header_ms)
 {
     pthread_mutex_lock(&c->track_mu);
     for (struct conn_track *t = c->tracks; t; t = t->next) {
+        int held = atomic_load(&t->held);
+        if (held && t->lingering) { /* answered by the gate: the epoll event releases it */
+            if (!t->linger_cut && now - t->linger_since > LINGER_MS) {
+                t->linger_cut = 1;
+                (void)shutdown(t->fd, SHUT_RDWR);
+            }
+            continue;
+        }
         if (atomic_load(&t->closed) != HTTP_CONN_OPEN)
             continue;
         int phase = atomic_load(&t->phase);
         uint64_t since = atomic_load(&t->since_ms);
         uint64_t elapsed = now > since ? now - since : 0;
         enum http_conn_close why = HTTP_CONN_OPEN;
-        if (phase == HTTP_CONN_HEADERS && header_ms > 0 && elapsed > header_ms)
+        /* a held connection is suspended: libmicrohttpd's idle timeout does not run for it */
+        uint64_t limit = header_ms || !held ? header_ms : (uint64_t)c->cfg.idle_timeout_s * 1000u;
+        if (phase == HTTP_CONN_HEADERS && limit > 0 && elapsed > limit)
             why = HTTP_CONN_HEADER_DEADLINE;
         else if (phase == HTTP_CONN_BODY &&
                  body_too_slow(&c->cfg, atomic_load(&t->body_bytes), elapsed))
@@ -570,6 +717,7 @@ static void admit(struct http_conns *c, int fd, const struct sockaddr_storage *s
         refuse(fd, 503, "busy", "the server is at its connection limit");
         return;
     }
+    g->item = ITEM_GATE;
     g->fd = fd;
     g->since_ms = now_ms();
     g->key = key;
@@ -692,10 +840,154 @@ static void gate_ready(struct http_conns *c, struct gate_conn *g, uint32_t event
     g->fd = -1;
     g->next = c->closed;
     c->closed = g;
+    int slot = fd >= 0 && (size_t)fd < c->first_end_n; /* read by its tracker (notify) */
+    if (slot)
+        atomic_store(&c->first_end[fd], request_end(0, &v));
     if (MHD_add_connection(c->daemon, fd, (const struct sockaddr *)&addr, addr_len) != MHD_YES) {
+        if (slot)
+            atomic_store(&c->first_end[fd], END_UNKNOWN);
         metrics_counter_add(c->refused_budget, 1); /* libmicrohttpd closed it */
         c->window.refused_budget++;
     }
+}
+
+/* ---- held keep-alive connections (between two requests) ---- */
+
+/* Hand a held connection back to libmicrohttpd, which reads on from the first byte the gate
+ * peeked at (or meets the end of the stream and closes). The tracker is not touched after. */
+static void held_release(struct http_conns *c, struct conn_track *t)
+{
+    if (atomic_load(&t->gate_epoll) == GATE_EPOLL_EDGE) { /* a one-shot one has fired */
+        epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, t->fd, NULL);
+        atomic_store(&t->gate_epoll, GATE_EPOLL_NONE);
+    }
+    atomic_store(&t->held, 0);
+    MHD_resume_connection(t->conn);
+}
+
+/* After an event that left nothing to read: a fired one-shot registration is armed again
+ * (nothing is waiting, so it does not report at once). */
+static int held_rearm(struct http_conns *c, struct conn_track *t)
+{
+    return atomic_load(&t->gate_epoll) == GATE_EPOLL_EDGE ? 0 : held_arm(c, t, GATE_EPOLL_ONESHOT);
+}
+
+/* Drain a held connection the gate answered; at EOF, on error or past LINGER_MAX_BYTES (or
+ * after LINGER_MS: reap shuts it down) libmicrohttpd gets it back and closes it. */
+static void held_linger(struct http_conns *c, struct conn_track *t)
+{
+    char sink[16384];
+    for (;;) {
+        ssize_t n = recv(t->fd, sink, sizeof sink, MSG_DONTWAIT);
+        if (n > 0) {
+            t->drained += (uint64_t)n;
+            if (t->drained <= LINGER_MAX_BYTES)
+                continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            if (held_rearm(c, t) == 0)
+                return;
+        }
+        (void)shutdown(t->fd, SHUT_RDWR);
+        held_release(c, t);
+        return;
+    }
+}
+
+/* Answer a bad head on a held connection in JSON (as answer_bad does for a first request). */
+static void held_answer(struct http_conns *c, struct conn_track *t, size_t peeked,
+                        const struct http_head_verdict *v)
+{
+    char buf[ANSWER_MAX], id[17], ip[INET6_ADDRSTRLEN + 1] = "unknown";
+    uint64_t now = now_ms(), since = atomic_load(&t->since_ms);
+    double ms = (double)(now > since ? now - since : 0); /* since the previous response */
+    (void)track_claim(t, HTTP_CONN_BAD_HEAD); /* out of the live count; no deadline for it */
+    http__new_request_id(id);
+    size_t len = http__error_response(buf, sizeof buf, v->status, v->code, v->message, id, 0);
+    t->lingering = 1;
+    t->linger_since = now;
+    t->drained = 0;
+    char sink[4096];
+    while (t->drained < peeked) { /* consume the head we read: closing over it would reset */
+        size_t want = peeked - t->drained < sizeof sink ? peeked - t->drained : sizeof sink;
+        ssize_t n = recv(t->fd, sink, want, MSG_DONTWAIT);
+        if (n <= 0)
+            break;
+        t->drained += (uint64_t)n;
+    }
+    c->window.bad_heads++;
+    metrics_counter_add(c->held_bad, 1);
+    if (c->hooks.answered) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(t->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (ci && ci->client_addr) {
+            struct sockaddr_storage ss;
+            memset(&ss, 0, sizeof ss);
+            memcpy(&ss, ci->client_addr,
+                   ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                          : sizeof(struct sockaddr_in));
+            client_ip(&ss, ip, sizeof ip);
+        }
+        struct http_gate_answer a = {v->status, v->code,       id, v->method, v->method_len,
+                                     v->target, v->target_len, ip, ms};
+        c->hooks.answered(c->hooks.ctx, &a);
+    }
+    if (len)
+        (void)send(t->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)shutdown(t->fd, SHUT_WR);
+    held_linger(c, t);
+}
+
+static void held_ready(struct http_conns *c, struct conn_track *t, uint32_t events)
+{
+    if (!atomic_load(&t->held))
+        return;
+    if (t->lingering) {
+        held_linger(c, t);
+        return;
+    }
+    ssize_t n = recv(t->fd, c->peek, c->peek_cap, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        if (held_rearm(c, t) < 0)
+            held_release(c, t);
+        return;
+    }
+    if (n <= 0) { /* closed (by the client, a deadline or an eviction): libmicrohttpd closes */
+        held_release(c, t);
+        return;
+    }
+    struct http_head_verdict v;
+    int r = http_head_check(c->peek, (size_t)n, c->cfg.head_limit, &v);
+    if (r == HTTP_HEAD_INCOMPLETE) { /* wait for more, unless no more can come */
+        if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) ||
+            (atomic_load(&t->gate_epoll) != GATE_EPOLL_EDGE &&
+             held_arm(c, t, GATE_EPOLL_EDGE) < 0))
+            held_release(c, t);
+        return;
+    }
+    if (r == HTTP_HEAD_BAD) {
+        held_answer(c, t, (size_t)n, &v);
+        return;
+    }
+    atomic_store(&t->expect_end, request_end(atomic_load(&t->start), &v));
+    held_release(c, t);
+}
+
+/* Give every held connection back (the gate thread has stopped): MHD_stop_daemon must not
+ * meet a suspended connection. No connection is held after this. */
+static void release_all_held(struct http_conns *c)
+{
+    pthread_mutex_lock(&c->hold_mu);
+    c->hold_open = 0;
+    pthread_mutex_lock(&c->track_mu);
+    for (struct conn_track *t = c->tracks; t; t = t->next) {
+        if (!atomic_load(&t->held))
+            continue;
+        if (t->lingering)
+            (void)shutdown(t->fd, SHUT_RDWR);
+        held_release(c, t);
+    }
+    pthread_mutex_unlock(&c->track_mu);
+    pthread_mutex_unlock(&c->hold_mu);
 }
 
 static void tick(struct http_conns *c, uint64_t now)
@@ -773,6 +1065,8 @@ static void *conns_main(void *arg)
                     free_closed(c);
                     return NULL;
                 }
+            } else if (*(const int *)p == ITEM_TRACK) {
+                held_ready(c, p, ev[i].events);
             } else {
                 gate_ready(c, p, ev[i].events);
             }
@@ -814,7 +1108,13 @@ static int make_metrics(struct http_conns *c, struct metrics *m)
                                  "incomplete connections closed to admit a newer one", NULL);
     c->open_gauge = metrics_gauge(m, "http_connections_open",
                                   "connections held (gate and libmicrohttpd), every 100 ms", NULL);
-    return c->evicted && c->open_gauge ? 0 : RR_ERR_NOMEM;
+    c->held = metrics_counter(m, "http_keepalive_held_total",
+                              "keep-alive connections held by the gate until their next head was "
+                              "checked",
+                              NULL);
+    c->held_bad = metrics_counter(m, "http_keepalive_bad_heads_total",
+                                  "keep-alive request heads the gate answered itself", NULL);
+    return c->evicted && c->open_gauge && c->held && c->held_bad ? 0 : RR_ERR_NOMEM;
 }
 
 /* Enough descriptors for the table; raised within the hard limit, else a warning. */
@@ -848,6 +1148,7 @@ int http_conns_new(const struct http_conns_config *cfg, struct metrics *m,
     pthread_cond_init(&c->cmd_cv, NULL);
     pthread_mutex_init(&c->track_mu, NULL);
     pthread_mutex_init(&c->src_mu, NULL);
+    pthread_mutex_init(&c->hold_mu, NULL);
     size_t slots = 64;
     while (slots < 4 * (size_t)http_conns_mhd_limit(c) + 4 * (size_t)cfg->budget)
         slots *= 2;
@@ -861,6 +1162,17 @@ int http_conns_new(const struct http_conns_config *cfg, struct metrics *m,
         return err;
     }
     ensure_fd_limit(http_conns_mhd_limit(c) + cfg->budget + 64);
+    struct rlimit rl;
+    c->first_end_n = FIRST_END_SLOTS;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < FIRST_END_SLOTS)
+        c->first_end_n = (size_t)rl.rlim_cur;
+    c->first_end = malloc(c->first_end_n * sizeof *c->first_end);
+    if (!c->first_end) {
+        http_conns_free(c);
+        return RR_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < c->first_end_n; i++)
+        atomic_init(&c->first_end[i], END_UNKNOWN);
     *out = c;
     return 0;
 }
@@ -925,6 +1237,9 @@ int http_conns_start(struct http_conns *c, struct MHD_Daemon *daemon)
         pthread_create(&c->thread, NULL, conns_main, c) != 0)
         return RR_ERR_IO;
     c->started = 1;
+    pthread_mutex_lock(&c->hold_mu);
+    c->hold_open = 1;
+    pthread_mutex_unlock(&c->hold_mu);
     return 0;
 }
 
@@ -960,6 +1275,7 @@ void http_conns_stop(struct http_conns *c)
     send_command(c, CMD_STOP);
     pthread_join(c->thread, NULL);
     c->started = 0;
+    release_all_held(c);
 }
 
 void http_conns_free(struct http_conns *c)
@@ -984,6 +1300,8 @@ void http_conns_free(struct http_conns *c)
     pthread_cond_destroy(&c->cmd_cv);
     pthread_mutex_destroy(&c->track_mu);
     pthread_mutex_destroy(&c->src_mu);
+    pthread_mutex_destroy(&c->hold_mu);
+    free(c->first_end);
     free(c->src);
     free(c->peek);
     free(c);

@@ -12,15 +12,18 @@
  * The gate reads nothing: it peeks at the connection's first request head until it is
  * complete (head.h checks its framing; a bad head is answered with the JSON error and a
  * close), then hands the socket to libmicrohttpd (MHD_add_connection), which parses it again.
+ * Between two requests of a keep-alive connection the gate holds it again (http_conns__hold:
+ * suspended in libmicrohttpd) and checks the next head the same way, whenever libmicrohttpd
+ * has read no byte past the request that completed (pipelined requests it parses itself).
  * Every 100 ms the thread closes gate connections and idle keep-alive connections past the
  * header deadline, which runs from header_timeout_s down to a tenth of it (at least 1 s) as
  * the table fills from half to full, and request bodies slower than body_min_rate after
  * body_grace_s; then it calls hooks.tick (the server resumes parked streams there).
  *
- * Lifecycle: http_conns_new, http_conns_listen, start libmicrohttpd with http_conns__notify as
- * its MHD_OPTION_NOTIFY_CONNECTION (cls = the table), http_conns_start(daemon); at the end
- * http_conns_quiesce (stop accepting), http_conns_stop (join the thread), MHD_stop_daemon,
- * http_conns_free.
+ * Lifecycle: http_conns_new, http_conns_listen, start libmicrohttpd (MHD_ALLOW_SUSPEND_RESUME,
+ * MHD_USE_ITC) with http_conns__notify as its MHD_OPTION_NOTIFY_CONNECTION (cls = the table),
+ * http_conns_start(daemon); at the end http_conns_quiesce (stop accepting), http_conns_stop
+ * (join the thread, resume every held connection), MHD_stop_daemon, http_conns_free.
  * Errors: new: RR_ERR_INVAL (bad config), RR_ERR_NOMEM; listen: RR_ERR_INVAL (address not an
  * IP literal), RR_ERR_IO (socket/bind/listen failed; `msg` says which); start: RR_ERR_IO.
  * Thread-safety: the lifecycle calls come from one controlling thread; the http_conns__*
@@ -44,7 +47,8 @@ enum http_conn_close {
     HTTP_CONN_HEADER_DEADLINE,
     HTTP_CONN_BODY_RATE,
     HTTP_CONN_EVICTED,
-    HTTP_CONN_GONE, /* closed by libmicrohttpd (internal marker) */
+    HTTP_CONN_GONE,     /* closed by libmicrohttpd (internal marker) */
+    HTTP_CONN_BAD_HEAD, /* a keep-alive request's head answered by the gate (internal) */
 };
 
 struct http_proxies;
@@ -102,6 +106,11 @@ void http_conns__notify(void *cls, struct MHD_Connection *conn, void **socket_co
 void http_conns__phase(struct MHD_Connection *conn, enum http_conn_phase phase);
 /* `n` body bytes arrived: 1 when the body is now too slow (counted and logged: return MHD_NO). */
 int http_conns__body(struct http_conns *c, struct MHD_Connection *conn, size_t n);
+/* From libmicrohttpd's completion callback (its thread), after a request completed normally:
+ * when libmicrohttpd read exactly that request (no pipelined bytes in its buffer, known by
+ * TCP_INFO), suspend the connection and let the gate check the next head before it goes on.
+ * 1 when held; 0 when libmicrohttpd parses the next request itself. */
+int http_conns__hold(struct http_conns *c, struct MHD_Connection *conn);
 /* enum http_conn_close for the connection (HTTP_CONN_OPEN when untracked). */
 int http_conns__closed_why(struct MHD_Connection *conn);
 /* 1 when two client addresses count as one source: the same IPv4 address (v4-mapped IPv6

@@ -11,7 +11,13 @@
 #include <string.h>
 #include <strings.h>
 
-enum field_kind { FIELD_OTHER = 0, FIELD_HOST, FIELD_CONTENT_LENGTH, FIELD_TRANSFER_ENCODING };
+enum field_kind {
+    FIELD_OTHER = 0,
+    FIELD_HOST,
+    FIELD_CONTENT_LENGTH,
+    FIELD_TRANSFER_ENCODING,
+    FIELD_CONNECTION,
+};
 
 static const struct {
     const char *name;
@@ -21,6 +27,7 @@ static const struct {
     {"host", 4, FIELD_HOST},
     {"content-length", 14, FIELD_CONTENT_LENGTH},
     {"transfer-encoding", 17, FIELD_TRANSFER_ENCODING},
+    {"connection", 10, FIELD_CONNECTION},
 };
 
 struct head_state {
@@ -28,6 +35,8 @@ struct head_state {
     unsigned n_host, n_length, n_coding;
     const char *coding; /* the Transfer-Encoding value, OWS trimmed */
     size_t coding_len;
+    unsigned long long length;
+    int close, keep_alive; /* Connection tokens seen */
 };
 
 static int bad(struct http_head_verdict *v, unsigned status, const char *code, const char *msg)
@@ -94,6 +103,31 @@ static int content_length_ok(const char *s, size_t n)
     return 1;
 }
 
+static unsigned long long content_length_value(const char *s, size_t n)
+{
+    unsigned long long v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (unsigned long long)(s[i] - '0');
+    return v;
+}
+
+/* The Connection field's comma-separated tokens: note "close" and "keep-alive". */
+static void connection_tokens(const char *s, size_t n, struct head_state *st)
+{
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && (s[i] == ',' || s[i] == ' ' || s[i] == '\t'))
+            i++;
+        size_t t0 = i;
+        while (i < n && s[i] != ',' && s[i] != ' ' && s[i] != '\t')
+            i++;
+        if (i - t0 == 5 && strncasecmp(s + t0, "close", 5) == 0)
+            st->close = 1;
+        else if (i - t0 == 10 && strncasecmp(s + t0, "keep-alive", 10) == 0)
+            st->keep_alive = 1;
+    }
+}
+
 static int field_line(const char *s, size_t n, struct head_state *st, struct http_head_verdict *v)
 {
     size_t i = 0;
@@ -123,11 +157,15 @@ static int field_line(const char *s, size_t n, struct head_state *st, struct htt
         st->n_length++;
         if (!content_length_ok(s + i, end - i))
             return bad(v, 400, "bad_content_length", "Content-Length must be one decimal number");
+        st->length = content_length_value(s + i, end - i);
         break;
     case FIELD_TRANSFER_ENCODING:
         st->n_coding++;
         st->coding = s + i;
         st->coding_len = end - i;
+        break;
+    case FIELD_CONNECTION:
+        connection_tokens(s + i, end - i, st);
         break;
     case FIELD_OTHER:
         break;
@@ -205,5 +243,8 @@ int http_head_check(const char *buf, size_t len, size_t limit, struct http_head_
     if (semantics(&st, v) < 0)
         return HTTP_HEAD_BAD;
     v->head_len = next;
+    v->content_length = st.length;
+    v->chunked = st.n_coding > 0;
+    v->keep_alive = !st.close && (st.minor == 1 || st.keep_alive);
     return HTTP_HEAD_OK;
 }

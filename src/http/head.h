@@ -21,7 +21,8 @@
  * A bad request line or field is reported as soon as its line is complete, before the rest of
  * the head has arrived.
  * Result: HTTP_HEAD_INCOMPLETE (need more bytes), HTTP_HEAD_OK (v->head_len bytes, through the
- * empty line, are a well-formed head) or HTTP_HEAD_BAD (v->status, v->code and v->message say
+ * empty line, are a well-formed head; v->content_length, v->chunked and v->keep_alive say how
+ * its body is framed and whether the connection may carry another request) or HTTP_HEAD_BAD (v->status, v->code and v->message say
  * why; static strings). v->method/v->target point into `buf` once the request line is parsed
  * (NULL before), for the access log.
  * Thread-safety: pure.
@@ -38,6 +39,9 @@ enum http_head_result { HTTP_HEAD_BAD = -1, HTTP_HEAD_INCOMPLETE = 0, HTTP_HEAD_
 
 struct http_head_verdict {
     size_t head_len;     /* HTTP_HEAD_OK: bytes of the head, empty line included */
+    unsigned long long content_length; /* HTTP_HEAD_OK: the Content-Length, 0 when none */
+    int chunked;                       /* HTTP_HEAD_OK: Transfer-Encoding: chunked */
+    int keep_alive; /* HTTP_HEAD_OK: 1.1 without a "close" token, or 1.0 with "keep-alive" */
     unsigned status;     /* HTTP_HEAD_BAD: 400, 414, 431, 501 or 505 */
     const char *code;    /* HTTP_HEAD_BAD: the error code, e.g. "bad_content_length" */
     const char *message; /* HTTP_HEAD_BAD: one sentence for the client */

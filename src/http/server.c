@@ -16,8 +16,10 @@
  * connection against the connection budget (evicting the oldest incomplete one under
  * pressure), holds it until its first request head is complete and well-formed, and then hands
  * it to MHD (MHD_add_connection); the same thread enforces the header deadline and the body
- * rate, and resumes parked streams every tick. Requests after the first on a keep-alive
- * connection are parsed by MHD alone, so the callbacks here guard what MHD gets wrong: the URI
+ * rate, and resumes parked streams every tick. After each completed request on_completed asks
+ * the gate to hold the connection until it has checked the next head too (http_conns__hold).
+ * Requests MHD had already read past that point (pipelined ones) are parsed by MHD alone, so
+ * the callbacks here guard what MHD gets wrong: the URI
  * callback (MHD_OPTION_URI_LOG_CALLBACK, called before MHD splits the query) refuses a query
  * of more than HTTP__MAX_QUERY_PARAMS parameters, which would exhaust the connection's memory
  * pool (MHD then hangs), and begin() refuses Content-Length with Transfer-Encoding and any
@@ -412,8 +414,8 @@ static void begin(struct http_server *s, struct http_request *req, const char *u
         http_reply_error(req, 414, "too_many_query_params", msg, NULL);
         return;
     }
-    /* The gate checked the first request's framing; MHD alone parses later ones (keep-alive),
-     * and it reads a body by Transfer-Encoding even with a Content-Length (a proxy in front
+    /* The gate checked this head unless MHD had read it already with the previous request
+     * (pipelined, or after a chunked body); MHD alone parses those, and it reads a body by Transfer-Encoding even with a Content-Length (a proxy in front
      * may have framed it the other way: request smuggling), takes the first of two lengths,
      * and waits forever for a body in a coding it does not know. The same rules as the gate
      * (head.c) are applied to what MHD parsed; answered now, the body is never read and MHD
@@ -776,6 +778,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     int closed = http_conns__closed_why(conn);
     /* a keep-alive connection now waits for its next request: the header deadline restarts */
     http_conns__phase(conn, HTTP_CONN_HEADERS);
+    /* and the gate checks that request's head before libmicrohttpd parses it */
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && !atomic_load(&s->stopping))
+        (void)http_conns__hold(s->conns, conn);
     if (!req)
         return;
     *con_cls = NULL;

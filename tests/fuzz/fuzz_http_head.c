@@ -6,8 +6,8 @@
  * taken from its first byte, and, as a string, an If-Range value compared with a fixed ETag and
  * Last-Modified. Invariants are checked here so a wrong answer aborts instead of passing: a
  * good head lies within the input and the limit and ends with its empty line; a refusal has
- * one of the five statuses and a code and message; the request line parts point into the
- * input; If-Range matches only the validator it equals.
+ * one of the five statuses and a code and message; a good head has one body framing (a
+ * Content-Length or chunked); the request line parts point into the input; If-Range matches only the validator it equals.
  * Seeds: tests/fuzz/corpus/fuzz_http_head.
  */
 #include <stdint.h>
@@ -44,6 +44,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
               (v.head_len >= 3 && buf[v.head_len - 2] == '\r' && buf[v.head_len - 3] == '\n'));
         check(v.method && v.target && v.method_len >= 1 && v.method_len <= HTTP_HEAD_MAX_METHOD &&
               v.target_len >= 1);
+        /* the gate computes where the request ends from these: one framing, a 19-digit bound */
+        check(!(v.chunked && v.content_length));
+        check(v.content_length <= 9999999999999999999ull);
+        check(v.keep_alive == 0 || v.keep_alive == 1);
     }
     if (r == HTTP_HEAD_BAD) {
         check(v.status == 400 || v.status == 414 || v.status == 431 || v.status == 501 ||

@@ -143,6 +143,39 @@ static void head__length_is_the_head_only_and_parts_point_into_the_buffer(void *
     assert_memory_equal(v.target, "/v1/x?y=1", v.target_len);
 }
 
+/* What the gate needs to know where the request ends and whether another one may follow. */
+static void head__body_framing_and_keep_alive_are_reported(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *head;
+        unsigned long long length;
+        int chunked, keep_alive;
+    } t[] = {
+        {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0, 0, 1},
+        {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0012\r\n\r\n", 12, 0, 1},
+        {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9999999999999999999\r\n\r\n",
+         9999999999999999999ull, 0, 1},
+        {"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", 0, 1, 1},
+        {"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0, 0, 0},
+        {"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, CLOSE\r\n\r\n", 0, 0, 0},
+        {"GET / HTTP/1.1\r\nHost: x\r\nConnection: closed\r\n\r\n", 0, 0, 1},
+        {"GET / HTTP/1.0\r\n\r\n", 0, 0, 0},
+        {"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", 0, 0, 1},
+        {"GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n", 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        struct http_head_verdict v;
+        assert_int_equal(http_head_check(t[i].head, strlen(t[i].head), LIMIT, &v), HTTP_HEAD_OK);
+        if (v.content_length != t[i].length || v.chunked != t[i].chunked ||
+            v.keep_alive != t[i].keep_alive) {
+            print_error("head %zu: length %llu chunked %d keep-alive %d\n", i, v.content_length,
+                        v.chunked, v.keep_alive);
+            fail();
+        }
+    }
+}
+
 static void head__limits_give_414_and_431(void **state)
 {
     (void)state;
@@ -195,6 +228,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(head__table_of_heads_gets_the_right_verdict),
         cmocka_unit_test(head__length_is_the_head_only_and_parts_point_into_the_buffer),
+        cmocka_unit_test(head__body_framing_and_keep_alive_are_reported),
         cmocka_unit_test(head__limits_give_414_and_431),
         cmocka_unit_test(head__every_prefix_of_a_good_head_is_incomplete),
     };

@@ -1,8 +1,10 @@
 /*
  * test_slow_clients.c - the server's timer thread: the header deadline (from accept and between
  * keep-alive requests), the minimum body rate (checked by the timer for silent bodies and as
- * chunks arrive), their metrics, and parked streaming responses (http__park): resumed by the
- * timer, no pool thread held, ended at once by a stop. Real sockets on 127.0.0.1.
+ * chunks arrive), their metrics, keep-alive connections held by the gate between requests
+ * (their heads checked, idle ones closed, a stop ends them), and parked streaming responses
+ * (http__park): resumed by the timer, no pool thread held, ended at once by a stop. Real
+ * sockets on 127.0.0.1.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -203,6 +205,120 @@ static void deadline__unfinished_headers_are_cut_off_after_the_header_timeout(vo
     assert_int_equal(http_server_stop(s), 0);
 }
 
+static double metric_named(struct http_server *s, const char *name)
+{
+    char *text = NULL;
+    size_t len = 0;
+    char want[128];
+    double v = -1;
+    assert_int_equal(metrics_render(http_server_metrics(s), &text, &len), 0);
+    snprintf(want, sizeof want, "\n%s ", name);
+    const char *p = strstr(text, want);
+    if (p)
+        v = strtod(p + strlen(want), NULL);
+    free(text);
+    return v;
+}
+
+/* Between two requests the gate holds a keep-alive connection (suspended in libmicrohttpd) and
+ * checks the next head itself: a bad one gets one JSON answer; with no header deadline the idle
+ * timeout still closes a held connection; a stop gives every held connection back and ends. */
+static void held__keep_alive_heads_are_checked_idle_ones_closed_and_stop_ends(void **state)
+{
+    (void)state;
+    struct http_config cfg;
+    struct http_server *s = NULL;
+    char msg[256];
+    http_config_defaults(&cfg);
+    cfg.port = 0;
+    cfg.threads = 2;
+    cfg.header_timeout_s = 0; /* off: the idle timeout applies */
+    cfg.idle_timeout_s = 1;
+    cfg.drain_timeout_ms = 5000;
+    assert_int_equal(http_server_start(&cfg, routes, 2, NULL, &s, msg, sizeof msg), 0);
+    uint16_t port = http_server_port(s);
+
+    int fd = httpc_connect(port);
+    assert_true(fd >= 0);
+    const char post[] = "POST /json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        "Content-Length: 2\r\n\r\n{}";
+    struct httpc_resp r;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(httpc_send(fd, post, sizeof post - 1), 0);
+        assert_int_equal(httpc_recv(fd, &r, 0), 0);
+        assert_int_equal(r.status, 200);
+        httpc_resp_free(&r);
+    }
+    const char bad[] = "POST /json HTTP/1.1\r\nHost: x\r\nContent-Length: 12x\r\n\r\n{}";
+    assert_int_equal(httpc_send(fd, bad, sizeof bad - 1), 0);
+    assert_int_equal(httpc_recv(fd, &r, 0), 0);
+    char ct[64];
+    assert_int_equal(r.status, 400);
+    assert_string_equal(httpc_header(&r, "Content-Type", ct, sizeof ct), "application/json");
+    assert_non_null(strstr(r.body, "\"bad_content_length\""));
+    assert_null(strstr(r.raw + 1, "HTTP/1.")); /* one status line */
+    httpc_resp_free(&r);
+    assert_true(wait_closed(fd, 2.5) >= 0);
+    close(fd);
+    assert_true(metric_named(s, "http_keepalive_held_total") >= 3);
+    assert_true(metric_named(s, "http_keepalive_bad_heads_total") == 1);
+
+    /* idle after a request: closed by the idle timeout (1 s) though the header deadline is off */
+    fd = httpc_connect(port);
+    assert_true(fd >= 0);
+    assert_int_equal(httpc_send(fd, post, sizeof post - 1), 0);
+    assert_int_equal(httpc_recv(fd, &r, 0), 0);
+    httpc_resp_free(&r);
+    double idle = wait_closed(fd, 4.0);
+    close(fd);
+    assert_true(idle >= 0.9 && idle <= 2.5);
+
+    /* held idle connections do not keep a stop waiting, and are closed by it */
+    int held[4];
+    for (int i = 0; i < 4; i++) {
+        held[i] = httpc_connect(port);
+        assert_true(held[i] >= 0);
+        assert_int_equal(httpc_send(held[i], post, sizeof post - 1), 0);
+        assert_int_equal(httpc_recv(held[i], &r, 0), 0);
+        httpc_resp_free(&r);
+    }
+    double t0 = now_s();
+    assert_int_equal(http_server_stop(s), 0);
+    assert_true(now_s() - t0 < 1.0);
+    for (int i = 0; i < 4; i++) {
+        assert_true(wait_closed(held[i], 1.0) >= 0);
+        close(held[i]);
+    }
+}
+
+/* A trusted proxy's connections are never held: its own parser refused bad framing. */
+static void held__a_trusted_proxy_is_not_held(void **state)
+{
+    (void)state;
+    struct http_config cfg;
+    struct http_server *s = NULL;
+    char msg[256];
+    http_config_defaults(&cfg);
+    cfg.port = 0;
+    cfg.threads = 1;
+    cfg.trusted_proxies = "127.0.0.1/32";
+    assert_int_equal(http_server_start(&cfg, routes, 2, NULL, &s, msg, sizeof msg), 0);
+    int fd = httpc_connect(http_server_port(s));
+    assert_true(fd >= 0);
+    const char post[] = "POST /json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        "Content-Length: 2\r\n\r\n{}";
+    struct httpc_resp r;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(httpc_send(fd, post, sizeof post - 1), 0);
+        assert_int_equal(httpc_recv(fd, &r, 0), 0);
+        assert_int_equal(r.status, 200);
+        httpc_resp_free(&r);
+    }
+    close(fd);
+    assert_true(metric_named(s, "http_keepalive_held_total") == 0);
+    assert_int_equal(http_server_stop(s), 0);
+}
+
 static void body_rate__a_silent_or_trickling_body_is_cut_off(void **state)
 {
     (void)state;
@@ -319,6 +435,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(deadline__unfinished_headers_are_cut_off_after_the_header_timeout),
+        cmocka_unit_test(held__keep_alive_heads_are_checked_idle_ones_closed_and_stop_ends),
+        cmocka_unit_test(held__a_trusted_proxy_is_not_held),
         cmocka_unit_test(body_rate__a_silent_or_trickling_body_is_cut_off),
         cmocka_unit_test(park__streams_wait_without_holding_the_pool_thread),
         cmocka_unit_test(park__a_stop_ends_parked_streams_at_once),
