@@ -97,6 +97,27 @@ float form_over_start(const struct rule_ctx *c, form_frame_fn fn, enum form_redu
     return form_reduce(c, c->start, b, fn, how);
 }
 
+float form_over_end(const struct rule_ctx *c, form_frame_fn fn, enum form_reduce how)
+{
+    if (c->end < c->start)
+        return NAN;
+    size_t a = c->end - (c->end - c->start) / 6;
+    return form_reduce(c, a, c->end, fn, how);
+}
+
+float form_rest_low(const struct rule_ctx *c, form_frame_fn fn)
+{
+    float before = c->outer_start + 2 < c->start
+                       ? form_reduce(c, c->outer_start, c->start, fn, FORM_MEDIAN)
+                       : NAN;
+    if (!isnan(before))
+        return before;
+    float first = form_over_start(c, fn, FORM_MIN), last = form_over_end(c, fn, FORM_MIN);
+    if (isnan(first) || isnan(last))
+        return isnan(first) ? last : first;
+    return first < last ? first : last;
+}
+
 int form_evaluate(const struct exercise_def *ex, const struct rule_ctx *c,
                   struct analysis_check *checks, int *n_checks)
 {

@@ -28,6 +28,14 @@ float form_over_turn(const struct rule_ctx *c, form_frame_fn fn, enum form_reduc
 float form_over_outer(const struct rule_ctx *c, form_frame_fn fn, enum form_reduce how);
 /* Same over the first / last sixth of the rep (the rest position at start / end). */
 float form_over_start(const struct rule_ctx *c, form_frame_fn fn, enum form_reduce how);
+float form_over_end(const struct rule_ctx *c, form_frame_fn fn, enum form_reduce how);
+/* Rest level of a measure whose rest value is its floor (the heel flat on the ground): the
+ * median over the rest frames before the rep when there are more than three; else (a rep that
+ * opens the series, e.g. within a live camera's start-up, or follows the last one without a
+ * pause) the lowest reading in the rep's first and last sixth, the standing frames on both
+ * sides of it: at 6-8 frames/s a sixth is 1-2 frames and the second is already on the way. The
+ * rep's own frames only: a rep is judged when it closes, before any rest after it. */
+float form_rest_low(const struct rule_ctx *c, form_frame_fn fn);
 
 /* Evaluate ex's rules on c into checks[0..*n_checks); returns the number of faults. A check is
  * a fault only when its value is beyond the threshold by more than the rule's noise. Each

@@ -75,15 +75,11 @@ static float lean(const struct rule_ctx *c)
     return form_over_turn(c, form_trunk_tibia, FORM_MEDIAN);
 }
 
-/* Heel above toe at the bottom minus standing before the rep (the rest frames before it; for
- * a rep without them, its first sixth). */
+/* Heel above toe at the bottom minus standing (form_rest_low: the rest frames before the rep;
+ * for a rep without them, the lowest reading in its first and last sixth). */
 static float heels(const struct rule_ctx *c)
 {
-    float base = c->outer_start + 2 < c->start
-                     ? form_reduce(c, c->outer_start, c->start, form_heel_lift, FORM_MEDIAN)
-                     : NAN;
-    if (isnan(base))
-        base = form_over_start(c, form_heel_lift, FORM_MEDIAN);
+    float base = form_rest_low(c, form_heel_lift);
     float peak = form_over_turn(c, form_heel_lift, FORM_MEDIAN);
     return (isnan(base) || isnan(peak)) ? NAN : peak - base;
 }

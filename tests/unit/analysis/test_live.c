@@ -369,6 +369,65 @@ static void live__a_squat_at_5_to_8_fps_keeps_the_reps_and_verdicts_of_full_rate
     free(fr);
 }
 
+/* Issue 14: the live page's pose model takes 0.2-0.9 s to start, so a rep can begin in the
+ * stream's first frames, with no standing frames before it for the heel baseline. The labelled
+ * heels-rise squat (one rep, frames 13-40 of the fixture at 30 fps) fed from its rep's first
+ * frame at 6-8 frames/s (irregular steps) must still be judged heels_rise in every sampling:
+ * the standing height of the heels is read on both sides of the rep, not from its first
+ * frames, already on the way down. */
+static void live__a_rep_at_the_start_of_the_stream_at_6_to_8_fps_keeps_heels_rise(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    struct rr_pose_frame *fr = series_load(FIXDIR "/squat_side_heels.json", &n);
+    assert_non_null(fr);
+    struct analysis_opts o = analysis_opts_default();
+    o.exercise = "squat";
+    struct analysis_report *full = NULL;
+    assert_int_equal(analysis_run(fr, n, &o, &full), 0);
+    assert_int_equal(full->n_reps, 1);
+    size_t first = full->reps[0].frame_start;
+    analysis_report_free(full);
+    uint32_t seed = 1414;
+    int caught = 0, trials = 40;
+    for (int t = 0; t < trials; t++) {
+#define RND() ((seed = seed * 1103515245u + 12345u), (double)((seed >> 8) & 0xffff) / 65536.0)
+        double fps = 6.0 + 2.0 * RND();
+        double step_ms = 1000.0 / fps;
+        struct analysis_live *lv = NULL;
+        assert_int_equal(analysis_live_new(&o, &lv), 0);
+        double next = (double)fr[first].t_us / 1000.0;
+        for (size_t i = first; i < n; i++) {
+            double ms = (double)fr[i].t_us / 1000.0;
+            if (ms < next)
+                continue;
+            assert_int_equal(analysis_live_push(lv, &fr[i], NULL), 0);
+            next = ms + step_ms * (0.8 + 0.4 * RND());
+        }
+#undef RND
+        const struct analysis_report *r = NULL;
+        assert_int_equal(analysis_live_report(lv, &r), 0);
+        int heels = 0;
+        float value = NAN;
+        for (size_t k = 0; k < r->n_reps; k++)
+            for (int j = 0; j < r->reps[k].n_checks; j++)
+                if (strcmp(r->reps[k].checks[j].name, "heels_rise") == 0) {
+                    value = r->reps[k].checks[j].value;
+                    heels |= r->reps[k].checks[j].outcome == ANALYSIS_FAULT;
+                }
+        if (heels)
+            caught++;
+        else
+            printf("at %.1f fps: %zu reps, heels_rise %.3f not a fault\n", fps, r->n_reps,
+                   (double)value);
+        analysis_live_free(lv);
+    }
+    printf("%d of %d samplings at 6-8 fps from the rep's first frame judge heels_rise\n", caught,
+           trials);
+    assert_int_equal(caught, trials);
+    free(fr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +435,7 @@ int main(void)
         cmocka_unit_test(live__recorded_series_match_the_batch_analysis),
         cmocka_unit_test(live__frames_without_a_pose_are_accepted),
         cmocka_unit_test(live__a_squat_at_5_to_8_fps_keeps_the_reps_and_verdicts_of_full_rate),
+        cmocka_unit_test(live__a_rep_at_the_start_of_the_stream_at_6_to_8_fps_keeps_heels_rise),
         cmocka_unit_test(live__bad_input_gets_clear_errors),
         cmocka_unit_test(live__a_full_session_says_so_and_keeps_its_frames),
     };
