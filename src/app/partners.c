@@ -343,21 +343,6 @@ int app_partner_unlink(struct app *a, const char *user_id, const char *org_id)
     return err;
 }
 
-int app_account_delete(struct app *a, const char *user_id)
-{
-    if (!a)
-        return RR_ERR_INVAL;
-    /* every org the user was linked to hears member.unlinked, recorded in the deletion's
-     * transaction (before the cascade takes the consent rows) and saying nothing but the
-     * reason; the rows outlive the user (no foreign key) until drained */
-    const struct store_outbox_event ev = {APP_WEBHOOK_MEMBER_UNLINKED, 0,
-                                          APP_UNLINK_DATA_DELETED};
-    int err = store_user_delete_ev(a->store, user_id, &ev);
-    if (!err)
-        (void)app_outbox_drain(a, user_id, NULL);
-    return err;
-}
-
 int app_partner_member(struct app *a, const char *org_id, const char *member_id, unsigned share,
                        struct store_org_member *out)
 {

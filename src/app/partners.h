@@ -103,10 +103,13 @@ int app_partner_link(struct app *a, const char *user_id, const char *code, unsig
 /* The member withdraws consent; the org hears "member.unlinked" {"reason":"consent_revoked"}.
  * NOTFOUND when not linked. */
 int app_partner_unlink(struct app *a, const char *user_id, const char *org_id);
-/* Delete the user's account (the store cascades the user's rows: consents, keys, workouts,
- * videos, jobs); every org the user was linked to hears "member.unlinked"
- * {"reason":"account_deleted"} - the member's id and the reason, nothing else. NOTFOUND for an
- * unknown user. Blob objects of the user's videos are not removed here. */
+/* Delete the user's account and everything derived (app/account.c, in this order: sessions
+ * revoked; every video through app_delete_video, so its rows, jobs and blobs on disk or S3 go;
+ * then in one transaction the usage counters and the user row, whose cascade takes workouts,
+ * jobs, usage events, consents, org admin rights; the read cache bumped). Every org the user
+ * was linked to hears "member.unlinked" {"reason":"account_deleted"} - the member's id and the
+ * reason, nothing else. NOTFOUND for an unknown user. On any other error the account still
+ * exists (perhaps with fewer videos and no sessions): calling again finishes the deletion. */
 int app_account_delete(struct app *a, const char *user_id);
 /* May the org see this member's `share` part (one bit)? 0 and *out, or NOTFOUND for an unknown
  * id, a member who did not link, or one who does not share that part: one answer. */

@@ -907,10 +907,30 @@ static int write_row_ev(struct store *s, const char *sql, const struct arg *a, i
     return err;
 }
 
+/* The user's monthly usage counters have no foreign key (a subject is a user or an org): they
+ * go in the transaction that deletes the row, after ev's rows (read while the consents are
+ * there); the orgs' counters stay (aggregates, no person in them). 0 rows = NOTFOUND. */
 static int sq_user_delete(struct store *s, const char *id, const struct store_outbox_event *ev)
 {
     struct arg a[] = {arg_s(id)};
-    return write_row_ev(s, "DELETE FROM users WHERE id = ?1", a, NARGS(a), ev, id, NULL);
+    struct conn c;
+    conn_get(s, &c);
+    int err = tx_begin(&c);
+    if (!err && ev)
+        err = outbox_add(&c, store_now(s), ev, id, NULL, NULL);
+    if (!err) {
+        int n = q_exec(&c,
+                       "DELETE FROM usage_monthly WHERE subject_kind = 'user' AND subject_id = ?1",
+                       a, NARGS(a));
+        err = n < 0 ? n : 0;
+    }
+    if (!err) {
+        int n = q_exec(&c, "DELETE FROM users WHERE id = ?1", a, NARGS(a));
+        err = n < 0 ? n : n == 0 ? RR_ERR_NOTFOUND : 0;
+    }
+    err = tx_end(&c, err);
+    conn_put(&c);
+    return err;
 }
 
 /* ---- refresh tokens -------------------------------------------------------------------------- */

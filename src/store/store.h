@@ -294,7 +294,8 @@ int store_user_create(struct store *s, const char *email, const char *password_h
 int store_user_get(struct store *s, const char *id, struct store_user *out);
 int store_user_get_by_email(struct store *s, const char *email, struct store_user *out);
 int store_user_set_password(struct store *s, const char *id, const char *password_hash);
-/* Deletes the user and everything they own (cascade). */
+/* Deletes the user and everything they own (cascade) and the user's monthly usage counters, in
+ * one transaction. Blob objects are the caller's (app_account_delete). */
 int store_user_delete(struct store *s, const char *id);
 
 /* Set the user's plan (an id of store_plan_list). NOTFOUND: no such user; INVAL: no such plan. */

@@ -374,8 +374,9 @@ static void events__an_account_deleted_in_a_crash_window_still_unlinks(void **st
     struct fx *f = *state;
     char msg[256];
     link_to(f, &f->member, &f->gym, APP_SCOPE_WORKOUTS_READ);
-    /* the deletion commits, its emit cannot begin (as if the process died right there) */
-    assert_int_equal(rr_fault_set("store.begin:2"), 0);
+    /* the deletion commits (after the sessions' revocation, write 1), its emit cannot begin (as
+     * if the process died right there) */
+    assert_int_equal(rr_fault_set("store.begin:3"), 0);
     assert_int_equal(app_account_delete(f->a, f->member.id), 0);
     assert_true(rr_fault_fired(RR_FAULT_STORE_BEGIN) == 1);
     rr_fault_clear();

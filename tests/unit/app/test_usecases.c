@@ -4,7 +4,9 @@
  * another user's id), saving a workout (new, repeated, repeated after a delete, an analysis
  * re-run that moves the workout to another day and exercise: analytics follow each time),
  * deleting a workout (its video, jobs and blobs go too) and deleting a video (its workout, jobs,
- * blobs and analytics go; another user's id answers NOTFOUND and touches nothing).
+ * blobs and analytics go; another user's id answers NOTFOUND and touches nothing), deleting an
+ * account (every video file, workout, job, session and usage counter of the user go, another
+ * user's stay; a failure half-way leaves the account, and deleting again finishes it).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,7 +21,10 @@
 #include <unistd.h>
 
 #include "app/app.h"
+#include "app/partners.h"
 #include "base/rr_error.h"
+#include "auth/token.h"
+#include "base/rr_fault.h"
 #include "blob/blob.h"
 #include "store/store.h"
 
@@ -321,6 +326,109 @@ static void delete_video__takes_everything_derived_from_it(void **state)
     assert_int_equal(count_jobs(f, f->user), 0);
 }
 
+/* Rows of this month's usage counters about subject (a user id). */
+static size_t usage_rows(struct fx *f, const char *subject)
+{
+    char month[STORE_MONTH_LEN + 1];
+    struct store_usage_row *rows = NULL;
+    size_t n = 0, k = 0;
+    store_month_of(store_now(f->a->store), month);
+    assert_int_equal(store_usage_list(f->a->store, month, NULL, &rows, &n), 0);
+    for (size_t i = 0; i < n; i++)
+        k += strcmp(rows[i].subject_id, subject) == 0;
+    free(rows);
+    return k;
+}
+
+/* n analysed-looking videos of user (original + every derived blob), the first with a workout,
+ * a refresh token and a usage counter; ids[] gets the video ids. */
+static void account_with_videos(struct fx *f, const char *user, size_t n,
+                                char ids[][STORE_ID_LEN + 1], char token[TOKEN_HASH_HEX_SIZE])
+{
+    static const char *const derived[] = {"overlay", "best", "worst", "report", "landmarks"};
+    char key[256];
+    for (size_t v = 0; v < n; v++) {
+        struct app_ingested in;
+        store_new_id(ids[v]);
+        ingest(f, user, ids[v], &in);
+        for (size_t i = 0; i < 5; i++)
+            put_blob(f, app_video_key(ids[v], derived[i], key, sizeof key));
+    }
+    struct store_workout w;
+    enum app_saved how;
+    assert_int_equal(save(f, user, ids[0], DAY1, "squat", NULL, &w, &how), 0);
+    snprintf(token, TOKEN_HASH_HEX_SIZE, "%.32s%.32s", user, user);
+    assert_int_equal(store_refresh_create(f->a->store, user, NULL, token,
+                                          store_now(f->a->store) + 3600000, NULL),
+                     0);
+    assert_int_equal(store_usage_add(f->a->store, user, NULL, "analysis_seconds", 12, ids[0]), 0);
+}
+
+/* Every file of the video: the original and each derived object. */
+static size_t video_files(struct fx *f, const char *id)
+{
+    static const char *const derived[] = {"overlay", "best", "worst", "report", "landmarks"};
+    char key[256], orig[128];
+    snprintf(orig, sizeof orig, "videos/%s/original", id);
+    size_t k = (size_t)blob_exists(f, orig);
+    for (size_t i = 0; i < 5; i++)
+        k += (size_t)blob_exists(f, app_video_key(id, derived[i], key, sizeof key));
+    return k;
+}
+
+static void delete_account__takes_every_file_row_and_session(void **state)
+{
+    struct fx *f = *state;
+    char mine[3][STORE_ID_LEN + 1], theirs[1][STORE_ID_LEN + 1];
+    char tok[TOKEN_HASH_HEX_SIZE], other_tok[TOKEN_HASH_HEX_SIZE];
+    account_with_videos(f, f->user, 3, mine, tok);
+    account_with_videos(f, f->other, 1, theirs, other_tok);
+    assert_int_equal(video_files(f, mine[0]), 6);
+    assert_true(usage_rows(f, f->user) >= 1);
+
+    assert_int_equal(app_account_delete(f->a, f->user), 0);
+    struct store_user u;
+    struct store_refresh r;
+    assert_int_equal(store_user_get(f->a->store, f->user, &u), RR_ERR_NOTFOUND);
+    for (size_t v = 0; v < 3; v++)
+        assert_int_equal(video_files(f, mine[v]), 0);
+    assert_int_equal(store_refresh_get(f->a->store, tok, &r), RR_ERR_NOTFOUND);
+    assert_int_equal(count_jobs(f, f->user), 0);
+    assert_int_equal(usage_rows(f, f->user), 0);
+    /* the other account keeps everything */
+    assert_int_equal(video_files(f, theirs[0]), 6);
+    assert_int_equal(store_refresh_get(f->a->store, other_tok, &r), 0);
+    assert_int_equal(r.revoked_at, 0);
+    assert_int_equal(count_jobs(f, f->other), 1);
+    assert_true(usage_rows(f, f->other) >= 1);
+    assert_int_equal(sessions(f, f->other, DAY1, "squat"), 1);
+    /* once: again is NOTFOUND */
+    assert_int_equal(app_account_delete(f->a, f->user), RR_ERR_NOTFOUND);
+}
+
+static void delete_account__a_failure_half_way_is_finished_by_running_again(void **state)
+{
+    struct fx *f = *state;
+    char mine[3][STORE_ID_LEN + 1];
+    char tok[TOKEN_HASH_HEX_SIZE];
+    account_with_videos(f, f->user, 3, mine, tok);
+    /* the sessions go (write 1), then a video's rows; the 3rd write transaction fails */
+    assert_int_equal(rr_fault_set("store.begin:3"), 0);
+    int rc = app_account_delete(f->a, f->user);
+    rr_fault_clear();
+    assert_true(rc < 0);
+    struct store_user u;
+    struct store_refresh r;
+    assert_int_equal(store_user_get(f->a->store, f->user, &u), 0); /* still there, not done */
+    assert_int_equal(store_refresh_get(f->a->store, tok, &r), 0);
+    assert_true(r.revoked_at > 0); /* but no session can be refreshed */
+    assert_int_equal(app_account_delete(f->a, f->user), 0);
+    assert_int_equal(store_user_get(f->a->store, f->user, &u), RR_ERR_NOTFOUND);
+    for (size_t v = 0; v < 3; v++)
+        assert_int_equal(video_files(f, mine[v]), 0);
+    assert_int_equal(usage_rows(f, f->user), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +442,10 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(delete_workout__takes_its_video_jobs_and_blobs, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(delete_account__takes_every_file_row_and_session, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            delete_account__a_failure_half_way_is_finished_by_running_again, setup, teardown),
         cmocka_unit_test_setup_teardown(delete_video__takes_everything_derived_from_it, setup,
                                         teardown),
     };

@@ -183,6 +183,31 @@ static void meter__sixteen_threads_at_limit_minus_one_make_exactly_one_row(void 
     assert_int_equal(store_usage_list(f->s, "2026-1", NULL, &rows, &n), RR_ERR_INVAL);
 }
 
+static void meter__a_deleted_user_takes_its_counters_not_the_orgs(void **state)
+{
+    struct fx *f = *state;
+    struct store_user keep;
+    char ref[STORE_ID_LEN + 1], month[STORE_MONTH_LEN + 1];
+    struct store_usage_row *rows = NULL;
+    size_t n = 0;
+    store_new_id(ref);
+    assert_int_equal(store_user_create(f->s, "k@example.com", "x", "user", &keep), 0);
+    assert_int_equal(store_usage_add(f->s, f->u.id, "org-7", "uploads", 2, ref), 0);
+    assert_int_equal(store_usage_add(f->s, f->u.id, NULL, "analysis_seconds", 30, ref), 0);
+    assert_int_equal(store_usage_add(f->s, keep.id, NULL, "uploads", 1, ref), 0);
+    store_month_of(store_now(f->s), month);
+    assert_int_equal(store_usage_list(f->s, month, NULL, &rows, &n), 0);
+    free(rows);
+    assert_int_equal(n, 4); /* the user's two, the other user's one, the org's one */
+    assert_int_equal(store_user_delete(f->s, f->u.id), 0);
+    assert_int_equal(store_usage_list(f->s, month, NULL, &rows, &n), 0);
+    assert_int_equal(n, 2);
+    for (size_t i = 0; i < n; i++)
+        assert_string_not_equal(rows[i].subject_id, f->u.id);
+    free(rows);
+    assert_int_equal(store_user_delete(f->s, f->u.id), RR_ERR_NOTFOUND);
+}
+
 static void meter__month_of_is_utc(void **state)
 {
     (void)state;
@@ -311,6 +336,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             meter__sixteen_threads_at_limit_minus_one_make_exactly_one_row, setup, teardown),
         cmocka_unit_test(meter__month_of_is_utc),
+        cmocka_unit_test_setup_teardown(meter__a_deleted_user_takes_its_counters_not_the_orgs,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(flags__rules_per_scope_and_their_deletion, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(billing__an_event_is_applied_once, setup, teardown),
