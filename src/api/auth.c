@@ -19,12 +19,15 @@
  *    refresh rotates the token inside its family; presenting a spent token revokes the whole
  *    family (RFC 9700 §4.14.2), except that the client which spent it gets the same new token
  *    again within 10 s (two tabs refreshing at once; auth_refresh_next). Logout revokes the
- *    family; a password change revokes every family of the user. Access tokens already issued stay valid until they expire (at most 15 min).
+ *    family; a password change revokes every family of the user; DELETE /v1/me (the password
+ *    again, same limiter) deletes the account (app_account_delete) and with the user row gone
+ *    every access token of it answers 401. Access tokens already issued stay valid until they expire (at most 15 min).
  *  - Bodies are validated by schemas (unknown fields such as "role" -> 400); responses never
  *    carry a hash.
  */
 #include "api/api.h"
 #include "api/pwguard.h"
+#include "app/partners.h"
 
 #include "auth/email.h"
 #include "auth/jwt.h"
@@ -78,6 +81,12 @@ static const struct validate_field password_fields[] = {
 };
 static const struct validate_schema password_schema = {"ChangePasswordRequest", password_fields,
                                                        2};
+
+static const struct validate_field delete_fields[] = {
+    {.name = "password", .type = VALIDATE_STRING, .required = 1, .has_max = 1, .max = 4096,
+     .description = "the current password: deleting the account asks for it again"},
+};
+static const struct validate_schema delete_schema = {"DeleteAccountRequest", delete_fields, 1};
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -471,6 +480,52 @@ out:
     return err;
 }
 
+/* The current password again, through the login limiter (a stolen access token must not delete
+ * the account, nor be a way to guess the password); then app_account_delete. 204 only once the
+ * user row is gone: every access token of the user answers 401 from then on (auth_me). */
+static int auth_delete_account(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    const struct api_principal *p = api_principal(req);
+    size_t plen = 0;
+    const char *pw = auth_str(req, "password", &plen);
+    char ehash[TOKEN_HASH_HEX_SIZE];
+    struct pwguard guard;
+    struct store_user u;
+    int err = store_user_get(a->store, p->user_id, &u);
+    if (err == RR_ERR_NOTFOUND)
+        return RR_ERR_UNAUTHENTICATED;
+    if (err < 0)
+        return err;
+    err = token_hash_hex(a->token_pepper, sizeof a->token_pepper, u.email, strlen(u.email), ehash);
+    if (err < 0)
+        goto out;
+    pwguard_begin(&guard, req, a, ehash);
+    err = pwguard_check(&guard, req, a);
+    if (err < 0)
+        goto out;
+    if (password_verify(u.password_hash, pw, plen) != 0) {
+        err = pwguard_failed(&guard, a);
+        if (err == 0)
+            err = http_reply_error(req, 403, "wrong_password", "the current password is incorrect",
+                                   NULL);
+        goto out;
+    }
+    err = pwguard_succeeded(&guard, req, a);
+    if (err < 0)
+        goto out;
+    err = app_account_delete(a, u.id);
+    if (err == RR_ERR_NOTFOUND) /* deleted meanwhile by another request or an operator */
+        err = RR_ERR_UNAUTHENTICATED;
+    if (err < 0)
+        goto out;
+    rr_log(RR_LOG_INFO, "account deleted by its user", RR_LOG_REQUEST_ID(http_request_id(req)));
+    err = http_reply_bytes(req, 204, "", 0, NULL);
+out:
+    sodium_memzero(&u, sizeof u);
+    return err;
+}
+
 const struct http_route api_auth_routes[] = {
     {HTTP_POST, "/v1/auth/register", auth_register, HTTP_AUTH_NONE, HTTP_BODY_JSON,
      "auth.register", "create an account", &register_schema, NULL},
@@ -484,5 +539,9 @@ const struct http_route api_auth_routes[] = {
      "the caller's account", NULL, NULL},
     {HTTP_POST, "/v1/me/password", auth_change_password, HTTP_AUTH_REQUIRED, HTTP_BODY_JSON,
      "me.password", "change the password; ends every session", &password_schema, NULL},
+    {HTTP_DELETE, "/v1/me", auth_delete_account, HTTP_AUTH_REQUIRED, HTTP_BODY_JSON, "me.delete",
+     "delete the account and everything derived from it (videos, workouts, sessions, consents); "
+     "asks for the current password",
+     &delete_schema, NULL},
 };
 const size_t api_auth_routes_n = sizeof api_auth_routes / sizeof api_auth_routes[0];

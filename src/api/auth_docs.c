@@ -1,6 +1,6 @@
 /*
  * auth_docs.c - OpenAPI examples of the account routes (auth.c): register, login, refresh,
- * logout, GET /v1/me and the password change, with the request bodies the schemas accept and
+ * logout, GET /v1/me, the password change and DELETE /v1/me, with the request bodies the schemas accept and
  * the answers the handlers write (tests/api/test_openapi_examples.py compares the keys).
  */
 #include "api/api.h"
@@ -29,5 +29,9 @@ const struct http_route_doc api_auth_docs[] = {
      .request_example = "{\"current_password\":\"correct horse battery staple\","
                         "\"new_password\":\"a longer and newer passphrase\"}",
      .no_example = "204 No Content: the password is changed and other sessions revoked"},
+    {.name = "me.delete", .status = 204,
+     .request_example = "{\"password\":\"correct horse battery staple\"}",
+     .no_example = "204 No Content: the account, its videos (and every file derived from them), "
+                   "workouts, sessions and consents are deleted; linked orgs hear member.unlinked"},
 };
 const size_t api_auth_docs_n = sizeof api_auth_docs / sizeof api_auth_docs[0];

@@ -11,6 +11,11 @@
  * type (a refresh token), a bad signature, wrong issuer/audience, expired or not yet valid -> 401
  * with the one error body and "WWW-Authenticate: Bearer". Why it failed goes to the debug log
  * (jwt_reason_name), never to the client. The principal lives in the request arena.
+ * A request that may change something (any method but GET and HEAD) with an access token also
+ * needs the token's user to exist: a deleted account's tokens write nothing, ever (DELETE
+ * /v1/me). Reads skip that lookup (the read cache exists to spare the store): the deleted
+ * user's token reads only the nothing that is left - GET /v1/me answers 401 - until it expires
+ * (at most 15 min).
  */
 #include "api/api.h"
 
@@ -20,6 +25,7 @@
 #include "base/rr_log.h"
 #include "store/store.h"
 
+#include <sodium.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -100,6 +106,16 @@ int api_authenticate(struct http_request *req, void *app)
         return principal_refuse(req, jwt_reason_name(reason));
     if (!user_id_ok(claims.sub)) /* only ids the store could have made: 32 lowercase hex */
         return principal_refuse(req, "bad_subject");
+    const char *method = http_request_method(req);
+    if (!method || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)) {
+        struct store_user u;
+        rc = store_user_get(a->store, claims.sub, &u);
+        sodium_memzero(&u, sizeof u);
+        if (rc == RR_ERR_NOTFOUND)
+            return principal_refuse(req, "account_deleted");
+        if (rc < 0)
+            return rc;
+    }
 
     return set_principal(req, claims.sub, STORE_ID_LEN);
 }

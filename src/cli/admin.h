@@ -2,7 +2,8 @@
  * admin.h - `repright admin`: operator commands over the same store the server uses (the
  * configuration options of `serve` choose it: --data-dir, --database-url). cmd_admin.c holds the
  * subcommand table; each group of subcommands lives in its own file (admin_org.c, admin_key.c:
- * partners; admin_plan.c: plans and usage; admin_flag.c: feature flags) and exposes one handler
+ * partners; admin_plan.c: plans and usage; admin_flag.c: feature flags; admin_user.c: account
+ * deletion) and exposes one handler
  * per row.
  *
  * A handler gets the opened app and argv with argv[0] = its last name word ("create", "list",
@@ -45,6 +46,8 @@ int admin_usage(struct app *a, int argc, char **argv);     /* usage [--month YYY
 int admin_flag_list(struct app *a, int argc, char **argv); /* flag list [USER_EMAIL] */
 int admin_flag_set(struct app *a, int argc, char **argv);  /* flag set NAME PERCENT [DESC] */
 int admin_flag_rule(struct app *a, int argc, char **argv); /* flag rule NAME SCOPE SUBJECT on|off|clear */
+/* admin_user.c */
+int admin_user_delete(struct app *a, int argc, char **argv); /* user delete --email E --yes */
 
 /* Shared by the partner handlers (admin_util.c). The value of `name` among the flags in
  * argv[from..argc), NULL when absent; *bad = 1 when anything else than a flag of `known`

@@ -38,6 +38,8 @@ static const struct admin_command admin_table[] = {
      admin_flag_set},
     {"flag", "rule", "NAME plan|org|user SUBJECT on|off|clear",
      "pin a flag for a plan, an organisation or an account (by email)", admin_flag_rule},
+    {"user", "delete", "(--email EMAIL | --id USER_ID) --yes",
+     "delete an account and everything derived from it (irreversible)", admin_user_delete},
 };
 #define ADMIN_N (sizeof admin_table / sizeof admin_table[0])
 

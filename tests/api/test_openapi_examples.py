@@ -17,6 +17,7 @@ BYTES = "answers media bytes: no meaningful example, documented as a binary stri
 NO_EXAMPLE = {
     "auth.logout": NO_BODY,               # 204
     "me.password": NO_BODY,               # 204
+    "me.delete": NO_BODY,                 # 204
     "uploads.options": NO_BODY,           # 204, tus capabilities in headers
     "uploads.create": NO_BODY,            # 201, tus: Location + Upload-Offset
     "uploads.patch": NO_BODY,             # 204, tus: Upload-Offset
