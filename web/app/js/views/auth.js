@@ -78,6 +78,9 @@ export function renderLogin(root, _params, { go }) {
       go('#/workouts');
     },
   });
+  let flash = null; /* e.g. after the account was deleted (views/settings.js) */
+  try { flash = sessionStorage.getItem('repright.flash'); sessionStorage.removeItem('repright.flash'); } catch (_) { /* no storage */ }
+  if (flash && root.firstChild) root.firstChild.prepend(notice('ok', flash, 'login-flash'));
 }
 
 export function renderRegister(root, _params, { go }) {

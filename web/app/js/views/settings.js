@@ -1,5 +1,6 @@
 /* views/settings.js - account: who is signed in, the plan and this month's usage (bars, what
- * the plan above adds; shown when the plan_page flag is on), change the password, log out. */
+ * the plan above adds; shown when the plan_page flag is on), change the password, log out,
+ * delete the account (the password again, a confirmation in the page, then the login screen). */
 import { apiFetch, logout, session } from '../api.js';
 import { h, clear, notice, errorText, sentence } from '../dom.js';
 
@@ -52,6 +53,50 @@ function planCard(u) {
   return card;
 }
 
+/* Delete the account: what goes, the password, then a confirmation in the page (no browser
+ * dialog); DELETE /v1/me, then the local session is dropped and the login screen says so. */
+function deleteAccountCard(go) {
+  const out = h('div', { 'aria-live': 'polite' });
+  const pw = h('input', { type: 'password', id: 'del-pw', autocomplete: 'current-password', 'data-testid': 'account-delete-password' });
+  const confirmBox = h('div', { class: 'confirm', hidden: true, 'data-testid': 'account-delete-confirm-box' },
+    h('p', {}, 'Delete your account and everything in it? This cannot be undone.'),
+    h('div', { class: 'actions' },
+      h('button', {
+        type: 'button', class: 'danger', 'data-testid': 'account-delete-confirm',
+        onclick: async (e) => {
+          e.target.disabled = true;
+          clear(out);
+          try {
+            await apiFetch('/v1/me', { method: 'DELETE', json: { password: pw.value } });
+            pw.value = '';
+            session.clear();
+            try { sessionStorage.setItem('repright.flash', 'Your account and everything in it were deleted.'); } catch (_) { /* no storage */ }
+            go('#/login');
+          } catch (err) {
+            e.target.disabled = false;
+            confirmBox.hidden = true;
+            ask.hidden = false;
+            clear(out, notice('error', sentence(errorText(err)), 'account-delete-error'));
+          }
+        },
+      }, 'Delete my account for good'),
+      h('button', { type: 'button', 'data-testid': 'account-delete-cancel', onclick: () => { confirmBox.hidden = true; ask.hidden = false; } }, 'Keep it')));
+  const ask = h('button', {
+    type: 'button', class: 'danger-outline', 'data-testid': 'account-delete',
+    onclick: () => {
+      clear(out);
+      if (!pw.value) { clear(out, notice('error', 'Enter your password first.', 'account-delete-error')); pw.focus(); return; }
+      confirmBox.hidden = false;
+      ask.hidden = true;
+    },
+  }, 'Delete account');
+  return h('div', { class: 'card', 'data-testid': 'account-delete-card' },
+    h('h2', {}, 'Delete account'),
+    h('p', { class: 'hint' }, 'Deletes your account and everything in it: your videos with their overlays, thumbnails and measured reps, your workouts and analytics, your usage, and your links to gyms (each gym is told you left, nothing more). You are signed out everywhere.'),
+    h('label', { for: 'del-pw' }, 'Your password'), pw,
+    h('div', { class: 'actions' }, ask), confirmBox, out);
+}
+
 export function render(root, _params, { go }) {
   const msg = h('div', { 'aria-live': 'polite' });
   const cur = h('input', { type: 'password', id: 'cur-pw', autocomplete: 'current-password', required: true, 'data-testid': 'pw-current' });
@@ -93,5 +138,6 @@ export function render(root, _params, { go }) {
     form,
     h('div', { class: 'card', 'data-testid': 'settings-partners' }, h('h2', {}, 'Gyms'),
       h('p', {}, 'Share your training with your gym, and see who sees what: ', h('a', { href: '#/partners', 'data-testid': 'settings-partners-link' }, 'gyms'), '.'), consoleLink),
-    h('div', { class: 'card' }, h('h2', {}, 'Live coach'), h('p', {}, 'Train with on-device feedback: ', h('a', { href: '/live.html' }, 'open the live coach'), '.'))));
+    h('div', { class: 'card' }, h('h2', {}, 'Live coach'), h('p', {}, 'Train with on-device feedback: ', h('a', { href: '/live.html' }, 'open the live coach'), '.')),
+    deleteAccountCard(go)));
 }
