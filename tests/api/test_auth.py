@@ -117,9 +117,10 @@ def test_unknown_user_and_wrong_password_look_identical(server, user):
         wrong.append(attempt(user.email)[1])
     mu, mw = statistics.median(unknown) * 1000, statistics.median(wrong) * 1000
     print("login medians: unknown %.2f ms, wrong password %.2f ms" % (mu, mw))
-    # a skipped hash would differ by the whole hash (~30 ms vs ~1 ms); the allowance covers the
-    # noise of a loaded CI box (5 ms, or 20 % of the slower median when the box is slow)
-    assert abs(mu - mw) < max(5.0, 0.2 * max(mu, mw)), (mu, mw)
+    # a skipped hash would differ by the whole hash (~30 ms vs ~1 ms: the faster side under 5 %
+    # of the slower); the allowance covers the noise of a loaded CI box (5 ms, or 40 % of the
+    # slower median when the box is slow: one run beside other builds saw 33 ms at ~110 ms)
+    assert abs(mu - mw) < max(5.0, 0.4 * max(mu, mw)), (mu, mw)
 
 
 def login_from(srv, source_ip, email, password=DEFAULT_PASSWORD):
