@@ -152,3 +152,41 @@ def test_each_scope_set_gets_the_expected_status(server):
     receiver.close()
     assert not failures, failures
     print("partner scope matrix: %d calls over %d key scope sets" % (checked, len(keys)))
+
+
+def user_operations(server):
+    """Every operation secured by bearerAuth (a user's access token), with its path's ids
+    filled by ids that exist nowhere: the key must be refused before any lookup."""
+    doc = server.get("/openapi.json").json()
+    ops = []
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if not isinstance(op, dict):
+                continue
+            if not any("bearerAuth" in req for req in op.get("security", [])):
+                continue
+            url = path
+            while "{" in url:
+                a, b = url.index("{"), url.index("}")
+                url = url[:a] + "0" * 32 + url[b + 1:]
+            ops.append((method.upper(), url, op["operationId"]))
+    return ops
+
+
+def test_an_api_key_is_no_user_on_any_user_route(server):
+    """The other half of the matrix: a partner key holding every scope, presented either way,
+    is refused with 401 on every user route of /openapi.json (a new user route is covered
+    without a row), and nothing it sent was acted on."""
+    org = new_org(server)
+    key = new_key(server, org, ALL_SCOPES)["key"]
+    ops = user_operations(server)
+    assert len(ops) > 20, ops
+    failures = []
+    for i, (method, url, op) in enumerate(ops):
+        headers = key_headers(key) if i % 2 == 0 else {"X-API-Key": key}
+        kwargs = {"json": {}} if method in ("POST", "PUT", "PATCH", "DELETE") else {}
+        r = server.request(method, url, headers=headers, **kwargs)
+        if r.status_code != 401:
+            failures.append((op, method, url, r.status_code, r.text[:200]))
+    assert not failures, failures
+    print("partner key refused on %d user routes" % len(ops))
