@@ -482,11 +482,14 @@ static int consumed_bytes(int fd, uint64_t *out)
 }
 
 /* Where a request whose head starts at `start` ends, when its head says so (no chunked body)
- * and the connection may carry another request; else END_UNKNOWN. */
+ * and the connection may carry another request; else END_UNKNOWN. An HTTP/1.0 connection
+ * stays open only after a response of known size, which is not known here: libmicrohttpd
+ * closes it after a stream, and a hold would suspend a connection it is closing, so HTTP/1.0
+ * connections are never held (libmicrohttpd parses their later requests, as before). */
 static uint64_t request_end(uint64_t start, const struct http_head_verdict *v)
 {
     uint64_t head = v->head_len, body = v->content_length;
-    if (v->chunked || !v->keep_alive || head > END_UNKNOWN - 1 - start ||
+    if (v->chunked || !v->keep_alive || v->http10 || head > END_UNKNOWN - 1 - start ||
         body > END_UNKNOWN - 1 - start - head)
         return END_UNKNOWN;
     return start + head + body;

@@ -246,5 +246,6 @@ int http_head_check(const char *buf, size_t len, size_t limit, struct http_head_
     v->content_length = st.length;
     v->chunked = st.n_coding > 0;
     v->keep_alive = !st.close && (st.minor == 1 || st.keep_alive);
+    v->http10 = st.minor == 0;
     return HTTP_HEAD_OK;
 }

@@ -42,6 +42,7 @@ struct http_head_verdict {
     unsigned long long content_length; /* HTTP_HEAD_OK: the Content-Length, 0 when none */
     int chunked;                       /* HTTP_HEAD_OK: Transfer-Encoding: chunked */
     int keep_alive; /* HTTP_HEAD_OK: 1.1 without a "close" token, or 1.0 with "keep-alive" */
+    int http10;     /* HTTP_HEAD_OK: an HTTP/1.0 request */
     unsigned status;     /* HTTP_HEAD_BAD: 400, 414, 431, 501 or 505 */
     const char *code;    /* HTTP_HEAD_BAD: the error code, e.g. "bad_content_length" */
     const char *message; /* HTTP_HEAD_BAD: one sentence for the client */

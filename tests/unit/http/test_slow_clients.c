@@ -291,6 +291,24 @@ static void held__keep_alive_heads_are_checked_idle_ones_closed_and_stop_ends(vo
     }
 }
 
+/* An HTTP/1.0 keep-alive request whose response has no known size (a stream) ends with
+ * libmicrohttpd closing the connection: it is not held (holding would suspend a connection
+ * libmicrohttpd is closing), and the client sees the close at the end of the stream. */
+static void held__an_http10_stream_is_not_held_and_closes(void **state)
+{
+    (void)state;
+    struct http_server *s = start(2);
+    int fd = httpc_connect(http_server_port(s));
+    assert_true(fd >= 0);
+    const char get[] = "GET /stream?parks=0 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+    assert_int_equal(httpc_send(fd, get, sizeof get - 1), 0);
+    double closed = wait_closed(fd, 3.0);
+    close(fd);
+    assert_true(closed >= 0 && closed < 0.9); /* not left to the 1 s header deadline */
+    assert_true(metric_named(s, "http_keepalive_held_total") == 0);
+    assert_int_equal(http_server_stop(s), 0);
+}
+
 /* A trusted proxy's connections are never held: its own parser refused bad framing. */
 static void held__a_trusted_proxy_is_not_held(void **state)
 {
@@ -437,6 +455,7 @@ int main(void)
         cmocka_unit_test(deadline__unfinished_headers_are_cut_off_after_the_header_timeout),
         cmocka_unit_test(held__keep_alive_heads_are_checked_idle_ones_closed_and_stop_ends),
         cmocka_unit_test(held__a_trusted_proxy_is_not_held),
+        cmocka_unit_test(held__an_http10_stream_is_not_held_and_closes),
         cmocka_unit_test(body_rate__a_silent_or_trickling_body_is_cut_off),
         cmocka_unit_test(park__streams_wait_without_holding_the_pool_thread),
         cmocka_unit_test(park__a_stop_ends_parked_streams_at_once),
