@@ -31,6 +31,7 @@ _Static_assert(APP_CACHE_NAME_MAX == QUEUE_CACHE_NAME_MAX, "app.h names the queu
 
 #define CACHE_PENDING_MAX 64
 #define CACHE_LOG_S 60
+#define CACHE_RETRY_MS 1000
 
 struct app_cache {
     pthread_mutex_t mu; /* the pending list and the bypass deadline */
@@ -38,6 +39,8 @@ struct app_cache {
     size_t n_pending;
     int64_t bypass_until_ms; /* monotonic: no cache in this process before */
     atomic_llong last_log_s;
+    atomic_int retrying;         /* one thread retries the pending bumps at a time */
+    atomic_llong next_retry_ms;  /* monotonic: and at most once a second (CACHE_RETRY_MS) */
 };
 
 static int64_t mono_ms(void)
@@ -102,6 +105,13 @@ static int cache_settle(struct app *a, const char *user_id)
     if (n == 0)
         return !bypass;
     int usable = !bypass;
+    /* A Redis that is slow rather than down would hold every caller for a bump's deadline:
+     * one thread retries, at most once a second; the others go on without the pending users. */
+    int expect = 0;
+    long long now = (long long)mono_ms();
+    if (now < atomic_load(&c->next_retry_ms) ||
+        !atomic_compare_exchange_strong(&c->retrying, &expect, 1))
+        n = 0;
     for (size_t i = 0; i < n; i++) {
         int rc = queue_cache_bump(a->queue, todo[i]);
         pthread_mutex_lock(&c->mu);
@@ -119,6 +129,10 @@ static int cache_settle(struct app *a, const char *user_id)
             usable = 0;
             break; /* Redis is still away: later */
         }
+    }
+    if (n > 0) {
+        atomic_store(&c->next_retry_ms, (long long)mono_ms() + CACHE_RETRY_MS);
+        atomic_store(&c->retrying, 0);
     }
     if (usable && user_id) {
         pthread_mutex_lock(&c->mu);
@@ -141,7 +155,14 @@ int app_cache_get(struct app *a, const char *user_id, const char *name, char **d
     int rc = queue_cache_get(a->queue, user_id, name, APP_CACHE_ENTRY_MAX, data, len, &gen);
     if (rc == 0)
         return 0;
-    if (rc == RR_ERR_NOTFOUND) {
+    if (rc == RR_ERR_NOTFOUND && gen == 0) {
+        /* no generation (never bumped, expired or evicted): nothing is served under it, and an
+         * entry tagged 0 could outlive a write whose bump was lost with the key. Start one
+         * from the global counter (above every value ever handed out); the next read keeps. */
+        rc = queue_cache_bump(a->queue, user_id);
+        if (rc < 0 && rc != RR_ERR_INVAL)
+            cache_warn(a->cache, "cache: redis write failed", rc);
+    } else if (rc == RR_ERR_NOTFOUND) {
         t->gen = gen;
         t->valid = 1;
     } else if (rc != RR_ERR_INVAL) {

@@ -205,8 +205,8 @@ int queue__redis_cache_get(struct queue *q, const char *user_id, const char *nam
     }
     const redisReply *e = ex->element[1];
     rc = RR_ERR_NOTFOUND;
-    if (e->type != REDIS_REPLY_STRING)
-        goto out;
+    if (*gen == 0 || e->type != REDIS_REPLY_STRING)
+        goto out; /* no generation: never served (cache.c starts one) */
     const char *end;
     int64_t tag = parse_i64(e->str, e->len, &end);
     if (!end || end >= e->str + e->len || *end != '\n' || (uint64_t)tag != *gen)

@@ -349,6 +349,14 @@ static void kv__spends_are_decided_once_and_stale_generations_never_serve(void *
     assert_int_equal(queue_cache_get(f->q, f->user.id, "list", 1024, &data, &len, &gen),
                      RR_ERR_NOTFOUND);
     assert_int_equal(gen, 0);
+    /* nothing is served under a missing generation, even an entry tagged 0 */
+    assert_int_equal(queue_cache_put(f->q, f->user.id, "list", gen, "{\"n\":0}", 7, 60000), 0);
+    assert_int_equal(queue_cache_get(other, f->user.id, "list", 1024, &data, &len, &gen),
+                     RR_ERR_NOTFOUND);
+    assert_int_equal(queue_cache_bump(f->q, f->user.id), 0);
+    assert_int_equal(queue_cache_get(other, f->user.id, "list", 1024, &data, &len, &gen),
+                     RR_ERR_NOTFOUND);
+    assert_true(gen > 0);
     assert_int_equal(queue_cache_put(f->q, f->user.id, "list", gen, "{\"n\":1}", 7, 60000), 0);
     assert_int_equal(queue_cache_get(other, f->user.id, "list", 1024, &data, &len, &gen), 0);
     assert_int_equal(len, 7);
@@ -367,6 +375,10 @@ static void kv__spends_are_decided_once_and_stale_generations_never_serve(void *
     char del[128];
     snprintf(del, sizeof del, "DEL repright:cg:%s", f->user.id);
     assert_int_equal(rrtest_redis_cli(&g_redis, del), 0);
+    /* lost (expired, evicted, a failover): the entry written under g1 is not served */
+    assert_int_equal(queue_cache_get(other, f->user.id, "list", 1024, &data, &len, &gen),
+                     RR_ERR_NOTFOUND);
+    assert_int_equal(gen, 0);
     assert_int_equal(queue_cache_bump(f->q, f->user.id), 0);
     assert_int_equal(queue_cache_get(other, f->user.id, "list", 1024, &data, &len, &gen),
                      RR_ERR_NOTFOUND);
