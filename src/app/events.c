@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* One drainer at a time in this process, so rows go out in the order they were recorded (the
  * deliveries' seq, hence the order per member, follows the emits). */
@@ -18,6 +19,17 @@ static pthread_mutex_t drain_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* Rows drained per call at most (a sweep after a long outage works in several calls). */
 #define DRAIN_ROUNDS 20
+
+/* Members whose row failed in this sweep, passed over for the rest of it. */
+#define DRAIN_STUCK_MAX 16
+
+static int is_stuck(char (*stuck)[STORE_ID_LEN + 1], size_t n, const char *user_id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(stuck[i], user_id) == 0)
+            return 1;
+    return 0;
+}
 
 /* One row: its data (the workout as stored now, or what the action recorded), then the emit
  * that deletes it. *done = 1 when the row is gone (emitted, drained by another, dropped). */
@@ -62,24 +74,43 @@ int app_outbox_drain(struct app *a, const char *user_id, int *emitted)
     *emitted = 0;
     if (!a)
         return RR_ERR_INVAL;
-    int err = 0;
+    int err = 0, first_err = 0;
+    /* a sweep (every member) goes past a member whose row fails: that member's later rows wait
+     * behind it (their order), the other members' rows still go out */
+    char stuck[DRAIN_STUCK_MAX][STORE_ID_LEN + 1];
+    size_t n_stuck = 0;
     pthread_mutex_lock(&drain_mu);
     for (int round = 0; !err && round < DRAIN_ROUNDS; round++) {
         struct store_outbox *rows = NULL;
-        size_t n = 0;
+        size_t n = 0, skipped = 0;
         err = store_outbox_list(a->store, user_id, STORE_OUTBOX_LIST_MAX, &rows, &n);
         for (size_t i = 0; !err && i < n; i++) {
+            if (is_stuck(stuck, n_stuck, rows[i].user_id)) {
+                skipped++;
+                continue;
+            }
             err = drain_one(a, &rows[i], emitted);
-            if (err) /* stays recorded: the next drain tries again, in order */
-                rr_log(RR_LOG_WARN, "partner event not sent yet", RR_LOG_STR("org_id", rows[i].org_id),
-                       RR_LOG_STR("event", rows[i].type),
-                       RR_LOG_STR("member_id", rows[i].user_id),
-                       RR_LOG_STR("error", rr_strerror(err)));
+            if (!err)
+                continue;
+            /* stays recorded: the next drain tries again, in order */
+            rr_log(RR_LOG_WARN, "partner event not sent yet", RR_LOG_STR("org_id", rows[i].org_id),
+                   RR_LOG_STR("event", rows[i].type), RR_LOG_STR("member_id", rows[i].user_id),
+                   RR_LOG_STR("error", rr_strerror(err)));
+            if (!first_err)
+                first_err = err;
+            if (!user_id && n_stuck < DRAIN_STUCK_MAX) {
+                memcpy(stuck[n_stuck++], rows[i].user_id, STORE_ID_LEN + 1);
+                skipped++;
+                err = 0;
+            }
         }
         free(rows);
-        if (n < STORE_OUTBOX_LIST_MAX)
+        /* a full page of only stuck members' rows: listing again would return the same page */
+        if (n < STORE_OUTBOX_LIST_MAX || skipped == n)
             break;
     }
+    if (!err)
+        err = first_err;
     pthread_mutex_unlock(&drain_mu);
     if (err && !*emitted && user_id == NULL)
         rr_log(RR_LOG_WARN, "partner events not drained", RR_LOG_STR("error", rr_strerror(err)));
