@@ -255,6 +255,13 @@ static void events__every_new_session_set_is_announced(void **state)
 }
 
 /* The org's workout.synced deliveries about member, oldest first: their workout ids. */
+static int by_seq_desc(const void *x, const void *y)
+{
+    int64_t a = ((const struct store_webhook_delivery *)x)->seq;
+    int64_t b = ((const struct store_webhook_delivery *)y)->seq;
+    return a < b ? 1 : a > b ? -1 : 0;
+}
+
 static size_t synced_ids(struct fx *f, const struct store_org *o, const char *member,
                          char ids[][STORE_ID_LEN + 1], size_t max)
 {
@@ -263,6 +270,9 @@ static size_t synced_ids(struct fx *f, const struct store_org *o, const char *me
     char next[STORE_CURSOR_MAX];
     assert_int_equal(
         store_webhook_delivery_list(f->a->store, o->id, NULL, NULL, 100, &items, &n, next), 0);
+    /* in the order they go out (seq): the list is newest first by time, and two deliveries
+     * made in one millisecond would come in either order */
+    qsort(items, n, sizeof *items, by_seq_desc);
     for (size_t i = n; i-- > 0 && k < max;) {
         if (strcmp(items[i].event_type, "workout.synced") != 0 ||
             strcmp(items[i].member_id, member) != 0)
@@ -333,6 +343,36 @@ static void events__the_members_next_action_sends_a_stuck_event_first(void **sta
     assert_int_equal(synced_ids(f, &f->gym, f->member.id, ids, 4), 2);
 }
 
+/* A sweep goes past a member whose event fails: the other members' events still go out, and
+ * the stuck one follows once it can. */
+static void events__a_stuck_member_does_not_hold_up_the_others_in_a_sweep(void **state)
+{
+    struct fx *f = *state;
+    struct store_workout w, w2;
+    char ids[4][STORE_ID_LEN + 1];
+    int emitted = 0;
+    link_to(f, &f->member, &f->gym, APP_SHARES_ALL);
+    link_to(f, &f->shy, &f->gym, APP_SHARES_ALL);
+    save_with_failed_emit(f, "c1", &w); /* the member's row, recorded first */
+    assert_int_equal(rr_fault_set("store.begin:2"), 0);
+    assert_int_equal(sync_one(f, &f->shy, "s1", &w2), 0); /* then shy's */
+    rr_fault_clear();
+    /* the sweep's first emit (the member's row) fails */
+    assert_int_equal(rr_fault_set("store.begin:1"), 0);
+    assert_int_not_equal(app_outbox_drain(f->a, NULL, &emitted), 0);
+    assert_true(rr_fault_fired(RR_FAULT_STORE_BEGIN) == 1);
+    rr_fault_clear();
+    assert_int_equal(emitted, 1);
+    assert_int_equal(synced_ids(f, &f->gym, f->shy.id, ids, 4), 1);
+    assert_string_equal(ids[0], w2.id);
+    assert_int_equal(synced_ids(f, &f->gym, f->member.id, ids, 4), 0);
+    /* the next sweep sends the stuck one, once */
+    assert_int_equal(app_outbox_drain(f->a, NULL, &emitted), 0);
+    assert_int_equal(emitted, 1);
+    assert_int_equal(synced_ids(f, &f->gym, f->member.id, ids, 4), 1);
+    assert_string_equal(ids[0], w.id);
+}
+
 static void events__a_deleted_account_is_unlinked_from_every_org(void **state)
 {
     struct fx *f = *state;
@@ -396,6 +436,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(events__every_new_session_set_is_announced, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(events__a_stuck_member_does_not_hold_up_the_others_in_a_sweep,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(events__a_failed_emit_is_delivered_once_after_a_restart,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(events__the_members_next_action_sends_a_stuck_event_first,
