@@ -426,38 +426,50 @@ static int auth_me(struct http_request *req, void *app)
     return err;
 }
 
-static int auth_change_password(struct http_request *req, void *app)
+/* The signed-in user's password once more (`field` of the JSON body), through the login
+ * limiter: a stolen access token must not be a way to guess the password, nor to act on it.
+ * 1 when it matched (*u is the user; the caller wipes it), 0 when the 403 was answered, or a
+ * negative error (the limiter's refusal included). */
+static int auth_reverify(struct http_request *req, struct app *a, const char *field,
+                         struct store_user *u)
 {
-    struct app *a = app;
     const struct api_principal *p = api_principal(req);
-    size_t clen = 0, nlen = 0;
-    const char *cur = auth_str(req, "current_password", &clen);
-    const char *npw = auth_str(req, "new_password", &nlen);
-    char hash[PASSWORD_HASH_MAX] = "", ehash[TOKEN_HASH_HEX_SIZE];
+    size_t len = 0;
+    const char *pw = auth_str(req, field, &len);
+    char ehash[TOKEN_HASH_HEX_SIZE];
     struct pwguard guard;
-    struct store_user u;
-    int err = store_user_get(a->store, p->user_id, &u);
+    int err = store_user_get(a->store, p->user_id, u);
     if (err == RR_ERR_NOTFOUND)
         return RR_ERR_UNAUTHENTICATED;
     if (err < 0)
         return err;
-    /* the same limiter as login: a stolen access token must not be a way to guess it */
-    err = token_hash_hex(a->token_pepper, sizeof a->token_pepper, u.email, strlen(u.email), ehash);
+    err = token_hash_hex(a->token_pepper, sizeof a->token_pepper, u->email, strlen(u->email), ehash);
     if (err < 0)
-        goto out;
+        return err;
     pwguard_begin(&guard, req, a, ehash);
     err = pwguard_check(&guard, req, a);
     if (err < 0)
-        goto out;
-    if (password_verify(u.password_hash, cur, clen) != 0) {
+        return err;
+    if (password_verify(u->password_hash, pw, len) != 0) {
         err = pwguard_failed(&guard, a);
         if (err == 0)
             err = http_reply_error(req, 403, "wrong_password", "the current password is incorrect",
                                    NULL);
-        goto out;
+        return err < 0 ? err : 0;
     }
     err = pwguard_succeeded(&guard, req, a);
-    if (err < 0)
+    return err < 0 ? err : 1;
+}
+
+static int auth_change_password(struct http_request *req, void *app)
+{
+    struct app *a = app;
+    size_t nlen = 0;
+    const char *npw = auth_str(req, "new_password", &nlen);
+    char hash[PASSWORD_HASH_MAX] = "";
+    struct store_user u;
+    int err = auth_reverify(req, a, "current_password", &u);
+    if (err <= 0)
         goto out;
     enum password_verdict v = password_check_policy(npw, nlen);
     if (v != PASSWORD_OK) {
@@ -480,39 +492,15 @@ out:
     return err;
 }
 
-/* The current password again, through the login limiter (a stolen access token must not delete
- * the account, nor be a way to guess the password); then app_account_delete. 204 only once the
- * user row is gone: every access token of the user answers 401 from then on (auth_me). */
+/* The current password again (auth_reverify: a stolen access token must not delete the
+ * account); then app_account_delete. 204 only once the user row is gone: every access token of
+ * the user answers 401 from then on (auth_me). */
 static int auth_delete_account(struct http_request *req, void *app)
 {
     struct app *a = app;
-    const struct api_principal *p = api_principal(req);
-    size_t plen = 0;
-    const char *pw = auth_str(req, "password", &plen);
-    char ehash[TOKEN_HASH_HEX_SIZE];
-    struct pwguard guard;
     struct store_user u;
-    int err = store_user_get(a->store, p->user_id, &u);
-    if (err == RR_ERR_NOTFOUND)
-        return RR_ERR_UNAUTHENTICATED;
-    if (err < 0)
-        return err;
-    err = token_hash_hex(a->token_pepper, sizeof a->token_pepper, u.email, strlen(u.email), ehash);
-    if (err < 0)
-        goto out;
-    pwguard_begin(&guard, req, a, ehash);
-    err = pwguard_check(&guard, req, a);
-    if (err < 0)
-        goto out;
-    if (password_verify(u.password_hash, pw, plen) != 0) {
-        err = pwguard_failed(&guard, a);
-        if (err == 0)
-            err = http_reply_error(req, 403, "wrong_password", "the current password is incorrect",
-                                   NULL);
-        goto out;
-    }
-    err = pwguard_succeeded(&guard, req, a);
-    if (err < 0)
+    int err = auth_reverify(req, a, "password", &u);
+    if (err <= 0)
         goto out;
     err = app_account_delete(a, u.id);
     if (err == RR_ERR_NOTFOUND) /* deleted meanwhile by another request or an operator */
