@@ -6,6 +6,7 @@
  *   rr_eval MANIFEST [--set S]... [--source S]... [--id ID] [--param NAME=VALUE]...
  *           [--json OUT] [--floors] [--verbose] [--loso NAME=V1,V2,...]... [--loso-check]
  *           [--fps F]   (keep only the frames a camera at F frames/s would deliver)
+ *           [--phase P] (with --fps: the camera's first tick P of a frame interval late, 0..1)
  *
  * Metrics (docs/internals/analysis.md "Evaluation"):
  *   exact     count equals the label (or one of reps_accept)
@@ -182,14 +183,28 @@ static int load_manifest(const char *path, char **sets, int n_sets, char **sourc
     return 0;
 }
 
+/* How far a check's value is past its fault line, in units of the measure's noise (the form
+ * engine reports a fault past +0; its confidence is 1 / (1 + e^(-2|margin|)), margin counted
+ * from the threshold): NAN when not judged. */
+static double fault_line(const struct analysis_check *c)
+{
+    if (isnan(c->value) || isnan(c->confidence))
+        return NAN;
+    double p = c->confidence < 0.5f ? 0.5 : (double)c->confidence;
+    double m = p >= 1.0 - 1e-7 ? 8.0 : 0.5 * log(p / (1.0 - p)); /* 8: as far as a float shows */
+    double side = c->above ? (double)(c->value - c->threshold) : (double)(c->threshold - c->value);
+    return (side < 0.0 ? -m : m) - 1.0;
+}
+
 /* Keep only the frames a camera at `fps` frames per second would have delivered (the first
- * frame at or after each tick), as the live coach sees a clip on a slow phone. */
-static void subsample(struct item *m, double fps)
+ * frame at or after each tick, the first tick `phase` of an interval after the clip's first
+ * frame), as the live coach sees a clip on a slow phone. */
+static void subsample(struct item *m, double fps, double phase)
 {
     if (!(fps > 0.0) || m->n == 0)
         return;
     const int64_t step = (int64_t)(1e6 / fps);
-    int64_t next = m->frames[0].t_us;
+    int64_t next = m->frames[0].t_us + (int64_t)(phase * (double)step);
     size_t k = 0;
     for (size_t i = 0; i < m->n; i++) {
         if (m->frames[i].t_us < next)
@@ -200,7 +215,7 @@ static void subsample(struct item *m, double fps)
     m->n = k;
 }
 
-static int load_frames(double fps)
+static int load_frames(double fps, double phase)
 {
     for (int i = 0; i < n_items; i++) {
         char msg[256] = "";
@@ -210,7 +225,7 @@ static int load_frames(double fps)
             fprintf(stderr, "rr_eval: %s: %s\n", items[i].path, msg[0] ? msg : rr_strerror(err));
             return -1;
         }
-        subsample(&items[i], fps);
+        subsample(&items[i], fps, phase);
     }
     return 0;
 }
@@ -313,7 +328,7 @@ static void run_item(const struct item *m, const struct analysis_params *params,
                            analysis_verdict_name(r->reps[k].verdict));
                     for (int j = 0; verbose > 2 && j < r->reps[k].n_checks; j++) {
                         const struct analysis_check *c = &r->reps[k].checks[j];
-                        printf(" %s=%.2f%s", c->name, (double)c->value,
+                        printf(" %s=%.2f~%.2f%s", c->name, (double)c->value, fault_line(c),
                                c->outcome == ANALYSIS_FAULT ? "!" : "");
                     }
                     printf("]");
@@ -863,7 +878,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: rr_eval MANIFEST [--set S]... [--source S]... [--id ID] "
                     "[--param NAME=VALUE]... [--loso NAME=V1,V2,...]... [--json OUT] [--floors] "
-                    "[--loso-check] [--verbose] [--fps F]\n");
+                    "[--loso-check] [--verbose] [--fps F [--phase P]]\n");
 }
 
 int main(int argc, char **argv)
@@ -880,7 +895,7 @@ int main(int argc, char **argv)
     char *loso_name[MAX_LOSO];
     float loso_grid[MAX_LOSO][MAX_GRID];
     int loso_n[MAX_LOSO], n_loso = 0;
-    double fps = 0.0;
+    double fps = 0.0, phase = 0.0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -902,6 +917,12 @@ int main(int argc, char **argv)
             fps = strtod(argv[++i], NULL);
             if (!(fps > 0.0 && fps <= 1000.0)) {
                 fprintf(stderr, "rr_eval: --fps must be in (0, 1000]\n");
+                return 64;
+            }
+        } else if (strcmp(a, "--phase") == 0 && v) {
+            phase = strtod(argv[++i], NULL);
+            if (!(phase >= 0.0 && phase < 1.0)) {
+                fprintf(stderr, "rr_eval: --phase must be in [0, 1)\n");
                 return 64;
             }
         } else if ((strcmp(a, "--param") == 0 || strcmp(a, "--loso") == 0) && v) {
@@ -932,7 +953,7 @@ int main(int argc, char **argv)
             return 64;
         }
     }
-    if (load_manifest(manifest, sets, n_sets, sources, n_sources, only) || load_frames(fps))
+    if (load_manifest(manifest, sets, n_sets, sources, n_sources, only) || load_frames(fps, phase))
         return 2;
     if (n_items <= 0) {
         fprintf(stderr, "rr_eval: no items selected\n");
