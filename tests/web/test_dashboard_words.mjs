@@ -26,6 +26,17 @@ await run('web/test_dashboard_words', async () => {
   const lockout = { name: 'incomplete_lockout', outcome: 'fault', value: 141, threshold: 150, unit: 'deg' };
   assert.equal(checkWords(lockout, 'good').status, 'note');
   assert.equal(checkWords(lockout, 'bad').status, 'needs work');
+  // a near thing says so: within one noise unit of the fault line (confidence < 0.982, value past
+  // the threshold), on both sides of it; a clear fault, a clear pass and a value on the good
+  // side of the threshold do not
+  const lean = { name: 'forward_lean', outcome: 'fault', value: 31.48, threshold: 25, fault_when: 'above', confidence: 0.929, unit: 'deg' };
+  assert.equal(checkWords(lean, 'bad').text, 'Lean: torso leans 31° forward — needs work, at the limit');
+  assert.equal(checkWords(lean, 'bad').near, true);
+  assert.equal(checkWords({ ...lean, outcome: 'pass', value: 29.5, confidence: 0.86 }, 'good').near, true, 'within the noise past the threshold');
+  assert.equal(checkWords({ ...lean, value: 40, confidence: 0.9975 }, 'bad').near, false, 'a clear fault');
+  assert.equal(checkWords({ ...lean, outcome: 'pass', value: 22, confidence: 0.77 }, 'good').near, false, 'good side of the threshold');
+  assert.equal(checkWords({ ...depth, value: 0.3, confidence: 0.6 }, 'good').near, false, '0.3 is on the good side of the 0.35 threshold');
+  assert.equal(checkWords({ ...lean, confidence: null }, 'bad').near, false, 'reports before confidence (repright.report/1)');
   assert.equal(checkWords({ name: 'heels_rise', outcome: 'not_judged', value: null, unit: 'shin' }, 'good').text, 'Heels: not seen from this camera — not judged');
   assert.deepEqual(depthWords('min_knee_angle_deg', 82.4), ['Deepest knee bend', '82°']);
   assert.deepEqual(metricWords({ rom: 93, romUnit: 'leg_path', eccentric: 1.234 }), [['Going down', '1.2 s']], 'no developer units');

@@ -46,9 +46,24 @@ export function checkTitle(name) {
   return known ? known[0] : String(name || 'check').replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 }
 
+/* A near thing: the value is past its threshold by less than two of the measure's noise units
+ * (a fault takes more than one), i.e. within one unit of the fault line, which the form engine
+ * reports as a confidence under 0.982 (1 / (1 + e^-4)). Such a check can go either way on a
+ * repeat of the rep or at another camera rate (docs/internals/analysis.md, "At a phone's frame
+ * rate"): 159 of the 166 outcome changes at 6, 8 and 10 frames/s on the dev set were. */
+export function atTheLimit(check) {
+  const c = check || {};
+  const v = Number(c.value), t = Number(c.threshold), conf = Number(c.confidence);
+  if (c.outcome !== 'fault' && c.outcome !== 'pass') return false;
+  if (![v, t, conf].every(Number.isFinite) || c.value === null || c.threshold === null || c.confidence === null) return false;
+  const past = c.fault_when === 'below' ? v < t : v > t;
+  return past && conf < 0.982;
+}
+
 /* One check of a rep in words: "Depth: hips about 3 cm below the knees — good".
  * repVerdict decides how a failed check reads: a fault on a rep judged bad "needs work"; the
- * same outcome on a rep judged good is only a note (the verdict is what counts). */
+ * same outcome on a rep judged good is only a note (the verdict is what counts). A check at the
+ * limit says so ("— needs work, at the limit"). */
 export function checkWords(check, repVerdict) {
   const c = check || {};
   const known = CHECKS[c.name];
@@ -62,7 +77,8 @@ export function checkWords(check, repVerdict) {
   if (c.outcome === 'not_judged' || !Number.isFinite(v)) status = 'not judged';
   else if (c.outcome === 'fault') status = repVerdict === 'good' ? 'note' : 'needs work';
   else status = 'good';
-  return { title, text: `${title}: ${what} — ${status}`, status };
+  const near = status !== 'not judged' && atTheLimit(c);
+  return { title, text: `${title}: ${what} — ${status}${near ? ', at the limit' : ''}`, status, near };
 }
 
 const DEPTH_NAMES = {
