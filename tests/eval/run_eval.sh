@@ -26,3 +26,9 @@ RR_SHARED_DIR=$shared /usr/bin/python3 "$root/tools/eval/build_corpus.py" --out 
 # What the live coach sees on a slow phone: the same clips at 8 frames/s (printed, no floors).
 echo "== the dev and RepCount-A sets at 8 frames per second (live coach on a slow phone)"
 "$eval" "$out/eval-corpus/manifest.json" --set dev --set repcount --fps 8 | grep -E '^(==|  ALL|  recognition)'
+# How often a rep's verdict depends on where a 8 frames/s camera's ticks fall (4 phases against
+# full rate; tools/eval/sampling.py): at most 5 % of reps, and a check more than one noise unit
+# from its fault line at full rate keeps its outcome (docs/internals/analysis.md).
+echo "== verdicts at 8 frames per second, 4 camera phases, against full rate (dev)"
+/usr/bin/python3 "$root/tools/eval/sampling.py" "$eval" "$out/eval-corpus/manifest.json" \
+  --fps 8 --phases 4 --max-flips 5 --json "$out/sampling.json" | grep -vE '^   (check|[a-z_]+ +[0-9])'

@@ -323,9 +323,10 @@ static void run_item(const struct item *m, const struct analysis_params *params,
             if (verbose > 1) {
                 printf("    %s given:", m->id);
                 for (size_t k = 0; k < r->n_reps; k++) {
-                    printf(" [%.2f-%.2f %s", (double)r->reps[k].t_start_us * 1e-6,
+                    printf(" [%.2f-%.2f %s #%zu", (double)r->reps[k].t_start_us * 1e-6,
                            (double)r->reps[k].t_end_us * 1e-6,
-                           analysis_verdict_name(r->reps[k].verdict));
+                           analysis_verdict_name(r->reps[k].verdict),
+                           r->reps[k].frame_end - r->reps[k].frame_start + 1);
                     for (int j = 0; verbose > 2 && j < r->reps[k].n_checks; j++) {
                         const struct analysis_check *c = &r->reps[k].checks[j];
                         printf(" %s=%.2f~%.2f%s", c->name, (double)c->value, fault_line(c),

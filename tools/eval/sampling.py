@@ -23,11 +23,12 @@ import statistics
 import subprocess
 import sys
 
-REP = re.compile(r"\[(\d+\.\d+)-(\d+\.\d+) (\w+)((?: [a-z_]+=[-\w.]+~[-\w.]+!?)*)\]")
+REP = re.compile(r"\[(\d+\.\d+)-(\d+\.\d+) (\w+) #(\d+)((?: [a-z_]+=[-\w.]+~[-\w.]+!?)*)\]")
 CHECK = re.compile(r" ([a-z_]+)=([-\w.]+)~([-\w.]+)(!?)")
 
 
 BANDS = (0.5, 1.0, 2.0, float("inf"))
+FRAMES_CAP = 12
 
 
 def run(rr_eval, manifest, sets, fps=None, phase=None):
@@ -45,8 +46,8 @@ def run(rr_eval, manifest, sets, fps=None, phase=None):
         reps = []
         for r in REP.finditer(m.group(2)):
             checks = {c.group(1): (float(c.group(2)), c.group(4) == "!", float(c.group(3)))
-                      for c in CHECK.finditer(r.group(4))}
-            reps.append((float(r.group(1)), float(r.group(2)), r.group(3), checks))
+                      for c in CHECK.finditer(r.group(5))}
+            reps.append((float(r.group(1)), float(r.group(2)), r.group(3), checks, int(r.group(4))))
         items[m.group(1)] = reps
     return items
 
@@ -74,6 +75,7 @@ def main():
         reps_total = verdict_flips = count_diff = 0
         flipped = {}
         bands = [[0, 0] for _ in BANDS]  # [pairs, flips] by the full-rate distance to the line
+        by_frames = {}  # low-rate rep's frames -> [reps, verdict changes, turned can't-judge]
         for k in range(a.phases):
             low = run(a.rr_eval, a.manifest, sets, fps, k / a.phases)
             for item, reps in full.items():
@@ -84,6 +86,10 @@ def main():
                     if best is None or overlap(best, fr) <= 0:
                         continue
                     reps_total += 1
+                    fb = by_frames.setdefault(min(best[4], FRAMES_CAP), [0, 0, 0])
+                    fb[0] += 1
+                    fb[1] += (fr[2] == "bad") != (best[2] == "bad")
+                    fb[2] += best[2] == "cannot_judge" and fr[2] != "cannot_judge"
                     if (fr[2] == "bad") != (best[2] == "bad"):
                         verdict_flips += 1
                         flipped[item] = flipped.get(item, 0) + 1
@@ -108,6 +114,9 @@ def main():
             print(f"   flips {n:3d}  {item}")
         print("   by the full-rate value's distance to the fault line (noise units): " + ", ".join(
             f"<{e:g}: {f} of {n} flip" for e, (n, f) in zip(BANDS, bands)))
+        print("   by the low-rate rep's frames: " + ", ".join(
+            f"{k}{'+' if k == FRAMES_CAP else ''}: {v[1]} of {v[0]} change ({v[2]} can't judge)"
+            for k, v in sorted(by_frames.items())))
         print(f"   {'check':22s} {'pairs':>6s} {'flips':>6s} {'err (median)':>13s}")
         rows = {}
         for name, pc in sorted(per_check.items()):
@@ -123,6 +132,7 @@ def main():
         summary[f"{fps:g}"] = {"matched_reps": reps_total, "verdict_flips": verdict_flips,
                                "count_diff_runs": count_diff, "flipped_items": flipped,
                                "checks": rows,
+                               "by_frames": {str(k): v for k, v in sorted(by_frames.items())},
                                "bands": [{"below": e, "pairs": n, "flips": f}
                                          for e, (n, f) in zip(BANDS, bands)]}
     if a.json:
