@@ -113,6 +113,21 @@ export function analysisRate(times, { minFrames = 8, minSpanMs = 1500 } = {}) {
 // squat's lean like the server's) and goes down to lite, for good, when the measured rate falls
 // below the floor the analysis core needs (a 1.3 s rep judged from a handful of frames).
 // Returns the model to use next: 'full' | 'lite'.
+// The rate a whole set was analysed at (frames through the pose model over the time between
+// the first and the last), for a set too short for analysisRate's 8 frames over 1.5 s (a
+// 1.6 s single rep at 3 frames/s gives 5 frames): null under 2 frames.
+export function setRate(processed, firstMs, lastMs) {
+  if (!(processed >= 2) || !(lastMs > firstMs)) return null;
+  return (processed - 1) * 1000 / (lastMs - firstMs);
+}
+
+// What the summary says of a set analysed under the floor, or null when the rate was enough.
+export function lowRateNote(rate, floor = 6) {
+  if (rate === null || !(rate < floor)) return null;
+  return `This set was analysed at ${rate.toFixed(1)} frames/s, under the ${floor} the coach needs: ` +
+    'reps were judged from a few frames each, so a verdict near a limit may differ from an upload of the same set.';
+}
+
 export function chooseModel({ current, rate, floor = 6 }) {
   if (current === 'full' && rate !== null && rate < floor) return 'lite';
   return current;

@@ -18,7 +18,7 @@ import { putSession, listSessions, getSession } from './live-store.js';
 import { Syncer } from './live-sync.js';
 import { registerServiceWorker } from './live-pwa.js';
 import * as ui from './live-ui.js';
-import { setupCheck, progressText, autoStopReason, clock, analysisRate, chooseModel } from './live-coach.js';
+import { setupCheck, progressText, autoStopReason, clock, analysisRate, chooseModel, setRate, lowRateNote } from './live-coach.js';
 
 const { $ } = ui;
 const params = new URLSearchParams(location.search);
@@ -654,8 +654,18 @@ async function stopSet() {
   window.__lastReport = report;
   try { s.live.free(); } catch { /* already freed */ }
   app.set = null;
+  // A set too short for the running rate (8 frames over 1.5 s) is judged on its whole rate:
+  // under the floor the next set starts on lite, and the summary says the verdicts are uncertain.
+  const rate = setRate(s.processed, s.firstProcessedAt, s.lastProcessedAt);
+  if (MODEL_AUTO && !app.pendingSwitch && modelName() === 'full' && analysisRate(app.rateTimes) === null &&
+      chooseModel({ current: 'full', rate, floor: MIN_FPS }) === 'lite') {
+    app.pendingSwitch = { from: 'full', to: 'lite', fps: Number(rate.toFixed(2)), floor: MIN_FPS, at_ms: Math.round(durationMs), phase: 'after the set' };
+  }
   if (app.pendingSwitch) { switchModel(app.pendingSwitch); app.pendingSwitch = null; } // the set is over: the next one starts on lite
   const set = finishSet({ exercise: s.exercise || s.recognised, liveReps: s.reps, report });
+  const low = lowRateNote(rate, MIN_FPS);
+  $('sum-rate').textContent = low || '';
+  $('sum-rate').hidden = !low;
   // not recognised: the frames stay for a pick after the set (analysed again as that exercise)
   app.unsaved = !set.exercise && s.kept && s.kept.length ? { kept: s.kept, s, durationMs } : null;
   await saveSet(set, s, durationMs);
