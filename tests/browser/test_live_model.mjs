@@ -138,6 +138,8 @@ await run('browser/test_live_model', async () => {
     const after = await page.evaluate(() => ({
       switches: window.__modelSwitches || [],
       model: document.querySelector('[data-testid=model]').textContent,
+      indicator: document.querySelector('[data-testid=indicator]').textContent.trim(),
+      chips: [...document.querySelectorAll('[data-testid=rep-chip]')].map((c) => c.dataset.verdict),
     }));
     const note = await page.evaluate(() => { const n = document.querySelector('[data-testid=sum-rate]'); return !n || n.hidden ? '' : n.textContent; });
     console.log(`short set at 6x: fps ${st.fps.toFixed(1)}, processed ${st.processed} of ${st.frames}, switches ${JSON.stringify(after.switches)}, model ${after.model}, summary "${note}"`);
@@ -148,6 +150,10 @@ await run('browser/test_live_model', async () => {
     assert(after.switches.length === 1 && after.switches[0].phase === 'after the set' && after.switches[0].to === 'lite', `no switch after the short set: ${JSON.stringify(after.switches)}`);
     assert(/lite/.test(after.model), `the next set's model reads "${after.model}"`);
     assert(/analysed at \d+\.\d frames\/s, under the 6 the coach needs/.test(note), `the summary does not say the rate was too low: "${note}"`);
+    // no rep was announced during the set (judged at Stop): the indicator shows the last rep,
+    // not "Go" beside its chip
+    const last = after.chips.length;
+    assert(last === 0 || new RegExp(`^${last}: `).test(after.indicator), `the indicator reads "${after.indicator}" after the set (chips ${JSON.stringify(after.chips)})`);
     assert(lines.filter((l) => l.startsWith('pageerror')).length === 0, lines.join('\n'));
     await ctx.close();
     await browser.close();

@@ -57,12 +57,17 @@ export function clearStage(canvas) {
 
 // ---- rep indicator, chips, cue ----------------------------------------------------------------
 export function showRep(rep, count) {
+  showIndicator(rep, count);
+  $('rep-chips').appendChild(chip(rep, count));
+}
+
+// The indicator and cue for one rep ("3: needs work", "keep your heels on the floor").
+export function showIndicator(rep, count) {
   const ind = $('indicator');
   ind.className = `indicator ${rep.verdict}`;
   ind.dataset.verdict = rep.verdict;
   $('indicator-text').textContent = `${count}: ${VERDICT_TEXT[rep.verdict] || rep.verdict}`;
   $('cue').textContent = rep.cue || (rep.verdict === 'good' ? 'Good form' : '');
-  $('rep-chips').appendChild(chip(rep, count));
 }
 
 // The chips again from the set's final reps (the verdicts that are stored).

@@ -760,6 +760,9 @@ async function saveSet(set, s, durationMs) {
   // the chips now show the set's final reps: the batch analysis of the whole set may close a rep
   // after the last announced one or judge a rep with more context; what is shown is what is kept
   ui.renderChips(set.reps);
+  // no rep was announced during the set (a short set, judged only at Stop): the indicator would
+  // still say "Go" beside a red chip; it shows the set's last rep instead
+  if ($('indicator').dataset.verdict === 'none' && set.reps.length) ui.showIndicator(set.reps[set.reps.length - 1], set.reps.length);
   let savedText;
   try {
     if (set.exercise === 'plank' && !(set.hold_ms > 0)) throw new Error('no plank hold was seen: nothing to save');
