@@ -31,4 +31,4 @@ echo "== the dev and RepCount-A sets at 8 frames per second (live coach on a slo
 # from its fault line at full rate keeps its outcome (docs/internals/analysis.md).
 echo "== verdicts at 8 frames per second, 4 camera phases, against full rate (dev)"
 /usr/bin/python3 "$root/tools/eval/sampling.py" "$eval" "$out/eval-corpus/manifest.json" \
-  --fps 8 --phases 4 --max-flips 5 --json "$out/sampling.json" | grep -vE '^   (check|[a-z_]+ +[0-9])'
+  --fps 8 --phases 4 --max-flips 5 --json "$out/sampling.json" | grep -vE '^   (check |[a-z_]+ +[0-9]+ +[0-9]+ )'

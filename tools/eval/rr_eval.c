@@ -921,8 +921,9 @@ int main(int argc, char **argv)
                 return 64;
             }
         } else if (strcmp(a, "--phase") == 0 && v) {
-            phase = strtod(argv[++i], NULL);
-            if (!(phase >= 0.0 && phase < 1.0)) {
+            char *end = NULL;
+            phase = strtod(argv[++i], &end);
+            if (end == argv[i] || *end != '\0' || !(phase >= 0.0 && phase < 1.0)) {
                 fprintf(stderr, "rr_eval: --phase must be in [0, 1)\n");
                 return 64;
             }
@@ -953,6 +954,10 @@ int main(int argc, char **argv)
             usage();
             return 64;
         }
+    }
+    if (phase > 0.0 && !(fps > 0.0)) {
+        fprintf(stderr, "rr_eval: --phase needs --fps\n");
+        return 64;
     }
     if (load_manifest(manifest, sets, n_sets, sources, n_sources, only) || load_frames(fps, phase))
         return 2;

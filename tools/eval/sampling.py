@@ -7,14 +7,16 @@ rates with several phases (the camera's first tick moved through one frame inter
 each low-rate rep to the full-rate rep it overlaps most, and reports per check:
   flips   share of matched (rep, phase) pairs whose outcome (fault or not) differs from full rate
   err     median |low-rate value - full-rate value|, in the check's own unit
+  lost    pairs judged at full rate and not judged at the low rate (or the other way round)
 and per rate: flips by how far the full-rate value is from the fault line (in units of the
 measure's noise, rr_eval's "~" figure: a fault past 0), reps whose verdict (green / red)
 differs from full rate, clips counted differently.
 
   sampling.py RR_EVAL MANIFEST [--fps 6,8,10] [--phases 8] [--set dev] [--json OUT]
               [--max-flips PCT]   (exit 1 when more than PCT % of matched reps change verdict
-                                   at any rate, or any check more than one noise unit from its
-                                   fault line at full rate changes outcome in over 1 % of pairs)
+                                   at any rate, or more than 1 % of the checks further than one
+                                   noise unit from their fault line at full rate change outcome,
+                                   or under 90 % of the full-rate reps find a match)
 """
 import argparse
 import json
@@ -44,6 +46,8 @@ def run(rr_eval, manifest, sets, fps=None, phase=None):
         if not m:
             continue
         reps = []
+        if m.group(2).count("[") != len(REP.findall(m.group(2))):
+            sys.exit(f"sampling.py: cannot read rr_eval's reps: {line[:200]}")
         for r in REP.finditer(m.group(2)):
             checks = {c.group(1): (float(c.group(2)), c.group(4) == "!", float(c.group(3)))
                       for c in CHECK.finditer(r.group(5))}
@@ -69,6 +73,8 @@ def main():
     failed = []
     sets = a.set or ["dev"]
     full = run(a.rr_eval, a.manifest, sets)
+    if not full or not any(full.values()):
+        sys.exit("sampling.py: rr_eval reported no reps at full rate")
     summary = {}
     for fps in [float(x) for x in a.fps.split(",")]:
         per_check = {}
@@ -97,8 +103,9 @@ def main():
                         if name not in best[3]:
                             continue
                         lv, lfault, _ = best[3][name]
-                        pc = per_check.setdefault(name, {"n": 0, "flips": 0, "err": []})
+                        pc = per_check.setdefault(name, {"n": 0, "flips": 0, "err": [], "lost": 0})
                         if v != v or lv != lv:  # nan on either side
+                            pc["lost"] += (v != v) != (lv != lv)
                             continue
                         pc["n"] += 1
                         pc["flips"] += fault != lfault
@@ -117,16 +124,19 @@ def main():
         print("   by the low-rate rep's frames: " + ", ".join(
             f"{k}{'+' if k == FRAMES_CAP else ''}: {v[1]} of {v[0]} change ({v[2]} can't judge)"
             for k, v in sorted(by_frames.items())))
-        print(f"   {'check':22s} {'pairs':>6s} {'flips':>6s} {'err (median)':>13s}")
+        print(f"   {'check':22s} {'pairs':>6s} {'flips':>6s} {'err (median)':>13s} {'lost':>5s}")
         rows = {}
         for name, pc in sorted(per_check.items()):
             med = statistics.median(pc["err"]) if pc["err"] else float("nan")
-            rows[name] = {"pairs": pc["n"], "flips": pc["flips"], "err_median": med}
-            print(f"   {name:22s} {pc['n']:6d} {pc['flips']:6d} {med:13.3f}")
+            rows[name] = {"pairs": pc["n"], "flips": pc["flips"], "err_median": med, "lost": pc["lost"]}
+            print(f"   {name:22s} {pc['n']:6d} {pc['flips']:6d} {med:13.3f} {pc['lost']:5d}")
         far_pairs = sum(n for e, (n, f) in zip(BANDS, bands) if e > 1.0)
         far_flips = sum(f for e, (n, f) in zip(BANDS, bands) if e > 1.0)
         if a.max_flips is not None and 100.0 * verdict_flips > a.max_flips * max(1, reps_total):
             failed.append(f"{fps:g} frames/s: {verdict_flips} of {reps_total} reps change verdict")
+        full_reps = sum(len(r) for r in full.values())
+        if a.max_flips is not None and reps_total < 0.9 * a.phases * full_reps:
+            failed.append(f"{fps:g} frames/s: only {reps_total} of {a.phases * full_reps} reps matched")
         if a.max_flips is not None and 100 * far_flips > max(1, far_pairs):
             failed.append(f"{fps:g} frames/s: {far_flips} of {far_pairs} checks far from the line flip")
         summary[f"{fps:g}"] = {"matched_reps": reps_total, "verdict_flips": verdict_flips,
