@@ -67,9 +67,13 @@ await run('web/test_live_coach', async () => {
   assert(coach.chooseModel({ current: 'lite', rate: 25 }) === 'lite', 'never back up to full');
   assert(coach.chooseModel({ current: 'full', rate: 4.5, floor: 4 }) === 'full', 'the floor is a parameter');
   // a whole set's rate (a set too short for the running rate) and what the summary says of it
-  assert(coach.setRate(5, 1000, 2400) === 4 / 1.4, '5 frames over 1.4 s');
-  assert(coach.setRate(1, 1000, 1000) === null && coach.setRate(0, null, null) === null, 'one frame: no rate');
+  assert(Math.abs(coach.setRate(every(350, 5, 1000)) - 1000 / 350) < 1e-9, '5 frames 350 ms apart: no minimum of frames or time');
+  assert(coach.setRate([1000]) === null && coach.setRate([]) === null && coach.setRate(null) === null, 'one frame: no rate');
+  const stalled = every(66, 40);
+  stalled.push(stalled[stalled.length - 1] + 60000); // a minute hidden: the set's rate stays ~15 fps
+  assert(Math.abs(coach.setRate(stalled) - 1000 / 66) < 1e-9, `a stall does not move the set's rate: ${coach.setRate(stalled)}`);
   assert(coach.lowRateNote(2.9) === 'This set was analysed at 2.9 frames/s, under the 6 the coach needs: reps were judged from a few frames each, so a verdict near a limit may differ from an upload of the same set.', coach.lowRateNote(2.9));
   assert(coach.lowRateNote(6) === null && coach.lowRateNote(null) === null, 'enough, or unknown: nothing to say');
   assert(coach.lowRateNote(7, 8) !== null, 'the floor is a parameter');
+  assert(/the hold was followed from a few frames a second/.test(coach.lowRateNote(3, 6, { hold: true })), 'a plank has a hold, not reps');
 });

@@ -113,19 +113,21 @@ export function analysisRate(times, { minFrames = 8, minSpanMs = 1500 } = {}) {
 // squat's lean like the server's) and goes down to lite, for good, when the measured rate falls
 // below the floor the analysis core needs (a 1.3 s rep judged from a handful of frames).
 // Returns the model to use next: 'full' | 'lite'.
-// The rate a whole set was analysed at (frames through the pose model over the time between
-// the first and the last), for a set too short for analysisRate's 8 frames over 1.5 s (a
-// 1.6 s single rep at 3 frames/s gives 5 frames): null under 2 frames.
-export function setRate(processed, firstMs, lastMs) {
-  if (!(processed >= 2) || !(lastMs > firstMs)) return null;
-  return (processed - 1) * 1000 / (lastMs - firstMs);
+// The rate a set was analysed at: 1000 / the median interval between the completion times of
+// its frames (since the last model switch), so a stall (a hidden tab, a slow first frame) does
+// not move it; null under 2 frames. Unlike analysisRate it needs no minimum of frames or time:
+// it answers for a set too short for the running rate (a 1.6 s rep at 3 frames/s: 5 frames).
+export function setRate(times) {
+  if (!Array.isArray(times) || times.length < 2) return null;
+  return analysisRate(times, { minFrames: 2, minSpanMs: 0 });
 }
 
 // What the summary says of a set analysed under the floor, or null when the rate was enough.
-export function lowRateNote(rate, floor = 6) {
+export function lowRateNote(rate, floor = 6, { hold = false } = {}) {
   if (rate === null || !(rate < floor)) return null;
   return `This set was analysed at ${rate.toFixed(1)} frames/s, under the ${floor} the coach needs: ` +
-    'reps were judged from a few frames each, so a verdict near a limit may differ from an upload of the same set.';
+    (hold ? 'the hold was followed from a few frames a second, so its time may differ from an upload of the same set.'
+      : 'reps were judged from a few frames each, so a verdict near a limit may differ from an upload of the same set.');
 }
 
 export function chooseModel({ current, rate, floor = 6 }) {

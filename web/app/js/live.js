@@ -8,7 +8,8 @@
 //
 // Test hooks: window.__liveStats (fps, latency percentiles, frame counts, reps) mirrors the
 // page's data-testid elements; document.body.dataset.state is one of loading | ready |
-// starting | recording | stopping | done | failed; document.body.dataset.firstFrame is set when
+// starting | recording | stopping | done | failed; dataset.processedFrames counts the set's frames
+// through the model; document.body.dataset.firstFrame is set when
 // the set's first camera frame arrives, dataset.presentedFrames counts the stream's frames.
 
 import { Camera } from './live-camera.js';
@@ -174,6 +175,7 @@ function newSetState(exercise, loadKg, t0, startedAtMs) {
     noPose: 0,
     lastPresented: null,
     firstPresented: null,
+    doneTimes: [], // completion times of the set's frames since the last model switch (setRate)
     firstProcessedAt: null,
     lastProcessedAt: null,
     latencies: [],
@@ -214,7 +216,7 @@ function noteFrameDone(t) {
   const rate = analysisRate(app.rateTimes);
   const next = chooseModel({ current: modelName(), rate, floor: MIN_FPS });
   if (next === modelName()) return;
-  const sw = { from: modelName(), to: next, fps: Number(rate.toFixed(2)), floor: MIN_FPS, at_ms: app.set ? Math.round(t - app.set.t0) : null, phase: app.set ? 'set' : 'setup' };
+  const sw = { from: modelName(), to: next, fps: Number(rate.toFixed(2)), floor: MIN_FPS, at_ms: app.set ? Math.round(t - app.set.t0) : null, phase: app.set ? 'set' : 'setup', rule: 'running rate' };
   if (app.set && (app.set.counted || 0) > 0) {
     app.pendingSwitch = { ...sw, phase: 'after the set' };
     showModelNote(rate, 'the next set uses the fast model');
@@ -226,6 +228,7 @@ function noteFrameDone(t) {
 function switchModel(sw) {
   app.pose.setModel(sw.to === 'full' ? 1 : 0);
   app.rateTimes = [];
+  if (app.set) app.set.doneTimes = []; // the set's own rate counts the new model's frames only
   app.modelSwitches.push(sw);
   window.__modelSwitches = app.modelSwitches.slice();
   showModelNote(sw.fps, 'switched to the fast model');
@@ -391,6 +394,8 @@ async function processFrame(s, tCap, video) {
   s.latencies.push(lat);
   if (newReps.length) s.repLatencies.push(lat);
   s.processed++;
+  document.body.dataset.processedFrames = String(s.processed);
+  s.doneTimes.push(t);
   noteFrameDone(t);
   if (s.firstProcessedAt === null) s.firstProcessedAt = t;
   s.lastProcessedAt = t;
@@ -602,6 +607,7 @@ async function beginRecording(exercise, loadKg) {
   s.target = targets();
   showProgress(s);
   delete document.body.dataset.firstFrame;
+  delete document.body.dataset.processedFrames;
   delete document.body.dataset.presentedFrames;
   $('live-exercise').textContent = exercise ? ui.prettyName(exercise) : 'recognising…';
   if (exercise === 'plank') $('count-label').textContent = 's hold';
@@ -654,16 +660,17 @@ async function stopSet() {
   window.__lastReport = report;
   try { s.live.free(); } catch { /* already freed */ }
   app.set = null;
-  // A set too short for the running rate (8 frames over 1.5 s) is judged on its whole rate:
-  // under the floor the next set starts on lite, and the summary says the verdicts are uncertain.
-  const rate = setRate(s.processed, s.firstProcessedAt, s.lastProcessedAt);
-  if (MODEL_AUTO && !app.pendingSwitch && modelName() === 'full' && analysisRate(app.rateTimes) === null &&
+  // A set too short for the running rate (its frames since the last switch are under 8 or span
+  // under 1.5 s) is judged on its own rate: under the floor the next set starts on lite. Any set
+  // under the floor gets the summary's note that its verdicts came from few frames.
+  const rate = setRate(s.doneTimes);
+  if (MODEL_AUTO && !app.pendingSwitch && modelName() === 'full' && analysisRate(s.doneTimes) === null &&
       chooseModel({ current: 'full', rate, floor: MIN_FPS }) === 'lite') {
-    app.pendingSwitch = { from: 'full', to: 'lite', fps: Number(rate.toFixed(2)), floor: MIN_FPS, at_ms: Math.round(durationMs), phase: 'after the set' };
+    app.pendingSwitch = { from: 'full', to: 'lite', fps: Number(rate.toFixed(2)), floor: MIN_FPS, at_ms: Math.round(durationMs), phase: 'after the set', rule: 'set rate' };
   }
   if (app.pendingSwitch) { switchModel(app.pendingSwitch); app.pendingSwitch = null; } // the set is over: the next one starts on lite
   const set = finishSet({ exercise: s.exercise || s.recognised, liveReps: s.reps, report });
-  const low = lowRateNote(rate, MIN_FPS);
+  const low = lowRateNote(rate, MIN_FPS, { hold: set.exercise === 'plank' });
   $('sum-rate').textContent = low || '';
   $('sum-rate').hidden = !low;
   // not recognised: the frames stay for a pick after the set (analysed again as that exercise)
