@@ -7,6 +7,8 @@
  *           [--json OUT] [--floors] [--verbose] [--loso NAME=V1,V2,...]... [--loso-check]
  *           [--fps F]   (keep only the frames a camera at F frames/s would deliver)
  *           [--phase P] (with --fps: the camera's first tick P of a frame interval late, 0..1)
+ *           [--jitter J] (with --fps: each next frame after (1 +- J) intervals, uniformly,
+ *                       seeded by the phase: a device whose pace varies, 0..1)
  *
  * Metrics (docs/internals/analysis.md "Evaluation"):
  *   exact     count equals the label (or one of reps_accept)
@@ -199,23 +201,30 @@ static double fault_line(const struct analysis_check *c)
 /* Keep only the frames a camera at `fps` frames per second would have delivered (the first
  * frame at or after each tick, the first tick `phase` of an interval after the clip's first
  * frame), as the live coach sees a clip on a slow phone. */
-static void subsample(struct item *m, double fps, double phase)
+static void subsample(struct item *m, double fps, double phase, double jitter)
 {
     if (!(fps > 0.0) || m->n == 0)
         return;
     const int64_t step = (int64_t)(1e6 / fps);
     int64_t next = m->frames[0].t_us + (int64_t)(phase * (double)step);
+    uint64_t rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)(phase * 1e6) ^ (uint64_t)m->n;
     size_t k = 0;
     for (size_t i = 0; i < m->n; i++) {
         if (m->frames[i].t_us < next)
             continue;
         m->frames[k++] = m->frames[i];
-        next += step * (1 + (m->frames[i].t_us - next) / step);
+        if (jitter > 0.0) { /* the next frame after (1 +- jitter) steps, uniformly */
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+            double u = (double)(rng >> 11) / 9007199254740992.0;
+            next = m->frames[i].t_us + (int64_t)((double)step * (1.0 - jitter + 2.0 * jitter * u));
+        } else {
+            next += step * (1 + (m->frames[i].t_us - next) / step);
+        }
     }
     m->n = k;
 }
 
-static int load_frames(double fps, double phase)
+static int load_frames(double fps, double phase, double jitter)
 {
     for (int i = 0; i < n_items; i++) {
         char msg[256] = "";
@@ -225,7 +234,7 @@ static int load_frames(double fps, double phase)
             fprintf(stderr, "rr_eval: %s: %s\n", items[i].path, msg[0] ? msg : rr_strerror(err));
             return -1;
         }
-        subsample(&items[i], fps, phase);
+        subsample(&items[i], fps, phase, jitter);
     }
     return 0;
 }
@@ -879,7 +888,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: rr_eval MANIFEST [--set S]... [--source S]... [--id ID] "
                     "[--param NAME=VALUE]... [--loso NAME=V1,V2,...]... [--json OUT] [--floors] "
-                    "[--loso-check] [--verbose] [--fps F [--phase P]]\n");
+                    "[--loso-check] [--verbose] [--fps F [--phase P] [--jitter J]]\n");
 }
 
 int main(int argc, char **argv)
@@ -896,7 +905,7 @@ int main(int argc, char **argv)
     char *loso_name[MAX_LOSO];
     float loso_grid[MAX_LOSO][MAX_GRID];
     int loso_n[MAX_LOSO], n_loso = 0;
-    double fps = 0.0, phase = 0.0;
+    double fps = 0.0, phase = 0.0, jitter = 0.0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -918,6 +927,13 @@ int main(int argc, char **argv)
             fps = strtod(argv[++i], NULL);
             if (!(fps > 0.0 && fps <= 1000.0)) {
                 fprintf(stderr, "rr_eval: --fps must be in (0, 1000]\n");
+                return 64;
+            }
+        } else if (strcmp(a, "--jitter") == 0 && v) {
+            char *end = NULL;
+            jitter = strtod(argv[++i], &end);
+            if (end == argv[i] || *end != '\0' || !(jitter >= 0.0 && jitter < 1.0)) {
+                fprintf(stderr, "rr_eval: --jitter must be in [0, 1)\n");
                 return 64;
             }
         } else if (strcmp(a, "--phase") == 0 && v) {
@@ -955,11 +971,11 @@ int main(int argc, char **argv)
             return 64;
         }
     }
-    if (phase > 0.0 && !(fps > 0.0)) {
-        fprintf(stderr, "rr_eval: --phase needs --fps\n");
+    if ((phase > 0.0 || jitter > 0.0) && !(fps > 0.0)) {
+        fprintf(stderr, "rr_eval: --phase and --jitter need --fps\n");
         return 64;
     }
-    if (load_manifest(manifest, sets, n_sets, sources, n_sources, only) || load_frames(fps, phase))
+    if (load_manifest(manifest, sets, n_sets, sources, n_sources, only) || load_frames(fps, phase, jitter))
         return 2;
     if (n_items <= 0) {
         fprintf(stderr, "rr_eval: no items selected\n");

@@ -12,7 +12,7 @@ and per rate: flips by how far the full-rate value is from the fault line (in un
 measure's noise, rr_eval's "~" figure: a fault past 0), reps whose verdict (green / red)
 differs from full rate, clips counted differently.
 
-  sampling.py RR_EVAL MANIFEST [--fps 6,8,10] [--phases 8] [--set dev] [--json OUT]
+  sampling.py RR_EVAL MANIFEST [--fps 6,8,10] [--phases 8] [--jitter J] [--set dev] [--json OUT]
               [--max-flips PCT]   (exit 1 when more than PCT % of matched reps change verdict
                                    at any rate, or more than 1 % of the checks further than one
                                    noise unit from their fault line at full rate change outcome,
@@ -33,12 +33,14 @@ BANDS = (0.5, 1.0, 2.0, float("inf"))
 FRAMES_CAP = 12
 
 
-def run(rr_eval, manifest, sets, fps=None, phase=None):
+def run(rr_eval, manifest, sets, fps=None, phase=None, jitter=0.0):
     cmd = [rr_eval, manifest, "--verbose", "--verbose", "--verbose"]
     for s in sets:
         cmd += ["--set", s]
     if fps:
         cmd += ["--fps", str(fps), "--phase", f"{phase:.4f}"]
+        if jitter > 0:
+            cmd += ["--jitter", f"{jitter:g}"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     items = {}
     for line in out.splitlines():
@@ -69,6 +71,8 @@ def main():
     ap.add_argument("--set", action="append", default=None)
     ap.add_argument("--json")
     ap.add_argument("--max-flips", type=float)
+    ap.add_argument("--jitter", type=float, default=0.0,
+                    help="each next frame after (1 +- J) intervals (a device whose pace varies)")
     a = ap.parse_args()
     failed = []
     sets = a.set or ["dev"]
@@ -83,7 +87,7 @@ def main():
         bands = [[0, 0] for _ in BANDS]  # [pairs, flips] by the full-rate distance to the line
         by_frames = {}  # low-rate rep's frames -> [reps, verdict changes, turned can't-judge]
         for k in range(a.phases):
-            low = run(a.rr_eval, a.manifest, sets, fps, k / a.phases)
+            low = run(a.rr_eval, a.manifest, sets, fps, k / a.phases, a.jitter)
             for item, reps in full.items():
                 lreps = low.get(item, [])
                 count_diff += len(lreps) != len(reps)
