@@ -176,6 +176,7 @@ function newSetState(exercise, loadKg, t0, startedAtMs) {
     lastPresented: null,
     firstPresented: null,
     doneTimes: [], // completion times of the set's frames since the last model switch (setRate)
+    allTimes: [], // and of all its frames (the summary's rate, whatever the switches)
     firstProcessedAt: null,
     lastProcessedAt: null,
     latencies: [],
@@ -396,6 +397,7 @@ async function processFrame(s, tCap, video) {
   s.processed++;
   document.body.dataset.processedFrames = String(s.processed);
   s.doneTimes.push(t);
+  s.allTimes.push(t);
   noteFrameDone(t);
   if (s.firstProcessedAt === null) s.firstProcessedAt = t;
   s.lastProcessedAt = t;
@@ -662,7 +664,8 @@ async function stopSet() {
   app.set = null;
   // A set too short for the running rate (its frames since the last switch are under 8 or span
   // under 1.5 s) is judged on its own rate: under the floor the next set starts on lite. Any set
-  // under the floor gets the summary's note that its verdicts came from few frames.
+  // under the floor (all its frames, across a switch) gets the summary's note that its verdicts
+  // came from few frames.
   const rate = setRate(s.doneTimes);
   if (MODEL_AUTO && !app.pendingSwitch && modelName() === 'full' && analysisRate(s.doneTimes) === null &&
       chooseModel({ current: 'full', rate, floor: MIN_FPS }) === 'lite') {
@@ -670,7 +673,7 @@ async function stopSet() {
   }
   if (app.pendingSwitch) { switchModel(app.pendingSwitch); app.pendingSwitch = null; } // the set is over: the next one starts on lite
   const set = finishSet({ exercise: s.exercise || s.recognised, liveReps: s.reps, report });
-  const low = lowRateNote(rate, MIN_FPS, { hold: set.exercise === 'plank' });
+  const low = lowRateNote(setRate(s.allTimes), MIN_FPS, { hold: set.exercise === 'plank' });
   $('sum-rate').textContent = low || '';
   $('sum-rate').hidden = !low;
   // not recognised: the frames stay for a pick after the set (analysed again as that exercise)
