@@ -207,7 +207,12 @@ static void subsample(struct item *m, double fps, double phase, double jitter)
         return;
     const int64_t step = (int64_t)(1e6 / fps);
     int64_t next = m->frames[0].t_us + (int64_t)(phase * (double)step);
-    uint64_t rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)(phase * 1e6) ^ (uint64_t)m->n;
+    /* splitmix64 of the phase and the clip's length: every bit of the seed differs */
+    uint64_t rng = (uint64_t)(phase * 1e6) * 0x100000001b3ull + (uint64_t)m->n + 0x9e3779b97f4a7c15ull;
+    rng = (rng ^ (rng >> 30)) * 0xbf58476d1ce4e5b9ull;
+    rng = (rng ^ (rng >> 27)) * 0x94d049bb133111ebull;
+    rng ^= rng >> 31;
+    rng |= 1; /* xorshift needs a non-zero state */
     size_t k = 0;
     for (size_t i = 0; i < m->n; i++) {
         if (m->frames[i].t_us < next)
@@ -924,8 +929,9 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--verbose") == 0) {
             verbose++;
         } else if (strcmp(a, "--fps") == 0 && v) {
-            fps = strtod(argv[++i], NULL);
-            if (!(fps > 0.0 && fps <= 1000.0)) {
+            char *end = NULL;
+            fps = strtod(argv[++i], &end);
+            if (end == argv[i] || *end != '\0' || !(fps > 0.0 && fps <= 1000.0)) {
                 fprintf(stderr, "rr_eval: --fps must be in (0, 1000]\n");
                 return 64;
             }

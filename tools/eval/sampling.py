@@ -7,7 +7,7 @@ rates with several phases (the camera's first tick moved through one frame inter
 each low-rate rep to the full-rate rep it overlaps most, and reports per check:
   flips   share of matched (rep, phase) pairs whose outcome (fault or not) differs from full rate
   err     median |low-rate value - full-rate value|, in the check's own unit
-  lost    pairs judged at full rate and not judged at the low rate (or the other way round)
+  lost    checks of a matched rep measured on one side and not measurable (NaN) on the other
 and per rate: flips by how far the full-rate value is from the fault line (in units of the
 measure's noise, rr_eval's "~" figure: a fault past 0), reps whose verdict (green / red)
 differs from full rate, clips counted differently.
