@@ -9,12 +9,11 @@ receiver on loopback (webhook_support.Receiver, signatures checked).
   - another account is untouched.
 `repright admin user delete` (the operator's way) is checked here too: --yes is required."""
 import os
-import time
 
 from conftest import RELAXED_ENV, assert_error, login, new_user
 from partner_support import (ALL_SCOPES, admin, invite, key_headers, link, new_key, new_org,
                              sync_workout)
-from webhook_support import Receiver
+from webhook_support import Receiver, wait
 
 FAKE_MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4096
 
@@ -24,16 +23,6 @@ def files_of(server, video_id):
     for root, _, names in os.walk(os.path.join(server.data_dir, "data")):
         out += [os.path.join(root, n) for n in names if video_id in os.path.join(root, n)]
     return out
-
-
-def wait(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        assert time.monotonic() < deadline, "timed out waiting for " + what
-        time.sleep(0.1)
 
 
 def upload(u):

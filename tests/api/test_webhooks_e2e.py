@@ -15,7 +15,7 @@ import pytest
 
 from conftest import RELAXED_ENV, new_user
 from partner_support import ALL_SCOPES, invite, key_headers, link, new_key, new_org, sync_workout
-from webhook_support import Receiver
+from webhook_support import Receiver, wait
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHARED = os.environ.get("RR_SHARED_DIR", os.path.join(HERE, "..", "..", "..", "shared"))
@@ -33,16 +33,6 @@ def require_media():
             pytest.skip("SKIP: model %s is absent from %s (scripts/setup.sh)" % (f, MODEL_DIR))
     with open(CLIP, "rb") as f:
         return f.read()
-
-
-def wait(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        assert time.monotonic() < deadline, "timed out waiting for " + what
-        time.sleep(0.1)
 
 
 def test_every_event_arrives_once_signed_in_order(server_factory):

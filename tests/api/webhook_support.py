@@ -36,6 +36,17 @@ def verify(secret, headers, body):
                for part in sig.split() if part.startswith("v1,"))
 
 
+def wait(pred, timeout, what):
+    """pred()'s first truthy value, polled every 0.1 s; fails the test after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        assert time.monotonic() < deadline, "timed out waiting for " + what
+        time.sleep(0.1)
+
+
 class Receiver:
     def __init__(self):
         self.mode = "up"
