@@ -184,13 +184,9 @@ static int analytics_summary_get(struct http_request *req, void *app)
     struct app_cache_ticket ticket = {0, 0};
     int cacheable = summary_cache_name(req, a, cname, sizeof cname);
     if (cacheable) {
-        char *hit = NULL;
-        size_t hit_len = 0;
-        if (app_cache_get(a, p->user_id, cname, &hit, &hit_len, &ticket) == 0) {
-            int rc = http_reply_bytes(req, 200, hit, hit_len, "application/json");
-            free(hit);
+        int served = 0, rc = api_reply_cached(req, a, p->user_id, cname, &ticket, &served);
+        if (served)
             return rc;
-        }
     }
     struct range r;
     if (query_range(req, a, p->user_id, &r))

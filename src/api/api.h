@@ -93,6 +93,12 @@ extern const size_t api_web_routes_n;
  * what the plan above offers ("upgrade"). */
 int api_reply_plan_limit(struct http_request *req, const struct app_plan_limit *l);
 
+/* A read from the per-user cache (app_cache_get): on a hit answers its bytes as a JSON 200,
+ * sets *served and returns the reply's result; on a miss returns 0 with *served = 0 and
+ * *ticket ready for app_cache_put once the store was read and the answer rendered. */
+int api_reply_cached(struct http_request *req, struct app *a, const char *user_id,
+                     const char *name, struct app_cache_ticket *ticket, int *served);
+
 /* All routes joined (built once, static storage); *n gets the count. */
 const struct http_route *api_routes(size_t *n);
 

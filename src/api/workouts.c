@@ -270,13 +270,9 @@ static int workouts_list(struct http_request *req, void *app)
                       has_to ? (long long)to : -1LL, exercise ? exercise : "");
     int cacheable = cn > 0 && (size_t)cn < sizeof cname && !(pg.cursor && strchr(pg.cursor, '|'));
     if (cacheable) {
-        char *hit = NULL;
-        size_t hit_len = 0;
-        if (app_cache_get(a, p->user_id, cname, &hit, &hit_len, &ticket) == 0) {
-            int err = http_reply_bytes(req, 200, hit, hit_len, "application/json");
-            free(hit);
+        int served = 0, err = api_reply_cached(req, a, p->user_id, cname, &ticket, &served);
+        if (served)
             return err;
-        }
     }
 
     struct store_workout_filter f = {exercise, has_from ? from : 0,
