@@ -889,6 +889,34 @@ static void loso(const struct analysis_params *shipped, const char *const *names
 
 /* ------------------------------------------------------------------ main */
 
+/* A numeric option: the whole argument a number within its range, or exit 64 with the range. */
+struct num_opt {
+    const char *name, *range;
+    double *out, lo, hi;
+    int lo_in, hi_in; /* the bound itself allowed */
+};
+
+static const struct num_opt *number_opt(const struct num_opt *o, size_t n, const char *name)
+{
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(o[k].name, name) == 0)
+            return &o[k];
+    return NULL;
+}
+
+static int number_arg(const struct num_opt *o, const char *arg)
+{
+    char *end = NULL;
+    double x = strtod(arg, &end);
+    int in = (o->lo_in ? x >= o->lo : x > o->lo) && (o->hi_in ? x <= o->hi : x < o->hi);
+    if (end == arg || *end != '\0' || !in) {
+        fprintf(stderr, "rr_eval: %s must be in %s\n", o->name, o->range);
+        return -1;
+    }
+    *o->out = x;
+    return 0;
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: rr_eval MANIFEST [--set S]... [--source S]... [--id ID] "
@@ -911,6 +939,12 @@ int main(int argc, char **argv)
     float loso_grid[MAX_LOSO][MAX_GRID];
     int loso_n[MAX_LOSO], n_loso = 0;
     double fps = 0.0, phase = 0.0, jitter = 0.0;
+    const struct num_opt nums[] = {
+        {"--fps", "(0, 1000]", &fps, 0.0, 1000.0, 0, 1},
+        {"--phase", "[0, 1)", &phase, 0.0, 1.0, 1, 0},
+        {"--jitter", "[0, 1)", &jitter, 0.0, 1.0, 1, 0},
+    };
+    const size_t n_nums = sizeof nums / sizeof nums[0];
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -928,27 +962,9 @@ int main(int argc, char **argv)
             loso_check = 1;
         } else if (strcmp(a, "--verbose") == 0) {
             verbose++;
-        } else if (strcmp(a, "--fps") == 0 && v) {
-            char *end = NULL;
-            fps = strtod(argv[++i], &end);
-            if (end == argv[i] || *end != '\0' || !(fps > 0.0 && fps <= 1000.0)) {
-                fprintf(stderr, "rr_eval: --fps must be in (0, 1000]\n");
+        } else if (number_opt(nums, n_nums, a) && v) {
+            if (number_arg(number_opt(nums, n_nums, a), argv[++i]))
                 return 64;
-            }
-        } else if (strcmp(a, "--jitter") == 0 && v) {
-            char *end = NULL;
-            jitter = strtod(argv[++i], &end);
-            if (end == argv[i] || *end != '\0' || !(jitter >= 0.0 && jitter < 1.0)) {
-                fprintf(stderr, "rr_eval: --jitter must be in [0, 1)\n");
-                return 64;
-            }
-        } else if (strcmp(a, "--phase") == 0 && v) {
-            char *end = NULL;
-            phase = strtod(argv[++i], &end);
-            if (end == argv[i] || *end != '\0' || !(phase >= 0.0 && phase < 1.0)) {
-                fprintf(stderr, "rr_eval: --phase must be in [0, 1)\n");
-                return 64;
-            }
         } else if ((strcmp(a, "--param") == 0 || strcmp(a, "--loso") == 0) && v) {
             char buf[256];
             copy_str(buf, sizeof buf, argv[++i]);
