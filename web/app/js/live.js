@@ -170,15 +170,12 @@ function newSetState(exercise, loadKg, t0, startedAtMs) {
     count: 0,
     recognised: null,
     frames: 0, // camera frames seen by the page
-    processed: 0,
     dropped: 0,
     noPose: 0,
     lastPresented: null,
     firstPresented: null,
-    doneTimes: [], // completion times of the set's frames since the last model switch (setRate)
-    allTimes: [], // and of all its frames (the summary's rate, whatever the switches)
-    firstProcessedAt: null,
-    lastProcessedAt: null,
+    doneTimes: [], // completion time of each frame through the pose model (its length: processed)
+    modelFrom: 0, // index in doneTimes of the first frame on the current model
     latencies: [],
     modelMs: [], // time inside the pose model per processed frame
     coreMs: [], // time inside the analysis core (push) per processed frame
@@ -229,7 +226,7 @@ function noteFrameDone(t) {
 function switchModel(sw) {
   app.pose.setModel(sw.to === 'full' ? 1 : 0);
   app.rateTimes = [];
-  if (app.set) app.set.doneTimes = []; // the set's own rate counts the new model's frames only
+  if (app.set) app.set.modelFrom = app.set.doneTimes.length; // the switch rule: this model's frames
   app.modelSwitches.push(sw);
   window.__modelSwitches = app.modelSwitches.slice();
   showModelNote(sw.fps, 'switched to the fast model');
@@ -244,8 +241,9 @@ function showModelNote(rate, what) {
 
 function statsOf(s) {
   const lat = percentiles(s.latencies);
-  const span = s.firstProcessedAt !== null && s.lastProcessedAt > s.firstProcessedAt ? (s.lastProcessedAt - s.firstProcessedAt) / 1000 : 0;
-  const fps = span > 0 ? (s.processed - 1) / span : 0;
+  const n = s.doneTimes.length;
+  const span = n > 1 ? (s.doneTimes[n - 1] - s.doneTimes[0]) / 1000 : 0;
+  const fps = span > 0 ? (n - 1) / span : 0;
   return {
     fps,
     latency_median_ms: lat.median,
@@ -257,7 +255,7 @@ function statsOf(s) {
     draw_ms_median: percentiles(s.drawMs).median,
     rep_latency_ms: s.repLatencies.slice(),
     frames: s.frames,
-    processed: s.processed,
+    processed: n,
     dropped: s.dropped,
     no_pose: s.noPose,
     reps: s.count,
@@ -268,7 +266,7 @@ function statsOf(s) {
     model_switches: app.modelSwitches.slice(),
     model_switch_pending: app.pendingSwitch, // decided during the set's reps, made at its end
     first_model_ms: s.modelMs.slice(0, 3).map((x) => Math.round(x)), // the model's start-up shows here
-    first_processed_ms: s.firstProcessedAt === null ? null : Math.round(s.firstProcessedAt - s.t0),
+    first_processed_ms: n ? Math.round(s.doneTimes[0] - s.t0) : null,
     inference: CPU ? 'cpu' : 'gpu',
     time_source: s.timeSource,
     first_presented: s.firstPresented,
@@ -394,13 +392,9 @@ async function processFrame(s, tCap, video) {
   const lat = tm3 - tCap; // camera frame -> indicator, counter and skeleton updated
   s.latencies.push(lat);
   if (newReps.length) s.repLatencies.push(lat);
-  s.processed++;
-  document.body.dataset.processedFrames = String(s.processed);
   s.doneTimes.push(t);
-  s.allTimes.push(t);
+  document.body.dataset.processedFrames = String(s.doneTimes.length);
   noteFrameDone(t);
-  if (s.firstProcessedAt === null) s.firstProcessedAt = t;
-  s.lastProcessedAt = t;
   if (t - s.lastStatsUpdate > 500) { s.lastStatsUpdate = t; publishStats(s); }
 }
 
@@ -666,14 +660,15 @@ async function stopSet() {
   // under 1.5 s) is judged on its own rate: under the floor the next set starts on lite. Any set
   // under the floor (all its frames, across a switch) gets the summary's note that its verdicts
   // came from few frames.
-  const rate = setRate(s.doneTimes);
-  if (MODEL_AUTO && !app.pendingSwitch && modelName() === 'full' && analysisRate(s.doneTimes) === null &&
+  const onModel = s.doneTimes.slice(s.modelFrom);
+  const rate = setRate(onModel);
+  if (MODEL_AUTO && !app.pendingSwitch && modelName() === 'full' && analysisRate(onModel) === null &&
       chooseModel({ current: 'full', rate, floor: MIN_FPS }) === 'lite') {
     app.pendingSwitch = { from: 'full', to: 'lite', fps: Number(rate.toFixed(2)), floor: MIN_FPS, at_ms: Math.round(durationMs), phase: 'after the set', rule: 'set rate' };
   }
   if (app.pendingSwitch) { switchModel(app.pendingSwitch); app.pendingSwitch = null; } // the set is over: the next one starts on lite
   const set = finishSet({ exercise: s.exercise || s.recognised, liveReps: s.reps, report });
-  const low = lowRateNote(setRate(s.allTimes), MIN_FPS, { hold: set.exercise === 'plank' });
+  const low = lowRateNote(setRate(s.doneTimes), MIN_FPS, { hold: set.exercise === 'plank' });
   $('sum-rate').textContent = low || '';
   $('sum-rate').hidden = !low;
   // not recognised: the frames stay for a pick after the set (analysed again as that exercise)
